@@ -1,0 +1,130 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "pingan",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "grid-service", targets: ["grid-service"]),
+        .executable(name: "pingan-bench", targets: ["pingan-bench"]),
+    ],
+    dependencies: [
+        // HTTP server for the Connect endpoints, with service lifecycle and graceful shutdown.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        // Generated message types and the proto3 JSON / binary codecs.
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        // Structured logging, the server ecosystem's common API.
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        // HTTP field names and headers, shared by the server and the client.
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        // The thread pool that keeps blocking libpq calls off the event loops.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        // Start and graceful shutdown of the server, the pool and the relays together.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        // Prometheus text exposition for GET /metrics.
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        // SHA-256 for migration checksums, HMAC-SHA256 for signatures.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+    ],
+    targets: [
+        // MARK: C libraries, wrapped once
+        .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ"),
+        .target(
+            name: "CCurl",
+            path: "Shared/CCurl",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+
+        // MARK: Shared libraries
+        .target(
+            name: "PinganPostgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Shared/Postgres",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PinganConnect",
+            dependencies: [
+                "CCurl",
+                "PinganContracts",
+                "PinganPostgres",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Shared/Connect",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PinganContracts",
+            dependencies: [
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Shared/Contracts",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Services
+        .target(
+            name: "GridService",
+            dependencies: [
+                "PinganConnect", "PinganContracts", "PinganPostgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/grid/Sources",
+            resources: [.copy("Data/changde-divisions.csv")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "grid-service",
+            dependencies: ["GridService", "PinganConnect", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Services/grid/Main",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks
+        .executableTarget(
+            name: "pingan-bench",
+            dependencies: ["PinganConnect", "PinganContracts"],
+            path: "Tests/Benchmark",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "PostgresTests",
+            dependencies: ["PinganPostgres"],
+            path: "Tests/PostgresTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConnectTests",
+            dependencies: [
+                "PinganConnect",
+                "PinganContracts",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Tests/ConnectTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GridTests",
+            dependencies: ["GridService", "PinganConnect", "PinganContracts", "PinganPostgres"],
+            path: "Tests/GridTests",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,109 @@
+import Foundation
+import PinganConnect
+import PinganContracts
+
+/// `pingan.grid.v1.DivisionService`: one method per RPC, named as in the `.proto`.
+public struct DivisionServiceHandler: Sendable {
+    static let defaultPageSize = 100
+    static let maxPageSize = 500
+
+    let store: any DivisionStore
+
+    public init(store: any DivisionStore) { self.store = store }
+
+    public func register(into routes: inout ConnectRoutes) {
+        routes.register(DivisionServiceMethods.getDivision) { request, _ in try await getDivision(request) }
+        routes.register(DivisionServiceMethods.listChildren) { request, _ in try await listChildren(request) }
+        routes.register(DivisionServiceMethods.listSubtree) { request, _ in try await listSubtree(request) }
+        routes.register(DivisionServiceMethods.importDivisions) { request, _ in try await importDivisions(request) }
+    }
+
+    func getDivision(_ request: Pingan_Grid_V1_GetDivisionRequest) async throws -> Pingan_Grid_V1_GetDivisionResponse {
+        let code = try Self.code(request.code, field: "code")
+        guard let division = try await store.division(code) else {
+            throw ConnectError(.notFound, "division \(code) not found")
+        }
+        var response = Pingan_Grid_V1_GetDivisionResponse()
+        response.division = division.message
+        return response
+    }
+
+    func listChildren(_ request: Pingan_Grid_V1_ListChildrenRequest) async throws -> Pingan_Grid_V1_ListChildrenResponse {
+        let code = try Self.code(request.code, field: "code")
+        let limit = try Self.pageSize(request.pageSize)
+        let after = try PageToken.decode(request.pageToken, within: code)
+        try await requireExists(code)
+        let page = try await store.children(of: code, after: after, limit: limit)
+        var response = Pingan_Grid_V1_ListChildrenResponse()
+        response.divisions = page.divisions.map(\.message)
+        response.nextPageToken = page.continueAfter.map(PageToken.encode) ?? ""
+        return response
+    }
+
+    func listSubtree(_ request: Pingan_Grid_V1_ListSubtreeRequest) async throws -> Pingan_Grid_V1_ListSubtreeResponse {
+        let code = try Self.code(request.code, field: "code")
+        let limit = try Self.pageSize(request.pageSize)
+        let after = try PageToken.decode(request.pageToken, within: code)
+        try await requireExists(code)
+        let page = try await store.subtree(of: code, after: after, limit: limit)
+        var response = Pingan_Grid_V1_ListSubtreeResponse()
+        response.divisions = page.divisions.map(\.message)
+        response.nextPageToken = page.continueAfter.map(PageToken.encode) ?? ""
+        return response
+    }
+
+    func importDivisions(_ request: Pingan_Grid_V1_ImportDivisionsRequest) async throws -> Pingan_Grid_V1_ImportDivisionsResponse {
+        let result: DivisionImportResult
+        do {
+            result = try await store.importDivisions(try DivisionCSV(parsing: request.csv))
+        } catch let error as DivisionImportError {
+            throw ConnectError.invalidArgument(field: "csv", error.description)
+        }
+        var response = Pingan_Grid_V1_ImportDivisionsResponse()
+        response.inserted = Int32(result.inserted)
+        response.updated = Int32(result.updated)
+        response.unchanged = Int32(result.unchanged)
+        return response
+    }
+
+    private func requireExists(_ code: DivisionCode) async throws {
+        guard try await store.division(code) != nil else {
+            throw ConnectError(.notFound, "division \(code) not found")
+        }
+    }
+
+    static func code(_ text: String, field: String) throws -> DivisionCode {
+        guard !text.isEmpty else { throw ConnectError.invalidArgument(field: field, "is required") }
+        do {
+            return try DivisionCode(validating: text)
+        } catch {
+            throw ConnectError.invalidArgument(field: field, error.description)
+        }
+    }
+
+    static func pageSize(_ requested: Int32) throws -> Int {
+        switch requested {
+        case 0: defaultPageSize
+        case 1...Int32(maxPageSize): Int(requested)
+        default: throw ConnectError.invalidArgument(field: "page_size", "must be between 1 and \(maxPageSize), or 0 for the default of \(defaultPageSize)")
+        }
+    }
+}
+
+/// The opaque continuation token of a division listing: the last code already returned.
+enum PageToken {
+    static func encode(_ code: DivisionCode) -> String {
+        Data("after:\(code.rawValue)".utf8).base64EncodedString()
+    }
+
+    static func decode(_ token: String, within root: DivisionCode) throws -> DivisionCode? {
+        guard !token.isEmpty else { return nil }
+        guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8),
+              text.hasPrefix("after:"), let code = try? DivisionCode(validating: String(text.dropFirst(6))),
+              root.contains(code)
+        else {
+            throw ConnectError.invalidArgument(field: "page_token", "is not a token from a previous page of this listing")
+        }
+        return code
+    }
+}

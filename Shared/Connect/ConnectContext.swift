@@ -1,0 +1,34 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// What a handler knows about the call it serves, besides the request message.
+public struct ConnectContext: Sendable {
+    /// `/<service>/<method>`.
+    public let path: String
+    /// The request headers, for authentication and metadata.
+    public let headers: HTTPFields
+    /// When the caller stops waiting, from `Connect-Timeout-Ms`; `nil` for no deadline.
+    public let deadline: ContinuousClock.Instant?
+    /// The trace this call belongs to; pass `trace.child()` on to calls it makes.
+    public let trace: TraceContext
+    public let logger: Logger
+
+    public init(path: String, headers: HTTPFields, deadline: ContinuousClock.Instant?, trace: TraceContext, logger: Logger) {
+        self.path = path
+        self.headers = headers
+        self.deadline = deadline
+        self.trace = trace
+        self.logger = logger
+    }
+
+    /// A header's value by name, case-insensitively.
+    public func header(_ name: String) -> String? {
+        HTTPField.Name(name).flatMap { headers[$0] }
+    }
+
+    /// Time left before the deadline, for propagating it to calls this handler makes.
+    public var remaining: Duration? {
+        deadline.map { ContinuousClock.now.duration(to: $0) }
+    }
+}

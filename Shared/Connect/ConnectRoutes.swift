@@ -1,0 +1,35 @@
+import Logging
+import PinganContracts
+import SwiftProtobuf
+
+/// The Connect methods one service serves, keyed by path.
+///
+/// Build it once at start: ``register(_:handler:)`` ties a ``ConnectMethod`` to the function
+/// that implements it, so a newcomer finds a method's code from its proto name in one step.
+public struct ConnectRoutes: Sendable {
+    /// Decodes the request, runs the handler, encodes the response.
+    typealias Erased = @Sendable (_ body: [UInt8], _ codec: ConnectCodec, _ context: ConnectContext) async throws -> [UInt8]
+
+    private(set) var handlers: [String: Erased] = [:]
+
+    public init() {}
+
+    /// Registers `handler` for `method`, replacing any earlier registration of the same path.
+    public mutating func register<Input, Output>(
+        _ method: ConnectMethod<Input, Output>,
+        handler: @escaping @Sendable (Input, ConnectContext) async throws -> Output
+    ) {
+        handlers[method.path] = { body, codec, context in
+            let input: Input
+            do {
+                input = try codec.decode(Input.self, from: body)
+            } catch {
+                throw ConnectError.undecodable(error, codec: codec, body: body, as: Input.self)
+            }
+            return try codec.encode(try await handler(input, context))
+        }
+    }
+
+    /// The registered paths, for logging what a service exposes.
+    public var paths: [String] { handlers.keys.sorted() }
+}

@@ -1,0 +1,61 @@
+import PinganPostgres
+import Prometheus
+
+/// The Prometheus metrics every service exposes on `GET /metrics`.
+///
+/// One registry per server rather than the process-wide `MetricsSystem`, so several servers
+/// (as in tests) can live in one process without sharing counters.
+public final class ServiceMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let pool: PostgresPool?
+    private let poolInUse: Gauge
+    private let poolIdle: Gauge
+    private let poolWaiting: Gauge
+
+    static let latencyBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
+
+    private static var requests: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "pingan", subsystem: "rpc", metricName: "requests", unitName: "total",
+        helpText: "Connect calls served, by method and outcome"
+    ) }
+    private static var errors: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "pingan", subsystem: "rpc", metricName: "errors", unitName: "total",
+        helpText: "Connect calls that ended in an error, by method"
+    ) }
+    private static var latency: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "pingan", subsystem: "rpc", metricName: "duration", unitName: "seconds",
+        helpText: "Connect call latency, by method"
+    ) }
+
+    public init(pool: PostgresPool?) {
+        self.pool = pool
+        poolInUse = registry.makeGauge(name: "pingan_db_pool_in_use", help: "PostgreSQL connections checked out")
+        poolIdle = registry.makeGauge(name: "pingan_db_pool_idle", help: "PostgreSQL connections open and idle")
+        poolWaiting = registry.makeGauge(name: "pingan_db_pool_waiting", help: "Callers waiting for a PostgreSQL connection")
+    }
+
+    /// Counts one finished call: its method, its outcome code (`ok` or a Connect code) and
+    /// how long it took.
+    func record(path: String, code: String, duration: Duration) {
+        registry.makeCounter(descriptor: Self.requests, labels: [("method", path), ("code", code)]).increment()
+        if code != "ok" {
+            registry.makeCounter(descriptor: Self.errors, labels: [("method", path)]).increment()
+        }
+        registry.makeDurationHistogram(descriptor: Self.latency, labels: [("method", path)], buckets: Self.latencyBuckets)
+            .record(duration)
+    }
+
+    /// The exposition text, with the pool gauges read at scrape time.
+    public func render() -> [UInt8] {
+        if let statistics = pool?.statistics {
+            poolInUse.set(Double(statistics.inUse))
+            poolIdle.set(Double(statistics.idle))
+            poolWaiting.set(Double(statistics.waiting))
+        }
+        return registry.emitToBuffer()
+    }
+}

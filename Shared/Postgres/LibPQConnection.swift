@@ -1,0 +1,199 @@
+import CLibPQ
+import Foundation
+
+/// The one place that touches libpq: a blocking connection and the pointers it owns.
+///
+/// - Important: Every method blocks on the network. The pool calls them only from its own
+///   threads, never from a Swift concurrency executor or an HTTP event loop, and hands a
+///   connection to one task at a time; that exclusivity is what makes `@unchecked Sendable`
+///   sound here.
+final class LibPQConnection: @unchecked Sendable {
+    private let handle: OpaquePointer
+
+    /// Opens a connection; `url` is anything libpq accepts as a connection string or URI.
+    init(url: String, applicationName: String, connectTimeoutSeconds: Int) throws {
+        let keys = ["dbname", "application_name", "connect_timeout", "client_encoding"]
+        let values = [url, applicationName, String(connectTimeoutSeconds), "UTF8"]
+        let connection = withCStringArray(keys) { keyPointers in
+            withCStringArray(values) { valuePointers in
+                PQconnectdbParams(keyPointers, valuePointers, 1)
+            }
+        }
+        guard let connection else {
+            throw PostgresError(.connectionFailed, "libpq could not allocate a connection")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = Self.errorMessage(connection)
+            PQfinish(connection)
+            throw PostgresError(.connectionFailed, message)
+        }
+        handle = connection
+    }
+
+    deinit { PQfinish(handle) }
+
+    /// False once libpq has seen the socket close or the server end the session.
+    ///
+    /// Reads whatever the server sent while the connection sat idle (after a restart that is a
+    /// FATAL notice followed by end-of-file), without blocking.
+    var isUsable: Bool {
+        guard PQstatus(handle) == CONNECTION_OK else { return false }
+        for _ in 0..<2 {
+            if PQconsumeInput(handle) == 0 { return false }
+        }
+        return PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
+    }
+
+    /// Runs one parameterised statement and copies its binary-format result out.
+    func execute(_ sql: String, _ parameters: [PostgresParameter]) throws -> PostgresRows {
+        // libpq takes C strings: a NUL would silently cut the value short, so refuse it.
+        if let index = parameters.firstIndex(where: { $0.text?.utf8.contains(0) == true }) {
+            throw PostgresError(.invalidParameter, "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold")
+        }
+        let types = parameters.map { Oid($0.typeOID) }
+        let result: OpaquePointer? = withOptionalCStringArray(parameters.map(\.text)) { values in
+            types.withUnsafeBufferPointer { typeBuffer in
+                PQexecParams(
+                    handle, sql, Int32(parameters.count), typeBuffer.baseAddress,
+                    values, nil, nil, 1
+                )
+            }
+        }
+        return try consume(result)
+    }
+
+    /// Runs a script of several statements with no parameters, for migrations shipped in code.
+    func executeScript(_ sql: String) throws {
+        _ = try consume(PQexec(handle, sql))
+    }
+
+    /// Runs `COPY ... FROM STDIN` and streams `data`, in COPY's text format, to the server.
+    func copyIn(_ sql: String, data: [UInt8]) throws -> Int {
+        let started = PQexec(handle, sql)
+        defer { PQclear(started) }
+        guard PQresultStatus(started) == PGRES_COPY_IN else {
+            _ = try consume(started, clear: false)
+            throw PostgresError(.server, "COPY did not start")
+        }
+        let chunkSize = 64 * 1024
+        var offset = 0
+        var sendFailure: String?
+        while offset < data.count {
+            let end = min(offset + chunkSize, data.count)
+            let sent = data[offset..<end].withUnsafeBufferPointer { chunk in
+                chunk.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
+            }
+            if sent != 1 {
+                sendFailure = Self.errorMessage(handle)
+                break
+            }
+            offset = end
+        }
+        guard PQputCopyEnd(handle, sendFailure) == 1 else {
+            throw PostgresError(.connectionLost, Self.errorMessage(handle))
+        }
+        var affected = 0
+        var failure: (any Error)?
+        // COPY ends with one command result; drain every result so the connection is idle again.
+        while let result = PQgetResult(handle) {
+            do {
+                affected = try consume(result).affectedRows
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+        return affected
+    }
+
+    private func consume(_ result: OpaquePointer?, clear: Bool = true) throws -> PostgresRows {
+        guard let result else {
+            throw PostgresError(PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost, Self.errorMessage(handle))
+        }
+        defer { if clear { PQclear(result) } }
+        switch PQresultStatus(result) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return Self.rows(result)
+        default:
+            let sqlState = Self.field(result, DiagnosticField.sqlState).map(SQLState.init(rawValue:))
+            var message = Self.field(result, DiagnosticField.message) ?? Self.errorMessage(handle)
+            if let detail = Self.field(result, DiagnosticField.detail) { message += ": \(detail)" }
+            let lost = PQstatus(handle) != CONNECTION_OK
+            throw PostgresError(
+                lost ? .connectionLost : .server, message,
+                sqlState: sqlState, constraint: Self.field(result, DiagnosticField.constraint)
+            )
+        }
+    }
+
+    private static func rows(_ result: OpaquePointer) -> PostgresRows {
+        let columnCount = PQnfields(result)
+        let rowCount = PQntuples(result)
+        let columns = (0..<columnCount).map { column in
+            PostgresColumn(name: String(cString: PQfname(result, column)), typeOID: UInt32(PQftype(result, column)))
+        }
+        var cells: [[[UInt8]?]] = []
+        cells.reserveCapacity(Int(rowCount))
+        for row in 0..<rowCount {
+            var values: [[UInt8]?] = []
+            values.reserveCapacity(Int(columnCount))
+            for column in 0..<columnCount {
+                if PQgetisnull(result, row, column) == 1 {
+                    values.append(nil)
+                } else {
+                    let length = Int(PQgetlength(result, row, column))
+                    let bytes = PQgetvalue(result, row, column).map { pointer in
+                        pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+                            Array(UnsafeBufferPointer(start: $0, count: length))
+                        }
+                    }
+                    values.append(bytes ?? [])
+                }
+            }
+            cells.append(values)
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return PostgresRows(columns: columns, cells: cells, affectedRows: affected)
+    }
+
+    private static func field(_ result: OpaquePointer, _ code: Int32) -> String? {
+        PQresultErrorField(result, code).map { String(cString: $0) }
+    }
+
+    private static func errorMessage(_ connection: OpaquePointer) -> String {
+        let message = PQerrorMessage(connection).map { String(cString: $0) } ?? ""
+        return message.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// The `PG_DIAG_*` field codes of libpq's error results, which Swift does not import
+/// because they are character-literal macros.
+private enum DiagnosticField {
+    static let sqlState = Int32(UInt8(ascii: "C"))
+    static let message = Int32(UInt8(ascii: "M"))
+    static let detail = Int32(UInt8(ascii: "D"))
+    static let constraint = Int32(UInt8(ascii: "n"))
+}
+
+/// Calls `body` with a NULL-terminated array of C strings that lives for the call.
+private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    withOptionalCStringArray(strings) { pointers in
+        body(UnsafePointer(pointers))
+    }
+}
+
+/// Calls `body` with C strings for `strings` (NULL where `nil`) followed by a NULL terminator.
+private func withOptionalCStringArray<R>(
+    _ strings: [String?], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>) -> R
+) -> R {
+    let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
+    defer { copies.forEach { free($0) } }
+    var pointers: [UnsafePointer<CChar>?] = copies.map { copy in copy.map { UnsafePointer($0) } }
+    pointers.append(nil)
+    return pointers.withUnsafeMutableBufferPointer { buffer in
+        guard let base = buffer.baseAddress else {
+            preconditionFailure("the array always holds its NULL terminator")
+        }
+        return body(base)
+    }
+}

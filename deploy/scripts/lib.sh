@@ -1,0 +1,98 @@
+# Shared by run.sh, test.sh and bench.sh: installs what is missing and runs private
+# PostgreSQL clusters. Source it; do not run it.
+set -euo pipefail
+
+PINGAN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# Cluster data lives under /tmp so the unprivileged postgres user can reach it even when the
+# checkout sits in root's home.
+PINGAN_STATE=${PINGAN_STATE:-${TMPDIR:-/tmp}/pingan-$(id -u)-$(printf '%s' "$PINGAN_ROOT" | cksum | cut -d' ' -f1)}
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# apt packages: the C libraries Pingan links and the PostgreSQL server.
+ensure_system_packages() {
+  local missing=()
+  [ -f /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
+  [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || missing+=(libcurl4-openssl-dev)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  command -v curl >/dev/null || missing+=(curl)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+# PyPI tools: the Buf CLI and the Python Connect client used by the interop tests.
+ensure_python_tools() {
+  local missing=()
+  command -v buf >/dev/null || missing+=(buf-bin)
+  python3 -c 'import connectrpc' 2>/dev/null || missing+=(connectrpc)
+  command -v protoc-gen-connectrpc >/dev/null || missing+=(protoc-gen-connectrpc)
+  python3 -c 'import grpc_tools' 2>/dev/null || missing+=(grpcio-tools)
+  python3 -c 'import pytest' 2>/dev/null || missing+=(pytest)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} from PyPI"
+    python3 -m pip install -q "${missing[@]}"
+  fi
+}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1; }
+
+# PostgreSQL refuses to run as root, so as root the clusters belong to the postgres user.
+pg_user() { if [ "$(id -u)" = 0 ]; then echo postgres; else id -un; fi; }
+
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# start_cluster NAME PORT: creates (once) and starts a private cluster with superuser
+# "pingan" and database "pingan", trusting local connections only.
+start_cluster() {
+  local name=$1 port=$2 dir="$PINGAN_STATE/$1" bin
+  bin=$(pg_bin)
+  if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+    useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+  fi
+  mkdir -p "$PINGAN_STATE"
+  chmod 755 "$PINGAN_STATE"
+  [ "$(id -u)" = 0 ] && chown "$(pg_user)" "$PINGAN_STATE"
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    log "creating PostgreSQL cluster $name in $dir"
+    as_pg "$bin/initdb" -D "$dir" -U pingan -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  if as_pg "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+    log "PostgreSQL $name already running"
+  else
+    as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${PINGAN_PG_FSYNC:-on}" start >/dev/null
+    log "PostgreSQL $name listening on 127.0.0.1:$port"
+  fi
+  "$bin/psql" -h 127.0.0.1 -p "$port" -U pingan -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'pingan'" | grep -q 1 \
+    || "$bin/createdb" -h 127.0.0.1 -p "$port" -U pingan pingan
+}
+
+stop_cluster() {
+  local dir="$PINGAN_STATE/$1"
+  [ -f "$dir/PG_VERSION" ] || return 0
+  as_pg "$(pg_bin)/pg_ctl" -D "$dir" stop -m fast -w >/dev/null 2>&1 || true
+}
+
+# The command that restarts cluster NAME, for the test that restarts PostgreSQL under a pool.
+restart_command() {
+  local cmd="$(pg_bin)/pg_ctl -D $PINGAN_STATE/$1 restart -m fast -w -t 60"
+  if [ "$(id -u)" = 0 ]; then echo "runuser -u postgres -- $cmd"; else echo "$cmd"; fi
+}
+
+# wait_http URL [SECONDS]: waits for a 200 from URL.
+wait_http() {
+  local url=$1 limit=${2:-60} i
+  for ((i = 0; i < limit * 10; i++)); do
+    curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "timed out waiting for $url" >&2
+  return 1
+}

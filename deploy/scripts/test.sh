@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test: the Swift suites against a real PostgreSQL, then buf lint and the
+# interop tests with clients nobody here wrote (buf curl, the Python connectrpc client).
+source "$(dirname "$0")/lib.sh"
+
+TEST_PG_PORT=${PINGAN_TEST_PG_PORT:-55433}
+RESTART_PG_PORT=${PINGAN_RESTART_PG_PORT:-55434}
+
+ensure_system_packages
+ensure_python_tools
+# Tests create and drop many databases; durability buys nothing here.
+export PINGAN_PG_FSYNC=off
+start_cluster test "$TEST_PG_PORT"
+start_cluster restart "$RESTART_PG_PORT"
+trap 'stop_cluster test; stop_cluster restart' EXIT
+
+export PINGAN_TEST_DATABASE_URL="postgresql://pingan@127.0.0.1:$TEST_PG_PORT/pingan"
+export PINGAN_TEST_RESTART_DATABASE_URL="postgresql://pingan@127.0.0.1:$RESTART_PG_PORT/pingan"
+export PINGAN_TEST_RESTART_COMMAND="$(restart_command restart)"
+
+cd "$PINGAN_ROOT"
+log "buf lint"
+(cd Shared/Proto && buf lint)
+
+log "swift build"
+swift build --build-tests
+log "swift test"
+swift test --skip-build
+
+log "interop tests"
+export PINGAN_BIN=$(swift build --show-bin-path)
+python3 -m pytest -q Tests/Interop
