@@ -104,9 +104,20 @@ let package = Package(
         ),
 
         // MARK: Tests
+        .target(
+            name: "PinganTestSupport",
+            dependencies: [
+                "PinganPostgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PostgresTests",
-            dependencies: ["PinganPostgres"],
+            dependencies: ["PinganPostgres", "PinganTestSupport"],
             path: "Tests/PostgresTests",
             swiftSettings: swiftSettings
         ),
@@ -115,6 +126,8 @@ let package = Package(
             dependencies: [
                 "PinganConnect",
                 "PinganContracts",
+                "PinganTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "Tests/ConnectTests",
@@ -122,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GridTests",
-            dependencies: ["GridService", "PinganConnect", "PinganContracts", "PinganPostgres"],
+            dependencies: ["GridService", "PinganConnect", "PinganContracts", "PinganPostgres", "PinganTestSupport"],
             path: "Tests/GridTests",
             swiftSettings: swiftSettings
         ),

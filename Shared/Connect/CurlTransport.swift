@@ -4,6 +4,8 @@ import Synchronization
 
 /// One HTTP/1.1 exchange for ``CurlTransport``.
 struct CurlRequest: Sendable {
+    enum Method: Sendable { case get, post }
+    var method: Method = .post
     var url: String
     var headers: [(String, String)]
     var body: [UInt8]
@@ -95,14 +97,19 @@ private final class Transfer: @unchecked Sendable {
         }
         headerList = list
         pingan_curl_setopt_string(easy, CURLOPT_URL, request.url)
-        pingan_curl_setopt_long(easy, CURLOPT_POST, 1)
-        pingan_curl_setopt_long(easy, CURLOPT_POSTFIELDSIZE, request.body.count)
-        // COPYPOSTFIELDS makes curl keep its own copy, so the Swift array may go away.
-        request.body.withUnsafeBytes { bytes in
-            if let base = bytes.baseAddress, !bytes.isEmpty {
-                _ = pingan_curl_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base))
-            } else {
-                _ = pingan_curl_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, "")
+        switch request.method {
+        case .get:
+            pingan_curl_setopt_long(easy, CURLOPT_HTTPGET, 1)
+        case .post:
+            pingan_curl_setopt_long(easy, CURLOPT_POST, 1)
+            pingan_curl_setopt_long(easy, CURLOPT_POSTFIELDSIZE, request.body.count)
+            // COPYPOSTFIELDS makes curl keep its own copy, so the Swift array may go away.
+            request.body.withUnsafeBytes { bytes in
+                if let base = bytes.baseAddress, !bytes.isEmpty {
+                    _ = pingan_curl_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base))
+                } else {
+                    _ = pingan_curl_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, "")
+                }
             }
         }
         pingan_curl_setopt_pointer(easy, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list))

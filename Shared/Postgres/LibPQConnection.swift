@@ -27,6 +27,8 @@ final class LibPQConnection: @unchecked Sendable {
             PQfinish(connection)
             throw PostgresError(.connectionFailed, message)
         }
+        // Notices (such as "already exists, skipping") are not errors; keep them off stderr.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
     }
 

@@ -85,9 +85,9 @@ public struct Migrator: Sendable {
 
     /// True when every migration of this build is applied unchanged; `/readyz` asks this.
     public func isCurrent(_ pool: PostgresPool) async throws -> Bool {
-        let rows = try await pool.query(
-            "SELECT version, checksum FROM \(table) WHERE to_regclass($1) IS NOT NULL", [table]
-        )
+        let exists = try await pool.query("SELECT to_regclass($1) IS NOT NULL", [table])[0].decode(Bool.self, at: 0)
+        guard exists else { return false }
+        let rows = try await pool.query("SELECT version, checksum FROM \(table)")
         let applied = try Dictionary(uniqueKeysWithValues: rows.map { (try $0.decode(Int.self, at: 0), try $0.decode(String.self, at: 1)) })
         return migrations.allSatisfy { applied[$0.version] == $0.checksum }
     }

@@ -82,7 +82,7 @@ stop_cluster() {
 
 # The command that restarts cluster NAME, for the test that restarts PostgreSQL under a pool.
 restart_command() {
-  local cmd="$(pg_bin)/pg_ctl -D $PINGAN_STATE/$1 restart -m fast -w -t 60"
+  local cmd="$(pg_bin)/pg_ctl -D $PINGAN_STATE/$1 -l $PINGAN_STATE/$1/server.log restart -m fast -w -t 60"
   if [ "$(id -u)" = 0 ]; then echo "runuser -u postgres -- $cmd"; else echo "$cmd"; fi
 }
 

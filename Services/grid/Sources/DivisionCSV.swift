@@ -19,9 +19,8 @@ public struct DivisionCSV: Sendable {
 
     /// Parses and checks `text`; the first bad line is reported by number.
     public init(parsing text: String) throws(DivisionImportError) {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasSuffix("\r") ? line.dropLast() : line
-        }
+        // "\r\n" is one Character in Swift, so splitting on newlines handles both endings.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         if let first = lines.first, first.hasPrefix("\u{FEFF}") { lines[0] = first.dropFirst() }
         guard let headerLine = lines.first, !headerLine.isEmpty else {
             throw .file("the CSV is empty; it needs the header \(Self.header.joined(separator: ","))")

@@ -1,0 +1,107 @@
+import Foundation
+import PinganPostgres
+import PinganTestSupport
+import Testing
+
+struct Boom: Error {}
+
+@Suite("transactions, errors and COPY")
+struct TransactionTests {
+    @Test func throwingBodyLeavesNothingBehind() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool()
+            try await pool.query("CREATE TABLE t (id bigint PRIMARY KEY, name text)")
+            await #expect(throws: Boom.self) {
+                try await pool.transaction { tx in
+                    try await tx.query("INSERT INTO t VALUES (1, 'a')")
+                    try await tx.query("INSERT INTO t VALUES (2, 'b')")
+                    throw Boom()
+                }
+            }
+            do { let got = try await pool.query("SELECT count(*) FROM t")[0].decode(Int.self, at: 0); #expect(got == 0) }
+            // A committed transaction keeps its rows, and the connection is reusable after a rollback.
+            try await pool.transaction { tx in try await tx.query("INSERT INTO t VALUES (3, 'c')") }
+            do { let got = try await pool.query("SELECT name FROM t")[0].decode(String.self, at: 0); #expect(got == "c") }
+            await pool.close()
+        }
+    }
+
+    @Test func failedStatementRollsBackTheTransaction() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool()
+            try await pool.query("CREATE TABLE t (id bigint PRIMARY KEY)")
+            await #expect(throws: PostgresError.self) {
+                try await pool.transaction { tx in
+                    try await tx.query("INSERT INTO t VALUES (1)")
+                    try await tx.query("INSERT INTO t VALUES (1)")
+                }
+            }
+            do { let got = try await pool.query("SELECT count(*) FROM t")[0].decode(Int.self, at: 0); #expect(got == 0) }
+            await pool.close()
+        }
+    }
+
+    @Test func uniqueViolationIsDistinguishable() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool()
+            try await pool.query("CREATE TABLE cases (incident_id uuid CONSTRAINT cases_incident_key UNIQUE, note text)")
+            let id = UUID()
+            try await pool.query("INSERT INTO cases VALUES ($1, 'first')", [id])
+            do {
+                try await pool.query("INSERT INTO cases VALUES ($1, 'second')", [id])
+                Issue.record("a duplicate insert succeeded")
+            } catch let error as PostgresError {
+                #expect(error.isUniqueViolation)
+                #expect(error.sqlState == .uniqueViolation)
+                #expect(error.constraint == "cases_incident_key")
+                #expect(error.code == .server)
+            }
+            // Other server errors are not reported as unique violations.
+            do {
+                try await pool.query("INSERT INTO missing_table VALUES (1)")
+                Issue.record("an insert into a missing table succeeded")
+            } catch let error as PostgresError {
+                #expect(!error.isUniqueViolation)
+                #expect(error.sqlState == .undefinedTable)
+            }
+            await pool.close()
+        }
+    }
+
+    @Test func copyLoadsAwkwardValuesExactly() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool()
+            try await pool.query("CREATE TABLE people (id bigint, name text, tags text[], seen timestamptz, ok boolean)")
+            let when = Date(timeIntervalSince1970: 1_790_000_000.25)
+            var rows: [[any PostgresEncodable]] = (0..<5000).map { index in
+                [index, "居民\(index)", ["t\(index)"], when, index % 2 == 0]
+            }
+            rows.append([5000, "tab\there\nnewline\\back", ["a,b", "c\"d"], Date?.none, Bool?.none])
+            rows.append([5001, String?.none, [String](), when, true])
+            let loaded = try await pool.withConnection { try await $0.copy(into: "people", columns: ["id", "name", "tags", "seen", "ok"], rows: rows) }
+            #expect(loaded == 5002)
+            let awkward = try await pool.query("SELECT name, tags, seen, ok FROM people WHERE id = 5000")[0]
+            #expect(try awkward.decode(String.self, at: 0) == "tab\there\nnewline\\back")
+            #expect(try awkward.decode([String].self, at: 1) == ["a,b", "c\"d"])
+            #expect(try awkward.decode(Date?.self, at: 2) == nil)
+            #expect(try awkward.decode(Bool?.self, at: 3) == nil)
+            let null = try await pool.query("SELECT name, tags FROM people WHERE id = 5001")[0]
+            #expect(try null.decode(String?.self, at: 0) == nil)
+            #expect(try null.decode([String].self, at: 1) == [])
+            let sample = try await pool.query("SELECT name, seen FROM people WHERE id = 4321")[0]
+            #expect(try sample.decode(String.self, at: 0) == "居民4321")
+            #expect(abs(try sample.decode(Date.self, at: 1).timeIntervalSince(when)) < 0.000_001)
+            await pool.close()
+        }
+    }
+
+    @Test func copyRefusesInjectedIdentifiers() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool()
+            await #expect { try await pool.withConnection { try await $0.copy(into: "people; DROP TABLE x", columns: ["id"], rows: [[1]]) } } throws: { error in
+                (error as? PostgresError)?.code == .invalidIdentifier
+            }
+            await pool.close()
+        }
+    }
+}
