@@ -5,11 +5,49 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// A service: a library with its handlers, store and domain (tests import it), and a thin
+/// executable that reads the environment and runs it.
+func service(
+    _ folder: String, module: String, executable: String,
+    dependencies extra: [Target.Dependency] = [], resources: [Resource]? = nil
+) -> [Target] {
+    [
+        .target(
+            name: module,
+            dependencies: [
+                "PinganAccess", "PinganConnect", "PinganContracts", "PinganOutbox", "PinganPostgres",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ] + extra,
+            path: "Services/\(folder)/Sources",
+            resources: resources,
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: executable,
+            dependencies: [
+                .byName(name: module), "PinganAccess", "PinganConnect",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Services/\(folder)/Main",
+            swiftSettings: swiftSettings
+        ),
+    ]
+}
+
 let package = Package(
     name: "pingan",
     platforms: [.macOS(.v15)],
     products: [
+        .executable(name: "gateway", targets: ["gateway"]),
         .executable(name: "grid-service", targets: ["grid-service"]),
+        .executable(name: "dispute-service", targets: ["dispute-service"]),
+        .executable(name: "risk-service", targets: ["risk-service"]),
+        .executable(name: "index-service", targets: ["index-service"]),
+        .executable(name: "notify-service", targets: ["notify-service"]),
         .executable(name: "pingan-bench", targets: ["pingan-bench"]),
     ],
     dependencies: [
@@ -23,6 +61,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         // The thread pool that keeps blocking libpq calls off the event loops.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        // bcrypt for the gateway's stored passwords.
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.0.0"),
         // Start and graceful shutdown of the server, the pool and the relays together.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         // Prometheus text exposition for GET /metrics.
@@ -76,25 +116,37 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Services
         .target(
-            name: "GridService",
+            name: "PinganAccess",
             dependencies: [
-                "PinganConnect", "PinganContracts", "PinganPostgres",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
+                "PinganConnect",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
-            path: "Services/grid/Sources",
-            resources: [.copy("Data/changde-divisions.csv")],
+            path: "Shared/Access",
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "grid-service",
-            dependencies: ["GridService", "PinganConnect", .product(name: "Hummingbird", package: "hummingbird")],
-            path: "Services/grid/Main",
+        .target(
+            name: "PinganOutbox",
+            dependencies: [
+                "PinganConnect", "PinganContracts", "PinganPostgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Shared/Outbox",
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Services
+    ]
+        + service("gateway", module: "GatewayService", executable: "gateway",
+                  dependencies: [.product(name: "HummingbirdBcrypt", package: "hummingbird-auth")])
+        + service("grid", module: "GridService", executable: "grid-service", resources: [.copy("Data/changde-divisions.csv")])
+        + service("dispute", module: "DisputeService", executable: "dispute-service")
+        + service("risk", module: "RiskService", executable: "risk-service")
+        + service("index", module: "IndexService", executable: "index-service")
+        + service("notify", module: "NotifyService", executable: "notify-service")
+        + [
         // MARK: Benchmarks
         .executableTarget(
             name: "pingan-bench",
@@ -107,7 +159,7 @@ let package = Package(
         .target(
             name: "PinganTestSupport",
             dependencies: [
-                "PinganPostgres",
+                "PinganAccess", "PinganPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -135,7 +187,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GridTests",
-            dependencies: ["GridService", "PinganConnect", "PinganContracts", "PinganPostgres", "PinganTestSupport"],
+            dependencies: ["GridService", "PinganAccess", "PinganConnect", "PinganContracts", "PinganPostgres", "PinganTestSupport"],
             path: "Tests/GridTests",
             swiftSettings: swiftSettings
         ),

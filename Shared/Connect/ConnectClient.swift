@@ -116,7 +116,7 @@ public struct ConnectClient: Sendable {
         return min(wait, max(.zero, ContinuousClock.now.duration(to: deadline)))
     }
 
-    private static func connectError(_ failure: CurlFailure, path: String, deadlinePassed: Bool) -> ConnectError {
+    static func connectError(_ failure: CurlFailure, path: String, deadlinePassed: Bool) -> ConnectError {
         switch failure {
         case .unreachable(let reason):
             ConnectError(.unavailable, "\(path): peer unavailable (\(reason))")
@@ -128,6 +128,26 @@ public struct ConnectClient: Sendable {
             ConnectError(.canceled, "\(path): canceled")
         case .other(let reason):
             ConnectError(.unknown, "\(path): transport failure (\(reason))")
+        }
+    }
+}
+
+/// The answer to a plain HTTP POST.
+public struct HTTPReply: Sendable {
+    public let status: Int
+    public let body: [UInt8]
+}
+
+extension CurlTransport {
+    /// POSTs `body` to any URL, for webhooks to systems outside the mesh. Transport failures
+    /// arrive as ``ConnectError`` (`unavailable`, `deadline_exceeded`) like RPC failures do.
+    public func post(url: String, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws -> HTTPReply {
+        let deadline = ContinuousClock.now + timeout
+        do {
+            let response = try await perform(CurlRequest(url: url, headers: headers, body: body, timeout: timeout, connectTimeout: .seconds(2)))
+            return HTTPReply(status: response.status, body: response.body)
+        } catch let failure as CurlFailure {
+            throw ConnectClient.connectError(failure, path: url, deadlinePassed: ContinuousClock.now >= deadline)
         }
     }
 }

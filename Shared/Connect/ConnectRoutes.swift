@@ -11,6 +11,7 @@ public struct ConnectRoutes: Sendable {
     typealias Erased = @Sendable (_ body: [UInt8], _ codec: ConnectCodec, _ context: ConnectContext) async throws -> [UInt8]
 
     private(set) var handlers: [String: Erased] = [:]
+    private(set) var fallback: Erased?
 
     public init() {}
 
@@ -28,6 +29,14 @@ public struct ConnectRoutes: Sendable {
             }
             return try codec.encode(try await handler(input, context))
         }
+    }
+
+    /// Serves every path no method claims, with the raw body; the gateway forwards through
+    /// this. The handler reads `context.path` and returns the response body in `codec`.
+    public mutating func fallback(
+        _ handler: @escaping @Sendable (_ body: [UInt8], _ codec: ConnectCodec, _ context: ConnectContext) async throws -> [UInt8]
+    ) {
+        fallback = handler
     }
 
     /// The registered paths, for logging what a service exposes.

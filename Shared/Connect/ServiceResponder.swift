@@ -83,7 +83,7 @@ public struct ServiceResponder: HTTPResponder {
     }
 
     private func call(_ request: Request, path: String, logger: Logger) async throws -> Response {
-        guard let handler = routes.handlers[path] else {
+        guard let handler = routes.handlers[path] ?? routes.fallback else {
             throw RequestRejection(.notFound, ConnectError(.unimplemented, "no method \(path)"))
         }
         let contentType = request.headers[.contentType] ?? ""

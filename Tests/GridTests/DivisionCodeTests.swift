@@ -1,4 +1,5 @@
 @testable import GridService
+import PinganAccess
 import Testing
 
 @Suite("division codes")

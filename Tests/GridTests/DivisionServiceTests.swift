@@ -1,3 +1,4 @@
+import PinganAccess
 import Foundation
 @testable import GridService
 import PinganConnect
@@ -11,7 +12,7 @@ func withGridService<R: Sendable>(_ body: (ConnectClient, TestDatabase) async th
     try await TestDatabase.with { database in
         let configuration = ServiceConfiguration(port: 0, databaseURL: database.url, poolSize: 4, logLevel: .warning)
         return try await withLiveServer({ onRunning in
-            GridApp.build(configuration: configuration, onServerRunning: onRunning)
+            try GridApp.build(configuration: configuration, mesh: try TestMesh.configuration(), onServerRunning: onRunning)
         }) { port in
             var client = ConnectClient.Configuration()
             client.codec = .json
@@ -136,13 +137,13 @@ struct DivisionServiceTests {
                 """
             var request = Pingan_Grid_V1_ImportDivisionsRequest()
             request.csv = villages
-            let first = try await client.call(DivisionServiceMethods.importDivisions, request)
+            let first = try await client.call(DivisionServiceMethods.importDivisions, request, options: try admin())
             #expect((first.inserted, first.updated, first.unchanged) == (3, 0, 0))
-            let again = try await client.call(DivisionServiceMethods.importDivisions, request)
+            let again = try await client.call(DivisionServiceMethods.importDivisions, request, options: try admin())
             #expect((again.inserted, again.updated, again.unchanged) == (0, 0, 3))
 
             request.csv = villages.replacingOccurrences(of: "测试村二（生成）", with: "测试村二改（生成）")
-            let renamed = try await client.call(DivisionServiceMethods.importDivisions, request)
+            let renamed = try await client.call(DivisionServiceMethods.importDivisions, request, options: try admin())
             #expect((renamed.inserted, renamed.updated, renamed.unchanged) == (0, 1, 2))
 
             var get = Pingan_Grid_V1_GetDivisionRequest()
@@ -167,12 +168,26 @@ struct DivisionServiceTests {
                 430723102299,好村（生成）,village,430723102000
                 430799999201,孤村（生成）,village,430799999000
                 """
-            await expectCode(.invalidArgument, containing: "line 3") { _ = try await client.call(DivisionServiceMethods.importDivisions, request) }
+            await expectCode(.invalidArgument, containing: "line 3") { _ = try await client.call(DivisionServiceMethods.importDivisions, request, options: try admin()) }
             request.csv = "code,name,level,parent_code\n430723102299,好村（生成）,village,430723102000\n43072310229,坏,village,430723102000\n"
-            await expectCode(.invalidArgument, containing: "csv: line 3") { _ = try await client.call(DivisionServiceMethods.importDivisions, request) }
+            await expectCode(.invalidArgument, containing: "csv: line 3") { _ = try await client.call(DivisionServiceMethods.importDivisions, request, options: try admin()) }
             let after = try await pool.query("SELECT count(*) FROM grid.divisions")[0].decode(Int.self, at: 0)
             #expect(after == before)
             await pool.close()
+        }
+    }
+
+    @Test func importNeedsAnAdministratorWhoseCentreCoversEveryRow() async throws {
+        try await withGridService { client, _ in
+            var request = Pingan_Grid_V1_ImportDivisionsRequest()
+            request.csv = "code,name,level,parent_code\n430723102201,测试村（生成）,village,430723102000\n"
+            await expectCode(.unauthenticated) { _ = try await client.call(DivisionServiceMethods.importDivisions, request) }
+            let staff = CallOptions(headers: [try TestMesh.principal(centre: "430700000000", roles: [.staff])])
+            await expectCode(.permissionDenied, containing: "roles") { _ = try await client.call(DivisionServiceMethods.importDivisions, request, options: staff) }
+            let otherCounty = CallOptions(headers: [try TestMesh.principal(centre: "430781000000", roles: [.admin])])
+            await expectCode(.permissionDenied, containing: "line 2") { _ = try await client.call(DivisionServiceMethods.importDivisions, request, options: otherCounty) }
+            let forged = CallOptions(headers: [("Pingan-Principal", "eyJ9.AAAA")])
+            await expectCode(.unauthenticated) { _ = try await client.call(DivisionServiceMethods.importDivisions, request, options: forged) }
         }
     }
 
@@ -188,4 +203,9 @@ struct DivisionServiceTests {
             await pool.close()
         }
     }
+}
+
+/// A city administrator, who may register divisions anywhere in Changde.
+func admin() throws -> CallOptions {
+    CallOptions(headers: [try TestMesh.principal(centre: "430700000000", roles: [.admin])])
 }

@@ -8,11 +8,11 @@ import ServiceLifecycle
 ///   - makeApp: builds the application; it must pass its bound port to the callback it is given.
 ///   - body: receives the port the server listens on.
 public func withLiveServer<App: ApplicationProtocol, R: Sendable>(
-    _ makeApp: (_ onServerRunning: @escaping @Sendable (Int) async -> Void) -> App,
+    _ makeApp: (_ onServerRunning: @escaping @Sendable (Int) async -> Void) throws -> App,
     _ body: (Int) async throws -> R
 ) async throws -> R {
     let (ports, announce) = AsyncStream<Int>.makeStream()
-    let app = makeApp { port in announce.yield(port) }
+    let app = try makeApp { port in announce.yield(port) }
     let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: TestEnvironment.logger))
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask {

@@ -1,3 +1,4 @@
+import PinganAccess
 import PinganContracts
 
 /// A division as stored: code, name and parent.

@@ -1,3 +1,4 @@
+import PinganAccess
 import Foundation
 
 /// A division file in the format of `changde-divisions.csv`: the header

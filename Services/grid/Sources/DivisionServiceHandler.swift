@@ -1,4 +1,5 @@
 import Foundation
+import PinganAccess
 import PinganConnect
 import PinganContracts
 
@@ -8,14 +9,20 @@ public struct DivisionServiceHandler: Sendable {
     static let maxPageSize = 500
 
     let store: any DivisionStore
+    let jurisdiction: Jurisdiction
 
-    public init(store: any DivisionStore) { self.store = store }
+    public init(store: any DivisionStore, jurisdiction: Jurisdiction) {
+        self.store = store
+        self.jurisdiction = jurisdiction
+    }
 
     public func register(into routes: inout ConnectRoutes) {
         routes.register(DivisionServiceMethods.getDivision) { request, _ in try await getDivision(request) }
         routes.register(DivisionServiceMethods.listChildren) { request, _ in try await listChildren(request) }
         routes.register(DivisionServiceMethods.listSubtree) { request, _ in try await listSubtree(request) }
-        routes.register(DivisionServiceMethods.importDivisions) { request, _ in try await importDivisions(request) }
+        routes.register(DivisionServiceMethods.importDivisions) { request, context in
+            try await importDivisions(request, principal: try jurisdiction.principal(context, anyOf: [.admin]))
+        }
     }
 
     func getDivision(_ request: Pingan_Grid_V1_GetDivisionRequest) async throws -> Pingan_Grid_V1_GetDivisionResponse {
@@ -52,10 +59,17 @@ public struct DivisionServiceHandler: Sendable {
         return response
     }
 
-    func importDivisions(_ request: Pingan_Grid_V1_ImportDivisionsRequest) async throws -> Pingan_Grid_V1_ImportDivisionsResponse {
+    /// Divisions are public reference data (the statistical codes are published), so reading
+    /// them needs no principal; registering them needs an administrator whose centre covers
+    /// every row.
+    func importDivisions(_ request: Pingan_Grid_V1_ImportDivisionsRequest, principal: Principal) async throws -> Pingan_Grid_V1_ImportDivisionsResponse {
         let result: DivisionImportResult
         do {
-            result = try await store.importDivisions(try DivisionCSV(parsing: request.csv))
+            let file = try DivisionCSV(parsing: request.csv)
+            if let outside = file.rows.first(where: { !principal.covers($0.division.code) }) {
+                throw ConnectError(.permissionDenied, "csv: line \(outside.line): \(outside.division.code) is outside the jurisdiction of centre \(principal.centre)")
+            }
+            result = try await store.importDivisions(file)
         } catch let error as DivisionImportError {
             throw ConnectError.invalidArgument(field: "csv", error.description)
         }

@@ -1,3 +1,4 @@
+import PinganAccess
 import PinganPostgres
 
 /// A page of divisions in code order, with the code to continue after.

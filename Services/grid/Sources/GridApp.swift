@@ -1,7 +1,10 @@
 import Foundation
 import Hummingbird
 import Logging
+import PinganAccess
 import PinganConnect
+import PinganContracts
+import PinganOutbox
 import PinganPostgres
 
 /// Assembles grid-service: schema `grid`, the division tree seeded with the real divisions of
@@ -12,14 +15,28 @@ public enum GridApp {
 
     /// The application for `configuration`; `onServerRunning` receives the bound port.
     public static func build(
-        configuration: ServiceConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+        configuration: ServiceConfiguration, mesh: MeshConfiguration,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
         let host = ServiceHost(name: name, configuration: configuration, migrator: GridMigrations.migrator)
+        let jurisdiction = try Jurisdiction(meshSecret: mesh.meshSecret)
         let store = PostgresDivisionStore(pool: host.pool)
         var routes = ConnectRoutes()
-        DivisionServiceHandler(store: store).register(into: &routes)
+        DivisionServiceHandler(store: store, jurisdiction: jurisdiction).register(into: &routes)
+        GridServiceHandler(store: GridStore(pool: host.pool), jurisdiction: jurisdiction).register(into: &routes)
+        let dispute = ConnectClient(baseURL: mesh.url(.dispute), transport: CurlTransport())
+        let relay = OutboxRelay(
+            schema: "grid", pool: host.pool,
+            consumers: [
+                GridStore.incidentTopic: OutboxRelay.rpc(DisputeServiceMethods.openCase, client: dispute) {
+                    [jurisdiction.header(for: .system(name, root: mesh.root))]
+                },
+            ],
+            logger: host.logger
+        )
         return host.application(
             routes: routes,
+            services: [relay],
             beforeServing: { try await seedDivisions(store, logger: host.logger) },
             onServerRunning: onServerRunning
         )

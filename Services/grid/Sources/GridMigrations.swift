@@ -1,3 +1,5 @@
+import PinganAccess
+import PinganOutbox
 import PinganPostgres
 
 /// Schema `grid`, owned by grid-service alone. Append new migrations; never edit one that
@@ -16,6 +18,41 @@ enum GridMigrations {
             );
             CREATE INDEX divisions_parent_code ON grid.divisions (parent_code, code);
             """),
+        Migration(version: 2, name: "grids, members and incidents", sql: """
+            CREATE TABLE grid.grids (
+                id           uuid PRIMARY KEY,
+                village_code text COLLATE "C" NOT NULL REFERENCES grid.divisions (code),
+                name         text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+                created_at   timestamptz NOT NULL DEFAULT now(),
+                UNIQUE (village_code, name)
+            );
+            CREATE TABLE grid.members (
+                id         uuid PRIMARY KEY,
+                grid_id    uuid NOT NULL REFERENCES grid.grids (id),
+                name       text NOT NULL CHECK (length(name) BETWEEN 1 AND 50),
+                role       text NOT NULL CHECK (role IN ('grid_worker', 'mediation_director', 'political_legal_officer', 'safety_volunteer')),
+                created_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX members_grid ON grid.members (grid_id);
+            -- Parties' names and phones are not kept here: they travel to dispute-service,
+            -- which owns the case, in the incident's event.
+            CREATE TABLE grid.incidents (
+                id                 uuid PRIMARY KEY,
+                grid_id            uuid NOT NULL REFERENCES grid.grids (id),
+                village_code       text COLLATE "C" NOT NULL,
+                reporter_member_id uuid NOT NULL REFERENCES grid.members (id),
+                category           integer NOT NULL,
+                description        text NOT NULL CHECK (length(description) BETWEEN 1 AND 2000),
+                party_count        integer NOT NULL CHECK (party_count BETWEEN 1 AND 20),
+                threat_of_violence boolean NOT NULL,
+                threat_of_self_harm boolean NOT NULL,
+                repeat_incident    boolean NOT NULL,
+                prior_police_calls integer NOT NULL CHECK (prior_police_calls BETWEEN 0 AND 100),
+                reported_at        timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX incidents_village_time ON grid.incidents (village_code, reported_at);
+            """),
+        Outbox.migration(version: 3, schema: "grid"),
     ]
 
     static var migrator: Migrator { Migrator(schema: "grid", migrations: all) }

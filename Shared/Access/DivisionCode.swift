@@ -1,11 +1,11 @@
 import Foundation
 
 /// One of the four centre levels; the level of a division follows from its code.
-public enum DivisionLevel: String, Sendable, CaseIterable, Comparable {
+public enum DivisionLevel: String, Sendable, CaseIterable, Comparable, Codable {
     case city, county, township, village
 
     /// Digits of the code that identify a division at this level (the rest are zero).
-    var prefixLength: Int {
+    public var prefixLength: Int {
         switch self {
         case .city: 4
         case .county: 6

@@ -1,0 +1,77 @@
+import Foundation
+import PinganAccess
+import PinganConnect
+import PinganContracts
+
+/// The gateway's one door: authenticates each call, fixes the centre it may act for, and
+/// forwards it unchanged to the service that owns the method, with a signed principal.
+struct Forwarder: Sendable {
+    /// Methods only services call, delivering events; never reachable from outside.
+    static let internalMethods: Set<String> = [
+        DisputeServiceMethods.openCase.path, RiskServiceMethods.assessCase.path, NotifyServiceMethods.deliverWarning.path,
+    ]
+
+    let accounts: Accounts
+    let tokens: TokenSigner
+    let jurisdiction: Jurisdiction
+    /// The centre this gateway is deployed for: it serves this subtree only.
+    let centre: DivisionCode
+    let peers: [String: ConnectClient]
+
+    func forward(_ body: [UInt8], _ codec: ConnectCodec, _ context: ConnectContext) async throws -> [UInt8] {
+        guard let client = peer(for: context.path) else {
+            throw ConnectError(.unimplemented, "no method \(context.path)")
+        }
+        guard !Self.internalMethods.contains(context.path) else {
+            throw ConnectError(.permissionDenied, "\(context.path) is internal to the mesh")
+        }
+        let caller = try await authenticate(context)
+        let principal = try scoped(caller)
+        var timeout = Duration.seconds(30)
+        if let remaining = context.remaining { timeout = min(timeout, remaining) }
+        context.logger.info("forward", metadata: ["subject": "\(principal.subject)", "centre": "\(principal.centre)"])
+        return try await client.send(
+            path: context.path, body: body, codec: codec, retry: false,
+            options: CallOptions(timeout: timeout, headers: [jurisdiction.header(for: principal)], trace: context.trace)
+        )
+    }
+
+    /// `pingan.<service>.v1.X/Method` goes to `<service>`.
+    private func peer(for path: String) -> ConnectClient? {
+        let parts = path.dropFirst().split(separator: ".")
+        guard parts.count >= 3, parts[0] == "pingan" else { return nil }
+        return peers[String(parts[1])]
+    }
+
+    /// The caller from `Authorization: Bearer` (people) or `X-Api-Key` (department systems).
+    func authenticate(_ context: ConnectContext) async throws -> Principal {
+        if let authorization = context.header("Authorization") {
+            guard authorization.hasPrefix("Bearer ") else {
+                throw ConnectError(.unauthenticated, "Authorization must be \"Bearer <token>\"")
+            }
+            do {
+                return try tokens.verify(String(authorization.dropFirst(7)))
+            } catch {
+                throw ConnectError(.unauthenticated, "the token is not valid: \(error)")
+            }
+        }
+        if let key = context.header("X-Api-Key") {
+            guard let account = try await accounts.apiKey(key) else { throw ConnectError(.unauthenticated, "the API key is not valid") }
+            return Principal(subject: "apikey:\(account.name)", centre: account.centre, roles: account.roles, expiresAt: Date().addingTimeInterval(60))
+        }
+        throw ConnectError(.unauthenticated, "sign in with AuthService/Login and send Authorization: Bearer <token>, or send X-Api-Key")
+    }
+
+    /// The caller narrowed to this gateway's subtree. A caller whose centre lies elsewhere
+    /// is refused; one above it (a city token at a county gateway) acts for this centre only.
+    func scoped(_ caller: Principal) throws -> Principal {
+        var principal = caller
+        principal.roles.remove(.system)
+        if centre.contains(caller.centre) { return principal }
+        if caller.centre.contains(centre) {
+            principal.centre = centre
+            return principal
+        }
+        throw ConnectError(.permissionDenied, "this gateway serves centre \(centre); your centre \(caller.centre) is outside it")
+    }
+}

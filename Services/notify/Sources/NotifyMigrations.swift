@@ -1,0 +1,45 @@
+import PinganOutbox
+import PinganPostgres
+
+/// Schema `notify`, owned by notify-service alone. Append; never edit a shipped migration.
+enum NotifyMigrations {
+    static let all: [Migration] = [
+        Migration(version: 1, name: "subscriptions and deliveries", sql: """
+            CREATE TABLE notify.subscriptions (
+                id          uuid PRIMARY KEY,
+                centre_code text COLLATE "C" NOT NULL,
+                url         text NOT NULL,
+                secret      text NOT NULL,
+                created_at  timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX subscriptions_centre ON notify.subscriptions (centre_code);
+            CREATE TABLE notify.deliveries (
+                id              uuid PRIMARY KEY,
+                warning_id      uuid NOT NULL,
+                subscription_id uuid NOT NULL REFERENCES notify.subscriptions (id),
+                centre_code     text COLLATE "C" NOT NULL,
+                -- The exact bytes every attempt sends, so signatures and receivers agree.
+                payload         text NOT NULL,
+                attempts        integer NOT NULL DEFAULT 0,
+                next_attempt_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                delivered_at    timestamptz,
+                last_error      text,
+                created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+                UNIQUE (warning_id, subscription_id)
+            );
+            CREATE INDEX deliveries_due ON notify.deliveries (next_attempt_at) WHERE delivered_at IS NULL;
+            CREATE TABLE notify.attempts (
+                id          bigserial PRIMARY KEY,
+                delivery_id uuid NOT NULL REFERENCES notify.deliveries (id),
+                at          timestamptz NOT NULL DEFAULT clock_timestamp(),
+                status      integer,
+                error       text,
+                duration_ms double precision NOT NULL
+            );
+            CREATE INDEX attempts_delivery ON notify.attempts (delivery_id, id);
+            """),
+        Outbox.migration(version: 2, schema: "notify"),
+    ]
+
+    static var migrator: Migrator { Migrator(schema: "notify", migrations: all) }
+}

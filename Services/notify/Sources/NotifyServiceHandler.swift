@@ -1,0 +1,53 @@
+import Foundation
+import PinganAccess
+import PinganConnect
+import PinganContracts
+import PinganOutbox
+
+/// `pingan.notify.v1.NotifyService`: one method per RPC, named as in the `.proto`.
+struct NotifyServiceHandler: Sendable {
+    let store: DeliveryStore
+    let jurisdiction: Jurisdiction
+
+    func register(into routes: inout ConnectRoutes) {
+        routes.register(NotifyServiceMethods.subscribe) { try await subscribe($0, $1) }
+        routes.register(NotifyServiceMethods.deliverWarning) { try await deliverWarning($0, $1) }
+        routes.register(NotifyServiceMethods.listDeliveries) { try await listDeliveries($0, $1) }
+    }
+
+    func subscribe(_ request: Pingan_Notify_V1_SubscribeRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_SubscribeResponse {
+        let principal = try jurisdiction.principal(context, anyOf: [.admin, .staff])
+        let centre = try DivisionCode.field(request.centreCode, "centre_code")
+        try principal.require(centre, field: "centre_code")
+        guard let url = URL(string: request.url), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              url.host?.isEmpty == false, request.url.count <= 2000
+        else { throw ConnectError.invalidArgument(field: "url", "must be an http or https URL") }
+        guard (16...200).contains(request.secret.utf8.count) else {
+            throw ConnectError.invalidArgument(field: "secret", "must be 16 to 200 bytes")
+        }
+        var response = Pingan_Notify_V1_SubscribeResponse()
+        response.subscription.id = try await store.subscribe(centre: centre, url: request.url, secret: request.secret).uuidString
+        response.subscription.centreCode = centre.rawValue
+        response.subscription.url = request.url
+        return response
+    }
+
+    /// Delivered by risk-service's outbox relay, never by people.
+    func deliverWarning(_ request: Pingan_Notify_V1_DeliverWarningRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_DeliverWarningResponse {
+        _ = try jurisdiction.system(context)
+        let eventID = try context.eventID()
+        _ = try UUID.field(request.warningID, "warning_id")
+        let centre = try DivisionCode.field(request.centreCode, "centre_code")
+        var response = Pingan_Notify_V1_DeliverWarningResponse()
+        response.deliveries = Int32(try await store.queue(request, centre: centre, eventID: eventID))
+        return response
+    }
+
+    func listDeliveries(_ request: Pingan_Notify_V1_ListDeliveriesRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_ListDeliveriesResponse {
+        let principal = try jurisdiction.principal(context, anyOf: [.admin, .staff, .leader])
+        let warning = try UUID.field(request.warningID, "warning_id")
+        var response = Pingan_Notify_V1_ListDeliveriesResponse()
+        response.deliveries = try await store.deliveries(of: warning, visibleTo: principal)
+        return response
+    }
+}

@@ -1,0 +1,34 @@
+import Hummingbird
+import PinganAccess
+import PinganConnect
+import PinganContracts
+import PinganOutbox
+
+/// Assembles risk-service: schema `risk`, `pingan.risk.v1.RiskService`, and the relay that
+/// sends raised warnings to notify-service.
+///
+/// Reads `RISK_THRESHOLD` (0–100, default 60) besides the common variables.
+public enum RiskApp {
+    public static let name = "risk-service"
+
+    public static func build(
+        configuration: ServiceConfiguration, mesh: MeshConfiguration, threshold: Int,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let host = ServiceHost(name: name, configuration: configuration, migrator: RiskMigrations.migrator)
+        let jurisdiction = try Jurisdiction(meshSecret: mesh.meshSecret)
+        var routes = ConnectRoutes()
+        RiskServiceHandler(store: RiskStore(pool: host.pool, threshold: threshold), jurisdiction: jurisdiction).register(into: &routes)
+        let notify = ConnectClient(baseURL: mesh.url(.notify), transport: CurlTransport())
+        let relay = OutboxRelay(
+            schema: "risk", pool: host.pool,
+            consumers: [
+                RiskStore.warningTopic: OutboxRelay.rpc(NotifyServiceMethods.deliverWarning, client: notify) {
+                    [jurisdiction.header(for: .system(name, root: mesh.root))]
+                },
+            ],
+            logger: host.logger
+        )
+        return host.application(routes: routes, services: [relay], onServerRunning: onServerRunning)
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// Who is calling, for which centre, with which roles.
+///
+/// The gateway authenticates a user or department system and forwards a signed principal to
+/// the services; each service verifies the signature and checks jurisdiction again, so a
+/// service reached around the gateway still refuses what the caller may not do.
+public struct Principal: Sendable, Equatable, Codable {
+    /// `user:<name>`, `apikey:<name>` or `service:<name>`.
+    public var subject: String
+    /// The centre the caller acts for; it may act on this division and everything below it.
+    public var centre: DivisionCode
+    public var roles: Set<Role>
+    public var expiresAt: Date
+
+    public init(subject: String, centre: DivisionCode, roles: Set<Role>, expiresAt: Date) {
+        self.subject = subject
+        self.centre = centre
+        self.roles = roles
+        self.expiresAt = expiresAt
+    }
+
+    /// True if `code` lies in this principal's jurisdiction.
+    public func covers(_ code: DivisionCode) -> Bool { centre.contains(code) }
+
+    public func has(_ role: Role) -> Bool { roles.contains(role) }
+
+    /// The identity services use for event relays between themselves.
+    public static func system(_ service: String, root: DivisionCode, lifetime: TimeInterval = 300) -> Principal {
+        Principal(subject: "service:\(service)", centre: root, roles: [.system], expiresAt: Date().addingTimeInterval(lifetime))
+    }
+}
+
+/// What a principal may do. Roles are strings on the wire so new ones need no migration.
+public struct Role: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    /// Centre staff: read and act on cases in the centre's territory.
+    public static let staff = Role(rawValue: "staff")
+    /// Grid workers: report incidents from their grids.
+    public static let gridWorker = Role(rawValue: "grid_worker")
+    /// Mediators: may reveal parties' personal data on cases they handle (audited).
+    public static let mediator = Role(rawValue: "mediator")
+    /// Leaders: read the index and rankings.
+    public static let leader = Role(rawValue: "leader")
+    /// Administrators: register divisions, grids and subscriptions.
+    public static let admin = Role(rawValue: "admin")
+    /// Services themselves, delivering events; never issued to a person.
+    public static let system = Role(rawValue: "system")
+
+    public var description: String { rawValue }
+}
+
+extension DivisionCode: Codable {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do {
+            self = try DivisionCode(validating: text)
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
