@@ -191,5 +191,16 @@ let package = Package(
             path: "Tests/GridTests",
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "PinganAccess", "PinganConnect", "PinganContracts", "PinganPostgres", "PinganTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/EndToEndTests",
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -151,3 +151,16 @@ extension CurlTransport {
         }
     }
 }
+
+extension CurlTransport {
+    /// A plain GET, for health and readiness probes.
+    public func get(url: String, timeout: Duration = .seconds(5)) async throws -> HTTPReply {
+        let deadline = ContinuousClock.now + timeout
+        do {
+            let response = try await perform(CurlRequest(method: .get, url: url, headers: [], body: [], timeout: timeout, connectTimeout: .seconds(2)))
+            return HTTPReply(status: response.status, body: response.body)
+        } catch let failure as CurlFailure {
+            throw ConnectClient.connectError(failure, path: url, deadlinePassed: ContinuousClock.now >= deadline)
+        }
+    }
+}

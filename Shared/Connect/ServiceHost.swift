@@ -5,6 +5,7 @@ import NIOCore
 import PinganContracts
 import PinganPostgres
 import ServiceLifecycle
+import Synchronization
 
 /// Settings every service reads from its environment, with the defaults that run the mesh on
 /// one machine.
@@ -152,10 +153,11 @@ public struct ServiceHost: Sendable {
         )
         let name = self.name
         let logger = self.logger
+        let migrated = StartGate()
         var app = Application(
             responder: responder,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: name),
-            services: [PoolLifecycle(pool: pool)] + services,
+            services: [PoolLifecycle(pool: pool)] + services.map { AfterGate(gate: migrated, service: $0) },
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.notice("\(name) listening", metadata: ["address": "http://\(host.configuration.host):\(port)"])
@@ -165,6 +167,7 @@ public struct ServiceHost: Sendable {
         )
         app.beforeServerStarts {
             try await host.migrator.migrate(host.pool, logger: logger)
+            migrated.open()
             try await beforeServing()
         }
         return app
@@ -177,5 +180,32 @@ struct PoolLifecycle: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await pool.close()
+    }
+}
+
+/// Opens once; services that need the migrated schema wait on it.
+final class StartGate: Sendable {
+    private let isOpen = Mutex(false)
+
+    func open() { isOpen.withLock { $0 = true } }
+
+    /// Returns when the gate opens, or early if the task is cancelled.
+    func wait() async {
+        while !isOpen.withLock({ $0 }), !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+/// Runs `service` only after `gate` opens: a relay must not poll an outbox table that the
+/// migrations have not created yet.
+struct AfterGate: Service {
+    let gate: StartGate
+    let service: any Service
+
+    func run() async throws {
+        await gate.wait()
+        guard !Task.isCancelled else { return }
+        try await service.run()
     }
 }

@@ -8,8 +8,12 @@ and `grpc_tools.protoc`.
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
+import hmac
 import importlib
+import json
 import os
 import secrets
 import shutil
@@ -31,6 +35,36 @@ PROTO_DIR = REPO_ROOT / "Shared" / "Proto"
 DIVISION_PROTO = "pingan/grid/v1/division.proto"
 CHANGDE_CSV = REPO_ROOT / "Services" / "grid" / "Sources" / "Data" / "changde-divisions.csv"
 READY_TIMEOUT_S = 60.0
+# The HMAC key grid-service verifies `Pingan-Principal` headers with (MESH_SECRET, 32+ bytes).
+MESH_SECRET = "interop-mesh-secret-0123456789abcdef0123"
+ROOT_DIVISION = "430700000000"  # 常德市, the service's default root
+PRINCIPAL_HEADER = "Pingan-Principal"
+
+
+# ------------------------------------------------------------------ principal header
+
+
+def _base64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def principal_header(
+    centre: str,
+    roles: list[str],
+    *,
+    subject: str = "user:interop",
+    lifetime_s: int = 600,
+    secret: str = MESH_SECRET,
+) -> str:
+    """A `Pingan-Principal` value as the gateway forwards it (Shared/Access/SignedToken.swift):
+    base64url(JSON payload) "." base64url(HMAC-SHA256(MESH_SECRET, payload)), without padding."""
+    payload = json.dumps(
+        {"subject": subject, "centre": centre, "roles": roles, "expiresAt": int(time.time()) + lifetime_s},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode("utf-8")
+    mac = hmac.new(secret.encode("utf-8"), payload, hashlib.sha256).digest()
+    return f"{_base64url(payload)}.{_base64url(mac)}"
 
 
 # --------------------------------------------------------------------------- the CSV
@@ -142,7 +176,13 @@ def grid_service(tmp_path_factory: pytest.TempPathFactory) -> str:
     try:
         port = _free_port()
         env = dict(os.environ)
-        env.update(PORT=str(port), HOST="127.0.0.1", DATABASE_URL=_with_database(admin_url, db_name))
+        env.update(
+            PORT=str(port),
+            HOST="127.0.0.1",
+            DATABASE_URL=_with_database(admin_url, db_name),
+            MESH_SECRET=MESH_SECRET,
+            ROOT_DIVISION=ROOT_DIVISION,
+        )
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [str(binary)], env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL

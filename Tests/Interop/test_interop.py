@@ -19,13 +19,21 @@ from connectrpc.code import Code
 from connectrpc.compat import google_protobuf_json_codec
 from connectrpc.errors import ConnectError
 
-from conftest import PROTO_DIR, Changde, Row, Stubs
+from conftest import PRINCIPAL_HEADER, PROTO_DIR, Changde, Row, Stubs, principal_header
 
 DIVISION_SERVICE = "pingan.grid.v1.DivisionService"
 CITY = "430700000000"  # 常德市
 LI_XIAN = "430723000000"  # 澧县
 JINSHI = "430781000000"  # 津市市
+XIAODUKOU = "430723102000"  # 小渡口镇 (澧县); the imports below add generated villages under it
 MAX_PAGES = 100  # guards the pagination loops against a token that never ends
+
+
+
+def city_admin() -> dict[str, str]:
+    """Per-call headers carrying a signed admin principal for the whole city."""
+    return {PRINCIPAL_HEADER: principal_header(CITY, ["admin"])}
+
 
 LEVEL_NAMES = {
     "city": "DIVISION_LEVEL_CITY",
@@ -128,6 +136,26 @@ def test_buf_curl_health_check_is_serving(grid_service: str) -> None:
     assert buf_curl_ok(grid_service, "grpc.health.v1.Health/Check", {}) == {"status": "SERVING"}
 
 
+def test_buf_curl_import_one_village_as_city_admin(grid_service: str, changde: Changde) -> None:
+    village = Row(XIAODUKOU[:9] + "250", "曲调村（生成）", "village", XIAODUKOU)
+    assert changde.by_code(XIAODUKOU).name == "小渡口镇"
+    assert all(r.code != village.code for r in changde.rows)
+    header = principal_header(CITY, ["admin"])
+
+    response = buf_curl_ok(
+        grid_service,
+        f"{DIVISION_SERVICE}/ImportDivisions",
+        {"csv": village_csv([village])},
+        "-H", f"{PRINCIPAL_HEADER}: {header}",
+    )
+
+    # protojson omits the zero counts.
+    assert response.get("inserted") == 1, response
+    assert response.get("updated", 0) == 0 and response.get("unchanged", 0) == 0, response
+    found = buf_curl_ok(grid_service, f"{DIVISION_SERVICE}/GetDivision", {"code": village.code})
+    assert found == {"division": as_json_division(village)}
+
+
 # ----------------------------------------------------------- connectrpc (Python, JSON)
 
 
@@ -195,10 +223,10 @@ def test_python_import_villages_then_reimport_is_unchanged(division_client, stub
     assert all(v.code not in {r.code for r in changde.rows} for v in villages)
     request = stubs.pb.ImportDivisionsRequest(csv=village_csv(villages))
 
-    first = division_client.import_divisions(request)
+    first = division_client.import_divisions(request, headers=city_admin())
     assert (first.inserted, first.updated, first.unchanged) == (3, 0, 0)
 
-    second = division_client.import_divisions(request)
+    second = division_client.import_divisions(request, headers=city_admin())
     assert (second.inserted, second.updated, second.unchanged) == (0, 0, 3)
 
     found = division_client.get_division(stubs.pb.GetDivisionRequest(code=villages[1].code))
@@ -215,13 +243,40 @@ def test_python_import_with_bad_line_3_applies_nothing(division_client, stubs: S
     request = stubs.pb.ImportDivisionsRequest(csv=village_csv([good, bad]))  # header is line 1
 
     with pytest.raises(ConnectError) as raised:
-        division_client.import_divisions(request)
+        division_client.import_divisions(request, headers=city_admin())
     assert raised.value.code == Code.INVALID_ARGUMENT, raised.value
     assert "line 3" in raised.value.message, raised.value.message
 
     with pytest.raises(ConnectError) as lookup:
         division_client.get_division(stubs.pb.GetDivisionRequest(code=good.code))
     assert lookup.value.code == Code.NOT_FOUND, f"the good row of a rejected file was written: {lookup.value}"
+
+
+def test_python_import_needs_an_admin_whose_centre_covers_the_rows(
+    division_client, stubs: Stubs, changde: Changde
+) -> None:
+    village = Row(XIAODUKOU[:9] + "260", "越界村（生成）", "village", XIAODUKOU)
+    assert all(r.code != village.code for r in changde.rows)
+    assert not village.code.startswith(JINSHI[:6])
+    request = stubs.pb.ImportDivisionsRequest(csv=village_csv([village]))  # the village is line 2
+
+    with pytest.raises(ConnectError) as anonymous:
+        division_client.import_divisions(request)
+    assert anonymous.value.code == Code.UNAUTHENTICATED, anonymous.value
+
+    with pytest.raises(ConnectError) as staff:
+        division_client.import_divisions(request, headers={PRINCIPAL_HEADER: principal_header(CITY, ["staff"])})
+    assert staff.value.code == Code.PERMISSION_DENIED, staff.value
+
+    jinshi_admin = {PRINCIPAL_HEADER: principal_header(JINSHI, ["admin"])}
+    with pytest.raises(ConnectError) as outside:
+        division_client.import_divisions(request, headers=jinshi_admin)
+    assert outside.value.code == Code.PERMISSION_DENIED, outside.value
+    assert "line 2" in outside.value.message and village.code in outside.value.message, outside.value.message
+
+    with pytest.raises(ConnectError) as lookup:
+        division_client.get_division(stubs.pb.GetDivisionRequest(code=village.code))
+    assert lookup.value.code == Code.NOT_FOUND, f"a refused import was written: {lookup.value}"
 
 
 def test_python_malformed_code_is_invalid_argument(division_client, stubs: Stubs) -> None:

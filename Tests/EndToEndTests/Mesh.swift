@@ -1,0 +1,252 @@
+import Crypto
+import Foundation
+import Hummingbird
+import HTTPTypes
+import PinganAccess
+import PinganConnect
+import PinganContracts
+import PinganPostgres
+import PinganTestSupport
+import Synchronization
+
+/// Codes used by the end-to-end tests: two sibling townships of 澧县 with generated villages.
+enum Place {
+    static let city = "430700000000"
+    static let lixian = "430723000000"  // 澧县
+    static let jinshi = "430781000000"  // 津市市, another county
+    static let townA = "430723102000"  // 小渡口镇
+    static let townB = "430723103000"  // 梦溪镇
+    static let villageA1 = "430723102201"
+    static let villageA2 = "430723102202"
+    static let villageB1 = "430723103201"
+
+    static let generatedVillages = """
+        code,name,level,parent_code
+        430723102201,小渡口一村（生成）,village,430723102000
+        430723102202,小渡口二村（生成）,village,430723102000
+        430723103201,梦溪一村（生成）,village,430723103000
+        """
+}
+
+/// What the webhook receiver got: one entry per HTTP request.
+struct ReceivedWebhook: Sendable {
+    let delivery: String
+    let signature: String
+    let body: [UInt8]
+
+    var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) ?? [:] }
+    var caseID: String { json["case_id"] as? String ?? "" }
+}
+
+/// A real HTTP webhook receiver that can be told to fail, as a department system would.
+final class WebhookReceiver: Sendable {
+    static let secret = "receiver-shared-secret-0123456789"
+    private let state = Mutex<(received: [ReceivedWebhook], failing: Bool)>(([], false))
+
+    var received: [ReceivedWebhook] { state.withLock { $0.received } }
+    func setFailing(_ failing: Bool) { state.withLock { $0.failing = failing } }
+
+    func application(onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+        let router = Router()
+        router.post("hook") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let failing = self.state.withLock { $0.failing }
+            if failing { return Response(status: .serviceUnavailable) }
+            let webhook = ReceivedWebhook(
+                delivery: request.headers[HTTPField.Name("X-Pingan-Delivery")!] ?? "",
+                signature: request.headers[HTTPField.Name("X-Pingan-Signature")!] ?? "",
+                body: Array(buffer: body)
+            )
+            self.state.withLock { $0.received.append(webhook) }
+            return Response(status: .ok)
+        }
+        return Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: TestEnvironment.logger
+        )
+    }
+
+    /// True if the signature is HMAC-SHA256 of the body with the subscription's secret.
+    static func verify(_ webhook: ReceivedWebhook) -> Bool {
+        let mac = HMAC<SHA256>.authenticationCode(for: webhook.body, using: SymmetricKey(data: Data(secret.utf8)))
+        return webhook.signature == "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Every executable of Pingan started as a real process on loopback, on one fresh database.
+final class Mesh: @unchecked Sendable {
+    static let services = ["grid": "grid-service", "dispute": "dispute-service", "risk": "risk-service", "index": "index-service", "notify": "notify-service", "gateway": "gateway"]
+    static let password = "correct-horse-battery"
+
+    let database: TestDatabase
+    let logDirectory: String
+    let bin: String
+    var ports: [String: Int] = [:]
+    var processes: [String: ChildProcess] = [:]
+    let transport = CurlTransport()
+    var tokens: [String: String] = [:]
+
+    init(database: TestDatabase) throws {
+        self.database = database
+        bin = ProcessInfo.processInfo.environment["PINGAN_BIN"]
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent(".build/debug").path
+        logDirectory = NSTemporaryDirectory() + "pingan-e2e-" + database.name
+        try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        for name in Self.services.keys { ports[name] = try freePort() }
+    }
+
+    func url(_ service: String) -> String { "http://127.0.0.1:\(ports[service] ?? 0)" }
+
+    func environment(for service: String, extra: [String: String] = [:]) -> [String: String] {
+        var environment = [
+            "PORT": String(ports[service] ?? 0), "HOST": "127.0.0.1", "DATABASE_URL": database.url, "DB_POOL_SIZE": "6",
+            "MESH_SECRET": TestMesh.secret, "TOKEN_SECRET": TestMesh.tokenSecret, "ROOT_DIVISION": Place.city,
+            "BCRYPT_COST": "4", "LOG_LEVEL": "info", "INDEX_INTERVAL_SECONDS": "3600",
+        ]
+        for peer in MeshConfiguration.Peer.allCases { environment[peer.rawValue.uppercased() + "_URL"] = url(peer.rawValue) }
+        for (key, value) in extra { environment[key] = value }
+        return environment
+    }
+
+    /// Starts (or restarts) one service and waits until it is ready.
+    func start(_ service: String, extra: [String: String] = [:]) async throws {
+        guard let executable = Self.services[service] else { throw TestSetupError("no service \(service)") }
+        processes[service] = try ChildProcess(
+            name: service, executable: "\(bin)/\(executable)", environment: environment(for: service, extra: extra), logDirectory: logDirectory
+        )
+        let ready = await eventually(timeout: .seconds(60)) { try await self.get(self.url(service) + "/readyz").status == 200 }
+        guard ready else {
+            let log = (try? String(contentsOfFile: "\(logDirectory)/\(service).log", encoding: .utf8)) ?? ""
+            throw TestSetupError("\(service) did not become ready:\n\(log.suffix(2000))")
+        }
+    }
+
+    func kill(_ service: String) { processes[service]?.stop(signal: SIGKILL) }
+
+    func stopAll() {
+        for process in processes.values { process.stop(signal: SIGTERM) }
+        processes.removeAll()
+    }
+
+    /// Starts every service, registers villages, users, grids and the receiver's subscriptions.
+    func startAll(receiverPort: Int) async throws -> Setup {
+        // Grid first: it loads the divisions the others' data hangs from.
+        try await start("grid")
+        for service in ["dispute", "risk", "notify", "index", "gateway"] { try await start(service) }
+        let users: [(String, String, String)] = [
+            ("city-admin", Place.city, "admin,staff,leader,mediator"),
+            ("lixian-staff", Place.lixian, "staff,leader"),
+            ("town-a", Place.townA, "staff,mediator,grid_worker"),
+            ("town-b", Place.townB, "staff,mediator,grid_worker"),
+            ("village-a1", Place.villageA1, "staff,grid_worker"),
+        ]
+        for (name, centre, roles) in users {
+            var environment = environment(for: "gateway")
+            environment["PINGAN_PASSWORD"] = Self.password
+            let (status, output) = try ChildProcess.run(
+                "\(bin)/gateway", ["add-user", name, centre, roles], environment: environment, logPath: "\(logDirectory)/add-user-\(name).log"
+            )
+            guard status == 0 else { throw TestSetupError("add-user \(name) failed: \(output)") }
+            tokens[name] = try await login(name)
+        }
+        var importRequest = Pingan_Grid_V1_ImportDivisionsRequest()
+        importRequest.csv = Place.generatedVillages
+        _ = try await call(DivisionServiceMethods.importDivisions, importRequest, as: "city-admin")
+        var setup = Setup()
+        for village in [Place.villageA1, Place.villageA2, Place.villageB1] {
+            var grid = Pingan_Grid_V1_CreateGridRequest()
+            grid.villageCode = village
+            grid.name = "第一网格"
+            let created = try await call(GridServiceMethods.createGrid, grid, as: "city-admin").grid
+            var member = Pingan_Grid_V1_AddGridMemberRequest()
+            member.gridID = created.id
+            member.name = "王小明"
+            member.role = .gridWorker
+            setup.grids[village] = (created.id, try await call(GridServiceMethods.addGridMember, member, as: "city-admin").member.id)
+        }
+        for centre in [Place.townA, Place.townB] {
+            var subscribe = Pingan_Notify_V1_SubscribeRequest()
+            subscribe.centreCode = centre
+            subscribe.url = "http://127.0.0.1:\(receiverPort)/hook"
+            subscribe.secret = WebhookReceiver.secret
+            _ = try await call(NotifyServiceMethods.subscribe, subscribe, as: "city-admin")
+        }
+        return setup
+    }
+
+    struct Setup {
+        /// Village code → (grid id, grid worker's member id).
+        var grids: [String: (grid: String, member: String)] = [:]
+    }
+
+    func login(_ username: String, at gateway: String? = nil) async throws -> String {
+        var request = Pingan_Gateway_V1_LoginRequest()
+        request.username = username
+        request.password = Self.password
+        return try await ConnectClient(baseURL: gateway ?? url("gateway"), transport: transport).call(AuthServiceMethods.login, request).token
+    }
+
+    /// Calls a method through the gateway as `user`.
+    func call<Input, Output>(_ method: ConnectMethod<Input, Output>, _ request: Input, as user: String, gateway: String? = nil) async throws -> Output {
+        try await ConnectClient(baseURL: gateway ?? url("gateway"), transport: transport)
+            .call(method, request, options: CallOptions(timeout: .seconds(20), headers: [("Authorization", "Bearer \(tokens[user] ?? "")")]))
+    }
+
+    /// Sends raw JSON through the gateway as `user`, for input no typed client would produce.
+    func postJSON(_ path: String, _ json: String, as user: String) async throws -> [UInt8] {
+        try await ConnectClient(baseURL: url("gateway"), transport: transport).send(
+            path: path, body: Array(json.utf8), codec: .json, retry: false,
+            options: CallOptions(timeout: .seconds(20), headers: [("Authorization", "Bearer \(tokens[user] ?? "")")])
+        )
+    }
+
+    func get(_ url: String) async throws -> HTTPReply {
+        try await transport.get(url: url)
+    }
+
+    func report(in village: String, setup: Setup, highRisk: Bool, as user: String = "city-admin") async throws -> Pingan_Grid_V1_Incident {
+        guard let grid = setup.grids[village] else { throw TestSetupError("no grid in \(village)") }
+        var request = Pingan_Grid_V1_ReportIncidentRequest()
+        request.gridID = grid.grid
+        request.reporterMemberID = grid.member
+        request.category = .neighbour
+        request.description_p = highRisk ? "两户邻居因宅基地边界反复争吵，一方扬言动手" : "邻居之间因噪音发生口角"
+        var first = Pingan_Grid_V1_Party()
+        first.name = "张三"
+        first.phone = "13812345678"
+        var second = Pingan_Grid_V1_Party()
+        second.name = "李四"
+        request.parties = [first, second]
+        // Neighbour 10 + violence 40 + repeat 15 = 65, over the default threshold of 60; else 10.
+        request.threatOfViolence = highRisk
+        request.repeatIncident = highRisk
+        return try await call(GridServiceMethods.reportIncident, request, as: user).incident
+    }
+
+    /// A pool on the mesh's database, for checking what the services stored.
+    func count(_ sql: String) async throws -> Int {
+        let pool = database.pool(maxConnections: 1)
+        defer { Task { await pool.close() } }
+        return try await pool.query(sql)[0].decode(Int.self, at: 0)
+    }
+}
+
+/// Runs `body` with a fresh database, a webhook receiver and the whole mesh, and stops it all after.
+func withMesh<R: Sendable>(_ body: (Mesh, Mesh.Setup, WebhookReceiver) async throws -> R) async throws -> R {
+    try await TestDatabase.with { database in
+        let receiver = WebhookReceiver()
+        return try await withLiveServer({ receiver.application(onRunning: $0) }) { receiverPort in
+            let mesh = try Mesh(database: database)
+            do {
+                let setup = try await mesh.startAll(receiverPort: receiverPort)
+                let result = try await body(mesh, setup, receiver)
+                mesh.stopAll()
+                return result
+            } catch {
+                mesh.stopAll()
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+/// A child process started for a test, with its output in a log file.
+public final class ChildProcess: @unchecked Sendable {
+    public let name: String
+    public let logPath: String
+    private(set) var pid: pid_t
+
+    /// Starts `executable` with `arguments` and `environment` added to the test's own.
+    public init(name: String, executable: String, arguments: [String] = [], environment: [String: String], logDirectory: String) throws {
+        self.name = name
+        logPath = "\(logDirectory)/\(name).log"
+        pid = try Self.spawn(executable, arguments, environment, logPath)
+    }
+
+    /// Runs a command to completion and returns its exit status and output.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String], logPath: String) throws -> (Int32, String) {
+        let pid = try spawn(executable, arguments, environment, logPath)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        return ((status >> 8) & 0xFF, output)
+    }
+
+    private static func spawn(_ executable: String, _ arguments: [String], _ environment: [String: String], _ logPath: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value }
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard result == 0 else { throw TestSetupError("could not start \(executable): errno \(result)") }
+        return pid
+    }
+
+    /// Sends `signal` and waits for the process to exit.
+    public func stop(signal: Int32 = SIGTERM) {
+        guard pid > 0 else { return }
+        kill(pid, signal)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        pid = 0
+    }
+
+    public var isRunning: Bool { pid > 0 }
+
+    deinit { stop(signal: SIGKILL) }
+}
+
+/// A free TCP port on loopback, found by binding port 0.
+public func freePort() throws -> Int {
+    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+    }
+    guard bound else { throw TestSetupError("could not find a free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+public func eventually(timeout: Duration = .seconds(60), every interval: Duration = .milliseconds(100), _ condition: () async throws -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if (try? await condition()) == true { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return false
+}
