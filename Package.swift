@@ -150,7 +150,11 @@ let package = Package(
         // MARK: Benchmarks
         .executableTarget(
             name: "pingan-bench",
-            dependencies: ["PinganConnect", "PinganContracts"],
+            dependencies: [
+                "PinganConnect", "PinganContracts",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/Benchmark",
             swiftSettings: swiftSettings
         ),

@@ -1,12 +1,18 @@
 // pingan-bench: load generator for a running mesh. It prints figures; it asserts nothing.
 //
-//   pingan-bench get-division --url http://127.0.0.1:8081 [--concurrency 16] [--requests 20000] [--codec proto|json]
-//
-// Each worker calls GetDivision in a loop over the libcurl client (keep-alive, one
-// connection per concurrent worker) on a code picked from the real divisions of Changde.
+//   pingan-bench get-division --url URL [--token T] [--concurrency 16] [--requests 20000] [--codec proto|json]
+//       GetDivision in a loop over the libcurl client (keep-alive) on real codes of Changde;
+//       with --token through a gateway, to measure what the gateway adds.
+//   pingan-bench flow --url GATEWAY --token T --grid G --member M --receiver-port P --secret S
+//       [--concurrency 8] [--requests 400]
+//       Reports high-risk incidents through the gateway and waits for each one's webhook on
+//       a receiver it runs itself: incidents accepted per second, and report-to-webhook latency.
 import Foundation
+import Hummingbird
+import Logging
 import PinganConnect
 import PinganContracts
+import Synchronization
 
 struct Options {
     var command = ""
@@ -14,6 +20,10 @@ struct Options {
     var concurrency = 16
     var requests = 20_000
     var codec = ConnectCodec.proto
+    var token: String?
+    var grid = ""
+    var member = ""
+    var receiverPort = 0
 
     init(_ arguments: [String]) throws {
         var iterator = arguments.dropFirst().makeIterator()
@@ -22,6 +32,11 @@ struct Options {
             guard let value = iterator.next() else { throw BenchError("\(flag) needs a value") }
             switch flag {
             case "--url": url = value
+            case "--token": token = value
+            case "--grid": grid = value
+            case "--member": member = value
+            case "--receiver-port": receiverPort = try Self.positive(value, flag)
+            case "--secret": break
             case "--concurrency": concurrency = try Self.positive(value, flag)
             case "--requests": requests = try Self.positive(value, flag)
             case "--codec":
@@ -106,23 +121,87 @@ do {
         var configuration = ConnectClient.Configuration()
         configuration.codec = options.codec
         let client = ConnectClient(baseURL: options.url, transport: transport, configuration: configuration)
+        let call = CallOptions(headers: options.token.map { [("Authorization", "Bearer \($0)")] } ?? [])
         // Warm up: open the connections and let the service fill its caches.
         _ = await measure(concurrency: options.concurrency, total: options.concurrency * 20) { index in
             var request = Pingan_Grid_V1_GetDivisionRequest()
             request.code = codes[index % codes.count]
-            _ = try await client.call(DivisionServiceMethods.getDivision, request)
+            _ = try await client.call(DivisionServiceMethods.getDivision, request, options: call)
         }
         let summary = await measure(concurrency: options.concurrency, total: options.requests) { index in
             var request = Pingan_Grid_V1_GetDivisionRequest()
             request.code = codes[index % codes.count]
-            _ = try await client.call(DivisionServiceMethods.getDivision, request)
+            _ = try await client.call(DivisionServiceMethods.getDivision, request, options: call)
         }
-        summary.print(label: "GetDivision via libcurl client (\(options.codec.rawValue))", concurrency: options.concurrency)
+        let route = options.token == nil ? "direct" : "through the gateway"
+        summary.print(label: "GetDivision \(route), libcurl client (\(options.codec.rawValue))", concurrency: options.concurrency)
         print("TCP connections opened: \(transport.connectionsOpened)")
+    case "flow":
+        try await runFlow(options)
     default:
         throw BenchError("usage: pingan-bench get-division --url URL [--concurrency N] [--requests N] [--codec proto|json]")
     }
 } catch {
     print("pingan-bench: \(error)")
     exit(2)
+}
+
+/// Arrival times of webhooks, by the incident they report.
+final class Arrivals: Sendable {
+    private let times = Mutex<[String: ContinuousClock.Instant]>([:])
+    func record(_ incident: String) { times.withLock { $0[incident] = $0[incident] ?? .now } }
+    var snapshot: [String: ContinuousClock.Instant] { times.withLock { $0 } }
+}
+
+func runFlow(_ options: Options) async throws {
+    guard let token = options.token, !options.grid.isEmpty, !options.member.isEmpty, options.receiverPort > 0 else {
+        throw BenchError("flow needs --token, --grid, --member and --receiver-port")
+    }
+    let arrivals = Arrivals()
+    let router = Router()
+    router.post("hook") { request, _ -> HTTPResponse.Status in
+        let body = try await request.body.collect(upTo: 1 << 20)
+        if let json = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any], let incident = json["incident_id"] as? String {
+            arrivals.record(incident)
+        }
+        return .ok
+    }
+    var logger = Logger(label: "receiver")
+    logger.logLevel = .warning
+    let receiver = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: options.receiverPort)), logger: logger)
+    let server = Task { try await receiver.runService(gracefulShutdownSignals: []) }
+    try await Task.sleep(for: .milliseconds(300))
+
+    let client = ConnectClient(baseURL: options.url, transport: CurlTransport())
+    let call = CallOptions(timeout: .seconds(30), headers: [("Authorization", "Bearer \(token)")])
+    let sent = Mutex<[String: ContinuousClock.Instant]>([:])
+    let summary = await measure(concurrency: options.concurrency, total: options.requests) { index in
+        var request = Pingan_Grid_V1_ReportIncidentRequest()
+        request.gridID = options.grid
+        request.reporterMemberID = options.member
+        request.category = .neighbour
+        request.description_p = "压测事件 \(index)：邻里纠纷，扬言动手"
+        var party = Pingan_Grid_V1_Party()
+        party.name = "测试"
+        request.parties = [party]
+        request.threatOfViolence = true
+        request.repeatIncident = true
+        let started = ContinuousClock.now
+        let incident = try await client.call(GridServiceMethods.reportIncident, request, options: call).incident
+        sent.withLock { $0[incident.id] = started }
+    }
+    summary.print(label: "ReportIncident through the gateway", concurrency: options.concurrency)
+    let reported = sent.withLock { $0 }
+    let deadline = ContinuousClock.now + .seconds(180)
+    while arrivals.snapshot.count < reported.count, ContinuousClock.now < deadline {
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    let arrived = arrivals.snapshot
+    let latencies = reported.compactMap { id, start in arrived[id].map { $0 - start } }
+    let delivery = Summary(latencies: latencies, elapsed: .seconds(1), errors: reported.count - latencies.count)
+    print(String(
+        format: "report -> signed webhook: %d of %d delivered, p50 %.1f ms, p99 %.1f ms",
+        latencies.count, reported.count, delivery.percentile(0.5).ms, delivery.percentile(0.99).ms
+    ))
+    server.cancel()
 }

@@ -19,6 +19,7 @@ struct FlowTests {
             let webhook = try #require(receiver.received.first)
             #expect(WebhookReceiver.verify(webhook))
             #expect(webhook.json["centre_code"] as? String == Place.townA)
+            #expect(webhook.json["incident_id"] as? String == high.id)
             #expect((webhook.json["score"] as? Int ?? 0) >= 60)
             #expect((webhook.json["reasons"] as? [String] ?? []).contains { $0.hasPrefix("threat_of_violence +40") })
 

@@ -33,6 +33,7 @@ ensure_python_tools() {
   command -v protoc-gen-connectrpc >/dev/null || missing+=(protoc-gen-connectrpc)
   python3 -c 'import grpc_tools' 2>/dev/null || missing+=(grpcio-tools)
   python3 -c 'import pytest' 2>/dev/null || missing+=(pytest)
+  python3 -c 'import yaml' 2>/dev/null || missing+=(pyyaml)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} from PyPI"
     python3 -m pip install -q "${missing[@]}"
@@ -96,3 +97,57 @@ wait_http() {
   echo "timed out waiting for $url" >&2
   return 1
 }
+
+# mesh_start BIN_DIR LOG_DIR BASE_PORT: starts the six executables, gateway on BASE_PORT and
+# grid, dispute, risk, index, notify on BASE_PORT+1..5, and waits until each is ready.
+# Needs DATABASE_URL, MESH_SECRET and TOKEN_SECRET in the environment; appends to `pids`.
+mesh_start() {
+  local bin=$1 logs=$2 base=$3 port name i=1
+  mkdir -p "$logs"
+  export ROOT_DIVISION=${ROOT_DIVISION:-430700000000}
+  for name in GRID DISPUTE RISK INDEX NOTIFY; do
+    export "${name}_URL=http://127.0.0.1:$((base + i))"; i=$((i + 1))
+  done
+  PORT=$((base + 1)) "$bin/grid-service" >>"$logs/grid-service.log" 2>&1 & pids+=($!)
+  wait_http "http://127.0.0.1:$((base + 1))/readyz"
+  i=2
+  for name in dispute-service risk-service index-service notify-service; do
+    PORT=$((base + i)) "$bin/$name" >>"$logs/$name.log" 2>&1 & pids+=($!); i=$((i + 1))
+  done
+  PORT=$base "$bin/gateway" >>"$logs/gateway.log" 2>&1 & pids+=($!)
+  for port in $(seq "$base" $((base + 5))); do wait_http "http://127.0.0.1:$port/readyz"; done
+}
+
+# rpc GATEWAY PATH JSON [TOKEN]: one Connect call through the gateway; prints the response.
+rpc() {
+  curl -sS -H 'Content-Type: application/json' ${4:+-H "Authorization: Bearer $4"} -d "$3" "$1/$2"
+}
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
+# demo_seed BIN_DIR GATEWAY RECEIVER_URL PASSWORD WEBHOOK_SECRET: three users, generated
+# villages (labelled （生成）) under every township, a grid with a worker in 430723102201,
+# and a webhook subscription for 小渡口镇. Prints GRID_ID=... and MEMBER_ID=... lines.
+demo_seed() {
+  local bin=$1 gw=$2 receiver=$3 password=$4 secret=$5 user admin csv grid member
+  for user in "admin 430700000000 admin,staff,leader,mediator" "lixian 430723000000 staff,leader,mediator" \
+              "xiaodukou 430723102000 staff,mediator,grid_worker"; do
+    set -- $user
+    PINGAN_PASSWORD=$password "$bin/gateway" add-user "$1" "$2" "$3" >/dev/null
+  done
+  admin=$(rpc "$gw" pingan.gateway.v1.AuthService/Login "{\"username\":\"admin\",\"password\":\"$password\"}" | json_field "['token']")
+  csv=$(python3 "$PINGAN_ROOT/deploy/scripts/demo-villages.py" 3 < "$PINGAN_ROOT/Services/grid/Sources/Data/changde-divisions.csv")
+  rpc "$gw" pingan.grid.v1.DivisionService/ImportDivisions \
+    "$(python3 -c 'import json,sys; print(json.dumps({"csv": sys.stdin.read()}))' <<<"$csv")" "$admin" >/dev/null
+  grid=$(rpc "$gw" pingan.grid.v1.GridService/CreateGrid '{"villageCode":"430723102201","name":"第一网格"}' "$admin" | json_field "['grid']['id']")
+  member=$(rpc "$gw" pingan.grid.v1.GridService/AddGridMember \
+    "{\"gridId\":\"$grid\",\"name\":\"王小明\",\"role\":\"GRID_ROLE_GRID_WORKER\"}" "$admin" | json_field "['member']['id']")
+  rpc "$gw" pingan.notify.v1.NotifyService/Subscribe \
+    "{\"centreCode\":\"430723102000\",\"url\":\"$receiver\",\"secret\":\"$secret\"}" "$admin" >/dev/null
+  printf 'GRID_ID=%s\nMEMBER_ID=%s\n' "$grid" "$member"
+}
+
+random_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+# release_build [ARGS]: the release build, in its own folder so it never waits on (or
+# invalidates) the debug build the tests use.
+release_build() { swift build -c release --scratch-path "$PINGAN_ROOT/.build-release" "$@"; }

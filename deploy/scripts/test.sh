@@ -21,6 +21,8 @@ export PINGAN_TEST_RESTART_COMMAND="$(restart_command restart)"
 cd "$PINGAN_ROOT"
 log "buf lint"
 (cd Shared/Proto && buf lint)
+log "deploy files"
+python3 deploy/scripts/check-deploy.py
 
 log "swift build"
 swift build --build-tests

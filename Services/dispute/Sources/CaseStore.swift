@@ -53,6 +53,7 @@ struct CaseStore: Sendable {
                     assess.threatOfSelfHarm = request.threatOfSelfHarm
                     assess.repeatIncident = request.repeatIncident
                     assess.priorPoliceCalls = request.priorPoliceCalls
+                    assess.incidentID = incident.uuidString
                     try await Outbox.enqueue(transaction, schema: "dispute", topic: Self.openedTopic, assess)
                 }
             }

@@ -78,6 +78,7 @@ struct DeliveryStore: Sendable {
             "delivery_id": delivery.uuidString,
             "warning_id": warning.warningID,
             "case_id": warning.caseID,
+            "incident_id": warning.incidentID,
             "centre_code": warning.centreCode,
             "village_code": warning.villageCode,
             "score": Int(warning.score),

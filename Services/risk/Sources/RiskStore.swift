@@ -41,6 +41,7 @@ struct RiskStore: Sendable {
                     event.caseID = id.uuidString
                     event.centreCode = centre.rawValue
                     event.villageCode = village.rawValue
+                    event.incidentID = facts.incidentID
                     event.score = Int32(scored.score)
                     event.reasons = scored.reasons.map { "\($0.rule) +\($0.points): \($0.explanation)" }
                     try await Outbox.enqueue(transaction, schema: "risk", topic: Self.warningTopic, event)

@@ -117,6 +117,8 @@ public nonisolated struct Pingan_Notify_V1_DeliverWarningRequest: Sendable {
 
   public var villageCode: String = String()
 
+  public var incidentID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -333,7 +335,7 @@ nonisolated extension Pingan_Notify_V1_SubscribeResponse: SwiftProtobuf.Message,
 
 nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeliverWarningRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0\u{3}case_id\0\u{3}centre_code\0\u{1}score\0\u{1}reasons\0\u{3}village_code\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0\u{3}case_id\0\u{3}centre_code\0\u{1}score\0\u{1}reasons\0\u{3}village_code\0\u{3}incident_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -347,6 +349,7 @@ nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Mess
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.score) }()
       case 5: try { try decoder.decodeRepeatedStringField(value: &self.reasons) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.villageCode) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.incidentID) }()
       default: break
       }
     }
@@ -371,6 +374,9 @@ nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Mess
     if !self.villageCode.isEmpty {
       try visitor.visitSingularStringField(value: self.villageCode, fieldNumber: 6)
     }
+    if !self.incidentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.incidentID, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -381,6 +387,7 @@ nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Mess
     if lhs.score != rhs.score {return false}
     if lhs.reasons != rhs.reasons {return false}
     if lhs.villageCode != rhs.villageCode {return false}
+    if lhs.incidentID != rhs.incidentID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

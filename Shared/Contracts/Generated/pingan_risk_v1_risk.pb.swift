@@ -148,6 +148,9 @@ public nonisolated struct Pingan_Risk_V1_AssessCaseRequest: Sendable {
 
   public var priorPoliceCalls: Int32 = 0
 
+  /// The incident the case was opened from, carried on so a warning names its report.
+  public var incidentID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -471,7 +474,7 @@ nonisolated extension Pingan_Risk_V1_Warning: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AssessCaseRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}village_code\0\u{1}category\0\u{3}party_count\0\u{3}minors_involved\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}village_code\0\u{1}category\0\u{3}party_count\0\u{3}minors_involved\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}incident_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -488,6 +491,7 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
       case 7: try { try decoder.decodeSingularBoolField(value: &self.threatOfSelfHarm) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.repeatIncident) }()
       case 9: try { try decoder.decodeSingularInt32Field(value: &self.priorPoliceCalls) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.incidentID) }()
       default: break
       }
     }
@@ -521,6 +525,9 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
     if self.priorPoliceCalls != 0 {
       try visitor.visitSingularInt32Field(value: self.priorPoliceCalls, fieldNumber: 9)
     }
+    if !self.incidentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.incidentID, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -534,6 +541,7 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
     if lhs.threatOfSelfHarm != rhs.threatOfSelfHarm {return false}
     if lhs.repeatIncident != rhs.repeatIncident {return false}
     if lhs.priorPoliceCalls != rhs.priorPoliceCalls {return false}
+    if lhs.incidentID != rhs.incidentID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
