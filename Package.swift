@@ -128,7 +128,7 @@ let package = Package(
         .target(
             name: "PinganOutbox",
             dependencies: [
-                "PinganConnect", "PinganContracts", "PinganPostgres",
+                "PinganAccess", "PinganConnect", "PinganContracts", "PinganPostgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

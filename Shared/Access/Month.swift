@@ -42,6 +42,18 @@ public struct Month: Sendable, Hashable, CustomStringConvertible {
     }()
 }
 
+extension Jurisdiction {
+    /// Checks a monthly-facts request (the index's questions to grid, dispute and risk): a
+    /// leader, staff or the mesh itself, asking about a subtree it covers, for a valid month.
+    public func factsScope(_ context: ConnectContext, rootCode: String, month: String) throws -> (root: DivisionCode, month: Month) {
+        let principal = try principal(context, anyOf: [.leader, .staff])
+        let root = try DivisionCode.field(rootCode, "root_code")
+        let parsed = try Month.field(month, "month")
+        try principal.require(root, field: "root_code")
+        return (root, parsed)
+    }
+}
+
 extension Date {
     /// RFC 3339 in UTC with milliseconds, as timestamps travel in Pingan's messages.
     public var wireTimestamp: String {

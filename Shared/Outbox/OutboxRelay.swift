@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PinganAccess
 import PinganConnect
 import PinganContracts
 import PinganPostgres
@@ -45,6 +46,18 @@ public struct OutboxRelay: Service {
         self.pool = pool
         self.consumers = consumers
         self.logger = logger
+    }
+
+    /// The usual relay: events of `topic` go to `method` on `peer`, sent as `service` with the
+    /// mesh's signed system principal.
+    public init<Input, Output>(
+        schema: String, pool: PostgresPool, topic: String, to method: ConnectMethod<Input, Output>,
+        at peer: String, as service: String, mesh: MeshConfiguration, logger: Logger
+    ) throws {
+        let jurisdiction = try Jurisdiction(meshSecret: mesh.meshSecret)
+        let client = ConnectClient(baseURL: peer, transport: CurlTransport())
+        let consumer = Self.rpc(method, client: client) { [jurisdiction.header(for: .system(service, root: mesh.root))] }
+        self.init(schema: schema, pool: pool, consumers: [topic: consumer], logger: logger)
     }
 
     /// A consumer that calls `method` with the event's message and id.

@@ -1,32 +1,43 @@
 #!/usr/bin/env bash
-# Measures GetDivision on a running grid-service (release build, its own database):
-# the libcurl client with keep-alive, then wrk over plain HTTP for comparison.
-# Prints figures only; nothing here is a test.
+# Measures a running mesh (release build, its own fresh database) and prints figures; nothing
+# here is a test. CONCURRENCY and REQUESTS set the read load; FLOW_CONCURRENCY and
+# FLOW_REQUESTS the incident flow.
 source "$(dirname "$0")/lib.sh"
 
 CONCURRENCY=${CONCURRENCY:-16}
 REQUESTS=${REQUESTS:-20000}
+FLOW_CONCURRENCY=${FLOW_CONCURRENCY:-8}
+FLOW_REQUESTS=${FLOW_REQUESTS:-400}
 PG_PORT=${PINGAN_BENCH_PG_PORT:-55435}
-GRID_PORT=${PINGAN_BENCH_GRID_PORT:-18181}
+BASE=${PINGAN_BENCH_PORT:-18180}
+RECEIVER_PORT=$((BASE + 10))
 
 ensure_system_packages
 command -v wrk >/dev/null || { as_root apt-get update -qq; DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq wrk >/dev/null; }
 start_cluster bench "$PG_PORT"
+psql=$(pg_bin)/psql
+"$psql" -h 127.0.0.1 -p "$PG_PORT" -U pingan -d postgres -qc "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
 cd "$PINGAN_ROOT"
 log "building (release)"
-swift build -c release --product grid-service >/dev/null
-swift build -c release --product pingan-bench >/dev/null
-bin=$(swift build -c release --show-bin-path)
+release_build >/dev/null
+bin=$(release_build --show-bin-path)
 
-PORT=$GRID_PORT DATABASE_URL="postgresql://pingan@127.0.0.1:$PG_PORT/pingan" LOG_LEVEL=warning "$bin/grid-service" &
-grid=$!
-trap 'kill $grid 2>/dev/null; wait $grid 2>/dev/null; stop_cluster bench' EXIT
-wait_http "http://127.0.0.1:$GRID_PORT/readyz"
-url="http://127.0.0.1:$GRID_PORT"
+export DATABASE_URL="postgresql://pingan@127.0.0.1:$PG_PORT/bench" MESH_SECRET=$(random_hex 32) TOKEN_SECRET=$(random_hex 32) \
+  LOG_LEVEL=warning BCRYPT_COST=10
+password=bench-$(random_hex 6)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; stop_cluster bench' EXIT
+logs="$PINGAN_STATE/bench-logs"; rm -rf "$logs"
+mesh_start "$bin" "$logs" "$BASE"
+gw="http://127.0.0.1:$BASE"
+eval "$(demo_seed "$bin" "$gw" "http://127.0.0.1:$RECEIVER_PORT/hook" "$password" "$(random_hex 16)")"
+token=$(rpc "$gw" pingan.gateway.v1.AuthService/Login "{\"username\":\"xiaodukou\",\"password\":\"$password\"}" | json_field "['token']")
 
-log "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; client and server share it"
-"$bin/pingan-bench" get-division --url "$url" --concurrency "$CONCURRENCY" --requests "$REQUESTS" --codec proto
-"$bin/pingan-bench" get-division --url "$url" --concurrency "$CONCURRENCY" --requests "$REQUESTS" --codec json
+log "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; load generator, six services and PostgreSQL share it"
+grid="http://127.0.0.1:$((BASE + 1))"
+"$bin/pingan-bench" get-division --url "$grid" --concurrency "$CONCURRENCY" --requests "$REQUESTS" --codec proto
+"$bin/pingan-bench" get-division --url "$grid" --concurrency "$CONCURRENCY" --requests "$REQUESTS" --codec json
+"$bin/pingan-bench" get-division --url "$gw" --token "$token" --concurrency "$CONCURRENCY" --requests "$REQUESTS" --codec proto
 
 script=$(mktemp)
 cat > "$script" <<'LUA'
@@ -34,6 +45,11 @@ wrk.method = "POST"
 wrk.body = '{"code":"430723000000"}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
-log "wrk, $CONCURRENCY connections, 10 s, same method over JSON"
-wrk -t 2 -c "$CONCURRENCY" -d 10s --latency -s "$script" "$url/pingan.grid.v1.DivisionService/GetDivision" | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors" || true
+log "wrk -t 2 -c $CONCURRENCY -d 10s: GetDivision over JSON, straight to grid-service"
+wrk -t 2 -c "$CONCURRENCY" -d 10s --latency -s "$script" "$grid/pingan.grid.v1.DivisionService/GetDivision" \
+  | grep -E "Requests/sec|  50%|  99%|Non-2xx|Socket errors" || true
 rm -f "$script"
+
+log "incident flow: $FLOW_REQUESTS high-risk reports at concurrency $FLOW_CONCURRENCY through the gateway"
+"$bin/pingan-bench" flow --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
+  --receiver-port "$RECEIVER_PORT" --concurrency "$FLOW_CONCURRENCY" --requests "$FLOW_REQUESTS"

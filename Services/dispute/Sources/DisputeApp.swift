@@ -17,15 +17,9 @@ public enum DisputeApp {
         let jurisdiction = try Jurisdiction(meshSecret: mesh.meshSecret)
         var routes = ConnectRoutes()
         DisputeServiceHandler(store: CaseStore(pool: host.pool), jurisdiction: jurisdiction).register(into: &routes)
-        let risk = ConnectClient(baseURL: mesh.url(.risk), transport: CurlTransport())
-        let relay = OutboxRelay(
-            schema: "dispute", pool: host.pool,
-            consumers: [
-                CaseStore.openedTopic: OutboxRelay.rpc(RiskServiceMethods.assessCase, client: risk) {
-                    [jurisdiction.header(for: .system(name, root: mesh.root))]
-                },
-            ],
-            logger: host.logger
+        let relay = try OutboxRelay(
+            schema: "dispute", pool: host.pool, topic: CaseStore.openedTopic, to: RiskServiceMethods.assessCase,
+            at: mesh.url(.risk), as: name, mesh: mesh, logger: host.logger
         )
         return host.application(routes: routes, services: [relay], onServerRunning: onServerRunning)
     }

@@ -83,10 +83,7 @@ struct DisputeServiceHandler: Sendable {
     }
 
     func caseFacts(_ request: Pingan_Dispute_V1_CaseFactsRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_CaseFactsResponse {
-        let principal = try jurisdiction.principal(context, anyOf: [.leader, .staff])
-        let root = try DivisionCode.field(request.rootCode, "root_code")
-        let month = try Month.field(request.month, "month")
-        try principal.require(root, field: "root_code")
+        let (root, month) = try jurisdiction.factsScope(context, rootCode: request.rootCode, month: request.month)
         var response = Pingan_Dispute_V1_CaseFactsResponse()
         response.facts = try await store.facts(under: root, in: month)
         return response

@@ -24,15 +24,9 @@ public enum GridApp {
         var routes = ConnectRoutes()
         DivisionServiceHandler(store: store, jurisdiction: jurisdiction).register(into: &routes)
         GridServiceHandler(store: GridStore(pool: host.pool), jurisdiction: jurisdiction).register(into: &routes)
-        let dispute = ConnectClient(baseURL: mesh.url(.dispute), transport: CurlTransport())
-        let relay = OutboxRelay(
-            schema: "grid", pool: host.pool,
-            consumers: [
-                GridStore.incidentTopic: OutboxRelay.rpc(DisputeServiceMethods.openCase, client: dispute) {
-                    [jurisdiction.header(for: .system(name, root: mesh.root))]
-                },
-            ],
-            logger: host.logger
+        let relay = try OutboxRelay(
+            schema: "grid", pool: host.pool, topic: GridStore.incidentTopic, to: DisputeServiceMethods.openCase,
+            at: mesh.url(.dispute), as: name, mesh: mesh, logger: host.logger
         )
         return host.application(
             routes: routes,

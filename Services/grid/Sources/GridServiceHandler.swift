@@ -64,10 +64,7 @@ struct GridServiceHandler: Sendable {
     }
 
     func countIncidents(_ request: Pingan_Grid_V1_CountIncidentsRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_CountIncidentsResponse {
-        let principal = try jurisdiction.principal(context, anyOf: [.leader, .staff])
-        let root = try DivisionCode.field(request.rootCode, "root_code")
-        let month = try Month.field(request.month, "month")
-        try principal.require(root, field: "root_code")
+        let (root, month) = try jurisdiction.factsScope(context, rootCode: request.rootCode, month: request.month)
         var response = Pingan_Grid_V1_CountIncidentsResponse()
         response.counts = try await store.countIncidents(under: root, in: month)
         return response

@@ -19,15 +19,9 @@ public enum RiskApp {
         let jurisdiction = try Jurisdiction(meshSecret: mesh.meshSecret)
         var routes = ConnectRoutes()
         RiskServiceHandler(store: RiskStore(pool: host.pool, threshold: threshold), jurisdiction: jurisdiction).register(into: &routes)
-        let notify = ConnectClient(baseURL: mesh.url(.notify), transport: CurlTransport())
-        let relay = OutboxRelay(
-            schema: "risk", pool: host.pool,
-            consumers: [
-                RiskStore.warningTopic: OutboxRelay.rpc(NotifyServiceMethods.deliverWarning, client: notify) {
-                    [jurisdiction.header(for: .system(name, root: mesh.root))]
-                },
-            ],
-            logger: host.logger
+        let relay = try OutboxRelay(
+            schema: "risk", pool: host.pool, topic: RiskStore.warningTopic, to: NotifyServiceMethods.deliverWarning,
+            at: mesh.url(.notify), as: name, mesh: mesh, logger: host.logger
         )
         return host.application(routes: routes, services: [relay], onServerRunning: onServerRunning)
     }

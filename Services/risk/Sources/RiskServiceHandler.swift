@@ -61,10 +61,7 @@ struct RiskServiceHandler: Sendable {
     }
 
     func warningFacts(_ request: Pingan_Risk_V1_WarningFactsRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_WarningFactsResponse {
-        let principal = try jurisdiction.principal(context, anyOf: [.leader, .staff])
-        let root = try DivisionCode.field(request.rootCode, "root_code")
-        let month = try Month.field(request.month, "month")
-        try principal.require(root, field: "root_code")
+        let (root, month) = try jurisdiction.factsScope(context, rootCode: request.rootCode, month: request.month)
         var response = Pingan_Risk_V1_WarningFactsResponse()
         response.facts = try await store.facts(under: root, in: month)
         return response
