@@ -76,8 +76,10 @@ public struct ServiceResponder: HTTPResponder {
             response = Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: connectError.jsonBody)))
             outcome = connectError.code.rawValue
         }
-        // Unknown paths share one label so a scanner cannot grow the metric set without bound.
-        let label = routes.handlers[path] == nil ? "unknown" : path
+        // Unknown paths share one label so a scanner cannot grow the metric set without bound;
+        // a forwarded path counts as known once its service did not answer `unimplemented`.
+        let known = routes.handlers[path] != nil || (routes.fallback != nil && outcome != ConnectCode.unimplemented.rawValue)
+        let label = known ? path : "unknown"
         metrics.record(path: label, code: outcome, duration: ContinuousClock.now - started)
         return response
     }

@@ -82,6 +82,20 @@ struct JurisdictionTests {
             await expectCode(.unauthenticated, containing: "wrong username or password") { _ = try await gateway.call(AuthServiceMethods.login, login) }
             login.username = "nobody-here"
             await expectCode(.unauthenticated, containing: "wrong username or password") { _ = try await gateway.call(AuthServiceMethods.login, login) }
+            // A department system presents an API key, and acts for its centre only.
+            let (status, key) = try ChildProcess.run(
+                "\(mesh.bin)/gateway", ["add-api-key", "lixian-police", Place.lixian, "staff"],
+                environment: mesh.environment(for: "gateway"), logPath: "\(mesh.logDirectory)/add-api-key.log"
+            )
+            #expect(status == 0)
+            let apiKey = try #require(key.split(separator: "\n").last.map(String.init))
+            #expect(apiKey.hasPrefix("pk_"))
+            list.divisionCode = Place.lixian
+            let viaKey = try await gateway.call(DisputeServiceMethods.listCases, list, options: .init(headers: [("X-Api-Key", apiKey)]))
+            #expect(viaKey.cases.isEmpty)
+            list.divisionCode = Place.jinshi
+            await expectCode(.permissionDenied) { _ = try await gateway.call(DisputeServiceMethods.listCases, list, options: .init(headers: [("X-Api-Key", apiKey)])) }
+            await expectCode(.unauthenticated) { _ = try await gateway.call(DisputeServiceMethods.listCases, list, options: .init(headers: [("X-Api-Key", "pk_wrong")])) }
             // Event deliveries between services are not reachable from outside.
             var open = Pingan_Dispute_V1_OpenCaseRequest()
             open.incidentID = UUID().uuidString
