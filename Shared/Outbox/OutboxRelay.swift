@@ -123,13 +123,15 @@ public struct OutboxRelay: Service {
                 }
                 return await group.reduce(into: [UUID: (any Error)?]()) { $0[$1.0] = $1.1 }
             }
+            let delivered = events.filter { (outcomes[$0.id] ?? nil) == nil }.map(\.id.uuidString)
+            if !delivered.isEmpty {
+                try await transaction.query(
+                    "UPDATE \(schema).outbox SET delivered_at = clock_timestamp(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])",
+                    [delivered]
+                )
+            }
             for event in events {
-                guard let failure = outcomes[event.id] ?? nil else {
-                    try await transaction.query(
-                        "UPDATE \(schema).outbox SET delivered_at = clock_timestamp(), attempts = attempts + 1 WHERE id = $1", [event.id]
-                    )
-                    continue
-                }
+                guard let failure = outcomes[event.id] ?? nil else { continue }
                 let attempts = event.attempts + 1
                 let permanent = (failure as? ConnectError)?.code == .invalidArgument
                 let park = permanent || attempts >= maxAttempts

@@ -167,7 +167,7 @@ func runFlow(_ options: Options) async throws {
         return .ok
     }
     var logger = Logger(label: "receiver")
-    logger.logLevel = .warning
+    logger.logLevel = .critical
     let receiver = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: options.receiverPort)), logger: logger)
     let server = Task { try await receiver.runService(gracefulShutdownSignals: []) }
     try await Task.sleep(for: .milliseconds(300))

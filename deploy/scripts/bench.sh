@@ -50,6 +50,9 @@ wrk -t 2 -c "$CONCURRENCY" -d 10s --latency -s "$script" "$grid/pingan.grid.v1.D
   | grep -E "Requests/sec|  50%|  99%|Non-2xx|Socket errors" || true
 rm -f "$script"
 
-log "incident flow: $FLOW_REQUESTS high-risk reports at concurrency $FLOW_CONCURRENCY through the gateway"
+log "incident flow, unloaded: 50 high-risk reports one at a time through the gateway"
+"$bin/pingan-bench" flow --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
+  --receiver-port "$RECEIVER_PORT" --concurrency 1 --requests 50
+log "incident flow, loaded: $FLOW_REQUESTS high-risk reports at concurrency $FLOW_CONCURRENCY through the gateway"
 "$bin/pingan-bench" flow --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
   --receiver-port "$RECEIVER_PORT" --concurrency "$FLOW_CONCURRENCY" --requests "$FLOW_REQUESTS"
