@@ -60,10 +60,13 @@ struct JurisdictionTests {
             await expectCode(.permissionDenied) { _ = try await mesh.call(DisputeServiceMethods.listCases, list, as: "city-admin", gateway: county) }
             list.divisionCode = Place.lixian
             do { let got = try await mesh.call(DisputeServiceMethods.listCases, list, as: "city-admin", gateway: county).cases.count; #expect(got == 2) }
-            // A user of another county is refused outright at this gateway.
-            try await Task.sleep(for: .milliseconds(1))
-            let token = mesh.tokens["town-a"]
-            #expect(token != nil)
+            // A user of another county is refused outright at this gateway, even for its own county.
+            list.divisionCode = Place.jinshi
+            let jinshiCases = try await mesh.call(DisputeServiceMethods.listCases, list, as: "jinshi-staff").cases
+            #expect(jinshiCases.isEmpty)
+            await expectCode(.permissionDenied, containing: "this gateway serves centre \(Place.lixian)") {
+                _ = try await mesh.call(DisputeServiceMethods.listCases, list, as: "jinshi-staff", gateway: county)
+            }
         }
     }
 

@@ -140,6 +140,7 @@ final class Mesh: @unchecked Sendable {
             ("town-a", Place.townA, "staff,mediator,grid_worker"),
             ("town-b", Place.townB, "staff,mediator,grid_worker"),
             ("village-a1", Place.villageA1, "staff,grid_worker"),
+            ("jinshi-staff", Place.jinshi, "staff"),
         ]
         for (name, centre, roles) in users {
             var environment = environment(for: "gateway")
