@@ -196,6 +196,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ServiceUnitTests",
+            dependencies: ["IndexService", "PinganAccess", "PinganContracts", "RiskService"],
+            path: "Tests/ServiceUnitTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "PinganAccess", "PinganConnect", "PinganContracts", "PinganPostgres", "PinganTestSupport",
