@@ -120,6 +120,19 @@ struct FlowTests {
         #expect(byCase.count == warnings)
         #expect(byCase.values.allSatisfy { $0 == 1 })
         #expect(receiver.received.allSatisfy(WebhookReceiver.verify))
+        // Paging through every case, three at a time, returns each exactly once.
+        var list = Pingan_Dispute_V1_ListCasesRequest()
+        list.divisionCode = Place.city
+        list.pageSize = 3
+        var paged: [String] = []
+        repeat {
+            let page = try await mesh.call(DisputeServiceMethods.listCases, list, as: "city-admin")
+            #expect(page.cases.count <= 3)
+            paged += page.cases.map(\.incidentID)
+            list.pageToken = page.nextPageToken
+        } while !list.pageToken.isEmpty && paged.count <= incidents.count
+        #expect(paged.count == incidents.count)
+        #expect(Set(paged) == Set(incidents.map(\.id)))
         do { let got = try await mesh.count("SELECT count(*) FROM grid.outbox WHERE delivered_at IS NULL"); #expect(got == 0) }
         do { let got = try await mesh.count("SELECT count(*) FROM dispute.outbox WHERE delivered_at IS NULL"); #expect(got == 0) }
     }

@@ -86,17 +86,20 @@ struct CaseStore: Sendable {
         )
     }
 
-    /// Cases under `root`, newest first, after the `(opened_at, id)` of a previous page.
-    func list(under root: DivisionCode, after cursor: (Date, UUID)?, limit: Int) async throws -> [Pingan_Dispute_V1_Case] {
+    /// Cases under `root`, newest first, after the `(opened_at, id)` of a previous page, each
+    /// with its own cursor at the database's microsecond precision.
+    func list(under root: DivisionCode, after cursor: CaseCursor?, limit: Int) async throws -> [(case: Pingan_Dispute_V1_Case, cursor: CaseCursor)] {
         let rows = try await pool.query(
             """
             SELECT \(Self.columns) FROM dispute.cases
             WHERE village_code BETWEEN $1 AND $2 AND ($3::timestamptz IS NULL OR (opened_at, id) < ($3, $4))
             ORDER BY opened_at DESC, id DESC LIMIT $5
             """,
-            [root.rawValue, root.lastInSubtree, cursor?.0, cursor?.1, limit]
+            [root.rawValue, root.lastInSubtree, cursor?.openedAt, cursor?.id, limit]
         )
-        return try rows.map(Self.decodeCase)
+        return try rows.map { row in
+            (try Self.decodeCase(row), CaseCursor(openedAt: try row.decode(Date.self, at: 12), id: try row.decode(UUID.self, at: 0)))
+        }
     }
 
     func resolve(_ id: UUID, outcome: String, actor: String) async throws -> Pingan_Dispute_V1_Case? {

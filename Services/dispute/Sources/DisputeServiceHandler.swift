@@ -58,12 +58,13 @@ struct DisputeServiceHandler: Sendable {
         case 1...Int32(Self.maxPageSize): limit = Int(request.pageSize)
         default: throw ConnectError.invalidArgument(field: "page_size", "must be between 1 and \(Self.maxPageSize)")
         }
-        let cursor = try CaseCursor.decode(request.pageToken)
-        let cases = try await store.list(under: root, after: cursor, limit: limit + 1)
+        let cursor = try CaseCursor(token: request.pageToken)
+        let rows = try await store.list(under: root, after: cursor, limit: limit + 1)
+        let page = rows.prefix(limit)
         var response = Pingan_Dispute_V1_ListCasesResponse()
-        response.cases = cases.prefix(limit).map(\.masked)
-        if cases.count > limit, let last = response.cases.last {
-            response.nextPageToken = CaseCursor.encode(last)
+        response.cases = page.map(\.case.masked)
+        if rows.count > limit, let last = page.last {
+            response.nextPageToken = last.cursor.token
         }
         return response
     }
@@ -99,20 +100,29 @@ struct DisputeServiceHandler: Sendable {
     }
 }
 
-/// The page token of ListCases: the `(opened_at, id)` of the last case returned.
-enum CaseCursor {
-    static func encode(_ last: Pingan_Dispute_V1_Case) -> String {
-        Data("\(last.openedAt)|\(last.id)".utf8).base64EncodedString()
+/// The position after the last case of a ListCases page: its `(opened_at, id)`, with
+/// opened_at in whole microseconds as PostgreSQL stores it, so no case is skipped.
+struct CaseCursor: Sendable {
+    let openedAt: Date
+    let id: UUID
+
+    init(openedAt: Date, id: UUID) {
+        self.openedAt = openedAt
+        self.id = id
     }
 
-    static func decode(_ token: String) throws -> (Date, UUID)? {
+    /// Parses a page token; `nil` for the first page.
+    init?(token: String) throws {
         guard !token.isEmpty else { return nil }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8),
               case let parts = text.split(separator: "|"), parts.count == 2,
-              let date = formatter.date(from: String(parts[0])), let id = UUID(uuidString: String(parts[1]))
+              let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1]))
         else { throw ConnectError.invalidArgument(field: "page_token", "is not a token from a previous page") }
-        return (date, id)
+        self.init(openedAt: Date(timeIntervalSince1970: Double(micros) / 1_000_000), id: id)
+    }
+
+    var token: String {
+        let micros = Int64((openedAt.timeIntervalSince1970 * 1_000_000).rounded())
+        return Data("\(micros)|\(id.uuidString)".utf8).base64EncodedString()
     }
 }

@@ -10,14 +10,15 @@ import PinganPostgres
 public struct Accounts: Sendable {
     let pool: PostgresPool
     let bcryptCost: UInt8
+    /// A hash checked when the username is unknown, at the same cost as real ones, so a wrong
+    /// name takes as long as a wrong password and does not reveal which names exist.
+    private let decoy: String
 
     public init(pool: PostgresPool, bcryptCost: UInt8) {
         self.pool = pool
         self.bcryptCost = bcryptCost
+        decoy = Bcrypt.hash("pingan-decoy-\(UUID())", cost: bcryptCost)
     }
-
-    /// A hash checked when the username is unknown, so a wrong name costs as long as a wrong password.
-    private static let decoy = Bcrypt.hash("pingan-decoy-password", cost: 4)
 
     /// Creates or replaces a user. bcrypt runs on a thread pool: it is deliberately slow.
     public func saveUser(username: String, password: String, centre: DivisionCode, roles: Set<Role>) async throws {
@@ -40,7 +41,7 @@ public struct Accounts: Sendable {
         let row = try await pool.query(
             "SELECT password_hash, centre_code, roles FROM gateway.users WHERE username = $1", [username]
         ).first
-        let hash = try row?.decode(String.self, at: 0) ?? Self.decoy
+        let hash = try row?.decode(String.self, at: 0) ?? decoy
         let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
         guard matches, let row else { return nil }
         return (try DivisionCode(validating: try row.decode(String.self, at: 1)), Set(try row.decode([String].self, at: 2).map(Role.init)))
