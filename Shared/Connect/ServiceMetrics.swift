@@ -33,9 +33,9 @@ public final class ServiceMetrics: Sendable {
 
     public init(pool: PostgresPool?) {
         self.pool = pool
-        poolInUse = registry.makeGauge(name: "pingan_db_pool_in_use", help: "PostgreSQL connections checked out")
-        poolIdle = registry.makeGauge(name: "pingan_db_pool_idle", help: "PostgreSQL connections open and idle")
-        poolWaiting = registry.makeGauge(name: "pingan_db_pool_waiting", help: "Callers waiting for a PostgreSQL connection")
+        poolInUse = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "pingan", subsystem: "db_pool", metricName: "in_use", unitName: "", helpText: "PostgreSQL connections checked out"))
+        poolIdle = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "pingan", subsystem: "db_pool", metricName: "idle", unitName: "", helpText: "PostgreSQL connections open and idle"))
+        poolWaiting = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "pingan", subsystem: "db_pool", metricName: "waiting", unitName: "", helpText: "Callers waiting for a PostgreSQL connection"))
     }
 
     /// Counts one finished call: its method, its outcome code (`ok` or a Connect code) and

@@ -74,7 +74,7 @@ public struct OutboxRelay: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 let handled: Int
                 do {

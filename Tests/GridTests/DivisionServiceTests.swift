@@ -196,6 +196,12 @@ struct DivisionServiceTests {
             var health = Grpc_Health_V1_HealthCheckRequest()
             health.service = ""
             #expect(try await client.call(HealthMethods.check, health).status == .serving)
+            let ready = try await CurlTransport().get(url: client.baseURL + "/readyz")
+            #expect(ready.status == 200)
+            let metrics = String(decoding: try await CurlTransport().get(url: client.baseURL + "/metrics").body, as: UTF8.self)
+            #expect(metrics.contains("pingan_db_pool_in_use "))
+            #expect(metrics.contains("pingan_db_pool_waiting 0"))
+            #expect(metrics.contains(#"pingan_rpc_requests_total{method="/grpc.health.v1.Health/Check",code="ok"} 1"#))
             let pool = database.pool(maxConnections: 1)
             let versions = try await pool.query("SELECT version FROM grid.schema_migrations ORDER BY version").map { try $0.decode(Int.self, at: 0) }
             #expect(versions == GridMigrations.all.map(\.version))

@@ -20,7 +20,7 @@ struct TransactionTests {
             }
             do { let got = try await pool.query("SELECT count(*) FROM t")[0].decode(Int.self, at: 0); #expect(got == 0) }
             // A committed transaction keeps its rows, and the connection is reusable after a rollback.
-            try await pool.transaction { tx in try await tx.query("INSERT INTO t VALUES (3, 'c')") }
+            _ = try await pool.transaction { tx in try await tx.query("INSERT INTO t VALUES (3, 'c')") }
             do { let got = try await pool.query("SELECT name FROM t")[0].decode(String.self, at: 0); #expect(got == "c") }
             await pool.close()
         }

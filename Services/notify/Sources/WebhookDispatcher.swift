@@ -28,7 +28,7 @@ struct WebhookDispatcher: Service {
     var timeout: Duration = .seconds(5)
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 let sent: Int
                 do {
