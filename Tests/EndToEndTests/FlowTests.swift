@@ -46,6 +46,24 @@ struct FlowTests {
             #expect(receiver.received.allSatisfy { $0.caseID != lowCase.id })
             #expect(Set(receiver.received.map(\.delivery)).count == 1)
 
+            // The delivery is on record, and the township acknowledges the warning; its sibling cannot.
+            let warningID = try #require(webhook.json["warning_id"] as? String)
+            var deliveries = Pingan_Notify_V1_ListDeliveriesRequest()
+            deliveries.warningID = warningID
+            let recorded = try await mesh.call(NotifyServiceMethods.listDeliveries, deliveries, as: "town-a").deliveries
+            #expect(recorded.count == 1 && recorded.first?.id == webhook.delivery && recorded.first?.deliveredAt.isEmpty == false)
+            let hidden = try await mesh.call(NotifyServiceMethods.listDeliveries, deliveries, as: "town-b").deliveries
+            #expect(hidden.isEmpty)
+            var acknowledge = Pingan_Risk_V1_AcknowledgeWarningRequest()
+            acknowledge.warningID = warningID
+            await expectCode(.notFound) { _ = try await mesh.call(RiskServiceMethods.acknowledgeWarning, acknowledge, as: "town-b") }
+            let acknowledged = try await mesh.call(RiskServiceMethods.acknowledgeWarning, acknowledge, as: "town-a").warning
+            #expect(acknowledged.status == .acknowledged)
+            var warnings = Pingan_Risk_V1_ListWarningsRequest()
+            warnings.centreCode = Place.townA
+            let listed = try await mesh.call(RiskServiceMethods.listWarnings, warnings, as: "town-a").warnings
+            #expect(listed.map(\.id) == [warningID] && listed.first?.status == .acknowledged)
+
             // A mediator may reveal the parties; the read is audited.
             get.revealParties = true
             let revealed = try await mesh.call(DisputeServiceMethods.getCase, get, as: "town-a")
@@ -64,8 +82,8 @@ struct FlowTests {
             ranking.month = compute.month
             let scores = try await mesh.call(IndexServiceMethods.getRanking, ranking, as: "lixian-staff").scores
             let townA = try #require(scores.first { $0.code == Place.townA })
-            // Two cases, one unacknowledged warning, nothing resolved: 40·(1−½) + 30·0 + 30·0.
-            #expect(townA.score == 20)
+            // Two cases, one acknowledged warning, nothing resolved: 40·(1−½) + 30·1 + 30·0.
+            #expect(townA.score == 50)
             #expect(townA.rank == Int32(scores.count))
             #expect(scores.first?.score == 100)
         }
