@@ -197,7 +197,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServiceUnitTests",
-            dependencies: ["IndexService", "PinganAccess", "PinganContracts", "RiskService"],
+            dependencies: ["IndexService", "PinganAccess", "PinganContracts", "PinganOutbox", "RiskService"],
             path: "Tests/ServiceUnitTests",
             swiftSettings: swiftSettings
         ),

@@ -36,15 +36,17 @@ public struct OutboxRelay: Service {
     let schema: String
     let pool: PostgresPool
     let consumers: [String: Deliver]
+    let wakeup: OutboxWakeup
     let logger: Logger
     public var pollInterval: Duration = .milliseconds(50)
     public var batchSize = 16
     public var maxAttempts = 25
 
-    public init(schema: String, pool: PostgresPool, consumers: [String: Deliver], logger: Logger) {
+    public init(schema: String, pool: PostgresPool, consumers: [String: Deliver], wakeup: OutboxWakeup, logger: Logger) {
         self.schema = schema
         self.pool = pool
         self.consumers = consumers
+        self.wakeup = wakeup
         self.logger = logger
     }
 
@@ -52,12 +54,12 @@ public struct OutboxRelay: Service {
     /// mesh's signed system principal.
     public init<Input, Output>(
         schema: String, pool: PostgresPool, topic: String, to method: ConnectMethod<Input, Output>,
-        at peer: String, as service: String, mesh: MeshConfiguration, logger: Logger
+        at peer: String, as service: String, mesh: MeshConfiguration, wakeup: OutboxWakeup, logger: Logger
     ) throws {
         let jurisdiction = try Jurisdiction(meshSecret: mesh.meshSecret)
         let client = ConnectClient(baseURL: peer, transport: CurlTransport())
         let consumer = Self.rpc(method, client: client) { [jurisdiction.header(for: .system(service, root: mesh.root))] }
-        self.init(schema: schema, pool: pool, consumers: [topic: consumer], logger: logger)
+        self.init(schema: schema, pool: pool, consumers: [topic: consumer], wakeup: wakeup, logger: logger)
     }
 
     /// A consumer that calls `method` with the event's message and id.
@@ -85,7 +87,7 @@ public struct OutboxRelay: Service {
                     logger.warning("outbox relay round failed", metadata: ["schema": "\(schema)", "error": "\(error)"])
                     handled = 0
                 }
-                if handled == 0 { try? await Task.sleep(for: pollInterval) }
+                if handled == 0 { await wakeup.wait(upTo: pollInterval) }
             }
         }
     }

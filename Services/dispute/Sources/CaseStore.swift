@@ -21,11 +21,13 @@ struct CaseStore: Sendable {
         """
 
     let pool: PostgresPool
+    let wakeup: OutboxWakeup
 
     /// Opens the case for an incident once. Applying the same event again, or another event
     /// for the same incident, returns the case already open.
     func open(_ request: Pingan_Dispute_V1_OpenCaseRequest, incident: UUID, village: DivisionCode, eventID: UUID) async throws -> Pingan_Dispute_V1_Case {
-        try await pool.transaction { transaction in
+        defer { wakeup.signal() }
+        return try await pool.transaction { transaction in
             if try await Inbox.markApplied(transaction, schema: "dispute", eventID: eventID) {
                 let parties = request.parties.map { StoredParty(name: $0.name, phone: $0.phone, minor: $0.minor) }
                 let json = String(decoding: try JSONEncoder().encode(parties), as: UTF8.self)

@@ -16,10 +16,11 @@ public enum DisputeApp {
         let host = ServiceHost(name: name, configuration: configuration, migrator: DisputeMigrations.migrator)
         let jurisdiction = try Jurisdiction(meshSecret: mesh.meshSecret)
         var routes = ConnectRoutes()
-        DisputeServiceHandler(store: CaseStore(pool: host.pool), jurisdiction: jurisdiction).register(into: &routes)
+        let wakeup = OutboxWakeup()
+        DisputeServiceHandler(store: CaseStore(pool: host.pool, wakeup: wakeup), jurisdiction: jurisdiction).register(into: &routes)
         let relay = try OutboxRelay(
             schema: "dispute", pool: host.pool, topic: CaseStore.openedTopic, to: RiskServiceMethods.assessCase,
-            at: mesh.url(.risk), as: name, mesh: mesh, logger: host.logger
+            at: mesh.url(.risk), as: name, mesh: mesh, wakeup: wakeup, logger: host.logger
         )
         return host.application(routes: routes, services: [relay], onServerRunning: onServerRunning)
     }

@@ -23,10 +23,11 @@ public enum GridApp {
         let store = PostgresDivisionStore(pool: host.pool)
         var routes = ConnectRoutes()
         DivisionServiceHandler(store: store, jurisdiction: jurisdiction).register(into: &routes)
-        GridServiceHandler(store: GridStore(pool: host.pool), jurisdiction: jurisdiction).register(into: &routes)
+        let wakeup = OutboxWakeup()
+        GridServiceHandler(store: GridStore(pool: host.pool, wakeup: wakeup), jurisdiction: jurisdiction).register(into: &routes)
         let relay = try OutboxRelay(
             schema: "grid", pool: host.pool, topic: GridStore.incidentTopic, to: DisputeServiceMethods.openCase,
-            at: mesh.url(.dispute), as: name, mesh: mesh, logger: host.logger
+            at: mesh.url(.dispute), as: name, mesh: mesh, wakeup: wakeup, logger: host.logger
         )
         return host.application(
             routes: routes,

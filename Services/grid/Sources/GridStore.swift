@@ -10,6 +10,7 @@ struct GridStore: Sendable {
     static let incidentTopic = "incident.reported"
 
     let pool: PostgresPool
+    let wakeup: OutboxWakeup
 
     /// The village a grid belongs to, or `nil` if there is no such grid.
     func village(ofGrid id: UUID) async throws -> DivisionCode? {
@@ -71,6 +72,7 @@ struct GridStore: Sendable {
             try await Outbox.enqueue(transaction, schema: "grid", topic: Self.incidentTopic, event)
             return try rows[0].decode(Date.self, at: 0)
         }
+        wakeup.signal()
         var incident = Pingan_Grid_V1_Incident()
         incident.id = id.uuidString
         incident.gridID = report.gridID.uuidString

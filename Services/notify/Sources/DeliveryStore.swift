@@ -8,6 +8,7 @@ import PinganPostgres
 /// Subscriptions and webhook deliveries in schema `notify`.
 struct DeliveryStore: Sendable {
     let pool: PostgresPool
+    let wakeup: OutboxWakeup
 
     func subscribe(centre: DivisionCode, url: String, secret: String) async throws -> UUID {
         let id = UUID()
@@ -21,7 +22,8 @@ struct DeliveryStore: Sendable {
     /// Queues one delivery per subscriber of the warning's centre or any centre above it.
     /// Applying the same event again queues nothing more.
     func queue(_ warning: Pingan_Notify_V1_DeliverWarningRequest, centre: DivisionCode, eventID: UUID) async throws -> Int {
-        try await pool.transaction { transaction in
+        defer { wakeup.signal() }
+        return try await pool.transaction { transaction in
             guard try await Inbox.markApplied(transaction, schema: "notify", eventID: eventID) else {
                 return try await transaction.query(
                     "SELECT count(*) FROM notify.deliveries WHERE warning_id = $1", [UUID.field(warning.warningID, "warning_id")]

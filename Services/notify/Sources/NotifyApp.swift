@@ -1,6 +1,7 @@
 import Hummingbird
 import PinganAccess
 import PinganConnect
+import PinganOutbox
 
 /// Assembles notify-service: schema `notify`, `pingan.notify.v1.NotifyService`, and the
 /// dispatcher that sends signed webhooks.
@@ -14,8 +15,9 @@ public enum NotifyApp {
         let host = ServiceHost(name: name, configuration: configuration, migrator: NotifyMigrations.migrator)
         let jurisdiction = try Jurisdiction(meshSecret: mesh.meshSecret)
         var routes = ConnectRoutes()
-        NotifyServiceHandler(store: DeliveryStore(pool: host.pool), jurisdiction: jurisdiction).register(into: &routes)
-        let dispatcher = WebhookDispatcher(pool: host.pool, transport: CurlTransport(), logger: host.logger)
+        let wakeup = OutboxWakeup()
+        NotifyServiceHandler(store: DeliveryStore(pool: host.pool, wakeup: wakeup), jurisdiction: jurisdiction).register(into: &routes)
+        let dispatcher = WebhookDispatcher(pool: host.pool, transport: CurlTransport(), wakeup: wakeup, logger: host.logger)
         return host.application(routes: routes, services: [dispatcher], onServerRunning: onServerRunning)
     }
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import PinganConnect
+import PinganOutbox
 import PinganPostgres
 import ServiceLifecycle
 
@@ -23,6 +24,7 @@ import ServiceLifecycle
 struct WebhookDispatcher: Service {
     let pool: PostgresPool
     let transport: CurlTransport
+    let wakeup: OutboxWakeup
     let logger: Logger
     var pollInterval: Duration = .milliseconds(50)
     var timeout: Duration = .seconds(5)
@@ -39,7 +41,7 @@ struct WebhookDispatcher: Service {
                     logger.warning("webhook round failed", metadata: ["error": "\(error)"])
                     sent = 0
                 }
-                if sent == 0 { try? await Task.sleep(for: pollInterval) }
+                if sent == 0 { await wakeup.wait(upTo: pollInterval) }
             }
         }
     }

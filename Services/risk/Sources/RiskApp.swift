@@ -18,10 +18,11 @@ public enum RiskApp {
         let host = ServiceHost(name: name, configuration: configuration, migrator: RiskMigrations.migrator)
         let jurisdiction = try Jurisdiction(meshSecret: mesh.meshSecret)
         var routes = ConnectRoutes()
-        RiskServiceHandler(store: RiskStore(pool: host.pool, threshold: threshold), jurisdiction: jurisdiction).register(into: &routes)
+        let wakeup = OutboxWakeup()
+        RiskServiceHandler(store: RiskStore(pool: host.pool, threshold: threshold, wakeup: wakeup), jurisdiction: jurisdiction).register(into: &routes)
         let relay = try OutboxRelay(
             schema: "risk", pool: host.pool, topic: RiskStore.warningTopic, to: NotifyServiceMethods.deliverWarning,
-            at: mesh.url(.notify), as: name, mesh: mesh, logger: host.logger
+            at: mesh.url(.notify), as: name, mesh: mesh, wakeup: wakeup, logger: host.logger
         )
         return host.application(routes: routes, services: [relay], onServerRunning: onServerRunning)
     }

@@ -12,12 +12,14 @@ struct RiskStore: Sendable {
 
     let pool: PostgresPool
     let threshold: Int
+    let wakeup: OutboxWakeup
 
     /// Scores the case once; a redelivered or repeated request returns the stored assessment.
     /// A score at or over the threshold raises one warning to the case's township centre, and
     /// its event commits in the same transaction.
     func assess(_ facts: Pingan_Risk_V1_AssessCaseRequest, case id: UUID, village: DivisionCode, eventID: UUID) async throws -> Pingan_Risk_V1_Assessment {
-        try await pool.transaction { transaction in
+        defer { wakeup.signal() }
+        return try await pool.transaction { transaction in
             if try await Inbox.markApplied(transaction, schema: "risk", eventID: eventID) {
                 let scored = RiskRules.score(facts)
                 let reasons = try scored.reasons.map { try $0.jsonString() }.joined(separator: ",")
