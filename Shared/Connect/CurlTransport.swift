@@ -50,13 +50,11 @@ public final class CurlTransport: Sendable {
         thread.start()
     }
 
+    /// Stops the thread; calls still in flight fail as canceled.
     deinit { loop.stop() }
 
     /// TCP connections opened so far; compare with the number of calls to see reuse.
     public var connectionsOpened: Int { openedConnections.load(ordering: .relaxed) }
-
-    /// Stops the thread; calls still in flight fail as canceled.
-    public func shutdown() { loop.stop() }
 
     func perform(_ request: CurlRequest) async throws -> CurlResponse {
         let transfer = try Transfer(request)

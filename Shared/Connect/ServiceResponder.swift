@@ -252,7 +252,6 @@ extension Response {
 
 extension HTTPField.Name {
     static let connectTimeoutMs = constant("Connect-Timeout-Ms")
-    static let connectProtocolVersion = constant("Connect-Protocol-Version")
     static let traceparent = constant("traceparent")
     static let acceptPost = constant("Accept-Post")
 

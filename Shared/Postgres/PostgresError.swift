@@ -75,7 +75,4 @@ public struct SQLState: RawRepresentable, Hashable, Sendable {
     public static let checkViolation = SQLState(rawValue: "23514")
     public static let serializationFailure = SQLState(rawValue: "40001")
     public static let undefinedTable = SQLState(rawValue: "42P01")
-
-    /// The two-character class, e.g. `08` for connection exceptions.
-    public var errorClass: Substring { rawValue.prefix(2) }
 }
