@@ -128,7 +128,12 @@ public struct OutboxRelay: Service {
             let delivered = events.filter { (outcomes[$0.id] ?? nil) == nil }.map(\.id.uuidString)
             if !delivered.isEmpty {
                 try await transaction.query(
-                    "UPDATE \(schema).outbox SET delivered_at = clock_timestamp(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])",
+                    // A delivered event keeps its id and times, not its payload: payloads can carry
+                    // personal data that belongs to the consumer, not to this schema.
+                    """
+                    UPDATE \(schema).outbox SET delivered_at = clock_timestamp(), attempts = attempts + 1, payload = ''::bytea
+                    WHERE id = ANY($1::uuid[])
+                    """,
                     [delivered]
                 )
             }

@@ -153,6 +153,8 @@ struct FlowTests {
         #expect(Set(paged) == Set(incidents.map(\.id)))
         do { let got = try await mesh.count("SELECT count(*) FROM grid.outbox WHERE delivered_at IS NULL"); #expect(got == 0) }
         do { let got = try await mesh.count("SELECT count(*) FROM dispute.outbox WHERE delivered_at IS NULL"); #expect(got == 0) }
+        // Delivered events no longer hold the parties' names that travelled in them.
+        do { let got = try await mesh.count("SELECT count(*) FROM grid.outbox WHERE length(payload) > 0"); #expect(got == 0) }
     }
 }
 
