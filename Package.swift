@@ -163,7 +163,7 @@ let package = Package(
         .target(
             name: "PinganTestSupport",
             dependencies: [
-                "PinganAccess", "PinganPostgres",
+                "PinganAccess", "PinganConnect", "PinganPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -76,20 +76,7 @@ public struct OutboxRelay: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                let handled: Int
-                do {
-                    handled = try await relayBatch()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.warning("outbox relay round failed", metadata: ["schema": "\(schema)", "error": "\(error)"])
-                    handled = 0
-                }
-                if handled == 0 { await wakeup.wait(upTo: pollInterval) }
-            }
-        }
+        await wakeup.repeatRounds(every: pollInterval, logger: logger, label: "outbox relay (\(schema))") { try await relayBatch() }
     }
 
     /// Delivers one batch of due events; returns how many it handled.

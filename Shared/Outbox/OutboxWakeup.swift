@@ -1,3 +1,5 @@
+import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// Wakes a relay the moment its own process commits an event, instead of at its next poll.
@@ -46,6 +48,32 @@ public final class OutboxWakeup: Sendable {
                 return false
             }
             if resumeNow { continuation.resume() }
+        }
+    }
+}
+
+extension OutboxWakeup {
+    /// Runs `round` until graceful shutdown: again at once while it finds work, otherwise after
+    /// a signal or `pollInterval`. A failed round is logged and the next one tries again.
+    ///
+    /// - Parameter round: does one batch of work and returns how many items it handled.
+    public func repeatRounds(
+        every pollInterval: Duration, logger: Logger, label: String,
+        _ round: @escaping @Sendable () async throws -> Int
+    ) async {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let handled: Int
+                do {
+                    handled = try await round()
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.warning("\(label) round failed", metadata: ["error": "\(error)"])
+                    handled = 0
+                }
+                if handled == 0 { await self.wait(upTo: pollInterval) }
+            }
         }
     }
 }

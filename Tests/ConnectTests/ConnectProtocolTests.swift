@@ -113,7 +113,7 @@ struct ConnectProtocolTests {
     }
 
     @Test func peerThatIsDownIsUnavailableQuickly() async throws {
-        let client = ConnectClient(baseURL: "http://127.0.0.1:\(try closedPort())", transport: transport)
+        let client = ConnectClient(baseURL: "http://127.0.0.1:\(try freePort())", transport: transport)
         let started = ContinuousClock.now
         // Idempotent, so it is retried with backoff, and still gives up well inside the deadline.
         await #expect { _ = try await client.call(TestMethods.echo, StringValue("x"), options: .init(timeout: .seconds(30))) } throws: { error in
@@ -172,15 +172,9 @@ struct ConnectProtocolTests {
             #expect(text.contains(#"pingan_rpc_requests_total{method="/pingan.test.v1.TestService/Fail",code="not_found"} 1"#))
             #expect(text.contains("pingan_rpc_duration_seconds_bucket"))
             // The same text is served over HTTP.
-            let served = try await rawGet(url + "/metrics")
+            let served = String(decoding: try await transport.get(url: url + "/metrics").body, as: UTF8.self)
             #expect(served.contains(#"pingan_rpc_errors_total{method="/pingan.test.v1.TestService/Fail"} 1"#))
-            #expect(try await rawGet(url + "/healthz") == "ok\n")
+            #expect(try await transport.get(url: url + "/healthz").body == Array("ok\n".utf8))
         }
     }
-}
-
-/// A plain GET over the same libcurl transport.
-func rawGet(_ url: String) async throws -> String {
-    let response = try await CurlTransport().perform(CurlRequest(method: .get, url: url, headers: [], body: [], timeout: .seconds(5), connectTimeout: .seconds(2)))
-    return String(decoding: response.body, as: UTF8.self)
 }

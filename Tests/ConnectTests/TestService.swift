@@ -79,22 +79,6 @@ func rawPost(_ transport: CurlTransport, _ url: String, contentType: String?, bo
     return try await transport.perform(CurlRequest(url: url, headers: all, body: body, timeout: .seconds(10), connectTimeout: .seconds(2)))
 }
 
-/// A port on loopback that nothing listens on.
-func closedPort() throws -> Int {
-    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(socket) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-    }
-    guard bound else { throw TestSetupError("could not bind a probe socket") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 extension StringValue {
     init(_ value: String) {
         self.init()

@@ -157,15 +157,3 @@ struct FlowTests {
         do { let got = try await mesh.count("SELECT count(*) FROM grid.outbox WHERE length(payload) > 0"); #expect(got == 0) }
     }
 }
-
-func expectCode(_ code: ConnectCode, containing text: String = "", _ call: () async throws -> Void) async {
-    do {
-        try await call()
-        Issue.record("expected \(code), the call succeeded")
-    } catch let error as ConnectError {
-        #expect(error.code == code, "\(error)")
-        #expect(text.isEmpty || error.message.contains(text), "message \"\(error.message)\" lacks \"\(text)\"")
-    } catch {
-        Issue.record("expected a ConnectError, got \(error)")
-    }
-}

@@ -21,18 +21,6 @@ func withGridService<R: Sendable>(_ body: (ConnectClient, TestDatabase) async th
     }
 }
 
-func expectCode(_ code: ConnectCode, containing text: String = "", _ call: () async throws -> Void) async {
-    do {
-        try await call()
-        Issue.record("expected \(code), the call succeeded")
-    } catch let error as ConnectError {
-        #expect(error.code == code)
-        #expect(text.isEmpty || error.message.contains(text), "message \"\(error.message)\" lacks \"\(text)\"")
-    } catch {
-        Issue.record("expected a ConnectError, got \(error)")
-    }
-}
-
 let shipped = try! DivisionCSV(parsing: try! GridApp.bundledDivisionsCSV())
 
 @Suite("grid-service DivisionService")

@@ -74,7 +74,8 @@ struct PoolTests {
         }
         #expect(pool.statistics.idle == 3)
 
-        #expect(try runShell(restart) == 0)
+        let (status, output) = try ChildProcess.run("/bin/sh", ["-c", restart], environment: [:], logPath: NSTemporaryDirectory() + "pingan-restart.log")
+        #expect(status == 0, "\(output)")
 
         for _ in 0..<5 {
             let after = try await pool.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0)

@@ -1,6 +1,9 @@
 import Foundation
 
 /// A child process started for a test, with its output in a log file.
+///
+/// Uses posix_spawn and waitpid directly: Foundation's `Process.waitUntilExit` can miss the
+/// exit of a command that leaves a daemon behind (as `pg_ctl restart` does).
 public final class ChildProcess: @unchecked Sendable {
     public let name: String
     public let logPath: String

@@ -26,7 +26,7 @@ public struct DivisionServiceHandler: Sendable {
     }
 
     func getDivision(_ request: Pingan_Grid_V1_GetDivisionRequest) async throws -> Pingan_Grid_V1_GetDivisionResponse {
-        let code = try Self.code(request.code, field: "code")
+        let code = try DivisionCode.field(request.code, "code")
         guard let division = try await store.division(code) else {
             throw ConnectError(.notFound, "division \(code) not found")
         }
@@ -36,27 +36,28 @@ public struct DivisionServiceHandler: Sendable {
     }
 
     func listChildren(_ request: Pingan_Grid_V1_ListChildrenRequest) async throws -> Pingan_Grid_V1_ListChildrenResponse {
-        let code = try Self.code(request.code, field: "code")
-        let limit = try Self.pageSize(request.pageSize)
-        let after = try PageToken.decode(request.pageToken, within: code)
-        try await requireExists(code)
-        let page = try await store.children(of: code, after: after, limit: limit)
         var response = Pingan_Grid_V1_ListChildrenResponse()
-        response.divisions = page.divisions.map(\.message)
-        response.nextPageToken = page.continueAfter.map(PageToken.encode) ?? ""
+        (response.divisions, response.nextPageToken) = try await page(request.code, request.pageSize, request.pageToken, store.children)
         return response
     }
 
     func listSubtree(_ request: Pingan_Grid_V1_ListSubtreeRequest) async throws -> Pingan_Grid_V1_ListSubtreeResponse {
-        let code = try Self.code(request.code, field: "code")
-        let limit = try Self.pageSize(request.pageSize)
-        let after = try PageToken.decode(request.pageToken, within: code)
-        try await requireExists(code)
-        let page = try await store.subtree(of: code, after: after, limit: limit)
         var response = Pingan_Grid_V1_ListSubtreeResponse()
-        response.divisions = page.divisions.map(\.message)
-        response.nextPageToken = page.continueAfter.map(PageToken.encode) ?? ""
+        (response.divisions, response.nextPageToken) = try await page(request.code, request.pageSize, request.pageToken, store.subtree)
         return response
+    }
+
+    /// Checks a listing request and fetches one page of it with `fetch`.
+    private func page(
+        _ codeText: String, _ pageSize: Int32, _ token: String,
+        _ fetch: (DivisionCode, DivisionCode?, Int) async throws -> DivisionPage
+    ) async throws -> ([Pingan_Grid_V1_Division], String) {
+        let code = try DivisionCode.field(codeText, "code")
+        let limit = try Self.pageSize(pageSize)
+        let after = try PageToken.decode(token, within: code)
+        try await requireExists(code)
+        let page = try await fetch(code, after, limit)
+        return (page.divisions.map(\.message), page.continueAfter.map(PageToken.encode) ?? "")
     }
 
     /// Divisions are public reference data (the statistical codes are published), so reading
@@ -83,15 +84,6 @@ public struct DivisionServiceHandler: Sendable {
     private func requireExists(_ code: DivisionCode) async throws {
         guard try await store.division(code) != nil else {
             throw ConnectError(.notFound, "division \(code) not found")
-        }
-    }
-
-    static func code(_ text: String, field: String) throws -> DivisionCode {
-        guard !text.isEmpty else { throw ConnectError.invalidArgument(field: field, "is required") }
-        do {
-            return try DivisionCode(validating: text)
-        } catch {
-            throw ConnectError.invalidArgument(field: field, error.description)
         }
     }
 

@@ -30,20 +30,7 @@ struct WebhookDispatcher: Service {
     var timeout: Duration = .seconds(5)
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                let sent: Int
-                do {
-                    sent = try await dispatchBatch()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.warning("webhook round failed", metadata: ["error": "\(error)"])
-                    sent = 0
-                }
-                if sent == 0 { await wakeup.wait(upTo: pollInterval) }
-            }
-        }
+        await wakeup.repeatRounds(every: pollInterval, logger: logger, label: "webhook dispatch") { try await dispatchBatch() }
     }
 
     func dispatchBatch() async throws -> Int {
