@@ -38,7 +38,4 @@ public struct ConnectRoutes: Sendable {
     ) {
         fallback = handler
     }
-
-    /// The registered paths, for logging what a service exposes.
-    public var paths: [String] { handlers.keys.sorted() }
 }

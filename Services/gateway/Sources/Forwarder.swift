@@ -6,11 +6,6 @@ import PinganContracts
 /// The gateway's one door: authenticates each call, fixes the centre it may act for, and
 /// forwards it unchanged to the service that owns the method, with a signed principal.
 struct Forwarder: Sendable {
-    /// Methods only services call, delivering events; never reachable from outside.
-    static let internalMethods: Set<String> = [
-        DisputeServiceMethods.openCase.path, RiskServiceMethods.assessCase.path, NotifyServiceMethods.deliverWarning.path,
-    ]
-
     let accounts: Accounts
     let tokens: TokenSigner
     let jurisdiction: Jurisdiction
@@ -21,9 +16,6 @@ struct Forwarder: Sendable {
     func forward(_ body: [UInt8], _ codec: ConnectCodec, _ context: ConnectContext) async throws -> [UInt8] {
         guard let client = peer(for: context.path) else {
             throw ConnectError(.unimplemented, "no method \(context.path)")
-        }
-        guard !Self.internalMethods.contains(context.path) else {
-            throw ConnectError(.permissionDenied, "\(context.path) is internal to the mesh")
         }
         let caller = try await authenticate(context)
         let principal = try scoped(caller)
@@ -64,6 +56,8 @@ struct Forwarder: Sendable {
 
     /// The caller narrowed to this gateway's subtree. A caller whose centre lies elsewhere
     /// is refused; one above it (a city token at a county gateway) acts for this centre only.
+    /// The `system` role is never passed on, so the services' event-delivery methods, which
+    /// accept only that role, cannot be reached through the gateway.
     func scoped(_ caller: Principal) throws -> Principal {
         var principal = caller
         principal.roles.remove(.system)
