@@ -15,7 +15,8 @@ func service(
         .target(
             name: module,
             dependencies: [
-                "PinganAccess", "PinganConnect", "PinganContracts", "PinganOutbox", "PinganPostgres",
+                "PinganAccess", "PinganConnect", "PinganContracts", "PinganDomain", "PinganOutbox", "PinganPostgres",
+                "PinganRuntime",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -29,8 +30,7 @@ func service(
         .executableTarget(
             name: executable,
             dependencies: [
-                .byName(name: module), "PinganAccess", "PinganConnect",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .byName(name: module), "PinganAccess", "PinganDomain", "PinganRuntime",
             ],
             path: "Services/\(folder)/Main",
             swiftSettings: swiftSettings
@@ -69,6 +69,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
         // SHA-256 for migration checksums, HMAC-SHA256 for signatures.
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+        // Settings: one reader per executable over the environment, as Hummingbird's template does.
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: []),
     ],
     targets: [
         // MARK: C libraries, wrapped once
@@ -92,22 +94,6 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "PinganConnect",
-            dependencies: [
-                "CCurl",
-                "PinganContracts",
-                "PinganPostgres",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-            ],
-            path: "Shared/Connect",
-            swiftSettings: swiftSettings
-        ),
-        .target(
             name: "PinganContracts",
             dependencies: [
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -115,20 +101,55 @@ let package = Package(
             path: "Shared/Contracts",
             swiftSettings: swiftSettings
         ),
-
+        // The Connect protocol: codec, errors, routes, responder and the libcurl client.
+        .target(
+            name: "PinganConnect",
+            dependencies: [
+                "CCurl",
+                "PinganContracts",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/Connect",
+            swiftSettings: swiftSettings
+        ),
+        // The governance domain's shared vocabulary: division codes, months, masking.
+        .target(
+            name: "PinganDomain",
+            path: "Shared/Domain",
+            swiftSettings: swiftSettings
+        ),
+        // Who is calling: principals, their signatures, jurisdiction, request fields.
         .target(
             name: "PinganAccess",
             dependencies: [
-                "PinganConnect",
+                "PinganConnect", "PinganDomain",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Shared/Access",
             swiftSettings: swiftSettings
         ),
+        // What every service runs on: settings, host, health, readiness, metrics, lifecycle.
+        .target(
+            name: "PinganRuntime",
+            dependencies: [
+                "PinganConnect", "PinganContracts", "PinganDomain", "PinganPostgres",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Runtime",
+            swiftSettings: swiftSettings
+        ),
+        // Events between services: outbox, relay, webhook-style due work, consumer inbox.
         .target(
             name: "PinganOutbox",
             dependencies: [
-                "PinganAccess", "PinganConnect", "PinganContracts", "PinganPostgres",
+                "PinganAccess", "PinganConnect", "PinganContracts", "PinganPostgres", "PinganRuntime",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -163,8 +184,9 @@ let package = Package(
         .target(
             name: "PinganTestSupport",
             dependencies: [
-                "PinganAccess", "PinganConnect", "PinganPostgres",
+                "PinganAccess", "PinganConnect", "PinganContracts", "PinganDomain", "PinganPostgres", "PinganRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -180,7 +202,7 @@ let package = Package(
         .testTarget(
             name: "ConnectTests",
             dependencies: [
-                "PinganConnect",
+                "PinganConnect", "PinganRuntime",
                 "PinganContracts",
                 "PinganTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -191,20 +213,30 @@ let package = Package(
         ),
         .testTarget(
             name: "GridTests",
-            dependencies: ["GridService", "PinganAccess", "PinganConnect", "PinganContracts", "PinganPostgres", "PinganTestSupport"],
+            dependencies: ["GridService", "PinganAccess", "PinganConnect", "PinganContracts", "PinganDomain", "PinganPostgres", "PinganRuntime", "PinganTestSupport"],
             path: "Tests/GridTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ServiceUnitTests",
-            dependencies: ["IndexService", "PinganAccess", "PinganContracts", "PinganOutbox", "RiskService"],
+            dependencies: ["IndexService", "PinganAccess", "PinganContracts", "PinganDomain", "PinganOutbox", "RiskService"],
             path: "Tests/ServiceUnitTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: [
+                "DisputeService", "GatewayService", "IndexService", "NotifyService", "RiskService",
+                "PinganAccess", "PinganConnect", "PinganContracts", "PinganDomain", "PinganPostgres", "PinganRuntime", "PinganTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/ServiceTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "PinganAccess", "PinganConnect", "PinganContracts", "PinganPostgres", "PinganTestSupport",
+                "PinganAccess", "PinganConnect", "PinganContracts", "PinganDomain", "PinganPostgres", "PinganRuntime", "PinganTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,4 +1,5 @@
 import Foundation
+import PinganDomain
 
 /// Who is calling, for which centre, with which roles.
 ///
@@ -50,20 +51,4 @@ public struct Role: RawRepresentable, Hashable, Sendable, Codable, CustomStringC
     public static let system = Role(rawValue: "system")
 
     public var description: String { rawValue }
-}
-
-extension DivisionCode: Codable {
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do {
-            self = try DivisionCode(validating: text)
-        } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }

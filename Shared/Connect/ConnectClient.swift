@@ -2,22 +2,6 @@ import Foundation
 import PinganContracts
 import SwiftProtobuf
 
-/// Per-call settings for ``ConnectClient``.
-public struct CallOptions: Sendable {
-    /// How long the caller waits in all, retries included; sent as `Connect-Timeout-Ms`.
-    public var timeout: Duration?
-    /// Extra request headers, such as a signed principal.
-    public var headers: [(String, String)]
-    /// The trace this call continues; a handler passes `context.trace`.
-    public var trace: TraceContext?
-
-    public init(timeout: Duration? = nil, headers: [(String, String)] = [], trace: TraceContext? = nil) {
-        self.timeout = timeout
-        self.headers = headers
-        self.trace = trace
-    }
-}
-
 /// Calls one peer's Connect methods over libcurl.
 ///
 /// Retries only methods the contract marks idempotent, and only when the peer was
@@ -128,39 +112,6 @@ public struct ConnectClient: Sendable {
             ConnectError(.canceled, "\(path): canceled")
         case .other(let reason):
             ConnectError(.unknown, "\(path): transport failure (\(reason))")
-        }
-    }
-}
-
-/// The answer to a plain HTTP POST.
-public struct HTTPReply: Sendable {
-    public let status: Int
-    public let body: [UInt8]
-}
-
-extension CurlTransport {
-    /// POSTs `body` to any URL, for webhooks to systems outside the mesh. Transport failures
-    /// arrive as ``ConnectError`` (`unavailable`, `deadline_exceeded`) like RPC failures do.
-    public func post(url: String, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws -> HTTPReply {
-        let deadline = ContinuousClock.now + timeout
-        do {
-            let response = try await perform(CurlRequest(url: url, headers: headers, body: body, timeout: timeout, connectTimeout: .seconds(2)))
-            return HTTPReply(status: response.status, body: response.body)
-        } catch let failure as CurlFailure {
-            throw ConnectClient.connectError(failure, path: url, deadlinePassed: ContinuousClock.now >= deadline)
-        }
-    }
-}
-
-extension CurlTransport {
-    /// A plain GET, for health and readiness probes.
-    public func get(url: String, timeout: Duration = .seconds(5)) async throws -> HTTPReply {
-        let deadline = ContinuousClock.now + timeout
-        do {
-            let response = try await perform(CurlRequest(method: .get, url: url, headers: [], body: [], timeout: timeout, connectTimeout: .seconds(2)))
-            return HTTPReply(status: response.status, body: response.body)
-        } catch let failure as CurlFailure {
-            throw ConnectClient.connectError(failure, path: url, deadlinePassed: ContinuousClock.now >= deadline)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// The Connect protocol's error codes (https://connectrpc.com/docs/protocol#error-codes).
 ///
@@ -90,5 +91,43 @@ public struct ConnectError: Error, Sendable, Equatable, CustomStringConvertible 
     private struct WireError: Codable {
         var code: String?
         var message: String?
+    }
+}
+
+/// An error from below the wire (a store, a database, the domain) that knows which Connect
+/// error its caller should see. Libraries and services conform their own error types, so
+/// the protocol layer maps them without knowing them.
+public protocol ConnectErrorConvertible: Error {
+    /// The error to send, or `nil` to answer `internal`.
+    var connectError: ConnectError? { get }
+}
+
+extension ConnectError {
+    static func bodyTooLarge(limit: Int) -> ConnectError {
+        ConnectError(.resourceExhausted, "request body is larger than the limit of \(limit) bytes")
+    }
+
+    /// The error to send for anything a handler threw. Anything that is not a Connect error
+    /// and says nothing of itself becomes `internal`, logged here and never described to the
+    /// caller.
+    public static func wrapping(_ error: any Error, logger: Logger) -> ConnectError {
+        switch error {
+        case let error as ConnectError:
+            return error
+        case let rejection as RequestRejection:
+            return rejection.error
+        case let convertible as any ConnectErrorConvertible:
+            if let mapped = convertible.connectError {
+                if mapped.code == .unavailable { logger.warning("dependency unavailable", metadata: ["error": "\(error)"]) }
+                return mapped
+            }
+            logger.error("unexpected error in handler", metadata: ["error": "\(error)"])
+            return ConnectError(.internal, "internal error")
+        case is CancellationError:
+            return ConnectError(.canceled, "the call was canceled")
+        default:
+            logger.error("unexpected error in handler", metadata: ["error": "\(error)"])
+            return ConnectError(.internal, "internal error")
+        }
     }
 }

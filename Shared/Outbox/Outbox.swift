@@ -2,9 +2,20 @@ import Foundation
 import PinganPostgres
 import SwiftProtobuf
 
-/// The transactional outbox: an event is written in the same transaction as the change it
-/// announces, so either both happen or neither does; ``OutboxRelay`` delivers it afterwards.
-public enum Outbox {
+/// The producer's half of the transactional outbox: an event is written in the same
+/// transaction as the change it announces, so either both happen or neither does; the
+/// service's ``OutboxRelay`` delivers it afterwards.
+public struct Outbox: Sendable {
+    /// The schema that owns the `outbox` and `inbox` tables.
+    public let schema: String
+    /// Wakes this process's relay when a transaction that wrote an event commits.
+    public let wakeup: OutboxWakeup
+
+    public init(schema: String, wakeup: OutboxWakeup = OutboxWakeup()) {
+        self.schema = schema
+        self.wakeup = wakeup
+    }
+
     /// The outbox and inbox tables of `schema`, as one of that schema's migrations.
     public static func migration(version: Int, schema: String) -> Migration {
         Migration(version: version, name: "outbox and inbox", sql: """
@@ -28,12 +39,18 @@ public enum Outbox {
             """)
     }
 
+    /// Runs `body` in one transaction and wakes the relay once it has committed, so events
+    /// `body` enqueued leave at once rather than at the next poll.
+    public func transaction<T>(_ pool: PostgresPool, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let result = try await pool.transaction(body)
+        wakeup.signal()
+        return result
+    }
+
     /// Writes `message` as an event on `topic`; call it inside the transaction of the change.
     /// - Returns: the event's id, which the consumer uses as its idempotency key.
     @discardableResult
-    public static func enqueue(
-        _ transaction: PostgresConnection, schema: String, topic: String, _ message: some SwiftProtobuf.Message
-    ) async throws -> UUID {
+    public func enqueue(_ transaction: PostgresConnection, topic: String, _ message: some SwiftProtobuf.Message) async throws -> UUID {
         let id = UUID()
         let payload: [UInt8] = try message.serializedBytes()
         try await transaction.query(
@@ -41,17 +58,5 @@ public enum Outbox {
             [id, topic, Data(payload)]
         )
         return id
-    }
-}
-
-/// The consumer's half: remembers which events it applied, so a redelivery changes nothing.
-public enum Inbox {
-    /// Records `eventID` as applied; returns false if it already was. Call it inside the
-    /// transaction that applies the event, so the record and the effect commit together.
-    public static func markApplied(_ transaction: PostgresConnection, schema: String, eventID: UUID) async throws -> Bool {
-        let rows = try await transaction.query(
-            "INSERT INTO \(schema).inbox (event_id) VALUES ($1) ON CONFLICT DO NOTHING", [eventID]
-        )
-        return rows.affectedRows == 1
     }
 }

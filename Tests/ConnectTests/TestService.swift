@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 @testable import PinganConnect
 import PinganContracts
+import PinganRuntime
 import PinganTestSupport
 import Synchronization
 import SwiftProtobuf
@@ -61,7 +62,10 @@ func withTestServer<R: Sendable>(maxBodyBytes: Int = 64 * 1024, _ body: (_ baseU
     let counter = CallCounter()
     return try await withLiveServer({ onRunning in
         Application(
-            responder: ServiceResponder(routes: testRoutes(counter: counter), maxBodyBytes: maxBodyBytes, metrics: metrics, readiness: { .ready }),
+            responder: ServiceResponder(
+                connect: ConnectResponder(routes: testRoutes(counter: counter), maxBodyBytes: maxBodyBytes, observer: metrics),
+                metrics: metrics, readiness: { .ready }
+            ),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: TestEnvironment.logger

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import PinganAccess
+import PinganDomain
 import PinganConnect
 import PinganContracts
 import PinganPostgres
@@ -104,7 +105,7 @@ final class Mesh: @unchecked Sendable {
             "MESH_SECRET": TestMesh.secret, "TOKEN_SECRET": TestMesh.tokenSecret, "ROOT_DIVISION": Place.city,
             "BCRYPT_COST": "4", "LOG_LEVEL": "info", "INDEX_INTERVAL_SECONDS": "3600",
         ]
-        for peer in MeshConfiguration.Peer.allCases { environment[peer.rawValue.uppercased() + "_URL"] = url(peer.rawValue) }
+        for peer in MeshService.peers { environment[peer.rawValue.uppercased() + "_URL"] = url(peer.rawValue) }
         for (key, value) in extra { environment[key] = value }
         return environment
     }

@@ -1,5 +1,6 @@
 @testable import GridService
 import PinganAccess
+import PinganDomain
 import Testing
 
 @Suite("division codes")

@@ -1,4 +1,6 @@
 import PinganAccess
+import PinganDomain
+import PinganRuntime
 import Foundation
 @testable import GridService
 import PinganConnect
@@ -10,9 +12,9 @@ import Testing
 /// Runs grid-service on a fresh database and calls it over real HTTP with the libcurl client.
 func withGridService<R: Sendable>(_ body: (ConnectClient, TestDatabase) async throws -> R) async throws -> R {
     try await TestDatabase.with { database in
-        let configuration = ServiceConfiguration(port: 0, databaseURL: database.url, poolSize: 4, logLevel: .warning)
+        let settings = try TestMesh.settings(databaseURL: database.url)
         return try await withLiveServer({ onRunning in
-            try GridApp.build(configuration: configuration, mesh: try TestMesh.configuration(), onServerRunning: onRunning)
+            try GridApp.build(settings: settings, onServerRunning: onRunning)
         }) { port in
             var client = ConnectClient.Configuration()
             client.codec = .json

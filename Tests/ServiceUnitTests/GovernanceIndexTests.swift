@@ -1,5 +1,6 @@
 @testable import IndexService
 import PinganAccess
+import PinganDomain
 import Testing
 
 @Suite("governance index")

@@ -44,7 +44,7 @@ struct RiskRulesTests {
     }
 
     @Test func warningsGoToTheVillagesTownship() throws {
-        #expect(RiskStore.owningCentre(of: try .init(validating: "430723102201")).rawValue == "430723102000")
-        #expect(RiskStore.owningCentre(of: try .init(validating: "430723102000")).rawValue == "430723102000")
+        #expect(RiskPolicy.owningCentre(of: try .init(validating: "430723102201")).rawValue == "430723102000")
+        #expect(RiskPolicy.owningCentre(of: try .init(validating: "430723102000")).rawValue == "430723102000")
     }
 }

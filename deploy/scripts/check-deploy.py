@@ -17,7 +17,7 @@ package = (root / "Package.swift").read_text()
 executables = set(re.findall(r'\.executable\(name: "([a-z-]+)"', package)) - {"pingan-bench"}
 sources = "\n".join(p.read_text() for p in (root / "Shared").rglob("*.swift")) + "\n".join(
     p.read_text() for p in (root / "Services").rglob("*.swift"))
-read = set(re.findall(r'(?:string|integer)\("([A-Z_]+)"', sources))
+read = set(re.findall(r'(?:string|integer|secret)\("([A-Z_]+)"', sources))
 read |= {f"{peer.upper()}_URL" for peer in ("grid", "dispute", "risk", "index", "notify")}
 required = {"DATABASE_URL", "MESH_SECRET", "PORT"}
 divisions = {row["code"] for row in csv.DictReader(open(root / "Services/grid/Sources/Data/changde-divisions.csv"))}

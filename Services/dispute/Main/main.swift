@@ -1,12 +1,9 @@
 import DisputeService
 import Foundation
-import Hummingbird
-import PinganAccess
-import PinganConnect
+import PinganRuntime
 
 do {
-    let configuration = try ServiceConfiguration.fromEnvironment(defaultPort: MeshConfiguration.Peer.dispute.defaultPort)
-    try await DisputeApp.build(configuration: configuration, mesh: try .fromEnvironment()).runService()
+    try await DisputeApp.build(settings: ServiceSettings(.environment, for: .dispute)).runService()
 } catch {
     print("dispute-service: \(error)")
     exit(1)

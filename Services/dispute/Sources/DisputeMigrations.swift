@@ -3,6 +3,8 @@ import PinganPostgres
 
 /// Schema `dispute`, owned by dispute-service alone. Append; never edit a shipped migration.
 enum DisputeMigrations {
+    static let schema = "dispute"
+
     static let all: [Migration] = [
         Migration(version: 1, name: "cases and timeline", sql: """
             CREATE TABLE dispute.cases (
@@ -44,8 +46,8 @@ enum DisputeMigrations {
                 rule    text NOT NULL
             );
             """),
-        Outbox.migration(version: 2, schema: "dispute"),
+        Outbox.migration(version: 2, schema: schema),
     ]
 
-    static var migrator: Migrator { Migrator(schema: "dispute", migrations: all) }
+    static var migrator: Migrator { Migrator(schema: schema, migrations: all) }
 }

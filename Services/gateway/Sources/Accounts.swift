@@ -4,18 +4,19 @@ import HummingbirdBcrypt
 import NIOPosix
 import PinganAccess
 import PinganConnect
-import PinganPostgres
+import PinganDomain
 
-/// Users (password, bcrypt) and department systems (API key, SHA-256) in schema `gateway`.
+/// Who may sign in: people with bcrypt passwords, department systems with API keys stored
+/// as SHA-256 digests.
 public struct Accounts: Sendable {
-    let pool: PostgresPool
+    let store: any AccountStore
     let bcryptCost: UInt8
     /// A hash checked when the username is unknown, at the same cost as real ones, so a wrong
     /// name takes as long as a wrong password and does not reveal which names exist.
     private let decoy: String
 
-    public init(pool: PostgresPool, bcryptCost: UInt8) {
-        self.pool = pool
+    init(store: any AccountStore, bcryptCost: UInt8) {
+        self.store = store
         self.bcryptCost = bcryptCost
         decoy = Bcrypt.hash("pingan-decoy-\(UUID())", cost: bcryptCost)
     }
@@ -27,42 +28,28 @@ public struct Accounts: Sendable {
         }
         let cost = bcryptCost
         let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
-        try await pool.query(
-            """
-            INSERT INTO gateway.users (username, password_hash, centre_code, roles) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (username) DO UPDATE SET password_hash = $2, centre_code = $3, roles = $4
-            """,
-            [username, hash, centre.rawValue, roles.map(\.rawValue).sorted()]
-        )
+        try await store.saveUser(username: username, passwordHash: hash, centre: centre, roles: roles.map(\.rawValue).sorted())
     }
 
     /// The user's centre and roles if the password is right; `nil` for any wrong credentials.
     func authenticate(username: String, password: String) async throws -> (centre: DivisionCode, roles: Set<Role>)? {
-        let row = try await pool.query(
-            "SELECT password_hash, centre_code, roles FROM gateway.users WHERE username = $1", [username]
-        ).first
-        let hash = try row?.decode(String.self, at: 0) ?? decoy
+        let account = try await store.user(username)
+        let hash = account?.secretHash ?? decoy
         let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
-        guard matches, let row else { return nil }
-        return (try DivisionCode(validating: try row.decode(String.self, at: 1)), Set(try row.decode([String].self, at: 2).map(Role.init)))
+        guard matches, let account else { return nil }
+        return (account.centre, Set(account.roles.map(Role.init)))
     }
 
-    /// Creates a department system's key and returns it; only its hash is stored.
+    /// Creates a department system's key and returns it; only its digest is stored.
     public func createAPIKey(name: String, centre: DivisionCode, roles: Set<Role>) async throws -> String {
         let key = "pk_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-        try await pool.query(
-            "INSERT INTO gateway.api_keys (name, key_hash, centre_code, roles) VALUES ($1, $2, $3, $4)",
-            [name, Self.digest(key), centre.rawValue, roles.map(\.rawValue).sorted()]
-        )
+        try await store.saveAPIKey(name: name, keyDigest: Self.digest(key), centre: centre, roles: roles.map(\.rawValue).sorted())
         return key
     }
 
     func apiKey(_ key: String) async throws -> (name: String, centre: DivisionCode, roles: Set<Role>)? {
-        guard let row = try await pool.query(
-            "SELECT name, centre_code, roles FROM gateway.api_keys WHERE key_hash = $1", [Self.digest(key)]
-        ).first else { return nil }
-        return (try row.decode(String.self, at: 0), try DivisionCode(validating: try row.decode(String.self, at: 1)),
-                Set(try row.decode([String].self, at: 2).map(Role.init)))
+        guard let account = try await store.apiKey(digest: Self.digest(key)) else { return nil }
+        return (account.name, account.centre, Set(account.roles.map(Role.init)))
     }
 
     static func digest(_ key: String) -> String {

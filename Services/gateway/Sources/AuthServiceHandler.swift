@@ -1,5 +1,6 @@
 import Foundation
 import PinganAccess
+import PinganDomain
 import PinganConnect
 import PinganContracts
 

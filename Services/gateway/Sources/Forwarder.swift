@@ -1,5 +1,6 @@
 import Foundation
 import PinganAccess
+import PinganDomain
 import PinganConnect
 import PinganContracts
 
@@ -8,10 +9,10 @@ import PinganContracts
 struct Forwarder: Sendable {
     let accounts: Accounts
     let tokens: TokenSigner
-    let jurisdiction: Jurisdiction
+    let verifier: PrincipalVerifier
     /// The centre this gateway is deployed for: it serves this subtree only.
     let centre: DivisionCode
-    let peers: [String: ConnectClient]
+    let peers: [MeshService: ConnectClient]
 
     func forward(_ body: [UInt8], _ codec: ConnectCodec, _ context: ConnectContext) async throws -> [UInt8] {
         guard let client = peer(for: context.path) else {
@@ -24,15 +25,14 @@ struct Forwarder: Sendable {
         context.logger.info("forward", metadata: ["subject": "\(principal.subject)", "centre": "\(principal.centre)"])
         return try await client.send(
             path: context.path, body: body, codec: codec, retry: false,
-            options: CallOptions(timeout: timeout, headers: [jurisdiction.header(for: principal)], trace: context.trace)
+            options: CallOptions(timeout: timeout, headers: [verifier.header(for: principal)], trace: context.trace)
         )
     }
 
-    /// `pingan.<service>.v1.X/Method` goes to `<service>`.
+    /// The service that owns the method at `path`, from the method table generated from the
+    /// `.proto` files.
     private func peer(for path: String) -> ConnectClient? {
-        let parts = path.dropFirst().split(separator: ".")
-        guard parts.count >= 3, parts[0] == "pingan" else { return nil }
-        return peers[String(parts[1])]
+        MethodTable.byPath[path]?.owner.flatMap { peers[$0] }
     }
 
     /// The caller from `Authorization: Bearer` (people) or `X-Api-Key` (department systems).

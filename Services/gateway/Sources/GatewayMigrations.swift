@@ -2,6 +2,8 @@ import PinganPostgres
 
 /// Schema `gateway`, owned by the gateway alone. Append; never edit a shipped migration.
 enum GatewayMigrations {
+    static let schema = "gateway"
+
     static let all: [Migration] = [
         Migration(version: 1, name: "users and api keys", sql: """
             CREATE TABLE gateway.users (
@@ -23,5 +25,5 @@ enum GatewayMigrations {
             """),
     ]
 
-    static var migrator: Migrator { Migrator(schema: "gateway", migrations: all) }
+    static var migrator: Migrator { Migrator(schema: schema, migrations: all) }
 }

@@ -1,12 +1,9 @@
 import Foundation
 import GridService
-import Hummingbird
-import PinganAccess
-import PinganConnect
+import PinganRuntime
 
 do {
-    let configuration = try ServiceConfiguration.fromEnvironment(defaultPort: GridApp.defaultPort)
-    try await GridApp.build(configuration: configuration, mesh: try .fromEnvironment()).runService()
+    try await GridApp.build(settings: ServiceSettings(.environment, for: .grid)).runService()
 } catch {
     print("grid-service: \(error)")
     exit(1)

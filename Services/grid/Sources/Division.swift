@@ -1,4 +1,5 @@
 import PinganAccess
+import PinganDomain
 import PinganContracts
 
 /// A division as stored: code, name and parent.

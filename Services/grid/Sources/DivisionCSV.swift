@@ -1,4 +1,5 @@
 import PinganAccess
+import PinganDomain
 import Foundation
 
 /// A division file in the format of `changde-divisions.csv`: the header

@@ -1,5 +1,6 @@
 import Foundation
 import PinganAccess
+import PinganDomain
 import PinganConnect
 import PinganContracts
 
@@ -9,11 +10,11 @@ public struct DivisionServiceHandler: Sendable {
     static let maxPageSize = 500
 
     let store: any DivisionStore
-    let jurisdiction: Jurisdiction
+    let verifier: PrincipalVerifier
 
-    public init(store: any DivisionStore, jurisdiction: Jurisdiction) {
+    public init(store: any DivisionStore, verifier: PrincipalVerifier) {
         self.store = store
-        self.jurisdiction = jurisdiction
+        self.verifier = verifier
     }
 
     public func register(into routes: inout ConnectRoutes) {
@@ -21,7 +22,7 @@ public struct DivisionServiceHandler: Sendable {
         routes.register(DivisionServiceMethods.listChildren) { request, _ in try await listChildren(request) }
         routes.register(DivisionServiceMethods.listSubtree) { request, _ in try await listSubtree(request) }
         routes.register(DivisionServiceMethods.importDivisions) { request, context in
-            try await importDivisions(request, principal: try jurisdiction.principal(context, anyOf: [.admin]))
+            try await importDivisions(request, principal: try verifier.principal(context, anyOf: [.admin]))
         }
     }
 
@@ -68,7 +69,7 @@ public struct DivisionServiceHandler: Sendable {
         do {
             let file = try DivisionCSV(parsing: request.csv)
             if let outside = file.rows.first(where: { !principal.covers($0.division.code) }) {
-                throw ConnectError(.permissionDenied, "csv: line \(outside.line): \(outside.division.code) is outside the jurisdiction of centre \(principal.centre)")
+                throw ConnectError(.permissionDenied, "csv: line \(outside.line): \(outside.division.code) is outside the verifier of centre \(principal.centre)")
             }
             result = try await store.importDivisions(file)
         } catch let error as DivisionImportError {

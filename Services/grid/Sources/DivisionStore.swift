@@ -1,4 +1,5 @@
 import PinganAccess
+import PinganDomain
 import PinganPostgres
 
 /// A page of divisions in code order, with the code to continue after.

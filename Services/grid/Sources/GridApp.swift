@@ -5,34 +5,33 @@ import PinganAccess
 import PinganConnect
 import PinganContracts
 import PinganOutbox
-import PinganPostgres
+import PinganRuntime
 
 /// Assembles grid-service: schema `grid`, the division tree seeded with the real divisions of
-/// Changde on first start, and `pingan.grid.v1.DivisionService`.
+/// Changde on first start, `pingan.grid.v1.DivisionService` and `GridService`, and the relay
+/// that hands reported incidents to dispute-service.
 public enum GridApp {
-    public static let name = "grid-service"
-    public static let defaultPort = 8081
-
-    /// The application for `configuration`; `onServerRunning` receives the bound port.
+    /// The application for `settings`; `onServerRunning` receives the bound port.
     public static func build(
-        configuration: ServiceConfiguration, mesh: MeshConfiguration,
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        settings: ServiceSettings, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let host = ServiceHost(name: name, configuration: configuration, migrator: GridMigrations.migrator)
-        let jurisdiction = try Jurisdiction(meshSecret: mesh.meshSecret)
-        let store = PostgresDivisionStore(pool: host.pool)
+        let host = ServiceHost(.grid, settings: settings, migrator: GridMigrations.migrator)
+        let verifier = try PrincipalVerifier(meshSecret: settings.mesh.meshSecret)
+        let outbox = Outbox(schema: GridMigrations.schema)
+        let divisions = PostgresDivisionStore(pool: host.pool)
         var routes = ConnectRoutes()
-        DivisionServiceHandler(store: store, jurisdiction: jurisdiction).register(into: &routes)
-        let wakeup = OutboxWakeup()
-        GridServiceHandler(store: GridStore(pool: host.pool, wakeup: wakeup), jurisdiction: jurisdiction).register(into: &routes)
-        let relay = try OutboxRelay(
-            schema: "grid", pool: host.pool, topic: GridStore.incidentTopic, to: DisputeServiceMethods.openCase,
-            at: mesh.url(.dispute), as: name, mesh: mesh, wakeup: wakeup, logger: host.logger
+        DivisionServiceHandler(store: divisions, verifier: verifier).register(into: &routes)
+        GridServiceHandler(store: PostgresGridStore(pool: host.pool, outbox: outbox), verifier: verifier).register(into: &routes)
+        let dispute = ConnectClient(baseURL: settings.mesh.url(.dispute), transport: CurlTransport())
+        let relay = OutboxRelay.dispatcher(
+            for: outbox,
+            routes: [IncidentEvents.reported: try OutboxRelay.rpc(DisputeServiceMethods.openCase, client: dispute, as: .grid, mesh: settings.mesh)],
+            pool: host.pool, logger: host.logger
         )
         return host.application(
             routes: routes,
             services: [relay],
-            beforeServing: { try await seedDivisions(store, logger: host.logger) },
+            beforeServing: { try await seedDivisions(divisions, logger: host.logger) },
             onServerRunning: onServerRunning
         )
     }
@@ -47,7 +46,7 @@ public enum GridApp {
 
     /// Loads the shipped divisions into an empty tree; a tree that has rows is left as the
     /// deployment made it.
-    static func seedDivisions(_ store: PostgresDivisionStore, logger: Logger) async throws {
+    static func seedDivisions(_ store: any DivisionStore, logger: Logger) async throws {
         guard try await store.count() == 0 else { return }
         let result = try await store.importDivisions(try DivisionCSV(parsing: try bundledDivisionsCSV()))
         logger.notice("loaded the divisions of Changde", metadata: ["inserted": "\(result.inserted)"])

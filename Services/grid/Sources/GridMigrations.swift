@@ -1,10 +1,13 @@
 import PinganAccess
+import PinganDomain
 import PinganOutbox
 import PinganPostgres
 
 /// Schema `grid`, owned by grid-service alone. Append new migrations; never edit one that
 /// has shipped (the migrator refuses a changed checksum).
 enum GridMigrations {
+    static let schema = "grid"
+
     static let all: [Migration] = [
         Migration(version: 1, name: "divisions", sql: """
             CREATE TABLE grid.divisions (
@@ -52,8 +55,8 @@ enum GridMigrations {
             );
             CREATE INDEX incidents_village_time ON grid.incidents (village_code, reported_at);
             """),
-        Outbox.migration(version: 3, schema: "grid"),
+        Outbox.migration(version: 3, schema: schema),
     ]
 
-    static var migrator: Migrator { Migrator(schema: "grid", migrations: all) }
+    static var migrator: Migrator { Migrator(schema: schema, migrations: all) }
 }

@@ -1,13 +1,14 @@
 import Foundation
 import PinganAccess
+import PinganDomain
 import PinganConnect
 import PinganContracts
 import PinganPostgres
 
 /// `pingan.grid.v1.GridService`: one method per RPC, named as in the `.proto`.
 struct GridServiceHandler: Sendable {
-    let store: GridStore
-    let jurisdiction: Jurisdiction
+    let store: any GridStore
+    let verifier: PrincipalVerifier
 
     func register(into routes: inout ConnectRoutes) {
         routes.register(GridServiceMethods.createGrid) { try await createGrid($0, $1) }
@@ -17,7 +18,7 @@ struct GridServiceHandler: Sendable {
     }
 
     func createGrid(_ request: Pingan_Grid_V1_CreateGridRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_CreateGridResponse {
-        let principal = try jurisdiction.principal(context, anyOf: [.admin, .staff])
+        let principal = try verifier.principal(context, anyOf: [.admin, .staff])
         let village = try DivisionCode.field(request.villageCode, "village_code")
         guard village.level == .village else { throw ConnectError.invalidArgument(field: "village_code", "\(village) is a \(village.level.rawValue), not a village") }
         try principal.require(village, field: "village_code")
@@ -28,55 +29,82 @@ struct GridServiceHandler: Sendable {
         }
         var response = Pingan_Grid_V1_CreateGridResponse()
         do {
-            response.grid = try await store.createGrid(village: village, name: name)
-        } catch let error as PostgresError where error.isUniqueViolation {
+            let grid = try await store.createGrid(village: village, name: name)
+            response.grid.id = grid.id.wire
+            response.grid.villageCode = grid.village.rawValue
+            response.grid.name = grid.name
+        } catch GridStoreError.duplicateGridName {
             throw ConnectError(.alreadyExists, "village \(village) already has a grid named \(name)")
         }
         return response
     }
 
     func addGridMember(_ request: Pingan_Grid_V1_AddGridMemberRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_AddGridMemberResponse {
-        let principal = try jurisdiction.principal(context, anyOf: [.admin, .staff])
+        let principal = try verifier.principal(context, anyOf: [.admin, .staff])
         let gridID = try UUID.field(request.gridID, "grid_id")
         let name = request.name.trimmingCharacters(in: .whitespaces)
         guard (1...50).contains(name.count) else { throw ConnectError.invalidArgument(field: "name", "must be 1 to 50 characters") }
         guard let role = request.role.storedName else { throw ConnectError.invalidArgument(field: "role", "is required") }
         try await requireGrid(gridID, visibleTo: principal)
         var response = Pingan_Grid_V1_AddGridMemberResponse()
-        response.member.id = try await store.addMember(grid: gridID, name: name, role: role).uuidString
-        response.member.gridID = gridID.uuidString
+        response.member.id = try await store.addMember(grid: gridID, name: name, role: role).wire
+        response.member.gridID = gridID.wire
         response.member.name = Masking.name(name)
         response.member.role = request.role
         return response
     }
 
     func reportIncident(_ request: Pingan_Grid_V1_ReportIncidentRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_ReportIncidentResponse {
-        let principal = try jurisdiction.principal(context, anyOf: [.gridWorker, .staff])
+        let principal = try verifier.principal(context, anyOf: [.gridWorker, .staff])
         let report = try IncidentReport(validating: request)
         let village = try await requireGrid(report.gridID, visibleTo: principal)
         guard try await store.isMember(report.reporterID, of: report.gridID) else {
             throw ConnectError.invalidArgument(field: "reporter_member_id", "is not a member of grid \(report.gridID)")
         }
+        let incident = try await store.report(Incident(report: report, village: village))
+        context.logger.info("incident reported", metadata: ["incident": "\(incident.id.wire)", "village": "\(village)"])
         var response = Pingan_Grid_V1_ReportIncidentResponse()
-        response.incident = try await store.report(report, village: village)
-        context.logger.info("incident reported", metadata: ["incident": "\(response.incident.id)", "village": "\(village)"])
+        response.incident = incident.wire
         return response
     }
 
     func countIncidents(_ request: Pingan_Grid_V1_CountIncidentsRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_CountIncidentsResponse {
-        let (root, month) = try jurisdiction.factsScope(context, rootCode: request.rootCode, month: request.month)
+        let (root, month) = try verifier.factsScope(context, rootCode: request.rootCode, month: request.month)
         var response = Pingan_Grid_V1_CountIncidentsResponse()
-        response.counts = try await store.countIncidents(under: root, in: month)
+        response.counts = try await store.countIncidents(under: root, in: month).map { row in
+            var count = Pingan_Grid_V1_VillageIncidentCount()
+            count.villageCode = row.village
+            count.incidents = Int32(row.incidents)
+            return count
+        }
         return response
     }
 
-    /// The grid's village; a grid outside the caller's jurisdiction is `not_found`, exactly
+    /// The grid's village; a grid outside the caller's verifier is `not_found`, exactly
     /// like one that does not exist, so nothing leaks about other centres' grids.
     @discardableResult
     private func requireGrid(_ id: UUID, visibleTo principal: Principal) async throws -> DivisionCode {
-        guard let village = try await store.village(ofGrid: id), principal.covers(village) else {
-            throw ConnectError(.notFound, "grid \(id) not found")
-        }
-        return village
+        try principal.visible(try await store.village(ofGrid: id), at: { $0 }, "grid \(id.wire)")
+    }
+}
+
+extension Incident {
+    /// The incident as a response carries it.
+    var wire: Pingan_Grid_V1_Incident {
+        let request = report.request
+        var incident = Pingan_Grid_V1_Incident()
+        incident.id = id.wire
+        incident.gridID = report.gridID.wire
+        incident.villageCode = village.rawValue
+        incident.reporterMemberID = report.reporterID.wire
+        incident.category = report.category
+        incident.description_p = request.description_p
+        incident.partyCount = Int32(request.parties.count)
+        incident.threatOfViolence = request.threatOfViolence
+        incident.threatOfSelfHarm = request.threatOfSelfHarm
+        incident.repeatIncident = request.repeatIncident
+        incident.priorPoliceCalls = request.priorPoliceCalls
+        incident.reportedAt = reportedAt?.wireTimestamp ?? ""
+        return incident
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PinganAccess
+import PinganDomain
 import PinganConnect
 import PinganContracts
 
@@ -47,6 +48,51 @@ struct IncidentReport: Sendable {
         cleaned.description_p = description
         self.request = cleaned
     }
+}
+
+/// An incident reported from a grid, as grid-service keeps it: how many people, never who.
+struct Incident: Sendable {
+    let id: UUID
+    let village: DivisionCode
+    let report: IncidentReport
+    var reportedAt: Date?
+
+    init(report: IncidentReport, village: DivisionCode, id: UUID = UUID()) {
+        self.id = id
+        self.village = village
+        self.report = report
+    }
+
+    /// What dispute-service is told so that it opens the case. The parties travel in the
+    /// event only: the mediating service keeps them, grid-service does not.
+    var openCaseEvent: Pingan_Dispute_V1_OpenCaseRequest {
+        let request = report.request
+        var event = Pingan_Dispute_V1_OpenCaseRequest()
+        event.incidentID = id.wire
+        event.villageCode = village.rawValue
+        event.category = report.category
+        event.source = .gridReport
+        event.description_p = request.description_p
+        event.parties = request.parties
+        event.threatOfViolence = request.threatOfViolence
+        event.threatOfSelfHarm = request.threatOfSelfHarm
+        event.repeatIncident = request.repeatIncident
+        event.priorPoliceCalls = request.priorPoliceCalls
+        return event
+    }
+}
+
+/// The topics grid-service publishes.
+enum IncidentEvents {
+    /// An incident was reported; dispute-service opens its case.
+    static let reported = "incident.reported"
+}
+
+/// A grid: the smallest unit of the territory, inside one village.
+struct Grid: Sendable {
+    let id: UUID
+    let village: DivisionCode
+    let name: String
 }
 
 extension Pingan_Grid_V1_GridRole {

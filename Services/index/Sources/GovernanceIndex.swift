@@ -1,4 +1,5 @@
 import PinganAccess
+import PinganDomain
 import PinganContracts
 
 /// The monthly governance index (社会治理指数): three indicator categories, each a rate

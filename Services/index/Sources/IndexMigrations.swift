@@ -2,6 +2,8 @@ import PinganPostgres
 
 /// Schema `index`, owned by index-service alone. Append; never edit a shipped migration.
 enum IndexMigrations {
+    static let schema = "index"
+
     static let all: [Migration] = [
         Migration(version: 1, name: "monthly scores", sql: """
             CREATE TABLE index.scores (
@@ -19,5 +21,5 @@ enum IndexMigrations {
             """),
     ]
 
-    static var migrator: Migrator { Migrator(schema: "index", migrations: all) }
+    static var migrator: Migrator { Migrator(schema: schema, migrations: all) }
 }

@@ -1,4 +1,5 @@
 import PinganAccess
+import PinganDomain
 import PinganConnect
 import PinganContracts
 
@@ -8,7 +9,7 @@ struct IndexPeers: Sendable {
     let grid: ConnectClient
     let dispute: ConnectClient
     let risk: ConnectClient
-    let jurisdiction: Jurisdiction
+    let verifier: PrincipalVerifier
     let root: DivisionCode
 
     struct MonthFacts: Sendable {
@@ -19,7 +20,7 @@ struct IndexPeers: Sendable {
     func facts(for month: Month, trace: TraceContext?) async throws -> MonthFacts {
         let options = CallOptions(
             timeout: .seconds(30),
-            headers: [jurisdiction.header(for: .system(IndexApp.name, root: root))], trace: trace
+            headers: [verifier.header(for: .system(MeshService.index.executable, root: root))], trace: trace
         )
         var divisions: [(code: DivisionCode, name: String)] = []
         var subtree = Pingan_Grid_V1_ListSubtreeRequest()

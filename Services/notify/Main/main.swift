@@ -1,12 +1,9 @@
 import Foundation
-import Hummingbird
 import NotifyService
-import PinganAccess
-import PinganConnect
+import PinganRuntime
 
 do {
-    let configuration = try ServiceConfiguration.fromEnvironment(defaultPort: MeshConfiguration.Peer.notify.defaultPort)
-    try await NotifyApp.build(configuration: configuration, mesh: try .fromEnvironment()).runService()
+    try await NotifyApp.build(settings: ServiceSettings(.environment, for: .notify)).runService()
 } catch {
     print("notify-service: \(error)")
     exit(1)

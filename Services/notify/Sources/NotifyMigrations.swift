@@ -3,6 +3,8 @@ import PinganPostgres
 
 /// Schema `notify`, owned by notify-service alone. Append; never edit a shipped migration.
 enum NotifyMigrations {
+    static let schema = "notify"
+
     static let all: [Migration] = [
         Migration(version: 1, name: "subscriptions and deliveries", sql: """
             CREATE TABLE notify.subscriptions (
@@ -38,8 +40,8 @@ enum NotifyMigrations {
             );
             CREATE INDEX attempts_delivery ON notify.attempts (delivery_id, id);
             """),
-        Outbox.migration(version: 2, schema: "notify"),
+        Outbox.migration(version: 2, schema: schema),
     ]
 
-    static var migrator: Migrator { Migrator(schema: "notify", migrations: all) }
+    static var migrator: Migrator { Migrator(schema: schema, migrations: all) }
 }

@@ -1,13 +1,14 @@
 import Foundation
 import PinganAccess
+import PinganDomain
 import PinganConnect
 import PinganContracts
 import PinganOutbox
 
 /// `pingan.notify.v1.NotifyService`: one method per RPC, named as in the `.proto`.
 struct NotifyServiceHandler: Sendable {
-    let store: DeliveryStore
-    let jurisdiction: Jurisdiction
+    let store: any DeliveryStore
+    let verifier: PrincipalVerifier
 
     func register(into routes: inout ConnectRoutes) {
         routes.register(NotifyServiceMethods.subscribe) { try await subscribe($0, $1) }
@@ -16,7 +17,7 @@ struct NotifyServiceHandler: Sendable {
     }
 
     func subscribe(_ request: Pingan_Notify_V1_SubscribeRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_SubscribeResponse {
-        let principal = try jurisdiction.principal(context, anyOf: [.admin, .staff])
+        let principal = try verifier.principal(context, anyOf: [.admin, .staff])
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         try principal.require(centre, field: "centre_code")
         guard let url = URL(string: request.url), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
@@ -26,7 +27,7 @@ struct NotifyServiceHandler: Sendable {
             throw ConnectError.invalidArgument(field: "secret", "must be 16 to 200 bytes")
         }
         var response = Pingan_Notify_V1_SubscribeResponse()
-        response.subscription.id = try await store.subscribe(centre: centre, url: request.url, secret: request.secret).uuidString
+        response.subscription.id = try await store.subscribe(centre: centre, url: request.url, secret: request.secret).wire
         response.subscription.centreCode = centre.rawValue
         response.subscription.url = request.url
         return response
@@ -34,20 +35,21 @@ struct NotifyServiceHandler: Sendable {
 
     /// Delivered by risk-service's outbox relay, never by people.
     func deliverWarning(_ request: Pingan_Notify_V1_DeliverWarningRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_DeliverWarningResponse {
-        _ = try jurisdiction.system(context)
-        let eventID = try context.eventID()
-        _ = try UUID.field(request.warningID, "warning_id")
+        let event = try verifier.eventDelivery(context)
+        let warning = try UUID.field(request.warningID, "warning_id")
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         var response = Pingan_Notify_V1_DeliverWarningResponse()
-        response.deliveries = Int32(try await store.queue(request, centre: centre, eventID: eventID))
+        response.deliveries = Int32(try await store.queue(request, warningID: warning, centre: centre, applying: event))
         return response
     }
 
     func listDeliveries(_ request: Pingan_Notify_V1_ListDeliveriesRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_ListDeliveriesResponse {
-        let principal = try jurisdiction.principal(context, anyOf: [.admin, .staff, .leader])
+        let principal = try verifier.principal(context, anyOf: [.admin, .staff, .leader])
         let warning = try UUID.field(request.warningID, "warning_id")
         var response = Pingan_Notify_V1_ListDeliveriesResponse()
-        response.deliveries = try await store.deliveries(of: warning, visibleTo: principal)
+        response.deliveries = try await store.deliveries(of: warning).compactMap { row in
+            row.centre.map(principal.covers) == true ? row.delivery : nil
+        }
         return response
     }
 }

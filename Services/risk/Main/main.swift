@@ -1,13 +1,9 @@
 import Foundation
-import Hummingbird
-import PinganAccess
-import PinganConnect
+import PinganRuntime
 import RiskService
 
 do {
-    let configuration = try ServiceConfiguration.fromEnvironment(defaultPort: MeshConfiguration.Peer.risk.defaultPort)
-    let threshold = try EnvironmentReader().integer("RISK_THRESHOLD", in: 0...100) ?? 60
-    try await RiskApp.build(configuration: configuration, mesh: try .fromEnvironment(), threshold: threshold).runService()
+    try await RiskApp.build(settings: RiskSettings(.environment)).runService()
 } catch {
     print("risk-service: \(error)")
     exit(1)

@@ -3,6 +3,8 @@ import PinganPostgres
 
 /// Schema `risk`, owned by risk-service alone. Append; never edit a shipped migration.
 enum RiskMigrations {
+    static let schema = "risk"
+
     static let all: [Migration] = [
         Migration(version: 1, name: "assessments and warnings", sql: """
             CREATE TABLE risk.assessments (
@@ -29,8 +31,8 @@ enum RiskMigrations {
             CREATE INDEX warnings_centre ON risk.warnings (centre_code, raised_at);
             CREATE INDEX warnings_village ON risk.warnings (village_code, raised_at);
             """),
-        Outbox.migration(version: 2, schema: "risk"),
+        Outbox.migration(version: 2, schema: schema),
     ]
 
-    static var migrator: Migrator { Migrator(schema: "risk", migrations: all) }
+    static var migrator: Migrator { Migrator(schema: schema, migrations: all) }
 }

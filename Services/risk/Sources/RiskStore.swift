@@ -1,65 +1,59 @@
 import Foundation
 import PinganAccess
+import PinganDomain
 import PinganConnect
 import PinganContracts
 import PinganOutbox
 import PinganPostgres
 import SwiftProtobuf
 
+/// Where assessments and warnings live.
+protocol RiskStore: Sendable {
+    /// Stores the decision for a case once, with its warning and the warning's event; a
+    /// redelivered event returns the stored assessment unchanged.
+    func record(_ decision: RiskDecision, for facts: Pingan_Risk_V1_AssessCaseRequest, case id: UUID, village: DivisionCode, applying event: EventDelivery) async throws -> Pingan_Risk_V1_Assessment
+    func assessment(of id: UUID) async throws -> Pingan_Risk_V1_Assessment?
+    /// Warnings of centres under `centre`, newest first.
+    func warnings(under centre: DivisionCode) async throws -> [Pingan_Risk_V1_Warning]
+    func warning(_ id: UUID) async throws -> Pingan_Risk_V1_Warning?
+    /// Acknowledges a raised warning; an acknowledged one is returned unchanged.
+    func acknowledge(_ id: UUID, by subject: String) async throws -> Pingan_Risk_V1_Warning?
+    /// Warnings raised and acknowledged per village under `root` during `month`.
+    func facts(under root: DivisionCode, in month: Month) async throws -> [Pingan_Risk_V1_VillageWarningFacts]
+}
+
 /// Assessments and warnings in schema `risk`.
-struct RiskStore: Sendable {
-    static let warningTopic = "warning.raised"
-
+struct PostgresRiskStore: RiskStore {
     let pool: PostgresPool
-    let threshold: Int
-    let wakeup: OutboxWakeup
+    let outbox: Outbox
+    var inbox: EventInbox { EventInbox(pool: pool, outbox: outbox) }
 
-    /// Scores the case once; a redelivered or repeated request returns the stored assessment.
-    /// A score at or over the threshold raises one warning to the case's township centre, and
-    /// its event commits in the same transaction.
-    func assess(_ facts: Pingan_Risk_V1_AssessCaseRequest, case id: UUID, village: DivisionCode, eventID: UUID) async throws -> Pingan_Risk_V1_Assessment {
-        defer { wakeup.signal() }
-        return try await pool.transaction { transaction in
-            if try await Inbox.markApplied(transaction, schema: "risk", eventID: eventID) {
-                let scored = RiskRules.score(facts)
-                let reasons = try scored.reasons.map { try $0.jsonString() }.joined(separator: ",")
+    func record(_ decision: RiskDecision, for facts: Pingan_Risk_V1_AssessCaseRequest, case id: UUID, village: DivisionCode, applying event: EventDelivery) async throws -> Pingan_Risk_V1_Assessment {
+        try await inbox.apply(event) { transaction, firstDelivery in
+            if firstDelivery {
+                let reasons = try decision.scored.reasons.map { try $0.jsonString() }.joined(separator: ",")
                 let inserted = try await transaction.query(
                     """
                     INSERT INTO risk.assessments (case_id, village_code, score, threshold, reasons)
                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (case_id) DO NOTHING
                     """,
-                    [id, village.rawValue, scored.score, threshold, PostgresJSON("[\(reasons)]")]
+                    [id, village.rawValue, decision.scored.score, decision.threshold, PostgresJSON("[\(reasons)]")]
                 )
-                if inserted.affectedRows == 1, scored.score >= threshold {
+                if inserted.affectedRows == 1, let centre = decision.warnedCentre {
                     let warning = UUID()
-                    let centre = Self.owningCentre(of: village)
                     try await transaction.query(
                         "INSERT INTO risk.warnings (id, case_id, centre_code, village_code, score) VALUES ($1, $2, $3, $4, $5)",
-                        [warning, id, centre.rawValue, village.rawValue, scored.score]
+                        [warning, id, centre.rawValue, village.rawValue, decision.scored.score]
                     )
                     try await transaction.query("UPDATE risk.assessments SET warning_id = $2 WHERE case_id = $1", [id, warning])
-                    var event = Pingan_Notify_V1_DeliverWarningRequest()
-                    event.warningID = warning.uuidString
-                    event.caseID = id.uuidString
-                    event.centreCode = centre.rawValue
-                    event.villageCode = village.rawValue
-                    event.incidentID = facts.incidentID
-                    event.score = Int32(scored.score)
-                    event.reasons = scored.reasons.map { "\($0.rule) +\($0.points): \($0.explanation)" }
-                    try await Outbox.enqueue(transaction, schema: "risk", topic: Self.warningTopic, event)
+                    try await outbox.enqueue(transaction, topic: WarningEvents.raised, WarningEvents.raised(
+                        warning: warning, case: id, centre: centre, village: village, incidentID: facts.incidentID, scored: decision.scored
+                    ))
                 }
             }
-            guard let assessment = try await Self.assessment(transaction, case: id) else {
-                throw ConnectError(.internal, "assessment of case \(id) vanished")
-            }
+            guard let assessment = try await Self.assessment(transaction, case: id) else { throw RiskStoreError.vanished(id) }
             return assessment
         }
-    }
-
-    /// The centre that owns a case: the township (or street) of its village, which the seed's
-    /// example warns; a case filed directly at a township belongs to it.
-    static func owningCentre(of code: DivisionCode) -> DivisionCode {
-        code.level == .village ? (code.parent ?? code) : code
     }
 
     func assessment(of id: UUID) async throws -> Pingan_Risk_V1_Assessment? {
@@ -76,25 +70,22 @@ struct RiskStore: Sendable {
         ).map(Self.decodeWarning)
     }
 
-    /// Acknowledges a warning inside `principal`'s jurisdiction; `nil` if there is none.
-    func acknowledge(_ id: UUID, by principal: Principal) async throws -> Pingan_Risk_V1_Warning? {
-        try await pool.transaction { transaction in
-            guard let row = try await transaction.query(
-                "SELECT id, case_id, centre_code, score, status, raised_at FROM risk.warnings WHERE id = $1 FOR UPDATE", [id]
-            ).first else { return nil }
-            let warning = try Self.decodeWarning(row)
-            guard let centre = try? DivisionCode(validating: warning.centreCode), principal.covers(centre) else { return nil }
-            try await transaction.query(
-                """
-                UPDATE risk.warnings SET status = 'acknowledged', acknowledged_at = clock_timestamp(), acknowledged_by = $2
-                WHERE id = $1 AND status = 'raised'
-                """,
-                [id, principal.subject]
-            )
-            var acknowledged = warning
-            acknowledged.status = .acknowledged
-            return acknowledged
-        }
+    /// Acknowledges a warning inside `principal`'s verifier; `nil` if there is none.
+    func warning(_ id: UUID) async throws -> Pingan_Risk_V1_Warning? {
+        try await pool.query(
+            "SELECT id, case_id, centre_code, score, status, raised_at FROM risk.warnings WHERE id = $1", [id]
+        ).first.map(Self.decodeWarning)
+    }
+
+    func acknowledge(_ id: UUID, by subject: String) async throws -> Pingan_Risk_V1_Warning? {
+        try await pool.query(
+            """
+            UPDATE risk.warnings SET status = 'acknowledged', acknowledged_at = clock_timestamp(), acknowledged_by = $2
+            WHERE id = $1 AND status = 'raised'
+            """,
+            [id, subject]
+        )
+        return try await warning(id)
     }
 
     func facts(under root: DivisionCode, in month: Month) async throws -> [Pingan_Risk_V1_VillageWarningFacts] {
@@ -121,24 +112,35 @@ struct RiskStore: Sendable {
             "SELECT case_id, village_code, score, threshold, reasons, warning_id, assessed_at FROM risk.assessments WHERE case_id = $1", [id]
         ).first else { return nil }
         var assessment = Pingan_Risk_V1_Assessment()
-        assessment.caseID = try row.decode(UUID.self, at: 0).uuidString
+        assessment.caseID = try row.decode(UUID.self, at: 0).wire
         assessment.villageCode = try row.decode(String.self, at: 1)
         assessment.score = Int32(try row.decode(Int.self, at: 2))
         assessment.threshold = Int32(try row.decode(Int.self, at: 3))
         assessment.reasons = try Pingan_Risk_V1_Reason.array(fromJSONString: try row.decode(PostgresJSON.self, at: 4).text)
-        assessment.warningID = try row.decode(UUID?.self, at: 5)?.uuidString ?? ""
+        assessment.warningID = try row.decode(UUID?.self, at: 5)?.wire ?? ""
         assessment.assessedAt = try row.decode(Date.self, at: 6).wireTimestamp
         return assessment
     }
 
     private static func decodeWarning(_ row: PostgresRow) throws -> Pingan_Risk_V1_Warning {
         var warning = Pingan_Risk_V1_Warning()
-        warning.id = try row.decode(UUID.self, at: 0).uuidString
-        warning.caseID = try row.decode(UUID.self, at: 1).uuidString
+        warning.id = try row.decode(UUID.self, at: 0).wire
+        warning.caseID = try row.decode(UUID.self, at: 1).wire
         warning.centreCode = try row.decode(String.self, at: 2)
         warning.score = Int32(try row.decode(Int.self, at: 3))
         warning.status = try row.decode(String.self, at: 4) == "acknowledged" ? .acknowledged : .raised
         warning.raisedAt = try row.decode(Date.self, at: 5).wireTimestamp
         return warning
+    }
+}
+
+/// A store invariant that did not hold; a bug, answered `internal`.
+enum RiskStoreError: Error, CustomStringConvertible {
+    case vanished(UUID)
+
+    var description: String {
+        switch self {
+        case .vanished(let id): "the assessment of case \(id.wire) vanished inside its transaction"
+        }
     }
 }

@@ -1,14 +1,15 @@
 import Foundation
 import PinganConnect
+import PinganDomain
 
 /// The header that carries a signed ``Principal`` from the gateway to a service.
 public enum PrincipalHeader {
     public static let name = "Pingan-Principal"
 }
 
-/// Verifies the principal on each call and answers jurisdiction questions with the
-/// Connect errors callers should see.
-public struct Jurisdiction: Sendable {
+/// Verifies the signed principal on each call and refuses callers without the roles a
+/// method needs, with the Connect errors callers should see.
+public struct PrincipalVerifier: Sendable {
     let signer: TokenSigner
 
     public init(meshSecret: String) throws(AccessError) {
@@ -43,6 +44,16 @@ public struct Jurisdiction: Sendable {
         return principal
     }
 
+    /// Checks a monthly-facts request (the index's questions to grid, dispute and risk): a
+    /// leader, staff or the mesh itself, asking about a subtree it covers, for a valid month.
+    public func factsScope(_ context: ConnectContext, rootCode: String, month: String) throws -> (root: DivisionCode, month: Month) {
+        let principal = try principal(context, anyOf: [.leader, .staff])
+        let root = try DivisionCode.field(rootCode, "root_code")
+        let parsed = try Month.field(month, "month")
+        try principal.require(root, field: "root_code")
+        return (root, parsed)
+    }
+
     /// The header to attach when calling another service as `principal`.
     public func header(for principal: Principal) -> (String, String) {
         (PrincipalHeader.name, signer.sign(principal))
@@ -57,25 +68,18 @@ extension Principal {
             throw ConnectError(.permissionDenied, "\(field): \(code) is outside the jurisdiction of centre \(centre)")
         }
     }
-}
 
-extension DivisionCode {
-    /// Parses a division code from a request field, or `invalid_argument` naming it.
-    public static func field(_ text: String, _ field: String) throws -> DivisionCode {
-        guard !text.isEmpty else { throw ConnectError.invalidArgument(field: field, "is required") }
-        do {
-            return try DivisionCode(validating: text)
-        } catch {
-            throw ConnectError.invalidArgument(field: field, error.description)
-        }
-    }
-}
-
-extension UUID {
-    /// Parses an id from a request field, or `invalid_argument` naming it.
-    public static func field(_ text: String, _ field: String) throws -> UUID {
-        guard !text.isEmpty else { throw ConnectError.invalidArgument(field: field, "is required") }
-        guard let id = UUID(uuidString: text) else { throw ConnectError.invalidArgument(field: field, "is not a UUID") }
-        return id
+    /// The record, if it exists inside the caller's jurisdiction; otherwise `not_found` with
+    /// the same message whether it is missing or elsewhere, so its existence does not leak.
+    /// This is the one check every service makes before showing or changing a record.
+    ///
+    /// - Parameters:
+    ///   - record: the record as found, or `nil` when there is none.
+    ///   - place: where the record lies (a case's village, a warning's centre); `nil` for a
+    ///     record that lies nowhere the caller could name, which no one may see.
+    ///   - description: how the caller named it, such as `case 3f2a…`.
+    public func visible<Record>(_ record: Record?, at place: (Record) -> DivisionCode?, _ description: String) throws -> Record {
+        guard let record, let code = place(record), covers(code) else { throw ConnectError(.notFound, "\(description) not found") }
+        return record
     }
 }

@@ -64,6 +64,13 @@ public struct DivisionCode: Hashable, Sendable, Comparable, CustomStringConverti
         return DivisionCode(trusted: String(rawValue.prefix(parentLevel.prefixLength)).padding(toLength: 12, withPad: "0", startingAt: 0), level: parentLevel)
     }
 
+    /// This division and every one above it, up to the city: the centres that see it.
+    public var selfAndAncestors: [DivisionCode] {
+        var codes = [self]
+        while let parent = codes[codes.count - 1].parent { codes.append(parent) }
+        return codes
+    }
+
     /// The largest code inside this division's subtree; the subtree is `self...lastInSubtree`.
     public var lastInSubtree: String {
         String(rawValue.prefix(level.prefixLength)).padding(toLength: 12, withPad: "9", startingAt: 0)
@@ -92,5 +99,21 @@ public enum DivisionCodeError: Error, Sendable, Equatable, CustomStringConvertib
         switch self {
         case let .malformed(text, reason): "\"\(text)\" is not a division code: \(reason)"
         }
+    }
+}
+
+extension DivisionCode: Codable {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do {
+            self = try DivisionCode(validating: text)
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
     }
 }

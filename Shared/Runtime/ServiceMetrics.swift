@@ -1,3 +1,4 @@
+import PinganConnect
 import PinganPostgres
 import Prometheus
 
@@ -5,7 +6,7 @@ import Prometheus
 ///
 /// One registry per server rather than the process-wide `MetricsSystem`, so several servers
 /// (as in tests) can live in one process without sharing counters.
-public final class ServiceMetrics: Sendable {
+public final class ServiceMetrics: ConnectCallObserver {
     public let registry = PrometheusCollectorRegistry()
     private let pool: PostgresPool?
     private let poolInUse: Gauge
@@ -40,7 +41,7 @@ public final class ServiceMetrics: Sendable {
 
     /// Counts one finished call: its method, its outcome code (`ok` or a Connect code) and
     /// how long it took.
-    func record(path: String, code: String, duration: Duration) {
+    public func finished(path: String, outcome code: String, duration: Duration) {
         registry.makeCounter(descriptor: Self.requests, labels: [("method", path), ("code", code)]).increment()
         if code != "ok" {
             registry.makeCounter(descriptor: Self.errors, labels: [("method", path)]).increment()

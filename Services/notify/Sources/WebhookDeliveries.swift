@@ -1,0 +1,111 @@
+import Crypto
+import Foundation
+import Logging
+import PinganConnect
+import PinganOutbox
+import PinganPostgres
+
+/// Queued webhook deliveries, sent by a ``DueWorkDispatcher`` until each receiver answers 2xx.
+///
+/// Each request is `POST <url>` with the stored JSON body and these headers:
+///
+/// | header | value |
+/// |---|---|
+/// | `Content-Type` | `application/json` |
+/// | `X-Pingan-Event` | `warning.raised` |
+/// | `X-Pingan-Delivery` | the delivery's UUID, the same on every retry: dedupe on it |
+/// | `X-Pingan-Signature` | `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the subscription's secret |
+///
+/// Every attempt is recorded in `notify.attempts`. Failures retry with ``backoff`` (0.5 s
+/// doubling to a 5-minute ceiling) without end: a warning is never silently dropped.
+struct WebhookDeliveries: DueWork {
+    struct Delivery: Sendable {
+        let id: UUID
+        let payload: String
+        let url: String
+        let secret: String
+        let attempts: Int
+    }
+
+    /// What one attempt got: the HTTP status if there was an answer, an error unless it was 2xx.
+    struct Attempt: Sendable {
+        let status: Int?
+        let error: String?
+        let duration: Duration
+    }
+
+    let transport: CurlTransport
+    var timeout: Duration = .seconds(5)
+    var backoff = Backoff(initial: 0.5, ceiling: 300)
+
+    var label: String { "webhook dispatch" }
+
+    func claim(_ transaction: PostgresConnection, limit: Int) async throws -> [Delivery] {
+        try await transaction.query(
+            """
+            SELECT d.id, d.payload, s.url, s.secret, d.attempts
+            FROM notify.deliveries d JOIN notify.subscriptions s ON s.id = d.subscription_id
+            WHERE d.delivered_at IS NULL AND d.next_attempt_at <= clock_timestamp()
+            ORDER BY d.next_attempt_at LIMIT $1
+            FOR UPDATE OF d SKIP LOCKED
+            """,
+            [limit]
+        ).map { row in
+            Delivery(id: try row.decode(UUID.self, at: 0), payload: try row.decode(String.self, at: 1),
+                     url: try row.decode(String.self, at: 2), secret: try row.decode(String.self, at: 3), attempts: try row.decode(Int.self, at: 4))
+        }
+    }
+
+    func send(_ delivery: Delivery) async -> Attempt {
+        let started = ContinuousClock.now
+        let body = Array(delivery.payload.utf8)
+        do {
+            let reply = try await transport.post(
+                url: delivery.url,
+                headers: [
+                    ("Content-Type", "application/json"),
+                    ("X-Pingan-Event", "warning.raised"),
+                    ("X-Pingan-Delivery", delivery.id.wire),
+                    ("X-Pingan-Signature", Self.signature(body: body, secret: delivery.secret)),
+                ],
+                body: body, timeout: timeout
+            )
+            let error = (200..<300).contains(reply.status) ? nil : "HTTP \(reply.status)"
+            return Attempt(status: reply.status, error: error, duration: ContinuousClock.now - started)
+        } catch {
+            return Attempt(status: nil, error: "\(error)", duration: ContinuousClock.now - started)
+        }
+    }
+
+    func record(_ outcomes: [(item: Delivery, outcome: Attempt)], in transaction: PostgresConnection) async throws {
+        for (delivery, attempt) in outcomes {
+            let millis = Double(attempt.duration.components.seconds) * 1000 + Double(attempt.duration.components.attoseconds) / 1e15
+            try await transaction.query(
+                "INSERT INTO notify.attempts (delivery_id, status, error, duration_ms) VALUES ($1, $2, $3, $4)",
+                [delivery.id, attempt.status, attempt.error, millis]
+            )
+            if attempt.error == nil {
+                try await transaction.query(
+                    "UPDATE notify.deliveries SET delivered_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL WHERE id = $1",
+                    [delivery.id]
+                )
+            } else {
+                let attempts = delivery.attempts + 1
+                try await transaction.query(
+                    """
+                    UPDATE notify.deliveries SET attempts = $2, last_error = $3,
+                        next_attempt_at = clock_timestamp() + make_interval(secs => $4)
+                    WHERE id = $1
+                    """,
+                    [delivery.id, attempts, attempt.error, backoff.seconds(afterAttempts: attempts)]
+                )
+            }
+        }
+    }
+
+    /// `sha256=<hex>` of HMAC-SHA256(secret, body).
+    static func signature(body: [UInt8], secret: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
+        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+    }
+}

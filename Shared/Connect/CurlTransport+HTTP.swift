@@ -1,0 +1,32 @@
+import Foundation
+
+/// The answer to a plain HTTP request outside the Connect protocol.
+public struct HTTPReply: Sendable {
+    public let status: Int
+    public let body: [UInt8]
+}
+
+extension CurlTransport {
+    /// POSTs `body` to any URL, for webhooks to systems outside the mesh. Transport failures
+    /// arrive as ``ConnectError`` (`unavailable`, `deadline_exceeded`) like RPC failures do.
+    public func post(url: String, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws -> HTTPReply {
+        let deadline = ContinuousClock.now + timeout
+        do {
+            let response = try await perform(CurlRequest(url: url, headers: headers, body: body, timeout: timeout, connectTimeout: .seconds(2)))
+            return HTTPReply(status: response.status, body: response.body)
+        } catch let failure as CurlFailure {
+            throw ConnectClient.connectError(failure, path: url, deadlinePassed: ContinuousClock.now >= deadline)
+        }
+    }
+
+    /// A plain GET, for health and readiness probes.
+    public func get(url: String, timeout: Duration = .seconds(5)) async throws -> HTTPReply {
+        let deadline = ContinuousClock.now + timeout
+        do {
+            let response = try await perform(CurlRequest(method: .get, url: url, headers: [], body: [], timeout: timeout, connectTimeout: .seconds(2)))
+            return HTTPReply(status: response.status, body: response.body)
+        } catch let failure as CurlFailure {
+            throw ConnectClient.connectError(failure, path: url, deadlinePassed: ContinuousClock.now >= deadline)
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import PinganAccess
+import PinganConnect
+import PinganPostgres
+
+/// The header that carries an event's id to its consumer.
+public enum EventHeader {
+    public static let name = "Pingan-Event-Id"
+}
+
+/// An event delivered by another service's relay: checked to come from the mesh, with the
+/// id that makes applying it idempotent.
+public struct EventDelivery: Sendable {
+    public let id: UUID
+    /// The service that sent it.
+    public let sender: Principal
+}
+
+extension PrincipalVerifier {
+    /// The event a call delivers: the caller must be the mesh's own `system` principal and
+    /// name the event in `Pingan-Event-Id`. People never reach these methods.
+    public func eventDelivery(_ context: ConnectContext) throws -> EventDelivery {
+        let sender = try system(context)
+        guard let text = context.header(EventHeader.name), let id = UUID(uuidString: text) else {
+            throw ConnectError(.invalidArgument, "\(EventHeader.name): an event delivery needs the event's UUID")
+        }
+        return EventDelivery(id: id, sender: sender)
+    }
+}
+
+/// The consumer's half: applies each delivered event once, so a redelivery changes nothing.
+public struct EventInbox: Sendable {
+    let pool: PostgresPool
+    /// The consumer's own outbox: events its effects enqueue leave when the effect commits.
+    let outbox: Outbox
+
+    public init(pool: PostgresPool, outbox: Outbox) {
+        self.pool = pool
+        self.outbox = outbox
+    }
+
+    /// Runs `effect` in one transaction with the record that `event` was applied, so the
+    /// record and the effect commit together.
+    ///
+    /// - Parameter effect: receives the transaction and whether this is the event's first
+    ///   delivery; on a redelivery it should only read back what the first one did.
+    public func apply<T>(_ event: EventDelivery, _ effect: (PostgresConnection, _ firstDelivery: Bool) async throws -> T) async throws -> T {
+        try await outbox.transaction(pool) { transaction in
+            let rows = try await transaction.query(
+                "INSERT INTO \(outbox.schema).inbox (event_id) VALUES ($1) ON CONFLICT DO NOTHING", [event.id]
+            )
+            return try await effect(transaction, rows.affectedRows == 1)
+        }
+    }
+}

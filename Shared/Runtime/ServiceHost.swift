@@ -1,0 +1,86 @@
+import Hummingbird
+import Logging
+import NIOCore
+import PinganConnect
+import PinganContracts
+import PinganPostgres
+import ServiceLifecycle
+
+/// Assembles one service's HTTP application: its Connect routes plus the health, readiness
+/// and metrics endpoints, the PostgreSQL pool and its migrations, started and stopped together.
+public struct ServiceHost: Sendable {
+    public let name: String
+    public let settings: ServiceSettings
+    public let pool: PostgresPool
+    public let migrator: Migrator
+    public let metrics: ServiceMetrics
+    public let logger: Logger
+
+    public init(_ service: MeshService, settings: ServiceSettings, migrator: Migrator) {
+        let name = service.executable
+        var logger = Logger(label: name)
+        logger.logLevel = settings.logLevel
+        self.name = name
+        self.settings = settings
+        self.migrator = migrator
+        self.logger = logger
+        pool = PostgresPool(configuration: settings.postgres, logger: logger)
+        metrics = ServiceMetrics(pool: pool)
+    }
+
+    /// Database reachable and every migration of this build applied.
+    public func readiness() async -> Readiness {
+        do {
+            return try await migrator.isCurrent(pool) ? .ready : .notReady("migrations of schema \(migrator.schema) are not applied")
+        } catch {
+            return .notReady("database unreachable: \(error)")
+        }
+    }
+
+    /// Builds the application. Migrations run before the server accepts connections, so a
+    /// refused migration stops the service before it serves anything.
+    ///
+    /// - Parameters:
+    ///   - routes: the service's own methods; `grpc.health.v1.Health/Check` is added here.
+    ///   - services: long-lived parts (relays, consumers) to run beside the server.
+    ///   - beforeServing: set-up that needs the migrated database, such as loading seed data.
+    ///   - onServerRunning: called with the bound port, which tests use with port 0.
+    public func application(
+        routes: ConnectRoutes,
+        services: [any Service] = [],
+        beforeServing: @escaping @Sendable () async throws -> Void = {},
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        var routes = routes
+        let host = self
+        routes.register(HealthMethods.check) { _, _ in
+            var response = Grpc_Health_V1_HealthCheckResponse()
+            response.status = await host.readiness() == .ready ? .serving : .notServing
+            return response
+        }
+        let responder = ServiceResponder(
+            connect: ConnectResponder(routes: routes, maxBodyBytes: settings.maxBodyBytes, observer: metrics),
+            metrics: metrics, readiness: { await host.readiness() }
+        )
+        let name = self.name
+        let logger = self.logger
+        let migrated = StartGate()
+        var app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: name),
+            services: [PoolLifecycle(pool: pool)] + services.map { AfterGate(gate: migrated, service: $0) },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.notice("\(name) listening", metadata: ["address": "http://\(host.settings.host):\(port)"])
+                await onServerRunning(port)
+            },
+            logger: logger
+        )
+        app.beforeServerStarts {
+            try await host.migrator.migrate(host.pool, logger: logger)
+            migrated.open()
+            try await beforeServing()
+        }
+        return app
+    }
+}

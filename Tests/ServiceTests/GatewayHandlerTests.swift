@@ -1,0 +1,79 @@
+import Foundation
+@testable import GatewayService
+import PinganAccess
+import PinganConnect
+import PinganContracts
+import PinganDomain
+import PinganPostgres
+import PinganTestSupport
+import Testing
+
+@Suite("gateway in process")
+struct GatewayHandlerTests {
+    func settings(_ database: TestDatabase, centre: String = Place.lixian) throws -> GatewaySettings {
+        GatewaySettings(
+            service: try TestMesh.settings(databaseURL: database.url), centre: try DivisionCode(validating: centre),
+            tokenSecret: TestMesh.tokenSecret, bcryptCost: 4
+        )
+    }
+
+    @Test func signInIssuesATokenForTheAccountsCentreAndRefusesWrongPasswordsAlike() async throws {
+        try await TestDatabase.with { database in
+            let settings = try settings(database)
+            try await GatewayApp.withAccounts(settings: settings) { accounts in
+                try await accounts.saveUser(username: "xiaodukou", password: "correct-horse-battery", centre: try DivisionCode(validating: Place.townA), roles: [.staff, .mediator])
+            }
+            try await GatewayApp.build(settings: settings).test(.router) { client in
+                let rpc = InProcessClient(client)
+                var login = Pingan_Gateway_V1_LoginRequest()
+                login.username = "xiaodukou"
+                login.password = "correct-horse-battery"
+                let signedIn = try await rpc.call(AuthServiceMethods.login, login)
+                #expect(signedIn.centreCode == Place.townA)
+                #expect(signedIn.roles == ["mediator", "staff"])
+                let principal = try TokenSigner(secret: TestMesh.tokenSecret).verify(signedIn.token)
+                #expect(principal.subject == "user:xiaodukou")
+
+                login.password = "wrong-horse-battery"
+                await expectCode(.unauthenticated, containing: "wrong username or password") { _ = try await rpc.call(AuthServiceMethods.login, login) }
+                login.username = "nobody"
+                await expectCode(.unauthenticated, containing: "wrong username or password") { _ = try await rpc.call(AuthServiceMethods.login, login) }
+                login.username = ""
+                await expectCode(.invalidArgument, containing: "username:") { _ = try await rpc.call(AuthServiceMethods.login, login) }
+            }
+        }
+    }
+
+    @Test func forwardingAuthenticatesScopesAndRoutesByTheMethodTable() async throws {
+        try await TestDatabase.with { database in
+            let settings = try settings(database)
+            let tokens = try TokenSigner(secret: TestMesh.tokenSecret)
+            @Sendable func bearer(_ centre: String) throws -> (String, String) {
+                let principal = Principal(subject: "user:t", centre: try DivisionCode(validating: centre), roles: [.staff], expiresAt: Date().addingTimeInterval(600))
+                return ("Authorization", "Bearer " + tokens.sign(principal))
+            }
+            try await GatewayApp.build(settings: settings).test(.router) { client in
+                let rpc = InProcessClient(client)
+                var list = Pingan_Dispute_V1_ListCasesRequest()
+                list.divisionCode = Place.townA
+                await expectCode(.unauthenticated) { _ = try await rpc.call(DisputeServiceMethods.listCases, list) }
+                await expectCode(.unauthenticated) {
+                    _ = try await rpc.call(DisputeServiceMethods.listCases, list, headers: [("Authorization", "Bearer forged.token")])
+                }
+                // 津市市 lies outside this (澧县) gateway's subtree.
+                await expectCode(.permissionDenied, containing: "this gateway serves centre \(Place.lixian)") {
+                    _ = try await rpc.call(DisputeServiceMethods.listCases, list, headers: [try bearer("430781000000")])
+                }
+                // A known method goes to its owner, which is down here: unavailable, not unimplemented.
+                await expectCode(.unavailable) {
+                    _ = try await rpc.call(DisputeServiceMethods.listCases, list, headers: [try bearer(Place.townA)])
+                }
+                let unknown = ConnectMethod<Pingan_Dispute_V1_ListCasesRequest, Pingan_Dispute_V1_ListCasesResponse>(
+                    service: "pingan.dispute.v1.DisputeService", name: "DropCases", idempotency: .unknown
+                )
+                await expectCode(.unimplemented) { _ = try await rpc.call(unknown, list, headers: [try bearer(Place.townA)]) }
+                #expect(MethodTable.byPath[DisputeServiceMethods.listCases.path]?.owner == .dispute)
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+@testable import IndexService
+import PinganConnect
+import PinganContracts
+import PinganDomain
+import PinganPostgres
+import PinganTestSupport
+import Testing
+
+@Suite("index-service in process")
+struct IndexHandlerTests {
+    @Test func rankingsComeFromTheStoredMonthWithinTheCallersSubtree() async throws {
+        try await TestDatabase.with { database in
+            let app = try IndexApp.build(settings: IndexSettings(service: try TestMesh.settings(databaseURL: database.url)))
+            try await app.test(.router) { client in
+                let rpc = InProcessClient(client)
+                let month = Month(year: 2026, month: 10)
+                let divisions = try [Place.lixian, Place.townA, Place.villageA, Place.townB, Place.villageB].map { (code: try DivisionCode(validating: $0), name: $0) }
+                var busy = GovernanceIndex.Facts()
+                busy.opened = 2
+                busy.resolved = 2
+                busy.raised = 2
+                let scored = GovernanceIndex.compute(divisions: divisions, villageFacts: [Place.villageB: busy])
+                let pool = database.pool()
+                try await PostgresIndexStore(pool: pool).replace(month, with: scored)
+                await pool.close()
+
+                var ranking = Pingan_Index_V1_GetRankingRequest()
+                ranking.parentCode = Place.lixian
+                ranking.month = month.description
+                let townships = try await rpc.call(IndexServiceMethods.getRanking, ranking, headers: [try person(Place.lixian, [.leader])]).scores
+                #expect(townships.map(\.code) == [Place.townA, Place.townB])
+                #expect(townships.map(\.rank) == [1, 2])
+                #expect(townships[0].score > townships[1].score)
+
+                ranking.month = "2026-09"
+                #expect(try await rpc.call(IndexServiceMethods.getRanking, ranking, headers: [try person(Place.lixian, [.leader])]).scores.isEmpty)
+                await expectCode(.permissionDenied, containing: "parent_code:") {
+                    _ = try await rpc.call(IndexServiceMethods.getRanking, ranking, headers: [try person(Place.townA, [.leader])])
+                }
+                ranking.month = "2026-13"
+                await expectCode(.invalidArgument, containing: "month:") {
+                    _ = try await rpc.call(IndexServiceMethods.getRanking, ranking, headers: [try person(Place.lixian, [.leader])])
+                }
+            }
+        }
+    }
+
+    @Test func computingNeedsALeaderAndAnswersUnavailableWhilePeersAreDown() async throws {
+        try await TestDatabase.with { database in
+            let app = try IndexApp.build(settings: IndexSettings(service: try TestMesh.settings(databaseURL: database.url)))
+            try await app.test(.router) { client in
+                let rpc = InProcessClient(client)
+                var compute = Pingan_Index_V1_ComputeMonthlyIndexRequest()
+                compute.month = "2026-10"
+                await expectCode(.permissionDenied) {
+                    _ = try await rpc.call(IndexServiceMethods.computeMonthlyIndex, compute, headers: [try person(Place.lixian, [.staff])])
+                }
+                await expectCode(.unavailable) {
+                    _ = try await rpc.call(IndexServiceMethods.computeMonthlyIndex, compute, headers: [try person(Place.lixian, [.leader])])
+                }
+            }
+        }
+    }
+}
