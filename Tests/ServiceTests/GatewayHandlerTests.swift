@@ -5,6 +5,7 @@ import PinganConnect
 import PinganContracts
 import PinganDomain
 import PinganPostgres
+import PinganRuntime
 import PinganTestSupport
 import Testing
 
@@ -75,5 +76,23 @@ struct GatewayHandlerTests {
                 #expect(MethodTable.byPath[DisputeServiceMethods.listCases.path]?.owner == .dispute)
             }
         }
+    }
+
+    @Test func accountsCannotHoldTheSystemRoleAndTheTwoKeysMustDiffer() async throws {
+        try await TestDatabase.with { database in
+            try await GatewayApp.withAccounts(settings: try settings(database)) { accounts in
+                let centre = try DivisionCode(validating: Place.townA)
+                await expectCode(.invalidArgument, containing: "roles:") {
+                    try await accounts.saveUser(username: "intruder", password: "correct-horse-battery", centre: centre, roles: [.staff, .system])
+                }
+                await expectCode(.invalidArgument, containing: "roles:") {
+                    _ = try await accounts.createAPIKey(name: "intruder", centre: centre, roles: [.system])
+                }
+            }
+        }
+        let variables = ["MESH_SECRET": TestMesh.secret, "TOKEN_SECRET": TestMesh.secret]
+        #expect(throws: ConfigurationError.self) { try GatewaySettings(SettingsReader(variables)) }
+        let distinct = try GatewaySettings(SettingsReader(["MESH_SECRET": TestMesh.secret, "TOKEN_SECRET": TestMesh.tokenSecret]))
+        #expect(distinct.centre.rawValue == TestMesh.root)
     }
 }

@@ -62,4 +62,24 @@ struct IndexHandlerTests {
             }
         }
     }
+
+    @Test func replacingTheSameMonthAtOnceSucceedsForBoth() async throws {
+        try await TestDatabase.with { database in
+            let app = try IndexApp.build(settings: IndexSettings(service: try TestMesh.settings(databaseURL: database.url)))
+            try await app.test(.router) { _ in
+                let pool = database.pool(maxConnections: 8)
+                let store = PostgresIndexStore(pool: pool)
+                let divisions = try [Place.lixian, Place.townA, Place.villageA].map { (code: try DivisionCode(validating: $0), name: $0) }
+                let scored = GovernanceIndex.compute(divisions: divisions, villageFacts: [:])
+                let month = Month(year: 2026, month: 10)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<8 { group.addTask { try await store.replace(month, with: scored) } }
+                    try await group.waitForAll()
+                }
+                let rows = try await pool.query("SELECT count(*) FROM index.scores WHERE month = '2026-10'").first?.decode(Int.self, at: 0)
+                await pool.close()
+                #expect(rows == 3)
+            }
+        }
+    }
 }

@@ -26,6 +26,7 @@ public struct Accounts: Sendable {
         guard password.utf8.count >= 10, password.utf8.count <= 72 else {
             throw ConnectError.invalidArgument(field: "password", "must be 10 to 72 bytes")
         }
+        try Self.requireGrantable(roles)
         let cost = bcryptCost
         let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
         try await store.saveUser(username: username, passwordHash: hash, centre: centre, roles: roles.map(\.rawValue).sorted())
@@ -42,6 +43,7 @@ public struct Accounts: Sendable {
 
     /// Creates a department system's key and returns it; only its digest is stored.
     public func createAPIKey(name: String, centre: DivisionCode, roles: Set<Role>) async throws -> String {
+        try Self.requireGrantable(roles)
         let key = "pk_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         try await store.saveAPIKey(name: name, keyDigest: Self.digest(key), centre: centre, roles: roles.map(\.rawValue).sorted())
         return key
@@ -50,6 +52,14 @@ public struct Accounts: Sendable {
     func apiKey(_ key: String) async throws -> (name: String, centre: DivisionCode, roles: Set<Role>)? {
         guard let account = try await store.apiKey(digest: Self.digest(key)) else { return nil }
         return (account.name, account.centre, Set(account.roles.map(Role.init)))
+    }
+
+    /// `system` belongs to the services themselves; a person or a department system holding
+    /// it could deliver forged events.
+    static func requireGrantable(_ roles: Set<Role>) throws {
+        guard !roles.contains(.system) else {
+            throw ConnectError.invalidArgument(field: "roles", "the system role is the mesh's own and cannot be given to an account")
+        }
     }
 
     static func digest(_ key: String) -> String {

@@ -39,9 +39,14 @@ public struct GatewaySettings: Sendable {
                 throw ConfigurationError(variable: "GATEWAY_CENTRE", problem: error.description)
             }
         }
+        let tokenSecret = try reader.secret("TOKEN_SECRET", purpose: "signs the bearer tokens the gateway issues")
+        // With one key, a user's bearer token would verify as a mesh principal and reach the
+        // services directly, skipping this gateway's narrowing.
+        guard tokenSecret != service.mesh.meshSecret else {
+            throw ConfigurationError(variable: "TOKEN_SECRET", problem: "must differ from MESH_SECRET")
+        }
         self.init(
-            service: service, centre: centre,
-            tokenSecret: try reader.secret("TOKEN_SECRET", purpose: "signs the bearer tokens the gateway issues"),
+            service: service, centre: centre, tokenSecret: tokenSecret,
             tokenLifetime: TimeInterval(try reader.integer("TOKEN_TTL_SECONDS", in: 60...86_400) ?? 3600),
             bcryptCost: UInt8(try reader.integer("BCRYPT_COST", in: 4...16) ?? 11)
         )

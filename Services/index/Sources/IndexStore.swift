@@ -6,7 +6,8 @@ import SwiftProtobuf
 
 /// Where the monthly scores live.
 protocol IndexStore: Sendable {
-    /// Replaces the month's scores with `scored` in one transaction.
+    /// Replaces the month's scores with `scored` in one transaction. Replacements of the same
+    /// month are serialised, so two computations at once both succeed, the later one last.
     func replace(_ month: Month, with scored: [GovernanceIndex.Scored]) async throws
     /// The scores of `parent`'s children for `month`, by rank.
     func ranking(of parent: DivisionCode, in month: Month) async throws -> [Pingan_Index_V1_DivisionScore]
@@ -18,6 +19,7 @@ struct PostgresIndexStore: IndexStore {
 
     func replace(_ month: Month, with scored: [GovernanceIndex.Scored]) async throws {
         try await pool.transaction { transaction in
+            try await transaction.query("SELECT pg_advisory_xact_lock(hashtext('index.scores ' || $1))", [month.description])
             try await transaction.query("DELETE FROM index.scores WHERE month = $1", [month.description])
             try await transaction.copy(
                 into: "index.scores", columns: ["month", "code", "name", "parent_code", "score", "rank", "indicators"],
