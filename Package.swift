@@ -125,7 +125,7 @@ let package = Package(
         .target(
             name: "PinganAccess",
             dependencies: [
-                "PinganConnect", "PinganDomain",
+                "PinganConnect", "PinganContracts", "PinganDomain",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Shared/Access",
@@ -163,7 +163,7 @@ let package = Package(
         + service("gateway", module: "GatewayService", executable: "gateway",
                   dependencies: [.product(name: "HummingbirdBcrypt", package: "hummingbird-auth")])
         + service("grid", module: "GridService", executable: "grid-service", resources: [.copy("Data/changde-divisions.csv")])
-        + service("dispute", module: "DisputeService", executable: "dispute-service")
+        + service("dispute", module: "DisputeService", executable: "dispute-service", resources: [.copy("Data/cn-workday-calendar.csv")])
         + service("risk", module: "RiskService", executable: "risk-service")
         + service("index", module: "IndexService", executable: "index-service")
         + service("notify", module: "NotifyService", executable: "notify-service")
@@ -219,7 +219,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServiceUnitTests",
-            dependencies: ["IndexService", "PinganAccess", "PinganContracts", "PinganDomain", "PinganOutbox", "RiskService"],
+            dependencies: ["DisputeService", "IndexService", "PinganAccess", "PinganContracts", "PinganDomain", "PinganOutbox", "RiskService"],
             path: "Tests/ServiceUnitTests",
             swiftSettings: swiftSettings
         ),

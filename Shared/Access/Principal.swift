@@ -47,6 +47,9 @@ public struct Role: RawRepresentable, Hashable, Sendable, Codable, CustomStringC
     public static let leader = Role(rawValue: "leader")
     /// Administrators: register divisions, grids and subscriptions.
     public static let admin = Role(rawValue: "admin")
+    /// Department systems (police station, judicial office, ...): act on the cases they
+    /// were summoned to, through the gateway with their API key.
+    public static let department = Role(rawValue: "department")
     /// Services themselves, delivering events; never issued to a person.
     public static let system = Role(rawValue: "system")
 

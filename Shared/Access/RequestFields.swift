@@ -1,5 +1,6 @@
 import Foundation
 import PinganConnect
+import PinganContracts
 import PinganDomain
 
 // Request fields parsed into domain values at the door, or `invalid_argument` naming the
@@ -33,5 +34,53 @@ extension Month {
             throw ConnectError.invalidArgument(field: field, "must be a month as YYYY-MM, got \"\(text)\"")
         }
         return month
+    }
+}
+
+/// The parts of an incident report that both grid-service (a grid worker's report) and
+/// dispute-service (a call, a walk-in, a referral) receive, checked the same way.
+public enum ReportFields {
+    public static let maxDescription = 2000
+    public static let maxParties = 20
+
+    /// The description, trimmed; `invalid_argument` when empty or too long.
+    public static func description(_ text: String) throws -> String {
+        let description = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !description.isEmpty else { throw ConnectError.invalidArgument(field: "description", "is required") }
+        guard description.count <= maxDescription else {
+            throw ConnectError.invalidArgument(field: "description", "is longer than \(maxDescription) characters")
+        }
+        return description
+    }
+
+    /// One to twenty people, each with a name and at most a phone number.
+    public static func parties(_ parties: [Pingan_Grid_V1_Party]) throws {
+        guard !parties.isEmpty else { throw ConnectError.invalidArgument(field: "parties", "at least one person is required") }
+        guard parties.count <= maxParties else { throw ConnectError.invalidArgument(field: "parties", "at most \(maxParties) people") }
+        for (index, party) in parties.enumerated() {
+            let name = party.name.trimmingCharacters(in: .whitespaces)
+            guard (1...50).contains(name.count) else {
+                throw ConnectError.invalidArgument(field: "parties[\(index)].name", "must be 1 to 50 characters")
+            }
+            guard party.phone.count <= 20, party.phone.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "+" || $0 == "-") }) else {
+                throw ConnectError.invalidArgument(field: "parties[\(index)].phone", "must be up to 20 digits")
+            }
+        }
+    }
+
+    /// Earlier police calls: 0 to 100.
+    public static func priorPoliceCalls(_ count: Int32) throws {
+        guard (0...100).contains(count) else {
+            throw ConnectError.invalidArgument(field: "prior_police_calls", "must be between 0 and 100")
+        }
+    }
+
+    /// A known category.
+    public static func category(_ category: Pingan_Grid_V1_IncidentCategory, field: String = "category") throws -> Pingan_Grid_V1_IncidentCategory {
+        switch category {
+        case .unspecified: throw ConnectError.invalidArgument(field: field, "is required")
+        case .UNRECOGNIZED(let value): throw ConnectError.invalidArgument(field: field, "unknown value \(value)")
+        default: return category
+        }
     }
 }

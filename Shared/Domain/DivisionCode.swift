@@ -64,6 +64,12 @@ public struct DivisionCode: Hashable, Sendable, Comparable, CustomStringConverti
         return DivisionCode(trusted: String(rawValue.prefix(parentLevel.prefixLength)).padding(toLength: 12, withPad: "0", startingAt: 0), level: parentLevel)
     }
 
+    /// The centre that owns what happens in this division: a village's township (or street),
+    /// which the seed's centres warn and which coordinates its cases; any other division itself.
+    public var owningCentre: DivisionCode {
+        level == .village ? (parent ?? self) : self
+    }
+
     /// This division and every one above it, up to the city: the centres that see it.
     public var selfAndAncestors: [DivisionCode] {
         var codes = [self]

@@ -7,6 +7,9 @@
 //       [--concurrency 8] [--requests 400]
 //       Reports high-risk incidents through the gateway and waits for each one's webhook on
 //       a receiver it runs itself: incidents accepted per second, and report-to-webhook latency.
+//   pingan-bench ladder --url GATEWAY --token T --village V [--concurrency 8] [--requests 400]
+//       Opens --requests cases in village V through the gateway (IntakeCase, not timed), then
+//       advances each one rung (StartRung then EndRung) at --concurrency: cases advanced per second.
 import Foundation
 import Hummingbird
 import Logging
@@ -24,6 +27,7 @@ struct Options {
     var grid = ""
     var member = ""
     var receiverPort = 0
+    var village = ""
 
     init(_ arguments: [String]) throws {
         var iterator = arguments.dropFirst().makeIterator()
@@ -35,6 +39,7 @@ struct Options {
             case "--token": token = value
             case "--grid": grid = value
             case "--member": member = value
+            case "--village": village = value
             case "--receiver-port": receiverPort = try Self.positive(value, flag)
             case "--secret": break
             case "--concurrency": concurrency = try Self.positive(value, flag)
@@ -138,6 +143,8 @@ do {
         print("TCP connections opened: \(transport.connectionsOpened)")
     case "flow":
         try await runFlow(options)
+    case "ladder":
+        try await runLadder(options)
     default:
         throw BenchError("usage: pingan-bench get-division --url URL [--concurrency N] [--requests N] [--codec proto|json]")
     }
@@ -181,8 +188,9 @@ func runFlow(_ options: Options) async throws {
         request.reporterMemberID = options.member
         request.category = .neighbour
         request.description_p = "压测事件 \(index)：邻里纠纷，扬言动手"
+        // Other people in every report: the same parties again would join one case.
         var party = Pingan_Grid_V1_Party()
-        party.name = "测试"
+        party.name = "测试\(index)"
         request.parties = [party]
         request.threatOfViolence = true
         request.repeatIncident = true
@@ -204,4 +212,43 @@ func runFlow(_ options: Options) async throws {
         latencies.count, reported.count, delivery.percentile(0.5).ms, delivery.percentile(0.99).ms
     ))
     server.cancel()
+}
+
+func runLadder(_ options: Options) async throws {
+    guard let token = options.token, !options.village.isEmpty else { throw BenchError("ladder needs --token and --village") }
+    let client = ConnectClient(baseURL: options.url, transport: CurlTransport())
+    let call = CallOptions(timeout: .seconds(30), headers: [("Authorization", "Bearer \(token)")])
+    let cases = Mutex<[Int: String]>([:])
+    let opened = await measure(concurrency: options.concurrency, total: options.requests) { index in
+        var request = Pingan_Dispute_V1_IntakeCaseRequest()
+        request.requestID = UUID().uuidString.lowercased()
+        request.villageCode = options.village
+        request.category = .neighbour
+        request.source = .hotline
+        request.description_p = "压测案件 \(index)"
+        var first = Pingan_Grid_V1_Party()
+        first.name = "甲\(index)"
+        var second = Pingan_Grid_V1_Party()
+        second.name = "乙\(index)"
+        request.parties = [first, second]
+        let id = try await client.call(DisputeServiceMethods.intakeCase, request, options: call).case.id
+        cases.withLock { $0[index] = id }
+    }
+    opened.print(label: "IntakeCase through the gateway", concurrency: options.concurrency)
+    let ids = cases.withLock { $0 }
+    let advanced = await measure(concurrency: options.concurrency, total: options.requests) { index in
+        guard let id = ids[index] else { throw BenchError("case \(index) was not opened") }
+        var start = Pingan_Dispute_V1_StartRungRequest()
+        start.caseID = id
+        start.rung = .finder
+        start.lead = "网格员"
+        let attempt = try await client.call(DisputeServiceMethods.startRung, start, options: call).attempt
+        var end = Pingan_Dispute_V1_EndRungRequest()
+        end.caseID = id
+        end.attemptID = attempt.id
+        end.outcome = .failed
+        end.note = "未能化解"
+        _ = try await client.call(DisputeServiceMethods.endRung, end, options: call)
+    }
+    advanced.print(label: "a rung started and ended (StartRung + EndRung) through the gateway", concurrency: options.concurrency)
 }

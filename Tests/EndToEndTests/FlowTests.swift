@@ -12,7 +12,7 @@ struct FlowTests {
     @Test func highRiskIncidentEndsAsOneSignedWebhookAndLowRiskAsNone() async throws {
         try await withMesh { mesh, setup, receiver in
             let low = try await mesh.report(in: Place.villageA1, setup: setup, highRisk: false, as: "town-a")
-            let high = try await mesh.report(in: Place.villageA1, setup: setup, highRisk: true, as: "town-a")
+            let high = try await mesh.report(in: Place.villageA1, setup: setup, highRisk: true, as: "town-a", parties: ["张三", "李四"])
             #expect(low.villageCode == Place.villageA1 && high.villageCode == Place.villageA1)
 
             let delivered = await eventually { receiver.received.contains { $0.json["village_code"] as? String == Place.villageA1 } }

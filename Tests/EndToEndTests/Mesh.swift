@@ -207,23 +207,38 @@ final class Mesh: @unchecked Sendable {
         try await transport.get(url: url)
     }
 
-    func report(in village: String, setup: Setup, highRisk: Bool, as user: String = "city-admin") async throws -> Pingan_Grid_V1_Incident {
+    /// Reports an incident. Each report is between other people unless `parties` says who:
+    /// a new incident between the same parties joins their open case instead of opening one.
+    func report(in village: String, setup: Setup, highRisk: Bool, as user: String = "city-admin", parties: [String]? = nil) async throws -> Pingan_Grid_V1_Incident {
         guard let grid = setup.grids[village] else { throw TestSetupError("no grid in \(village)") }
         var request = Pingan_Grid_V1_ReportIncidentRequest()
         request.gridID = grid.grid
         request.reporterMemberID = grid.member
         request.category = .neighbour
         request.description_p = highRisk ? "两户邻居因宅基地边界反复争吵，一方扬言动手" : "邻居之间因噪音发生口角"
+        let names = parties ?? nextParties()
         var first = Pingan_Grid_V1_Party()
-        first.name = "张三"
+        first.name = names[0]
         first.phone = "13812345678"
         var second = Pingan_Grid_V1_Party()
-        second.name = "李四"
+        second.name = names[1]
         request.parties = [first, second]
         // Neighbour 10 + violence 40 + repeat 15 = 65, over the default threshold of 60; else 10.
         request.threatOfViolence = highRisk
         request.repeatIncident = highRisk
         return try await call(GridServiceMethods.reportIncident, request, as: user).incident
+    }
+
+    private let reports = Mutex(0)
+
+    /// Two people no earlier report named: 张 and 李 with a given name of their own.
+    func nextParties() -> [String] {
+        let n = reports.withLock { count -> Int in
+            count += 1
+            return count
+        }
+        let given = { (offset: Int) in String(Character(UnicodeScalar(0x4E00 + 2 * n + offset) ?? "甲")) }
+        return ["张" + given(0), "李" + given(1)]
     }
 
     /// A pool on the mesh's database, for checking what the services stored.

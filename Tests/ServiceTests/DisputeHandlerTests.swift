@@ -25,7 +25,7 @@ struct DisputeHandlerTests {
 
     @Test func anEventOpensOneCaseAndItsAssessmentEventEvenWhenRedelivered() async throws {
         try await TestDatabase.with { database in
-            let app = try DisputeApp.build(settings: try TestMesh.settings(databaseURL: database.url))
+            let app = try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)))
             try await app.test(.router) { client in
                 let rpc = InProcessClient(client)
                 let incident = UUID()
@@ -48,7 +48,7 @@ struct DisputeHandlerTests {
 
     @Test func peopleCannotDeliverEvents() async throws {
         try await TestDatabase.with { database in
-            let app = try DisputeApp.build(settings: try TestMesh.settings(databaseURL: database.url))
+            let app = try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)))
             try await app.test(.router) { client in
                 let rpc = InProcessClient(client)
                 await expectCode(.permissionDenied, containing: "internal to the mesh") {
@@ -60,7 +60,7 @@ struct DisputeHandlerTests {
 
     @Test func aCaseIsVisibleInItsTownshipOnlyAndRevealsAreAudited() async throws {
         try await TestDatabase.with { database in
-            let app = try DisputeApp.build(settings: try TestMesh.settings(databaseURL: database.url))
+            let app = try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)))
             try await app.test(.router) { client in
                 let rpc = InProcessClient(client)
                 let opened = try await rpc.call(DisputeServiceMethods.openCase, opening(UUID()), headers: try TestMesh.eventDelivery())
@@ -96,7 +96,7 @@ struct DisputeHandlerTests {
 
     @Test func resolvingRecordsTheOutcomeOnceOnTheTimeline() async throws {
         try await TestDatabase.with { database in
-            let app = try DisputeApp.build(settings: try TestMesh.settings(databaseURL: database.url))
+            let app = try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)))
             try await app.test(.router) { client in
                 let rpc = InProcessClient(client)
                 let opened = try await rpc.call(DisputeServiceMethods.openCase, opening(UUID()), headers: try TestMesh.eventDelivery())

@@ -8,6 +8,8 @@ CONCURRENCY=${CONCURRENCY:-16}
 REQUESTS=${REQUESTS:-20000}
 FLOW_CONCURRENCY=${FLOW_CONCURRENCY:-8}
 FLOW_REQUESTS=${FLOW_REQUESTS:-400}
+LADDER_REQUESTS=${LADDER_REQUESTS:-400}
+SCAN_CASES=${SCAN_CASES:-100000}
 PG_PORT=${PINGAN_BENCH_PG_PORT:-55435}
 BASE=${PINGAN_BENCH_PORT:-18180}
 RECEIVER_PORT=$((BASE + 10))
@@ -56,3 +58,27 @@ log "incident flow, unloaded: 50 high-risk reports one at a time through the gat
 log "incident flow, loaded: $FLOW_REQUESTS high-risk reports at concurrency $FLOW_CONCURRENCY through the gateway"
 "$bin/pingan-bench" flow --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
   --receiver-port "$RECEIVER_PORT" --concurrency "$FLOW_CONCURRENCY" --requests "$FLOW_REQUESTS"
+
+log "mediation: $LADDER_REQUESTS cases advanced one rung (StartRung + EndRung) at concurrency $FLOW_CONCURRENCY through the gateway"
+"$bin/pingan-bench" ladder --url "$gw" --token "$token" --village 430723102201 \
+  --concurrency "$FLOW_CONCURRENCY" --requests "$LADDER_REQUESTS"
+
+log "overdue scan: $SCAN_CASES open cases with an open rung (generated in SQL), 1% of them past their deadline"
+"$psql" -h 127.0.0.1 -p "$PG_PORT" -U pingan -d bench -q <<SQL
+INSERT INTO dispute.cases (id, village_code, category, source, description, parties, threat_of_violence,
+    threat_of_self_harm, repeat_incident, prior_police_calls, opened_at, coordinator_code, party_names)
+SELECT gen_random_uuid(), '430723102201', 2, 2, 'generated for the benchmark', '[]', false, false, false, 0,
+    now(), '430723102000', ARRAY['bench-' || g] FROM generate_series(1, $SCAN_CASES) g;
+INSERT INTO dispute.rung_attempts (id, case_id, rung, kind, lead, participants, bodies, centre_code, started_by,
+    started_at, due_at, beyond_calendar)
+SELECT gen_random_uuid(), id, 1, 'peoples', 'bench', '{}', '{}', '430723102000', 'bench', now(),
+    CASE WHEN random() < 0.01 THEN now() - interval '1 day' ELSE now() + interval '3 days' END, false
+FROM dispute.cases WHERE description = 'generated for the benchmark';
+ANALYZE;
+SQL
+"$psql" -h 127.0.0.1 -p "$PG_PORT" -U pingan -d bench -tAc \
+  "SELECT count(*) || ' open cases, ' || count(*) FILTER (WHERE status = 'open') || ' open' FROM dispute.cases"
+log "first scan (marks the overdue ones and queues their notices)"
+"$bin/dispute-service" scan-overdue
+log "second scan (nothing new is overdue: the steady-state cost of a round)"
+"$bin/dispute-service" scan-overdue

@@ -1,29 +1,148 @@
+import Foundation
 import Hummingbird
+import Logging
 import PinganAccess
 import PinganConnect
 import PinganContracts
 import PinganOutbox
 import PinganRuntime
+import ServiceLifecycle
 
-/// Assembles dispute-service: schema `dispute`, `pingan.dispute.v1.DisputeService`, and the
-/// relay that sends opened cases to risk-service for assessment.
+/// dispute-service's settings: the common ones, the working days each step gets, and how
+/// often overdue steps are looked for.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `RUNG_DEADLINE_DAYS` | `3,5,7,10,15` | working days for rungs 1 to 5 |
+/// | `RETURN_VISIT_DAYS` | `10` | working days from a settlement to its return visit |
+/// | `SUMMONS_REPORT_DAYS` | `1` | working days a summoned department has to report |
+/// | `SUMMONS_FEEDBACK_DAYS` | `5` | working days it has to feed back |
+/// | `OVERDUE_SCAN_SECONDS` | `60` | how often overdue steps are looked for |
+public struct DisputeSettings: Sendable {
+    public var service: ServiceSettings
+    var deadlines: StepDeadlines
+    public var overdueScanInterval: Duration
+
+    public init(service: ServiceSettings, overdueScanInterval: Duration = .seconds(60)) {
+        self.service = service
+        deadlines = StepDeadlines()
+        self.overdueScanInterval = overdueScanInterval
+    }
+
+    public init(_ reader: SettingsReader) throws(ConfigurationError) {
+        self.init(service: try ServiceSettings(reader, for: .dispute))
+        if let text = reader.string("RUNG_DEADLINE_DAYS") {
+            let days = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard days.count == 5, days.allSatisfy({ (1...365).contains($0) }) else {
+                throw ConfigurationError(variable: "RUNG_DEADLINE_DAYS", problem: "\"\(text)\" is not five working-day counts (1–365) separated by commas")
+            }
+            deadlines.rungs = days
+        }
+        deadlines.returnVisit = try reader.integer("RETURN_VISIT_DAYS", in: 1...365) ?? deadlines.returnVisit
+        deadlines.summonsReport = try reader.integer("SUMMONS_REPORT_DAYS", in: 1...365) ?? deadlines.summonsReport
+        deadlines.summonsFeedback = try reader.integer("SUMMONS_FEEDBACK_DAYS", in: 1...365) ?? deadlines.summonsFeedback
+        overdueScanInterval = .seconds(try reader.integer("OVERDUE_SCAN_SECONDS", in: 1...86_400) ?? 60)
+    }
+}
+
+/// Assembles dispute-service: schema `dispute`, `pingan.dispute.v1.DisputeService`, the
+/// official calendar seeded on first start, the scan for overdue steps, and the relay that
+/// tells risk-service about cases and notify-service about notices.
 public enum DisputeApp {
+    /// - Parameter now: the time of day; tests pass a clock they control.
     public static func build(
-        settings: ServiceSettings, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        settings: DisputeSettings, now: @escaping @Sendable () -> Date = { Date() },
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let host = ServiceHost(.dispute, settings: settings, migrator: DisputeMigrations.migrator)
+        let mesh = settings.service.mesh
+        let host = ServiceHost(.dispute, settings: settings.service, migrator: DisputeMigrations.migrator)
         let outbox = Outbox(schema: DisputeMigrations.schema)
+        let store = PostgresCaseStore(pool: host.pool, outbox: outbox)
         var routes = ConnectRoutes()
         DisputeServiceHandler(
-            store: PostgresCaseStore(pool: host.pool, outbox: outbox),
-            verifier: try PrincipalVerifier(meshSecret: settings.mesh.meshSecret)
+            store: store, verifier: try PrincipalVerifier(meshSecret: mesh.meshSecret),
+            calendar: CalendarCache(store: store), deadlines: settings.deadlines, now: now
         ).register(into: &routes)
-        let risk = ConnectClient(baseURL: settings.mesh.url(.risk), transport: CurlTransport())
+        let transport = CurlTransport()
+        let risk = ConnectClient(baseURL: mesh.url(.risk), transport: transport)
+        let notify = ConnectClient(baseURL: mesh.url(.notify), transport: transport)
+        let assess = try OutboxRelay.rpc(RiskServiceMethods.assessCase, client: risk, as: .dispute, mesh: mesh)
         let relay = OutboxRelay.dispatcher(
             for: outbox,
-            routes: [CaseEvents.opened: try OutboxRelay.rpc(RiskServiceMethods.assessCase, client: risk, as: .dispute, mesh: settings.mesh)],
+            routes: [
+                CaseEvents.opened: assess,
+                CaseEvents.changed: assess,
+                CaseEvents.notice: try OutboxRelay.rpc(NotifyServiceMethods.deliverNotice, client: notify, as: .dispute, mesh: mesh),
+            ],
             pool: host.pool, logger: host.logger
         )
-        return host.application(routes: routes, services: [relay], onServerRunning: onServerRunning)
+        let scan = OverdueScan(store: store, interval: settings.overdueScanInterval, now: now, logger: host.logger)
+        return host.application(
+            routes: routes, services: [relay, scan],
+            beforeServing: { try await seedCalendar(store, logger: host.logger) },
+            onServerRunning: onServerRunning
+        )
+    }
+
+    /// Runs the overdue scan once, to completion, on a migrated database: for operators who
+    /// want it now rather than at the next round, and for the benchmark.
+    /// - Returns: how many steps it marked.
+    public static func scanOverdueOnce(settings: DisputeSettings, now: Date = Date()) async throws -> Int {
+        let host = ServiceHost(.dispute, settings: settings.service, migrator: DisputeMigrations.migrator)
+        do {
+            try await host.migrator.migrate(host.pool, logger: host.logger)
+            let store = PostgresCaseStore(pool: host.pool, outbox: Outbox(schema: DisputeMigrations.schema))
+            var marked = 0
+            var round = OverdueScan.batch
+            while round == OverdueScan.batch {
+                round = try await store.scanOverdue(now: now, limit: OverdueScan.batch)
+                marked += round
+            }
+            await host.pool.close()
+            return marked
+        } catch {
+            await host.pool.close()
+            throw error
+        }
+    }
+
+    /// The official calendar 2020–2026, shipped with the service (see Data/).
+    static func bundledCalendarCSV() throws -> String {
+        guard let url = Bundle.module.url(forResource: "cn-workday-calendar", withExtension: "csv") else {
+            throw ConfigurationError(variable: "resources", problem: "cn-workday-calendar.csv is missing from the dispute-service bundle")
+        }
+        return try String(contentsOf: url, encoding: .utf8)
+    }
+
+    /// Loads the shipped calendar into an empty one; years loaded since are kept.
+    static func seedCalendar(_ store: any CaseStore, logger: Logger) async throws {
+        guard try await store.calendar().years.isEmpty else { return }
+        let years = try await store.loadCalendar(try WorkdayCalendar.parse(csv: try bundledCalendarCSV()))
+        logger.notice("loaded the official working-day calendar", metadata: ["years": "\(years.sorted())"])
+    }
+}
+
+/// Finds steps past their deadline (rungs, summons, return visits) on an interval, marks
+/// each once, and has the owning centre and the levels above notified: nothing expires
+/// silently.
+struct OverdueScan: Service {
+    let store: any CaseStore
+    let interval: Duration
+    let now: @Sendable () -> Date
+    let logger: Logger
+    static let batch = 500
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard !Task.isCancelled else { return }
+                do {
+                    while try await store.scanOverdue(now: now(), limit: Self.batch) == Self.batch {}
+                } catch {
+                    logger.warning("overdue scan failed; next round tries again", metadata: ["error": "\(error)"])
+                }
+            }
+        }
     }
 }

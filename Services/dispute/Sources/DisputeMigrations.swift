@@ -47,6 +47,139 @@ enum DisputeMigrations {
             );
             """),
         Outbox.migration(version: 2, schema: schema),
+        Migration(version: 3, name: "mediation: ladder, agreements, return visits, summons, calendar", sql: """
+            ALTER TABLE dispute.cases DROP CONSTRAINT cases_status_check;
+            ALTER TABLE dispute.cases ADD CONSTRAINT cases_status_check
+                CHECK (status IN ('open', 'resolved', 'settled', 'closed'));
+            ALTER TABLE dispute.cases
+                ADD COLUMN coordinator_code text COLLATE "C",
+                ADD COLUMN violence_occurred boolean NOT NULL DEFAULT false,
+                ADD COLUMN incidents integer NOT NULL DEFAULT 1,
+                ADD COLUMN major_departments text[],
+                ADD COLUMN resident_representatives integer,
+                ADD COLUMN current_rung integer,
+                -- The parties' names, normalised, to find a case between the same parties again.
+                ADD COLUMN party_names text[] NOT NULL DEFAULT '{}',
+                ADD COLUMN settled_at timestamptz,
+                ADD COLUMN closed_at timestamptz;
+            UPDATE dispute.cases SET coordinator_code = CASE WHEN substr(village_code, 10, 3) <> '000'
+                THEN substr(village_code, 1, 9) || '000' ELSE village_code END;
+            ALTER TABLE dispute.cases ALTER COLUMN coordinator_code SET NOT NULL;
+            CREATE INDEX cases_village_status ON dispute.cases (village_code, status);
+            -- Idempotency keys of cases opened by people and department systems.
+            CREATE TABLE dispute.intake_requests (
+                request_id uuid PRIMARY KEY,
+                subject    text NOT NULL,
+                case_id    uuid REFERENCES dispute.cases (id),
+                joined     boolean NOT NULL DEFAULT false
+            );
+            -- Every incident a case holds: the one it was opened from and those that joined it.
+            CREATE TABLE dispute.case_incidents (
+                incident_id uuid PRIMARY KEY,
+                case_id     uuid NOT NULL REFERENCES dispute.cases (id)
+            );
+            INSERT INTO dispute.case_incidents (incident_id, case_id)
+                SELECT incident_id, id FROM dispute.cases WHERE incident_id IS NOT NULL;
+            CREATE TABLE dispute.rung_attempts (
+                id                  uuid PRIMARY KEY,
+                -- The order attempts were made in, when several share a timestamp.
+                seq                 bigserial NOT NULL,
+                case_id             uuid NOT NULL REFERENCES dispute.cases (id),
+                rung                integer NOT NULL CHECK (rung BETWEEN 1 AND 5),
+                kind                text NOT NULL,
+                lead                text NOT NULL,
+                participants        text[] NOT NULL,
+                bodies              text[] NOT NULL,
+                centre_code         text COLLATE "C" NOT NULL,
+                started_by          text NOT NULL,
+                started_at          timestamptz NOT NULL,
+                due_at              timestamptz NOT NULL,
+                beyond_calendar     boolean NOT NULL,
+                outcome             text CHECK (outcome IN ('settled', 'eased', 'failed')),
+                outcome_note        text,
+                ended_at            timestamptz,
+                overdue_notified_at timestamptz
+            );
+            CREATE INDEX rung_attempts_case ON dispute.rung_attempts (case_id, seq);
+            CREATE INDEX rung_attempts_due ON dispute.rung_attempts (due_at)
+                WHERE ended_at IS NULL AND overdue_notified_at IS NULL;
+            CREATE TABLE dispute.rung_skips (
+                case_id uuid NOT NULL REFERENCES dispute.cases (id),
+                rung    integer NOT NULL,
+                reason  text NOT NULL,
+                by      text NOT NULL,
+                at      timestamptz NOT NULL
+            );
+            CREATE TABLE dispute.agreements (
+                id          uuid PRIMARY KEY,
+                seq         bigserial NOT NULL,
+                case_id     uuid NOT NULL REFERENCES dispute.cases (id),
+                attempt_id  uuid NOT NULL REFERENCES dispute.rung_attempts (id),
+                terms       text NOT NULL,
+                signed_on   date NOT NULL,
+                signatories text[] NOT NULL,
+                created_at  timestamptz NOT NULL
+            );
+            CREATE INDEX agreements_case ON dispute.agreements (case_id, seq);
+            CREATE TABLE dispute.return_visits (
+                id                  uuid PRIMARY KEY,
+                seq                 bigserial NOT NULL,
+                case_id             uuid NOT NULL REFERENCES dispute.cases (id),
+                agreement_id        uuid NOT NULL REFERENCES dispute.agreements (id),
+                due_at              timestamptz NOT NULL,
+                beyond_calendar     boolean NOT NULL,
+                outcome             text CHECK (outcome IN ('confirmed', 'unsettled')),
+                note                text,
+                visited_at          timestamptz,
+                visited_by          text,
+                overdue_notified_at timestamptz,
+                created_at          timestamptz NOT NULL
+            );
+            CREATE INDEX return_visits_case ON dispute.return_visits (case_id, seq);
+            CREATE INDEX return_visits_due ON dispute.return_visits (due_at)
+                WHERE visited_at IS NULL AND overdue_notified_at IS NULL;
+            CREATE TABLE dispute.departments (
+                id           uuid PRIMARY KEY,
+                centre_code  text COLLATE "C" NOT NULL,
+                name         text NOT NULL,
+                api_key_name text NOT NULL UNIQUE,
+                created_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+                UNIQUE (centre_code, name)
+            );
+            CREATE TABLE dispute.summons (
+                id                           uuid PRIMARY KEY,
+                case_id                      uuid NOT NULL REFERENCES dispute.cases (id),
+                department_id                uuid NOT NULL REFERENCES dispute.departments (id),
+                summoned_by                  text COLLATE "C" NOT NULL,
+                report_due                   timestamptz NOT NULL,
+                report_beyond_calendar       boolean NOT NULL,
+                feedback_due                 timestamptz NOT NULL,
+                feedback_beyond_calendar     boolean NOT NULL,
+                reported_at                  timestamptz,
+                feedback                     text,
+                fed_back_at                  timestamptz,
+                report_overdue_notified_at   timestamptz,
+                feedback_overdue_notified_at timestamptz,
+                created_at                   timestamptz NOT NULL
+            );
+            CREATE INDEX summons_case ON dispute.summons (case_id, created_at);
+            CREATE INDEX summons_department ON dispute.summons (department_id);
+            CREATE INDEX summons_report_due ON dispute.summons (report_due)
+                WHERE reported_at IS NULL AND report_overdue_notified_at IS NULL;
+            CREATE INDEX summons_feedback_due ON dispute.summons (feedback_due)
+                WHERE fed_back_at IS NULL AND feedback_overdue_notified_at IS NULL;
+            -- The official calendar: the days that break the Monday-to-Friday rule, and the
+            -- years whose notice is loaded.
+            CREATE TABLE dispute.calendar_days (
+                day  date PRIMARY KEY,
+                kind text NOT NULL CHECK (kind IN ('holiday', 'workday')),
+                name text NOT NULL
+            );
+            CREATE TABLE dispute.calendar_years (
+                year      integer PRIMARY KEY,
+                loaded_at timestamptz NOT NULL DEFAULT clock_timestamp()
+            );
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -5,20 +5,41 @@ import PinganContracts
 import PinganDomain
 import PinganOutbox
 
-/// `pingan.dispute.v1.DisputeService`: one method per RPC, named as in the `.proto`.
+/// `pingan.dispute.v1.DisputeService`: one method per RPC, named as in the `.proto`. The
+/// mediation steps are in `DisputeServiceHandler+Mediation.swift`.
 struct DisputeServiceHandler: Sendable {
     static let maxPageSize = 200
 
     let store: any CaseStore
     let verifier: PrincipalVerifier
+    let calendar: CalendarCache
+    let deadlines: StepDeadlines
+    /// The time of day, injected so deadline tests control it.
+    let now: @Sendable () -> Date
 
     func register(into routes: inout ConnectRoutes) {
         routes.register(DisputeServiceMethods.openCase) { try await openCase($0, $1) }
+        routes.register(DisputeServiceMethods.intakeCase) { try await intakeCase($0, $1) }
         routes.register(DisputeServiceMethods.getCase) { try await getCase($0, $1) }
         routes.register(DisputeServiceMethods.listCases) { try await listCases($0, $1) }
+        routes.register(DisputeServiceMethods.exportCases) { try await exportCases($0, $1) }
         routes.register(DisputeServiceMethods.resolveCase) { try await resolveCase($0, $1) }
         routes.register(DisputeServiceMethods.caseFacts) { try await caseFacts($0, $1) }
+        routes.register(DisputeServiceMethods.startRung) { try await startRung($0, $1) }
+        routes.register(DisputeServiceMethods.endRung) { try await endRung($0, $1) }
+        routes.register(DisputeServiceMethods.recordReturnVisit) { try await recordReturnVisit($0, $1) }
+        routes.register(DisputeServiceMethods.registerDepartment) { try await registerDepartment($0, $1) }
+        routes.register(DisputeServiceMethods.summonDepartments) { try await summonDepartments($0, $1) }
+        routes.register(DisputeServiceMethods.reportToSummons) { try await reportToSummons($0, $1) }
+        routes.register(DisputeServiceMethods.feedBackOnSummons) { try await feedBackOnSummons($0, $1) }
+        routes.register(DisputeServiceMethods.escalateCase) { try await escalateCase($0, $1) }
+        routes.register(DisputeServiceMethods.handBackCase) { try await handBackCase($0, $1) }
+        routes.register(DisputeServiceMethods.markMajorDispute) { try await markMajorDispute($0, $1) }
+        routes.register(DisputeServiceMethods.reclassifyCase) { try await reclassifyCase($0, $1) }
+        routes.register(DisputeServiceMethods.loadCalendar) { try await loadCalendar($0, $1) }
     }
+
+    // MARK: Intake
 
     /// Delivered by grid-service's outbox relay, never by people.
     func openCase(_ request: Pingan_Dispute_V1_OpenCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_OpenCaseResponse {
@@ -34,14 +55,51 @@ struct DisputeServiceHandler: Sendable {
             )
         )
         var response = Pingan_Dispute_V1_OpenCaseResponse()
-        response.case = try await store.open(newCase, applying: event).wire(revealingParties: false)
+        response.case = try await store.open(newCase, applying: event, now: now()).wire(revealingParties: false)
         return response
     }
 
+    /// People and department systems report a dispute from any source but a grid; a retried
+    /// request (the same `request_id`) opens one case.
+    func intakeCase(_ request: Pingan_Dispute_V1_IntakeCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_IntakeCaseResponse {
+        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .gridWorker, .department])
+        let requestID = try UUID.field(request.requestID, "request_id")
+        let village = try DivisionCode.field(request.villageCode, "village_code")
+        guard village.level == .village else { throw ConnectError.invalidArgument(field: "village_code", "\(village) is a \(village.level.rawValue), not a village") }
+        try principal.require(village, field: "village_code")
+        switch request.source {
+        case .unspecified: throw ConnectError.invalidArgument(field: "source", "is required")
+        case .gridReport: throw ConnectError.invalidArgument(field: "source", "grid reports arrive from grid-service; use GridService/ReportIncident")
+        case .UNRECOGNIZED(let value): throw ConnectError.invalidArgument(field: "source", "unknown value \(value)")
+        default: break
+        }
+        let newCase = NewCase(
+            incidentID: nil, village: village, category: try ReportFields.category(request.category), source: request.source,
+            description: try ReportFields.description(request.description_p),
+            parties: try {
+                try ReportFields.parties(request.parties)
+                return request.parties.map { Party(name: $0.name.trimmingCharacters(in: .whitespaces), phone: $0.phone, minor: $0.minor) }
+            }(),
+            facts: CaseFacts(
+                threatOfViolence: request.threatOfViolence, threatOfSelfHarm: request.threatOfSelfHarm,
+                repeatIncident: request.repeatIncident, priorPoliceCalls: Int(request.priorPoliceCalls),
+                violenceOccurred: request.violenceOccurred
+            )
+        )
+        try ReportFields.priorPoliceCalls(request.priorPoliceCalls)
+        let opened = try await store.intake(newCase, requestID: requestID, subject: principal.subject, now: now())
+        var response = Pingan_Dispute_V1_IntakeCaseResponse()
+        response.case = opened.case.wire(revealingParties: false)
+        response.joinedExisting = opened.joined
+        return response
+    }
+
+    // MARK: Reading
+
     func getCase(_ request: Pingan_Dispute_V1_GetCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_GetCaseResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader])
+        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader, .department])
         let id = try UUID.field(request.caseID, "case_id")
-        let found = try await visibleCase(id, named: request.caseID, to: principal)
+        let file = try await visibleFile(id, named: request.caseID, to: principal)
         if request.revealParties {
             guard principal.has(.mediator) else {
                 throw ConnectError(.permissionDenied, "reveal_parties: only mediators may see parties' names and phones")
@@ -49,13 +107,17 @@ struct DisputeServiceHandler: Sendable {
             try await store.auditPersonalDataRead(case: id, by: principal, rule: "mediator in the case's jurisdiction (\(principal.centre))")
         }
         var response = Pingan_Dispute_V1_GetCaseResponse()
-        response.case = found.wire(revealingParties: request.revealParties)
+        response.case = file.wire(revealingParties: request.revealParties)
         response.timeline = try await store.timeline(of: id).map(\.wire)
+        response.rungs = file.attempts.map(\.wire)
+        if let agreement = file.agreement { response.agreement = agreement.wire }
+        if let visit = file.returnVisit { response.returnVisit = visit.wire }
+        response.summons = file.summons.map(\.wire)
         return response
     }
 
     func listCases(_ request: Pingan_Dispute_V1_ListCasesRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ListCasesResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader])
+        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader, .department])
         let root = try DivisionCode.field(request.divisionCode, "division_code")
         try principal.require(root, field: "division_code")
         let limit: Int
@@ -64,8 +126,22 @@ struct DisputeServiceHandler: Sendable {
         case 1...Int32(Self.maxPageSize): limit = Int(request.pageSize)
         default: throw ConnectError.invalidArgument(field: "page_size", "must be between 1 and \(Self.maxPageSize)")
         }
+        var filter = CaseFilter(overdueOnly: request.overdueOnly)
+        if request.rung != .unspecified {
+            guard let rung = LadderRung(rawValue: request.rung.rawValue) else { throw ConnectError.invalidArgument(field: "rung", "unknown value \(request.rung.rawValue)") }
+            filter.rung = rung
+        }
+        if !request.departmentID.isEmpty { filter.department = try UUID.field(request.departmentID, "department_id") }
+        if principal.roles == [.department] {
+            // A department sees the cases it was summoned to, and no others.
+            guard let own = try await store.department(subject: principal.subject) else { throw ConnectError(.permissionDenied, "this API key is not a registered department") }
+            guard filter.department == nil || filter.department == own.id else {
+                throw ConnectError(.permissionDenied, "department_id: a department lists only the cases it was summoned to")
+            }
+            filter.department = own.id
+        }
         let cursor = try CaseCursor(token: request.pageToken)
-        let rows = try await store.list(under: root, after: cursor, limit: limit + 1)
+        let rows = try await store.list(under: root, filter: filter, now: now(), after: cursor, limit: limit + 1)
         let page = rows.prefix(limit)
         var response = Pingan_Dispute_V1_ListCasesResponse()
         response.cases = page.map { $0.case.wire(revealingParties: false) }
@@ -75,12 +151,32 @@ struct DisputeServiceHandler: Sendable {
         return response
     }
 
+    /// A centre's cases opened in a month, as CSV (no personal data), for its own records.
+    func exportCases(_ request: Pingan_Dispute_V1_ExportCasesRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ExportCasesResponse {
+        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader])
+        let root = try DivisionCode.field(request.divisionCode, "division_code")
+        let month = try Month.field(request.month, "month")
+        try principal.require(root, field: "division_code")
+        var lines = ["case_id,village_code,category,source,status,current_rung,coordinator_code,incidents,major,opened_at,overdue"]
+        for row in try await store.export(under: root, in: month, now: now()) {
+            let record = row.case
+            lines.append([
+                record.id.wire, record.village.rawValue, "\(record.category)", "\(record.source)", record.status.rawValue,
+                row.rung.map { String($0.rawValue) } ?? "", record.coordinator.rawValue, String(record.incidents),
+                record.major == nil ? "false" : "true", record.openedAt.wireTimestamp, row.overdue ? "true" : "false",
+            ].joined(separator: ","))
+        }
+        var response = Pingan_Dispute_V1_ExportCasesResponse()
+        response.csv = lines.joined(separator: "\n") + "\n"
+        return response
+    }
+
     func resolveCase(_ request: Pingan_Dispute_V1_ResolveCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ResolveCaseResponse {
         let principal = try verifier.principal(context, anyOf: [.staff, .mediator])
         let id = try UUID.field(request.caseID, "case_id")
         let outcome = request.outcome.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...2000).contains(outcome.count) else { throw ConnectError.invalidArgument(field: "outcome", "must be 1 to 2000 characters") }
-        _ = try await visibleCase(id, named: request.caseID, to: principal)
+        _ = try await visibleFile(id, named: request.caseID, to: principal)
         let resolved = try principal.visible(try await store.resolve(id, outcome: outcome, actor: principal.subject), at: \.village, "case \(request.caseID)")
         var response = Pingan_Dispute_V1_ResolveCaseResponse()
         response.case = resolved.wire(revealingParties: false)
@@ -100,47 +196,19 @@ struct DisputeServiceHandler: Sendable {
         return response
     }
 
-    /// The case if the caller may see it; `name` is the id as the caller sent it.
-    private func visibleCase(_ id: UUID, named name: String, to principal: Principal) async throws -> DisputeCase {
-        try principal.visible(try await store.find(id), at: \.village, "case \(name)")
+    /// The case file if the caller may see it: a case in its subtree, or for a department one
+    /// it was summoned to. `name` is the id as the caller sent it.
+    func visibleFile(_ id: UUID, named name: String, to principal: Principal) async throws -> CaseFile {
+        let file = try principal.visible(try await store.file(id), at: { $0.record.village }, "case \(name)")
+        try requireSight(of: file, by: principal, named: name)
+        return file
     }
-}
 
-extension DisputeCase {
-    /// The case as a response carries it: parties masked unless a reveal was allowed (and
-    /// audited) by the caller.
-    func wire(revealingParties reveal: Bool) -> Pingan_Dispute_V1_Case {
-        var value = Pingan_Dispute_V1_Case()
-        value.id = id.wire
-        value.incidentID = incidentID?.wire ?? ""
-        value.villageCode = village.rawValue
-        value.category = category
-        value.source = source
-        value.status = status == .resolved ? .resolved : .open
-        value.description_p = description
-        value.parties = parties.map { stored in
-            var party = Pingan_Grid_V1_Party()
-            party.name = reveal ? stored.name : Masking.name(stored.name)
-            party.phone = reveal ? stored.phone : Masking.phone(stored.phone)
-            party.minor = stored.minor
-            return party
-        }
-        value.threatOfViolence = facts.threatOfViolence
-        value.threatOfSelfHarm = facts.threatOfSelfHarm
-        value.repeatIncident = facts.repeatIncident
-        value.priorPoliceCalls = Int32(facts.priorPoliceCalls)
-        value.openedAt = openedAt.wireTimestamp
-        return value
-    }
-}
-
-extension TimelineEntry {
-    var wire: Pingan_Dispute_V1_TimelineEntry {
-        var entry = Pingan_Dispute_V1_TimelineEntry()
-        entry.at = at.wireTimestamp
-        entry.kind = kind
-        entry.note = note
-        entry.actor = actor
-        return entry
+    /// A department's system sees only the cases it was summoned to; every other case reads
+    /// as missing to it.
+    func requireSight(of file: CaseFile, by principal: Principal, named name: String) throws {
+        let departmentOnly = principal.roles == [.department]
+        guard !departmentOnly || file.summons.contains(where: { $0.department.subject == principal.subject })
+        else { throw ConnectError(.notFound, "case \(name) not found") }
     }
 }

@@ -6,9 +6,6 @@ import PinganContracts
 
 /// A checked incident report, ready to store.
 struct IncidentReport: Sendable {
-    static let maxDescription = 2000
-    static let maxParties = 20
-
     let gridID: UUID
     let reporterID: UUID
     let category: Pingan_Grid_V1_IncidentCategory
@@ -18,32 +15,10 @@ struct IncidentReport: Sendable {
     init(validating request: Pingan_Grid_V1_ReportIncidentRequest) throws {
         gridID = try UUID.field(request.gridID, "grid_id")
         reporterID = try UUID.field(request.reporterMemberID, "reporter_member_id")
-        switch request.category {
-        case .unspecified: throw ConnectError.invalidArgument(field: "category", "is required")
-        case .UNRECOGNIZED(let value): throw ConnectError.invalidArgument(field: "category", "unknown value \(value)")
-        default: category = request.category
-        }
-        let description = request.description_p.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !description.isEmpty else { throw ConnectError.invalidArgument(field: "description", "is required") }
-        guard description.count <= Self.maxDescription else {
-            throw ConnectError.invalidArgument(field: "description", "is longer than \(Self.maxDescription) characters")
-        }
-        guard !request.parties.isEmpty else { throw ConnectError.invalidArgument(field: "parties", "at least one person is required") }
-        guard request.parties.count <= Self.maxParties else {
-            throw ConnectError.invalidArgument(field: "parties", "at most \(Self.maxParties) people")
-        }
-        for (index, party) in request.parties.enumerated() {
-            let name = party.name.trimmingCharacters(in: .whitespaces)
-            guard (1...50).contains(name.count) else {
-                throw ConnectError.invalidArgument(field: "parties[\(index)].name", "must be 1 to 50 characters")
-            }
-            guard party.phone.count <= 20, party.phone.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "+" || $0 == "-") }) else {
-                throw ConnectError.invalidArgument(field: "parties[\(index)].phone", "must be up to 20 digits")
-            }
-        }
-        guard (0...100).contains(request.priorPoliceCalls) else {
-            throw ConnectError.invalidArgument(field: "prior_police_calls", "must be between 0 and 100")
-        }
+        category = try ReportFields.category(request.category)
+        let description = try ReportFields.description(request.description_p)
+        try ReportFields.parties(request.parties)
+        try ReportFields.priorPoliceCalls(request.priorPoliceCalls)
         var cleaned = request
         cleaned.description_p = description
         self.request = cleaned

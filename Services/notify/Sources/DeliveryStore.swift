@@ -10,9 +10,13 @@ import PinganPostgres
 /// Where subscriptions and their webhook deliveries live.
 protocol DeliveryStore: Sendable {
     func subscribe(centre: DivisionCode, url: String, secret: String) async throws -> UUID
-    /// Queues one delivery per subscriber of the warning's centre or any centre above it.
+    /// Queues one delivery of `subject` (a warning, a case notice) per subscriber of `centre`
+    /// or any centre above it, each with the body `payload` makes for its delivery id.
     /// Applying the same event again queues nothing more.
-    func queue(_ warning: Pingan_Notify_V1_DeliverWarningRequest, warningID: UUID, centre: DivisionCode, applying event: EventDelivery) async throws -> Int
+    func queue(
+        _ subject: UUID, type: String, centre: DivisionCode, applying event: EventDelivery,
+        payload: @escaping @Sendable (_ delivery: UUID) throws -> String
+    ) async throws -> Int
     /// Deliveries of a warning, with the centre each was queued for.
     func deliveries(of warning: UUID) async throws -> [(delivery: Pingan_Notify_V1_Delivery, centre: DivisionCode?)]
 }
@@ -33,11 +37,14 @@ struct PostgresDeliveryStore: DeliveryStore {
         return id
     }
 
-    func queue(_ warning: Pingan_Notify_V1_DeliverWarningRequest, warningID: UUID, centre: DivisionCode, applying event: EventDelivery) async throws -> Int {
+    func queue(
+        _ subject: UUID, type: String, centre: DivisionCode, applying event: EventDelivery,
+        payload: @escaping @Sendable (_ delivery: UUID) throws -> String
+    ) async throws -> Int {
         try await inbox.apply(event) { transaction, firstDelivery in
             guard firstDelivery else {
                 return try await transaction.query(
-                    "SELECT count(*) FROM notify.deliveries WHERE warning_id = $1", [warningID]
+                    "SELECT count(*) FROM notify.deliveries WHERE warning_id = $1", [subject]
                 )[0].decode(Int.self, at: 0)
             }
             let subscriptions = try await transaction.query(
@@ -47,10 +54,10 @@ struct PostgresDeliveryStore: DeliveryStore {
                 let delivery = UUID()
                 try await transaction.query(
                     """
-                    INSERT INTO notify.deliveries (id, warning_id, subscription_id, centre_code, payload)
-                    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (warning_id, subscription_id) DO NOTHING
+                    INSERT INTO notify.deliveries (id, warning_id, subscription_id, centre_code, payload, event)
+                    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (warning_id, subscription_id) DO NOTHING
                     """,
-                    [delivery, warningID, subscription, centre.rawValue, try WebhookPayload.warningRaised(warning, delivery: delivery)]
+                    [delivery, subject, subscription, centre.rawValue, try payload(delivery), type]
                 )
             }
             return subscriptions.count
@@ -78,11 +85,26 @@ struct PostgresDeliveryStore: DeliveryStore {
 }
 
 
-/// The webhook bodies notify-service sends.
+/// The webhook bodies notify-service sends: small JSON documents with what the receiving
+/// centre needs to act, the same bytes on every retry.
 enum WebhookPayload {
-    /// The webhook body: a small JSON document with what the receiving centre needs to act.
+    /// A notice about a case: overdue, escalated, summoned.
+    static func notice(_ notice: Pingan_Notify_V1_DeliverNoticeRequest, id: UUID, delivery: UUID) throws -> String {
+        try json([
+            "type": notice.type,
+            "delivery_id": delivery.wire,
+            "notice_id": id.wire,
+            "case_id": notice.caseID,
+            "centre_code": notice.centreCode,
+            "village_code": notice.villageCode,
+            "summary": notice.summary,
+            "due_at": notice.dueAt,
+            "sent_at": Date().wireTimestamp,
+        ])
+    }
+
     static func warningRaised(_ warning: Pingan_Notify_V1_DeliverWarningRequest, delivery: UUID) throws -> String {
-        let body: [String: Any] = [
+        try json([
             "type": "warning.raised",
             "delivery_id": delivery.wire,
             "warning_id": warning.warningID,
@@ -93,7 +115,10 @@ enum WebhookPayload {
             "score": Int(warning.score),
             "reasons": warning.reasons,
             "sent_at": Date().wireTimestamp,
-        ]
-        return String(decoding: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]), as: UTF8.self)
+        ])
+    }
+
+    private static func json(_ body: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]), as: UTF8.self)
     }
 }

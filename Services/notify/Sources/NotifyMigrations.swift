@@ -41,6 +41,11 @@ enum NotifyMigrations {
             CREATE INDEX attempts_delivery ON notify.attempts (delivery_id, id);
             """),
         Outbox.migration(version: 2, schema: schema),
+        Migration(version: 3, name: "case notices beside warnings", sql: """
+            -- What a delivery announces (X-Pingan-Event); warning_id holds the warning's id or,
+            -- for a case notice, the id of the event that carried it.
+            ALTER TABLE notify.deliveries ADD COLUMN event text NOT NULL DEFAULT 'warning.raised';
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -13,6 +13,7 @@ struct NotifyServiceHandler: Sendable {
     func register(into routes: inout ConnectRoutes) {
         routes.register(NotifyServiceMethods.subscribe) { try await subscribe($0, $1) }
         routes.register(NotifyServiceMethods.deliverWarning) { try await deliverWarning($0, $1) }
+        routes.register(NotifyServiceMethods.deliverNotice) { try await deliverNotice($0, $1) }
         routes.register(NotifyServiceMethods.listDeliveries) { try await listDeliveries($0, $1) }
     }
 
@@ -39,7 +40,24 @@ struct NotifyServiceHandler: Sendable {
         let warning = try UUID.field(request.warningID, "warning_id")
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         var response = Pingan_Notify_V1_DeliverWarningResponse()
-        response.deliveries = Int32(try await store.queue(request, warningID: warning, centre: centre, applying: event))
+        response.deliveries = Int32(try await store.queue(warning, type: "warning.raised", centre: centre, applying: event) { delivery in
+            try WebhookPayload.warningRaised(request, delivery: delivery)
+        })
+        return response
+    }
+
+    /// Delivered by dispute-service's outbox relay: a case notice for a centre and the levels above.
+    func deliverNotice(_ request: Pingan_Notify_V1_DeliverNoticeRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_DeliverNoticeResponse {
+        let event = try verifier.eventDelivery(context)
+        guard ["case.overdue", "case.escalated", "case.summoned"].contains(request.type) else {
+            throw ConnectError.invalidArgument(field: "type", "must be case.overdue, case.escalated or case.summoned")
+        }
+        _ = try UUID.field(request.caseID, "case_id")
+        let centre = try DivisionCode.field(request.centreCode, "centre_code")
+        var response = Pingan_Notify_V1_DeliverNoticeResponse()
+        response.deliveries = Int32(try await store.queue(event.id, type: request.type, centre: centre, applying: event) { delivery in
+            try WebhookPayload.notice(request, id: event.id, delivery: delivery)
+        })
         return response
     }
 

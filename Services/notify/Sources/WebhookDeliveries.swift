@@ -12,7 +12,7 @@ import PinganPostgres
 /// | header | value |
 /// |---|---|
 /// | `Content-Type` | `application/json` |
-/// | `X-Pingan-Event` | `warning.raised` |
+/// | `X-Pingan-Event` | `warning.raised`, `case.overdue`, `case.escalated` or `case.summoned` |
 /// | `X-Pingan-Delivery` | the delivery's UUID, the same on every retry: dedupe on it |
 /// | `X-Pingan-Signature` | `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the subscription's secret |
 ///
@@ -22,6 +22,7 @@ struct WebhookDeliveries: DueWork {
     struct Delivery: Sendable {
         let id: UUID
         let payload: String
+        let event: String
         let url: String
         let secret: String
         let attempts: Int
@@ -43,7 +44,7 @@ struct WebhookDeliveries: DueWork {
     func claim(_ transaction: PostgresConnection, limit: Int) async throws -> [Delivery] {
         try await transaction.query(
             """
-            SELECT d.id, d.payload, s.url, s.secret, d.attempts
+            SELECT d.id, d.payload, d.event, s.url, s.secret, d.attempts
             FROM notify.deliveries d JOIN notify.subscriptions s ON s.id = d.subscription_id
             WHERE d.delivered_at IS NULL AND d.next_attempt_at <= clock_timestamp()
             ORDER BY d.next_attempt_at LIMIT $1
@@ -51,8 +52,8 @@ struct WebhookDeliveries: DueWork {
             """,
             [limit]
         ).map { row in
-            Delivery(id: try row.decode(UUID.self, at: 0), payload: try row.decode(String.self, at: 1),
-                     url: try row.decode(String.self, at: 2), secret: try row.decode(String.self, at: 3), attempts: try row.decode(Int.self, at: 4))
+            Delivery(id: try row.decode(UUID.self, at: 0), payload: try row.decode(String.self, at: 1), event: try row.decode(String.self, at: 2),
+                     url: try row.decode(String.self, at: 3), secret: try row.decode(String.self, at: 4), attempts: try row.decode(Int.self, at: 5))
         }
     }
 
@@ -64,7 +65,7 @@ struct WebhookDeliveries: DueWork {
                 url: delivery.url,
                 headers: [
                     ("Content-Type", "application/json"),
-                    ("X-Pingan-Event", "warning.raised"),
+                    ("X-Pingan-Event", delivery.event),
                     ("X-Pingan-Delivery", delivery.id.wire),
                     ("X-Pingan-Signature", Self.signature(body: body, secret: delivery.secret)),
                 ],

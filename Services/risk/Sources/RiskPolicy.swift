@@ -25,7 +25,7 @@ struct RiskPolicy: Sendable {
     /// The centre that owns a case: the township (or street) of its village, which the seed's
     /// example warns; a case filed directly at a township belongs to it.
     static func owningCentre(of code: DivisionCode) -> DivisionCode {
-        code.level == .village ? (code.parent ?? code) : code
+        code.owningCentre
     }
 }
 

@@ -38,6 +38,62 @@ public enum DisputeServiceMethods {
     public static let caseFacts = ConnectMethod<Pingan_Dispute_V1_CaseFactsRequest, Pingan_Dispute_V1_CaseFactsResponse>(
         service: service, name: "CaseFacts", idempotency: .noSideEffects
     )
+    /// Opens a case from a hotline call, the citizen app, a police transfer, a walk-in or a department referral; a new incident between the same parties joins their open case.
+    public static let intakeCase = ConnectMethod<Pingan_Dispute_V1_IntakeCaseRequest, Pingan_Dispute_V1_IntakeCaseResponse>(
+        service: service, name: "IntakeCase", idempotency: .idempotent
+    )
+    /// Starts an attempt at a rung of the 3-2-1 ladder.
+    public static let startRung = ConnectMethod<Pingan_Dispute_V1_StartRungRequest, Pingan_Dispute_V1_StartRungResponse>(
+        service: service, name: "StartRung", idempotency: .unknown
+    )
+    /// Ends the open attempt with its outcome; SETTLED needs the signed agreement.
+    public static let endRung = ConnectMethod<Pingan_Dispute_V1_EndRungRequest, Pingan_Dispute_V1_EndRungResponse>(
+        service: service, name: "EndRung", idempotency: .unknown
+    )
+    /// `/pingan.dispute.v1.DisputeService/RecordReturnVisit`.
+    public static let recordReturnVisit = ConnectMethod<Pingan_Dispute_V1_RecordReturnVisitRequest, Pingan_Dispute_V1_RecordReturnVisitResponse>(
+        service: service, name: "RecordReturnVisit", idempotency: .unknown
+    )
+    /// `/pingan.dispute.v1.DisputeService/RegisterDepartment`.
+    public static let registerDepartment = ConnectMethod<Pingan_Dispute_V1_RegisterDepartmentRequest, Pingan_Dispute_V1_RegisterDepartmentResponse>(
+        service: service, name: "RegisterDepartment", idempotency: .unknown
+    )
+    /// Blows the whistle: each named department must report and then feed back, each by its deadline.
+    public static let summonDepartments = ConnectMethod<Pingan_Dispute_V1_SummonDepartmentsRequest, Pingan_Dispute_V1_SummonDepartmentsResponse>(
+        service: service, name: "SummonDepartments", idempotency: .unknown
+    )
+    /// `/pingan.dispute.v1.DisputeService/ReportToSummons`.
+    public static let reportToSummons = ConnectMethod<Pingan_Dispute_V1_ReportToSummonsRequest, Pingan_Dispute_V1_ReportToSummonsResponse>(
+        service: service, name: "ReportToSummons", idempotency: .idempotent
+    )
+    /// `/pingan.dispute.v1.DisputeService/FeedBackOnSummons`.
+    public static let feedBackOnSummons = ConnectMethod<Pingan_Dispute_V1_FeedBackOnSummonsRequest, Pingan_Dispute_V1_FeedBackOnSummonsResponse>(
+        service: service, name: "FeedBackOnSummons", idempotency: .unknown
+    )
+    /// Asks the level above to coordinate the case.
+    public static let escalateCase = ConnectMethod<Pingan_Dispute_V1_EscalateCaseRequest, Pingan_Dispute_V1_EscalateCaseResponse>(
+        service: service, name: "EscalateCase", idempotency: .unknown
+    )
+    /// The coordinating level hands the case back to the level below.
+    public static let handBackCase = ConnectMethod<Pingan_Dispute_V1_HandBackCaseRequest, Pingan_Dispute_V1_HandBackCaseResponse>(
+        service: service, name: "HandBackCase", idempotency: .unknown
+    )
+    /// `/pingan.dispute.v1.DisputeService/MarkMajorDispute`.
+    public static let markMajorDispute = ConnectMethod<Pingan_Dispute_V1_MarkMajorDisputeRequest, Pingan_Dispute_V1_MarkMajorDisputeResponse>(
+        service: service, name: "MarkMajorDispute", idempotency: .idempotent
+    )
+    /// `/pingan.dispute.v1.DisputeService/ReclassifyCase`.
+    public static let reclassifyCase = ConnectMethod<Pingan_Dispute_V1_ReclassifyCaseRequest, Pingan_Dispute_V1_ReclassifyCaseResponse>(
+        service: service, name: "ReclassifyCase", idempotency: .unknown
+    )
+    /// Loads a year's official working-day calendar (administrators of the root centre).
+    public static let loadCalendar = ConnectMethod<Pingan_Dispute_V1_LoadCalendarRequest, Pingan_Dispute_V1_LoadCalendarResponse>(
+        service: service, name: "LoadCalendar", idempotency: .idempotent
+    )
+    /// `/pingan.dispute.v1.DisputeService/ExportCases`.
+    public static let exportCases = ConnectMethod<Pingan_Dispute_V1_ExportCasesRequest, Pingan_Dispute_V1_ExportCasesResponse>(
+        service: service, name: "ExportCases", idempotency: .noSideEffects
+    )
 }
 
 /// `pingan.gateway.v1.AuthService`.
@@ -119,6 +175,10 @@ public enum NotifyServiceMethods {
     public static let deliverWarning = ConnectMethod<Pingan_Notify_V1_DeliverWarningRequest, Pingan_Notify_V1_DeliverWarningResponse>(
         service: service, name: "DeliverWarning", idempotency: .idempotent
     )
+    /// Queues one webhook delivery of a case notice per subscriber of its centre and ancestors.
+    public static let deliverNotice = ConnectMethod<Pingan_Notify_V1_DeliverNoticeRequest, Pingan_Notify_V1_DeliverNoticeResponse>(
+        service: service, name: "DeliverNotice", idempotency: .idempotent
+    )
     /// `/pingan.notify.v1.NotifyService/ListDeliveries`.
     public static let listDeliveries = ConnectMethod<Pingan_Notify_V1_ListDeliveriesRequest, Pingan_Notify_V1_ListDeliveriesResponse>(
         service: service, name: "ListDeliveries", idempotency: .noSideEffects
@@ -197,6 +257,62 @@ public enum MethodTable {
             inputType: "pingan.dispute.v1.CaseFactsRequest", outputType: "pingan.dispute.v1.CaseFactsResponse"
         ),
         MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "IntakeCase", owner: .dispute, idempotency: .idempotent,
+            inputType: "pingan.dispute.v1.IntakeCaseRequest", outputType: "pingan.dispute.v1.IntakeCaseResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "StartRung", owner: .dispute, idempotency: .unknown,
+            inputType: "pingan.dispute.v1.StartRungRequest", outputType: "pingan.dispute.v1.StartRungResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "EndRung", owner: .dispute, idempotency: .unknown,
+            inputType: "pingan.dispute.v1.EndRungRequest", outputType: "pingan.dispute.v1.EndRungResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "RecordReturnVisit", owner: .dispute, idempotency: .unknown,
+            inputType: "pingan.dispute.v1.RecordReturnVisitRequest", outputType: "pingan.dispute.v1.RecordReturnVisitResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "RegisterDepartment", owner: .dispute, idempotency: .unknown,
+            inputType: "pingan.dispute.v1.RegisterDepartmentRequest", outputType: "pingan.dispute.v1.RegisterDepartmentResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "SummonDepartments", owner: .dispute, idempotency: .unknown,
+            inputType: "pingan.dispute.v1.SummonDepartmentsRequest", outputType: "pingan.dispute.v1.SummonDepartmentsResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "ReportToSummons", owner: .dispute, idempotency: .idempotent,
+            inputType: "pingan.dispute.v1.ReportToSummonsRequest", outputType: "pingan.dispute.v1.ReportToSummonsResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "FeedBackOnSummons", owner: .dispute, idempotency: .unknown,
+            inputType: "pingan.dispute.v1.FeedBackOnSummonsRequest", outputType: "pingan.dispute.v1.FeedBackOnSummonsResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "EscalateCase", owner: .dispute, idempotency: .unknown,
+            inputType: "pingan.dispute.v1.EscalateCaseRequest", outputType: "pingan.dispute.v1.EscalateCaseResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "HandBackCase", owner: .dispute, idempotency: .unknown,
+            inputType: "pingan.dispute.v1.HandBackCaseRequest", outputType: "pingan.dispute.v1.HandBackCaseResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "MarkMajorDispute", owner: .dispute, idempotency: .idempotent,
+            inputType: "pingan.dispute.v1.MarkMajorDisputeRequest", outputType: "pingan.dispute.v1.MarkMajorDisputeResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "ReclassifyCase", owner: .dispute, idempotency: .unknown,
+            inputType: "pingan.dispute.v1.ReclassifyCaseRequest", outputType: "pingan.dispute.v1.ReclassifyCaseResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "LoadCalendar", owner: .dispute, idempotency: .idempotent,
+            inputType: "pingan.dispute.v1.LoadCalendarRequest", outputType: "pingan.dispute.v1.LoadCalendarResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "ExportCases", owner: .dispute, idempotency: .noSideEffects,
+            inputType: "pingan.dispute.v1.ExportCasesRequest", outputType: "pingan.dispute.v1.ExportCasesResponse"
+        ),
+        MethodDescriptor(
             service: "pingan.gateway.v1.AuthService", name: "Login", owner: .gateway, idempotency: .unknown,
             inputType: "pingan.gateway.v1.LoginRequest", outputType: "pingan.gateway.v1.LoginResponse"
         ),
@@ -247,6 +363,10 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.notify.v1.NotifyService", name: "DeliverWarning", owner: .notify, idempotency: .idempotent,
             inputType: "pingan.notify.v1.DeliverWarningRequest", outputType: "pingan.notify.v1.DeliverWarningResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.notify.v1.NotifyService", name: "DeliverNotice", owner: .notify, idempotency: .idempotent,
+            inputType: "pingan.notify.v1.DeliverNoticeRequest", outputType: "pingan.notify.v1.DeliverNoticeResponse"
         ),
         MethodDescriptor(
             service: "pingan.notify.v1.NotifyService", name: "ListDeliveries", owner: .notify, idempotency: .noSideEffects,

@@ -30,6 +30,9 @@ public nonisolated enum Pingan_Dispute_V1_CaseSource: SwiftProtobuf.Enum, Swift.
   case policeTransfer // = 3
   case walkIn // = 4
   case departmentReferral // = 5
+
+  /// The citizen app (群众端).
+  case citizenApp // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -44,6 +47,7 @@ public nonisolated enum Pingan_Dispute_V1_CaseSource: SwiftProtobuf.Enum, Swift.
     case 3: self = .policeTransfer
     case 4: self = .walkIn
     case 5: self = .departmentReferral
+    case 6: self = .citizenApp
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -56,6 +60,7 @@ public nonisolated enum Pingan_Dispute_V1_CaseSource: SwiftProtobuf.Enum, Swift.
     case .policeTransfer: return 3
     case .walkIn: return 4
     case .departmentReferral: return 5
+    case .citizenApp: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -68,6 +73,7 @@ public nonisolated enum Pingan_Dispute_V1_CaseSource: SwiftProtobuf.Enum, Swift.
     .policeTransfer,
     .walkIn,
     .departmentReferral,
+    .citizenApp,
   ]
 
 }
@@ -76,7 +82,15 @@ public nonisolated enum Pingan_Dispute_V1_CaseStatus: SwiftProtobuf.Enum, Swift.
   public typealias RawValue = Int
   case unspecified // = 0
   case `open` // = 1
+
+  /// Closed without a mediated settlement (withdrawn, no dispute found), with an outcome.
   case resolved // = 2
+
+  /// Settled by a signed agreement; the return visit is due.
+  case settled // = 3
+
+  /// The return visit confirmed the settlement.
+  case closed // = 4
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -88,6 +102,8 @@ public nonisolated enum Pingan_Dispute_V1_CaseStatus: SwiftProtobuf.Enum, Swift.
     case 0: self = .unspecified
     case 1: self = .open
     case 2: self = .resolved
+    case 3: self = .settled
+    case 4: self = .closed
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -97,6 +113,8 @@ public nonisolated enum Pingan_Dispute_V1_CaseStatus: SwiftProtobuf.Enum, Swift.
     case .unspecified: return 0
     case .open: return 1
     case .resolved: return 2
+    case .settled: return 3
+    case .closed: return 4
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -106,45 +124,508 @@ public nonisolated enum Pingan_Dispute_V1_CaseStatus: SwiftProtobuf.Enum, Swift.
     .unspecified,
     .open,
     .resolved,
+    .settled,
+    .closed,
   ]
 
 }
 
-public nonisolated struct Pingan_Dispute_V1_Case: Sendable {
+/// The rungs of the 3-2-1 ladder (三二一调解工作法), in the order they are climbed.
+public nonisolated enum Pingan_Dispute_V1_Rung: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// 1. Primary: whoever found it (谁发现、谁受理). Owned by the village centre.
+  case finder // = 1
+
+  /// 2. Primary: led by the village party secretary. Owned by the village centre.
+  case villageSecretary // = 2
+
+  /// 3. Primary: led by the township cadre responsible for the village. Township.
+  case townshipCadre // = 3
+
+  /// 4. Deep: the township political-legal officer with the safety office, police station,
+  /// judicial office and related stations. Township.
+  case politicalLegal // = 4
+
+  /// 5. Deep: the township's principal leaders with the relevant city departments. Township.
+  case townshipLeaders // = 5
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .finder
+    case 2: self = .villageSecretary
+    case 3: self = .townshipCadre
+    case 4: self = .politicalLegal
+    case 5: self = .townshipLeaders
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .finder: return 1
+    case .villageSecretary: return 2
+    case .townshipCadre: return 3
+    case .politicalLegal: return 4
+    case .townshipLeaders: return 5
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Pingan_Dispute_V1_Rung] = [
+    .unspecified,
+    .finder,
+    .villageSecretary,
+    .townshipCadre,
+    .politicalLegal,
+    .townshipLeaders,
+  ]
+
+}
+
+public nonisolated enum Pingan_Dispute_V1_RungOutcome: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// Settled: needs the signed agreement in the same request.
+  case settled // = 1
+
+  /// Tension eased; the case stays open and the rung may be tried again.
+  case eased // = 2
+
+  /// Failed: the next rung may open.
+  case failed // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .settled
+    case 2: self = .eased
+    case 3: self = .failed
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .settled: return 1
+    case .eased: return 2
+    case .failed: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Pingan_Dispute_V1_RungOutcome] = [
+    .unspecified,
+    .settled,
+    .eased,
+    .failed,
+  ]
+
+}
+
+/// The 4+N mediation kinds (和宁调解).
+public nonisolated enum Pingan_Dispute_V1_MediationKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case peoples // = 1
+  case administrative // = 2
+  case arbitration // = 3
+  case judicial // = 4
+  case other // = 5
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .peoples
+    case 2: self = .administrative
+    case 3: self = .arbitration
+    case 4: self = .judicial
+    case 5: self = .other
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .peoples: return 1
+    case .administrative: return 2
+    case .arbitration: return 3
+    case .judicial: return 4
+    case .other: return 5
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Pingan_Dispute_V1_MediationKind] = [
+    .unspecified,
+    .peoples,
+    .administrative,
+    .arbitration,
+    .judicial,
+    .other,
+  ]
+
+}
+
+public nonisolated enum Pingan_Dispute_V1_ReturnVisitOutcome: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// The settlement holds; the case closes.
+  case confirmed // = 1
+
+  /// The dispute is not settled; the case reopens at the rung that settled it.
+  case unsettled // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .confirmed
+    case 2: self = .unsettled
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .confirmed: return 1
+    case .unsettled: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Pingan_Dispute_V1_ReturnVisitOutcome] = [
+    .unspecified,
+    .confirmed,
+    .unsettled,
+  ]
+
+}
+
+/// A deadline counted in working days on the official calendar.
+public nonisolated struct Pingan_Dispute_V1_Deadline: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// RFC 3339, the end of the last working day (24:00 China time).
+  public var dueAt: String = String()
+
+  /// True when the count ran past the loaded official calendar and assumed Monday to Friday.
+  public var beyondCalendar: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One attempt at one rung of the ladder.
+public nonisolated struct Pingan_Dispute_V1_RungAttempt: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var id: String = String()
 
-  public var incidentID: String = String()
+  public var rung: Pingan_Dispute_V1_Rung = .unspecified
 
-  public var villageCode: String = String()
+  public var kind: Pingan_Dispute_V1_MediationKind = .unspecified
 
-  public var category: Pingan_Grid_V1_IncidentCategory = .unspecified
+  public var lead: String = String()
 
-  public var source: Pingan_Dispute_V1_CaseSource = .unspecified
+  /// People taking part (names as the centre records them).
+  public var participants: [String] = []
 
-  public var status: Pingan_Dispute_V1_CaseStatus = .unspecified
+  /// Bodies taking part: stations, offices, departments.
+  public var bodies: [String] = []
 
-  public var description_p: String = String()
+  public var startedBy: String = String()
 
-  /// Masked unless the request asked to reveal them; every reveal is audited.
-  public var parties: [Pingan_Grid_V1_Party] = []
+  public var startedAt: String = String()
 
-  public var threatOfViolence: Bool = false
+  public var deadline: Pingan_Dispute_V1_Deadline {
+    get {_deadline ?? Pingan_Dispute_V1_Deadline()}
+    set {_deadline = newValue}
+  }
+  /// Returns true if `deadline` has been explicitly set.
+  public var hasDeadline: Bool {self._deadline != nil}
+  /// Clears the value of `deadline`. Subsequent reads from it will return its default value.
+  public mutating func clearDeadline() {self._deadline = nil}
 
-  public var threatOfSelfHarm: Bool = false
+  public var outcome: Pingan_Dispute_V1_RungOutcome = .unspecified
 
-  public var repeatIncident: Bool = false
+  public var outcomeNote: String = String()
 
-  public var priorPoliceCalls: Int32 = 0
+  public var endedAt: String = String()
 
-  public var openedAt: String = String()
+  /// The centre acting when the rung started.
+  public var centreCode: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _deadline: Pingan_Dispute_V1_Deadline? = nil
+}
+
+public nonisolated struct Pingan_Dispute_V1_Agreement: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var terms: String = String()
+
+  /// YYYY-MM-DD.
+  public var signedOn: String = String()
+
+  public var signatories: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_ReturnVisit: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var deadline: Pingan_Dispute_V1_Deadline {
+    get {_deadline ?? Pingan_Dispute_V1_Deadline()}
+    set {_deadline = newValue}
+  }
+  /// Returns true if `deadline` has been explicitly set.
+  public var hasDeadline: Bool {self._deadline != nil}
+  /// Clears the value of `deadline`. Subsequent reads from it will return its default value.
+  public mutating func clearDeadline() {self._deadline = nil}
+
+  public var outcome: Pingan_Dispute_V1_ReturnVisitOutcome = .unspecified
+
+  public var note: String = String()
+
+  public var visitedAt: String = String()
+
+  public var visitedBy: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _deadline: Pingan_Dispute_V1_Deadline? = nil
+}
+
+/// A department summoned to a case (中心吹哨、部门报到).
+public nonisolated struct Pingan_Dispute_V1_Summons: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var departmentID: String = String()
+
+  public var departmentName: String = String()
+
+  public var summonedByCentre: String = String()
+
+  public var reportDeadline: Pingan_Dispute_V1_Deadline {
+    get {_reportDeadline ?? Pingan_Dispute_V1_Deadline()}
+    set {_reportDeadline = newValue}
+  }
+  /// Returns true if `reportDeadline` has been explicitly set.
+  public var hasReportDeadline: Bool {self._reportDeadline != nil}
+  /// Clears the value of `reportDeadline`. Subsequent reads from it will return its default value.
+  public mutating func clearReportDeadline() {self._reportDeadline = nil}
+
+  public var feedbackDeadline: Pingan_Dispute_V1_Deadline {
+    get {_feedbackDeadline ?? Pingan_Dispute_V1_Deadline()}
+    set {_feedbackDeadline = newValue}
+  }
+  /// Returns true if `feedbackDeadline` has been explicitly set.
+  public var hasFeedbackDeadline: Bool {self._feedbackDeadline != nil}
+  /// Clears the value of `feedbackDeadline`. Subsequent reads from it will return its default value.
+  public mutating func clearFeedbackDeadline() {self._feedbackDeadline = nil}
+
+  public var reportedAt: String = String()
+
+  public var feedback: String = String()
+
+  public var fedBackAt: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _reportDeadline: Pingan_Dispute_V1_Deadline? = nil
+  fileprivate var _feedbackDeadline: Pingan_Dispute_V1_Deadline? = nil
+}
+
+/// A department registered with a centre, acting through the gateway with its API key.
+public nonisolated struct Pingan_Dispute_V1_Department: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var centreCode: String = String()
+
+  public var name: String = String()
+
+  /// The gateway API key name the department acts with (its principal is apikey:<name>).
+  public var apiKeyName: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_Case: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
+
+  public var incidentID: String {
+    get {_storage._incidentID}
+    set {_uniqueStorage()._incidentID = newValue}
+  }
+
+  public var villageCode: String {
+    get {_storage._villageCode}
+    set {_uniqueStorage()._villageCode = newValue}
+  }
+
+  public var category: Pingan_Grid_V1_IncidentCategory {
+    get {_storage._category}
+    set {_uniqueStorage()._category = newValue}
+  }
+
+  public var source: Pingan_Dispute_V1_CaseSource {
+    get {_storage._source}
+    set {_uniqueStorage()._source = newValue}
+  }
+
+  public var status: Pingan_Dispute_V1_CaseStatus {
+    get {_storage._status}
+    set {_uniqueStorage()._status = newValue}
+  }
+
+  public var description_p: String {
+    get {_storage._description_p}
+    set {_uniqueStorage()._description_p = newValue}
+  }
+
+  /// Masked unless the request asked to reveal them; every reveal is audited.
+  public var parties: [Pingan_Grid_V1_Party] {
+    get {_storage._parties}
+    set {_uniqueStorage()._parties = newValue}
+  }
+
+  public var threatOfViolence: Bool {
+    get {_storage._threatOfViolence}
+    set {_uniqueStorage()._threatOfViolence = newValue}
+  }
+
+  public var threatOfSelfHarm: Bool {
+    get {_storage._threatOfSelfHarm}
+    set {_uniqueStorage()._threatOfSelfHarm = newValue}
+  }
+
+  public var repeatIncident: Bool {
+    get {_storage._repeatIncident}
+    set {_uniqueStorage()._repeatIncident = newValue}
+  }
+
+  public var priorPoliceCalls: Int32 {
+    get {_storage._priorPoliceCalls}
+    set {_uniqueStorage()._priorPoliceCalls = newValue}
+  }
+
+  public var openedAt: String {
+    get {_storage._openedAt}
+    set {_uniqueStorage()._openedAt = newValue}
+  }
+
+  /// The centre coordinating the case: the village's township, or the county or city it was
+  /// escalated to.
+  public var coordinatorCode: String {
+    get {_storage._coordinatorCode}
+    set {_uniqueStorage()._coordinatorCode = newValue}
+  }
+
+  /// The rung of the latest attempt; unspecified before the first.
+  public var currentRung: Pingan_Dispute_V1_Rung {
+    get {_storage._currentRung}
+    set {_uniqueStorage()._currentRung = newValue}
+  }
+
+  /// Handled as a major dispute (1350工作法): departments and resident representatives.
+  public var major: Bool {
+    get {_storage._major}
+    set {_uniqueStorage()._major = newValue}
+  }
+
+  public var majorDepartments: [String] {
+    get {_storage._majorDepartments}
+    set {_uniqueStorage()._majorDepartments = newValue}
+  }
+
+  public var residentRepresentatives: Int32 {
+    get {_storage._residentRepresentatives}
+    set {_uniqueStorage()._residentRepresentatives = newValue}
+  }
+
+  /// Incidents between the same parties that joined this case.
+  public var incidents: Int32 {
+    get {_storage._incidents}
+    set {_uniqueStorage()._incidents = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// One append-only line of a case's history.
@@ -248,11 +729,35 @@ public nonisolated struct Pingan_Dispute_V1_GetCaseResponse: Sendable {
 
   public var timeline: [Pingan_Dispute_V1_TimelineEntry] = []
 
+  public var rungs: [Pingan_Dispute_V1_RungAttempt] = []
+
+  public var agreement: Pingan_Dispute_V1_Agreement {
+    get {_agreement ?? Pingan_Dispute_V1_Agreement()}
+    set {_agreement = newValue}
+  }
+  /// Returns true if `agreement` has been explicitly set.
+  public var hasAgreement: Bool {self._agreement != nil}
+  /// Clears the value of `agreement`. Subsequent reads from it will return its default value.
+  public mutating func clearAgreement() {self._agreement = nil}
+
+  public var returnVisit: Pingan_Dispute_V1_ReturnVisit {
+    get {_returnVisit ?? Pingan_Dispute_V1_ReturnVisit()}
+    set {_returnVisit = newValue}
+  }
+  /// Returns true if `returnVisit` has been explicitly set.
+  public var hasReturnVisit: Bool {self._returnVisit != nil}
+  /// Clears the value of `returnVisit`. Subsequent reads from it will return its default value.
+  public mutating func clearReturnVisit() {self._returnVisit = nil}
+
+  public var summons: [Pingan_Dispute_V1_Summons] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _case: Pingan_Dispute_V1_Case? = nil
+  fileprivate var _agreement: Pingan_Dispute_V1_Agreement? = nil
+  fileprivate var _returnVisit: Pingan_Dispute_V1_ReturnVisit? = nil
 }
 
 public nonisolated struct Pingan_Dispute_V1_ListCasesRequest: Sendable {
@@ -263,9 +768,19 @@ public nonisolated struct Pingan_Dispute_V1_ListCasesRequest: Sendable {
   /// A division in the caller's jurisdiction; cases anywhere below it.
   public var divisionCode: String = String()
 
+  /// 1 to 200; 0 means 50.
   public var pageSize: Int32 = 0
 
   public var pageToken: String = String()
+
+  /// Only cases whose latest rung is this one.
+  public var rung: Pingan_Dispute_V1_Rung = .unspecified
+
+  /// Only cases with an overdue rung, summons or return visit.
+  public var overdueOnly: Bool = false
+
+  /// Only cases this department was summoned to.
+  public var departmentID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -364,21 +879,616 @@ public nonisolated struct Pingan_Dispute_V1_CaseFactsResponse: Sendable {
   public init() {}
 }
 
+public nonisolated struct Pingan_Dispute_V1_IntakeCaseRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The caller's idempotency key (a UUID): a retried request opens one case.
+  public var requestID: String = String()
+
+  public var villageCode: String = String()
+
+  public var category: Pingan_Grid_V1_IncidentCategory = .unspecified
+
+  /// Any source but GRID_REPORT, which arrives from grid-service.
+  public var source: Pingan_Dispute_V1_CaseSource = .unspecified
+
+  public var description_p: String = String()
+
+  public var parties: [Pingan_Grid_V1_Party] = []
+
+  public var threatOfViolence: Bool = false
+
+  public var threatOfSelfHarm: Bool = false
+
+  public var repeatIncident: Bool = false
+
+  public var priorPoliceCalls: Int32 = 0
+
+  /// True when the violence already happened.
+  public var violenceOccurred: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_IntakeCaseResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var `case`: Pingan_Dispute_V1_Case {
+    get {_case ?? Pingan_Dispute_V1_Case()}
+    set {_case = newValue}
+  }
+  /// Returns true if ``case`` has been explicitly set.
+  public var hasCase: Bool {self._case != nil}
+  /// Clears the value of ``case``. Subsequent reads from it will return its default value.
+  public mutating func clearCase() {self._case = nil}
+
+  /// True when the parties already had a case in the village and this joined it.
+  public var joinedExisting: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _case: Pingan_Dispute_V1_Case? = nil
+}
+
+public nonisolated struct Pingan_Dispute_V1_StartRungRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var caseID: String = String()
+
+  public var rung: Pingan_Dispute_V1_Rung = .unspecified
+
+  public var kind: Pingan_Dispute_V1_MediationKind = .unspecified
+
+  public var lead: String = String()
+
+  public var participants: [String] = []
+
+  public var bodies: [String] = []
+
+  /// Required to start a rung above the next one: why the rungs between are skipped.
+  public var skipReason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_StartRungResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var attempt: Pingan_Dispute_V1_RungAttempt {
+    get {_attempt ?? Pingan_Dispute_V1_RungAttempt()}
+    set {_attempt = newValue}
+  }
+  /// Returns true if `attempt` has been explicitly set.
+  public var hasAttempt: Bool {self._attempt != nil}
+  /// Clears the value of `attempt`. Subsequent reads from it will return its default value.
+  public mutating func clearAttempt() {self._attempt = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _attempt: Pingan_Dispute_V1_RungAttempt? = nil
+}
+
+public nonisolated struct Pingan_Dispute_V1_EndRungRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var caseID: String = String()
+
+  public var attemptID: String = String()
+
+  public var outcome: Pingan_Dispute_V1_RungOutcome = .unspecified
+
+  public var note: String = String()
+
+  /// Required when the outcome is SETTLED.
+  public var agreement: Pingan_Dispute_V1_Agreement {
+    get {_agreement ?? Pingan_Dispute_V1_Agreement()}
+    set {_agreement = newValue}
+  }
+  /// Returns true if `agreement` has been explicitly set.
+  public var hasAgreement: Bool {self._agreement != nil}
+  /// Clears the value of `agreement`. Subsequent reads from it will return its default value.
+  public mutating func clearAgreement() {self._agreement = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _agreement: Pingan_Dispute_V1_Agreement? = nil
+}
+
+public nonisolated struct Pingan_Dispute_V1_EndRungResponse: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var attempt: Pingan_Dispute_V1_RungAttempt {
+    get {_storage._attempt ?? Pingan_Dispute_V1_RungAttempt()}
+    set {_uniqueStorage()._attempt = newValue}
+  }
+  /// Returns true if `attempt` has been explicitly set.
+  public var hasAttempt: Bool {_storage._attempt != nil}
+  /// Clears the value of `attempt`. Subsequent reads from it will return its default value.
+  public mutating func clearAttempt() {_uniqueStorage()._attempt = nil}
+
+  public var `case`: Pingan_Dispute_V1_Case {
+    get {_storage._case ?? Pingan_Dispute_V1_Case()}
+    set {_uniqueStorage()._case = newValue}
+  }
+  /// Returns true if ``case`` has been explicitly set.
+  public var hasCase: Bool {_storage._case != nil}
+  /// Clears the value of ``case``. Subsequent reads from it will return its default value.
+  public mutating func clearCase() {_uniqueStorage()._case = nil}
+
+  /// Set when the rung settled the case.
+  public var returnVisit: Pingan_Dispute_V1_ReturnVisit {
+    get {_storage._returnVisit ?? Pingan_Dispute_V1_ReturnVisit()}
+    set {_uniqueStorage()._returnVisit = newValue}
+  }
+  /// Returns true if `returnVisit` has been explicitly set.
+  public var hasReturnVisit: Bool {_storage._returnVisit != nil}
+  /// Clears the value of `returnVisit`. Subsequent reads from it will return its default value.
+  public mutating func clearReturnVisit() {_uniqueStorage()._returnVisit = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Pingan_Dispute_V1_RecordReturnVisitRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var caseID: String = String()
+
+  public var outcome: Pingan_Dispute_V1_ReturnVisitOutcome = .unspecified
+
+  public var note: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_RecordReturnVisitResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var `case`: Pingan_Dispute_V1_Case {
+    get {_case ?? Pingan_Dispute_V1_Case()}
+    set {_case = newValue}
+  }
+  /// Returns true if ``case`` has been explicitly set.
+  public var hasCase: Bool {self._case != nil}
+  /// Clears the value of ``case``. Subsequent reads from it will return its default value.
+  public mutating func clearCase() {self._case = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _case: Pingan_Dispute_V1_Case? = nil
+}
+
+public nonisolated struct Pingan_Dispute_V1_RegisterDepartmentRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var centreCode: String = String()
+
+  public var name: String = String()
+
+  public var apiKeyName: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_RegisterDepartmentResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var department: Pingan_Dispute_V1_Department {
+    get {_department ?? Pingan_Dispute_V1_Department()}
+    set {_department = newValue}
+  }
+  /// Returns true if `department` has been explicitly set.
+  public var hasDepartment: Bool {self._department != nil}
+  /// Clears the value of `department`. Subsequent reads from it will return its default value.
+  public mutating func clearDepartment() {self._department = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _department: Pingan_Dispute_V1_Department? = nil
+}
+
+public nonisolated struct Pingan_Dispute_V1_SummonDepartmentsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var caseID: String = String()
+
+  public var departmentIds: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_SummonDepartmentsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var summons: [Pingan_Dispute_V1_Summons] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_ReportToSummonsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var summonsID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_ReportToSummonsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var summons: Pingan_Dispute_V1_Summons {
+    get {_summons ?? Pingan_Dispute_V1_Summons()}
+    set {_summons = newValue}
+  }
+  /// Returns true if `summons` has been explicitly set.
+  public var hasSummons: Bool {self._summons != nil}
+  /// Clears the value of `summons`. Subsequent reads from it will return its default value.
+  public mutating func clearSummons() {self._summons = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _summons: Pingan_Dispute_V1_Summons? = nil
+}
+
+public nonisolated struct Pingan_Dispute_V1_FeedBackOnSummonsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var summonsID: String = String()
+
+  public var feedback: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_FeedBackOnSummonsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var summons: Pingan_Dispute_V1_Summons {
+    get {_summons ?? Pingan_Dispute_V1_Summons()}
+    set {_summons = newValue}
+  }
+  /// Returns true if `summons` has been explicitly set.
+  public var hasSummons: Bool {self._summons != nil}
+  /// Clears the value of `summons`. Subsequent reads from it will return its default value.
+  public mutating func clearSummons() {self._summons = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _summons: Pingan_Dispute_V1_Summons? = nil
+}
+
+public nonisolated struct Pingan_Dispute_V1_EscalateCaseRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var caseID: String = String()
+
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_EscalateCaseResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var `case`: Pingan_Dispute_V1_Case {
+    get {_case ?? Pingan_Dispute_V1_Case()}
+    set {_case = newValue}
+  }
+  /// Returns true if ``case`` has been explicitly set.
+  public var hasCase: Bool {self._case != nil}
+  /// Clears the value of ``case``. Subsequent reads from it will return its default value.
+  public mutating func clearCase() {self._case = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _case: Pingan_Dispute_V1_Case? = nil
+}
+
+public nonisolated struct Pingan_Dispute_V1_HandBackCaseRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var caseID: String = String()
+
+  public var note: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_HandBackCaseResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var `case`: Pingan_Dispute_V1_Case {
+    get {_case ?? Pingan_Dispute_V1_Case()}
+    set {_case = newValue}
+  }
+  /// Returns true if ``case`` has been explicitly set.
+  public var hasCase: Bool {self._case != nil}
+  /// Clears the value of ``case``. Subsequent reads from it will return its default value.
+  public mutating func clearCase() {self._case = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _case: Pingan_Dispute_V1_Case? = nil
+}
+
+public nonisolated struct Pingan_Dispute_V1_MarkMajorDisputeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var caseID: String = String()
+
+  /// Three or more.
+  public var departments: [String] = []
+
+  /// Fifty or more.
+  public var residentRepresentatives: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_MarkMajorDisputeResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var `case`: Pingan_Dispute_V1_Case {
+    get {_case ?? Pingan_Dispute_V1_Case()}
+    set {_case = newValue}
+  }
+  /// Returns true if ``case`` has been explicitly set.
+  public var hasCase: Bool {self._case != nil}
+  /// Clears the value of ``case``. Subsequent reads from it will return its default value.
+  public mutating func clearCase() {self._case = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _case: Pingan_Dispute_V1_Case? = nil
+}
+
+public nonisolated struct Pingan_Dispute_V1_ReclassifyCaseRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var caseID: String = String()
+
+  public var category: Pingan_Grid_V1_IncidentCategory = .unspecified
+
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_ReclassifyCaseResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var `case`: Pingan_Dispute_V1_Case {
+    get {_case ?? Pingan_Dispute_V1_Case()}
+    set {_case = newValue}
+  }
+  /// Returns true if ``case`` has been explicitly set.
+  public var hasCase: Bool {self._case != nil}
+  /// Clears the value of ``case``. Subsequent reads from it will return its default value.
+  public mutating func clearCase() {self._case = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _case: Pingan_Dispute_V1_Case? = nil
+}
+
+public nonisolated struct Pingan_Dispute_V1_LoadCalendarRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The official calendar's CSV: date,kind,holiday,holiday_zh; kind is holiday or workday.
+  public var csv: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_LoadCalendarResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var years: [Int32] = []
+
+  public var days: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_ExportCasesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var divisionCode: String = String()
+
+  /// YYYY-MM: cases opened that month.
+  public var month: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_ExportCasesResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// UTF-8 CSV with a header row; parties are not included.
+  public var csv: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "pingan.dispute.v1"
 
 nonisolated extension Pingan_Dispute_V1_CaseSource: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CASE_SOURCE_UNSPECIFIED\0\u{1}CASE_SOURCE_GRID_REPORT\0\u{1}CASE_SOURCE_HOTLINE\0\u{1}CASE_SOURCE_POLICE_TRANSFER\0\u{1}CASE_SOURCE_WALK_IN\0\u{1}CASE_SOURCE_DEPARTMENT_REFERRAL\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CASE_SOURCE_UNSPECIFIED\0\u{1}CASE_SOURCE_GRID_REPORT\0\u{1}CASE_SOURCE_HOTLINE\0\u{1}CASE_SOURCE_POLICE_TRANSFER\0\u{1}CASE_SOURCE_WALK_IN\0\u{1}CASE_SOURCE_DEPARTMENT_REFERRAL\0\u{1}CASE_SOURCE_CITIZEN_APP\0")
 }
 
 nonisolated extension Pingan_Dispute_V1_CaseStatus: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CASE_STATUS_UNSPECIFIED\0\u{1}CASE_STATUS_OPEN\0\u{1}CASE_STATUS_RESOLVED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CASE_STATUS_UNSPECIFIED\0\u{1}CASE_STATUS_OPEN\0\u{1}CASE_STATUS_RESOLVED\0\u{1}CASE_STATUS_SETTLED\0\u{1}CASE_STATUS_CLOSED\0")
 }
 
-nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Case"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}incident_id\0\u{3}village_code\0\u{1}category\0\u{1}source\0\u{1}status\0\u{1}description\0\u{1}parties\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}opened_at\0")
+nonisolated extension Pingan_Dispute_V1_Rung: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RUNG_UNSPECIFIED\0\u{1}RUNG_FINDER\0\u{1}RUNG_VILLAGE_SECRETARY\0\u{1}RUNG_TOWNSHIP_CADRE\0\u{1}RUNG_POLITICAL_LEGAL\0\u{1}RUNG_TOWNSHIP_LEADERS\0")
+}
+
+nonisolated extension Pingan_Dispute_V1_RungOutcome: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RUNG_OUTCOME_UNSPECIFIED\0\u{1}RUNG_OUTCOME_SETTLED\0\u{1}RUNG_OUTCOME_EASED\0\u{1}RUNG_OUTCOME_FAILED\0")
+}
+
+nonisolated extension Pingan_Dispute_V1_MediationKind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MEDIATION_KIND_UNSPECIFIED\0\u{1}MEDIATION_KIND_PEOPLES\0\u{1}MEDIATION_KIND_ADMINISTRATIVE\0\u{1}MEDIATION_KIND_ARBITRATION\0\u{1}MEDIATION_KIND_JUDICIAL\0\u{1}MEDIATION_KIND_OTHER\0")
+}
+
+nonisolated extension Pingan_Dispute_V1_ReturnVisitOutcome: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RETURN_VISIT_OUTCOME_UNSPECIFIED\0\u{1}RETURN_VISIT_OUTCOME_CONFIRMED\0\u{1}RETURN_VISIT_OUTCOME_UNSETTLED\0")
+}
+
+nonisolated extension Pingan_Dispute_V1_Deadline: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Deadline"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}due_at\0\u{3}beyond_calendar\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.dueAt) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.beyondCalendar) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.dueAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.dueAt, fieldNumber: 1)
+    }
+    if self.beyondCalendar != false {
+      try visitor.visitSingularBoolField(value: self.beyondCalendar, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_Deadline, rhs: Pingan_Dispute_V1_Deadline) -> Bool {
+    if lhs.dueAt != rhs.dueAt {return false}
+    if lhs.beyondCalendar != rhs.beyondCalendar {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_RungAttempt: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RungAttempt"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}rung\0\u{1}kind\0\u{1}lead\0\u{1}participants\0\u{1}bodies\0\u{3}started_by\0\u{3}started_at\0\u{1}deadline\0\u{1}outcome\0\u{3}outcome_note\0\u{3}ended_at\0\u{3}centre_code\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -387,18 +1497,103 @@ nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtob
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.incidentID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.villageCode) }()
-      case 4: try { try decoder.decodeSingularEnumField(value: &self.category) }()
-      case 5: try { try decoder.decodeSingularEnumField(value: &self.source) }()
-      case 6: try { try decoder.decodeSingularEnumField(value: &self.status) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.description_p) }()
-      case 8: try { try decoder.decodeRepeatedMessageField(value: &self.parties) }()
-      case 9: try { try decoder.decodeSingularBoolField(value: &self.threatOfViolence) }()
-      case 10: try { try decoder.decodeSingularBoolField(value: &self.threatOfSelfHarm) }()
-      case 11: try { try decoder.decodeSingularBoolField(value: &self.repeatIncident) }()
-      case 12: try { try decoder.decodeSingularInt32Field(value: &self.priorPoliceCalls) }()
-      case 13: try { try decoder.decodeSingularStringField(value: &self.openedAt) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.rung) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.lead) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.participants) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.bodies) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.startedBy) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.startedAt) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._deadline) }()
+      case 10: try { try decoder.decodeSingularEnumField(value: &self.outcome) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.outcomeNote) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.endedAt) }()
+      case 13: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if self.rung != .unspecified {
+      try visitor.visitSingularEnumField(value: self.rung, fieldNumber: 2)
+    }
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 3)
+    }
+    if !self.lead.isEmpty {
+      try visitor.visitSingularStringField(value: self.lead, fieldNumber: 4)
+    }
+    if !self.participants.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.participants, fieldNumber: 5)
+    }
+    if !self.bodies.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.bodies, fieldNumber: 6)
+    }
+    if !self.startedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.startedBy, fieldNumber: 7)
+    }
+    if !self.startedAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.startedAt, fieldNumber: 8)
+    }
+    try { if let v = self._deadline {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
+    if self.outcome != .unspecified {
+      try visitor.visitSingularEnumField(value: self.outcome, fieldNumber: 10)
+    }
+    if !self.outcomeNote.isEmpty {
+      try visitor.visitSingularStringField(value: self.outcomeNote, fieldNumber: 11)
+    }
+    if !self.endedAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.endedAt, fieldNumber: 12)
+    }
+    if !self.centreCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 13)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_RungAttempt, rhs: Pingan_Dispute_V1_RungAttempt) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.rung != rhs.rung {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs.lead != rhs.lead {return false}
+    if lhs.participants != rhs.participants {return false}
+    if lhs.bodies != rhs.bodies {return false}
+    if lhs.startedBy != rhs.startedBy {return false}
+    if lhs.startedAt != rhs.startedAt {return false}
+    if lhs._deadline != rhs._deadline {return false}
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs.outcomeNote != rhs.outcomeNote {return false}
+    if lhs.endedAt != rhs.endedAt {return false}
+    if lhs.centreCode != rhs.centreCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_Agreement: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Agreement"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}terms\0\u{3}signed_on\0\u{1}signatories\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.terms) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.signedOn) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.signatories) }()
       default: break
       }
     }
@@ -408,59 +1603,393 @@ nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtob
     if !self.id.isEmpty {
       try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
     }
-    if !self.incidentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.incidentID, fieldNumber: 2)
+    if !self.terms.isEmpty {
+      try visitor.visitSingularStringField(value: self.terms, fieldNumber: 2)
     }
-    if !self.villageCode.isEmpty {
-      try visitor.visitSingularStringField(value: self.villageCode, fieldNumber: 3)
+    if !self.signedOn.isEmpty {
+      try visitor.visitSingularStringField(value: self.signedOn, fieldNumber: 3)
     }
-    if self.category != .unspecified {
-      try visitor.visitSingularEnumField(value: self.category, fieldNumber: 4)
+    if !self.signatories.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.signatories, fieldNumber: 4)
     }
-    if self.source != .unspecified {
-      try visitor.visitSingularEnumField(value: self.source, fieldNumber: 5)
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_Agreement, rhs: Pingan_Dispute_V1_Agreement) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.terms != rhs.terms {return false}
+    if lhs.signedOn != rhs.signedOn {return false}
+    if lhs.signatories != rhs.signatories {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_ReturnVisit: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReturnVisit"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}deadline\0\u{1}outcome\0\u{1}note\0\u{3}visited_at\0\u{3}visited_by\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._deadline) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.outcome) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.visitedAt) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.visitedBy) }()
+      default: break
+      }
     }
-    if self.status != .unspecified {
-      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 6)
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
     }
-    if !self.description_p.isEmpty {
-      try visitor.visitSingularStringField(value: self.description_p, fieldNumber: 7)
+    try { if let v = self._deadline {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if self.outcome != .unspecified {
+      try visitor.visitSingularEnumField(value: self.outcome, fieldNumber: 3)
     }
-    if !self.parties.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.parties, fieldNumber: 8)
+    if !self.note.isEmpty {
+      try visitor.visitSingularStringField(value: self.note, fieldNumber: 4)
     }
-    if self.threatOfViolence != false {
-      try visitor.visitSingularBoolField(value: self.threatOfViolence, fieldNumber: 9)
+    if !self.visitedAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.visitedAt, fieldNumber: 5)
     }
-    if self.threatOfSelfHarm != false {
-      try visitor.visitSingularBoolField(value: self.threatOfSelfHarm, fieldNumber: 10)
+    if !self.visitedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.visitedBy, fieldNumber: 6)
     }
-    if self.repeatIncident != false {
-      try visitor.visitSingularBoolField(value: self.repeatIncident, fieldNumber: 11)
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_ReturnVisit, rhs: Pingan_Dispute_V1_ReturnVisit) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs._deadline != rhs._deadline {return false}
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs.note != rhs.note {return false}
+    if lhs.visitedAt != rhs.visitedAt {return false}
+    if lhs.visitedBy != rhs.visitedBy {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_Summons: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Summons"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}department_id\0\u{3}department_name\0\u{3}summoned_by_centre\0\u{3}report_deadline\0\u{3}feedback_deadline\0\u{3}reported_at\0\u{1}feedback\0\u{3}fed_back_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.departmentID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.departmentName) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.summonedByCentre) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._reportDeadline) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._feedbackDeadline) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.reportedAt) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.feedback) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.fedBackAt) }()
+      default: break
+      }
     }
-    if self.priorPoliceCalls != 0 {
-      try visitor.visitSingularInt32Field(value: self.priorPoliceCalls, fieldNumber: 12)
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
     }
-    if !self.openedAt.isEmpty {
-      try visitor.visitSingularStringField(value: self.openedAt, fieldNumber: 13)
+    if !self.departmentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.departmentID, fieldNumber: 2)
+    }
+    if !self.departmentName.isEmpty {
+      try visitor.visitSingularStringField(value: self.departmentName, fieldNumber: 3)
+    }
+    if !self.summonedByCentre.isEmpty {
+      try visitor.visitSingularStringField(value: self.summonedByCentre, fieldNumber: 4)
+    }
+    try { if let v = self._reportDeadline {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._feedbackDeadline {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    if !self.reportedAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.reportedAt, fieldNumber: 7)
+    }
+    if !self.feedback.isEmpty {
+      try visitor.visitSingularStringField(value: self.feedback, fieldNumber: 8)
+    }
+    if !self.fedBackAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.fedBackAt, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_Summons, rhs: Pingan_Dispute_V1_Summons) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.departmentID != rhs.departmentID {return false}
+    if lhs.departmentName != rhs.departmentName {return false}
+    if lhs.summonedByCentre != rhs.summonedByCentre {return false}
+    if lhs._reportDeadline != rhs._reportDeadline {return false}
+    if lhs._feedbackDeadline != rhs._feedbackDeadline {return false}
+    if lhs.reportedAt != rhs.reportedAt {return false}
+    if lhs.feedback != rhs.feedback {return false}
+    if lhs.fedBackAt != rhs.fedBackAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_Department: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Department"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}centre_code\0\u{1}name\0\u{3}api_key_name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.apiKeyName) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.centreCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 2)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 3)
+    }
+    if !self.apiKeyName.isEmpty {
+      try visitor.visitSingularStringField(value: self.apiKeyName, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_Department, rhs: Pingan_Dispute_V1_Department) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.centreCode != rhs.centreCode {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.apiKeyName != rhs.apiKeyName {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Case"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}incident_id\0\u{3}village_code\0\u{1}category\0\u{1}source\0\u{1}status\0\u{1}description\0\u{1}parties\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}opened_at\0\u{3}coordinator_code\0\u{3}current_rung\0\u{1}major\0\u{3}major_departments\0\u{3}resident_representatives\0\u{1}incidents\0")
+
+  fileprivate class _StorageClass {
+    var _id: String = String()
+    var _incidentID: String = String()
+    var _villageCode: String = String()
+    var _category: Pingan_Grid_V1_IncidentCategory = .unspecified
+    var _source: Pingan_Dispute_V1_CaseSource = .unspecified
+    var _status: Pingan_Dispute_V1_CaseStatus = .unspecified
+    var _description_p: String = String()
+    var _parties: [Pingan_Grid_V1_Party] = []
+    var _threatOfViolence: Bool = false
+    var _threatOfSelfHarm: Bool = false
+    var _repeatIncident: Bool = false
+    var _priorPoliceCalls: Int32 = 0
+    var _openedAt: String = String()
+    var _coordinatorCode: String = String()
+    var _currentRung: Pingan_Dispute_V1_Rung = .unspecified
+    var _major: Bool = false
+    var _majorDepartments: [String] = []
+    var _residentRepresentatives: Int32 = 0
+    var _incidents: Int32 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _incidentID = source._incidentID
+      _villageCode = source._villageCode
+      _category = source._category
+      _source = source._source
+      _status = source._status
+      _description_p = source._description_p
+      _parties = source._parties
+      _threatOfViolence = source._threatOfViolence
+      _threatOfSelfHarm = source._threatOfSelfHarm
+      _repeatIncident = source._repeatIncident
+      _priorPoliceCalls = source._priorPoliceCalls
+      _openedAt = source._openedAt
+      _coordinatorCode = source._coordinatorCode
+      _currentRung = source._currentRung
+      _major = source._major
+      _majorDepartments = source._majorDepartments
+      _residentRepresentatives = source._residentRepresentatives
+      _incidents = source._incidents
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._incidentID) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._villageCode) }()
+        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._category) }()
+        case 5: try { try decoder.decodeSingularEnumField(value: &_storage._source) }()
+        case 6: try { try decoder.decodeSingularEnumField(value: &_storage._status) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._description_p) }()
+        case 8: try { try decoder.decodeRepeatedMessageField(value: &_storage._parties) }()
+        case 9: try { try decoder.decodeSingularBoolField(value: &_storage._threatOfViolence) }()
+        case 10: try { try decoder.decodeSingularBoolField(value: &_storage._threatOfSelfHarm) }()
+        case 11: try { try decoder.decodeSingularBoolField(value: &_storage._repeatIncident) }()
+        case 12: try { try decoder.decodeSingularInt32Field(value: &_storage._priorPoliceCalls) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._openedAt) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._coordinatorCode) }()
+        case 15: try { try decoder.decodeSingularEnumField(value: &_storage._currentRung) }()
+        case 16: try { try decoder.decodeSingularBoolField(value: &_storage._major) }()
+        case 17: try { try decoder.decodeRepeatedStringField(value: &_storage._majorDepartments) }()
+        case 18: try { try decoder.decodeSingularInt32Field(value: &_storage._residentRepresentatives) }()
+        case 19: try { try decoder.decodeSingularInt32Field(value: &_storage._incidents) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      if !_storage._id.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._id, fieldNumber: 1)
+      }
+      if !_storage._incidentID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._incidentID, fieldNumber: 2)
+      }
+      if !_storage._villageCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._villageCode, fieldNumber: 3)
+      }
+      if _storage._category != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._category, fieldNumber: 4)
+      }
+      if _storage._source != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._source, fieldNumber: 5)
+      }
+      if _storage._status != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._status, fieldNumber: 6)
+      }
+      if !_storage._description_p.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._description_p, fieldNumber: 7)
+      }
+      if !_storage._parties.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._parties, fieldNumber: 8)
+      }
+      if _storage._threatOfViolence != false {
+        try visitor.visitSingularBoolField(value: _storage._threatOfViolence, fieldNumber: 9)
+      }
+      if _storage._threatOfSelfHarm != false {
+        try visitor.visitSingularBoolField(value: _storage._threatOfSelfHarm, fieldNumber: 10)
+      }
+      if _storage._repeatIncident != false {
+        try visitor.visitSingularBoolField(value: _storage._repeatIncident, fieldNumber: 11)
+      }
+      if _storage._priorPoliceCalls != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._priorPoliceCalls, fieldNumber: 12)
+      }
+      if !_storage._openedAt.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._openedAt, fieldNumber: 13)
+      }
+      if !_storage._coordinatorCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._coordinatorCode, fieldNumber: 14)
+      }
+      if _storage._currentRung != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._currentRung, fieldNumber: 15)
+      }
+      if _storage._major != false {
+        try visitor.visitSingularBoolField(value: _storage._major, fieldNumber: 16)
+      }
+      if !_storage._majorDepartments.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._majorDepartments, fieldNumber: 17)
+      }
+      if _storage._residentRepresentatives != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._residentRepresentatives, fieldNumber: 18)
+      }
+      if _storage._incidents != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._incidents, fieldNumber: 19)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Dispute_V1_Case, rhs: Pingan_Dispute_V1_Case) -> Bool {
-    if lhs.id != rhs.id {return false}
-    if lhs.incidentID != rhs.incidentID {return false}
-    if lhs.villageCode != rhs.villageCode {return false}
-    if lhs.category != rhs.category {return false}
-    if lhs.source != rhs.source {return false}
-    if lhs.status != rhs.status {return false}
-    if lhs.description_p != rhs.description_p {return false}
-    if lhs.parties != rhs.parties {return false}
-    if lhs.threatOfViolence != rhs.threatOfViolence {return false}
-    if lhs.threatOfSelfHarm != rhs.threatOfSelfHarm {return false}
-    if lhs.repeatIncident != rhs.repeatIncident {return false}
-    if lhs.priorPoliceCalls != rhs.priorPoliceCalls {return false}
-    if lhs.openedAt != rhs.openedAt {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._incidentID != rhs_storage._incidentID {return false}
+        if _storage._villageCode != rhs_storage._villageCode {return false}
+        if _storage._category != rhs_storage._category {return false}
+        if _storage._source != rhs_storage._source {return false}
+        if _storage._status != rhs_storage._status {return false}
+        if _storage._description_p != rhs_storage._description_p {return false}
+        if _storage._parties != rhs_storage._parties {return false}
+        if _storage._threatOfViolence != rhs_storage._threatOfViolence {return false}
+        if _storage._threatOfSelfHarm != rhs_storage._threatOfSelfHarm {return false}
+        if _storage._repeatIncident != rhs_storage._repeatIncident {return false}
+        if _storage._priorPoliceCalls != rhs_storage._priorPoliceCalls {return false}
+        if _storage._openedAt != rhs_storage._openedAt {return false}
+        if _storage._coordinatorCode != rhs_storage._coordinatorCode {return false}
+        if _storage._currentRung != rhs_storage._currentRung {return false}
+        if _storage._major != rhs_storage._major {return false}
+        if _storage._majorDepartments != rhs_storage._majorDepartments {return false}
+        if _storage._residentRepresentatives != rhs_storage._residentRepresentatives {return false}
+        if _storage._incidents != rhs_storage._incidents {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -657,7 +2186,7 @@ nonisolated extension Pingan_Dispute_V1_GetCaseRequest: SwiftProtobuf.Message, S
 
 nonisolated extension Pingan_Dispute_V1_GetCaseResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetCaseResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}case\0\u{1}timeline\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}case\0\u{1}timeline\0\u{1}rungs\0\u{1}agreement\0\u{3}return_visit\0\u{1}summons\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -667,6 +2196,10 @@ nonisolated extension Pingan_Dispute_V1_GetCaseResponse: SwiftProtobuf.Message, 
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._case) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.timeline) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.rungs) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._agreement) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._returnVisit) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.summons) }()
       default: break
       }
     }
@@ -683,12 +2216,28 @@ nonisolated extension Pingan_Dispute_V1_GetCaseResponse: SwiftProtobuf.Message, 
     if !self.timeline.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.timeline, fieldNumber: 2)
     }
+    if !self.rungs.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.rungs, fieldNumber: 3)
+    }
+    try { if let v = self._agreement {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._returnVisit {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    if !self.summons.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.summons, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Dispute_V1_GetCaseResponse, rhs: Pingan_Dispute_V1_GetCaseResponse) -> Bool {
     if lhs._case != rhs._case {return false}
     if lhs.timeline != rhs.timeline {return false}
+    if lhs.rungs != rhs.rungs {return false}
+    if lhs._agreement != rhs._agreement {return false}
+    if lhs._returnVisit != rhs._returnVisit {return false}
+    if lhs.summons != rhs.summons {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -696,7 +2245,7 @@ nonisolated extension Pingan_Dispute_V1_GetCaseResponse: SwiftProtobuf.Message, 
 
 nonisolated extension Pingan_Dispute_V1_ListCasesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListCasesRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}division_code\0\u{3}page_size\0\u{3}page_token\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}division_code\0\u{3}page_size\0\u{3}page_token\0\u{1}rung\0\u{3}overdue_only\0\u{3}department_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -707,6 +2256,9 @@ nonisolated extension Pingan_Dispute_V1_ListCasesRequest: SwiftProtobuf.Message,
       case 1: try { try decoder.decodeSingularStringField(value: &self.divisionCode) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.rung) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.overdueOnly) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.departmentID) }()
       default: break
       }
     }
@@ -722,6 +2274,15 @@ nonisolated extension Pingan_Dispute_V1_ListCasesRequest: SwiftProtobuf.Message,
     if !self.pageToken.isEmpty {
       try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 3)
     }
+    if self.rung != .unspecified {
+      try visitor.visitSingularEnumField(value: self.rung, fieldNumber: 4)
+    }
+    if self.overdueOnly != false {
+      try visitor.visitSingularBoolField(value: self.overdueOnly, fieldNumber: 5)
+    }
+    if !self.departmentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.departmentID, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -729,6 +2290,9 @@ nonisolated extension Pingan_Dispute_V1_ListCasesRequest: SwiftProtobuf.Message,
     if lhs.divisionCode != rhs.divisionCode {return false}
     if lhs.pageSize != rhs.pageSize {return false}
     if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.rung != rhs.rung {return false}
+    if lhs.overdueOnly != rhs.overdueOnly {return false}
+    if lhs.departmentID != rhs.departmentID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -938,6 +2502,1119 @@ nonisolated extension Pingan_Dispute_V1_CaseFactsResponse: SwiftProtobuf.Message
 
   public static func ==(lhs: Pingan_Dispute_V1_CaseFactsResponse, rhs: Pingan_Dispute_V1_CaseFactsResponse) -> Bool {
     if lhs.facts != rhs.facts {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_IntakeCaseRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IntakeCaseRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}village_code\0\u{1}category\0\u{1}source\0\u{1}description\0\u{1}parties\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}violence_occurred\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.villageCode) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.category) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.source) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.description_p) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.parties) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.threatOfViolence) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.threatOfSelfHarm) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.repeatIncident) }()
+      case 10: try { try decoder.decodeSingularInt32Field(value: &self.priorPoliceCalls) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.violenceOccurred) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.requestID.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 1)
+    }
+    if !self.villageCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.villageCode, fieldNumber: 2)
+    }
+    if self.category != .unspecified {
+      try visitor.visitSingularEnumField(value: self.category, fieldNumber: 3)
+    }
+    if self.source != .unspecified {
+      try visitor.visitSingularEnumField(value: self.source, fieldNumber: 4)
+    }
+    if !self.description_p.isEmpty {
+      try visitor.visitSingularStringField(value: self.description_p, fieldNumber: 5)
+    }
+    if !self.parties.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.parties, fieldNumber: 6)
+    }
+    if self.threatOfViolence != false {
+      try visitor.visitSingularBoolField(value: self.threatOfViolence, fieldNumber: 7)
+    }
+    if self.threatOfSelfHarm != false {
+      try visitor.visitSingularBoolField(value: self.threatOfSelfHarm, fieldNumber: 8)
+    }
+    if self.repeatIncident != false {
+      try visitor.visitSingularBoolField(value: self.repeatIncident, fieldNumber: 9)
+    }
+    if self.priorPoliceCalls != 0 {
+      try visitor.visitSingularInt32Field(value: self.priorPoliceCalls, fieldNumber: 10)
+    }
+    if self.violenceOccurred != false {
+      try visitor.visitSingularBoolField(value: self.violenceOccurred, fieldNumber: 11)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_IntakeCaseRequest, rhs: Pingan_Dispute_V1_IntakeCaseRequest) -> Bool {
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs.villageCode != rhs.villageCode {return false}
+    if lhs.category != rhs.category {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.description_p != rhs.description_p {return false}
+    if lhs.parties != rhs.parties {return false}
+    if lhs.threatOfViolence != rhs.threatOfViolence {return false}
+    if lhs.threatOfSelfHarm != rhs.threatOfSelfHarm {return false}
+    if lhs.repeatIncident != rhs.repeatIncident {return false}
+    if lhs.priorPoliceCalls != rhs.priorPoliceCalls {return false}
+    if lhs.violenceOccurred != rhs.violenceOccurred {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_IntakeCaseResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IntakeCaseResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}case\0\u{3}joined_existing\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._case) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.joinedExisting) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._case {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.joinedExisting != false {
+      try visitor.visitSingularBoolField(value: self.joinedExisting, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_IntakeCaseResponse, rhs: Pingan_Dispute_V1_IntakeCaseResponse) -> Bool {
+    if lhs._case != rhs._case {return false}
+    if lhs.joinedExisting != rhs.joinedExisting {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_StartRungRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StartRungRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{1}rung\0\u{1}kind\0\u{1}lead\0\u{1}participants\0\u{1}bodies\0\u{3}skip_reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.rung) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.lead) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.participants) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.bodies) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.skipReason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
+    }
+    if self.rung != .unspecified {
+      try visitor.visitSingularEnumField(value: self.rung, fieldNumber: 2)
+    }
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 3)
+    }
+    if !self.lead.isEmpty {
+      try visitor.visitSingularStringField(value: self.lead, fieldNumber: 4)
+    }
+    if !self.participants.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.participants, fieldNumber: 5)
+    }
+    if !self.bodies.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.bodies, fieldNumber: 6)
+    }
+    if !self.skipReason.isEmpty {
+      try visitor.visitSingularStringField(value: self.skipReason, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_StartRungRequest, rhs: Pingan_Dispute_V1_StartRungRequest) -> Bool {
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.rung != rhs.rung {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs.lead != rhs.lead {return false}
+    if lhs.participants != rhs.participants {return false}
+    if lhs.bodies != rhs.bodies {return false}
+    if lhs.skipReason != rhs.skipReason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_StartRungResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StartRungResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}attempt\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._attempt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._attempt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_StartRungResponse, rhs: Pingan_Dispute_V1_StartRungResponse) -> Bool {
+    if lhs._attempt != rhs._attempt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_EndRungRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EndRungRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}attempt_id\0\u{1}outcome\0\u{1}note\0\u{1}agreement\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.attemptID) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.outcome) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._agreement) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
+    }
+    if !self.attemptID.isEmpty {
+      try visitor.visitSingularStringField(value: self.attemptID, fieldNumber: 2)
+    }
+    if self.outcome != .unspecified {
+      try visitor.visitSingularEnumField(value: self.outcome, fieldNumber: 3)
+    }
+    if !self.note.isEmpty {
+      try visitor.visitSingularStringField(value: self.note, fieldNumber: 4)
+    }
+    try { if let v = self._agreement {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_EndRungRequest, rhs: Pingan_Dispute_V1_EndRungRequest) -> Bool {
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.attemptID != rhs.attemptID {return false}
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs.note != rhs.note {return false}
+    if lhs._agreement != rhs._agreement {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_EndRungResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EndRungResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}attempt\0\u{1}case\0\u{3}return_visit\0")
+
+  fileprivate class _StorageClass {
+    var _attempt: Pingan_Dispute_V1_RungAttempt? = nil
+    var _case: Pingan_Dispute_V1_Case? = nil
+    var _returnVisit: Pingan_Dispute_V1_ReturnVisit? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _attempt = source._attempt
+      _case = source._case
+      _returnVisit = source._returnVisit
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._attempt) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._case) }()
+        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._returnVisit) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      try { if let v = _storage._attempt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      try { if let v = _storage._case {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      try { if let v = _storage._returnVisit {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_EndRungResponse, rhs: Pingan_Dispute_V1_EndRungResponse) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._attempt != rhs_storage._attempt {return false}
+        if _storage._case != rhs_storage._case {return false}
+        if _storage._returnVisit != rhs_storage._returnVisit {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_RecordReturnVisitRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecordReturnVisitRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{1}outcome\0\u{1}note\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.outcome) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
+    }
+    if self.outcome != .unspecified {
+      try visitor.visitSingularEnumField(value: self.outcome, fieldNumber: 2)
+    }
+    if !self.note.isEmpty {
+      try visitor.visitSingularStringField(value: self.note, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_RecordReturnVisitRequest, rhs: Pingan_Dispute_V1_RecordReturnVisitRequest) -> Bool {
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs.note != rhs.note {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_RecordReturnVisitResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecordReturnVisitResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}case\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._case) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._case {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_RecordReturnVisitResponse, rhs: Pingan_Dispute_V1_RecordReturnVisitResponse) -> Bool {
+    if lhs._case != rhs._case {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_RegisterDepartmentRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RegisterDepartmentRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}centre_code\0\u{1}name\0\u{3}api_key_name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.apiKeyName) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.centreCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if !self.apiKeyName.isEmpty {
+      try visitor.visitSingularStringField(value: self.apiKeyName, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_RegisterDepartmentRequest, rhs: Pingan_Dispute_V1_RegisterDepartmentRequest) -> Bool {
+    if lhs.centreCode != rhs.centreCode {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.apiKeyName != rhs.apiKeyName {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_RegisterDepartmentResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RegisterDepartmentResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}department\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._department) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._department {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_RegisterDepartmentResponse, rhs: Pingan_Dispute_V1_RegisterDepartmentResponse) -> Bool {
+    if lhs._department != rhs._department {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_SummonDepartmentsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SummonDepartmentsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}department_ids\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.departmentIds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
+    }
+    if !self.departmentIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.departmentIds, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_SummonDepartmentsRequest, rhs: Pingan_Dispute_V1_SummonDepartmentsRequest) -> Bool {
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.departmentIds != rhs.departmentIds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_SummonDepartmentsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SummonDepartmentsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}summons\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.summons) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.summons.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.summons, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_SummonDepartmentsResponse, rhs: Pingan_Dispute_V1_SummonDepartmentsResponse) -> Bool {
+    if lhs.summons != rhs.summons {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_ReportToSummonsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReportToSummonsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}summons_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.summonsID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.summonsID.isEmpty {
+      try visitor.visitSingularStringField(value: self.summonsID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_ReportToSummonsRequest, rhs: Pingan_Dispute_V1_ReportToSummonsRequest) -> Bool {
+    if lhs.summonsID != rhs.summonsID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_ReportToSummonsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReportToSummonsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}summons\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._summons) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._summons {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_ReportToSummonsResponse, rhs: Pingan_Dispute_V1_ReportToSummonsResponse) -> Bool {
+    if lhs._summons != rhs._summons {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_FeedBackOnSummonsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FeedBackOnSummonsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}summons_id\0\u{1}feedback\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.summonsID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.feedback) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.summonsID.isEmpty {
+      try visitor.visitSingularStringField(value: self.summonsID, fieldNumber: 1)
+    }
+    if !self.feedback.isEmpty {
+      try visitor.visitSingularStringField(value: self.feedback, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_FeedBackOnSummonsRequest, rhs: Pingan_Dispute_V1_FeedBackOnSummonsRequest) -> Bool {
+    if lhs.summonsID != rhs.summonsID {return false}
+    if lhs.feedback != rhs.feedback {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_FeedBackOnSummonsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FeedBackOnSummonsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}summons\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._summons) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._summons {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_FeedBackOnSummonsResponse, rhs: Pingan_Dispute_V1_FeedBackOnSummonsResponse) -> Bool {
+    if lhs._summons != rhs._summons {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_EscalateCaseRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EscalateCaseRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_EscalateCaseRequest, rhs: Pingan_Dispute_V1_EscalateCaseRequest) -> Bool {
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_EscalateCaseResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EscalateCaseResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}case\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._case) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._case {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_EscalateCaseResponse, rhs: Pingan_Dispute_V1_EscalateCaseResponse) -> Bool {
+    if lhs._case != rhs._case {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_HandBackCaseRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HandBackCaseRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{1}note\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
+    }
+    if !self.note.isEmpty {
+      try visitor.visitSingularStringField(value: self.note, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_HandBackCaseRequest, rhs: Pingan_Dispute_V1_HandBackCaseRequest) -> Bool {
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.note != rhs.note {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_HandBackCaseResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HandBackCaseResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}case\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._case) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._case {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_HandBackCaseResponse, rhs: Pingan_Dispute_V1_HandBackCaseResponse) -> Bool {
+    if lhs._case != rhs._case {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_MarkMajorDisputeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MarkMajorDisputeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{1}departments\0\u{3}resident_representatives\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.departments) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.residentRepresentatives) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
+    }
+    if !self.departments.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.departments, fieldNumber: 2)
+    }
+    if self.residentRepresentatives != 0 {
+      try visitor.visitSingularInt32Field(value: self.residentRepresentatives, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_MarkMajorDisputeRequest, rhs: Pingan_Dispute_V1_MarkMajorDisputeRequest) -> Bool {
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.departments != rhs.departments {return false}
+    if lhs.residentRepresentatives != rhs.residentRepresentatives {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_MarkMajorDisputeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MarkMajorDisputeResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}case\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._case) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._case {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_MarkMajorDisputeResponse, rhs: Pingan_Dispute_V1_MarkMajorDisputeResponse) -> Bool {
+    if lhs._case != rhs._case {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_ReclassifyCaseRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReclassifyCaseRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{1}category\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.category) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
+    }
+    if self.category != .unspecified {
+      try visitor.visitSingularEnumField(value: self.category, fieldNumber: 2)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_ReclassifyCaseRequest, rhs: Pingan_Dispute_V1_ReclassifyCaseRequest) -> Bool {
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.category != rhs.category {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_ReclassifyCaseResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReclassifyCaseResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}case\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._case) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._case {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_ReclassifyCaseResponse, rhs: Pingan_Dispute_V1_ReclassifyCaseResponse) -> Bool {
+    if lhs._case != rhs._case {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_LoadCalendarRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LoadCalendarRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}csv\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.csv) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.csv.isEmpty {
+      try visitor.visitSingularStringField(value: self.csv, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_LoadCalendarRequest, rhs: Pingan_Dispute_V1_LoadCalendarRequest) -> Bool {
+    if lhs.csv != rhs.csv {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_LoadCalendarResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LoadCalendarResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}years\0\u{1}days\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedInt32Field(value: &self.years) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.days) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.years.isEmpty {
+      try visitor.visitPackedInt32Field(value: self.years, fieldNumber: 1)
+    }
+    if self.days != 0 {
+      try visitor.visitSingularInt32Field(value: self.days, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_LoadCalendarResponse, rhs: Pingan_Dispute_V1_LoadCalendarResponse) -> Bool {
+    if lhs.years != rhs.years {return false}
+    if lhs.days != rhs.days {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_ExportCasesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExportCasesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}division_code\0\u{1}month\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.divisionCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.month) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.divisionCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.divisionCode, fieldNumber: 1)
+    }
+    if !self.month.isEmpty {
+      try visitor.visitSingularStringField(value: self.month, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_ExportCasesRequest, rhs: Pingan_Dispute_V1_ExportCasesRequest) -> Bool {
+    if lhs.divisionCode != rhs.divisionCode {return false}
+    if lhs.month != rhs.month {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_ExportCasesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExportCasesResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}csv\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.csv) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.csv.isEmpty {
+      try visitor.visitSingularStringField(value: self.csv, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_ExportCasesResponse, rhs: Pingan_Dispute_V1_ExportCasesResponse) -> Bool {
+    if lhs.csv != rhs.csv {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,318 @@
+import Foundation
+import PinganAccess
+import PinganConnect
+import PinganContracts
+import PinganDomain
+
+/// The mediation steps of `pingan.dispute.v1.DisputeService`: the ladder, agreements,
+/// return visits, summons, escalation and the calendar. Each loads the case, lets
+/// ``MediationRules`` decide, and has the store apply the decision in one transaction.
+extension DisputeServiceHandler {
+    func startRung(_ request: Pingan_Dispute_V1_StartRungRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_StartRungResponse {
+        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .gridWorker])
+        let id = try UUID.field(request.caseID, "case_id")
+        guard let rung = LadderRung(rawValue: request.rung.rawValue) else { throw ConnectError.invalidArgument(field: "rung", "must be one of the five rungs") }
+        let kind = try Self.kind(request.kind)
+        let lead = try Self.text(request.lead, "lead", upTo: 100)
+        let participants = try Self.names(request.participants, "participants")
+        let bodies = try Self.names(request.bodies, "bodies")
+        let reason = request.skipReason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard reason.count <= 2000 else { throw ConnectError.invalidArgument(field: "skip_reason", "is longer than 2000 characters") }
+        let rules = try await rules()
+        let file = try await change(id, named: request.caseID, by: principal) { file, now in
+            try rules.startRung(file, rung: rung, kind: kind, lead: lead, participants: participants, bodies: bodies,
+                                skipReason: reason.isEmpty ? nil : reason, by: principal, now: now)
+        }
+        var response = Pingan_Dispute_V1_StartRungResponse()
+        if let attempt = file.openAttempt { response.attempt = attempt.wire }
+        return response
+    }
+
+    func endRung(_ request: Pingan_Dispute_V1_EndRungRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_EndRungResponse {
+        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .gridWorker])
+        let id = try UUID.field(request.caseID, "case_id")
+        let attempt = try UUID.field(request.attemptID, "attempt_id")
+        let outcome: RungOutcome
+        switch request.outcome {
+        case .settled: outcome = .settled
+        case .eased: outcome = .eased
+        case .failed: outcome = .failed
+        default: throw ConnectError.invalidArgument(field: "outcome", "must be SETTLED, EASED or FAILED")
+        }
+        let note = try Self.text(request.note, "note", upTo: 2000)
+        var agreement: Agreement?
+        if request.hasAgreement {
+            let signedOn = CalendarDay(parsing: request.agreement.signedOn)
+            guard let signedOn else { throw ConnectError.invalidArgument(field: "agreement.signed_on", "must be a date as YYYY-MM-DD") }
+            let signatories = try Self.names(request.agreement.signatories, "agreement.signatories")
+            guard !signatories.isEmpty else { throw ConnectError.invalidArgument(field: "agreement.signatories", "at least one signatory is required") }
+            agreement = Agreement(id: UUID(), terms: try Self.text(request.agreement.terms, "agreement.terms", upTo: 4000), signedOn: signedOn, signatories: signatories)
+        }
+        let rules = try await rules()
+        let file = try await change(id, named: request.caseID, by: principal) { file, now in
+            try rules.endRung(file, attempt: attempt, outcome: outcome, note: note, agreement: agreement, by: principal, now: now)
+        }
+        var response = Pingan_Dispute_V1_EndRungResponse()
+        if let ended = file.attempts.first(where: { $0.id == attempt }) { response.attempt = ended.wire }
+        response.case = file.wire(revealingParties: false)
+        if outcome == .settled, let visit = file.returnVisit { response.returnVisit = visit.wire }
+        return response
+    }
+
+    func recordReturnVisit(_ request: Pingan_Dispute_V1_RecordReturnVisitRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_RecordReturnVisitResponse {
+        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .gridWorker])
+        let id = try UUID.field(request.caseID, "case_id")
+        let outcome: ReturnVisitOutcome
+        switch request.outcome {
+        case .confirmed: outcome = .confirmed
+        case .unsettled: outcome = .unsettled
+        default: throw ConnectError.invalidArgument(field: "outcome", "must be CONFIRMED or UNSETTLED")
+        }
+        let note = try Self.text(request.note, "note", upTo: 2000)
+        let rules = try await rules()
+        let file = try await change(id, named: request.caseID, by: principal) { file, now in
+            try rules.recordReturnVisit(file, outcome: outcome, note: note, by: principal, now: now)
+        }
+        var response = Pingan_Dispute_V1_RecordReturnVisitResponse()
+        response.case = file.wire(revealingParties: false)
+        return response
+    }
+
+    // MARK: Departments and summons
+
+    func registerDepartment(_ request: Pingan_Dispute_V1_RegisterDepartmentRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_RegisterDepartmentResponse {
+        let principal = try verifier.principal(context, anyOf: [.admin])
+        let centre = try DivisionCode.field(request.centreCode, "centre_code")
+        try principal.require(centre, field: "centre_code")
+        let name = try Self.text(request.name, "name", upTo: 100)
+        let key = request.apiKeyName.trimmingCharacters(in: .whitespaces)
+        guard (1...100).contains(key.count), key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+            throw ConnectError.invalidArgument(field: "api_key_name", "must be the gateway API key's name: 1 to 100 letters, digits, - _ .")
+        }
+        var response = Pingan_Dispute_V1_RegisterDepartmentResponse()
+        do {
+            response.department = try await store.registerDepartment(centre: centre, name: name, apiKeyName: key).wire
+        } catch CaseStoreError.duplicateDepartment {
+            throw ConnectError(.alreadyExists, "a department named \(name) or with API key \(key) is registered already")
+        }
+        return response
+    }
+
+    func summonDepartments(_ request: Pingan_Dispute_V1_SummonDepartmentsRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_SummonDepartmentsResponse {
+        let principal = try verifier.principal(context, anyOf: [.staff, .mediator])
+        let id = try UUID.field(request.caseID, "case_id")
+        guard !request.departmentIds.isEmpty, request.departmentIds.count <= 20 else {
+            throw ConnectError.invalidArgument(field: "department_ids", "name 1 to 20 departments")
+        }
+        let ids = try request.departmentIds.enumerated().map { try UUID.field($1, "department_ids[\($0)]") }
+        let found = try await store.departments(ids)
+        var departments: [Department] = []
+        for (index, wanted) in ids.enumerated() where !departments.contains(where: { $0.id == wanted }) {
+            // A department registered at this case's township, county or city; any other is unknown here.
+            guard let department = found.first(where: { $0.id == wanted }), department.centre.contains(principal.centre) || principal.covers(department.centre)
+            else { throw ConnectError.invalidArgument(field: "department_ids[\(index)]", "no registered department \(request.departmentIds[index]) serves this centre") }
+            departments.append(department)
+        }
+        let rules = try await rules()
+        let file = try await change(id, named: request.caseID, by: principal) { file, now in
+            for department in departments where !department.centre.contains(file.record.village) {
+                throw ConnectError.invalidArgument(field: "department_ids", "\(department.name) does not serve village \(file.record.village)")
+            }
+            return try rules.summon(file, departments: departments, by: principal, now: now)
+        }
+        var response = Pingan_Dispute_V1_SummonDepartmentsResponse()
+        response.summons = file.summons.filter { summons in departments.contains { $0.id == summons.department.id } && summons.fedBackAt == nil }.map(\.wire)
+        return response
+    }
+
+    func reportToSummons(_ request: Pingan_Dispute_V1_ReportToSummonsRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ReportToSummonsResponse {
+        let principal = try verifier.principal(context, anyOf: [.department])
+        let summons = try UUID.field(request.summonsID, "summons_id")
+        let file = try await changeSummons(summons, named: request.summonsID, by: principal) { file, now, rules in
+            try rules.report(file, summons: summons, by: principal, now: now)
+        }
+        var response = Pingan_Dispute_V1_ReportToSummonsResponse()
+        if let updated = file.summons.first(where: { $0.id == summons }) { response.summons = updated.wire }
+        return response
+    }
+
+    func feedBackOnSummons(_ request: Pingan_Dispute_V1_FeedBackOnSummonsRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_FeedBackOnSummonsResponse {
+        let principal = try verifier.principal(context, anyOf: [.department])
+        let summons = try UUID.field(request.summonsID, "summons_id")
+        let feedback = try Self.text(request.feedback, "feedback", upTo: 4000)
+        let file = try await changeSummons(summons, named: request.summonsID, by: principal) { file, now, rules in
+            try rules.feedBack(file, summons: summons, feedback: feedback, by: principal, now: now)
+        }
+        var response = Pingan_Dispute_V1_FeedBackOnSummonsResponse()
+        if let updated = file.summons.first(where: { $0.id == summons }) { response.summons = updated.wire }
+        return response
+    }
+
+    // MARK: Levels, major disputes, categories
+
+    func escalateCase(_ request: Pingan_Dispute_V1_EscalateCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_EscalateCaseResponse {
+        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader])
+        let id = try UUID.field(request.caseID, "case_id")
+        let reason = try Self.text(request.reason, "reason", upTo: 2000)
+        let rules = try await rules()
+        let file = try await change(id, named: request.caseID, by: principal) { file, _ in try rules.escalate(file, reason: reason, by: principal) }
+        var response = Pingan_Dispute_V1_EscalateCaseResponse()
+        response.case = file.wire(revealingParties: false)
+        return response
+    }
+
+    func handBackCase(_ request: Pingan_Dispute_V1_HandBackCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_HandBackCaseResponse {
+        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader])
+        let id = try UUID.field(request.caseID, "case_id")
+        let note = try Self.text(request.note, "note", upTo: 2000)
+        let rules = try await rules()
+        let file = try await change(id, named: request.caseID, by: principal) { file, _ in try rules.handBack(file, note: note, by: principal) }
+        var response = Pingan_Dispute_V1_HandBackCaseResponse()
+        response.case = file.wire(revealingParties: false)
+        return response
+    }
+
+    func markMajorDispute(_ request: Pingan_Dispute_V1_MarkMajorDisputeRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_MarkMajorDisputeResponse {
+        let principal = try verifier.principal(context, anyOf: [.staff, .mediator])
+        let id = try UUID.field(request.caseID, "case_id")
+        let departments = try Self.names(request.departments, "departments")
+        guard (0...100_000).contains(request.residentRepresentatives) else {
+            throw ConnectError.invalidArgument(field: "resident_representatives", "must be between 0 and 100000")
+        }
+        let major = MajorDispute(departments: departments, residentRepresentatives: Int(request.residentRepresentatives))
+        let rules = try await rules()
+        let file = try await change(id, named: request.caseID, by: principal) { file, _ in try rules.markMajor(file, major, by: principal) }
+        var response = Pingan_Dispute_V1_MarkMajorDisputeResponse()
+        response.case = file.wire(revealingParties: false)
+        return response
+    }
+
+    func reclassifyCase(_ request: Pingan_Dispute_V1_ReclassifyCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ReclassifyCaseResponse {
+        let principal = try verifier.principal(context, anyOf: [.staff, .mediator])
+        let id = try UUID.field(request.caseID, "case_id")
+        let category = try ReportFields.category(request.category)
+        let reason = try Self.text(request.reason, "reason", upTo: 2000)
+        let rules = try await rules()
+        let file = try await change(id, named: request.caseID, by: principal) { file, _ in try rules.reclassify(file, to: category, reason: reason, by: principal) }
+        var response = Pingan_Dispute_V1_ReclassifyCaseResponse()
+        response.case = file.wire(revealingParties: false)
+        return response
+    }
+
+    /// Loads a year's official calendar: administrators of the deployment's root (the city).
+    func loadCalendar(_ request: Pingan_Dispute_V1_LoadCalendarRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_LoadCalendarResponse {
+        let principal = try verifier.principal(context, anyOf: [.admin])
+        guard principal.centre.level == .city else { throw ConnectError(.permissionDenied, "only the city centre's administrators load the official calendar") }
+        let rows: [WorkdayCalendar.Exception]
+        do {
+            rows = try WorkdayCalendar.parse(csv: request.csv)
+        } catch {
+            throw ConnectError.invalidArgument(field: "csv", error.description)
+        }
+        let years = try await store.loadCalendar(rows)
+        await calendar.reset()
+        var response = Pingan_Dispute_V1_LoadCalendarResponse()
+        response.years = years.sorted().map(Int32.init)
+        response.days = Int32(rows.count)
+        return response
+    }
+
+    // MARK: Helpers
+
+    func rules() async throws -> MediationRules {
+        MediationRules(calendar: try await calendar.current(), deadlines: deadlines)
+    }
+
+    /// Loads the case the caller may see, lets `decide` rule on it at the current time, and
+    /// applies the decision; a case elsewhere is `not_found` exactly as a missing one.
+    func change(
+        _ id: UUID, named name: String, by principal: Principal,
+        _ decide: @escaping (CaseFile, Date) throws -> [CaseChange]
+    ) async throws -> CaseFile {
+        let now = now()
+        let updated = try await store.update(id, now: now) { file in
+            let file = try principal.visible(file, at: { $0.record.village }, "case \(name)")
+            try requireSight(of: file, by: principal, named: name)
+            return try decide(file, now)
+        }
+        return try principal.visible(updated, at: { $0.record.village }, "case \(name)")
+    }
+
+    /// The same for a department acting on its summons: the summons must be its own.
+    func changeSummons(
+        _ summons: UUID, named name: String, by principal: Principal,
+        _ decide: @escaping (CaseFile, Date, MediationRules) throws -> [CaseChange]
+    ) async throws -> CaseFile {
+        guard let caseID = try await store.caseOfSummons(summons) else { throw ConnectError(.notFound, "summons \(name) not found") }
+        let rules = try await rules()
+        do {
+            return try await change(caseID, named: caseID.wire, by: principal) { file, now in try decide(file, now, rules) }
+        } catch let error as ConnectError where error.code == .notFound {
+            throw ConnectError(.notFound, "summons \(name) not found")
+        } catch MediationRefusal.notSummoned {
+            throw ConnectError(.notFound, "summons \(name) not found")
+        }
+    }
+
+    static func text(_ text: String, _ field: String, upTo limit: Int) throws -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw ConnectError.invalidArgument(field: field, "is required") }
+        guard trimmed.count <= limit else { throw ConnectError.invalidArgument(field: field, "is longer than \(limit) characters") }
+        return trimmed
+    }
+
+    static func names(_ names: [String], _ field: String) throws -> [String] {
+        guard names.count <= 100 else { throw ConnectError.invalidArgument(field: field, "at most 100 entries") }
+        return try names.enumerated().map { try text($1, "\(field)[\($0)]", upTo: 100) }
+    }
+
+    static func kind(_ kind: Pingan_Dispute_V1_MediationKind) throws -> MediationKind {
+        switch kind {
+        case .unspecified, .peoples: .peoples
+        case .administrative: .administrative
+        case .arbitration: .arbitration
+        case .judicial: .judicial
+        case .other: .other
+        case .UNRECOGNIZED(let value): throw ConnectError.invalidArgument(field: "kind", "unknown value \(value)")
+        }
+    }
+}
+
+extension MediationRefusal: ConnectErrorConvertible {
+    var connectError: ConnectError? {
+        switch self {
+        case .notActive(let status):
+            ConnectError(.failedPrecondition, "the case is \(status.rawValue); only an open case is mediated")
+        case .rungStillOpen(let rung):
+            ConnectError(.failedPrecondition, "rung \(rung.rawValue) is still open; end it with its outcome first")
+        case let .outOfOrder(requested, next):
+            ConnectError(.failedPrecondition, "rung: rung \(requested.rawValue) cannot start now; the next is rung \(next.rawValue) (a rung opens only when the one below failed)")
+        case let .skipNeedsReason(requested, next):
+            ConnectError.invalidArgument(field: "skip_reason", "starting rung \(requested.rawValue) skips rung \(next.rawValue); record why")
+        case .levelTooLow(let rung):
+            ConnectError(.permissionDenied, "rung: rung \(rung.rawValue) is run by the \(rung.owningLevel.rawValue) centre or above")
+        case .notCoordinator(let centre):
+            ConnectError(.permissionDenied, "the case is coordinated by centre \(centre)")
+        case .noOpenAttempt:
+            ConnectError(.failedPrecondition, "attempt_id: it is not the case's open rung")
+        case .settlementNeedsAgreement:
+            ConnectError.invalidArgument(field: "agreement", "a settlement needs the signed agreement")
+        case .agreementOnlyForSettlement:
+            ConnectError.invalidArgument(field: "agreement", "only a settlement has an agreement")
+        case .noReturnVisitDue:
+            ConnectError(.failedPrecondition, "no return visit is due: the case is not settled")
+        case .notSummoned:
+            ConnectError(.notFound, "summons not found")
+        case .feedbackBeforeReport:
+            ConnectError(.failedPrecondition, "report to the summons before feeding back")
+        case .noLevelAbove:
+            ConnectError(.failedPrecondition, "the case is coordinated by the city; there is no level above")
+        case .notEscalated:
+            ConnectError(.failedPrecondition, "the case was not escalated; there is nothing to hand back")
+        case .alreadySummoned(let name):
+            ConnectError(.alreadyExists, "department_ids: \(name) is already summoned to this case")
+        case let .majorTooSmall(field, minimum):
+            ConnectError.invalidArgument(field: field, "a major dispute (1350) needs at least \(minimum)")
+        }
+    }
+}

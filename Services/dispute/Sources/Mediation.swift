@@ -1,0 +1,121 @@
+import Foundation
+import PinganDomain
+
+/// The rungs of the 3-2-1 ladder (三二一调解工作法), climbed one at a time.
+enum LadderRung: Int, CaseIterable, Comparable, Sendable {
+    case finder = 1
+    case villageSecretary
+    case townshipCadre
+    case politicalLegal
+    case townshipLeaders
+
+    /// The centre level that runs the rung: the first two are the village's, the rest the
+    /// township's. A centre below that level may not start it.
+    var owningLevel: DivisionLevel { rawValue <= 2 ? .village : .township }
+
+    var title: String {
+        switch self {
+        case .finder: "primary mediation by whoever found it (谁发现、谁受理)"
+        case .villageSecretary: "primary mediation led by the village party secretary"
+        case .townshipCadre: "primary mediation led by the township cadre for the village"
+        case .politicalLegal: "deep mediation by the township political-legal officer with the safety office, police station and judicial office"
+        case .townshipLeaders: "deep mediation led by the township's principal leaders with the city departments"
+        }
+    }
+
+    var next: LadderRung? { LadderRung(rawValue: rawValue + 1) }
+
+    static func < (lhs: LadderRung, rhs: LadderRung) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+enum RungOutcome: String, Sendable {
+    case settled, eased, failed
+}
+
+/// The 4+N mediation kinds (和宁调解).
+enum MediationKind: String, Sendable {
+    case peoples, administrative, arbitration, judicial, other
+}
+
+enum ReturnVisitOutcome: String, Sendable {
+    case confirmed, unsettled
+}
+
+/// One attempt at one rung.
+struct RungAttempt: Sendable {
+    let id: UUID
+    let rung: LadderRung
+    let kind: MediationKind
+    let lead: String
+    let participants: [String]
+    let bodies: [String]
+    /// The centre that started it.
+    let centre: DivisionCode
+    let startedBy: String
+    let startedAt: Date
+    let deadline: WorkingDeadline
+    var outcome: RungOutcome?
+    var outcomeNote: String?
+    var endedAt: Date?
+}
+
+/// The signed settlement; a case is settled only by one.
+struct Agreement: Sendable {
+    let id: UUID
+    let terms: String
+    let signedOn: CalendarDay
+    let signatories: [String]
+}
+
+/// The visit after a settlement (回访/陪访).
+struct ReturnVisit: Sendable {
+    let id: UUID
+    let deadline: WorkingDeadline
+    var outcome: ReturnVisitOutcome?
+    var note: String?
+    var visitedAt: Date?
+    var visitedBy: String?
+}
+
+/// A department registered with a centre; it acts through the gateway with its API key.
+struct Department: Sendable {
+    let id: UUID
+    let centre: DivisionCode
+    let name: String
+    let apiKeyName: String
+
+    /// The subject of the department's principal at the gateway.
+    var subject: String { "apikey:\(apiKeyName)" }
+}
+
+/// A department summoned to a case (中心吹哨、部门报到): it must report, then feed back.
+struct Summons: Sendable {
+    let id: UUID
+    let department: Department
+    let summonedBy: DivisionCode
+    let reportDeadline: WorkingDeadline
+    let feedbackDeadline: WorkingDeadline
+    var reportedAt: Date?
+    var feedback: String?
+    var fedBackAt: Date?
+}
+
+/// Handled as a major dispute (1350工作法).
+struct MajorDispute: Sendable, Equatable {
+    static let minimumDepartments = 3
+    static let minimumRepresentatives = 50
+
+    let departments: [String]
+    let residentRepresentatives: Int
+}
+
+/// Working days each step gets, from the deployment's settings.
+struct StepDeadlines: Sendable, Equatable {
+    /// Per rung, finder first.
+    var rungs: [Int] = [3, 5, 7, 10, 15]
+    var returnVisit = 10
+    var summonsReport = 1
+    var summonsFeedback = 5
+
+    func days(for rung: LadderRung) -> Int { rungs[rung.rawValue - 1] }
+}
