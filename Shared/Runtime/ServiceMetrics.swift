@@ -50,6 +50,18 @@ public final class ServiceMetrics: ConnectCallObserver {
             .record(duration)
     }
 
+    /// A counter of a service's own, named `pingan_<name>_total`; returns its increment.
+    public func counter(_ name: String, help: String) -> @Sendable () -> Void {
+        let counter = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "pingan", subsystem: "", metricName: name, unitName: "total", helpText: help))
+        return { counter.increment() }
+    }
+
+    /// A gauge of a service's own, named `pingan_<name>`; returns its setter.
+    public func gauge(_ name: String, help: String) -> @Sendable (Double) -> Void {
+        let gauge = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "pingan", subsystem: "", metricName: name, unitName: "", helpText: help))
+        return { gauge.set($0) }
+    }
+
     /// The exposition text, with the pool gauges read at scrape time.
     public func render() -> [UInt8] {
         if let statistics = pool?.statistics {

@@ -370,6 +370,19 @@ struct MediationStoryTests {
             visit.note = "和睦相处"
             #expect(try await rpc.call(DisputeServiceMethods.recordReturnVisit, visit, headers: [communityStaff]).case.status == .closed)
 
+            // What the month's index will count: April's four rungs, July's work.
+            var facts = Pingan_Dispute_V1_CaseFactsRequest()
+            facts.rootCode = street
+            facts.month = "2026-04"
+            let april = try #require(try await rpc.call(DisputeServiceMethods.caseFacts, facts, headers: [streetStaff]).facts.first)
+            #expect(april.villageCode == community && april.opened == 1 && april.rungsEnded == 4 && april.rungsOnTime == 4 && april.rungsSettled == 0)
+            facts.month = "2026-07"
+            let july = try #require(try await rpc.call(DisputeServiceMethods.caseFacts, facts, headers: [streetStaff]).facts.first)
+            #expect(july.opened == 0 && july.repeatIncidents == 1 && july.overdueSteps == 1)
+            #expect(july.rungsEnded == 3 && july.rungsSettled == 2)
+            #expect(july.summonsAnswered == 1 && july.summonsLate == 0)
+            #expect(july.returnVisitsDone == 2 && july.returnVisitsConfirmed == 1)
+
             var export = Pingan_Dispute_V1_ExportCasesRequest()
             export.divisionCode = street
             export.month = "2026-04"
@@ -448,15 +461,101 @@ struct MediationStoryTests {
             #expect(before.deadline.dueAt == "2027-01-04T16:00:00.000Z")
             _ = try await rpc.call(DisputeServiceMethods.endRung, end(caseID, before.id, .eased), headers: [town])
 
+            let beforeLoad = try await rpc.get("/metrics").body
+            #expect(beforeLoad.contains("pingan_dispute_deadlines_beyond_calendar_total 1"))
+            #expect(beforeLoad.contains("pingan_dispute_calendar_last_year 2026"))
+
             let loaded = try await rpc.call(DisputeServiceMethods.loadCalendar, load, headers: [try Self.caller("430700000000", [.admin])])
             #expect(loaded.years == [2027])
             let after = try await rpc.call(DisputeServiceMethods.startRung, rung(caseID, .finder, lead: "x"), headers: [town]).attempt
             #expect(!after.deadline.beyondCalendar)
             #expect(after.deadline.dueAt == "2027-01-05T16:00:00.000Z")
+            #expect(try await rpc.get("/metrics").body.contains("pingan_dispute_calendar_last_year 2027"))
             load.csv = "date,kind\n2027-01-04,workday\n"
             await expectCode(.invalidArgument, containing: "csv: line 2:") {
                 _ = try await rpc.call(DisputeServiceMethods.loadCalendar, load, headers: [try Self.caller("430700000000", [.admin])])
             }
+        }
+    }
+
+    // MARK: Jurisdiction of every mediation method
+
+    @Test func aSiblingTownshipGetsNotFoundAndAnotherCountyPermissionDeniedOnEveryMethod() async throws {
+        let clock = ManualClock(morningOf: "2026-06-01")
+        let village = "430781103201", township = "430781103000"
+        try await withDispute(clock) { rpc, database in
+            let owner = try Self.caller(township, [.staff, .mediator, .leader, .admin])
+            var intake = Pingan_Dispute_V1_IntakeCaseRequest()
+            intake.requestID = UUID().wire
+            intake.villageCode = village
+            intake.category = .economicDebt
+            intake.source = .departmentReferral
+            intake.description_p = "借款纠纷"
+            intake.parties = [party("甲"), party("乙")]
+            let caseID = try await rpc.call(DisputeServiceMethods.intakeCase, intake, headers: [owner]).case.id
+            let attempt = try await rpc.call(DisputeServiceMethods.startRung, rung(caseID, .finder, lead: "x"), headers: [owner]).attempt.id
+            var register = Pingan_Dispute_V1_RegisterDepartmentRequest()
+            register.centreCode = township
+            register.name = "白衣司法所"
+            register.apiKeyName = "baiyi-justice"
+            let department = try await rpc.call(DisputeServiceMethods.registerDepartment, register, headers: [owner]).department.id
+            let timelineBefore = try await count(database, "SELECT count(*) FROM dispute.timeline")
+
+            // 药山镇, a sibling township with every role: each method reads as if the case did not exist.
+            let sibling = try Self.caller("430781105000", [.staff, .mediator, .leader, .admin])
+            let missing = "case \(caseID) not found"
+            var get = Pingan_Dispute_V1_GetCaseRequest()
+            get.caseID = caseID
+            await expectCode(.notFound, containing: missing) { _ = try await rpc.call(DisputeServiceMethods.getCase, get, headers: [sibling]) }
+            await expectCode(.notFound, containing: missing) { _ = try await rpc.call(DisputeServiceMethods.startRung, rung(caseID, .finder, lead: "x"), headers: [sibling]) }
+            await expectCode(.notFound, containing: missing) { _ = try await rpc.call(DisputeServiceMethods.endRung, end(caseID, attempt, .failed), headers: [sibling]) }
+            var visit = Pingan_Dispute_V1_RecordReturnVisitRequest()
+            visit.caseID = caseID
+            visit.outcome = .confirmed
+            visit.note = "x"
+            await expectCode(.notFound, containing: missing) { _ = try await rpc.call(DisputeServiceMethods.recordReturnVisit, visit, headers: [sibling]) }
+            var summon = Pingan_Dispute_V1_SummonDepartmentsRequest()
+            summon.caseID = caseID
+            summon.departmentIds = [department]
+            await expectCode(.invalidArgument, containing: "department_ids[0]:") { _ = try await rpc.call(DisputeServiceMethods.summonDepartments, summon, headers: [sibling]) }
+            var escalate = Pingan_Dispute_V1_EscalateCaseRequest()
+            escalate.caseID = caseID
+            escalate.reason = "x"
+            await expectCode(.notFound, containing: missing) { _ = try await rpc.call(DisputeServiceMethods.escalateCase, escalate, headers: [sibling]) }
+            var handBack = Pingan_Dispute_V1_HandBackCaseRequest()
+            handBack.caseID = caseID
+            handBack.note = "x"
+            await expectCode(.notFound, containing: missing) { _ = try await rpc.call(DisputeServiceMethods.handBackCase, handBack, headers: [sibling]) }
+            var major = Pingan_Dispute_V1_MarkMajorDisputeRequest()
+            major.caseID = caseID
+            major.departments = ["a", "b", "c"]
+            major.residentRepresentatives = 50
+            await expectCode(.notFound, containing: missing) { _ = try await rpc.call(DisputeServiceMethods.markMajorDispute, major, headers: [sibling]) }
+            var reclassify = Pingan_Dispute_V1_ReclassifyCaseRequest()
+            reclassify.caseID = caseID
+            reclassify.category = .land
+            reclassify.reason = "x"
+            await expectCode(.notFound, containing: missing) { _ = try await rpc.call(DisputeServiceMethods.reclassifyCase, reclassify, headers: [sibling]) }
+            var missingCase = get
+            missingCase.caseID = UUID().wire
+            await expectCode(.notFound, containing: "case \(missingCase.caseID) not found") { _ = try await rpc.call(DisputeServiceMethods.getCase, missingCase, headers: [sibling]) }
+
+            // 临澧县, another county, names this township's division: refused, as today.
+            let foreign = try Self.caller("430724000000", [.staff, .mediator, .leader, .admin])
+            var list = Pingan_Dispute_V1_ListCasesRequest()
+            list.divisionCode = township
+            await expectCode(.permissionDenied, containing: "division_code:") { _ = try await rpc.call(DisputeServiceMethods.listCases, list, headers: [foreign]) }
+            var export = Pingan_Dispute_V1_ExportCasesRequest()
+            export.divisionCode = township
+            export.month = "2026-06"
+            await expectCode(.permissionDenied, containing: "division_code:") { _ = try await rpc.call(DisputeServiceMethods.exportCases, export, headers: [foreign]) }
+            await expectCode(.permissionDenied, containing: "centre_code:") { _ = try await rpc.call(DisputeServiceMethods.registerDepartment, register, headers: [foreign]) }
+            intake.requestID = UUID().wire
+            await expectCode(.permissionDenied, containing: "village_code:") { _ = try await rpc.call(DisputeServiceMethods.intakeCase, intake, headers: [foreign]) }
+
+            // Nothing any of them tried was written.
+            #expect(try await count(database, "SELECT count(*) FROM dispute.timeline") == timelineBefore)
+            #expect(try await count(database, "SELECT count(*) FROM dispute.cases") == 1)
         }
     }
 }

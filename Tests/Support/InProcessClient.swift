@@ -36,4 +36,10 @@ public struct InProcessClient: Sendable {
         guard response.status == .ok else { throw ConnectError(httpStatus: response.status.code, body: bytes) }
         return try ConnectCodec.json.decode(Output.self, from: bytes)
     }
+
+    /// A plain GET, for `/metrics`, `/readyz` and `/healthz`.
+    public func get(_ path: String) async throws -> (status: Int, body: String) {
+        let response = try await client.executeRequest(uri: path, method: .get, headers: [:], body: nil)
+        return (response.status.code, String(buffer: response.body))
+    }
 }

@@ -35,8 +35,8 @@ protocol CaseStore: Sendable {
     func list(under root: DivisionCode, filter: CaseFilter, now: Date, after cursor: CaseCursor?, limit: Int) async throws -> [(case: DisputeCase, cursor: CaseCursor)]
     /// Resolves an open case with `outcome`; a resolved one is returned unchanged.
     func resolve(_ id: UUID, outcome: String, actor: String) async throws -> DisputeCase?
-    /// Cases opened and resolved per village under `root` during `month`.
-    func facts(under root: DivisionCode, in month: Month) async throws -> [(village: String, opened: Int, resolved: Int)]
+    /// What mediation did per village under `root` during `month`, for the governance index.
+    func facts(under root: DivisionCode, in month: Month) async throws -> [String: MediationFacts]
     /// Registers a department; ``CaseStoreError/duplicateDepartment`` when the name or key is taken.
     func registerDepartment(centre: DivisionCode, name: String, apiKeyName: String) async throws -> Department
     func departments(_ ids: [UUID]) async throws -> [Department]
@@ -354,19 +354,79 @@ struct PostgresCaseStore: CaseStore {
         }
     }
 
-    func facts(under root: DivisionCode, in month: Month) async throws -> [(village: String, opened: Int, resolved: Int)] {
+    func facts(under root: DivisionCode, in month: Month) async throws -> [String: MediationFacts] {
         let (start, end) = month.range
-        return try await pool.query(
-            """
-            SELECT village_code,
-                   count(*) FILTER (WHERE opened_at >= $3 AND opened_at < $4),
-                   count(*) FILTER (WHERE resolved_at >= $3 AND resolved_at < $4)
-            FROM dispute.cases
-            WHERE village_code BETWEEN $1 AND $2 AND (opened_at < $4) AND (resolved_at IS NULL OR resolved_at >= $3 OR opened_at >= $3)
-            GROUP BY village_code ORDER BY village_code
-            """,
-            [root.rawValue, root.lastInSubtree, start, end]
-        ).map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1), try $0.decode(Int.self, at: 2)) }
+        let window: [any PostgresEncodable] = [root.rawValue, root.lastInSubtree, start, end]
+        var facts: [String: MediationFacts] = [:]
+        try await pool.withConnection { connection in
+            for row in try await connection.query(
+                """
+                SELECT village_code,
+                       count(*) FILTER (WHERE opened_at >= $3 AND opened_at < $4),
+                       count(*) FILTER (WHERE resolved_at >= $3 AND resolved_at < $4)
+                FROM dispute.cases
+                WHERE village_code BETWEEN $1 AND $2 AND opened_at < $4 AND (resolved_at IS NULL OR resolved_at >= $3 OR opened_at >= $3)
+                GROUP BY village_code
+                """, window
+            ) {
+                facts[try row.decode(String.self, at: 0), default: .init()].opened = try row.decode(Int.self, at: 1)
+                facts[try row.decode(String.self, at: 0), default: .init()].resolved = try row.decode(Int.self, at: 2)
+            }
+            for row in try await connection.query(
+                """
+                SELECT c.village_code, count(*), count(*) FILTER (WHERE a.outcome = 'settled'), count(*) FILTER (WHERE a.ended_at <= a.due_at)
+                FROM dispute.rung_attempts a JOIN dispute.cases c ON c.id = a.case_id
+                WHERE c.village_code BETWEEN $1 AND $2 AND a.ended_at >= $3 AND a.ended_at < $4
+                GROUP BY c.village_code
+                """, window
+            ) {
+                let village = try row.decode(String.self, at: 0)
+                facts[village, default: .init()].rungsEnded = try row.decode(Int.self, at: 1)
+                facts[village, default: .init()].rungsSettled = try row.decode(Int.self, at: 2)
+                facts[village, default: .init()].rungsOnTime = try row.decode(Int.self, at: 3)
+            }
+            for row in try await connection.query(
+                """
+                SELECT c.village_code,
+                       count(*) FILTER (WHERE s.fed_back_at >= $3 AND s.fed_back_at < $4),
+                       count(*) FILTER (WHERE (s.reported_at >= $3 AND s.reported_at < $4 AND s.reported_at > s.report_due)
+                                          OR (s.fed_back_at >= $3 AND s.fed_back_at < $4 AND s.fed_back_at > s.feedback_due))
+                FROM dispute.summons s JOIN dispute.cases c ON c.id = s.case_id
+                WHERE c.village_code BETWEEN $1 AND $2
+                  AND ((s.reported_at >= $3 AND s.reported_at < $4) OR (s.fed_back_at >= $3 AND s.fed_back_at < $4))
+                GROUP BY c.village_code
+                """, window
+            ) {
+                let village = try row.decode(String.self, at: 0)
+                facts[village, default: .init()].summonsAnswered = try row.decode(Int.self, at: 1)
+                facts[village, default: .init()].summonsLate = try row.decode(Int.self, at: 2)
+            }
+            for row in try await connection.query(
+                """
+                SELECT c.village_code, count(*), count(*) FILTER (WHERE v.outcome = 'confirmed')
+                FROM dispute.return_visits v JOIN dispute.cases c ON c.id = v.case_id
+                WHERE c.village_code BETWEEN $1 AND $2 AND v.visited_at >= $3 AND v.visited_at < $4 AND v.visited_by <> 'dispute-service'
+                GROUP BY c.village_code
+                """, window
+            ) {
+                let village = try row.decode(String.self, at: 0)
+                facts[village, default: .init()].returnVisitsDone = try row.decode(Int.self, at: 1)
+                facts[village, default: .init()].returnVisitsConfirmed = try row.decode(Int.self, at: 2)
+            }
+            for row in try await connection.query(
+                """
+                SELECT c.village_code, count(*) FILTER (WHERE t.kind = 'overdue'), count(*) FILTER (WHERE t.kind IN ('incident_joined', 'reopened'))
+                FROM dispute.timeline t JOIN dispute.cases c ON c.id = t.case_id
+                WHERE c.village_code BETWEEN $1 AND $2 AND t.at >= $3 AND t.at < $4 AND t.kind IN ('overdue', 'incident_joined', 'reopened')
+                GROUP BY c.village_code
+                """, window
+            ) {
+                let village = try row.decode(String.self, at: 0)
+                facts[village, default: .init()].overdueSteps = try row.decode(Int.self, at: 1)
+                facts[village, default: .init()].repeatIncidents = try row.decode(Int.self, at: 2)
+            }
+        }
+        return facts
     }
 
     // MARK: Departments

@@ -61,7 +61,7 @@ public enum DisputeApp {
         var routes = ConnectRoutes()
         DisputeServiceHandler(
             store: store, verifier: try PrincipalVerifier(meshSecret: mesh.meshSecret),
-            calendar: CalendarCache(store: store), deadlines: settings.deadlines, now: now
+            calendar: CalendarCache(store: store, metrics: host.metrics), deadlines: settings.deadlines, now: now
         ).register(into: &routes)
         let transport = CurlTransport()
         let risk = ConnectClient(baseURL: mesh.url(.risk), transport: transport)

@@ -24,7 +24,10 @@ extension DisputeServiceHandler {
                                 skipReason: reason.isEmpty ? nil : reason, by: principal, now: now)
         }
         var response = Pingan_Dispute_V1_StartRungResponse()
-        if let attempt = file.openAttempt { response.attempt = attempt.wire }
+        if let attempt = file.openAttempt {
+            calendar.observe([attempt.deadline])
+            response.attempt = attempt.wire
+        }
         return response
     }
 
@@ -55,7 +58,10 @@ extension DisputeServiceHandler {
         var response = Pingan_Dispute_V1_EndRungResponse()
         if let ended = file.attempts.first(where: { $0.id == attempt }) { response.attempt = ended.wire }
         response.case = file.wire(revealingParties: false)
-        if outcome == .settled, let visit = file.returnVisit { response.returnVisit = visit.wire }
+        if outcome == .settled, let visit = file.returnVisit {
+            calendar.observe([visit.deadline])
+            response.returnVisit = visit.wire
+        }
         return response
     }
 
@@ -120,8 +126,10 @@ extension DisputeServiceHandler {
             }
             return try rules.summon(file, departments: departments, by: principal, now: now)
         }
+        let issued = file.summons.filter { summons in departments.contains { $0.id == summons.department.id } && summons.fedBackAt == nil }
+        calendar.observe(issued.flatMap { [$0.reportDeadline, $0.feedbackDeadline] })
         var response = Pingan_Dispute_V1_SummonDepartmentsResponse()
-        response.summons = file.summons.filter { summons in departments.contains { $0.id == summons.department.id } && summons.fedBackAt == nil }.map(\.wire)
+        response.summons = issued.map(\.wire)
         return response
     }
 

@@ -186,11 +186,20 @@ struct DisputeServiceHandler: Sendable {
     func caseFacts(_ request: Pingan_Dispute_V1_CaseFactsRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_CaseFactsResponse {
         let (root, month) = try verifier.factsScope(context, rootCode: request.rootCode, month: request.month)
         var response = Pingan_Dispute_V1_CaseFactsResponse()
-        response.facts = try await store.facts(under: root, in: month).map { row in
+        response.facts = try await store.facts(under: root, in: month).sorted { $0.key < $1.key }.map { village, counted in
             var facts = Pingan_Dispute_V1_VillageCaseFacts()
-            facts.villageCode = row.village
-            facts.opened = Int32(row.opened)
-            facts.resolved = Int32(row.resolved)
+            facts.villageCode = village
+            facts.opened = Int32(counted.opened)
+            facts.resolved = Int32(counted.resolved)
+            facts.rungsEnded = Int32(counted.rungsEnded)
+            facts.rungsSettled = Int32(counted.rungsSettled)
+            facts.rungsOnTime = Int32(counted.rungsOnTime)
+            facts.summonsAnswered = Int32(counted.summonsAnswered)
+            facts.summonsLate = Int32(counted.summonsLate)
+            facts.returnVisitsDone = Int32(counted.returnVisitsDone)
+            facts.returnVisitsConfirmed = Int32(counted.returnVisitsConfirmed)
+            facts.overdueSteps = Int32(counted.overdueSteps)
+            facts.repeatIncidents = Int32(counted.repeatIncidents)
             return facts
         }
         return response

@@ -119,3 +119,20 @@ struct StepDeadlines: Sendable, Equatable {
 
     func days(for rung: LadderRung) -> Int { rungs[rung.rawValue - 1] }
 }
+
+/// What mediation did in one village in one month, counted by when each step happened: the
+/// facts the governance index rewards (settling on time, answering summons, visiting) and
+/// penalises (overdue steps, repeat incidents).
+struct MediationFacts: Sendable, Equatable {
+    var opened = 0
+    var resolved = 0
+    var rungsEnded = 0
+    var rungsSettled = 0
+    var rungsOnTime = 0
+    var summonsAnswered = 0
+    var summonsLate = 0
+    var returnVisitsDone = 0
+    var returnVisitsConfirmed = 0
+    var overdueSteps = 0
+    var repeatIncidents = 0
+}

@@ -851,6 +851,7 @@ public nonisolated struct Pingan_Dispute_V1_CaseFactsRequest: Sendable {
   public init() {}
 }
 
+/// A village's mediation in a month, counted by when each step happened.
 public nonisolated struct Pingan_Dispute_V1_VillageCaseFacts: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -860,7 +861,31 @@ public nonisolated struct Pingan_Dispute_V1_VillageCaseFacts: Sendable {
 
   public var opened: Int32 = 0
 
+  /// Closed without a settlement (ResolveCase).
   public var resolved: Int32 = 0
+
+  /// Rung attempts that ended, and of those the settled ones and the ones ended by their deadline.
+  public var rungsEnded: Int32 = 0
+
+  public var rungsSettled: Int32 = 0
+
+  public var rungsOnTime: Int32 = 0
+
+  /// Summons fed back, and summons reported or fed back after their deadline.
+  public var summonsAnswered: Int32 = 0
+
+  public var summonsLate: Int32 = 0
+
+  /// Return visits made, and those that confirmed the settlement.
+  public var returnVisitsDone: Int32 = 0
+
+  public var returnVisitsConfirmed: Int32 = 0
+
+  /// Steps the overdue scan found past their deadline.
+  public var overdueSteps: Int32 = 0
+
+  /// Incidents between the same parties that joined an existing case.
+  public var repeatIncidents: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2439,7 +2464,7 @@ nonisolated extension Pingan_Dispute_V1_CaseFactsRequest: SwiftProtobuf.Message,
 
 nonisolated extension Pingan_Dispute_V1_VillageCaseFacts: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".VillageCaseFacts"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}village_code\0\u{1}opened\0\u{1}resolved\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}village_code\0\u{1}opened\0\u{1}resolved\0\u{3}rungs_ended\0\u{3}rungs_settled\0\u{3}rungs_on_time\0\u{3}summons_answered\0\u{3}summons_late\0\u{3}return_visits_done\0\u{3}return_visits_confirmed\0\u{3}overdue_steps\0\u{3}repeat_incidents\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2450,6 +2475,15 @@ nonisolated extension Pingan_Dispute_V1_VillageCaseFacts: SwiftProtobuf.Message,
       case 1: try { try decoder.decodeSingularStringField(value: &self.villageCode) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.opened) }()
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.resolved) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.rungsEnded) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.rungsSettled) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.rungsOnTime) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.summonsAnswered) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.summonsLate) }()
+      case 9: try { try decoder.decodeSingularInt32Field(value: &self.returnVisitsDone) }()
+      case 10: try { try decoder.decodeSingularInt32Field(value: &self.returnVisitsConfirmed) }()
+      case 11: try { try decoder.decodeSingularInt32Field(value: &self.overdueSteps) }()
+      case 12: try { try decoder.decodeSingularInt32Field(value: &self.repeatIncidents) }()
       default: break
       }
     }
@@ -2465,6 +2499,33 @@ nonisolated extension Pingan_Dispute_V1_VillageCaseFacts: SwiftProtobuf.Message,
     if self.resolved != 0 {
       try visitor.visitSingularInt32Field(value: self.resolved, fieldNumber: 3)
     }
+    if self.rungsEnded != 0 {
+      try visitor.visitSingularInt32Field(value: self.rungsEnded, fieldNumber: 4)
+    }
+    if self.rungsSettled != 0 {
+      try visitor.visitSingularInt32Field(value: self.rungsSettled, fieldNumber: 5)
+    }
+    if self.rungsOnTime != 0 {
+      try visitor.visitSingularInt32Field(value: self.rungsOnTime, fieldNumber: 6)
+    }
+    if self.summonsAnswered != 0 {
+      try visitor.visitSingularInt32Field(value: self.summonsAnswered, fieldNumber: 7)
+    }
+    if self.summonsLate != 0 {
+      try visitor.visitSingularInt32Field(value: self.summonsLate, fieldNumber: 8)
+    }
+    if self.returnVisitsDone != 0 {
+      try visitor.visitSingularInt32Field(value: self.returnVisitsDone, fieldNumber: 9)
+    }
+    if self.returnVisitsConfirmed != 0 {
+      try visitor.visitSingularInt32Field(value: self.returnVisitsConfirmed, fieldNumber: 10)
+    }
+    if self.overdueSteps != 0 {
+      try visitor.visitSingularInt32Field(value: self.overdueSteps, fieldNumber: 11)
+    }
+    if self.repeatIncidents != 0 {
+      try visitor.visitSingularInt32Field(value: self.repeatIncidents, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2472,6 +2533,15 @@ nonisolated extension Pingan_Dispute_V1_VillageCaseFacts: SwiftProtobuf.Message,
     if lhs.villageCode != rhs.villageCode {return false}
     if lhs.opened != rhs.opened {return false}
     if lhs.resolved != rhs.resolved {return false}
+    if lhs.rungsEnded != rhs.rungsEnded {return false}
+    if lhs.rungsSettled != rhs.rungsSettled {return false}
+    if lhs.rungsOnTime != rhs.rungsOnTime {return false}
+    if lhs.summonsAnswered != rhs.summonsAnswered {return false}
+    if lhs.summonsLate != rhs.summonsLate {return false}
+    if lhs.returnVisitsDone != rhs.returnVisitsDone {return false}
+    if lhs.returnVisitsConfirmed != rhs.returnVisitsConfirmed {return false}
+    if lhs.overdueSteps != rhs.overdueSteps {return false}
+    if lhs.repeatIncidents != rhs.repeatIncidents {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
