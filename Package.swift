@@ -164,7 +164,7 @@ let package = Package(
                   dependencies: [.product(name: "HummingbirdBcrypt", package: "hummingbird-auth")])
         + service("grid", module: "GridService", executable: "grid-service", resources: [.copy("Data/changde-divisions.csv")])
         + service("dispute", module: "DisputeService", executable: "dispute-service", resources: [.copy("Data/cn-workday-calendar.csv")])
-        + service("risk", module: "RiskService", executable: "risk-service")
+        + service("risk", module: "RiskService", executable: "risk-service", resources: [.copy("Data/risk-models.json")])
         + service("index", module: "IndexService", executable: "index-service")
         + service("notify", module: "NotifyService", executable: "notify-service")
         + [

@@ -18,6 +18,17 @@ extension DivisionCode {
     }
 }
 
+extension String {
+    /// Free text from a request field, trimmed; `invalid_argument` naming the field when it is
+    /// empty or longer than `limit` characters.
+    public static func field(_ text: String, _ field: String, upTo limit: Int) throws -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw ConnectError.invalidArgument(field: field, "is required") }
+        guard trimmed.count <= limit else { throw ConnectError.invalidArgument(field: field, "is longer than \(limit) characters") }
+        return trimmed
+    }
+}
+
 extension UUID {
     /// Parses an id from a request field, or `invalid_argument` naming it.
     public static func field(_ text: String, _ field: String) throws -> UUID {

@@ -32,3 +32,19 @@ extension Date {
         return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
     }
 }
+
+extension Date {
+    /// Parses a timestamp as Pingan's messages carry it (RFC 3339, with or without
+    /// fractional seconds); `nil` for anything else. For reading facts, not for hot paths.
+    public init?(wireTimestamp text: String) {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) {
+            self = date
+            return
+        }
+        formatter.formatOptions = [.withInternetDateTime]
+        guard let date = formatter.date(from: text) else { return nil }
+        self = date
+    }
+}

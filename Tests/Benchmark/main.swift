@@ -188,9 +188,9 @@ func runFlow(_ options: Options) async throws {
         request.reporterMemberID = options.member
         request.category = .neighbour
         request.description_p = "压测事件 \(index)：邻里纠纷，扬言动手"
-        // Other people in every report: the same parties again would join one case.
+        // Other people in every report, across runs too: the same parties again join one case.
         var party = Pingan_Grid_V1_Party()
-        party.name = "测试\(index)"
+        party.name = "测试" + String(UUID().uuidString.prefix(8))
         request.parties = [party]
         request.threatOfViolence = true
         request.repeatIncident = true
@@ -227,9 +227,9 @@ func runLadder(_ options: Options) async throws {
         request.source = .hotline
         request.description_p = "压测案件 \(index)"
         var first = Pingan_Grid_V1_Party()
-        first.name = "甲\(index)"
+        first.name = "甲" + String(UUID().uuidString.prefix(8))
         var second = Pingan_Grid_V1_Party()
-        second.name = "乙\(index)"
+        second.name = "乙" + String(UUID().uuidString.prefix(8))
         request.parties = [first, second]
         let id = try await client.call(DisputeServiceMethods.intakeCase, request, options: call).case.id
         cases.withLock { $0[index] = id }

@@ -41,7 +41,8 @@ struct FlowTests {
             var assessment = Pingan_Risk_V1_GetAssessmentRequest()
             assessment.caseID = lowCase.id
             let lowAssessment = try await mesh.call(RiskServiceMethods.getAssessment, assessment, as: "town-a").assessment
-            #expect(lowAssessment.score == 10 && lowAssessment.warningID.isEmpty)
+            // The neighbour model starts at 20; nothing else was reported, so nobody is warned.
+            #expect(lowAssessment.score == 20 && lowAssessment.warningID.isEmpty)
             #expect(lowAssessment.reasons.map(\.rule) == ["category"])
             try await Task.sleep(for: .milliseconds(500))
             #expect(receiver.received.allSatisfy { $0.caseID != lowCase.id })

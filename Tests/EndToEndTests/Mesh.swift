@@ -223,7 +223,7 @@ final class Mesh: @unchecked Sendable {
         var second = Pingan_Grid_V1_Party()
         second.name = names[1]
         request.parties = [first, second]
-        // Neighbour 10 + violence 40 + repeat 15 = 65, over the default threshold of 60; else 10.
+        // The neighbour model: 20 + repeat 40 + threat of violence 40 = 100, over the threshold of 60; else 20.
         request.threatOfViolence = highRisk
         request.repeatIncident = highRisk
         return try await call(GridServiceMethods.reportIncident, request, as: user).incident

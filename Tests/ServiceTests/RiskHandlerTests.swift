@@ -1,6 +1,8 @@
 import Foundation
+import PinganAccess
 import PinganConnect
 import PinganContracts
+import PinganOutbox
 import PinganPostgres
 import PinganRuntime
 import PinganTestSupport
@@ -9,22 +11,31 @@ import Testing
 
 @Suite("risk-service in process")
 struct RiskHandlerTests {
-    func facts(village: String = Place.villageA, violence: Bool, repeated: Bool) -> Pingan_Risk_V1_AssessCaseRequest {
+    func facts(case id: UUID = UUID(), village: String = Place.villageA, violence: Bool = false, repeated: Bool = false, selfHarm: Bool = false) -> Pingan_Risk_V1_AssessCaseRequest {
         var request = Pingan_Risk_V1_AssessCaseRequest()
-        request.caseID = UUID().wire
+        request.caseID = id.wire
         request.villageCode = village
         request.category = .neighbour
         request.partyCount = 2
+        request.incidents = 1
         request.threatOfViolence = violence
         request.repeatIncident = repeated
+        request.threatOfSelfHarm = selfHarm
         return request
     }
 
-    func withRisk(_ body: @escaping @Sendable (InProcessClient, TestDatabase) async throws -> Void) async throws {
+    func withRisk(_ clock: ManualClock = ManualClock(morningOf: "2026-05-04"), _ body: @escaping @Sendable (InProcessClient, TestDatabase) async throws -> Void) async throws {
         try await TestDatabase.with { database in
-            let app = try RiskApp.build(settings: RiskSettings(service: try TestMesh.settings(databaseURL: database.url)))
+            let settings = RiskSettings(service: try TestMesh.settings(databaseURL: database.url), acknowledgeWithin: .seconds(30 * 60), scanInterval: .seconds(3600))
+            let app = try RiskApp.build(settings: settings, now: { clock.now })
             try await app.test(.router) { client in try await body(InProcessClient(client), database) }
         }
+    }
+
+    func count(_ database: TestDatabase, _ sql: String) async throws -> Int {
+        let pool = database.pool()
+        defer { Task { await pool.close() } }
+        return try await pool.query(sql).first?.decode(Int.self, at: 0) ?? -1
     }
 
     @Test func aScoreAtTheThresholdRaisesOneWarningToTheTownshipAndItsEvent() async throws {
@@ -33,11 +44,12 @@ struct RiskHandlerTests {
             let event = try TestMesh.eventDelivery()
             let assessed = try await rpc.call(RiskServiceMethods.assessCase, high, headers: event)
             let again = try await rpc.call(RiskServiceMethods.assessCase, high, headers: event)
-            #expect(assessed.assessment.score == 65)
+            #expect(assessed.assessment.score == 100)
             #expect(!assessed.assessment.warningID.isEmpty)
             #expect(again.assessment.warningID == assessed.assessment.warningID)
-            let low = try await rpc.call(RiskServiceMethods.assessCase, facts(violence: false, repeated: true), headers: try TestMesh.eventDelivery())
-            #expect(low.assessment.score == 25)
+            #expect(again.assessment.history.count == 1)
+            let low = try await rpc.call(RiskServiceMethods.assessCase, facts(), headers: try TestMesh.eventDelivery())
+            #expect(low.assessment.score == 20)
             #expect(low.assessment.warningID.isEmpty)
 
             var list = Pingan_Risk_V1_ListWarningsRequest()
@@ -45,10 +57,114 @@ struct RiskHandlerTests {
             let warnings = try await rpc.call(RiskServiceMethods.listWarnings, list, headers: [try person(Place.townA, [.staff])]).warnings
             #expect(warnings.map(\.id) == [assessed.assessment.warningID])
             #expect(warnings.first?.centreCode == Place.townA)
-            let pool = database.pool()
-            let events = try await pool.query("SELECT count(*) FROM risk.outbox WHERE topic = 'warning.raised'").first?.decode(Int.self, at: 0)
-            await pool.close()
-            #expect(events == 1)
+            #expect(try await count(database, "SELECT count(*) FROM risk.outbox WHERE topic = 'warning.raised'") == 1)
+        }
+    }
+
+    @Test func reScoringKeepsTheHistoryAndARisingScoreRegroupsTheOpenWarning() async throws {
+        try await withRisk { rpc, database in
+            let id = UUID()
+            let first = try await rpc.call(RiskServiceMethods.assessCase, facts(case: id, repeated: true), headers: try TestMesh.eventDelivery())
+            #expect(first.assessment.score == 60)
+            var worse = facts(case: id, repeated: true)
+            worse.violenceOccurred = true
+            worse.incidents = 2
+            let second = try await rpc.call(RiskServiceMethods.assessCase, worse, headers: try TestMesh.eventDelivery())
+            #expect(second.assessment.score == 100)
+            #expect(second.assessment.history.map(\.score) == [60, 100])
+            #expect(second.assessment.warningID == first.assessment.warningID)
+            #expect(second.assessment.reasons.contains { $0.rule == "violence_occurred" && $0.decisive })
+            var get = Pingan_Risk_V1_GetWarningRequest()
+            get.warningID = first.assessment.warningID
+            let warning = try await rpc.call(RiskServiceMethods.getWarning, get, headers: [try person(Place.townA, [.staff])]).warning
+            #expect(warning.count == 2)
+            #expect(warning.score == 100)
+            #expect(warning.steps.map(\.kind) == ["raised", "score_rose"])
+            #expect(try await count(database, "SELECT count(*) FROM risk.warnings") == 1)
+            #expect(try await count(database, "SELECT count(*) FROM risk.outbox WHERE topic = 'warning.notice'") == 1)
+        }
+    }
+
+    @Test func theVillageSeesAndAcknowledgesAndTheLoopRunsInOrderToAClosedOutcome() async throws {
+        try await withRisk { rpc, _ in
+            let assessed = try await rpc.call(RiskServiceMethods.assessCase, facts(village: Place.villageA, repeated: true), headers: try TestMesh.eventDelivery())
+            let id = assessed.assessment.warningID
+            let village = try person(Place.villageA, [.staff, .mediator])
+            let township = try person(Place.townA, [.staff, .mediator, .leader])
+
+            var list = Pingan_Risk_V1_ListWarningsRequest()
+            list.centreCode = Place.villageA
+            #expect(try await rpc.call(RiskServiceMethods.listWarnings, list, headers: [village]).warnings.map(\.id) == [id])
+
+            var feedback = Pingan_Risk_V1_FeedBackOnWarningRequest()
+            feedback.warningID = id
+            feedback.feedback = "已上门化解"
+            await expectCode(.failedPrecondition, containing: "feed_back follows handling") {
+                _ = try await rpc.call(RiskServiceMethods.feedBackOnWarning, feedback, headers: [village])
+            }
+            var acknowledge = Pingan_Risk_V1_AcknowledgeWarningRequest()
+            acknowledge.warningID = id
+            await expectCode(.notFound, containing: "warning \(id) not found") {
+                _ = try await rpc.call(RiskServiceMethods.acknowledgeWarning, acknowledge, headers: [try person(Place.townB, [.staff])])
+            }
+            let acknowledged = try await rpc.call(RiskServiceMethods.acknowledgeWarning, acknowledge, headers: [village]).warning
+            #expect(acknowledged.status == .acknowledged && acknowledged.escalatesAt.isEmpty)
+            var assign = Pingan_Risk_V1_AssignWarningRequest()
+            assign.warningID = id
+            assign.assignee = "社区治调主任"
+            #expect(try await rpc.call(RiskServiceMethods.assignWarning, assign, headers: [village]).warning.status == .handling)
+            #expect(try await rpc.call(RiskServiceMethods.feedBackOnWarning, feedback, headers: [village]).warning.status == .fedBack)
+            var evaluate = Pingan_Risk_V1_EvaluateWarningRequest()
+            evaluate.warningID = id
+            evaluate.evaluation = "双方情绪平稳，持续跟踪"
+            await expectCode(.permissionDenied, containing: "only centre \(Place.townA)") {
+                _ = try await rpc.call(RiskServiceMethods.evaluateWarning, evaluate, headers: [try person(Place.villageA, [.staff, .leader])])
+            }
+            #expect(try await rpc.call(RiskServiceMethods.evaluateWarning, evaluate, headers: [township]).warning.status == .evaluated)
+            var close = Pingan_Risk_V1_CloseWarningRequest()
+            close.warningID = id
+            await expectCode(.invalidArgument, containing: "outcome: is required") {
+                _ = try await rpc.call(RiskServiceMethods.closeWarning, close, headers: [township])
+            }
+            close.outcome = "矛盾已化解，风险解除"
+            let closed = try await rpc.call(RiskServiceMethods.closeWarning, close, headers: [township]).warning
+            #expect(closed.status == .closed && closed.outcome == "矛盾已化解，风险解除" && closed.assignee == "社区治调主任")
+            var get = Pingan_Risk_V1_GetWarningRequest()
+            get.warningID = id
+            #expect(try await rpc.call(RiskServiceMethods.getWarning, get, headers: [township]).warning.steps.map(\.kind)
+                    == ["raised", "acknowledge", "assign", "feed_back", "evaluate", "close"])
+        }
+    }
+
+    @Test func anUnacknowledgedWarningEscalatesTownshipCountyCityOnTheWallClock() async throws {
+        let clock = ManualClock(morningOf: "2026-05-04")
+        try await withRisk(clock) { rpc, database in
+            let assessed = try await rpc.call(RiskServiceMethods.assessCase, facts(selfHarm: true), headers: try TestMesh.eventDelivery())
+            let store = PostgresRiskStore(pool: database.pool(), outbox: Outbox(schema: "risk"))
+            var get = Pingan_Risk_V1_GetWarningRequest()
+            get.warningID = assessed.assessment.warningID
+            let city = try person("430700000000", [.staff])
+            func centre() async throws -> String { try await rpc.call(RiskServiceMethods.getWarning, get, headers: [city]).warning.centreCode }
+
+            clock.advance(by: 29 * 60)
+            #expect(try await store.escalateUnacknowledged(now: clock.now, window: .seconds(1800), limit: 10) == 0)
+            #expect(try await centre() == Place.townA)
+            clock.advance(by: 2 * 60)
+            #expect(try await store.escalateUnacknowledged(now: clock.now, window: .seconds(1800), limit: 10) == 1)
+            #expect(try await centre() == Place.lixian)
+            clock.advance(by: 31 * 60)
+            #expect(try await store.escalateUnacknowledged(now: clock.now, window: .seconds(1800), limit: 10) == 1)
+            #expect(try await centre() == "430700000000")
+            #expect(try await count(database, "SELECT count(*) FROM risk.outbox WHERE topic = 'warning.notice'") == 2)
+
+            // Acknowledged at the city, it escalates no further.
+            var acknowledge = Pingan_Risk_V1_AcknowledgeWarningRequest()
+            acknowledge.warningID = assessed.assessment.warningID
+            _ = try await rpc.call(RiskServiceMethods.acknowledgeWarning, acknowledge, headers: [city])
+            clock.advance(by: 3 * 3600)
+            #expect(try await store.escalateUnacknowledged(now: clock.now, window: .seconds(1800), limit: 10) == 0)
+            let steps = try await rpc.call(RiskServiceMethods.getWarning, get, headers: [city]).warning.steps.map(\.kind)
+            #expect(steps == ["raised", "escalated", "escalated", "acknowledge"])
         }
     }
 
@@ -69,7 +185,7 @@ struct RiskHandlerTests {
                 _ = try await rpc.call(RiskServiceMethods.getAssessment, get, headers: [try person(Place.townB, [.staff])])
             }
             let seen = try await rpc.call(RiskServiceMethods.getAssessment, get, headers: [try person(Place.townA, [.leader])])
-            #expect(seen.assessment.reasons.map(\.rule) == ["category", "threat_of_violence", "repeat_incident"])
+            #expect(seen.assessment.reasons.map(\.rule) == ["category", "repeat_incident", "threat_of_violence"])
         }
     }
 }

@@ -15,6 +15,18 @@ struct CaseFile: Sendable {
 
     var openAttempt: RungAttempt? { attempts.last { $0.outcome == nil } }
     var currentRung: LadderRung? { attempts.last?.rung }
+
+    /// What risk-service is told at `now`: the case's facts and what mediation has been
+    /// through (failed rungs, escalations, summons past their deadline).
+    func assessment(now: Date) -> Pingan_Risk_V1_AssessCaseRequest {
+        var assess = record.assessment
+        assess.failedRungs = Int32(attempts.filter { $0.outcome == .failed }.count)
+        assess.overdueSummons = Int32(summons.filter {
+            ($0.reportedAt == nil && $0.reportDeadline.dueAt <= now) || ($0.fedBackAt == nil && $0.feedbackDeadline.dueAt <= now)
+        }.count)
+        assess.asOf = now.wireTimestamp
+        return assess
+    }
 }
 
 /// What a decision changes; the store applies the list in order, in one transaction.

@@ -32,7 +32,7 @@ protocol CaseStore: Sendable {
     /// Records that `principal` saw the case's personal data, and why that was allowed.
     func auditPersonalDataRead(case id: UUID, by principal: Principal, rule: String) async throws
     /// Cases under `root`, newest first, after `cursor`, each with its own cursor.
-    func list(under root: DivisionCode, filter: CaseFilter, now: Date, after cursor: CaseCursor?, limit: Int) async throws -> [(case: DisputeCase, cursor: CaseCursor)]
+    func list(under root: DivisionCode, filter: CaseFilter, now: Date, after cursor: PageCursor?, limit: Int) async throws -> [(case: DisputeCase, cursor: PageCursor)]
     /// Resolves an open case with `outcome`; a resolved one is returned unchanged.
     func resolve(_ id: UUID, outcome: String, actor: String) async throws -> DisputeCase?
     /// What mediation did per village under `root` during `month`, for the governance index.
@@ -154,7 +154,8 @@ struct PostgresCaseStore: CaseStore {
             let source = newCase.incidentID.map { "incident \($0.wire)" } ?? "a \(newCase.source) report"
             try await appendTimeline(transaction, case: existing.id, kind: reopened ? "reopened" : "incident_joined",
                                      note: "\(source) between the same parties: \(newCase.description)", actor: "dispute-service", at: now)
-            try await outbox.enqueue(transaction, topic: CaseEvents.changed, existing.assessment)
+            let facts = try await Self.loadFile(transaction, existing.id, lock: false)?.assessment(now: now) ?? existing.assessment
+            try await outbox.enqueue(transaction, topic: CaseEvents.changed, facts)
             return (existing, true)
         }
         let json = String(decoding: try JSONEncoder().encode(newCase.parties), as: UTF8.self)
@@ -289,7 +290,7 @@ struct PostgresCaseStore: CaseStore {
                 }
             }
             guard let updated = try await Self.loadFile(transaction, id, lock: false) else { throw CaseStoreError.vanished(id) }
-            if tellRisk { try await outbox.enqueue(transaction, topic: CaseEvents.changed, updated.record.assessment) }
+            if tellRisk { try await outbox.enqueue(transaction, topic: CaseEvents.changed, updated.assessment(now: now)) }
             return updated
         }
     }
@@ -313,7 +314,7 @@ struct PostgresCaseStore: CaseStore {
     }
 
     /// Pages by `(opened_at, id)` at the database's microsecond precision, so no case is skipped.
-    func list(under root: DivisionCode, filter: CaseFilter, now: Date, after cursor: CaseCursor?, limit: Int) async throws -> [(case: DisputeCase, cursor: CaseCursor)] {
+    func list(under root: DivisionCode, filter: CaseFilter, now: Date, after cursor: PageCursor?, limit: Int) async throws -> [(case: DisputeCase, cursor: PageCursor)] {
         let rows = try await pool.query(
             """
             SELECT \(Self.columns) FROM dispute.cases c
@@ -323,11 +324,11 @@ struct PostgresCaseStore: CaseStore {
               AND (NOT $8 OR \(Self.overdue("$9")))
             ORDER BY c.opened_at DESC, c.id DESC LIMIT $5
             """,
-            [root.rawValue, root.lastInSubtree, cursor?.openedAt, cursor?.id, limit, filter.rung?.rawValue, filter.department, filter.overdueOnly, now]
+            [root.rawValue, root.lastInSubtree, cursor?.time, cursor?.id, limit, filter.rung?.rawValue, filter.department, filter.overdueOnly, now]
         )
         return try rows.map { row in
             let found = try Self.decodeCase(row)
-            return (found, CaseCursor(openedAt: found.openedAt, id: found.id))
+            return (found, PageCursor(time: found.openedAt, id: found.id))
         }
     }
 

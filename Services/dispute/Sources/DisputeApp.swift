@@ -6,7 +6,6 @@ import PinganConnect
 import PinganContracts
 import PinganOutbox
 import PinganRuntime
-import ServiceLifecycle
 
 /// dispute-service's settings: the common ones, the working days each step gets, and how
 /// often overdue steps are looked for.
@@ -49,6 +48,9 @@ public struct DisputeSettings: Sendable {
 /// official calendar seeded on first start, the scan for overdue steps, and the relay that
 /// tells risk-service about cases and notify-service about notices.
 public enum DisputeApp {
+    /// Steps the overdue scan marks per transaction.
+    static let overdueBatch = 500
+
     /// - Parameter now: the time of day; tests pass a clock they control.
     public static func build(
         settings: DisputeSettings, now: @escaping @Sendable () -> Date = { Date() },
@@ -76,7 +78,11 @@ public enum DisputeApp {
             ],
             pool: host.pool, logger: host.logger
         )
-        let scan = OverdueScan(store: store, interval: settings.overdueScanInterval, now: now, logger: host.logger)
+        // Nothing expires silently: steps past their deadline are marked and pushed to the
+        // owning centre and the levels above.
+        let scan = PeriodicTask("overdue scan", every: settings.overdueScanInterval, logger: host.logger) {
+            while try await store.scanOverdue(now: now(), limit: overdueBatch) == overdueBatch {}
+        }
         return host.application(
             routes: routes, services: [relay, scan],
             beforeServing: { try await seedCalendar(store, logger: host.logger) },
@@ -93,9 +99,9 @@ public enum DisputeApp {
             try await host.migrator.migrate(host.pool, logger: host.logger)
             let store = PostgresCaseStore(pool: host.pool, outbox: Outbox(schema: DisputeMigrations.schema))
             var marked = 0
-            var round = OverdueScan.batch
-            while round == OverdueScan.batch {
-                round = try await store.scanOverdue(now: now, limit: OverdueScan.batch)
+            var round = overdueBatch
+            while round == overdueBatch {
+                round = try await store.scanOverdue(now: now, limit: overdueBatch)
                 marked += round
             }
             await host.pool.close()
@@ -119,30 +125,5 @@ public enum DisputeApp {
         guard try await store.calendar().years.isEmpty else { return }
         let years = try await store.loadCalendar(try WorkdayCalendar.parse(csv: try bundledCalendarCSV()))
         logger.notice("loaded the official working-day calendar", metadata: ["years": "\(years.sorted())"])
-    }
-}
-
-/// Finds steps past their deadline (rungs, summons, return visits) on an interval, marks
-/// each once, and has the owning centre and the levels above notified: nothing expires
-/// silently.
-struct OverdueScan: Service {
-    let store: any CaseStore
-    let interval: Duration
-    let now: @Sendable () -> Date
-    let logger: Logger
-    static let batch = 500
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                guard !Task.isCancelled else { return }
-                do {
-                    while try await store.scanOverdue(now: now(), limit: Self.batch) == Self.batch {}
-                } catch {
-                    logger.warning("overdue scan failed; next round tries again", metadata: ["error": "\(error)"])
-                }
-            }
-        }
     }
 }

@@ -133,6 +133,11 @@ extension DisputeCase {
         assess.repeatIncident = facts.repeatIncident
         assess.priorPoliceCalls = Int32(facts.priorPoliceCalls)
         assess.incidentID = incidentID?.wire ?? ""
+        assess.violenceOccurred = facts.violenceOccurred
+        assess.incidents = Int32(incidents)
+        assess.openedAt = openedAt.wireTimestamp
+        let home = village.owningCentre
+        assess.escalations = Int32(home.selfAndAncestors.firstIndex(of: coordinator) ?? 0)
         return assess
     }
 

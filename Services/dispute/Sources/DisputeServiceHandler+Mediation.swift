@@ -13,7 +13,7 @@ extension DisputeServiceHandler {
         let id = try UUID.field(request.caseID, "case_id")
         guard let rung = LadderRung(rawValue: request.rung.rawValue) else { throw ConnectError.invalidArgument(field: "rung", "must be one of the five rungs") }
         let kind = try Self.kind(request.kind)
-        let lead = try Self.text(request.lead, "lead", upTo: 100)
+        let lead = try String.field(request.lead, "lead", upTo: 100)
         let participants = try Self.names(request.participants, "participants")
         let bodies = try Self.names(request.bodies, "bodies")
         let reason = request.skipReason.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -42,14 +42,14 @@ extension DisputeServiceHandler {
         case .failed: outcome = .failed
         default: throw ConnectError.invalidArgument(field: "outcome", "must be SETTLED, EASED or FAILED")
         }
-        let note = try Self.text(request.note, "note", upTo: 2000)
+        let note = try String.field(request.note, "note", upTo: 2000)
         var agreement: Agreement?
         if request.hasAgreement {
             let signedOn = CalendarDay(parsing: request.agreement.signedOn)
             guard let signedOn else { throw ConnectError.invalidArgument(field: "agreement.signed_on", "must be a date as YYYY-MM-DD") }
             let signatories = try Self.names(request.agreement.signatories, "agreement.signatories")
             guard !signatories.isEmpty else { throw ConnectError.invalidArgument(field: "agreement.signatories", "at least one signatory is required") }
-            agreement = Agreement(id: UUID(), terms: try Self.text(request.agreement.terms, "agreement.terms", upTo: 4000), signedOn: signedOn, signatories: signatories)
+            agreement = Agreement(id: UUID(), terms: try String.field(request.agreement.terms, "agreement.terms", upTo: 4000), signedOn: signedOn, signatories: signatories)
         }
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, now in
@@ -74,7 +74,7 @@ extension DisputeServiceHandler {
         case .unsettled: outcome = .unsettled
         default: throw ConnectError.invalidArgument(field: "outcome", "must be CONFIRMED or UNSETTLED")
         }
-        let note = try Self.text(request.note, "note", upTo: 2000)
+        let note = try String.field(request.note, "note", upTo: 2000)
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, now in
             try rules.recordReturnVisit(file, outcome: outcome, note: note, by: principal, now: now)
@@ -90,7 +90,7 @@ extension DisputeServiceHandler {
         let principal = try verifier.principal(context, anyOf: [.admin])
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         try principal.require(centre, field: "centre_code")
-        let name = try Self.text(request.name, "name", upTo: 100)
+        let name = try String.field(request.name, "name", upTo: 100)
         let key = request.apiKeyName.trimmingCharacters(in: .whitespaces)
         guard (1...100).contains(key.count), key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
             throw ConnectError.invalidArgument(field: "api_key_name", "must be the gateway API key's name: 1 to 100 letters, digits, - _ .")
@@ -147,7 +147,7 @@ extension DisputeServiceHandler {
     func feedBackOnSummons(_ request: Pingan_Dispute_V1_FeedBackOnSummonsRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_FeedBackOnSummonsResponse {
         let principal = try verifier.principal(context, anyOf: [.department])
         let summons = try UUID.field(request.summonsID, "summons_id")
-        let feedback = try Self.text(request.feedback, "feedback", upTo: 4000)
+        let feedback = try String.field(request.feedback, "feedback", upTo: 4000)
         let file = try await changeSummons(summons, named: request.summonsID, by: principal) { file, now, rules in
             try rules.feedBack(file, summons: summons, feedback: feedback, by: principal, now: now)
         }
@@ -161,7 +161,7 @@ extension DisputeServiceHandler {
     func escalateCase(_ request: Pingan_Dispute_V1_EscalateCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_EscalateCaseResponse {
         let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader])
         let id = try UUID.field(request.caseID, "case_id")
-        let reason = try Self.text(request.reason, "reason", upTo: 2000)
+        let reason = try String.field(request.reason, "reason", upTo: 2000)
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, _ in try rules.escalate(file, reason: reason, by: principal) }
         var response = Pingan_Dispute_V1_EscalateCaseResponse()
@@ -172,7 +172,7 @@ extension DisputeServiceHandler {
     func handBackCase(_ request: Pingan_Dispute_V1_HandBackCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_HandBackCaseResponse {
         let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader])
         let id = try UUID.field(request.caseID, "case_id")
-        let note = try Self.text(request.note, "note", upTo: 2000)
+        let note = try String.field(request.note, "note", upTo: 2000)
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, _ in try rules.handBack(file, note: note, by: principal) }
         var response = Pingan_Dispute_V1_HandBackCaseResponse()
@@ -199,7 +199,7 @@ extension DisputeServiceHandler {
         let principal = try verifier.principal(context, anyOf: [.staff, .mediator])
         let id = try UUID.field(request.caseID, "case_id")
         let category = try ReportFields.category(request.category)
-        let reason = try Self.text(request.reason, "reason", upTo: 2000)
+        let reason = try String.field(request.reason, "reason", upTo: 2000)
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, _ in try rules.reclassify(file, to: category, reason: reason, by: principal) }
         var response = Pingan_Dispute_V1_ReclassifyCaseResponse()
@@ -262,16 +262,10 @@ extension DisputeServiceHandler {
         }
     }
 
-    static func text(_ text: String, _ field: String, upTo limit: Int) throws -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { throw ConnectError.invalidArgument(field: field, "is required") }
-        guard trimmed.count <= limit else { throw ConnectError.invalidArgument(field: field, "is longer than \(limit) characters") }
-        return trimmed
-    }
 
     static func names(_ names: [String], _ field: String) throws -> [String] {
         guard names.count <= 100 else { throw ConnectError.invalidArgument(field: field, "at most 100 entries") }
-        return try names.enumerated().map { try text($1, "\(field)[\($0)]", upTo: 100) }
+        return try names.enumerated().map { try String.field($1, "\(field)[\($0)]", upTo: 100) }
     }
 
     static func kind(_ kind: Pingan_Dispute_V1_MediationKind) throws -> MediationKind {

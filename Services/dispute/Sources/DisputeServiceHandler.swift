@@ -140,7 +140,7 @@ struct DisputeServiceHandler: Sendable {
             }
             filter.department = own.id
         }
-        let cursor = try CaseCursor(token: request.pageToken)
+        let cursor = try PageCursor(token: request.pageToken)
         let rows = try await store.list(under: root, filter: filter, now: now(), after: cursor, limit: limit + 1)
         let page = rows.prefix(limit)
         var response = Pingan_Dispute_V1_ListCasesResponse()

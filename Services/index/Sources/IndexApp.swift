@@ -47,31 +47,14 @@ public enum IndexApp {
         let handler = IndexServiceHandler(store: PostgresIndexStore(pool: host.pool), verifier: verifier, peers: peers)
         var routes = ConnectRoutes()
         handler.register(into: &routes)
-        let scheduler = MonthlyScheduler(handler: handler, interval: settings.interval, logger: host.logger)
-        return host.application(routes: routes, services: [scheduler], onServerRunning: onServerRunning)
-    }
-}
-
-/// Recomputes the current month on an interval; a failed round (a peer down) is logged and
-/// tried again next round.
-struct MonthlyScheduler: Service {
-    let handler: IndexServiceHandler
-    let interval: Duration
-    let logger: Logger
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                guard !Task.isCancelled else { return }
-                let month = Month(containing: Date())
-                do {
-                    let scored = try await handler.compute(month, trace: nil)
-                    logger.info("computed the governance index", metadata: ["month": "\(month)", "divisions": "\(scored)"])
-                } catch {
-                    logger.warning("could not compute the governance index", metadata: ["month": "\(month)", "error": "\(error)"])
-                }
-            }
+        // The index is generated every month without anyone asking: the current month is
+        // recomputed on an interval.
+        let logger = host.logger
+        let scheduler = PeriodicTask("governance index", every: settings.interval, logger: logger) {
+            let month = Month(containing: Date())
+            let scored = try await handler.compute(month, trace: nil)
+            logger.info("computed the governance index", metadata: ["month": "\(month)", "divisions": "\(scored)"])
         }
+        return host.application(routes: routes, services: [scheduler], onServerRunning: onServerRunning)
     }
 }

@@ -7,6 +7,9 @@ import PinganOutbox
 
 /// `pingan.notify.v1.NotifyService`: one method per RPC, named as in the `.proto`.
 struct NotifyServiceHandler: Sendable {
+    /// The notices notify-service pushes besides warnings.
+    static let noticeTypes: Set<String> = ["case.overdue", "case.escalated", "case.summoned", "warning.escalated"]
+
     let store: any DeliveryStore
     let verifier: PrincipalVerifier
 
@@ -49,8 +52,8 @@ struct NotifyServiceHandler: Sendable {
     /// Delivered by dispute-service's outbox relay: a case notice for a centre and the levels above.
     func deliverNotice(_ request: Pingan_Notify_V1_DeliverNoticeRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_DeliverNoticeResponse {
         let event = try verifier.eventDelivery(context)
-        guard ["case.overdue", "case.escalated", "case.summoned"].contains(request.type) else {
-            throw ConnectError.invalidArgument(field: "type", "must be case.overdue, case.escalated or case.summoned")
+        guard Self.noticeTypes.contains(request.type) else {
+            throw ConnectError.invalidArgument(field: "type", "must be one of \(Self.noticeTypes.sorted().joined(separator: ", "))")
         }
         _ = try UUID.field(request.caseID, "case_id")
         let centre = try DivisionCode.field(request.centreCode, "centre_code")

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import PinganAccess
 import PinganConnect
@@ -5,42 +6,73 @@ import PinganContracts
 import PinganOutbox
 import PinganRuntime
 
-/// risk-service's settings: the common ones and `RISK_THRESHOLD` (0–100, default 60), the
-/// score that raises a warning.
+/// risk-service's settings: the common ones and its own.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `RISK_THRESHOLD` | the models' (60) | score that raises a warning |
+/// | `WARNING_ACK_MINUTES` | `30` | wall-clock minutes a raised warning waits for an acknowledgement before it escalates a level |
+/// | `WARNING_SCAN_SECONDS` | `30` | how often unacknowledged warnings are looked for |
 public struct RiskSettings: Sendable {
     public var service: ServiceSettings
-    public var threshold: Int
+    public var threshold: Int?
+    public var acknowledgeWithin: Duration
+    public var scanInterval: Duration
 
-    public init(service: ServiceSettings, threshold: Int = 60) {
+    public init(service: ServiceSettings, threshold: Int? = nil, acknowledgeWithin: Duration = .seconds(30 * 60), scanInterval: Duration = .seconds(30)) {
         self.service = service
         self.threshold = threshold
+        self.acknowledgeWithin = acknowledgeWithin
+        self.scanInterval = scanInterval
     }
 
     public init(_ reader: SettingsReader) throws(ConfigurationError) {
-        self.init(service: try ServiceSettings(reader, for: .risk), threshold: try reader.integer("RISK_THRESHOLD", in: 0...100) ?? 60)
+        self.init(
+            service: try ServiceSettings(reader, for: .risk),
+            threshold: try reader.integer("RISK_THRESHOLD", in: 0...100),
+            acknowledgeWithin: .seconds(60 * (try reader.integer("WARNING_ACK_MINUTES", in: 1...10_080) ?? 30)),
+            scanInterval: .seconds(try reader.integer("WARNING_SCAN_SECONDS", in: 1...3600) ?? 30)
+        )
     }
 }
 
-/// Assembles risk-service: schema `risk`, `pingan.risk.v1.RiskService`, and the relay that
-/// sends raised warnings to notify-service.
+/// Assembles risk-service: schema `risk`, `pingan.risk.v1.RiskService`, the escalation of
+/// unacknowledged warnings, and the relay that sends warnings and notices to notify-service.
 public enum RiskApp {
+    /// - Parameter now: the time of day; tests pass a clock they control.
     public static func build(
-        settings: RiskSettings, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        settings: RiskSettings, now: @escaping @Sendable () -> Date = { Date() },
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let mesh = settings.service.mesh
         let host = ServiceHost(.risk, settings: settings.service, migrator: RiskMigrations.migrator)
         let outbox = Outbox(schema: RiskMigrations.schema)
+        let catalogue = try bundledModels()
+        let policy = RiskPolicy(catalogue: catalogue, threshold: settings.threshold ?? catalogue.threshold, acknowledgeWithin: settings.acknowledgeWithin)
+        let store = PostgresRiskStore(pool: host.pool, outbox: outbox)
         var routes = ConnectRoutes()
-        RiskServiceHandler(
-            store: PostgresRiskStore(pool: host.pool, outbox: outbox), policy: RiskPolicy(threshold: settings.threshold),
-            verifier: try PrincipalVerifier(meshSecret: mesh.meshSecret)
-        ).register(into: &routes)
+        RiskServiceHandler(store: store, policy: policy, verifier: try PrincipalVerifier(meshSecret: mesh.meshSecret), now: now).register(into: &routes)
         let notify = ConnectClient(baseURL: mesh.url(.notify), transport: CurlTransport())
         let relay = OutboxRelay.dispatcher(
             for: outbox,
-            routes: [WarningEvents.raised: try OutboxRelay.rpc(NotifyServiceMethods.deliverWarning, client: notify, as: .risk, mesh: mesh)],
+            routes: [
+                WarningEvents.raised: try OutboxRelay.rpc(NotifyServiceMethods.deliverWarning, client: notify, as: .risk, mesh: mesh),
+                WarningEvents.notice: try OutboxRelay.rpc(NotifyServiceMethods.deliverNotice, client: notify, as: .risk, mesh: mesh),
+            ],
             pool: host.pool, logger: host.logger
         )
-        return host.application(routes: routes, services: [relay], onServerRunning: onServerRunning)
+        // Warnings are urgent: one nobody acknowledged in time escalates a level on the wall clock.
+        let escalation = PeriodicTask("warning escalation", every: settings.scanInterval, logger: host.logger) {
+            while try await store.escalateUnacknowledged(now: now(), window: settings.acknowledgeWithin, limit: 200) == 200 {}
+        }
+        return host.application(routes: routes, services: [relay, escalation], onServerRunning: onServerRunning)
+    }
+
+    /// The models per category shipped with the service (`Data/risk-models.json`).
+    static func bundledModels() throws -> RiskModelCatalogue {
+        guard let url = Bundle.module.url(forResource: "risk-models", withExtension: "json") else {
+            throw ConfigurationError(variable: "resources", problem: "risk-models.json is missing from the risk-service bundle")
+        }
+        return try RiskModelCatalogue.parse(try Data(contentsOf: url))
     }
 }

@@ -32,6 +32,46 @@ enum RiskMigrations {
             CREATE INDEX warnings_village ON risk.warnings (village_code, raised_at);
             """),
         Outbox.migration(version: 2, schema: schema),
+        Migration(version: 3, name: "models per category, re-scoring and the warning's closed loop", sql: """
+            ALTER TABLE risk.assessments ADD COLUMN model_version text NOT NULL DEFAULT 'rule-1';
+            -- Every score a case has had.
+            CREATE TABLE risk.assessment_history (
+                id            bigserial PRIMARY KEY,
+                case_id       uuid NOT NULL REFERENCES risk.assessments (case_id),
+                score         integer NOT NULL,
+                model_version text NOT NULL,
+                reasons       jsonb NOT NULL,
+                assessed_at   timestamptz NOT NULL
+            );
+            CREATE INDEX assessment_history_case ON risk.assessment_history (case_id, id);
+            INSERT INTO risk.assessment_history (case_id, score, model_version, reasons, assessed_at)
+                SELECT case_id, score, model_version, reasons, assessed_at FROM risk.assessments;
+            ALTER TABLE risk.warnings DROP CONSTRAINT warnings_status_check;
+            ALTER TABLE risk.warnings ADD CONSTRAINT warnings_status_check
+                CHECK (status IN ('raised', 'acknowledged', 'handling', 'fed_back', 'evaluated', 'closed'));
+            -- A case has one open warning at a time; a closed one may be followed by another.
+            ALTER TABLE risk.warnings DROP CONSTRAINT warnings_case_id_key;
+            CREATE UNIQUE INDEX warnings_one_open_per_case ON risk.warnings (case_id) WHERE status <> 'closed';
+            ALTER TABLE risk.warnings
+                ADD COLUMN count integer NOT NULL DEFAULT 1,
+                ADD COLUMN assignee text,
+                ADD COLUMN feedback text,
+                ADD COLUMN evaluation text,
+                ADD COLUMN outcome text,
+                ADD COLUMN escalates_at timestamptz,
+                ADD COLUMN closed_at timestamptz;
+            CREATE INDEX warnings_escalation ON risk.warnings (escalates_at) WHERE status = 'raised';
+            -- The warning's closed loop, step by step (预警—处置—反馈—跟踪问效).
+            CREATE TABLE risk.warning_steps (
+                id         bigserial PRIMARY KEY,
+                warning_id uuid NOT NULL REFERENCES risk.warnings (id),
+                at         timestamptz NOT NULL,
+                kind       text NOT NULL,
+                note       text NOT NULL,
+                actor      text NOT NULL
+            );
+            CREATE INDEX warning_steps_warning ON risk.warning_steps (warning_id, id);
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

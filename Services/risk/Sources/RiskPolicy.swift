@@ -3,40 +3,66 @@ import PinganConnect
 import PinganContracts
 import PinganDomain
 
-/// What an assessment decides, before anything is stored: the score with its reasons, and
-/// which centre is warned when the score reaches the threshold.
-struct RiskDecision: Sendable {
-    let scored: RiskRules.Scored
-    let threshold: Int
-    /// The centre to warn, or `nil` below the threshold.
-    let warnedCentre: DivisionCode?
+/// The open warning of a case, as the policy needs to know it.
+struct OpenWarning: Sendable, Equatable {
+    let id: UUID
+    let score: Int
 }
 
-/// The warning rule: score the case with ``RiskRules`` and warn the owning centre at or
-/// above the threshold (`RISK_THRESHOLD`).
-struct RiskPolicy: Sendable {
-    let threshold: Int
+/// What a new score means for the case's warning.
+enum WarningAction: Sendable, Equatable {
+    /// Below the threshold and nothing decisive: no warning (an open one stays open).
+    case none
+    /// Raise a warning owned by `owner`, pushed to `notify` and the levels above it; it
+    /// escalates at `escalatesAt` unless acknowledged.
+    case raise(owner: DivisionCode, notify: DivisionCode, escalatesAt: Date)
+    /// The case warned again while its warning is open: one warning with a higher count; a
+    /// risen score is pushed again.
+    case regroup(id: UUID, score: Int, rose: Bool)
+}
 
-    func decide(_ facts: Pingan_Risk_V1_AssessCaseRequest, village: DivisionCode) -> RiskDecision {
-        let scored = RiskRules.score(facts)
-        return RiskDecision(scored: scored, threshold: threshold, warnedCentre: scored.score >= threshold ? Self.owningCentre(of: village) : nil)
+/// The warning rule (超过阈值自动生成推送预警信息): a score at or over the threshold, or a
+/// decisive factor, warns the village's township; a threat of self-harm or violence that
+/// happened warns the village itself at once too. An open warning is never doubled.
+struct RiskPolicy: Sendable {
+    let catalogue: RiskModelCatalogue
+    let threshold: Int
+    /// How long a raised warning waits for an acknowledgement before it escalates a level.
+    let acknowledgeWithin: Duration
+
+    func score(_ facts: Pingan_Risk_V1_AssessCaseRequest, now: Date) -> RiskScore {
+        catalogue.model(for: facts.category).score(facts, now: now, catalogueVersion: catalogue.version)
     }
 
-    /// The centre that owns a case: the township (or street) of its village, which the seed's
-    /// example warns; a case filed directly at a township belongs to it.
+    func action(for score: RiskScore, village: DivisionCode, open: OpenWarning?, now: Date) -> WarningAction {
+        guard score.score >= threshold || score.decisive else { return .none }
+        if let open {
+            return .regroup(id: open.id, score: max(open.score, score.score), rose: score.score > open.score)
+        }
+        let owner = Self.owningCentre(of: village)
+        return .raise(owner: owner, notify: score.decisive ? village : owner, escalatesAt: now.addingTimeInterval(acknowledgeWithin.seconds))
+    }
+
+    /// The centre that owns a warning: the township (or street) of its village.
     static func owningCentre(of code: DivisionCode) -> DivisionCode {
         code.owningCentre
     }
+}
+
+extension Duration {
+    var seconds: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// The topics risk-service publishes.
 enum WarningEvents {
     /// A warning was raised; notify-service pushes it to the centre's subscribers.
     static let raised = "warning.raised"
+    /// A notice about a warning (escalated, score risen) for a centre and the levels above.
+    static let notice = "warning.notice"
 
     /// What notify-service is told about a raised warning.
     static func raised(
-        warning: UUID, case caseID: UUID, centre: DivisionCode, village: DivisionCode, incidentID: String, scored: RiskRules.Scored
+        warning: UUID, case caseID: UUID, centre: DivisionCode, village: DivisionCode, incidentID: String, score: RiskScore
     ) -> Pingan_Notify_V1_DeliverWarningRequest {
         var event = Pingan_Notify_V1_DeliverWarningRequest()
         event.warningID = warning.wire
@@ -44,8 +70,61 @@ enum WarningEvents {
         event.centreCode = centre.rawValue
         event.villageCode = village.rawValue
         event.incidentID = incidentID
-        event.score = Int32(scored.score)
-        event.reasons = scored.reasons.map { "\($0.rule) +\($0.points): \($0.explanation)" }
+        event.score = Int32(score.score)
+        event.reasons = score.reasons.map { "\($0.rule) +\($0.points): \($0.explanation)" }
         return event
     }
+
+    /// A `warning.escalated` notice for `centre` and the levels above it.
+    static func escalated(case caseID: UUID, centre: DivisionCode, village: DivisionCode, summary: String) -> Pingan_Notify_V1_DeliverNoticeRequest {
+        var notice = Pingan_Notify_V1_DeliverNoticeRequest()
+        notice.type = "warning.escalated"
+        notice.caseID = caseID.wire
+        notice.centreCode = centre.rawValue
+        notice.villageCode = village.rawValue
+        notice.summary = summary
+        return notice
+    }
+}
+
+/// The steps of a warning's closed loop (预警—处置—反馈—跟踪问效), each allowed only after the
+/// one before it.
+enum WarningStep: String, Sendable {
+    case acknowledge, assign, feedBack = "feed_back", evaluate, close
+
+    /// The statuses the step may follow, and the one it leads to.
+    var from: [String] {
+        switch self {
+        case .acknowledge: ["raised"]
+        case .assign: ["acknowledged"]
+        case .feedBack: ["handling"]
+        case .evaluate: ["fed_back"]
+        case .close: ["evaluated"]
+        }
+    }
+
+    var to: String {
+        switch self {
+        case .acknowledge: "acknowledged"
+        case .assign: "handling"
+        case .feedBack: "fed_back"
+        case .evaluate: "evaluated"
+        case .close: "closed"
+        }
+    }
+
+    /// The column that records what the step said, if any.
+    var column: String? {
+        switch self {
+        case .acknowledge: nil
+        case .assign: "assignee"
+        case .feedBack: "feedback"
+        case .evaluate: "evaluation"
+        case .close: "outcome"
+        }
+    }
+
+    /// Evaluating and closing belong to the owning level or above; the others to anyone who
+    /// sees the warning, the village included.
+    var needsOwningLevel: Bool { self == .evaluate || self == .close }
 }

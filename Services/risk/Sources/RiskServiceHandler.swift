@@ -1,32 +1,44 @@
 import Foundation
 import PinganAccess
-import PinganDomain
 import PinganConnect
 import PinganContracts
+import PinganDomain
 import PinganOutbox
 
 /// `pingan.risk.v1.RiskService`: one method per RPC, named as in the `.proto`.
 struct RiskServiceHandler: Sendable {
+    static let maxPageSize = 200
+
     let store: any RiskStore
     let policy: RiskPolicy
     let verifier: PrincipalVerifier
+    /// The time of day, injected so escalation tests control it.
+    let now: @Sendable () -> Date
 
     func register(into routes: inout ConnectRoutes) {
         routes.register(RiskServiceMethods.assessCase) { try await assessCase($0, $1) }
         routes.register(RiskServiceMethods.getAssessment) { try await getAssessment($0, $1) }
         routes.register(RiskServiceMethods.listWarnings) { try await listWarnings($0, $1) }
+        routes.register(RiskServiceMethods.getWarning) { try await getWarning($0, $1) }
         routes.register(RiskServiceMethods.acknowledgeWarning) { try await acknowledgeWarning($0, $1) }
+        routes.register(RiskServiceMethods.assignWarning) { try await assignWarning($0, $1) }
+        routes.register(RiskServiceMethods.feedBackOnWarning) { try await feedBackOnWarning($0, $1) }
+        routes.register(RiskServiceMethods.evaluateWarning) { try await evaluateWarning($0, $1) }
+        routes.register(RiskServiceMethods.closeWarning) { try await closeWarning($0, $1) }
         routes.register(RiskServiceMethods.warningFacts) { try await warningFacts($0, $1) }
     }
 
-    /// Delivered by dispute-service's outbox relay, never by people.
+    /// Delivered by dispute-service's outbox relay whenever a case's facts change; never by people.
     func assessCase(_ request: Pingan_Risk_V1_AssessCaseRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_AssessCaseResponse {
         let event = try verifier.eventDelivery(context)
         let id = try UUID.field(request.caseID, "case_id")
         let village = try DivisionCode.field(request.villageCode, "village_code")
-        let decision = policy.decide(request, village: village)
+        let now = now()
+        let score = policy.score(request, now: now)
         var response = Pingan_Risk_V1_AssessCaseResponse()
-        response.assessment = try await store.record(decision, for: request, case: id, village: village, applying: event)
+        response.assessment = try await store.assess(request, case: id, village: village, score: score, applying: event, now: now) { open in
+            policy.action(for: score, village: village, open: open, now: now)
+        }
         return response
     }
 
@@ -39,21 +51,63 @@ struct RiskServiceHandler: Sendable {
         return response
     }
 
+    /// The warnings about cases in the caller's subtree: a village sees its own, a township
+    /// its villages', each level everything below it.
     func listWarnings(_ request: Pingan_Risk_V1_ListWarningsRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_ListWarningsResponse {
         let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader])
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         try principal.require(centre, field: "centre_code")
+        let limit: Int
+        switch request.pageSize {
+        case 0: limit = 50
+        case 1...Int32(Self.maxPageSize): limit = Int(request.pageSize)
+        default: throw ConnectError.invalidArgument(field: "page_size", "must be between 1 and \(Self.maxPageSize)")
+        }
+        let cursor = try PageCursor(token: request.pageToken)
+        let rows = try await store.warnings(under: centre, openOnly: request.openOnly, after: cursor, limit: limit + 1)
         var response = Pingan_Risk_V1_ListWarningsResponse()
-        response.warnings = try await store.warnings(under: centre)
+        response.warnings = Array(rows.prefix(limit))
+        if rows.count > limit, let last = response.warnings.last, let id = UUID(uuidString: last.id), let raised = Date(wireTimestamp: last.raisedAt) {
+            response.nextPageToken = PageCursor(time: raised, id: id).token
+        }
+        return response
+    }
+
+    func getWarning(_ request: Pingan_Risk_V1_GetWarningRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_GetWarningResponse {
+        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader])
+        let id = try UUID.field(request.warningID, "warning_id")
+        var response = Pingan_Risk_V1_GetWarningResponse()
+        response.warning = try principal.visible(try await store.warning(id), at: \.villagePlace, "warning \(request.warningID)")
         return response
     }
 
     func acknowledgeWarning(_ request: Pingan_Risk_V1_AcknowledgeWarningRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_AcknowledgeWarningResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator])
-        let id = try UUID.field(request.warningID, "warning_id")
-        _ = try principal.visible(try await store.warning(id), at: \.place, "warning \(request.warningID)")
         var response = Pingan_Risk_V1_AcknowledgeWarningResponse()
-        response.warning = try principal.visible(try await store.acknowledge(id, by: principal.subject), at: \.place, "warning \(request.warningID)")
+        response.warning = try await take(.acknowledge, request.warningID, text: nil, context, roles: [.staff, .mediator])
+        return response
+    }
+
+    func assignWarning(_ request: Pingan_Risk_V1_AssignWarningRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_AssignWarningResponse {
+        var response = Pingan_Risk_V1_AssignWarningResponse()
+        response.warning = try await take(.assign, request.warningID, text: try String.field(request.assignee, "assignee", upTo: 100), context, roles: [.staff, .mediator])
+        return response
+    }
+
+    func feedBackOnWarning(_ request: Pingan_Risk_V1_FeedBackOnWarningRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_FeedBackOnWarningResponse {
+        var response = Pingan_Risk_V1_FeedBackOnWarningResponse()
+        response.warning = try await take(.feedBack, request.warningID, text: try String.field(request.feedback, "feedback", upTo: 4000), context, roles: [.staff, .mediator, .gridWorker])
+        return response
+    }
+
+    func evaluateWarning(_ request: Pingan_Risk_V1_EvaluateWarningRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_EvaluateWarningResponse {
+        var response = Pingan_Risk_V1_EvaluateWarningResponse()
+        response.warning = try await take(.evaluate, request.warningID, text: try String.field(request.evaluation, "evaluation", upTo: 4000), context, roles: [.staff, .leader])
+        return response
+    }
+
+    func closeWarning(_ request: Pingan_Risk_V1_CloseWarningRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_CloseWarningResponse {
+        var response = Pingan_Risk_V1_CloseWarningResponse()
+        response.warning = try await take(.close, request.warningID, text: try String.field(request.outcome, "outcome", upTo: 4000), context, roles: [.staff, .leader])
         return response
     }
 
@@ -63,6 +117,24 @@ struct RiskServiceHandler: Sendable {
         response.facts = try await store.facts(under: root, in: month)
         return response
     }
+
+    /// One step of the closed loop by a caller who may see the warning (and, for evaluating
+    /// and closing, covers its owning centre); a step out of order is `failed_precondition`.
+    /// Acknowledging twice answers the warning as it stands.
+    private func take(_ step: WarningStep, _ text: String, text note: String?, _ context: ConnectContext, roles: Set<Role>) async throws -> Pingan_Risk_V1_Warning {
+        let principal = try verifier.principal(context, anyOf: roles)
+        let id = try UUID.field(text, "warning_id")
+        let warning = try principal.visible(try await store.warning(id), at: \.villagePlace, "warning \(text)")
+        if step.needsOwningLevel {
+            guard let owner = warning.place, principal.covers(owner) else {
+                throw ConnectError(.permissionDenied, "only centre \(warning.centreCode) or a level above it may \(step.rawValue) this warning")
+            }
+        }
+        if let moved = try await store.advance(id, step, text: note, by: principal.subject, now: now()) { return moved }
+        if step == .acknowledge, warning.status != .raised { return warning }
+        throw ConnectError(.failedPrecondition, "the warning is \(warning.status); \(step.rawValue) follows \(step.from.joined(separator: " or "))")
+    }
+
 }
 
 extension Pingan_Risk_V1_Assessment {
@@ -71,6 +143,8 @@ extension Pingan_Risk_V1_Assessment {
 }
 
 extension Pingan_Risk_V1_Warning {
-    /// The warned centre.
+    /// The centre that owns the warning now (the township, or a level it escalated to).
     var place: DivisionCode? { try? DivisionCode(validating: centreCode) }
+    /// The village the warning is about: every centre that covers it sees the warning.
+    var villagePlace: DivisionCode? { try? DivisionCode(validating: villageCode) }
 }

@@ -1,55 +1,107 @@
 import Foundation
 import PinganAccess
-import PinganDomain
 import PinganConnect
 import PinganContracts
+import PinganDomain
 import PinganOutbox
 import PinganPostgres
 import SwiftProtobuf
 
-/// Where assessments and warnings live.
+/// Where assessments, their history and warnings with their closed loop live.
 protocol RiskStore: Sendable {
-    /// Stores the decision for a case once, with its warning and the warning's event; a
-    /// redelivered event returns the stored assessment unchanged.
-    func record(_ decision: RiskDecision, for facts: Pingan_Risk_V1_AssessCaseRequest, case id: UUID, village: DivisionCode, applying event: EventDelivery) async throws -> Pingan_Risk_V1_Assessment
+    /// Scores the case's facts once per event: appends the score to the history, and raises,
+    /// regroups or leaves its warning as `decide` says, with the events to notify-service.
+    func assess(
+        _ facts: Pingan_Risk_V1_AssessCaseRequest, case id: UUID, village: DivisionCode, score: RiskScore, applying event: EventDelivery,
+        now: Date, decide: (OpenWarning?) -> WarningAction
+    ) async throws -> Pingan_Risk_V1_Assessment
     func assessment(of id: UUID) async throws -> Pingan_Risk_V1_Assessment?
-    /// Warnings of centres under `centre`, newest first.
-    func warnings(under centre: DivisionCode) async throws -> [Pingan_Risk_V1_Warning]
+    /// Warnings about cases under `root`, newest first, after `cursor`.
+    func warnings(under root: DivisionCode, openOnly: Bool, after cursor: PageCursor?, limit: Int) async throws -> [Pingan_Risk_V1_Warning]
     func warning(_ id: UUID) async throws -> Pingan_Risk_V1_Warning?
-    /// Acknowledges a raised warning; an acknowledged one is returned unchanged.
-    func acknowledge(_ id: UUID, by subject: String) async throws -> Pingan_Risk_V1_Warning?
+    /// Takes the loop's next step; `nil` when the warning is not where the step may follow.
+    func advance(_ id: UUID, _ step: WarningStep, text: String?, by actor: String, now: Date) async throws -> Pingan_Risk_V1_Warning?
+    /// Escalates raised warnings whose acknowledgement is overdue by `now` one level up, with
+    /// a notice each; returns how many.
+    func escalateUnacknowledged(now: Date, window: Duration, limit: Int) async throws -> Int
     /// Warnings raised and acknowledged per village under `root` during `month`.
     func facts(under root: DivisionCode, in month: Month) async throws -> [Pingan_Risk_V1_VillageWarningFacts]
 }
 
-/// Assessments and warnings in schema `risk`.
+/// A store invariant that did not hold; a bug, answered `internal`.
+enum RiskStoreError: Error, CustomStringConvertible {
+    case vanished(UUID)
+
+    var description: String {
+        switch self {
+        case .vanished(let id): "the assessment of case \(id.wire) vanished inside its transaction"
+        }
+    }
+}
+
+/// Everything in schema `risk`.
 struct PostgresRiskStore: RiskStore {
+    static let warningColumns = """
+        w.id, w.case_id, w.centre_code, w.score, w.status, w.raised_at, w.village_code, w.count,
+        w.assignee, w.feedback, w.evaluation, w.outcome, w.escalates_at
+        """
+
     let pool: PostgresPool
     let outbox: Outbox
     var inbox: EventInbox { EventInbox(pool: pool, outbox: outbox) }
 
-    func record(_ decision: RiskDecision, for facts: Pingan_Risk_V1_AssessCaseRequest, case id: UUID, village: DivisionCode, applying event: EventDelivery) async throws -> Pingan_Risk_V1_Assessment {
+    func assess(
+        _ facts: Pingan_Risk_V1_AssessCaseRequest, case id: UUID, village: DivisionCode, score: RiskScore, applying event: EventDelivery,
+        now: Date, decide: (OpenWarning?) -> WarningAction
+    ) async throws -> Pingan_Risk_V1_Assessment {
         try await inbox.apply(event) { transaction, firstDelivery in
             if firstDelivery {
-                let reasons = try decision.scored.reasons.map { try $0.jsonString() }.joined(separator: ",")
-                let inserted = try await transaction.query(
+                let reasons = PostgresJSON("[" + (try score.reasons.map { try $0.jsonString() }.joined(separator: ",")) + "]")
+                try await transaction.query(
                     """
-                    INSERT INTO risk.assessments (case_id, village_code, score, threshold, reasons)
-                    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (case_id) DO NOTHING
+                    INSERT INTO risk.assessments (case_id, village_code, score, threshold, reasons, model_version, assessed_at)
+                    VALUES ($1, $2, $3, 0, $4, $5, $6)
+                    ON CONFLICT (case_id) DO UPDATE SET score = $3, reasons = $4, model_version = $5, assessed_at = $6, village_code = $2
                     """,
-                    [id, village.rawValue, decision.scored.score, decision.threshold, PostgresJSON("[\(reasons)]")]
+                    [id, village.rawValue, score.score, reasons, score.modelVersion, now]
                 )
-                if inserted.affectedRows == 1, let centre = decision.warnedCentre {
+                try await transaction.query(
+                    "INSERT INTO risk.assessment_history (case_id, score, model_version, reasons, assessed_at) VALUES ($1, $2, $3, $4, $5)",
+                    [id, score.score, score.modelVersion, reasons, now]
+                )
+                let open = try await transaction.query(
+                    "SELECT id, score FROM risk.warnings WHERE case_id = $1 AND status <> 'closed' FOR UPDATE", [id]
+                ).first.map { OpenWarning(id: try $0.decode(UUID.self, at: 0), score: try $0.decode(Int.self, at: 1)) }
+                switch decide(open) {
+                case .none:
+                    break
+                case let .raise(owner, notify, escalatesAt):
                     let warning = UUID()
                     try await transaction.query(
-                        "INSERT INTO risk.warnings (id, case_id, centre_code, village_code, score) VALUES ($1, $2, $3, $4, $5)",
-                        [warning, id, centre.rawValue, village.rawValue, decision.scored.score]
+                        """
+                        INSERT INTO risk.warnings (id, case_id, centre_code, village_code, score, raised_at, escalates_at)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7)
+                        """,
+                        [warning, id, owner.rawValue, village.rawValue, score.score, now, escalatesAt]
                     )
-                    try await transaction.query("UPDATE risk.assessments SET warning_id = $2 WHERE case_id = $1", [id, warning])
+                    try await step(transaction, warning, kind: "raised", note: "score \(score.score) (\(score.modelVersion)); warned \(notify)", actor: "risk-service", at: now)
                     try await outbox.enqueue(transaction, topic: WarningEvents.raised, WarningEvents.raised(
-                        warning: warning, case: id, centre: centre, village: village, incidentID: facts.incidentID, scored: decision.scored
+                        warning: warning, case: id, centre: notify, village: village, incidentID: facts.incidentID, score: score
                     ))
+                case let .regroup(warning, newScore, rose):
+                    try await transaction.query("UPDATE risk.warnings SET count = count + 1, score = $2 WHERE id = $1", [warning, newScore])
+                    try await step(transaction, warning, kind: rose ? "score_rose" : "warned_again", note: "score \(score.score) (\(score.modelVersion))", actor: "risk-service", at: now)
+                    if rose, let centre = try await transaction.query("SELECT centre_code FROM risk.warnings WHERE id = $1", [warning]).first
+                        .flatMap({ try? DivisionCode(validating: try $0.decode(String.self, at: 0)) }) {
+                        try await outbox.enqueue(transaction, topic: WarningEvents.notice, WarningEvents.escalated(
+                            case: id, centre: centre, village: village, summary: "the warning's score rose to \(score.score)"
+                        ))
+                    }
                 }
+                try await transaction.query(
+                    "UPDATE risk.assessments SET warning_id = (SELECT id FROM risk.warnings WHERE case_id = $1 ORDER BY raised_at DESC LIMIT 1) WHERE case_id = $1",
+                    [id]
+                )
             }
             guard let assessment = try await Self.assessment(transaction, case: id) else { throw RiskStoreError.vanished(id) }
             return assessment
@@ -60,39 +112,85 @@ struct PostgresRiskStore: RiskStore {
         try await pool.withConnection { try await Self.assessment($0, case: id) }
     }
 
-    func warnings(under centre: DivisionCode) async throws -> [Pingan_Risk_V1_Warning] {
+    func warnings(under root: DivisionCode, openOnly: Bool, after cursor: PageCursor?, limit: Int) async throws -> [Pingan_Risk_V1_Warning] {
         try await pool.query(
             """
-            SELECT id, case_id, centre_code, score, status, raised_at FROM risk.warnings
-            WHERE centre_code BETWEEN $1 AND $2 ORDER BY raised_at DESC LIMIT 500
+            SELECT \(Self.warningColumns) FROM risk.warnings w
+            WHERE w.village_code BETWEEN $1 AND $2 AND (NOT $3 OR w.status <> 'closed')
+              AND ($4::timestamptz IS NULL OR (w.raised_at, w.id) < ($4, $5))
+            ORDER BY w.raised_at DESC, w.id DESC LIMIT $6
             """,
-            [centre.rawValue, centre.lastInSubtree]
+            [root.rawValue, root.lastInSubtree, openOnly, cursor?.time, cursor?.id, limit]
         ).map(Self.decodeWarning)
     }
 
-    /// Acknowledges a warning inside `principal`'s verifier; `nil` if there is none.
     func warning(_ id: UUID) async throws -> Pingan_Risk_V1_Warning? {
-        try await pool.query(
-            "SELECT id, case_id, centre_code, score, status, raised_at FROM risk.warnings WHERE id = $1", [id]
-        ).first.map(Self.decodeWarning)
+        try await pool.withConnection { connection in
+            guard var warning = try await connection.query("SELECT \(Self.warningColumns) FROM risk.warnings w WHERE w.id = $1", [id]).first.map(Self.decodeWarning)
+            else { return nil }
+            warning.steps = try await connection.query("SELECT at, kind, note, actor FROM risk.warning_steps WHERE warning_id = $1 ORDER BY id", [id]).map { row in
+                var step = Pingan_Risk_V1_WarningStep()
+                step.at = try row.decode(Date.self, at: 0).wireTimestamp
+                step.kind = try row.decode(String.self, at: 1)
+                step.note = try row.decode(String.self, at: 2)
+                step.actor = try row.decode(String.self, at: 3)
+                return step
+            }
+            return warning
+        }
     }
 
-    func acknowledge(_ id: UUID, by subject: String) async throws -> Pingan_Risk_V1_Warning? {
-        try await pool.query(
-            """
-            UPDATE risk.warnings SET status = 'acknowledged', acknowledged_at = clock_timestamp(), acknowledged_by = $2
-            WHERE id = $1 AND status = 'raised'
-            """,
-            [id, subject]
-        )
-        return try await warning(id)
+    func advance(_ id: UUID, _ next: WarningStep, text: String?, by actor: String, now: Date) async throws -> Pingan_Risk_V1_Warning? {
+        let moved = try await pool.transaction { transaction in
+            let set = next.column.map { ", \($0) = $4" } ?? ""
+            let rows = try await transaction.query(
+                """
+                UPDATE risk.warnings SET status = $2, escalates_at = NULL, closed_at = CASE WHEN $2 = 'closed' THEN $3::timestamptz END\(set)
+                WHERE id = $1 AND status = ANY($5)
+                """,
+                [id, next.to, now, text ?? "", next.from]
+            )
+            guard rows.affectedRows == 1 else { return false }
+            try await step(transaction, id, kind: next.rawValue, note: text ?? "", actor: actor, at: now)
+            return true
+        }
+        return moved ? try await warning(id) : nil
+    }
+
+    func escalateUnacknowledged(now: Date, window: Duration, limit: Int) async throws -> Int {
+        try await outbox.transaction(pool) { transaction in
+            let due = try await transaction.query(
+                """
+                SELECT id, case_id, centre_code, village_code FROM risk.warnings
+                WHERE status = 'raised' AND escalates_at <= $1 ORDER BY escalates_at LIMIT $2 FOR UPDATE SKIP LOCKED
+                """,
+                [now, limit]
+            )
+            for row in due {
+                let id = try row.decode(UUID.self, at: 0)
+                let centre = try DivisionCode(validating: try row.decode(String.self, at: 2))
+                let village = try DivisionCode(validating: try row.decode(String.self, at: 3))
+                // The city has no level above: its warning is pushed again each window.
+                let above = centre.parent ?? centre
+                try await transaction.query(
+                    "UPDATE risk.warnings SET centre_code = $2, escalates_at = $3 WHERE id = $1",
+                    [id, above.rawValue, now.addingTimeInterval(window.seconds)]
+                )
+                try await step(transaction, id, kind: "escalated", note: "not acknowledged in time: \(centre) → \(above)", actor: "risk-service", at: now)
+                try await outbox.enqueue(transaction, topic: WarningEvents.notice, WarningEvents.escalated(
+                    case: try row.decode(UUID.self, at: 1), centre: above, village: village,
+                    summary: "a warning from \(centre) was not acknowledged in time"
+                ))
+            }
+            return due.count
+        }
     }
 
     func facts(under root: DivisionCode, in month: Month) async throws -> [Pingan_Risk_V1_VillageWarningFacts] {
         let (start, end) = month.range
         return try await pool.query(
             """
-            SELECT village_code, count(*), count(*) FILTER (WHERE status = 'acknowledged')
+            SELECT village_code, count(*), count(*) FILTER (WHERE status <> 'raised')
             FROM risk.warnings
             WHERE village_code BETWEEN $1 AND $2 AND raised_at >= $3 AND raised_at < $4
             GROUP BY village_code ORDER BY village_code
@@ -107,40 +205,59 @@ struct PostgresRiskStore: RiskStore {
         }
     }
 
+    private func step(_ transaction: PostgresConnection, _ warning: UUID, kind: String, note: String, actor: String, at: Date) async throws {
+        try await transaction.query(
+            "INSERT INTO risk.warning_steps (warning_id, at, kind, note, actor) VALUES ($1, $2, $3, $4, $5)", [warning, at, kind, note, actor]
+        )
+    }
+
     private static func assessment(_ connection: PostgresConnection, case id: UUID) async throws -> Pingan_Risk_V1_Assessment? {
         guard let row = try await connection.query(
-            "SELECT case_id, village_code, score, threshold, reasons, warning_id, assessed_at FROM risk.assessments WHERE case_id = $1", [id]
+            "SELECT case_id, village_code, score, reasons, warning_id, assessed_at, model_version FROM risk.assessments WHERE case_id = $1", [id]
         ).first else { return nil }
         var assessment = Pingan_Risk_V1_Assessment()
         assessment.caseID = try row.decode(UUID.self, at: 0).wire
         assessment.villageCode = try row.decode(String.self, at: 1)
         assessment.score = Int32(try row.decode(Int.self, at: 2))
-        assessment.threshold = Int32(try row.decode(Int.self, at: 3))
-        assessment.reasons = try Pingan_Risk_V1_Reason.array(fromJSONString: try row.decode(PostgresJSON.self, at: 4).text)
-        assessment.warningID = try row.decode(UUID?.self, at: 5)?.wire ?? ""
-        assessment.assessedAt = try row.decode(Date.self, at: 6).wireTimestamp
+        assessment.reasons = try Pingan_Risk_V1_Reason.array(fromJSONString: try row.decode(PostgresJSON.self, at: 3).text)
+        assessment.warningID = try row.decode(UUID?.self, at: 4)?.wire ?? ""
+        assessment.assessedAt = try row.decode(Date.self, at: 5).wireTimestamp
+        assessment.modelVersion = try row.decode(String.self, at: 6)
+        assessment.history = try await connection.query(
+            "SELECT score, model_version, assessed_at FROM risk.assessment_history WHERE case_id = $1 ORDER BY id", [id]
+        ).map { row in
+            var change = Pingan_Risk_V1_ScoreChange()
+            change.score = Int32(try row.decode(Int.self, at: 0))
+            change.modelVersion = try row.decode(String.self, at: 1)
+            change.assessedAt = try row.decode(Date.self, at: 2).wireTimestamp
+            return change
+        }
         return assessment
     }
 
-    private static func decodeWarning(_ row: PostgresRow) throws -> Pingan_Risk_V1_Warning {
+    static func decodeWarning(_ row: PostgresRow) throws -> Pingan_Risk_V1_Warning {
         var warning = Pingan_Risk_V1_Warning()
         warning.id = try row.decode(UUID.self, at: 0).wire
         warning.caseID = try row.decode(UUID.self, at: 1).wire
         warning.centreCode = try row.decode(String.self, at: 2)
         warning.score = Int32(try row.decode(Int.self, at: 3))
-        warning.status = try row.decode(String.self, at: 4) == "acknowledged" ? .acknowledged : .raised
-        warning.raisedAt = try row.decode(Date.self, at: 5).wireTimestamp
-        return warning
-    }
-}
-
-/// A store invariant that did not hold; a bug, answered `internal`.
-enum RiskStoreError: Error, CustomStringConvertible {
-    case vanished(UUID)
-
-    var description: String {
-        switch self {
-        case .vanished(let id): "the assessment of case \(id.wire) vanished inside its transaction"
+        warning.status = switch try row.decode(String.self, at: 4) {
+        case "raised": .raised
+        case "acknowledged": .acknowledged
+        case "handling": .handling
+        case "fed_back": .fedBack
+        case "evaluated": .evaluated
+        case "closed": .closed
+        default: .unspecified
         }
+        warning.raisedAt = try row.decode(Date.self, at: 5).wireTimestamp
+        warning.villageCode = try row.decode(String.self, at: 6)
+        warning.count = Int32(try row.decode(Int.self, at: 7))
+        warning.assignee = try row.decode(String?.self, at: 8) ?? ""
+        warning.feedback = try row.decode(String?.self, at: 9) ?? ""
+        warning.evaluation = try row.decode(String?.self, at: 10) ?? ""
+        warning.outcome = try row.decode(String?.self, at: 11) ?? ""
+        warning.escalatesAt = try row.decode(Date?.self, at: 12)?.wireTimestamp ?? ""
+        return warning
     }
 }

@@ -188,7 +188,7 @@ public enum NotifyServiceMethods {
 /// `pingan.risk.v1.RiskService`.
 public enum RiskServiceMethods {
     public static let service = "pingan.risk.v1.RiskService"
-    /// Assesses a case once; assessing it again returns the stored assessment.
+    /// Scores a case with its category's model each time its facts change (once per event).
     public static let assessCase = ConnectMethod<Pingan_Risk_V1_AssessCaseRequest, Pingan_Risk_V1_AssessCaseResponse>(
         service: service, name: "AssessCase", idempotency: .idempotent
     )
@@ -200,9 +200,29 @@ public enum RiskServiceMethods {
     public static let listWarnings = ConnectMethod<Pingan_Risk_V1_ListWarningsRequest, Pingan_Risk_V1_ListWarningsResponse>(
         service: service, name: "ListWarnings", idempotency: .noSideEffects
     )
-    /// `/pingan.risk.v1.RiskService/AcknowledgeWarning`.
+    /// `/pingan.risk.v1.RiskService/GetWarning`.
+    public static let getWarning = ConnectMethod<Pingan_Risk_V1_GetWarningRequest, Pingan_Risk_V1_GetWarningResponse>(
+        service: service, name: "GetWarning", idempotency: .noSideEffects
+    )
+    /// The closed loop: acknowledged, assigned, fed back, evaluated, closed with an outcome.
     public static let acknowledgeWarning = ConnectMethod<Pingan_Risk_V1_AcknowledgeWarningRequest, Pingan_Risk_V1_AcknowledgeWarningResponse>(
         service: service, name: "AcknowledgeWarning", idempotency: .idempotent
+    )
+    /// `/pingan.risk.v1.RiskService/AssignWarning`.
+    public static let assignWarning = ConnectMethod<Pingan_Risk_V1_AssignWarningRequest, Pingan_Risk_V1_AssignWarningResponse>(
+        service: service, name: "AssignWarning", idempotency: .unknown
+    )
+    /// `/pingan.risk.v1.RiskService/FeedBackOnWarning`.
+    public static let feedBackOnWarning = ConnectMethod<Pingan_Risk_V1_FeedBackOnWarningRequest, Pingan_Risk_V1_FeedBackOnWarningResponse>(
+        service: service, name: "FeedBackOnWarning", idempotency: .unknown
+    )
+    /// `/pingan.risk.v1.RiskService/EvaluateWarning`.
+    public static let evaluateWarning = ConnectMethod<Pingan_Risk_V1_EvaluateWarningRequest, Pingan_Risk_V1_EvaluateWarningResponse>(
+        service: service, name: "EvaluateWarning", idempotency: .unknown
+    )
+    /// `/pingan.risk.v1.RiskService/CloseWarning`.
+    public static let closeWarning = ConnectMethod<Pingan_Risk_V1_CloseWarningRequest, Pingan_Risk_V1_CloseWarningResponse>(
+        service: service, name: "CloseWarning", idempotency: .unknown
     )
     /// `/pingan.risk.v1.RiskService/WarningFacts`.
     public static let warningFacts = ConnectMethod<Pingan_Risk_V1_WarningFactsRequest, Pingan_Risk_V1_WarningFactsResponse>(
@@ -385,8 +405,28 @@ public enum MethodTable {
             inputType: "pingan.risk.v1.ListWarningsRequest", outputType: "pingan.risk.v1.ListWarningsResponse"
         ),
         MethodDescriptor(
+            service: "pingan.risk.v1.RiskService", name: "GetWarning", owner: .risk, idempotency: .noSideEffects,
+            inputType: "pingan.risk.v1.GetWarningRequest", outputType: "pingan.risk.v1.GetWarningResponse"
+        ),
+        MethodDescriptor(
             service: "pingan.risk.v1.RiskService", name: "AcknowledgeWarning", owner: .risk, idempotency: .idempotent,
             inputType: "pingan.risk.v1.AcknowledgeWarningRequest", outputType: "pingan.risk.v1.AcknowledgeWarningResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.risk.v1.RiskService", name: "AssignWarning", owner: .risk, idempotency: .unknown,
+            inputType: "pingan.risk.v1.AssignWarningRequest", outputType: "pingan.risk.v1.AssignWarningResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.risk.v1.RiskService", name: "FeedBackOnWarning", owner: .risk, idempotency: .unknown,
+            inputType: "pingan.risk.v1.FeedBackOnWarningRequest", outputType: "pingan.risk.v1.FeedBackOnWarningResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.risk.v1.RiskService", name: "EvaluateWarning", owner: .risk, idempotency: .unknown,
+            inputType: "pingan.risk.v1.EvaluateWarningRequest", outputType: "pingan.risk.v1.EvaluateWarningResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.risk.v1.RiskService", name: "CloseWarning", owner: .risk, idempotency: .unknown,
+            inputType: "pingan.risk.v1.CloseWarningRequest", outputType: "pingan.risk.v1.CloseWarningResponse"
         ),
         MethodDescriptor(
             service: "pingan.risk.v1.RiskService", name: "WarningFacts", owner: .risk, idempotency: .noSideEffects,

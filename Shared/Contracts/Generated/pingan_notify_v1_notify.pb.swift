@@ -143,7 +143,7 @@ public nonisolated struct Pingan_Notify_V1_DeliverNoticeRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// case.overdue, case.escalated or case.summoned.
+  /// case.overdue, case.escalated, case.summoned or warning.escalated.
   public var type: String = String()
 
   public var caseID: String = String()

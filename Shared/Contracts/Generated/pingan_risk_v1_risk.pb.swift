@@ -27,6 +27,18 @@ public nonisolated enum Pingan_Risk_V1_WarningStatus: SwiftProtobuf.Enum, Swift.
   case unspecified // = 0
   case raised // = 1
   case acknowledged // = 2
+
+  /// Someone is assigned to handle it (处置).
+  case handling // = 3
+
+  /// The handler fed back what was done (反馈).
+  case fedBack // = 4
+
+  /// The follow-up evaluation is recorded (跟踪问效).
+  case evaluated // = 5
+
+  /// Closed with a recorded outcome.
+  case closed // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -38,6 +50,10 @@ public nonisolated enum Pingan_Risk_V1_WarningStatus: SwiftProtobuf.Enum, Swift.
     case 0: self = .unspecified
     case 1: self = .raised
     case 2: self = .acknowledged
+    case 3: self = .handling
+    case 4: self = .fedBack
+    case 5: self = .evaluated
+    case 6: self = .closed
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -47,6 +63,10 @@ public nonisolated enum Pingan_Risk_V1_WarningStatus: SwiftProtobuf.Enum, Swift.
     case .unspecified: return 0
     case .raised: return 1
     case .acknowledged: return 2
+    case .handling: return 3
+    case .fedBack: return 4
+    case .evaluated: return 5
+    case .closed: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -56,6 +76,10 @@ public nonisolated enum Pingan_Risk_V1_WarningStatus: SwiftProtobuf.Enum, Swift.
     .unspecified,
     .raised,
     .acknowledged,
+    .handling,
+    .fedBack,
+    .evaluated,
+    .closed,
   ]
 
 }
@@ -71,6 +95,9 @@ public nonisolated struct Pingan_Risk_V1_Reason: Sendable {
   public var points: Int32 = 0
 
   public var explanation: String = String()
+
+  /// A factor that warns on its own, whatever the score (a threat of self-harm, violence that happened).
+  public var decisive: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -97,6 +124,47 @@ public nonisolated struct Pingan_Risk_V1_Assessment: Sendable {
 
   public var assessedAt: String = String()
 
+  /// The risk model (category and version) that scored it.
+  public var modelVersion: String = String()
+
+  /// Every score the case has had, oldest first.
+  public var history: [Pingan_Risk_V1_ScoreChange] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Risk_V1_ScoreChange: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var score: Int32 = 0
+
+  public var modelVersion: String = String()
+
+  public var assessedAt: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One step of a warning's closed loop.
+public nonisolated struct Pingan_Risk_V1_WarningStep: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var at: String = String()
+
+  public var kind: String = String()
+
+  public var note: String = String()
+
+  public var actor: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -120,40 +188,128 @@ public nonisolated struct Pingan_Risk_V1_Warning: Sendable {
 
   public var raisedAt: String = String()
 
+  public var villageCode: String = String()
+
+  /// How many times the case warned while this warning was open (grouped, not repeated).
+  public var count: Int32 = 0
+
+  public var assignee: String = String()
+
+  public var feedback: String = String()
+
+  public var evaluation: String = String()
+
+  public var outcome: String = String()
+
+  /// When an unacknowledged warning escalates to the level above; empty once acknowledged.
+  public var escalatesAt: String = String()
+
+  public var steps: [Pingan_Risk_V1_WarningStep] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-public nonisolated struct Pingan_Risk_V1_AssessCaseRequest: Sendable {
+public nonisolated struct Pingan_Risk_V1_AssessCaseRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var caseID: String = String()
+  public var caseID: String {
+    get {_storage._caseID}
+    set {_uniqueStorage()._caseID = newValue}
+  }
 
-  public var villageCode: String = String()
+  public var villageCode: String {
+    get {_storage._villageCode}
+    set {_uniqueStorage()._villageCode = newValue}
+  }
 
-  public var category: Pingan_Grid_V1_IncidentCategory = .unspecified
+  public var category: Pingan_Grid_V1_IncidentCategory {
+    get {_storage._category}
+    set {_uniqueStorage()._category = newValue}
+  }
 
-  public var partyCount: Int32 = 0
+  public var partyCount: Int32 {
+    get {_storage._partyCount}
+    set {_uniqueStorage()._partyCount = newValue}
+  }
 
-  public var minorsInvolved: Bool = false
+  public var minorsInvolved: Bool {
+    get {_storage._minorsInvolved}
+    set {_uniqueStorage()._minorsInvolved = newValue}
+  }
 
-  public var threatOfViolence: Bool = false
+  public var threatOfViolence: Bool {
+    get {_storage._threatOfViolence}
+    set {_uniqueStorage()._threatOfViolence = newValue}
+  }
 
-  public var threatOfSelfHarm: Bool = false
+  public var threatOfSelfHarm: Bool {
+    get {_storage._threatOfSelfHarm}
+    set {_uniqueStorage()._threatOfSelfHarm = newValue}
+  }
 
-  public var repeatIncident: Bool = false
+  public var repeatIncident: Bool {
+    get {_storage._repeatIncident}
+    set {_uniqueStorage()._repeatIncident = newValue}
+  }
 
-  public var priorPoliceCalls: Int32 = 0
+  public var priorPoliceCalls: Int32 {
+    get {_storage._priorPoliceCalls}
+    set {_uniqueStorage()._priorPoliceCalls = newValue}
+  }
 
   /// The incident the case was opened from, carried on so a warning names its report.
-  public var incidentID: String = String()
+  public var incidentID: String {
+    get {_storage._incidentID}
+    set {_uniqueStorage()._incidentID = newValue}
+  }
+
+  public var violenceOccurred: Bool {
+    get {_storage._violenceOccurred}
+    set {_uniqueStorage()._violenceOccurred = newValue}
+  }
+
+  /// Incidents between the same parties the case holds, the first included.
+  public var incidents: Int32 {
+    get {_storage._incidents}
+    set {_uniqueStorage()._incidents = newValue}
+  }
+
+  public var failedRungs: Int32 {
+    get {_storage._failedRungs}
+    set {_uniqueStorage()._failedRungs = newValue}
+  }
+
+  /// Levels the case was escalated above its township.
+  public var escalations: Int32 {
+    get {_storage._escalations}
+    set {_uniqueStorage()._escalations = newValue}
+  }
+
+  public var overdueSummons: Int32 {
+    get {_storage._overdueSummons}
+    set {_uniqueStorage()._overdueSummons = newValue}
+  }
+
+  /// RFC 3339: when the case opened, and when these facts were true.
+  public var openedAt: String {
+    get {_storage._openedAt}
+    set {_uniqueStorage()._openedAt = newValue}
+  }
+
+  public var asOf: String {
+    get {_storage._asOf}
+    set {_uniqueStorage()._asOf = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Pingan_Risk_V1_AssessCaseResponse: Sendable {
@@ -215,7 +371,16 @@ public nonisolated struct Pingan_Risk_V1_ListWarningsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Warnings about cases anywhere under this centre, newest first.
   public var centreCode: String = String()
+
+  /// 1 to 200; 0 means 50.
+  public var pageSize: Int32 = 0
+
+  public var pageToken: String = String()
+
+  /// Only warnings that are not closed.
+  public var openOnly: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -229,9 +394,185 @@ public nonisolated struct Pingan_Risk_V1_ListWarningsResponse: Sendable {
 
   public var warnings: [Pingan_Risk_V1_Warning] = []
 
+  public var nextPageToken: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+}
+
+public nonisolated struct Pingan_Risk_V1_GetWarningRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var warningID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Risk_V1_GetWarningResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var warning: Pingan_Risk_V1_Warning {
+    get {_warning ?? Pingan_Risk_V1_Warning()}
+    set {_warning = newValue}
+  }
+  /// Returns true if `warning` has been explicitly set.
+  public var hasWarning: Bool {self._warning != nil}
+  /// Clears the value of `warning`. Subsequent reads from it will return its default value.
+  public mutating func clearWarning() {self._warning = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _warning: Pingan_Risk_V1_Warning? = nil
+}
+
+public nonisolated struct Pingan_Risk_V1_AssignWarningRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var warningID: String = String()
+
+  /// Who handles it: a name or post as the centre records it.
+  public var assignee: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Risk_V1_AssignWarningResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var warning: Pingan_Risk_V1_Warning {
+    get {_warning ?? Pingan_Risk_V1_Warning()}
+    set {_warning = newValue}
+  }
+  /// Returns true if `warning` has been explicitly set.
+  public var hasWarning: Bool {self._warning != nil}
+  /// Clears the value of `warning`. Subsequent reads from it will return its default value.
+  public mutating func clearWarning() {self._warning = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _warning: Pingan_Risk_V1_Warning? = nil
+}
+
+public nonisolated struct Pingan_Risk_V1_FeedBackOnWarningRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var warningID: String = String()
+
+  public var feedback: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Risk_V1_FeedBackOnWarningResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var warning: Pingan_Risk_V1_Warning {
+    get {_warning ?? Pingan_Risk_V1_Warning()}
+    set {_warning = newValue}
+  }
+  /// Returns true if `warning` has been explicitly set.
+  public var hasWarning: Bool {self._warning != nil}
+  /// Clears the value of `warning`. Subsequent reads from it will return its default value.
+  public mutating func clearWarning() {self._warning = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _warning: Pingan_Risk_V1_Warning? = nil
+}
+
+public nonisolated struct Pingan_Risk_V1_EvaluateWarningRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var warningID: String = String()
+
+  public var evaluation: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Risk_V1_EvaluateWarningResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var warning: Pingan_Risk_V1_Warning {
+    get {_warning ?? Pingan_Risk_V1_Warning()}
+    set {_warning = newValue}
+  }
+  /// Returns true if `warning` has been explicitly set.
+  public var hasWarning: Bool {self._warning != nil}
+  /// Clears the value of `warning`. Subsequent reads from it will return its default value.
+  public mutating func clearWarning() {self._warning = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _warning: Pingan_Risk_V1_Warning? = nil
+}
+
+public nonisolated struct Pingan_Risk_V1_CloseWarningRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var warningID: String = String()
+
+  public var outcome: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Risk_V1_CloseWarningResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var warning: Pingan_Risk_V1_Warning {
+    get {_warning ?? Pingan_Risk_V1_Warning()}
+    set {_warning = newValue}
+  }
+  /// Returns true if `warning` has been explicitly set.
+  public var hasWarning: Bool {self._warning != nil}
+  /// Clears the value of `warning`. Subsequent reads from it will return its default value.
+  public mutating func clearWarning() {self._warning = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _warning: Pingan_Risk_V1_Warning? = nil
 }
 
 public nonisolated struct Pingan_Risk_V1_AcknowledgeWarningRequest: Sendable {
@@ -314,12 +655,12 @@ public nonisolated struct Pingan_Risk_V1_WarningFactsResponse: Sendable {
 fileprivate nonisolated let _protobuf_package = "pingan.risk.v1"
 
 nonisolated extension Pingan_Risk_V1_WarningStatus: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0WARNING_STATUS_UNSPECIFIED\0\u{1}WARNING_STATUS_RAISED\0\u{1}WARNING_STATUS_ACKNOWLEDGED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0WARNING_STATUS_UNSPECIFIED\0\u{1}WARNING_STATUS_RAISED\0\u{1}WARNING_STATUS_ACKNOWLEDGED\0\u{1}WARNING_STATUS_HANDLING\0\u{1}WARNING_STATUS_FED_BACK\0\u{1}WARNING_STATUS_EVALUATED\0\u{1}WARNING_STATUS_CLOSED\0")
 }
 
 nonisolated extension Pingan_Risk_V1_Reason: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Reason"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rule\0\u{1}points\0\u{1}explanation\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rule\0\u{1}points\0\u{1}explanation\0\u{1}decisive\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -330,6 +671,7 @@ nonisolated extension Pingan_Risk_V1_Reason: SwiftProtobuf.Message, SwiftProtobu
       case 1: try { try decoder.decodeSingularStringField(value: &self.rule) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.points) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.explanation) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.decisive) }()
       default: break
       }
     }
@@ -345,6 +687,9 @@ nonisolated extension Pingan_Risk_V1_Reason: SwiftProtobuf.Message, SwiftProtobu
     if !self.explanation.isEmpty {
       try visitor.visitSingularStringField(value: self.explanation, fieldNumber: 3)
     }
+    if self.decisive != false {
+      try visitor.visitSingularBoolField(value: self.decisive, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -352,6 +697,7 @@ nonisolated extension Pingan_Risk_V1_Reason: SwiftProtobuf.Message, SwiftProtobu
     if lhs.rule != rhs.rule {return false}
     if lhs.points != rhs.points {return false}
     if lhs.explanation != rhs.explanation {return false}
+    if lhs.decisive != rhs.decisive {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -359,7 +705,7 @@ nonisolated extension Pingan_Risk_V1_Reason: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Pingan_Risk_V1_Assessment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Assessment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}village_code\0\u{1}score\0\u{1}threshold\0\u{1}reasons\0\u{3}warning_id\0\u{3}assessed_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}village_code\0\u{1}score\0\u{1}threshold\0\u{1}reasons\0\u{3}warning_id\0\u{3}assessed_at\0\u{3}model_version\0\u{1}history\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -374,6 +720,8 @@ nonisolated extension Pingan_Risk_V1_Assessment: SwiftProtobuf.Message, SwiftPro
       case 5: try { try decoder.decodeRepeatedMessageField(value: &self.reasons) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.warningID) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.assessedAt) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.history) }()
       default: break
       }
     }
@@ -401,6 +749,12 @@ nonisolated extension Pingan_Risk_V1_Assessment: SwiftProtobuf.Message, SwiftPro
     if !self.assessedAt.isEmpty {
       try visitor.visitSingularStringField(value: self.assessedAt, fieldNumber: 7)
     }
+    if !self.modelVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelVersion, fieldNumber: 8)
+    }
+    if !self.history.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.history, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -412,6 +766,93 @@ nonisolated extension Pingan_Risk_V1_Assessment: SwiftProtobuf.Message, SwiftPro
     if lhs.reasons != rhs.reasons {return false}
     if lhs.warningID != rhs.warningID {return false}
     if lhs.assessedAt != rhs.assessedAt {return false}
+    if lhs.modelVersion != rhs.modelVersion {return false}
+    if lhs.history != rhs.history {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_ScoreChange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ScoreChange"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}score\0\u{3}model_version\0\u{3}assessed_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.score) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.assessedAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.score != 0 {
+      try visitor.visitSingularInt32Field(value: self.score, fieldNumber: 1)
+    }
+    if !self.modelVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelVersion, fieldNumber: 2)
+    }
+    if !self.assessedAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.assessedAt, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_ScoreChange, rhs: Pingan_Risk_V1_ScoreChange) -> Bool {
+    if lhs.score != rhs.score {return false}
+    if lhs.modelVersion != rhs.modelVersion {return false}
+    if lhs.assessedAt != rhs.assessedAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_WarningStep: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WarningStep"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}at\0\u{1}kind\0\u{1}note\0\u{1}actor\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.at) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.actor) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.at.isEmpty {
+      try visitor.visitSingularStringField(value: self.at, fieldNumber: 1)
+    }
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 2)
+    }
+    if !self.note.isEmpty {
+      try visitor.visitSingularStringField(value: self.note, fieldNumber: 3)
+    }
+    if !self.actor.isEmpty {
+      try visitor.visitSingularStringField(value: self.actor, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_WarningStep, rhs: Pingan_Risk_V1_WarningStep) -> Bool {
+    if lhs.at != rhs.at {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs.note != rhs.note {return false}
+    if lhs.actor != rhs.actor {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -419,7 +860,7 @@ nonisolated extension Pingan_Risk_V1_Assessment: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Pingan_Risk_V1_Warning: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Warning"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}case_id\0\u{3}centre_code\0\u{1}score\0\u{1}status\0\u{3}raised_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}case_id\0\u{3}centre_code\0\u{1}score\0\u{1}status\0\u{3}raised_at\0\u{3}village_code\0\u{1}count\0\u{1}assignee\0\u{1}feedback\0\u{1}evaluation\0\u{1}outcome\0\u{3}escalates_at\0\u{1}steps\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -433,6 +874,14 @@ nonisolated extension Pingan_Risk_V1_Warning: SwiftProtobuf.Message, SwiftProtob
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.score) }()
       case 5: try { try decoder.decodeSingularEnumField(value: &self.status) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.raisedAt) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.villageCode) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.count) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.assignee) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.feedback) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.evaluation) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.outcome) }()
+      case 13: try { try decoder.decodeSingularStringField(value: &self.escalatesAt) }()
+      case 14: try { try decoder.decodeRepeatedMessageField(value: &self.steps) }()
       default: break
       }
     }
@@ -457,6 +906,30 @@ nonisolated extension Pingan_Risk_V1_Warning: SwiftProtobuf.Message, SwiftProtob
     if !self.raisedAt.isEmpty {
       try visitor.visitSingularStringField(value: self.raisedAt, fieldNumber: 6)
     }
+    if !self.villageCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.villageCode, fieldNumber: 7)
+    }
+    if self.count != 0 {
+      try visitor.visitSingularInt32Field(value: self.count, fieldNumber: 8)
+    }
+    if !self.assignee.isEmpty {
+      try visitor.visitSingularStringField(value: self.assignee, fieldNumber: 9)
+    }
+    if !self.feedback.isEmpty {
+      try visitor.visitSingularStringField(value: self.feedback, fieldNumber: 10)
+    }
+    if !self.evaluation.isEmpty {
+      try visitor.visitSingularStringField(value: self.evaluation, fieldNumber: 11)
+    }
+    if !self.outcome.isEmpty {
+      try visitor.visitSingularStringField(value: self.outcome, fieldNumber: 12)
+    }
+    if !self.escalatesAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.escalatesAt, fieldNumber: 13)
+    }
+    if !self.steps.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.steps, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -467,6 +940,14 @@ nonisolated extension Pingan_Risk_V1_Warning: SwiftProtobuf.Message, SwiftProtob
     if lhs.score != rhs.score {return false}
     if lhs.status != rhs.status {return false}
     if lhs.raisedAt != rhs.raisedAt {return false}
+    if lhs.villageCode != rhs.villageCode {return false}
+    if lhs.count != rhs.count {return false}
+    if lhs.assignee != rhs.assignee {return false}
+    if lhs.feedback != rhs.feedback {return false}
+    if lhs.evaluation != rhs.evaluation {return false}
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs.escalatesAt != rhs.escalatesAt {return false}
+    if lhs.steps != rhs.steps {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -474,74 +955,177 @@ nonisolated extension Pingan_Risk_V1_Warning: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AssessCaseRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}village_code\0\u{1}category\0\u{3}party_count\0\u{3}minors_involved\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}incident_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}village_code\0\u{1}category\0\u{3}party_count\0\u{3}minors_involved\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}incident_id\0\u{3}violence_occurred\0\u{1}incidents\0\u{3}failed_rungs\0\u{1}escalations\0\u{3}overdue_summons\0\u{3}opened_at\0\u{3}as_of\0")
+
+  fileprivate class _StorageClass {
+    var _caseID: String = String()
+    var _villageCode: String = String()
+    var _category: Pingan_Grid_V1_IncidentCategory = .unspecified
+    var _partyCount: Int32 = 0
+    var _minorsInvolved: Bool = false
+    var _threatOfViolence: Bool = false
+    var _threatOfSelfHarm: Bool = false
+    var _repeatIncident: Bool = false
+    var _priorPoliceCalls: Int32 = 0
+    var _incidentID: String = String()
+    var _violenceOccurred: Bool = false
+    var _incidents: Int32 = 0
+    var _failedRungs: Int32 = 0
+    var _escalations: Int32 = 0
+    var _overdueSummons: Int32 = 0
+    var _openedAt: String = String()
+    var _asOf: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _caseID = source._caseID
+      _villageCode = source._villageCode
+      _category = source._category
+      _partyCount = source._partyCount
+      _minorsInvolved = source._minorsInvolved
+      _threatOfViolence = source._threatOfViolence
+      _threatOfSelfHarm = source._threatOfSelfHarm
+      _repeatIncident = source._repeatIncident
+      _priorPoliceCalls = source._priorPoliceCalls
+      _incidentID = source._incidentID
+      _violenceOccurred = source._violenceOccurred
+      _incidents = source._incidents
+      _failedRungs = source._failedRungs
+      _escalations = source._escalations
+      _overdueSummons = source._overdueSummons
+      _openedAt = source._openedAt
+      _asOf = source._asOf
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.villageCode) }()
-      case 3: try { try decoder.decodeSingularEnumField(value: &self.category) }()
-      case 4: try { try decoder.decodeSingularInt32Field(value: &self.partyCount) }()
-      case 5: try { try decoder.decodeSingularBoolField(value: &self.minorsInvolved) }()
-      case 6: try { try decoder.decodeSingularBoolField(value: &self.threatOfViolence) }()
-      case 7: try { try decoder.decodeSingularBoolField(value: &self.threatOfSelfHarm) }()
-      case 8: try { try decoder.decodeSingularBoolField(value: &self.repeatIncident) }()
-      case 9: try { try decoder.decodeSingularInt32Field(value: &self.priorPoliceCalls) }()
-      case 10: try { try decoder.decodeSingularStringField(value: &self.incidentID) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._caseID) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._villageCode) }()
+        case 3: try { try decoder.decodeSingularEnumField(value: &_storage._category) }()
+        case 4: try { try decoder.decodeSingularInt32Field(value: &_storage._partyCount) }()
+        case 5: try { try decoder.decodeSingularBoolField(value: &_storage._minorsInvolved) }()
+        case 6: try { try decoder.decodeSingularBoolField(value: &_storage._threatOfViolence) }()
+        case 7: try { try decoder.decodeSingularBoolField(value: &_storage._threatOfSelfHarm) }()
+        case 8: try { try decoder.decodeSingularBoolField(value: &_storage._repeatIncident) }()
+        case 9: try { try decoder.decodeSingularInt32Field(value: &_storage._priorPoliceCalls) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._incidentID) }()
+        case 11: try { try decoder.decodeSingularBoolField(value: &_storage._violenceOccurred) }()
+        case 12: try { try decoder.decodeSingularInt32Field(value: &_storage._incidents) }()
+        case 13: try { try decoder.decodeSingularInt32Field(value: &_storage._failedRungs) }()
+        case 14: try { try decoder.decodeSingularInt32Field(value: &_storage._escalations) }()
+        case 15: try { try decoder.decodeSingularInt32Field(value: &_storage._overdueSummons) }()
+        case 16: try { try decoder.decodeSingularStringField(value: &_storage._openedAt) }()
+        case 17: try { try decoder.decodeSingularStringField(value: &_storage._asOf) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.caseID.isEmpty {
-      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
-    }
-    if !self.villageCode.isEmpty {
-      try visitor.visitSingularStringField(value: self.villageCode, fieldNumber: 2)
-    }
-    if self.category != .unspecified {
-      try visitor.visitSingularEnumField(value: self.category, fieldNumber: 3)
-    }
-    if self.partyCount != 0 {
-      try visitor.visitSingularInt32Field(value: self.partyCount, fieldNumber: 4)
-    }
-    if self.minorsInvolved != false {
-      try visitor.visitSingularBoolField(value: self.minorsInvolved, fieldNumber: 5)
-    }
-    if self.threatOfViolence != false {
-      try visitor.visitSingularBoolField(value: self.threatOfViolence, fieldNumber: 6)
-    }
-    if self.threatOfSelfHarm != false {
-      try visitor.visitSingularBoolField(value: self.threatOfSelfHarm, fieldNumber: 7)
-    }
-    if self.repeatIncident != false {
-      try visitor.visitSingularBoolField(value: self.repeatIncident, fieldNumber: 8)
-    }
-    if self.priorPoliceCalls != 0 {
-      try visitor.visitSingularInt32Field(value: self.priorPoliceCalls, fieldNumber: 9)
-    }
-    if !self.incidentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.incidentID, fieldNumber: 10)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      if !_storage._caseID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._caseID, fieldNumber: 1)
+      }
+      if !_storage._villageCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._villageCode, fieldNumber: 2)
+      }
+      if _storage._category != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._category, fieldNumber: 3)
+      }
+      if _storage._partyCount != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._partyCount, fieldNumber: 4)
+      }
+      if _storage._minorsInvolved != false {
+        try visitor.visitSingularBoolField(value: _storage._minorsInvolved, fieldNumber: 5)
+      }
+      if _storage._threatOfViolence != false {
+        try visitor.visitSingularBoolField(value: _storage._threatOfViolence, fieldNumber: 6)
+      }
+      if _storage._threatOfSelfHarm != false {
+        try visitor.visitSingularBoolField(value: _storage._threatOfSelfHarm, fieldNumber: 7)
+      }
+      if _storage._repeatIncident != false {
+        try visitor.visitSingularBoolField(value: _storage._repeatIncident, fieldNumber: 8)
+      }
+      if _storage._priorPoliceCalls != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._priorPoliceCalls, fieldNumber: 9)
+      }
+      if !_storage._incidentID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._incidentID, fieldNumber: 10)
+      }
+      if _storage._violenceOccurred != false {
+        try visitor.visitSingularBoolField(value: _storage._violenceOccurred, fieldNumber: 11)
+      }
+      if _storage._incidents != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._incidents, fieldNumber: 12)
+      }
+      if _storage._failedRungs != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._failedRungs, fieldNumber: 13)
+      }
+      if _storage._escalations != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._escalations, fieldNumber: 14)
+      }
+      if _storage._overdueSummons != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._overdueSummons, fieldNumber: 15)
+      }
+      if !_storage._openedAt.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._openedAt, fieldNumber: 16)
+      }
+      if !_storage._asOf.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._asOf, fieldNumber: 17)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Risk_V1_AssessCaseRequest, rhs: Pingan_Risk_V1_AssessCaseRequest) -> Bool {
-    if lhs.caseID != rhs.caseID {return false}
-    if lhs.villageCode != rhs.villageCode {return false}
-    if lhs.category != rhs.category {return false}
-    if lhs.partyCount != rhs.partyCount {return false}
-    if lhs.minorsInvolved != rhs.minorsInvolved {return false}
-    if lhs.threatOfViolence != rhs.threatOfViolence {return false}
-    if lhs.threatOfSelfHarm != rhs.threatOfSelfHarm {return false}
-    if lhs.repeatIncident != rhs.repeatIncident {return false}
-    if lhs.priorPoliceCalls != rhs.priorPoliceCalls {return false}
-    if lhs.incidentID != rhs.incidentID {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._caseID != rhs_storage._caseID {return false}
+        if _storage._villageCode != rhs_storage._villageCode {return false}
+        if _storage._category != rhs_storage._category {return false}
+        if _storage._partyCount != rhs_storage._partyCount {return false}
+        if _storage._minorsInvolved != rhs_storage._minorsInvolved {return false}
+        if _storage._threatOfViolence != rhs_storage._threatOfViolence {return false}
+        if _storage._threatOfSelfHarm != rhs_storage._threatOfSelfHarm {return false}
+        if _storage._repeatIncident != rhs_storage._repeatIncident {return false}
+        if _storage._priorPoliceCalls != rhs_storage._priorPoliceCalls {return false}
+        if _storage._incidentID != rhs_storage._incidentID {return false}
+        if _storage._violenceOccurred != rhs_storage._violenceOccurred {return false}
+        if _storage._incidents != rhs_storage._incidents {return false}
+        if _storage._failedRungs != rhs_storage._failedRungs {return false}
+        if _storage._escalations != rhs_storage._escalations {return false}
+        if _storage._overdueSummons != rhs_storage._overdueSummons {return false}
+        if _storage._openedAt != rhs_storage._openedAt {return false}
+        if _storage._asOf != rhs_storage._asOf {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -647,7 +1231,7 @@ nonisolated extension Pingan_Risk_V1_GetAssessmentResponse: SwiftProtobuf.Messag
 
 nonisolated extension Pingan_Risk_V1_ListWarningsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListWarningsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}centre_code\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}centre_code\0\u{3}page_size\0\u{3}page_token\0\u{3}open_only\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -656,6 +1240,9 @@ nonisolated extension Pingan_Risk_V1_ListWarningsRequest: SwiftProtobuf.Message,
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.openOnly) }()
       default: break
       }
     }
@@ -665,11 +1252,23 @@ nonisolated extension Pingan_Risk_V1_ListWarningsRequest: SwiftProtobuf.Message,
     if !self.centreCode.isEmpty {
       try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 1)
     }
+    if self.pageSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 2)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 3)
+    }
+    if self.openOnly != false {
+      try visitor.visitSingularBoolField(value: self.openOnly, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Risk_V1_ListWarningsRequest, rhs: Pingan_Risk_V1_ListWarningsRequest) -> Bool {
     if lhs.centreCode != rhs.centreCode {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.openOnly != rhs.openOnly {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -677,7 +1276,7 @@ nonisolated extension Pingan_Risk_V1_ListWarningsRequest: SwiftProtobuf.Message,
 
 nonisolated extension Pingan_Risk_V1_ListWarningsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListWarningsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}warnings\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}warnings\0\u{3}next_page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -686,6 +1285,7 @@ nonisolated extension Pingan_Risk_V1_ListWarningsResponse: SwiftProtobuf.Message
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.warnings) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
       default: break
       }
     }
@@ -695,11 +1295,355 @@ nonisolated extension Pingan_Risk_V1_ListWarningsResponse: SwiftProtobuf.Message
     if !self.warnings.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.warnings, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Risk_V1_ListWarningsResponse, rhs: Pingan_Risk_V1_ListWarningsResponse) -> Bool {
     if lhs.warnings != rhs.warnings {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_GetWarningRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetWarningRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.warningID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.warningID.isEmpty {
+      try visitor.visitSingularStringField(value: self.warningID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_GetWarningRequest, rhs: Pingan_Risk_V1_GetWarningRequest) -> Bool {
+    if lhs.warningID != rhs.warningID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_GetWarningResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetWarningResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}warning\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._warning) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._warning {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_GetWarningResponse, rhs: Pingan_Risk_V1_GetWarningResponse) -> Bool {
+    if lhs._warning != rhs._warning {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_AssignWarningRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AssignWarningRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0\u{1}assignee\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.warningID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.assignee) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.warningID.isEmpty {
+      try visitor.visitSingularStringField(value: self.warningID, fieldNumber: 1)
+    }
+    if !self.assignee.isEmpty {
+      try visitor.visitSingularStringField(value: self.assignee, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_AssignWarningRequest, rhs: Pingan_Risk_V1_AssignWarningRequest) -> Bool {
+    if lhs.warningID != rhs.warningID {return false}
+    if lhs.assignee != rhs.assignee {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_AssignWarningResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AssignWarningResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}warning\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._warning) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._warning {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_AssignWarningResponse, rhs: Pingan_Risk_V1_AssignWarningResponse) -> Bool {
+    if lhs._warning != rhs._warning {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_FeedBackOnWarningRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FeedBackOnWarningRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0\u{1}feedback\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.warningID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.feedback) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.warningID.isEmpty {
+      try visitor.visitSingularStringField(value: self.warningID, fieldNumber: 1)
+    }
+    if !self.feedback.isEmpty {
+      try visitor.visitSingularStringField(value: self.feedback, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_FeedBackOnWarningRequest, rhs: Pingan_Risk_V1_FeedBackOnWarningRequest) -> Bool {
+    if lhs.warningID != rhs.warningID {return false}
+    if lhs.feedback != rhs.feedback {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_FeedBackOnWarningResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FeedBackOnWarningResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}warning\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._warning) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._warning {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_FeedBackOnWarningResponse, rhs: Pingan_Risk_V1_FeedBackOnWarningResponse) -> Bool {
+    if lhs._warning != rhs._warning {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_EvaluateWarningRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EvaluateWarningRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0\u{1}evaluation\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.warningID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.evaluation) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.warningID.isEmpty {
+      try visitor.visitSingularStringField(value: self.warningID, fieldNumber: 1)
+    }
+    if !self.evaluation.isEmpty {
+      try visitor.visitSingularStringField(value: self.evaluation, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_EvaluateWarningRequest, rhs: Pingan_Risk_V1_EvaluateWarningRequest) -> Bool {
+    if lhs.warningID != rhs.warningID {return false}
+    if lhs.evaluation != rhs.evaluation {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_EvaluateWarningResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EvaluateWarningResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}warning\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._warning) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._warning {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_EvaluateWarningResponse, rhs: Pingan_Risk_V1_EvaluateWarningResponse) -> Bool {
+    if lhs._warning != rhs._warning {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_CloseWarningRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CloseWarningRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0\u{1}outcome\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.warningID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.outcome) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.warningID.isEmpty {
+      try visitor.visitSingularStringField(value: self.warningID, fieldNumber: 1)
+    }
+    if !self.outcome.isEmpty {
+      try visitor.visitSingularStringField(value: self.outcome, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_CloseWarningRequest, rhs: Pingan_Risk_V1_CloseWarningRequest) -> Bool {
+    if lhs.warningID != rhs.warningID {return false}
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_CloseWarningResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CloseWarningResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}warning\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._warning) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._warning {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_CloseWarningResponse, rhs: Pingan_Risk_V1_CloseWarningResponse) -> Bool {
+    if lhs._warning != rhs._warning {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

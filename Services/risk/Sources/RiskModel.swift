@@ -1,0 +1,136 @@
+import Foundation
+import PinganConnect
+import PinganContracts
+
+/// One weighted factor of a category's model: points per occurrence, at most `cap`.
+struct RiskFactor: Codable, Sendable, Equatable {
+    let name: String
+    let points: Int
+    let cap: Int?
+    /// Warns on its own, whatever the score: a threat of self-harm, violence that happened.
+    let decisive: Bool?
+    let explanation: String
+}
+
+/// The model of one dispute category (智能风险预警模型): a base and weighted factors.
+struct RiskModel: Codable, Sendable, Equatable {
+    let category: String
+    let title: String
+    let base: Int
+    let factors: [RiskFactor]
+}
+
+/// Every category's model, versioned as one document (`Data/risk-models.json`); an
+/// assessment records the version and each factor's contribution, so any score can be
+/// explained and re-checked later.
+struct RiskModelCatalogue: Codable, Sendable {
+    let version: String
+    let threshold: Int
+    let models: [RiskModel]
+
+    /// The model for a category; `other` for anything without its own.
+    func model(for category: Pingan_Grid_V1_IncidentCategory) -> RiskModel {
+        let name = Self.names[category] ?? "other"
+        return models.first { $0.category == name } ?? models.first { $0.category == "other" } ?? RiskModel(category: "other", title: "其他", base: 0, factors: [])
+    }
+
+    static let names: [Pingan_Grid_V1_IncidentCategory: String] = [
+        .neighbour: "neighbour", .marriageFamily: "marriage_family", .economicDebt: "economic_debt", .land: "land",
+        .demolitionCompensation: "demolition_compensation", .propertyManagement: "property_management", .other: "other",
+    ]
+
+    /// The factor names a model may weigh; a catalogue naming another is refused.
+    static let knownFactors: Set<String> = [
+        "repeat_incident", "threat_of_violence", "violence_occurred", "threat_of_self_harm", "minors_involved",
+        "many_parties", "prior_police_calls", "months_open", "failed_rungs", "escalations", "overdue_summons",
+    ]
+
+    /// Parses and checks a catalogue: every category modelled once, known factors, sane weights.
+    static func parse(_ data: Data) throws(RiskModelError) -> RiskModelCatalogue {
+        let catalogue: RiskModelCatalogue
+        do {
+            catalogue = try JSONDecoder().decode(RiskModelCatalogue.self, from: data)
+        } catch {
+            throw .malformed("\(error)")
+        }
+        guard (1...100).contains(catalogue.threshold) else { throw .malformed("threshold must be 1 to 100") }
+        for name in names.values where catalogue.models.filter({ $0.category == name }).count != 1 {
+            throw .malformed("category \(name) must have exactly one model")
+        }
+        for model in catalogue.models {
+            for factor in model.factors where !knownFactors.contains(factor.name) || factor.points < 0 {
+                throw .malformed("\(model.category): factor \(factor.name) is unknown or negative")
+            }
+        }
+        return catalogue
+    }
+}
+
+enum RiskModelError: Error, CustomStringConvertible {
+    case malformed(String)
+    var description: String {
+        switch self {
+        case .malformed(let problem): "risk models: \(problem)"
+        }
+    }
+}
+
+/// A score with every contribution, and whether it warns.
+struct RiskScore: Sendable, Equatable {
+    let score: Int
+    let reasons: [Pingan_Risk_V1_Reason]
+    let modelVersion: String
+    /// A decisive factor was present: warn whatever the score.
+    let decisive: Bool
+}
+
+extension RiskModel {
+    /// Scores a case's facts at `now` (for the time it has been open).
+    func score(_ facts: Pingan_Risk_V1_AssessCaseRequest, now: Date, catalogueVersion: String) -> RiskScore {
+        var reasons: [Pingan_Risk_V1_Reason] = []
+        func add(_ rule: String, _ points: Int, _ explanation: String, decisive: Bool = false) {
+            guard points > 0 || decisive else { return }
+            var reason = Pingan_Risk_V1_Reason()
+            reason.rule = rule
+            reason.points = Int32(points)
+            reason.explanation = explanation
+            reason.decisive = decisive
+            reasons.append(reason)
+        }
+        add("category", base, "\(title) (\(category)) disputes start at \(base)")
+        var decisive = false
+        for factor in factors {
+            let occurrences = Self.occurrences(of: factor.name, in: facts, now: now)
+            guard occurrences > 0 else { continue }
+            let points = min(factor.cap ?? Int.max, factor.points * occurrences)
+            let isDecisive = factor.decisive ?? false
+            decisive = decisive || isDecisive
+            add(factor.name, points, occurrences > 1 ? "\(factor.explanation) (\(occurrences))" : factor.explanation, decisive: isDecisive)
+        }
+        let total = min(100, reasons.reduce(0) { $0 + Int($1.points) })
+        return RiskScore(score: total, reasons: reasons, modelVersion: "\(catalogueVersion)/\(category)", decisive: decisive)
+    }
+
+    /// How many times a factor is present in the facts.
+    static func occurrences(of factor: String, in facts: Pingan_Risk_V1_AssessCaseRequest, now: Date) -> Int {
+        switch factor {
+        case "repeat_incident": max(Int(facts.incidents) - 1, facts.repeatIncident ? 1 : 0)
+        case "threat_of_violence": facts.threatOfViolence ? 1 : 0
+        case "violence_occurred": facts.violenceOccurred ? 1 : 0
+        case "threat_of_self_harm": facts.threatOfSelfHarm ? 1 : 0
+        case "minors_involved": facts.minorsInvolved ? 1 : 0
+        case "many_parties": facts.partyCount > 5 ? 1 : 0
+        case "prior_police_calls": max(0, Int(facts.priorPoliceCalls))
+        case "months_open": monthsOpen(facts, now: now)
+        case "failed_rungs": max(0, Int(facts.failedRungs))
+        case "escalations": max(0, Int(facts.escalations))
+        case "overdue_summons": max(0, Int(facts.overdueSummons))
+        default: 0
+        }
+    }
+
+    static func monthsOpen(_ facts: Pingan_Risk_V1_AssessCaseRequest, now: Date) -> Int {
+        guard let opened = Date(wireTimestamp: facts.openedAt) else { return 0 }
+        return max(0, Int(now.timeIntervalSince(opened) / (30 * 24 * 3600)))
+    }
+}
