@@ -107,6 +107,7 @@ let package = Package(
             dependencies: [
                 "CCurl",
                 "PinganContracts",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -104,6 +104,8 @@ final class Mesh: @unchecked Sendable {
             "PORT": String(ports[service] ?? 0), "HOST": "127.0.0.1", "DATABASE_URL": database.url, "DB_POOL_SIZE": "6",
             "MESH_SECRET": TestMesh.secret, "TOKEN_SECRET": TestMesh.tokenSecret, "ROOT_DIVISION": Place.city,
             "BCRYPT_COST": "4", "LOG_LEVEL": "info", "INDEX_INTERVAL_SECONDS": "3600",
+            // The test's webhook receiver listens on loopback, which notify-service refuses unless allowed.
+            "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
         ]
         for peer in MeshService.peers { environment[peer.rawValue.uppercased() + "_URL"] = url(peer.rawValue) }
         for (key, value) in extra { environment[key] = value }

@@ -25,7 +25,7 @@ release_build >/dev/null
 bin=$(release_build --show-bin-path)
 
 export DATABASE_URL="postgresql://pingan@127.0.0.1:$PG_PORT/bench" MESH_SECRET=$(random_hex 32) TOKEN_SECRET=$(random_hex 32) \
-  LOG_LEVEL=warning BCRYPT_COST=10
+  LOG_LEVEL=warning BCRYPT_COST=10 WEBHOOK_ALLOWED_HOSTS=127.0.0.1
 password=bench-$(random_hex 6)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; stop_cluster bench' EXIT

@@ -25,6 +25,8 @@ if [ ! -f "$secrets" ]; then
 fi
 set -a; source "$secrets"; set +a
 export DATABASE_URL="postgresql://pingan@127.0.0.1:$PG_PORT/pingan" LOG_LEVEL=${LOG_LEVEL:-notice}
+# The demo webhook receiver listens on loopback, which notify-service refuses unless allowed.
+export WEBHOOK_ALLOWED_HOSTS=127.0.0.1
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM

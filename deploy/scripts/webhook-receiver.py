@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""A demo webhook receiver: prints each Pingan warning it gets and checks its signature.
+"""A demo webhook receiver: prints each Pingan warning and notice it gets and checks its signature.
+
+Serves requests concurrently with a normal listen backlog.
 
     WEBHOOK_SECRET=... python3 deploy/scripts/webhook-receiver.py 8090
 
@@ -11,10 +13,12 @@ import hmac
 import json
 import os
 import sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SECRET = os.environ["WEBHOOK_SECRET"].encode()
 seen = set()
+lock = threading.Lock()
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -26,12 +30,18 @@ class Receiver(BaseHTTPRequestHandler):
             self.end_headers()
             return
         delivery = self.headers.get("X-Pingan-Delivery", "")
-        if delivery not in seen:
+        with lock:
+            first = delivery not in seen
             seen.add(delivery)
-            warning = json.loads(body)
-            print(f"WARNING case={warning['case_id']} centre={warning['centre_code']} "
-                  f"village={warning['village_code']} score={warning['score']} "
-                  f"reasons={'; '.join(warning['reasons'])} (signature ok)", flush=True)
+        if first:
+            event = json.loads(body)
+            if event.get("type") == "warning.raised":
+                print(f"WARNING case={event['case_id']} centre={event['centre_code']} "
+                      f"village={event['village_code']} score={event['score']} "
+                      f"reasons={'; '.join(event['reasons'])} (signature ok)", flush=True)
+            else:
+                print(f"{event.get('type', '?').upper()} case={event.get('case_id')} centre={event.get('centre_code')} "
+                      f"{event.get('summary', '')} (signature ok)", flush=True)
         self.send_response(200)
         self.end_headers()
 
@@ -39,4 +49,10 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
-HTTPServer(("127.0.0.1", int(sys.argv[1])), Receiver).serve_forever()
+class Server(ThreadingHTTPServer):
+    # Deliveries arrive together; a backlog of 5 refused them and TCP retried each after a second.
+    request_queue_size = 128
+    daemon_threads = True
+
+
+Server(("127.0.0.1", int(sys.argv[1])), Receiver).serve_forever()

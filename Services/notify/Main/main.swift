@@ -3,7 +3,7 @@ import NotifyService
 import PinganRuntime
 
 do {
-    try await NotifyApp.build(settings: ServiceSettings(.environment, for: .notify)).runService()
+    try await NotifyApp.build(settings: NotifySettings(.environment)).runService()
 } catch {
     print("notify-service: \(error)")
     exit(1)

@@ -17,8 +17,8 @@ protocol DeliveryStore: Sendable {
         _ subject: UUID, type: String, centre: DivisionCode, applying event: EventDelivery,
         payload: @escaping @Sendable (_ delivery: UUID) throws -> String
     ) async throws -> Int
-    /// Deliveries of a warning, with the centre each was queued for.
-    func deliveries(of warning: UUID) async throws -> [(delivery: Pingan_Notify_V1_Delivery, centre: DivisionCode?)]
+    /// Deliveries of a warning, with the centre each was queued for and its subscriber's centre.
+    func deliveries(of warning: UUID) async throws -> [(delivery: Pingan_Notify_V1_Delivery, centre: DivisionCode?, subscriber: DivisionCode?)]
 }
 
 /// Subscriptions and webhook deliveries in schema `notify`. Deliveries are work for the
@@ -64,11 +64,12 @@ struct PostgresDeliveryStore: DeliveryStore {
         }
     }
 
-    func deliveries(of warning: UUID) async throws -> [(delivery: Pingan_Notify_V1_Delivery, centre: DivisionCode?)] {
+    func deliveries(of warning: UUID) async throws -> [(delivery: Pingan_Notify_V1_Delivery, centre: DivisionCode?, subscriber: DivisionCode?)] {
         try await pool.query(
             """
-            SELECT id, warning_id, subscription_id, attempts, delivered_at, last_error, centre_code
-            FROM notify.deliveries WHERE warning_id = $1 ORDER BY created_at
+            SELECT d.id, d.warning_id, d.subscription_id, d.attempts, d.delivered_at, d.last_error, d.centre_code, s.centre_code
+            FROM notify.deliveries d JOIN notify.subscriptions s ON s.id = d.subscription_id
+            WHERE d.warning_id = $1 ORDER BY d.created_at
             """,
             [warning]
         ).map { row in
@@ -79,7 +80,7 @@ struct PostgresDeliveryStore: DeliveryStore {
             delivery.attempts = Int32(try row.decode(Int.self, at: 3))
             delivery.deliveredAt = try row.decode(Date?.self, at: 4)?.wireTimestamp ?? ""
             delivery.lastError = try row.decode(String?.self, at: 5) ?? ""
-            return (delivery, try? DivisionCode(validating: try row.decode(String.self, at: 6)))
+            return (delivery, try? DivisionCode(validating: try row.decode(String.self, at: 6)), try? DivisionCode(validating: try row.decode(String.self, at: 7)))
         }
     }
 }

@@ -46,6 +46,13 @@ enum NotifyMigrations {
             -- for a case notice, the id of the event that carried it.
             ALTER TABLE notify.deliveries ADD COLUMN event text NOT NULL DEFAULT 'warning.raised';
             """),
+        Migration(version: 4, name: "a circuit breaker per subscription", sql: """
+            -- Consecutive rounds in which every delivery to the subscription failed, and until
+            -- when its queue is paused.
+            ALTER TABLE notify.subscriptions
+                ADD COLUMN failures integer NOT NULL DEFAULT 0,
+                ADD COLUMN paused_until timestamptz;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

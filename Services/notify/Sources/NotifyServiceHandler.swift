@@ -11,6 +11,7 @@ struct NotifyServiceHandler: Sendable {
     static let noticeTypes: Set<String> = ["case.overdue", "case.escalated", "case.summoned", "warning.escalated"]
 
     let store: any DeliveryStore
+    let egress: EgressPolicy
     let verifier: PrincipalVerifier
 
     func register(into routes: inout ConnectRoutes) {
@@ -24,16 +25,19 @@ struct NotifyServiceHandler: Sendable {
         let principal = try verifier.principal(context, anyOf: [.admin, .staff])
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         try principal.require(centre, field: "centre_code")
-        guard let url = URL(string: request.url), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              url.host?.isEmpty == false, request.url.count <= 2000
-        else { throw ConnectError.invalidArgument(field: "url", "must be an http or https URL") }
+        guard request.url.count <= 2000 else { throw ConnectError.invalidArgument(field: "url", "is longer than 2000 characters") }
+        do {
+            try await egress.check(request.url)
+        } catch {
+            throw ConnectError.invalidArgument(field: "url", error.description)
+        }
         guard (16...200).contains(request.secret.utf8.count) else {
             throw ConnectError.invalidArgument(field: "secret", "must be 16 to 200 bytes")
         }
         var response = Pingan_Notify_V1_SubscribeResponse()
         response.subscription.id = try await store.subscribe(centre: centre, url: request.url, secret: request.secret).wire
         response.subscription.centreCode = centre.rawValue
-        response.subscription.url = request.url
+        response.subscription.url = EgressPolicy.redacted(request.url)
         return response
     }
 
@@ -68,8 +72,11 @@ struct NotifyServiceHandler: Sendable {
         let principal = try verifier.principal(context, anyOf: [.admin, .staff, .leader])
         let warning = try UUID.field(request.warningID, "warning_id")
         var response = Pingan_Notify_V1_ListDeliveriesResponse()
+        // A delivery is shown to a caller who covers both the centre it was queued for and the
+        // subscription's own centre: subscriptions of the levels above stay theirs.
         response.deliveries = try await store.deliveries(of: warning).compactMap { row in
-            row.centre.map(principal.covers) == true ? row.delivery : nil
+            guard let centre = row.centre, principal.covers(centre), let subscriber = row.subscriber, principal.covers(subscriber) else { return nil }
+            return row.delivery
         }
         return response
     }

@@ -18,6 +18,12 @@ import PinganPostgres
 ///
 /// Every attempt is recorded in `notify.attempts`. Failures retry with ``backoff`` (0.5 s
 /// doubling to a 5-minute ceiling) without end: a warning is never silently dropped.
+///
+/// One subscriber cannot hold up another's deliveries: a round claims at most
+/// ``perSubscriber`` deliveries of each subscription, and a subscription whose deliveries
+/// fail is paused as a whole (a circuit breaker, backing off like a delivery) so that its
+/// queue stops taking the round's places until a probe after the pause succeeds. Before
+/// each send the URL's host is checked again against the ``EgressPolicy``.
 struct WebhookDeliveries: DueWork {
     struct Delivery: Sendable {
         let id: UUID
@@ -26,6 +32,7 @@ struct WebhookDeliveries: DueWork {
         let url: String
         let secret: String
         let attempts: Int
+        let subscription: UUID
     }
 
     /// What one attempt got: the HTTP status if there was an answer, an error unless it was 2xx.
@@ -36,30 +43,46 @@ struct WebhookDeliveries: DueWork {
     }
 
     let transport: CurlTransport
+    let egress: EgressPolicy
     var timeout: Duration = .seconds(5)
     var backoff = Backoff(initial: 0.5, ceiling: 300)
+    var perSubscriber = 4
 
     var label: String { "webhook dispatch" }
 
     func claim(_ transaction: PostgresConnection, limit: Int) async throws -> [Delivery] {
         try await transaction.query(
             """
-            SELECT d.id, d.payload, d.event, s.url, s.secret, d.attempts
+            SELECT d.id, d.payload, d.event, s.url, s.secret, d.attempts, s.id
             FROM notify.deliveries d JOIN notify.subscriptions s ON s.id = d.subscription_id
-            WHERE d.delivered_at IS NULL AND d.next_attempt_at <= clock_timestamp()
-            ORDER BY d.next_attempt_at LIMIT $1
+            WHERE d.id IN (
+                SELECT id FROM (
+                    SELECT due.id, due.next_attempt_at,
+                           row_number() OVER (PARTITION BY due.subscription_id ORDER BY due.next_attempt_at) AS place
+                    FROM notify.deliveries due JOIN notify.subscriptions sub ON sub.id = due.subscription_id
+                    WHERE due.delivered_at IS NULL AND due.next_attempt_at <= clock_timestamp()
+                      AND (sub.paused_until IS NULL OR sub.paused_until <= clock_timestamp())
+                ) ranked
+                WHERE place <= $2 ORDER BY next_attempt_at LIMIT $1
+            )
             FOR UPDATE OF d SKIP LOCKED
             """,
-            [limit]
+            [limit, perSubscriber]
         ).map { row in
             Delivery(id: try row.decode(UUID.self, at: 0), payload: try row.decode(String.self, at: 1), event: try row.decode(String.self, at: 2),
-                     url: try row.decode(String.self, at: 3), secret: try row.decode(String.self, at: 4), attempts: try row.decode(Int.self, at: 5))
+                     url: try row.decode(String.self, at: 3), secret: try row.decode(String.self, at: 4), attempts: try row.decode(Int.self, at: 5),
+                     subscription: try row.decode(UUID.self, at: 6))
         }
     }
 
     func send(_ delivery: Delivery) async -> Attempt {
         let started = ContinuousClock.now
         let body = Array(delivery.payload.utf8)
+        do {
+            try await egress.check(delivery.url)
+        } catch {
+            return Attempt(status: nil, error: "refused: \(error)", duration: ContinuousClock.now - started)
+        }
         do {
             let reply = try await transport.post(
                 url: delivery.url,
@@ -74,11 +97,29 @@ struct WebhookDeliveries: DueWork {
             let error = (200..<300).contains(reply.status) ? nil : "HTTP \(reply.status)"
             return Attempt(status: reply.status, error: error, duration: ContinuousClock.now - started)
         } catch {
-            return Attempt(status: nil, error: "\(error)", duration: ContinuousClock.now - started)
+            // Transport errors name the URL; stored errors never keep its credentials.
+            let text = "\(error)".replacingOccurrences(of: delivery.url, with: EgressPolicy.redacted(delivery.url))
+            return Attempt(status: nil, error: text, duration: ContinuousClock.now - started)
         }
     }
 
     func record(_ outcomes: [(item: Delivery, outcome: Attempt)], in transaction: PostgresConnection) async throws {
+        // The breaker: a subscription whose every delivery this round failed pauses as a whole;
+        // one that took a delivery closes again.
+        let bySubscription = Dictionary(grouping: outcomes, by: \.item.subscription)
+        for (subscription, results) in bySubscription {
+            if results.contains(where: { $0.outcome.error == nil }) {
+                try await transaction.query("UPDATE notify.subscriptions SET failures = 0, paused_until = NULL WHERE id = $1", [subscription])
+            } else {
+                let failures = try await transaction.query(
+                    "UPDATE notify.subscriptions SET failures = failures + 1 WHERE id = $1 RETURNING failures", [subscription]
+                ).first?.decode(Int.self, at: 0) ?? 1
+                try await transaction.query(
+                    "UPDATE notify.subscriptions SET paused_until = clock_timestamp() + make_interval(secs => $2) WHERE id = $1",
+                    [subscription, backoff.seconds(afterAttempts: failures)]
+                )
+            }
+        }
         for (delivery, attempt) in outcomes {
             let millis = Double(attempt.duration.components.seconds) * 1000 + Double(attempt.duration.components.attoseconds) / 1e15
             try await transaction.query(
