@@ -47,6 +47,15 @@ struct MediationFlowTests {
             func asDepartment(_ key: String) -> CallOptions { CallOptions(timeout: .seconds(20), headers: [("X-Api-Key", key)]) }
             #expect(try await gateway.call(DisputeServiceMethods.listCases, list, options: asDepartment(police)).cases.isEmpty)
 
+            // The county's WeCom group robot wants summons only (WeCom's markdown message).
+            var robot = Pingan_Notify_V1_SubscribeRequest()
+            robot.centreCode = Place.lixian
+            robot.channel = .wecom
+            robot.url = "http://127.0.0.1:\(receiver.port)/hook?key=robot"
+            robot.secret = WebhookReceiver.secret
+            robot.eventTypes = ["case.summoned"]
+            _ = try await mesh.call(NotifyServiceMethods.subscribe, robot, as: "city-admin")
+
             // The township blows the whistle on the police station.
             #expect(try await mesh.call(DisputeServiceMethods.listCases, list, as: "town-a").cases.map(\.id) == [caseID])
             let pool = mesh.database.pool(maxConnections: 1)
@@ -82,6 +91,13 @@ struct MediationFlowTests {
             }
             #expect(notified)
             #expect(receiver.received.filter { $0.json["type"] as? String == "case.summoned" }.allSatisfy(WebhookReceiver.verify))
+            let wecom = await eventually(timeout: .seconds(30)) {
+                receiver.received.contains {
+                    $0.json["msgtype"] as? String == "markdown"
+                        && ((($0.json["markdown"] as? [String: Any])?["content"] as? String)?.contains("吹哨报到") ?? false)
+                }
+            }
+            #expect(wecom)
         }
     }
 }

@@ -43,6 +43,10 @@ struct ReceivedWebhook: Sendable {
 final class WebhookReceiver: Sendable {
     static let secret = "receiver-shared-secret-0123456789"
     private let state = Mutex<(received: [ReceivedWebhook], failing: Bool)>(([], false))
+    private let boundPort = Mutex(0)
+
+    /// The loopback port it listens on, once running.
+    var port: Int { boundPort.withLock { $0 } }
 
     var received: [ReceivedWebhook] { state.withLock { $0.received } }
     func setFailing(_ failing: Bool) { state.withLock { $0.failing = failing } }
@@ -63,7 +67,12 @@ final class WebhookReceiver: Sendable {
         }
         return Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: TestEnvironment.logger
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                self.boundPort.withLock { $0 = port }
+                await onRunning(port)
+            },
+            logger: TestEnvironment.logger
         )
     }
 

@@ -101,4 +101,94 @@ struct NotifyHandlerTests {
             }
         }
     }
+
+    @Test func channelsFiltersAndManagedSubscriptionsDecideWhoIsPushedWhat() async throws {
+        try await TestDatabase.with { database in
+            let app = try NotifyApp.build(settings: NotifySettings(service: try TestMesh.settings(databaseURL: database.url), allowedHosts: ["127.0.0.1"]))
+            try await app.test(.router) { client in
+                let rpc = InProcessClient(client)
+                func subscribe(_ centre: String, _ channel: Pingan_Notify_V1_Channel, path: String, configure: (inout Pingan_Notify_V1_SubscribeRequest) -> Void = { _ in }) async throws -> Pingan_Notify_V1_Subscription {
+                    var request = Pingan_Notify_V1_SubscribeRequest()
+                    request.centreCode = centre
+                    request.channel = channel
+                    request.url = "http://127.0.0.1:9/\(path)"
+                    request.secret = "a-shared-secret-of-24-b"
+                    configure(&request)
+                    return try await rpc.call(NotifyServiceMethods.subscribe, request, headers: [try person(centre, [.admin])]).subscription
+                }
+                let webhook = try await subscribe(Place.townA, .webhook, path: "hook")
+                #expect(try await subscribe(Place.townA, .webhook, path: "hook").id == webhook.id)
+                let wecom = try await subscribe(Place.lixian, .wecom, path: "cgi-bin/webhook/send?key=k") {
+                    $0.eventTypes = ["warning.raised"]
+                    $0.minScore = 70
+                }
+                let sms = try await subscribe(Place.townA, .sms, path: "sms") {
+                    $0.phone = "13912345678"
+                    $0.categories = [.land]
+                }
+                #expect(sms.phone == "139****5678")
+                await expectCode(.invalidArgument, containing: "phone:") { _ = try await subscribe(Place.townA, .sms, path: "sms2") }
+                await expectCode(.invalidArgument, containing: "event_types[0]:") { _ = try await subscribe(Place.townA, .webhook, path: "x") { $0.eventTypes = ["everything"] } }
+
+                let pool = database.pool()
+                func payloads(_ subject: String) async throws -> [String: String] {
+                    Dictionary(uniqueKeysWithValues: try await pool.query(
+                        "SELECT subscription_id, payload FROM notify.deliveries WHERE warning_id = $1", [try #require(UUID(uuidString: subject))]
+                    ).map { (try $0.decode(UUID.self, at: 0).wire, try $0.decode(String.self, at: 1)) })
+                }
+                var warning = Pingan_Notify_V1_DeliverWarningRequest()
+                warning.warningID = UUID().wire
+                warning.caseID = UUID().wire
+                warning.centreCode = Place.townA
+                warning.villageCode = Place.villageA
+                warning.score = 65
+                warning.category = .neighbour
+                warning.reasons = ["repeat_incident +40: the same parties clashed again"]
+                #expect(try await rpc.call(NotifyServiceMethods.deliverWarning, warning, headers: try TestMesh.eventDelivery()).deliveries == 1)
+                #expect(Set(try await payloads(warning.warningID).keys) == [webhook.id])
+
+                warning.warningID = UUID().wire
+                warning.score = 80
+                warning.category = .land
+                #expect(try await rpc.call(NotifyServiceMethods.deliverWarning, warning, headers: try TestMesh.eventDelivery()).deliveries == 3)
+                let bodies = try await payloads(warning.warningID)
+                let markdown = try JSONSerialization.jsonObject(with: Data(try #require(bodies[wecom.id]).utf8)) as? [String: Any]
+                #expect(markdown?["msgtype"] as? String == "markdown")
+                #expect(((markdown?["markdown"] as? [String: Any])?["content"] as? String)?.contains("风险分") == true)
+                let text = try JSONSerialization.jsonObject(with: Data(try #require(bodies[sms.id]).utf8)) as? [String: Any]
+                #expect(text?["phone"] as? String == "13912345678")
+                #expect(text?["template"] as? String == "pingan-notice")
+                #expect((text?["text"] as? String)?.hasPrefix("【平安】风险预警") == true)
+                let json = try JSONSerialization.jsonObject(with: Data(try #require(bodies[webhook.id]).utf8)) as? [String: Any]
+                #expect(json?["score"] as? Int == 80 && json?["type"] as? String == "warning.raised")
+
+                // Managed: listed within the caller's subtree, changed, deleted; siblings see none of it.
+                var list = Pingan_Notify_V1_ListSubscriptionsRequest()
+                list.centreCode = Place.lixian
+                #expect(Set(try await rpc.call(NotifyServiceMethods.listSubscriptions, list, headers: [try person(Place.lixian, [.staff])]).subscriptions.map(\.id)) == [webhook.id, wecom.id, sms.id])
+                list.centreCode = Place.townB
+                #expect(try await rpc.call(NotifyServiceMethods.listSubscriptions, list, headers: [try person(Place.townB, [.staff])]).subscriptions.isEmpty)
+                var unsubscribe = Pingan_Notify_V1_UnsubscribeRequest()
+                unsubscribe.subscriptionID = sms.id
+                await expectCode(.notFound, containing: "subscription \(sms.id) not found") {
+                    _ = try await rpc.call(NotifyServiceMethods.unsubscribe, unsubscribe, headers: [try person(Place.townB, [.admin])])
+                }
+                _ = try await rpc.call(NotifyServiceMethods.unsubscribe, unsubscribe, headers: [try person(Place.townA, [.admin])])
+                var update = Pingan_Notify_V1_UpdateSubscriptionRequest()
+                update.subscriptionID = wecom.id
+                update.eventTypes = ["warning.raised", "case.overdue"]
+                #expect(try await rpc.call(NotifyServiceMethods.updateSubscription, update, headers: [try person(Place.lixian, [.staff])]).subscription.minScore == 0)
+
+                var notice = Pingan_Notify_V1_DeliverNoticeRequest()
+                notice.type = "case.overdue"
+                notice.caseID = UUID().wire
+                notice.centreCode = Place.townA
+                notice.villageCode = Place.villageA
+                notice.summary = "rung 3 is past its deadline"
+                let delivery = try TestMesh.eventDelivery()
+                #expect(try await rpc.call(NotifyServiceMethods.deliverNotice, notice, headers: delivery).deliveries == 2)  // webhook and WeCom; SMS unsubscribed
+                await pool.close()
+            }
+        }
+    }
 }

@@ -6,50 +6,100 @@ import PinganContracts
 import PinganOutbox
 import PinganPostgres
 
-/// Where subscriptions and their webhook deliveries live.
-/// Where subscriptions and their webhook deliveries live.
+/// Where subscriptions and their deliveries live.
 protocol DeliveryStore: Sendable {
-    func subscribe(centre: DivisionCode, url: String, secret: String) async throws -> UUID
-    /// Queues one delivery of `subject` (a warning, a case notice) per subscriber of `centre`
-    /// or any centre above it, each with the body `payload` makes for its delivery id.
-    /// Applying the same event again queues nothing more.
-    func queue(
-        _ subject: UUID, type: String, centre: DivisionCode, applying event: EventDelivery,
-        payload: @escaping @Sendable (_ delivery: UUID) throws -> String
-    ) async throws -> Int
+    /// Subscribes an endpoint; the same endpoint of the same centre again returns the
+    /// existing subscription with the new filter and secret.
+    func subscribe(centre: DivisionCode, url: String, secret: String, channel: PushChannel, filter: SubscriptionFilter, phone: String) async throws -> Subscription
+    func subscription(_ id: UUID) async throws -> Subscription?
+    /// Subscriptions of `root` and the centres below it, newest first.
+    func subscriptions(under root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [(subscription: Subscription, cursor: PageCursor)]
+    func update(_ id: UUID, filter: SubscriptionFilter) async throws -> Subscription?
+    /// Stops a subscription and drops what is still queued to it; the delivery history stays.
+    func unsubscribe(_ id: UUID) async throws
+    /// Queues one delivery of `content` per subscriber of `centre` or any centre above it
+    /// whose filter admits it, rendered for the subscriber's channel. Applying the same
+    /// event again queues nothing more.
+    func queue(_ content: PushContent, centre: DivisionCode, applying event: EventDelivery) async throws -> Int
     /// Deliveries of a warning, with the centre each was queued for and its subscriber's centre.
     func deliveries(of warning: UUID) async throws -> [(delivery: Pingan_Notify_V1_Delivery, centre: DivisionCode?, subscriber: DivisionCode?)]
 }
 
-/// Subscriptions and webhook deliveries in schema `notify`. Deliveries are work for the
-/// dispatcher, so applying an event wakes it as a producer wakes its relay.
+/// Subscriptions and deliveries in schema `notify`. Deliveries are work for the dispatcher,
+/// so applying an event wakes it as a producer wakes its relay.
 struct PostgresDeliveryStore: DeliveryStore {
+    static let columns = "s.id, s.centre_code, s.url, s.channel, s.event_types, s.min_score, s.categories::text[], s.phone, s.created_at"
+
     let pool: PostgresPool
     let outbox: Outbox
+    let smsTemplate: String
     var inbox: EventInbox { EventInbox(pool: pool, outbox: outbox) }
 
-    func subscribe(centre: DivisionCode, url: String, secret: String) async throws -> UUID {
-        let id = UUID()
-        try await pool.query(
-            "INSERT INTO notify.subscriptions (id, centre_code, url, secret) VALUES ($1, $2, $3, $4)",
-            [id, centre.rawValue, url, secret]
+    func subscribe(centre: DivisionCode, url: String, secret: String, channel: PushChannel, filter: SubscriptionFilter, phone: String) async throws -> Subscription {
+        let row = try await pool.query(
+            """
+            INSERT INTO notify.subscriptions AS s (id, centre_code, url, secret, channel, event_types, min_score, categories, phone)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::integer[], $9)
+            ON CONFLICT (centre_code, channel, url, phone) WHERE deleted_at IS NULL
+            DO UPDATE SET secret = EXCLUDED.secret, event_types = EXCLUDED.event_types, min_score = EXCLUDED.min_score,
+                categories = EXCLUDED.categories
+            RETURNING \(Self.columns)
+            """,
+            [UUID(), centre.rawValue, url, secret, channel.rawValue, filter.eventTypes, filter.minScore, filter.categories.map(String.init), phone]
         )
-        return id
+        return try Self.decodeSubscription(row[0])
     }
 
-    func queue(
-        _ subject: UUID, type: String, centre: DivisionCode, applying event: EventDelivery,
-        payload: @escaping @Sendable (_ delivery: UUID) throws -> String
-    ) async throws -> Int {
+    func subscription(_ id: UUID) async throws -> Subscription? {
+        try await pool.query("SELECT \(Self.columns) FROM notify.subscriptions s WHERE s.id = $1 AND s.deleted_at IS NULL", [id])
+            .first.map(Self.decodeSubscription)
+    }
+
+    func subscriptions(under root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [(subscription: Subscription, cursor: PageCursor)] {
+        try await pool.query(
+            """
+            SELECT \(Self.columns) FROM notify.subscriptions s
+            WHERE s.centre_code BETWEEN $1 AND $2 AND s.deleted_at IS NULL
+              AND ($3::timestamptz IS NULL OR (s.created_at, s.id) < ($3, $4))
+            ORDER BY s.created_at DESC, s.id DESC LIMIT $5
+            """,
+            [root.rawValue, root.lastInSubtree, cursor?.time, cursor?.id, limit]
+        ).map { row in
+            let subscription = try Self.decodeSubscription(row)
+            return (subscription, PageCursor(time: try row.decode(Date.self, at: 8), id: subscription.id))
+        }
+    }
+
+    func update(_ id: UUID, filter: SubscriptionFilter) async throws -> Subscription? {
+        try await pool.query(
+            """
+            UPDATE notify.subscriptions AS s SET event_types = $2, min_score = $3, categories = $4::integer[]
+            WHERE s.id = $1 AND s.deleted_at IS NULL RETURNING \(Self.columns)
+            """,
+            [id, filter.eventTypes, filter.minScore, filter.categories.map(String.init)]
+        ).first.map(Self.decodeSubscription)
+    }
+
+    func unsubscribe(_ id: UUID) async throws {
+        try await pool.transaction { transaction in
+            try await transaction.query("UPDATE notify.subscriptions SET deleted_at = clock_timestamp() WHERE id = $1 AND deleted_at IS NULL", [id])
+            try await transaction.query(
+                "UPDATE notify.deliveries SET next_attempt_at = 'infinity', last_error = 'unsubscribed' WHERE subscription_id = $1 AND delivered_at IS NULL", [id]
+            )
+        }
+    }
+
+    func queue(_ content: PushContent, centre: DivisionCode, applying event: EventDelivery) async throws -> Int {
         try await inbox.apply(event) { transaction, firstDelivery in
             guard firstDelivery else {
                 return try await transaction.query(
-                    "SELECT count(*) FROM notify.deliveries WHERE warning_id = $1", [subject]
+                    "SELECT count(*) FROM notify.deliveries WHERE warning_id = $1", [content.subject]
                 )[0].decode(Int.self, at: 0)
             }
             let subscriptions = try await transaction.query(
-                "SELECT id FROM notify.subscriptions WHERE centre_code = ANY($1)", [centre.selfAndAncestors.map(\.rawValue)]
-            ).map { try $0.decode(UUID.self, at: 0) }
+                "SELECT \(Self.columns) FROM notify.subscriptions s WHERE s.centre_code = ANY($1) AND s.deleted_at IS NULL",
+                [centre.selfAndAncestors.map(\.rawValue)]
+            ).map(Self.decodeSubscription).filter { $0.filter.admits(content) }
             for subscription in subscriptions {
                 let delivery = UUID()
                 try await transaction.query(
@@ -57,7 +107,8 @@ struct PostgresDeliveryStore: DeliveryStore {
                     INSERT INTO notify.deliveries (id, warning_id, subscription_id, centre_code, payload, event)
                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (warning_id, subscription_id) DO NOTHING
                     """,
-                    [delivery, subject, subscription, centre.rawValue, try payload(delivery), type]
+                    [delivery, content.subject, subscription.id, centre.rawValue,
+                     try PushRendering.body(content, for: subscription, delivery: delivery, smsTemplate: smsTemplate), content.type]
                 )
             }
             return subscriptions.count
@@ -85,38 +136,75 @@ struct PostgresDeliveryStore: DeliveryStore {
     }
 }
 
+extension PostgresDeliveryStore {
+    static func decodeSubscription(_ row: PostgresRow) throws -> Subscription {
+        Subscription(
+            id: try row.decode(UUID.self, at: 0), centre: try DivisionCode(validating: try row.decode(String.self, at: 1)),
+            url: try row.decode(String.self, at: 2), channel: PushChannel(rawValue: try row.decode(String.self, at: 3)) ?? .webhook,
+            filter: SubscriptionFilter(
+                eventTypes: try row.decode([String].self, at: 4), minScore: try row.decode(Int.self, at: 5),
+                categories: try row.decode([String].self, at: 6).compactMap { Int($0) }
+            ),
+            phone: try row.decode(String.self, at: 7)
+        )
+    }
+}
 
-/// The webhook bodies notify-service sends: small JSON documents with what the receiving
-/// centre needs to act, the same bytes on every retry.
-enum WebhookPayload {
-    /// A notice about a case: overdue, escalated, summoned.
-    static func notice(_ notice: Pingan_Notify_V1_DeliverNoticeRequest, id: UUID, delivery: UUID) throws -> String {
-        try json([
-            "type": notice.type,
-            "delivery_id": delivery.wire,
-            "notice_id": id.wire,
-            "case_id": notice.caseID,
-            "centre_code": notice.centreCode,
-            "village_code": notice.villageCode,
-            "summary": notice.summary,
-            "due_at": notice.dueAt,
-            "sent_at": Date().wireTimestamp,
-        ])
+/// What each channel is sent, the same bytes on every retry.
+enum PushRendering {
+    static func body(_ content: PushContent, for subscription: Subscription, delivery: UUID, smsTemplate: String) throws -> String {
+        switch subscription.channel {
+        case .webhook: try webhook(content, delivery: delivery)
+        case .wecom: try json(["msgtype": "markdown", "markdown": ["content": markdown(content)]])
+        case .sms: try json(["phone": subscription.phone, "template": smsTemplate, "text": text(content)])
+        }
     }
 
-    static func warningRaised(_ warning: Pingan_Notify_V1_DeliverWarningRequest, delivery: UUID) throws -> String {
-        try json([
-            "type": "warning.raised",
-            "delivery_id": delivery.wire,
-            "warning_id": warning.warningID,
-            "case_id": warning.caseID,
-            "incident_id": warning.incidentID,
-            "centre_code": warning.centreCode,
-            "village_code": warning.villageCode,
-            "score": Int(warning.score),
-            "reasons": warning.reasons,
-            "sent_at": Date().wireTimestamp,
-        ])
+    /// Pingan's own JSON: a warning's fields or a notice's.
+    static func webhook(_ content: PushContent, delivery: UUID) throws -> String {
+        var body: [String: Any] = [
+            "type": content.type, "delivery_id": delivery.wire, "case_id": content.caseID, "centre_code": content.centre,
+            "village_code": content.village, "sent_at": Date().wireTimestamp,
+        ]
+        if let score = content.score {
+            body["warning_id"] = content.subject.wire
+            body["incident_id"] = content.incidentID
+            body["score"] = score
+            body["reasons"] = content.reasons
+        } else {
+            body["notice_id"] = content.subject.wire
+            body["summary"] = content.summary
+            body["due_at"] = content.dueAt
+        }
+        return try json(body)
+    }
+
+    /// WeCom's markdown: what a group of centre staff reads on a phone.
+    static func markdown(_ content: PushContent) -> String {
+        var lines = ["**平安 · \(title(content.type))**", "> 中心：\(content.centre)　村（社区）：\(content.village)"]
+        if let score = content.score { lines.append("> 风险分：<font color=\"warning\">\(score)</font>") }
+        if !content.reasons.isEmpty { lines.append("> 依据：\(content.reasons.joined(separator: "；"))") }
+        if !content.summary.isEmpty { lines.append("> \(content.summary)") }
+        if !content.dueAt.isEmpty { lines.append("> 期限：\(content.dueAt)") }
+        lines.append("> 案件：\(content.caseID)")
+        return lines.joined(separator: "\n")
+    }
+
+    /// One line for an SMS, without personal data.
+    static func text(_ content: PushContent) -> String {
+        let detail = content.score.map { "风险分\($0)" } ?? content.summary
+        return "【平安】\(title(content.type))：\(content.centre) \(content.village) \(detail)"
+    }
+
+    static func title(_ type: String) -> String {
+        switch type {
+        case "warning.raised": "风险预警"
+        case "warning.escalated": "预警升级"
+        case "case.overdue": "逾期提醒"
+        case "case.escalated": "案件提级"
+        case "case.summoned": "吹哨报到"
+        default: type
+        }
     }
 
     private static func json(_ body: [String: Any]) throws -> String {

@@ -5,22 +5,28 @@ import PinganConnect
 import PinganOutbox
 import PinganRuntime
 
-/// notify-service's settings: the common ones and `WEBHOOK_ALLOWED_HOSTS`, the host names or
-/// addresses on the deployment's own network that may receive webhooks (comma-separated;
-/// empty by default: only public addresses receive them).
+/// notify-service's settings: the common ones and its own.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `WEBHOOK_ALLOWED_HOSTS` | (none) | host names or addresses on the deployment's own network that may receive pushes, comma-separated; otherwise only public addresses do |
+/// | `SMS_TEMPLATE` | `pingan-notice` | the template name sent to the SMS gateway |
 public struct NotifySettings: Sendable {
     public var service: ServiceSettings
     public var allowedHosts: Set<String>
+    public var smsTemplate: String
 
-    public init(service: ServiceSettings, allowedHosts: Set<String> = []) {
+    public init(service: ServiceSettings, allowedHosts: Set<String> = [], smsTemplate: String = "pingan-notice") {
         self.service = service
         self.allowedHosts = allowedHosts
+        self.smsTemplate = smsTemplate
     }
 
     public init(_ reader: SettingsReader) throws(ConfigurationError) {
         self.init(
             service: try ServiceSettings(reader, for: .notify),
-            allowedHosts: Set((reader.string("WEBHOOK_ALLOWED_HOSTS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
+            allowedHosts: Set((reader.string("WEBHOOK_ALLOWED_HOSTS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }),
+            smsTemplate: reader.string("SMS_TEMPLATE") ?? "pingan-notice"
         )
     }
 }
@@ -36,7 +42,7 @@ public enum NotifyApp {
         let outbox = Outbox(schema: NotifyMigrations.schema)
         var routes = ConnectRoutes()
         NotifyServiceHandler(
-            store: PostgresDeliveryStore(pool: host.pool, outbox: outbox), egress: egress,
+            store: PostgresDeliveryStore(pool: host.pool, outbox: outbox, smsTemplate: settings.smsTemplate), egress: egress,
             verifier: try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret)
         ).register(into: &routes)
         let dispatcher = DueWorkDispatcher(WebhookDeliveries(transport: CurlTransport(), egress: egress), pool: host.pool, wakeup: outbox.wakeup, logger: host.logger)

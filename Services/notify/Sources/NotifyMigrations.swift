@@ -53,6 +53,18 @@ enum NotifyMigrations {
                 ADD COLUMN failures integer NOT NULL DEFAULT 0,
                 ADD COLUMN paused_until timestamptz;
             """),
+        Migration(version: 5, name: "channels, filters and managed subscriptions", sql: """
+            ALTER TABLE notify.subscriptions
+                ADD COLUMN channel text NOT NULL DEFAULT 'webhook' CHECK (channel IN ('webhook', 'wecom', 'sms')),
+                ADD COLUMN event_types text[] NOT NULL DEFAULT '{}',
+                ADD COLUMN min_score integer NOT NULL DEFAULT 0,
+                ADD COLUMN categories integer[] NOT NULL DEFAULT '{}',
+                ADD COLUMN phone text NOT NULL DEFAULT '',
+                ADD COLUMN deleted_at timestamptz;
+            -- One live subscription per endpoint of a centre: subscribing again updates it.
+            CREATE UNIQUE INDEX subscriptions_endpoint ON notify.subscriptions (centre_code, channel, url, phone)
+                WHERE deleted_at IS NULL;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -8,7 +8,7 @@ import PinganOutbox
 /// `pingan.notify.v1.NotifyService`: one method per RPC, named as in the `.proto`.
 struct NotifyServiceHandler: Sendable {
     /// The notices notify-service pushes besides warnings.
-    static let noticeTypes: Set<String> = ["case.overdue", "case.escalated", "case.summoned", "warning.escalated"]
+    static let noticeTypes = PushEvents.all.subtracting(["warning.raised"])
 
     let store: any DeliveryStore
     let egress: EgressPolicy
@@ -16,6 +16,9 @@ struct NotifyServiceHandler: Sendable {
 
     func register(into routes: inout ConnectRoutes) {
         routes.register(NotifyServiceMethods.subscribe) { try await subscribe($0, $1) }
+        routes.register(NotifyServiceMethods.listSubscriptions) { try await listSubscriptions($0, $1) }
+        routes.register(NotifyServiceMethods.updateSubscription) { try await updateSubscription($0, $1) }
+        routes.register(NotifyServiceMethods.unsubscribe) { try await unsubscribe($0, $1) }
         routes.register(NotifyServiceMethods.deliverWarning) { try await deliverWarning($0, $1) }
         routes.register(NotifyServiceMethods.deliverNotice) { try await deliverNotice($0, $1) }
         routes.register(NotifyServiceMethods.listDeliveries) { try await listDeliveries($0, $1) }
@@ -34,11 +37,72 @@ struct NotifyServiceHandler: Sendable {
         guard (16...200).contains(request.secret.utf8.count) else {
             throw ConnectError.invalidArgument(field: "secret", "must be 16 to 200 bytes")
         }
+        let channel: PushChannel
+        switch request.channel {
+        case .unspecified, .webhook: channel = .webhook
+        case .wecom: channel = .wecom
+        case .sms: channel = .sms
+        case .UNRECOGNIZED(let value): throw ConnectError.invalidArgument(field: "channel", "unknown value \(value)")
+        }
+        let phone = request.phone.trimmingCharacters(in: .whitespaces)
+        if channel == .sms {
+            guard (5...20).contains(phone.count), phone.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "+") }) else {
+                throw ConnectError.invalidArgument(field: "phone", "an SMS subscription needs a phone number of 5 to 20 digits")
+            }
+        } else if !phone.isEmpty {
+            throw ConnectError.invalidArgument(field: "phone", "only an SMS subscription has a phone number")
+        }
+        let subscription = try await store.subscribe(
+            centre: centre, url: request.url, secret: request.secret, channel: channel,
+            filter: try Self.filter(request.eventTypes, request.minScore, request.categories), phone: phone
+        )
         var response = Pingan_Notify_V1_SubscribeResponse()
-        response.subscription.id = try await store.subscribe(centre: centre, url: request.url, secret: request.secret).wire
-        response.subscription.centreCode = centre.rawValue
-        response.subscription.url = EgressPolicy.redacted(request.url)
+        response.subscription = subscription.wire
         return response
+    }
+
+    func listSubscriptions(_ request: Pingan_Notify_V1_ListSubscriptionsRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_ListSubscriptionsResponse {
+        let principal = try verifier.principal(context, anyOf: [.admin, .staff, .leader])
+        let centre = try DivisionCode.field(request.centreCode, "centre_code")
+        try principal.require(centre, field: "centre_code")
+        let limit: Int
+        switch request.pageSize {
+        case 0: limit = 50
+        case 1...200: limit = Int(request.pageSize)
+        default: throw ConnectError.invalidArgument(field: "page_size", "must be between 1 and 200")
+        }
+        let rows = try await store.subscriptions(under: centre, after: try PageCursor(token: request.pageToken), limit: limit + 1)
+        var response = Pingan_Notify_V1_ListSubscriptionsResponse()
+        response.subscriptions = rows.prefix(limit).map(\.subscription.wire)
+        if rows.count > limit, let last = rows.prefix(limit).last { response.nextPageToken = last.cursor.token }
+        return response
+    }
+
+    func updateSubscription(_ request: Pingan_Notify_V1_UpdateSubscriptionRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_UpdateSubscriptionResponse {
+        let principal = try verifier.principal(context, anyOf: [.admin, .staff])
+        let id = try UUID.field(request.subscriptionID, "subscription_id")
+        _ = try principal.visible(try await store.subscription(id), at: \.centre, "subscription \(request.subscriptionID)")
+        let filter = try Self.filter(request.eventTypes, request.minScore, request.categories)
+        var response = Pingan_Notify_V1_UpdateSubscriptionResponse()
+        response.subscription = try principal.visible(try await store.update(id, filter: filter), at: \.centre, "subscription \(request.subscriptionID)").wire
+        return response
+    }
+
+    func unsubscribe(_ request: Pingan_Notify_V1_UnsubscribeRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_UnsubscribeResponse {
+        let principal = try verifier.principal(context, anyOf: [.admin, .staff])
+        let id = try UUID.field(request.subscriptionID, "subscription_id")
+        _ = try principal.visible(try await store.subscription(id), at: \.centre, "subscription \(request.subscriptionID)")
+        try await store.unsubscribe(id)
+        return Pingan_Notify_V1_UnsubscribeResponse()
+    }
+
+    static func filter(_ types: [String], _ minScore: Int32, _ categories: [Pingan_Grid_V1_IncidentCategory]) throws -> SubscriptionFilter {
+        for (index, type) in types.enumerated() where !PushEvents.all.contains(type) {
+            throw ConnectError.invalidArgument(field: "event_types[\(index)]", "must be one of \(PushEvents.all.sorted().joined(separator: ", "))")
+        }
+        guard (0...100).contains(minScore) else { throw ConnectError.invalidArgument(field: "min_score", "must be between 0 and 100") }
+        let values = try categories.enumerated().map { try ReportFields.category($1, field: "categories[\($0)]").rawValue }
+        return SubscriptionFilter(eventTypes: Array(Set(types)).sorted(), minScore: Int(minScore), categories: Array(Set(values)).sorted())
     }
 
     /// Delivered by risk-service's outbox relay, never by people.
@@ -47,9 +111,12 @@ struct NotifyServiceHandler: Sendable {
         let warning = try UUID.field(request.warningID, "warning_id")
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         var response = Pingan_Notify_V1_DeliverWarningResponse()
-        response.deliveries = Int32(try await store.queue(warning, type: "warning.raised", centre: centre, applying: event) { delivery in
-            try WebhookPayload.warningRaised(request, delivery: delivery)
-        })
+        let content = PushContent(
+            type: "warning.raised", subject: warning, caseID: request.caseID, centre: request.centreCode, village: request.villageCode,
+            summary: "", score: Int(request.score), reasons: request.reasons, incidentID: request.incidentID, dueAt: "",
+            category: request.category == .unspecified ? nil : request.category.rawValue
+        )
+        response.deliveries = Int32(try await store.queue(content, centre: centre, applying: event))
         return response
     }
 
@@ -62,9 +129,11 @@ struct NotifyServiceHandler: Sendable {
         _ = try UUID.field(request.caseID, "case_id")
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         var response = Pingan_Notify_V1_DeliverNoticeResponse()
-        response.deliveries = Int32(try await store.queue(event.id, type: request.type, centre: centre, applying: event) { delivery in
-            try WebhookPayload.notice(request, id: event.id, delivery: delivery)
-        })
+        let content = PushContent(
+            type: request.type, subject: event.id, caseID: request.caseID, centre: request.centreCode, village: request.villageCode,
+            summary: request.summary, score: nil, reasons: [], incidentID: "", dueAt: request.dueAt, category: nil
+        )
+        response.deliveries = Int32(try await store.queue(content, centre: centre, applying: event))
         return response
     }
 
@@ -79,5 +148,24 @@ struct NotifyServiceHandler: Sendable {
             return row.delivery
         }
         return response
+    }
+}
+
+extension Subscription {
+    var wire: Pingan_Notify_V1_Subscription {
+        var value = Pingan_Notify_V1_Subscription()
+        value.id = id.wire
+        value.centreCode = centre.rawValue
+        value.url = EgressPolicy.redacted(url)
+        value.channel = switch channel {
+        case .webhook: .webhook
+        case .wecom: .wecom
+        case .sms: .sms
+        }
+        value.eventTypes = filter.eventTypes
+        value.minScore = Int32(filter.minScore)
+        value.categories = filter.categories.compactMap(Pingan_Grid_V1_IncidentCategory.init(rawValue:))
+        value.phone = Masking.phone(phone)
+        return value
     }
 }

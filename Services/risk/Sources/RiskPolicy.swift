@@ -62,7 +62,8 @@ enum WarningEvents {
 
     /// What notify-service is told about a raised warning.
     static func raised(
-        warning: UUID, case caseID: UUID, centre: DivisionCode, village: DivisionCode, incidentID: String, score: RiskScore
+        warning: UUID, case caseID: UUID, centre: DivisionCode, village: DivisionCode, incidentID: String,
+        category: Pingan_Grid_V1_IncidentCategory, score: RiskScore
     ) -> Pingan_Notify_V1_DeliverWarningRequest {
         var event = Pingan_Notify_V1_DeliverWarningRequest()
         event.warningID = warning.wire
@@ -72,6 +73,7 @@ enum WarningEvents {
         event.incidentID = incidentID
         event.score = Int32(score.score)
         event.reasons = score.reasons.map { "\($0.rule) +\($0.points): \($0.explanation)" }
+        event.category = category
         return event
     }
 

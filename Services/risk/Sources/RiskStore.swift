@@ -86,7 +86,7 @@ struct PostgresRiskStore: RiskStore {
                     )
                     try await step(transaction, warning, kind: "raised", note: "score \(score.score) (\(score.modelVersion)); warned \(notify)", actor: "risk-service", at: now)
                     try await outbox.enqueue(transaction, topic: WarningEvents.raised, WarningEvents.raised(
-                        warning: warning, case: id, centre: notify, village: village, incidentID: facts.incidentID, score: score
+                        warning: warning, case: id, centre: notify, village: village, incidentID: facts.incidentID, category: facts.category, score: score
                     ))
                 case let .regroup(warning, newScore, rose):
                     try await transaction.query("UPDATE risk.warnings SET count = count + 1, score = $2 WHERE id = $1", [warning, newScore])

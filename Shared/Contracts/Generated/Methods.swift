@@ -167,9 +167,21 @@ public enum IndexServiceMethods {
 /// `pingan.notify.v1.NotifyService`.
 public enum NotifyServiceMethods {
     public static let service = "pingan.notify.v1.NotifyService"
-    /// `/pingan.notify.v1.NotifyService/Subscribe`.
+    /// Subscribes a centre's endpoint; subscribing the same endpoint again returns the same subscription.
     public static let subscribe = ConnectMethod<Pingan_Notify_V1_SubscribeRequest, Pingan_Notify_V1_SubscribeResponse>(
-        service: service, name: "Subscribe", idempotency: .unknown
+        service: service, name: "Subscribe", idempotency: .idempotent
+    )
+    /// `/pingan.notify.v1.NotifyService/ListSubscriptions`.
+    public static let listSubscriptions = ConnectMethod<Pingan_Notify_V1_ListSubscriptionsRequest, Pingan_Notify_V1_ListSubscriptionsResponse>(
+        service: service, name: "ListSubscriptions", idempotency: .noSideEffects
+    )
+    /// `/pingan.notify.v1.NotifyService/UpdateSubscription`.
+    public static let updateSubscription = ConnectMethod<Pingan_Notify_V1_UpdateSubscriptionRequest, Pingan_Notify_V1_UpdateSubscriptionResponse>(
+        service: service, name: "UpdateSubscription", idempotency: .idempotent
+    )
+    /// Stops pushing to a subscription; deliveries still queued to it are dropped.
+    public static let unsubscribe = ConnectMethod<Pingan_Notify_V1_UnsubscribeRequest, Pingan_Notify_V1_UnsubscribeResponse>(
+        service: service, name: "Unsubscribe", idempotency: .idempotent
     )
     /// Queues one webhook delivery per subscriber of the warning's centre and its ancestors.
     public static let deliverWarning = ConnectMethod<Pingan_Notify_V1_DeliverWarningRequest, Pingan_Notify_V1_DeliverWarningResponse>(
@@ -377,8 +389,20 @@ public enum MethodTable {
             inputType: "pingan.index.v1.GetRankingRequest", outputType: "pingan.index.v1.GetRankingResponse"
         ),
         MethodDescriptor(
-            service: "pingan.notify.v1.NotifyService", name: "Subscribe", owner: .notify, idempotency: .unknown,
+            service: "pingan.notify.v1.NotifyService", name: "Subscribe", owner: .notify, idempotency: .idempotent,
             inputType: "pingan.notify.v1.SubscribeRequest", outputType: "pingan.notify.v1.SubscribeResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.notify.v1.NotifyService", name: "ListSubscriptions", owner: .notify, idempotency: .noSideEffects,
+            inputType: "pingan.notify.v1.ListSubscriptionsRequest", outputType: "pingan.notify.v1.ListSubscriptionsResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.notify.v1.NotifyService", name: "UpdateSubscription", owner: .notify, idempotency: .idempotent,
+            inputType: "pingan.notify.v1.UpdateSubscriptionRequest", outputType: "pingan.notify.v1.UpdateSubscriptionResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.notify.v1.NotifyService", name: "Unsubscribe", owner: .notify, idempotency: .idempotent,
+            inputType: "pingan.notify.v1.UnsubscribeRequest", outputType: "pingan.notify.v1.UnsubscribeResponse"
         ),
         MethodDescriptor(
             service: "pingan.notify.v1.NotifyService", name: "DeliverWarning", owner: .notify, idempotency: .idempotent,

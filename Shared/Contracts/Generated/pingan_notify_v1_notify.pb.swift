@@ -22,6 +22,55 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// How a subscriber is reached.
+public nonisolated enum Pingan_Notify_V1_Channel: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// POST of Pingan's JSON, signed with X-Pingan-Signature.
+  case webhook // = 1
+
+  /// A WeCom group robot (企业微信群机器人): POST {"msgtype": "markdown", ...} to its webhook URL.
+  case wecom // = 2
+
+  /// An HTTP SMS gateway: POST {"phone", "template", "text"} to its URL.
+  case sms // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .webhook
+    case 2: self = .wecom
+    case 3: self = .sms
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .webhook: return 1
+    case .wecom: return 2
+    case .sms: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Pingan_Notify_V1_Channel] = [
+    .unspecified,
+    .webhook,
+    .wecom,
+    .sms,
+  ]
+
+}
+
 public nonisolated struct Pingan_Notify_V1_Subscription: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -31,7 +80,23 @@ public nonisolated struct Pingan_Notify_V1_Subscription: Sendable {
 
   public var centreCode: String = String()
 
+  /// Without credentials.
   public var url: String = String()
+
+  public var channel: Pingan_Notify_V1_Channel = .unspecified
+
+  /// Only these events (warning.raised, warning.escalated, case.overdue, case.escalated,
+  /// case.summoned); empty for all.
+  public var eventTypes: [String] = []
+
+  /// Warnings below this score are not pushed.
+  public var minScore: Int32 = 0
+
+  /// Warnings of these categories only; empty for all.
+  public var categories: [Pingan_Grid_V1_IncidentCategory] = []
+
+  /// The SMS recipient, masked.
+  public var phone: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -68,11 +133,24 @@ public nonisolated struct Pingan_Notify_V1_SubscribeRequest: Sendable {
 
   public var centreCode: String = String()
 
-  /// http(s) URL that receives POSTed JSON.
+  /// The http(s) URL that receives the POST: the subscriber's endpoint, the WeCom robot's
+  /// webhook or the SMS gateway. Hosts on private networks are refused.
   public var url: String = String()
 
   /// Shared secret for the X-Pingan-Signature HMAC; 16 to 200 characters.
   public var secret: String = String()
+
+  /// WEBHOOK when unspecified.
+  public var channel: Pingan_Notify_V1_Channel = .unspecified
+
+  public var eventTypes: [String] = []
+
+  public var minScore: Int32 = 0
+
+  public var categories: [Pingan_Grid_V1_IncidentCategory] = []
+
+  /// Required for SMS.
+  public var phone: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -119,6 +197,8 @@ public nonisolated struct Pingan_Notify_V1_DeliverWarningRequest: Sendable {
 
   public var incidentID: String = String()
 
+  public var category: Pingan_Grid_V1_IncidentCategory = .unspecified
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -130,6 +210,100 @@ public nonisolated struct Pingan_Notify_V1_DeliverWarningResponse: Sendable {
   // methods supported on all messages.
 
   public var deliveries: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Notify_V1_ListSubscriptionsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Subscriptions of this centre and the centres below it.
+  public var centreCode: String = String()
+
+  /// 1 to 200; 0 means 50.
+  public var pageSize: Int32 = 0
+
+  public var pageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Notify_V1_ListSubscriptionsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var subscriptions: [Pingan_Notify_V1_Subscription] = []
+
+  public var nextPageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Notify_V1_UpdateSubscriptionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var subscriptionID: String = String()
+
+  /// Replace the filters.
+  public var eventTypes: [String] = []
+
+  public var minScore: Int32 = 0
+
+  public var categories: [Pingan_Grid_V1_IncidentCategory] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Notify_V1_UpdateSubscriptionResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var subscription: Pingan_Notify_V1_Subscription {
+    get {_subscription ?? Pingan_Notify_V1_Subscription()}
+    set {_subscription = newValue}
+  }
+  /// Returns true if `subscription` has been explicitly set.
+  public var hasSubscription: Bool {self._subscription != nil}
+  /// Clears the value of `subscription`. Subsequent reads from it will return its default value.
+  public mutating func clearSubscription() {self._subscription = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _subscription: Pingan_Notify_V1_Subscription? = nil
+}
+
+public nonisolated struct Pingan_Notify_V1_UnsubscribeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var subscriptionID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Notify_V1_UnsubscribeResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -204,9 +378,13 @@ public nonisolated struct Pingan_Notify_V1_ListDeliveriesResponse: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "pingan.notify.v1"
 
+nonisolated extension Pingan_Notify_V1_Channel: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CHANNEL_UNSPECIFIED\0\u{1}CHANNEL_WEBHOOK\0\u{1}CHANNEL_WECOM\0\u{1}CHANNEL_SMS\0")
+}
+
 nonisolated extension Pingan_Notify_V1_Subscription: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Subscription"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}centre_code\0\u{1}url\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}centre_code\0\u{1}url\0\u{1}channel\0\u{3}event_types\0\u{3}min_score\0\u{1}categories\0\u{1}phone\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -217,6 +395,11 @@ nonisolated extension Pingan_Notify_V1_Subscription: SwiftProtobuf.Message, Swif
       case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.url) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.channel) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.eventTypes) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.minScore) }()
+      case 7: try { try decoder.decodeRepeatedEnumField(value: &self.categories) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.phone) }()
       default: break
       }
     }
@@ -232,6 +415,21 @@ nonisolated extension Pingan_Notify_V1_Subscription: SwiftProtobuf.Message, Swif
     if !self.url.isEmpty {
       try visitor.visitSingularStringField(value: self.url, fieldNumber: 3)
     }
+    if self.channel != .unspecified {
+      try visitor.visitSingularEnumField(value: self.channel, fieldNumber: 4)
+    }
+    if !self.eventTypes.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.eventTypes, fieldNumber: 5)
+    }
+    if self.minScore != 0 {
+      try visitor.visitSingularInt32Field(value: self.minScore, fieldNumber: 6)
+    }
+    if !self.categories.isEmpty {
+      try visitor.visitPackedEnumField(value: self.categories, fieldNumber: 7)
+    }
+    if !self.phone.isEmpty {
+      try visitor.visitSingularStringField(value: self.phone, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -239,6 +437,11 @@ nonisolated extension Pingan_Notify_V1_Subscription: SwiftProtobuf.Message, Swif
     if lhs.id != rhs.id {return false}
     if lhs.centreCode != rhs.centreCode {return false}
     if lhs.url != rhs.url {return false}
+    if lhs.channel != rhs.channel {return false}
+    if lhs.eventTypes != rhs.eventTypes {return false}
+    if lhs.minScore != rhs.minScore {return false}
+    if lhs.categories != rhs.categories {return false}
+    if lhs.phone != rhs.phone {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -301,7 +504,7 @@ nonisolated extension Pingan_Notify_V1_Delivery: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Pingan_Notify_V1_SubscribeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SubscribeRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}centre_code\0\u{1}url\0\u{1}secret\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}centre_code\0\u{1}url\0\u{1}secret\0\u{1}channel\0\u{3}event_types\0\u{3}min_score\0\u{1}categories\0\u{1}phone\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -312,6 +515,11 @@ nonisolated extension Pingan_Notify_V1_SubscribeRequest: SwiftProtobuf.Message, 
       case 1: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.url) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.secret) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.channel) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.eventTypes) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.minScore) }()
+      case 7: try { try decoder.decodeRepeatedEnumField(value: &self.categories) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.phone) }()
       default: break
       }
     }
@@ -327,6 +535,21 @@ nonisolated extension Pingan_Notify_V1_SubscribeRequest: SwiftProtobuf.Message, 
     if !self.secret.isEmpty {
       try visitor.visitSingularStringField(value: self.secret, fieldNumber: 3)
     }
+    if self.channel != .unspecified {
+      try visitor.visitSingularEnumField(value: self.channel, fieldNumber: 4)
+    }
+    if !self.eventTypes.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.eventTypes, fieldNumber: 5)
+    }
+    if self.minScore != 0 {
+      try visitor.visitSingularInt32Field(value: self.minScore, fieldNumber: 6)
+    }
+    if !self.categories.isEmpty {
+      try visitor.visitPackedEnumField(value: self.categories, fieldNumber: 7)
+    }
+    if !self.phone.isEmpty {
+      try visitor.visitSingularStringField(value: self.phone, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -334,6 +557,11 @@ nonisolated extension Pingan_Notify_V1_SubscribeRequest: SwiftProtobuf.Message, 
     if lhs.centreCode != rhs.centreCode {return false}
     if lhs.url != rhs.url {return false}
     if lhs.secret != rhs.secret {return false}
+    if lhs.channel != rhs.channel {return false}
+    if lhs.eventTypes != rhs.eventTypes {return false}
+    if lhs.minScore != rhs.minScore {return false}
+    if lhs.categories != rhs.categories {return false}
+    if lhs.phone != rhs.phone {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -375,7 +603,7 @@ nonisolated extension Pingan_Notify_V1_SubscribeResponse: SwiftProtobuf.Message,
 
 nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeliverWarningRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0\u{3}case_id\0\u{3}centre_code\0\u{1}score\0\u{1}reasons\0\u{3}village_code\0\u{3}incident_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0\u{3}case_id\0\u{3}centre_code\0\u{1}score\0\u{1}reasons\0\u{3}village_code\0\u{3}incident_id\0\u{1}category\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -390,6 +618,7 @@ nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Mess
       case 5: try { try decoder.decodeRepeatedStringField(value: &self.reasons) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.villageCode) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.incidentID) }()
+      case 8: try { try decoder.decodeSingularEnumField(value: &self.category) }()
       default: break
       }
     }
@@ -417,6 +646,9 @@ nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Mess
     if !self.incidentID.isEmpty {
       try visitor.visitSingularStringField(value: self.incidentID, fieldNumber: 7)
     }
+    if self.category != .unspecified {
+      try visitor.visitSingularEnumField(value: self.category, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -428,6 +660,7 @@ nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Mess
     if lhs.reasons != rhs.reasons {return false}
     if lhs.villageCode != rhs.villageCode {return false}
     if lhs.incidentID != rhs.incidentID {return false}
+    if lhs.category != rhs.category {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -458,6 +691,209 @@ nonisolated extension Pingan_Notify_V1_DeliverWarningResponse: SwiftProtobuf.Mes
 
   public static func ==(lhs: Pingan_Notify_V1_DeliverWarningResponse, rhs: Pingan_Notify_V1_DeliverWarningResponse) -> Bool {
     if lhs.deliveries != rhs.deliveries {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Notify_V1_ListSubscriptionsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListSubscriptionsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}centre_code\0\u{3}page_size\0\u{3}page_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.centreCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 1)
+    }
+    if self.pageSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 2)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Notify_V1_ListSubscriptionsRequest, rhs: Pingan_Notify_V1_ListSubscriptionsRequest) -> Bool {
+    if lhs.centreCode != rhs.centreCode {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Notify_V1_ListSubscriptionsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListSubscriptionsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}subscriptions\0\u{3}next_page_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.subscriptions) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.subscriptions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.subscriptions, fieldNumber: 1)
+    }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Notify_V1_ListSubscriptionsResponse, rhs: Pingan_Notify_V1_ListSubscriptionsResponse) -> Bool {
+    if lhs.subscriptions != rhs.subscriptions {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Notify_V1_UpdateSubscriptionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UpdateSubscriptionRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}subscription_id\0\u{3}event_types\0\u{3}min_score\0\u{1}categories\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.subscriptionID) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.eventTypes) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.minScore) }()
+      case 4: try { try decoder.decodeRepeatedEnumField(value: &self.categories) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.subscriptionID.isEmpty {
+      try visitor.visitSingularStringField(value: self.subscriptionID, fieldNumber: 1)
+    }
+    if !self.eventTypes.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.eventTypes, fieldNumber: 2)
+    }
+    if self.minScore != 0 {
+      try visitor.visitSingularInt32Field(value: self.minScore, fieldNumber: 3)
+    }
+    if !self.categories.isEmpty {
+      try visitor.visitPackedEnumField(value: self.categories, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Notify_V1_UpdateSubscriptionRequest, rhs: Pingan_Notify_V1_UpdateSubscriptionRequest) -> Bool {
+    if lhs.subscriptionID != rhs.subscriptionID {return false}
+    if lhs.eventTypes != rhs.eventTypes {return false}
+    if lhs.minScore != rhs.minScore {return false}
+    if lhs.categories != rhs.categories {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Notify_V1_UpdateSubscriptionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UpdateSubscriptionResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}subscription\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._subscription) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._subscription {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Notify_V1_UpdateSubscriptionResponse, rhs: Pingan_Notify_V1_UpdateSubscriptionResponse) -> Bool {
+    if lhs._subscription != rhs._subscription {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Notify_V1_UnsubscribeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UnsubscribeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}subscription_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.subscriptionID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.subscriptionID.isEmpty {
+      try visitor.visitSingularStringField(value: self.subscriptionID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Notify_V1_UnsubscribeRequest, rhs: Pingan_Notify_V1_UnsubscribeRequest) -> Bool {
+    if lhs.subscriptionID != rhs.subscriptionID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Notify_V1_UnsubscribeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UnsubscribeResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Notify_V1_UnsubscribeResponse, rhs: Pingan_Notify_V1_UnsubscribeResponse) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,61 @@
+import Foundation
+import PinganConnect
+import PinganDomain
+
+/// How a subscriber is reached.
+enum PushChannel: String, Sendable {
+    /// Pingan's JSON, signed.
+    case webhook
+    /// A WeCom group robot's webhook: markdown.
+    case wecom
+    /// An HTTP SMS gateway: a phone number and a text.
+    case sms
+}
+
+/// Which pushes a subscriber wants; empty lists admit everything.
+struct SubscriptionFilter: Sendable, Equatable {
+    var eventTypes: [String] = []
+    /// Warnings below this score are not pushed; notices have no score and always pass.
+    var minScore = 0
+    /// Warnings of these categories only (their wire values); notices always pass.
+    var categories: [Int] = []
+
+    func admits(_ content: PushContent) -> Bool {
+        guard eventTypes.isEmpty || eventTypes.contains(content.type) else { return false }
+        if let score = content.score, score < minScore { return false }
+        if let category = content.category, !categories.isEmpty, !categories.contains(category) { return false }
+        return true
+    }
+}
+
+/// A centre's subscription to the pushes about its subtree.
+struct Subscription: Sendable {
+    let id: UUID
+    let centre: DivisionCode
+    let url: String
+    let channel: PushChannel
+    var filter: SubscriptionFilter
+    /// The SMS recipient; empty for other channels.
+    let phone: String
+}
+
+/// What is pushed, in one shape every channel renders: a warning or a case notice.
+struct PushContent: Sendable {
+    let type: String
+    /// The warning's id, or the id of the event that carried a notice.
+    let subject: UUID
+    let caseID: String
+    let centre: String
+    let village: String
+    let summary: String
+    let score: Int?
+    let reasons: [String]
+    let incidentID: String
+    let dueAt: String
+    let category: Int?
+}
+
+/// The events a subscription may filter on.
+enum PushEvents {
+    static let all: Set<String> = ["warning.raised", "warning.escalated", "case.overdue", "case.escalated", "case.summoned"]
+}
