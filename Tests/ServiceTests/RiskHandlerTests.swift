@@ -45,6 +45,7 @@ struct RiskHandlerTests {
             let assessed = try await rpc.call(RiskServiceMethods.assessCase, high, headers: event)
             let again = try await rpc.call(RiskServiceMethods.assessCase, high, headers: event)
             #expect(assessed.assessment.score == 100)
+            #expect(assessed.assessment.threshold == 60)
             #expect(!assessed.assessment.warningID.isEmpty)
             #expect(again.assessment.warningID == assessed.assessment.warningID)
             #expect(again.assessment.history.count == 1)

@@ -12,8 +12,8 @@ protocol RiskStore: Sendable {
     /// Scores the case's facts once per event: appends the score to the history, and raises,
     /// regroups or leaves its warning as `decide` says, with the events to notify-service.
     func assess(
-        _ facts: Pingan_Risk_V1_AssessCaseRequest, case id: UUID, village: DivisionCode, score: RiskScore, applying event: EventDelivery,
-        now: Date, decide: (OpenWarning?) -> WarningAction
+        _ facts: Pingan_Risk_V1_AssessCaseRequest, case id: UUID, village: DivisionCode, score: RiskScore, threshold: Int,
+        applying event: EventDelivery, now: Date, decide: (OpenWarning?) -> WarningAction
     ) async throws -> Pingan_Risk_V1_Assessment
     func assessment(of id: UUID) async throws -> Pingan_Risk_V1_Assessment?
     /// Warnings about cases under `root`, newest first, after `cursor`.
@@ -51,8 +51,8 @@ struct PostgresRiskStore: RiskStore {
     var inbox: EventInbox { EventInbox(pool: pool, outbox: outbox) }
 
     func assess(
-        _ facts: Pingan_Risk_V1_AssessCaseRequest, case id: UUID, village: DivisionCode, score: RiskScore, applying event: EventDelivery,
-        now: Date, decide: (OpenWarning?) -> WarningAction
+        _ facts: Pingan_Risk_V1_AssessCaseRequest, case id: UUID, village: DivisionCode, score: RiskScore, threshold: Int,
+        applying event: EventDelivery, now: Date, decide: (OpenWarning?) -> WarningAction
     ) async throws -> Pingan_Risk_V1_Assessment {
         try await inbox.apply(event) { transaction, firstDelivery in
             if firstDelivery {
@@ -60,10 +60,10 @@ struct PostgresRiskStore: RiskStore {
                 try await transaction.query(
                     """
                     INSERT INTO risk.assessments (case_id, village_code, score, threshold, reasons, model_version, assessed_at)
-                    VALUES ($1, $2, $3, 0, $4, $5, $6)
-                    ON CONFLICT (case_id) DO UPDATE SET score = $3, reasons = $4, model_version = $5, assessed_at = $6, village_code = $2
+                    VALUES ($1, $2, $3, $7, $4, $5, $6)
+                    ON CONFLICT (case_id) DO UPDATE SET score = $3, reasons = $4, model_version = $5, assessed_at = $6, village_code = $2, threshold = $7
                     """,
-                    [id, village.rawValue, score.score, reasons, score.modelVersion, now]
+                    [id, village.rawValue, score.score, reasons, score.modelVersion, now, threshold]
                 )
                 try await transaction.query(
                     "INSERT INTO risk.assessment_history (case_id, score, model_version, reasons, assessed_at) VALUES ($1, $2, $3, $4, $5)",
@@ -213,7 +213,7 @@ struct PostgresRiskStore: RiskStore {
 
     private static func assessment(_ connection: PostgresConnection, case id: UUID) async throws -> Pingan_Risk_V1_Assessment? {
         guard let row = try await connection.query(
-            "SELECT case_id, village_code, score, reasons, warning_id, assessed_at, model_version FROM risk.assessments WHERE case_id = $1", [id]
+            "SELECT case_id, village_code, score, reasons, warning_id, assessed_at, model_version, threshold FROM risk.assessments WHERE case_id = $1", [id]
         ).first else { return nil }
         var assessment = Pingan_Risk_V1_Assessment()
         assessment.caseID = try row.decode(UUID.self, at: 0).wire
@@ -223,6 +223,7 @@ struct PostgresRiskStore: RiskStore {
         assessment.warningID = try row.decode(UUID?.self, at: 4)?.wire ?? ""
         assessment.assessedAt = try row.decode(Date.self, at: 5).wireTimestamp
         assessment.modelVersion = try row.decode(String.self, at: 6)
+        assessment.threshold = Int32(try row.decode(Int.self, at: 7))
         assessment.history = try await connection.query(
             "SELECT score, model_version, assessed_at FROM risk.assessment_history WHERE case_id = $1 ORDER BY id", [id]
         ).map { row in
