@@ -46,7 +46,7 @@ struct IndexHandlerTests {
         }
     }
 
-    @Test func computingNeedsALeaderAndAnswersUnavailableWhilePeersAreDown() async throws {
+    @Test func computingNeedsALeaderOfTheRootCentreAMonthThatBegunAndAnswersUnavailableWhilePeersAreDown() async throws {
         try await TestDatabase.with { database in
             let app = try IndexApp.build(settings: IndexSettings(service: try TestMesh.settings(databaseURL: database.url)))
             try await app.test(.router) { client in
@@ -56,8 +56,18 @@ struct IndexHandlerTests {
                 await expectCode(.permissionDenied) {
                     _ = try await rpc.call(IndexServiceMethods.computeMonthlyIndex, compute, headers: [try person(Place.lixian, [.staff])])
                 }
-                await expectCode(.unavailable) {
+                // A county leader (澧县) recomputing the whole city was once accepted.
+                await expectCode(.permissionDenied, containing: "root centre 430700000000") {
                     _ = try await rpc.call(IndexServiceMethods.computeMonthlyIndex, compute, headers: [try person(Place.lixian, [.leader])])
+                }
+                let cityLeader = try person("430700000000", [.leader])
+                compute.month = "2031-11"
+                await expectCode(.invalidArgument, containing: "month: 2031-11 has not begun") {
+                    _ = try await rpc.call(IndexServiceMethods.computeMonthlyIndex, compute, headers: [cityLeader])
+                }
+                compute.month = "2026-10"
+                await expectCode(.unavailable) {
+                    _ = try await rpc.call(IndexServiceMethods.computeMonthlyIndex, compute, headers: [cityLeader])
                 }
             }
         }

@@ -15,9 +15,17 @@ struct IndexServiceHandler: Sendable {
         routes.register(IndexServiceMethods.getRanking) { try await getRanking($0, $1) }
     }
 
+    /// Recomputes a month for the whole deployment, so only its root centre may ask; a month
+    /// that has not begun has nothing to score.
     func computeMonthlyIndex(_ request: Pingan_Index_V1_ComputeMonthlyIndexRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_ComputeMonthlyIndexResponse {
-        _ = try verifier.principal(context, anyOf: [.admin, .leader])
+        let principal = try verifier.principal(context, anyOf: [.admin, .leader])
         let month = try Month.field(request.month, "month")
+        guard principal.covers(peers.root) else {
+            throw ConnectError(.permissionDenied, "the index is computed for the whole deployment, by its root centre \(peers.root); centre \(principal.centre) reads its own subtree's rankings")
+        }
+        guard month.range.start <= Date() else {
+            throw ConnectError.invalidArgument(field: "month", "\(month) has not begun")
+        }
         var response = Pingan_Index_V1_ComputeMonthlyIndexResponse()
         response.divisionsScored = Int32(try await compute(month, trace: context.trace))
         return response
