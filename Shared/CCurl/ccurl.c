@@ -17,6 +17,11 @@ CURLcode pingan_curl_setopt_write_function(CURL *handle,
     return curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
 }
 
+CURLcode pingan_curl_setopt_read_function(CURL *handle,
+    size_t (*callback)(char *buffer, size_t size, size_t count, void *context)) {
+    return curl_easy_setopt(handle, CURLOPT_READFUNCTION, callback);
+}
+
 CURLcode pingan_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -29,4 +29,19 @@ extension CurlTransport {
             throw ConnectClient.connectError(failure, path: url, deadlinePassed: ContinuousClock.now >= deadline)
         }
     }
+
+    /// Sends `message` (a whole RFC 5322 message) through the SMTP server at `url`
+    /// (`smtp://host:port`); the reply's status is the server's last SMTP code (250 when
+    /// accepted). Failures arrive as ``ConnectError`` like RPC failures do.
+    public func mail(url: String, from: String, to recipients: [String], message: [UInt8], timeout: Duration) async throws -> HTTPReply {
+        let deadline = ContinuousClock.now + timeout
+        do {
+            let response = try await perform(CurlRequest(
+                method: .mail(from: from, recipients: recipients), url: url, headers: [], body: message, timeout: timeout, connectTimeout: .seconds(2)
+            ))
+            return HTTPReply(status: response.status, body: response.body)
+        } catch let failure as CurlFailure {
+            throw ConnectClient.connectError(failure, path: url, deadlinePassed: ContinuousClock.now >= deadline)
+        }
+    }
 }

@@ -4,7 +4,11 @@ import Synchronization
 
 /// One HTTP/1.1 exchange for ``CurlTransport``.
 struct CurlRequest: Sendable {
-    enum Method: Sendable { case get, post }
+    enum Method: Sendable {
+        case get, post
+        /// SMTP: `body` is the whole RFC 5322 message, sent from `from` to `recipients`.
+        case mail(from: String, recipients: [String])
+    }
     var method: Method = .post
     var url: String
     var headers: [(String, String)]
@@ -82,6 +86,10 @@ private enum CurlGlobal {
 private final class Transfer: @unchecked Sendable {
     let easy: UnsafeMutableRawPointer
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var recipientList: UnsafeMutablePointer<curl_slist>?
+    /// What an upload (SMTP) still has to send, and how far it got.
+    private var upload: [UInt8] = []
+    private var uploaded = 0
     var received: [UInt8] = []
     var continuation: CheckedContinuation<CurlResponse, any Error>?
 
@@ -96,6 +104,29 @@ private final class Transfer: @unchecked Sendable {
         headerList = list
         pingan_curl_setopt_string(easy, CURLOPT_URL, request.url)
         switch request.method {
+        case let .mail(from, recipients):
+            var rcpt: UnsafeMutablePointer<curl_slist>?
+            for recipient in recipients { rcpt = curl_slist_append(rcpt, "<\(recipient)>") }
+            recipientList = rcpt
+            upload = request.body
+            pingan_curl_setopt_string(easy, CURLOPT_MAIL_FROM, "<\(from)>")
+            pingan_curl_setopt_pointer(easy, CURLOPT_MAIL_RCPT, UnsafeMutableRawPointer(rcpt))
+            pingan_curl_setopt_long(easy, CURLOPT_UPLOAD, 1)
+            pingan_curl_setopt_long(easy, CURLOPT_INFILESIZE, request.body.count)
+            pingan_curl_setopt_read_function(easy) { buffer, size, count, context in
+                guard let context, let buffer else { return 0 }
+                let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+                let length = min(size * count, transfer.upload.count - transfer.uploaded)
+                guard length > 0 else { return 0 }
+                transfer.upload.withUnsafeBytes { bytes in
+                    if let base = bytes.baseAddress {
+                        UnsafeMutableRawPointer(buffer).copyMemory(from: base + transfer.uploaded, byteCount: length)
+                    }
+                }
+                transfer.uploaded += length
+                return length
+            }
+            pingan_curl_setopt_pointer(easy, CURLOPT_READDATA, Unmanaged.passUnretained(self).toOpaque())
         case .get:
             pingan_curl_setopt_long(easy, CURLOPT_HTTPGET, 1)
         case .post:
@@ -132,6 +163,7 @@ private final class Transfer: @unchecked Sendable {
     deinit {
         curl_easy_cleanup(easy)
         curl_slist_free_all(headerList)
+        curl_slist_free_all(recipientList)
     }
 
     /// Reads the outcome of a finished transfer.

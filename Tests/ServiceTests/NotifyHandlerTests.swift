@@ -191,4 +191,70 @@ struct NotifyHandlerTests {
             }
         }
     }
+
+    @Test func anEmailSubscriptionReceivesTheWarningThroughARealSMTPServer() async throws {
+        let port = try freePort()
+        let directory = NSTemporaryDirectory() + "pingan-mail-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // Python's aiosmtpd, saving what it accepts in a Maildir.
+        let server = try ChildProcess(
+            name: "smtp", executable: "/usr/bin/env",
+            arguments: ["python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Mailbox", directory + "/box"],
+            environment: [:], logDirectory: directory
+        )
+        // aiosmtpd finishes its SIGTERM handling lazily; the test does not wait for it.
+        defer { server.stop(signal: SIGKILL) }
+        try await TestDatabase.with { database in
+            let settings = NotifySettings(service: try TestMesh.settings(databaseURL: database.url), smtpURL: "smtp://127.0.0.1:\(port)", mailFrom: "pingan@example.org")
+            try await NotifyApp.build(settings: settings).test(.router) { client in
+                let rpc = InProcessClient(client)
+                var subscribe = Pingan_Notify_V1_SubscribeRequest()
+                subscribe.centreCode = Place.townA
+                subscribe.channel = .email
+                subscribe.email = "zongzhi@example.org"
+                subscribe.secret = "a-shared-secret-of-24-b"
+                subscribe.url = "http://127.0.0.1:9/"
+                await expectCode(.invalidArgument, containing: "url: an e-mail subscription has no url") {
+                    _ = try await rpc.call(NotifyServiceMethods.subscribe, subscribe, headers: [try person(Place.townA, [.admin])])
+                }
+                subscribe.url = ""
+                let subscription = try await rpc.call(NotifyServiceMethods.subscribe, subscribe, headers: [try person(Place.townA, [.admin])]).subscription
+                #expect(subscription.email == "z******@example.org")
+
+                var warning = Pingan_Notify_V1_DeliverWarningRequest()
+                warning.warningID = UUID().wire
+                warning.caseID = UUID().wire
+                warning.centreCode = Place.townA
+                warning.villageCode = Place.villageA
+                warning.score = 72
+                warning.reasons = ["repeat_incident +40: the same parties clashed again"]
+                #expect(try await rpc.call(NotifyServiceMethods.deliverWarning, warning, headers: try TestMesh.eventDelivery()).deliveries == 1)
+
+                // The server may still be starting: the delivery retries until it accepts.
+                let received = await eventually(timeout: .seconds(60)) {
+                    let files = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/box/new")) ?? []
+                    return !files.isEmpty
+                }
+                #expect(received)
+                let files = try FileManager.default.contentsOfDirectory(atPath: directory + "/box/new")
+                let message = try String(contentsOfFile: directory + "/box/new/" + (files.first ?? ""), encoding: .utf8)
+                #expect(message.contains("To: <zongzhi@example.org>"))
+                #expect(message.contains("X-Pingan-Event: warning.raised"))
+                #expect(message.contains("Subject: =?UTF-8?B?"))
+                let body = message.components(separatedBy: "\n\n").dropFirst().joined().filter { !$0.isWhitespace }
+                let text = Data(base64Encoded: body).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                #expect(text.contains("风险分：72"))
+                // The server's 250 is recorded once the dispatcher's round commits, just after.
+                let pool = database.pool()
+                let recorded = await eventually(timeout: .seconds(20)) {
+                    let delivered = try await pool.query("SELECT count(*) FROM notify.deliveries WHERE delivered_at IS NOT NULL")[0].decode(Int.self, at: 0)
+                    let accepted = try await pool.query("SELECT count(*) FROM notify.attempts WHERE status = 250")[0].decode(Int.self, at: 0)
+                    return delivered == 1 && accepted == 1
+                }
+                await pool.close()
+                #expect(recorded)
+                #expect(message.contains("X-Pingan-Delivery: "))
+            }
+        }
+    }
 }

@@ -25,7 +25,8 @@ ensure_system_packages() {
   fi
 }
 
-# PyPI tools: the Buf CLI and the Python Connect client used by the interop tests.
+# PyPI tools: the Buf CLI and the Python Connect client used by the interop tests, and the
+# SMTP server the e-mail channel is tested against.
 ensure_python_tools() {
   local missing=()
   command -v buf >/dev/null || missing+=(buf-bin)
@@ -34,6 +35,7 @@ ensure_python_tools() {
   python3 -c 'import grpc_tools' 2>/dev/null || missing+=(grpcio-tools)
   python3 -c 'import pytest' 2>/dev/null || missing+=(pytest)
   python3 -c 'import yaml' 2>/dev/null || missing+=(pyyaml)
+  python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(aiosmtpd)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} from PyPI"
     python3 -m pip install -q "${missing[@]}"

@@ -10,7 +10,7 @@ import PinganPostgres
 protocol DeliveryStore: Sendable {
     /// Subscribes an endpoint; the same endpoint of the same centre again returns the
     /// existing subscription with the new filter and secret.
-    func subscribe(centre: DivisionCode, url: String, secret: String, channel: PushChannel, filter: SubscriptionFilter, phone: String) async throws -> Subscription
+    func subscribe(centre: DivisionCode, url: String, secret: String, channel: PushChannel, filter: SubscriptionFilter, phone: String, email: String) async throws -> Subscription
     func subscription(_ id: UUID) async throws -> Subscription?
     /// Subscriptions of `root` and the centres below it, newest first.
     func subscriptions(under root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [(subscription: Subscription, cursor: PageCursor)]
@@ -28,24 +28,24 @@ protocol DeliveryStore: Sendable {
 /// Subscriptions and deliveries in schema `notify`. Deliveries are work for the dispatcher,
 /// so applying an event wakes it as a producer wakes its relay.
 struct PostgresDeliveryStore: DeliveryStore {
-    static let columns = "s.id, s.centre_code, s.url, s.channel, s.event_types, s.min_score, s.categories::text[], s.phone, s.created_at"
+    static let columns = "s.id, s.centre_code, s.url, s.channel, s.event_types, s.min_score, s.categories::text[], s.phone, s.created_at, s.email"
 
     let pool: PostgresPool
     let outbox: Outbox
-    let smsTemplate: String
+    let push: PushSettings
     var inbox: EventInbox { EventInbox(pool: pool, outbox: outbox) }
 
-    func subscribe(centre: DivisionCode, url: String, secret: String, channel: PushChannel, filter: SubscriptionFilter, phone: String) async throws -> Subscription {
+    func subscribe(centre: DivisionCode, url: String, secret: String, channel: PushChannel, filter: SubscriptionFilter, phone: String, email: String) async throws -> Subscription {
         let row = try await pool.query(
             """
-            INSERT INTO notify.subscriptions AS s (id, centre_code, url, secret, channel, event_types, min_score, categories, phone)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::integer[], $9)
-            ON CONFLICT (centre_code, channel, url, phone) WHERE deleted_at IS NULL
+            INSERT INTO notify.subscriptions AS s (id, centre_code, url, secret, channel, event_types, min_score, categories, phone, email)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::integer[], $9, $10)
+            ON CONFLICT (centre_code, channel, url, phone, email) WHERE deleted_at IS NULL
             DO UPDATE SET secret = EXCLUDED.secret, event_types = EXCLUDED.event_types, min_score = EXCLUDED.min_score,
                 categories = EXCLUDED.categories
             RETURNING \(Self.columns)
             """,
-            [UUID(), centre.rawValue, url, secret, channel.rawValue, filter.eventTypes, filter.minScore, filter.categories.map(String.init), phone]
+            [UUID(), centre.rawValue, url, secret, channel.rawValue, filter.eventTypes, filter.minScore, filter.categories.map(String.init), phone, email]
         )
         return try Self.decodeSubscription(row[0])
     }
@@ -108,7 +108,7 @@ struct PostgresDeliveryStore: DeliveryStore {
                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (warning_id, subscription_id) DO NOTHING
                     """,
                     [delivery, content.subject, subscription.id, centre.rawValue,
-                     try PushRendering.body(content, for: subscription, delivery: delivery, smsTemplate: smsTemplate), content.type]
+                     try PushRendering.body(content, for: subscription, delivery: delivery, settings: push), content.type]
                 )
             }
             return subscriptions.count
@@ -145,19 +145,43 @@ extension PostgresDeliveryStore {
                 eventTypes: try row.decode([String].self, at: 4), minScore: try row.decode(Int.self, at: 5),
                 categories: try row.decode([String].self, at: 6).compactMap { Int($0) }
             ),
-            phone: try row.decode(String.self, at: 7)
+            phone: try row.decode(String.self, at: 7),
+            email: try row.decode(String.self, at: 9)
         )
     }
 }
 
 /// What each channel is sent, the same bytes on every retry.
 enum PushRendering {
-    static func body(_ content: PushContent, for subscription: Subscription, delivery: UUID, smsTemplate: String) throws -> String {
+    static func body(_ content: PushContent, for subscription: Subscription, delivery: UUID, settings: PushSettings) throws -> String {
         switch subscription.channel {
         case .webhook: try webhook(content, delivery: delivery)
         case .wecom: try json(["msgtype": "markdown", "markdown": ["content": markdown(content)]])
-        case .sms: try json(["phone": subscription.phone, "template": smsTemplate, "text": text(content)])
+        case .sms: try json(["phone": subscription.phone, "template": settings.smsTemplate, "text": text(content)])
+        case .email: mail(content, to: subscription.email, from: settings.mailFrom, delivery: delivery)
         }
+    }
+
+    /// An RFC 5322 message: UTF-8 text in base64, the delivery id as Message-ID and header,
+    /// so a mailbox dedupes retries as a webhook receiver does.
+    static func mail(_ content: PushContent, to recipient: String, from sender: String, delivery: UUID) -> String {
+        let subject = "平安 · \(title(content.type)) · \(content.centre)"
+        let body = markdown(content).replacingOccurrences(of: "**", with: "").replacingOccurrences(of: "> ", with: "")
+            .replacingOccurrences(of: "<font color=\"warning\">", with: "").replacingOccurrences(of: "</font>", with: "")
+        let encoded = Data(body.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        return [
+            "From: Pingan <\(sender)>",
+            "To: <\(recipient)>",
+            "Subject: =?UTF-8?B?\(Data(subject.utf8).base64EncodedString())?=",
+            "Message-ID: <\(delivery.wire)@pingan>",
+            "X-Pingan-Delivery: \(delivery.wire)",
+            "X-Pingan-Event: \(content.type)",
+            "MIME-Version: 1.0",
+            "Content-Type: text/plain; charset=utf-8",
+            "Content-Transfer-Encoding: base64",
+            "",
+            encoded,
+        ].joined(separator: "\r\n") + "\r\n"
     }
 
     /// Pingan's own JSON: a warning's fields or a notice's.

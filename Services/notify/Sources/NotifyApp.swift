@@ -11,22 +11,27 @@ import PinganRuntime
 /// |---|---|---|
 /// | `WEBHOOK_ALLOWED_HOSTS` | (none) | host names or addresses on the deployment's own network that may receive pushes, comma-separated; otherwise only public addresses do |
 /// | `SMS_TEMPLATE` | `pingan-notice` | the template name sent to the SMS gateway |
+/// | `SMTP_URL` | `smtp://127.0.0.1:25` | the SMTP server e-mail subscriptions go through |
+/// | `SMTP_FROM` | `pingan@localhost` | the sender of those e-mails |
 public struct NotifySettings: Sendable {
     public var service: ServiceSettings
     public var allowedHosts: Set<String>
-    public var smsTemplate: String
+    var push: PushSettings
 
-    public init(service: ServiceSettings, allowedHosts: Set<String> = [], smsTemplate: String = "pingan-notice") {
+    public init(service: ServiceSettings, allowedHosts: Set<String> = [], smsTemplate: String = "pingan-notice",
+                smtpURL: String = "smtp://127.0.0.1:25", mailFrom: String = "pingan@localhost") {
         self.service = service
         self.allowedHosts = allowedHosts
-        self.smsTemplate = smsTemplate
+        push = PushSettings(smsTemplate: smsTemplate, smtpURL: smtpURL, mailFrom: mailFrom)
     }
 
     public init(_ reader: SettingsReader) throws(ConfigurationError) {
         self.init(
             service: try ServiceSettings(reader, for: .notify),
             allowedHosts: Set((reader.string("WEBHOOK_ALLOWED_HOSTS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }),
-            smsTemplate: reader.string("SMS_TEMPLATE") ?? "pingan-notice"
+            smsTemplate: reader.string("SMS_TEMPLATE") ?? "pingan-notice",
+            smtpURL: reader.string("SMTP_URL") ?? "smtp://127.0.0.1:25",
+            mailFrom: reader.string("SMTP_FROM") ?? "pingan@localhost"
         )
     }
 }
@@ -42,10 +47,10 @@ public enum NotifyApp {
         let outbox = Outbox(schema: NotifyMigrations.schema)
         var routes = ConnectRoutes()
         NotifyServiceHandler(
-            store: PostgresDeliveryStore(pool: host.pool, outbox: outbox, smsTemplate: settings.smsTemplate), egress: egress,
+            store: PostgresDeliveryStore(pool: host.pool, outbox: outbox, push: settings.push), egress: egress,
             verifier: try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret)
         ).register(into: &routes)
-        let dispatcher = DueWorkDispatcher(WebhookDeliveries(transport: CurlTransport(), egress: egress), pool: host.pool, wakeup: outbox.wakeup, logger: host.logger)
+        let dispatcher = DueWorkDispatcher(WebhookDeliveries(transport: CurlTransport(), egress: egress, push: settings.push), pool: host.pool, wakeup: outbox.wakeup, logger: host.logger)
         return host.application(routes: routes, services: [dispatcher], onServerRunning: onServerRunning)
     }
 }

@@ -65,6 +65,15 @@ enum NotifyMigrations {
             CREATE UNIQUE INDEX subscriptions_endpoint ON notify.subscriptions (centre_code, channel, url, phone)
                 WHERE deleted_at IS NULL;
             """),
+        Migration(version: 6, name: "e-mail subscriptions", sql: """
+            ALTER TABLE notify.subscriptions DROP CONSTRAINT subscriptions_channel_check;
+            ALTER TABLE notify.subscriptions ADD CONSTRAINT subscriptions_channel_check
+                CHECK (channel IN ('webhook', 'wecom', 'sms', 'email'));
+            ALTER TABLE notify.subscriptions ADD COLUMN email text NOT NULL DEFAULT '';
+            DROP INDEX notify.subscriptions_endpoint;
+            CREATE UNIQUE INDEX subscriptions_endpoint ON notify.subscriptions (centre_code, channel, url, phone, email)
+                WHERE deleted_at IS NULL;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -28,21 +28,33 @@ struct NotifyServiceHandler: Sendable {
         let principal = try verifier.principal(context, anyOf: [.admin, .staff])
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         try principal.require(centre, field: "centre_code")
-        guard request.url.count <= 2000 else { throw ConnectError.invalidArgument(field: "url", "is longer than 2000 characters") }
-        do {
-            try await egress.check(request.url)
-        } catch {
-            throw ConnectError.invalidArgument(field: "url", error.description)
-        }
-        guard (16...200).contains(request.secret.utf8.count) else {
-            throw ConnectError.invalidArgument(field: "secret", "must be 16 to 200 bytes")
-        }
         let channel: PushChannel
         switch request.channel {
         case .unspecified, .webhook: channel = .webhook
         case .wecom: channel = .wecom
         case .sms: channel = .sms
+        case .email: channel = .email
         case .UNRECOGNIZED(let value): throw ConnectError.invalidArgument(field: "channel", "unknown value \(value)")
+        }
+        let email = request.email.trimmingCharacters(in: .whitespaces)
+        if channel == .email {
+            // E-mail goes through the deployment's SMTP server, not to a URL.
+            guard request.url.isEmpty else { throw ConnectError.invalidArgument(field: "url", "an e-mail subscription has no url") }
+            let parts = email.split(separator: "@")
+            guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+                  email.allSatisfy({ $0.isASCII && !$0.isWhitespace && !"<>,;\"".contains($0) })
+            else { throw ConnectError.invalidArgument(field: "email", "an e-mail subscription needs an address such as centre@example.org") }
+        } else {
+            guard email.isEmpty else { throw ConnectError.invalidArgument(field: "email", "only an e-mail subscription has an address") }
+            guard request.url.count <= 2000 else { throw ConnectError.invalidArgument(field: "url", "is longer than 2000 characters") }
+            do {
+                try await egress.check(request.url)
+            } catch {
+                throw ConnectError.invalidArgument(field: "url", error.description)
+            }
+        }
+        guard (16...200).contains(request.secret.utf8.count) else {
+            throw ConnectError.invalidArgument(field: "secret", "must be 16 to 200 bytes")
         }
         let phone = request.phone.trimmingCharacters(in: .whitespaces)
         if channel == .sms {
@@ -54,7 +66,7 @@ struct NotifyServiceHandler: Sendable {
         }
         let subscription = try await store.subscribe(
             centre: centre, url: request.url, secret: request.secret, channel: channel,
-            filter: try Self.filter(request.eventTypes, request.minScore, request.categories), phone: phone
+            filter: try Self.filter(request.eventTypes, request.minScore, request.categories), phone: phone, email: email
         )
         var response = Pingan_Notify_V1_SubscribeResponse()
         response.subscription = subscription.wire
@@ -161,11 +173,13 @@ extension Subscription {
         case .webhook: .webhook
         case .wecom: .wecom
         case .sms: .sms
+        case .email: .email
         }
         value.eventTypes = filter.eventTypes
         value.minScore = Int32(filter.minScore)
         value.categories = filter.categories.compactMap(Pingan_Grid_V1_IncidentCategory.init(rawValue:))
         value.phone = Masking.phone(phone)
+        value.email = email.isEmpty ? "" : Masking.name(String(email.prefix { $0 != "@" })) + String(email.drop { $0 != "@" })
         return value
     }
 }

@@ -10,6 +10,17 @@ enum PushChannel: String, Sendable {
     case wecom
     /// An HTTP SMS gateway: a phone number and a text.
     case sms
+    /// E-mail through the deployment's SMTP server.
+    case email
+}
+
+/// How pushes are rendered and sent beyond the subscription itself.
+struct PushSettings: Sendable {
+    /// The template name sent to the SMS gateway.
+    var smsTemplate = "pingan-notice"
+    /// The SMTP server (`smtp://host:port`) and the sender of e-mails.
+    var smtpURL = "smtp://127.0.0.1:25"
+    var mailFrom = "pingan@localhost"
 }
 
 /// Which pushes a subscriber wants; empty lists admit everything.
@@ -37,6 +48,8 @@ struct Subscription: Sendable {
     var filter: SubscriptionFilter
     /// The SMS recipient; empty for other channels.
     let phone: String
+    /// The e-mail recipient; empty for other channels.
+    let email: String
 }
 
 /// What is pushed, in one shape every channel renders: a warning or a case notice.

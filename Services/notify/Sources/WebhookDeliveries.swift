@@ -33,6 +33,8 @@ struct WebhookDeliveries: DueWork {
         let secret: String
         let attempts: Int
         let subscription: UUID
+        let channel: PushChannel
+        let email: String
     }
 
     /// What one attempt got: the HTTP status if there was an answer, an error unless it was 2xx.
@@ -44,6 +46,7 @@ struct WebhookDeliveries: DueWork {
 
     let transport: CurlTransport
     let egress: EgressPolicy
+    let push: PushSettings
     var timeout: Duration = .seconds(5)
     var backoff = Backoff(initial: 0.5, ceiling: 300)
     var perSubscriber = 4
@@ -53,7 +56,7 @@ struct WebhookDeliveries: DueWork {
     func claim(_ transaction: PostgresConnection, limit: Int) async throws -> [Delivery] {
         try await transaction.query(
             """
-            SELECT d.id, d.payload, d.event, s.url, s.secret, d.attempts, s.id
+            SELECT d.id, d.payload, d.event, s.url, s.secret, d.attempts, s.id, s.channel, s.email
             FROM notify.deliveries d JOIN notify.subscriptions s ON s.id = d.subscription_id
             WHERE d.id IN (
                 SELECT id FROM (
@@ -71,13 +74,22 @@ struct WebhookDeliveries: DueWork {
         ).map { row in
             Delivery(id: try row.decode(UUID.self, at: 0), payload: try row.decode(String.self, at: 1), event: try row.decode(String.self, at: 2),
                      url: try row.decode(String.self, at: 3), secret: try row.decode(String.self, at: 4), attempts: try row.decode(Int.self, at: 5),
-                     subscription: try row.decode(UUID.self, at: 6))
+                     subscription: try row.decode(UUID.self, at: 6),
+                     channel: PushChannel(rawValue: try row.decode(String.self, at: 7)) ?? .webhook, email: try row.decode(String.self, at: 8))
         }
     }
 
     func send(_ delivery: Delivery) async -> Attempt {
         let started = ContinuousClock.now
         let body = Array(delivery.payload.utf8)
+        if delivery.channel == .email {
+            do {
+                let reply = try await transport.mail(url: push.smtpURL, from: push.mailFrom, to: [delivery.email], message: body, timeout: timeout)
+                return Attempt(status: reply.status, error: (200..<300).contains(reply.status) ? nil : "SMTP \(reply.status)", duration: ContinuousClock.now - started)
+            } catch {
+                return Attempt(status: nil, error: "\(error)", duration: ContinuousClock.now - started)
+            }
+        }
         do {
             try await egress.check(delivery.url)
         } catch {

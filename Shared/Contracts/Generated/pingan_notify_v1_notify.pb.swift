@@ -35,6 +35,9 @@ public nonisolated enum Pingan_Notify_V1_Channel: SwiftProtobuf.Enum, Swift.Case
 
   /// An HTTP SMS gateway: POST {"phone", "template", "text"} to its URL.
   case sms // = 3
+
+  /// E-mail through the deployment's SMTP server (SMTP_URL).
+  case email // = 4
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -47,6 +50,7 @@ public nonisolated enum Pingan_Notify_V1_Channel: SwiftProtobuf.Enum, Swift.Case
     case 1: self = .webhook
     case 2: self = .wecom
     case 3: self = .sms
+    case 4: self = .email
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -57,6 +61,7 @@ public nonisolated enum Pingan_Notify_V1_Channel: SwiftProtobuf.Enum, Swift.Case
     case .webhook: return 1
     case .wecom: return 2
     case .sms: return 3
+    case .email: return 4
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -67,6 +72,7 @@ public nonisolated enum Pingan_Notify_V1_Channel: SwiftProtobuf.Enum, Swift.Case
     .webhook,
     .wecom,
     .sms,
+    .email,
   ]
 
 }
@@ -97,6 +103,9 @@ public nonisolated struct Pingan_Notify_V1_Subscription: Sendable {
 
   /// The SMS recipient, masked.
   public var phone: String = String()
+
+  /// The e-mail recipient, masked.
+  public var email: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -134,7 +143,7 @@ public nonisolated struct Pingan_Notify_V1_SubscribeRequest: Sendable {
   public var centreCode: String = String()
 
   /// The http(s) URL that receives the POST: the subscriber's endpoint, the WeCom robot's
-  /// webhook or the SMS gateway. Hosts on private networks are refused.
+  /// webhook or the SMS gateway (none for EMAIL). Hosts on private networks are refused.
   public var url: String = String()
 
   /// Shared secret for the X-Pingan-Signature HMAC; 16 to 200 characters.
@@ -151,6 +160,9 @@ public nonisolated struct Pingan_Notify_V1_SubscribeRequest: Sendable {
 
   /// Required for SMS.
   public var phone: String = String()
+
+  /// Required for EMAIL, which needs no url.
+  public var email: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -379,12 +391,12 @@ public nonisolated struct Pingan_Notify_V1_ListDeliveriesResponse: Sendable {
 fileprivate nonisolated let _protobuf_package = "pingan.notify.v1"
 
 nonisolated extension Pingan_Notify_V1_Channel: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CHANNEL_UNSPECIFIED\0\u{1}CHANNEL_WEBHOOK\0\u{1}CHANNEL_WECOM\0\u{1}CHANNEL_SMS\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CHANNEL_UNSPECIFIED\0\u{1}CHANNEL_WEBHOOK\0\u{1}CHANNEL_WECOM\0\u{1}CHANNEL_SMS\0\u{1}CHANNEL_EMAIL\0")
 }
 
 nonisolated extension Pingan_Notify_V1_Subscription: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Subscription"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}centre_code\0\u{1}url\0\u{1}channel\0\u{3}event_types\0\u{3}min_score\0\u{1}categories\0\u{1}phone\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}centre_code\0\u{1}url\0\u{1}channel\0\u{3}event_types\0\u{3}min_score\0\u{1}categories\0\u{1}phone\0\u{1}email\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -400,6 +412,7 @@ nonisolated extension Pingan_Notify_V1_Subscription: SwiftProtobuf.Message, Swif
       case 6: try { try decoder.decodeSingularInt32Field(value: &self.minScore) }()
       case 7: try { try decoder.decodeRepeatedEnumField(value: &self.categories) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.phone) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.email) }()
       default: break
       }
     }
@@ -430,6 +443,9 @@ nonisolated extension Pingan_Notify_V1_Subscription: SwiftProtobuf.Message, Swif
     if !self.phone.isEmpty {
       try visitor.visitSingularStringField(value: self.phone, fieldNumber: 8)
     }
+    if !self.email.isEmpty {
+      try visitor.visitSingularStringField(value: self.email, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -442,6 +458,7 @@ nonisolated extension Pingan_Notify_V1_Subscription: SwiftProtobuf.Message, Swif
     if lhs.minScore != rhs.minScore {return false}
     if lhs.categories != rhs.categories {return false}
     if lhs.phone != rhs.phone {return false}
+    if lhs.email != rhs.email {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -504,7 +521,7 @@ nonisolated extension Pingan_Notify_V1_Delivery: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Pingan_Notify_V1_SubscribeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SubscribeRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}centre_code\0\u{1}url\0\u{1}secret\0\u{1}channel\0\u{3}event_types\0\u{3}min_score\0\u{1}categories\0\u{1}phone\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}centre_code\0\u{1}url\0\u{1}secret\0\u{1}channel\0\u{3}event_types\0\u{3}min_score\0\u{1}categories\0\u{1}phone\0\u{1}email\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -520,6 +537,7 @@ nonisolated extension Pingan_Notify_V1_SubscribeRequest: SwiftProtobuf.Message, 
       case 6: try { try decoder.decodeSingularInt32Field(value: &self.minScore) }()
       case 7: try { try decoder.decodeRepeatedEnumField(value: &self.categories) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.phone) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.email) }()
       default: break
       }
     }
@@ -550,6 +568,9 @@ nonisolated extension Pingan_Notify_V1_SubscribeRequest: SwiftProtobuf.Message, 
     if !self.phone.isEmpty {
       try visitor.visitSingularStringField(value: self.phone, fieldNumber: 8)
     }
+    if !self.email.isEmpty {
+      try visitor.visitSingularStringField(value: self.email, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -562,6 +583,7 @@ nonisolated extension Pingan_Notify_V1_SubscribeRequest: SwiftProtobuf.Message, 
     if lhs.minScore != rhs.minScore {return false}
     if lhs.categories != rhs.categories {return false}
     if lhs.phone != rhs.phone {return false}
+    if lhs.email != rhs.email {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
