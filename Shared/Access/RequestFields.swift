@@ -29,6 +29,17 @@ extension String {
     }
 }
 
+/// The `page_size` of a list request: 0 for the method's default, else 1 to its maximum.
+public enum PageSize {
+    public static func field(_ requested: Int32, default defaultSize: Int, max maximum: Int) throws -> Int {
+        switch requested {
+        case 0: defaultSize
+        case 1...Int32(maximum): Int(requested)
+        default: throw ConnectError.invalidArgument(field: "page_size", "must be between 1 and \(maximum), or 0 for the default of \(defaultSize)")
+        }
+    }
+}
+
 extension UUID {
     /// Parses an id from a request field, or `invalid_argument` naming it.
     public static func field(_ text: String, _ field: String) throws -> UUID {

@@ -56,6 +56,7 @@ enum MediationRefusal: Error, Equatable, Sendable {
     case notActive(DisputeCase.Status)
     case rungStillOpen(LadderRung)
     case outOfOrder(requested: LadderRung, next: LadderRung)
+    case ladderExhausted
     case skipNeedsReason(requested: LadderRung, next: LadderRung)
     case levelTooLow(LadderRung)
     case notCoordinator(DivisionCode)
@@ -94,12 +95,14 @@ struct MediationRules: Sendable {
         let next: LadderRung
         switch file.attempts.last {
         case nil: next = .finder
-        case let last?: next = last.outcome == .failed ? (last.rung.next ?? last.rung) : last.rung
+        case let last? where last.outcome != .failed: next = last.rung
+        case let last?:
+            // After the township leaders' rung failed there is no rung left: the case goes up a level.
+            guard let above = last.rung.next else { throw .ladderExhausted }
+            next = above
         }
         var skipped: [LadderRung] = []
-        if rung < next || (rung == next && file.attempts.last?.outcome == .failed && rung == file.attempts.last?.rung) {
-            throw .outOfOrder(requested: rung, next: next)
-        }
+        if rung < next { throw .outOfOrder(requested: rung, next: next) }
         if rung > next {
             guard let reason = skipReason, !reason.isEmpty else { throw .skipNeedsReason(requested: rung, next: next) }
             skipped = LadderRung.allCases.filter { $0 >= next && $0 < rung }
@@ -183,7 +186,7 @@ struct MediationRules: Sendable {
         let names = departments.map(\.name).joined(separator: "、")
         return [
             .summoned(summons),
-            .timeline(kind: "summoned", note: "summoned \(names): report by \(report.dueAt.wireTimestampForNotes), feed back by \(feedback.dueAt.wireTimestampForNotes)", actor: principal.subject),
+            .timeline(kind: "summoned", note: "summoned \(names): report by \(report.dueAt.chinaMinute), feed back by \(feedback.dueAt.chinaMinute)", actor: principal.subject),
             .notice(type: "case.summoned", centre: principal.centre, summary: "summoned \(names)", due: report.dueAt),
         ]
     }
@@ -273,8 +276,8 @@ struct MediationRules: Sendable {
 }
 
 extension Date {
-    /// China time to the minute, for notes people read on the timeline.
-    var wireTimestampForNotes: String {
+    /// China time to the minute (`2026-07-15 00:00`), for notes people read on the timeline.
+    var chinaMinute: String {
         let parts = CalendarDay.chinaTime.dateComponents([.year, .month, .day, .hour, .minute], from: self)
         return String(format: "%04d-%02d-%02d %02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0, parts.minute ?? 0)
     }

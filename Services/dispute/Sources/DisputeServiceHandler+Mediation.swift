@@ -289,6 +289,8 @@ extension MediationRefusal: ConnectErrorConvertible {
             ConnectError(.failedPrecondition, "rung \(rung.rawValue) is still open; end it with its outcome first")
         case let .outOfOrder(requested, next):
             ConnectError(.failedPrecondition, "rung: rung \(requested.rawValue) cannot start now; the next is rung \(next.rawValue) (a rung opens only when the one below failed)")
+        case .ladderExhausted:
+            ConnectError(.failedPrecondition, "rung: every rung of the ladder failed; escalate the case to the level above")
         case let .skipNeedsReason(requested, next):
             ConnectError.invalidArgument(field: "skip_reason", "starting rung \(requested.rawValue) skips rung \(next.rawValue); record why")
         case .levelTooLow(let rung):

@@ -73,6 +73,7 @@ struct DisputeServiceHandler: Sendable {
         case .UNRECOGNIZED(let value): throw ConnectError.invalidArgument(field: "source", "unknown value \(value)")
         default: break
         }
+        try ReportFields.priorPoliceCalls(request.priorPoliceCalls)
         let newCase = NewCase(
             incidentID: nil, village: village, category: try ReportFields.category(request.category), source: request.source,
             description: try ReportFields.description(request.description_p),
@@ -86,7 +87,6 @@ struct DisputeServiceHandler: Sendable {
                 violenceOccurred: request.violenceOccurred
             )
         )
-        try ReportFields.priorPoliceCalls(request.priorPoliceCalls)
         let opened = try await store.intake(newCase, requestID: requestID, subject: principal.subject, now: now())
         var response = Pingan_Dispute_V1_IntakeCaseResponse()
         response.case = opened.case.wire(revealingParties: false)
@@ -120,12 +120,7 @@ struct DisputeServiceHandler: Sendable {
         let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader, .department])
         let root = try DivisionCode.field(request.divisionCode, "division_code")
         try principal.require(root, field: "division_code")
-        let limit: Int
-        switch request.pageSize {
-        case 0: limit = 50
-        case 1...Int32(Self.maxPageSize): limit = Int(request.pageSize)
-        default: throw ConnectError.invalidArgument(field: "page_size", "must be between 1 and \(Self.maxPageSize)")
-        }
+        let limit = try PageSize.field(request.pageSize, default: 50, max: Self.maxPageSize)
         var filter = CaseFilter(overdueOnly: request.overdueOnly)
         if request.rung != .unspecified {
             guard let rung = LadderRung(rawValue: request.rung.rawValue) else { throw ConnectError.invalidArgument(field: "rung", "unknown value \(request.rung.rawValue)") }

@@ -89,11 +89,7 @@ public struct DivisionServiceHandler: Sendable {
     }
 
     static func pageSize(_ requested: Int32) throws -> Int {
-        switch requested {
-        case 0: defaultPageSize
-        case 1...Int32(maxPageSize): Int(requested)
-        default: throw ConnectError.invalidArgument(field: "page_size", "must be between 1 and \(maxPageSize), or 0 for the default of \(defaultPageSize)")
-        }
+        try PageSize.field(requested, default: defaultPageSize, max: maxPageSize)
     }
 }
 

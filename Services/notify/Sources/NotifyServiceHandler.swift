@@ -77,12 +77,7 @@ struct NotifyServiceHandler: Sendable {
         let principal = try verifier.principal(context, anyOf: [.admin, .staff, .leader])
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         try principal.require(centre, field: "centre_code")
-        let limit: Int
-        switch request.pageSize {
-        case 0: limit = 50
-        case 1...200: limit = Int(request.pageSize)
-        default: throw ConnectError.invalidArgument(field: "page_size", "must be between 1 and 200")
-        }
+        let limit = try PageSize.field(request.pageSize, default: 50, max: 200)
         let rows = try await store.subscriptions(under: centre, after: try PageCursor(token: request.pageToken), limit: limit + 1)
         var response = Pingan_Notify_V1_ListSubscriptionsResponse()
         response.subscriptions = rows.prefix(limit).map(\.subscription.wire)

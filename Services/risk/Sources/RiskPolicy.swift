@@ -39,13 +39,8 @@ struct RiskPolicy: Sendable {
         if let open {
             return .regroup(id: open.id, score: max(open.score, score.score), rose: score.score > open.score)
         }
-        let owner = Self.owningCentre(of: village)
+        let owner = village.owningCentre
         return .raise(owner: owner, notify: score.decisive ? village : owner, escalatesAt: now.addingTimeInterval(acknowledgeWithin.seconds))
-    }
-
-    /// The centre that owns a warning: the township (or street) of its village.
-    static func owningCentre(of code: DivisionCode) -> DivisionCode {
-        code.owningCentre
     }
 }
 

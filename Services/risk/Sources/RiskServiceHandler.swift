@@ -57,12 +57,7 @@ struct RiskServiceHandler: Sendable {
         let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader])
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         try principal.require(centre, field: "centre_code")
-        let limit: Int
-        switch request.pageSize {
-        case 0: limit = 50
-        case 1...Int32(Self.maxPageSize): limit = Int(request.pageSize)
-        default: throw ConnectError.invalidArgument(field: "page_size", "must be between 1 and \(Self.maxPageSize)")
-        }
+        let limit = try PageSize.field(request.pageSize, default: 50, max: Self.maxPageSize)
         let cursor = try PageCursor(token: request.pageToken)
         let rows = try await store.warnings(under: centre, openOnly: request.openOnly, after: cursor, limit: limit + 1)
         var response = Pingan_Risk_V1_ListWarningsResponse()

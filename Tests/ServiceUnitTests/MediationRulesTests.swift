@@ -1,0 +1,48 @@
+@testable import DisputeService
+import Foundation
+import PinganAccess
+import PinganDomain
+import Testing
+
+@Suite("mediation rules")
+struct MediationRulesTests {
+    let now = Date(timeIntervalSince1970: 1_780_000_000)
+    let rules = MediationRules(calendar: WorkdayCalendar(exceptions: [], years: Set(2020...2030)), deadlines: StepDeadlines())
+
+    func file(after outcomes: [(LadderRung, RungOutcome)]) throws -> CaseFile {
+        let village = try DivisionCode(validating: "430781103201")
+        let record = DisputeCase(
+            id: UUID(), incidentID: nil, village: village, category: .land, source: .walkIn, status: .open, description: "x",
+            parties: [], facts: CaseFacts(threatOfViolence: false, threatOfSelfHarm: false, repeatIncident: false, priorPoliceCalls: 0),
+            openedAt: now, coordinator: village.owningCentre, major: nil, incidents: 1
+        )
+        let attempts = outcomes.map { rung, outcome in
+            RungAttempt(id: UUID(), rung: rung, kind: .peoples, lead: "x", participants: [], bodies: [], centre: village.owningCentre,
+                        startedBy: "user:x", startedAt: now, deadline: WorkingDeadline(dueAt: now, beyondCalendar: false), outcome: outcome)
+        }
+        return CaseFile(record: record, attempts: attempts, agreement: nil, returnVisit: nil, summons: [])
+    }
+
+    func township() throws -> Principal {
+        Principal(subject: "user:t", centre: try DivisionCode(validating: "430781103000"), roles: [.staff], expiresAt: now.addingTimeInterval(600))
+    }
+
+    func start(_ file: CaseFile, _ rung: LadderRung, skip: String? = nil) throws(MediationRefusal) -> [CaseChange] {
+        try rules.startRung(file, rung: rung, kind: .peoples, lead: "x", participants: [], bodies: [], skipReason: skip, by: try! township(), now: now)
+    }
+
+    @Test func aRungOpensAfterTheOneBelowFailedAndNeverBelowIt() throws {
+        let afterThird = try file(after: [(.finder, .failed), (.villageSecretary, .failed), (.townshipCadre, .failed)])
+        #expect(throws: MediationRefusal.outOfOrder(requested: .townshipCadre, next: .politicalLegal)) { try start(afterThird, .townshipCadre) }
+        #expect(throws: MediationRefusal.skipNeedsReason(requested: .townshipLeaders, next: .politicalLegal)) { try start(afterThird, .townshipLeaders) }
+        #expect(try start(afterThird, .politicalLegal).count == 2)
+        let eased = try file(after: [(.finder, .failed), (.villageSecretary, .eased)])
+        #expect(throws: MediationRefusal.skipNeedsReason(requested: .townshipCadre, next: .villageSecretary)) { try start(eased, .townshipCadre) }
+        #expect(try start(eased, .villageSecretary).count == 2)
+    }
+
+    @Test func whenEveryRungFailedTheLadderIsExhausted() throws {
+        let all = try file(after: LadderRung.allCases.map { ($0, .failed) })
+        #expect(throws: MediationRefusal.ladderExhausted) { try start(all, .townshipLeaders) }
+    }
+}
