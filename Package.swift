@@ -166,7 +166,7 @@ let package = Package(
         + service("grid", module: "GridService", executable: "grid-service", resources: [.copy("Data/changde-divisions.csv")])
         + service("dispute", module: "DisputeService", executable: "dispute-service", resources: [.copy("Data/cn-workday-calendar.csv")])
         + service("risk", module: "RiskService", executable: "risk-service", resources: [.copy("Data/risk-models.json")])
-        + service("index", module: "IndexService", executable: "index-service")
+        + service("index", module: "IndexService", executable: "index-service", resources: [.copy("Data/indicator-catalogue.json")])
         + service("notify", module: "NotifyService", executable: "notify-service")
         + [
         // MARK: Benchmarks
@@ -227,9 +227,10 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: [
-                "DisputeService", "GatewayService", "IndexService", "NotifyService", "RiskService",
+                "DisputeService", "GatewayService", "GridService", "IndexService", "NotifyService", "RiskService",
                 "PinganAccess", "PinganConnect", "PinganContracts", "PinganDomain", "PinganPostgres", "PinganRuntime", "PinganTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "Tests/ServiceTests",
             swiftSettings: swiftSettings

@@ -59,6 +59,26 @@ extension Month {
     }
 }
 
+extension Day {
+    /// Parses `YYYY-MM-DD`, or `invalid_argument` naming `field`.
+    public static func field(_ text: String, _ field: String) throws -> Day {
+        guard let day = Day(parsing: text) else {
+            throw ConnectError.invalidArgument(field: field, "must be a date as YYYY-MM-DD, got \"\(text)\"")
+        }
+        return day
+    }
+}
+
+extension Int32 {
+    /// A count a person entered, or `invalid_argument` naming `field` when outside `range`.
+    public static func field(_ value: Int32, _ field: String, in range: ClosedRange<Int32>) throws -> Int {
+        guard range.contains(value) else {
+            throw ConnectError.invalidArgument(field: field, "must be between \(range.lowerBound) and \(range.upperBound)")
+        }
+        return Int(value)
+    }
+}
+
 /// The parts of an incident report that both grid-service (a grid worker's report) and
 /// dispute-service (a call, a walk-in, a referral) receive, checked the same way.
 public enum ReportFields {

@@ -84,10 +84,14 @@ struct FlowTests {
             ranking.month = compute.month
             let scores = try await mesh.call(IndexServiceMethods.getRanking, ranking, as: "lixian-staff").scores
             let townA = try #require(scores.first { $0.code == Place.townA })
-            // Two cases, one acknowledged warning, nothing resolved: 40·(1−½) + 30·1 + 30·0.
-            #expect(townA.score == 50)
-            #expect(townA.rank == Int32(scores.count))
-            #expect(scores.first?.score == 100)
+            let townB = try #require(scores.first { $0.code == Place.townB })
+            #expect(scored.version.status == .provisional)
+            // Two cases found by two grids and a warning handled outrank a township whose grid
+            // found nothing; townships without grids have not enough data and are not ranked.
+            #expect(townA.indicators.first { $0.indicator == "disputes_found_per_grid" }?.value == 1)
+            #expect(townA.rank == 1 && townA.score > 50)
+            #expect(townB.rank == 2 && townB.enoughData && townB.score == 0)
+            #expect(scores.filter { $0.rank == 0 }.allSatisfy { !$0.enoughData && $0.score == 0 })
         }
     }
 

@@ -364,7 +364,8 @@ struct PostgresCaseStore: CaseStore {
                 """
                 SELECT village_code,
                        count(*) FILTER (WHERE opened_at >= $3 AND opened_at < $4),
-                       count(*) FILTER (WHERE resolved_at >= $3 AND resolved_at < $4)
+                       count(*) FILTER (WHERE resolved_at >= $3 AND resolved_at < $4),
+                       count(*) FILTER (WHERE opened_at >= $3 AND opened_at < $4 AND violence_occurred)
                 FROM dispute.cases
                 WHERE village_code BETWEEN $1 AND $2 AND opened_at < $4 AND (resolved_at IS NULL OR resolved_at >= $3 OR opened_at >= $3)
                 GROUP BY village_code
@@ -372,6 +373,7 @@ struct PostgresCaseStore: CaseStore {
             ) {
                 facts[try row.decode(String.self, at: 0), default: .init()].opened = try row.decode(Int.self, at: 1)
                 facts[try row.decode(String.self, at: 0), default: .init()].resolved = try row.decode(Int.self, at: 2)
+                facts[try row.decode(String.self, at: 0), default: .init()].violentCases = try row.decode(Int.self, at: 3)
             }
             for row in try await connection.query(
                 """
@@ -416,7 +418,8 @@ struct PostgresCaseStore: CaseStore {
             }
             for row in try await connection.query(
                 """
-                SELECT c.village_code, count(*) FILTER (WHERE t.kind = 'overdue'), count(*) FILTER (WHERE t.kind IN ('incident_joined', 'reopened'))
+                SELECT c.village_code, count(*) FILTER (WHERE t.kind = 'overdue'), count(*) FILTER (WHERE t.kind IN ('incident_joined', 'reopened')),
+                       count(*) FILTER (WHERE t.kind = 'reopened')
                 FROM dispute.timeline t JOIN dispute.cases c ON c.id = t.case_id
                 WHERE c.village_code BETWEEN $1 AND $2 AND t.at >= $3 AND t.at < $4 AND t.kind IN ('overdue', 'incident_joined', 'reopened')
                 GROUP BY c.village_code
@@ -425,6 +428,7 @@ struct PostgresCaseStore: CaseStore {
                 let village = try row.decode(String.self, at: 0)
                 facts[village, default: .init()].overdueSteps = try row.decode(Int.self, at: 1)
                 facts[village, default: .init()].repeatIncidents = try row.decode(Int.self, at: 2)
+                facts[village, default: .init()].reopenedAfterSettlement = try row.decode(Int.self, at: 3)
             }
         }
         return facts

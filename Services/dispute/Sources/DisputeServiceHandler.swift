@@ -195,6 +195,8 @@ struct DisputeServiceHandler: Sendable {
             facts.returnVisitsConfirmed = Int32(counted.returnVisitsConfirmed)
             facts.overdueSteps = Int32(counted.overdueSteps)
             facts.repeatIncidents = Int32(counted.repeatIncidents)
+            facts.reopenedAfterSettlement = Int32(counted.reopenedAfterSettlement)
+            facts.violentCases = Int32(counted.violentCases)
             return facts
         }
         return response

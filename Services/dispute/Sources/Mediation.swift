@@ -135,4 +135,6 @@ struct MediationFacts: Sendable, Equatable {
     var returnVisitsConfirmed = 0
     var overdueSteps = 0
     var repeatIncidents = 0
+    var reopenedAfterSettlement = 0
+    var violentCases = 0
 }

@@ -12,8 +12,9 @@ import PinganRuntime
 /// that hands reported incidents to dispute-service.
 public enum GridApp {
     /// The application for `settings`; `onServerRunning` receives the bound port.
+    /// - Parameter now: the time of day; tests pass a clock they control.
     public static func build(
-        settings: ServiceSettings, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        settings: ServiceSettings, now: @escaping @Sendable () -> Date = { Date() }, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let host = ServiceHost(.grid, settings: settings, migrator: GridMigrations.migrator)
         let verifier = try PrincipalVerifier(meshSecret: settings.mesh.meshSecret)
@@ -21,7 +22,7 @@ public enum GridApp {
         let divisions = PostgresDivisionStore(pool: host.pool)
         var routes = ConnectRoutes()
         DivisionServiceHandler(store: divisions, verifier: verifier).register(into: &routes)
-        GridServiceHandler(store: PostgresGridStore(pool: host.pool, outbox: outbox), verifier: verifier).register(into: &routes)
+        GridServiceHandler(store: PostgresGridStore(pool: host.pool, outbox: outbox), verifier: verifier, now: now).register(into: &routes)
         let dispute = ConnectClient(baseURL: settings.mesh.url(.dispute), transport: CurlTransport())
         let relay = OutboxRelay.dispatcher(
             for: outbox,

@@ -56,6 +56,20 @@ enum GridMigrations {
             CREATE INDEX incidents_village_time ON grid.incidents (village_code, reported_at);
             """),
         Outbox.migration(version: 3, schema: schema),
+        Migration(version: 4, name: "daily screening", sql: """
+            -- 每日信息排查: one row per grid and day, "nothing found" included.
+            CREATE TABLE grid.screenings (
+                grid_id            uuid NOT NULL REFERENCES grid.grids (id),
+                day                date NOT NULL,
+                village_code       text COLLATE "C" NOT NULL,
+                reporter_member_id uuid NOT NULL REFERENCES grid.members (id),
+                households_visited integer NOT NULL CHECK (households_visited BETWEEN 0 AND 10000),
+                disputes_found     integer NOT NULL CHECK (disputes_found BETWEEN 0 AND 1000),
+                recorded_at        timestamptz NOT NULL,
+                PRIMARY KEY (grid_id, day)
+            );
+            CREATE INDEX screenings_village_day ON grid.screenings (village_code, day);
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

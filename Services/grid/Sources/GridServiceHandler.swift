@@ -9,12 +9,16 @@ import PinganPostgres
 struct GridServiceHandler: Sendable {
     let store: any GridStore
     let verifier: PrincipalVerifier
+    /// The time of day; tests pass a clock they control.
+    let now: @Sendable () -> Date
 
     func register(into routes: inout ConnectRoutes) {
         routes.register(GridServiceMethods.createGrid) { try await createGrid($0, $1) }
         routes.register(GridServiceMethods.addGridMember) { try await addGridMember($0, $1) }
         routes.register(GridServiceMethods.reportIncident) { try await reportIncident($0, $1) }
         routes.register(GridServiceMethods.countIncidents) { try await countIncidents($0, $1) }
+        routes.register(GridServiceMethods.recordScreening) { try await recordScreening($0, $1) }
+        routes.register(GridServiceMethods.screeningFacts) { try await screeningFacts($0, $1) }
     }
 
     func createGrid(_ request: Pingan_Grid_V1_CreateGridRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_CreateGridResponse {
@@ -29,7 +33,7 @@ struct GridServiceHandler: Sendable {
         }
         var response = Pingan_Grid_V1_CreateGridResponse()
         do {
-            let grid = try await store.createGrid(village: village, name: name)
+            let grid = try await store.createGrid(village: village, name: name, now: now())
             response.grid.id = grid.id.wire
             response.grid.villageCode = grid.village.rawValue
             response.grid.name = grid.name
@@ -76,6 +80,36 @@ struct GridServiceHandler: Sendable {
             count.villageCode = row.village
             count.incidents = Int32(row.incidents)
             return count
+        }
+        return response
+    }
+
+    /// A grid worker records the day's screening of their own grid; "nothing found" counts.
+    func recordScreening(_ request: Pingan_Grid_V1_RecordScreeningRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_RecordScreeningResponse {
+        let principal = try verifier.principal(context, anyOf: [.gridWorker, .staff])
+        let screening = try Screening(validating: request, now: now())
+        let village = try await requireGrid(screening.gridID, visibleTo: principal)
+        guard try await store.isMember(screening.reporterID, of: screening.gridID) else {
+            throw ConnectError.invalidArgument(field: "reporter_member_id", "is not a member of grid \(screening.gridID.wire)")
+        }
+        var response = Pingan_Grid_V1_RecordScreeningResponse()
+        response.corrected = try await store.record(screening, village: village)
+        response.screening = screening.wire(village: village)
+        return response
+    }
+
+    func screeningFacts(_ request: Pingan_Grid_V1_ScreeningFactsRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_ScreeningFactsResponse {
+        let (root, month) = try verifier.factsScope(context, rootCode: request.rootCode, month: request.month)
+        var response = Pingan_Grid_V1_ScreeningFactsResponse()
+        response.facts = try await store.screeningFacts(under: root, in: month).map { row in
+            var facts = Pingan_Grid_V1_VillageScreeningFacts()
+            facts.villageCode = row.village
+            facts.grids = Int32(row.grids)
+            facts.gridDaysScreened = Int32(row.gridDaysScreened)
+            facts.nothingFoundDays = Int32(row.nothingFoundDays)
+            facts.householdsVisited = Int32(clamping: row.householdsVisited)
+            facts.disputesFound = Int32(clamping: row.disputesFound)
+            return facts
         }
         return response
     }

@@ -10,13 +10,17 @@ protocol GridStore: Sendable {
     func village(ofGrid id: UUID) async throws -> DivisionCode?
     func divisionExists(_ code: DivisionCode) async throws -> Bool
     /// Creates a grid; ``GridStoreError/duplicateGridName`` when the village has one of that name.
-    func createGrid(village: DivisionCode, name: String) async throws -> Grid
+    func createGrid(village: DivisionCode, name: String, now: Date) async throws -> Grid
     func addMember(grid: UUID, name: String, role: String) async throws -> UUID
     func isMember(_ member: UUID, of grid: UUID) async throws -> Bool
     /// Stores the incident and, in the same transaction, the event that opens its case.
     func report(_ incident: Incident) async throws -> Incident
     /// Incidents per village under `root` reported during `month`.
     func countIncidents(under root: DivisionCode, in month: Month) async throws -> [(village: String, incidents: Int)]
+    /// Records or corrects a grid's screening for its day; true when it corrected one.
+    func record(_ screening: Screening, village: DivisionCode) async throws -> Bool
+    /// Screening per village under `root` during `month`, with the grids each village had.
+    func screeningFacts(under root: DivisionCode, in month: Month) async throws -> [ScreeningFacts]
 }
 
 /// Why the store refused a change.
@@ -38,10 +42,12 @@ struct PostgresGridStore: GridStore {
         try await !pool.query("SELECT 1 FROM grid.divisions WHERE code = $1", [code.rawValue]).isEmpty
     }
 
-    func createGrid(village: DivisionCode, name: String) async throws -> Grid {
+    func createGrid(village: DivisionCode, name: String, now: Date) async throws -> Grid {
         let grid = Grid(id: UUID(), village: village, name: name)
         do {
-            try await pool.query("INSERT INTO grid.grids (id, village_code, name) VALUES ($1, $2, $3)", [grid.id, village.rawValue, name])
+            try await pool.query(
+                "INSERT INTO grid.grids (id, village_code, name, created_at) VALUES ($1, $2, $3, $4)", [grid.id, village.rawValue, name, now]
+            )
         } catch let error as PostgresError where error.isUniqueViolation {
             throw GridStoreError.duplicateGridName
         }
@@ -90,5 +96,53 @@ struct PostgresGridStore: GridStore {
             """,
             [root.rawValue, root.lastInSubtree, start, end]
         ).map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }
+    }
+
+    func record(_ screening: Screening, village: DivisionCode) async throws -> Bool {
+        // xmax = 0 only on a row this statement inserted; an update of an existing row has it set.
+        let rows = try await pool.query(
+            """
+            INSERT INTO grid.screenings AS s (grid_id, day, village_code, reporter_member_id, households_visited, disputes_found, recorded_at)
+            VALUES ($1, $2::date, $3, $4, $5, $6, $7)
+            ON CONFLICT (grid_id, day) DO UPDATE SET reporter_member_id = EXCLUDED.reporter_member_id,
+                households_visited = EXCLUDED.households_visited, disputes_found = EXCLUDED.disputes_found, recorded_at = EXCLUDED.recorded_at
+            RETURNING (xmax <> 0)
+            """,
+            [screening.gridID, screening.day.description, village.rawValue, screening.reporterID,
+             screening.householdsVisited, screening.disputesFound, screening.recordedAt]
+        )
+        return try rows.first?.decode(Bool.self, at: 0) ?? false
+    }
+
+    func screeningFacts(under root: DivisionCode, in month: Month) async throws -> [ScreeningFacts] {
+        let (start, end) = month.range
+        let first = Day(containing: start).description
+        let last = Day(containing: end).adding(days: -1).description
+        return try await pool.query(
+            """
+            WITH grids AS (
+                SELECT village_code, count(*) AS grids FROM grid.grids
+                WHERE village_code BETWEEN $1 AND $2 AND created_at < $3
+                GROUP BY village_code
+            ), screened AS (
+                SELECT village_code, count(*) AS days, count(*) FILTER (WHERE disputes_found = 0) AS nothing,
+                       sum(households_visited) AS households, sum(disputes_found) AS found
+                FROM grid.screenings
+                WHERE village_code BETWEEN $1 AND $2 AND day BETWEEN $4::date AND $5::date
+                GROUP BY village_code
+            )
+            SELECT coalesce(g.village_code, s.village_code), coalesce(g.grids, 0), coalesce(s.days, 0), coalesce(s.nothing, 0),
+                   coalesce(s.households, 0)::bigint, coalesce(s.found, 0)::bigint
+            FROM grids g FULL JOIN screened s ON s.village_code = g.village_code
+            ORDER BY 1
+            """,
+            [root.rawValue, root.lastInSubtree, end, first, last]
+        ).map { row in
+            ScreeningFacts(
+                village: try row.decode(String.self, at: 0), grids: try row.decode(Int.self, at: 1),
+                gridDaysScreened: try row.decode(Int.self, at: 2), nothingFoundDays: try row.decode(Int.self, at: 3),
+                householdsVisited: try row.decode(Int.self, at: 4), disputesFound: try row.decode(Int.self, at: 5)
+            )
+        }
     }
 }

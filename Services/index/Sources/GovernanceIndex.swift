@@ -1,88 +1,107 @@
-import PinganAccess
-import PinganDomain
 import PinganContracts
+import PinganDomain
 
-/// The monthly governance index (社会治理指数): three indicator categories, each a rate
-/// computed from facts the other services own, weighted into a score out of 100.
+/// The monthly dispute screening-and-resolution index (矛盾纠纷排查化解指数), scored with an
+/// ``IndicatorCatalogue``.
 ///
-/// | category | indicator | weight | value |
-/// |---|---|---|---|
-/// | social safety (社会安全) | `low_risk_share` | 40 | 1 − warnings raised ÷ cases opened |
-/// | risk prevention (风险防控) | `warning_ack_rate` | 30 | warnings acknowledged ÷ raised |
-/// | co-governance (共建共治) | `resolution_rate` | 30 | cases resolved ÷ cases opened |
+/// Following the OECD/JRC handbook on composite indicators:
+/// - **Normalisation**: each indicator is a ratio of facts, mapped to [0, 1] as a rate or as
+///   the distance to a stated target; negative indicators count against the unit.
+/// - **Missing data**: an indicator whose denominator is below its minimum is "not enough
+///   data"; it earns nothing and costs nothing, and the remaining weights are rescaled. A
+///   unit whose measured indicators carry less than the catalogue's minimum share of the
+///   weight is not ranked at all: reporting nothing is never full marks.
+/// - **Aggregation**: a weighted arithmetic mean, so a strength in one indicator can make up
+///   for a weakness in another, as the seed's point-based review does.
+/// - **Robustness**: ranks come with the 5th–95th percentile interval of a Monte Carlo over
+///   the stated weight uncertainty and an alternative (min–max) normalisation.
 ///
-/// A rate with nothing to measure (no cases, no warnings) counts as 1: a quiet village is
-/// not penalised. Facts of a division are the sums over its whole subtree, so a township's
-/// score reflects all its villages. Siblings are ranked by score, ties by code. The seed's
-/// township rule reads the result: 98 or more shares its experience, below 80 gets a
-/// reminder talk, below 60 a summons.
-struct GovernanceIndex {
-    struct Facts: Sendable, Equatable {
-        var incidents = 0
-        var opened = 0
-        var resolved = 0
-        var raised = 0
-        var acknowledged = 0
-
-        static func + (lhs: Facts, rhs: Facts) -> Facts {
-            Facts(
-                incidents: lhs.incidents + rhs.incidents, opened: lhs.opened + rhs.opened,
-                resolved: lhs.resolved + rhs.resolved, raised: lhs.raised + rhs.raised,
-                acknowledged: lhs.acknowledged + rhs.acknowledged
-            )
-        }
-    }
+/// Facts of a division are the sums over its subtree, so a township's score reflects all its
+/// villages.
+struct GovernanceIndex: Sendable {
+    let catalogue: IndicatorCatalogue
 
     struct Scored: Sendable {
         let code: String
         let name: String
         let parent: String?
         let score: Double
-        var rank: Int
+        let enoughData: Bool
+        var rank = 0
+        var rankLow = 0
+        var rankHigh = 0
         let indicators: [Pingan_Index_V1_IndicatorValue]
     }
 
-    static func score(_ facts: Facts) -> (Double, [Pingan_Index_V1_IndicatorValue]) {
-        func rate(_ part: Int, _ whole: Int) -> Double { whole == 0 ? 1 : min(1, Double(part) / Double(whole)) }
-        let rows: [(String, Double, Double)] = [
-            ("low_risk_share", 1 - (facts.opened == 0 ? 0 : min(1, Double(facts.raised) / Double(facts.opened))), 40),
-            ("warning_ack_rate", rate(facts.acknowledged, facts.raised), 30),
-            ("resolution_rate", rate(facts.resolved, facts.opened), 30),
-        ]
-        var indicators = rows.map { name, value, weight in
-            var indicator = Pingan_Index_V1_IndicatorValue()
-            indicator.indicator = name
-            indicator.value = value
-            indicator.points = (value * weight * 100).rounded() / 100
-            return indicator
+    /// The score of one unit's facts, out of 100, and each indicator behind it.
+    func score(_ facts: FactSheet) -> (score: Double, enoughData: Bool, indicators: [Pingan_Index_V1_IndicatorValue]) {
+        let measured = catalogue.indicators.map { $0.measure(facts) }
+        let weightWithData = zip(catalogue.indicators, measured).reduce(0) { $0 + ($1.1.enough ? $1.0.weight : 0) }
+        let enoughData = weightWithData > 0 && weightWithData >= catalogue.minimumWeightShare * catalogue.totalWeight
+        var total = 0.0
+        let indicators = zip(catalogue.indicators, measured).map { indicator, measurement in
+            var value = Pingan_Index_V1_IndicatorValue()
+            value.indicator = indicator.id
+            value.name = indicator.name
+            value.category = indicator.category.rawValue
+            value.weight = indicator.weight
+            value.enoughData = measurement.enough
+            value.value = Self.rounded(measurement.value, 4)
+            if measurement.enough {
+                let normalised = indicator.normalise(measurement.value)
+                value.normalised = Self.rounded(normalised, 4)
+                let points = enoughData ? normalised * indicator.weight * 100 / weightWithData : 0
+                value.points = Self.rounded(points, 2)
+                total += points
+            }
+            return value
         }
-        var incidents = Pingan_Index_V1_IndicatorValue()
-        incidents.indicator = "incidents_reported"
-        incidents.value = Double(facts.incidents)
-        indicators.append(incidents)
-        return ((indicators.reduce(0) { $0 + $1.points } * 100).rounded() / 100, indicators)
+        return (enoughData ? Self.rounded(total, 2) : 0, enoughData, indicators)
     }
 
-    /// Scores every division from per-village facts, summing each subtree, and ranks siblings.
-    static func compute(divisions: [(code: DivisionCode, name: String)], villageFacts: [String: Facts]) -> [Scored] {
-        var totals: [String: Facts] = [:]
+    /// Scores every division from per-village facts, summing each subtree, ranks siblings and
+    /// tests each ranking's robustness.
+    /// - Parameter seed: makes the Monte Carlo repeatable for the same month.
+    func compute(divisions: [(code: DivisionCode, name: String)], villageFacts: [String: FactSheet], seed: String) -> [Scored] {
+        var totals: [String: FactSheet] = [:]
         for (village, facts) in villageFacts {
             guard var code = try? DivisionCode(validating: village) else { continue }
             while true {
-                totals[code.rawValue, default: Facts()] = totals[code.rawValue, default: Facts()] + facts
+                totals[code.rawValue, default: FactSheet()] = totals[code.rawValue, default: FactSheet()] + facts
                 guard let parent = code.parent else { break }
                 code = parent
             }
         }
         var scored = divisions.map { division in
-            let (score, indicators) = score(totals[division.code.rawValue] ?? Facts())
-            return Scored(code: division.code.rawValue, name: division.name, parent: division.code.parent?.rawValue, score: score, rank: 0, indicators: indicators)
+            let result = score(totals[division.code.rawValue] ?? FactSheet())
+            return Scored(
+                code: division.code.rawValue, name: division.name, parent: division.code.parent?.rawValue,
+                score: result.score, enoughData: result.enoughData, indicators: result.indicators
+            )
         }
         let groups = Dictionary(grouping: scored.indices, by: { scored[$0].parent ?? "" })
-        for indices in groups.values {
-            let ordered = indices.sorted { scored[$0].score != scored[$1].score ? scored[$0].score > scored[$1].score : scored[$0].code < scored[$1].code }
-            for (position, index) in ordered.enumerated() { scored[index].rank = position + 1 }
+        for (parent, indices) in groups {
+            let ranked = indices.filter { scored[$0].enoughData }.sorted { Self.before(scored[$0], scored[$1]) }
+            for (position, index) in ranked.enumerated() { scored[index].rank = position + 1 }
+            let intervals = RankIntervals(catalogue: catalogue, seed: "\(seed)|\(parent)").intervals(
+                for: ranked.map { (scored[$0].code, totals[scored[$0].code] ?? FactSheet()) }
+            )
+            for (index, interval) in zip(ranked, intervals) {
+                scored[index].rankLow = interval.low
+                scored[index].rankHigh = interval.high
+            }
         }
         return scored
+    }
+
+    /// Higher scores first; ties by code, so a ranking never depends on arrival order.
+    static func before(_ lhs: Scored, _ rhs: Scored) -> Bool {
+        lhs.score != rhs.score ? lhs.score > rhs.score : lhs.code < rhs.code
+    }
+
+    static func rounded(_ value: Double, _ places: Int) -> Double {
+        var scale = 1.0
+        for _ in 0..<places { scale *= 10 }
+        return (value * scale).rounded() / scale
     }
 }

@@ -5,6 +5,7 @@ import PinganAccess
 import PinganDomain
 import PinganConnect
 import PinganContracts
+import PinganOutbox
 import PinganRuntime
 import ServiceLifecycle
 
@@ -27,12 +28,14 @@ public struct IndexSettings: Sendable {
     }
 }
 
-/// Assembles index-service: schema `index`, `pingan.index.v1.IndexService`, and the
-/// scheduler that recomputes the current month's index so it is generated automatically
-/// every month without anyone asking.
+/// Assembles index-service: schema `index`, `pingan.index.v1.IndexService`, the scheduler
+/// that recomputes the running month and freezes the month before it without anyone asking,
+/// and the relay that pushes actions and published results through notify-service.
 public enum IndexApp {
+    /// - Parameter now: the time of day; tests pass a clock they control.
     public static func build(
-        settings: IndexSettings, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        settings: IndexSettings, now: @escaping @Sendable () -> Date = { Date() },
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let mesh = settings.service.mesh
         let host = ServiceHost(.index, settings: settings.service, migrator: IndexMigrations.migrator)
@@ -44,17 +47,35 @@ public enum IndexApp {
             risk: ConnectClient(baseURL: mesh.url(.risk), transport: transport),
             verifier: verifier, root: mesh.root
         )
-        let handler = IndexServiceHandler(store: PostgresIndexStore(pool: host.pool), verifier: verifier, peers: peers)
+        let outbox = Outbox(schema: IndexMigrations.schema)
+        let handler = IndexServiceHandler(
+            store: PostgresIndexStore(pool: host.pool, outbox: outbox), verifier: verifier, peers: peers,
+            catalogue: try bundledCatalogue(), now: now
+        )
         var routes = ConnectRoutes()
         handler.register(into: &routes)
-        // The index is generated every month without anyone asking: the current month is
-        // recomputed on an interval.
+        let notify = ConnectClient(baseURL: mesh.url(.notify), transport: transport)
+        let relay = OutboxRelay.dispatcher(
+            for: outbox,
+            routes: [IndexEvents.notice: try OutboxRelay.rpc(NotifyServiceMethods.deliverNotice, client: notify, as: .index, mesh: mesh)],
+            pool: host.pool, logger: host.logger
+        )
         let logger = host.logger
         let scheduler = PeriodicTask("governance index", every: settings.interval, logger: logger) {
-            let month = Month(containing: Date())
-            let scored = try await handler.compute(month, trace: nil)
-            logger.info("computed the governance index", metadata: ["month": "\(month)", "divisions": "\(scored)"])
+            for version in try await handler.scheduledRound() {
+                logger.info("computed the governance index", metadata: [
+                    "month": "\(version.month)", "version": "\(version.version)", "status": "\(version.status.rawValue)",
+                ])
+            }
         }
-        return host.application(routes: routes, services: [scheduler], onServerRunning: onServerRunning)
+        return host.application(routes: routes, services: [relay, scheduler], onServerRunning: onServerRunning)
+    }
+
+    /// The indicator catalogue shipped with the service (`Data/indicator-catalogue.json`).
+    static func bundledCatalogue() throws -> IndicatorCatalogue {
+        guard let url = Bundle.module.url(forResource: "indicator-catalogue", withExtension: "json") else {
+            throw ConfigurationError(variable: "resources", problem: "indicator-catalogue.json is missing from the index-service bundle")
+        }
+        return try IndicatorCatalogue.parse(try Data(contentsOf: url))
     }
 }

@@ -1,3 +1,4 @@
+import PinganOutbox
 import PinganPostgres
 
 /// Schema `index`, owned by index-service alone. Append; never edit a shipped migration.
@@ -19,6 +20,83 @@ enum IndexMigrations {
             );
             CREATE INDEX scores_parent ON index.scores (month, parent_code, rank);
             """),
+        Migration(version: 2, name: "versioned months, catalogue, actions, rules and surveys", sql: """
+            -- Every computation of a month. A provisional month is replaced in place; a frozen
+            -- one is only ever followed by a new version, with a reason.
+            CREATE TABLE index.months (
+                month             text NOT NULL CHECK (month ~ '^[0-9]{4}-[0-9]{2}$'),
+                version           integer NOT NULL CHECK (version >= 1),
+                status            text NOT NULL CHECK (status IN ('provisional', 'frozen')),
+                catalogue_version text NOT NULL,
+                computed_at       timestamptz NOT NULL,
+                computed_by       text NOT NULL,
+                reason            text NOT NULL DEFAULT '',
+                PRIMARY KEY (month, version)
+            );
+            INSERT INTO index.months (month, version, status, catalogue_version, computed_at, computed_by)
+                SELECT month, 1, 'provisional', 'formula-1', max(computed_at), 'index-service' FROM index.scores GROUP BY month;
+            ALTER TABLE index.scores
+                ADD COLUMN version integer NOT NULL DEFAULT 1,
+                ADD COLUMN enough_data boolean NOT NULL DEFAULT true,
+                ADD COLUMN rank_low integer NOT NULL DEFAULT 0,
+                ADD COLUMN rank_high integer NOT NULL DEFAULT 0;
+            ALTER TABLE index.scores DROP CONSTRAINT scores_pkey;
+            ALTER TABLE index.scores ADD PRIMARY KEY (month, version, code);
+            ALTER TABLE index.scores ADD FOREIGN KEY (month, version) REFERENCES index.months (month, version);
+            DROP INDEX index.scores_parent;
+            CREATE INDEX scores_parent ON index.scores (month, version, parent_code, rank);
+            CREATE INDEX scores_code ON index.scores (code, month);
+
+            -- What a frozen month's scores call for, owned by the reviewing centre.
+            CREATE TABLE index.actions (
+                id            uuid PRIMARY KEY,
+                month         text NOT NULL,
+                version       integer NOT NULL,
+                division_code text COLLATE "C" NOT NULL,
+                division_name text NOT NULL,
+                centre_code   text COLLATE "C" NOT NULL,
+                kind          text NOT NULL CHECK (kind IN ('share_experience', 'reminder_talk', 'summons')),
+                owner         text NOT NULL,
+                due_on        date NOT NULL,
+                score         double precision NOT NULL,
+                status        text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'withdrawn')),
+                outcome       text,
+                done_by       text,
+                done_at       timestamptz,
+                created_at    timestamptz NOT NULL,
+                FOREIGN KEY (month, version) REFERENCES index.months (month, version)
+            );
+            CREATE UNIQUE INDEX actions_one_per_kind ON index.actions (month, division_code, kind) WHERE status <> 'withdrawn';
+            CREATE INDEX actions_centre ON index.actions (centre_code, month, id);
+
+            -- A centre's own threshold rule for the units it reviews; absent means the seed's.
+            CREATE TABLE index.threshold_rules (
+                centre_code   text COLLATE "C" PRIMARY KEY,
+                share_at      double precision NOT NULL,
+                remind_below  double precision NOT NULL,
+                summon_below  double precision NOT NULL,
+                share_days    integer NOT NULL,
+                remind_days   integer NOT NULL,
+                summon_days   integer NOT NULL,
+                share_owner   text NOT NULL,
+                remind_owner  text NOT NULL,
+                summon_owner  text NOT NULL,
+                set_by        text NOT NULL,
+                set_at        timestamptz NOT NULL
+            );
+
+            -- Public-opinion survey results, per division and month.
+            CREATE TABLE index.surveys (
+                month       text NOT NULL CHECK (month ~ '^[0-9]{4}-[0-9]{2}$'),
+                code        text COLLATE "C" NOT NULL,
+                respondents integer NOT NULL CHECK (respondents > 0),
+                satisfied   integer NOT NULL CHECK (satisfied BETWEEN 0 AND respondents),
+                loaded_by   text NOT NULL,
+                loaded_at   timestamptz NOT NULL,
+                PRIMARY KEY (month, code)
+            );
+            """),
+        Outbox.migration(version: 3, schema: schema),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

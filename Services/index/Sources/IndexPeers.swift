@@ -1,3 +1,4 @@
+import Foundation
 import PinganAccess
 import PinganDomain
 import PinganConnect
@@ -14,10 +15,12 @@ struct IndexPeers: Sendable {
 
     struct MonthFacts: Sendable {
         var divisions: [(code: DivisionCode, name: String)]
-        var villages: [String: GovernanceIndex.Facts]
+        var villages: [String: FactSheet]
     }
 
-    func facts(for month: Month, trace: TraceContext?) async throws -> MonthFacts {
+    /// The month's facts per village. `now` bounds the grid-days a running month is held to:
+    /// a grid cannot have screened days that have not come yet.
+    func facts(for month: Month, now: Date, trace: TraceContext?) async throws -> MonthFacts {
         let options = CallOptions(
             timeout: .seconds(30),
             headers: [verifier.header(for: .system(MeshService.index.executable, root: root))], trace: trace
@@ -41,6 +44,9 @@ struct IndexPeers: Sendable {
         var incidents = Pingan_Grid_V1_CountIncidentsRequest()
         incidents.rootCode = root.rawValue
         incidents.month = month.description
+        var screening = Pingan_Grid_V1_ScreeningFactsRequest()
+        screening.rootCode = root.rawValue
+        screening.month = month.description
         var cases = Pingan_Dispute_V1_CaseFactsRequest()
         cases.rootCode = root.rawValue
         cases.month = month.description
@@ -48,19 +54,55 @@ struct IndexPeers: Sendable {
         warnings.rootCode = root.rawValue
         warnings.month = month.description
         async let incidentCounts = grid.call(GridServiceMethods.countIncidents, incidents, options: options)
+        async let screeningFacts = grid.call(GridServiceMethods.screeningFacts, screening, options: options)
         async let caseFacts = dispute.call(DisputeServiceMethods.caseFacts, cases, options: options)
         async let warningFacts = risk.call(RiskServiceMethods.warningFacts, warnings, options: options)
 
-        var villages: [String: GovernanceIndex.Facts] = [:]
-        for count in try await incidentCounts.counts { villages[count.villageCode, default: .init()].incidents += Int(count.incidents) }
+        let days = Double(Self.daysCounted(month, now: now))
+        var villages: [String: FactSheet] = [:]
+        for count in try await incidentCounts.counts { villages[count.villageCode, default: .init()]["incidents"] += Double(count.incidents) }
+        for fact in try await screeningFacts.facts {
+            var sheet = villages[fact.villageCode] ?? FactSheet()
+            sheet["grids"] += Double(fact.grids)
+            sheet["grid_days"] += Double(fact.grids) * days
+            sheet["grid_days_screened"] += Double(fact.gridDaysScreened)
+            sheet["nothing_found_days"] += Double(fact.nothingFoundDays)
+            sheet["households_visited"] += Double(fact.householdsVisited)
+            villages[fact.villageCode] = sheet
+        }
         for fact in try await caseFacts.facts {
-            villages[fact.villageCode, default: .init()].opened += Int(fact.opened)
-            villages[fact.villageCode, default: .init()].resolved += Int(fact.resolved)
+            var sheet = villages[fact.villageCode] ?? FactSheet()
+            sheet["opened"] += Double(fact.opened)
+            sheet["resolved"] += Double(fact.resolved)
+            sheet["rungs_ended"] += Double(fact.rungsEnded)
+            sheet["rungs_settled"] += Double(fact.rungsSettled)
+            sheet["rungs_on_time"] += Double(fact.rungsOnTime)
+            sheet["summons_answered"] += Double(fact.summonsAnswered)
+            sheet["summons_on_time"] += Double(max(0, fact.summonsAnswered - fact.summonsLate))
+            sheet["return_visits_done"] += Double(fact.returnVisitsDone)
+            sheet["return_visits_confirmed"] += Double(fact.returnVisitsConfirmed)
+            sheet["overdue_steps"] += Double(fact.overdueSteps)
+            sheet["repeat_incidents"] += Double(fact.repeatIncidents)
+            sheet["reopened_after_settlement"] += Double(fact.reopenedAfterSettlement)
+            sheet["violent_cases"] += Double(fact.violentCases)
+            villages[fact.villageCode] = sheet
         }
         for fact in try await warningFacts.facts {
-            villages[fact.villageCode, default: .init()].raised += Int(fact.raised)
-            villages[fact.villageCode, default: .init()].acknowledged += Int(fact.acknowledged)
+            var sheet = villages[fact.villageCode] ?? FactSheet()
+            sheet["warnings_raised"] += Double(fact.raised)
+            sheet["warnings_acknowledged"] += Double(fact.acknowledged)
+            sheet["warnings_acknowledged_in_time"] += Double(fact.acknowledgedInTime)
+            villages[fact.villageCode] = sheet
         }
         return MonthFacts(divisions: divisions, villages: villages)
+    }
+
+    /// The days of `month` a grid could have screened by `now`: all of a past month, today
+    /// included for the running one.
+    static func daysCounted(_ month: Month, now: Date) -> Int {
+        let (start, end) = month.range
+        guard now < end else { return month.dayCount }
+        guard now >= start else { return 0 }
+        return Day(containing: now).ordinal - Day(containing: start).ordinal + 1
     }
 }

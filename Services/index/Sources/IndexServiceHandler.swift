@@ -1,43 +1,86 @@
 import Foundation
 import PinganAccess
-import PinganDomain
 import PinganConnect
 import PinganContracts
+import PinganDomain
 
 /// `pingan.index.v1.IndexService`: one method per RPC, named as in the `.proto`.
 struct IndexServiceHandler: Sendable {
     let store: any IndexStore
     let verifier: PrincipalVerifier
     let peers: IndexPeers
+    let catalogue: IndicatorCatalogue
+    /// The time of day; tests pass a clock they control.
+    let now: @Sendable () -> Date
+
+    var index: GovernanceIndex { GovernanceIndex(catalogue: catalogue) }
 
     func register(into routes: inout ConnectRoutes) {
         routes.register(IndexServiceMethods.computeMonthlyIndex) { try await computeMonthlyIndex($0, $1) }
         routes.register(IndexServiceMethods.getRanking) { try await getRanking($0, $1) }
+        routes.register(IndexServiceMethods.listActions) { try await listActions($0, $1) }
+        routes.register(IndexServiceMethods.completeAction) { try await completeAction($0, $1) }
+        routes.register(IndexServiceMethods.getThresholdRule) { try await getThresholdRule($0, $1) }
+        routes.register(IndexServiceMethods.setThresholdRule) { try await setThresholdRule($0, $1) }
+        routes.register(IndexServiceMethods.loadSurveyResults) { try await loadSurveyResults($0, $1) }
+        routes.register(IndexServiceMethods.getAnnualGrades) { try await getAnnualGrades($0, $1) }
+        routes.register(IndexServiceMethods.getMonthlyReview) { try await getMonthlyReview($0, $1) }
     }
 
     /// Recomputes a month for the whole deployment, so only its root centre may ask; a month
-    /// that has not begun has nothing to score.
+    /// that has not begun has nothing to score, and a frozen one needs the root centre's
+    /// administrator and a reason.
     func computeMonthlyIndex(_ request: Pingan_Index_V1_ComputeMonthlyIndexRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_ComputeMonthlyIndexResponse {
         let principal = try verifier.principal(context, anyOf: [.admin, .leader])
         let month = try Month.field(request.month, "month")
+        let reason = request.reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard reason.count <= 500 else { throw ConnectError.invalidArgument(field: "reason", "is longer than 500 characters") }
         guard principal.covers(peers.root) else {
             throw ConnectError(.permissionDenied, "the index is computed for the whole deployment, by its root centre \(peers.root); centre \(principal.centre) reads its own subtree's rankings")
         }
-        guard month.range.start <= Date() else {
+        guard month.range.start <= now() else {
             throw ConnectError.invalidArgument(field: "month", "\(month) has not begun")
         }
-        var response = Pingan_Index_V1_ComputeMonthlyIndexResponse()
-        response.divisionsScored = Int32(try await compute(month, trace: context.trace))
-        return response
+        do {
+            let (count, version) = try await compute(month, by: principal.subject, reason: reason, mayRecomputeFrozen: principal.has(.admin), trace: context.trace)
+            var response = Pingan_Index_V1_ComputeMonthlyIndexResponse()
+            response.divisionsScored = Int32(count)
+            response.version = version.wire
+            return response
+        } catch IndexStoreError.frozenNeedsReason(let version) {
+            throw ConnectError.invalidArgument(field: "reason", "\(month) is frozen (version \(version)); say why its published scores change")
+        } catch IndexStoreError.frozenNeedsAdministrator(let version) {
+            throw ConnectError(.permissionDenied, "\(month) is frozen (version \(version)); only an administrator of the root centre may recompute it")
+        }
     }
 
-    /// Fetches the month's facts from grid, dispute and risk, scores every division of the
-    /// deployment and replaces the month's stored scores in one transaction.
-    func compute(_ month: Month, trace: TraceContext?) async throws -> Int {
-        let facts = try await peers.facts(for: month, trace: trace)
-        let scored = GovernanceIndex.compute(divisions: facts.divisions, villageFacts: facts.villages)
-        try await store.replace(month, with: scored)
-        return scored.count
+    /// Fetches the month's facts from grid, dispute and risk and the loaded survey results,
+    /// scores every division of the deployment and publishes them as the month's current
+    /// version: provisional while the month runs, frozen once it has ended.
+    func compute(_ month: Month, by subject: String, reason: String = "", mayRecomputeFrozen: Bool = false, trace: TraceContext?) async throws -> (Int, MonthVersion) {
+        let at = now()
+        var facts = try await peers.facts(for: month, now: at, trace: trace)
+        for (code, survey) in try await store.survey(month) {
+            facts.villages[code] = (facts.villages[code] ?? FactSheet()) + survey
+        }
+        let scored = index.compute(divisions: facts.divisions, villageFacts: facts.villages, seed: "\(catalogue.version)|\(month)")
+        let version = try await store.publish(Publication(
+            month: month, scored: scored, catalogueVersion: catalogue.version,
+            status: at >= month.range.end ? .frozen : .provisional, computedBy: subject, reason: reason,
+            mayRecomputeFrozen: mayRecomputeFrozen, now: at
+        ))
+        return (scored.count, version)
+    }
+
+    /// The scheduler's round: the running month, provisionally, and the month before it
+    /// once, to freeze it after it ended.
+    func scheduledRound() async throws -> [MonthVersion] {
+        let current = Month(containing: now())
+        var computed = [try await compute(current, by: "index-service", trace: nil).1]
+        if try await store.versions(of: current.previous).last?.status != .frozen {
+            computed.append(try await compute(current.previous, by: "index-service", trace: nil).1)
+        }
+        return computed
     }
 
     func getRanking(_ request: Pingan_Index_V1_GetRankingRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_GetRankingResponse {
@@ -45,8 +88,205 @@ struct IndexServiceHandler: Sendable {
         let parent = try DivisionCode.field(request.parentCode, "parent_code")
         let month = try Month.field(request.month, "month")
         try principal.require(parent, field: "parent_code")
+        let (version, scores) = try await store.ranking(of: parent, in: month)
         var response = Pingan_Index_V1_GetRankingResponse()
-        response.scores = try await store.ranking(of: parent, in: month)
+        response.scores = scores
+        if let version { response.version = version.wire }
         return response
+    }
+
+    func listActions(_ request: Pingan_Index_V1_ListActionsRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_ListActionsResponse {
+        let principal = try verifier.principal(context, anyOf: [.leader, .staff, .admin])
+        let centre = try DivisionCode.field(request.centreCode, "centre_code")
+        try principal.require(centre, field: "centre_code")
+        let month = request.month.isEmpty ? nil : try Month.field(request.month, "month")
+        let status: IndexAction.Status? = switch request.status {
+        case .unspecified: nil
+        case .open: .open
+        case .done: .done
+        case .withdrawn: .withdrawn
+        case .UNRECOGNIZED(let value): throw ConnectError.invalidArgument(field: "status", "unknown value \(value)")
+        }
+        let limit = try PageSize.field(request.pageSize, default: 50, max: 200)
+        let rows = try await store.actions(under: centre, month: month, status: status, after: try PageCursor(token: request.pageToken), limit: limit + 1)
+        var response = Pingan_Index_V1_ListActionsResponse()
+        response.actions = rows.prefix(limit).map(\.wire)
+        if rows.count > limit, let last = rows.prefix(limit).last { response.nextPageToken = PageCursor(time: last.createdAt, id: last.id).token }
+        return response
+    }
+
+    /// Records what was done about an action, by someone at its centre or above.
+    func completeAction(_ request: Pingan_Index_V1_CompleteActionRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_CompleteActionResponse {
+        let principal = try verifier.principal(context, anyOf: [.leader, .staff, .admin])
+        let id = try UUID.field(request.actionID, "action_id")
+        let outcome = try String.field(request.outcome, "outcome", upTo: 500)
+        _ = try principal.visible(try await store.action(id), at: \.centre, "action \(request.actionID)")
+        var response = Pingan_Index_V1_CompleteActionResponse()
+        do {
+            response.action = try await store.complete(id, outcome: outcome, by: principal.subject, now: now()).wire
+        } catch IndexStoreError.actionNotOpen(let status) {
+            throw ConnectError(.failedPrecondition, "action \(request.actionID) is \(status.rawValue), not open")
+        }
+        return response
+    }
+
+    func getThresholdRule(_ request: Pingan_Index_V1_GetThresholdRuleRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_GetThresholdRuleResponse {
+        let principal = try verifier.principal(context, anyOf: [.leader, .staff, .admin])
+        let centre = try DivisionCode.field(request.centreCode, "centre_code")
+        try principal.require(centre, field: "centre_code")
+        var response = Pingan_Index_V1_GetThresholdRuleResponse()
+        let stored = try await store.rule(for: centre)
+        response.rule = (stored ?? .seedDefault).wire(centre: centre, isDefault: stored == nil)
+        return response
+    }
+
+    /// A centre's leader or administrator sets the rule for the units it reviews.
+    func setThresholdRule(_ request: Pingan_Index_V1_SetThresholdRuleRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_SetThresholdRuleResponse {
+        let principal = try verifier.principal(context, anyOf: [.leader, .admin])
+        let centre = try DivisionCode.field(request.rule.centreCode, "rule.centre_code")
+        try principal.require(centre, field: "rule.centre_code")
+        let wire = request.rule
+        let rule = ThresholdRule(
+            shareAt: wire.shareAt, remindBelow: wire.remindBelow, summonBelow: wire.summonBelow,
+            shareDays: Int(wire.shareDays), remindDays: Int(wire.remindDays), summonDays: Int(wire.summonDays),
+            shareOwner: wire.shareOwner.trimmingCharacters(in: .whitespaces), remindOwner: wire.remindOwner.trimmingCharacters(in: .whitespaces),
+            summonOwner: wire.summonOwner.trimmingCharacters(in: .whitespaces)
+        )
+        do {
+            try rule.validate()
+        } catch {
+            throw ConnectError.invalidArgument(field: error.field, error.problem)
+        }
+        try await store.setRule(rule, for: centre, by: principal.subject, now: now())
+        var response = Pingan_Index_V1_SetThresholdRuleResponse()
+        response.rule = rule.wire(centre: centre, isDefault: false)
+        return response
+    }
+
+    /// Loads a public-opinion survey's results for divisions of the caller's subtree.
+    func loadSurveyResults(_ request: Pingan_Index_V1_LoadSurveyResultsRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_LoadSurveyResultsResponse {
+        let principal = try verifier.principal(context, anyOf: [.admin, .staff])
+        let month = try Month.field(request.month, "month")
+        guard month.range.start <= now() else { throw ConnectError.invalidArgument(field: "month", "\(month) has not begun") }
+        let results: [SurveyResult]
+        do {
+            results = try SurveyResult.parse(csv: request.csv)
+        } catch {
+            throw ConnectError.invalidArgument(field: error.field, error.problem)
+        }
+        for (offset, result) in results.enumerated() where !principal.covers(result.code) {
+            throw ConnectError(.permissionDenied, "csv: line \(offset + 2): \(result.code) is outside the jurisdiction of centre \(principal.centre)")
+        }
+        try await store.loadSurvey(month, results, by: principal.subject, now: now())
+        var response = Pingan_Index_V1_LoadSurveyResultsResponse()
+        response.rowsLoaded = Int32(results.count)
+        return response
+    }
+
+    func getAnnualGrades(_ request: Pingan_Index_V1_GetAnnualGradesRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_GetAnnualGradesResponse {
+        let principal = try verifier.principal(context, anyOf: [.leader, .staff, .admin])
+        let parent = try DivisionCode.field(request.parentCode, "parent_code")
+        try principal.require(parent, field: "parent_code")
+        guard (2000...2100).contains(request.year) else { throw ConnectError.invalidArgument(field: "year", "must be between 2000 and 2100") }
+        var response = Pingan_Index_V1_GetAnnualGradesResponse()
+        response.grades = try await store.frozenScores(of: parent, year: Int(request.year)).map { unit in
+            let (mean, grade) = AnnualGrading.grade(scores: unit.scores)
+            var wire = Pingan_Index_V1_AnnualGrade()
+            wire.code = unit.code
+            wire.name = unit.name
+            wire.meanScore = mean
+            wire.monthsScored = Int32(unit.scores.count)
+            wire.grade = grade
+            return wire
+        }
+        return response
+    }
+
+    /// The review of the units a centre reviews, as a printable page or CSV.
+    func getMonthlyReview(_ request: Pingan_Index_V1_GetMonthlyReviewRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_GetMonthlyReviewResponse {
+        let principal = try verifier.principal(context, anyOf: [.leader, .staff, .admin])
+        let centre = try DivisionCode.field(request.centreCode, "centre_code")
+        let month = try Month.field(request.month, "month")
+        try principal.require(centre, field: "centre_code")
+        let (version, scores) = try await store.ranking(of: centre, in: month)
+        var actions: [String: [IndexAction]] = [:]
+        var cursor: PageCursor?
+        repeat {
+            let page = try await store.actions(under: centre, month: month, status: nil, after: cursor, limit: 500)
+            for action in page where action.centre == centre && action.status != .withdrawn { actions[action.division, default: []].append(action) }
+            cursor = page.count == 500 ? page.last.map { PageCursor(time: $0.createdAt, id: $0.id) } : nil
+        } while cursor != nil
+        let review = MonthlyReview(
+            centreCode: centre.rawValue, centreName: try await store.name(of: centre, in: month) ?? centre.rawValue,
+            version: version, catalogue: catalogue, scores: scores, actions: actions
+        )
+        var response = Pingan_Index_V1_GetMonthlyReviewResponse()
+        switch request.format {
+        case .unspecified, .html:
+            response.contentType = "text/html; charset=utf-8"
+            response.body = Data(review.html().utf8)
+        case .csv:
+            response.contentType = "text/csv; charset=utf-8"
+            response.body = Data(("\u{FEFF}" + review.csv()).utf8)
+        case .UNRECOGNIZED(let value):
+            throw ConnectError.invalidArgument(field: "format", "unknown value \(value)")
+        }
+        return response
+    }
+}
+
+extension MonthVersion {
+    var wire: Pingan_Index_V1_MonthVersion {
+        var wire = Pingan_Index_V1_MonthVersion()
+        wire.month = month.description
+        wire.version = Int32(version)
+        wire.status = status == .frozen ? .frozen : .provisional
+        wire.catalogueVersion = catalogueVersion
+        wire.computedAt = computedAt.wireTimestamp
+        wire.computedBy = computedBy
+        wire.reason = reason
+        return wire
+    }
+}
+
+extension IndexAction {
+    var wire: Pingan_Index_V1_IndexAction {
+        var wire = Pingan_Index_V1_IndexAction()
+        wire.id = id.wire
+        wire.month = month
+        wire.divisionCode = division
+        wire.divisionName = divisionName
+        wire.centreCode = centre.rawValue
+        wire.kind = kind.wire
+        wire.owner = owner
+        wire.dueOn = dueOn.description
+        wire.status = switch status {
+        case .open: .open
+        case .done: .done
+        case .withdrawn: .withdrawn
+        }
+        wire.score = score
+        wire.outcome = outcome ?? ""
+        wire.doneBy = doneBy ?? ""
+        wire.doneAt = doneAt?.wireTimestamp ?? ""
+        return wire
+    }
+}
+
+extension ThresholdRule {
+    func wire(centre: DivisionCode, isDefault: Bool) -> Pingan_Index_V1_ThresholdRule {
+        var wire = Pingan_Index_V1_ThresholdRule()
+        wire.centreCode = centre.rawValue
+        wire.shareAt = shareAt
+        wire.remindBelow = remindBelow
+        wire.summonBelow = summonBelow
+        wire.shareDays = Int32(shareDays)
+        wire.remindDays = Int32(remindDays)
+        wire.summonDays = Int32(summonDays)
+        wire.shareOwner = shareOwner
+        wire.remindOwner = remindOwner
+        wire.summonOwner = summonOwner
+        wire.isDefault = isDefault
+        return wire
     }
 }

@@ -210,7 +210,7 @@ enum PushRendering {
         if !content.reasons.isEmpty { lines.append("> 依据：\(content.reasons.joined(separator: "；"))") }
         if !content.summary.isEmpty { lines.append("> \(content.summary)") }
         if !content.dueAt.isEmpty { lines.append("> 期限：\(content.dueAt)") }
-        lines.append("> 案件：\(content.caseID)")
+        if !content.caseID.isEmpty { lines.append("> 案件：\(content.caseID)") }
         return lines.joined(separator: "\n")
     }
 
@@ -227,6 +227,8 @@ enum PushRendering {
         case "case.overdue": "逾期提醒"
         case "case.escalated": "案件提级"
         case "case.summoned": "吹哨报到"
+        case "index.action": "指数处置"
+        case "index.published": "指数发布"
         default: type
         }
     }

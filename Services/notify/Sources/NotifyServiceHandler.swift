@@ -133,7 +133,11 @@ struct NotifyServiceHandler: Sendable {
         guard Self.noticeTypes.contains(request.type) else {
             throw ConnectError.invalidArgument(field: "type", "must be one of \(Self.noticeTypes.sorted().joined(separator: ", "))")
         }
-        _ = try UUID.field(request.caseID, "case_id")
+        if PushEvents.withoutCase.contains(request.type) {
+            guard request.caseID.isEmpty else { throw ConnectError.invalidArgument(field: "case_id", "a \(request.type) notice is about a division, not a case") }
+        } else {
+            _ = try UUID.field(request.caseID, "case_id")
+        }
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         var response = Pingan_Notify_V1_DeliverNoticeResponse()
         let content = PushContent(

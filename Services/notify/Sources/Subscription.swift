@@ -70,5 +70,9 @@ struct PushContent: Sendable {
 
 /// The events a subscription may filter on.
 enum PushEvents {
-    static let all: Set<String> = ["warning.raised", "warning.escalated", "case.overdue", "case.escalated", "case.summoned"]
+    static let all: Set<String> = [
+        "warning.raised", "warning.escalated", "case.overdue", "case.escalated", "case.summoned", "index.action", "index.published",
+    ]
+    /// Notices about the index concern a division, not a case.
+    static let withoutCase: Set<String> = ["index.action", "index.published"]
 }

@@ -190,8 +190,10 @@ struct PostgresRiskStore: RiskStore {
         let (start, end) = month.range
         return try await pool.query(
             """
-            SELECT village_code, count(*), count(*) FILTER (WHERE status <> 'raised')
-            FROM risk.warnings
+            SELECT village_code, count(*), count(*) FILTER (WHERE status <> 'raised'),
+                   count(*) FILTER (WHERE status <> 'raised' AND NOT EXISTS (
+                       SELECT 1 FROM risk.warning_steps s WHERE s.warning_id = w.id AND s.kind = 'escalated'))
+            FROM risk.warnings w
             WHERE village_code BETWEEN $1 AND $2 AND raised_at >= $3 AND raised_at < $4
             GROUP BY village_code ORDER BY village_code
             """,
@@ -201,6 +203,7 @@ struct PostgresRiskStore: RiskStore {
             facts.villageCode = try row.decode(String.self, at: 0)
             facts.raised = Int32(try row.decode(Int.self, at: 1))
             facts.acknowledged = Int32(try row.decode(Int.self, at: 2))
+            facts.acknowledgedInTime = Int32(try row.decode(Int.self, at: 3))
             return facts
         }
     }

@@ -149,18 +149,54 @@ public enum GridServiceMethods {
     public static let countIncidents = ConnectMethod<Pingan_Grid_V1_CountIncidentsRequest, Pingan_Grid_V1_CountIncidentsResponse>(
         service: service, name: "CountIncidents", idempotency: .noSideEffects
     )
+    /// Records a grid's screening for a day, by a member of the grid.
+    public static let recordScreening = ConnectMethod<Pingan_Grid_V1_RecordScreeningRequest, Pingan_Grid_V1_RecordScreeningResponse>(
+        service: service, name: "RecordScreening", idempotency: .idempotent
+    )
+    /// Screening per village for the governance index; the mesh's own services only.
+    public static let screeningFacts = ConnectMethod<Pingan_Grid_V1_ScreeningFactsRequest, Pingan_Grid_V1_ScreeningFactsResponse>(
+        service: service, name: "ScreeningFacts", idempotency: .noSideEffects
+    )
 }
 
 /// `pingan.index.v1.IndexService`.
 public enum IndexServiceMethods {
     public static let service = "pingan.index.v1.IndexService"
-    /// Computes (or recomputes) the month's scores for every division from facts fetched from grid, dispute and risk.
+    /// Computes the month's scores for every division from facts fetched from grid, dispute and risk, and the survey results loaded for it.
     public static let computeMonthlyIndex = ConnectMethod<Pingan_Index_V1_ComputeMonthlyIndexRequest, Pingan_Index_V1_ComputeMonthlyIndexResponse>(
         service: service, name: "ComputeMonthlyIndex", idempotency: .idempotent
     )
     /// `/pingan.index.v1.IndexService/GetRanking`.
     public static let getRanking = ConnectMethod<Pingan_Index_V1_GetRankingRequest, Pingan_Index_V1_GetRankingResponse>(
         service: service, name: "GetRanking", idempotency: .noSideEffects
+    )
+    /// `/pingan.index.v1.IndexService/ListActions`.
+    public static let listActions = ConnectMethod<Pingan_Index_V1_ListActionsRequest, Pingan_Index_V1_ListActionsResponse>(
+        service: service, name: "ListActions", idempotency: .noSideEffects
+    )
+    /// `/pingan.index.v1.IndexService/CompleteAction`.
+    public static let completeAction = ConnectMethod<Pingan_Index_V1_CompleteActionRequest, Pingan_Index_V1_CompleteActionResponse>(
+        service: service, name: "CompleteAction", idempotency: .idempotent
+    )
+    /// `/pingan.index.v1.IndexService/GetThresholdRule`.
+    public static let getThresholdRule = ConnectMethod<Pingan_Index_V1_GetThresholdRuleRequest, Pingan_Index_V1_GetThresholdRuleResponse>(
+        service: service, name: "GetThresholdRule", idempotency: .noSideEffects
+    )
+    /// `/pingan.index.v1.IndexService/SetThresholdRule`.
+    public static let setThresholdRule = ConnectMethod<Pingan_Index_V1_SetThresholdRuleRequest, Pingan_Index_V1_SetThresholdRuleResponse>(
+        service: service, name: "SetThresholdRule", idempotency: .idempotent
+    )
+    /// `/pingan.index.v1.IndexService/LoadSurveyResults`.
+    public static let loadSurveyResults = ConnectMethod<Pingan_Index_V1_LoadSurveyResultsRequest, Pingan_Index_V1_LoadSurveyResultsResponse>(
+        service: service, name: "LoadSurveyResults", idempotency: .idempotent
+    )
+    /// `/pingan.index.v1.IndexService/GetAnnualGrades`.
+    public static let getAnnualGrades = ConnectMethod<Pingan_Index_V1_GetAnnualGradesRequest, Pingan_Index_V1_GetAnnualGradesResponse>(
+        service: service, name: "GetAnnualGrades", idempotency: .noSideEffects
+    )
+    /// `/pingan.index.v1.IndexService/GetMonthlyReview`.
+    public static let getMonthlyReview = ConnectMethod<Pingan_Index_V1_GetMonthlyReviewRequest, Pingan_Index_V1_GetMonthlyReviewResponse>(
+        service: service, name: "GetMonthlyReview", idempotency: .noSideEffects
     )
 }
 
@@ -381,12 +417,48 @@ public enum MethodTable {
             inputType: "pingan.grid.v1.CountIncidentsRequest", outputType: "pingan.grid.v1.CountIncidentsResponse"
         ),
         MethodDescriptor(
+            service: "pingan.grid.v1.GridService", name: "RecordScreening", owner: .grid, idempotency: .idempotent,
+            inputType: "pingan.grid.v1.RecordScreeningRequest", outputType: "pingan.grid.v1.RecordScreeningResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.grid.v1.GridService", name: "ScreeningFacts", owner: .grid, idempotency: .noSideEffects,
+            inputType: "pingan.grid.v1.ScreeningFactsRequest", outputType: "pingan.grid.v1.ScreeningFactsResponse"
+        ),
+        MethodDescriptor(
             service: "pingan.index.v1.IndexService", name: "ComputeMonthlyIndex", owner: .index, idempotency: .idempotent,
             inputType: "pingan.index.v1.ComputeMonthlyIndexRequest", outputType: "pingan.index.v1.ComputeMonthlyIndexResponse"
         ),
         MethodDescriptor(
             service: "pingan.index.v1.IndexService", name: "GetRanking", owner: .index, idempotency: .noSideEffects,
             inputType: "pingan.index.v1.GetRankingRequest", outputType: "pingan.index.v1.GetRankingResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.index.v1.IndexService", name: "ListActions", owner: .index, idempotency: .noSideEffects,
+            inputType: "pingan.index.v1.ListActionsRequest", outputType: "pingan.index.v1.ListActionsResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.index.v1.IndexService", name: "CompleteAction", owner: .index, idempotency: .idempotent,
+            inputType: "pingan.index.v1.CompleteActionRequest", outputType: "pingan.index.v1.CompleteActionResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.index.v1.IndexService", name: "GetThresholdRule", owner: .index, idempotency: .noSideEffects,
+            inputType: "pingan.index.v1.GetThresholdRuleRequest", outputType: "pingan.index.v1.GetThresholdRuleResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.index.v1.IndexService", name: "SetThresholdRule", owner: .index, idempotency: .idempotent,
+            inputType: "pingan.index.v1.SetThresholdRuleRequest", outputType: "pingan.index.v1.SetThresholdRuleResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.index.v1.IndexService", name: "LoadSurveyResults", owner: .index, idempotency: .idempotent,
+            inputType: "pingan.index.v1.LoadSurveyResultsRequest", outputType: "pingan.index.v1.LoadSurveyResultsResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.index.v1.IndexService", name: "GetAnnualGrades", owner: .index, idempotency: .noSideEffects,
+            inputType: "pingan.index.v1.GetAnnualGradesRequest", outputType: "pingan.index.v1.GetAnnualGradesResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.index.v1.IndexService", name: "GetMonthlyReview", owner: .index, idempotency: .noSideEffects,
+            inputType: "pingan.index.v1.GetMonthlyReviewRequest", outputType: "pingan.index.v1.GetMonthlyReviewResponse"
         ),
         MethodDescriptor(
             service: "pingan.notify.v1.NotifyService", name: "Subscribe", owner: .notify, idempotency: .idempotent,

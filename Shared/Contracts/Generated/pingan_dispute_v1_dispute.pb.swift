@@ -887,6 +887,12 @@ public nonisolated struct Pingan_Dispute_V1_VillageCaseFacts: Sendable {
   /// Incidents between the same parties that joined an existing case.
   public var repeatIncidents: Int32 = 0
 
+  /// Of those, the ones that reopened a case already settled or closed.
+  public var reopenedAfterSettlement: Int32 = 0
+
+  /// Cases opened in the month where violence had already happened.
+  public var violentCases: Int32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2464,7 +2470,7 @@ nonisolated extension Pingan_Dispute_V1_CaseFactsRequest: SwiftProtobuf.Message,
 
 nonisolated extension Pingan_Dispute_V1_VillageCaseFacts: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".VillageCaseFacts"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}village_code\0\u{1}opened\0\u{1}resolved\0\u{3}rungs_ended\0\u{3}rungs_settled\0\u{3}rungs_on_time\0\u{3}summons_answered\0\u{3}summons_late\0\u{3}return_visits_done\0\u{3}return_visits_confirmed\0\u{3}overdue_steps\0\u{3}repeat_incidents\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}village_code\0\u{1}opened\0\u{1}resolved\0\u{3}rungs_ended\0\u{3}rungs_settled\0\u{3}rungs_on_time\0\u{3}summons_answered\0\u{3}summons_late\0\u{3}return_visits_done\0\u{3}return_visits_confirmed\0\u{3}overdue_steps\0\u{3}repeat_incidents\0\u{3}reopened_after_settlement\0\u{3}violent_cases\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2484,6 +2490,8 @@ nonisolated extension Pingan_Dispute_V1_VillageCaseFacts: SwiftProtobuf.Message,
       case 10: try { try decoder.decodeSingularInt32Field(value: &self.returnVisitsConfirmed) }()
       case 11: try { try decoder.decodeSingularInt32Field(value: &self.overdueSteps) }()
       case 12: try { try decoder.decodeSingularInt32Field(value: &self.repeatIncidents) }()
+      case 13: try { try decoder.decodeSingularInt32Field(value: &self.reopenedAfterSettlement) }()
+      case 14: try { try decoder.decodeSingularInt32Field(value: &self.violentCases) }()
       default: break
       }
     }
@@ -2526,6 +2534,12 @@ nonisolated extension Pingan_Dispute_V1_VillageCaseFacts: SwiftProtobuf.Message,
     if self.repeatIncidents != 0 {
       try visitor.visitSingularInt32Field(value: self.repeatIncidents, fieldNumber: 12)
     }
+    if self.reopenedAfterSettlement != 0 {
+      try visitor.visitSingularInt32Field(value: self.reopenedAfterSettlement, fieldNumber: 13)
+    }
+    if self.violentCases != 0 {
+      try visitor.visitSingularInt32Field(value: self.violentCases, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2542,6 +2556,8 @@ nonisolated extension Pingan_Dispute_V1_VillageCaseFacts: SwiftProtobuf.Message,
     if lhs.returnVisitsConfirmed != rhs.returnVisitsConfirmed {return false}
     if lhs.overdueSteps != rhs.overdueSteps {return false}
     if lhs.repeatIncidents != rhs.repeatIncidents {return false}
+    if lhs.reopenedAfterSettlement != rhs.reopenedAfterSettlement {return false}
+    if lhs.violentCases != rhs.violentCases {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

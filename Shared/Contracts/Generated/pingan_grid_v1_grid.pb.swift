@@ -402,6 +402,136 @@ public nonisolated struct Pingan_Grid_V1_CountIncidentsResponse: Sendable {
   public init() {}
 }
 
+/// A grid's daily screening (每日信息排查): what its workers went through that day, including
+/// "nothing found". One record per grid and day; recording the day again corrects it.
+public nonisolated struct Pingan_Grid_V1_Screening: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var gridID: String = String()
+
+  public var villageCode: String = String()
+
+  /// YYYY-MM-DD, China time.
+  public var day: String = String()
+
+  public var reporterMemberID: String = String()
+
+  /// Households visited that day.
+  public var householdsVisited: Int32 = 0
+
+  /// Disputes found that day; 0 means the screening found nothing.
+  public var disputesFound: Int32 = 0
+
+  /// RFC 3339, UTC.
+  public var recordedAt: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Grid_V1_RecordScreeningRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var gridID: String = String()
+
+  /// A member of that grid.
+  public var reporterMemberID: String = String()
+
+  /// YYYY-MM-DD, China time: today or one of the 7 days before it.
+  public var day: String = String()
+
+  /// 0 to 10000.
+  public var householdsVisited: Int32 = 0
+
+  /// 0 to 1000; 0 records that the screening found nothing.
+  public var disputesFound: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Grid_V1_RecordScreeningResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var screening: Pingan_Grid_V1_Screening {
+    get {_screening ?? Pingan_Grid_V1_Screening()}
+    set {_screening = newValue}
+  }
+  /// Returns true if `screening` has been explicitly set.
+  public var hasScreening: Bool {self._screening != nil}
+  /// Clears the value of `screening`. Subsequent reads from it will return its default value.
+  public mutating func clearScreening() {self._screening = nil}
+
+  /// True when the grid had already recorded that day and this corrected it.
+  public var corrected: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _screening: Pingan_Grid_V1_Screening? = nil
+}
+
+public nonisolated struct Pingan_Grid_V1_ScreeningFactsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var rootCode: String = String()
+
+  /// YYYY-MM.
+  public var month: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A village's screening in a month.
+public nonisolated struct Pingan_Grid_V1_VillageScreeningFacts: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var villageCode: String = String()
+
+  /// Grids registered in the village by the end of the month.
+  public var grids: Int32 = 0
+
+  /// Grid-days with a screening record, and of those the ones that found nothing.
+  public var gridDaysScreened: Int32 = 0
+
+  public var nothingFoundDays: Int32 = 0
+
+  public var householdsVisited: Int32 = 0
+
+  public var disputesFound: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Grid_V1_ScreeningFactsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var facts: [Pingan_Grid_V1_VillageScreeningFacts] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "pingan.grid.v1"
@@ -966,6 +1096,275 @@ nonisolated extension Pingan_Grid_V1_CountIncidentsResponse: SwiftProtobuf.Messa
 
   public static func ==(lhs: Pingan_Grid_V1_CountIncidentsResponse, rhs: Pingan_Grid_V1_CountIncidentsResponse) -> Bool {
     if lhs.counts != rhs.counts {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Grid_V1_Screening: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Screening"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}grid_id\0\u{3}village_code\0\u{1}day\0\u{3}reporter_member_id\0\u{3}households_visited\0\u{3}disputes_found\0\u{3}recorded_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.gridID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.villageCode) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.day) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.reporterMemberID) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.householdsVisited) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.disputesFound) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.recordedAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.gridID.isEmpty {
+      try visitor.visitSingularStringField(value: self.gridID, fieldNumber: 1)
+    }
+    if !self.villageCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.villageCode, fieldNumber: 2)
+    }
+    if !self.day.isEmpty {
+      try visitor.visitSingularStringField(value: self.day, fieldNumber: 3)
+    }
+    if !self.reporterMemberID.isEmpty {
+      try visitor.visitSingularStringField(value: self.reporterMemberID, fieldNumber: 4)
+    }
+    if self.householdsVisited != 0 {
+      try visitor.visitSingularInt32Field(value: self.householdsVisited, fieldNumber: 5)
+    }
+    if self.disputesFound != 0 {
+      try visitor.visitSingularInt32Field(value: self.disputesFound, fieldNumber: 6)
+    }
+    if !self.recordedAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.recordedAt, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Grid_V1_Screening, rhs: Pingan_Grid_V1_Screening) -> Bool {
+    if lhs.gridID != rhs.gridID {return false}
+    if lhs.villageCode != rhs.villageCode {return false}
+    if lhs.day != rhs.day {return false}
+    if lhs.reporterMemberID != rhs.reporterMemberID {return false}
+    if lhs.householdsVisited != rhs.householdsVisited {return false}
+    if lhs.disputesFound != rhs.disputesFound {return false}
+    if lhs.recordedAt != rhs.recordedAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Grid_V1_RecordScreeningRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecordScreeningRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}grid_id\0\u{3}reporter_member_id\0\u{1}day\0\u{3}households_visited\0\u{3}disputes_found\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.gridID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reporterMemberID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.day) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.householdsVisited) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.disputesFound) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.gridID.isEmpty {
+      try visitor.visitSingularStringField(value: self.gridID, fieldNumber: 1)
+    }
+    if !self.reporterMemberID.isEmpty {
+      try visitor.visitSingularStringField(value: self.reporterMemberID, fieldNumber: 2)
+    }
+    if !self.day.isEmpty {
+      try visitor.visitSingularStringField(value: self.day, fieldNumber: 3)
+    }
+    if self.householdsVisited != 0 {
+      try visitor.visitSingularInt32Field(value: self.householdsVisited, fieldNumber: 4)
+    }
+    if self.disputesFound != 0 {
+      try visitor.visitSingularInt32Field(value: self.disputesFound, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Grid_V1_RecordScreeningRequest, rhs: Pingan_Grid_V1_RecordScreeningRequest) -> Bool {
+    if lhs.gridID != rhs.gridID {return false}
+    if lhs.reporterMemberID != rhs.reporterMemberID {return false}
+    if lhs.day != rhs.day {return false}
+    if lhs.householdsVisited != rhs.householdsVisited {return false}
+    if lhs.disputesFound != rhs.disputesFound {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Grid_V1_RecordScreeningResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecordScreeningResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}screening\0\u{1}corrected\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._screening) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.corrected) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._screening {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.corrected != false {
+      try visitor.visitSingularBoolField(value: self.corrected, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Grid_V1_RecordScreeningResponse, rhs: Pingan_Grid_V1_RecordScreeningResponse) -> Bool {
+    if lhs._screening != rhs._screening {return false}
+    if lhs.corrected != rhs.corrected {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Grid_V1_ScreeningFactsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ScreeningFactsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}root_code\0\u{1}month\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.rootCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.month) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.rootCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.rootCode, fieldNumber: 1)
+    }
+    if !self.month.isEmpty {
+      try visitor.visitSingularStringField(value: self.month, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Grid_V1_ScreeningFactsRequest, rhs: Pingan_Grid_V1_ScreeningFactsRequest) -> Bool {
+    if lhs.rootCode != rhs.rootCode {return false}
+    if lhs.month != rhs.month {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Grid_V1_VillageScreeningFacts: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".VillageScreeningFacts"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}village_code\0\u{1}grids\0\u{3}grid_days_screened\0\u{3}nothing_found_days\0\u{3}households_visited\0\u{3}disputes_found\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.villageCode) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.grids) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.gridDaysScreened) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.nothingFoundDays) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.householdsVisited) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.disputesFound) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.villageCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.villageCode, fieldNumber: 1)
+    }
+    if self.grids != 0 {
+      try visitor.visitSingularInt32Field(value: self.grids, fieldNumber: 2)
+    }
+    if self.gridDaysScreened != 0 {
+      try visitor.visitSingularInt32Field(value: self.gridDaysScreened, fieldNumber: 3)
+    }
+    if self.nothingFoundDays != 0 {
+      try visitor.visitSingularInt32Field(value: self.nothingFoundDays, fieldNumber: 4)
+    }
+    if self.householdsVisited != 0 {
+      try visitor.visitSingularInt32Field(value: self.householdsVisited, fieldNumber: 5)
+    }
+    if self.disputesFound != 0 {
+      try visitor.visitSingularInt32Field(value: self.disputesFound, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Grid_V1_VillageScreeningFacts, rhs: Pingan_Grid_V1_VillageScreeningFacts) -> Bool {
+    if lhs.villageCode != rhs.villageCode {return false}
+    if lhs.grids != rhs.grids {return false}
+    if lhs.gridDaysScreened != rhs.gridDaysScreened {return false}
+    if lhs.nothingFoundDays != rhs.nothingFoundDays {return false}
+    if lhs.householdsVisited != rhs.householdsVisited {return false}
+    if lhs.disputesFound != rhs.disputesFound {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Grid_V1_ScreeningFactsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ScreeningFactsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}facts\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.facts) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.facts.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.facts, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Grid_V1_ScreeningFactsResponse, rhs: Pingan_Grid_V1_ScreeningFactsResponse) -> Bool {
+    if lhs.facts != rhs.facts {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -8,8 +8,14 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// The monthly governance index (社会治理指数) and sibling rankings.
+/// The monthly dispute screening-and-resolution index (矛盾纠纷排查化解指数), its rankings,
+/// threshold actions, annual grades and the monthly review (讲评).
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -22,16 +28,210 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+public nonisolated enum Pingan_Index_V1_MonthStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// The month is still running: its scores change as facts arrive.
+  case provisional // = 1
+
+  /// Computed after the month ended; recomputing it needs the root centre's administrator
+  /// and a reason, and keeps this version.
+  case frozen // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .provisional
+    case 2: self = .frozen
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .provisional: return 1
+    case .frozen: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Pingan_Index_V1_MonthStatus] = [
+    .unspecified,
+    .provisional,
+    .frozen,
+  ]
+
+}
+
+public nonisolated enum Pingan_Index_V1_ActionKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// 98 and above by default: the unit shares its experience (经验交流).
+  case shareExperience // = 1
+
+  /// Below 80, or not enough data: the political-legal officer's reminder talk (提醒谈话)
+  /// and a deadline to put things right.
+  case reminderTalk // = 2
+
+  /// Below 60: the party secretary summons the unit's head (约谈).
+  case summons // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .shareExperience
+    case 2: self = .reminderTalk
+    case 3: self = .summons
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .shareExperience: return 1
+    case .reminderTalk: return 2
+    case .summons: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Pingan_Index_V1_ActionKind] = [
+    .unspecified,
+    .shareExperience,
+    .reminderTalk,
+    .summons,
+  ]
+
+}
+
+public nonisolated enum Pingan_Index_V1_ActionStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case `open` // = 1
+  case done // = 2
+
+  /// A recomputation of the month no longer calls for it.
+  case withdrawn // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .open
+    case 2: self = .done
+    case 3: self = .withdrawn
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .open: return 1
+    case .done: return 2
+    case .withdrawn: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Pingan_Index_V1_ActionStatus] = [
+    .unspecified,
+    .open,
+    .done,
+    .withdrawn,
+  ]
+
+}
+
+public nonisolated enum Pingan_Index_V1_ReviewFormat: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// A printable page with charts (inline SVG).
+  case html // = 1
+  case csv // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .html
+    case 2: self = .csv
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .html: return 1
+    case .csv: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Pingan_Index_V1_ReviewFormat] = [
+    .unspecified,
+    .html,
+    .csv,
+  ]
+
+}
+
+/// An indicator's value for one division in one month.
 public nonisolated struct Pingan_Index_V1_IndicatorValue: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The catalogue's id, e.g. screening_coverage.
   public var indicator: String = String()
 
+  /// The raw value (a rate, or a count per grid) before normalisation.
   public var value: Double = 0
 
+  /// Points earned toward the score; 0 when there is not enough data.
   public var points: Double = 0
+
+  /// The indicator's name in Chinese, its category and its weight in the catalogue.
+  public var name: String = String()
+
+  public var category: String = String()
+
+  public var weight: Double = 0
+
+  /// False when the unit had too little activity to measure this indicator: it then counts
+  /// neither for nor against the unit, and never as full marks.
+  public var enoughData: Bool = false
+
+  /// The normalised value in [0, 1] the points came from.
+  public var normalised: Double = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -47,12 +247,55 @@ public nonisolated struct Pingan_Index_V1_DivisionScore: Sendable {
 
   public var name: String = String()
 
+  /// Out of 100; meaningless when enough_data is false.
   public var score: Double = 0
 
-  /// 1 is best among siblings.
+  /// 1 is best among siblings; 0 when the unit has not enough data to be ranked.
   public var rank: Int32 = 0
 
   public var indicators: [Pingan_Index_V1_IndicatorValue] = []
+
+  /// False when the indicators with data carry less than the catalogue's minimum share of
+  /// the weight: the unit is listed, unranked, as "not enough data".
+  public var enoughData: Bool = false
+
+  /// The 5th to 95th percentile of the unit's rank under the catalogue's stated uncertainty
+  /// about weights and normalisation (a Monte Carlo of 1,000 draws).
+  public var rankLow: Int32 = 0
+
+  public var rankHigh: Int32 = 0
+
+  /// Score minus last month's, when change_known: both months have a score.
+  public var change: Double = 0
+
+  public var changeKnown: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One computation of a month.
+public nonisolated struct Pingan_Index_V1_MonthVersion: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var month: String = String()
+
+  public var version: Int32 = 0
+
+  public var status: Pingan_Index_V1_MonthStatus = .unspecified
+
+  public var catalogueVersion: String = String()
+
+  /// RFC 3339.
+  public var computedAt: String = String()
+
+  public var computedBy: String = String()
+
+  /// Why a frozen month was recomputed; empty otherwise.
+  public var reason: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -64,8 +307,11 @@ public nonisolated struct Pingan_Index_V1_ComputeMonthlyIndexRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// YYYY-MM.
+  /// YYYY-MM; not a month that has not begun.
   public var month: String = String()
+
+  /// Required to recompute a frozen month: why the published scores change.
+  public var reason: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -79,9 +325,20 @@ public nonisolated struct Pingan_Index_V1_ComputeMonthlyIndexResponse: Sendable 
 
   public var divisionsScored: Int32 = 0
 
+  public var version: Pingan_Index_V1_MonthVersion {
+    get {_version ?? Pingan_Index_V1_MonthVersion()}
+    set {_version = newValue}
+  }
+  /// Returns true if `version` has been explicitly set.
+  public var hasVersion: Bool {self._version != nil}
+  /// Clears the value of `version`. Subsequent reads from it will return its default value.
+  public mutating func clearVersion() {self._version = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _version: Pingan_Index_V1_MonthVersion? = nil
 }
 
 public nonisolated struct Pingan_Index_V1_GetRankingRequest: Sendable {
@@ -104,7 +361,354 @@ public nonisolated struct Pingan_Index_V1_GetRankingResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Ranked units first, by rank; then the units without enough data.
   public var scores: [Pingan_Index_V1_DivisionScore] = []
+
+  public var version: Pingan_Index_V1_MonthVersion {
+    get {_version ?? Pingan_Index_V1_MonthVersion()}
+    set {_version = newValue}
+  }
+  /// Returns true if `version` has been explicitly set.
+  public var hasVersion: Bool {self._version != nil}
+  /// Clears the value of `version`. Subsequent reads from it will return its default value.
+  public mutating func clearVersion() {self._version = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _version: Pingan_Index_V1_MonthVersion? = nil
+}
+
+/// What a month's score calls for, owned by the centre that reviews the unit.
+public nonisolated struct Pingan_Index_V1_IndexAction: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var month: String = String()
+
+  /// The unit scored and the centre that owns the action (its parent).
+  public var divisionCode: String = String()
+
+  public var divisionName: String = String()
+
+  public var centreCode: String = String()
+
+  public var kind: Pingan_Index_V1_ActionKind = .unspecified
+
+  /// Who acts, as the rule names them (e.g. 乡镇政法委员).
+  public var owner: String = String()
+
+  /// YYYY-MM-DD, China time.
+  public var dueOn: String = String()
+
+  public var status: Pingan_Index_V1_ActionStatus = .unspecified
+
+  public var score: Double = 0
+
+  public var outcome: String = String()
+
+  public var doneBy: String = String()
+
+  public var doneAt: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Index_V1_ListActionsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Actions owned by this centre and the centres below it.
+  public var centreCode: String = String()
+
+  /// YYYY-MM, or empty for every month.
+  public var month: String = String()
+
+  /// Unspecified for every status.
+  public var status: Pingan_Index_V1_ActionStatus = .unspecified
+
+  /// 0 for 50; at most 200.
+  public var pageSize: Int32 = 0
+
+  public var pageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Index_V1_ListActionsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var actions: [Pingan_Index_V1_IndexAction] = []
+
+  public var nextPageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Index_V1_CompleteActionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var actionID: String = String()
+
+  /// What was done: 1 to 500 characters.
+  public var outcome: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Index_V1_CompleteActionResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var action: Pingan_Index_V1_IndexAction {
+    get {_action ?? Pingan_Index_V1_IndexAction()}
+    set {_action = newValue}
+  }
+  /// Returns true if `action` has been explicitly set.
+  public var hasAction: Bool {self._action != nil}
+  /// Clears the value of `action`. Subsequent reads from it will return its default value.
+  public mutating func clearAction() {self._action = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _action: Pingan_Index_V1_IndexAction? = nil
+}
+
+/// A centre's rule for the units it reviews; the seed's township rule is the default.
+public nonisolated struct Pingan_Index_V1_ThresholdRule: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var centreCode: String = String()
+
+  /// A score at or above this shares experience.
+  public var shareAt: Double = 0
+
+  /// Below this, a reminder talk; below summon_below, a summons.
+  public var remindBelow: Double = 0
+
+  public var summonBelow: Double = 0
+
+  /// Days from the review to each action's due date.
+  public var shareDays: Int32 = 0
+
+  public var remindDays: Int32 = 0
+
+  public var summonDays: Int32 = 0
+
+  public var shareOwner: String = String()
+
+  public var remindOwner: String = String()
+
+  public var summonOwner: String = String()
+
+  /// True when the centre has not set its own and this is the default.
+  public var isDefault: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Index_V1_GetThresholdRuleRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var centreCode: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Index_V1_GetThresholdRuleResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var rule: Pingan_Index_V1_ThresholdRule {
+    get {_rule ?? Pingan_Index_V1_ThresholdRule()}
+    set {_rule = newValue}
+  }
+  /// Returns true if `rule` has been explicitly set.
+  public var hasRule: Bool {self._rule != nil}
+  /// Clears the value of `rule`. Subsequent reads from it will return its default value.
+  public mutating func clearRule() {self._rule = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _rule: Pingan_Index_V1_ThresholdRule? = nil
+}
+
+public nonisolated struct Pingan_Index_V1_SetThresholdRuleRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var rule: Pingan_Index_V1_ThresholdRule {
+    get {_rule ?? Pingan_Index_V1_ThresholdRule()}
+    set {_rule = newValue}
+  }
+  /// Returns true if `rule` has been explicitly set.
+  public var hasRule: Bool {self._rule != nil}
+  /// Clears the value of `rule`. Subsequent reads from it will return its default value.
+  public mutating func clearRule() {self._rule = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _rule: Pingan_Index_V1_ThresholdRule? = nil
+}
+
+public nonisolated struct Pingan_Index_V1_SetThresholdRuleResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var rule: Pingan_Index_V1_ThresholdRule {
+    get {_rule ?? Pingan_Index_V1_ThresholdRule()}
+    set {_rule = newValue}
+  }
+  /// Returns true if `rule` has been explicitly set.
+  public var hasRule: Bool {self._rule != nil}
+  /// Clears the value of `rule`. Subsequent reads from it will return its default value.
+  public mutating func clearRule() {self._rule = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _rule: Pingan_Index_V1_ThresholdRule? = nil
+}
+
+public nonisolated struct Pingan_Index_V1_LoadSurveyResultsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// YYYY-MM.
+  public var month: String = String()
+
+  /// CSV with the header division_code,respondents,satisfied: a public-opinion survey's
+  /// result per division. A row for a division and month replaces the earlier one.
+  public var csv: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Index_V1_LoadSurveyResultsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var rowsLoaded: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Index_V1_AnnualGrade: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var code: String = String()
+
+  public var name: String = String()
+
+  /// The mean of the year's frozen monthly scores with enough data.
+  public var meanScore: Double = 0
+
+  public var monthsScored: Int32 = 0
+
+  /// 优秀, 良好, 合格, 不合格, or 数据不足 with fewer than 6 scored months.
+  public var grade: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Index_V1_GetAnnualGradesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var parentCode: String = String()
+
+  public var year: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Index_V1_GetAnnualGradesResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var grades: [Pingan_Index_V1_AnnualGrade] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Index_V1_GetMonthlyReviewRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The reviewing centre: its children are the units reviewed.
+  public var centreCode: String = String()
+
+  public var month: String = String()
+
+  /// Unspecified for HTML.
+  public var format: Pingan_Index_V1_ReviewFormat = .unspecified
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Index_V1_GetMonthlyReviewResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var contentType: String = String()
+
+  public var body: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -115,9 +719,25 @@ public nonisolated struct Pingan_Index_V1_GetRankingResponse: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "pingan.index.v1"
 
+nonisolated extension Pingan_Index_V1_MonthStatus: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MONTH_STATUS_UNSPECIFIED\0\u{1}MONTH_STATUS_PROVISIONAL\0\u{1}MONTH_STATUS_FROZEN\0")
+}
+
+nonisolated extension Pingan_Index_V1_ActionKind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ACTION_KIND_UNSPECIFIED\0\u{1}ACTION_KIND_SHARE_EXPERIENCE\0\u{1}ACTION_KIND_REMINDER_TALK\0\u{1}ACTION_KIND_SUMMONS\0")
+}
+
+nonisolated extension Pingan_Index_V1_ActionStatus: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ACTION_STATUS_UNSPECIFIED\0\u{1}ACTION_STATUS_OPEN\0\u{1}ACTION_STATUS_DONE\0\u{1}ACTION_STATUS_WITHDRAWN\0")
+}
+
+nonisolated extension Pingan_Index_V1_ReviewFormat: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REVIEW_FORMAT_UNSPECIFIED\0\u{1}REVIEW_FORMAT_HTML\0\u{1}REVIEW_FORMAT_CSV\0")
+}
+
 nonisolated extension Pingan_Index_V1_IndicatorValue: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".IndicatorValue"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}indicator\0\u{1}value\0\u{1}points\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}indicator\0\u{1}value\0\u{1}points\0\u{1}name\0\u{1}category\0\u{1}weight\0\u{3}enough_data\0\u{1}normalised\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -128,6 +748,11 @@ nonisolated extension Pingan_Index_V1_IndicatorValue: SwiftProtobuf.Message, Swi
       case 1: try { try decoder.decodeSingularStringField(value: &self.indicator) }()
       case 2: try { try decoder.decodeSingularDoubleField(value: &self.value) }()
       case 3: try { try decoder.decodeSingularDoubleField(value: &self.points) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.category) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.weight) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.enoughData) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self.normalised) }()
       default: break
       }
     }
@@ -143,6 +768,21 @@ nonisolated extension Pingan_Index_V1_IndicatorValue: SwiftProtobuf.Message, Swi
     if self.points.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.points, fieldNumber: 3)
     }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 4)
+    }
+    if !self.category.isEmpty {
+      try visitor.visitSingularStringField(value: self.category, fieldNumber: 5)
+    }
+    if self.weight.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.weight, fieldNumber: 6)
+    }
+    if self.enoughData != false {
+      try visitor.visitSingularBoolField(value: self.enoughData, fieldNumber: 7)
+    }
+    if self.normalised.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.normalised, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -150,6 +790,11 @@ nonisolated extension Pingan_Index_V1_IndicatorValue: SwiftProtobuf.Message, Swi
     if lhs.indicator != rhs.indicator {return false}
     if lhs.value != rhs.value {return false}
     if lhs.points != rhs.points {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.category != rhs.category {return false}
+    if lhs.weight != rhs.weight {return false}
+    if lhs.enoughData != rhs.enoughData {return false}
+    if lhs.normalised != rhs.normalised {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -157,7 +802,7 @@ nonisolated extension Pingan_Index_V1_IndicatorValue: SwiftProtobuf.Message, Swi
 
 nonisolated extension Pingan_Index_V1_DivisionScore: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DivisionScore"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}name\0\u{1}score\0\u{1}rank\0\u{1}indicators\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}name\0\u{1}score\0\u{1}rank\0\u{1}indicators\0\u{3}enough_data\0\u{3}rank_low\0\u{3}rank_high\0\u{1}change\0\u{3}change_known\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -170,6 +815,11 @@ nonisolated extension Pingan_Index_V1_DivisionScore: SwiftProtobuf.Message, Swif
       case 3: try { try decoder.decodeSingularDoubleField(value: &self.score) }()
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.rank) }()
       case 5: try { try decoder.decodeRepeatedMessageField(value: &self.indicators) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.enoughData) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.rankLow) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.rankHigh) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self.change) }()
+      case 10: try { try decoder.decodeSingularBoolField(value: &self.changeKnown) }()
       default: break
       }
     }
@@ -191,6 +841,21 @@ nonisolated extension Pingan_Index_V1_DivisionScore: SwiftProtobuf.Message, Swif
     if !self.indicators.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.indicators, fieldNumber: 5)
     }
+    if self.enoughData != false {
+      try visitor.visitSingularBoolField(value: self.enoughData, fieldNumber: 6)
+    }
+    if self.rankLow != 0 {
+      try visitor.visitSingularInt32Field(value: self.rankLow, fieldNumber: 7)
+    }
+    if self.rankHigh != 0 {
+      try visitor.visitSingularInt32Field(value: self.rankHigh, fieldNumber: 8)
+    }
+    if self.change.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.change, fieldNumber: 9)
+    }
+    if self.changeKnown != false {
+      try visitor.visitSingularBoolField(value: self.changeKnown, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -200,14 +865,19 @@ nonisolated extension Pingan_Index_V1_DivisionScore: SwiftProtobuf.Message, Swif
     if lhs.score != rhs.score {return false}
     if lhs.rank != rhs.rank {return false}
     if lhs.indicators != rhs.indicators {return false}
+    if lhs.enoughData != rhs.enoughData {return false}
+    if lhs.rankLow != rhs.rankLow {return false}
+    if lhs.rankHigh != rhs.rankHigh {return false}
+    if lhs.change != rhs.change {return false}
+    if lhs.changeKnown != rhs.changeKnown {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Pingan_Index_V1_ComputeMonthlyIndexRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ComputeMonthlyIndexRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}month\0")
+nonisolated extension Pingan_Index_V1_MonthVersion: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MonthVersion"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}month\0\u{1}version\0\u{1}status\0\u{3}catalogue_version\0\u{3}computed_at\0\u{3}computed_by\0\u{1}reason\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -216,6 +886,12 @@ nonisolated extension Pingan_Index_V1_ComputeMonthlyIndexRequest: SwiftProtobuf.
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.month) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.version) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.status) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.catalogueVersion) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.computedAt) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.computedBy) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.reason) }()
       default: break
       }
     }
@@ -225,11 +901,70 @@ nonisolated extension Pingan_Index_V1_ComputeMonthlyIndexRequest: SwiftProtobuf.
     if !self.month.isEmpty {
       try visitor.visitSingularStringField(value: self.month, fieldNumber: 1)
     }
+    if self.version != 0 {
+      try visitor.visitSingularInt32Field(value: self.version, fieldNumber: 2)
+    }
+    if self.status != .unspecified {
+      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 3)
+    }
+    if !self.catalogueVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.catalogueVersion, fieldNumber: 4)
+    }
+    if !self.computedAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.computedAt, fieldNumber: 5)
+    }
+    if !self.computedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.computedBy, fieldNumber: 6)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_MonthVersion, rhs: Pingan_Index_V1_MonthVersion) -> Bool {
+    if lhs.month != rhs.month {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.status != rhs.status {return false}
+    if lhs.catalogueVersion != rhs.catalogueVersion {return false}
+    if lhs.computedAt != rhs.computedAt {return false}
+    if lhs.computedBy != rhs.computedBy {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_ComputeMonthlyIndexRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ComputeMonthlyIndexRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}month\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.month) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.month.isEmpty {
+      try visitor.visitSingularStringField(value: self.month, fieldNumber: 1)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Index_V1_ComputeMonthlyIndexRequest, rhs: Pingan_Index_V1_ComputeMonthlyIndexRequest) -> Bool {
     if lhs.month != rhs.month {return false}
+    if lhs.reason != rhs.reason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -237,7 +972,7 @@ nonisolated extension Pingan_Index_V1_ComputeMonthlyIndexRequest: SwiftProtobuf.
 
 nonisolated extension Pingan_Index_V1_ComputeMonthlyIndexResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ComputeMonthlyIndexResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}divisions_scored\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}divisions_scored\0\u{1}version\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -246,20 +981,29 @@ nonisolated extension Pingan_Index_V1_ComputeMonthlyIndexResponse: SwiftProtobuf
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt32Field(value: &self.divisionsScored) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._version) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if self.divisionsScored != 0 {
       try visitor.visitSingularInt32Field(value: self.divisionsScored, fieldNumber: 1)
     }
+    try { if let v = self._version {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Index_V1_ComputeMonthlyIndexResponse, rhs: Pingan_Index_V1_ComputeMonthlyIndexResponse) -> Bool {
     if lhs.divisionsScored != rhs.divisionsScored {return false}
+    if lhs._version != rhs._version {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -302,7 +1046,7 @@ nonisolated extension Pingan_Index_V1_GetRankingRequest: SwiftProtobuf.Message, 
 
 nonisolated extension Pingan_Index_V1_GetRankingResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetRankingResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scores\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scores\0\u{1}version\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -311,20 +1055,740 @@ nonisolated extension Pingan_Index_V1_GetRankingResponse: SwiftProtobuf.Message,
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.scores) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._version) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.scores.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.scores, fieldNumber: 1)
     }
+    try { if let v = self._version {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Index_V1_GetRankingResponse, rhs: Pingan_Index_V1_GetRankingResponse) -> Bool {
     if lhs.scores != rhs.scores {return false}
+    if lhs._version != rhs._version {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_IndexAction: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IndexAction"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}month\0\u{3}division_code\0\u{3}division_name\0\u{3}centre_code\0\u{1}kind\0\u{1}owner\0\u{3}due_on\0\u{1}status\0\u{1}score\0\u{1}outcome\0\u{3}done_by\0\u{3}done_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.month) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.divisionCode) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.divisionName) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
+      case 6: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.dueOn) }()
+      case 9: try { try decoder.decodeSingularEnumField(value: &self.status) }()
+      case 10: try { try decoder.decodeSingularDoubleField(value: &self.score) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.outcome) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.doneBy) }()
+      case 13: try { try decoder.decodeSingularStringField(value: &self.doneAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.month.isEmpty {
+      try visitor.visitSingularStringField(value: self.month, fieldNumber: 2)
+    }
+    if !self.divisionCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.divisionCode, fieldNumber: 3)
+    }
+    if !self.divisionName.isEmpty {
+      try visitor.visitSingularStringField(value: self.divisionName, fieldNumber: 4)
+    }
+    if !self.centreCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 5)
+    }
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 6)
+    }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 7)
+    }
+    if !self.dueOn.isEmpty {
+      try visitor.visitSingularStringField(value: self.dueOn, fieldNumber: 8)
+    }
+    if self.status != .unspecified {
+      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 9)
+    }
+    if self.score.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.score, fieldNumber: 10)
+    }
+    if !self.outcome.isEmpty {
+      try visitor.visitSingularStringField(value: self.outcome, fieldNumber: 11)
+    }
+    if !self.doneBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.doneBy, fieldNumber: 12)
+    }
+    if !self.doneAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.doneAt, fieldNumber: 13)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_IndexAction, rhs: Pingan_Index_V1_IndexAction) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.month != rhs.month {return false}
+    if lhs.divisionCode != rhs.divisionCode {return false}
+    if lhs.divisionName != rhs.divisionName {return false}
+    if lhs.centreCode != rhs.centreCode {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs.owner != rhs.owner {return false}
+    if lhs.dueOn != rhs.dueOn {return false}
+    if lhs.status != rhs.status {return false}
+    if lhs.score != rhs.score {return false}
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs.doneBy != rhs.doneBy {return false}
+    if lhs.doneAt != rhs.doneAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_ListActionsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListActionsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}centre_code\0\u{1}month\0\u{1}status\0\u{3}page_size\0\u{3}page_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.month) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.status) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.centreCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 1)
+    }
+    if !self.month.isEmpty {
+      try visitor.visitSingularStringField(value: self.month, fieldNumber: 2)
+    }
+    if self.status != .unspecified {
+      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 3)
+    }
+    if self.pageSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 4)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_ListActionsRequest, rhs: Pingan_Index_V1_ListActionsRequest) -> Bool {
+    if lhs.centreCode != rhs.centreCode {return false}
+    if lhs.month != rhs.month {return false}
+    if lhs.status != rhs.status {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_ListActionsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListActionsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}actions\0\u{3}next_page_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.actions) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.actions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.actions, fieldNumber: 1)
+    }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_ListActionsResponse, rhs: Pingan_Index_V1_ListActionsResponse) -> Bool {
+    if lhs.actions != rhs.actions {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_CompleteActionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CompleteActionRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}action_id\0\u{1}outcome\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.actionID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.outcome) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.actionID.isEmpty {
+      try visitor.visitSingularStringField(value: self.actionID, fieldNumber: 1)
+    }
+    if !self.outcome.isEmpty {
+      try visitor.visitSingularStringField(value: self.outcome, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_CompleteActionRequest, rhs: Pingan_Index_V1_CompleteActionRequest) -> Bool {
+    if lhs.actionID != rhs.actionID {return false}
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_CompleteActionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CompleteActionResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}action\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._action) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._action {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_CompleteActionResponse, rhs: Pingan_Index_V1_CompleteActionResponse) -> Bool {
+    if lhs._action != rhs._action {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_ThresholdRule: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ThresholdRule"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}centre_code\0\u{3}share_at\0\u{3}remind_below\0\u{3}summon_below\0\u{3}share_days\0\u{3}remind_days\0\u{3}summon_days\0\u{3}share_owner\0\u{3}remind_owner\0\u{3}summon_owner\0\u{3}is_default\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.shareAt) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.remindBelow) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.summonBelow) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.shareDays) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.remindDays) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.summonDays) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.shareOwner) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.remindOwner) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.summonOwner) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.isDefault) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.centreCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 1)
+    }
+    if self.shareAt.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.shareAt, fieldNumber: 2)
+    }
+    if self.remindBelow.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.remindBelow, fieldNumber: 3)
+    }
+    if self.summonBelow.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.summonBelow, fieldNumber: 4)
+    }
+    if self.shareDays != 0 {
+      try visitor.visitSingularInt32Field(value: self.shareDays, fieldNumber: 5)
+    }
+    if self.remindDays != 0 {
+      try visitor.visitSingularInt32Field(value: self.remindDays, fieldNumber: 6)
+    }
+    if self.summonDays != 0 {
+      try visitor.visitSingularInt32Field(value: self.summonDays, fieldNumber: 7)
+    }
+    if !self.shareOwner.isEmpty {
+      try visitor.visitSingularStringField(value: self.shareOwner, fieldNumber: 8)
+    }
+    if !self.remindOwner.isEmpty {
+      try visitor.visitSingularStringField(value: self.remindOwner, fieldNumber: 9)
+    }
+    if !self.summonOwner.isEmpty {
+      try visitor.visitSingularStringField(value: self.summonOwner, fieldNumber: 10)
+    }
+    if self.isDefault != false {
+      try visitor.visitSingularBoolField(value: self.isDefault, fieldNumber: 11)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_ThresholdRule, rhs: Pingan_Index_V1_ThresholdRule) -> Bool {
+    if lhs.centreCode != rhs.centreCode {return false}
+    if lhs.shareAt != rhs.shareAt {return false}
+    if lhs.remindBelow != rhs.remindBelow {return false}
+    if lhs.summonBelow != rhs.summonBelow {return false}
+    if lhs.shareDays != rhs.shareDays {return false}
+    if lhs.remindDays != rhs.remindDays {return false}
+    if lhs.summonDays != rhs.summonDays {return false}
+    if lhs.shareOwner != rhs.shareOwner {return false}
+    if lhs.remindOwner != rhs.remindOwner {return false}
+    if lhs.summonOwner != rhs.summonOwner {return false}
+    if lhs.isDefault != rhs.isDefault {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_GetThresholdRuleRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetThresholdRuleRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}centre_code\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.centreCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_GetThresholdRuleRequest, rhs: Pingan_Index_V1_GetThresholdRuleRequest) -> Bool {
+    if lhs.centreCode != rhs.centreCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_GetThresholdRuleResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetThresholdRuleResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rule\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._rule) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._rule {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_GetThresholdRuleResponse, rhs: Pingan_Index_V1_GetThresholdRuleResponse) -> Bool {
+    if lhs._rule != rhs._rule {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_SetThresholdRuleRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetThresholdRuleRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rule\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._rule) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._rule {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_SetThresholdRuleRequest, rhs: Pingan_Index_V1_SetThresholdRuleRequest) -> Bool {
+    if lhs._rule != rhs._rule {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_SetThresholdRuleResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetThresholdRuleResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rule\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._rule) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._rule {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_SetThresholdRuleResponse, rhs: Pingan_Index_V1_SetThresholdRuleResponse) -> Bool {
+    if lhs._rule != rhs._rule {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_LoadSurveyResultsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LoadSurveyResultsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}month\0\u{1}csv\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.month) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.csv) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.month.isEmpty {
+      try visitor.visitSingularStringField(value: self.month, fieldNumber: 1)
+    }
+    if !self.csv.isEmpty {
+      try visitor.visitSingularStringField(value: self.csv, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_LoadSurveyResultsRequest, rhs: Pingan_Index_V1_LoadSurveyResultsRequest) -> Bool {
+    if lhs.month != rhs.month {return false}
+    if lhs.csv != rhs.csv {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_LoadSurveyResultsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LoadSurveyResultsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}rows_loaded\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.rowsLoaded) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.rowsLoaded != 0 {
+      try visitor.visitSingularInt32Field(value: self.rowsLoaded, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_LoadSurveyResultsResponse, rhs: Pingan_Index_V1_LoadSurveyResultsResponse) -> Bool {
+    if lhs.rowsLoaded != rhs.rowsLoaded {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_AnnualGrade: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AnnualGrade"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}name\0\u{3}mean_score\0\u{3}months_scored\0\u{1}grade\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.code) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.meanScore) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.monthsScored) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.grade) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.code.isEmpty {
+      try visitor.visitSingularStringField(value: self.code, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if self.meanScore.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.meanScore, fieldNumber: 3)
+    }
+    if self.monthsScored != 0 {
+      try visitor.visitSingularInt32Field(value: self.monthsScored, fieldNumber: 4)
+    }
+    if !self.grade.isEmpty {
+      try visitor.visitSingularStringField(value: self.grade, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_AnnualGrade, rhs: Pingan_Index_V1_AnnualGrade) -> Bool {
+    if lhs.code != rhs.code {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.meanScore != rhs.meanScore {return false}
+    if lhs.monthsScored != rhs.monthsScored {return false}
+    if lhs.grade != rhs.grade {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_GetAnnualGradesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetAnnualGradesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}parent_code\0\u{1}year\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.parentCode) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.parentCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.parentCode, fieldNumber: 1)
+    }
+    if self.year != 0 {
+      try visitor.visitSingularInt32Field(value: self.year, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_GetAnnualGradesRequest, rhs: Pingan_Index_V1_GetAnnualGradesRequest) -> Bool {
+    if lhs.parentCode != rhs.parentCode {return false}
+    if lhs.year != rhs.year {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_GetAnnualGradesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetAnnualGradesResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}grades\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.grades) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.grades.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.grades, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_GetAnnualGradesResponse, rhs: Pingan_Index_V1_GetAnnualGradesResponse) -> Bool {
+    if lhs.grades != rhs.grades {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_GetMonthlyReviewRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetMonthlyReviewRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}centre_code\0\u{1}month\0\u{1}format\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.month) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.format) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.centreCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 1)
+    }
+    if !self.month.isEmpty {
+      try visitor.visitSingularStringField(value: self.month, fieldNumber: 2)
+    }
+    if self.format != .unspecified {
+      try visitor.visitSingularEnumField(value: self.format, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_GetMonthlyReviewRequest, rhs: Pingan_Index_V1_GetMonthlyReviewRequest) -> Bool {
+    if lhs.centreCode != rhs.centreCode {return false}
+    if lhs.month != rhs.month {return false}
+    if lhs.format != rhs.format {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Index_V1_GetMonthlyReviewResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetMonthlyReviewResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}content_type\0\u{1}body\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.contentType) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.body) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.contentType.isEmpty {
+      try visitor.visitSingularStringField(value: self.contentType, fieldNumber: 1)
+    }
+    if !self.body.isEmpty {
+      try visitor.visitSingularBytesField(value: self.body, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Index_V1_GetMonthlyReviewResponse, rhs: Pingan_Index_V1_GetMonthlyReviewResponse) -> Bool {
+    if lhs.contentType != rhs.contentType {return false}
+    if lhs.body != rhs.body {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

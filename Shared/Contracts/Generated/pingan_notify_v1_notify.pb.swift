@@ -329,9 +329,11 @@ public nonisolated struct Pingan_Notify_V1_DeliverNoticeRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// case.overdue, case.escalated, case.summoned or warning.escalated.
+  /// case.overdue, case.escalated, case.summoned, warning.escalated, or for the governance
+  /// index index.action (an action a month's score calls for) and index.published.
   public var type: String = String()
 
+  /// Empty for the index's notices, which concern a division.
   public var caseID: String = String()
 
   /// The centre that owns the step; its subscribers and those of every centre above it get it.

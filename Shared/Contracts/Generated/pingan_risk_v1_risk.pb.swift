@@ -633,6 +633,9 @@ public nonisolated struct Pingan_Risk_V1_VillageWarningFacts: Sendable {
 
   public var acknowledged: Int32 = 0
 
+  /// Acknowledged before the warning had to escalate.
+  public var acknowledgedInTime: Int32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1750,7 +1753,7 @@ nonisolated extension Pingan_Risk_V1_WarningFactsRequest: SwiftProtobuf.Message,
 
 nonisolated extension Pingan_Risk_V1_VillageWarningFacts: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".VillageWarningFacts"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}village_code\0\u{1}raised\0\u{1}acknowledged\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}village_code\0\u{1}raised\0\u{1}acknowledged\0\u{3}acknowledged_in_time\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1761,6 +1764,7 @@ nonisolated extension Pingan_Risk_V1_VillageWarningFacts: SwiftProtobuf.Message,
       case 1: try { try decoder.decodeSingularStringField(value: &self.villageCode) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.raised) }()
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.acknowledged) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.acknowledgedInTime) }()
       default: break
       }
     }
@@ -1776,6 +1780,9 @@ nonisolated extension Pingan_Risk_V1_VillageWarningFacts: SwiftProtobuf.Message,
     if self.acknowledged != 0 {
       try visitor.visitSingularInt32Field(value: self.acknowledged, fieldNumber: 3)
     }
+    if self.acknowledgedInTime != 0 {
+      try visitor.visitSingularInt32Field(value: self.acknowledgedInTime, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1783,6 +1790,7 @@ nonisolated extension Pingan_Risk_V1_VillageWarningFacts: SwiftProtobuf.Message,
     if lhs.villageCode != rhs.villageCode {return false}
     if lhs.raised != rhs.raised {return false}
     if lhs.acknowledged != rhs.acknowledged {return false}
+    if lhs.acknowledgedInTime != rhs.acknowledgedInTime {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,55 @@
+import Foundation
+
+/// A calendar day in China Standard Time (UTC+8): the unit of a grid's daily screening.
+public struct Day: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Days since 1970-01-01 in China time.
+    public let ordinal: Int
+
+    public init(ordinal: Int) {
+        self.ordinal = ordinal
+    }
+
+    /// The day containing `date`, in China Standard Time.
+    public init(containing date: Date) {
+        ordinal = Int(((date.timeIntervalSince1970 + Self.offset) / 86_400).rounded(.down))
+    }
+
+    /// Parses `YYYY-MM-DD` (years 2000 to 2100, a real date); `nil` for anything else.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard text.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+              (2000...2100).contains(year), (1...12).contains(month), day >= 1,
+              day <= Month(year: year, month: month).dayCount
+        else { return nil }
+        let start = Month(year: year, month: month).range.start
+        self.init(containing: start.addingTimeInterval(Double(day - 1) * 86_400))
+    }
+
+    /// The first instant of the day.
+    public var start: Date { Date(timeIntervalSince1970: Double(ordinal) * 86_400 - Self.offset) }
+
+    public var month: Month { Month(containing: start) }
+
+    public func adding(days: Int) -> Day { Day(ordinal: ordinal + days) }
+
+    public var description: String {
+        let components = Month.calendar.dateComponents([.year, .month, .day], from: start)
+        return String(format: "%04d-%02d-%02d", components.year ?? 0, components.month ?? 0, components.day ?? 0)
+    }
+
+    public static func < (lhs: Day, rhs: Day) -> Bool { lhs.ordinal < rhs.ordinal }
+
+    static let offset: Double = 8 * 3600
+}
+
+extension Month {
+    /// How many days the month has.
+    public var dayCount: Int {
+        let (start, end) = range
+        return Int((end.timeIntervalSince(start) / 86_400).rounded())
+    }
+
+    /// The month before this one.
+    public var previous: Month { month == 1 ? Month(year: year - 1, month: 12) : Month(year: year, month: month - 1) }
+}
