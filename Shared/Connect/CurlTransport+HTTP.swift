@@ -4,16 +4,27 @@ import Foundation
 public struct HTTPReply: Sendable {
     public let status: Int
     public let body: [UInt8]
+    /// True when the answer was longer than the caller would read.
+    public var truncated = false
 }
 
 extension CurlTransport {
     /// POSTs `body` to any URL, for webhooks to systems outside the mesh. Transport failures
     /// arrive as ``ConnectError`` (`unavailable`, `deadline_exceeded`) like RPC failures do.
-    public func post(url: String, headers: [(String, String)], body: [UInt8], timeout: Duration) async throws -> HTTPReply {
+    /// - Parameters:
+    ///   - resolve: `host:port:address` pins, so curl connects where a check said it may.
+    ///   - maxResponseBytes: the most of the answer read; a bigger one is cut off there.
+    public func post(
+        url: String, headers: [(String, String)], body: [UInt8], timeout: Duration,
+        resolve: [String] = [], maxResponseBytes: Int = 1 << 20
+    ) async throws -> HTTPReply {
         let deadline = ContinuousClock.now + timeout
         do {
-            let response = try await perform(CurlRequest(url: url, headers: headers, body: body, timeout: timeout, connectTimeout: .seconds(2)))
-            return HTTPReply(status: response.status, body: response.body)
+            var request = CurlRequest(url: url, headers: headers, body: body, timeout: timeout, connectTimeout: .seconds(2))
+            request.resolve = resolve
+            request.maxResponseBytes = maxResponseBytes
+            let response = try await perform(request)
+            return HTTPReply(status: response.status, body: response.body, truncated: response.truncated)
         } catch let failure as CurlFailure {
             throw ConnectClient.connectError(failure, path: url, deadlinePassed: ContinuousClock.now >= deadline)
         }

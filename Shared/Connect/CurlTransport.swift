@@ -16,6 +16,11 @@ struct CurlRequest: Sendable {
     /// The whole exchange must finish within this; it becomes `CURLOPT_TIMEOUT_MS`.
     var timeout: Duration
     var connectTimeout: Duration
+    /// `host:port:address[,address]` entries that pin where curl connects, so the address a
+    /// policy checked is the one used (no second DNS answer in between).
+    var resolve: [String] = []
+    /// The most of a response body kept; more ends the transfer, with the answer so far.
+    var maxResponseBytes = 16 << 20
 }
 
 struct CurlResponse: Sendable {
@@ -24,6 +29,8 @@ struct CurlResponse: Sendable {
     var body: [UInt8]
     /// New TCP connections this exchange opened: 0 when it reused a kept-alive one.
     var connectionsOpened: Int
+    /// True when the body was cut at ``CurlRequest/maxResponseBytes``.
+    var truncated = false
 }
 
 /// How a transfer failed below HTTP.
@@ -87,6 +94,9 @@ private final class Transfer: @unchecked Sendable {
     let easy: UnsafeMutableRawPointer
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private var recipientList: UnsafeMutablePointer<curl_slist>?
+    private var resolveList: UnsafeMutablePointer<curl_slist>?
+    private let maxResponseBytes: Int
+    private var truncated = false
     /// What an upload (SMTP) still has to send, and how far it got.
     private var upload: [UInt8] = []
     private var uploaded = 0
@@ -96,6 +106,13 @@ private final class Transfer: @unchecked Sendable {
     init(_ request: CurlRequest) throws {
         guard let easy = curl_easy_init() else { throw CurlFailure.other("curl_easy_init failed") }
         self.easy = easy
+        maxResponseBytes = request.maxResponseBytes
+        if !request.resolve.isEmpty {
+            var pins: UnsafeMutablePointer<curl_slist>?
+            for entry in request.resolve { pins = curl_slist_append(pins, entry) }
+            resolveList = pins
+            pingan_curl_setopt_pointer(easy, CURLOPT_RESOLVE, UnsafeMutableRawPointer(pins))
+        }
         var list: UnsafeMutablePointer<curl_slist>?
         // "Expect:" stops curl waiting for a 100-continue round trip on larger bodies.
         for line in request.headers.map({ "\($0.0): \($0.1)" }) + ["Expect:"] {
@@ -152,8 +169,14 @@ private final class Transfer: @unchecked Sendable {
             guard let context, let data else { return 0 }
             let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
             let length = size * count
+            let kept = min(length, transfer.maxResponseBytes - transfer.received.count)
             data.withMemoryRebound(to: UInt8.self, capacity: length) {
-                transfer.received.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+                transfer.received.append(contentsOf: UnsafeBufferPointer(start: $0, count: max(0, kept)))
+            }
+            guard kept == length else {
+                // Returning less than was given ends the transfer: a huge answer costs no more.
+                transfer.truncated = true
+                return 0
             }
             return length
         }
@@ -164,11 +187,12 @@ private final class Transfer: @unchecked Sendable {
         curl_easy_cleanup(easy)
         curl_slist_free_all(headerList)
         curl_slist_free_all(recipientList)
+        curl_slist_free_all(resolveList)
     }
 
     /// Reads the outcome of a finished transfer.
     func outcome(_ code: CURLcode) -> Result<CurlResponse, any Error> {
-        guard code == CURLE_OK else {
+        guard code == CURLE_OK || (code == CURLE_WRITE_ERROR && truncated) else {
             let message = String(cString: curl_easy_strerror(code))
             switch code {
             case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY,
@@ -187,7 +211,7 @@ private final class Transfer: @unchecked Sendable {
         var contentType: UnsafeMutableRawPointer?
         pingan_curl_getinfo_pointer(easy, CURLINFO_CONTENT_TYPE, &contentType)
         let type = contentType.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) }
-        return .success(CurlResponse(status: status, contentType: type, body: received, connectionsOpened: connects))
+        return .success(CurlResponse(status: status, contentType: type, body: received, connectionsOpened: connects, truncated: truncated))
     }
 }
 

@@ -11,12 +11,16 @@ struct EgressPolicy: Sendable {
     let allowedHosts: Set<String>
 
     /// Checks `text`; the error says what is wrong, without the URL's credentials.
-    func check(_ text: String) async throws(EgressRefusal) {
+    /// - Returns: curl `host:port:address` pins for the addresses checked, so the
+    ///   connection goes where the check looked and a DNS answer that changes in between
+    ///   (rebinding) is never used; empty for a host the deployment allowed by name.
+    @discardableResult
+    func check(_ text: String) async throws(EgressRefusal) -> [String] {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme) else {
             throw .notHTTP
         }
         guard let host = url.host?.lowercased(), !host.isEmpty else { throw .noHost }
-        if allowedHosts.contains(host) { return }
+        if allowedHosts.contains(host) { return [] }
         let addresses: [ResolvedAddress]
         do {
             addresses = try await AddressResolver.addresses(of: host)
@@ -29,6 +33,11 @@ struct EgressPolicy: Sendable {
                 throw .restricted(host: host, address: address.description, restriction)
             }
         }
+        // A literal address needs no pin: curl does not resolve it.
+        guard ResolvedAddress(literal: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) == nil else { return [] }
+        let port = url.port ?? (scheme == "https" ? 443 : 80)
+        let pinned = addresses.map { $0.bytes.count == 16 ? "[\($0)]" : "\($0)" }.joined(separator: ",")
+        return ["\(host):\(port):\(pinned)"]
     }
 
     /// The URL as it may be shown or stored: without a user name or password.

@@ -50,7 +50,10 @@ public enum NotifyApp {
             store: PostgresDeliveryStore(pool: host.pool, outbox: outbox, push: settings.push), egress: egress,
             verifier: try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret)
         ).register(into: &routes)
-        let dispatcher = DueWorkDispatcher(WebhookDeliveries(transport: CurlTransport(), egress: egress, push: settings.push), pool: host.pool, wakeup: outbox.wakeup, logger: host.logger)
-        return host.application(routes: routes, services: [dispatcher], onServerRunning: onServerRunning)
+        let workers = DeliveryWorkers(
+            deliveries: WebhookDeliveries(transport: CurlTransport(), egress: egress, push: settings.push),
+            pool: host.pool, wakeup: outbox.wakeup, logger: host.logger
+        )
+        return host.application(routes: routes, services: [workers], onServerRunning: onServerRunning)
     }
 }

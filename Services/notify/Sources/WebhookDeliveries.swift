@@ -5,26 +5,31 @@ import PinganConnect
 import PinganOutbox
 import PinganPostgres
 
-/// Queued webhook deliveries, sent by a ``DueWorkDispatcher`` until each receiver answers 2xx.
+/// Queued deliveries on every channel, sent until each receiver accepts them.
 ///
-/// Each request is `POST <url>` with the stored JSON body and these headers:
+/// A webhook is `POST <url>` with the stored JSON body and these headers:
 ///
 /// | header | value |
 /// |---|---|
 /// | `Content-Type` | `application/json` |
-/// | `X-Pingan-Event` | `warning.raised`, `case.overdue`, `case.escalated` or `case.summoned` |
+/// | `X-Pingan-Event` | the push's type, such as `warning.raised` or `case.overdue` |
 /// | `X-Pingan-Delivery` | the delivery's UUID, the same on every retry: dedupe on it |
 /// | `X-Pingan-Signature` | `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the subscription's secret |
 ///
 /// Every attempt is recorded in `notify.attempts`. Failures retry with ``backoff`` (0.5 s
 /// doubling to a 5-minute ceiling) without end: a warning is never silently dropped.
 ///
-/// One subscriber cannot hold up another's deliveries: a round claims at most
-/// ``perSubscriber`` deliveries of each subscription, and a subscription whose deliveries
-/// fail is paused as a whole (a circuit breaker, backing off like a delivery) so that its
-/// queue stops taking the round's places until a probe after the pause succeeds. Before
-/// each send the URL's host is checked again against the ``EgressPolicy``.
-struct WebhookDeliveries: DueWork {
+/// Deliveries are *leased*, not held in a transaction while they are sent: ``lease``
+/// claims due ones and moves them ``leaseSeconds`` ahead in one short transaction, each is
+/// sent on its own and its outcome recorded on its own, so a slow subscriber never holds
+/// up another's deliveries. A process killed mid-send leaves the lease to run out and the
+/// delivery is sent again, with the same id. Each subscriber has ``perSubscriber`` sends in
+/// flight at most, and a circuit breaker: a failure pauses the subscription as a whole
+/// (backing off like a delivery), and after the pause a single probe goes out before the
+/// rest follow. Before each webhook the URL's host is checked again against the
+/// ``EgressPolicy`` and curl is pinned to the addresses checked; answers are read up to
+/// ``maxResponseBytes``.
+struct WebhookDeliveries: Sendable {
     struct Delivery: Sendable {
         let id: UUID
         let payload: String
@@ -50,33 +55,48 @@ struct WebhookDeliveries: DueWork {
     var timeout: Duration = .seconds(5)
     var backoff = Backoff(initial: 0.5, ceiling: 300)
     var perSubscriber = 4
+    var maxResponseBytes = 64 << 10
+    /// Longer than a send can take, so a lease only runs out when its process died.
+    var leaseSeconds: Double { Double(timeout.components.seconds) + 5 }
 
-    var label: String { "webhook dispatch" }
-
-    func claim(_ transaction: PostgresConnection, limit: Int) async throws -> [Delivery] {
-        try await transaction.query(
+    /// Claims up to `limit` due deliveries and leases them to this process. `inFlight` is
+    /// how many sends each subscription already has here; a subscription whose breaker has
+    /// tripped gets one (a probe).
+    func lease(_ transaction: PostgresConnection, limit: Int, inFlight: [UUID: Int]) async throws -> [Delivery] {
+        let busy = inFlight.filter { $0.value > 0 }
+        let claimed = try await transaction.query(
             """
             SELECT d.id, d.payload, d.event, s.url, s.secret, d.attempts, s.id, s.channel, s.email
             FROM notify.deliveries d JOIN notify.subscriptions s ON s.id = d.subscription_id
             WHERE d.id IN (
                 SELECT id FROM (
                     SELECT due.id, due.next_attempt_at,
-                           row_number() OVER (PARTITION BY due.subscription_id ORDER BY due.next_attempt_at) AS place
+                           row_number() OVER (PARTITION BY due.subscription_id ORDER BY due.next_attempt_at) AS place,
+                           (CASE WHEN sub.failures > 0 THEN 1 ELSE $2 END) - coalesce(busy.sending, 0) AS room
                     FROM notify.deliveries due JOIN notify.subscriptions sub ON sub.id = due.subscription_id
+                    LEFT JOIN unnest($3::text[]::uuid[], $4::text[]::integer[]) AS busy (subscription_id, sending)
+                        ON busy.subscription_id = due.subscription_id
                     WHERE due.delivered_at IS NULL AND due.next_attempt_at <= clock_timestamp()
                       AND (sub.paused_until IS NULL OR sub.paused_until <= clock_timestamp())
                 ) ranked
-                WHERE place <= $2 ORDER BY next_attempt_at LIMIT $1
+                WHERE place <= room ORDER BY next_attempt_at LIMIT $1
             )
             FOR UPDATE OF d SKIP LOCKED
             """,
-            [limit, perSubscriber]
+            [limit, perSubscriber, busy.keys.map(\.wire), busy.values.map { String($0) }]
         ).map { row in
             Delivery(id: try row.decode(UUID.self, at: 0), payload: try row.decode(String.self, at: 1), event: try row.decode(String.self, at: 2),
                      url: try row.decode(String.self, at: 3), secret: try row.decode(String.self, at: 4), attempts: try row.decode(Int.self, at: 5),
                      subscription: try row.decode(UUID.self, at: 6),
                      channel: PushChannel(rawValue: try row.decode(String.self, at: 7)) ?? .webhook, email: try row.decode(String.self, at: 8))
         }
+        if !claimed.isEmpty {
+            try await transaction.query(
+                "UPDATE notify.deliveries SET next_attempt_at = clock_timestamp() + make_interval(secs => $2) WHERE id = ANY($1::text[]::uuid[])",
+                [claimed.map(\.id.wire), leaseSeconds]
+            )
+        }
+        return claimed
     }
 
     func send(_ delivery: Delivery) async -> Attempt {
@@ -90,8 +110,9 @@ struct WebhookDeliveries: DueWork {
                 return Attempt(status: nil, error: "\(error)", duration: ContinuousClock.now - started)
             }
         }
+        let pins: [String]
         do {
-            try await egress.check(delivery.url)
+            pins = try await egress.check(delivery.url)
         } catch {
             return Attempt(status: nil, error: "refused: \(error)", duration: ContinuousClock.now - started)
         }
@@ -104,7 +125,7 @@ struct WebhookDeliveries: DueWork {
                     ("X-Pingan-Delivery", delivery.id.wire),
                     ("X-Pingan-Signature", Self.signature(body: body, secret: delivery.secret)),
                 ],
-                body: body, timeout: timeout
+                body: body, timeout: timeout, resolve: pins, maxResponseBytes: maxResponseBytes
             )
             let error = (200..<300).contains(reply.status) ? nil : "HTTP \(reply.status)"
             return Attempt(status: reply.status, error: error, duration: ContinuousClock.now - started)
@@ -115,45 +136,48 @@ struct WebhookDeliveries: DueWork {
         }
     }
 
-    func record(_ outcomes: [(item: Delivery, outcome: Attempt)], in transaction: PostgresConnection) async throws {
-        // The breaker: a subscription whose every delivery this round failed pauses as a whole;
-        // one that took a delivery closes again.
-        let bySubscription = Dictionary(grouping: outcomes, by: \.item.subscription)
-        for (subscription, results) in bySubscription {
-            if results.contains(where: { $0.outcome.error == nil }) {
-                try await transaction.query("UPDATE notify.subscriptions SET failures = 0, paused_until = NULL WHERE id = $1", [subscription])
-            } else {
-                let failures = try await transaction.query(
-                    "UPDATE notify.subscriptions SET failures = failures + 1 WHERE id = $1 RETURNING failures", [subscription]
-                ).first?.decode(Int.self, at: 0) ?? 1
+    /// Records one attempt, and moves the subscription's breaker: a success closes it, a
+    /// failure while it is closed opens it for a backoff that grows with each opening.
+    func record(_ delivery: Delivery, _ attempt: Attempt, in transaction: PostgresConnection) async throws {
+        if attempt.error == nil {
+            try await transaction.query(
+                "UPDATE notify.subscriptions SET failures = 0, paused_until = NULL WHERE id = $1 AND failures <> 0", [delivery.subscription]
+            )
+        } else {
+            let opened = try await transaction.query(
+                """
+                UPDATE notify.subscriptions SET failures = failures + 1
+                WHERE id = $1 AND (paused_until IS NULL OR paused_until <= clock_timestamp()) RETURNING failures
+                """,
+                [delivery.subscription]
+            ).first?.decode(Int.self, at: 0)
+            if let failures = opened {
                 try await transaction.query(
                     "UPDATE notify.subscriptions SET paused_until = clock_timestamp() + make_interval(secs => $2) WHERE id = $1",
-                    [subscription, backoff.seconds(afterAttempts: failures)]
+                    [delivery.subscription, backoff.seconds(afterAttempts: failures)]
                 )
             }
         }
-        for (delivery, attempt) in outcomes {
-            let millis = Double(attempt.duration.components.seconds) * 1000 + Double(attempt.duration.components.attoseconds) / 1e15
+        let millis = Double(attempt.duration.components.seconds) * 1000 + Double(attempt.duration.components.attoseconds) / 1e15
+        try await transaction.query(
+            "INSERT INTO notify.attempts (delivery_id, status, error, duration_ms) VALUES ($1, $2, $3, $4)",
+            [delivery.id, attempt.status, attempt.error, millis]
+        )
+        if attempt.error == nil {
             try await transaction.query(
-                "INSERT INTO notify.attempts (delivery_id, status, error, duration_ms) VALUES ($1, $2, $3, $4)",
-                [delivery.id, attempt.status, attempt.error, millis]
+                "UPDATE notify.deliveries SET delivered_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL WHERE id = $1",
+                [delivery.id]
             )
-            if attempt.error == nil {
-                try await transaction.query(
-                    "UPDATE notify.deliveries SET delivered_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL WHERE id = $1",
-                    [delivery.id]
-                )
-            } else {
-                let attempts = delivery.attempts + 1
-                try await transaction.query(
-                    """
-                    UPDATE notify.deliveries SET attempts = $2, last_error = $3,
-                        next_attempt_at = clock_timestamp() + make_interval(secs => $4)
-                    WHERE id = $1
-                    """,
-                    [delivery.id, attempts, attempt.error, backoff.seconds(afterAttempts: attempts)]
-                )
-            }
+        } else {
+            let attempts = delivery.attempts + 1
+            try await transaction.query(
+                """
+                UPDATE notify.deliveries SET attempts = $2, last_error = $3,
+                    next_attempt_at = clock_timestamp() + make_interval(secs => $4)
+                WHERE id = $1
+                """,
+                [delivery.id, attempts, attempt.error, backoff.seconds(afterAttempts: attempts)]
+            )
         }
     }
 
