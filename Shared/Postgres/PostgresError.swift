@@ -74,5 +74,6 @@ public struct SQLState: RawRepresentable, Hashable, Sendable {
     public static let notNullViolation = SQLState(rawValue: "23502")
     public static let checkViolation = SQLState(rawValue: "23514")
     public static let serializationFailure = SQLState(rawValue: "40001")
+    public static let deadlockDetected = SQLState(rawValue: "40P01")
     public static let undefinedTable = SQLState(rawValue: "42P01")
 }

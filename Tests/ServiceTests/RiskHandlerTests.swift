@@ -38,6 +38,56 @@ struct RiskHandlerTests {
         return try await pool.query(sql).first?.decode(Int.self, at: 0) ?? -1
     }
 
+    /// A case left open grows riskier with each month, with no event to say so: it is scored
+    /// again as time passes, crosses the threshold on its own, and a further rise escalates
+    /// the same warning. A settled case stops growing.
+    @Test func anOpenCaseIsRescoredAsTimePassesUntilItCloses() async throws {
+        let clock = ManualClock(morningOf: "2026-05-04")
+        try await withRisk(clock) { rpc, database in
+            let id = UUID()
+            var request = facts(case: id)
+            request.priorPoliceCalls = 4
+            request.failedRungs = 1
+            request.openedAt = clock.now.wireTimestamp
+            #expect(try await rpc.call(RiskServiceMethods.assessCase, request, headers: try TestMesh.eventDelivery()).assessment.score == 50)
+            let pool = database.pool()
+            defer { Task { await pool.close() } }
+            let store = PostgresRiskStore(pool: pool, outbox: Outbox(schema: RiskMigrations.schema))
+            let catalogue = try RiskApp.bundledModels()
+            let policy = RiskPolicy(catalogue: catalogue, threshold: catalogue.threshold, acknowledgeWithin: .seconds(1800))
+            let staff = try person(Place.townA, [.staff])
+            var get = Pingan_Risk_V1_GetAssessmentRequest()
+            get.caseID = id.wire
+            func assessment() async throws -> Pingan_Risk_V1_Assessment {
+                try await rpc.call(RiskServiceMethods.getAssessment, get, headers: [staff]).assessment
+            }
+
+            #expect(try await RiskApp.rescoreDue(store, policy: policy, now: clock.now) == 0)
+            clock.advance(by: 31 * 86_400)
+            #expect(try await RiskApp.rescoreDue(store, policy: policy, now: clock.now) == 1)
+            let quiet = try await assessment()
+            #expect(quiet.score == 55 && quiet.warningID.isEmpty)
+            #expect(try await RiskApp.rescoreDue(store, policy: policy, now: clock.now) == 0)
+            clock.advance(by: 30 * 86_400)
+            #expect(try await RiskApp.rescoreDue(store, policy: policy, now: clock.now) == 1)
+            let warned = try await assessment()
+            #expect(warned.score == 60 && !warned.warningID.isEmpty)
+            clock.advance(by: 30 * 86_400)
+            #expect(try await RiskApp.rescoreDue(store, policy: policy, now: clock.now) == 1)
+            #expect(try await assessment().score == 65)
+            #expect(try await count(database, "SELECT count(*) FROM risk.warnings WHERE case_id = '\(id.wire)'") == 1)
+            #expect(try await count(database, "SELECT count(*) FROM risk.warning_steps WHERE kind = 'score_rose'") == 1)
+
+            // Settled: dispute-service says so, and time no longer raises the score.
+            request.closed = true
+            _ = try await rpc.call(RiskServiceMethods.assessCase, request, headers: try TestMesh.eventDelivery())
+            clock.advance(by: 60 * 86_400)
+            #expect(try await RiskApp.rescoreDue(store, policy: policy, now: clock.now) == 0)
+            #expect(try await count(database, "SELECT count(*) FROM risk.assessment_history WHERE case_id = '\(id.wire)'") == 5)
+            #expect(try await count(database, "SELECT count(*) FROM risk.warnings WHERE case_id = '\(id.wire)'") == 1)
+        }
+    }
+
     @Test func aScoreAtTheThresholdRaisesOneWarningToTheTownshipAndItsEvent() async throws {
         try await withRisk { rpc, database in
             let high = facts(violence: true, repeated: true)

@@ -247,6 +247,8 @@ struct PostgresCaseStore: CaseStore {
                         [visit, outcome.rawValue, note, at, by]
                     )
                 case let .status(status):
+                    // Risk re-scores open cases as time passes; it must know when one stops being open.
+                    tellRisk = true
                     try await transaction.query(
                         """
                         UPDATE dispute.cases SET status = $2,

@@ -136,6 +136,7 @@ extension DisputeCase {
         assess.violenceOccurred = facts.violenceOccurred
         assess.incidents = Int32(incidents)
         assess.openedAt = openedAt.wireTimestamp
+        assess.closed = status != .open
         let home = village.owningCentre
         assess.escalations = Int32(home.selfAndAncestors.firstIndex(of: coordinator) ?? 0)
         return assess

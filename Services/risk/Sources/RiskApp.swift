@@ -65,7 +65,18 @@ public enum RiskApp {
         let escalation = PeriodicTask("warning escalation", every: settings.scanInterval, logger: host.logger) {
             while try await store.escalateUnacknowledged(now: now(), window: settings.acknowledgeWithin, limit: 200) == 200 {}
         }
-        return host.application(routes: routes, services: [relay, escalation], onServerRunning: onServerRunning)
+        // A case left open scores higher each month it stays open, with no event to say so.
+        let rescoring = PeriodicTask("re-scoring as time passes", every: settings.scanInterval, logger: host.logger) {
+            while try await rescoreDue(store, policy: policy, now: now()) == 200 {}
+        }
+        return host.application(routes: routes, services: [relay, escalation, rescoring], onServerRunning: onServerRunning)
+    }
+
+    /// Re-scores up to 200 open cases whose score time alone has changed; returns how many.
+    static func rescoreDue(_ store: any RiskStore, policy: RiskPolicy, now: Date) async throws -> Int {
+        try await store.rescoreDue(now: now, limit: 200, score: { policy.score($0, now: now) }, threshold: policy.threshold) { score, village, open in
+            policy.action(for: score, village: village, open: open, now: now)
+        }
     }
 
     /// The models per category shipped with the service (`Data/risk-models.json`).

@@ -72,6 +72,15 @@ enum RiskMigrations {
             );
             CREATE INDEX warning_steps_warning ON risk.warning_steps (warning_id, id);
             """),
+        Migration(version: 4, name: "re-scoring as time passes", sql: """
+            -- The facts last assessed, so an open case can be scored again when time alone
+            -- changes its score (the months it has been open), and when that is next due.
+            ALTER TABLE risk.assessments
+                ADD COLUMN facts bytea,
+                ADD COLUMN closed boolean NOT NULL DEFAULT false,
+                ADD COLUMN rescore_at timestamptz;
+            CREATE INDEX assessments_rescore ON risk.assessments (rescore_at) WHERE rescore_at IS NOT NULL;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -129,8 +129,16 @@ extension RiskModel {
         }
     }
 
+    static let month: TimeInterval = 30 * 24 * 3600
+
     static func monthsOpen(_ facts: Pingan_Risk_V1_AssessCaseRequest, now: Date) -> Int {
         guard let opened = Date(wireTimestamp: facts.openedAt) else { return 0 }
-        return max(0, Int(now.timeIntervalSince(opened) / (30 * 24 * 3600)))
+        return max(0, Int(now.timeIntervalSince(opened) / month))
+    }
+
+    /// When time alone next changes the case's score: the next whole month it has been open.
+    static func nextChange(_ facts: Pingan_Risk_V1_AssessCaseRequest, after now: Date) -> Date? {
+        guard let opened = Date(wireTimestamp: facts.openedAt) else { return nil }
+        return opened.addingTimeInterval(Double(monthsOpen(facts, now: now) + 1) * month)
     }
 }

@@ -34,8 +34,10 @@ struct RiskPolicy: Sendable {
         catalogue.model(for: facts.category).score(facts, now: now, catalogueVersion: catalogue.version)
     }
 
-    func action(for score: RiskScore, village: DivisionCode, open: OpenWarning?, now: Date) -> WarningAction {
-        guard score.score >= threshold || score.decisive else { return .none }
+    /// - Parameter closed: a case settled, resolved or closed raises nothing more; a warning
+    ///   still open about it is taken through its loop by people.
+    func action(for score: RiskScore, village: DivisionCode, open: OpenWarning?, closed: Bool = false, now: Date) -> WarningAction {
+        guard !closed, score.score >= threshold || score.decisive else { return .none }
         if let open {
             return .regroup(id: open.id, score: max(open.score, score.score), rose: score.score > open.score)
         }

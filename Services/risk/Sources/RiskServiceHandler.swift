@@ -37,7 +37,7 @@ struct RiskServiceHandler: Sendable {
         let score = policy.score(request, now: now)
         var response = Pingan_Risk_V1_AssessCaseResponse()
         response.assessment = try await store.assess(request, case: id, village: village, score: score, threshold: policy.threshold, applying: event, now: now) { open in
-            policy.action(for: score, village: village, open: open, now: now)
+            policy.action(for: score, village: village, open: open, closed: request.closed, now: now)
         }
         return response
     }

@@ -16,6 +16,10 @@ protocol RiskStore: Sendable {
         applying event: EventDelivery, now: Date, decide: (OpenWarning?) -> WarningAction
     ) async throws -> Pingan_Risk_V1_Assessment
     func assessment(of id: UUID) async throws -> Pingan_Risk_V1_Assessment?
+    /// Scores again, with `score`, up to `limit` open cases whose score time alone has
+    /// changed by `now`; returns how many.
+    func rescoreDue(now: Date, limit: Int, score: (Pingan_Risk_V1_AssessCaseRequest) -> RiskScore, threshold: Int,
+                    decide: (RiskScore, DivisionCode, OpenWarning?) -> WarningAction) async throws -> Int
     /// Warnings about cases under `root`, newest first, after `cursor`.
     func warnings(under root: DivisionCode, openOnly: Bool, after cursor: PageCursor?, limit: Int) async throws -> [Pingan_Risk_V1_Warning]
     func warning(_ id: UUID) async throws -> Pingan_Risk_V1_Warning?
@@ -56,55 +60,93 @@ struct PostgresRiskStore: RiskStore {
     ) async throws -> Pingan_Risk_V1_Assessment {
         try await inbox.apply(event) { transaction, firstDelivery in
             if firstDelivery {
-                let reasons = PostgresJSON("[" + (try score.reasons.map { try $0.jsonString() }.joined(separator: ",")) + "]")
-                try await transaction.query(
-                    """
-                    INSERT INTO risk.assessments (case_id, village_code, score, threshold, reasons, model_version, assessed_at)
-                    VALUES ($1, $2, $3, $7, $4, $5, $6)
-                    ON CONFLICT (case_id) DO UPDATE SET score = $3, reasons = $4, model_version = $5, assessed_at = $6, village_code = $2, threshold = $7
-                    """,
-                    [id, village.rawValue, score.score, reasons, score.modelVersion, now, threshold]
-                )
-                try await transaction.query(
-                    "INSERT INTO risk.assessment_history (case_id, score, model_version, reasons, assessed_at) VALUES ($1, $2, $3, $4, $5)",
-                    [id, score.score, score.modelVersion, reasons, now]
-                )
-                let open = try await transaction.query(
-                    "SELECT id, score FROM risk.warnings WHERE case_id = $1 AND status <> 'closed' FOR UPDATE", [id]
-                ).first.map { OpenWarning(id: try $0.decode(UUID.self, at: 0), score: try $0.decode(Int.self, at: 1)) }
-                switch decide(open) {
-                case .none:
-                    break
-                case let .raise(owner, notify, escalatesAt):
-                    let warning = UUID()
-                    try await transaction.query(
-                        """
-                        INSERT INTO risk.warnings (id, case_id, centre_code, village_code, score, raised_at, escalates_at)
-                        VALUES ($1, $2, $3, $4, $5, $6, $7)
-                        """,
-                        [warning, id, owner.rawValue, village.rawValue, score.score, now, escalatesAt]
-                    )
-                    try await step(transaction, warning, kind: "raised", note: "score \(score.score) (\(score.modelVersion)); warned \(notify)", actor: "risk-service", at: now)
-                    try await outbox.enqueue(transaction, topic: WarningEvents.raised, WarningEvents.raised(
-                        warning: warning, case: id, centre: notify, village: village, incidentID: facts.incidentID, category: facts.category, score: score
-                    ))
-                case let .regroup(warning, newScore, rose):
-                    try await transaction.query("UPDATE risk.warnings SET count = count + 1, score = $2 WHERE id = $1", [warning, newScore])
-                    try await step(transaction, warning, kind: rose ? "score_rose" : "warned_again", note: "score \(score.score) (\(score.modelVersion))", actor: "risk-service", at: now)
-                    if rose, let centre = try await transaction.query("SELECT centre_code FROM risk.warnings WHERE id = $1", [warning]).first
-                        .flatMap({ try? DivisionCode(validating: try $0.decode(String.self, at: 0)) }) {
-                        try await outbox.enqueue(transaction, topic: WarningEvents.notice, WarningEvents.escalated(
-                            case: id, centre: centre, village: village, summary: "the warning's score rose to \(score.score)"
-                        ))
-                    }
-                }
-                try await transaction.query(
-                    "UPDATE risk.assessments SET warning_id = (SELECT id FROM risk.warnings WHERE case_id = $1 ORDER BY raised_at DESC LIMIT 1) WHERE case_id = $1",
-                    [id]
-                )
+                try await record(transaction, facts, case: id, village: village, score: score, threshold: threshold, now: now, decide: decide)
             }
             guard let assessment = try await Self.assessment(transaction, case: id) else { throw RiskStoreError.vanished(id) }
             return assessment
+        }
+    }
+
+    /// Stores a score with the facts behind it and acts on the case's warning, inside the
+    /// caller's transaction.
+    private func record(
+        _ transaction: PostgresConnection, _ facts: Pingan_Risk_V1_AssessCaseRequest, case id: UUID, village: DivisionCode,
+        score: RiskScore, threshold: Int, now: Date, decide: (OpenWarning?) -> WarningAction
+    ) async throws {
+        let reasons = PostgresJSON("[" + (try score.reasons.map { try $0.jsonString() }.joined(separator: ",")) + "]")
+        try await transaction.query(
+            """
+            INSERT INTO risk.assessments (case_id, village_code, score, threshold, reasons, model_version, assessed_at)
+            VALUES ($1, $2, $3, $7, $4, $5, $6)
+            ON CONFLICT (case_id) DO UPDATE SET score = $3, reasons = $4, model_version = $5, assessed_at = $6, village_code = $2, threshold = $7
+            """,
+            [id, village.rawValue, score.score, reasons, score.modelVersion, now, threshold]
+        )
+        try await transaction.query(
+            "INSERT INTO risk.assessment_history (case_id, score, model_version, reasons, assessed_at) VALUES ($1, $2, $3, $4, $5)",
+            [id, score.score, score.modelVersion, reasons, now]
+        )
+        let open = try await transaction.query(
+            "SELECT id, score FROM risk.warnings WHERE case_id = $1 AND status <> 'closed' FOR UPDATE", [id]
+        ).first.map { OpenWarning(id: try $0.decode(UUID.self, at: 0), score: try $0.decode(Int.self, at: 1)) }
+        switch decide(open) {
+        case .none:
+            break
+        case let .raise(owner, notify, escalatesAt):
+            let warning = UUID()
+            try await transaction.query(
+                """
+                INSERT INTO risk.warnings (id, case_id, centre_code, village_code, score, raised_at, escalates_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                """,
+                [warning, id, owner.rawValue, village.rawValue, score.score, now, escalatesAt]
+            )
+            try await step(transaction, warning, kind: "raised", note: "score \(score.score) (\(score.modelVersion)); warned \(notify)", actor: "risk-service", at: now)
+            try await outbox.enqueue(transaction, topic: WarningEvents.raised, WarningEvents.raised(
+                warning: warning, case: id, centre: notify, village: village, incidentID: facts.incidentID, category: facts.category, score: score
+            ))
+        case let .regroup(warning, newScore, rose):
+            try await transaction.query("UPDATE risk.warnings SET count = count + 1, score = $2 WHERE id = $1", [warning, newScore])
+            try await step(transaction, warning, kind: rose ? "score_rose" : "warned_again", note: "score \(score.score) (\(score.modelVersion))", actor: "risk-service", at: now)
+            if rose, let centre = try await transaction.query("SELECT centre_code FROM risk.warnings WHERE id = $1", [warning]).first
+                .flatMap({ try? DivisionCode(validating: try $0.decode(String.self, at: 0)) }) {
+                try await outbox.enqueue(transaction, topic: WarningEvents.notice, WarningEvents.escalated(
+                    case: id, centre: centre, village: village, summary: "the warning's score rose to \(score.score)"
+                ))
+            }
+        }
+        try await transaction.query(
+            "UPDATE risk.assessments SET warning_id = (SELECT id FROM risk.warnings WHERE case_id = $1 ORDER BY raised_at DESC LIMIT 1) WHERE case_id = $1",
+            [id]
+        )
+        try await transaction.query(
+            "UPDATE risk.assessments SET facts = $2, closed = $3, rescore_at = $4 WHERE case_id = $1",
+            [id, Data(try facts.serializedBytes() as [UInt8]), facts.closed, facts.closed ? nil : RiskModel.nextChange(facts, after: now)]
+        )
+    }
+
+    func rescoreDue(now: Date, limit: Int, score: (Pingan_Risk_V1_AssessCaseRequest) -> RiskScore, threshold: Int,
+                    decide: (RiskScore, DivisionCode, OpenWarning?) -> WarningAction) async throws -> Int {
+        try await outbox.transaction(pool) { transaction in
+            let due = try await transaction.query(
+                """
+                SELECT case_id, village_code, facts FROM risk.assessments
+                WHERE rescore_at <= $1 AND NOT closed AND facts IS NOT NULL
+                ORDER BY rescore_at LIMIT $2 FOR UPDATE SKIP LOCKED
+                """,
+                [now, limit]
+            )
+            for row in due {
+                let id = try row.decode(UUID.self, at: 0)
+                let village = try DivisionCode(validating: try row.decode(String.self, at: 1))
+                var facts = try Pingan_Risk_V1_AssessCaseRequest(serializedBytes: [UInt8](try row.decode(Data.self, at: 2)))
+                facts.asOf = now.wireTimestamp
+                let scored = score(facts)
+                try await record(transaction, facts, case: id, village: village, score: scored, threshold: threshold, now: now) { open in
+                    decide(scored, village, open)
+                }
+            }
+            return due.count
         }
     }
 

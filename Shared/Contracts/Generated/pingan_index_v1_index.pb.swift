@@ -78,7 +78,7 @@ public nonisolated enum Pingan_Index_V1_ActionKind: SwiftProtobuf.Enum, Swift.Ca
   /// 98 and above by default: the unit shares its experience (经验交流).
   case shareExperience // = 1
 
-  /// Below 80, or not enough data: the political-legal officer's reminder talk (提醒谈话)
+  /// Below 80: the political-legal officer's reminder talk (提醒谈话)
   /// and a deadline to put things right.
   case reminderTalk // = 2
 

@@ -305,6 +305,12 @@ public nonisolated struct Pingan_Risk_V1_AssessCaseRequest: @unchecked Sendable 
     set {_uniqueStorage()._asOf = newValue}
   }
 
+  /// True once the case is settled, resolved or closed: its score stops growing with time.
+  public var closed: Bool {
+    get {_storage._closed}
+    set {_uniqueStorage()._closed = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -958,7 +964,7 @@ nonisolated extension Pingan_Risk_V1_Warning: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AssessCaseRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}village_code\0\u{1}category\0\u{3}party_count\0\u{3}minors_involved\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}incident_id\0\u{3}violence_occurred\0\u{1}incidents\0\u{3}failed_rungs\0\u{1}escalations\0\u{3}overdue_summons\0\u{3}opened_at\0\u{3}as_of\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}village_code\0\u{1}category\0\u{3}party_count\0\u{3}minors_involved\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}incident_id\0\u{3}violence_occurred\0\u{1}incidents\0\u{3}failed_rungs\0\u{1}escalations\0\u{3}overdue_summons\0\u{3}opened_at\0\u{3}as_of\0\u{1}closed\0")
 
   fileprivate class _StorageClass {
     var _caseID: String = String()
@@ -978,6 +984,7 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
     var _overdueSummons: Int32 = 0
     var _openedAt: String = String()
     var _asOf: String = String()
+    var _closed: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1005,6 +1012,7 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
       _overdueSummons = source._overdueSummons
       _openedAt = source._openedAt
       _asOf = source._asOf
+      _closed = source._closed
     }
   }
 
@@ -1040,6 +1048,7 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
         case 15: try { try decoder.decodeSingularInt32Field(value: &_storage._overdueSummons) }()
         case 16: try { try decoder.decodeSingularStringField(value: &_storage._openedAt) }()
         case 17: try { try decoder.decodeSingularStringField(value: &_storage._asOf) }()
+        case 18: try { try decoder.decodeSingularBoolField(value: &_storage._closed) }()
         default: break
         }
       }
@@ -1099,6 +1108,9 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
       if !_storage._asOf.isEmpty {
         try visitor.visitSingularStringField(value: _storage._asOf, fieldNumber: 17)
       }
+      if _storage._closed != false {
+        try visitor.visitSingularBoolField(value: _storage._closed, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1125,6 +1137,7 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
         if _storage._overdueSummons != rhs_storage._overdueSummons {return false}
         if _storage._openedAt != rhs_storage._openedAt {return false}
         if _storage._asOf != rhs_storage._asOf {return false}
+        if _storage._closed != rhs_storage._closed {return false}
         return true
       }
       if !storagesAreEqual {return false}
