@@ -39,11 +39,38 @@ struct ReceivedWebhook: Sendable {
     var caseID: String { json["case_id"] as? String ?? "" }
 }
 
-/// A real HTTP webhook receiver that can be told to fail, as a department system would.
+/// What arrived at one of the receiver's other channels (a WeCom robot, an SMS gateway).
+struct ChannelMessage: Sendable {
+    let channel: String
+    let delivery: String
+    let body: [UInt8]
+
+    var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) ?? [:] }
+}
+
+/// A real HTTP webhook receiver that can be told to fail or to answer slowly, as a
+/// department system would; it also stands in for a WeCom group robot and an SMS gateway
+/// at `/channel/<name>`.
 final class WebhookReceiver: Sendable {
     static let secret = "receiver-shared-secret-0123456789"
     private let state = Mutex<(received: [ReceivedWebhook], failing: Bool)>(([], false))
+    private let channelState = Mutex<(messages: [ChannelMessage], delay: Duration, answering: Int)>(([], .zero, 0))
     private let boundPort = Mutex(0)
+
+    var channelMessages: [ChannelMessage] { channelState.withLock { $0.messages } }
+    /// Requests being held by the delay right now.
+    var answering: Int { channelState.withLock { $0.answering } }
+    func setDelay(_ delay: Duration) { channelState.withLock { $0.delay = delay } }
+
+    /// Holds a request for the current delay, as a slow receiver does.
+    private func slowly() async {
+        let delay = channelState.withLock { state -> Duration in
+            state.answering += 1
+            return state.delay
+        }
+        if delay > .zero { try? await Task.sleep(for: delay) }
+        channelState.withLock { $0.answering -= 1 }
+    }
 
     /// The loopback port it listens on, once running.
     var port: Int { boundPort.withLock { $0 } }
@@ -53,8 +80,19 @@ final class WebhookReceiver: Sendable {
 
     func application(onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         let router = Router()
+        router.post("channel/:name") { request, context -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            await self.slowly()
+            let message = ChannelMessage(
+                channel: context.parameters.get("name") ?? "", delivery: request.headers[HTTPField.Name("X-Pingan-Delivery")!] ?? "",
+                body: Array(buffer: body)
+            )
+            self.channelState.withLock { $0.messages.append(message) }
+            return Response(status: .ok)
+        }
         router.post("hook") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 1 << 20)
+            await self.slowly()
             let failing = self.state.withLock { $0.failing }
             if failing { return Response(status: .serviceUnavailable) }
             let webhook = ReceivedWebhook(
