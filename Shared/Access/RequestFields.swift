@@ -22,9 +22,26 @@ extension String {
     /// Free text from a request field, trimmed; `invalid_argument` naming the field when it is
     /// empty or longer than `limit` characters.
     public static func field(_ text: String, _ field: String, upTo limit: Int) throws -> String {
+        try Self.field(text, field, length: 1...limit)
+    }
+
+    /// Free text from a request field, trimmed, whose length is in `length` (0 allows empty).
+    ///
+    /// Characters are counted the way PostgreSQL counts them (code points, so a name of
+    /// combining marks that Swift sees as one character is not let through to fail a
+    /// database check), and NUL, which PostgreSQL text cannot hold, is refused here.
+    public static func field(_ text: String, _ field: String, length: ClosedRange<Int>) throws -> String {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { throw ConnectError.invalidArgument(field: field, "is required") }
-        guard trimmed.count <= limit else { throw ConnectError.invalidArgument(field: field, "is longer than \(limit) characters") }
+        guard !trimmed.unicodeScalars.contains("\u{0}") else {
+            throw ConnectError.invalidArgument(field: field, "contains a NUL character")
+        }
+        let count = trimmed.unicodeScalars.count
+        if count == 0 {
+            guard length.contains(0) else { throw ConnectError.invalidArgument(field: field, "is required") }
+            return trimmed
+        }
+        guard count <= length.upperBound else { throw ConnectError.invalidArgument(field: field, "is longer than \(length.upperBound) characters") }
+        guard count >= length.lowerBound else { throw ConnectError.invalidArgument(field: field, "is shorter than \(length.lowerBound) characters") }
         return trimmed
     }
 }
@@ -87,12 +104,7 @@ public enum ReportFields {
 
     /// The description, trimmed; `invalid_argument` when empty or too long.
     public static func description(_ text: String) throws -> String {
-        let description = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !description.isEmpty else { throw ConnectError.invalidArgument(field: "description", "is required") }
-        guard description.count <= maxDescription else {
-            throw ConnectError.invalidArgument(field: "description", "is longer than \(maxDescription) characters")
-        }
-        return description
+        try String.field(text, "description", upTo: maxDescription)
     }
 
     /// One to twenty people, each with a name and at most a phone number.
@@ -100,10 +112,7 @@ public enum ReportFields {
         guard !parties.isEmpty else { throw ConnectError.invalidArgument(field: "parties", "at least one person is required") }
         guard parties.count <= maxParties else { throw ConnectError.invalidArgument(field: "parties", "at most \(maxParties) people") }
         for (index, party) in parties.enumerated() {
-            let name = party.name.trimmingCharacters(in: .whitespaces)
-            guard (1...50).contains(name.count) else {
-                throw ConnectError.invalidArgument(field: "parties[\(index)].name", "must be 1 to 50 characters")
-            }
+            _ = try String.field(party.name, "parties[\(index)].name", upTo: 50)
             guard party.phone.count <= 20, party.phone.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "+" || $0 == "-") }) else {
                 throw ConnectError.invalidArgument(field: "parties[\(index)].phone", "must be up to 20 digits")
             }

@@ -13,13 +13,16 @@ public struct ConnectContext: Sendable {
     /// The trace this call belongs to; pass `trace.child()` on to calls it makes.
     public let trace: TraceContext
     public let logger: Logger
+    /// The IP address the connection came from, when the server knows it.
+    public let peer: String?
 
-    public init(path: String, headers: HTTPFields, deadline: ContinuousClock.Instant?, trace: TraceContext, logger: Logger) {
+    public init(path: String, headers: HTTPFields, deadline: ContinuousClock.Instant?, trace: TraceContext, logger: Logger, peer: String? = nil) {
         self.path = path
         self.headers = headers
         self.deadline = deadline
         self.trace = trace
         self.logger = logger
+        self.peer = peer
     }
 
     /// A header's value by name, case-insensitively.

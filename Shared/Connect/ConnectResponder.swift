@@ -12,20 +12,25 @@ public struct ConnectResponder: Sendable {
     let routes: ConnectRoutes
     let maxBodyBytes: Int
     let observer: any ConnectCallObserver
+    /// The deadline of a call whose client sent none.
+    let defaultTimeout: Duration
 
-    public init(routes: ConnectRoutes, maxBodyBytes: Int, observer: any ConnectCallObserver = NoCallObserver()) {
+    public init(
+        routes: ConnectRoutes, maxBodyBytes: Int, observer: any ConnectCallObserver = NoCallObserver(), defaultTimeout: Duration = .seconds(60)
+    ) {
         self.routes = routes
         self.maxBodyBytes = maxBodyBytes
         self.observer = observer
+        self.defaultTimeout = defaultTimeout
     }
 
     /// Answers one Connect call; every failure becomes a Connect error body.
-    public func respond(to request: Request, path: String, logger: Logger) async -> Response {
+    public func respond(to request: Request, path: String, logger: Logger, peer: String? = nil) async -> Response {
         let started = ContinuousClock.now
         let response: Response
         let outcome: String
         do {
-            response = try await call(request, path: path, logger: logger)
+            response = try await call(request, path: path, logger: logger, peer: peer)
             outcome = "ok"
         } catch {
             let connectError = ConnectError.wrapping(error, logger: logger)
@@ -47,7 +52,7 @@ public struct ConnectResponder: Sendable {
         return response
     }
 
-    private func call(_ request: Request, path: String, logger: Logger) async throws -> Response {
+    private func call(_ request: Request, path: String, logger: Logger, peer: String?) async throws -> Response {
         guard let handler = routes.handlers[path] ?? routes.fallback else {
             throw RequestRejection(.notFound, ConnectError(.unimplemented, "no method \(path)"))
         }
@@ -61,7 +66,8 @@ public struct ConnectResponder: Sendable {
         if let encoding = request.headers[.contentEncoding], encoding.lowercased() != "identity" {
             throw ConnectError(.unimplemented, "content encoding \"\(encoding)\" is not supported; send the body uncompressed")
         }
-        let deadline = try Self.deadline(from: request.headers)
+        // A caller that sets no deadline gets the server's: no call holds a task for ever.
+        let deadline = try Self.deadline(from: request.headers) ?? ContinuousClock.now + defaultTimeout
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
             throw ConnectError.bodyTooLarge(limit: maxBodyBytes)
         }
@@ -75,7 +81,7 @@ public struct ConnectResponder: Sendable {
         var callLogger = logger
         callLogger[metadataKey: "trace_id"] = "\(trace.traceID)"
         callLogger[metadataKey: "rpc"] = "\(path)"
-        let context = ConnectContext(path: path, headers: request.headers, deadline: deadline, trace: trace, logger: callLogger)
+        let context = ConnectContext(path: path, headers: request.headers, deadline: deadline, trace: trace, logger: callLogger, peer: peer)
         let bytes = Array(buffer: body)
         let output = try await Deadline.run(until: deadline) {
             try await handler(bytes, codec, context)

@@ -118,8 +118,9 @@ final class LibPQConnection: @unchecked Sendable {
             return Self.rows(result)
         default:
             let sqlState = Self.field(result, DiagnosticField.sqlState).map(SQLState.init(rawValue:))
-            var message = Self.field(result, DiagnosticField.message) ?? Self.errorMessage(handle)
-            if let detail = Self.field(result, DiagnosticField.detail) { message += ": \(detail)" }
+            // DETAIL is left out on purpose: for a check or unique violation it quotes the row,
+            // and an error's text reaches logs, where personal data must not.
+            let message = Self.field(result, DiagnosticField.message) ?? Self.errorMessage(handle)
             let lost = PQstatus(handle) != CONNECTION_OK
             throw PostgresError(
                 lost ? .connectionLost : .server, message,
@@ -173,7 +174,6 @@ final class LibPQConnection: @unchecked Sendable {
 private enum DiagnosticField {
     static let sqlState = Int32(UInt8(ascii: "C"))
     static let message = Int32(UInt8(ascii: "M"))
-    static let detail = Int32(UInt8(ascii: "D"))
     static let constraint = Int32(UInt8(ascii: "n"))
 }
 

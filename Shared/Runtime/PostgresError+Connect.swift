@@ -2,6 +2,9 @@ import PinganConnect
 import PinganPostgres
 
 extension PostgresError: ConnectErrorConvertible {
+    /// SQLSTATEs of a value the database refused: data exceptions (class 22) and check violations.
+    static let badValue: Set<String> = ["22001", "22003", "22007", "22008", "22021", "22P02", "22P05", "23514"]
+
     /// Database trouble the caller may retry is `unavailable`, a transaction that lost a
     /// race with another (a deadlock or serialization failure) is `aborted`, which a client
     /// retries the same way; anything else is a bug and answers `internal` without details.
@@ -11,6 +14,11 @@ extension PostgresError: ConnectErrorConvertible {
         }
         if sqlState == .deadlockDetected || sqlState == .serializationFailure {
             return ConnectError(.aborted, "the change collided with another at the same moment; try again")
+        }
+        // The last line of defence for input a handler did not check: a value the database
+        // cannot hold is the caller's to fix, not a fault of the service.
+        if code == .invalidParameter || sqlState.map { Self.badValue.contains($0.rawValue) } == true {
+            return ConnectError(.invalidArgument, "a value in the request cannot be stored (too long, out of range or not valid text)")
         }
         return nil
     }

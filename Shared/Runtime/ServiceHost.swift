@@ -28,12 +28,15 @@ public struct ServiceHost: Sendable {
         metrics = ServiceMetrics(pool: pool)
     }
 
-    /// Database reachable and every migration of this build applied.
+    /// Database reachable and every migration of this build applied. The answer says which
+    /// of the two failed and nothing more (no host, user or driver text, which an outsider
+    /// could learn from); the cause is logged.
     public func readiness() async -> Readiness {
         do {
-            return try await migrator.isCurrent(pool) ? .ready : .notReady("migrations of schema \(migrator.schema) are not applied")
+            return try await migrator.isCurrent(pool) ? .ready : .notReady("migrations not applied")
         } catch {
-            return .notReady("database unreachable: \(error)")
+            logger.warning("not ready: the database is unreachable", metadata: ["error": "\(error)"])
+            return .notReady("database unreachable")
         }
     }
 
@@ -67,6 +70,9 @@ public struct ServiceHost: Sendable {
         let migrated = StartGate()
         var app = Application(
             responder: responder,
+            // A connection that sends nothing for a minute is closed, so idle sockets cannot
+            // pile up.
+            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: name),
             services: [PoolLifecycle(pool: pool)] + services.map { AfterGate(gate: migrated, service: $0) },
             onServerRunning: { channel in

@@ -5,7 +5,7 @@ import PinganConnect
 /// The HTTP face of one service: its Connect methods, plus `GET /healthz` (alive),
 /// `GET /readyz` (database reachable, migrations applied) and `GET /metrics` (Prometheus).
 public struct ServiceResponder: HTTPResponder {
-    public typealias Context = BasicRequestContext
+    public typealias Context = PinganRequestContext
 
     let connect: ConnectResponder
     let metrics: ServiceMetrics
@@ -32,7 +32,7 @@ public struct ServiceResponder: HTTPResponder {
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.render()))
             )
         case (.post, let path):
-            return await connect.respond(to: request, path: path, logger: context.logger)
+            return await connect.respond(to: request, path: path, logger: context.logger, peer: context.peer)
         default:
             return .text("not found\n", status: .notFound)
         }

@@ -45,6 +45,50 @@ struct GatewayHandlerTests {
         }
     }
 
+    /// Guessing passwords is slowed per account (and per address), at no bcrypt cost once
+    /// locked; a NUL or a name longer than the database allows is the caller's error.
+    @Test func signInIsThrottledPerAccountAndOddNamesAreRefusedByField() async throws {
+        let clock = ManualClock(morningOf: "2026-11-02")
+        try await TestDatabase.with { database in
+            let settings = try settings(database)
+            try await GatewayApp.withAccounts(settings: settings) { accounts in
+                for name in ["xiaodukou", "mengxi"] {
+                    try await accounts.saveUser(username: name, password: "correct-horse-battery", centre: try DivisionCode(validating: Place.townA), roles: [.staff])
+                }
+            }
+            try await GatewayApp.build(settings: settings, now: { clock.now }).test(.router) { client in
+                let rpc = InProcessClient(client)
+                var login = Pingan_Gateway_V1_LoginRequest()
+                login.username = "xiaodukou"
+                login.password = "wrong-horse-battery"
+                for _ in 0..<5 {
+                    await expectCode(.unauthenticated, containing: "wrong username or password") { _ = try await rpc.call(AuthServiceMethods.login, login) }
+                }
+                login.password = "correct-horse-battery"
+                await expectCode(.resourceExhausted, containing: "too many failed sign-ins for this account; try again in 60 s") {
+                    _ = try await rpc.call(AuthServiceMethods.login, login)
+                }
+                // Another account is not held up; the locked one opens when its time is up.
+                login.username = "mengxi"
+                let other = try await rpc.call(AuthServiceMethods.login, login)
+                #expect(other.centreCode == Place.townA)
+                clock.advance(by: 61)
+                login.username = "XiaoDuKou"
+                await expectCode(.unauthenticated) { _ = try await rpc.call(AuthServiceMethods.login, login) }
+                login.username = "xiaodukou"
+                await expectCode(.resourceExhausted, containing: "try again in 120 s") { _ = try await rpc.call(AuthServiceMethods.login, login) }
+                clock.advance(by: 121)
+                let reopened = try await rpc.call(AuthServiceMethods.login, login)
+                #expect(reopened.centreCode == Place.townA)
+
+                login.username = "xiao\u{0}dukou"
+                await expectCode(.invalidArgument, containing: "username: contains a NUL character") { _ = try await rpc.call(AuthServiceMethods.login, login) }
+                login.username = "a" + String(repeating: "\u{301}", count: 64)
+                await expectCode(.invalidArgument, containing: "username: is longer than 64 characters") { _ = try await rpc.call(AuthServiceMethods.login, login) }
+            }
+        }
+    }
+
     @Test func forwardingAuthenticatesScopesAndRoutesByTheMethodTable() async throws {
         try await TestDatabase.with { database in
             let settings = try settings(database)

@@ -16,8 +16,7 @@ extension DisputeServiceHandler {
         let lead = try String.field(request.lead, "lead", upTo: 100)
         let participants = try Self.names(request.participants, "participants")
         let bodies = try Self.names(request.bodies, "bodies")
-        let reason = request.skipReason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard reason.count <= 2000 else { throw ConnectError.invalidArgument(field: "skip_reason", "is longer than 2000 characters") }
+        let reason = try String.field(request.skipReason, "skip_reason", length: 0...2000)
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, now in
             try rules.startRung(file, rung: rung, kind: kind, lead: lead, participants: participants, bodies: bodies,

@@ -169,8 +169,7 @@ struct DisputeServiceHandler: Sendable {
     func resolveCase(_ request: Pingan_Dispute_V1_ResolveCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ResolveCaseResponse {
         let principal = try verifier.principal(context, anyOf: [.staff, .mediator])
         let id = try UUID.field(request.caseID, "case_id")
-        let outcome = request.outcome.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...2000).contains(outcome.count) else { throw ConnectError.invalidArgument(field: "outcome", "must be 1 to 2000 characters") }
+        let outcome = try String.field(request.outcome, "outcome", upTo: 2000)
         _ = try await visibleFile(id, named: request.caseID, to: principal)
         let resolved = try principal.visible(try await store.resolve(id, outcome: outcome, actor: principal.subject), at: \.village, "case \(request.caseID)")
         var response = Pingan_Dispute_V1_ResolveCaseResponse()

@@ -9,22 +9,29 @@ struct AuthServiceHandler: Sendable {
     let accounts: Accounts
     let tokens: TokenSigner
     let lifetime: TimeInterval
+    let throttle: SignInThrottle
 
     func register(into routes: inout ConnectRoutes) {
         routes.register(AuthServiceMethods.login) { try await login($0, $1) }
     }
 
     func login(_ request: Pingan_Gateway_V1_LoginRequest, _ context: ConnectContext) async throws -> Pingan_Gateway_V1_LoginResponse {
-        guard !request.username.isEmpty else { throw ConnectError.invalidArgument(field: "username", "is required") }
+        let username = try String.field(request.username, "username", upTo: 64)
         guard !request.password.isEmpty else { throw ConnectError.invalidArgument(field: "password", "is required") }
-        guard request.password.utf8.count <= 72, request.username.count <= 64,
-              let account = try await accounts.authenticate(username: request.username, password: request.password)
-        else {
-            context.logger.notice("failed login", metadata: ["username": "\(request.username.prefix(64))"])
+        try throttle.admit(account: username, address: context.peer)
+        let found = try await throttle.checking {
+            request.password.utf8.count <= 72 ? try await accounts.authenticate(username: username, password: request.password) : nil
+        }
+        guard let account = found else {
+            throttle.failed(account: username, address: context.peer)
+            // Printable only: a name with line breaks must not forge log lines.
+            let shown = String(String.UnicodeScalarView(username.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
+            context.logger.notice("failed login", metadata: ["username": "\(shown)"])
             throw ConnectError(.unauthenticated, "wrong username or password")
         }
+        throttle.succeeded(account: username)
         let expires = Date().addingTimeInterval(lifetime)
-        let principal = Principal(subject: "user:\(request.username)", centre: account.centre, roles: account.roles, expiresAt: expires)
+        let principal = Principal(subject: "user:\(username)", centre: account.centre, roles: account.roles, expiresAt: expires)
         var response = Pingan_Gateway_V1_LoginResponse()
         response.token = tokens.sign(principal)
         response.centreCode = account.centre.rawValue

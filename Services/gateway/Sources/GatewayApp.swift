@@ -56,8 +56,10 @@ public struct GatewaySettings: Sendable {
 /// Assembles the gateway: schema `gateway` (users, API keys), `pingan.gateway.v1.AuthService`,
 /// and every other service's methods forwarded with a signed principal.
 public enum GatewayApp {
+    /// - Parameter now: the time of day, for sign-in throttling; tests pass a clock they control.
     public static func build(
-        settings: GatewaySettings, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        settings: GatewaySettings, now: @escaping @Sendable () -> Date = { Date() },
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let host = ServiceHost(.gateway, settings: settings.service, migrator: GatewayMigrations.migrator)
         let tokens = try TokenSigner(secret: settings.tokenSecret)
@@ -72,7 +74,9 @@ public enum GatewayApp {
             centre: settings.centre, peers: peers
         )
         var routes = ConnectRoutes()
-        AuthServiceHandler(accounts: accounts, tokens: tokens, lifetime: settings.tokenLifetime).register(into: &routes)
+        AuthServiceHandler(
+            accounts: accounts, tokens: tokens, lifetime: settings.tokenLifetime, throttle: SignInThrottle(now: now)
+        ).register(into: &routes)
         routes.fallback { try await forwarder.forward($0, $1, $2) }
         return host.application(routes: routes, onServerRunning: onServerRunning)
     }

@@ -26,8 +26,7 @@ struct GridServiceHandler: Sendable {
         let village = try DivisionCode.field(request.villageCode, "village_code")
         guard village.level == .village else { throw ConnectError.invalidArgument(field: "village_code", "\(village) is a \(village.level.rawValue), not a village") }
         try principal.require(village, field: "village_code")
-        let name = request.name.trimmingCharacters(in: .whitespaces)
-        guard (1...100).contains(name.count) else { throw ConnectError.invalidArgument(field: "name", "must be 1 to 100 characters") }
+        let name = try String.field(request.name, "name", upTo: 100)
         guard try await store.divisionExists(village) else {
             throw ConnectError(.failedPrecondition, "village \(village) is not registered; import it with DivisionService/ImportDivisions first")
         }
@@ -46,8 +45,7 @@ struct GridServiceHandler: Sendable {
     func addGridMember(_ request: Pingan_Grid_V1_AddGridMemberRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_AddGridMemberResponse {
         let principal = try verifier.principal(context, anyOf: [.admin, .staff])
         let gridID = try UUID.field(request.gridID, "grid_id")
-        let name = request.name.trimmingCharacters(in: .whitespaces)
-        guard (1...50).contains(name.count) else { throw ConnectError.invalidArgument(field: "name", "must be 1 to 50 characters") }
+        let name = try String.field(request.name, "name", upTo: 50)
         guard let role = request.role.storedName else { throw ConnectError.invalidArgument(field: "role", "is required") }
         try await requireGrid(gridID, visibleTo: principal)
         var response = Pingan_Grid_V1_AddGridMemberResponse()

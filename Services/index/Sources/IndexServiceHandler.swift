@@ -33,8 +33,7 @@ struct IndexServiceHandler: Sendable {
     func computeMonthlyIndex(_ request: Pingan_Index_V1_ComputeMonthlyIndexRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_ComputeMonthlyIndexResponse {
         let principal = try verifier.principal(context, anyOf: [.admin, .leader])
         let month = try Month.field(request.month, "month")
-        let reason = request.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard reason.count <= 500 else { throw ConnectError.invalidArgument(field: "reason", "is longer than 500 characters") }
+        let reason = try String.field(request.reason, "reason", length: 0...500)
         guard principal.covers(peers.root) else {
             throw ConnectError(.permissionDenied, "the index is computed for the whole deployment, by its root centre \(peers.root); centre \(principal.centre) reads its own subtree's rankings")
         }
@@ -149,8 +148,9 @@ struct IndexServiceHandler: Sendable {
         let rule = ThresholdRule(
             shareAt: wire.shareAt, remindBelow: wire.remindBelow, summonBelow: wire.summonBelow,
             shareDays: Int(wire.shareDays), remindDays: Int(wire.remindDays), summonDays: Int(wire.summonDays),
-            shareOwner: wire.shareOwner.trimmingCharacters(in: .whitespaces), remindOwner: wire.remindOwner.trimmingCharacters(in: .whitespaces),
-            summonOwner: wire.summonOwner.trimmingCharacters(in: .whitespaces)
+            shareOwner: try String.field(wire.shareOwner, "rule.share_owner", upTo: 50),
+            remindOwner: try String.field(wire.remindOwner, "rule.remind_owner", upTo: 50),
+            summonOwner: try String.field(wire.summonOwner, "rule.summon_owner", upTo: 50)
         )
         do {
             try rule.validate()

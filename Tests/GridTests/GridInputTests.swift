@@ -1,0 +1,69 @@
+import Foundation
+@testable import GridService
+import PinganAccess
+import PinganConnect
+import PinganContracts
+import PinganTestSupport
+import Testing
+
+/// Text the database cannot hold is refused by field before it gets there: NUL, and lengths
+/// counted as PostgreSQL counts them (code points), never an `internal` error and never a
+/// half-written record.
+@Suite("grid-service text input")
+struct GridInputTests {
+    @Test func nulAndCombiningMarksAreRefusedByFieldAndNothingIsWritten() async throws {
+        try await TestDatabase.with { database in
+            let settings = try TestMesh.settings(databaseURL: database.url)
+            try await withLiveServer({ try GridApp.build(settings: settings, onServerRunning: $0) }) { port in
+                let client = ConnectClient(baseURL: "http://127.0.0.1:\(port)", transport: CurlTransport())
+                let admin = try TestMesh.principal(centre: TestMesh.root, roles: [.admin, .staff])
+                var divisions = Pingan_Grid_V1_ImportDivisionsRequest()
+                divisions.csv = "code,name,level,parent_code\n430723102201,小渡口一村（生成）,village,430723102000\n"
+                _ = try await client.call(DivisionServiceMethods.importDivisions, divisions, options: CallOptions(headers: [admin]))
+
+                var create = Pingan_Grid_V1_CreateGridRequest()
+                create.villageCode = "430723102201"
+                create.name = "第一\u{0}网格"
+                await expectCode(.invalidArgument, containing: "name: contains a NUL character") {
+                    _ = try await client.call(GridServiceMethods.createGrid, create, options: CallOptions(headers: [admin]))
+                }
+                // One character to Swift, 101 to PostgreSQL.
+                create.name = "网" + String(repeating: "\u{301}", count: 100)
+                #expect(create.name.count == 1)
+                await expectCode(.invalidArgument, containing: "name: is longer than 100 characters") {
+                    _ = try await client.call(GridServiceMethods.createGrid, create, options: CallOptions(headers: [admin]))
+                }
+                create.name = "第一网格"
+                let grid = try await client.call(GridServiceMethods.createGrid, create, options: CallOptions(headers: [admin])).grid.id
+
+                var add = Pingan_Grid_V1_AddGridMemberRequest()
+                add.gridID = grid
+                add.role = .gridWorker
+                add.name = "王" + String(repeating: "\u{301}", count: 50)
+                await expectCode(.invalidArgument, containing: "name: is longer than 50 characters") {
+                    _ = try await client.call(GridServiceMethods.addGridMember, add, options: CallOptions(headers: [admin]))
+                }
+                add.name = "王小明"
+                let member = try await client.call(GridServiceMethods.addGridMember, add, options: CallOptions(headers: [admin])).member.id
+
+                var report = Pingan_Grid_V1_ReportIncidentRequest()
+                report.gridID = grid
+                report.reporterMemberID = member
+                report.category = .neighbour
+                report.description_p = "邻里纠纷"
+                var party = Pingan_Grid_V1_Party()
+                party.name = "张\u{0}三"
+                report.parties = [party]
+                await expectCode(.invalidArgument, containing: "parties[0].name: contains a NUL character") {
+                    _ = try await client.call(GridServiceMethods.reportIncident, report, options: CallOptions(headers: [admin]))
+                }
+                let pool = database.pool()
+                defer { Task { await pool.close() } }
+                let rows = try await pool.query(
+                    "SELECT (SELECT count(*) FROM grid.grids) + (SELECT count(*) FROM grid.members) + (SELECT count(*) FROM grid.incidents) + (SELECT count(*) FROM grid.outbox)"
+                )[0].decode(Int.self, at: 0)
+                #expect(rows == 2)
+            }
+        }
+    }
+}
