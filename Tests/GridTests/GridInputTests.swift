@@ -66,4 +66,64 @@ struct GridInputTests {
             }
         }
     }
+
+    /// A phone that retries on a flaky network files one report, one grid, one member.
+    @Test func retriesWithTheSameRequestIDCreateNothingTwice() async throws {
+        try await TestDatabase.with { database in
+            let settings = try TestMesh.settings(databaseURL: database.url)
+            try await withLiveServer({ try GridApp.build(settings: settings, onServerRunning: $0) }) { port in
+                let client = ConnectClient(baseURL: "http://127.0.0.1:\(port)", transport: CurlTransport())
+                let admin = try TestMesh.principal(centre: TestMesh.root, roles: [.admin, .staff])
+                var divisions = Pingan_Grid_V1_ImportDivisionsRequest()
+                divisions.csv = "code,name,level,parent_code\n430723102201,小渡口一村（生成）,village,430723102000\n"
+                _ = try await client.call(DivisionServiceMethods.importDivisions, divisions, options: CallOptions(headers: [admin]))
+
+                var create = Pingan_Grid_V1_CreateGridRequest()
+                create.villageCode = "430723102201"
+                create.name = "第一网格"
+                create.requestID = UUID().uuidString.lowercased()
+                let grid = try await client.call(GridServiceMethods.createGrid, create, options: CallOptions(headers: [admin])).grid
+                let again = try await client.call(GridServiceMethods.createGrid, create, options: CallOptions(headers: [admin])).grid
+                #expect(again.id == grid.id && again.name == "第一网格")
+
+                var add = Pingan_Grid_V1_AddGridMemberRequest()
+                add.gridID = grid.id
+                add.role = .gridWorker
+                add.name = "王小明"
+                add.requestID = UUID().uuidString.lowercased()
+                let member = try await client.call(GridServiceMethods.addGridMember, add, options: CallOptions(headers: [admin])).member.id
+                #expect(try await client.call(GridServiceMethods.addGridMember, add, options: CallOptions(headers: [admin])).member.id == member)
+
+                let worker = try TestMesh.principal(centre: "430723102201", roles: [.gridWorker], subject: "user:wang")
+                var report = Pingan_Grid_V1_ReportIncidentRequest()
+                report.gridID = grid.id
+                report.reporterMemberID = member
+                report.category = .neighbour
+                report.description_p = "邻里因噪音争执"
+                var party = Pingan_Grid_V1_Party()
+                party.name = "张三"
+                report.parties = [party]
+                report.requestID = UUID().uuidString.lowercased()
+                let (first, second) = try await (
+                    client.call(GridServiceMethods.reportIncident, report, options: CallOptions(headers: [worker])).incident,
+                    client.call(GridServiceMethods.reportIncident, report, options: CallOptions(headers: [worker])).incident
+                )
+                #expect(first.id == second.id && first.reportedAt == second.reportedAt)
+                // Someone else's key is not theirs to replay, and a key is not a UUID refused by field.
+                await expectCode(.invalidArgument, containing: "request_id: was already used for another request") {
+                    _ = try await client.call(GridServiceMethods.reportIncident, report, options: CallOptions(headers: [admin]))
+                }
+                report.requestID = "retry-1"
+                await expectCode(.invalidArgument, containing: "request_id: is not a UUID") {
+                    _ = try await client.call(GridServiceMethods.reportIncident, report, options: CallOptions(headers: [worker]))
+                }
+                let pool = database.pool()
+                defer { Task { await pool.close() } }
+                let counts = try await pool.query(
+                    "SELECT (SELECT count(*) FROM grid.grids), (SELECT count(*) FROM grid.members), (SELECT count(*) FROM grid.incidents), (SELECT count(*) FROM grid.outbox)"
+                )[0]
+                #expect(try [0, 1, 2, 3].map { try counts.decode(Int.self, at: $0) } == [1, 1, 1, 1])
+            }
+        }
+    }
 }

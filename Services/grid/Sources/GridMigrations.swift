@@ -70,6 +70,16 @@ enum GridMigrations {
             );
             CREATE INDEX screenings_village_day ON grid.screenings (village_code, day);
             """),
+        Migration(version: 5, name: "idempotency keys", sql: """
+            -- A client's request_id and what it created, so a retry returns the first result.
+            CREATE TABLE grid.requests (
+                request_id uuid PRIMARY KEY,
+                subject    text NOT NULL,
+                method     text NOT NULL,
+                result_id  uuid NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now()
+            );
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

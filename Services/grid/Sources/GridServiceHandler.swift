@@ -32,7 +32,7 @@ struct GridServiceHandler: Sendable {
         }
         var response = Pingan_Grid_V1_CreateGridResponse()
         do {
-            let grid = try await store.createGrid(village: village, name: name, now: now())
+            let grid = try await store.createGrid(village: village, name: name, now: now(), key: try Self.key(request.requestID, principal))
             response.grid.id = grid.id.wire
             response.grid.villageCode = grid.village.rawValue
             response.grid.name = grid.name
@@ -49,7 +49,7 @@ struct GridServiceHandler: Sendable {
         guard let role = request.role.storedName else { throw ConnectError.invalidArgument(field: "role", "is required") }
         try await requireGrid(gridID, visibleTo: principal)
         var response = Pingan_Grid_V1_AddGridMemberResponse()
-        response.member.id = try await store.addMember(grid: gridID, name: name, role: role).wire
+        response.member.id = try await store.addMember(grid: gridID, name: name, role: role, key: try Self.key(request.requestID, principal)).wire
         response.member.gridID = gridID.wire
         response.member.name = Masking.name(name)
         response.member.role = request.role
@@ -63,7 +63,7 @@ struct GridServiceHandler: Sendable {
         guard try await store.isMember(report.reporterID, of: report.gridID) else {
             throw ConnectError.invalidArgument(field: "reporter_member_id", "is not a member of grid \(report.gridID)")
         }
-        let incident = try await store.report(Incident(report: report, village: village))
+        let incident = try await store.report(Incident(report: report, village: village), key: try Self.key(request.requestID, principal))
         context.logger.info("incident reported", metadata: ["incident": "\(incident.id.wire)", "village": "\(village)"])
         var response = Pingan_Grid_V1_ReportIncidentResponse()
         response.incident = incident.wire
@@ -110,6 +110,11 @@ struct GridServiceHandler: Sendable {
             return facts
         }
         return response
+    }
+
+    /// The request's idempotency key, if it sent one.
+    static func key(_ text: String, _ principal: Principal) throws -> RequestKey? {
+        text.isEmpty ? nil : RequestKey(id: try UUID.field(text, "request_id"), subject: principal.subject)
     }
 
     /// The grid's village; a grid outside the caller's verifier is `not_found`, exactly

@@ -1,4 +1,5 @@
 import Foundation
+import PinganConnect
 import PinganContracts
 import PinganDomain
 import PinganOutbox
@@ -10,11 +11,13 @@ protocol GridStore: Sendable {
     func village(ofGrid id: UUID) async throws -> DivisionCode?
     func divisionExists(_ code: DivisionCode) async throws -> Bool
     /// Creates a grid; ``GridStoreError/duplicateGridName`` when the village has one of that name.
-    func createGrid(village: DivisionCode, name: String, now: Date) async throws -> Grid
-    func addMember(grid: UUID, name: String, role: String) async throws -> UUID
+    /// Creates a grid; with a key already used, returns the grid it created then.
+    func createGrid(village: DivisionCode, name: String, now: Date, key: RequestKey?) async throws -> Grid
+    func addMember(grid: UUID, name: String, role: String, key: RequestKey?) async throws -> UUID
     func isMember(_ member: UUID, of grid: UUID) async throws -> Bool
-    /// Stores the incident and, in the same transaction, the event that opens its case.
-    func report(_ incident: Incident) async throws -> Incident
+    /// Stores the incident and, in the same transaction, the event that opens its case; with
+    /// a key already used, returns the incident stored then and stores nothing.
+    func report(_ incident: Incident, key: RequestKey?) async throws -> Incident
     /// Incidents per village under `root` reported during `month`.
     func countIncidents(under root: DivisionCode, in month: Month) async throws -> [(village: String, incidents: Int)]
     /// Records or corrects a grid's screening for its day; true when it corrected one.
@@ -26,6 +29,23 @@ protocol GridStore: Sendable {
 /// Why the store refused a change.
 enum GridStoreError: Error, Equatable {
     case duplicateGridName
+    /// The idempotency key was used by someone else or for another method.
+    case requestReused
+}
+
+extension GridStoreError: ConnectErrorConvertible {
+    var connectError: ConnectError? {
+        switch self {
+        case .requestReused: ConnectError.invalidArgument(field: "request_id", "was already used for another request; make a new one for each change")
+        case .duplicateGridName: nil
+        }
+    }
+}
+
+/// A caller's idempotency key: who sent it, so one caller's key never answers another's.
+struct RequestKey: Sendable {
+    let id: UUID
+    let subject: String
 }
 
 /// Grids, members and incidents in schema `grid`.
@@ -42,31 +62,59 @@ struct PostgresGridStore: GridStore {
         try await !pool.query("SELECT 1 FROM grid.divisions WHERE code = $1", [code.rawValue]).isEmpty
     }
 
-    func createGrid(village: DivisionCode, name: String, now: Date) async throws -> Grid {
-        let grid = Grid(id: UUID(), village: village, name: name)
+    func createGrid(village: DivisionCode, name: String, now: Date, key: RequestKey?) async throws -> Grid {
         do {
-            try await pool.query(
-                "INSERT INTO grid.grids (id, village_code, name, created_at) VALUES ($1, $2, $3, $4)", [grid.id, village.rawValue, name, now]
-            )
+            return try await pool.transaction { transaction in
+                let grid = Grid(id: UUID(), village: village, name: name)
+                if let earlier = try await Self.remember(transaction, key, method: "CreateGrid", result: grid.id) {
+                    let row = try await transaction.query("SELECT village_code, name FROM grid.grids WHERE id = $1", [earlier])[0]
+                    return Grid(id: earlier, village: try DivisionCode(validating: try row.decode(String.self, at: 0)), name: try row.decode(String.self, at: 1))
+                }
+                try await transaction.query(
+                    "INSERT INTO grid.grids (id, village_code, name, created_at) VALUES ($1, $2, $3, $4)", [grid.id, village.rawValue, name, now]
+                )
+                return grid
+            }
         } catch let error as PostgresError where error.isUniqueViolation {
             throw GridStoreError.duplicateGridName
         }
-        return grid
     }
 
-    func addMember(grid: UUID, name: String, role: String) async throws -> UUID {
-        let id = UUID()
-        try await pool.query("INSERT INTO grid.members (id, grid_id, name, role) VALUES ($1, $2, $3, $4)", [id, grid, name, role])
-        return id
+    func addMember(grid: UUID, name: String, role: String, key: RequestKey?) async throws -> UUID {
+        try await pool.transaction { transaction in
+            let id = UUID()
+            if let earlier = try await Self.remember(transaction, key, method: "AddGridMember", result: id) { return earlier }
+            try await transaction.query("INSERT INTO grid.members (id, grid_id, name, role) VALUES ($1, $2, $3, $4)", [id, grid, name, role])
+            return id
+        }
+    }
+
+    /// Records `key` as producing `result`, or returns what it produced before. A concurrent
+    /// retry waits on the key's row and then finds the first result.
+    static func remember(_ transaction: PostgresConnection, _ key: RequestKey?, method: String, result: UUID) async throws -> UUID? {
+        guard let key else { return nil }
+        let claimed = try await transaction.query(
+            "INSERT INTO grid.requests (request_id, subject, method, result_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            [key.id, key.subject, method, result]
+        ).affectedRows == 1
+        if claimed { return nil }
+        let row = try await transaction.query("SELECT subject, method, result_id FROM grid.requests WHERE request_id = $1", [key.id])[0]
+        guard try row.decode(String.self, at: 0) == key.subject, try row.decode(String.self, at: 1) == method else {
+            throw GridStoreError.requestReused
+        }
+        return try row.decode(UUID.self, at: 2)
     }
 
     func isMember(_ member: UUID, of grid: UUID) async throws -> Bool {
         try await !pool.query("SELECT 1 FROM grid.members WHERE id = $1 AND grid_id = $2", [member, grid]).isEmpty
     }
 
-    func report(_ incident: Incident) async throws -> Incident {
+    func report(_ incident: Incident, key: RequestKey?) async throws -> Incident {
         let report = incident.report
-        let reportedAt = try await outbox.transaction(pool) { transaction in
+        let (id, reportedAt) = try await outbox.transaction(pool) { transaction -> (UUID, Date) in
+            if let earlier = try await Self.remember(transaction, key, method: "ReportIncident", result: incident.id) {
+                return (earlier, try await transaction.query("SELECT reported_at FROM grid.incidents WHERE id = $1", [earlier])[0].decode(Date.self, at: 0))
+            }
             let rows = try await transaction.query(
                 """
                 INSERT INTO grid.incidents (id, grid_id, village_code, reporter_member_id, category, description,
@@ -79,9 +127,9 @@ struct PostgresGridStore: GridStore {
                  report.request.threatOfSelfHarm, report.request.repeatIncident, Int(report.request.priorPoliceCalls)]
             )
             try await outbox.enqueue(transaction, topic: IncidentEvents.reported, incident.openCaseEvent)
-            return try rows[0].decode(Date.self, at: 0)
+            return (incident.id, try rows[0].decode(Date.self, at: 0))
         }
-        var stored = incident
+        var stored = Incident(report: report, village: incident.village, id: id)
         stored.reportedAt = reportedAt
         return stored
     }

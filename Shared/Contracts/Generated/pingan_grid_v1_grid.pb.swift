@@ -245,6 +245,11 @@ public nonisolated struct Pingan_Grid_V1_CreateGridRequest: Sendable {
 
   public var name: String = String()
 
+  /// Optional idempotency key, a UUID the client makes once per intended change: a retry with
+  /// the same key (after a timeout, on a flaky network) returns the first result instead of
+  /// creating another. A key is the caller's own; reusing it for another request is refused.
+  public var requestID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -281,6 +286,11 @@ public nonisolated struct Pingan_Grid_V1_AddGridMemberRequest: Sendable {
   public var name: String = String()
 
   public var role: Pingan_Grid_V1_GridRole = .unspecified
+
+  /// Optional idempotency key, a UUID the client makes once per intended change: a retry with
+  /// the same key (after a timeout, on a flaky network) returns the first result instead of
+  /// creating another. A key is the caller's own; reusing it for another request is refused.
+  public var requestID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -333,6 +343,11 @@ public nonisolated struct Pingan_Grid_V1_ReportIncidentRequest: Sendable {
   public var repeatIncident: Bool = false
 
   public var priorPoliceCalls: Int32 = 0
+
+  /// Optional idempotency key, a UUID the client makes once per intended change: a retry with
+  /// the same key (after a timeout, on a flaky network) returns the first result instead of
+  /// creating another. A key is the caller's own; reusing it for another request is refused.
+  public var requestID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -756,7 +771,7 @@ nonisolated extension Pingan_Grid_V1_Incident: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Pingan_Grid_V1_CreateGridRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CreateGridRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}village_code\0\u{1}name\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}village_code\0\u{1}name\0\u{3}request_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -766,6 +781,7 @@ nonisolated extension Pingan_Grid_V1_CreateGridRequest: SwiftProtobuf.Message, S
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.villageCode) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
       default: break
       }
     }
@@ -778,12 +794,16 @@ nonisolated extension Pingan_Grid_V1_CreateGridRequest: SwiftProtobuf.Message, S
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
     }
+    if !self.requestID.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Grid_V1_CreateGridRequest, rhs: Pingan_Grid_V1_CreateGridRequest) -> Bool {
     if lhs.villageCode != rhs.villageCode {return false}
     if lhs.name != rhs.name {return false}
+    if lhs.requestID != rhs.requestID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -825,7 +845,7 @@ nonisolated extension Pingan_Grid_V1_CreateGridResponse: SwiftProtobuf.Message, 
 
 nonisolated extension Pingan_Grid_V1_AddGridMemberRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AddGridMemberRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}grid_id\0\u{1}name\0\u{1}role\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}grid_id\0\u{1}name\0\u{1}role\0\u{3}request_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -836,6 +856,7 @@ nonisolated extension Pingan_Grid_V1_AddGridMemberRequest: SwiftProtobuf.Message
       case 1: try { try decoder.decodeSingularStringField(value: &self.gridID) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 3: try { try decoder.decodeSingularEnumField(value: &self.role) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
       default: break
       }
     }
@@ -851,6 +872,9 @@ nonisolated extension Pingan_Grid_V1_AddGridMemberRequest: SwiftProtobuf.Message
     if self.role != .unspecified {
       try visitor.visitSingularEnumField(value: self.role, fieldNumber: 3)
     }
+    if !self.requestID.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -858,6 +882,7 @@ nonisolated extension Pingan_Grid_V1_AddGridMemberRequest: SwiftProtobuf.Message
     if lhs.gridID != rhs.gridID {return false}
     if lhs.name != rhs.name {return false}
     if lhs.role != rhs.role {return false}
+    if lhs.requestID != rhs.requestID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -899,7 +924,7 @@ nonisolated extension Pingan_Grid_V1_AddGridMemberResponse: SwiftProtobuf.Messag
 
 nonisolated extension Pingan_Grid_V1_ReportIncidentRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReportIncidentRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}grid_id\0\u{3}reporter_member_id\0\u{1}category\0\u{1}description\0\u{1}parties\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}grid_id\0\u{3}reporter_member_id\0\u{1}category\0\u{1}description\0\u{1}parties\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}request_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -916,6 +941,7 @@ nonisolated extension Pingan_Grid_V1_ReportIncidentRequest: SwiftProtobuf.Messag
       case 7: try { try decoder.decodeSingularBoolField(value: &self.threatOfSelfHarm) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.repeatIncident) }()
       case 9: try { try decoder.decodeSingularInt32Field(value: &self.priorPoliceCalls) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
       default: break
       }
     }
@@ -949,6 +975,9 @@ nonisolated extension Pingan_Grid_V1_ReportIncidentRequest: SwiftProtobuf.Messag
     if self.priorPoliceCalls != 0 {
       try visitor.visitSingularInt32Field(value: self.priorPoliceCalls, fieldNumber: 9)
     }
+    if !self.requestID.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -962,6 +991,7 @@ nonisolated extension Pingan_Grid_V1_ReportIncidentRequest: SwiftProtobuf.Messag
     if lhs.threatOfSelfHarm != rhs.threatOfSelfHarm {return false}
     if lhs.repeatIncident != rhs.repeatIncident {return false}
     if lhs.priorPoliceCalls != rhs.priorPoliceCalls {return false}
+    if lhs.requestID != rhs.requestID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
