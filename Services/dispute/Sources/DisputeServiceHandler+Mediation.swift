@@ -110,6 +110,8 @@ extension DisputeServiceHandler {
             throw ConnectError.invalidArgument(field: "department_ids", "name 1 to 20 departments")
         }
         let ids = try request.departmentIds.enumerated().map { try UUID.field($1, "department_ids[\($0)]") }
+        // The case first: a caller who may not see it learns nothing about the departments.
+        _ = try await visibleFile(id, named: request.caseID, to: principal)
         let found = try await store.departments(ids)
         var departments: [Department] = []
         for (index, wanted) in ids.enumerated() where !departments.contains(where: { $0.id == wanted }) {
