@@ -122,6 +122,46 @@ struct GatewayHandlerTests {
         }
     }
 
+    /// Every call through the gateway is in `gateway.access_log`: who, for which centre,
+    /// which method and records, the outcome and the rule.
+    @Test func everyCallIsInTheAccessLogWithItsRecordsOutcomeAndRule() async throws {
+        try await TestDatabase.with { database in
+            let settings = try settings(database)
+            let tokens = try TokenSigner(secret: TestMesh.tokenSecret)
+            @Sendable func bearer(_ centre: String, _ subject: String) throws -> (String, String) {
+                let principal = Principal(subject: subject, centre: try DivisionCode(validating: centre), roles: [.staff], expiresAt: Date().addingTimeInterval(600))
+                return ("Authorization", "Bearer " + tokens.sign(principal))
+            }
+            try await GatewayApp.build(settings: settings).test(.router) { client in
+                let rpc = InProcessClient(client)
+                var get = Pingan_Dispute_V1_GetCaseRequest()
+                get.caseID = UUID().uuidString.lowercased()
+                await expectCode(.unavailable) { _ = try await rpc.call(DisputeServiceMethods.getCase, get, headers: [try bearer(Place.townA, "user:wang")]) }
+                await expectCode(.permissionDenied) { _ = try await rpc.call(DisputeServiceMethods.getCase, get, headers: [try bearer("430781000000", "user:li")]) }
+                await expectCode(.unavailable) { _ = try await rpc.call(DisputeServiceMethods.getCase, get, headers: [try bearer(TestMesh.root, "user:city")]) }
+                let pool = database.pool()
+                defer { Task { await pool.close() } }
+                let written = await eventually(timeout: .seconds(20)) {
+                    try await pool.query("SELECT count(*) FROM gateway.access_log")[0].decode(Int.self, at: 0) == 3
+                }
+                #expect(written)
+                let rows = try await pool.query("SELECT subject, centre_code, method, record_ids, outcome, rule FROM gateway.access_log ORDER BY id")
+                let entries = try rows.map { row in try (0..<6).map { try row.decode(String.self, at: $0) } }
+                #expect(entries.first == ["user:wang", Place.townA, DisputeServiceMethods.getCase.path, get.caseID, "unavailable",
+                                          "centre \(Place.townA) within gateway centre \(Place.lixian)"])
+                #expect(entries.dropFirst().first == ["user:li", "", DisputeServiceMethods.getCase.path, get.caseID, "permission_denied",
+                                                      "outside gateway centre \(Place.lixian)"])
+                #expect(entries.last?[1] == Place.lixian && entries.last?[5] == "narrowed from centre \(TestMesh.root) to gateway centre \(Place.lixian)")
+            }
+        }
+        // Binary bodies too: the ids are found in protobuf's wire format without the message type.
+        var summons = Pingan_Dispute_V1_SummonDepartmentsRequest()
+        summons.caseID = UUID().uuidString.lowercased()
+        summons.departmentIds = [UUID().uuidString.lowercased(), "not-an-id"]
+        #expect(AccessLog.recordIDs(in: try summons.serializedBytes(), codec: .proto) == [summons.caseID, summons.departmentIds[0]])
+        #expect(AccessLog.recordIDs(in: [0xff, 0xff, 0xff], codec: .proto).isEmpty)
+    }
+
     @Test func accountsCannotHoldTheSystemRoleAndTheTwoKeysMustDiffer() async throws {
         try await TestDatabase.with { database in
             try await GatewayApp.withAccounts(settings: try settings(database)) { accounts in

@@ -10,9 +10,24 @@ struct AuthServiceHandler: Sendable {
     let tokens: TokenSigner
     let lifetime: TimeInterval
     let throttle: SignInThrottle
+    let access: AccessLog
 
     func register(into routes: inout ConnectRoutes) {
-        routes.register(AuthServiceMethods.login) { try await login($0, $1) }
+        routes.register(AuthServiceMethods.login) { request, context in
+            let started = ContinuousClock.now
+            let subject = "user:" + String(request.username.unicodeScalars.filter { $0.properties.generalCategory != .control && $0 != "\u{0}" }.prefix(64))
+            do {
+                let response = try await login(request, context)
+                access.record(AccessEntry(at: Date(), subject: subject, centre: response.centreCode, method: AuthServiceMethods.login.path, records: [],
+                                          outcome: "ok", rule: "password", peer: context.peer ?? "", duration: ContinuousClock.now - started))
+                return response
+            } catch {
+                access.record(AccessEntry(at: Date(), subject: subject, centre: "", method: AuthServiceMethods.login.path, records: [],
+                                          outcome: (error as? ConnectError)?.code.rawValue ?? "internal", rule: "password", peer: context.peer ?? "",
+                                          duration: ContinuousClock.now - started))
+                throw error
+            }
+        }
     }
 
     func login(_ request: Pingan_Gateway_V1_LoginRequest, _ context: ConnectContext) async throws -> Pingan_Gateway_V1_LoginResponse {

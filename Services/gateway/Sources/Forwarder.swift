@@ -13,20 +13,43 @@ struct Forwarder: Sendable {
     /// The centre this gateway is deployed for: it serves this subtree only.
     let centre: DivisionCode
     let peers: [MeshService: ConnectClient]
+    let access: AccessLog
 
+    /// Forwards one call and writes it to the access log, whatever its outcome.
     func forward(_ body: [UInt8], _ codec: ConnectCodec, _ context: ConnectContext) async throws -> [UInt8] {
-        guard let client = peer(for: context.path) else {
-            throw ConnectError(.unimplemented, "no method \(context.path)")
+        let started = ContinuousClock.now
+        var subject = ""
+        var centre = ""
+        var rule = "not authenticated"
+        func log(_ outcome: String) {
+            access.record(AccessEntry(
+                at: Date(), subject: subject, centre: centre, method: context.path, records: AccessLog.recordIDs(in: body, codec: codec),
+                outcome: outcome, rule: rule, peer: context.peer ?? "", duration: ContinuousClock.now - started
+            ))
         }
-        let caller = try await authenticate(context)
-        let principal = try scoped(caller)
-        var timeout = Duration.seconds(30)
-        if let remaining = context.remaining { timeout = min(timeout, remaining) }
-        context.logger.info("forward", metadata: ["subject": "\(principal.subject)", "centre": "\(principal.centre)"])
-        return try await client.send(
-            path: context.path, body: body, codec: codec, retry: false,
-            options: CallOptions(timeout: timeout, headers: [verifier.header(for: principal)], trace: context.trace)
-        )
+        do {
+            guard let client = peer(for: context.path) else {
+                rule = "no such method"
+                throw ConnectError(.unimplemented, "no method \(context.path)")
+            }
+            let caller = try await authenticate(context)
+            subject = caller.subject
+            rule = "outside gateway centre \(self.centre)"
+            let (principal, why) = try scoped(caller)
+            centre = principal.centre.rawValue
+            rule = why
+            var timeout = Duration.seconds(30)
+            if let remaining = context.remaining { timeout = min(timeout, remaining) }
+            let output = try await client.send(
+                path: context.path, body: body, codec: codec, retry: false,
+                options: CallOptions(timeout: timeout, headers: [verifier.header(for: principal)], trace: context.trace)
+            )
+            log("ok")
+            return output
+        } catch {
+            log((error as? ConnectError)?.code.rawValue ?? "internal")
+            throw error
+        }
     }
 
     /// The service that owns the method at `path`, from the method table generated from the
@@ -58,13 +81,14 @@ struct Forwarder: Sendable {
     /// is refused; one above it (a city token at a county gateway) acts for this centre only.
     /// The `system` role is never passed on, so the services' event-delivery methods, which
     /// accept only that role, cannot be reached through the gateway.
-    func scoped(_ caller: Principal) throws -> Principal {
+    /// - Returns: the principal passed on, and the rule that allowed it, for the access log.
+    func scoped(_ caller: Principal) throws -> (Principal, String) {
         var principal = caller
         principal.roles.remove(.system)
-        if centre.contains(caller.centre) { return principal }
+        if centre.contains(caller.centre) { return (principal, "centre \(caller.centre) within gateway centre \(centre)") }
         if caller.centre.contains(centre) {
             principal.centre = centre
-            return principal
+            return (principal, "narrowed from centre \(caller.centre) to gateway centre \(centre)")
         }
         throw ConnectError(.permissionDenied, "this gateway serves centre \(centre); your centre \(caller.centre) is outside it")
     }

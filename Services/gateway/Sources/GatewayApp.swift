@@ -63,6 +63,7 @@ public enum GatewayApp {
     ) throws -> some ApplicationProtocol {
         let host = ServiceHost(.gateway, settings: settings.service, migrator: GatewayMigrations.migrator)
         let tokens = try TokenSigner(secret: settings.tokenSecret)
+        let access = AccessLog(pool: host.pool, logger: host.logger)
         let accounts = Accounts(store: PostgresAccountStore(pool: host.pool), bcryptCost: settings.bcryptCost)
         let transport = CurlTransport()
         var peers: [MeshService: ConnectClient] = [:]
@@ -71,14 +72,14 @@ public enum GatewayApp {
         }
         let forwarder = Forwarder(
             accounts: accounts, tokens: tokens, verifier: try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret),
-            centre: settings.centre, peers: peers
+            centre: settings.centre, peers: peers, access: access
         )
         var routes = ConnectRoutes()
         AuthServiceHandler(
-            accounts: accounts, tokens: tokens, lifetime: settings.tokenLifetime, throttle: SignInThrottle(now: now)
+            accounts: accounts, tokens: tokens, lifetime: settings.tokenLifetime, throttle: SignInThrottle(now: now), access: access
         ).register(into: &routes)
         routes.fallback { try await forwarder.forward($0, $1, $2) }
-        return host.application(routes: routes, onServerRunning: onServerRunning)
+        return host.application(routes: routes, services: [access], onServerRunning: onServerRunning)
     }
 
     /// Runs `body` with the gateway's accounts on a migrated database, for the command line.

@@ -23,6 +23,24 @@ enum GatewayMigrations {
                 created_at  timestamptz NOT NULL DEFAULT now()
             );
             """),
+        Migration(version: 2, name: "access log", sql: """
+            -- Every call through the gateway: who, for which centre, which method and records,
+            -- the outcome and the rule that let it through. Kept 180 days.
+            CREATE TABLE gateway.access_log (
+                id          bigserial PRIMARY KEY,
+                at          timestamptz NOT NULL,
+                subject     text NOT NULL,
+                centre_code text NOT NULL,
+                method      text NOT NULL,
+                record_ids  text NOT NULL,
+                outcome     text NOT NULL,
+                rule        text NOT NULL,
+                peer        text NOT NULL,
+                duration_ms double precision NOT NULL
+            );
+            CREATE INDEX access_log_at ON gateway.access_log (at);
+            CREATE INDEX access_log_subject ON gateway.access_log (subject, at);
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

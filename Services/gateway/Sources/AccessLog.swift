@@ -1,0 +1,140 @@
+import Foundation
+import Logging
+import PinganConnect
+import PinganPostgres
+import ServiceLifecycle
+import Synchronization
+
+/// One call through the gateway, as the access log keeps it.
+struct AccessEntry: Sendable {
+    let at: Date
+    /// `user:<name>` or `apikey:<name>`; empty when the caller was not authenticated.
+    let subject: String
+    /// The centre the call acted for, after the gateway narrowed it.
+    let centre: String
+    let method: String
+    /// The record ids the request named (UUIDs among its top-level fields).
+    let records: [String]
+    /// `ok` or the Connect error code.
+    let outcome: String
+    /// Why the gateway let the call through, or why it did not.
+    let rule: String
+    let peer: String
+    let duration: Duration
+}
+
+/// The gateway's access log (`gateway.access_log`): who called which method for which centre
+/// and records, with what outcome and under which rule.
+///
+/// Entries are buffered and written together every ``flushInterval`` (one COPY), so the log
+/// adds no database round trip to a call; a gateway killed outright loses at most that
+/// interval of entries. Rows older than ``retention`` are deleted. Reads of personal data
+/// keep their own audit in dispute-service, written with the read itself.
+final class AccessLog: Service, Sendable {
+    static let retention: TimeInterval = 180 * 86_400
+    let pool: PostgresPool
+    let logger: Logger
+    let flushInterval: Duration
+    private let buffer = Mutex<[AccessEntry]>([])
+
+    init(pool: PostgresPool, logger: Logger, flushInterval: Duration = .seconds(1)) {
+        self.pool = pool
+        self.logger = logger
+        self.flushInterval = flushInterval
+    }
+
+    func record(_ entry: AccessEntry) {
+        buffer.withLock { $0.append(entry) }
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var rounds = 0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: self.flushInterval)
+                await self.flush()
+                rounds += 1
+                if rounds % 3600 == 1 { await self.purge() }
+            }
+        }
+        await flush()
+    }
+
+    /// Writes what is buffered; on failure the entries go back to the buffer for the next round.
+    func flush() async {
+        let entries = buffer.withLock { entries -> [AccessEntry] in
+            defer { entries.removeAll() }
+            return entries
+        }
+        guard !entries.isEmpty else { return }
+        do {
+            try await pool.withConnection { connection in
+                _ = try await connection.copy(
+                    into: "gateway.access_log",
+                    columns: ["at", "subject", "centre_code", "method", "record_ids", "outcome", "rule", "peer", "duration_ms"],
+                    rows: entries.map { entry in
+                        let millis = Double(entry.duration.components.seconds) * 1000 + Double(entry.duration.components.attoseconds) / 1e15
+                        return [entry.at, entry.subject, entry.centre, entry.method, entry.records.joined(separator: " "), entry.outcome,
+                                entry.rule, entry.peer, millis]
+                    }
+                )
+            }
+        } catch {
+            logger.warning("access log write failed; kept for the next round", metadata: ["entries": "\(entries.count)", "error": "\(error)"])
+            buffer.withLock { $0.insert(contentsOf: entries.suffix(100_000), at: 0) }
+        }
+    }
+
+    private func purge() async {
+        do {
+            try await pool.query("DELETE FROM gateway.access_log WHERE at < now() - make_interval(secs => $1)", [Self.retention])
+        } catch {
+            logger.warning("access log purge failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The UUIDs among a request's top-level fields, from JSON or from protobuf's wire format
+    /// (length-delimited fields holding a UUID's text), without knowing the message type.
+    static func recordIDs(in body: [UInt8], codec: ConnectCodec) -> [String] {
+        var found: [String] = []
+        func keep(_ text: String) {
+            if text.utf8.count == 36, UUID(uuidString: text) != nil, found.count < 20 { found.append(text.lowercased()) }
+        }
+        switch codec {
+        case .json:
+            guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return [] }
+            for value in object.values {
+                if let text = value as? String { keep(text) }
+                if let list = value as? [Any] { list.compactMap { $0 as? String }.forEach(keep) }
+            }
+        case .proto:
+            var index = 0
+            func varint() -> UInt64? {
+                var value: UInt64 = 0
+                var shift: UInt64 = 0
+                while index < body.count, shift < 64 {
+                    let byte = body[index]
+                    index += 1
+                    value |= UInt64(byte & 0x7f) << shift
+                    if byte & 0x80 == 0 { return value }
+                    shift += 7
+                }
+                return nil
+            }
+            while index < body.count, let key = varint() {
+                switch key & 7 {
+                case 0: guard varint() != nil else { return found }
+                case 1: index += 8
+                case 5: index += 4
+                case 2:
+                    guard let length = varint(), length <= UInt64(body.count - index) else { return found }
+                    let end = index + Int(length)
+                    if length == 36 { keep(String(decoding: body[index..<end], as: UTF8.self)) }
+                    index = end
+                default: return found
+                }
+            }
+        }
+        return found
+    }
+}
