@@ -12,8 +12,10 @@ public enum PrincipalHeader {
 public struct PrincipalVerifier: Sendable {
     let signer: TokenSigner
 
-    public init(meshSecret: String) throws(AccessError) {
-        signer = try TokenSigner(secret: meshSecret)
+    /// - Parameter previous: the mesh key before a rotation, still accepted until every
+    ///   service has the new one.
+    public init(meshSecret: String, previous: [String] = []) throws(AccessError) {
+        signer = try TokenSigner(secret: meshSecret, previous: previous, audience: .mesh)
     }
 
     /// The verified caller, or `unauthenticated`.

@@ -1,43 +1,71 @@
 import Crypto
 import Foundation
+import PinganDomain
 
-/// A principal signed with HMAC-SHA256: `base64url(JSON).base64url(MAC)`.
+/// Who a signed principal is for: a token a person holds is not a principal the services
+/// accept, even if a deployment got its two keys wrong.
+public enum TokenAudience: String, Sendable, Codable {
+    /// The bearer token the gateway issues at sign-in, presented back to the gateway.
+    case gateway = "pingan-gateway"
+    /// The principal the gateway (or a service) forwards to the services.
+    case mesh = "pingan-mesh"
+}
+
+/// A principal signed with HMAC-SHA256: `base64url(JSON).base64url(MAC)`, the JSON naming
+/// its audience (`aud`).
 ///
 /// The same format serves as the bearer token the gateway issues at login (signed with the
-/// gateway's token key) and as the principal header it forwards to services (signed with
-/// the mesh key every service shares), each with its own key.
+/// gateway's token key, audience `pingan-gateway`) and as the principal header it forwards
+/// to services (signed with the mesh key every service shares, audience `pingan-mesh`).
+/// During a key rotation the previous key still verifies, so nobody is signed out at once;
+/// only the current key signs.
 public struct TokenSigner: Sendable {
-    private let secret: Data
-    private var key: SymmetricKey { SymmetricKey(data: secret) }
+    private let secrets: [Data]
+    public let audience: TokenAudience
 
-    /// `secret` should be at least 32 random bytes; shorter secrets are refused.
-    public init(secret: String) throws(AccessError) {
-        guard secret.utf8.count >= 32 else { throw .weakSecret }
-        self.secret = Data(secret.utf8)
+    /// Each secret should be at least 32 random bytes; shorter ones are refused.
+    public init(secret: String, previous: [String] = [], audience: TokenAudience) throws(AccessError) {
+        for key in [secret] + previous where key.utf8.count < 32 { throw .weakSecret }
+        secrets = ([secret] + previous).map { Data($0.utf8) }
+        self.audience = audience
+    }
+
+    /// The signed claims: a principal and its audience.
+    private struct Claims: Codable {
+        let aud: TokenAudience
+        let subject: String
+        let centre: DivisionCode
+        let roles: Set<Role>
+        let expiresAt: Date
     }
 
     public func sign(_ principal: Principal) -> String {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970
         encoder.outputFormatting = .sortedKeys
-        // Encoding a Principal cannot fail: every field is a plain string, number or array.
-        let payload = (try? encoder.encode(principal)) ?? Data()
-        let mac = HMAC<SHA256>.authenticationCode(for: payload, using: key)
+        let claims = Claims(aud: audience, subject: principal.subject, centre: principal.centre, roles: principal.roles, expiresAt: principal.expiresAt)
+        // Encoding the claims cannot fail: every field is a plain string, number or array.
+        let payload = (try? encoder.encode(claims)) ?? Data()
+        let mac = HMAC<SHA256>.authenticationCode(for: payload, using: SymmetricKey(data: secrets[0]))
         return payload.base64URLEncoded + "." + Data(mac).base64URLEncoded
     }
 
-    /// The principal in `token`, if the signature holds and it has not expired.
+    /// The principal in `token`, if a current or previous key signed it for this audience
+    /// and it has not expired.
     public func verify(_ token: String, now: Date = Date()) throws(AccessError) -> Principal {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, let payload = Data(base64URLEncoded: String(parts[0])),
               let mac = Data(base64URLEncoded: String(parts[1]))
         else { throw .malformed }
-        guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: key) else { throw .badSignature }
+        guard secrets.contains(where: { HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: SymmetricKey(data: $0)) }) else {
+            throw .badSignature
+        }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
-        guard let principal = try? decoder.decode(Principal.self, from: payload) else { throw .malformed }
-        guard principal.expiresAt > now else { throw .expired }
-        return principal
+        guard let claims = try? decoder.decode(Claims.self, from: payload) else { throw .malformed }
+        guard claims.aud == audience else { throw .wrongAudience }
+        guard claims.expiresAt > now else { throw .expired }
+        return Principal(subject: claims.subject, centre: claims.centre, roles: claims.roles, expiresAt: claims.expiresAt)
     }
 }
 
@@ -48,6 +76,7 @@ public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
     case badSignature
     case expired
     case weakSecret
+    case wrongAudience
 
     public var description: String {
         switch self {
@@ -56,6 +85,7 @@ public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badSignature: "credentials are not signed by this deployment"
         case .expired: "credentials have expired"
         case .weakSecret: "signing secrets must be at least 32 bytes"
+        case .wrongAudience: "credentials were issued for another audience"
         }
     }
 }

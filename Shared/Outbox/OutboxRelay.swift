@@ -107,7 +107,7 @@ extension OutboxRelay {
     public static func rpc<Input, Output>(
         _ method: ConnectMethod<Input, Output>, client: ConnectClient, as service: MeshService, mesh: MeshSettings
     ) throws -> Deliver {
-        let verifier = try PrincipalVerifier(meshSecret: mesh.meshSecret)
+        let verifier = try PrincipalVerifier(meshSecret: mesh.meshSecret, previous: mesh.previousMeshSecrets)
         let root = mesh.root
         return { id, payload in
             let message = try Input(serializedBytes: payload)

@@ -59,7 +59,7 @@ def principal_header(
     """A `Pingan-Principal` value as the gateway forwards it (Shared/Access/SignedToken.swift):
     base64url(JSON payload) "." base64url(HMAC-SHA256(MESH_SECRET, payload)), without padding."""
     payload = json.dumps(
-        {"subject": subject, "centre": centre, "roles": roles, "expiresAt": int(time.time()) + lifetime_s},
+        {"aud": "pingan-mesh", "subject": subject, "centre": centre, "roles": roles, "expiresAt": int(time.time()) + lifetime_s},
         separators=(",", ":"),
         ensure_ascii=False,
     ).encode("utf-8")

@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTypes
+import Logging
 @testable import GatewayService
 import PinganAccess
 import PinganConnect
@@ -32,7 +34,7 @@ struct GatewayHandlerTests {
                 let signedIn = try await rpc.call(AuthServiceMethods.login, login)
                 #expect(signedIn.centreCode == Place.townA)
                 #expect(signedIn.roles == ["mediator", "staff"])
-                let principal = try TokenSigner(secret: TestMesh.tokenSecret).verify(signedIn.token)
+                let principal = try TokenSigner(secret: TestMesh.tokenSecret, audience: .gateway).verify(signedIn.token)
                 #expect(principal.subject == "user:xiaodukou")
 
                 login.password = "wrong-horse-battery"
@@ -92,7 +94,7 @@ struct GatewayHandlerTests {
     @Test func forwardingAuthenticatesScopesAndRoutesByTheMethodTable() async throws {
         try await TestDatabase.with { database in
             let settings = try settings(database)
-            let tokens = try TokenSigner(secret: TestMesh.tokenSecret)
+            let tokens = try TokenSigner(secret: TestMesh.tokenSecret, audience: .gateway)
             @Sendable func bearer(_ centre: String) throws -> (String, String) {
                 let principal = Principal(subject: "user:t", centre: try DivisionCode(validating: centre), roles: [.staff], expiresAt: Date().addingTimeInterval(600))
                 return ("Authorization", "Bearer " + tokens.sign(principal))
@@ -127,7 +129,7 @@ struct GatewayHandlerTests {
     @Test func everyCallIsInTheAccessLogWithItsRecordsOutcomeAndRule() async throws {
         try await TestDatabase.with { database in
             let settings = try settings(database)
-            let tokens = try TokenSigner(secret: TestMesh.tokenSecret)
+            let tokens = try TokenSigner(secret: TestMesh.tokenSecret, audience: .gateway)
             @Sendable func bearer(_ centre: String, _ subject: String) throws -> (String, String) {
                 let principal = Principal(subject: subject, centre: try DivisionCode(validating: centre), roles: [.staff], expiresAt: Date().addingTimeInterval(600))
                 return ("Authorization", "Bearer " + tokens.sign(principal))
@@ -160,6 +162,27 @@ struct GatewayHandlerTests {
         summons.departmentIds = [UUID().uuidString.lowercased(), "not-an-id"]
         #expect(AccessLog.recordIDs(in: try summons.serializedBytes(), codec: .proto) == [summons.caseID, summons.departmentIds[0]])
         #expect(AccessLog.recordIDs(in: [0xff, 0xff, 0xff], codec: .proto).isEmpty)
+    }
+
+    /// A token names its audience: a person's bearer token is never a mesh principal, even
+    /// signed with the same key. A rotated key keeps verifying, and only the new one signs.
+    @Test func tokensNameTheirAudienceAndARotationAcceptsThePreviousKey() async throws {
+        let old = "old-token-key-0123456789abcdef-0123456789", new = "new-token-key-0123456789abcdef-0123456789"
+        let principal = Principal(subject: "user:wang", centre: try DivisionCode(validating: Place.townA), roles: [.staff], expiresAt: Date().addingTimeInterval(600))
+        let bearer = try TokenSigner(secret: new, audience: .gateway).sign(principal)
+        #expect(throws: AccessError.wrongAudience) { try TokenSigner(secret: new, audience: .mesh).verify(bearer) }
+        // Presented to a service as if forwarded: unauthenticated.
+        let forged = ConnectContext(
+            path: "/x", headers: [HTTPField.Name(PrincipalHeader.name)!: bearer], deadline: nil, trace: .root(), logger: Logger(label: "test")
+        )
+        await expectCode(.unauthenticated, containing: "credentials were issued for another audience") {
+            _ = try PrincipalVerifier(meshSecret: new).principal(forged)
+        }
+        let signedBefore = try TokenSigner(secret: old, audience: .gateway).sign(principal)
+        #expect(try TokenSigner(secret: new, previous: [old], audience: .gateway).verify(signedBefore) == principal)
+        #expect(throws: AccessError.badSignature) { try TokenSigner(secret: new, audience: .gateway).verify(signedBefore) }
+        let signedNow = try TokenSigner(secret: new, previous: [old], audience: .gateway).sign(principal)
+        #expect(try TokenSigner(secret: new, audience: .gateway).verify(signedNow) == principal)
     }
 
     @Test func accountsCannotHoldTheSystemRoleAndTheTwoKeysMustDiffer() async throws {

@@ -62,7 +62,7 @@ public enum DisputeApp {
         let store = PostgresCaseStore(pool: host.pool, outbox: outbox)
         var routes = ConnectRoutes()
         DisputeServiceHandler(
-            store: store, verifier: try PrincipalVerifier(meshSecret: mesh.meshSecret),
+            store: store, verifier: try PrincipalVerifier(meshSecret: mesh.meshSecret, previous: mesh.previousMeshSecrets),
             calendar: CalendarCache(store: store, metrics: host.metrics), deadlines: settings.deadlines, now: now
         ).register(into: &routes)
         let transport = CurlTransport()

@@ -11,13 +11,15 @@ import PinganRuntime
 /// | variable | default | meaning |
 /// |---|---|---|
 /// | `GATEWAY_CENTRE` | `ROOT_DIVISION` | the centre this gateway serves; callers act within its subtree only |
-/// | `TOKEN_SECRET` | (required) | HMAC key of the bearer tokens it issues, 32+ bytes |
+/// | `TOKEN_SECRET` | (required) | HMAC key of the bearer tokens it issues, 32+ bytes, not `MESH_SECRET` |
+/// | `TOKEN_SECRET_PREVIOUS` | (none) | the token key before a rotation: tokens it signed are accepted until they expire |
 /// | `TOKEN_TTL_SECONDS` | `3600` | token lifetime |
 /// | `BCRYPT_COST` | `11` | bcrypt work factor for stored passwords |
 public struct GatewaySettings: Sendable {
     public var service: ServiceSettings
     public var centre: DivisionCode
     public var tokenSecret: String
+    public var previousTokenSecrets: [String] = []
     public var tokenLifetime: TimeInterval
     public var bcryptCost: UInt8
 
@@ -40,16 +42,22 @@ public struct GatewaySettings: Sendable {
             }
         }
         let tokenSecret = try reader.secret("TOKEN_SECRET", purpose: "signs the bearer tokens the gateway issues")
-        // With one key, a user's bearer token would verify as a mesh principal and reach the
-        // services directly, skipping this gateway's narrowing.
-        guard tokenSecret != service.mesh.meshSecret else {
-            throw ConfigurationError(variable: "TOKEN_SECRET", problem: "must differ from MESH_SECRET")
+        var previous: [String] = []
+        if reader.string("TOKEN_SECRET_PREVIOUS", isSecret: true) != nil {
+            previous = [try reader.secret("TOKEN_SECRET_PREVIOUS", purpose: "the token key before a rotation, still accepted")]
+        }
+        // With one key, a user's bearer token would be signed like a mesh principal; the
+        // audience in every token refuses it anyway, and the keys are kept apart besides.
+        let meshKeys = Set([service.mesh.meshSecret] + service.mesh.previousMeshSecrets)
+        guard meshKeys.isDisjoint(with: [tokenSecret] + previous) else {
+            throw ConfigurationError(variable: "TOKEN_SECRET", problem: "must differ from MESH_SECRET (and the previous keys of each from the other)")
         }
         self.init(
             service: service, centre: centre, tokenSecret: tokenSecret,
             tokenLifetime: TimeInterval(try reader.integer("TOKEN_TTL_SECONDS", in: 60...86_400) ?? 3600),
             bcryptCost: UInt8(try reader.integer("BCRYPT_COST", in: 4...16) ?? 11)
         )
+        previousTokenSecrets = previous
     }
 }
 
@@ -62,7 +70,7 @@ public enum GatewayApp {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let host = ServiceHost(.gateway, settings: settings.service, migrator: GatewayMigrations.migrator)
-        let tokens = try TokenSigner(secret: settings.tokenSecret)
+        let tokens = try TokenSigner(secret: settings.tokenSecret, previous: settings.previousTokenSecrets, audience: .gateway)
         let access = AccessLog(pool: host.pool, logger: host.logger)
         let accounts = Accounts(store: PostgresAccountStore(pool: host.pool), bcryptCost: settings.bcryptCost)
         let transport = CurlTransport()
@@ -71,7 +79,7 @@ public enum GatewayApp {
             peers[peer] = ConnectClient(baseURL: settings.service.mesh.url(peer), transport: transport)
         }
         let forwarder = Forwarder(
-            accounts: accounts, tokens: tokens, verifier: try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret),
+            accounts: accounts, tokens: tokens, verifier: try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret, previous: settings.service.mesh.previousMeshSecrets),
             centre: settings.centre, peers: peers, access: access
         )
         var routes = ConnectRoutes()

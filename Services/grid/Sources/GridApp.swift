@@ -17,7 +17,7 @@ public enum GridApp {
         settings: ServiceSettings, now: @escaping @Sendable () -> Date = { Date() }, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let host = ServiceHost(.grid, settings: settings, migrator: GridMigrations.migrator)
-        let verifier = try PrincipalVerifier(meshSecret: settings.mesh.meshSecret)
+        let verifier = try PrincipalVerifier(meshSecret: settings.mesh.meshSecret, previous: settings.mesh.previousMeshSecrets)
         let outbox = Outbox(schema: GridMigrations.schema)
         let divisions = PostgresDivisionStore(pool: host.pool)
         var routes = ConnectRoutes()

@@ -39,7 +39,7 @@ public enum IndexApp {
     ) throws -> some ApplicationProtocol {
         let mesh = settings.service.mesh
         let host = ServiceHost(.index, settings: settings.service, migrator: IndexMigrations.migrator)
-        let verifier = try PrincipalVerifier(meshSecret: mesh.meshSecret)
+        let verifier = try PrincipalVerifier(meshSecret: mesh.meshSecret, previous: mesh.previousMeshSecrets)
         let transport = CurlTransport()
         let peers = IndexPeers(
             grid: ConnectClient(baseURL: mesh.url(.grid), transport: transport),

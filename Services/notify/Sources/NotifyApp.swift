@@ -48,7 +48,7 @@ public enum NotifyApp {
         var routes = ConnectRoutes()
         NotifyServiceHandler(
             store: PostgresDeliveryStore(pool: host.pool, outbox: outbox, push: settings.push), egress: egress,
-            verifier: try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret)
+            verifier: try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret, previous: settings.service.mesh.previousMeshSecrets)
         ).register(into: &routes)
         let workers = DeliveryWorkers(
             deliveries: WebhookDeliveries(transport: CurlTransport(), egress: egress, push: settings.push),

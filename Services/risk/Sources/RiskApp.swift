@@ -51,7 +51,7 @@ public enum RiskApp {
         let policy = RiskPolicy(catalogue: catalogue, threshold: settings.threshold ?? catalogue.threshold, acknowledgeWithin: settings.acknowledgeWithin)
         let store = PostgresRiskStore(pool: host.pool, outbox: outbox)
         var routes = ConnectRoutes()
-        RiskServiceHandler(store: store, policy: policy, verifier: try PrincipalVerifier(meshSecret: mesh.meshSecret), now: now).register(into: &routes)
+        RiskServiceHandler(store: store, policy: policy, verifier: try PrincipalVerifier(meshSecret: mesh.meshSecret, previous: mesh.previousMeshSecrets), now: now).register(into: &routes)
         let notify = ConnectClient(baseURL: mesh.url(.notify), transport: CurlTransport())
         let relay = OutboxRelay.dispatcher(
             for: outbox,
