@@ -228,7 +228,8 @@ let package = Package(
             name: "ServiceTests",
             dependencies: [
                 "DisputeService", "GatewayService", "GridService", "IndexService", "NotifyService", "RiskService",
-                "PinganAccess", "PinganConnect", "PinganContracts", "PinganDomain", "PinganPostgres", "PinganRuntime", "PinganTestSupport",
+                "PinganAccess", "PinganConnect", "PinganContracts", "PinganDomain", "PinganOutbox", "PinganPostgres", "PinganRuntime",
+                "PinganTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],

@@ -5,6 +5,7 @@ import PinganConnect
 import PinganContracts
 import PinganPostgres
 import PinganRuntime
+import Synchronization
 
 /// Delivers a service's outbox to the consumers, at least once, in the background.
 ///
@@ -27,6 +28,11 @@ public struct OutboxRelay: DueWork {
     let logger: Logger
     public var maxAttempts = 25
     public var backoff = Backoff.relay
+    /// How long a parked event keeps its payload for an operator to inspect and replay; then
+    /// the payload, which may carry parties' names and phones, is erased (id, topic, times
+    /// and error stay). Delivered events lose theirs at once.
+    public static let parkedRetentionDays = 30
+    private let purges = PurgeSchedule(every: .seconds(3600))
 
     public init(schema: String, consumers: [String: Deliver], logger: Logger) {
         self.schema = schema
@@ -37,7 +43,16 @@ public struct OutboxRelay: DueWork {
     public var label: String { "outbox relay (\(schema))" }
 
     public func claim(_ transaction: PostgresConnection, limit: Int) async throws -> [Event] {
-        try await transaction.query(
+        if purges.due() {
+            try await transaction.query(
+                """
+                UPDATE \(schema).outbox SET payload = ''::bytea
+                WHERE parked_at < clock_timestamp() - make_interval(days => $1::integer) AND octet_length(payload) > 0
+                """,
+                [Self.parkedRetentionDays]
+            )
+        }
+        return try await transaction.query(
             """
             SELECT id, topic, payload, attempts FROM \(schema).outbox
             WHERE delivered_at IS NULL AND parked_at IS NULL AND next_attempt_at <= clock_timestamp()
@@ -97,6 +112,23 @@ public struct OutboxRelay: DueWork {
             } else {
                 logger.info("event delivery failed; will retry", metadata: ["event": "\(event.id)", "attempt": "\(attempts)", "error": "\(failure)"])
             }
+        }
+    }
+}
+
+/// When a periodic chore last ran in this process; due at once, then every `interval`.
+final class PurgeSchedule: Sendable {
+    private let interval: Duration
+    private let last = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(every interval: Duration) { self.interval = interval }
+
+    func due() -> Bool {
+        last.withLock { last in
+            let now = ContinuousClock.now
+            guard last.map({ now - $0 >= interval }) ?? true else { return false }
+            last = now
+            return true
         }
     }
 }

@@ -517,7 +517,8 @@ struct MediationStoryTests {
             var summon = Pingan_Dispute_V1_SummonDepartmentsRequest()
             summon.caseID = caseID
             summon.departmentIds = [department]
-            await expectCode(.invalidArgument, containing: "department_ids[0]:") { _ = try await rpc.call(DisputeServiceMethods.summonDepartments, summon, headers: [sibling]) }
+            // The case is checked before the departments: nothing is learnt about either.
+            await expectCode(.notFound, containing: missing) { _ = try await rpc.call(DisputeServiceMethods.summonDepartments, summon, headers: [sibling]) }
             var escalate = Pingan_Dispute_V1_EscalateCaseRequest()
             escalate.caseID = caseID
             escalate.reason = "x"
