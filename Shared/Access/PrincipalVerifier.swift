@@ -1,5 +1,6 @@
 import Foundation
 import PinganConnect
+import PinganContracts
 import PinganDomain
 
 /// The header that carries a signed ``Principal`` from the gateway to a service.
@@ -39,6 +40,17 @@ public struct PrincipalVerifier: Sendable {
         return principal
     }
 
+    /// The caller, who must be allowed `method` by ``MethodRoles``: `permission_denied` for
+    /// anyone else, and for every method the table does not list.
+    public func principal<Input, Output>(_ context: ConnectContext, for method: ConnectMethod<Input, Output>) throws -> Principal {
+        switch MethodRoles.rules[method.path] {
+        case .anyOf(let roles)?: return try principal(context, anyOf: roles)
+        case .system?: return try system(context)
+        case .public?, .signIn?, nil:
+            throw ConnectError(.permissionDenied, "no principal is checked for \(method.path)")
+        }
+    }
+
     /// Services only: event deliveries between services.
     public func system(_ context: ConnectContext) throws -> Principal {
         let principal = try principal(context)
@@ -48,8 +60,10 @@ public struct PrincipalVerifier: Sendable {
 
     /// Checks a monthly-facts request (the index's questions to grid, dispute and risk): a
     /// leader, staff or the mesh itself, asking about a subtree it covers, for a valid month.
-    public func factsScope(_ context: ConnectContext, rootCode: String, month: String) throws -> (root: DivisionCode, month: Month) {
-        let principal = try principal(context, anyOf: [.leader, .staff])
+    public func factsScope<Input, Output>(
+        _ context: ConnectContext, for method: ConnectMethod<Input, Output>, rootCode: String, month: String
+    ) throws -> (root: DivisionCode, month: Month) {
+        let principal = try principal(context, for: method)
         let root = try DivisionCode.field(rootCode, "root_code")
         let parsed = try Month.field(month, "month")
         try principal.require(root, field: "root_code")

@@ -123,6 +123,8 @@ struct GridInputTests {
                     "SELECT (SELECT count(*) FROM grid.grids), (SELECT count(*) FROM grid.members), (SELECT count(*) FROM grid.incidents), (SELECT count(*) FROM grid.outbox)"
                 )[0]
                 #expect(try [0, 1, 2, 3].map { try counts.decode(Int.self, at: $0) } == [1, 1, 1, 1])
+                // Filed by the signed-in worker, on record beside the member named as reporter.
+                #expect(try await pool.query("SELECT filed_by FROM grid.incidents")[0].decode(String.self, at: 0) == "user:wang")
             }
         }
     }

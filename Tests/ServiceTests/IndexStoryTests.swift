@@ -65,7 +65,7 @@ struct IndexStoryTests {
     func play(_ index: InProcessClient, clock: ManualClock, grid: Int, dispute: Int, database: TestDatabase) async throws {
         let cityAdmin = try person(TestMesh.root, [.admin, .leader])
         let cityLeader = try person(TestMesh.root, [.leader])
-        let townLeader = try person(Self.township, [.leader, .staff])
+        let townLeader = try person(Self.township, [.leader, .staff, .admin])
         let lixianLeader = try person(Place.lixian, [.leader, .staff, .admin])
 
         var divisions = Pingan_Grid_V1_ImportDivisionsRequest()

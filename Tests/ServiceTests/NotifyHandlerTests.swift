@@ -95,8 +95,8 @@ struct NotifyHandlerTests {
                 }
                 #expect(refused)
                 #expect(try await pool.query("SELECT count(*) FROM notify.attempts WHERE error LIKE '%hunter2%' OR status IS NOT NULL")[0].decode(Int.self, at: 0) == 0)
-                // Its queue is paused as a whole: the breaker is open.
-                #expect(try await pool.query("SELECT count(*) FROM notify.subscriptions WHERE paused_until > now() AND failures >= 1")[0].decode(Int.self, at: 0) == 1)
+                // Its queue is paused as a whole: the breaker opened (and is only closed by a success).
+                #expect(try await pool.query("SELECT count(*) FROM notify.subscriptions WHERE paused_until IS NOT NULL AND failures >= 1")[0].decode(Int.self, at: 0) == 1)
                 await pool.close()
             }
         }
@@ -177,7 +177,11 @@ struct NotifyHandlerTests {
                 var update = Pingan_Notify_V1_UpdateSubscriptionRequest()
                 update.subscriptionID = wecom.id
                 update.eventTypes = ["warning.raised", "case.overdue"]
-                #expect(try await rpc.call(NotifyServiceMethods.updateSubscription, update, headers: [try person(Place.lixian, [.staff])]).subscription.minScore == 0)
+                // Where pushes go is the administrator's decision; staff may look, not change.
+                await expectCode(.permissionDenied, containing: "this needs one of the roles admin") {
+                    _ = try await rpc.call(NotifyServiceMethods.updateSubscription, update, headers: [try person(Place.lixian, [.staff, .leader])])
+                }
+                #expect(try await rpc.call(NotifyServiceMethods.updateSubscription, update, headers: [try person(Place.lixian, [.admin])]).subscription.minScore == 0)
 
                 var notice = Pingan_Notify_V1_DeliverNoticeRequest()
                 notice.type = "case.overdue"

@@ -9,7 +9,7 @@ import PinganDomain
 /// ``MediationRules`` decide, and has the store apply the decision in one transaction.
 extension DisputeServiceHandler {
     func startRung(_ request: Pingan_Dispute_V1_StartRungRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_StartRungResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .gridWorker])
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.startRung)
         let id = try UUID.field(request.caseID, "case_id")
         guard let rung = LadderRung(rawValue: request.rung.rawValue) else { throw ConnectError.invalidArgument(field: "rung", "must be one of the five rungs") }
         let kind = try Self.kind(request.kind)
@@ -31,7 +31,7 @@ extension DisputeServiceHandler {
     }
 
     func endRung(_ request: Pingan_Dispute_V1_EndRungRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_EndRungResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .gridWorker])
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.endRung)
         let id = try UUID.field(request.caseID, "case_id")
         let attempt = try UUID.field(request.attemptID, "attempt_id")
         let outcome: RungOutcome
@@ -65,7 +65,7 @@ extension DisputeServiceHandler {
     }
 
     func recordReturnVisit(_ request: Pingan_Dispute_V1_RecordReturnVisitRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_RecordReturnVisitResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .gridWorker])
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.recordReturnVisit)
         let id = try UUID.field(request.caseID, "case_id")
         let outcome: ReturnVisitOutcome
         switch request.outcome {
@@ -86,7 +86,7 @@ extension DisputeServiceHandler {
     // MARK: Departments and summons
 
     func registerDepartment(_ request: Pingan_Dispute_V1_RegisterDepartmentRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_RegisterDepartmentResponse {
-        let principal = try verifier.principal(context, anyOf: [.admin])
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.registerDepartment)
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         try principal.require(centre, field: "centre_code")
         let name = try String.field(request.name, "name", upTo: 100)
@@ -104,7 +104,7 @@ extension DisputeServiceHandler {
     }
 
     func summonDepartments(_ request: Pingan_Dispute_V1_SummonDepartmentsRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_SummonDepartmentsResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator])
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.summonDepartments)
         let id = try UUID.field(request.caseID, "case_id")
         guard !request.departmentIds.isEmpty, request.departmentIds.count <= 20 else {
             throw ConnectError.invalidArgument(field: "department_ids", "name 1 to 20 departments")
@@ -135,7 +135,7 @@ extension DisputeServiceHandler {
     }
 
     func reportToSummons(_ request: Pingan_Dispute_V1_ReportToSummonsRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ReportToSummonsResponse {
-        let principal = try verifier.principal(context, anyOf: [.department])
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.reportToSummons)
         let summons = try UUID.field(request.summonsID, "summons_id")
         let file = try await changeSummons(summons, named: request.summonsID, by: principal) { file, now, rules in
             try rules.report(file, summons: summons, by: principal, now: now)
@@ -146,7 +146,7 @@ extension DisputeServiceHandler {
     }
 
     func feedBackOnSummons(_ request: Pingan_Dispute_V1_FeedBackOnSummonsRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_FeedBackOnSummonsResponse {
-        let principal = try verifier.principal(context, anyOf: [.department])
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.feedBackOnSummons)
         let summons = try UUID.field(request.summonsID, "summons_id")
         let feedback = try String.field(request.feedback, "feedback", upTo: 4000)
         let file = try await changeSummons(summons, named: request.summonsID, by: principal) { file, now, rules in
@@ -160,7 +160,7 @@ extension DisputeServiceHandler {
     // MARK: Levels, major disputes, categories
 
     func escalateCase(_ request: Pingan_Dispute_V1_EscalateCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_EscalateCaseResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader])
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.escalateCase)
         let id = try UUID.field(request.caseID, "case_id")
         let reason = try String.field(request.reason, "reason", upTo: 2000)
         let rules = try await rules()
@@ -171,7 +171,7 @@ extension DisputeServiceHandler {
     }
 
     func handBackCase(_ request: Pingan_Dispute_V1_HandBackCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_HandBackCaseResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader])
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.handBackCase)
         let id = try UUID.field(request.caseID, "case_id")
         let note = try String.field(request.note, "note", upTo: 2000)
         let rules = try await rules()
@@ -182,7 +182,7 @@ extension DisputeServiceHandler {
     }
 
     func markMajorDispute(_ request: Pingan_Dispute_V1_MarkMajorDisputeRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_MarkMajorDisputeResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator])
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.markMajorDispute)
         let id = try UUID.field(request.caseID, "case_id")
         let departments = try Self.names(request.departments, "departments")
         guard (0...100_000).contains(request.residentRepresentatives) else {
@@ -197,7 +197,7 @@ extension DisputeServiceHandler {
     }
 
     func reclassifyCase(_ request: Pingan_Dispute_V1_ReclassifyCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ReclassifyCaseResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator])
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.reclassifyCase)
         let id = try UUID.field(request.caseID, "case_id")
         let category = try ReportFields.category(request.category)
         let reason = try String.field(request.reason, "reason", upTo: 2000)
@@ -210,7 +210,7 @@ extension DisputeServiceHandler {
 
     /// Loads a year's official calendar: administrators of the deployment's root (the city).
     func loadCalendar(_ request: Pingan_Dispute_V1_LoadCalendarRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_LoadCalendarResponse {
-        let principal = try verifier.principal(context, anyOf: [.admin])
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.loadCalendar)
         guard principal.centre.level == .city else { throw ConnectError(.permissionDenied, "only the city centre's administrators load the official calendar") }
         let rows: [WorkdayCalendar.Exception]
         do {

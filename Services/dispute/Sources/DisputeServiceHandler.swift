@@ -62,7 +62,7 @@ struct DisputeServiceHandler: Sendable {
     /// People and department systems report a dispute from any source but a grid; a retried
     /// request (the same `request_id`) opens one case.
     func intakeCase(_ request: Pingan_Dispute_V1_IntakeCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_IntakeCaseResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .gridWorker, .department])
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.intakeCase)
         let requestID = try UUID.field(request.requestID, "request_id")
         let village = try DivisionCode.field(request.villageCode, "village_code")
         guard village.level == .village else { throw ConnectError.invalidArgument(field: "village_code", "\(village) is a \(village.level.rawValue), not a village") }
@@ -97,7 +97,7 @@ struct DisputeServiceHandler: Sendable {
     // MARK: Reading
 
     func getCase(_ request: Pingan_Dispute_V1_GetCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_GetCaseResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader, .department])
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.getCase)
         let id = try UUID.field(request.caseID, "case_id")
         let file = try await visibleFile(id, named: request.caseID, to: principal)
         if request.revealParties {
@@ -117,7 +117,7 @@ struct DisputeServiceHandler: Sendable {
     }
 
     func listCases(_ request: Pingan_Dispute_V1_ListCasesRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ListCasesResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader, .department])
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.listCases)
         let root = try DivisionCode.field(request.divisionCode, "division_code")
         try principal.require(root, field: "division_code")
         let limit = try PageSize.field(request.pageSize, default: 50, max: Self.maxPageSize)
@@ -148,7 +148,7 @@ struct DisputeServiceHandler: Sendable {
 
     /// A centre's cases opened in a month, as CSV (no personal data), for its own records.
     func exportCases(_ request: Pingan_Dispute_V1_ExportCasesRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ExportCasesResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader])
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.exportCases)
         let root = try DivisionCode.field(request.divisionCode, "division_code")
         let month = try Month.field(request.month, "month")
         try principal.require(root, field: "division_code")
@@ -167,7 +167,7 @@ struct DisputeServiceHandler: Sendable {
     }
 
     func resolveCase(_ request: Pingan_Dispute_V1_ResolveCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ResolveCaseResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator])
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.resolveCase)
         let id = try UUID.field(request.caseID, "case_id")
         let outcome = try String.field(request.outcome, "outcome", upTo: 2000)
         _ = try await visibleFile(id, named: request.caseID, to: principal)
@@ -178,7 +178,7 @@ struct DisputeServiceHandler: Sendable {
     }
 
     func caseFacts(_ request: Pingan_Dispute_V1_CaseFactsRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_CaseFactsResponse {
-        let (root, month) = try verifier.factsScope(context, rootCode: request.rootCode, month: request.month)
+        let (root, month) = try verifier.factsScope(context, for: DisputeServiceMethods.caseFacts, rootCode: request.rootCode, month: request.month)
         var response = Pingan_Dispute_V1_CaseFactsResponse()
         response.facts = try await store.facts(under: root, in: month).sorted { $0.key < $1.key }.map { village, counted in
             var facts = Pingan_Dispute_V1_VillageCaseFacts()

@@ -22,7 +22,7 @@ public struct DivisionServiceHandler: Sendable {
         routes.register(DivisionServiceMethods.listChildren) { request, _ in try await listChildren(request) }
         routes.register(DivisionServiceMethods.listSubtree) { request, _ in try await listSubtree(request) }
         routes.register(DivisionServiceMethods.importDivisions) { request, context in
-            try await importDivisions(request, principal: try verifier.principal(context, anyOf: [.admin]))
+            try await importDivisions(request, principal: try verifier.principal(context, for: DivisionServiceMethods.importDivisions))
         }
     }
 

@@ -80,6 +80,11 @@ enum GridMigrations {
                 created_at timestamptz NOT NULL DEFAULT now()
             );
             """),
+        Migration(version: 6, name: "who filed each report", sql: """
+            -- The signed-in caller who filed a report, beside the grid member it names as the
+            -- reporter: a township's staff filing for a village's grid worker is on record.
+            ALTER TABLE grid.incidents ADD COLUMN filed_by text;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

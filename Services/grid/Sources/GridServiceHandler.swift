@@ -22,7 +22,7 @@ struct GridServiceHandler: Sendable {
     }
 
     func createGrid(_ request: Pingan_Grid_V1_CreateGridRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_CreateGridResponse {
-        let principal = try verifier.principal(context, anyOf: [.admin, .staff])
+        let principal = try verifier.principal(context, for: GridServiceMethods.createGrid)
         let village = try DivisionCode.field(request.villageCode, "village_code")
         guard village.level == .village else { throw ConnectError.invalidArgument(field: "village_code", "\(village) is a \(village.level.rawValue), not a village") }
         try principal.require(village, field: "village_code")
@@ -43,7 +43,7 @@ struct GridServiceHandler: Sendable {
     }
 
     func addGridMember(_ request: Pingan_Grid_V1_AddGridMemberRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_AddGridMemberResponse {
-        let principal = try verifier.principal(context, anyOf: [.admin, .staff])
+        let principal = try verifier.principal(context, for: GridServiceMethods.addGridMember)
         let gridID = try UUID.field(request.gridID, "grid_id")
         let name = try String.field(request.name, "name", upTo: 50)
         guard let role = request.role.storedName else { throw ConnectError.invalidArgument(field: "role", "is required") }
@@ -57,13 +57,13 @@ struct GridServiceHandler: Sendable {
     }
 
     func reportIncident(_ request: Pingan_Grid_V1_ReportIncidentRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_ReportIncidentResponse {
-        let principal = try verifier.principal(context, anyOf: [.gridWorker, .staff])
+        let principal = try verifier.principal(context, for: GridServiceMethods.reportIncident)
         let report = try IncidentReport(validating: request)
         let village = try await requireGrid(report.gridID, visibleTo: principal)
         guard try await store.isMember(report.reporterID, of: report.gridID) else {
             throw ConnectError.invalidArgument(field: "reporter_member_id", "is not a member of grid \(report.gridID)")
         }
-        let incident = try await store.report(Incident(report: report, village: village), key: try Self.key(request.requestID, principal))
+        let incident = try await store.report(Incident(report: report, village: village), key: try Self.key(request.requestID, principal), filedBy: principal.subject)
         context.logger.info("incident reported", metadata: ["incident": "\(incident.id.wire)", "village": "\(village)"])
         var response = Pingan_Grid_V1_ReportIncidentResponse()
         response.incident = incident.wire
@@ -71,7 +71,7 @@ struct GridServiceHandler: Sendable {
     }
 
     func countIncidents(_ request: Pingan_Grid_V1_CountIncidentsRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_CountIncidentsResponse {
-        let (root, month) = try verifier.factsScope(context, rootCode: request.rootCode, month: request.month)
+        let (root, month) = try verifier.factsScope(context, for: GridServiceMethods.countIncidents, rootCode: request.rootCode, month: request.month)
         var response = Pingan_Grid_V1_CountIncidentsResponse()
         response.counts = try await store.countIncidents(under: root, in: month).map { row in
             var count = Pingan_Grid_V1_VillageIncidentCount()
@@ -84,7 +84,7 @@ struct GridServiceHandler: Sendable {
 
     /// A grid worker records the day's screening of their own grid; "nothing found" counts.
     func recordScreening(_ request: Pingan_Grid_V1_RecordScreeningRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_RecordScreeningResponse {
-        let principal = try verifier.principal(context, anyOf: [.gridWorker, .staff])
+        let principal = try verifier.principal(context, for: GridServiceMethods.recordScreening)
         let screening = try Screening(validating: request, now: now())
         let village = try await requireGrid(screening.gridID, visibleTo: principal)
         guard try await store.isMember(screening.reporterID, of: screening.gridID) else {
@@ -97,7 +97,7 @@ struct GridServiceHandler: Sendable {
     }
 
     func screeningFacts(_ request: Pingan_Grid_V1_ScreeningFactsRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_ScreeningFactsResponse {
-        let (root, month) = try verifier.factsScope(context, rootCode: request.rootCode, month: request.month)
+        let (root, month) = try verifier.factsScope(context, for: GridServiceMethods.screeningFacts, rootCode: request.rootCode, month: request.month)
         var response = Pingan_Grid_V1_ScreeningFactsResponse()
         response.facts = try await store.screeningFacts(under: root, in: month).map { row in
             var facts = Pingan_Grid_V1_VillageScreeningFacts()

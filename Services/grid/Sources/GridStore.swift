@@ -17,7 +17,7 @@ protocol GridStore: Sendable {
     func isMember(_ member: UUID, of grid: UUID) async throws -> Bool
     /// Stores the incident and, in the same transaction, the event that opens its case; with
     /// a key already used, returns the incident stored then and stores nothing.
-    func report(_ incident: Incident, key: RequestKey?) async throws -> Incident
+    func report(_ incident: Incident, key: RequestKey?, filedBy: String) async throws -> Incident
     /// Incidents per village under `root` reported during `month`.
     func countIncidents(under root: DivisionCode, in month: Month) async throws -> [(village: String, incidents: Int)]
     /// Records or corrects a grid's screening for its day; true when it corrected one.
@@ -109,7 +109,7 @@ struct PostgresGridStore: GridStore {
         try await !pool.query("SELECT 1 FROM grid.members WHERE id = $1 AND grid_id = $2", [member, grid]).isEmpty
     }
 
-    func report(_ incident: Incident, key: RequestKey?) async throws -> Incident {
+    func report(_ incident: Incident, key: RequestKey?, filedBy: String) async throws -> Incident {
         let report = incident.report
         let (id, reportedAt) = try await outbox.transaction(pool) { transaction -> (UUID, Date) in
             if let earlier = try await Self.remember(transaction, key, method: "ReportIncident", result: incident.id) {
@@ -118,13 +118,13 @@ struct PostgresGridStore: GridStore {
             let rows = try await transaction.query(
                 """
                 INSERT INTO grid.incidents (id, grid_id, village_code, reporter_member_id, category, description,
-                    party_count, threat_of_violence, threat_of_self_harm, repeat_incident, prior_police_calls)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                    party_count, threat_of_violence, threat_of_self_harm, repeat_incident, prior_police_calls, filed_by)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                 RETURNING reported_at
                 """,
                 [incident.id, report.gridID, incident.village.rawValue, report.reporterID, report.category.rawValue,
                  report.request.description_p, report.request.parties.count, report.request.threatOfViolence,
-                 report.request.threatOfSelfHarm, report.request.repeatIncident, Int(report.request.priorPoliceCalls)]
+                 report.request.threatOfSelfHarm, report.request.repeatIncident, Int(report.request.priorPoliceCalls), filedBy]
             )
             try await outbox.enqueue(transaction, topic: IncidentEvents.reported, incident.openCaseEvent)
             return (incident.id, try rows[0].decode(Date.self, at: 0))

@@ -31,7 +31,7 @@ struct IndexServiceHandler: Sendable {
     /// that has not begun has nothing to score, and a frozen one needs the root centre's
     /// administrator and a reason.
     func computeMonthlyIndex(_ request: Pingan_Index_V1_ComputeMonthlyIndexRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_ComputeMonthlyIndexResponse {
-        let principal = try verifier.principal(context, anyOf: [.admin, .leader])
+        let principal = try verifier.principal(context, for: IndexServiceMethods.computeMonthlyIndex)
         let month = try Month.field(request.month, "month")
         let reason = try String.field(request.reason, "reason", length: 0...500)
         guard principal.covers(peers.root) else {
@@ -83,7 +83,7 @@ struct IndexServiceHandler: Sendable {
     }
 
     func getRanking(_ request: Pingan_Index_V1_GetRankingRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_GetRankingResponse {
-        let principal = try verifier.principal(context, anyOf: [.leader, .staff, .admin])
+        let principal = try verifier.principal(context, for: IndexServiceMethods.getRanking)
         let parent = try DivisionCode.field(request.parentCode, "parent_code")
         let month = try Month.field(request.month, "month")
         try principal.require(parent, field: "parent_code")
@@ -95,7 +95,7 @@ struct IndexServiceHandler: Sendable {
     }
 
     func listActions(_ request: Pingan_Index_V1_ListActionsRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_ListActionsResponse {
-        let principal = try verifier.principal(context, anyOf: [.leader, .staff, .admin])
+        let principal = try verifier.principal(context, for: IndexServiceMethods.listActions)
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         try principal.require(centre, field: "centre_code")
         let month = request.month.isEmpty ? nil : try Month.field(request.month, "month")
@@ -116,7 +116,7 @@ struct IndexServiceHandler: Sendable {
 
     /// Records what was done about an action, by someone at its centre or above.
     func completeAction(_ request: Pingan_Index_V1_CompleteActionRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_CompleteActionResponse {
-        let principal = try verifier.principal(context, anyOf: [.leader, .staff, .admin])
+        let principal = try verifier.principal(context, for: IndexServiceMethods.completeAction)
         let id = try UUID.field(request.actionID, "action_id")
         let outcome = try String.field(request.outcome, "outcome", upTo: 500)
         _ = try principal.visible(try await store.action(id), at: \.centre, "action \(request.actionID)")
@@ -130,7 +130,7 @@ struct IndexServiceHandler: Sendable {
     }
 
     func getThresholdRule(_ request: Pingan_Index_V1_GetThresholdRuleRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_GetThresholdRuleResponse {
-        let principal = try verifier.principal(context, anyOf: [.leader, .staff, .admin])
+        let principal = try verifier.principal(context, for: IndexServiceMethods.getThresholdRule)
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         try principal.require(centre, field: "centre_code")
         var response = Pingan_Index_V1_GetThresholdRuleResponse()
@@ -141,7 +141,7 @@ struct IndexServiceHandler: Sendable {
 
     /// A centre's leader or administrator sets the rule for the units it reviews.
     func setThresholdRule(_ request: Pingan_Index_V1_SetThresholdRuleRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_SetThresholdRuleResponse {
-        let principal = try verifier.principal(context, anyOf: [.leader, .admin])
+        let principal = try verifier.principal(context, for: IndexServiceMethods.setThresholdRule)
         let centre = try DivisionCode.field(request.rule.centreCode, "rule.centre_code")
         try principal.require(centre, field: "rule.centre_code")
         let wire = request.rule
@@ -165,7 +165,7 @@ struct IndexServiceHandler: Sendable {
 
     /// Loads a public-opinion survey's results for divisions of the caller's subtree.
     func loadSurveyResults(_ request: Pingan_Index_V1_LoadSurveyResultsRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_LoadSurveyResultsResponse {
-        let principal = try verifier.principal(context, anyOf: [.admin, .staff])
+        let principal = try verifier.principal(context, for: IndexServiceMethods.loadSurveyResults)
         let month = try Month.field(request.month, "month")
         guard month.range.start <= now() else { throw ConnectError.invalidArgument(field: "month", "\(month) has not begun") }
         let results: [SurveyResult]
@@ -184,7 +184,7 @@ struct IndexServiceHandler: Sendable {
     }
 
     func getAnnualGrades(_ request: Pingan_Index_V1_GetAnnualGradesRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_GetAnnualGradesResponse {
-        let principal = try verifier.principal(context, anyOf: [.leader, .staff, .admin])
+        let principal = try verifier.principal(context, for: IndexServiceMethods.getAnnualGrades)
         let parent = try DivisionCode.field(request.parentCode, "parent_code")
         try principal.require(parent, field: "parent_code")
         guard (2000...2100).contains(request.year) else { throw ConnectError.invalidArgument(field: "year", "must be between 2000 and 2100") }
@@ -204,7 +204,7 @@ struct IndexServiceHandler: Sendable {
 
     /// The review of the units a centre reviews, as a printable page or CSV.
     func getMonthlyReview(_ request: Pingan_Index_V1_GetMonthlyReviewRequest, _ context: ConnectContext) async throws -> Pingan_Index_V1_GetMonthlyReviewResponse {
-        let principal = try verifier.principal(context, anyOf: [.leader, .staff, .admin])
+        let principal = try verifier.principal(context, for: IndexServiceMethods.getMonthlyReview)
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         let month = try Month.field(request.month, "month")
         try principal.require(centre, field: "centre_code")

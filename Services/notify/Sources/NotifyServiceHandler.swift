@@ -25,7 +25,7 @@ struct NotifyServiceHandler: Sendable {
     }
 
     func subscribe(_ request: Pingan_Notify_V1_SubscribeRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_SubscribeResponse {
-        let principal = try verifier.principal(context, anyOf: [.admin, .staff])
+        let principal = try verifier.principal(context, for: NotifyServiceMethods.subscribe)
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         try principal.require(centre, field: "centre_code")
         let channel: PushChannel
@@ -74,7 +74,7 @@ struct NotifyServiceHandler: Sendable {
     }
 
     func listSubscriptions(_ request: Pingan_Notify_V1_ListSubscriptionsRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_ListSubscriptionsResponse {
-        let principal = try verifier.principal(context, anyOf: [.admin, .staff, .leader])
+        let principal = try verifier.principal(context, for: NotifyServiceMethods.listSubscriptions)
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         try principal.require(centre, field: "centre_code")
         let limit = try PageSize.field(request.pageSize, default: 50, max: 200)
@@ -86,7 +86,7 @@ struct NotifyServiceHandler: Sendable {
     }
 
     func updateSubscription(_ request: Pingan_Notify_V1_UpdateSubscriptionRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_UpdateSubscriptionResponse {
-        let principal = try verifier.principal(context, anyOf: [.admin, .staff])
+        let principal = try verifier.principal(context, for: NotifyServiceMethods.updateSubscription)
         let id = try UUID.field(request.subscriptionID, "subscription_id")
         _ = try principal.visible(try await store.subscription(id), at: \.centre, "subscription \(request.subscriptionID)")
         let filter = try Self.filter(request.eventTypes, request.minScore, request.categories)
@@ -96,7 +96,7 @@ struct NotifyServiceHandler: Sendable {
     }
 
     func unsubscribe(_ request: Pingan_Notify_V1_UnsubscribeRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_UnsubscribeResponse {
-        let principal = try verifier.principal(context, anyOf: [.admin, .staff])
+        let principal = try verifier.principal(context, for: NotifyServiceMethods.unsubscribe)
         let id = try UUID.field(request.subscriptionID, "subscription_id")
         _ = try principal.visible(try await store.subscription(id), at: \.centre, "subscription \(request.subscriptionID)")
         try await store.unsubscribe(id)
@@ -149,7 +149,7 @@ struct NotifyServiceHandler: Sendable {
     }
 
     func listDeliveries(_ request: Pingan_Notify_V1_ListDeliveriesRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_ListDeliveriesResponse {
-        let principal = try verifier.principal(context, anyOf: [.admin, .staff, .leader])
+        let principal = try verifier.principal(context, for: NotifyServiceMethods.listDeliveries)
         let warning = try UUID.field(request.warningID, "warning_id")
         var response = Pingan_Notify_V1_ListDeliveriesResponse()
         // A delivery is shown to a caller who covers both the centre it was queued for and the

@@ -43,7 +43,7 @@ struct RiskServiceHandler: Sendable {
     }
 
     func getAssessment(_ request: Pingan_Risk_V1_GetAssessmentRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_GetAssessmentResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader])
+        let principal = try verifier.principal(context, for: RiskServiceMethods.getAssessment)
         let id = try UUID.field(request.caseID, "case_id")
         // Outside the caller's jurisdiction reads exactly like a case never assessed.
         var response = Pingan_Risk_V1_GetAssessmentResponse()
@@ -54,7 +54,7 @@ struct RiskServiceHandler: Sendable {
     /// The warnings about cases in the caller's subtree: a village sees its own, a township
     /// its villages', each level everything below it.
     func listWarnings(_ request: Pingan_Risk_V1_ListWarningsRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_ListWarningsResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader])
+        let principal = try verifier.principal(context, for: RiskServiceMethods.listWarnings)
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         try principal.require(centre, field: "centre_code")
         let limit = try PageSize.field(request.pageSize, default: 50, max: Self.maxPageSize)
@@ -69,7 +69,7 @@ struct RiskServiceHandler: Sendable {
     }
 
     func getWarning(_ request: Pingan_Risk_V1_GetWarningRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_GetWarningResponse {
-        let principal = try verifier.principal(context, anyOf: [.staff, .mediator, .leader])
+        let principal = try verifier.principal(context, for: RiskServiceMethods.getWarning)
         let id = try UUID.field(request.warningID, "warning_id")
         var response = Pingan_Risk_V1_GetWarningResponse()
         response.warning = try principal.visible(try await store.warning(id), at: \.villagePlace, "warning \(request.warningID)")
@@ -78,36 +78,36 @@ struct RiskServiceHandler: Sendable {
 
     func acknowledgeWarning(_ request: Pingan_Risk_V1_AcknowledgeWarningRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_AcknowledgeWarningResponse {
         var response = Pingan_Risk_V1_AcknowledgeWarningResponse()
-        response.warning = try await take(.acknowledge, request.warningID, text: nil, context, roles: [.staff, .mediator])
+        response.warning = try await take(.acknowledge, request.warningID, text: nil, context, for: RiskServiceMethods.acknowledgeWarning)
         return response
     }
 
     func assignWarning(_ request: Pingan_Risk_V1_AssignWarningRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_AssignWarningResponse {
         var response = Pingan_Risk_V1_AssignWarningResponse()
-        response.warning = try await take(.assign, request.warningID, text: try String.field(request.assignee, "assignee", upTo: 100), context, roles: [.staff, .mediator])
+        response.warning = try await take(.assign, request.warningID, text: try String.field(request.assignee, "assignee", upTo: 100), context, for: RiskServiceMethods.assignWarning)
         return response
     }
 
     func feedBackOnWarning(_ request: Pingan_Risk_V1_FeedBackOnWarningRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_FeedBackOnWarningResponse {
         var response = Pingan_Risk_V1_FeedBackOnWarningResponse()
-        response.warning = try await take(.feedBack, request.warningID, text: try String.field(request.feedback, "feedback", upTo: 4000), context, roles: [.staff, .mediator, .gridWorker])
+        response.warning = try await take(.feedBack, request.warningID, text: try String.field(request.feedback, "feedback", upTo: 4000), context, for: RiskServiceMethods.feedBackOnWarning)
         return response
     }
 
     func evaluateWarning(_ request: Pingan_Risk_V1_EvaluateWarningRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_EvaluateWarningResponse {
         var response = Pingan_Risk_V1_EvaluateWarningResponse()
-        response.warning = try await take(.evaluate, request.warningID, text: try String.field(request.evaluation, "evaluation", upTo: 4000), context, roles: [.staff, .leader])
+        response.warning = try await take(.evaluate, request.warningID, text: try String.field(request.evaluation, "evaluation", upTo: 4000), context, for: RiskServiceMethods.evaluateWarning)
         return response
     }
 
     func closeWarning(_ request: Pingan_Risk_V1_CloseWarningRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_CloseWarningResponse {
         var response = Pingan_Risk_V1_CloseWarningResponse()
-        response.warning = try await take(.close, request.warningID, text: try String.field(request.outcome, "outcome", upTo: 4000), context, roles: [.staff, .leader])
+        response.warning = try await take(.close, request.warningID, text: try String.field(request.outcome, "outcome", upTo: 4000), context, for: RiskServiceMethods.closeWarning)
         return response
     }
 
     func warningFacts(_ request: Pingan_Risk_V1_WarningFactsRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_WarningFactsResponse {
-        let (root, month) = try verifier.factsScope(context, rootCode: request.rootCode, month: request.month)
+        let (root, month) = try verifier.factsScope(context, for: RiskServiceMethods.warningFacts, rootCode: request.rootCode, month: request.month)
         var response = Pingan_Risk_V1_WarningFactsResponse()
         response.facts = try await store.facts(under: root, in: month)
         return response
@@ -116,8 +116,13 @@ struct RiskServiceHandler: Sendable {
     /// One step of the closed loop by a caller who may see the warning (and, for evaluating
     /// and closing, covers its owning centre); a step out of order is `failed_precondition`.
     /// Acknowledging twice answers the warning as it stands.
-    private func take(_ step: WarningStep, _ text: String, text note: String?, _ context: ConnectContext, roles: Set<Role>) async throws -> Pingan_Risk_V1_Warning {
-        let principal = try verifier.principal(context, anyOf: roles)
+    private func take<Input, Output>(
+        _ step: WarningStep, _ text: String, text readNote: @autoclosure () throws -> String?, _ context: ConnectContext,
+        for method: ConnectMethod<Input, Output>
+    ) async throws -> Pingan_Risk_V1_Warning {
+        // Who may take the step is settled before anything in the request is looked at.
+        let principal = try verifier.principal(context, for: method)
+        let note = try readNote()
         let id = try UUID.field(text, "warning_id")
         let warning = try principal.visible(try await store.warning(id), at: \.villagePlace, "warning \(text)")
         if step.needsOwningLevel {

@@ -1,0 +1,107 @@
+import PinganContracts
+
+/// Who may call each method: the one table the services enforce (through
+/// ``PrincipalVerifier/principal(_:for:)``), the README prints and the tests check against
+/// every method of the contracts.
+///
+/// A role lets its holder call a method for records and divisions in the subtree of the
+/// centre it acts for; the method itself decides the rest (a rung's level, a summoned
+/// department, the root centre for the whole deployment's index).
+public enum MethodRoles {
+    public enum Rule: Sendable, Equatable {
+        /// People or department systems holding one of these roles (the mesh's own services too).
+        case anyOf(Set<Role>)
+        /// The mesh's own services only: event deliveries and the index's questions.
+        case system
+        /// Anyone, signed in or not: published reference data.
+        case `public`
+        /// Signing in, which is what a caller does before it has a principal.
+        case signIn
+    }
+
+    static let reads: Set<Role> = [.staff, .mediator, .leader]
+    static let office: Set<Role> = [.leader, .staff, .admin]
+
+    public static let rules: [String: Rule] = [
+        AuthServiceMethods.login.path: .signIn,
+        HealthMethods.check.path: .public,
+
+        DivisionServiceMethods.getDivision.path: .public,
+        DivisionServiceMethods.listChildren.path: .public,
+        DivisionServiceMethods.listSubtree.path: .public,
+        DivisionServiceMethods.importDivisions.path: .anyOf([.admin]),
+        // Setting up grids and who works in them is the centre's administrator's job.
+        GridServiceMethods.createGrid.path: .anyOf([.admin]),
+        GridServiceMethods.addGridMember.path: .anyOf([.admin]),
+        GridServiceMethods.reportIncident.path: .anyOf([.gridWorker, .staff]),
+        GridServiceMethods.recordScreening.path: .anyOf([.gridWorker, .staff]),
+        GridServiceMethods.countIncidents.path: .anyOf([.leader, .staff]),
+        GridServiceMethods.screeningFacts.path: .anyOf([.leader, .staff]),
+
+        DisputeServiceMethods.openCase.path: .system,
+        DisputeServiceMethods.intakeCase.path: .anyOf([.staff, .mediator, .gridWorker, .department]),
+        DisputeServiceMethods.getCase.path: .anyOf(reads.union([.department])),
+        DisputeServiceMethods.listCases.path: .anyOf(reads.union([.department])),
+        DisputeServiceMethods.exportCases.path: .anyOf(reads),
+        DisputeServiceMethods.resolveCase.path: .anyOf([.staff, .mediator]),
+        DisputeServiceMethods.caseFacts.path: .anyOf([.leader, .staff]),
+        DisputeServiceMethods.startRung.path: .anyOf([.staff, .mediator, .gridWorker]),
+        DisputeServiceMethods.endRung.path: .anyOf([.staff, .mediator, .gridWorker]),
+        DisputeServiceMethods.recordReturnVisit.path: .anyOf([.staff, .mediator, .gridWorker]),
+        DisputeServiceMethods.registerDepartment.path: .anyOf([.admin]),
+        DisputeServiceMethods.summonDepartments.path: .anyOf([.staff, .mediator]),
+        DisputeServiceMethods.reportToSummons.path: .anyOf([.department]),
+        DisputeServiceMethods.feedBackOnSummons.path: .anyOf([.department]),
+        DisputeServiceMethods.escalateCase.path: .anyOf([.staff, .mediator, .leader]),
+        DisputeServiceMethods.handBackCase.path: .anyOf([.staff, .mediator, .leader]),
+        DisputeServiceMethods.markMajorDispute.path: .anyOf([.staff, .mediator]),
+        DisputeServiceMethods.reclassifyCase.path: .anyOf([.staff, .mediator]),
+        DisputeServiceMethods.loadCalendar.path: .anyOf([.admin]),
+
+        RiskServiceMethods.assessCase.path: .system,
+        RiskServiceMethods.getAssessment.path: .anyOf(reads),
+        RiskServiceMethods.listWarnings.path: .anyOf(reads),
+        RiskServiceMethods.getWarning.path: .anyOf(reads),
+        RiskServiceMethods.acknowledgeWarning.path: .anyOf([.staff, .mediator]),
+        RiskServiceMethods.assignWarning.path: .anyOf([.staff, .mediator]),
+        RiskServiceMethods.feedBackOnWarning.path: .anyOf([.staff, .mediator, .gridWorker]),
+        RiskServiceMethods.evaluateWarning.path: .anyOf([.staff, .leader]),
+        RiskServiceMethods.closeWarning.path: .anyOf([.staff, .leader]),
+        RiskServiceMethods.warningFacts.path: .anyOf([.leader, .staff]),
+
+        IndexServiceMethods.computeMonthlyIndex.path: .anyOf([.admin, .leader]),
+        IndexServiceMethods.getRanking.path: .anyOf(office),
+        IndexServiceMethods.listActions.path: .anyOf(office),
+        IndexServiceMethods.completeAction.path: .anyOf(office),
+        IndexServiceMethods.getThresholdRule.path: .anyOf(office),
+        IndexServiceMethods.setThresholdRule.path: .anyOf([.leader, .admin]),
+        IndexServiceMethods.loadSurveyResults.path: .anyOf([.admin, .staff]),
+        IndexServiceMethods.getAnnualGrades.path: .anyOf(office),
+        IndexServiceMethods.getMonthlyReview.path: .anyOf(office),
+
+        // Where a centre's pushes go is its administrator's decision; staff may look.
+        NotifyServiceMethods.subscribe.path: .anyOf([.admin]),
+        NotifyServiceMethods.listSubscriptions.path: .anyOf(office),
+        NotifyServiceMethods.updateSubscription.path: .anyOf([.admin]),
+        NotifyServiceMethods.unsubscribe.path: .anyOf([.admin]),
+        NotifyServiceMethods.deliverWarning.path: .system,
+        NotifyServiceMethods.deliverNotice.path: .system,
+        NotifyServiceMethods.listDeliveries.path: .anyOf(office),
+    ]
+
+    /// The table as the README prints it, one row per method in path order.
+    public static func markdown() -> String {
+        var lines = ["| method | who may call it |", "|---|---|"]
+        for path in rules.keys.sorted() {
+            let who: String = switch rules[path] {
+            case .anyOf(let roles)?: roles.map { "`\($0.rawValue)`" }.sorted().joined(separator: ", ")
+            case .system?: "the mesh's own services (`system`)"
+            case .public?: "anyone"
+            case .signIn?: "anyone, to sign in"
+            case nil: ""
+            }
+            lines.append("| `\(path)` | \(who) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
