@@ -68,14 +68,15 @@ public struct ConnectResponder: Sendable {
         }
         // A caller that sets no deadline gets the server's: no call holds a task for ever.
         let deadline = try Self.deadline(from: request.headers) ?? ContinuousClock.now + defaultTimeout
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
-            throw ConnectError.bodyTooLarge(limit: maxBodyBytes)
+        let limit = min(maxBodyBytes, try routes.admission?(path, request.headers) ?? maxBodyBytes)
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw ConnectError.bodyTooLarge(limit: limit)
         }
         let body: ByteBuffer
         do {
-            body = try await request.body.collect(upTo: maxBodyBytes)
+            body = try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
-            throw ConnectError.bodyTooLarge(limit: maxBodyBytes)
+            throw ConnectError.bodyTooLarge(limit: limit)
         }
         let trace = TraceContext(header: request.headers[.traceparent]) ?? .root()
         var callLogger = logger

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Logging
 import PinganContracts
 import SwiftProtobuf
@@ -12,6 +13,9 @@ public struct ConnectRoutes: Sendable {
 
     private(set) var handlers: [String: Erased] = [:]
     private(set) var fallback: Erased?
+    /// Decides, from the path and headers alone, whether a body may be read at all and how
+    /// much of it: the gateway refuses a caller without credentials before reading anything.
+    private(set) var admission: (@Sendable (_ path: String, _ headers: HTTPFields) throws -> Int?)?
 
     public init() {}
 
@@ -29,6 +33,12 @@ public struct ConnectRoutes: Sendable {
             }
             return try codec.encode(try await handler(input, context))
         }
+    }
+
+    /// Checks each call before its body is read: throw to refuse it, or return the most bytes
+    /// of body it may send (`nil` for the server's limit).
+    public mutating func admit(_ check: @escaping @Sendable (_ path: String, _ headers: HTTPFields) throws -> Int?) {
+        admission = check
     }
 
     /// Serves every path no method claims, with the raw body; the gateway forwards through

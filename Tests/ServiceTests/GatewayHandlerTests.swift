@@ -1,5 +1,7 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 import Logging
 @testable import GatewayService
 import PinganAccess
@@ -183,6 +185,30 @@ struct GatewayHandlerTests {
         #expect(throws: AccessError.badSignature) { try TokenSigner(secret: new, audience: .gateway).verify(signedBefore) }
         let signedNow = try TokenSigner(secret: new, previous: [old], audience: .gateway).sign(principal)
         #expect(try TokenSigner(secret: new, audience: .gateway).verify(signedNow).subject == principal.subject)
+    }
+
+    /// A caller without credentials is refused before its body is read, and signing in takes
+    /// a small body only: nobody makes the gateway read megabytes for free.
+    @Test func bodiesAreBoundedBeforeAuthentication() async throws {
+        try await TestDatabase.with { database in
+            try await GatewayApp.build(settings: try settings(database)).test(.router) { client in
+                let big = ByteBuffer(repeating: UInt8(ascii: " "), count: 2 << 20)
+                let anonymous = try await client.executeRequest(
+                    uri: DisputeServiceMethods.listCases.path, method: .post, headers: [.contentType: "application/json"], body: big
+                )
+                #expect(anonymous.status == .unauthorized && String(buffer: anonymous.body).contains("unauthenticated"))
+                let forged = try await client.executeRequest(
+                    uri: DisputeServiceMethods.listCases.path, method: .post,
+                    headers: [.contentType: "application/json", .authorization: "Bearer forged.token"], body: big
+                )
+                #expect(forged.status == .unauthorized)
+                let login = try await client.executeRequest(
+                    uri: AuthServiceMethods.login.path, method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: "{\"username\":\"" + String(repeating: "a", count: 10_000) + "\"}")
+                )
+                #expect(String(buffer: login.body).contains("resource_exhausted"))
+            }
+        }
     }
 
     @Test func accountsCannotHoldTheSystemRoleAndTheTwoKeysMustDiffer() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import PinganAccess
 import PinganDomain
 import PinganConnect
@@ -56,6 +57,23 @@ struct Forwarder: Sendable {
     /// `.proto` files.
     private func peer(for path: String) -> ConnectClient? {
         MethodTable.byPath[path]?.owner.flatMap { peers[$0] }
+    }
+
+    /// Refuses, before the body is read, a call that carries no credentials or a bearer
+    /// token that does not verify; an API key of the right shape is looked up once the call
+    /// is read.
+    func admit(_ headers: HTTPFields) throws {
+        if let authorization = headers[.authorization] {
+            guard authorization.hasPrefix("Bearer "), (try? tokens.verify(String(authorization.dropFirst(7)))) != nil else {
+                throw ConnectError(.unauthenticated, "the token is not valid; sign in again with AuthService/Login")
+            }
+            return
+        }
+        if let key = HTTPField.Name("X-Api-Key").flatMap({ headers[$0] }) {
+            guard key.hasPrefix("pk_"), key.utf8.count == 67 else { throw ConnectError(.unauthenticated, "the API key is not valid") }
+            return
+        }
+        throw ConnectError(.unauthenticated, "sign in with AuthService/Login and send Authorization: Bearer <token>, or send X-Api-Key")
     }
 
     /// The caller from `Authorization: Bearer` (people) or `X-Api-Key` (department systems).

@@ -87,6 +87,13 @@ public enum GatewayApp {
             accounts: accounts, tokens: tokens, lifetime: settings.tokenLifetime, throttle: SignInThrottle(now: now), access: access
         ).register(into: &routes)
         routes.fallback { try await forwarder.forward($0, $1, $2) }
+        // Nothing of a body is read for a caller without credentials; signing in and the
+        // health check are small.
+        routes.admit { path, headers in
+            if path == AuthServiceMethods.login.path || path == HealthMethods.check.path { return 4096 }
+            try forwarder.admit(headers)
+            return nil
+        }
         return host.application(routes: routes, services: [access], onServerRunning: onServerRunning)
     }
 
