@@ -122,22 +122,10 @@ struct ChannelTests {
             var acknowledge = Pingan_Risk_V1_AcknowledgeWarningRequest()
             acknowledge.warningID = warning.id
             _ = try await mesh.call(RiskServiceMethods.acknowledgeWarning, acknowledge, as: "village-a1")
-            var assign = Pingan_Risk_V1_AssignWarningRequest()
-            assign.warningID = warning.id
-            assign.assignee = "妇联执委与心理咨询师"
-            _ = try await mesh.call(RiskServiceMethods.assignWarning, assign, as: "town-a")
-            var feedback = Pingan_Risk_V1_FeedBackOnWarningRequest()
-            feedback.warningID = warning.id
-            feedback.feedback = "已陪同就医并联系家属"
-            _ = try await mesh.call(RiskServiceMethods.feedBackOnWarning, feedback, as: "town-a")
-            var evaluate = Pingan_Risk_V1_EvaluateWarningRequest()
-            evaluate.warningID = warning.id
-            evaluate.evaluation = "两周回访情绪稳定"
-            _ = try await mesh.call(RiskServiceMethods.evaluateWarning, evaluate, as: "town-a")
-            var close = Pingan_Risk_V1_CloseWarningRequest()
-            close.warningID = warning.id
-            close.outcome = "风险解除"
-            #expect(try await mesh.call(RiskServiceMethods.closeWarning, close, as: "town-a").warning.status == .closed)
+            let closed = try await mesh.handleToClosed(
+                warning.id, as: "town-a", assignee: "妇联执委与心理咨询师", feedback: "已陪同就医并联系家属", evaluation: "两周回访情绪稳定", outcome: "风险解除"
+            )
+            #expect(closed.status == .closed)
         }
     }
 }

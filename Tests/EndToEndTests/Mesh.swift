@@ -290,6 +290,27 @@ final class Mesh: @unchecked Sendable {
         return ["张" + given(0), "李" + given(1)]
     }
 
+    /// The township's half of the warning's loop, as `user`: assigned, fed back, evaluated
+    /// and closed with `outcome`. Returns the closed warning.
+    func handleToClosed(_ warning: String, as user: String, assignee: String, feedback: String, evaluation: String, outcome: String) async throws -> Pingan_Risk_V1_Warning {
+        var assign = Pingan_Risk_V1_AssignWarningRequest()
+        assign.warningID = warning
+        assign.assignee = assignee
+        _ = try await call(RiskServiceMethods.assignWarning, assign, as: user)
+        var feedBack = Pingan_Risk_V1_FeedBackOnWarningRequest()
+        feedBack.warningID = warning
+        feedBack.feedback = feedback
+        _ = try await call(RiskServiceMethods.feedBackOnWarning, feedBack, as: user)
+        var evaluate = Pingan_Risk_V1_EvaluateWarningRequest()
+        evaluate.warningID = warning
+        evaluate.evaluation = evaluation
+        _ = try await call(RiskServiceMethods.evaluateWarning, evaluate, as: user)
+        var close = Pingan_Risk_V1_CloseWarningRequest()
+        close.warningID = warning
+        close.outcome = outcome
+        return try await call(RiskServiceMethods.closeWarning, close, as: user).warning
+    }
+
     /// A pool on the mesh's database, for checking what the services stored.
     func count(_ sql: String) async throws -> Int {
         let pool = database.pool(maxConnections: 1)

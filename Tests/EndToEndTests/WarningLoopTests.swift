@@ -44,22 +44,9 @@ struct WarningLoopTests {
             #expect(try await mesh.call(RiskServiceMethods.acknowledgeWarning, acknowledge, as: "village-a1").warning.status == .acknowledged)
 
             // The township assigns it, hears back, evaluates and closes it with an outcome.
-            var assign = Pingan_Risk_V1_AssignWarningRequest()
-            assign.warningID = warning.id
-            assign.assignee = "安福街道包片干部"
-            _ = try await mesh.call(RiskServiceMethods.assignWarning, assign, as: "town-a")
-            var feedback = Pingan_Risk_V1_FeedBackOnWarningRequest()
-            feedback.warningID = warning.id
-            feedback.feedback = "已入户调解，双方承诺不再争吵"
-            _ = try await mesh.call(RiskServiceMethods.feedBackOnWarning, feedback, as: "town-a")
-            var evaluate = Pingan_Risk_V1_EvaluateWarningRequest()
-            evaluate.warningID = warning.id
-            evaluate.evaluation = "一周回访无新冲突"
-            _ = try await mesh.call(RiskServiceMethods.evaluateWarning, evaluate, as: "town-a")
-            var close = Pingan_Risk_V1_CloseWarningRequest()
-            close.warningID = warning.id
-            close.outcome = "风险解除"
-            let closed = try await mesh.call(RiskServiceMethods.closeWarning, close, as: "town-a").warning
+            let closed = try await mesh.handleToClosed(
+                warning.id, as: "town-a", assignee: "安福街道包片干部", feedback: "已入户调解，双方承诺不再争吵", evaluation: "一周回访无新冲突", outcome: "风险解除"
+            )
             #expect(closed.status == .closed && closed.outcome == "风险解除")
             var get = Pingan_Risk_V1_GetWarningRequest()
             get.warningID = warning.id

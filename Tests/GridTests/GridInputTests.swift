@@ -12,14 +12,7 @@ import Testing
 @Suite("grid-service text input")
 struct GridInputTests {
     @Test func nulAndCombiningMarksAreRefusedByFieldAndNothingIsWritten() async throws {
-        try await TestDatabase.with { database in
-            let settings = try TestMesh.settings(databaseURL: database.url)
-            try await withLiveServer({ try GridApp.build(settings: settings, onServerRunning: $0) }) { port in
-                let client = ConnectClient(baseURL: "http://127.0.0.1:\(port)", transport: CurlTransport())
-                let admin = try TestMesh.principal(centre: TestMesh.root, roles: [.admin, .staff])
-                var divisions = Pingan_Grid_V1_ImportDivisionsRequest()
-                divisions.csv = "code,name,level,parent_code\n430723102201,小渡口一村（生成）,village,430723102000\n"
-                _ = try await client.call(DivisionServiceMethods.importDivisions, divisions, options: CallOptions(headers: [admin]))
+        try await withVillage { client, admin, database in
 
                 var create = Pingan_Grid_V1_CreateGridRequest()
                 create.villageCode = "430723102201"
@@ -63,20 +56,12 @@ struct GridInputTests {
                     "SELECT (SELECT count(*) FROM grid.grids) + (SELECT count(*) FROM grid.members) + (SELECT count(*) FROM grid.incidents) + (SELECT count(*) FROM grid.outbox)"
                 )[0].decode(Int.self, at: 0)
                 #expect(rows == 2)
-            }
         }
     }
 
     /// A phone that retries on a flaky network files one report, one grid, one member.
     @Test func retriesWithTheSameRequestIDCreateNothingTwice() async throws {
-        try await TestDatabase.with { database in
-            let settings = try TestMesh.settings(databaseURL: database.url)
-            try await withLiveServer({ try GridApp.build(settings: settings, onServerRunning: $0) }) { port in
-                let client = ConnectClient(baseURL: "http://127.0.0.1:\(port)", transport: CurlTransport())
-                let admin = try TestMesh.principal(centre: TestMesh.root, roles: [.admin, .staff])
-                var divisions = Pingan_Grid_V1_ImportDivisionsRequest()
-                divisions.csv = "code,name,level,parent_code\n430723102201,小渡口一村（生成）,village,430723102000\n"
-                _ = try await client.call(DivisionServiceMethods.importDivisions, divisions, options: CallOptions(headers: [admin]))
+        try await withVillage { client, admin, database in
 
                 var create = Pingan_Grid_V1_CreateGridRequest()
                 create.villageCode = "430723102201"
@@ -125,6 +110,21 @@ struct GridInputTests {
                 #expect(try [0, 1, 2, 3].map { try counts.decode(Int.self, at: $0) } == [1, 1, 1, 1])
                 // Filed by the signed-in worker, on record beside the member named as reporter.
                 #expect(try await pool.query("SELECT filed_by FROM grid.incidents")[0].decode(String.self, at: 0) == "user:wang")
+        }
+    }
+
+    /// grid-service on a fresh database with the generated village 小渡口一村 registered;
+    /// `body` gets a client, the city administrator and the database.
+    func withVillage(_ body: @escaping @Sendable (ConnectClient, (String, String), TestDatabase) async throws -> Void) async throws {
+        try await TestDatabase.with { database in
+            let settings = try TestMesh.settings(databaseURL: database.url)
+            try await withLiveServer({ try GridApp.build(settings: settings, onServerRunning: $0) }) { port in
+                let client = ConnectClient(baseURL: "http://127.0.0.1:\(port)", transport: CurlTransport())
+                let admin = try TestMesh.principal(centre: TestMesh.root, roles: [.admin, .staff])
+                var divisions = Pingan_Grid_V1_ImportDivisionsRequest()
+                divisions.csv = "code,name,level,parent_code\n430723102201,小渡口一村（生成）,village,430723102000\n"
+                _ = try await client.call(DivisionServiceMethods.importDivisions, divisions, options: CallOptions(headers: [admin]))
+                try await body(client, admin, database)
             }
         }
     }
