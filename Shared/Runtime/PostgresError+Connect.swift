@@ -17,7 +17,7 @@ extension PostgresError: ConnectErrorConvertible {
         }
         // The last line of defence for input a handler did not check: a value the database
         // cannot hold is the caller's to fix, not a fault of the service.
-        if code == .invalidParameter || sqlState.map { Self.badValue.contains($0.rawValue) } == true {
+        if code == .invalidParameter || Self.badValue.contains(sqlState?.rawValue ?? "") {
             return ConnectError(.invalidArgument, "a value in the request cannot be stored (too long, out of range or not valid text)")
         }
         return nil

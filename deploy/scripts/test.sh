@@ -10,9 +10,10 @@ ensure_system_packages
 ensure_python_tools
 # Tests create and drop many databases; durability buys nothing here.
 export PINGAN_PG_FSYNC=off
+# Set before starting, so a cluster that started is stopped even if the other one fails.
+trap 'stop_cluster test; stop_cluster restart' EXIT
 start_cluster test "$TEST_PG_PORT"
 start_cluster restart "$RESTART_PG_PORT"
-trap 'stop_cluster test; stop_cluster restart' EXIT
 
 export PINGAN_TEST_DATABASE_URL="postgresql://pingan@127.0.0.1:$TEST_PG_PORT/pingan"
 export PINGAN_TEST_RESTART_DATABASE_URL="postgresql://pingan@127.0.0.1:$RESTART_PG_PORT/pingan"
