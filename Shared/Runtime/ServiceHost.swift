@@ -63,7 +63,7 @@ public struct ServiceHost: Sendable {
         }
         let responder = ServiceResponder(
             connect: ConnectResponder(routes: routes, maxBodyBytes: settings.maxBodyBytes, observer: metrics),
-            metrics: metrics, readiness: { await host.readiness() }
+            metrics: metrics, metricsToken: settings.metricsToken, readiness: { await host.readiness() }
         )
         let name = self.name
         let logger = self.logger

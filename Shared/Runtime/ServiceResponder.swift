@@ -10,11 +10,25 @@ public struct ServiceResponder: HTTPResponder {
     let connect: ConnectResponder
     let metrics: ServiceMetrics
     let readiness: @Sendable () async -> Readiness
+    let metricsToken: String?
 
-    public init(connect: ConnectResponder, metrics: ServiceMetrics, readiness: @escaping @Sendable () async -> Readiness) {
+    public init(
+        connect: ConnectResponder, metrics: ServiceMetrics, metricsToken: String? = nil, readiness: @escaping @Sendable () async -> Readiness
+    ) {
         self.connect = connect
         self.metrics = metrics
+        self.metricsToken = metricsToken
         self.readiness = readiness
+    }
+
+    /// Metrics say how busy each method is and how the pool fares: for the operators, not for
+    /// whoever can reach the port. Loopback (and an in-process caller) may read them, and a
+    /// scraper elsewhere with `METRICS_TOKEN`; anyone else gets "not found".
+    public static func mayReadMetrics(authorization: String?, peer: String?, token: String?) -> Bool {
+        guard let peer else { return true }
+        if peer == "::1" || peer.hasPrefix("127.") || peer.hasPrefix("::ffff:127.") { return true }
+        guard let token else { return false }
+        return authorization == "Bearer " + token
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
@@ -26,7 +40,7 @@ public struct ServiceResponder: HTTPResponder {
             case .ready: return .text("ready\n")
             case .notReady(let reason): return .text("not ready: \(reason)\n", status: .serviceUnavailable)
             }
-        case (.get, "/metrics"):
+        case (.get, "/metrics") where Self.mayReadMetrics(authorization: request.headers[.authorization], peer: context.peer, token: metricsToken):
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.render()))

@@ -17,6 +17,7 @@ import PinganPostgres
 /// | `DB_ACQUIRE_TIMEOUT_MS` | `5000` | wait for a free connection |
 /// | `MAX_BODY_BYTES` | `4194304` | largest request body accepted |
 /// | `LOG_LEVEL` | `info` | swift-log level |
+/// | `METRICS_TOKEN` | (none) | bearer token a scraper on another host sends for `/metrics`; without it only loopback may read them |
 public struct ServiceSettings: Sendable {
     public var host: String
     public var port: Int
@@ -26,6 +27,8 @@ public struct ServiceSettings: Sendable {
     public var maxBodyBytes: Int
     public var logLevel: Logger.Level
     public var mesh: MeshSettings
+    /// Lets a scraper elsewhere read `/metrics`; loopback always may.
+    public var metricsToken: String?
 
     public static let defaultDatabaseURL = "postgresql://pingan@127.0.0.1:55432/pingan"
 
@@ -53,6 +56,9 @@ public struct ServiceSettings: Sendable {
         poolSize = try reader.integer("DB_POOL_SIZE", in: 1...512) ?? poolSize
         acquireTimeout = try reader.integer("DB_ACQUIRE_TIMEOUT_MS", in: 1...600_000).map { .milliseconds($0) } ?? acquireTimeout
         maxBodyBytes = try reader.integer("MAX_BODY_BYTES", in: 1...(256 << 20)) ?? maxBodyBytes
+        if reader.string("METRICS_TOKEN", isSecret: true) != nil {
+            metricsToken = try reader.secret("METRICS_TOKEN", minimumBytes: 16, purpose: "lets a scraper on another host read /metrics")
+        }
         if let level = reader.string("LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level) else {
                 throw ConfigurationError(variable: "LOG_LEVEL", problem: "\"\(level)\" is not a log level (trace, debug, info, notice, warning, error, critical)")

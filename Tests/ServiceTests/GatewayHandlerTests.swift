@@ -211,6 +211,14 @@ struct GatewayHandlerTests {
         }
     }
 
+    @Test func metricsAreForLoopbackAndAScraperWithTheToken() {
+        #expect(ServiceResponder.mayReadMetrics(authorization: nil, peer: "127.0.0.1", token: nil))
+        #expect(ServiceResponder.mayReadMetrics(authorization: nil, peer: "::1", token: nil))
+        #expect(!ServiceResponder.mayReadMetrics(authorization: nil, peer: "203.0.113.7", token: nil))
+        #expect(!ServiceResponder.mayReadMetrics(authorization: "Bearer guess", peer: "10.1.2.3", token: "scraper-token-0123456789"))
+        #expect(ServiceResponder.mayReadMetrics(authorization: "Bearer scraper-token-0123456789", peer: "10.1.2.3", token: "scraper-token-0123456789"))
+    }
+
     @Test func accountsCannotHoldTheSystemRoleAndTheTwoKeysMustDiffer() async throws {
         try await TestDatabase.with { database in
             try await GatewayApp.withAccounts(settings: try settings(database)) { accounts in
