@@ -102,21 +102,28 @@ wait_http() {
 
 # mesh_start BIN_DIR LOG_DIR BASE_PORT: starts the six executables, gateway on BASE_PORT and
 # grid, dispute, risk, index, notify on BASE_PORT+1..5, and waits until each is ready.
-# Needs DATABASE_URL, MESH_SECRET and TOKEN_SECRET in the environment; appends to `pids`.
+# Needs MESH_SECRET and TOKEN_SECRET in the environment (only the gateway is given
+# TOKEN_SECRET), and either DATABASE_URL for all six or, per service, a shell variable
+# GATEWAY_DATABASE_URL, GRID_DATABASE_URL, ... (its own role; run.sh), which wins and need not
+# be exported, so each service sees only its own. Appends to `pids`.
 mesh_start() {
-  local bin=$1 logs=$2 base=$3 port name i=1
+  local bin=$1 logs=$2 base=$3 port name url i=1
   mkdir -p "$logs"
   export ROOT_DIVISION=${ROOT_DIVISION:-430700000000}
   for name in GRID DISPUTE RISK INDEX NOTIFY; do
     export "${name}_URL=http://127.0.0.1:$((base + i))"; i=$((i + 1))
   done
-  PORT=$((base + 1)) "$bin/grid-service" >>"$logs/grid-service.log" 2>&1 & pids+=($!)
+  url=GRID_DATABASE_URL
+  PORT=$((base + 1)) DATABASE_URL=${!url:-$DATABASE_URL} env -u TOKEN_SECRET -u TOKEN_SECRET_PREVIOUS \
+    "$bin/grid-service" >>"$logs/grid-service.log" 2>&1 & pids+=($!)
   wait_http "http://127.0.0.1:$((base + 1))/readyz"
   i=2
-  for name in dispute-service risk-service index-service notify-service; do
-    PORT=$((base + i)) "$bin/$name" >>"$logs/$name.log" 2>&1 & pids+=($!); i=$((i + 1))
+  for name in dispute risk index notify; do
+    url=${name^^}_DATABASE_URL
+    PORT=$((base + i)) DATABASE_URL=${!url:-$DATABASE_URL} env -u TOKEN_SECRET -u TOKEN_SECRET_PREVIOUS \
+      "$bin/$name-service" >>"$logs/$name-service.log" 2>&1 & pids+=($!); i=$((i + 1))
   done
-  PORT=$base "$bin/gateway" >>"$logs/gateway.log" 2>&1 & pids+=($!)
+  PORT=$base DATABASE_URL=${GATEWAY_DATABASE_URL:-$DATABASE_URL} "$bin/gateway" >>"$logs/gateway.log" 2>&1 & pids+=($!)
   for port in $(seq "$base" $((base + 5))); do wait_http "http://127.0.0.1:$port/readyz"; done
 }
 
@@ -134,7 +141,7 @@ demo_seed() {
   for user in "admin 430700000000 admin,staff,leader,mediator" "lixian 430723000000 staff,leader,mediator" \
               "xiaodukou 430723102000 staff,mediator,grid_worker"; do
     set -- $user
-    PINGAN_PASSWORD=$password "$bin/gateway" add-user "$1" "$2" "$3" >/dev/null
+    PINGAN_PASSWORD=$password DATABASE_URL=${GATEWAY_DATABASE_URL:-$DATABASE_URL} "$bin/gateway" add-user "$1" "$2" "$3" >/dev/null
   done
   admin=$(rpc "$gw" pingan.gateway.v1.AuthService/Login "{\"username\":\"admin\",\"password\":\"$password\"}" | json_field "['token']")
   csv=$(python3 "$PINGAN_ROOT/deploy/scripts/demo-villages.py" 3 < "$PINGAN_ROOT/Services/grid/Sources/Data/changde-divisions.csv")

@@ -23,15 +23,44 @@ if [ ! -f "$secrets" ]; then
   (umask 077; printf 'MESH_SECRET=%s\nTOKEN_SECRET=%s\nWEBHOOK_SECRET=%s\nDEMO_PASSWORD=demo-%s\n' \
     "$(random_hex 32)" "$(random_hex 32)" "$(random_hex 16)" "$(random_hex 6)" > "$secrets")
 fi
+# One database role per service, as in production (deploy/postgres/roles.sql): each owns its
+# schema and cannot read the others'. Their passwords live in the same file.
+services=(gateway grid dispute risk index notify)
+for s in "${services[@]}"; do
+  grep -q "^${s^^}_DB_PASSWORD=" "$secrets" || printf '%s_DB_PASSWORD=%s\n' "${s^^}" "$(random_hex 24)" >> "$secrets"
+done
 set -a; source "$secrets"; set +a
-export DATABASE_URL="postgresql://pingan@127.0.0.1:$PG_PORT/pingan" LOG_LEVEL=${LOG_LEVEL:-notice}
+# The services need MESH_SECRET (and the gateway TOKEN_SECRET); the demo's own secrets stay here.
+export -n WEBHOOK_SECRET DEMO_PASSWORD
+admin_url="postgresql://pingan@127.0.0.1:$PG_PORT/pingan"
+role_env=()
+for s in "${services[@]}"; do
+  password_var=${s^^}_DB_PASSWORD
+  export -n "$password_var"  # each service gets its own password, in its own DATABASE_URL only
+  role_env+=("$password_var=${!password_var}")
+  printf -v "${s^^}_DATABASE_URL" 'postgresql://pingan_%s:%s@127.0.0.1:%s/pingan' "$s" "${!password_var}" "$PG_PORT"
+done
+# Over TCP every role but the superuser pingan must give its password (scram-sha-256);
+# pingan stays trusted on loopback for lib.sh's start_cluster and for psql.
+hba="$PINGAN_STATE/run/pg_hba.conf"
+hba_wanted='# Written by deploy/scripts/run.sh.
+local  all  all                  trust
+host   all  pingan  127.0.0.1/32  trust
+host   all  all     127.0.0.1/32  scram-sha-256'
+if [ "$(as_pg cat "$hba")" != "$hba_wanted" ]; then
+  printf '%s\n' "$hba_wanted" | as_pg tee "$hba" >/dev/null
+  "$(pg_bin)/psql" "$admin_url" -qAtc "SELECT pg_reload_conf()" >/dev/null
+fi
+log "database roles pingan_{$(IFS=,; echo "${services[*]}")}: one per service"
+(export "${role_env[@]}"; "$(pg_bin)/psql" "$admin_url" -q -v ON_ERROR_STOP=1 -f "$PINGAN_ROOT/deploy/postgres/roles.sql")
+export LOG_LEVEL=${LOG_LEVEL:-notice}
 # The demo webhook receiver listens on loopback, which notify-service refuses unless allowed.
 export WEBHOOK_ALLOWED_HOSTS=127.0.0.1
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM
 logs="$PINGAN_STATE/logs"; mkdir -p "$logs"
-python3 deploy/scripts/webhook-receiver.py "$RECEIVER_PORT" >>"$logs/webhooks.log" 2>&1 & pids+=($!)
+WEBHOOK_SECRET=$WEBHOOK_SECRET python3 deploy/scripts/webhook-receiver.py "$RECEIVER_PORT" >>"$logs/webhooks.log" 2>&1 & pids+=($!)
 mesh_start "$bin" "$logs" "$GATEWAY_PORT"
 gw="http://127.0.0.1:$GATEWAY_PORT"
 if [ ! -f "$PINGAN_STATE/demo-seeded" ]; then
@@ -50,7 +79,7 @@ Pingan is running (logs in $logs).
   index-service    http://127.0.0.1:$((GATEWAY_PORT + 4))
   notify-service   http://127.0.0.1:$((GATEWAY_PORT + 5))
   demo webhooks    http://127.0.0.1:$RECEIVER_PORT/hook  -> $logs/webhooks.log
-  PostgreSQL       $DATABASE_URL
+  PostgreSQL       $admin_url  (superuser; each service logs in as its own role pingan_<schema>)
 
 Demo users (password: $DEMO_PASSWORD): admin (常德市), lixian (澧县), xiaodukou (小渡口镇).
 Demo grid in 小渡口社区 430723102201 (generated): GRID_ID=$GRID_ID MEMBER_ID=$MEMBER_ID
