@@ -3,6 +3,7 @@ import PinganAccess
 import PinganDomain
 import PinganConnect
 import PinganContracts
+import PinganPostgres
 import PinganTestSupport
 import Testing
 
@@ -67,6 +68,26 @@ struct JurisdictionTests {
             #expect(jinshiCases.isEmpty)
             await expectCode(.permissionDenied, containing: "this gateway serves centre \(Place.lixian)") {
                 _ = try await mesh.call(DisputeServiceMethods.listCases, list, as: "jinshi-staff", gateway: county)
+            }
+        }
+    }
+
+    /// Each service runs as its own database role, as deployed: it owns its schema, and
+    /// another service's data is out of its reach even with SQL.
+    @Test func eachServiceReachesOnlyItsOwnSchema() async throws {
+        try await withMesh { mesh, setup, _ in
+            #expect(mesh.perServiceRoles, "test.sh creates the service roles (deploy/postgres/roles.sql)")
+            _ = try await mesh.report(in: Place.villageA1, setup: setup, highRisk: false)
+            #expect(await eventually(timeout: .seconds(30)) { try await mesh.count("SELECT count(*) FROM dispute.cases") == 1 })
+            #expect(try await mesh.count("SELECT count(*) FROM pg_namespace WHERE nspname = 'dispute' AND pg_get_userbyid(nspowner) = 'pingan_dispute'") == 1)
+            let risk = PostgresPool(configuration: .init(url: mesh.databaseURL(for: "risk"), maxConnections: 1), logger: TestEnvironment.logger)
+            defer { Task { await risk.close() } }
+            #expect(try await risk.query("SELECT count(*) FROM risk.assessments")[0].decode(Int.self, at: 0) >= 0)
+            do {
+                _ = try await risk.query("SELECT count(*) FROM dispute.cases")
+                Issue.record("risk-service's role read dispute.cases")
+            } catch let error as PostgresError {
+                #expect(error.message.contains("permission denied"))
             }
         }
     }

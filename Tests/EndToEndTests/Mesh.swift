@@ -146,9 +146,31 @@ final class Mesh: @unchecked Sendable {
 
     func url(_ service: String) -> String { "http://127.0.0.1:\(ports[service] ?? 0)" }
 
+    /// Services log in as their own roles, as deployed (`deploy/postgres/roles.sql`, which
+    /// test.sh runs on the test cluster): each owns its schema and cannot read the others'.
+    /// Without those roles (the suite run by hand) they share the test's user.
+    var perServiceRoles = false
+
+    func databaseURL(for service: String) -> String {
+        guard perServiceRoles, let user = database.url.range(of: "://pingan@") else { return database.url }
+        return database.url.replacingCharacters(in: user, with: "://pingan_\(service):test@")
+    }
+
+    /// Lets the six service roles into this test's database, if the cluster has them.
+    func grantServiceRoles() async throws {
+        let pool = database.pool(maxConnections: 1)
+        defer { Task { await pool.close() } }
+        let roles = try await pool.query("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'pingan\\_%'")[0].decode(Int.self, at: 0)
+        guard roles >= Self.services.count else { return }
+        for service in Self.services.keys.sorted() {
+            try await pool.query("GRANT CONNECT, CREATE ON DATABASE \(database.name) TO pingan_\(service)")
+        }
+        perServiceRoles = true
+    }
+
     func environment(for service: String, extra: [String: String] = [:]) -> [String: String] {
         var environment = [
-            "PORT": String(ports[service] ?? 0), "HOST": "127.0.0.1", "DATABASE_URL": database.url, "DB_POOL_SIZE": "6",
+            "PORT": String(ports[service] ?? 0), "HOST": "127.0.0.1", "DATABASE_URL": databaseURL(for: service), "DB_POOL_SIZE": "6",
             "MESH_SECRET": TestMesh.secret, "TOKEN_SECRET": TestMesh.tokenSecret, "ROOT_DIVISION": Place.city,
             "BCRYPT_COST": "4", "LOG_LEVEL": "info", "INDEX_INTERVAL_SECONDS": "3600",
             // The test's webhook receiver listens on loopback, which notify-service refuses unless allowed.
@@ -181,6 +203,7 @@ final class Mesh: @unchecked Sendable {
 
     /// Starts every service, registers villages, users, grids and the receiver's subscriptions.
     func startAll(receiverPort: Int) async throws -> Setup {
+        try await grantServiceRoles()
         // Grid first: it loads the divisions the others' data hangs from.
         try await start("grid")
         for service in ["dispute", "risk", "notify", "index", "gateway"] { try await start(service) }
