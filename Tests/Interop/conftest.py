@@ -146,9 +146,19 @@ def _with_database(url: str, name: str) -> str:
 
 
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port below Linux's ephemeral range (32768 and up), so that no outgoing
+    connection or port-0 server can take it before the child process binds it."""
+    import random
+
+    for _ in range(200):
+        candidate = random.randrange(20_000, 32_000)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return candidate
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 def _bin_dir() -> Path:
@@ -163,7 +173,7 @@ def grid_service(tmp_path_factory: pytest.TempPathFactory) -> str:
     if not admin_url:
         pytest.fail(
             "PINGAN_TEST_DATABASE_URL is not set. Point it at a PostgreSQL server where the "
-            "user may CREATE DATABASE, e.g. postgresql://pingan@127.0.0.1:55433/pingan"
+            "user may CREATE DATABASE, e.g. postgresql://pingan@127.0.0.1:25433/pingan"
         )
     binary = _bin_dir() / "grid-service"
     if not os.access(binary, os.X_OK):

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A child process started for a test, with its output in a log file.
 ///
@@ -60,19 +61,31 @@ public final class ChildProcess: @unchecked Sendable {
     deinit { stop(signal: SIGKILL) }
 }
 
-/// A free TCP port on loopback, found by binding port 0.
+private let handedOut = Mutex<Set<Int>>([])
+
+/// A free TCP port on loopback for a child process to listen on.
+///
+/// Chosen below Linux's ephemeral range (32768 and up), so that between this check and the
+/// child's own bind no outgoing connection (libpq, libcurl) and no server bound to port 0
+/// can be handed the same port; a port in use now is skipped.
 public func freePort() throws -> Int {
-    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(socket) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+    for _ in 0..<200 {
+        let candidate = Int.random(in: 20_000..<32_000)
+        // Never the same port twice in one test run, so parallel tests cannot share one.
+        guard handedOut.withLock({ $0.insert(candidate).inserted }) else { continue }
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(candidate).bigEndian
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 }
+        }
+        if bound { return candidate }
     }
-    guard bound else { throw TestSetupError("could not find a free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    throw TestSetupError("could not find a free port between 20000 and 32000")
 }
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.

@@ -3,8 +3,9 @@
 # interop tests with clients nobody here wrote (buf curl, the Python connectrpc client).
 source "$(dirname "$0")/lib.sh"
 
-TEST_PG_PORT=${PINGAN_TEST_PG_PORT:-55433}
-RESTART_PG_PORT=${PINGAN_RESTART_PG_PORT:-55434}
+# Below Linux's ephemeral range (32768 and up), so no outgoing connection holds them.
+TEST_PG_PORT=${PINGAN_TEST_PG_PORT:-25433}
+RESTART_PG_PORT=${PINGAN_RESTART_PG_PORT:-25434}
 
 ensure_system_packages
 ensure_python_tools
