@@ -5,7 +5,7 @@ import PinganConnect
 import PinganContracts
 import PinganPostgres
 import PinganRuntime
-import Synchronization
+import ServiceLifecycle
 
 /// Delivers a service's outbox to the consumers, at least once, in the background.
 ///
@@ -32,7 +32,6 @@ public struct OutboxRelay: DueWork {
     /// the payload, which may carry parties' names and phones, is erased (id, topic, times
     /// and error stay). Delivered events lose theirs at once.
     public static let parkedRetentionDays = 30
-    private let purges = PurgeSchedule(every: .seconds(3600))
 
     public init(schema: String, consumers: [String: Deliver], logger: Logger) {
         self.schema = schema
@@ -43,16 +42,7 @@ public struct OutboxRelay: DueWork {
     public var label: String { "outbox relay (\(schema))" }
 
     public func claim(_ transaction: PostgresConnection, limit: Int) async throws -> [Event] {
-        if purges.due() {
-            try await transaction.query(
-                """
-                UPDATE \(schema).outbox SET payload = ''::bytea
-                WHERE parked_at < clock_timestamp() - make_interval(days => $1::integer) AND octet_length(payload) > 0
-                """,
-                [Self.parkedRetentionDays]
-            )
-        }
-        return try await transaction.query(
+        try await transaction.query(
             """
             SELECT id, topic, payload, attempts FROM \(schema).outbox
             WHERE delivered_at IS NULL AND parked_at IS NULL AND next_attempt_at <= clock_timestamp()
@@ -116,23 +106,6 @@ public struct OutboxRelay: DueWork {
     }
 }
 
-/// When a periodic chore last ran in this process; due at once, then every `interval`.
-final class PurgeSchedule: Sendable {
-    private let interval: Duration
-    private let last = Mutex<ContinuousClock.Instant?>(nil)
-
-    init(every interval: Duration) { self.interval = interval }
-
-    func due() -> Bool {
-        last.withLock { last in
-            let now = ContinuousClock.now
-            guard last.map({ now - $0 >= interval }) ?? true else { return false }
-            last = now
-            return true
-        }
-    }
-}
-
 extension OutboxRelay {
     /// A consumer that calls `method` on `client` with the event's message and id, as the
     /// mesh's `system` principal of `service`.
@@ -148,11 +121,29 @@ extension OutboxRelay {
         }
     }
 
-    /// The usual relay of a service: each topic goes to one method of a peer, and the
-    /// dispatcher that runs it.
+    /// The usual relay of a service: each topic goes to one method of a peer, run by a
+    /// dispatcher, beside the hourly chore that erases the payloads of events parked longer
+    /// than ``parkedRetentionDays``.
     public static func dispatcher(
         for outbox: Outbox, routes: [String: Deliver], pool: PostgresPool, logger: Logger
-    ) -> DueWorkDispatcher<OutboxRelay> {
-        DueWorkDispatcher(OutboxRelay(schema: outbox.schema, consumers: routes, logger: logger), pool: pool, wakeup: outbox.wakeup, logger: logger)
+    ) -> [any Service] {
+        [
+            DueWorkDispatcher(OutboxRelay(schema: outbox.schema, consumers: routes, logger: logger), pool: pool, wakeup: outbox.wakeup, logger: logger),
+            PeriodicTask("parked-event retention (\(outbox.schema))", every: .seconds(3600), logger: logger) {
+                try await erasePayloadsOfLongParkedEvents(in: outbox.schema, pool: pool)
+            },
+        ]
+    }
+
+    /// Erases the payloads of events parked longer than ``parkedRetentionDays``, keeping
+    /// their id, topic, times and error.
+    public static func erasePayloadsOfLongParkedEvents(in schema: String, pool: PostgresPool) async throws {
+        try await pool.query(
+            """
+            UPDATE \(schema).outbox SET payload = ''::bytea
+            WHERE parked_at < clock_timestamp() - make_interval(days => $1::integer) AND octet_length(payload) > 0
+            """,
+            [parkedRetentionDays]
+        )
     }
 }

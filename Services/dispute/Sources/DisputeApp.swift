@@ -84,7 +84,7 @@ public enum DisputeApp {
             while try await store.scanOverdue(now: now(), limit: overdueBatch) == overdueBatch {}
         }
         return host.application(
-            routes: routes, services: [relay, scan],
+            routes: routes, services: relay + [scan],
             beforeServing: { try await seedCalendar(store, logger: host.logger) },
             onServerRunning: onServerRunning
         )

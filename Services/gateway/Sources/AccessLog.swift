@@ -43,8 +43,23 @@ final class AccessLog: Service, Sendable {
         self.flushInterval = flushInterval
     }
 
-    func record(_ entry: AccessEntry) {
+    /// Records a call that started at `started` and ended now with `outcome` (`ok` or the
+    /// Connect code of `error`).
+    func record(
+        _ method: String, subject: String, centre: String, records: [String] = [], error: (any Error)?, rule: String,
+        peer: String?, started: ContinuousClock.Instant
+    ) {
+        let outcome = error.map { ($0 as? ConnectError)?.code.rawValue ?? "internal" } ?? "ok"
+        let entry = AccessEntry(
+            at: Date(), subject: subject, centre: centre, method: method, records: records, outcome: outcome, rule: rule,
+            peer: peer ?? "", duration: ContinuousClock.now - started
+        )
         buffer.withLock { $0.append(entry) }
+    }
+
+    /// `text` with control characters (line breaks, NUL) replaced, fit for a log line.
+    static func printable(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
     }
 
     func run() async throws {

@@ -15,16 +15,15 @@ struct AuthServiceHandler: Sendable {
     func register(into routes: inout ConnectRoutes) {
         routes.register(AuthServiceMethods.login) { request, context in
             let started = ContinuousClock.now
-            let subject = "user:" + String(request.username.unicodeScalars.filter { $0.properties.generalCategory != .control && $0 != "\u{0}" }.prefix(64))
+            let subject = "user:" + AccessLog.printable(String(request.username.prefix(64)))
             do {
                 let response = try await login(request, context)
-                access.record(AccessEntry(at: Date(), subject: subject, centre: response.centreCode, method: AuthServiceMethods.login.path, records: [],
-                                          outcome: "ok", rule: "password", peer: context.peer ?? "", duration: ContinuousClock.now - started))
+                access.record(AuthServiceMethods.login.path, subject: subject, centre: response.centreCode, error: nil, rule: "password",
+                              peer: context.peer, started: started)
                 return response
             } catch {
-                access.record(AccessEntry(at: Date(), subject: subject, centre: "", method: AuthServiceMethods.login.path, records: [],
-                                          outcome: (error as? ConnectError)?.code.rawValue ?? "internal", rule: "password", peer: context.peer ?? "",
-                                          duration: ContinuousClock.now - started))
+                access.record(AuthServiceMethods.login.path, subject: subject, centre: "", error: error, rule: "password",
+                              peer: context.peer, started: started)
                 throw error
             }
         }
@@ -40,8 +39,7 @@ struct AuthServiceHandler: Sendable {
         guard let account = found else {
             throttle.failed(account: username, address: context.peer)
             // Printable only: a name with line breaks must not forge log lines.
-            let shown = String(String.UnicodeScalarView(username.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
-            context.logger.notice("failed login", metadata: ["username": "\(shown)"])
+            context.logger.notice("failed login", metadata: ["username": "\(AccessLog.printable(username))"])
             throw ConnectError(.unauthenticated, "wrong username or password")
         }
         throttle.succeeded(account: username)

@@ -22,11 +22,9 @@ struct Forwarder: Sendable {
         var subject = ""
         var centre = ""
         var rule = "not authenticated"
-        func log(_ outcome: String) {
-            access.record(AccessEntry(
-                at: Date(), subject: subject, centre: centre, method: context.path, records: AccessLog.recordIDs(in: body, codec: codec),
-                outcome: outcome, rule: rule, peer: context.peer ?? "", duration: ContinuousClock.now - started
-            ))
+        func log(_ error: (any Error)?) {
+            access.record(context.path, subject: subject, centre: centre, records: AccessLog.recordIDs(in: body, codec: codec),
+                          error: error, rule: rule, peer: context.peer, started: started)
         }
         do {
             guard let client = peer(for: context.path) else {
@@ -45,10 +43,10 @@ struct Forwarder: Sendable {
                 path: context.path, body: body, codec: codec, retry: false,
                 options: CallOptions(timeout: timeout, headers: [verifier.header(for: principal)], trace: context.trace)
             )
-            log("ok")
+            log(nil)
             return output
         } catch {
-            log((error as? ConnectError)?.code.rawValue ?? "internal")
+            log(error)
             throw error
         }
     }

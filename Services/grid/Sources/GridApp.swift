@@ -31,7 +31,7 @@ public enum GridApp {
         )
         return host.application(
             routes: routes,
-            services: [relay],
+            services: relay,
             beforeServing: { try await seedDivisions(divisions, logger: host.logger) },
             onServerRunning: onServerRunning
         )

@@ -68,7 +68,7 @@ public enum IndexApp {
                 ])
             }
         }
-        return host.application(routes: routes, services: [relay, scheduler], onServerRunning: onServerRunning)
+        return host.application(routes: routes, services: relay + [scheduler], onServerRunning: onServerRunning)
     }
 
     /// The indicator catalogue shipped with the service (`Data/indicator-catalogue.json`).

@@ -69,7 +69,7 @@ public enum RiskApp {
         let rescoring = PeriodicTask("re-scoring as time passes", every: settings.scanInterval, logger: host.logger) {
             while try await rescoreDue(store, policy: policy, now: now()) == 200 {}
         }
-        return host.application(routes: routes, services: [relay, escalation, rescoring], onServerRunning: onServerRunning)
+        return host.application(routes: routes, services: relay + [escalation, rescoring], onServerRunning: onServerRunning)
     }
 
     /// Re-scores up to 200 open cases whose score time alone has changed; returns how many.
