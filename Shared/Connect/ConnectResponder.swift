@@ -68,7 +68,7 @@ public struct ConnectResponder: Sendable {
         }
         // A caller that sets no deadline gets the server's: no call holds a task for ever.
         let deadline = try Self.deadline(from: request.headers) ?? ContinuousClock.now + defaultTimeout
-        let limit = min(maxBodyBytes, try routes.admission?(path, request.headers) ?? maxBodyBytes)
+        let limit = min(maxBodyBytes, try routes.admission?(path, request.headers, peer) ?? maxBodyBytes)
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw ConnectError.bodyTooLarge(limit: limit)
         }

@@ -15,7 +15,7 @@ public struct ConnectRoutes: Sendable {
     private(set) var fallback: Erased?
     /// Decides, from the path and headers alone, whether a body may be read at all and how
     /// much of it: the gateway refuses a caller without credentials before reading anything.
-    private(set) var admission: (@Sendable (_ path: String, _ headers: HTTPFields) throws -> Int?)?
+    private(set) var admission: (@Sendable (_ path: String, _ headers: HTTPFields, _ peer: String?) throws -> Int?)?
 
     public init() {}
 
@@ -36,8 +36,9 @@ public struct ConnectRoutes: Sendable {
     }
 
     /// Checks each call before its body is read: throw to refuse it, or return the most bytes
-    /// of body it may send (`nil` for the server's limit).
-    public mutating func admit(_ check: @escaping @Sendable (_ path: String, _ headers: HTTPFields) throws -> Int?) {
+    /// of body it may send (`nil` for the server's limit). `peer` is the caller's address, so
+    /// a refusal can be recorded like any other call.
+    public mutating func admit(_ check: @escaping @Sendable (_ path: String, _ headers: HTTPFields, _ peer: String?) throws -> Int?) {
         admission = check
     }
 

@@ -124,7 +124,8 @@ final class LibPQConnection: @unchecked Sendable {
             let lost = PQstatus(handle) != CONNECTION_OK
             throw PostgresError(
                 lost ? .connectionLost : .server, message,
-                sqlState: sqlState, constraint: Self.field(result, DiagnosticField.constraint)
+                sqlState: sqlState, constraint: Self.field(result, DiagnosticField.constraint),
+                column: Self.field(result, DiagnosticField.column), table: Self.field(result, DiagnosticField.table)
             )
         }
     }
@@ -175,6 +176,8 @@ private enum DiagnosticField {
     static let sqlState = Int32(UInt8(ascii: "C"))
     static let message = Int32(UInt8(ascii: "M"))
     static let constraint = Int32(UInt8(ascii: "n"))
+    static let column = Int32(UInt8(ascii: "c"))
+    static let table = Int32(UInt8(ascii: "t"))
 }
 
 /// Calls `body` with a NULL-terminated array of C strings that lives for the call.

@@ -46,12 +46,27 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public let sqlState: SQLState?
     /// The constraint the server named, for constraint violations.
     public let constraint: String?
+    /// The column the server named (not-null violations), and the table, so a refusal can
+    /// say which field it was about.
+    public let column: String?
+    public let table: String?
 
-    init(_ code: Code, _ message: String, sqlState: SQLState? = nil, constraint: String? = nil) {
+    init(_ code: Code, _ message: String, sqlState: SQLState? = nil, constraint: String? = nil, column: String? = nil, table: String? = nil) {
         self.code = code
         self.message = message
         self.sqlState = sqlState
         self.constraint = constraint
+        self.column = column
+        self.table = table
+    }
+
+    /// The column a refused value was meant for: the one the server named, or the one a
+    /// check constraint is named after (`<table>_<column>_check`, PostgreSQL's default name).
+    public var field: String? {
+        if let column { return column }
+        guard let constraint, let table, constraint.hasPrefix(table + "_"), constraint.hasSuffix("_check") else { return nil }
+        let name = constraint.dropFirst(table.count + 1).dropLast("_check".count)
+        return name.isEmpty ? nil : String(name)
     }
 
     /// True when a unique or primary-key constraint rejected the row.

@@ -2,8 +2,8 @@ import PinganConnect
 import PinganPostgres
 
 extension PostgresError: ConnectErrorConvertible {
-    /// SQLSTATEs of a value the database refused: data exceptions (class 22) and check violations.
-    static let badValue: Set<String> = ["22001", "22003", "22007", "22008", "22021", "22P02", "22P05", "23514"]
+    /// SQLSTATEs of a value the database refused: data exceptions (class 22), not-null and check violations.
+    static let badValue: Set<String> = ["22001", "22003", "22007", "22008", "22021", "22P02", "22P05", "23502", "23514"]
 
     /// Database trouble the caller may retry is `unavailable`, a transaction that lost a
     /// race with another (a deadlock or serialization failure) is `aborted`, which a client
@@ -18,8 +18,16 @@ extension PostgresError: ConnectErrorConvertible {
         // The last line of defence for input a handler did not check: a value the database
         // cannot hold is the caller's to fix, not a fault of the service.
         if code == .invalidParameter || Self.badValue.contains(sqlState?.rawValue ?? "") {
-            return ConnectError(.invalidArgument, "a value in the request cannot be stored (too long, out of range or not valid text)")
+            let problem = "cannot be stored (too long, out of range or not valid text)"
+            if let field { return .invalidArgument(field: Self.protoName(field), problem) }
+            return ConnectError(.invalidArgument, "a value in the request \(problem)")
         }
         return nil
+    }
+
+    /// A column name as the request's field is spelt in JSON (`village_code` → `villageCode`).
+    static func protoName(_ column: String) -> String {
+        let parts = column.split(separator: "_")
+        return (parts.first.map(String.init) ?? "") + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 }

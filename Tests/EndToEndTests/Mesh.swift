@@ -152,8 +152,9 @@ final class Mesh: @unchecked Sendable {
     var perServiceRoles = false
 
     func databaseURL(for service: String) -> String {
-        guard perServiceRoles, let user = database.url.range(of: "://pingan@") else { return database.url }
-        return database.url.replacingCharacters(in: user, with: "://pingan_\(service):test@")
+        guard perServiceRoles, let scheme = database.url.range(of: "://"),
+              let at = database.url[scheme.upperBound...].firstIndex(of: "@") else { return database.url }
+        return database.url.replacingCharacters(in: scheme.upperBound..<at, with: "pingan_\(service):test")
     }
 
     /// Lets the six service roles into this test's database, if the cluster has them.

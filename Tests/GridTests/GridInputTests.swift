@@ -3,6 +3,8 @@ import Foundation
 import PinganAccess
 import PinganConnect
 import PinganContracts
+import PinganPostgres
+import PinganRuntime
 import PinganTestSupport
 import Testing
 
@@ -11,6 +13,34 @@ import Testing
 /// half-written record.
 @Suite("grid-service text input")
 struct GridInputTests {
+    /// What a handler did not check, the database refuses; the answer still names the field,
+    /// from the column or the check constraint PostgreSQL reports.
+    @Test func theDatabasesLastLineOfDefenceNamesTheField() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool()
+            defer { Task { await pool.close() } }
+            try await pool.query("CREATE TABLE parcels (id integer, village_code text NOT NULL, name text CHECK (length(name) < 5))")
+            for (statement, field) in [
+                ("INSERT INTO parcels VALUES (1, NULL, 'a')", "village_code"),
+                ("INSERT INTO parcels VALUES (1, '430723102201', '第一二三四五')", "name"),
+            ] {
+                do {
+                    try await pool.query(statement)
+                    Issue.record("\(statement) was accepted")
+                } catch let error as PostgresError {
+                    #expect(error.field == field)
+                    #expect(error.connectError?.message.hasPrefix(field == "name" ? "name: " : "villageCode: ") == true)
+                }
+            }
+            do {
+                try await pool.query("INSERT INTO parcels VALUES (1, '1', $1)", ["第一二三四五"])
+            } catch let error as PostgresError {
+                #expect(error.connectError?.code == .invalidArgument)
+                #expect(error.connectError?.message == "name: cannot be stored (too long, out of range or not valid text)")
+            }
+        }
+    }
+
     @Test func nulAndCombiningMarksAreRefusedByFieldAndNothingIsWritten() async throws {
         try await withVillage { client, admin, database in
 

@@ -173,7 +173,7 @@ def grid_service(tmp_path_factory: pytest.TempPathFactory) -> str:
     if not admin_url:
         pytest.fail(
             "PINGAN_TEST_DATABASE_URL is not set. Point it at a PostgreSQL server where the "
-            "user may CREATE DATABASE, e.g. postgresql://pingan@127.0.0.1:25433/pingan"
+            "user may CREATE DATABASE, e.g. postgresql://pingan:PASSWORD@127.0.0.1:25433/pingan"
         )
     binary = _bin_dir() / "grid-service"
     if not os.access(binary, os.X_OK):

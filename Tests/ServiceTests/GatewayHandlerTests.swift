@@ -208,6 +208,16 @@ struct GatewayHandlerTests {
                 )
                 #expect(String(buffer: login.body).contains("resource_exhausted"))
             }
+            // Refused at the door, and still in the access log.
+            let pool = database.pool()
+            defer { Task { await pool.close() } }
+            let logged = await eventually(timeout: .seconds(20)) {
+                try await pool.query(
+                    "SELECT count(*) FROM gateway.access_log WHERE method = $1 AND outcome = 'unauthenticated' AND rule = 'admission' AND subject = ''",
+                    [DisputeServiceMethods.listCases.path]
+                )[0].decode(Int.self, at: 0) == 2
+            }
+            #expect(logged)
         }
     }
 

@@ -18,13 +18,13 @@ ensure_system_packages
 command -v wrk >/dev/null || { as_root apt-get update -qq; DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq wrk >/dev/null; }
 start_cluster bench "$PG_PORT"
 psql=$(pg_bin)/psql
-"$psql" -h 127.0.0.1 -p "$PG_PORT" -U pingan -d postgres -qc "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
+"$psql" "$(cluster_url bench "$PG_PORT" postgres)" -qc "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
 cd "$PINGAN_ROOT"
 log "building (release)"
 release_build >/dev/null
 bin=$(release_build --show-bin-path)
 
-export DATABASE_URL="postgresql://pingan@127.0.0.1:$PG_PORT/bench" MESH_SECRET=$(random_hex 32) TOKEN_SECRET=$(random_hex 32) \
+export DATABASE_URL="$(cluster_url bench "$PG_PORT" bench)" MESH_SECRET=$(random_hex 32) TOKEN_SECRET=$(random_hex 32) \
   LOG_LEVEL=warning BCRYPT_COST=10 WEBHOOK_ALLOWED_HOSTS=127.0.0.1
 password=bench-$(random_hex 6)
 pids=()
@@ -64,7 +64,7 @@ log "mediation: $LADDER_REQUESTS cases advanced one rung (StartRung + EndRung) a
   --concurrency "$FLOW_CONCURRENCY" --requests "$LADDER_REQUESTS"
 
 log "overdue scan: $SCAN_CASES open cases with an open rung (generated in SQL), 1% of them past their deadline"
-"$psql" -h 127.0.0.1 -p "$PG_PORT" -U pingan -d bench -q <<SQL
+"$psql" "$DATABASE_URL" -q <<SQL
 INSERT INTO dispute.cases (id, village_code, category, source, description, parties, threat_of_violence,
     threat_of_self_harm, repeat_incident, prior_police_calls, opened_at, coordinator_code, party_names)
 SELECT gen_random_uuid(), '430723102201', 2, 2, 'generated for the benchmark', '[]', false, false, false, 0,
@@ -76,7 +76,7 @@ SELECT gen_random_uuid(), id, 1, 'peoples', 'bench', '{}', '{}', '430723102000',
 FROM dispute.cases WHERE description = 'generated for the benchmark';
 ANALYZE;
 SQL
-"$psql" -h 127.0.0.1 -p "$PG_PORT" -U pingan -d bench -tAc \
+"$psql" "$DATABASE_URL" -tAc \
   "SELECT count(*) || ' open cases, ' || count(*) FILTER (WHERE status = 'open') || ' open' FROM dispute.cases"
 log "first scan (marks the overdue ones and queues their notices)"
 "$bin/dispute-service" scan-overdue
@@ -84,7 +84,7 @@ log "second scan (nothing new is overdue: the steady-state cost of a round)"
 "$bin/dispute-service" scan-overdue
 
 log "governance index: villages generated to 2,447 centres, a year of screening, cases, rungs and warnings (generated in SQL)"
-"$psql" -h 127.0.0.1 -p "$PG_PORT" -U pingan -d bench -q <<'SQL'
+"$psql" "$DATABASE_URL" -q <<'SQL'
 INSERT INTO grid.divisions (code, name, level, parent_code)
 SELECT left(t.code, 9) || (220 + v)::text, '指数村' || v || '（生成）', 'village', t.code
 FROM (SELECT code FROM grid.divisions WHERE level = 'township') t, generate_series(1, 20) v
@@ -118,7 +118,7 @@ SELECT gen_random_uuid(), a.case_id, left(a.village_code, 9) || '000', a.village
 FROM risk.assessments a JOIN dispute.cases c ON c.id = a.case_id WHERE c.description = 'index benchmark';
 ANALYZE;
 SQL
-"$psql" -h 127.0.0.1 -p "$PG_PORT" -U pingan -d bench -tAc "SELECT (SELECT count(*) FROM grid.divisions) || ' centres, '
+"$psql" "$DATABASE_URL" -tAc "SELECT (SELECT count(*) FROM grid.divisions) || ' centres, '
   || (SELECT count(*) FROM grid.screenings) || ' screenings, ' || (SELECT count(*) FROM dispute.cases) || ' cases, '
   || (SELECT count(*) FROM risk.warnings) || ' warnings'"
 month=$(TZ=Asia/Shanghai date -d "$(TZ=Asia/Shanghai date +%Y-%m-15) -1 month" +%Y-%m)
@@ -130,7 +130,7 @@ start=$(TZ=Asia/Shanghai date -d "$month-01 00:00" --iso-8601=seconds)
 end=$(TZ=Asia/Shanghai date -d "$month-01 00:00 +1 month" --iso-8601=seconds)
 last_day=$(TZ=Asia/Shanghai date -d "$month-01 +1 month -1 day" +%F)
 started=$(date +%s.%N)
-"$psql" -h 127.0.0.1 -p "$PG_PORT" -U pingan -d bench -qAt >/dev/null <<SQL
+"$psql" "$DATABASE_URL" -qAt >/dev/null <<SQL
 WITH facts AS (
     SELECT village_code AS code, count(*) AS screened, 0 AS grids, 0 AS opened, 0 AS violent, 0 AS ended, 0 AS settled,
            0 AS on_time, 0 AS raised, 0 AS acknowledged

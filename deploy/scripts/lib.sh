@@ -51,10 +51,23 @@ as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# cluster_password NAME: the superuser's password for cluster NAME, made once and kept
+# beside the cluster, readable by this user only.
+cluster_password() {
+  local file="$PINGAN_STATE/$1.password"
+  [ -f "$file" ] || (umask 077; mkdir -p "$PINGAN_STATE"; random_hex 24 > "$file")
+  cat "$file"
+}
+
+# cluster_url NAME PORT [DATABASE]: the superuser's connection URL for cluster NAME.
+cluster_url() { printf 'postgresql://pingan:%s@127.0.0.1:%s/%s' "$(cluster_password "$1")" "$2" "${3:-pingan}"; }
+
 # start_cluster NAME PORT: creates (once) and starts a private cluster with superuser
-# "pingan" and database "pingan", trusting local connections only.
+# "pingan" and database "pingan". Over TCP (loopback only) every role gives its password
+# (scram-sha-256); the Unix socket, in the cluster's own 0700 directory, admits only the
+# cluster's owner, as pingan (peer). A cluster made before this rule is brought under it.
 start_cluster() {
-  local name=$1 port=$2 dir="$PINGAN_STATE/$1" bin
+  local name=$1 port=$2 dir="$PINGAN_STATE/$1" bin password hba
   bin=$(pg_bin)
   if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
     useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
@@ -62,9 +75,11 @@ start_cluster() {
   mkdir -p "$PINGAN_STATE"
   chmod 755 "$PINGAN_STATE"
   [ "$(id -u)" = 0 ] && chown "$(pg_user)" "$PINGAN_STATE"
+  password=$(cluster_password "$name")
   if [ ! -f "$dir/PG_VERSION" ]; then
     log "creating PostgreSQL cluster $name in $dir"
-    as_pg "$bin/initdb" -D "$dir" -U pingan -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    # Trusted only until the password is set below, and only from the owner's socket.
+    as_pg "$bin/initdb" -D "$dir" -U pingan --auth-local=trust --auth-host=reject -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
   if as_pg "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
     log "PostgreSQL $name already running"
@@ -73,8 +88,18 @@ start_cluster() {
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${PINGAN_PG_FSYNC:-on}" start >/dev/null
     log "PostgreSQL $name listening on 127.0.0.1:$port"
   fi
-  "$bin/psql" -h 127.0.0.1 -p "$port" -U pingan -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'pingan'" | grep -q 1 \
-    || "$bin/createdb" -h 127.0.0.1 -p "$port" -U pingan pingan
+  hba="# Written by deploy/scripts/lib.sh.
+local  all  all                  peer map=owner
+host   all  all     127.0.0.1/32  scram-sha-256"
+  # Over the owner's socket (trusted at first, peer afterwards); on stdin, not in argv.
+  printf "ALTER ROLE pingan PASSWORD '%s'" "$password" | as_pg "$bin/psql" -h "$dir" -p "$port" -U pingan -d postgres -qAX -f - >/dev/null
+  if [ "$(as_pg cat "$dir/pg_hba.conf")" != "$hba" ]; then
+    printf 'owner  %s  pingan\n' "$(pg_user)" | as_pg tee "$dir/pg_ident.conf" >/dev/null
+    printf '%s\n' "$hba" | as_pg tee "$dir/pg_hba.conf" >/dev/null
+    as_pg "$bin/pg_ctl" -D "$dir" reload >/dev/null
+  fi
+  "$bin/psql" "$(cluster_url "$name" "$port" postgres)" -tAXc "SELECT 1 FROM pg_database WHERE datname = 'pingan'" | grep -q 1 \
+    || "$bin/psql" "$(cluster_url "$name" "$port" postgres)" -qAXc "CREATE DATABASE pingan"
 }
 
 stop_cluster() {

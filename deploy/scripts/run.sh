@@ -32,7 +32,7 @@ done
 set -a; source "$secrets"; set +a
 # The services need MESH_SECRET (and the gateway TOKEN_SECRET); the demo's own secrets stay here.
 export -n WEBHOOK_SECRET DEMO_PASSWORD
-admin_url="postgresql://pingan@127.0.0.1:$PG_PORT/pingan"
+admin_url=$(cluster_url run "$PG_PORT")
 role_env=()
 for s in "${services[@]}"; do
   password_var=${s^^}_DB_PASSWORD
@@ -40,17 +40,6 @@ for s in "${services[@]}"; do
   role_env+=("$password_var=${!password_var}")
   printf -v "${s^^}_DATABASE_URL" 'postgresql://pingan_%s:%s@127.0.0.1:%s/pingan' "$s" "${!password_var}" "$PG_PORT"
 done
-# Over TCP every role but the superuser pingan must give its password (scram-sha-256);
-# pingan stays trusted on loopback for lib.sh's start_cluster and for psql.
-hba="$PINGAN_STATE/run/pg_hba.conf"
-hba_wanted='# Written by deploy/scripts/run.sh.
-local  all  all                  trust
-host   all  pingan  127.0.0.1/32  trust
-host   all  all     127.0.0.1/32  scram-sha-256'
-if [ "$(as_pg cat "$hba")" != "$hba_wanted" ]; then
-  printf '%s\n' "$hba_wanted" | as_pg tee "$hba" >/dev/null
-  "$(pg_bin)/psql" "$admin_url" -qAtc "SELECT pg_reload_conf()" >/dev/null
-fi
 log "database roles pingan_{$(IFS=,; echo "${services[*]}")}: one per service"
 (export "${role_env[@]}"; "$(pg_bin)/psql" "$admin_url" -q -v ON_ERROR_STOP=1 -f "$PINGAN_ROOT/deploy/postgres/roles.sql")
 export LOG_LEVEL=${LOG_LEVEL:-notice}

@@ -16,14 +16,14 @@ trap 'stop_cluster test; stop_cluster restart' EXIT
 start_cluster test "$TEST_PG_PORT"
 start_cluster restart "$RESTART_PG_PORT"
 
-export PINGAN_TEST_DATABASE_URL="postgresql://pingan@127.0.0.1:$TEST_PG_PORT/pingan"
-# The end-to-end suites run each service as its own role, as deployed; the test cluster
-# trusts loopback, so the passwords are placeholders.
+export PINGAN_TEST_DATABASE_URL="$(cluster_url test "$TEST_PG_PORT")"
+# The end-to-end suites run each service as its own role, as deployed, with the password
+# they know ("test"; the cluster listens on loopback only).
 GATEWAY_DB_PASSWORD=test GRID_DB_PASSWORD=test DISPUTE_DB_PASSWORD=test RISK_DB_PASSWORD=test \
   INDEX_DB_PASSWORD=test NOTIFY_DB_PASSWORD=test \
-  "$(pg_bin)/psql" -q -X -h 127.0.0.1 -p "$TEST_PG_PORT" -U pingan -d pingan -v ON_ERROR_STOP=1 \
+  "$(pg_bin)/psql" "$PINGAN_TEST_DATABASE_URL" -q -X -v ON_ERROR_STOP=1 \
   -f "$PINGAN_ROOT/deploy/postgres/roles.sql" >/dev/null
-export PINGAN_TEST_RESTART_DATABASE_URL="postgresql://pingan@127.0.0.1:$RESTART_PG_PORT/pingan"
+export PINGAN_TEST_RESTART_DATABASE_URL="$(cluster_url restart "$RESTART_PG_PORT")"
 export PINGAN_TEST_RESTART_COMMAND="$(restart_command restart)"
 
 cd "$PINGAN_ROOT"

@@ -88,10 +88,16 @@ public enum GatewayApp {
         ).register(into: &routes)
         routes.fallback { try await forwarder.forward($0, $1, $2) }
         // Nothing of a body is read for a caller without credentials; signing in and the
-        // health check are small.
-        routes.admit { path, headers in
+        // health check are small. A refusal here is logged like any other call.
+        routes.admit { path, headers, peer in
             if path == AuthServiceMethods.login.path || path == HealthMethods.check.path { return 4096 }
-            try forwarder.admit(headers)
+            let started = ContinuousClock.now
+            do {
+                try forwarder.admit(headers)
+            } catch {
+                access.record(path, subject: "", centre: "", error: error, rule: "admission", peer: peer, started: started)
+                throw error
+            }
             return nil
         }
         return host.application(routes: routes, services: [access], onServerRunning: onServerRunning)
