@@ -6,7 +6,7 @@ import PinganDomain
 /// The gateway authenticates a user or department system and forwards a signed principal to
 /// the services; each service verifies the signature and checks jurisdiction again, so a
 /// service reached around the gateway still refuses what the caller may not do.
-public struct Principal: Sendable, Equatable, Codable {
+public struct Principal: Sendable, Hashable, Codable {
     /// `user:<name>`, `apikey:<name>` or `service:<name>`.
     public var subject: String
     /// The centre the caller acts for; it may act on this division and everything below it.

@@ -46,22 +46,59 @@ final class LibPQConnection: @unchecked Sendable {
         return PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
     }
 
+    /// Statements prepared on this connection, by their text and parameter types.
+    private var prepared: [PreparedKey: String] = [:]
+    private var preparedNames = 0
+    /// Beyond this many, statements run unprepared: text built per call (rare here) must not
+    /// grow the server's memory without bound.
+    static let maxPrepared = 512
+
+    private struct PreparedKey: Hashable {
+        let sql: String
+        let types: [Oid]
+    }
+
     /// Runs one parameterised statement and copies its binary-format result out.
+    ///
+    /// Each statement is prepared once per connection and executed by name afterwards, so
+    /// PostgreSQL parses and plans it once instead of on every call.
     func execute(_ sql: String, _ parameters: [PostgresParameter]) throws -> PostgresRows {
         // libpq takes C strings: a NUL would silently cut the value short, so refuse it.
         if let index = parameters.firstIndex(where: { $0.text?.utf8.contains(0) == true }) {
             throw PostgresError(.invalidParameter, "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold")
         }
         let types = parameters.map { Oid($0.typeOID) }
+        let key = PreparedKey(sql: sql, types: types)
+        var name = prepared[key]
+        if name == nil, prepared.count < Self.maxPrepared {
+            let candidate = "p\(preparedNames)"
+            preparedNames += 1
+            let result = types.withUnsafeBufferPointer { PQprepare(handle, candidate, sql, Int32(types.count), $0.baseAddress) }
+            _ = try consume(result)
+            prepared[key] = candidate
+            name = candidate
+        }
         let result: OpaquePointer? = withOptionalCStringArray(parameters.map(\.text)) { values in
-            types.withUnsafeBufferPointer { typeBuffer in
-                PQexecParams(
-                    handle, sql, Int32(parameters.count), typeBuffer.baseAddress,
-                    values, nil, nil, 1
-                )
+            if let name {
+                return PQexecPrepared(handle, name, Int32(parameters.count), values, nil, nil, 1)
+            }
+            return types.withUnsafeBufferPointer { typeBuffer in
+                PQexecParams(handle, sql, Int32(parameters.count), typeBuffer.baseAddress, values, nil, nil, 1)
             }
         }
-        return try consume(result)
+        do {
+            return try consume(result)
+        } catch let error as PostgresError where error.sqlState == .featureNotSupported && name != nil {
+            // A table changed shape since the statement was prepared ("cached plan must not
+            // change result type"): forget the plan and run the statement as written.
+            prepared[key] = nil
+            let retried: OpaquePointer? = withOptionalCStringArray(parameters.map(\.text)) { values in
+                types.withUnsafeBufferPointer { typeBuffer in
+                    PQexecParams(handle, sql, Int32(parameters.count), typeBuffer.baseAddress, values, nil, nil, 1)
+                }
+            }
+            return try consume(retried)
+        }
     }
 
     /// Runs a script of several statements with no parameters, for migrations shipped in code.

@@ -85,6 +85,7 @@ public struct SQLState: RawRepresentable, Hashable, Sendable {
     public init(rawValue: String) { self.rawValue = rawValue }
 
     public static let uniqueViolation = SQLState(rawValue: "23505")
+    public static let featureNotSupported = SQLState(rawValue: "0A000")
     public static let foreignKeyViolation = SQLState(rawValue: "23503")
     public static let notNullViolation = SQLState(rawValue: "23502")
     public static let checkViolation = SQLState(rawValue: "23514")

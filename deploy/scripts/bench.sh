@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Measures a running mesh (release build, its own fresh database) and prints figures; nothing
 # here is a test. CONCURRENCY and REQUESTS set the read load; FLOW_CONCURRENCY and
-# FLOW_REQUESTS the incident flow.
+# FLOW_REQUESTS the incident flow. SECTIONS picks what runs (default: all of them, in this
+# order): division flow ladder scan index anchors. `anchors` ends the run with Pingan's figures
+# beside anchors measured in the same run on the same machine (nginx in front of the same
+# grid-service, pgbench on the same PostgreSQL cluster) and their ratios, and the services'
+# resident memory; ANCHOR_CONNECTIONS, ANCHOR_SECONDS and PGBENCH_SCALE set its load.
 source "$(dirname "$0")/lib.sh"
 
 CONCURRENCY=${CONCURRENCY:-16}
@@ -13,9 +17,30 @@ SCAN_CASES=${SCAN_CASES:-100000}
 PG_PORT=${PINGAN_BENCH_PG_PORT:-55435}
 BASE=${PINGAN_BENCH_PORT:-18180}
 RECEIVER_PORT=$((BASE + 10))
+NGINX_PORT=$((BASE + 11))
+SECTIONS=${SECTIONS:-division flow ladder scan index anchors}
+ANCHOR_CONNECTIONS=${ANCHOR_CONNECTIONS:-32}
+ANCHOR_SECONDS=${ANCHOR_SECONDS:-10}
+PGBENCH_SCALE=${PGBENCH_SCALE:-10}
+want() { [[ " $SECTIONS " == *" $1 "* ]]; }
+
+# The anchors' tools: wrk, a private nginx and pgbench (which comes with the server package).
+ensure_anchor_tools() {
+  local missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  if want anchors; then
+    command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+    [ -x "$(pg_bin)/pgbench" ] || missing+=(postgresql-contrib)
+  fi
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
 
 ensure_system_packages
-command -v wrk >/dev/null || { as_root apt-get update -qq; DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq wrk >/dev/null; }
+ensure_anchor_tools
 start_cluster bench "$PG_PORT"
 psql=$(pg_bin)/psql
 "$psql" "$(cluster_url bench "$PG_PORT" postgres)" -qc "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
@@ -28,43 +53,53 @@ export DATABASE_URL="$(cluster_url bench "$PG_PORT" bench)" MESH_SECRET=$(random
   LOG_LEVEL=warning BCRYPT_COST=10 WEBHOOK_ALLOWED_HOSTS=127.0.0.1
 password=bench-$(random_hex 6)
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; stop_cluster bench' EXIT
+scratch=$(mktemp -d)
+trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; stop_cluster bench; rm -rf "$scratch"' EXIT
 logs="$PINGAN_STATE/bench-logs"; rm -rf "$logs"
 mesh_start "$bin" "$logs" "$BASE"
+# mesh_start's order: grid, dispute, risk, index, notify, gateway.
+service_names=(grid-service dispute-service risk-service index-service notify-service gateway)
+service_pids=("${pids[@]}")
 gw="http://127.0.0.1:$BASE"
 eval "$(demo_seed "$bin" "$gw" "http://127.0.0.1:$RECEIVER_PORT/hook" "$password" "$(random_hex 16)")"
 token=$(rpc "$gw" pingan.gateway.v1.AuthService/Login "{\"username\":\"xiaodukou\",\"password\":\"$password\"}" | json_field "['token']")
 
 log "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; load generator, six services and PostgreSQL share it"
 grid="http://127.0.0.1:$((BASE + 1))"
-"$bin/pingan-bench" get-division --url "$grid" --concurrency "$CONCURRENCY" --requests "$REQUESTS" --codec proto
-"$bin/pingan-bench" get-division --url "$grid" --concurrency "$CONCURRENCY" --requests "$REQUESTS" --codec json
-"$bin/pingan-bench" get-division --url "$gw" --token "$token" --concurrency "$CONCURRENCY" --requests "$REQUESTS" --codec proto
+if want division; then
+  "$bin/pingan-bench" get-division --url "$grid" --concurrency "$CONCURRENCY" --requests "$REQUESTS" --codec proto
+  "$bin/pingan-bench" get-division --url "$grid" --concurrency "$CONCURRENCY" --requests "$REQUESTS" --codec json
+  "$bin/pingan-bench" get-division --url "$gw" --token "$token" --concurrency "$CONCURRENCY" --requests "$REQUESTS" --codec proto
 
-script=$(mktemp)
-cat > "$script" <<'LUA'
+  script="$scratch/get-division.lua"
+  cat > "$script" <<'LUA'
 wrk.method = "POST"
 wrk.body = '{"code":"430723000000"}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
-log "wrk -t 2 -c $CONCURRENCY -d 10s: GetDivision over JSON, straight to grid-service"
-wrk -t 2 -c "$CONCURRENCY" -d 10s --latency -s "$script" "$grid/pingan.grid.v1.DivisionService/GetDivision" \
-  | grep -E "Requests/sec|  50%|  99%|Non-2xx|Socket errors" || true
-rm -f "$script"
+  log "wrk -t 2 -c $CONCURRENCY -d 10s: GetDivision over JSON, straight to grid-service"
+  wrk -t 2 -c "$CONCURRENCY" -d 10s --latency -s "$script" "$grid/pingan.grid.v1.DivisionService/GetDivision" \
+    | grep -E "Requests/sec|  50%|  99%|Non-2xx|Socket errors" || true
+fi
 
-log "incident flow, unloaded: 50 high-risk reports one at a time through the gateway"
-"$bin/pingan-bench" flow --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
-  --receiver-port "$RECEIVER_PORT" --concurrency 1 --requests 50
-log "incident flow, loaded: $FLOW_REQUESTS high-risk reports at concurrency $FLOW_CONCURRENCY through the gateway"
-"$bin/pingan-bench" flow --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
-  --receiver-port "$RECEIVER_PORT" --concurrency "$FLOW_CONCURRENCY" --requests "$FLOW_REQUESTS"
+if want flow; then
+  log "incident flow, unloaded: 50 high-risk reports one at a time through the gateway"
+  "$bin/pingan-bench" flow --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
+    --receiver-port "$RECEIVER_PORT" --concurrency 1 --requests 50
+  log "incident flow, loaded: $FLOW_REQUESTS high-risk reports at concurrency $FLOW_CONCURRENCY through the gateway"
+  "$bin/pingan-bench" flow --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
+    --receiver-port "$RECEIVER_PORT" --concurrency "$FLOW_CONCURRENCY" --requests "$FLOW_REQUESTS"
+fi
 
-log "mediation: $LADDER_REQUESTS cases advanced one rung (StartRung + EndRung) at concurrency $FLOW_CONCURRENCY through the gateway"
-"$bin/pingan-bench" ladder --url "$gw" --token "$token" --village 430723102201 \
-  --concurrency "$FLOW_CONCURRENCY" --requests "$LADDER_REQUESTS"
+if want ladder; then
+  log "mediation: $LADDER_REQUESTS cases advanced one rung (StartRung + EndRung) at concurrency $FLOW_CONCURRENCY through the gateway"
+  "$bin/pingan-bench" ladder --url "$gw" --token "$token" --village 430723102201 \
+    --concurrency "$FLOW_CONCURRENCY" --requests "$LADDER_REQUESTS"
+fi
 
-log "overdue scan: $SCAN_CASES open cases with an open rung (generated in SQL), 1% of them past their deadline"
-"$psql" "$DATABASE_URL" -q <<SQL
+if want scan; then
+  log "overdue scan: $SCAN_CASES open cases with an open rung (generated in SQL), 1% of them past their deadline"
+  "$psql" "$DATABASE_URL" -q <<SQL
 INSERT INTO dispute.cases (id, village_code, category, source, description, parties, threat_of_violence,
     threat_of_self_harm, repeat_incident, prior_police_calls, opened_at, coordinator_code, party_names)
 SELECT gen_random_uuid(), '430723102201', 2, 2, 'generated for the benchmark', '[]', false, false, false, 0,
@@ -76,15 +111,17 @@ SELECT gen_random_uuid(), id, 1, 'peoples', 'bench', '{}', '{}', '430723102000',
 FROM dispute.cases WHERE description = 'generated for the benchmark';
 ANALYZE;
 SQL
-"$psql" "$DATABASE_URL" -tAc \
-  "SELECT count(*) || ' open cases, ' || count(*) FILTER (WHERE status = 'open') || ' open' FROM dispute.cases"
-log "first scan (marks the overdue ones and queues their notices)"
-"$bin/dispute-service" scan-overdue
-log "second scan (nothing new is overdue: the steady-state cost of a round)"
-"$bin/dispute-service" scan-overdue
+  "$psql" "$DATABASE_URL" -tAc \
+    "SELECT count(*) || ' open cases, ' || count(*) FILTER (WHERE status = 'open') || ' open' FROM dispute.cases"
+  log "first scan (marks the overdue ones and queues their notices)"
+  "$bin/dispute-service" scan-overdue
+  log "second scan (nothing new is overdue: the steady-state cost of a round)"
+  "$bin/dispute-service" scan-overdue
+fi
 
-log "governance index: villages generated to 2,447 centres, a year of screening, cases, rungs and warnings (generated in SQL)"
-"$psql" "$DATABASE_URL" -q <<'SQL'
+if want index; then
+  log "governance index: villages generated to 2,447 centres, a year of screening, cases, rungs and warnings (generated in SQL)"
+  "$psql" "$DATABASE_URL" -q <<'SQL'
 INSERT INTO grid.divisions (code, name, level, parent_code)
 SELECT left(t.code, 9) || (220 + v)::text, '指数村' || v || '（生成）', 'village', t.code
 FROM (SELECT code FROM grid.divisions WHERE level = 'township') t, generate_series(1, 20) v
@@ -118,19 +155,19 @@ SELECT gen_random_uuid(), a.case_id, left(a.village_code, 9) || '000', a.village
 FROM risk.assessments a JOIN dispute.cases c ON c.id = a.case_id WHERE c.description = 'index benchmark';
 ANALYZE;
 SQL
-"$psql" "$DATABASE_URL" -tAc "SELECT (SELECT count(*) FROM grid.divisions) || ' centres, '
-  || (SELECT count(*) FROM grid.screenings) || ' screenings, ' || (SELECT count(*) FROM dispute.cases) || ' cases, '
-  || (SELECT count(*) FROM risk.warnings) || ' warnings'"
-month=$(TZ=Asia/Shanghai date -d "$(TZ=Asia/Shanghai date +%Y-%m-15) -1 month" +%Y-%m)
-admin=$(rpc "$gw" pingan.gateway.v1.AuthService/Login "{\"username\":\"admin\",\"password\":\"$password\"}" | json_field "['token']")
-started=$(date +%s.%N)
-rpc "$gw" pingan.index.v1.IndexService/ComputeMonthlyIndex "{\"month\":\"$month\"}" "$admin" >/dev/null
-index_seconds=$(python3 -c "import sys; print(float(sys.argv[1]) - float(sys.argv[2]))" "$(date +%s.%N)" "$started")
-start=$(TZ=Asia/Shanghai date -d "$month-01 00:00" --iso-8601=seconds)
-end=$(TZ=Asia/Shanghai date -d "$month-01 00:00 +1 month" --iso-8601=seconds)
-last_day=$(TZ=Asia/Shanghai date -d "$month-01 +1 month -1 day" +%F)
-started=$(date +%s.%N)
-"$psql" "$DATABASE_URL" -qAt >/dev/null <<SQL
+  "$psql" "$DATABASE_URL" -tAc "SELECT (SELECT count(*) FROM grid.divisions) || ' centres, '
+    || (SELECT count(*) FROM grid.screenings) || ' screenings, ' || (SELECT count(*) FROM dispute.cases) || ' cases, '
+    || (SELECT count(*) FROM risk.warnings) || ' warnings'"
+  month=$(TZ=Asia/Shanghai date -d "$(TZ=Asia/Shanghai date +%Y-%m-15) -1 month" +%Y-%m)
+  admin=$(rpc "$gw" pingan.gateway.v1.AuthService/Login "{\"username\":\"admin\",\"password\":\"$password\"}" | json_field "['token']")
+  started=$(date +%s.%N)
+  rpc "$gw" pingan.index.v1.IndexService/ComputeMonthlyIndex "{\"month\":\"$month\"}" "$admin" >/dev/null
+  index_seconds=$(python3 -c "import sys; print(float(sys.argv[1]) - float(sys.argv[2]))" "$(date +%s.%N)" "$started")
+  start=$(TZ=Asia/Shanghai date -d "$month-01 00:00" --iso-8601=seconds)
+  end=$(TZ=Asia/Shanghai date -d "$month-01 00:00 +1 month" --iso-8601=seconds)
+  last_day=$(TZ=Asia/Shanghai date -d "$month-01 +1 month -1 day" +%F)
+  started=$(date +%s.%N)
+  "$psql" "$DATABASE_URL" -qAt >/dev/null <<SQL
 WITH facts AS (
     SELECT village_code AS code, count(*) AS screened, 0 AS grids, 0 AS opened, 0 AS violent, 0 AS ended, 0 AS settled,
            0 AS on_time, 0 AS raised, 0 AS acknowledged
@@ -153,6 +190,142 @@ SELECT left(code, 6), left(code, 9), code, sum(screened), sum(grids), sum(opened
        sum(on_time), sum(raised), sum(acknowledged)
 FROM facts GROUP BY GROUPING SETS ((left(code, 6), left(code, 9), code), (left(code, 6), left(code, 9)), (left(code, 6)), ());
 SQL
-sql_seconds=$(python3 -c "import sys; print(float(sys.argv[1]) - float(sys.argv[2]))" "$(date +%s.%N)" "$started")
-printf 'index for %s, every centre: ComputeMonthlyIndex %.2f s (facts over RPC, scores, 1,000-draw rank intervals, stored, actions); the same sums as plain SQL GROUP BYs %.2f s; ratio %.1f\n' \
-  "$month" "$index_seconds" "$sql_seconds" "$(python3 -c "import sys; print(float(sys.argv[1]) / float(sys.argv[2]))" "$index_seconds" "$sql_seconds")"
+  sql_seconds=$(python3 -c "import sys; print(float(sys.argv[1]) - float(sys.argv[2]))" "$(date +%s.%N)" "$started")
+  printf 'index for %s, every centre: ComputeMonthlyIndex %.2f s (facts over RPC, scores, 1,000-draw rank intervals, stored, actions); the same sums as plain SQL GROUP BYs %.2f s; ratio %.1f\n' \
+    "$month" "$index_seconds" "$sql_seconds" "$(python3 -c "import sys; print(float(sys.argv[1]) / float(sys.argv[2]))" "$index_seconds" "$sql_seconds")"
+fi
+
+# wrk_measure NAME URL: wrk with $scratch/NAME.lua at the anchors' load; prints its summary and
+# leaves the whole output in $scratch/NAME.wrk.
+wrk_measure() {
+  log "wrk -t 2 -c $ANCHOR_CONNECTIONS -d ${ANCHOR_SECONDS}s: $1"
+  wrk -t 2 -c "$ANCHOR_CONNECTIONS" -d "${ANCHOR_SECONDS}s" --latency -s "$scratch/$1.lua" "$2" > "$scratch/$1.wrk"
+  grep -E "Requests/sec|  50%|  99%|Non-2xx|Socket errors" "$scratch/$1.wrk" || true
+}
+# wrk_figure NAME: "req/s" or "req/s (N errors)" from $scratch/NAME.wrk.
+wrk_figure() {
+  awk '/Requests\/sec/ { rps = $2 } /Non-2xx/ { bad += $NF }
+       /Socket errors/ { gsub(",", ""); bad += $4 + $6 + $8 + $10 }
+       END { printf "%s", rps; if (bad) printf " (%d errors)", bad }' "$scratch/$1.wrk"
+}
+# pgbench_measure NAME ARGS...: pgbench on the scratch database; prints and keeps its tps.
+pgbench_measure() {
+  local name=$1; shift
+  log "pgbench $* -T $ANCHOR_SECONDS on the same cluster (scale $PGBENCH_SCALE, fsync ${PINGAN_PG_FSYNC:-on})"
+  "$(pg_bin)/pgbench" "$@" -T "$ANCHOR_SECONDS" "$anchor_db" > "$scratch/$name.pgbench" 2>&1 \
+    || { cat "$scratch/$name.pgbench" >&2; exit 1; }
+  grep -E "^(latency average|tps = .*(without|excluding))" "$scratch/$name.pgbench"
+  awk '/^tps = / && /without|excluding/ { printf "%s", $3 }' "$scratch/$name.pgbench"  > "$scratch/$name.tps"
+}
+
+if want anchors; then
+  log "anchors: Pingan beside nginx and pgbench, same run, same machine"
+  token=$(rpc "$gw" pingan.gateway.v1.AuthService/Login "{\"username\":\"xiaodukou\",\"password\":\"$password\"}" | json_field "['token']")
+
+  # 1. GetDivision through the gateway against nginx in front of the same grid-service.
+  nginx_dir="$scratch/nginx"; mkdir -p "$nginx_dir"; chmod 755 "$scratch" "$nginx_dir"
+  sed -e "s|@DIR@|$nginx_dir|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@UPSTREAM@|127.0.0.1:$((BASE + 1))|g" \
+    "$PINGAN_ROOT/deploy/bench/nginx.conf" > "$nginx_dir/nginx.conf"
+  "$(command -v nginx || echo /usr/sbin/nginx)" -p "$nginx_dir" -e "$nginx_dir/error.log" -c "$nginx_dir/nginx.conf" \
+    2>>"$nginx_dir/error.log" & pids+=($!)
+  wait_http "http://127.0.0.1:$NGINX_PORT/readyz" 20
+  cat > "$scratch/division-nginx.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"code":"430723000000"}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+  { cat "$scratch/division-nginx.lua"; printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$token"; } > "$scratch/division-gateway.lua"
+  wrk_measure division-gateway "$gw/pingan.grid.v1.DivisionService/GetDivision"
+  wrk_measure division-nginx "http://127.0.0.1:$NGINX_PORT/pingan.grid.v1.DivisionService/GetDivision"
+
+  # 2. GetCase through the gateway against pgbench -S (a primary-key SELECT) on a scratch database.
+  for i in 1 2 3 4 5; do
+    rpc "$gw" pingan.grid.v1.GridService/ReportIncident "{\"gridId\":\"$GRID_ID\",\"reporterMemberId\":\"$MEMBER_ID\",
+      \"category\":\"INCIDENT_CATEGORY_NEIGHBOUR\",\"description\":\"锚点案件 $i：邻里纠纷\",
+      \"parties\":[{\"name\":\"锚$(random_hex 4)\"},{\"name\":\"锚$(random_hex 4)\"}]}" "$token" | json_field "['incident']['id']" >/dev/null
+  done
+  for i in $(seq 100); do
+    rpc "$gw" pingan.dispute.v1.DisputeService/ListCases '{"divisionCode":"430723102000","pageSize":20}' "$token" \
+      | python3 -c 'import json,sys; print("\n".join(c["id"] for c in json.load(sys.stdin).get("cases", [])))' > "$scratch/cases"
+    [ "$(wc -l < "$scratch/cases")" -ge 5 ] && break
+    sleep 0.2
+  done
+  [ "$(wc -l < "$scratch/cases")" -ge 5 ] || { echo "fewer than 5 cases listed" >&2; exit 1; }
+  { printf 'local ids = {'; sed 's/.*/"&",/' "$scratch/cases" | tr -d '\n'; printf '}\n'
+    cat <<'LUA'
+local i = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+LUA
+    printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$token"
+    cat <<'LUA'
+request = function()
+  i = i + 1
+  return wrk.format(nil, nil, nil, '{"caseId":"' .. ids[i % #ids + 1] .. '"}')
+end
+LUA
+  } > "$scratch/get-case.lua"
+  wrk_measure get-case "$gw/pingan.dispute.v1.DisputeService/GetCase"
+  anchor_db=$(cluster_url bench "$PG_PORT" pgbench_anchor)
+  "$psql" "$(cluster_url bench "$PG_PORT" postgres)" -qc "DROP DATABASE IF EXISTS pgbench_anchor WITH (FORCE)" -c "CREATE DATABASE pgbench_anchor"
+  log "pgbench -i -s $PGBENCH_SCALE"
+  "$(pg_bin)/pgbench" -i -q -s "$PGBENCH_SCALE" "$anchor_db" > "$scratch/init.pgbench" 2>&1 \
+    || { cat "$scratch/init.pgbench" >&2; exit 1; }
+  pgbench_measure select -S -c 16 -j 2
+
+  # 3. ReportIncident through the gateway, every relay running behind it, against pgbench -N.
+  # Each request names new parties (so each opens its own case) and no threat (so none warns:
+  # no webhook is due to a receiver that is not listening).
+  { printf 'local run = "%s"\n' "$(random_hex 4)"
+    printf 'local grid, member = "%s", "%s"\n' "$GRID_ID" "$MEMBER_ID"
+    printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$token"
+    cat <<'LUA'
+local threads, n, prefix = 0, 0, ""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+function setup(thread) threads = threads + 1; thread:set("id", threads) end
+function init(args) prefix = "锚" .. run .. "-" .. tostring(id) .. "-" end
+request = function()
+  n = n + 1
+  return wrk.format(nil, nil, nil, '{"gridId":"' .. grid .. '","reporterMemberId":"' .. member ..
+    '","category":"INCIDENT_CATEGORY_NEIGHBOUR","description":"锚点压测：邻里纠纷","parties":[{"name":"' ..
+    prefix .. n .. '"}]}')
+end
+LUA
+  } > "$scratch/report-incident.lua"
+  wrk_measure report-incident "$gw/pingan.grid.v1.GridService/ReportIncident"
+  # 4. Resident memory of each service right after the load.
+  rss=()
+  for i in "${!service_pids[@]}"; do
+    rss+=("${service_names[$i]}=$(awk '/^VmRSS:/ { print $2 }' "/proc/${service_pids[$i]}/status")")
+  done
+  pgbench_measure write -N -c 16 -j 2
+  "$psql" "$(cluster_url bench "$PG_PORT" postgres)" -qc "DROP DATABASE IF EXISTS pgbench_anchor WITH (FORCE)"
+
+  python3 - "$(wrk_figure division-gateway)" "$(wrk_figure division-nginx)" "$(wrk_figure get-case)" \
+    "$(cat "$scratch/select.tps")" "$(wrk_figure report-incident)" "$(cat "$scratch/write.tps")" "${rss[@]}" \
+    "$ANCHOR_CONNECTIONS" "$ANCHOR_SECONDS" <<'PY'
+import sys
+gd_gw, gd_nginx, gc, sel, ri, wr, *rest = sys.argv[1:]
+connections, seconds = rest[-2:]
+rss = [item.split("=", 1) for item in rest[:-2]]
+def rate(text): return float(text.split()[0]) if text.strip() else float("nan")
+rows = []
+for figure, pingan, anchor, unit, goal in [
+    (f"`GetDivision` (JSON) through the gateway / nginx (1 worker, keep-alive upstream) to the same grid-service; wrk -t2 -c{connections} -d{seconds}s",
+     gd_gw, gd_nginx, "req/s", 1.0),
+    (f"`GetCase` through the gateway (wrk -t2 -c{connections}) / `pgbench -S -c16 -j2 -T{seconds}`, same cluster",
+     gc, sel, "tps", 0.25),
+    (f"`ReportIncident` through the gateway, whole flow running (wrk -t2 -c{connections}) / `pgbench -N -c16 -j2 -T{seconds}`, same cluster, fsync on",
+     ri, wr, "tps", 0.25)]:
+    ratio = rate(pingan) / rate(anchor)
+    rows.append((figure, f"{pingan} req/s", f"{anchor} {unit}", f"{ratio:.2f}", f"≥ {goal:.2f}: {'met' if ratio >= goal else 'NOT met'}"))
+for name, kib in rss:
+    mib = int(kib) / 1024
+    rows.append((f"RSS of {name} after the load", f"{mib:.1f} MiB", "", "", f"< 150 MiB: {'met' if mib < 150 else 'NOT met'}"))
+print()
+print("| figure | Pingan | anchor, same run | ratio | goal |")
+print("|---|---|---|---|---|")
+for row in rows: print("| " + " | ".join(row) + " |")
+PY
+fi

@@ -108,8 +108,9 @@ final class AccessLog: Service, Sendable {
         }
     }
 
-    /// The UUIDs among a request's top-level fields, from JSON or from protobuf's wire format
-    /// (length-delimited fields holding a UUID's text), without knowing the message type.
+    /// The UUIDs a request names, without knowing the message type: every UUID string of a
+    /// JSON body, or the top-level length-delimited fields of protobuf's wire format that hold
+    /// a UUID's text.
     static func recordIDs(in body: [UInt8], codec: ConnectCodec) -> [String] {
         var found: [String] = []
         func keep(_ text: String) {
@@ -117,10 +118,14 @@ final class AccessLog: Service, Sendable {
         }
         switch codec {
         case .json:
-            guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return [] }
-            for value in object.values {
-                if let text = value as? String { keep(text) }
-                if let list = value as? [Any] { list.compactMap { $0 as? String }.forEach(keep) }
+            // Every quoted UUID, found by scanning bytes: parsing each body into objects cost
+            // more than the rest of the log.
+            var index = 0
+            while index + 37 < body.count {
+                if body[index] == UInt8(ascii: "\""), body[index + 37] == UInt8(ascii: "\"") {
+                    keep(String(decoding: body[(index + 1)...(index + 36)], as: UTF8.self))
+                }
+                index += 1
             }
         case .proto:
             var index = 0
