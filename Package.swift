@@ -80,6 +80,11 @@ let package = Package(
             path: "Shared/CCurl",
             linkerSettings: [.linkedLibrary("curl")]
         ),
+        .target(
+            name: "CZlib",
+            path: "Shared/CZlib",
+            linkerSettings: [.linkedLibrary("z")]
+        ),
 
         // MARK: Shared libraries
         .target(
@@ -105,7 +110,7 @@ let package = Package(
         .target(
             name: "PinganConnect",
             dependencies: [
-                "CCurl",
+                "CCurl", "CZlib",
                 "PinganContracts",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -137,6 +142,7 @@ let package = Package(
             name: "PinganRuntime",
             dependencies: [
                 "PinganConnect", "PinganContracts", "PinganDomain", "PinganPostgres",
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

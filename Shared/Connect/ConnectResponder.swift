@@ -24,25 +24,28 @@ public struct ConnectResponder: Sendable {
         self.defaultTimeout = defaultTimeout
     }
 
-    /// Answers one Connect call; every failure becomes a Connect error body.
+    /// Answers one call in whichever protocol it came (Connect, gRPC or gRPC-Web); every
+    /// failure becomes that protocol's error.
     public func respond(to request: Request, path: String, logger: Logger, peer: String? = nil) async -> Response {
         let started = ContinuousClock.now
+        let contentType = request.headers[.contentType] ?? ""
+        let recognised = RPCProtocol.of(contentType: contentType)
+        let (wire, codec) = recognised ?? (.connect, .json)
         let response: Response
         let outcome: String
         do {
-            response = try await call(request, path: path, logger: logger, peer: peer)
+            guard recognised != nil else {
+                throw RequestRejection(.unsupportedMediaType, ConnectError(
+                    .invalidArgument,
+                    "unsupported content type \"\(contentType)\"; send application/json or application/proto (Connect), application/grpc (gRPC) or application/grpc-web (gRPC-Web)"
+                ))
+            }
+            let output = try await call(request, path: path, wire: wire, codec: codec, logger: logger, peer: peer)
+            response = Self.success(output, wire: wire, codec: codec, accepting: request.headers[wire.acceptEncodingHeader])
             outcome = "ok"
         } catch {
             let connectError = ConnectError.wrapping(error, logger: logger)
-            var status = HTTPResponse.Status(code: connectError.code.httpStatus)
-            var headers: HTTPFields = [.contentType: "application/json"]
-            if let rejection = error as? RequestRejection {
-                status = rejection.status
-                if rejection.status == .unsupportedMediaType {
-                    headers[.acceptPost] = ConnectCodec.allCases.map(\.rawValue).joined(separator: ", ")
-                }
-            }
-            response = Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: connectError.jsonBody)))
+            response = Self.failure(connectError, cause: error, wire: wire, codec: codec)
             outcome = connectError.code.rawValue
         }
         // Unknown paths share one label so a scanner cannot grow the metric set without bound;
@@ -52,22 +55,84 @@ public struct ConnectResponder: Sendable {
         return response
     }
 
-    private func call(_ request: Request, path: String, logger: Logger, peer: String?) async throws -> Response {
+    /// Responses this size and up are compressed for a client that accepts gzip; below it
+    /// compression costs more than it saves.
+    static let compressMinBytes = 1024
+
+    private static func success(_ output: [UInt8], wire: RPCProtocol, codec: ConnectCodec, accepting: String?) -> Response {
+        var headers: HTTPFields = [.contentType: wire.contentType(codec)]
+        var output = output
+        var compressed = false
+        if output.count >= compressMinBytes, accepts(gzipIn: accepting), let gzipped = try? Gzip.compress(output) {
+            output = gzipped
+            compressed = true
+            headers[wire.encodingHeader] = "gzip"
+        }
+        switch wire {
+        case .connect:
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: output)))
+        case .grpc:
+            let framed = ByteBuffer(bytes: GRPCFrame.frame(output, flags: compressed ? GRPCFrame.compressed : 0))
+            return Response(status: .ok, headers: headers, body: .init(contentLength: framed.readableBytes) { writer in
+                try await writer.write(framed)
+                try await writer.finish(GRPCFrame.status(nil))
+            })
+        case .grpcWeb:
+            let framed = GRPCFrame.frame(output, flags: compressed ? GRPCFrame.compressed : 0) + GRPCFrame.trailerFrame(GRPCFrame.status(nil))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: framed)))
+        }
+    }
+
+    private static func failure(_ error: ConnectError, cause: any Error, wire: RPCProtocol, codec: ConnectCodec) -> Response {
+        switch wire {
+        case .connect:
+            var status = HTTPResponse.Status(code: error.code.httpStatus)
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if let rejection = cause as? RequestRejection {
+                status = rejection.status
+                if rejection.status == .unsupportedMediaType {
+                    headers[.acceptPost] = ConnectCodec.allCases.map(\.rawValue).joined(separator: ", ")
+                }
+            }
+            if error.code == .unimplemented, cause is UnsupportedEncoding { headers[.acceptEncoding] = "gzip, identity" }
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: error.jsonBody)))
+        case .grpc:
+            // Trailers-only: the status in the headers and no body.
+            var headers: HTTPFields = [.contentType: wire.contentType(codec)]
+            headers.append(contentsOf: GRPCFrame.status(error))
+            if cause is UnsupportedEncoding { headers[.grpcAcceptEncoding] = "gzip, identity" }
+            return Response(status: .ok, headers: headers, body: .init())
+        case .grpcWeb:
+            // The status as the body's trailer frame, which every gRPC-Web client reads (a
+            // browser may not be allowed to read the headers).
+            var headers: HTTPFields = [.contentType: wire.contentType(codec)]
+            if cause is UnsupportedEncoding { headers[.grpcAcceptEncoding] = "gzip, identity" }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: GRPCFrame.trailerFrame(GRPCFrame.status(error)))))
+        }
+    }
+
+    /// Whether an `Accept-Encoding` (or `grpc-accept-encoding`) list names gzip.
+    static func accepts(gzipIn list: String?) -> Bool {
+        guard let list else { return false }
+        return list.split(separator: ",").contains { item in
+            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            return parts.first == "gzip" && !parts.dropFirst().contains("q=0")
+        }
+    }
+
+    private func call(
+        _ request: Request, path: String, wire: RPCProtocol, codec: ConnectCodec, logger: Logger, peer: String?
+    ) async throws -> [UInt8] {
         guard let handler = routes.handlers[path] ?? routes.fallback else {
             throw RequestRejection(.notFound, ConnectError(.unimplemented, "no method \(path)"))
         }
-        let contentType = request.headers[.contentType] ?? ""
-        guard let codec = ConnectCodec(contentType: contentType) else {
-            throw RequestRejection(.unsupportedMediaType, ConnectError(
-                .invalidArgument,
-                "unsupported content type \"\(contentType)\"; send application/json or application/proto"
-            ))
-        }
-        if let encoding = request.headers[.contentEncoding], encoding.lowercased() != "identity" {
-            throw ConnectError(.unimplemented, "content encoding \"\(encoding)\" is not supported; send the body uncompressed")
+        var gzipped = false
+        if let encoding = request.headers[wire.encodingHeader]?.lowercased(), encoding != "identity" {
+            guard encoding == "gzip" else { throw UnsupportedEncoding(name: encoding) }
+            gzipped = true
         }
         // A caller that sets no deadline gets the server's: no call holds a task for ever.
-        let deadline = try Self.deadline(from: request.headers) ?? ContinuousClock.now + defaultTimeout
+        let deadline = try Self.deadline(from: request.headers, wire: wire) ?? ContinuousClock.now + defaultTimeout
         let limit = min(maxBodyBytes, try routes.admission?(path, request.headers, peer) ?? maxBodyBytes)
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw ConnectError.bodyTooLarge(limit: limit)
@@ -78,19 +143,38 @@ public struct ConnectResponder: Sendable {
         } catch is NIOTooManyBytesError {
             throw ConnectError.bodyTooLarge(limit: limit)
         }
+        var bytes = Array(buffer: body)
+        if wire != .connect {
+            let message = try GRPCFrame.message(in: bytes)
+            guard !message.compressed || gzipped else {
+                throw ConnectError(.invalidArgument, "the gRPC message is flagged compressed but grpc-encoding names no compression")
+            }
+            gzipped = message.compressed
+            bytes = message.bytes
+        }
+        if gzipped {
+            do {
+                bytes = try Gzip.decompress(bytes, limit: limit)
+            } catch .tooLarge {
+                throw ConnectError.bodyTooLarge(limit: limit)
+            } catch {
+                throw ConnectError(.invalidArgument, "the body is not valid gzip")
+            }
+        }
         let trace = TraceContext(header: request.headers[.traceparent]) ?? .root()
         var callLogger = logger
         callLogger[metadataKey: "trace_id"] = "\(trace.traceID)"
         callLogger[metadataKey: "rpc"] = "\(path)"
         let context = ConnectContext(path: path, headers: request.headers, deadline: deadline, trace: trace, logger: callLogger, peer: peer)
-        let bytes = Array(buffer: body)
-        let output = try await Deadline.run(until: deadline) {
-            try await handler(bytes, codec, context)
+        let input = bytes
+        return try await Deadline.run(until: deadline) {
+            try await handler(input, codec, context)
         }
-        return Response(
-            status: .ok, headers: [.contentType: codec.rawValue],
-            body: .init(byteBuffer: ByteBuffer(bytes: output))
-        )
+    }
+
+    static func deadline(from headers: HTTPFields, wire: RPCProtocol) throws -> ContinuousClock.Instant? {
+        if wire == .connect { return try deadline(from: headers) }
+        return try headers[.grpcTimeout].map { .now + (try GRPCFrame.timeout($0)) }
     }
 
     /// Reads `Connect-Timeout-Ms`: at most 10 digits, per the protocol.
@@ -115,6 +199,14 @@ public protocol ConnectCallObserver: Sendable {
 public struct NoCallObserver: ConnectCallObserver {
     public init() {}
     public func finished(path: String, outcome: String, duration: Duration) {}
+}
+
+/// A request body compressed with something other than gzip.
+struct UnsupportedEncoding: Error, ConnectErrorConvertible {
+    let name: String
+    var connectError: ConnectError? {
+        ConnectError(.unimplemented, "content encoding \"\(name)\" is not supported; send gzip or identity")
+    }
 }
 
 /// A Connect error that the protocol sends with an HTTP status other than its code's own.

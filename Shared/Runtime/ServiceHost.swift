@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdHTTP2
 import Logging
 import NIOCore
 import PinganConnect
@@ -68,13 +69,26 @@ public struct ServiceHost: Sendable {
         let name = self.name
         let logger = self.logger
         let migrated = StartGate()
+        // gRPC needs HTTP/2; gRPC clients connect with prior knowledge (no upgrade, no TLS
+        // inside the mesh), so it has a port of its own, served by the same responder.
+        let grpc = settings.grpcPort.map { port in
+            Application(
+                responder: responder,
+                server: .plaintextHTTP2(configuration: .init(idleTimeout: .seconds(60))),
+                configuration: .init(address: .hostname(settings.host, port: port), serverName: name),
+                onServerRunning: { channel in
+                    logger.notice("\(name) serving gRPC (h2c)", metadata: ["address": "http://\(host.settings.host):\(channel.localAddress?.port ?? 0)"])
+                },
+                logger: logger
+            )
+        }
         var app = Application(
             responder: responder,
             // A connection that sends nothing for a minute is closed, so idle sockets cannot
             // pile up.
             server: .http1(configuration: .init(idleTimeout: .seconds(60))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: name),
-            services: [PoolLifecycle(pool: pool)] + services.map { AfterGate(gate: migrated, service: $0) },
+            services: [PoolLifecycle(pool: pool)] + (services + (grpc.map { [$0] } ?? [])).map { AfterGate(gate: migrated, service: $0) },
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.notice("\(name) listening", metadata: ["address": "http://\(host.settings.host):\(port)"])

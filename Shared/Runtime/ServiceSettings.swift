@@ -11,7 +11,8 @@ import PinganPostgres
 /// | variable | default | meaning |
 /// |---|---|---|
 /// | `HOST` | `127.0.0.1` | address to listen on |
-/// | `PORT` | the service's own | port to listen on (0 picks a free one) |
+/// | `PORT` | the service's own | port to listen on (0 picks a free one): HTTP/1.1 for Connect and gRPC-Web |
+/// | `GRPC_PORT` | (none) | a second port, cleartext HTTP/2 (h2c, prior knowledge), for gRPC clients; the same methods |
 /// | `DATABASE_URL` | `postgresql://pingan@127.0.0.1:55432/pingan` | libpq URI |
 /// | `DB_POOL_SIZE` | `8` | most PostgreSQL connections |
 /// | `DB_ACQUIRE_TIMEOUT_MS` | `5000` | wait for a free connection |
@@ -21,6 +22,8 @@ import PinganPostgres
 public struct ServiceSettings: Sendable {
     public var host: String
     public var port: Int
+    /// Where gRPC clients connect over cleartext HTTP/2; `nil` serves none.
+    public var grpcPort: Int?
     public var databaseURL: String
     public var poolSize: Int
     public var acquireTimeout: Duration
@@ -52,6 +55,7 @@ public struct ServiceSettings: Sendable {
         self.init(port: service.defaultPort, mesh: try MeshSettings(reader))
         host = reader.string("HOST") ?? host
         port = try reader.integer("PORT", in: 0...65535) ?? port
+        grpcPort = try reader.integer("GRPC_PORT", in: 0...65535)
         databaseURL = reader.string("DATABASE_URL", isSecret: true) ?? databaseURL
         poolSize = try reader.integer("DB_POOL_SIZE", in: 1...512) ?? poolSize
         acquireTimeout = try reader.integer("DB_ACQUIRE_TIMEOUT_MS", in: 1...600_000).map { .milliseconds($0) } ?? acquireTimeout

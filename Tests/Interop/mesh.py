@@ -18,6 +18,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from conftest import (
     MESH_SECRET, PROTO_DIR, ROOT_DIVISION, _bin_dir, _free_port, _run_psql, _with_database, principal_header,
 )
@@ -53,6 +55,8 @@ class Method:
 @dataclass
 class Mesh:
     ports: dict[str, int]
+    # The gateway's cleartext HTTP/2 port, for gRPC clients.
+    grpc_port: int = 0
     tokens: dict[str, str] = field(default_factory=dict)
     records: dict[str, str] = field(default_factory=dict)
     methods: list[Method] = field(default_factory=list)
@@ -127,7 +131,7 @@ def start_mesh(tmp: Path) -> tuple[Mesh, list[subprocess.Popen], str]:
     db_name = f"interop_mesh_{secrets.token_hex(6)}"
     _run_psql(admin_url, f'CREATE DATABASE "{db_name}"')
     ports = {service: _free_port() for service in SERVICES}
-    mesh = Mesh(ports=ports)
+    mesh = Mesh(ports=ports, grpc_port=_free_port())
     env = dict(os.environ)
     env.update(
         HOST="127.0.0.1", DATABASE_URL=_with_database(admin_url, db_name), DB_POOL_SIZE="6", MESH_SECRET=MESH_SECRET,
@@ -139,7 +143,8 @@ def start_mesh(tmp: Path) -> tuple[Mesh, list[subprocess.Popen], str]:
     for service in SERVICES:
         log = (tmp / f"{service}.log").open("wb")
         processes.append(subprocess.Popen(
-            [str(_bin_dir() / EXECUTABLES[service])], env={**env, "PORT": str(ports[service])},
+            [str(_bin_dir() / EXECUTABLES[service])],
+            env={**env, "PORT": str(ports[service]), **({"GRPC_PORT": str(mesh.grpc_port)} if service == "gateway" else {})},
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         ))
         if service == "grid":
@@ -214,3 +219,23 @@ def load_methods(mesh: Mesh, modules: dict[str, object]) -> None:
                 mesh.methods.append(Method(service.full_name, method.name, method.input_type, owner))
         for message in descriptor.message_types_by_name.values():
             mesh.classes[message.full_name] = getattr(module, message.name)
+
+
+@pytest.fixture(scope="module")
+def mesh(tmp_path_factory: pytest.TempPathFactory):
+    modules = compile_contracts(tmp_path_factory.mktemp("contracts"))
+    logs = tmp_path_factory.mktemp("mesh")
+    the_mesh, processes, database = start_mesh(logs)
+    try:
+        load_methods(the_mesh, modules)
+        seed(the_mesh)
+        yield the_mesh
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        _run_psql(os.environ["PINGAN_TEST_DATABASE_URL"], f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

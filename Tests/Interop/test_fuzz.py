@@ -28,7 +28,7 @@ import pytest
 from google.protobuf.descriptor import FieldDescriptor
 
 from conftest import _run_psql, principal_header
-from mesh import TOWN_A, VILLAGE_A, Mesh, Method, compile_contracts, load_methods, seed, start_mesh
+from mesh import TOWN_A, VILLAGE_A, Mesh, Method, mesh  # noqa: F401 - `mesh` is the module's fixture
 
 INPUTS_PER_RUN = 10_000
 CHINA = timezone(timedelta(hours=8))
@@ -42,26 +42,6 @@ ID_FIELDS = {
 PUBLIC = {"/pingan.grid.v1.DivisionService/GetDivision", "/pingan.grid.v1.DivisionService/ListChildren",
           "/pingan.grid.v1.DivisionService/ListSubtree"}
 ROOT_ONLY = {"/pingan.index.v1.IndexService/ComputeMonthlyIndex"}
-
-
-@pytest.fixture(scope="module")
-def mesh(tmp_path_factory: pytest.TempPathFactory):
-    modules = compile_contracts(tmp_path_factory.mktemp("contracts"))
-    logs = tmp_path_factory.mktemp("mesh")
-    the_mesh, processes, database = start_mesh(logs)
-    try:
-        load_methods(the_mesh, modules)
-        seed(the_mesh)
-        yield the_mesh
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        _run_psql(os.environ["PINGAN_TEST_DATABASE_URL"], f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def baseline(descriptor, records: dict[str, str], depth: int = 0) -> dict:
@@ -147,7 +127,8 @@ def fuzzed_inputs(mesh: Mesh, rng: random.Random):
             data = json.dumps(body).encode()
             headers.update(rng.choice([
                 {"Connect-Timeout-Ms": "abc"}, {"Connect-Timeout-Ms": "99999999999"}, {"Connect-Timeout-Ms": "0"},
-                {"Content-Type": "application/x-unknown"}, {"Content-Encoding": "br"}, {"Connect-Protocol-Version": "9"},
+                {"Content-Type": "application/x-unknown"}, {"Content-Encoding": "br"}, {"Content-Encoding": "gzip"},
+                {"Connect-Protocol-Version": "9"},
                 {"Authorization": "Bearer not-a-token"}, {"Pingan-Principal": "forged.value"},
             ]))
         count += 1
