@@ -53,6 +53,18 @@ struct NotifyHandlerTests {
                 #expect(seen.allSatisfy { $0.warningID == warning.warningID })
                 let sibling = try await rpc.call(NotifyServiceMethods.listDeliveries, list, headers: [try person(Place.townB, [.staff])]).deliveries
                 #expect(sibling.isEmpty)
+                // One at a time: two pages, each delivery once, and the last page says so.
+                list.pageSize = 1
+                let first = try await rpc.call(NotifyServiceMethods.listDeliveries, list, headers: [try person(Place.lixian, [.staff])])
+                #expect(first.deliveries.count == 1 && !first.nextPageToken.isEmpty)
+                list.pageToken = first.nextPageToken
+                let second = try await rpc.call(NotifyServiceMethods.listDeliveries, list, headers: [try person(Place.lixian, [.staff])])
+                #expect(second.deliveries.count == 1 && second.nextPageToken.isEmpty)
+                #expect(Set((first.deliveries + second.deliveries).map(\.id)) == Set(seen.map(\.id)))
+                list.pageToken = "not-a-token"
+                await expectCode(.invalidArgument, containing: "page_token:") {
+                    _ = try await rpc.call(NotifyServiceMethods.listDeliveries, list, headers: [try person(Place.lixian, [.staff])])
+                }
             }
         }
     }

@@ -22,7 +22,17 @@ protocol DeliveryStore: Sendable {
     /// event again queues nothing more.
     func queue(_ content: PushContent, centre: DivisionCode, applying event: EventDelivery) async throws -> Int
     /// Deliveries of a warning, with the centre each was queued for and its subscriber's centre.
-    func deliveries(of warning: UUID) async throws -> [(delivery: Pingan_Notify_V1_Delivery, centre: DivisionCode?, subscriber: DivisionCode?)]
+    /// A warning's deliveries in the order they were queued, from after `cursor`.
+    func deliveries(of warning: UUID, after cursor: PageCursor?, limit: Int) async throws -> [DeliveryRow]
+}
+
+/// A delivery with what decides who may see it, and its place in the list.
+struct DeliveryRow: Sendable {
+    let delivery: Pingan_Notify_V1_Delivery
+    /// The centre it was queued for, and the subscription's own centre.
+    let centre: DivisionCode?
+    let subscriber: DivisionCode?
+    let cursor: PageCursor
 }
 
 /// Subscriptions and deliveries in schema `notify`. Deliveries are work for the dispatcher,
@@ -115,23 +125,30 @@ struct PostgresDeliveryStore: DeliveryStore {
         }
     }
 
-    func deliveries(of warning: UUID) async throws -> [(delivery: Pingan_Notify_V1_Delivery, centre: DivisionCode?, subscriber: DivisionCode?)] {
+    func deliveries(of warning: UUID, after cursor: PageCursor?, limit: Int) async throws -> [DeliveryRow] {
         try await pool.query(
             """
-            SELECT d.id, d.warning_id, d.subscription_id, d.attempts, d.delivered_at, d.last_error, d.centre_code, s.centre_code
+            SELECT d.id, d.warning_id, d.subscription_id, d.attempts, d.delivered_at, d.last_error, d.centre_code, s.centre_code,
+                   d.created_at
             FROM notify.deliveries d JOIN notify.subscriptions s ON s.id = d.subscription_id
-            WHERE d.warning_id = $1 ORDER BY d.created_at
+            WHERE d.warning_id = $1 AND ($2::timestamptz IS NULL OR (d.created_at, d.id) > ($2, $3))
+            ORDER BY d.created_at, d.id LIMIT $4
             """,
-            [warning]
+            [warning, cursor?.time, cursor?.id, limit]
         ).map { row in
             var delivery = Pingan_Notify_V1_Delivery()
-            delivery.id = try row.decode(UUID.self, at: 0).wire
+            let id = try row.decode(UUID.self, at: 0)
+            delivery.id = id.wire
             delivery.warningID = try row.decode(UUID.self, at: 1).wire
             delivery.subscriptionID = try row.decode(UUID.self, at: 2).wire
             delivery.attempts = Int32(try row.decode(Int.self, at: 3))
             delivery.deliveredAt = try row.decode(Date?.self, at: 4)?.wireTimestamp ?? ""
             delivery.lastError = try row.decode(String?.self, at: 5) ?? ""
-            return (delivery, try? DivisionCode(validating: try row.decode(String.self, at: 6)), try? DivisionCode(validating: try row.decode(String.self, at: 7)))
+            return DeliveryRow(
+                delivery: delivery, centre: try? DivisionCode(validating: try row.decode(String.self, at: 6)),
+                subscriber: try? DivisionCode(validating: try row.decode(String.self, at: 7)),
+                cursor: PageCursor(time: try row.decode(Date.self, at: 8), id: id)
+            )
         }
     }
 }

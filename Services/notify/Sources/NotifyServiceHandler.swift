@@ -151,13 +151,17 @@ struct NotifyServiceHandler: Sendable {
     func listDeliveries(_ request: Pingan_Notify_V1_ListDeliveriesRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_ListDeliveriesResponse {
         let principal = try verifier.principal(context, for: NotifyServiceMethods.listDeliveries)
         let warning = try UUID.field(request.warningID, "warning_id")
+        let limit = try PageSize.field(request.pageSize, default: 50, max: 200)
+        let rows = try await store.deliveries(of: warning, after: try PageCursor(token: request.pageToken), limit: limit + 1)
         var response = Pingan_Notify_V1_ListDeliveriesResponse()
         // A delivery is shown to a caller who covers both the centre it was queued for and the
-        // subscription's own centre: subscriptions of the levels above stay theirs.
-        response.deliveries = try await store.deliveries(of: warning).compactMap { row in
+        // subscription's own centre: subscriptions of the levels above stay theirs. The page
+        // is cut before that filter, so a page may show fewer than it read.
+        response.deliveries = rows.prefix(limit).compactMap { row in
             guard let centre = row.centre, principal.covers(centre), let subscriber = row.subscriber, principal.covers(subscriber) else { return nil }
             return row.delivery
         }
+        if rows.count > limit, let last = rows.prefix(limit).last { response.nextPageToken = last.cursor.token }
         return response
     }
 }

@@ -173,6 +173,7 @@ public nonisolated struct Pingan_Grid_V1_ListSubtreeRequest: Sendable {
   /// The root of the subtree; it is not itself returned.
   public var code: String = String()
 
+  /// 1 to 500; 0 means the default of 100.
   public var pageSize: Int32 = 0
 
   public var pageToken: String = String()

@@ -371,6 +371,12 @@ public nonisolated struct Pingan_Notify_V1_ListDeliveriesRequest: Sendable {
 
   public var warningID: String = String()
 
+  /// 1 to 200; 0 means 50.
+  public var pageSize: Int32 = 0
+
+  /// From a previous response's next_page_token; empty for the first page.
+  public var pageToken: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -381,7 +387,12 @@ public nonisolated struct Pingan_Notify_V1_ListDeliveriesResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// In the order they were queued. Only deliveries the caller's centre covers are shown, so
+  /// a page may hold fewer than page_size; go on while next_page_token is set.
   public var deliveries: [Pingan_Notify_V1_Delivery] = []
+
+  /// Empty on the last page.
+  public var nextPageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1010,7 +1021,7 @@ nonisolated extension Pingan_Notify_V1_DeliverNoticeResponse: SwiftProtobuf.Mess
 
 nonisolated extension Pingan_Notify_V1_ListDeliveriesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListDeliveriesRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0\u{3}page_size\0\u{3}page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1019,6 +1030,8 @@ nonisolated extension Pingan_Notify_V1_ListDeliveriesRequest: SwiftProtobuf.Mess
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.warningID) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
       default: break
       }
     }
@@ -1028,11 +1041,19 @@ nonisolated extension Pingan_Notify_V1_ListDeliveriesRequest: SwiftProtobuf.Mess
     if !self.warningID.isEmpty {
       try visitor.visitSingularStringField(value: self.warningID, fieldNumber: 1)
     }
+    if self.pageSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 2)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Notify_V1_ListDeliveriesRequest, rhs: Pingan_Notify_V1_ListDeliveriesRequest) -> Bool {
     if lhs.warningID != rhs.warningID {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1040,7 +1061,7 @@ nonisolated extension Pingan_Notify_V1_ListDeliveriesRequest: SwiftProtobuf.Mess
 
 nonisolated extension Pingan_Notify_V1_ListDeliveriesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListDeliveriesResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deliveries\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deliveries\0\u{3}next_page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1049,6 +1070,7 @@ nonisolated extension Pingan_Notify_V1_ListDeliveriesResponse: SwiftProtobuf.Mes
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.deliveries) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
       default: break
       }
     }
@@ -1058,11 +1080,15 @@ nonisolated extension Pingan_Notify_V1_ListDeliveriesResponse: SwiftProtobuf.Mes
     if !self.deliveries.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.deliveries, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Notify_V1_ListDeliveriesResponse, rhs: Pingan_Notify_V1_ListDeliveriesResponse) -> Bool {
     if lhs.deliveries != rhs.deliveries {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
