@@ -29,6 +29,19 @@ export PINGAN_TEST_RESTART_COMMAND="$(restart_command restart)"
 cd "$PINGAN_ROOT"
 log "buf lint"
 (cd Shared/Proto && buf lint)
+# A contract change that would break a department's generated client fails the build: the
+# protos are compared with main's (on main itself, with the commit before), or with
+# PINGAN_BREAKING_AGAINST (any git ref).
+against=${PINGAN_BREAKING_AGAINST:-}
+if [ -z "$against" ]; then
+  if [ "$(git rev-parse HEAD)" = "$(git rev-parse -q --verify main 2>/dev/null || true)" ]; then against=HEAD~1; else against=main; fi
+fi
+if git rev-parse -q --verify "$against^{commit}" >/dev/null; then
+  log "buf breaking against $against"
+  buf breaking Shared/Proto --against ".git#ref=$against,subdir=Shared/Proto"
+else
+  log "buf breaking skipped: no commit $against in this clone"
+fi
 log "deploy files"
 python3 deploy/scripts/check-deploy.py
 
