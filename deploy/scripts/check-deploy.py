@@ -146,7 +146,7 @@ def selects(selector, labels):
             return False
     return True
 
-deployments = {}  # exe -> (path, pod labels, container port)
+deployments = {}  # exe -> (path, pod labels, container ports)
 secret_refs = {}  # exe -> {variable: secret key}
 for path, doc in documents:
     if doc.get("kind") != "Deployment":
@@ -154,7 +154,7 @@ for path, doc in documents:
     pod = doc["spec"]["template"]
     main = pod["spec"]["containers"][0]
     exe = main["command"][0].rsplit("/", 1)[-1]
-    deployments[exe] = (path, pod["metadata"].get("labels", {}), main["ports"][0]["containerPort"])
+    deployments[exe] = (path, pod["metadata"].get("labels", {}), {p["containerPort"] for p in main["ports"]})
     secret_refs[exe] = {}
     for container in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]:
         resources = container.get("resources") or {}
@@ -216,7 +216,7 @@ policies = [(path, doc) for path, doc in documents if doc.get("kind") == "Networ
 def ingress_policy(doc):
     return "Ingress" in (doc["spec"].get("policyTypes") or ["Ingress"])
 deny = [doc for _, doc in policies if ingress_policy(doc) and not doc["spec"].get("ingress")]
-for exe, (path, labels, port) in deployments.items():
+for exe, (path, labels, listening) in deployments.items():
     if not any(selects(doc["spec"].get("podSelector"), labels) for doc in deny):
         problems.append(f"k8s: no default-deny ingress NetworkPolicy selects {exe}'s pods")
     own = [doc for _, doc in policies if ingress_policy(doc) and doc["spec"].get("ingress")
@@ -228,8 +228,8 @@ for exe, (path, labels, port) in deployments.items():
     for doc in own:
         for rule in doc["spec"]["ingress"]:
             ports = {p.get("port") for p in rule.get("ports") or [{}]}
-            if ports != {port}:
-                problems.append(f"k8s: NetworkPolicy {doc['metadata']['name']} admits ports {sorted(map(str, ports))} to {exe}, which listens on {port} only")
+            if not ports <= listening:
+                problems.append(f"k8s: NetworkPolicy {doc['metadata']['name']} admits ports {sorted(map(str, ports))} to {exe}, which listens on {sorted(listening)} only")
             if "from" not in rule:
                 anyone = True
             for peer in rule.get("from", []):

@@ -126,8 +126,9 @@ wait_http() {
   return 1
 }
 
-# mesh_start BIN_DIR LOG_DIR BASE_PORT: starts the six executables, gateway on BASE_PORT and
-# grid, dispute, risk, index, notify on BASE_PORT+1..5, and waits until each is ready.
+# mesh_start BIN_DIR LOG_DIR BASE_PORT: starts the six executables, gateway on BASE_PORT (and
+# gRPC on BASE_PORT+1000) and grid, dispute, risk, index, notify on BASE_PORT+1..5, and waits
+# until each is ready.
 # Needs MESH_SECRET and TOKEN_SECRET in the environment (only the gateway is given
 # TOKEN_SECRET), and either DATABASE_URL for all six or, per service, a shell variable
 # GATEWAY_DATABASE_URL, GRID_DATABASE_URL, ... (its own role; run.sh), which wins and need not
@@ -149,7 +150,7 @@ mesh_start() {
     PORT=$((base + i)) DATABASE_URL=${!url:-$DATABASE_URL} env -u TOKEN_SECRET -u TOKEN_SECRET_PREVIOUS \
       "$bin/$name-service" >>"$logs/$name-service.log" 2>&1 & pids+=($!); i=$((i + 1))
   done
-  PORT=$base DATABASE_URL=${GATEWAY_DATABASE_URL:-$DATABASE_URL} "$bin/gateway" >>"$logs/gateway.log" 2>&1 & pids+=($!)
+  PORT=$base GRPC_PORT=$((base + 1000)) DATABASE_URL=${GATEWAY_DATABASE_URL:-$DATABASE_URL} "$bin/gateway" >>"$logs/gateway.log" 2>&1 & pids+=($!)
   for port in $(seq "$base" $((base + 5))); do wait_http "http://127.0.0.1:$port/readyz"; done
 }
 

@@ -61,14 +61,15 @@ source "$PINGAN_STATE/demo-seeded"
 cat <<TXT
 
 Pingan is running (logs in $logs).
-  gateway          $gw              the only door for people and department systems
+  gateway          $gw              the only door for people and department systems (Connect, gRPC-Web)
+  gateway, gRPC    127.0.0.1:$((GATEWAY_PORT + 1000))           cleartext HTTP/2 with prior knowledge
   grid-service     http://127.0.0.1:$((GATEWAY_PORT + 1))
   dispute-service  http://127.0.0.1:$((GATEWAY_PORT + 2))
   risk-service     http://127.0.0.1:$((GATEWAY_PORT + 3))
   index-service    http://127.0.0.1:$((GATEWAY_PORT + 4))
   notify-service   http://127.0.0.1:$((GATEWAY_PORT + 5))
   demo webhooks    http://127.0.0.1:$RECEIVER_PORT/hook  -> $logs/webhooks.log
-  PostgreSQL       $admin_url  (superuser; each service logs in as its own role pingan_<schema>)
+  PostgreSQL       postgresql://pingan@127.0.0.1:$PG_PORT/pingan  (superuser, password in $PINGAN_STATE/run.password; each service logs in as its own role pingan_<schema>)
 
 Demo users (password: $DEMO_PASSWORD): admin (常德市), lixian (澧县), xiaodukou (小渡口镇).
 Demo grid in 小渡口社区 430723102201 (generated): GRID_ID=$GRID_ID MEMBER_ID=$MEMBER_ID
