@@ -97,11 +97,13 @@ public struct ConnectResponder: Sendable {
             if error.code == .unimplemented, cause is UnsupportedEncoding { headers[.acceptEncoding] = "gzip, identity" }
             return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: error.jsonBody)))
         case .grpc:
-            // Trailers-only: the status in the headers and no body.
+            // No message, then the status as HTTP/2 trailers. (Putting it in the headers with
+            // an empty body would end the stream with a DATA frame and no trailers, which
+            // grpcio reads as a broken stream.)
             var headers: HTTPFields = [.contentType: wire.contentType(codec)]
-            headers.append(contentsOf: GRPCFrame.status(error))
             if cause is UnsupportedEncoding { headers[.grpcAcceptEncoding] = "gzip, identity" }
-            return Response(status: .ok, headers: headers, body: .init())
+            let trailers = GRPCFrame.status(error)
+            return Response(status: .ok, headers: headers, body: .init(contentLength: 0) { writer in try await writer.finish(trailers) })
         case .grpcWeb:
             // The status as the body's trailer frame, which every gRPC-Web client reads (a
             // browser may not be allowed to read the headers).

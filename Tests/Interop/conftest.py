@@ -303,3 +303,26 @@ def division_client(grid_service: str, stubs: Stubs):
         grid_service, codec=google_protobuf_json_codec(), send_compression=None
     ) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def mesh(tmp_path_factory: pytest.TempPathFactory):
+    """The whole mesh (mesh.py), seeded, for one test module."""
+    from mesh import compile_contracts, load_methods, seed, start_mesh
+
+    modules = compile_contracts(tmp_path_factory.mktemp("contracts"))
+    logs = tmp_path_factory.mktemp("mesh")
+    the_mesh, processes, database = start_mesh(logs)
+    try:
+        load_methods(the_mesh, modules)
+        seed(the_mesh)
+        yield the_mesh
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        _run_psql(os.environ["PINGAN_TEST_DATABASE_URL"], f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

@@ -18,10 +18,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 from conftest import (
-    MESH_SECRET, PROTO_DIR, ROOT_DIVISION, _bin_dir, _free_port, _run_psql, _with_database, principal_header,
+    MESH_SECRET, PROTO_DIR, ROOT_DIVISION, _bin_dir, _free_port, _run_psql, _with_database,
 )
 
 TOKEN_SECRET = "interop-token-secret-0123456789abcdef0123"
@@ -61,6 +59,8 @@ class Mesh:
     records: dict[str, str] = field(default_factory=dict)
     methods: list[Method] = field(default_factory=list)
     classes: dict[str, type] = field(default_factory=dict)
+    # The environment the gateway's own commands (add-user, add-api-key) run with.
+    command_env: dict[str, str] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -139,6 +139,7 @@ def start_mesh(tmp: Path) -> tuple[Mesh, list[subprocess.Popen], str]:
         INDEX_INTERVAL_SECONDS="3600", WEBHOOK_ALLOWED_HOSTS="127.0.0.1",
         **{f"{peer.upper()}_URL": mesh.url(peer) for peer in SERVICES if peer != "gateway"},
     )
+    mesh.command_env = {**env, "PORT": "0"}
     processes: list[subprocess.Popen] = []
     for service in SERVICES:
         log = (tmp / f"{service}.log").open("wb")
@@ -219,23 +220,3 @@ def load_methods(mesh: Mesh, modules: dict[str, object]) -> None:
                 mesh.methods.append(Method(service.full_name, method.name, method.input_type, owner))
         for message in descriptor.message_types_by_name.values():
             mesh.classes[message.full_name] = getattr(module, message.name)
-
-
-@pytest.fixture(scope="module")
-def mesh(tmp_path_factory: pytest.TempPathFactory):
-    modules = compile_contracts(tmp_path_factory.mktemp("contracts"))
-    logs = tmp_path_factory.mktemp("mesh")
-    the_mesh, processes, database = start_mesh(logs)
-    try:
-        load_methods(the_mesh, modules)
-        seed(the_mesh)
-        yield the_mesh
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        _run_psql(os.environ["PINGAN_TEST_DATABASE_URL"], f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

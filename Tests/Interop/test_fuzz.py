@@ -17,18 +17,15 @@ import base64
 import json
 from collections import Counter
 import random
-import subprocess
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
-import os
 
-import pytest
 from google.protobuf.descriptor import FieldDescriptor
 
-from conftest import _run_psql, principal_header
-from mesh import TOWN_A, VILLAGE_A, Mesh, Method, mesh  # noqa: F401 - `mesh` is the module's fixture
+from conftest import principal_header
+from mesh import TOWN_A, VILLAGE_A, Mesh, Method
 
 INPUTS_PER_RUN = 10_000
 CHINA = timezone(timedelta(hours=8))

@@ -18,7 +18,12 @@ reference's code in every protocol, and with an equal message when the reference
 Other methods change something, so each protocol's call is a repeat of the reference's: its
 code must be one a repeat may give. Methods only the mesh itself may call (`.system` in
 Shared/Access/MethodRoles.swift) are `permission_denied` in every protocol. A gzip bomb is
-`resource_exhausted` in each protocol, and a tiny gRPC deadline is honoured.
+`resource_exhausted` in each protocol, and tiny deadlines are honoured. By hand over h2c, a
+gRPC answer must end with a trailers HEADERS frame, and pings between calls (as grpcio's BDP
+probes) must not close the connection.
+
+Runs in about 25 s: `buf curl` is one process per call (about 0.4 s), so the read-only
+methods' calls run side by side and the others one after another.
 """
 
 from __future__ import annotations
@@ -27,15 +32,14 @@ import gzip
 import http.client
 import importlib
 import json
-import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -48,10 +52,8 @@ from connectrpc.protocol import ProtocolType
 from google.protobuf import descriptor_pb2, json_format
 from pyqwest import HTTPVersion, SyncClient, SyncHTTPTransport
 
-from conftest import MESH_SECRET, PROTO_DIR, REPO_ROOT, ROOT_DIVISION, _bin_dir, _connectrpc_plugin, _run_psql, _with_database
-from mesh import (
-    ALL_ROLES, SERVICES, TOKEN_SECRET, TOWN_A, Mesh, compile_contracts, load_methods, seed, start_mesh,
-)
+from conftest import PROTO_DIR, REPO_ROOT, _bin_dir, _connectrpc_plugin
+from mesh import ALL_ROLES, TOWN_A, Mesh
 from test_fuzz import baseline
 
 NEVER = {"internal", "unknown", "unimplemented"}
@@ -77,37 +79,10 @@ KEY_NAME = "protocols-department"
 
 
 @pytest.fixture(scope="module")
-def mesh(tmp_path_factory: pytest.TempPathFactory):
-    """mesh.py's whole mesh, plus the environment its gateway commands need (for add-api-key)."""
-    modules = compile_contracts(tmp_path_factory.mktemp("contracts"))
-    logs = tmp_path_factory.mktemp("mesh")
-    the_mesh, processes, database = start_mesh(logs)
-    try:
-        load_methods(the_mesh, modules)
-        seed(the_mesh)
-        the_mesh.command_env = {  # type: ignore[attr-defined]
-            **os.environ, "HOST": "127.0.0.1", "PORT": "0", "DB_POOL_SIZE": "2", "LOG_LEVEL": "warning",
-            "DATABASE_URL": _with_database(os.environ["PINGAN_TEST_DATABASE_URL"], database),
-            "MESH_SECRET": MESH_SECRET, "TOKEN_SECRET": TOKEN_SECRET, "ROOT_DIVISION": ROOT_DIVISION, "BCRYPT_COST": "4",
-            **{f"{peer.upper()}_URL": the_mesh.url(peer) for peer in SERVICES if peer != "gateway"},
-        }
-        yield the_mesh
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        _run_psql(os.environ["PINGAN_TEST_DATABASE_URL"], f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="module")
 def api_key(mesh: Mesh) -> str:
     result = subprocess.run(
         [str(_bin_dir() / "gateway"), "add-api-key", KEY_NAME, TOWN_A, ALL_ROLES],
-        env=mesh.command_env, capture_output=True, text=True, timeout=60,  # type: ignore[attr-defined]
+        env=mesh.command_env, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     key = result.stdout.strip().splitlines()[-1]
@@ -410,7 +385,10 @@ def clients(mesh: Mesh):
 
 @pytest.fixture(scope="module")
 def channel(mesh: Mesh):
-    with grpc.insecure_channel(f"127.0.0.1:{mesh.grpc_port}") as opened:
+    """A grpcio channel to the gateway's gRPC port, without BDP pings: the server closes a
+    connection on a client's fourth ping (test_grpc_connection_survives_pings_between_calls),
+    which would fail a random call of the sweeps instead of the test that names the cause."""
+    with grpc.insecure_channel(f"127.0.0.1:{mesh.grpc_port}", options=[("grpc.http2.bdp_probe", 0)]) as opened:
         yield opened
 
 
@@ -477,7 +455,7 @@ ALL_FLAVOURS = list(Clients.FLAVOURS)
 
 def test_read_only_methods_answer_alike_in_every_protocol(mesh, contracts, clients, channel) -> None:
     results = sweep(mesh, contracts, clients, channel, bearer(mesh), read_only=True, flavours=ALL_FLAVOURS, with_buf=True)
-    assert len(results) >= 20, table(results)
+    assert len(results) >= 15, table(results)
     assert all(len(answers) == 2 + len(ALL_FLAVOURS) + len(BUF) + 1 for _, _, answers in results)
     problems = problems_of(results, contracts, read_only=True)
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems) + "\n\nall answers:\n" + table(results)
@@ -556,7 +534,8 @@ def test_tiny_deadlines_are_honoured(mesh, contracts, clients, channel) -> None:
     as deadline_exceeded or succeeds in time, never as internal or unknown."""
     auth = bearer(mesh)
     seen = []
-    for path in ("/pingan.risk.v1.RiskService/ListWarnings", "/pingan.dispute.v1.DisputeService/ListCases",
+    # Methods whose baseline request succeeds, so that only the deadline can end them early.
+    for path in ("/pingan.risk.v1.RiskService/ListWarnings", "/pingan.dispute.v1.DisputeService/ExportCases",
                  "/pingan.index.v1.IndexService/GetRanking"):
         contract = contracts[path]
         method = next(m for m in mesh.methods if m.path == path)
@@ -581,3 +560,147 @@ def test_tiny_deadlines_are_honoured(mesh, contracts, clients, channel) -> None:
     contract = contracts["/pingan.risk.v1.RiskService/ListWarnings"]
     assert grpcio_call(channel, contract, contract.input(centre_code=TOWN_A), auth).code == "ok"
     assert all(state == 200 for state in mesh.ready().values()), mesh.ready()
+
+
+# ------------------------------------------------------- gRPC frames, seen by hand
+
+
+class H2c:
+    """Just enough cleartext HTTP/2 (prior knowledge) to see the frames of gRPC exchanges:
+    requests are HPACK literals without indexing or Huffman; responses are not decoded."""
+
+    DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY = 0, 1, 3, 4, 6, 7
+    END_STREAM, ACK, END_HEADERS = 0x1, 0x1, 0x4
+
+    def __init__(self, port: int) -> None:
+        self.socket = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buffer = b""
+        self.next_stream = 1
+        self.acks: list[bytes] = []
+        self.goaway: bytes | None = None
+        self.closed = False
+        self.send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + self.frame(self.SETTINGS, 0, 0, b""))
+
+    @staticmethod
+    def frame(kind: int, flags: int, stream: int, data: bytes) -> bytes:
+        return len(data).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + data
+
+    @staticmethod
+    def literal(name: str, value: str) -> bytes:
+        def string(raw: bytes) -> bytes:
+            if len(raw) < 127:
+                return bytes([len(raw)]) + raw
+            out, rest = bytearray([127]), len(raw) - 127
+            while rest >= 128:
+                out.append(rest & 127 | 128)
+                rest >>= 7
+            return bytes(out + bytes([rest])) + raw
+        return b"\x00" + string(name.encode()) + string(value.encode())
+
+    def send(self, data: bytes) -> None:
+        try:
+            self.socket.sendall(data)
+        except OSError:
+            self.closed = True
+
+    def ping(self, number: int) -> None:
+        self.send(self.frame(self.PING, 0, 0, number.to_bytes(8, "big")))
+
+    def call(self, path: str, message: bytes, headers: dict[str, str]) -> list[tuple[int, int, bytes]]:
+        """Sends one unary gRPC request; returns its stream's frames up to END_STREAM, RST_STREAM,
+        a GOAWAY or the connection's end."""
+        stream = self.next_stream
+        self.next_stream += 2
+        fields = [(":method", "POST"), (":scheme", "http"), (":path", path), (":authority", "127.0.0.1"),
+                  ("content-type", "application/grpc+proto"), ("te", "trailers"), *headers.items()]
+        block = b"".join(self.literal(name, value) for name, value in fields)
+        body = b"\x00" + len(message).to_bytes(4, "big") + message
+        self.send(self.frame(self.HEADERS, self.END_HEADERS, stream, block) + self.frame(self.DATA, self.END_STREAM, stream, body))
+        frames: list[tuple[int, int, bytes]] = []
+        while not self.closed and self.goaway is None:
+            for kind, flags, number, data in self.read():
+                if number == stream:
+                    frames.append((kind, flags, data))
+                    if kind == self.RST_STREAM or flags & self.END_STREAM:
+                        return frames
+        return frames
+
+    def read(self):
+        try:
+            chunk = self.socket.recv(65536)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self.closed = True
+        self.buffer += chunk
+        while len(self.buffer) >= 9 and len(self.buffer) >= 9 + int.from_bytes(self.buffer[:3], "big"):
+            length = int.from_bytes(self.buffer[:3], "big")
+            kind, flags = self.buffer[3], self.buffer[4]
+            number = int.from_bytes(self.buffer[5:9], "big") & 0x7FFFFFFF
+            data, self.buffer = self.buffer[9:9 + length], self.buffer[9 + length:]
+            if kind == self.SETTINGS and not flags & self.ACK:
+                self.send(self.frame(self.SETTINGS, self.ACK, 0, b""))
+            elif kind == self.PING and flags & self.ACK:
+                self.acks.append(data)
+            elif kind == self.GOAWAY:
+                self.goaway = data
+            yield kind, flags, number, data
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def shape(frames: list[tuple[int, int, bytes]]) -> list[str]:
+    names = {0: "DATA", 1: "HEADERS", 3: "RST_STREAM"}
+    return [f"{names.get(kind, kind)}({len(data)}b{', END_STREAM' if flags & 1 and kind != 3 else ''})" for kind, flags, data in frames]
+
+
+def test_grpc_answers_end_with_trailers(mesh, contracts) -> None:
+    """gRPC over HTTP/2: a response is Response-Headers, messages, Trailers (a HEADERS frame with
+    END_STREAM), or Trailers-Only (a single HEADERS frame with END_STREAM). Ending the stream
+    with an empty DATA frame leaves the status without trailers; grpcio then reports
+    UNKNOWN "Data frame with END_STREAM flag received" for every error."""
+    connection = H2c(mesh.grpc_port)
+    try:
+        ok = contracts["/pingan.risk.v1.RiskService/ListWarnings"]
+        refused = contracts["/pingan.dispute.v1.DisputeService/ListCases"]
+        answers = {
+            "ok": connection.call(ok.path, ok.input(centre_code=TOWN_A).SerializeToString(), bearer(mesh)),
+            # invalid_argument: department_id is not a UUID
+            "error": connection.call(refused.path, refused.input(department_id="测试").SerializeToString(), bearer(mesh)),
+            # unauthenticated, refused before the body is read
+            "refused at the door": connection.call(ok.path, ok.input(centre_code=TOWN_A).SerializeToString(), {}),
+        }
+    finally:
+        connection.close()
+    wrong = {name: shape(frames) for name, frames in answers.items()
+             if not frames or frames[-1][0] != H2c.HEADERS or not frames[-1][1] & H2c.END_STREAM}
+    assert not wrong, f"gRPC responses that do not end with a trailers HEADERS frame: {wrong}"
+    assert [kind for kind, _, _ in answers["ok"]] == [H2c.HEADERS, H2c.DATA, H2c.HEADERS], shape(answers["ok"])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Hummingbird 2.28.1's HTTP2ServerConnectionManager counts every ping within 30 s as a strike, "
+    "even while it answers calls, and closes the connection at the third (README: gRPC, known limitation). "
+    "Strict: this fails the run once the server keeps the connection."))
+def test_grpc_connection_survives_pings_between_calls(mesh, contracts) -> None:
+    """grpcio (and grpc-go) clients send BDP pings while data flows. A server may limit pings
+    (gRFC A8), but counts only those while it sends nothing: each ping here is followed by a
+    call the server answers, so none is abusive and the connection must stay open."""
+    contract = contracts["/pingan.risk.v1.RiskService/ListWarnings"]
+    message = contract.input(centre_code=TOWN_A).SerializeToString()
+    connection = H2c(mesh.grpc_port)
+    outcomes = []
+    try:
+        for number in range(6):
+            connection.ping(number)
+            frames = connection.call(contract.path, message, bearer(mesh))
+            outcomes.append(f"ping {number} then call: {shape(frames)}"
+                            + (" connection closed" if connection.closed else "")
+                            + (f" GOAWAY {connection.goaway!r}" if connection.goaway is not None else ""))
+            if connection.closed or connection.goaway is not None:
+                break
+    finally:
+        connection.close()
+    assert len(outcomes) == 6 and not connection.closed and connection.goaway is None, "\n".join(outcomes)
+    assert len(connection.acks) == 6, connection.acks

@@ -268,7 +268,8 @@ LUA
   } > "$scratch/get-case.lua"
   wrk_measure get-case "$gw/pingan.dispute.v1.DisputeService/GetCase"
   anchor_db=$(cluster_url bench "$PG_PORT" pgbench_anchor)
-  "$psql" "$(cluster_url bench "$PG_PORT" postgres)" -qc "DROP DATABASE IF EXISTS pgbench_anchor WITH (FORCE)" -c "CREATE DATABASE pgbench_anchor"
+  PGOPTIONS="-c client_min_messages=warning" "$psql" "$(cluster_url bench "$PG_PORT" postgres)" -q \
+    -c "DROP DATABASE IF EXISTS pgbench_anchor WITH (FORCE)" -c "CREATE DATABASE pgbench_anchor"
   log "pgbench -i -s $PGBENCH_SCALE"
   "$(pg_bin)/pgbench" -i -q -s "$PGBENCH_SCALE" "$anchor_db" > "$scratch/init.pgbench" 2>&1 \
     || { cat "$scratch/init.pgbench" >&2; exit 1; }
