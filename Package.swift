@@ -61,6 +61,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         // The thread pool that keeps blocking libpq calls off the event loops.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        // HTTP/2 for gRPC clients: already there under hummingbird's HTTP/2 support; named for
+        // the one handler Pingan adds to its pipeline (GRPCServerChannel).
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
         // bcrypt for the gateway's stored passwords.
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.0.0"),
         // Start and graceful shutdown of the server, the pool and the relays together.
@@ -143,6 +146,7 @@ let package = Package(
             dependencies: [
                 "PinganConnect", "PinganContracts", "PinganDomain", "PinganPostgres",
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -74,7 +74,7 @@ public struct ServiceHost: Sendable {
         let grpc = settings.grpcPort.map { port in
             Application(
                 responder: responder,
-                server: .plaintextHTTP2(configuration: .init(idleTimeout: .seconds(60))),
+                server: .grpc(configuration: .init(idleTimeout: .seconds(60))),
                 configuration: .init(address: .hostname(settings.host, port: port), serverName: name),
                 onServerRunning: { channel in
                     logger.notice("\(name) serving gRPC (h2c)", metadata: ["address": "http://\(host.settings.host):\(channel.localAddress?.port ?? 0)"])

@@ -388,7 +388,7 @@ def channel(mesh: Mesh):
     """A grpcio channel to the gateway's gRPC port, without BDP pings: the server closes a
     connection on a client's fourth ping (test_grpc_connection_survives_pings_between_calls),
     which would fail a random call of the sweeps instead of the test that names the cause."""
-    with grpc.insecure_channel(f"127.0.0.1:{mesh.grpc_port}", options=[("grpc.http2.bdp_probe", 0)]) as opened:
+    with grpc.insecure_channel(f"127.0.0.1:{mesh.grpc_port}") as opened:
         yield opened
 
 
@@ -679,10 +679,6 @@ def test_grpc_answers_end_with_trailers(mesh, contracts) -> None:
     assert [kind for kind, _, _ in answers["ok"]] == [H2c.HEADERS, H2c.DATA, H2c.HEADERS], shape(answers["ok"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Hummingbird 2.28.1's HTTP2ServerConnectionManager counts every ping within 30 s as a strike, "
-    "even while it answers calls, and closes the connection at the third (README: gRPC, known limitation). "
-    "Strict: this fails the run once the server keeps the connection."))
 def test_grpc_connection_survives_pings_between_calls(mesh, contracts) -> None:
     """grpcio (and grpc-go) clients send BDP pings while data flows. A server may limit pings
     (gRFC A8), but counts only those while it sends nothing: each ping here is followed by a
@@ -704,3 +700,16 @@ def test_grpc_connection_survives_pings_between_calls(mesh, contracts) -> None:
         connection.close()
     assert len(outcomes) == 6 and not connection.closed and connection.goaway is None, "\n".join(outcomes)
     assert len(connection.acks) == 6, connection.acks
+
+
+def test_a_default_grpcio_channel_keeps_working(mesh, contracts) -> None:
+    """300 calls on one grpcio channel with its defaults (BDP pings on), one after another:
+    grpcio pings while data flows, and the server must not count that against it."""
+    contract = contracts["/pingan.risk.v1.RiskService/ListWarnings"]
+    failures = []
+    with grpc.insecure_channel(f"127.0.0.1:{mesh.grpc_port}") as default:
+        for number in range(300):
+            answer = grpcio_call(default, contract, contract.input(centre_code=TOWN_A), bearer(mesh))
+            if answer.code != "ok":
+                failures.append(f"call {number}: {answer}")
+    assert not failures, "\n".join(failures)
