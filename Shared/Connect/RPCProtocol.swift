@@ -14,6 +14,13 @@ enum RPCProtocol: Sendable {
 
     /// The protocol and codec a request's `Content-Type` names, or `nil` for anything else.
     static func of(contentType: String) -> (RPCProtocol, ConnectCodec)? {
+        // What nearly every call sends, without taking the string apart.
+        switch contentType {
+        case "application/json": return (.connect, .json)
+        case "application/proto": return (.connect, .proto)
+        case "application/grpc", "application/grpc+proto": return (.grpc, .proto)
+        default: break
+        }
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         switch mediaType {

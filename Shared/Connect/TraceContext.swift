@@ -40,16 +40,23 @@ public struct TraceContext: Sendable, Equatable {
     /// The `traceparent` header value.
     public var header: String { "00-\(traceID)-\(spanID)-\(sampled ? "01" : "00")" }
 
+    /// `bytes` random bytes (a multiple of 8) as lower-case hex, never all zeros (which the
+    /// W3C format reserves). One random word per 8 bytes and no string per byte: this ran on
+    /// every call, and drawing and formatting byte by byte was 7% of the gateway's CPU.
     private static func randomHex(bytes: Int) -> String {
+        let digits = Array("0123456789abcdef".utf8)
         var generator = SystemRandomNumberGenerator()
-        var text = ""
+        var text = [UInt8](repeating: UInt8(ascii: "0"), count: bytes * 2)
         repeat {
-            text = (0..<bytes).map { _ in
-                let byte = UInt8.random(in: 0...255, using: &generator)
-                return String(byte, radix: 16).leftPadded(to: 2)
-            }.joined()
-        } while text.allSatisfy { $0 == "0" }
-        return text
+            for word in 0..<(bytes / 8) {
+                var value = generator.next()
+                for index in stride(from: (word + 1) * 16 - 1, through: word * 16, by: -1) {
+                    text[index] = digits[Int(value & 0xf)]
+                    value >>= 4
+                }
+            }
+        } while text.allSatisfy { $0 == UInt8(ascii: "0") }
+        return String(decoding: text, as: UTF8.self)
     }
 }
 
