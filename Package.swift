@@ -64,6 +64,8 @@ let package = Package(
         // HTTP/2 for gRPC clients: already there under hummingbird's HTTP/2 support; named for
         // the one handler Pingan adds to its pipeline (GRPCServerChannel).
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        // The centre dashboard's views: logic-less templates, HTML-escaped by default.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.0"),
         // bcrypt for the gateway's stored passwords.
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.0.0"),
         // Start and graceful shutdown of the server, the pool and the relays together.
@@ -172,7 +174,8 @@ let package = Package(
         // MARK: Services
     ]
         + service("gateway", module: "GatewayService", executable: "gateway",
-                  dependencies: [.product(name: "HummingbirdBcrypt", package: "hummingbird-auth")])
+                  dependencies: [.product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                                 .product(name: "Mustache", package: "swift-mustache")])
         + service("grid", module: "GridService", executable: "grid-service", resources: [.copy("Data/changde-divisions.csv")])
         + service("dispute", module: "DisputeService", executable: "dispute-service", resources: [.copy("Data/cn-workday-calendar.csv")])
         + service("risk", module: "RiskService", executable: "risk-service", resources: [.copy("Data/risk-models.json")])

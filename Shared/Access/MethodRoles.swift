@@ -90,6 +90,13 @@ public enum MethodRoles {
     ]
 
     /// The table as the README prints it, one row per method in path order.
+    /// Whether `principal` may call the method at `path`, for offering an action only to
+    /// those it would not refuse (the method still checks).
+    public static func allows(_ principal: Principal, _ path: String) -> Bool {
+        guard case .anyOf(let roles)? = rules[path] else { return false }
+        return !principal.roles.isDisjoint(with: roles)
+    }
+
     public static func markdown() -> String {
         var lines = ["| method | who may call it |", "|---|---|"]
         for path in rules.keys.sorted() {

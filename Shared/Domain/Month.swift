@@ -34,6 +34,12 @@ public struct Month: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { String(format: "%04d-%02d", year, month) }
 
+    /// The month `count` months later (earlier when negative).
+    public func adding(months count: Int) -> Month {
+        let index = year * 12 + (month - 1) + count
+        return Month(year: index / 12, month: index % 12 + 1)
+    }
+
     static let calendar: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt

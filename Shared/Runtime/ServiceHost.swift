@@ -52,6 +52,7 @@ public struct ServiceHost: Sendable {
     public func application(
         routes: ConnectRoutes,
         services: [any Service] = [],
+        pages: ServiceResponder.Pages? = nil,
         beforeServing: @escaping @Sendable () async throws -> Void = {},
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -64,7 +65,7 @@ public struct ServiceHost: Sendable {
         }
         let responder = ServiceResponder(
             connect: ConnectResponder(routes: routes, maxBodyBytes: settings.maxBodyBytes, observer: metrics),
-            metrics: metrics, metricsToken: settings.metricsToken, readiness: { await host.readiness() }
+            metrics: metrics, metricsToken: settings.metricsToken, pages: pages, readiness: { await host.readiness() }
         )
         let name = self.name
         let logger = self.logger

@@ -11,13 +11,20 @@ public struct ServiceResponder: HTTPResponder {
     let metrics: ServiceMetrics
     let readiness: @Sendable () async -> Readiness
     let metricsToken: String?
+    /// Pages for people, under `/ui/` (the gateway's dashboard); `nil` serves none.
+    let pages: Pages?
+
+    /// Answers a request for a page under `/ui/`.
+    public typealias Pages = @Sendable (_ request: Request, _ context: PinganRequestContext) async -> Response
 
     public init(
-        connect: ConnectResponder, metrics: ServiceMetrics, metricsToken: String? = nil, readiness: @escaping @Sendable () async -> Readiness
+        connect: ConnectResponder, metrics: ServiceMetrics, metricsToken: String? = nil, pages: Pages? = nil,
+        readiness: @escaping @Sendable () async -> Readiness
     ) {
         self.connect = connect
         self.metrics = metrics
         self.metricsToken = metricsToken
+        self.pages = pages
         self.readiness = readiness
     }
 
@@ -32,6 +39,9 @@ public struct ServiceResponder: HTTPResponder {
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
+        if let pages, request.uri.path == "/ui" || request.uri.path.hasPrefix("/ui/") {
+            return await pages(request, context)
+        }
         switch (request.method, request.uri.path) {
         case (.get, "/healthz"):
             return .text("ok\n")

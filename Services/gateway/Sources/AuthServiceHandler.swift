@@ -13,19 +13,23 @@ struct AuthServiceHandler: Sendable {
     let access: AccessLog
 
     func register(into routes: inout ConnectRoutes) {
-        routes.register(AuthServiceMethods.login) { request, context in
-            let started = ContinuousClock.now
-            let subject = "user:" + AccessLog.printable(String(request.username.prefix(64)))
-            do {
-                let response = try await login(request, context)
-                access.record(AuthServiceMethods.login.path, subject: subject, centre: response.centreCode, error: nil, rule: "password",
-                              peer: context.peer, started: started)
-                return response
-            } catch {
-                access.record(AuthServiceMethods.login.path, subject: subject, centre: "", error: error, rule: "password",
-                              peer: context.peer, started: started)
-                throw error
-            }
+        routes.register(AuthServiceMethods.login) { try await signIn($0, $1) }
+    }
+
+    /// Signs in and writes the attempt to the access log, whichever door it came through
+    /// (`AuthService/Login` or the dashboard's form).
+    func signIn(_ request: Pingan_Gateway_V1_LoginRequest, _ context: ConnectContext) async throws -> Pingan_Gateway_V1_LoginResponse {
+        let started = ContinuousClock.now
+        let subject = "user:" + AccessLog.printable(String(request.username.prefix(64)))
+        do {
+            let response = try await login(request, context)
+            access.record(AuthServiceMethods.login.path, subject: subject, centre: response.centreCode, error: nil, rule: "password",
+                          peer: context.peer, started: started)
+            return response
+        } catch {
+            access.record(AuthServiceMethods.login.path, subject: subject, centre: "", error: error, rule: "password",
+                          peer: context.peer, started: started)
+            throw error
         }
     }
 

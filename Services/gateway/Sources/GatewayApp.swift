@@ -83,9 +83,11 @@ public enum GatewayApp {
             centre: settings.centre, peers: peers, access: access
         )
         var routes = ConnectRoutes()
-        AuthServiceHandler(
+        let auth = AuthServiceHandler(
             accounts: accounts, tokens: tokens, lifetime: settings.tokenLifetime, throttle: SignInThrottle(now: now), access: access
-        ).register(into: &routes)
+        )
+        auth.register(into: &routes)
+        let dashboard = Dashboard(forwarder: forwarder, tokens: tokens, auth: auth, now: now)
         routes.fallback { try await forwarder.forward($0, $1, $2) }
         // Nothing of a body is read for a caller without credentials; signing in and the
         // health check are small. A refusal here is logged like any other call.
@@ -100,7 +102,7 @@ public enum GatewayApp {
             }
             return nil
         }
-        return host.application(routes: routes, services: [access], onServerRunning: onServerRunning)
+        return host.application(routes: routes, services: [access], pages: { await dashboard.respond($0, context: $1) }, onServerRunning: onServerRunning)
     }
 
     /// Runs `body` with the gateway's accounts on a migrated database, for the command line.

@@ -1,0 +1,25 @@
+import HTTPTypes
+import Logging
+import PinganConnect
+import PinganContracts
+import SwiftProtobuf
+
+/// The services, as a page asks them: through the gateway's own door, as the signed-in
+/// person. Authentication, narrowing to the gateway's centre, the roles table and the access
+/// log apply exactly as to any other caller, so a page can show nothing its user could not
+/// fetch with `curl`.
+struct DashboardClient: Sendable {
+    let forwarder: Forwarder
+    let token: String
+    let peer: String?
+    let logger: Logger
+
+    func call<Input, Output>(_ method: ConnectMethod<Input, Output>, _ request: Input) async throws -> Output {
+        let context = ConnectContext(
+            path: method.path, headers: [.authorization: "Bearer " + token], deadline: .now + .seconds(15), trace: .root(),
+            logger: logger, peer: peer
+        )
+        let output = try await forwarder.forward(try ConnectCodec.proto.encode(request), .proto, context)
+        return try ConnectCodec.proto.decode(Output.self, from: output)
+    }
+}

@@ -1,0 +1,58 @@
+extension TodayPage {
+    static let template = View.template("""
+    <nav class="trail" aria-label="层级">{{#trail}}<a href="/ui/?centre={{code}}">{{name}}</a> › {{/trail}}<strong>{{name}}</strong> <span class="muted">{{level}}</span></nav>
+    <h1>{{name}} · 今日工作</h1>
+    <p><a href="/ui/index?centre={{code}}">治理指数与排名</a></p>
+    {{#hasChildren}}<section id="children"><h2>下级中心</h2><ul class="children">{{#children}}<li><a href="/ui/?centre={{code}}">{{name}}</a></li>{{/children}}</ul></section>{{/hasChildren}}
+    <section id="warnings" aria-labelledby="warnings-title">
+    <h2 id="warnings-title">未关闭的预警（{{warningCount}}）</h2>
+    {{#warnings}}
+    <article class="warning{{^waiting}} done{{/waiting}}" data-warning="{{id}}">
+      <h3><a href="/ui/cases/{{caseID}}">风险 {{score}} 分 · {{village}}</a></h3>
+      <p>{{status}} · 预警于 {{raisedAt}}（{{age}}前）{{#escalates}} · <span class="clock">{{escalation}}</span>{{/escalates}}</p>
+      {{#waiting}}{{#canAcknowledge}}<form method="post" action="/ui/warnings/{{id}}/acknowledge">
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="centre" value="{{code}}">
+        <button type="submit" aria-label="签收预警：{{village}}，风险 {{score}} 分">签收</button></form>{{/canAcknowledge}}{{/waiting}}
+    </article>
+    {{/warnings}}
+    {{^warnings}}<p class="empty">没有未关闭的预警。</p>{{/warnings}}
+    </section>
+    <section id="cases" aria-labelledby="cases-title">
+    <h2 id="cases-title">矛盾纠纷案件（超期的在前）</h2>
+    <p><a href="/ui/cases.csv?centre={{code}}" download>导出本表（CSV）</a></p>
+    <table>
+    <thead><tr><th scope="col">村（社区）</th><th scope="col">类别</th><th scope="col">调解层级</th><th scope="col">状态</th><th scope="col">受理时间</th></tr></thead>
+    <tbody>
+    {{#cases}}<tr{{#overdue}} class="overdue"{{/overdue}}><td data-label="村（社区）"><a href="/ui/cases/{{id}}">{{village}}</a></td><td data-label="类别">{{category}}</td>
+    <td data-label="调解层级">{{rung}}{{#overdue}} <span class="overdue-tag">已超期</span>{{/overdue}}</td><td data-label="状态">{{status}}</td><td data-label="受理时间">{{openedAt}}</td></tr>
+    {{/cases}}
+    </tbody>
+    </table>
+    {{^cases}}<p class="empty">没有案件。</p>{{/cases}}
+    </section>
+    <section id="actions" aria-labelledby="actions-title">
+    <h2 id="actions-title">待办的指数整改事项</h2>
+    {{#actions}}<p><strong>{{division}}</strong> · {{kind}} · 负责：{{owner}} · {{month}} 月 · 期限 {{dueOn}}</p>{{/actions}}
+    {{^actions}}<p class="empty">没有待办事项。</p>{{/actions}}
+    </section>
+    """)
+
+    func render() -> String { Self.template.render(self) }
+
+    /// The cases table as CSV, the rows the page shows, in its order.
+    func casesCSV() -> String {
+        var lines = ["村（社区）,类别,调解层级,状态,受理时间,超期"]
+        for row in cases {
+            lines.append([row.village, row.category, row.rung, row.status, row.openedAt, row.overdue ? "是" : "否"].map(Self.csvField).joined(separator: ","))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// A CSV field, quoted when it must be, and never read as a formula by a spreadsheet.
+    static func csvField(_ text: String) -> String {
+        var text = text
+        if let first = text.first, "=+-@".contains(first) { text = "'" + text }
+        guard text.contains(where: { ",\"\r\n".contains($0) }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
