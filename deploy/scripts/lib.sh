@@ -19,6 +19,10 @@ ensure_system_packages() {
   [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   command -v curl >/dev/null || missing+=(curl)
+  # The dashboard's browser tests: Debian's Chromium, driven by Playwright, and a CJK font
+  # so the pages (and their screenshots) show Chinese.
+  command -v chromium >/dev/null || missing+=(chromium)
+  fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy\|noto sans cjk" || missing+=(fonts-wqy-microhei)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     as_root apt-get update -qq
@@ -27,7 +31,7 @@ ensure_system_packages() {
 }
 
 # PyPI tools: the Buf CLI and the Python Connect client used by the interop tests, and the
-# SMTP server the e-mail channel is tested against.
+# SMTP server the e-mail channel is tested against, and Playwright for the dashboard's browser tests.
 ensure_python_tools() {
   local missing=()
   command -v buf >/dev/null || missing+=(buf-bin)
@@ -37,6 +41,7 @@ ensure_python_tools() {
   python3 -c 'import pytest' 2>/dev/null || missing+=(pytest)
   python3 -c 'import yaml' 2>/dev/null || missing+=(pyyaml)
   python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(aiosmtpd)
+  python3 -c 'import playwright' 2>/dev/null || missing+=(playwright)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} from PyPI"
     python3 -m pip install -q "${missing[@]}"

@@ -32,7 +32,7 @@ protocol CaseStore: Sendable {
     /// Records that `principal` saw the case's personal data, and why that was allowed.
     func auditPersonalDataRead(case id: UUID, by principal: Principal, rule: String) async throws
     /// Cases under `root`, newest first, after `cursor`, each with its own cursor.
-    func list(under root: DivisionCode, filter: CaseFilter, now: Date, after cursor: PageCursor?, limit: Int) async throws -> [(case: DisputeCase, cursor: PageCursor)]
+    func list(under root: DivisionCode, filter: CaseFilter, now: Date, after cursor: PageCursor?, limit: Int) async throws -> [(case: DisputeCase, rung: LadderRung?, cursor: PageCursor)]
     /// Resolves an open case with `outcome`; a resolved one is returned unchanged.
     func resolve(_ id: UUID, outcome: String, actor: String) async throws -> DisputeCase?
     /// What mediation did per village under `root` during `month`, for the governance index.
@@ -316,10 +316,10 @@ struct PostgresCaseStore: CaseStore {
     }
 
     /// Pages by `(opened_at, id)` at the database's microsecond precision, so no case is skipped.
-    func list(under root: DivisionCode, filter: CaseFilter, now: Date, after cursor: PageCursor?, limit: Int) async throws -> [(case: DisputeCase, cursor: PageCursor)] {
+    func list(under root: DivisionCode, filter: CaseFilter, now: Date, after cursor: PageCursor?, limit: Int) async throws -> [(case: DisputeCase, rung: LadderRung?, cursor: PageCursor)] {
         let rows = try await pool.query(
             """
-            SELECT \(Self.columns) FROM dispute.cases c
+            SELECT \(Self.columns), c.current_rung FROM dispute.cases c
             WHERE c.village_code BETWEEN $1 AND $2 AND ($3::timestamptz IS NULL OR (c.opened_at, c.id) < ($3, $4))
               AND ($6::integer IS NULL OR c.current_rung = $6)
               AND ($7::uuid IS NULL OR EXISTS (SELECT 1 FROM dispute.summons s WHERE s.case_id = c.id AND s.department_id = $7))
@@ -330,7 +330,8 @@ struct PostgresCaseStore: CaseStore {
         )
         return try rows.map { row in
             let found = try Self.decodeCase(row)
-            return (found, PageCursor(time: found.openedAt, id: found.id))
+            let rung = try row.decode(Int?.self, at: row.columns.count - 1).flatMap(LadderRung.init(rawValue:))
+            return (found, rung, PageCursor(time: found.openedAt, id: found.id))
         }
     }
 

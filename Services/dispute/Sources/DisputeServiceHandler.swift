@@ -139,7 +139,11 @@ struct DisputeServiceHandler: Sendable {
         let rows = try await store.list(under: root, filter: filter, now: now(), after: cursor, limit: limit + 1)
         let page = rows.prefix(limit)
         var response = Pingan_Dispute_V1_ListCasesResponse()
-        response.cases = page.map { $0.case.wire(revealingParties: false) }
+        response.cases = page.map { row in
+            var listed = row.case.wire(revealingParties: false)
+            listed.currentRung = row.rung.flatMap { Pingan_Dispute_V1_Rung(rawValue: $0.rawValue) } ?? .unspecified
+            return listed
+        }
         if rows.count > limit, let last = page.last {
             response.nextPageToken = last.cursor.token
         }

@@ -43,18 +43,18 @@ struct CasePage {
                 let open = attempt.endedAt.isEmpty
                 return RungRow(
                     rung: Labels.rung(attempt.rung), lead: attempt.lead, startedAt: Labels.time(attempt.startedAt),
-                    dueAt: Labels.time(attempt.deadline.dueAt), endedAt: Labels.time(attempt.endedAt), open: open,
+                    dueAt: Labels.deadline(attempt.deadline.dueAt), endedAt: Labels.time(attempt.endedAt), open: open,
                     overdue: open && due.map { $0 < now } == true
                 )
             },
             summons: file.summons.map { summons in
-                SummonsRow(department: summons.departmentName, reportBy: Labels.time(summons.reportDeadline.dueAt),
+                SummonsRow(department: summons.departmentName, reportBy: Labels.deadline(summons.reportDeadline.dueAt),
                            reportedAt: Labels.time(summons.reportedAt), reported: !summons.reportedAt.isEmpty,
                            feedback: summons.feedback, hasFeedback: !summons.feedback.isEmpty)
             },
             agreement: file.hasAgreement ? "\(file.agreement.signedOn) 签订：\(file.agreement.terms)" : "", hasAgreement: file.hasAgreement,
             returnVisit: file.hasReturnVisit
-                ? (file.returnVisit.visitedAt.isEmpty ? "回访期限 \(Labels.time(file.returnVisit.deadline.dueAt))" : "已于 \(Labels.time(file.returnVisit.visitedAt)) 回访：\(file.returnVisit.note)")
+                ? (file.returnVisit.visitedAt.isEmpty ? "回访期限 \(Labels.deadline(file.returnVisit.deadline.dueAt))" : "已于 \(Labels.time(file.returnVisit.visitedAt)) 回访：\(file.returnVisit.note)")
                 : "",
             hasReturnVisit: file.hasReturnVisit,
             timeline: file.timeline.map { Line(at: Labels.time($0.at), kind: $0.kind, note: $0.note, actor: $0.actor) },

@@ -38,8 +38,10 @@ struct Dashboard: Sendable {
             default:
                 break
             }
-            guard let session = session(request) else { return Self.redirect("/ui/login") }
+            guard var session = session(request) else { return Self.redirect("/ui/login") }
             let client = DashboardClient(forwarder: forwarder, token: session.token, peer: context.peer, logger: context.logger)
+            let home = session.principal.centre.rawValue
+            session.centreName = (try? await client.call(DivisionServiceMethods.getDivision, .with { $0.code = home }).division.name) ?? home
             let query = request.uri.queryParameters
             if request.method == .post {
                 let form = try await Self.form(request)
@@ -105,6 +107,8 @@ struct Dashboard: Sendable {
         let token: String
         let principal: Principal
         let csrf: String
+        /// The signed-in centre's name, for the frame.
+        var centreName: String
     }
 
     func session(_ request: Request) -> Session? {
@@ -112,7 +116,7 @@ struct Dashboard: Sendable {
         for pair in header.split(separator: ";") {
             let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, parts[0] == Self.cookie, let principal = try? tokens.verify(parts[1], now: now()) else { continue }
-            return Session(token: parts[1], principal: principal, csrf: Self.csrf(for: parts[1]))
+            return Session(token: parts[1], principal: principal, csrf: Self.csrf(for: parts[1]), centreName: principal.centre.rawValue)
         }
         return nil
     }
@@ -167,7 +171,7 @@ struct Dashboard: Sendable {
 
     static func page(status: HTTPResponse.Status = .ok, _ title: String, _ content: String, _ session: Session) -> Response {
         let frame = Frame(title: title, user: session.principal.subject.replacingOccurrences(of: "user:", with: ""),
-                          centreName: session.principal.centre.rawValue, csrf: session.csrf, content: content)
+                          centreName: session.centreName, csrf: session.csrf, content: content)
         return html(frame.render(), status: status)
     }
 

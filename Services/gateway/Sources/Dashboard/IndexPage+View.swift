@@ -50,6 +50,11 @@ struct TrendChart {
             let points = trend.scores.enumerated().compactMap { index, score in score.map { "\(x(index)),\(y($0))" } }
             guard !points.isEmpty else { continue }
             parts.append("<polyline class=\"trend\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"><title>\(Self.escape(trend.name))</title></polyline>")
+            // A dot per month, so a unit with one month of scores still shows.
+            for (index, score) in trend.scores.enumerated() {
+                guard let score else { continue }
+                parts.append("<circle cx=\"\(x(index))\" cy=\"\(y(score))\" r=\"3.5\" fill=\"\(colour)\"><title>\(Self.escape(trend.name)) \(months[index])：\(String(format: "%.1f", score))</title></circle>")
+            }
             parts.append("<text x=\"\(left + plotWidth + 8)\" y=\"\(top + 14 * Double(number + 1))\" fill=\"\(colour)\">\(Self.escape(trend.name))</text>")
         }
         parts.append("</svg>")

@@ -20,6 +20,15 @@ enum Labels {
         return String(format: "%04d-%02d-%02d %02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0, parts.minute ?? 0)
     }
 
+    /// A deadline as centres count it: the end of a working day reads `2026-12-02 24:00`,
+    /// not midnight of the next day.
+    static func deadline(_ wire: String) -> String {
+        guard let date = Date(wireTimestamp: wire) else { return "" }
+        let text = time(date)
+        guard text.hasSuffix(" 00:00") else { return text }
+        return String(time(date.addingTimeInterval(-60)).prefix(10)) + " 24:00"
+    }
+
     /// How long ago, or how long until, in words a centre reads at a glance.
     static func span(from start: Date, to end: Date) -> String {
         let minutes = Int(abs(end.timeIntervalSince(start)) / 60)

@@ -1,0 +1,46 @@
+@testable import GatewayService
+import Testing
+
+/// The dashboard's views, rendered from fixed models: what a page shows comes from its model,
+/// escaped, and actions are offered only to those who may take them. The pages against the
+/// real mesh, in a real browser, are in Tests/Interop/test_dashboard.py.
+@Suite("dashboard views")
+struct DashboardViewTests {
+    func today(canAcknowledge: Bool, village: String = "小渡口一村") -> TodayPage {
+        TodayPage(
+            code: "430723102000", name: "小渡口镇", level: "乡镇（街道）", trail: [], children: [], hasChildren: false,
+            warnings: [.init(id: "w1", caseID: "c1", village: village, score: 65, status: "待签收", raisedAt: "2026-11-28 10:00",
+                             age: "2 小时", escalation: "2 小时后升级至上级中心", escalates: true, waiting: true)],
+            warningCount: 1,
+            cases: [.init(id: "c1", village: village, category: "邻里", rung: "第一级：谁发现谁受理", status: "办理中",
+                          openedAt: "2026-11-28 10:00", overdue: true)],
+            actions: [], canAcknowledge: canAcknowledge, csrf: "f00d"
+        )
+    }
+
+    @Test func namesAreEscapedAndTheAcknowledgeButtonNeedsTheRole() {
+        let page = today(canAcknowledge: true, village: "<script>alert(1)</script>").render()
+        #expect(!page.contains("<script>"))
+        #expect(page.contains("&lt;script&gt;"))
+        #expect(page.contains("action=\"/ui/warnings/w1/acknowledge\"") && page.contains("value=\"f00d\""))
+        #expect(page.contains("class=\"overdue\""))
+        #expect(!today(canAcknowledge: false).render().contains("/acknowledge"))
+    }
+
+    @Test func theExportIsTheRowsShownAndNoCellIsAFormula() {
+        let csv = today(canAcknowledge: false, village: "=HYPERLINK(\"x\")").casesCSV()
+        let lines = csv.split(separator: "\r\n")
+        #expect(lines.count == 2)
+        #expect(lines[1].hasPrefix("\"'=HYPERLINK(\"\"x\"\")\",邻里,"))
+        #expect(lines[1].hasSuffix(",是"))
+    }
+
+    @Test func theTrendChartDrawsALinePerUnitAndEscapesNames() {
+        let chart = TrendChart(months: ["2026-10", "2026-11"], trends: [
+            .init(name: "甲村 & <乙>", scores: [70, 80]), .init(name: "丙村", scores: [nil, nil]),
+        ]).svg
+        #expect(chart.components(separatedBy: "<polyline").count == 2)
+        #expect(chart.contains("甲村 &amp; &lt;乙&gt;") && !chart.contains("<乙>"))
+        #expect(chart.components(separatedBy: "<circle").count == 3)
+    }
+}
