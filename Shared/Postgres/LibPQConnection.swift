@@ -69,15 +69,7 @@ final class LibPQConnection: @unchecked Sendable {
         }
         let types = parameters.map { Oid($0.typeOID) }
         let key = PreparedKey(sql: sql, types: types)
-        var name = prepared[key]
-        if name == nil, prepared.count < Self.maxPrepared {
-            let candidate = "p\(preparedNames)"
-            preparedNames += 1
-            let result = types.withUnsafeBufferPointer { PQprepare(handle, candidate, sql, Int32(types.count), $0.baseAddress) }
-            _ = try consume(result)
-            prepared[key] = candidate
-            name = candidate
-        }
+        let name = prepared[key] != nil || prepared.count < Self.maxPrepared ? try preparedName(sql, types) : nil
         let result: OpaquePointer? = withOptionalCStringArray(parameters.map(\.text)) { values in
             if let name {
                 return PQexecPrepared(handle, name, Int32(parameters.count), values, nil, nil, 1)
@@ -99,6 +91,58 @@ final class LibPQConnection: @unchecked Sendable {
             }
             return try consume(retried)
         }
+    }
+
+    /// Runs several statements in one round trip (libpq's pipeline mode) and returns each
+    /// one's rows, in order. Statements are prepared first, as ``execute(_:_:)`` does; if one
+    /// fails, the first error is thrown once every result has been read.
+    func executePipeline(_ statements: [(sql: String, parameters: [PostgresParameter])]) throws -> [PostgresRows] {
+        var names: [String] = []
+        for statement in statements {
+            if let index = statement.parameters.firstIndex(where: { $0.text?.utf8.contains(0) == true }) {
+                throw PostgresError(.invalidParameter, "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold")
+            }
+            names.append(try preparedName(statement.sql, statement.parameters.map { Oid($0.typeOID) }))
+        }
+        guard PQenterPipelineMode(handle) == 1 else { throw PostgresError(.server, Self.errorMessage(handle)) }
+        defer { PQexitPipelineMode(handle) }
+        for (name, statement) in zip(names, statements) {
+            let sent = withOptionalCStringArray(statement.parameters.map(\.text)) { values in
+                PQsendQueryPrepared(handle, name, Int32(statement.parameters.count), values, nil, nil, 1)
+            }
+            guard sent == 1 else { throw PostgresError(.connectionLost, Self.errorMessage(handle)) }
+        }
+        guard PQpipelineSync(handle) == 1 else { throw PostgresError(.connectionLost, Self.errorMessage(handle)) }
+        var results: [PostgresRows] = []
+        var failure: (any Error)?
+        for _ in statements {
+            do {
+                results.append(try consume(PQgetResult(handle)))
+            } catch {
+                failure = failure ?? error
+            }
+            // Each statement's results end with a NULL.
+            while let extra = PQgetResult(handle) { PQclear(extra) }
+        }
+        // The sync point, after which the connection is idle again.
+        while let result = PQgetResult(handle) {
+            let done = PQresultStatus(result) == PGRES_PIPELINE_SYNC
+            PQclear(result)
+            if done { break }
+        }
+        if let failure { throw failure }
+        return results
+    }
+
+    /// The name `sql` is prepared under on this connection, preparing it the first time.
+    private func preparedName(_ sql: String, _ types: [Oid]) throws -> String {
+        let key = PreparedKey(sql: sql, types: types)
+        if let name = prepared[key] { return name }
+        let name = "p\(preparedNames)"
+        preparedNames += 1
+        _ = try consume(types.withUnsafeBufferPointer { PQprepare(handle, name, sql, Int32(types.count), $0.baseAddress) })
+        prepared[key] = name
+        return name
     }
 
     /// Runs a script of several statements with no parameters, for migrations shipped in code.

@@ -16,6 +16,14 @@ public struct PostgresConnection: Sendable {
         return try await threads.runIfActive { try raw.execute(sql, encoded) }
     }
 
+    /// Runs several statements in one round trip and returns each one's rows, in order: for
+    /// reads that need not wait for one another, such as a record and its children.
+    public func pipeline(_ statements: [(sql: String, parameters: [any PostgresEncodable])]) async throws -> [PostgresRows] {
+        let raw = self.raw
+        let encoded = statements.map { (sql: $0.sql, parameters: $0.parameters.map(\.postgresParameter)) }
+        return try await threads.runIfActive { try raw.executePipeline(encoded) }
+    }
+
     /// Runs several `;`-separated statements that take no parameters.
     ///
     /// - Important: For SQL that ships in code, such as migrations; never build `sql` from input.

@@ -26,6 +26,39 @@ struct TransactionTests {
         }
     }
 
+    /// Several reads in one round trip come back in order; a failing one throws once every
+    /// result is read, and the connection is idle and usable afterwards, also inside a
+    /// transaction that locks what it reads.
+    @Test func pipelinedReadsComeBackInOrderAndAFailureLeavesTheConnectionUsable() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool(maxConnections: 1)
+            try await pool.query("CREATE TABLE t (id bigint PRIMARY KEY, name text)")
+            try await pool.query("INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+            let reads = try await pool.withConnection { connection in
+                try await connection.pipeline([
+                    ("SELECT name FROM t WHERE id = $1", [2]), ("SELECT count(*) FROM t WHERE id > $1", [0]), ("SELECT name FROM t WHERE id = $1", [9]),
+                ])
+            }
+            #expect(try reads[0][0].decode(String.self, at: 0) == "b")
+            #expect(try reads[1][0].decode(Int.self, at: 0) == 3)
+            #expect(reads[2].isEmpty)
+            await #expect(throws: PostgresError.self) {
+                try await pool.withConnection { connection in
+                    try await connection.pipeline([("SELECT name FROM t WHERE id = $1", [1]), ("SELECT 1 / $1", [0]), ("SELECT $1::text", ["x"])])
+                }
+            }
+            do { let got = try await pool.query("SELECT name FROM t WHERE id = 3")[0].decode(String.self, at: 0); #expect(got == "c") }
+            let locked = try await pool.transaction { tx in
+                let rows = try await tx.pipeline([("SELECT name FROM t WHERE id = $1 FOR UPDATE", [1]), ("SELECT name FROM t WHERE id = $1", [3])])
+                try await tx.query("UPDATE t SET name = 'z' WHERE id = 1")
+                return try rows.map { try $0[0].decode(String.self, at: 0) }
+            }
+            #expect(locked == ["a", "c"])
+            do { let got = try await pool.query("SELECT name FROM t WHERE id = 1")[0].decode(String.self, at: 0); #expect(got == "z") }
+            await pool.close()
+        }
+    }
+
     @Test func failedStatementRollsBackTheTransaction() async throws {
         try await TestDatabase.with { database in
             let pool = database.pool()

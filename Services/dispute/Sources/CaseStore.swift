@@ -548,19 +548,39 @@ struct PostgresCaseStore: CaseStore {
         )
     }
 
+    /// The case and everything under it, read in one round trip (a pipeline of five reads).
     static func loadFile(_ connection: PostgresConnection, _ id: UUID, lock: Bool) async throws -> CaseFile? {
-        guard let row = try await connection.query(
-            "SELECT \(columns) FROM dispute.cases c WHERE c.id = $1\(lock ? " FOR UPDATE" : "")", [id]
-        ).first else { return nil }
+        let reads = try await connection.pipeline([
+            ("SELECT \(columns) FROM dispute.cases c WHERE c.id = $1\(lock ? " FOR UPDATE" : "")", [id]),
+            (
+                """
+                SELECT id, rung, kind, lead, participants, bodies, centre_code, started_by, started_at, due_at, beyond_calendar,
+                       outcome, outcome_note, ended_at
+                FROM dispute.rung_attempts WHERE case_id = $1 ORDER BY seq
+                """,
+                [id]
+            ),
+            ("SELECT id, terms, signed_on::text, signatories FROM dispute.agreements WHERE case_id = $1 ORDER BY seq DESC LIMIT 1", [id]),
+            (
+                """
+                SELECT id, due_at, beyond_calendar, outcome, note, visited_at, visited_by
+                FROM dispute.return_visits WHERE case_id = $1 ORDER BY seq DESC LIMIT 1
+                """,
+                [id]
+            ),
+            (
+                """
+                SELECT s.id, d.id, d.centre_code, d.name, d.api_key_name, s.summoned_by, s.report_due, s.report_beyond_calendar,
+                       s.feedback_due, s.feedback_beyond_calendar, s.reported_at, s.feedback, s.fed_back_at
+                FROM dispute.summons s JOIN dispute.departments d ON d.id = s.department_id
+                WHERE s.case_id = $1 ORDER BY s.created_at, d.name
+                """,
+                [id]
+            ),
+        ])
+        guard let row = reads[0].first else { return nil }
         let record = try decodeCase(row)
-        let attempts = try await connection.query(
-            """
-            SELECT id, rung, kind, lead, participants, bodies, centre_code, started_by, started_at, due_at, beyond_calendar,
-                   outcome, outcome_note, ended_at
-            FROM dispute.rung_attempts WHERE case_id = $1 ORDER BY seq
-            """,
-            [id]
-        ).map { row in
+        let attempts = try reads[1].map { row in
             RungAttempt(
                 id: try row.decode(UUID.self, at: 0), rung: LadderRung(rawValue: try row.decode(Int.self, at: 1)) ?? .finder,
                 kind: MediationKind(rawValue: try row.decode(String.self, at: 2)) ?? .other, lead: try row.decode(String.self, at: 3),
@@ -572,20 +592,12 @@ struct PostgresCaseStore: CaseStore {
                 outcomeNote: try row.decode(String?.self, at: 12), endedAt: try row.decode(Date?.self, at: 13)
             )
         }
-        let agreement = try await connection.query(
-            "SELECT id, terms, signed_on::text, signatories FROM dispute.agreements WHERE case_id = $1 ORDER BY seq DESC LIMIT 1", [id]
-        ).first.map { row in
+        let agreement = try reads[2].first.map { row in
             Agreement(id: try row.decode(UUID.self, at: 0), terms: try row.decode(String.self, at: 1),
                       signedOn: CalendarDay(parsing: try row.decode(String.self, at: 2)) ?? CalendarDay(year: 1970, month: 1, day: 1),
                       signatories: try row.decode([String].self, at: 3))
         }
-        let visit = try await connection.query(
-            """
-            SELECT id, due_at, beyond_calendar, outcome, note, visited_at, visited_by
-            FROM dispute.return_visits WHERE case_id = $1 ORDER BY seq DESC LIMIT 1
-            """,
-            [id]
-        ).first.map { row in
+        let visit = try reads[3].first.map { row in
             ReturnVisit(
                 id: try row.decode(UUID.self, at: 0),
                 deadline: WorkingDeadline(dueAt: try row.decode(Date.self, at: 1), beyondCalendar: try row.decode(Bool.self, at: 2)),
@@ -593,15 +605,7 @@ struct PostgresCaseStore: CaseStore {
                 visitedAt: try row.decode(Date?.self, at: 5), visitedBy: try row.decode(String?.self, at: 6)
             )
         }
-        let summons = try await connection.query(
-            """
-            SELECT s.id, d.id, d.centre_code, d.name, d.api_key_name, s.summoned_by, s.report_due, s.report_beyond_calendar,
-                   s.feedback_due, s.feedback_beyond_calendar, s.reported_at, s.feedback, s.fed_back_at
-            FROM dispute.summons s JOIN dispute.departments d ON d.id = s.department_id
-            WHERE s.case_id = $1 ORDER BY s.created_at, d.name
-            """,
-            [id]
-        ).map { row in
+        let summons = try reads[4].map { row in
             Summons(
                 id: try row.decode(UUID.self, at: 0),
                 department: Department(id: try row.decode(UUID.self, at: 1), centre: try DivisionCode(validating: try row.decode(String.self, at: 2)),
