@@ -5,8 +5,11 @@
 //       with --token through a gateway, to measure what the gateway adds.
 //   pingan-bench flow --url GATEWAY --token T --grid G --member M --receiver-port P --secret S
 //       [--concurrency 8] [--requests 400]
+//       [--rate R --seconds S]
 //       Reports high-risk incidents through the gateway and waits for each one's webhook on
 //       a receiver it runs itself: incidents accepted per second, and report-to-webhook latency.
+//       With --rate, reports arrive open-loop at R per second for S seconds (as a city's grid
+//       workers would, whether or not the mesh keeps up), at most --concurrency in flight.
 //   pingan-bench ladder --url GATEWAY --token T --village V [--concurrency 8] [--requests 400]
 //       Opens --requests cases in village V through the gateway (IntakeCase, not timed), then
 //       advances each one rung (StartRung then EndRung) at --concurrency: cases advanced per second.
@@ -28,6 +31,8 @@ struct Options {
     var member = ""
     var receiverPort = 0
     var village = ""
+    var rate = 0
+    var seconds = 0
 
     init(_ arguments: [String]) throws {
         var iterator = arguments.dropFirst().makeIterator()
@@ -44,6 +49,8 @@ struct Options {
             case "--secret": break
             case "--concurrency": concurrency = try Self.positive(value, flag)
             case "--requests": requests = try Self.positive(value, flag)
+            case "--rate": rate = try Self.positive(value, flag)
+            case "--seconds": seconds = try Self.positive(value, flag)
             case "--codec":
                 guard let parsed = ConnectCodec.allCases.first(where: { $0.rawValue.hasSuffix(value) }) else { throw BenchError("--codec is proto or json") }
                 codec = parsed
@@ -87,6 +94,44 @@ struct Summary {
 
 extension Duration {
     var ms: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}
+
+/// Starts `call` `rate` times a second for `seconds` seconds on a fixed schedule (open loop:
+/// a slow answer does not delay the next arrival), with at most `inFlight` running; a call
+/// that would pass that bound counts as an error, as a report the mesh could not take.
+func measureAtRate(rate: Int, seconds: Int, inFlight: Int, _ call: @escaping @Sendable (Int) async throws -> Void) async -> Summary {
+    let started = ContinuousClock.now
+    let running = Counter()
+    let results = await withTaskGroup(of: (Duration?, Int).self) { group in
+        for index in 0..<(rate * seconds) {
+            let due = started + .nanoseconds(Int64(index) * 1_000_000_000 / Int64(rate))
+            try? await Task.sleep(until: due, clock: .continuous)
+            guard running.value.add(1, ordering: .relaxed).newValue <= inFlight else {
+                running.value.subtract(1, ordering: .relaxed)
+                group.addTask { (nil, 1) }
+                continue
+            }
+            group.addTask {
+                defer { running.value.subtract(1, ordering: .relaxed) }
+                let begin = ContinuousClock.now
+                do {
+                    try await call(index)
+                    return (ContinuousClock.now - begin, 0)
+                } catch {
+                    return (nil, 1)
+                }
+            }
+        }
+        return await group.reduce(into: ([Duration](), 0)) { totals, result in
+            if let latency = result.0 { totals.0.append(latency) }
+            totals.1 += result.1
+        }
+    }
+    return Summary(latencies: results.0, elapsed: ContinuousClock.now - started, errors: results.1)
+}
+
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
 }
 
 /// Runs `call` `total` times across `concurrency` workers.
@@ -182,7 +227,7 @@ func runFlow(_ options: Options) async throws {
     let client = ConnectClient(baseURL: options.url, transport: CurlTransport())
     let call = CallOptions(timeout: .seconds(30), headers: [("Authorization", "Bearer \(token)")])
     let sent = Mutex<[String: ContinuousClock.Instant]>([:])
-    let summary = await measure(concurrency: options.concurrency, total: options.requests) { index in
+    let report: @Sendable (Int) async throws -> Void = { index in
         var request = Pingan_Grid_V1_ReportIncidentRequest()
         request.gridID = options.grid
         request.reporterMemberID = options.member
@@ -198,7 +243,13 @@ func runFlow(_ options: Options) async throws {
         let incident = try await client.call(GridServiceMethods.reportIncident, request, options: call).incident
         sent.withLock { $0[incident.id] = started }
     }
-    summary.print(label: "ReportIncident through the gateway", concurrency: options.concurrency)
+    if options.rate > 0 {
+        let summary = await measureAtRate(rate: options.rate, seconds: max(options.seconds, 1), inFlight: options.concurrency, report)
+        summary.print(label: "ReportIncident through the gateway, \(options.rate)/s open loop for \(max(options.seconds, 1)) s", concurrency: options.concurrency)
+    } else {
+        let summary = await measure(concurrency: options.concurrency, total: options.requests, report)
+        summary.print(label: "ReportIncident through the gateway", concurrency: options.concurrency)
+    }
     let reported = sent.withLock { $0 }
     let deadline = ContinuousClock.now + .seconds(180)
     while arrivals.snapshot.count < reported.count, ContinuousClock.now < deadline {

@@ -2,7 +2,7 @@
 # Measures a running mesh (release build, its own fresh database) and prints figures; nothing
 # here is a test. CONCURRENCY and REQUESTS set the read load; FLOW_CONCURRENCY and
 # FLOW_REQUESTS the incident flow. SECTIONS picks what runs (default: all of them, in this
-# order): division flow ladder scan index anchors. `anchors` ends the run with Pingan's figures
+# order): division flow sustained ladder scan index anchors. `anchors` ends the run with Pingan's figures
 # beside anchors measured in the same run on the same machine (nginx in front of the same
 # grid-service, pgbench on the same PostgreSQL cluster) and their ratios, and the services'
 # resident memory; ANCHOR_CONNECTIONS, ANCHOR_SECONDS and PGBENCH_SCALE set its load.
@@ -18,7 +18,11 @@ PG_PORT=${PINGAN_BENCH_PG_PORT:-55435}
 BASE=${PINGAN_BENCH_PORT:-18180}
 RECEIVER_PORT=$((BASE + 10))
 NGINX_PORT=$((BASE + 11))
-SECTIONS=${SECTIONS:-division flow ladder scan index anchors}
+SECTIONS=${SECTIONS:-division flow sustained ladder scan index anchors}
+# The sustained flow: reports arriving at FLOW_RATE a second for FLOW_SECONDS (issue 12's
+# goal: report -> webhook p99 at most 1 s at 300 a second for 60 s, nothing lost).
+FLOW_RATE=${FLOW_RATE:-300}
+FLOW_SECONDS=${FLOW_SECONDS:-60}
 ANCHOR_CONNECTIONS=${ANCHOR_CONNECTIONS:-32}
 ANCHOR_SECONDS=${ANCHOR_SECONDS:-10}
 PGBENCH_SCALE=${PGBENCH_SCALE:-10}
@@ -89,6 +93,12 @@ if want flow; then
   log "incident flow, loaded: $FLOW_REQUESTS high-risk reports at concurrency $FLOW_CONCURRENCY through the gateway"
   "$bin/pingan-bench" flow --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
     --receiver-port "$RECEIVER_PORT" --concurrency "$FLOW_CONCURRENCY" --requests "$FLOW_REQUESTS"
+fi
+
+if want sustained; then
+  log "incident flow, sustained: $FLOW_RATE high-risk reports a second for $FLOW_SECONDS s through the gateway (open loop, at most 512 in flight)"
+  "$bin/pingan-bench" flow --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
+    --receiver-port "$RECEIVER_PORT" --concurrency 512 --rate "$FLOW_RATE" --seconds "$FLOW_SECONDS"
 fi
 
 if want ladder; then
