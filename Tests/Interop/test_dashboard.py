@@ -70,6 +70,8 @@ def test_a_township_acknowledges_its_villages_warning_and_sees_the_rung_deadline
     context, page = sign_in(browser, gateway, "town-a")
     try:
         shot(page, "login-then-today-town-a")
+        # The summoned police station has not reported yet: the page says until when.
+        assert "小渡口派出所 报到" in page.locator("#due").inner_text()
         # The case is listed at the rung it is on.
         assert "第一级" in page.locator(f"#cases tr:has(a[href='/ui/cases/{mesh.records['case']}'])").inner_text()
         warning = page.locator(f"article.warning[data-warning='{mesh.records['warning']}']")
@@ -77,11 +79,11 @@ def test_a_township_acknowledges_its_villages_warning_and_sees_the_rung_deadline
         assert "待签收" in warning.inner_text()
         # The escalation clock runs until someone acknowledges.
         assert re.search(r"(分钟|小时|天)后升级至上级中心", warning.inner_text()), warning.inner_text()
-        warning.get_by_role("button", name=re.compile("签收预警")).click()
+        warning.get_by_role("button", name=re.compile("^签收")).click()
         page.wait_for_load_state()
         acknowledged = page.locator(f"article.warning[data-warning='{mesh.records['warning']}']")
         assert "已签收" in acknowledged.inner_text()
-        assert acknowledged.get_by_role("button").count() == 0
+        assert acknowledged.get_by_role("button", name=re.compile("^签收")).count() == 0
         shot(page, "today-town-a-acknowledged")
         # The risk service agrees: the warning is acknowledged.
         status, answer = mesh.call("/pingan.risk.v1.RiskService/GetWarning", {"warningId": mesh.records["warning"]}, "town-a")
@@ -116,6 +118,38 @@ def test_a_sibling_township_does_not_see_it_and_its_address_says_not_found(brows
         response = page.goto(f"{gateway}/ui/?centre={TOWN_A}")
         assert response.status == 404 and "未找到" in page.inner_text("main")
         shot(page, "case-not-found-town-b")
+    finally:
+        context.close()
+
+
+def test_the_warning_is_taken_through_its_loop_to_closed_from_the_page(browser, gateway, mesh: Mesh) -> None:
+    """After 签收: 指派, 反馈, 问效 and 关闭, each the next form in turn, each with what it needs."""
+    context, page = sign_in(browser, gateway, "town-a")
+    try:
+        card = page.locator(f"article.warning[data-warning='{mesh.records['warning']}']")
+        # An empty answer is refused by the service, by field, and the page says so.
+        card.get_by_label("处置人（姓名或岗位）", exact=True).fill("   ")
+        card.get_by_role("button", name=re.compile("^指派处置")).click()
+        page.wait_for_load_state()
+        assert "assignee" in page.inner_text("main"), page.inner_text("main")
+        page.goto(f"{gateway}/ui/")
+        for label, button, text, status in [
+            ("处置人（姓名或岗位）", "指派处置", "小渡口镇综治办 李明", "处置中"),
+            ("处置情况", "反馈处置情况", "已上门劝导，双方同意调解", "已反馈"),
+            ("问效结论", "跟踪问效", "一周后回访，情绪稳定", "已问效"),
+        ]:
+            card = page.locator(f"article.warning[data-warning='{mesh.records['warning']}']")
+            card.get_by_label(label, exact=True).fill(text)
+            card.get_by_role("button", name=re.compile(f"^{button}")).click()
+            page.wait_for_load_state()
+            assert status in page.locator(f"article.warning[data-warning='{mesh.records['warning']}']").inner_text()
+        card = page.locator(f"article.warning[data-warning='{mesh.records['warning']}']")
+        card.get_by_label("处置结果", exact=True).fill("矛盾化解，风险解除")
+        card.get_by_role("button", name=re.compile("^关闭预警")).click()
+        page.wait_for_load_state()
+        assert page.locator(f"article.warning[data-warning='{mesh.records['warning']}']").count() == 0
+        status, answer = mesh.call("/pingan.risk.v1.RiskService/GetWarning", {"warningId": mesh.records["warning"]}, "town-a")
+        assert answer["warning"]["status"] == "WARNING_STATUS_CLOSED" and answer["warning"]["outcome"] == "矛盾化解，风险解除", answer
     finally:
         context.close()
 

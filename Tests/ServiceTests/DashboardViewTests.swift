@@ -1,4 +1,5 @@
 @testable import GatewayService
+import PinganContracts
 import Testing
 
 /// The dashboard's views, rendered from fixed models: what a page shows comes from its model,
@@ -7,14 +8,16 @@ import Testing
 @Suite("dashboard views")
 struct DashboardViewTests {
     func today(canAcknowledge: Bool, village: String = "小渡口一村") -> TodayPage {
-        TodayPage(
+        let next = canAcknowledge ? TodayPage.step(after: .raised)?.0 : nil
+        return TodayPage(
             code: "430723102000", name: "小渡口镇", level: "乡镇（街道）", trail: [], children: [], hasChildren: false,
             warnings: [.init(id: "w1", caseID: "c1", village: village, score: 65, status: "待签收", raisedAt: "2026-11-28 10:00",
-                             age: "2 小时", escalation: "2 小时后升级至上级中心", escalates: true, waiting: true)],
+                             age: "2 小时", escalation: "2 小时后升级至上级中心", escalates: true, waiting: true,
+                             next: next, hasNext: next != nil)],
             warningCount: 1,
             cases: [.init(id: "c1", village: village, category: "邻里", rung: "第一级：谁发现谁受理", status: "办理中",
                           openedAt: "2026-11-28 10:00", overdue: true)],
-            actions: [], canAcknowledge: canAcknowledge, csrf: "f00d"
+            actions: [], due: [], csrf: "f00d"
         )
     }
 
@@ -25,6 +28,12 @@ struct DashboardViewTests {
         #expect(page.contains("action=\"/ui/warnings/w1/acknowledge\"") && page.contains("value=\"f00d\""))
         #expect(page.contains("class=\"overdue\""))
         #expect(!today(canAcknowledge: false).render().contains("/acknowledge"))
+    }
+
+    @Test func eachStepOfTheWarningLoopIsTheNextFormInTurn() {
+        let steps = [Pingan_Risk_V1_WarningStatus.raised, .acknowledged, .handling, .fedBack, .evaluated, .closed].map { TodayPage.step(after: $0)?.0.action }
+        #expect(steps == ["acknowledge", "assign", "feedback", "evaluate", "close", nil])
+        #expect(TodayPage.step(after: .acknowledged)?.0.needsText == true && TodayPage.step(after: .raised)?.0.needsText == false)
     }
 
     @Test func theExportIsTheRowsShownAndNoCellIsAFormula() {

@@ -17,6 +17,8 @@ public struct NotifySettings: Sendable {
     public var service: ServiceSettings
     public var allowedHosts: Set<String>
     var push: PushSettings
+    /// How long one send may take before it is given up on and retried later.
+    var sendTimeout: Duration = .seconds(5)
 
     public init(service: ServiceSettings, allowedHosts: Set<String> = [], smsTemplate: String = "pingan-notice",
                 smtpURL: String = "smtp://127.0.0.1:25", mailFrom: String = "pingan@localhost") {
@@ -51,7 +53,7 @@ public enum NotifyApp {
             verifier: try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret, previous: settings.service.mesh.previousMeshSecrets)
         ).register(into: &routes)
         let workers = DeliveryWorkers(
-            deliveries: WebhookDeliveries(transport: CurlTransport(), egress: egress, push: settings.push),
+            deliveries: WebhookDeliveries(transport: CurlTransport(), egress: egress, push: settings.push, timeout: settings.sendTimeout),
             pool: host.pool, wakeup: outbox.wakeup, logger: host.logger
         )
         return host.application(routes: routes, services: [workers], onServerRunning: onServerRunning)

@@ -52,8 +52,16 @@ struct Dashboard: Sendable {
                     var response = Self.redirect("/ui/login")
                     response.headers[.setCookie] = "\(Self.cookie)=; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=0"
                     return response
-                case (4, "warnings", "acknowledge"):
-                    _ = try await client.call(RiskServiceMethods.acknowledgeWarning, .with { $0.warningID = parts[2] })
+                case (4, "warnings", let step?):
+                    let id = parts[2], text = form["text"] ?? ""
+                    switch step {
+                    case "acknowledge": _ = try await client.call(RiskServiceMethods.acknowledgeWarning, .with { $0.warningID = id })
+                    case "assign": _ = try await client.call(RiskServiceMethods.assignWarning, .with { $0.warningID = id; $0.assignee = text })
+                    case "feedback": _ = try await client.call(RiskServiceMethods.feedBackOnWarning, .with { $0.warningID = id; $0.feedback = text })
+                    case "evaluate": _ = try await client.call(RiskServiceMethods.evaluateWarning, .with { $0.warningID = id; $0.evaluation = text })
+                    case "close": _ = try await client.call(RiskServiceMethods.closeWarning, .with { $0.warningID = id; $0.outcome = text })
+                    default: return Self.page(status: .notFound, "没有这个页面。", session)
+                    }
                     return Self.redirect("/ui/?centre=\(Self.centreParameter(form["centre"]) ?? session.principal.centre.rawValue)#warnings")
                 case (4, "cases", "reveal"):
                     let page = try await CasePage.load(id: parts[2], reveal: true, for: session.principal, csrf: session.csrf, now: now(), client: client)
@@ -163,7 +171,8 @@ struct Dashboard: Sendable {
         switch error.code {
         case .unauthenticated: return redirect("/ui/login")
         case .notFound, .permissionDenied: return page(status: .notFound, "未找到，或不在本中心的辖区内。", session)
-        case .invalidArgument: return page(status: .badRequest, "地址有误：\(error.message)", session)
+        case .invalidArgument: return page(status: .badRequest, "提交的内容或地址有误：\(error.message)", session)
+        case .failedPrecondition: return page(status: .conflict, "这一步现在不能做：\(error.message)", session)
         case .unavailable, .deadlineExceeded: return page(status: .serviceUnavailable, "服务暂时不可用，请稍后刷新。", session)
         default: return page(status: .internalServerError, "页面出错了，请稍后再试。", session)
         }

@@ -12,11 +12,33 @@ struct TodayPage {
     struct WarningRow {
         let id: String, caseID: String, village: String, score: Int32, status: String
         let raisedAt: String, age: String, escalation: String, escalates: Bool, waiting: Bool
+        /// The next step of the warning's closed loop, when the signed-in person may take it.
+        let next: Step?
+        let hasNext: Bool
+    }
+
+    /// One step of a warning's loop (签收 → 指派 → 反馈 → 问效 → 关闭) as a form.
+    struct Step {
+        let action: String, label: String, needsText: Bool, textLabel: String
+    }
+
+    /// The step after `status`, with the method that takes it.
+    static func step(after status: Pingan_Risk_V1_WarningStatus) -> (Step, String)? {
+        switch status {
+        case .raised: (Step(action: "acknowledge", label: "签收", needsText: false, textLabel: ""), RiskServiceMethods.acknowledgeWarning.path)
+        case .acknowledged: (Step(action: "assign", label: "指派处置", needsText: true, textLabel: "处置人（姓名或岗位）"), RiskServiceMethods.assignWarning.path)
+        case .handling: (Step(action: "feedback", label: "反馈处置情况", needsText: true, textLabel: "处置情况"), RiskServiceMethods.feedBackOnWarning.path)
+        case .fedBack: (Step(action: "evaluate", label: "跟踪问效", needsText: true, textLabel: "问效结论"), RiskServiceMethods.evaluateWarning.path)
+        case .evaluated: (Step(action: "close", label: "关闭预警", needsText: true, textLabel: "处置结果"), RiskServiceMethods.closeWarning.path)
+        default: nil
+        }
     }
     struct CaseRow {
         let id: String, village: String, category: String, rung: String, status: String, openedAt: String, overdue: Bool
     }
     struct ActionRow { let division: String, kind: String, owner: String, dueOn: String, month: String }
+    /// A department's report or feedback, or a return visit, that a case is waiting for.
+    struct DueRow { let caseID: String, village: String, what: String, due: String, overdue: Bool }
 
     let code: String
     let name: String
@@ -28,8 +50,11 @@ struct TodayPage {
     let warningCount: Int
     let cases: [CaseRow]
     let actions: [ActionRow]
-    let canAcknowledge: Bool
+    let due: [DueRow]
     let csrf: String
+
+    /// How many of the listed cases are opened to find what they wait for: each is one read.
+    static let casesScannedForDueSteps = 30
 
     /// - Parameter centre: the centre the page is for; the caller's own or one below it.
     static func load(centre: DivisionCode, for principal: Principal, csrf: String, now: Date, client: DashboardClient) async throws -> TodayPage {
@@ -49,6 +74,11 @@ struct TodayPage {
         let overdueIDs = Set(overdueCases.map(\.id))
         let cases = overdueCases + (try await recent.cases).filter { !overdueIDs.contains($0.id) }
         let openWarnings = try await warnings.warnings
+        let due = try await dueSteps(of: cases.filter { $0.status == .open || $0.status == .settled }.prefix(casesScannedForDueSteps),
+                                     village: place, now: now, client: client)
+        func next(_ status: Pingan_Risk_V1_WarningStatus) -> Step? {
+            step(after: status).flatMap { step, path in MethodRoles.allows(principal, path) ? step : nil }
+        }
         return TodayPage(
             code: division.code, name: division.name, level: Labels.level(division.level),
             trail: try await trail(from: principal.centre, to: division, client: client),
@@ -60,7 +90,8 @@ struct TodayPage {
                     id: warning.id, caseID: warning.caseID, village: place(warning.villageCode), score: warning.score,
                     status: Labels.warningStatus(warning.status), raisedAt: Labels.time(raised), age: Labels.span(from: raised, to: now),
                     escalation: escalates.map { $0 > now ? "\(Labels.span(from: now, to: $0))后升级至上级中心" : "已超时，已升级" } ?? "",
-                    escalates: escalates != nil, waiting: warning.status == .raised
+                    escalates: escalates != nil, waiting: warning.status == .raised,
+                    next: next(warning.status), hasNext: next(warning.status) != nil
                 )
             },
             warningCount: openWarnings.count,
@@ -71,9 +102,33 @@ struct TodayPage {
             actions: try await actions.actions.map { action in
                 ActionRow(division: action.divisionName, kind: Labels.actionKind(action.kind), owner: action.owner, dueOn: action.dueOn, month: action.month)
             },
-            canAcknowledge: MethodRoles.allows(principal, RiskServiceMethods.acknowledgeWarning.path),
+            due: due,
             csrf: csrf
         )
+    }
+
+    /// Summons waiting on departments and return visits due, across `cases`, soonest first.
+    static func dueSteps(of cases: ArraySlice<Pingan_Dispute_V1_Case>, village: (String) -> String, now: Date, client: DashboardClient) async throws -> [DueRow] {
+        let files = try await withThrowingTaskGroup(of: Pingan_Dispute_V1_GetCaseResponse.self) { group in
+            for item in cases {
+                group.addTask { try await client.call(DisputeServiceMethods.getCase, .with { $0.caseID = item.id }) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        var rows: [(Date, DueRow)] = []
+        for file in files {
+            func add(_ what: String, _ deadline: Pingan_Dispute_V1_Deadline) {
+                guard let due = Date(wireTimestamp: deadline.dueAt) else { return }
+                rows.append((due, DueRow(caseID: file.case.id, village: village(file.case.villageCode), what: what,
+                                         due: Labels.deadline(deadline.dueAt), overdue: due < now)))
+            }
+            for summons in file.summons {
+                if summons.reportedAt.isEmpty { add("\(summons.departmentName) 报到", summons.reportDeadline) }
+                else if summons.fedBackAt.isEmpty { add("\(summons.departmentName) 反馈", summons.feedbackDeadline) }
+            }
+            if file.hasReturnVisit, file.returnVisit.visitedAt.isEmpty { add("回访", file.returnVisit.deadline) }
+        }
+        return rows.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// The divisions from the signed-in centre down to the page's, for the way back up.

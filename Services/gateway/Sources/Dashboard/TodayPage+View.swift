@@ -10,9 +10,10 @@ extension TodayPage {
     <article class="warning{{^waiting}} done{{/waiting}}" data-warning="{{id}}">
       <h3><a href="/ui/cases/{{caseID}}">风险 {{score}} 分 · {{village}}</a></h3>
       <p>{{status}} · 预警于 {{raisedAt}}（{{age}}前）{{#escalates}} · <span class="clock">{{escalation}}</span>{{/escalates}}</p>
-      {{#waiting}}{{#canAcknowledge}}<form method="post" action="/ui/warnings/{{id}}/acknowledge">
+      {{#next}}<form class="step" method="post" action="/ui/warnings/{{id}}/{{action}}">
         <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="centre" value="{{code}}">
-        <button type="submit" aria-label="签收预警：{{village}}，风险 {{score}} 分">签收</button></form>{{/canAcknowledge}}{{/waiting}}
+        {{#needsText}}<label for="text-{{id}}">{{textLabel}}</label><input id="text-{{id}}" name="text" required maxlength="500">{{/needsText}}
+        <button type="submit" aria-label="{{label}}：{{village}}，风险 {{score}} 分">{{label}}</button></form>{{/next}}
     </article>
     {{/warnings}}
     {{^warnings}}<p class="empty">没有未关闭的预警。</p>{{/warnings}}
@@ -29,6 +30,11 @@ extension TodayPage {
     </tbody>
     </table>
     {{^cases}}<p class="empty">没有案件。</p>{{/cases}}
+    </section>
+    <section id="due" aria-labelledby="due-title">
+    <h2 id="due-title">待部门报到、反馈与回访</h2>
+    {{#due}}<p{{#overdue}} class="overdue"{{/overdue}}><a href="/ui/cases/{{caseID}}">{{village}}</a> · {{what}} · 期限 {{due}}{{#overdue}} <span class="overdue-tag">已超期</span>{{/overdue}}</p>{{/due}}
+    {{^due}}<p class="empty">没有待办的报到、反馈或回访。</p>{{/due}}
     </section>
     <section id="actions" aria-labelledby="actions-title">
     <h2 id="actions-title">待办的指数整改事项</h2>
