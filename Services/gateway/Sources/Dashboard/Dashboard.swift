@@ -142,7 +142,9 @@ struct Dashboard: Sendable {
         do {
             let response = try await auth.signIn(.with { $0.username = form["username"] ?? ""; $0.password = form["password"] ?? "" }, call)
             var redirect = Self.redirect("/ui/")
-            redirect.headers[.setCookie] = "\(Self.cookie)=\(response.token); Path=/ui; HttpOnly; SameSite=Strict"
+            // Secure when the ingress in front says the browser came over HTTPS.
+            let secure = HTTPField.Name("X-Forwarded-Proto").flatMap { request.headers[$0] } == "https" ? "; Secure" : ""
+            redirect.headers[.setCookie] = "\(Self.cookie)=\(response.token); Path=/ui; HttpOnly; SameSite=Strict\(secure)"
             return redirect
         } catch let error as ConnectError {
             let message = switch error.code {
