@@ -73,7 +73,8 @@ def test_a_township_acknowledges_its_villages_warning_and_sees_the_rung_deadline
         # The summoned police station has not reported yet: the page says until when.
         assert "小渡口派出所 报到" in page.locator("#due").inner_text()
         # The case is listed at the rung it is on.
-        assert "第一级" in page.locator(f"#cases tr:has(a[href='/ui/cases/{mesh.records['case']}'])").inner_text()
+        listed = page.locator(f"#cases tr:has(a[href='/ui/cases/{mesh.records['case']}'])").inner_text()
+        assert "第一级" in listed and "24:00" in listed, listed
         warning = page.locator(f"article.warning[data-warning='{mesh.records['warning']}']")
         assert VILLAGE_A_NAME in warning.inner_text()
         assert "待签收" in warning.inner_text()
@@ -176,6 +177,9 @@ def test_the_index_page_shows_the_ranking_and_the_chart_and_the_export_has_the_r
         assert page.locator("#trend svg circle").count() >= 1
         assert VILLAGE_A_NAME in page.locator("#trend svg").inner_html()
         shot(page, "index-town-a")
+        with page.expect_download() as ranking:
+            page.get_by_role("link", name="下载排名（CSV）").click()
+        assert VILLAGE_A_NAME in Path(ranking.value.path()).read_text(encoding="utf-8-sig")
 
         page.goto(f"{gateway}/ui/")
         shown = page.locator("#cases tbody tr")
@@ -183,12 +187,12 @@ def test_the_index_page_shows_the_ranking_and_the_chart_and_the_export_has_the_r
             page.get_by_role("link", name="导出本表（CSV）").click()
         text = Path(download.value.path()).read_text(encoding="utf-8-sig")
         lines = list(csv.reader(io.StringIO(text)))
-        assert lines[0][:5] == ["村（社区）", "类别", "调解层级", "状态", "受理时间"]
+        assert lines[0][:6] == ["村（社区）", "类别", "调解层级", "本级期限", "状态", "受理时间"]
         assert len(lines) - 1 == shown.count() >= 1
         for number, line in enumerate(lines[1:]):
             cells = shown.nth(number).locator("td")
-            assert line[0] == cells.nth(0).inner_text().strip()
-            assert line[4] == cells.nth(4).inner_text().strip()
+            for column in (0, 3, 4, 5):
+                assert line[column] == cells.nth(column).inner_text().strip(), (column, line)
     finally:
         context.close()
 

@@ -16,7 +16,7 @@ struct DashboardViewTests {
                              next: next, hasNext: next != nil)],
             warningCount: 1,
             cases: [.init(id: "c1", village: village, category: "邻里", rung: "第一级：谁发现谁受理", status: "办理中",
-                          openedAt: "2026-11-28 10:00", overdue: true)],
+                          openedAt: "2026-11-28 10:00", overdue: true, deadline: "2026-11-30 24:00")],
             actions: [], due: [], csrf: "f00d"
         )
     }

@@ -97,6 +97,7 @@ struct Dashboard: Sendable {
                 let review = try await client.call(IndexServiceMethods.getMonthlyReview, .with {
                     $0.centreCode = query["centre"].map(String.init) ?? session.principal.centre.rawValue
                     $0.month = query["month"].map(String.init) ?? Month(containing: now()).description
+                    $0.format = query["format"] == "csv" ? .csv : .html
                 })
                 return Response(status: .ok, headers: [.contentType: review.contentType], body: .init(byteBuffer: ByteBuffer(bytes: review.body)))
             default:

@@ -35,6 +35,8 @@ struct TodayPage {
     }
     struct CaseRow {
         let id: String, village: String, category: String, rung: String, status: String, openedAt: String, overdue: Bool
+        /// The open rung's deadline, for the cases read for their due steps; empty otherwise.
+        let deadline: String
     }
     struct ActionRow { let division: String, kind: String, owner: String, dueOn: String, month: String }
     /// A department's report or feedback, or a return visit, that a case is waiting for.
@@ -74,8 +76,8 @@ struct TodayPage {
         let overdueIDs = Set(overdueCases.map(\.id))
         let cases = overdueCases + (try await recent.cases).filter { !overdueIDs.contains($0.id) }
         let openWarnings = try await warnings.warnings
-        let due = try await dueSteps(of: cases.filter { $0.status == .open || $0.status == .settled }.prefix(casesScannedForDueSteps),
-                                     village: place, now: now, client: client)
+        let (due, rungDeadlines) = try await dueSteps(of: cases.filter { $0.status == .open || $0.status == .settled }.prefix(casesScannedForDueSteps),
+                                                      village: place, now: now, client: client)
         func next(_ status: Pingan_Risk_V1_WarningStatus) -> Step? {
             step(after: status).flatMap { step, path in MethodRoles.allows(principal, path) ? step : nil }
         }
@@ -97,7 +99,8 @@ struct TodayPage {
             warningCount: openWarnings.count,
             cases: cases.map { item in
                 CaseRow(id: item.id, village: place(item.villageCode), category: Labels.category(item.category), rung: Labels.rung(item.currentRung),
-                        status: Labels.caseStatus(item.status), openedAt: Labels.time(item.openedAt), overdue: overdueIDs.contains(item.id))
+                        status: Labels.caseStatus(item.status), openedAt: Labels.time(item.openedAt), overdue: overdueIDs.contains(item.id),
+                        deadline: rungDeadlines[item.id] ?? "")
             },
             actions: try await actions.actions.map { action in
                 ActionRow(division: action.divisionName, kind: Labels.actionKind(action.kind), owner: action.owner, dueOn: action.dueOn, month: action.month)
@@ -107,8 +110,11 @@ struct TodayPage {
         )
     }
 
-    /// Summons waiting on departments and return visits due, across `cases`, soonest first.
-    static func dueSteps(of cases: ArraySlice<Pingan_Dispute_V1_Case>, village: (String) -> String, now: Date, client: DashboardClient) async throws -> [DueRow] {
+    /// Summons waiting on departments and return visits due, across `cases`, soonest first;
+    /// and each case's open rung deadline, read on the way.
+    static func dueSteps(
+        of cases: ArraySlice<Pingan_Dispute_V1_Case>, village: (String) -> String, now: Date, client: DashboardClient
+    ) async throws -> ([DueRow], [String: String]) {
         let files = try await withThrowingTaskGroup(of: Pingan_Dispute_V1_GetCaseResponse.self) { group in
             for item in cases {
                 group.addTask { try await client.call(DisputeServiceMethods.getCase, .with { $0.caseID = item.id }) }
@@ -116,7 +122,9 @@ struct TodayPage {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         var rows: [(Date, DueRow)] = []
+        var rungDeadlines: [String: String] = [:]
         for file in files {
+            if let open = file.rungs.last(where: { $0.endedAt.isEmpty }) { rungDeadlines[file.case.id] = Labels.deadline(open.deadline.dueAt) }
             func add(_ what: String, _ deadline: Pingan_Dispute_V1_Deadline) {
                 guard let due = Date(wireTimestamp: deadline.dueAt) else { return }
                 rows.append((due, DueRow(caseID: file.case.id, village: village(file.case.villageCode), what: what,
@@ -128,7 +136,7 @@ struct TodayPage {
             }
             if file.hasReturnVisit, file.returnVisit.visitedAt.isEmpty { add("回访", file.returnVisit.deadline) }
         }
-        return rows.sorted { $0.0 < $1.0 }.map(\.1)
+        return (rows.sorted { $0.0 < $1.0 }.map(\.1), rungDeadlines)
     }
 
     /// The divisions from the signed-in centre down to the page's, for the way back up.

@@ -22,10 +22,10 @@ extension TodayPage {
     <h2 id="cases-title">矛盾纠纷案件（超期的在前）</h2>
     <p><a href="/ui/cases.csv?centre={{code}}" download>导出本表（CSV）</a></p>
     <table>
-    <thead><tr><th scope="col">村（社区）</th><th scope="col">类别</th><th scope="col">调解层级</th><th scope="col">状态</th><th scope="col">受理时间</th></tr></thead>
+    <thead><tr><th scope="col">村（社区）</th><th scope="col">类别</th><th scope="col">调解层级</th><th scope="col">本级期限</th><th scope="col">状态</th><th scope="col">受理时间</th></tr></thead>
     <tbody>
     {{#cases}}<tr{{#overdue}} class="overdue"{{/overdue}}><td data-label="村（社区）"><a href="/ui/cases/{{id}}">{{village}}</a></td><td data-label="类别">{{category}}</td>
-    <td data-label="调解层级">{{rung}}{{#overdue}} <span class="overdue-tag">已超期</span>{{/overdue}}</td><td data-label="状态">{{status}}</td><td data-label="受理时间">{{openedAt}}</td></tr>
+    <td data-label="调解层级">{{rung}}{{#overdue}} <span class="overdue-tag">已超期</span>{{/overdue}}</td><td data-label="本级期限">{{deadline}}</td><td data-label="状态">{{status}}</td><td data-label="受理时间">{{openedAt}}</td></tr>
     {{/cases}}
     </tbody>
     </table>
@@ -47,9 +47,9 @@ extension TodayPage {
 
     /// The cases table as CSV, the rows the page shows, in its order.
     func casesCSV() -> String {
-        var lines = ["村（社区）,类别,调解层级,状态,受理时间,超期"]
+        var lines = ["村（社区）,类别,调解层级,本级期限,状态,受理时间,超期"]
         for row in cases {
-            lines.append([row.village, row.category, row.rung, row.status, row.openedAt, row.overdue ? "是" : "否"].map(Self.csvField).joined(separator: ","))
+            lines.append([row.village, row.category, row.rung, row.deadline, row.status, row.openedAt, row.overdue ? "是" : "否"].map(Self.csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }
