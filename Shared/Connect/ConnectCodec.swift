@@ -8,17 +8,6 @@ public enum ConnectCodec: String, Sendable, CaseIterable {
     /// Binary protobuf, as `buf curl` and most generated clients send it.
     case proto = "application/proto"
 
-    /// The codec for a `Content-Type` header, ignoring parameters such as `charset`.
-    public init?(contentType: String) {
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first
-            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        switch mediaType {
-        case "application/json": self = .json
-        case "application/proto", "application/protobuf", "application/x-protobuf": self = .proto
-        default: return nil
-        }
-    }
-
     /// Decodes a request or response body; an empty body is the empty message.
     public func decode<M: SwiftProtobuf.Message>(_: M.Type, from bytes: [UInt8]) throws -> M {
         switch self {

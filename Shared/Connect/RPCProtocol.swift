@@ -14,21 +14,19 @@ enum RPCProtocol: Sendable {
 
     /// The protocol and codec a request's `Content-Type` names, or `nil` for anything else.
     static func of(contentType: String) -> (RPCProtocol, ConnectCodec)? {
-        // What nearly every call sends, without taking the string apart.
-        switch contentType {
-        case "application/json": return (.connect, .json)
-        case "application/proto": return (.connect, .proto)
-        case "application/grpc", "application/grpc+proto": return (.grpc, .proto)
-        default: break
-        }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first
+        // What nearly every call sends is already bare and lower-case: only the rest is taken
+        // apart (parameters such as charset, case).
+        let plain = !contentType.contains(";") && !contentType.contains(where: \.isUppercase)
+        let mediaType = plain ? contentType : contentType.split(separator: ";", maxSplits: 1).first
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         switch mediaType {
+        case "application/json": return (.connect, .json)
+        case "application/proto", "application/protobuf", "application/x-protobuf": return (.connect, .proto)
         case "application/grpc", "application/grpc+proto": return (.grpc, .proto)
         case "application/grpc+json": return (.grpc, .json)
         case "application/grpc-web", "application/grpc-web+proto": return (.grpcWeb, .proto)
         case "application/grpc-web+json": return (.grpcWeb, .json)
-        default: return ConnectCodec(contentType: contentType).map { (.connect, $0) }
+        default: return nil
         }
     }
 

@@ -63,33 +63,16 @@ final class LibPQConnection: @unchecked Sendable {
     /// Each statement is prepared once per connection and executed by name afterwards, so
     /// PostgreSQL parses and plans it once instead of on every call.
     func execute(_ sql: String, _ parameters: [PostgresParameter]) throws -> PostgresRows {
-        // libpq takes C strings: a NUL would silently cut the value short, so refuse it.
-        if let index = parameters.firstIndex(where: { $0.text?.utf8.contains(0) == true }) {
-            throw PostgresError(.invalidParameter, "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold")
-        }
+        try Self.refuseNUL(parameters)
         let types = parameters.map { Oid($0.typeOID) }
-        let key = PreparedKey(sql: sql, types: types)
-        let name = prepared[key] != nil || prepared.count < Self.maxPrepared ? try preparedName(sql, types) : nil
-        let result: OpaquePointer? = withOptionalCStringArray(parameters.map(\.text)) { values in
-            if let name {
-                return PQexecPrepared(handle, name, Int32(parameters.count), values, nil, nil, 1)
-            }
-            return types.withUnsafeBufferPointer { typeBuffer in
-                PQexecParams(handle, sql, Int32(parameters.count), typeBuffer.baseAddress, values, nil, nil, 1)
-            }
-        }
+        guard let name = try preparedName(sql, types) else { return try consume(send(sql, types, parameters, as: nil, wait: true)) }
         do {
-            return try consume(result)
-        } catch let error as PostgresError where error.sqlState == .featureNotSupported && name != nil {
+            return try consume(send(sql, types, parameters, as: name, wait: true))
+        } catch let error as PostgresError where error.sqlState == .featureNotSupported {
             // A table changed shape since the statement was prepared ("cached plan must not
             // change result type"): forget the plan and run the statement as written.
-            prepared[key] = nil
-            let retried: OpaquePointer? = withOptionalCStringArray(parameters.map(\.text)) { values in
-                types.withUnsafeBufferPointer { typeBuffer in
-                    PQexecParams(handle, sql, Int32(parameters.count), typeBuffer.baseAddress, values, nil, nil, 1)
-                }
-            }
-            return try consume(retried)
+            prepared[PreparedKey(sql: sql, types: types)] = nil
+            return try consume(send(sql, types, parameters, as: nil, wait: true))
         }
     }
 
@@ -97,20 +80,15 @@ final class LibPQConnection: @unchecked Sendable {
     /// one's rows, in order. Statements are prepared first, as ``execute(_:_:)`` does; if one
     /// fails, the first error is thrown once every result has been read.
     func executePipeline(_ statements: [(sql: String, parameters: [PostgresParameter])]) throws -> [PostgresRows] {
-        var names: [String] = []
+        var names: [String?] = []
         for statement in statements {
-            if let index = statement.parameters.firstIndex(where: { $0.text?.utf8.contains(0) == true }) {
-                throw PostgresError(.invalidParameter, "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold")
-            }
+            try Self.refuseNUL(statement.parameters)
             names.append(try preparedName(statement.sql, statement.parameters.map { Oid($0.typeOID) }))
         }
         guard PQenterPipelineMode(handle) == 1 else { throw PostgresError(.server, Self.errorMessage(handle)) }
         defer { PQexitPipelineMode(handle) }
         for (name, statement) in zip(names, statements) {
-            let sent = withOptionalCStringArray(statement.parameters.map(\.text)) { values in
-                PQsendQueryPrepared(handle, name, Int32(statement.parameters.count), values, nil, nil, 1)
-            }
-            guard sent == 1 else { throw PostgresError(.connectionLost, Self.errorMessage(handle)) }
+            _ = try send(statement.sql, statement.parameters.map { Oid($0.typeOID) }, statement.parameters, as: name, wait: false)
         }
         guard PQpipelineSync(handle) == 1 else { throw PostgresError(.connectionLost, Self.errorMessage(handle)) }
         var results: [PostgresRows] = []
@@ -134,15 +112,42 @@ final class LibPQConnection: @unchecked Sendable {
         return results
     }
 
-    /// The name `sql` is prepared under on this connection, preparing it the first time.
-    private func preparedName(_ sql: String, _ types: [Oid]) throws -> String {
+    /// Sends one statement, by the name it was prepared under or (`nil`) as written. With
+    /// `wait`, runs it and returns its result; otherwise queues it in the pipeline.
+    private func send(_ sql: String, _ types: [Oid], _ parameters: [PostgresParameter], as name: String?, wait: Bool) throws -> OpaquePointer? {
+        let count = Int32(parameters.count)
+        if wait {
+            return withOptionalCStringArray(parameters.map(\.text)) { values in
+                if let name { return PQexecPrepared(handle, name, count, values, nil, nil, 1) }
+                return types.withUnsafeBufferPointer { PQexecParams(handle, sql, count, $0.baseAddress, values, nil, nil, 1) }
+            }
+        }
+        let sent = withOptionalCStringArray(parameters.map(\.text)) { values in
+            if let name { return PQsendQueryPrepared(handle, name, count, values, nil, nil, 1) }
+            return types.withUnsafeBufferPointer { PQsendQueryParams(handle, sql, count, $0.baseAddress, values, nil, nil, 1) }
+        }
+        guard sent == 1 else { throw PostgresError(.connectionLost, Self.errorMessage(handle)) }
+        return nil
+    }
+
+    /// The name `sql` is prepared under on this connection, preparing it the first time;
+    /// `nil` once ``maxPrepared`` statements are, so it runs as written.
+    private func preparedName(_ sql: String, _ types: [Oid]) throws -> String? {
         let key = PreparedKey(sql: sql, types: types)
         if let name = prepared[key] { return name }
+        guard prepared.count < Self.maxPrepared else { return nil }
         let name = "p\(preparedNames)"
         preparedNames += 1
         _ = try consume(types.withUnsafeBufferPointer { PQprepare(handle, name, sql, Int32(types.count), $0.baseAddress) })
         prepared[key] = name
         return name
+    }
+
+    /// libpq takes C strings: a NUL would silently cut a value short, so it is refused.
+    private static func refuseNUL(_ parameters: [PostgresParameter]) throws {
+        if let index = parameters.firstIndex(where: { $0.text?.utf8.contains(0) == true }) {
+            throw PostgresError(.invalidParameter, "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold")
+        }
     }
 
     /// Runs a script of several statements with no parameters, for migrations shipped in code.

@@ -19,15 +19,10 @@ extension PostgresError: ConnectErrorConvertible {
         // cannot hold is the caller's to fix, not a fault of the service.
         if code == .invalidParameter || Self.badValue.contains(sqlState?.rawValue ?? "") {
             let problem = "cannot be stored (too long, out of range or not valid text)"
-            if let field { return .invalidArgument(field: Self.protoName(field), problem) }
+            // Columns are named as the request's fields are in the .proto files.
+            if let field { return .invalidArgument(field: field, problem) }
             return ConnectError(.invalidArgument, "a value in the request \(problem)")
         }
         return nil
-    }
-
-    /// A column name as the request's field is spelt in JSON (`village_code` → `villageCode`).
-    static func protoName(_ column: String) -> String {
-        let parts = column.split(separator: "_")
-        return (parts.first.map(String.init) ?? "") + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 }

@@ -29,11 +29,12 @@ struct GridInputTests {
                     Issue.record("\(statement) was accepted")
                 } catch let error as PostgresError {
                     #expect(error.field == field)
-                    #expect(error.connectError?.message.hasPrefix(field == "name" ? "name: " : "villageCode: ") == true)
+                    #expect(error.connectError?.message.hasPrefix(field + ": ") == true)
                 }
             }
             do {
                 try await pool.query("INSERT INTO parcels VALUES (1, '1', $1)", ["第一二三四五"])
+                Issue.record("a name of six characters was accepted")
             } catch let error as PostgresError {
                 #expect(error.connectError?.code == .invalidArgument)
                 #expect(error.connectError?.message == "name: cannot be stored (too long, out of range or not valid text)")

@@ -308,7 +308,7 @@ def division_client(grid_service: str, stubs: Stubs):
 @pytest.fixture(scope="module")
 def mesh(tmp_path_factory: pytest.TempPathFactory):
     """The whole mesh (mesh.py), seeded, for one test module."""
-    from mesh import compile_contracts, load_methods, seed, start_mesh
+    from mesh import compile_contracts, load_methods, seed, start_mesh, stop_mesh
 
     modules = compile_contracts(tmp_path_factory.mktemp("contracts"))
     logs = tmp_path_factory.mktemp("mesh")
@@ -318,11 +318,4 @@ def mesh(tmp_path_factory: pytest.TempPathFactory):
         seed(the_mesh)
         yield the_mesh
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        _run_psql(os.environ["PINGAN_TEST_DATABASE_URL"], f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        stop_mesh(processes, database)

@@ -160,6 +160,18 @@ def start_mesh(tmp: Path) -> tuple[Mesh, list[subprocess.Popen], str]:
     return mesh, processes, db_name
 
 
+def stop_mesh(processes: list[subprocess.Popen], database: str) -> None:
+    """Stops the processes (a kill for any that does not stop in 15 s) and drops the database."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    _run_psql(os.environ["PINGAN_TEST_DATABASE_URL"], f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
 def _login(mesh: Mesh, name: str) -> str:
     status, body = mesh.post("gateway", "/pingan.gateway.v1.AuthService/Login",
                              json.dumps({"username": name, "password": PASSWORD}).encode(), {"Content-Type": "application/json"})

@@ -14,7 +14,6 @@ struct CaseFile: Sendable {
     var summons: [Summons]
 
     var openAttempt: RungAttempt? { attempts.last { $0.outcome == nil } }
-    var currentRung: LadderRung? { attempts.last?.rung }
 
     /// What risk-service is told at `now`: the case's facts and what mediation has been
     /// through (failed rungs, escalations, summons past their deadline).

@@ -32,7 +32,7 @@ protocol CaseStore: Sendable {
     /// Records that `principal` saw the case's personal data, and why that was allowed.
     func auditPersonalDataRead(case id: UUID, by principal: Principal, rule: String) async throws
     /// Cases under `root`, newest first, after `cursor`, each with its own cursor.
-    func list(under root: DivisionCode, filter: CaseFilter, now: Date, after cursor: PageCursor?, limit: Int) async throws -> [(case: DisputeCase, rung: LadderRung?, cursor: PageCursor)]
+    func list(under root: DivisionCode, filter: CaseFilter, now: Date, after cursor: PageCursor?, limit: Int) async throws -> [(case: DisputeCase, cursor: PageCursor)]
     /// Resolves an open case with `outcome`; a resolved one is returned unchanged.
     func resolve(_ id: UUID, outcome: String, actor: String) async throws -> DisputeCase?
     /// What mediation did per village under `root` during `month`, for the governance index.
@@ -48,7 +48,7 @@ protocol CaseStore: Sendable {
     /// queues a notice for each; returns how many it marked.
     func scanOverdue(now: Date, limit: Int) async throws -> Int
     /// Cases opened under `root` during `month`, for export.
-    func export(under root: DivisionCode, in month: Month, now: Date) async throws -> [(case: DisputeCase, rung: LadderRung?, overdue: Bool)]
+    func export(under root: DivisionCode, in month: Month, now: Date) async throws -> [(case: DisputeCase, overdue: Bool)]
 }
 
 /// Why the store refused a change or found its data inconsistent.
@@ -69,7 +69,7 @@ struct PostgresCaseStore: CaseStore {
     static let columns = """
         c.id, c.incident_id, c.village_code, c.category, c.source, c.status, c.description, c.parties,
         c.threat_of_violence, c.threat_of_self_harm, c.repeat_incident, c.prior_police_calls, c.opened_at,
-        c.coordinator_code, c.violence_occurred, c.incidents, c.major_departments, c.resident_representatives
+        c.coordinator_code, c.violence_occurred, c.incidents, c.major_departments, c.resident_representatives, c.current_rung
         """
 
     let pool: PostgresPool
@@ -101,7 +101,7 @@ struct PostgresCaseStore: CaseStore {
                     "SELECT \(Self.columns), r.joined FROM dispute.intake_requests r JOIN dispute.cases c ON c.id = r.case_id WHERE r.request_id = $1",
                     [requestID]
                 ).first else { throw CaseStoreError.vanished(requestID) }
-                return (try Self.decodeCase(row), try row.decode(Bool.self, at: 18))
+                return (try Self.decodeCase(row), try row.decode(Bool.self, at: 19))
             }
             let opened = try await openOrJoin(transaction, newCase, now: now)
             try await transaction.query(
@@ -124,7 +124,7 @@ struct PostgresCaseStore: CaseStore {
             """,
             [newCase.village.rawValue, names, now.addingTimeInterval(-SameParties.reopenWithin)]
         )
-        for row in candidates where SameParties.match(names, try row.decode([String].self, at: 18)) {
+        for row in candidates where SameParties.match(names, try row.decode([String].self, at: 19)) {
             var existing = try Self.decodeCase(row)
             let reopened = existing.status != .open
             existing.facts = existing.facts.joining(newCase.facts)
@@ -316,10 +316,10 @@ struct PostgresCaseStore: CaseStore {
     }
 
     /// Pages by `(opened_at, id)` at the database's microsecond precision, so no case is skipped.
-    func list(under root: DivisionCode, filter: CaseFilter, now: Date, after cursor: PageCursor?, limit: Int) async throws -> [(case: DisputeCase, rung: LadderRung?, cursor: PageCursor)] {
+    func list(under root: DivisionCode, filter: CaseFilter, now: Date, after cursor: PageCursor?, limit: Int) async throws -> [(case: DisputeCase, cursor: PageCursor)] {
         let rows = try await pool.query(
             """
-            SELECT \(Self.columns), c.current_rung FROM dispute.cases c
+            SELECT \(Self.columns) FROM dispute.cases c
             WHERE c.village_code BETWEEN $1 AND $2 AND ($3::timestamptz IS NULL OR (c.opened_at, c.id) < ($3, $4))
               AND ($6::integer IS NULL OR c.current_rung = $6)
               AND ($7::uuid IS NULL OR EXISTS (SELECT 1 FROM dispute.summons s WHERE s.case_id = c.id AND s.department_id = $7))
@@ -330,8 +330,7 @@ struct PostgresCaseStore: CaseStore {
         )
         return try rows.map { row in
             let found = try Self.decodeCase(row)
-            let rung = try row.decode(Int?.self, at: row.columns.count - 1).flatMap(LadderRung.init(rawValue:))
-            return (found, rung, PageCursor(time: found.openedAt, id: found.id))
+            return (found, PageCursor(time: found.openedAt, id: found.id))
         }
     }
 
@@ -526,17 +525,17 @@ struct PostgresCaseStore: CaseStore {
         }
     }
 
-    func export(under root: DivisionCode, in month: Month, now: Date) async throws -> [(case: DisputeCase, rung: LadderRung?, overdue: Bool)] {
+    func export(under root: DivisionCode, in month: Month, now: Date) async throws -> [(case: DisputeCase, overdue: Bool)] {
         let (start, end) = month.range
         return try await pool.query(
             """
-            SELECT \(Self.columns), c.current_rung, \(Self.overdue("$5")) FROM dispute.cases c
+            SELECT \(Self.columns), \(Self.overdue("$5")) FROM dispute.cases c
             WHERE c.village_code BETWEEN $1 AND $2 AND c.opened_at >= $3 AND c.opened_at < $4
             ORDER BY c.opened_at, c.id
             """,
             [root.rawValue, root.lastInSubtree, start, end, now]
         ).map { row in
-            (try Self.decodeCase(row), try row.decode(Int?.self, at: 18).flatMap(LadderRung.init(rawValue:)), try row.decode(Bool.self, at: 19))
+            (try Self.decodeCase(row), try row.decode(Bool.self, at: 19))
         }
     }
 
@@ -639,7 +638,8 @@ struct PostgresCaseStore: CaseStore {
             openedAt: try row.decode(Date.self, at: 12),
             coordinator: try DivisionCode(validating: try row.decode(String.self, at: 13)),
             major: departments.map { MajorDispute(departments: $0, residentRepresentatives: representatives) },
-            incidents: try row.decode(Int.self, at: 15)
+            incidents: try row.decode(Int.self, at: 15),
+            currentRung: try row.decode(Int?.self, at: 18).flatMap(LadderRung.init(rawValue:))
         )
     }
 

@@ -33,6 +33,8 @@ struct DisputeCase: Sendable {
     var major: MajorDispute?
     /// Incidents between the same parties this case holds, the first included.
     var incidents: Int
+    /// The rung of its latest attempt, as the cases table keeps it; `nil` before the first.
+    var currentRung: LadderRung? = nil
 }
 
 /// One person in a dispute.

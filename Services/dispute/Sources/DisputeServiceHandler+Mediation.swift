@@ -56,7 +56,7 @@ extension DisputeServiceHandler {
         }
         var response = Pingan_Dispute_V1_EndRungResponse()
         if let ended = file.attempts.first(where: { $0.id == attempt }) { response.attempt = ended.wire }
-        response.case = file.wire(revealingParties: false)
+        response.case = file.record.wire(revealingParties: false)
         if outcome == .settled, let visit = file.returnVisit {
             calendar.observe([visit.deadline])
             response.returnVisit = visit.wire
@@ -79,7 +79,7 @@ extension DisputeServiceHandler {
             try rules.recordReturnVisit(file, outcome: outcome, note: note, by: principal, now: now)
         }
         var response = Pingan_Dispute_V1_RecordReturnVisitResponse()
-        response.case = file.wire(revealingParties: false)
+        response.case = file.record.wire(revealingParties: false)
         return response
     }
 
@@ -166,7 +166,7 @@ extension DisputeServiceHandler {
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, _ in try rules.escalate(file, reason: reason, by: principal) }
         var response = Pingan_Dispute_V1_EscalateCaseResponse()
-        response.case = file.wire(revealingParties: false)
+        response.case = file.record.wire(revealingParties: false)
         return response
     }
 
@@ -177,7 +177,7 @@ extension DisputeServiceHandler {
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, _ in try rules.handBack(file, note: note, by: principal) }
         var response = Pingan_Dispute_V1_HandBackCaseResponse()
-        response.case = file.wire(revealingParties: false)
+        response.case = file.record.wire(revealingParties: false)
         return response
     }
 
@@ -192,7 +192,7 @@ extension DisputeServiceHandler {
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, _ in try rules.markMajor(file, major, by: principal) }
         var response = Pingan_Dispute_V1_MarkMajorDisputeResponse()
-        response.case = file.wire(revealingParties: false)
+        response.case = file.record.wire(revealingParties: false)
         return response
     }
 
@@ -204,7 +204,7 @@ extension DisputeServiceHandler {
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, _ in try rules.reclassify(file, to: category, reason: reason, by: principal) }
         var response = Pingan_Dispute_V1_ReclassifyCaseResponse()
-        response.case = file.wire(revealingParties: false)
+        response.case = file.record.wire(revealingParties: false)
         return response
     }
 

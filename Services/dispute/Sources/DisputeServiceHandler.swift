@@ -107,7 +107,7 @@ struct DisputeServiceHandler: Sendable {
             try await store.auditPersonalDataRead(case: id, by: principal, rule: "mediator in the case's jurisdiction (\(principal.centre))")
         }
         var response = Pingan_Dispute_V1_GetCaseResponse()
-        response.case = file.wire(revealingParties: request.revealParties)
+        response.case = file.record.wire(revealingParties: request.revealParties)
         response.timeline = try await store.timeline(of: id).map(\.wire)
         response.rungs = file.attempts.map(\.wire)
         if let agreement = file.agreement { response.agreement = agreement.wire }
@@ -139,11 +139,7 @@ struct DisputeServiceHandler: Sendable {
         let rows = try await store.list(under: root, filter: filter, now: now(), after: cursor, limit: limit + 1)
         let page = rows.prefix(limit)
         var response = Pingan_Dispute_V1_ListCasesResponse()
-        response.cases = page.map { row in
-            var listed = row.case.wire(revealingParties: false)
-            listed.currentRung = row.rung.flatMap { Pingan_Dispute_V1_Rung(rawValue: $0.rawValue) } ?? .unspecified
-            return listed
-        }
+        response.cases = page.map { $0.case.wire(revealingParties: false) }
         if rows.count > limit, let last = page.last {
             response.nextPageToken = last.cursor.token
         }
@@ -161,7 +157,7 @@ struct DisputeServiceHandler: Sendable {
             let record = row.case
             lines.append([
                 record.id.wire, record.village.rawValue, "\(record.category)", "\(record.source)", record.status.rawValue,
-                row.rung.map { String($0.rawValue) } ?? "", record.coordinator.rawValue, String(record.incidents),
+                record.currentRung.map { String($0.rawValue) } ?? "", record.coordinator.rawValue, String(record.incidents),
                 record.major == nil ? "false" : "true", record.openedAt.wireTimestamp, row.overdue ? "true" : "false",
             ].joined(separator: ","))
         }

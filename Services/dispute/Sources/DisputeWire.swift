@@ -40,17 +40,11 @@ extension DisputeCase {
             value.majorDepartments = major.departments
             value.residentRepresentatives = Int32(major.residentRepresentatives)
         }
-        return value
-    }
-}
-
-extension CaseFile {
-    func wire(revealingParties reveal: Bool) -> Pingan_Dispute_V1_Case {
-        var value = record.wire(revealingParties: reveal)
         value.currentRung = currentRung.flatMap { Pingan_Dispute_V1_Rung(rawValue: $0.rawValue) } ?? .unspecified
         return value
     }
 }
+
 
 extension WorkingDeadline {
     var wire: Pingan_Dispute_V1_Deadline {

@@ -45,7 +45,7 @@ struct Dashboard: Sendable {
             let query = request.uri.queryParameters
             if request.method == .post {
                 let form = try await Self.form(request)
-                guard form["csrf"] == session.csrf else { return Self.page(status: .forbidden, "请从页面提交表单。", session) }
+                guard form["csrf"] == session.csrf else { return Self.message(status: .forbidden, "请从页面提交表单。", session) }
                 let parts = path.split(separator: "/").map(String.init)
                 switch (parts.count, parts.dropFirst().first, parts.last) {
                 case (2, "logout", _):
@@ -60,14 +60,14 @@ struct Dashboard: Sendable {
                     case "feedback": _ = try await client.call(RiskServiceMethods.feedBackOnWarning, .with { $0.warningID = id; $0.feedback = text })
                     case "evaluate": _ = try await client.call(RiskServiceMethods.evaluateWarning, .with { $0.warningID = id; $0.evaluation = text })
                     case "close": _ = try await client.call(RiskServiceMethods.closeWarning, .with { $0.warningID = id; $0.outcome = text })
-                    default: return Self.page(status: .notFound, "没有这个页面。", session)
+                    default: return Self.message(status: .notFound, "没有这个页面。", session)
                     }
                     return Self.redirect("/ui/?centre=\(Self.centreParameter(form["centre"]) ?? session.principal.centre.rawValue)#warnings")
                 case (4, "cases", "reveal"):
                     let page = try await CasePage.load(id: parts[2], reveal: true, for: session.principal, csrf: session.csrf, now: now(), client: client)
                     return Self.page("案件", page.render(), session)
                 default:
-                    return Self.page(status: .notFound, "没有这个页面。", session)
+                    return Self.message(status: .notFound, "没有这个页面。", session)
                 }
             }
             let parts = path.split(separator: "/").map(String.init)
@@ -101,7 +101,7 @@ struct Dashboard: Sendable {
                 })
                 return Response(status: .ok, headers: [.contentType: review.contentType], body: .init(byteBuffer: ByteBuffer(bytes: review.body)))
             default:
-                return Self.page(status: .notFound, "没有这个页面。", session)
+                return Self.message(status: .notFound, "没有这个页面。", session)
             }
         } catch let error as ConnectError {
             return Self.refusal(error, session: session(request))
@@ -173,11 +173,11 @@ struct Dashboard: Sendable {
         guard let session else { return redirect("/ui/login") }
         switch error.code {
         case .unauthenticated: return redirect("/ui/login")
-        case .notFound, .permissionDenied: return page(status: .notFound, "未找到，或不在本中心的辖区内。", session)
-        case .invalidArgument: return page(status: .badRequest, "提交的内容或地址有误：\(error.message)", session)
-        case .failedPrecondition: return page(status: .conflict, "这一步现在不能做：\(error.message)", session)
-        case .unavailable, .deadlineExceeded: return page(status: .serviceUnavailable, "服务暂时不可用，请稍后刷新。", session)
-        default: return page(status: .internalServerError, "页面出错了，请稍后再试。", session)
+        case .notFound, .permissionDenied: return message(status: .notFound, "未找到，或不在本中心的辖区内。", session)
+        case .invalidArgument: return message(status: .badRequest, "提交的内容或地址有误：\(error.message)", session)
+        case .failedPrecondition: return message(status: .conflict, "这一步现在不能做：\(error.message)", session)
+        case .unavailable, .deadlineExceeded: return message(status: .serviceUnavailable, "服务暂时不可用，请稍后刷新。", session)
+        default: return message(status: .internalServerError, "页面出错了，请稍后再试。", session)
         }
     }
 
@@ -187,8 +187,9 @@ struct Dashboard: Sendable {
         return html(frame.render(), status: status)
     }
 
-    static func page(status: HTTPResponse.Status, _ message: String, _ session: Session) -> Response {
-        page(status: status, message, "<p class=\"error\" role=\"alert\">\(TrendChart.escape(message))</p><p><a href=\"/ui/\">返回今日工作</a></p>", session)
+    /// A page that only says `message`: a refusal, or a form that could not be taken.
+    static func message(status: HTTPResponse.Status, _ message: String, _ session: Session) -> Response {
+        page(status: status, message, "<p class=\"error\" role=\"alert\">\(View.escape(message))</p><p><a href=\"/ui/\">返回今日工作</a></p>", session)
     }
 
     static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {

@@ -13,6 +13,12 @@ enum View {
             preconditionFailure("a dashboard template does not parse: \(error)")
         }
     }
+
+    /// HTML-escapes text the templates do not: what goes into the SVG chart and error lines.
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
 }
 
 struct Frame {

@@ -44,26 +44,21 @@ struct TrendChart {
             parts.append("<line x1=\"\(left)\" x2=\"\(left + plotWidth)\" y1=\"\(y(score))\" y2=\"\(y(score))\" stroke=\"#d6dde5\"/><text x=\"4\" y=\"\(y(score) + 4)\">\(Int(score))</text>")
         }
         for (index, month) in months.enumerated() where index % 2 == months.count % 2 || index == months.count - 1 {
-            parts.append("<text x=\"\(x(index) - 18)\" y=\"\(height - 8)\">\(Self.escape(month))</text>")
+            parts.append("<text x=\"\(x(index) - 18)\" y=\"\(height - 8)\">\(View.escape(month))</text>")
         }
         for (number, trend) in trends.enumerated() {
             let colour = "hsl(\((number * 137) % 360), 60%, 38%)"
             let points = trend.scores.enumerated().compactMap { index, score in score.map { "\(x(index)),\(y($0))" } }
             guard !points.isEmpty else { continue }
-            parts.append("<polyline class=\"trend\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"><title>\(Self.escape(trend.name))</title></polyline>")
+            parts.append("<polyline class=\"trend\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"><title>\(View.escape(trend.name))</title></polyline>")
             // A dot per month, so a unit with one month of scores still shows.
             for (index, score) in trend.scores.enumerated() {
                 guard let score else { continue }
-                parts.append("<circle cx=\"\(x(index))\" cy=\"\(y(score))\" r=\"3.5\" fill=\"\(colour)\"><title>\(Self.escape(trend.name)) \(months[index])：\(String(format: "%.1f", score))</title></circle>")
+                parts.append("<circle cx=\"\(x(index))\" cy=\"\(y(score))\" r=\"3.5\" fill=\"\(colour)\"><title>\(View.escape(trend.name)) \(months[index])：\(String(format: "%.1f", score))</title></circle>")
             }
-            parts.append("<text x=\"\(left + plotWidth + 8)\" y=\"\(top + 14 * Double(number + 1))\" fill=\"\(colour)\">\(Self.escape(trend.name))</text>")
+            parts.append("<text x=\"\(left + plotWidth + 8)\" y=\"\(top + 14 * Double(number + 1))\" fill=\"\(colour)\">\(View.escape(trend.name))</text>")
         }
         parts.append("</svg>")
         return parts.joined()
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

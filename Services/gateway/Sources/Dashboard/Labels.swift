@@ -5,7 +5,11 @@ import PinganContracts
 /// How the dashboard says things: Chinese labels for the contracts' enums, and times in
 /// China time, as the centres read them.
 enum Labels {
-    static let china = TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .current
+    static let calendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt
+        return calendar
+    }()
 
     /// `2026-11-28 14:05` in China time; empty for an empty timestamp.
     static func time(_ wire: String) -> String {
@@ -14,8 +18,6 @@ enum Labels {
     }
 
     static func time(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = china
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
         return String(format: "%04d-%02d-%02d %02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0, parts.minute ?? 0)
     }
