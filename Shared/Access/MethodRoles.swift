@@ -86,6 +86,8 @@ public enum MethodRoles {
         NotifyServiceMethods.unsubscribe.path: .anyOf([.admin]),
         NotifyServiceMethods.deliverWarning.path: .system,
         NotifyServiceMethods.deliverNotice.path: .system,
+        // Batches of the event methods above, from the relays.
+        EventServiceMethods.deliverEvents.path: .system,
         NotifyServiceMethods.listDeliveries.path: .anyOf(office),
     ]
 

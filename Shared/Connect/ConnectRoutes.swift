@@ -35,6 +35,13 @@ public struct ConnectRoutes: Sendable {
         }
     }
 
+    /// The handler registered for `path`, taking and answering binary protobuf: for a method
+    /// that serves calls arriving inside another call, as `EventService` serves event methods.
+    public func protoHandler(for path: String) -> (@Sendable (_ body: [UInt8], _ context: ConnectContext) async throws -> [UInt8])? {
+        guard let handler = handlers[path] else { return nil }
+        return { body, context in try await handler(body, .proto, context) }
+    }
+
     /// Checks each call before its body is read: throw to refuse it, or return the most bytes
     /// of body it may send (`nil` for the server's limit). `peer` is the caller's address, so
     /// a refusal can be recorded like any other call.

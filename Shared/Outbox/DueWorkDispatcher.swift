@@ -4,7 +4,7 @@ import ServiceLifecycle
 
 /// Work kept in a table until it is done: outbox events to relay, webhooks to deliver.
 ///
-/// ``DueWorkDispatcher`` claims due items, sends them concurrently and hands back what
+/// ``DueWorkDispatcher`` claims due items, sends them and hands back what
 /// happened, all inside one transaction; a conforming type says what its rows are and how
 /// an outcome is recorded.
 public protocol DueWork: Sendable {
@@ -19,8 +19,9 @@ public protocol DueWork: Sendable {
     /// at once.
     func claim(_ transaction: PostgresConnection, limit: Int) async throws -> [Item]
 
-    /// Sends one item and reports what happened; never throws, a failure is an outcome.
-    func send(_ item: Item) async -> Outcome
+    /// Sends the claimed items and reports what happened to each, in their order; never
+    /// throws, a failure is an outcome.
+    func send(_ items: [Item]) async -> [Outcome]
 
     /// Records each outcome inside the claiming transaction: done, or when to try again.
     func record(_ outcomes: [(item: Item, outcome: Outcome)], in transaction: PostgresConnection) async throws
@@ -37,7 +38,8 @@ public struct DueWorkDispatcher<Work: DueWork>: Service {
     let wakeup: OutboxWakeup
     let logger: Logger
     public var pollInterval: Duration = .milliseconds(50)
-    public var batchSize = 16
+    /// Events in one round: one call per consumer and one commit on each side.
+    public var batchSize = 64
 
     public init(_ work: Work, pool: PostgresPool, wakeup: OutboxWakeup, logger: Logger) {
         self.work = work
@@ -55,14 +57,8 @@ public struct DueWorkDispatcher<Work: DueWork>: Service {
         try await pool.transaction { transaction in
             let items = try await work.claim(transaction, limit: batchSize)
             guard !items.isEmpty else { return 0 }
-            let outcomes = await withTaskGroup(of: (Int, Work.Outcome).self) { group in
-                for (index, item) in items.enumerated() {
-                    group.addTask { (index, await work.send(item)) }
-                }
-                return await group.reduce(into: [Int: Work.Outcome]()) { $0[$1.0] = $1.1 }
-            }
-            let recorded = items.indices.compactMap { index in outcomes[index].map { (item: items[index], outcome: $0) } }
-            try await work.record(recorded, in: transaction)
+            let outcomes = await work.send(items)
+            try await work.record(Array(zip(items, outcomes).map { (item: $0, outcome: $1) }), in: transaction)
             return items.count
         }
     }

@@ -9,12 +9,18 @@ import ServiceLifecycle
 
 /// Delivers a service's outbox to the consumers, at least once, in the background.
 ///
-/// Run it with ``DueWorkDispatcher``. A delivered event is marked delivered; a failed one is
+/// Run it with ``DueWorkDispatcher``. The events of a round go to each consumer in one
+/// `EventService/DeliverEvents` call. A delivered event is marked delivered; a failed one is
 /// retried with ``Backoff/relay`` and parked after ``maxAttempts`` (at once if the consumer
 /// called it invalid), where an operator can see and replay it.
 public struct OutboxRelay: DueWork {
-    /// Sends one event; throwing means "not delivered, try again later".
-    public typealias Deliver = @Sendable (_ eventID: UUID, _ payload: [UInt8]) async throws -> Void
+    /// Where one topic's events go: a method of a peer, called as the mesh's `system`
+    /// principal of the sending service.
+    public struct Route: Sendable {
+        let client: ConnectClient
+        let method: String
+        let credentials: @Sendable () -> (String, String)
+    }
 
     public struct Event: Sendable {
         public let id: UUID
@@ -24,7 +30,7 @@ public struct OutboxRelay: DueWork {
     }
 
     let schema: String
-    let consumers: [String: Deliver]
+    let consumers: [String: Route]
     let logger: Logger
     public var maxAttempts = 25
     public var backoff = Backoff.relay
@@ -33,7 +39,7 @@ public struct OutboxRelay: DueWork {
     /// and error stay). Delivered events lose theirs at once.
     public static let parkedRetentionDays = 30
 
-    public init(schema: String, consumers: [String: Deliver], logger: Logger) {
+    public init(schema: String, consumers: [String: Route], logger: Logger) {
         self.schema = schema
         self.consumers = consumers
         self.logger = logger
@@ -56,16 +62,52 @@ public struct OutboxRelay: DueWork {
         }
     }
 
-    /// `nil` when delivered, otherwise why not.
-    public func send(_ event: Event) async -> (any Error)? {
-        guard let deliver = consumers[event.topic] else {
-            return ConnectError(.invalidArgument, "no consumer for topic \(event.topic)")
+    /// For each event, `nil` when delivered, otherwise why not: one call per consumer, the
+    /// consumers called at once.
+    public func send(_ events: [Event]) async -> [(any Error)?] {
+        var outcomes = [(any Error)?](repeating: nil, count: events.count)
+        var batches: [String: [Int]] = [:]
+        for (index, event) in events.enumerated() {
+            guard let route = consumers[event.topic] else {
+                outcomes[index] = ConnectError(.invalidArgument, "no consumer for topic \(event.topic)")
+                continue
+            }
+            batches[route.client.baseURL, default: []].append(index)
         }
+        let delivered = await withTaskGroup(of: [(Int, (any Error)?)].self) { group in
+            for indices in batches.values {
+                group.addTask { await deliver(indices.map { events[$0] }).enumerated().map { (indices[$0.offset], $0.element) } }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        for (index, outcome) in delivered { outcomes[index] = outcome }
+        return outcomes
+    }
+
+    /// Sends `events`, all for one consumer, in one call.
+    private func deliver(_ events: [Event]) async -> [(any Error)?] {
+        guard let first = events.first, let peer = consumers[first.topic] else { return [] }
+        var request = Pingan_Events_V1_DeliverEventsRequest()
+        request.events = events.map { event in
+            var wire = Pingan_Events_V1_Event()
+            wire.id = event.id.wire
+            wire.method = consumers[event.topic]?.method ?? ""
+            wire.message = Data(event.payload)
+            return wire
+        }
+        let options = CallOptions(timeout: .seconds(30), headers: [peer.credentials()])
         do {
-            try await deliver(event.id, event.payload)
-            return nil
+            let answer = try await peer.client.call(EventServiceMethods.deliverEvents, request, options: options)
+            let outcomes = Dictionary(answer.outcomes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            return events.map { event in
+                guard let outcome = outcomes[event.id.wire] else {
+                    return ConnectError(.internal, "the consumer answered no outcome for event \(event.id.wire)")
+                }
+                guard !outcome.code.isEmpty else { return nil }
+                return ConnectError(ConnectCode(rawValue: outcome.code) ?? .unknown, outcome.message)
+            }
         } catch {
-            return error
+            return events.map { _ in error }
         }
     }
 
@@ -107,25 +149,21 @@ public struct OutboxRelay: DueWork {
 }
 
 extension OutboxRelay {
-    /// A consumer that calls `method` on `client` with the event's message and id, as the
-    /// mesh's `system` principal of `service`.
+    /// A route to `method` of the peer behind `client`, called as the mesh's `system`
+    /// principal of `service`.
     public static func rpc<Input, Output>(
         _ method: ConnectMethod<Input, Output>, client: ConnectClient, as service: MeshService, mesh: MeshSettings
-    ) throws -> Deliver {
+    ) throws -> Route {
         let verifier = try PrincipalVerifier(meshSecret: mesh.meshSecret, previous: mesh.previousMeshSecrets)
-        let root = mesh.root
-        return { id, payload in
-            let message = try Input(serializedBytes: payload)
-            let headers = [verifier.header(for: .system(service.executable, root: root)), (EventHeader.name, id.wire)]
-            _ = try await client.call(method, message, options: CallOptions(timeout: .seconds(10), headers: headers))
-        }
+        let sender = Principal.system(service.executable, root: mesh.root)
+        return Route(client: client, method: method.path) { verifier.header(for: sender) }
     }
 
     /// The usual relay of a service: each topic goes to one method of a peer, run by a
     /// dispatcher, beside the hourly chore that erases the payloads of events parked longer
     /// than ``parkedRetentionDays``.
     public static func dispatcher(
-        for outbox: Outbox, routes: [String: Deliver], pool: PostgresPool, logger: Logger
+        for outbox: Outbox, routes: [String: Route], pool: PostgresPool, logger: Logger
     ) -> [any Service] {
         [
             DueWorkDispatcher(OutboxRelay(schema: outbox.schema, consumers: routes, logger: logger), pool: pool, wakeup: outbox.wakeup, logger: logger),

@@ -243,7 +243,7 @@ final class LibPQConnection: @unchecked Sendable {
             cells.append(values)
         }
         let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
-        return PostgresRows(columns: columns, cells: cells, affectedRows: affected)
+        return PostgresRows(columns: columns, cells: cells, affectedRows: affected, commandTag: String(cString: PQcmdStatus(result)))
     }
 
     private static func field(_ result: OpaquePointer, _ code: Int32) -> String? {

@@ -38,11 +38,36 @@ public struct PostgresConnection: Sendable {
         try await query("BEGIN")
         do {
             let value = try await body(self)
-            try await query("COMMIT")
+            // A statement that failed inside `body` and was caught there leaves the
+            // transaction aborted, and COMMIT then rolls everything back without an error.
+            guard try await query("COMMIT").commandTag == "COMMIT" else {
+                throw PostgresError(.server, "the transaction was rolled back: a statement inside it failed", sqlState: .inFailedTransaction)
+            }
             return value
         } catch {
             // If ROLLBACK cannot run, the connection is not idle and the pool discards it.
             _ = try? await query("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Runs `body` behind a savepoint of the transaction this connection is in: if `body`
+    /// throws, only what it wrote is rolled back and the transaction goes on, so one failed
+    /// step of a batch does not undo the others.
+    ///
+    /// - Parameter first: a statement to send in the same round trip as `SAVEPOINT`; its rows
+    ///   are handed to `body`.
+    public func savepoint<T>(
+        first: (sql: String, parameters: [any PostgresEncodable]), _ body: (PostgresConnection, PostgresRows) async throws -> T
+    ) async throws -> T {
+        do {
+            let rows = try await pipeline([(sql: "SAVEPOINT pingan_step", parameters: []), first])
+            let value = try await body(self, rows[1])
+            try await query("RELEASE SAVEPOINT pingan_step")
+            return value
+        } catch {
+            // If this fails too, its error says more than `body`'s: the whole transaction is lost.
+            try await query("ROLLBACK TO SAVEPOINT pingan_step")
             throw error
         }
     }

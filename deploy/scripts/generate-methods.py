@@ -37,6 +37,7 @@ OWNERS: dict[str, str | None] = {
     "pingan.index.v1": "index",
     "pingan.notify.v1": "notify",
     "grpc.health.v1": None,
+    "pingan.events.v1": None,
 }
 
 # MethodOptions.IdempotencyLevel -> Idempotency (Shared/Contracts/ConnectMethod.swift).

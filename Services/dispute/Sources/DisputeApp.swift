@@ -61,10 +61,12 @@ public enum DisputeApp {
         let outbox = Outbox(schema: DisputeMigrations.schema)
         let store = PostgresCaseStore(pool: host.pool, outbox: outbox)
         var routes = ConnectRoutes()
+        let verifier = try PrincipalVerifier(meshSecret: mesh.meshSecret, previous: mesh.previousMeshSecrets)
         DisputeServiceHandler(
-            store: store, verifier: try PrincipalVerifier(meshSecret: mesh.meshSecret, previous: mesh.previousMeshSecrets),
+            store: store, verifier: verifier,
             calendar: CalendarCache(store: store, metrics: host.metrics), deadlines: settings.deadlines, now: now
         ).register(into: &routes)
+        try routes.registerEventService(consuming: [DisputeServiceMethods.openCase.path], inbox: store.inbox, verifier: verifier)
         let transport = CurlTransport()
         let risk = ConnectClient(baseURL: mesh.url(.risk), transport: transport)
         let notify = ConnectClient(baseURL: mesh.url(.notify), transport: transport)

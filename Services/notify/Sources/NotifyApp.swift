@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import PinganAccess
 import PinganConnect
+import PinganContracts
 import PinganOutbox
 import PinganRuntime
 
@@ -48,10 +49,12 @@ public enum NotifyApp {
         let egress = EgressPolicy(allowedHosts: settings.allowedHosts)
         let outbox = Outbox(schema: NotifyMigrations.schema)
         var routes = ConnectRoutes()
-        NotifyServiceHandler(
-            store: PostgresDeliveryStore(pool: host.pool, outbox: outbox, push: settings.push), egress: egress,
-            verifier: try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret, previous: settings.service.mesh.previousMeshSecrets)
-        ).register(into: &routes)
+        let store = PostgresDeliveryStore(pool: host.pool, outbox: outbox, push: settings.push)
+        let verifier = try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret, previous: settings.service.mesh.previousMeshSecrets)
+        NotifyServiceHandler(store: store, egress: egress, verifier: verifier).register(into: &routes)
+        try routes.registerEventService(
+            consuming: [NotifyServiceMethods.deliverWarning.path, NotifyServiceMethods.deliverNotice.path], inbox: store.inbox, verifier: verifier
+        )
         let workers = DeliveryWorkers(
             deliveries: WebhookDeliveries(transport: CurlTransport(), egress: egress, push: settings.push, timeout: settings.sendTimeout),
             pool: host.pool, wakeup: outbox.wakeup, logger: host.logger

@@ -51,7 +51,9 @@ public enum RiskApp {
         let policy = RiskPolicy(catalogue: catalogue, threshold: settings.threshold ?? catalogue.threshold, acknowledgeWithin: settings.acknowledgeWithin)
         let store = PostgresRiskStore(pool: host.pool, outbox: outbox)
         var routes = ConnectRoutes()
-        RiskServiceHandler(store: store, policy: policy, verifier: try PrincipalVerifier(meshSecret: mesh.meshSecret, previous: mesh.previousMeshSecrets), now: now).register(into: &routes)
+        let verifier = try PrincipalVerifier(meshSecret: mesh.meshSecret, previous: mesh.previousMeshSecrets)
+        RiskServiceHandler(store: store, policy: policy, verifier: verifier, now: now).register(into: &routes)
+        try routes.registerEventService(consuming: [RiskServiceMethods.assessCase.path], inbox: store.inbox, verifier: verifier)
         let notify = ConnectClient(baseURL: mesh.url(.notify), transport: CurlTransport())
         let relay = OutboxRelay.dispatcher(
             for: outbox,

@@ -96,6 +96,17 @@ public enum DisputeServiceMethods {
     )
 }
 
+/// `pingan.events.v1.EventService`.
+///
+/// Served by every service that consumes another's events, for the mesh's own relays only.
+public enum EventServiceMethods {
+    public static let service = "pingan.events.v1.EventService"
+    /// Applies the events in order inside one transaction, each behind a savepoint: an event that fails is rolled back alone and named in its outcome, the others commit together.
+    public static let deliverEvents = ConnectMethod<Pingan_Events_V1_DeliverEventsRequest, Pingan_Events_V1_DeliverEventsResponse>(
+        service: service, name: "DeliverEvents", idempotency: .idempotent
+    )
+}
+
 /// `pingan.gateway.v1.AuthService`.
 public enum AuthServiceMethods {
     public static let service = "pingan.gateway.v1.AuthService"
@@ -379,6 +390,10 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.dispute.v1.DisputeService", name: "ExportCases", owner: .dispute, idempotency: .noSideEffects,
             inputType: "pingan.dispute.v1.ExportCasesRequest", outputType: "pingan.dispute.v1.ExportCasesResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.events.v1.EventService", name: "DeliverEvents", owner: nil, idempotency: .idempotent,
+            inputType: "pingan.events.v1.DeliverEventsRequest", outputType: "pingan.events.v1.DeliverEventsResponse"
         ),
         MethodDescriptor(
             service: "pingan.gateway.v1.AuthService", name: "Login", owner: .gateway, idempotency: .unknown,

@@ -1,0 +1,84 @@
+import Foundation
+import HTTPTypes
+import PinganAccess
+import PinganConnect
+import PinganContracts
+import PinganPostgres
+
+/// The transaction a batch of delivered events shares: set by ``EventInbox/batch(_:)``, used
+/// by ``EventInbox/apply(_:_:)``. A task-local, so the event methods' own code stays the same
+/// whether an event comes alone or in a batch.
+enum EventBatch {
+    @TaskLocal static var transaction: PostgresConnection?
+}
+
+extension EventInbox {
+    /// Runs `body` in one transaction that every ``apply(_:_:)`` inside it joins behind a
+    /// savepoint, and wakes the outbox's relay once it commits.
+    func batch<T>(_ body: () async throws -> T) async throws -> T {
+        try await outbox.transaction(pool) { transaction in
+            try await EventBatch.$transaction.withValue(transaction) { try await body() }
+        }
+    }
+}
+
+/// Why a batch of events was refused as a whole.
+enum EventServiceRefusal: Error, CustomStringConvertible {
+    case notConsumed([String])
+
+    var description: String {
+        switch self {
+        case .notConsumed(let paths): "event methods \(paths.joined(separator: ", ")) are not registered"
+        }
+    }
+}
+
+extension ConnectRoutes {
+    /// Serves `EventService/DeliverEvents` for the event methods at `paths`, which must be
+    /// registered already: a relay sends many events in one call and this service applies
+    /// them in one transaction, so a busy flow costs one commit per batch instead of one per
+    /// event. Each event still runs through its own method, with its own checks.
+    public mutating func registerEventService(consuming paths: [String], inbox: EventInbox, verifier: PrincipalVerifier) throws {
+        let methods = paths.compactMap { path in protoHandler(for: path).map { (path, $0) } }
+        guard methods.count == paths.count else { throw EventServiceRefusal.notConsumed(paths.filter { protoHandler(for: $0) == nil }) }
+        let consumers = Dictionary(uniqueKeysWithValues: methods)
+        guard let eventHeader = HTTPField.Name(EventHeader.name) else { throw EventServiceRefusal.notConsumed(paths) }
+        register(EventServiceMethods.deliverEvents) { request, context in
+            _ = try verifier.system(context)
+            guard request.events.count <= EventService.maxEvents else {
+                throw ConnectError.invalidArgument(field: "events", "at most \(EventService.maxEvents) in one call, got \(request.events.count)")
+            }
+            var response = Pingan_Events_V1_DeliverEventsResponse()
+            try await inbox.batch {
+                for event in request.events {
+                    var outcome = Pingan_Events_V1_EventOutcome()
+                    outcome.id = event.id
+                    do {
+                        guard let consume = consumers[event.method] else {
+                            throw ConnectError.invalidArgument(field: "events.method", "\(event.method) consumes no events here")
+                        }
+                        var headers = context.headers
+                        headers[eventHeader] = event.id
+                        let eventContext = ConnectContext(
+                            path: event.method, headers: headers, deadline: context.deadline, trace: context.trace,
+                            logger: context.logger, peer: context.peer
+                        )
+                        _ = try await consume(Array(event.message), eventContext)
+                    } catch {
+                        let failure = ConnectError.wrapping(error, logger: context.logger)
+                        outcome.code = failure.code.rawValue
+                        outcome.message = failure.message
+                    }
+                    response.outcomes.append(outcome)
+                }
+            }
+            return response
+        }
+    }
+}
+
+/// Limits of batched event delivery.
+public enum EventService {
+    /// The most events one `DeliverEvents` call carries.
+    public static let maxEvents = 256
+}

@@ -1,0 +1,153 @@
+@testable import DisputeService
+import Foundation
+import PinganAccess
+import PinganConnect
+import PinganContracts
+import PinganOutbox
+import PinganPostgres
+import PinganRuntime
+import PinganTestSupport
+import SwiftProtobuf
+import Testing
+
+/// Batched event delivery: a relay's round reaches each consumer in one `DeliverEvents` call,
+/// which applies the events in one transaction, each behind its own savepoint.
+@Suite("batched event delivery")
+struct EventServiceTests {
+    static func opening(_ incident: UUID, village: String = Place.villageA, party: String) -> Pingan_Dispute_V1_OpenCaseRequest {
+        var request = Pingan_Dispute_V1_OpenCaseRequest()
+        request.incidentID = incident.wire
+        request.villageCode = village
+        request.category = .neighbour
+        request.source = .gridReport
+        request.description_p = "邻里因排水沟争执"
+        var person = Pingan_Grid_V1_Party()
+        person.name = party
+        request.parties = [person]
+        return request
+    }
+
+    static func event(_ id: UUID, _ method: String, _ message: some SwiftProtobuf.Message) throws -> Pingan_Events_V1_Event {
+        var event = Pingan_Events_V1_Event()
+        event.id = id.wire
+        event.method = method
+        event.message = try message.serializedData()
+        return event
+    }
+
+    static func count(_ pool: PostgresPool, _ sql: String) async throws -> Int {
+        try await pool.query(sql)[0].decode(Int.self, at: 0)
+    }
+
+    @Test func aBatchCommitsItsGoodEventsOnceAndNamesEachBadOne() async throws {
+        try await TestDatabase.with { database in
+            let app = try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)))
+            try await app.test(.router) { client in
+                let rpc = InProcessClient(client)
+                let open = DisputeServiceMethods.openCase.path
+                let (first, second, badVillage, notAnEvent) = (UUID(), UUID(), UUID(), UUID())
+                let firstMessage = Self.opening(UUID(), party: "李四")
+                var batch = Pingan_Events_V1_DeliverEventsRequest()
+                batch.events = [
+                    try Self.event(first, open, firstMessage),
+                    try Self.event(badVillage, open, Self.opening(UUID(), village: "4307", party: "王五")),
+                    try Self.event(notAnEvent, DisputeServiceMethods.getCase.path, Pingan_Dispute_V1_GetCaseRequest()),
+                    try Self.event(second, open, Self.opening(UUID(), party: "赵六")),
+                    // The same event twice in one batch applies once.
+                    try Self.event(first, open, firstMessage),
+                ]
+                let system = [try TestMesh.eventDelivery()[0]]
+                let pool = database.pool()
+                for delivery in 1...2 {
+                    let answer = try await rpc.call(EventServiceMethods.deliverEvents, batch, headers: system)
+                    #expect(answer.outcomes.map(\.id) == batch.events.map(\.id), "delivery \(delivery)")
+                    #expect(answer.outcomes.map(\.code) == ["", "invalid_argument", "invalid_argument", "", ""], "delivery \(delivery)")
+                    #expect(answer.outcomes[1].message.contains("village_code"))
+                    #expect(answer.outcomes[2].message.contains("consumes no events"))
+                    // Two cases, each announced to risk once, however often the batch comes.
+                    #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.cases") == 2)
+                    #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.inbox") == 2)
+                    #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.outbox WHERE topic = 'case.opened'") == 2)
+                }
+                await pool.close()
+            }
+        }
+    }
+
+    @Test func onlyTheMeshDeliversAndBatchesAreBounded() async throws {
+        try await TestDatabase.with { database in
+            let app = try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)))
+            try await app.test(.router) { client in
+                let rpc = InProcessClient(client)
+                var batch = Pingan_Events_V1_DeliverEventsRequest()
+                batch.events = [try Self.event(UUID(), DisputeServiceMethods.openCase.path, Self.opening(UUID(), party: "李四"))]
+                let mediator = try TestMesh.principal(centre: Place.townA, roles: [.mediator, .admin, .staff])
+                do {
+                    _ = try await rpc.call(EventServiceMethods.deliverEvents, batch, headers: [mediator])
+                    Issue.record("a person delivered an event")
+                } catch let error as ConnectError {
+                    #expect(error.code == .permissionDenied)
+                }
+                batch.events = Array(repeating: batch.events[0], count: EventService.maxEvents + 1)
+                do {
+                    _ = try await rpc.call(EventServiceMethods.deliverEvents, batch, headers: [try TestMesh.eventDelivery()[0]])
+                    Issue.record("a batch over the limit was accepted")
+                } catch let error as ConnectError {
+                    #expect(error.code == .invalidArgument)
+                    #expect(error.message.contains("events"))
+                }
+                let pool = database.pool()
+                #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.cases") == 0)
+                await pool.close()
+            }
+        }
+    }
+
+    /// A relay round over real HTTP: the good events are delivered in one call, the bad one is
+    /// parked with the consumer's reason, and an event whose delivery was applied but never
+    /// recorded (the relay killed in between) is sent again without a second effect.
+    @Test func aRelayRoundDeliversParksAndRedeliversWithoutDuplicates() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool()
+            let schema = "relay_test"
+            _ = try await Migrator(schema: schema, migrations: [Outbox.migration(version: 1, schema: schema)]).migrate(pool, logger: TestEnvironment.logger)
+            let outbox = Outbox(schema: schema)
+            let goodMessage = Self.opening(UUID(), party: "李四")
+            let (good, bad, other) = try await pool.transaction { transaction in
+                (
+                    try await outbox.enqueue(transaction, topic: "incident.reported", goodMessage),
+                    try await outbox.enqueue(transaction, topic: "incident.reported", Self.opening(UUID(), village: "43", party: "王五")),
+                    try await outbox.enqueue(transaction, topic: "incident.reported", Self.opening(UUID(), party: "赵六"))
+                )
+            }
+            try await withLiveServer({ running in
+                try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)), onServerRunning: running)
+            }) { port in
+                let dispute = ConnectClient(baseURL: "http://127.0.0.1:\(port)", transport: CurlTransport())
+                let route = try OutboxRelay.rpc(DisputeServiceMethods.openCase, client: dispute, as: .grid, mesh: try TestMesh.mesh())
+                let relay = DueWorkDispatcher(
+                    OutboxRelay(schema: schema, consumers: ["incident.reported": route], logger: TestEnvironment.logger),
+                    pool: pool, wakeup: outbox.wakeup, logger: TestEnvironment.logger
+                )
+                #expect(try await relay.round() == 3)
+                #expect(try await relay.round() == 0)
+                let rows = try await pool.query("SELECT id, delivered_at IS NOT NULL, parked_at IS NOT NULL, coalesce(last_error, '') FROM \(schema).outbox")
+                var state: [UUID: (delivered: Bool, parked: Bool, error: String)] = [:]
+                for row in rows {
+                    state[try row.decode(UUID.self, at: 0)] = (try row.decode(Bool.self, at: 1), try row.decode(Bool.self, at: 2), try row.decode(String.self, at: 3))
+                }
+                #expect(state[good]?.delivered == true && state[other]?.delivered == true)
+                #expect(state[bad]?.delivered == false && state[bad]?.parked == true)
+                #expect(state[bad]?.error.contains("village_code") == true)
+                #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.cases") == 2)
+
+                // Applied, but the relay died before recording it: the next round sends it again.
+                try await pool.query("UPDATE \(schema).outbox SET delivered_at = NULL, payload = $2 WHERE id = $1", [good, try goodMessage.serializedData()])
+                #expect(try await relay.round() == 1)
+                #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.cases") == 2)
+                #expect(try await Self.count(pool, "SELECT count(*) FROM \(schema).outbox WHERE delivered_at IS NULL AND parked_at IS NULL") == 0)
+            }
+            await pool.close()
+        }
+    }
+}
