@@ -26,6 +26,35 @@ struct TransactionTests {
         }
     }
 
+    /// A failed step behind a savepoint rolls back alone; a failure caught without one leaves
+    /// the transaction aborted, and committing it throws instead of reporting success for
+    /// rows PostgreSQL threw away.
+    @Test func savepointsRollBackOneStepAndAnAbortedTransactionDoesNotCommitSilently() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool()
+            try await pool.query("CREATE TABLE t (id bigint PRIMARY KEY, name text)")
+            try await pool.transaction { tx in
+                try await tx.savepoint(first: ("INSERT INTO t VALUES ($1, 'a')", [1])) { _, rows in #expect(rows.affectedRows == 1) }
+                await #expect(throws: PostgresError.self) {
+                    try await tx.savepoint(first: ("INSERT INTO t VALUES ($1, 'b')", [2])) { step, _ in try await step.query("INSERT INTO t VALUES (1, 'dup')") }
+                }
+                try await tx.query("INSERT INTO t VALUES (3, 'c')")
+            }
+            do { let got = try await pool.query("SELECT string_agg(name, ',' ORDER BY id) FROM t")[0].decode(String.self, at: 0); #expect(got == "a,c") }
+            do {
+                try await pool.transaction { tx in
+                    try await tx.query("INSERT INTO t VALUES (4, 'd')")
+                    _ = try? await tx.query("INSERT INTO t VALUES (1, 'dup')")
+                }
+                Issue.record("an aborted transaction reported a commit")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == .inFailedTransaction)
+            }
+            do { let got = try await pool.query("SELECT count(*) FROM t")[0].decode(Int.self, at: 0); #expect(got == 2) }
+            await pool.close()
+        }
+    }
+
     /// Several reads in one round trip come back in order; a failing one throws once every
     /// result is read, and the connection is idle and usable afterwards, also inside a
     /// transaction that locks what it reads.
