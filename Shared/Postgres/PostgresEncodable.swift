@@ -105,11 +105,14 @@ extension Date: PostgresEncodable {
 
 extension Data: PostgresEncodable {
     public var postgresParameter: PostgresParameter {
-        let hex = map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-        }.joined()
-        return .init(typeOID: PostgresType.bytea, text: "\\x" + hex)
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "x")]
+        hex.reserveCapacity(2 + count * 2)
+        for byte in self {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return .init(typeOID: PostgresType.bytea, text: String(decoding: hex, as: UTF8.self))
     }
 }
 
