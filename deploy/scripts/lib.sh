@@ -72,6 +72,8 @@ cluster_url() { printf 'postgresql://pingan:%s@127.0.0.1:%s/%s' "$(cluster_passw
 # "pingan" and database "pingan". Over TCP (loopback only) every role gives its password
 # (scram-sha-256); the Unix socket, in the cluster's own 0700 directory, admits only the
 # cluster's owner, as pingan (peer). A cluster made before this rule is brought under it.
+# PINGAN_PG_FSYNC=off speeds up test clusters; PINGAN_PG_OPTIONS adds server settings, such as
+# "-c shared_preload_libraries=pg_stat_statements" to see where a benchmark's queries go.
 start_cluster() {
   local name=$1 port=$2 dir="$PINGAN_STATE/$1" bin password hba
   bin=$(pg_bin)
@@ -91,7 +93,7 @@ start_cluster() {
     log "PostgreSQL $name already running"
   else
     as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${PINGAN_PG_FSYNC:-on}" start >/dev/null
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${PINGAN_PG_FSYNC:-on} ${PINGAN_PG_OPTIONS:-}" start >/dev/null
     log "PostgreSQL $name listening on 127.0.0.1:$port"
   fi
   hba="# Written by deploy/scripts/lib.sh.
@@ -142,6 +144,8 @@ mesh_start() {
   local bin=$1 logs=$2 base=$3 port name url i=1
   mkdir -p "$logs"
   export ROOT_DIVISION=${ROOT_DIVISION:-430700000000}
+  # As deploy/Dockerfile sets it: bounded malloc arenas keep each service's memory to what it holds.
+  export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
   for name in GRID DISPUTE RISK INDEX NOTIFY; do
     export "${name}_URL=http://127.0.0.1:$((base + i))"; i=$((i + 1))
   done

@@ -81,6 +81,11 @@ enum RiskMigrations {
                 ADD COLUMN rescore_at timestamptz;
             CREATE INDEX assessments_rescore ON risk.assessments (rescore_at) WHERE rescore_at IS NOT NULL;
             """),
+        Migration(version: 5, name: "a case's warnings", sql: """
+            -- An assessment points at its case's latest warning, found by case rather than by
+            -- reading every warning.
+            CREATE INDEX warnings_case ON risk.warnings (case_id, raised_at);
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }
