@@ -61,7 +61,7 @@ public struct DivisionCode: Hashable, Sendable, Comparable, CustomStringConverti
         case .township: parentLevel = .county
         case .village: parentLevel = .township
         }
-        return DivisionCode(trusted: String(rawValue.prefix(parentLevel.prefixLength)).padding(toLength: 12, withPad: "0", startingAt: 0), level: parentLevel)
+        return DivisionCode(trusted: Self.padded(rawValue.prefix(parentLevel.prefixLength), with: "0"), level: parentLevel)
     }
 
     /// The centre that owns what happens in this division: a village's township (or street),
@@ -79,12 +79,18 @@ public struct DivisionCode: Hashable, Sendable, Comparable, CustomStringConverti
 
     /// The largest code inside this division's subtree; the subtree is `self...lastInSubtree`.
     public var lastInSubtree: String {
-        String(rawValue.prefix(level.prefixLength)).padding(toLength: 12, withPad: "9", startingAt: 0)
+        Self.padded(rawValue.prefix(level.prefixLength), with: "9")
     }
 
     /// True if `other` is this division or lies anywhere below it.
     public func contains(_ other: DivisionCode) -> Bool {
         other.rawValue.hasPrefix(rawValue.prefix(level.prefixLength))
+    }
+
+    /// `prefix` filled out to twelve digits with `digit` (NSString's padding was a visible
+    /// share of the jurisdiction checks every call makes).
+    private static func padded(_ prefix: Substring, with digit: Character) -> String {
+        String(prefix) + String(repeating: digit, count: max(0, 12 - prefix.count))
     }
 
     private init(trusted rawValue: String, level: DivisionLevel) {
