@@ -40,15 +40,24 @@ public struct EventInbox: Sendable {
     }
 
     /// Runs `effect` in one transaction with the record that `event` was applied, so the
-    /// record and the effect commit together. Inside a batch from ``EventBatch`` the
-    /// transaction is the batch's and `effect` runs behind a savepoint of it.
+    /// record and the effect commit together. Inside a batch (``EventBatch``) the transaction
+    /// is the batch's, and `effect` runs behind a savepoint when the batch asks for them.
     ///
     /// - Parameter effect: receives the transaction and whether this is the event's first
     ///   delivery; on a redelivery it should only read back what the first one did.
     public func apply<T>(_ event: EventDelivery, _ effect: (PostgresConnection, _ firstDelivery: Bool) async throws -> T) async throws -> T {
         let record = (sql: "INSERT INTO \(outbox.schema).inbox (event_id) VALUES ($1) ON CONFLICT DO NOTHING", parameters: [event.id] as [any PostgresEncodable])
-        if let batch = EventBatch.transaction {
-            return try await batch.savepoint(first: record) { transaction, recorded in
+        if let batch = EventBatch.current {
+            guard batch.savepoints else {
+                do {
+                    let recorded = try await batch.transaction.query(record.sql, record.parameters)
+                    return try await effect(batch.transaction, recorded.affectedRows == 1)
+                } catch {
+                    batch.changeFailed()
+                    throw error
+                }
+            }
+            return try await batch.transaction.savepoint(first: record) { transaction, recorded in
                 try await effect(transaction, recorded.affectedRows == 1)
             }
         }

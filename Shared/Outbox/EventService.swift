@@ -4,20 +4,53 @@ import PinganAccess
 import PinganConnect
 import PinganContracts
 import PinganPostgres
+import Synchronization
 
 /// The transaction a batch of delivered events shares: set by ``EventInbox/batch(_:)``, used
 /// by ``EventInbox/apply(_:_:)``. A task-local, so the event methods' own code stays the same
 /// whether an event comes alone or in a batch.
-enum EventBatch {
-    @TaskLocal static var transaction: PostgresConnection?
+final class EventBatch: Sendable {
+    @TaskLocal static var current: EventBatch?
+
+    let transaction: PostgresConnection
+    /// Whether each event runs behind a savepoint of its own. A first pass runs without: two
+    /// statements and a round trip fewer per event. If an event fails inside its change, the
+    /// transaction may hold half of that change or be aborted, so the pass is rolled back
+    /// and the batch runs again with savepoints.
+    let savepoints: Bool
+    private let failedInsideAChange = Atomic<Bool>(false)
+
+    init(_ transaction: PostgresConnection, savepoints: Bool) {
+        self.transaction = transaction
+        self.savepoints = savepoints
+    }
+
+    var mustRunAgain: Bool { !savepoints && failedInsideAChange.load(ordering: .relaxed) }
+
+    func changeFailed() { failedInsideAChange.store(true, ordering: .relaxed) }
 }
 
+/// Rolls back a pass over a batch that has to run again with savepoints.
+private struct RunAgainWithSavepoints: Error {}
+
 extension EventInbox {
-    /// Runs `body` in one transaction that every ``apply(_:_:)`` inside it joins behind a
-    /// savepoint, and wakes the outbox's relay once it commits.
+    /// Runs `body` in one transaction that every ``apply(_:_:)`` inside it joins, and wakes
+    /// the outbox's relay once it commits. `body` may run twice (see ``EventBatch/savepoints``),
+    /// so it must build its answer afresh each time.
     func batch<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await batch(savepoints: false, body)
+        } catch is RunAgainWithSavepoints {
+            return try await batch(savepoints: true, body)
+        }
+    }
+
+    private func batch<T>(savepoints: Bool, _ body: () async throws -> T) async throws -> T {
         try await outbox.transaction(pool) { transaction in
-            try await EventBatch.$transaction.withValue(transaction) { try await body() }
+            let batch = EventBatch(transaction, savepoints: savepoints)
+            let result = try await EventBatch.$current.withValue(batch) { try await body() }
+            if batch.mustRunAgain { throw RunAgainWithSavepoints() }
+            return result
         }
     }
 }
@@ -48,8 +81,8 @@ extension ConnectRoutes {
             guard request.events.count <= EventService.maxEvents else {
                 throw ConnectError.invalidArgument(field: "events", "at most \(EventService.maxEvents) in one call, got \(request.events.count)")
             }
-            var response = Pingan_Events_V1_DeliverEventsResponse()
-            try await inbox.batch {
+            return try await inbox.batch {
+                var response = Pingan_Events_V1_DeliverEventsResponse()
                 for event in request.events {
                     var outcome = Pingan_Events_V1_EventOutcome()
                     outcome.id = event.id
@@ -71,8 +104,8 @@ extension ConnectRoutes {
                     }
                     response.outcomes.append(outcome)
                 }
+                return response
             }
-            return response
         }
     }
 }

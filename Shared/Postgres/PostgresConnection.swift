@@ -18,6 +18,7 @@ public struct PostgresConnection: Sendable {
 
     /// Runs several statements in one round trip and returns each one's rows, in order: for
     /// reads that need not wait for one another, such as a record and its children.
+    @discardableResult
     public func pipeline(_ statements: [(sql: String, parameters: [any PostgresEncodable])]) async throws -> [PostgresRows] {
         let raw = self.raw
         let encoded = statements.map { (sql: $0.sql, parameters: $0.parameters.map(\.postgresParameter)) }

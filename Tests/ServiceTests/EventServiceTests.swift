@@ -74,6 +74,36 @@ struct EventServiceTests {
         }
     }
 
+    /// An event that fails inside its change (here PostgreSQL refuses a second case for one
+    /// incident, which aborts the transaction) costs only itself: the batch runs again with a
+    /// savepoint per event and the events around it commit.
+    @Test func anEventFailingInsideItsChangeLeavesTheOthersCommitted() async throws {
+        try await TestDatabase.with { database in
+            let app = try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)))
+            try await app.test(.router) { client in
+                let rpc = InProcessClient(client)
+                let open = DisputeServiceMethods.openCase.path
+                let incident = UUID()
+                _ = try await rpc.call(DisputeServiceMethods.openCase, Self.opening(incident, party: "甲一"), headers: try TestMesh.eventDelivery())
+                var batch = Pingan_Events_V1_DeliverEventsRequest()
+                batch.events = [
+                    try Self.event(UUID(), open, Self.opening(UUID(), party: "乙二")),
+                    // Another event for the same incident, naming other parties: not a join, a second case.
+                    try Self.event(UUID(), open, Self.opening(incident, party: "丙三")),
+                    try Self.event(UUID(), open, Self.opening(UUID(), party: "丁四")),
+                ]
+                let answer = try await rpc.call(EventServiceMethods.deliverEvents, batch, headers: [try TestMesh.eventDelivery()[0]])
+                #expect(answer.outcomes.map(\.code.isEmpty) == [true, false, true])
+                let pool = database.pool()
+                #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.cases") == 3)
+                #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.inbox") == 3)
+                #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.outbox WHERE topic = 'case.opened'") == 3)
+                #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.cases WHERE party_names && ARRAY['丙三']") == 0)
+                await pool.close()
+            }
+        }
+    }
+
     @Test func onlyTheMeshDeliversAndBatchesAreBounded() async throws {
         try await TestDatabase.with { database in
             let app = try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)))

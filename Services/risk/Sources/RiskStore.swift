@@ -116,11 +116,11 @@ struct PostgresRiskStore: RiskStore {
             }
         }
         try await transaction.query(
-            "UPDATE risk.assessments SET warning_id = (SELECT id FROM risk.warnings WHERE case_id = $1 ORDER BY raised_at DESC LIMIT 1) WHERE case_id = $1",
-            [id]
-        )
-        try await transaction.query(
-            "UPDATE risk.assessments SET facts = $2, closed = $3, rescore_at = $4 WHERE case_id = $1",
+            """
+            UPDATE risk.assessments SET warning_id = (SELECT id FROM risk.warnings WHERE case_id = $1 ORDER BY raised_at DESC LIMIT 1),
+                facts = $2, closed = $3, rescore_at = $4
+            WHERE case_id = $1
+            """,
             [id, Data(try facts.serializedBytes() as [UInt8]), facts.closed, facts.closed ? nil : RiskModel.nextChange(facts, after: now)]
         )
     }
