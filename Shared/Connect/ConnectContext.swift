@@ -12,7 +12,7 @@ public struct ConnectContext: Sendable {
     public let deadline: ContinuousClock.Instant?
     /// The trace this call belongs to; pass `trace.child()` on to calls it makes.
     public let trace: TraceContext
-    public let logger: Logger
+    private let serverLogger: Logger
     /// The IP address the connection came from, when the server knows it.
     public let peer: String?
 
@@ -21,8 +21,18 @@ public struct ConnectContext: Sendable {
         self.headers = headers
         self.deadline = deadline
         self.trace = trace
-        self.logger = logger
+        serverLogger = logger
         self.peer = peer
+    }
+
+    /// The server's logger with the call's trace id and method, made when a handler logs:
+    /// setting logger metadata on every call cost the gateway 7% of its CPU, for lines that
+    /// are rarely written.
+    public var logger: Logger {
+        var logger = serverLogger
+        logger[metadataKey: "trace_id"] = "\(trace.traceID)"
+        logger[metadataKey: "rpc"] = "\(path)"
+        return logger
     }
 
     /// A header's value by name, case-insensitively.

@@ -164,10 +164,7 @@ public struct ConnectResponder: Sendable {
             }
         }
         let trace = TraceContext(header: request.headers[.traceparent]) ?? .root()
-        var callLogger = logger
-        callLogger[metadataKey: "trace_id"] = "\(trace.traceID)"
-        callLogger[metadataKey: "rpc"] = "\(path)"
-        let context = ConnectContext(path: path, headers: request.headers, deadline: deadline, trace: trace, logger: callLogger, peer: peer)
+        let context = ConnectContext(path: path, headers: request.headers, deadline: deadline, trace: trace, logger: logger, peer: peer)
         let input = bytes
         return try await Deadline.run(until: deadline) {
             try await handler(input, codec, context)
