@@ -61,7 +61,10 @@ struct DeliveryWorkers: Service {
                             wakeup.signal()
                         }
                     }
-                    if claimed.isEmpty { await wakeup.wait(upTo: pollInterval) }
+                    // Fewer than there was room for: nothing else is due, or every due subscription
+                    // is at its limit. Claim again when a send finishes or a delivery is queued
+                    // (both signal), instead of asking a query that would find nothing.
+                    if claimed.isEmpty || claimed.count < room { await wakeup.wait(upTo: pollInterval) }
                 }
             }
         }
