@@ -27,8 +27,8 @@ public struct Principal: Sendable, Hashable, Codable {
     public func has(_ role: Role) -> Bool { roles.contains(role) }
 
     /// The identity services use for event relays between themselves.
-    public static func system(_ service: String, root: DivisionCode, lifetime: TimeInterval = 300) -> Principal {
-        Principal(subject: "service:\(service)", centre: root, roles: [.system], expiresAt: Date().addingTimeInterval(lifetime))
+    public static func system(_ service: String, root: DivisionCode, lifetime: TimeInterval = 300, now: Date = Date()) -> Principal {
+        Principal(subject: "service:\(service)", centre: root, roles: [.system], expiresAt: now.addingTimeInterval(lifetime))
     }
 }
 

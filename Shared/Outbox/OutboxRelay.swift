@@ -150,13 +150,17 @@ public struct OutboxRelay: DueWork {
 
 extension OutboxRelay {
     /// A route to `method` of the peer behind `client`, called as the mesh's `system`
-    /// principal of `service`.
+    /// principal of `service`, signed afresh for each call: a relay outlives any one
+    /// principal's lifetime.
     public static func rpc<Input, Output>(
-        _ method: ConnectMethod<Input, Output>, client: ConnectClient, as service: MeshService, mesh: MeshSettings
+        _ method: ConnectMethod<Input, Output>, client: ConnectClient, as service: MeshService, mesh: MeshSettings,
+        now: @escaping @Sendable () -> Date = { Date() }
     ) throws -> Route {
         let verifier = try PrincipalVerifier(meshSecret: mesh.meshSecret, previous: mesh.previousMeshSecrets)
-        let sender = Principal.system(service.executable, root: mesh.root)
-        return Route(client: client, method: method.path) { verifier.header(for: sender) }
+        let root = mesh.root
+        return Route(client: client, method: method.path) {
+            verifier.header(for: .system(service.executable, root: root, now: now()))
+        }
     }
 
     /// The usual relay of a service: each topic goes to one method of a peer, run by a

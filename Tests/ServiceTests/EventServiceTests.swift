@@ -8,6 +8,7 @@ import PinganPostgres
 import PinganRuntime
 import PinganTestSupport
 import SwiftProtobuf
+import Synchronization
 import Testing
 
 /// Batched event delivery: a relay's round reaches each consumer in one `DeliverEvents` call,
@@ -133,9 +134,10 @@ struct EventServiceTests {
         }
     }
 
-    /// A relay round over real HTTP: the good events are delivered in one call, the bad one is
-    /// parked with the consumer's reason, and an event whose delivery was applied but never
-    /// recorded (the relay killed in between) is sent again without a second effect.
+    /// A relay round over real HTTP, an hour after the relay was made: the good events are
+    /// delivered in one call, the bad one is parked with the consumer's reason, and an event
+    /// whose delivery was applied but never recorded (the relay killed in between) is sent
+    /// again without a second effect.
     @Test func aRelayRoundDeliversParksAndRedeliversWithoutDuplicates() async throws {
         try await TestDatabase.with { database in
             let pool = database.pool()
@@ -154,7 +156,13 @@ struct EventServiceTests {
                 try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)), onServerRunning: running)
             }) { port in
                 let dispute = ConnectClient(baseURL: "http://127.0.0.1:\(port)", transport: CurlTransport())
-                let route = try OutboxRelay.rpc(DisputeServiceMethods.openCase, client: dispute, as: .grid, mesh: try TestMesh.mesh())
+                // The relay was set up long before it sends: its credentials are signed when it
+                // sends, not when it was made (a principal lives five minutes).
+                let clock = Mutex(Date().addingTimeInterval(-3600))
+                let route = try OutboxRelay.rpc(DisputeServiceMethods.openCase, client: dispute, as: .grid, mesh: try TestMesh.mesh()) {
+                    clock.withLock { $0 }
+                }
+                clock.withLock { $0 = Date() }
                 let relay = DueWorkDispatcher(
                     OutboxRelay(schema: schema, consumers: ["incident.reported": route], logger: TestEnvironment.logger),
                     pool: pool, wakeup: outbox.wakeup, logger: TestEnvironment.logger
