@@ -58,10 +58,12 @@ extension EventInbox {
 /// Why a batch of events was refused as a whole.
 enum EventServiceRefusal: Error, CustomStringConvertible {
     case notConsumed([String])
+    case invalidHeaderName(String)
 
     var description: String {
         switch self {
         case .notConsumed(let paths): "event methods \(paths.joined(separator: ", ")) are not registered"
+        case .invalidHeaderName(let name): "\(name) is not a valid header name"
         }
     }
 }
@@ -74,13 +76,14 @@ extension ConnectRoutes {
     public mutating func registerEventService(consuming paths: [String], inbox: EventInbox, verifier: PrincipalVerifier) throws {
         let methods = paths.compactMap { path in protoHandler(for: path).map { (path, $0) } }
         guard methods.count == paths.count else { throw EventServiceRefusal.notConsumed(paths.filter { protoHandler(for: $0) == nil }) }
-        let consumers = Dictionary(uniqueKeysWithValues: methods)
-        guard let eventHeader = HTTPField.Name(EventHeader.name) else { throw EventServiceRefusal.notConsumed(paths) }
+        let consumers = Dictionary(methods, uniquingKeysWith: { first, _ in first })
+        guard let eventHeader = HTTPField.Name(EventHeader.name) else { throw EventServiceRefusal.invalidHeaderName(EventHeader.name) }
         register(EventServiceMethods.deliverEvents) { request, context in
             _ = try verifier.system(context)
             guard request.events.count <= EventService.maxEvents else {
                 throw ConnectError.invalidArgument(field: "events", "at most \(EventService.maxEvents) in one call, got \(request.events.count)")
             }
+            let logger = context.logger
             return try await inbox.batch {
                 var response = Pingan_Events_V1_DeliverEventsResponse()
                 for event in request.events {
@@ -94,11 +97,11 @@ extension ConnectRoutes {
                         headers[eventHeader] = event.id
                         let eventContext = ConnectContext(
                             path: event.method, headers: headers, deadline: context.deadline, trace: context.trace,
-                            logger: context.logger, peer: context.peer
+                            logger: logger, peer: context.peer
                         )
                         _ = try await consume(Array(event.message), eventContext)
                     } catch {
-                        let failure = ConnectError.wrapping(error, logger: context.logger)
+                        let failure = ConnectError.wrapping(error, logger: logger)
                         outcome.code = failure.code.rawValue
                         outcome.message = failure.message
                     }

@@ -75,8 +75,12 @@ public struct OutboxRelay: DueWork {
             batches[route.client.baseURL, default: []].append(index)
         }
         let delivered = await withTaskGroup(of: [(Int, (any Error)?)].self) { group in
-            for indices in batches.values {
-                group.addTask { await deliver(indices.map { events[$0] }).enumerated().map { (indices[$0.offset], $0.element) } }
+            for peer in batches.values {
+                // A round larger than a call may carry goes as several calls.
+                for start in stride(from: 0, to: peer.count, by: EventService.maxEvents) {
+                    let indices = Array(peer[start..<min(start + EventService.maxEvents, peer.count)])
+                    group.addTask { await deliver(indices.map { events[$0] }).enumerated().map { (indices[$0.offset], $0.element) } }
+                }
             }
             return await group.reduce(into: []) { $0 += $1 }
         }
