@@ -2,7 +2,8 @@ import Logging
 import PinganPostgres
 import ServiceLifecycle
 
-/// Work kept in a table until it is done: outbox events to relay, webhooks to deliver.
+/// Work kept in a table until it is done. Today that is the outbox relay alone: notify's
+/// webhooks have their own workers, because one slow subscriber must not hold a round.
 ///
 /// ``DueWorkDispatcher`` claims due items, sends them and hands back what
 /// happened, all inside one transaction; a conforming type says what its rows are and how

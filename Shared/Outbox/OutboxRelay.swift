@@ -66,20 +66,23 @@ public struct OutboxRelay: DueWork {
     /// consumers called at once.
     public func send(_ events: [Event]) async -> [(any Error)?] {
         var outcomes = [(any Error)?](repeating: nil, count: events.count)
-        var batches: [String: [Int]] = [:]
+        var batches: [String: [(index: Int, route: Route)]] = [:]
         for (index, event) in events.enumerated() {
             guard let route = consumers[event.topic] else {
                 outcomes[index] = ConnectError(.invalidArgument, "no consumer for topic \(event.topic)")
                 continue
             }
-            batches[route.client.baseURL, default: []].append(index)
+            batches[route.client.baseURL, default: []].append((index, route))
         }
         let delivered = await withTaskGroup(of: [(Int, (any Error)?)].self) { group in
             for peer in batches.values {
                 // A round larger than a call may carry goes as several calls.
                 for start in stride(from: 0, to: peer.count, by: EventService.maxEvents) {
-                    let indices = Array(peer[start..<min(start + EventService.maxEvents, peer.count)])
-                    group.addTask { await deliver(indices.map { events[$0] }).enumerated().map { (indices[$0.offset], $0.element) } }
+                    let call = Array(peer[start..<min(start + EventService.maxEvents, peer.count)])
+                    group.addTask {
+                        let answers = await deliver(call.map { (events[$0.index], $0.route) })
+                        return Array(zip(call.map(\.index), answers))
+                    }
                 }
             }
             return await group.reduce(into: []) { $0 += $1 }
@@ -88,14 +91,15 @@ public struct OutboxRelay: DueWork {
         return outcomes
     }
 
-    /// Sends `events`, all for one consumer, in one call.
-    private func deliver(_ events: [Event]) async -> [(any Error)?] {
-        guard let first = events.first, let peer = consumers[first.topic] else { return [] }
+    /// Sends `events`, all for the peer of the first one's route, in one call; an outcome
+    /// for each, in order.
+    private func deliver(_ events: [(event: Event, route: Route)]) async -> [(any Error)?] {
+        guard let peer = events.first?.route else { return [] }
         var request = Pingan_Events_V1_DeliverEventsRequest()
-        request.events = events.map { event in
+        request.events = events.map { event, route in
             var wire = Pingan_Events_V1_Event()
             wire.id = event.id.wire
-            wire.method = consumers[event.topic]?.method ?? ""
+            wire.method = route.method
             wire.message = Data(event.payload)
             return wire
         }
@@ -103,7 +107,7 @@ public struct OutboxRelay: DueWork {
         do {
             let answer = try await peer.client.call(EventServiceMethods.deliverEvents, request, options: options)
             let outcomes = Dictionary(answer.outcomes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-            return events.map { event in
+            return events.map { event, _ in
                 guard let outcome = outcomes[event.id.wire] else {
                     return ConnectError(.internal, "the consumer answered no outcome for event \(event.id.wire)")
                 }

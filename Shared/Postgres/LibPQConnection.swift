@@ -46,6 +46,10 @@ final class LibPQConnection: @unchecked Sendable {
         return PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
     }
 
+    /// True when a statement of the open transaction failed: PostgreSQL now refuses every
+    /// statement but ROLLBACK, and answers COMMIT by rolling back without an error.
+    var inFailedTransaction: Bool { PQtransactionStatus(handle) == PQTRANS_INERROR }
+
     /// Statements prepared on this connection, by their text and parameter types.
     private var prepared: [PreparedKey: String] = [:]
     private var preparedNames = 0
@@ -243,7 +247,7 @@ final class LibPQConnection: @unchecked Sendable {
             cells.append(values)
         }
         let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
-        return PostgresRows(columns: columns, cells: cells, affectedRows: affected, commandTag: String(cString: PQcmdStatus(result)))
+        return PostgresRows(columns: columns, cells: cells, affectedRows: affected)
     }
 
     private static func field(_ result: OpaquePointer, _ code: Int32) -> String? {

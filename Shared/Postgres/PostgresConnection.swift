@@ -40,10 +40,11 @@ public struct PostgresConnection: Sendable {
         do {
             let value = try await body(self)
             // A statement that failed inside `body` and was caught there leaves the
-            // transaction aborted, and COMMIT then rolls everything back without an error.
-            guard try await query("COMMIT").commandTag == "COMMIT" else {
+            // transaction aborted, and COMMIT would roll everything back without an error.
+            guard !raw.inFailedTransaction else {
                 throw PostgresError(.server, "the transaction was rolled back: a statement inside it failed", sqlState: .inFailedTransaction)
             }
+            try await query("COMMIT")
             return value
         } catch {
             // If ROLLBACK cannot run, the connection is not idle and the pool discards it.

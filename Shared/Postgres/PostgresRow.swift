@@ -7,9 +7,6 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
     let cells: [[[UInt8]?]]
     /// Rows inserted, updated or deleted, for commands that report it.
     public let affectedRows: Int
-    /// The server's command tag, such as `COMMIT`; a `COMMIT` that finds its transaction
-    /// aborted answers `ROLLBACK` instead of failing.
-    public let commandTag: String
 
     public var startIndex: Int { cells.startIndex }
     public var endIndex: Int { cells.endIndex }

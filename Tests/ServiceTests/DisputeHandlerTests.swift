@@ -8,21 +8,6 @@ import Testing
 
 @Suite("dispute-service in process")
 struct DisputeHandlerTests {
-    func opening(_ incident: UUID, village: String = Place.villageA) -> Pingan_Dispute_V1_OpenCaseRequest {
-        var request = Pingan_Dispute_V1_OpenCaseRequest()
-        request.incidentID = incident.wire
-        request.villageCode = village
-        request.category = .neighbour
-        request.source = .gridReport
-        request.description_p = "两户邻居因宅基地边界反复争吵"
-        var party = Pingan_Grid_V1_Party()
-        party.name = "张三丰"
-        party.phone = "13812345678"
-        request.parties = [party]
-        request.repeatIncident = true
-        return request
-    }
-
     @Test func anEventOpensOneCaseAndItsAssessmentEventEvenWhenRedelivered() async throws {
         try await TestDatabase.with { database in
             let app = try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)))
@@ -30,8 +15,8 @@ struct DisputeHandlerTests {
                 let rpc = InProcessClient(client)
                 let incident = UUID()
                 let event = try TestMesh.eventDelivery()
-                let first = try await rpc.call(DisputeServiceMethods.openCase, opening(incident), headers: event)
-                let again = try await rpc.call(DisputeServiceMethods.openCase, opening(incident), headers: event)
+                let first = try await rpc.call(DisputeServiceMethods.openCase, openCase(incident), headers: event)
+                let again = try await rpc.call(DisputeServiceMethods.openCase, openCase(incident), headers: event)
                 #expect(first.case.id == again.case.id)
                 #expect(first.case.id == first.case.id.lowercased())
                 #expect(first.case.parties.first?.name == "张**")
@@ -52,7 +37,7 @@ struct DisputeHandlerTests {
             try await app.test(.router) { client in
                 let rpc = InProcessClient(client)
                 await expectCode(.permissionDenied, containing: "internal to the mesh") {
-                    _ = try await rpc.call(DisputeServiceMethods.openCase, opening(UUID()), headers: [try person(Place.townA, [.staff, .admin])])
+                    _ = try await rpc.call(DisputeServiceMethods.openCase, openCase(UUID()), headers: [try person(Place.townA, [.staff, .admin])])
                 }
             }
         }
@@ -63,7 +48,7 @@ struct DisputeHandlerTests {
             let app = try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)))
             try await app.test(.router) { client in
                 let rpc = InProcessClient(client)
-                let opened = try await rpc.call(DisputeServiceMethods.openCase, opening(UUID()), headers: try TestMesh.eventDelivery())
+                let opened = try await rpc.call(DisputeServiceMethods.openCase, openCase(UUID()), headers: try TestMesh.eventDelivery())
                 var get = Pingan_Dispute_V1_GetCaseRequest()
                 get.caseID = opened.case.id
                 let seen = try await rpc.call(DisputeServiceMethods.getCase, get, headers: [try person(Place.townA, [.staff])])
@@ -99,7 +84,7 @@ struct DisputeHandlerTests {
             let app = try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)))
             try await app.test(.router) { client in
                 let rpc = InProcessClient(client)
-                let opened = try await rpc.call(DisputeServiceMethods.openCase, opening(UUID()), headers: try TestMesh.eventDelivery())
+                let opened = try await rpc.call(DisputeServiceMethods.openCase, openCase(UUID()), headers: try TestMesh.eventDelivery())
                 var resolve = Pingan_Dispute_V1_ResolveCaseRequest()
                 resolve.caseID = opened.case.id
                 resolve.outcome = "   "

@@ -15,19 +15,6 @@ import Testing
 /// which applies the events in one transaction, each behind its own savepoint.
 @Suite("batched event delivery")
 struct EventServiceTests {
-    static func opening(_ incident: UUID, village: String = Place.villageA, party: String) -> Pingan_Dispute_V1_OpenCaseRequest {
-        var request = Pingan_Dispute_V1_OpenCaseRequest()
-        request.incidentID = incident.wire
-        request.villageCode = village
-        request.category = .neighbour
-        request.source = .gridReport
-        request.description_p = "邻里因排水沟争执"
-        var person = Pingan_Grid_V1_Party()
-        person.name = party
-        request.parties = [person]
-        return request
-    }
-
     static func event(_ id: UUID, _ method: String, _ message: some SwiftProtobuf.Message) throws -> Pingan_Events_V1_Event {
         var event = Pingan_Events_V1_Event()
         event.id = id.wire
@@ -47,13 +34,13 @@ struct EventServiceTests {
                 let rpc = InProcessClient(client)
                 let open = DisputeServiceMethods.openCase.path
                 let (first, second, badVillage, notAnEvent) = (UUID(), UUID(), UUID(), UUID())
-                let firstMessage = Self.opening(UUID(), party: "李四")
+                let firstMessage = openCase(UUID(), party: "李四")
                 var batch = Pingan_Events_V1_DeliverEventsRequest()
                 batch.events = [
                     try Self.event(first, open, firstMessage),
-                    try Self.event(badVillage, open, Self.opening(UUID(), village: "4307", party: "王五")),
+                    try Self.event(badVillage, open, openCase(UUID(), village: "4307", party: "王五")),
                     try Self.event(notAnEvent, DisputeServiceMethods.getCase.path, Pingan_Dispute_V1_GetCaseRequest()),
-                    try Self.event(second, open, Self.opening(UUID(), party: "赵六")),
+                    try Self.event(second, open, openCase(UUID(), party: "赵六")),
                     // The same event twice in one batch applies once.
                     try Self.event(first, open, firstMessage),
                 ]
@@ -85,13 +72,13 @@ struct EventServiceTests {
                 let rpc = InProcessClient(client)
                 let open = DisputeServiceMethods.openCase.path
                 let incident = UUID()
-                _ = try await rpc.call(DisputeServiceMethods.openCase, Self.opening(incident, party: "甲一"), headers: try TestMesh.eventDelivery())
+                _ = try await rpc.call(DisputeServiceMethods.openCase, openCase(incident, party: "甲一"), headers: try TestMesh.eventDelivery())
                 var batch = Pingan_Events_V1_DeliverEventsRequest()
                 batch.events = [
-                    try Self.event(UUID(), open, Self.opening(UUID(), party: "乙二")),
+                    try Self.event(UUID(), open, openCase(UUID(), party: "乙二")),
                     // Another event for the same incident, naming other parties: not a join, a second case.
-                    try Self.event(UUID(), open, Self.opening(incident, party: "丙三")),
-                    try Self.event(UUID(), open, Self.opening(UUID(), party: "丁四")),
+                    try Self.event(UUID(), open, openCase(incident, party: "丙三")),
+                    try Self.event(UUID(), open, openCase(UUID(), party: "丁四")),
                 ]
                 let answer = try await rpc.call(EventServiceMethods.deliverEvents, batch, headers: [try TestMesh.eventDelivery()[0]])
                 #expect(answer.outcomes.map(\.code.isEmpty) == [true, false, true])
@@ -111,7 +98,7 @@ struct EventServiceTests {
             try await app.test(.router) { client in
                 let rpc = InProcessClient(client)
                 var batch = Pingan_Events_V1_DeliverEventsRequest()
-                batch.events = [try Self.event(UUID(), DisputeServiceMethods.openCase.path, Self.opening(UUID(), party: "李四"))]
+                batch.events = [try Self.event(UUID(), DisputeServiceMethods.openCase.path, openCase(UUID(), party: "李四"))]
                 let mediator = try TestMesh.principal(centre: Place.townA, roles: [.mediator, .admin, .staff])
                 do {
                     _ = try await rpc.call(EventServiceMethods.deliverEvents, batch, headers: [mediator])
@@ -134,32 +121,50 @@ struct EventServiceTests {
         }
     }
 
+    /// Runs `body` with a relay from a fresh outbox schema `schema`, holding what `enqueue`
+    /// wrote, to dispute-service on `database` over real HTTP. The relay was made an hour
+    /// before it sends: its credentials must be signed when it sends, not when it was made
+    /// (a principal lives five minutes).
+    static func withRelayToDispute<Enqueued>(
+        _ database: TestDatabase, _ pool: PostgresPool, schema: String,
+        enqueue: (Outbox, PostgresConnection) async throws -> Enqueued,
+        _ body: (DueWorkDispatcher<OutboxRelay>, Enqueued) async throws -> Void
+    ) async throws {
+        _ = try await Migrator(schema: schema, migrations: [Outbox.migration(version: 1, schema: schema)]).migrate(pool, logger: TestEnvironment.logger)
+        let outbox = Outbox(schema: schema)
+        let enqueued = try await pool.transaction { try await enqueue(outbox, $0) }
+        try await withLiveServer({ running in
+            try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)), onServerRunning: running)
+        }) { port in
+            let dispute = ConnectClient(baseURL: "http://127.0.0.1:\(port)", transport: CurlTransport())
+            let clock = Mutex(Date().addingTimeInterval(-3600))
+            let route = try OutboxRelay.rpc(DisputeServiceMethods.openCase, client: dispute, as: .grid, mesh: try TestMesh.mesh()) {
+                clock.withLock { $0 }
+            }
+            clock.withLock { $0 = Date() }
+            let relay = DueWorkDispatcher(
+                OutboxRelay(schema: schema, consumers: ["incident.reported": route], logger: TestEnvironment.logger),
+                pool: pool, wakeup: outbox.wakeup, logger: TestEnvironment.logger
+            )
+            try await body(relay, enqueued)
+        }
+    }
+
     /// A round larger than one call may carry goes out as several calls, and every event in
     /// it is delivered.
     @Test func aRoundLargerThanACallGoesAsSeveralCalls() async throws {
         try await TestDatabase.with { database in
             let pool = database.pool()
-            let schema = "relay_large"
-            _ = try await Migrator(schema: schema, migrations: [Outbox.migration(version: 1, schema: schema)]).migrate(pool, logger: TestEnvironment.logger)
-            let outbox = Outbox(schema: schema)
             let count = EventService.maxEvents + 4
-            try await pool.transaction { transaction in
+            try await Self.withRelayToDispute(database, pool, schema: "relay_large", enqueue: { outbox, transaction -> Void in
                 for number in 0..<count {
-                    try await outbox.enqueue(transaction, topic: "incident.reported", Self.opening(UUID(), party: "当事人\(number)"))
+                    try await outbox.enqueue(transaction, topic: "incident.reported", openCase(UUID(), party: "当事人\(number)"))
                 }
-            }
-            try await withLiveServer({ running in
-                try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)), onServerRunning: running)
-            }) { port in
-                let dispute = ConnectClient(baseURL: "http://127.0.0.1:\(port)", transport: CurlTransport())
-                let route = try OutboxRelay.rpc(DisputeServiceMethods.openCase, client: dispute, as: .grid, mesh: try TestMesh.mesh())
-                var relay = DueWorkDispatcher(
-                    OutboxRelay(schema: schema, consumers: ["incident.reported": route], logger: TestEnvironment.logger),
-                    pool: pool, wakeup: outbox.wakeup, logger: TestEnvironment.logger
-                )
+            }) { (relay: DueWorkDispatcher<OutboxRelay>, _: Void) async throws in
+                var relay = relay
                 relay.batchSize = count
                 #expect(try await relay.round() == count)
-                #expect(try await Self.count(pool, "SELECT count(*) FROM \(schema).outbox WHERE delivered_at IS NOT NULL") == count)
+                #expect(try await Self.count(pool, "SELECT count(*) FROM relay_large.outbox WHERE delivered_at IS NOT NULL") == count)
                 #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.cases") == count)
             }
             await pool.close()
@@ -173,35 +178,18 @@ struct EventServiceTests {
     @Test func aRelayRoundDeliversParksAndRedeliversWithoutDuplicates() async throws {
         try await TestDatabase.with { database in
             let pool = database.pool()
-            let schema = "relay_test"
-            _ = try await Migrator(schema: schema, migrations: [Outbox.migration(version: 1, schema: schema)]).migrate(pool, logger: TestEnvironment.logger)
-            let outbox = Outbox(schema: schema)
-            let goodMessage = Self.opening(UUID(), party: "李四")
-            let (good, bad, other) = try await pool.transaction { transaction in
+            let goodMessage = openCase(UUID(), party: "李四")
+            try await Self.withRelayToDispute(database, pool, schema: "relay_test", enqueue: { outbox, transaction in
                 (
                     try await outbox.enqueue(transaction, topic: "incident.reported", goodMessage),
-                    try await outbox.enqueue(transaction, topic: "incident.reported", Self.opening(UUID(), village: "43", party: "王五")),
-                    try await outbox.enqueue(transaction, topic: "incident.reported", Self.opening(UUID(), party: "赵六"))
+                    try await outbox.enqueue(transaction, topic: "incident.reported", openCase(UUID(), village: "43", party: "王五")),
+                    try await outbox.enqueue(transaction, topic: "incident.reported", openCase(UUID(), party: "赵六"))
                 )
-            }
-            try await withLiveServer({ running in
-                try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)), onServerRunning: running)
-            }) { port in
-                let dispute = ConnectClient(baseURL: "http://127.0.0.1:\(port)", transport: CurlTransport())
-                // The relay was set up long before it sends: its credentials are signed when it
-                // sends, not when it was made (a principal lives five minutes).
-                let clock = Mutex(Date().addingTimeInterval(-3600))
-                let route = try OutboxRelay.rpc(DisputeServiceMethods.openCase, client: dispute, as: .grid, mesh: try TestMesh.mesh()) {
-                    clock.withLock { $0 }
-                }
-                clock.withLock { $0 = Date() }
-                let relay = DueWorkDispatcher(
-                    OutboxRelay(schema: schema, consumers: ["incident.reported": route], logger: TestEnvironment.logger),
-                    pool: pool, wakeup: outbox.wakeup, logger: TestEnvironment.logger
-                )
+            }) { relay, events in
+                let (good, bad, other) = events
                 #expect(try await relay.round() == 3)
                 #expect(try await relay.round() == 0)
-                let rows = try await pool.query("SELECT id, delivered_at IS NOT NULL, parked_at IS NOT NULL, coalesce(last_error, '') FROM \(schema).outbox")
+                let rows = try await pool.query("SELECT id, delivered_at IS NOT NULL, parked_at IS NOT NULL, coalesce(last_error, '') FROM relay_test.outbox")
                 var state: [UUID: (delivered: Bool, parked: Bool, error: String)] = [:]
                 for row in rows {
                     state[try row.decode(UUID.self, at: 0)] = (try row.decode(Bool.self, at: 1), try row.decode(Bool.self, at: 2), try row.decode(String.self, at: 3))
@@ -212,10 +200,10 @@ struct EventServiceTests {
                 #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.cases") == 2)
 
                 // Applied, but the relay died before recording it: the next round sends it again.
-                try await pool.query("UPDATE \(schema).outbox SET delivered_at = NULL, payload = $2 WHERE id = $1", [good, try goodMessage.serializedData()])
+                try await pool.query("UPDATE relay_test.outbox SET delivered_at = NULL, payload = $2 WHERE id = $1", [good, try goodMessage.serializedData()])
                 #expect(try await relay.round() == 1)
                 #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.cases") == 2)
-                #expect(try await Self.count(pool, "SELECT count(*) FROM \(schema).outbox WHERE delivered_at IS NULL AND parked_at IS NULL") == 0)
+                #expect(try await Self.count(pool, "SELECT count(*) FROM relay_test.outbox WHERE delivered_at IS NULL AND parked_at IS NULL") == 0)
             }
             await pool.close()
         }

@@ -1,5 +1,7 @@
 import Foundation
 import PinganAccess
+import PinganConnect
+import PinganContracts
 import PinganTestSupport
 
 /// Places and callers the in-process suites use: two sibling townships of 澧县 and a
@@ -15,4 +17,21 @@ enum Place {
 /// The `Pingan-Principal` header of a person at `centre` with `roles`.
 func person(_ centre: String, _ roles: Set<Role>) throws -> (String, String) {
     try TestMesh.principal(centre: centre, roles: roles)
+}
+
+/// The `OpenCase` event grid-service sends for `incident`: neighbours in `village` quarrelling
+/// again over their boundary, reported by a grid worker, with `party` named.
+func openCase(_ incident: UUID, village: String = Place.villageA, party: String = "张三丰") -> Pingan_Dispute_V1_OpenCaseRequest {
+    var request = Pingan_Dispute_V1_OpenCaseRequest()
+    request.incidentID = incident.wire
+    request.villageCode = village
+    request.category = .neighbour
+    request.source = .gridReport
+    request.description_p = "两户邻居因宅基地边界反复争吵"
+    var person = Pingan_Grid_V1_Party()
+    person.name = party
+    person.phone = "13812345678"
+    request.parties = [person]
+    request.repeatIncident = true
+    return request
 }
