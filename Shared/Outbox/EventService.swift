@@ -50,6 +50,12 @@ extension EventInbox {
             let batch = EventBatch(transaction, savepoints: savepoints)
             let result = try await EventBatch.$current.withValue(batch) { try await body() }
             if batch.mustRunAgain { throw RunAgainWithSavepoints() }
+            do {
+                // The last event's queued statements: if one fails, it fails that event alone.
+                try await transaction.flush()
+            } catch where !savepoints {
+                throw RunAgainWithSavepoints()
+            }
             return result
         }
     }

@@ -53,7 +53,8 @@ public struct Outbox: Sendable {
     public func enqueue(_ transaction: PostgresConnection, topic: String, _ message: some SwiftProtobuf.Message) async throws -> UUID {
         let id = UUID()
         let payload: [UInt8] = try message.serializedBytes()
-        try await transaction.query(
+        // Nothing reads the insert back, so it travels with the transaction's next statement.
+        try await transaction.queue(
             "INSERT INTO \(schema).outbox (id, topic, payload) VALUES ($1, $2, $3)",
             [id, topic, Data(payload)]
         )

@@ -122,7 +122,7 @@ public struct OutboxRelay: DueWork {
     public func record(_ outcomes: [(item: Event, outcome: (any Error)?)], in transaction: PostgresConnection) async throws {
         let delivered = outcomes.filter { $0.outcome == nil }.map(\.item.id.wire)
         if !delivered.isEmpty {
-            try await transaction.query(
+            try await transaction.queue(
                 // A delivered event keeps its id and times, not its payload: payloads can carry
                 // personal data that belongs to the consumer, not to this schema.
                 """
@@ -137,7 +137,7 @@ public struct OutboxRelay: DueWork {
             let attempts = event.attempts + 1
             let permanent = (failure as? ConnectError)?.code == .invalidArgument
             let park = permanent || attempts >= maxAttempts
-            try await transaction.query(
+            try await transaction.queue(
                 """
                 UPDATE \(schema).outbox
                 SET attempts = $2, last_error = $3,

@@ -1,4 +1,5 @@
 import NIOPosix
+import Synchronization
 
 /// A connection checked out of a ``PostgresPool`` for the length of one closure.
 ///
@@ -7,50 +8,91 @@ import NIOPosix
 public struct PostgresConnection: Sendable {
     let raw: LibPQConnection
     let threads: NIOThreadPool
+    /// Statements of the open transaction not sent yet; `nil` outside a transaction.
+    let queued: QueuedStatements?
+
+    init(raw: LibPQConnection, threads: NIOThreadPool, queued: QueuedStatements? = nil) {
+        self.raw = raw
+        self.threads = threads
+        self.queued = queued
+    }
 
     /// Runs one statement with `parameters` bound to `$1`, `$2`, ... and returns its rows.
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) async throws -> PostgresRows {
-        let raw = self.raw
         let encoded = parameters.map(\.postgresParameter)
-        return try await threads.runIfActive { try raw.execute(sql, encoded) }
+        let earlier = queued?.take() ?? []
+        let raw = self.raw
+        guard !earlier.isEmpty else { return try await threads.runIfActive { try raw.execute(sql, encoded) } }
+        let results = try await threads.runIfActive { try raw.executePipeline(earlier + [(sql: sql, parameters: encoded)]) }
+        return results[results.count - 1]
     }
 
     /// Runs several statements in one round trip and returns each one's rows, in order: for
     /// reads that need not wait for one another, such as a record and its children.
     @discardableResult
     public func pipeline(_ statements: [(sql: String, parameters: [any PostgresEncodable])]) async throws -> [PostgresRows] {
-        let raw = self.raw
+        let earlier = queued?.take() ?? []
         let encoded = statements.map { (sql: $0.sql, parameters: $0.parameters.map(\.postgresParameter)) }
-        return try await threads.runIfActive { try raw.executePipeline(encoded) }
+        let raw = self.raw
+        return Array(try await threads.runIfActive { try raw.executePipeline(earlier + encoded) }.dropFirst(earlier.count))
+    }
+
+    /// Queues a statement whose rows nobody reads, such as an insert into a log or an outbox:
+    /// inside a transaction it travels with the next statement, or with `COMMIT`, so it costs
+    /// no round trip of its own. Outside a transaction it runs at once.
+    ///
+    /// - Important: If it fails, the later call throws its error; the transaction is lost
+    ///   either way, but do not read that error as the later statement's.
+    public func queue(_ sql: String, _ parameters: [any PostgresEncodable] = []) async throws {
+        guard let queued else {
+            try await query(sql, parameters)
+            return
+        }
+        queued.append(sql: sql, parameters: parameters.map(\.postgresParameter))
+    }
+
+    /// Sends whatever ``queue(_:_:)`` holds now, so that its errors surface here rather than
+    /// with a later statement.
+    public func flush() async throws {
+        guard let earlier = queued?.take(), !earlier.isEmpty else { return }
+        let raw = self.raw
+        try await threads.runIfActive { _ = try raw.executePipeline(earlier) }
+    }
+
+    /// Runs `body` inside `BEGIN` / `COMMIT`; if `body` throws, the transaction is rolled back
+    /// and the error rethrown, so nothing it wrote survives.
+    ///
+    /// `BEGIN` travels with the transaction's first statement and queued statements
+    /// (``queue(_:_:)``) with `COMMIT`, so a transaction costs no round trips beyond its
+    /// statements'.
+    public func transaction<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let queued = QueuedStatements(first: "BEGIN")
+        let inside = PostgresConnection(raw: raw, threads: threads, queued: queued)
+        do {
+            let value = try await body(inside)
+            // A statement that failed inside `body` and was caught there leaves the
+            // transaction aborted, and COMMIT would roll everything back without an error.
+            guard !raw.inFailedTransaction else {
+                throw PostgresError(.server, "the transaction was rolled back: a statement inside it failed", sqlState: .inFailedTransaction)
+            }
+            try await inside.query("COMMIT")
+            return value
+        } catch {
+            // Nothing to roll back if `BEGIN` never left; if ROLLBACK cannot run, the
+            // connection is not idle and the pool discards it.
+            if queued.discard() { _ = try? await query("ROLLBACK") }
+            throw error
+        }
     }
 
     /// Runs several `;`-separated statements that take no parameters.
     ///
     /// - Important: For SQL that ships in code, such as migrations; never build `sql` from input.
     public func runScript(_ sql: String) async throws {
+        try await flush()
         let raw = self.raw
         try await threads.runIfActive { try raw.executeScript(sql) }
-    }
-
-    /// Runs `body` inside `BEGIN` / `COMMIT`; if `body` throws, the transaction is rolled back
-    /// and the error rethrown, so nothing it wrote survives.
-    public func transaction<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await query("BEGIN")
-        do {
-            let value = try await body(self)
-            // A statement that failed inside `body` and was caught there leaves the
-            // transaction aborted, and COMMIT would roll everything back without an error.
-            guard !raw.inFailedTransaction else {
-                throw PostgresError(.server, "the transaction was rolled back: a statement inside it failed", sqlState: .inFailedTransaction)
-            }
-            try await query("COMMIT")
-            return value
-        } catch {
-            // If ROLLBACK cannot run, the connection is not idle and the pool discards it.
-            _ = try? await query("ROLLBACK")
-            throw error
-        }
     }
 
     /// Runs `body` behind a savepoint of the transaction this connection is in: if `body`
@@ -68,6 +110,8 @@ public struct PostgresConnection: Sendable {
             try await query("RELEASE SAVEPOINT pingan_step")
             return value
         } catch {
+            // What `body` queued is undone by the rollback anyway: it need not be sent.
+            _ = queued?.discard()
             // If this fails too, its error says more than `body`'s: the whole transaction is lost.
             try await query("ROLLBACK TO SAVEPOINT pingan_step")
             throw error
@@ -99,6 +143,7 @@ public struct PostgresConnection: Sendable {
             data.append(UInt8(ascii: "\n"))
         }
         let sql = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN"
+        try await flush()
         let raw = self.raw
         let payload = data
         return try await threads.runIfActive { try raw.copyIn(sql, data: payload) }
@@ -129,6 +174,42 @@ public struct PostgresConnection: Sendable {
             case UInt8(ascii: "\r"): data.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
             default: data.append(byte)
             }
+        }
+    }
+}
+
+/// The statements a transaction has queued and not sent yet, in order.
+final class QueuedStatements: Sendable {
+    private struct State {
+        var statements: [(sql: String, parameters: [PostgresParameter])]
+        var sentAny = false
+    }
+
+    private let state: Mutex<State>
+
+    init(first sql: String) {
+        state = Mutex(State(statements: [(sql: sql, parameters: [])]))
+    }
+
+    func append(sql: String, parameters: [PostgresParameter]) {
+        state.withLock { $0.statements.append((sql: sql, parameters: parameters)) }
+    }
+
+    /// Empties the queue for sending.
+    func take() -> [(sql: String, parameters: [PostgresParameter])] {
+        state.withLock { state in
+            defer { state.statements.removeAll(keepingCapacity: true) }
+            state.sentAny = state.sentAny || !state.statements.isEmpty
+            return state.statements
+        }
+    }
+
+    /// Empties the queue unsent, for a transaction or savepoint being rolled back; true when
+    /// something was sent before, so the server has a transaction to roll back.
+    func discard() -> Bool {
+        state.withLock { state in
+            state.statements.removeAll()
+            return state.sentAny
         }
     }
 }

@@ -88,6 +88,72 @@ struct TransactionTests {
         }
     }
 
+    /// A queued statement costs no round trip of its own: it reaches the server with the
+    /// transaction's next statement (and `BEGIN` with the first), so another session sees
+    /// neither its lock nor an open transaction until then. A failing one fails the
+    /// transaction with its own error and nothing commits; one queued by a body or a step
+    /// that throws is never sent.
+    @Test func queuedStatementsTravelWithTheNextOneAndFailTheirTransaction() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool(maxConnections: 2)
+            try await pool.query("CREATE TABLE t (id bigint PRIMARY KEY, name text)")
+            @Sendable func count() async throws -> Int { try await pool.query("SELECT count(*) FROM t")[0].decode(Int.self, at: 0) }
+            @Sendable func observed() async throws -> (locks: Int, openTransactions: Int) {
+                let row = try await pool.query("""
+                    SELECT (SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+                            WHERE c.relname = 't' AND l.mode = 'AccessExclusiveLock'),
+                           (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%')
+                    """)[0]
+                return (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1))
+            }
+            try await pool.transaction { tx in
+                try await tx.queue("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+                try await tx.queue("INSERT INTO t VALUES (1, 'a')")
+                let before = try await observed()
+                #expect(before.locks == 0 && before.openTransactions == 0)
+                #expect(try await tx.query("SELECT count(*) FROM t")[0].decode(Int.self, at: 0) == 1)
+                let after = try await observed()
+                #expect(after.locks == 1 && after.openTransactions == 1)
+                try await tx.queue("INSERT INTO t VALUES (2, 'b')")
+            }
+            #expect(try await count() == 2)
+
+            for failsAt in ["a later statement", "COMMIT"] {
+                do {
+                    try await pool.transaction { tx in
+                        try await tx.query("INSERT INTO t VALUES (3, 'c')")
+                        try await tx.queue("INSERT INTO t VALUES (1, 'dup')")
+                        if failsAt == "a later statement" { try await tx.query("SELECT 1") }
+                    }
+                    Issue.record("a failing queued statement committed (failing at \(failsAt))")
+                } catch let error as PostgresError {
+                    #expect(error.sqlState == .uniqueViolation)
+                }
+                #expect(try await count() == 2)
+            }
+
+            await #expect(throws: Boom.self) {
+                try await pool.transaction { tx in
+                    try await tx.queue("INSERT INTO t VALUES (4, 'd')")
+                    throw Boom()
+                }
+            }
+            try await pool.transaction { tx in
+                await #expect(throws: Boom.self) {
+                    try await tx.savepoint(first: ("SELECT 1", [])) { step, _ in
+                        try await step.queue("INSERT INTO t VALUES (1, 'dup')")
+                        throw Boom()
+                    }
+                }
+                try await tx.queue("INSERT INTO t VALUES (5, 'e')")
+            }
+            // Outside a transaction there is nothing to travel with: it runs at once.
+            try await pool.withConnection { connection in try await connection.queue("INSERT INTO t VALUES (6, 'f')") }
+            do { let got = try await pool.query("SELECT string_agg(name, ',' ORDER BY id) FROM t")[0].decode(String.self, at: 0); #expect(got == "a,b,e,f") }
+            await pool.close()
+        }
+    }
+
     @Test func failedStatementRollsBackTheTransaction() async throws {
         try await TestDatabase.with { database in
             let pool = database.pool()

@@ -130,7 +130,7 @@ struct PostgresCaseStore: CaseStore {
             existing.facts = existing.facts.joining(newCase.facts)
             existing.incidents += 1
             existing.status = .open
-            try await transaction.query(
+            try await transaction.queue(
                 """
                 UPDATE dispute.cases SET threat_of_violence = $2, threat_of_self_harm = $3, repeat_incident = true,
                     prior_police_calls = $4, violence_occurred = $5, incidents = incidents + 1, status = 'open', closed_at = NULL
@@ -139,7 +139,7 @@ struct PostgresCaseStore: CaseStore {
                 [existing.id, existing.facts.threatOfViolence, existing.facts.threatOfSelfHarm, existing.facts.priorPoliceCalls, existing.facts.violenceOccurred]
             )
             if reopened {
-                try await transaction.query(
+                try await transaction.queue(
                     """
                     UPDATE dispute.return_visits SET outcome = 'unsettled', note = 'a new incident between the same parties',
                         visited_at = $2, visited_by = 'dispute-service'
@@ -149,7 +149,7 @@ struct PostgresCaseStore: CaseStore {
                 )
             }
             if let incident = newCase.incidentID {
-                try await transaction.query("INSERT INTO dispute.case_incidents (incident_id, case_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [incident, existing.id])
+                try await transaction.queue("INSERT INTO dispute.case_incidents (incident_id, case_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [incident, existing.id])
             }
             let source = newCase.incidentID.map { "incident \($0.wire)" } ?? "a \(newCase.source) report"
             try await appendTimeline(transaction, case: existing.id, kind: reopened ? "reopened" : "incident_joined",
@@ -175,7 +175,7 @@ struct PostgresCaseStore: CaseStore {
         guard let row = inserted.first else { throw CaseStoreError.vanished(UUID()) }
         let opened = try Self.decodeCase(row)
         if let incident = newCase.incidentID {
-            try await transaction.query("INSERT INTO dispute.case_incidents (incident_id, case_id) VALUES ($1, $2)", [incident, opened.id])
+            try await transaction.queue("INSERT INTO dispute.case_incidents (incident_id, case_id) VALUES ($1, $2)", [incident, opened.id])
         }
         let note = newCase.incidentID.map { "opened from incident \($0.wire)" } ?? "opened from a \(newCase.source) report"
         try await appendTimeline(transaction, case: opened.id, kind: "opened", note: note,
@@ -542,7 +542,7 @@ struct PostgresCaseStore: CaseStore {
     // MARK: Rows
 
     private func appendTimeline(_ transaction: PostgresConnection, case id: UUID, kind: String, note: String, actor: String, at: Date) async throws {
-        try await transaction.query(
+        try await transaction.queue(
             "INSERT INTO dispute.timeline (case_id, at, kind, note, actor) VALUES ($1, $2, $3, $4, $5)", [id, at, kind, note, actor]
         )
     }

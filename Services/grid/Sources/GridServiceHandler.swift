@@ -59,10 +59,7 @@ struct GridServiceHandler: Sendable {
     func reportIncident(_ request: Pingan_Grid_V1_ReportIncidentRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_ReportIncidentResponse {
         let principal = try verifier.principal(context, for: GridServiceMethods.reportIncident)
         let report = try IncidentReport(validating: request)
-        let village = try await requireGrid(report.gridID, visibleTo: principal)
-        guard try await store.isMember(report.reporterID, of: report.gridID) else {
-            throw ConnectError.invalidArgument(field: "reporter_member_id", "is not a member of grid \(report.gridID)")
-        }
+        let village = try await requireGrid(report.gridID, member: report.reporterID, visibleTo: principal)
         let incident = try await store.report(Incident(report: report, village: village), key: try Self.key(request.requestID, principal), filedBy: principal.subject)
         context.logger.info("incident reported", metadata: ["incident": "\(incident.id.wire)", "village": "\(village)"])
         var response = Pingan_Grid_V1_ReportIncidentResponse()
@@ -86,10 +83,7 @@ struct GridServiceHandler: Sendable {
     func recordScreening(_ request: Pingan_Grid_V1_RecordScreeningRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_RecordScreeningResponse {
         let principal = try verifier.principal(context, for: GridServiceMethods.recordScreening)
         let screening = try Screening(validating: request, now: now())
-        let village = try await requireGrid(screening.gridID, visibleTo: principal)
-        guard try await store.isMember(screening.reporterID, of: screening.gridID) else {
-            throw ConnectError.invalidArgument(field: "reporter_member_id", "is not a member of grid \(screening.gridID.wire)")
-        }
+        let village = try await requireGrid(screening.gridID, member: screening.reporterID, visibleTo: principal)
         var response = Pingan_Grid_V1_RecordScreeningResponse()
         response.corrected = try await store.record(screening, village: village)
         response.screening = screening.wire(village: village)
@@ -122,6 +116,17 @@ struct GridServiceHandler: Sendable {
     @discardableResult
     private func requireGrid(_ id: UUID, visibleTo principal: Principal) async throws -> DivisionCode {
         try principal.visible(try await store.village(ofGrid: id), at: { $0 }, "grid \(id.wire)")
+    }
+
+    /// The grid's village, once the caller may see the grid and `member` is one of its members:
+    /// a report or a screening comes from a member of the grid it is about.
+    private func requireGrid(_ id: UUID, member: UUID, visibleTo principal: Principal) async throws -> DivisionCode {
+        let found = try await store.village(ofGrid: id, member: member)
+        let village = try principal.visible(found?.village, at: { $0 }, "grid \(id.wire)")
+        guard found?.hasMember == true else {
+            throw ConnectError.invalidArgument(field: "reporter_member_id", "is not a member of grid \(id.wire)")
+        }
+        return village
     }
 }
 

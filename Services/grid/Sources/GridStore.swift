@@ -14,7 +14,9 @@ protocol GridStore: Sendable {
     /// Creates a grid; with a key already used, returns the grid it created then.
     func createGrid(village: DivisionCode, name: String, now: Date, key: RequestKey?) async throws -> Grid
     func addMember(grid: UUID, name: String, role: String, key: RequestKey?) async throws -> UUID
-    func isMember(_ member: UUID, of grid: UUID) async throws -> Bool
+    /// The village a grid belongs to and whether `member` is one of its members, in one read;
+    /// `nil` if there is no such grid.
+    func village(ofGrid id: UUID, member: UUID) async throws -> (village: DivisionCode, hasMember: Bool)?
     /// Stores the incident and, in the same transaction, the event that opens its case; with
     /// a key already used, returns the incident stored then and stores nothing.
     func report(_ incident: Incident, key: RequestKey?, filedBy: String) async throws -> Incident
@@ -105,8 +107,12 @@ struct PostgresGridStore: GridStore {
         return try row.decode(UUID.self, at: 2)
     }
 
-    func isMember(_ member: UUID, of grid: UUID) async throws -> Bool {
-        try await !pool.query("SELECT 1 FROM grid.members WHERE id = $1 AND grid_id = $2", [member, grid]).isEmpty
+    func village(ofGrid id: UUID, member: UUID) async throws -> (village: DivisionCode, hasMember: Bool)? {
+        let rows = try await pool.query(
+            "SELECT g.village_code, EXISTS (SELECT 1 FROM grid.members m WHERE m.id = $2 AND m.grid_id = g.id) FROM grid.grids g WHERE g.id = $1",
+            [id, member]
+        )
+        return try rows.first.map { (try DivisionCode(validating: try $0.decode(String.self, at: 0)), try $0.decode(Bool.self, at: 1)) }
     }
 
     func report(_ incident: Incident, key: RequestKey?, filedBy: String) async throws -> Incident {

@@ -112,7 +112,7 @@ struct PostgresDeliveryStore: DeliveryStore {
             ).map(Self.decodeSubscription).filter { $0.filter.admits(content) }
             for subscription in subscriptions {
                 let delivery = UUID()
-                try await transaction.query(
+                try await transaction.queue(
                     """
                     INSERT INTO notify.deliveries (id, warning_id, subscription_id, centre_code, payload, event)
                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (warning_id, subscription_id) DO NOTHING

@@ -91,7 +91,7 @@ struct WebhookDeliveries: Sendable {
                      channel: PushChannel(rawValue: try row.decode(String.self, at: 7)) ?? .webhook, email: try row.decode(String.self, at: 8))
         }
         if !claimed.isEmpty {
-            try await transaction.query(
+            try await transaction.queue(
                 "UPDATE notify.deliveries SET next_attempt_at = clock_timestamp() + make_interval(secs => $2) WHERE id = ANY($1::text[]::uuid[])",
                 [claimed.map(\.id.wire), leaseSeconds]
             )
@@ -143,12 +143,12 @@ struct WebhookDeliveries: Sendable {
         let logged = (sql: "INSERT INTO notify.attempts (delivery_id, status, error, duration_ms) VALUES ($1, $2, $3, $4)",
                       parameters: [delivery.id, attempt.status, attempt.error, millis] as [any PostgresEncodable])
         guard let failure = attempt.error else {
-            // The usual case, in one round trip: the breaker closed, the attempt logged, the delivery done.
-            try await transaction.pipeline([
-                ("UPDATE notify.subscriptions SET failures = 0, paused_until = NULL WHERE id = $1 AND failures <> 0", [delivery.subscription]),
-                logged,
-                ("UPDATE notify.deliveries SET delivered_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL WHERE id = $1", [delivery.id]),
-            ])
+            // The usual case, sent with COMMIT: the breaker closed, the attempt logged, the delivery done.
+            try await transaction.queue("UPDATE notify.subscriptions SET failures = 0, paused_until = NULL WHERE id = $1 AND failures <> 0", [delivery.subscription])
+            try await transaction.queue(logged.sql, logged.parameters)
+            try await transaction.queue(
+                "UPDATE notify.deliveries SET delivered_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL WHERE id = $1", [delivery.id]
+            )
             return
         }
         let opened = try await transaction.query(
@@ -159,14 +159,14 @@ struct WebhookDeliveries: Sendable {
             [delivery.subscription]
         ).first?.decode(Int.self, at: 0)
         if let failures = opened {
-            try await transaction.query(
+            try await transaction.queue(
                 "UPDATE notify.subscriptions SET paused_until = clock_timestamp() + make_interval(secs => $2) WHERE id = $1",
                 [delivery.subscription, backoff.seconds(afterAttempts: failures)]
             )
         }
-        try await transaction.query(logged.sql, logged.parameters)
+        try await transaction.queue(logged.sql, logged.parameters)
         let attempts = delivery.attempts + 1
-        try await transaction.query(
+        try await transaction.queue(
             """
             UPDATE notify.deliveries SET attempts = $2, last_error = $3,
                 next_attempt_at = clock_timestamp() + make_interval(secs => $4)

@@ -74,7 +74,8 @@ struct PostgresRiskStore: RiskStore {
         score: RiskScore, threshold: Int, now: Date, decide: (OpenWarning?) -> WarningAction
     ) async throws {
         let reasons = PostgresJSON("[" + (try score.reasons.map { try $0.jsonString() }.joined(separator: ",")) + "]")
-        try await transaction.query(
+        // The writes below read nothing back: they travel with the next read, or with COMMIT.
+        try await transaction.queue(
             """
             INSERT INTO risk.assessments (case_id, village_code, score, threshold, reasons, model_version, assessed_at)
             VALUES ($1, $2, $3, $7, $4, $5, $6)
@@ -82,7 +83,7 @@ struct PostgresRiskStore: RiskStore {
             """,
             [id, village.rawValue, score.score, reasons, score.modelVersion, now, threshold]
         )
-        try await transaction.query(
+        try await transaction.queue(
             "INSERT INTO risk.assessment_history (case_id, score, model_version, reasons, assessed_at) VALUES ($1, $2, $3, $4, $5)",
             [id, score.score, score.modelVersion, reasons, now]
         )
@@ -94,7 +95,7 @@ struct PostgresRiskStore: RiskStore {
             break
         case let .raise(owner, notify, escalatesAt):
             let warning = UUID()
-            try await transaction.query(
+            try await transaction.queue(
                 """
                 INSERT INTO risk.warnings (id, case_id, centre_code, village_code, score, raised_at, escalates_at)
                 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -106,7 +107,7 @@ struct PostgresRiskStore: RiskStore {
                 warning: warning, case: id, centre: notify, village: village, incidentID: facts.incidentID, category: facts.category, score: score
             ))
         case let .regroup(warning, newScore, rose):
-            try await transaction.query("UPDATE risk.warnings SET count = count + 1, score = $2 WHERE id = $1", [warning, newScore])
+            try await transaction.queue("UPDATE risk.warnings SET count = count + 1, score = $2 WHERE id = $1", [warning, newScore])
             try await step(transaction, warning, kind: rose ? "score_rose" : "warned_again", note: "score \(score.score) (\(score.modelVersion))", actor: "risk-service", at: now)
             if rose, let centre = try await transaction.query("SELECT centre_code FROM risk.warnings WHERE id = $1", [warning]).first
                 .flatMap({ try? DivisionCode(validating: try $0.decode(String.self, at: 0)) }) {
@@ -115,7 +116,7 @@ struct PostgresRiskStore: RiskStore {
                 ))
             }
         }
-        try await transaction.query(
+        try await transaction.queue(
             """
             UPDATE risk.assessments SET warning_id = (SELECT id FROM risk.warnings WHERE case_id = $1 ORDER BY raised_at DESC LIMIT 1),
                 facts = $2, closed = $3, rescore_at = $4
@@ -251,15 +252,18 @@ struct PostgresRiskStore: RiskStore {
     }
 
     private func step(_ transaction: PostgresConnection, _ warning: UUID, kind: String, note: String, actor: String, at: Date) async throws {
-        try await transaction.query(
+        try await transaction.queue(
             "INSERT INTO risk.warning_steps (warning_id, at, kind, note, actor) VALUES ($1, $2, $3, $4, $5)", [warning, at, kind, note, actor]
         )
     }
 
+    /// The case's assessment and its history, read in one round trip.
     private static func assessment(_ connection: PostgresConnection, case id: UUID) async throws -> Pingan_Risk_V1_Assessment? {
-        guard let row = try await connection.query(
-            "SELECT case_id, village_code, score, reasons, warning_id, assessed_at, model_version, threshold FROM risk.assessments WHERE case_id = $1", [id]
-        ).first else { return nil }
+        let reads = try await connection.pipeline([
+            ("SELECT case_id, village_code, score, reasons, warning_id, assessed_at, model_version, threshold FROM risk.assessments WHERE case_id = $1", [id]),
+            ("SELECT score, model_version, assessed_at FROM risk.assessment_history WHERE case_id = $1 ORDER BY id", [id]),
+        ])
+        guard let row = reads[0].first else { return nil }
         var assessment = Pingan_Risk_V1_Assessment()
         assessment.caseID = try row.decode(UUID.self, at: 0).wire
         assessment.villageCode = try row.decode(String.self, at: 1)
@@ -269,9 +273,7 @@ struct PostgresRiskStore: RiskStore {
         assessment.assessedAt = try row.decode(Date.self, at: 5).wireTimestamp
         assessment.modelVersion = try row.decode(String.self, at: 6)
         assessment.threshold = Int32(try row.decode(Int.self, at: 7))
-        assessment.history = try await connection.query(
-            "SELECT score, model_version, assessed_at FROM risk.assessment_history WHERE case_id = $1 ORDER BY id", [id]
-        ).map { row in
+        assessment.history = try reads[1].map { row in
             var change = Pingan_Risk_V1_ScoreChange()
             change.score = Int32(try row.decode(Int.self, at: 0))
             change.modelVersion = try row.decode(String.self, at: 1)
