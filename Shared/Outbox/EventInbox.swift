@@ -46,24 +46,31 @@ public struct EventInbox: Sendable {
     /// - Parameter effect: receives the transaction and whether this is the event's first
     ///   delivery; on a redelivery it should only read back what the first one did.
     public func apply<T>(_ event: EventDelivery, _ effect: (PostgresConnection, _ firstDelivery: Bool) async throws -> T) async throws -> T {
-        let record = (sql: "INSERT INTO \(outbox.schema).inbox (event_id) VALUES ($1) ON CONFLICT DO NOTHING", parameters: [event.id] as [any PostgresEncodable])
+        try await apply(event, reading: []) { transaction, firstDelivery, _ in try await effect(transaction, firstDelivery) }
+    }
+
+    /// ``apply(_:_:)`` for an effect that starts with reads: `reads` go in the same round
+    /// trip as the inbox record, in order, and `effect` gets their rows. They run on a
+    /// redelivery too, so they must not change anything (locking is fine).
+    public func apply<T>(
+        _ event: EventDelivery, reading reads: [(sql: String, parameters: [any PostgresEncodable])],
+        _ effect: (PostgresConnection, _ firstDelivery: Bool, _ read: [PostgresRows]) async throws -> T
+    ) async throws -> T {
+        let statements = [(sql: "INSERT INTO \(outbox.schema).inbox (event_id) VALUES ($1) ON CONFLICT DO NOTHING", parameters: [event.id] as [any PostgresEncodable])] + reads
+        func run(_ transaction: PostgresConnection, _ rows: [PostgresRows]) async throws -> T {
+            try await effect(transaction, rows[0].affectedRows == 1, Array(rows.dropFirst()))
+        }
         if let batch = EventBatch.current {
             guard batch.savepoints else {
                 do {
-                    let recorded = try await batch.transaction.query(record.sql, record.parameters)
-                    return try await effect(batch.transaction, recorded.affectedRows == 1)
+                    return try await run(batch.transaction, try await batch.transaction.pipeline(statements))
                 } catch {
                     batch.changeFailed()
                     throw error
                 }
             }
-            return try await batch.transaction.savepoint(first: record) { transaction, recorded in
-                try await effect(transaction, recorded.affectedRows == 1)
-            }
+            return try await batch.transaction.savepoint(first: statements, run)
         }
-        return try await outbox.transaction(pool) { transaction in
-            let rows = try await transaction.query(record.sql, record.parameters)
-            return try await effect(transaction, rows.affectedRows == 1)
-        }
+        return try await outbox.transaction(pool) { transaction in try await run(transaction, try await transaction.pipeline(statements)) }
     }
 }

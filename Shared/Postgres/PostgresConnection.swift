@@ -99,14 +99,14 @@ public struct PostgresConnection: Sendable {
     /// throws, only what it wrote is rolled back and the transaction goes on, so one failed
     /// step of a batch does not undo the others.
     ///
-    /// - Parameter first: a statement to send in the same round trip as `SAVEPOINT`; its rows
-    ///   are handed to `body`.
+    /// - Parameter first: statements to send in the same round trip as `SAVEPOINT`; their
+    ///   rows are handed to `body`, in order.
     public func savepoint<T>(
-        first: (sql: String, parameters: [any PostgresEncodable]), _ body: (PostgresConnection, PostgresRows) async throws -> T
+        first: [(sql: String, parameters: [any PostgresEncodable])], _ body: (PostgresConnection, [PostgresRows]) async throws -> T
     ) async throws -> T {
         do {
-            let rows = try await pipeline([(sql: "SAVEPOINT pingan_step", parameters: []), first])
-            let value = try await body(self, rows[1])
+            let rows = try await pipeline([(sql: "SAVEPOINT pingan_step", parameters: [])] + first)
+            let value = try await body(self, Array(rows.dropFirst()))
             try await query("RELEASE SAVEPOINT pingan_step")
             return value
         } catch {

@@ -85,6 +85,14 @@ extension UUID: PostgresEncodable {
     public var postgresParameter: PostgresParameter { .init(typeOID: PostgresType.uuid, text: uuidString) }
 }
 
+extension Date {
+    /// This moment as `timestamptz` stores it, to the microsecond: what a row written with it
+    /// reads back as.
+    public var atPostgresPrecision: Date {
+        Date(timeIntervalSince1970: Double(Int64((timeIntervalSince1970 * 1_000_000).rounded())) / 1_000_000)
+    }
+}
+
 extension Date: PostgresEncodable {
     /// Sent as microseconds in UTC, PostgreSQL's own precision.
     public var postgresParameter: PostgresParameter {

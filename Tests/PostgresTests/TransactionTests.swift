@@ -34,9 +34,9 @@ struct TransactionTests {
             let pool = database.pool()
             try await pool.query("CREATE TABLE t (id bigint PRIMARY KEY, name text)")
             try await pool.transaction { tx in
-                try await tx.savepoint(first: ("INSERT INTO t VALUES ($1, 'a')", [1])) { _, rows in #expect(rows.affectedRows == 1) }
+                try await tx.savepoint(first: [("INSERT INTO t VALUES ($1, 'a')", [1])]) { _, rows in #expect(rows[0].affectedRows == 1) }
                 await #expect(throws: PostgresError.self) {
-                    try await tx.savepoint(first: ("INSERT INTO t VALUES ($1, 'b')", [2])) { step, _ in try await step.query("INSERT INTO t VALUES (1, 'dup')") }
+                    try await tx.savepoint(first: [("INSERT INTO t VALUES ($1, 'b')", [2])]) { step, _ in try await step.query("INSERT INTO t VALUES (1, 'dup')") }
                 }
                 try await tx.query("INSERT INTO t VALUES (3, 'c')")
             }
@@ -140,7 +140,7 @@ struct TransactionTests {
             }
             try await pool.transaction { tx in
                 await #expect(throws: Boom.self) {
-                    try await tx.savepoint(first: ("SELECT 1", [])) { step, _ in
+                    try await tx.savepoint(first: []) { step, _ in
                         try await step.queue("INSERT INTO t VALUES (1, 'dup')")
                         throw Boom()
                     }

@@ -79,8 +79,8 @@ struct PostgresCaseStore: CaseStore {
     // MARK: Opening
 
     func open(_ newCase: NewCase, applying event: EventDelivery, now: Date) async throws -> DisputeCase {
-        try await inbox.apply(event) { transaction, firstDelivery in
-            if firstDelivery { return try await openOrJoin(transaction, newCase, now: now).case }
+        try await inbox.apply(event, reading: [Self.casesOfTheSameParties(newCase, now: now)]) { transaction, firstDelivery, read in
+            if firstDelivery { return try await openOrJoin(transaction, newCase, now: now, candidates: read[0]).case }
             guard let incident = newCase.incidentID,
                   let found = try await transaction.query(
                       "SELECT \(Self.columns) FROM dispute.cases c JOIN dispute.case_incidents i ON i.case_id = c.id WHERE i.incident_id = $1",
@@ -111,20 +111,37 @@ struct PostgresCaseStore: CaseStore {
         }
     }
 
-    /// A new incident between parties who already have a case in the village joins it (and
-    /// reopens it when it was settled recently); otherwise a case opens.
-    private func openOrJoin(_ transaction: PostgresConnection, _ newCase: NewCase, now: Date) async throws -> (case: DisputeCase, joined: Bool) {
-        let names = newCase.partyNames
-        let candidates = try await transaction.query(
+    /// The village's cases that share a party with `newCase` and may still take a new
+    /// incident, locked, newest first.
+    private static func casesOfTheSameParties(_ newCase: NewCase, now: Date) -> (sql: String, parameters: [any PostgresEncodable]) {
+        (
             """
             SELECT \(Self.columns), c.party_names FROM dispute.cases c
             WHERE c.village_code = $1 AND c.party_names && $2
               AND (c.status IN ('open', 'settled') OR (c.status = 'closed' AND c.closed_at > $3))
             ORDER BY c.opened_at DESC FOR UPDATE
             """,
-            [newCase.village.rawValue, names, now.addingTimeInterval(-SameParties.reopenWithin)]
+            [newCase.village.rawValue, newCase.partyNames, now.addingTimeInterval(-SameParties.reopenWithin)]
         )
-        for row in candidates where SameParties.match(names, try row.decode([String].self, at: 19)) {
+    }
+
+    /// A new incident between parties who already have a case in the village joins it (and
+    /// reopens it when it was settled recently); otherwise a case opens.
+    ///
+    /// - Parameter candidates: ``casesOfTheSameParties(_:now:)``'s rows when the caller read
+    ///   them already.
+    private func openOrJoin(
+        _ transaction: PostgresConnection, _ newCase: NewCase, now: Date, candidates: PostgresRows? = nil
+    ) async throws -> (case: DisputeCase, joined: Bool) {
+        let names = newCase.partyNames
+        let rows: PostgresRows
+        if let candidates {
+            rows = candidates
+        } else {
+            let read = Self.casesOfTheSameParties(newCase, now: now)
+            rows = try await transaction.query(read.sql, read.parameters)
+        }
+        for row in rows where SameParties.match(names, try row.decode([String].self, at: 19)) {
             var existing = try Self.decodeCase(row)
             let reopened = existing.status != .open
             existing.facts = existing.facts.joining(newCase.facts)
@@ -159,21 +176,25 @@ struct PostgresCaseStore: CaseStore {
             return (existing, true)
         }
         let json = String(decoding: try JSONEncoder().encode(newCase.parties), as: UTF8.self)
-        let facts = newCase.facts
-        let inserted = try await transaction.query(
+        // The case as the row will hold it (the table's defaults: open, one incident, no rung
+        // yet), so the insert need not read it back and travels with the next statement.
+        let opened = DisputeCase(
+            id: UUID(), incidentID: newCase.incidentID, village: newCase.village, category: newCase.category, source: newCase.source,
+            status: .open, description: newCase.description, parties: newCase.parties, facts: newCase.facts,
+            openedAt: now.atPostgresPrecision, coordinator: newCase.village.owningCentre, major: nil, incidents: 1
+        )
+        try await transaction.queue(
             """
-            INSERT INTO dispute.cases AS c (id, incident_id, village_code, category, source, description, parties,
+            INSERT INTO dispute.cases (id, incident_id, village_code, category, source, description, parties,
                 threat_of_violence, threat_of_self_harm, repeat_incident, prior_police_calls, opened_at,
                 coordinator_code, violence_occurred, party_names)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-            RETURNING \(Self.columns)
             """,
-            [UUID(), newCase.incidentID, newCase.village.rawValue, newCase.category.rawValue, newCase.source.rawValue,
-             newCase.description, PostgresJSON(json), facts.threatOfViolence, facts.threatOfSelfHarm,
-             facts.repeatIncident, facts.priorPoliceCalls, now, newCase.village.owningCentre.rawValue, facts.violenceOccurred, names]
+            [opened.id, opened.incidentID, opened.village.rawValue, opened.category.rawValue, opened.source.rawValue,
+             opened.description, PostgresJSON(json), opened.facts.threatOfViolence, opened.facts.threatOfSelfHarm,
+             opened.facts.repeatIncident, opened.facts.priorPoliceCalls, opened.openedAt, opened.coordinator.rawValue,
+             opened.facts.violenceOccurred, names]
         )
-        guard let row = inserted.first else { throw CaseStoreError.vanished(UUID()) }
-        let opened = try Self.decodeCase(row)
         if let incident = newCase.incidentID {
             try await transaction.queue("INSERT INTO dispute.case_incidents (incident_id, case_id) VALUES ($1, $2)", [incident, opened.id])
         }

@@ -100,16 +100,17 @@ struct PostgresDeliveryStore: DeliveryStore {
     }
 
     func queue(_ content: PushContent, centre: DivisionCode, applying event: EventDelivery) async throws -> Int {
-        try await inbox.apply(event) { transaction, firstDelivery in
+        let subscribers = (
+            sql: "SELECT \(Self.columns) FROM notify.subscriptions s WHERE s.centre_code = ANY($1) AND s.deleted_at IS NULL",
+            parameters: [centre.selfAndAncestors.map(\.rawValue)] as [any PostgresEncodable]
+        )
+        return try await inbox.apply(event, reading: [subscribers]) { transaction, firstDelivery, read in
             guard firstDelivery else {
                 return try await transaction.query(
                     "SELECT count(*) FROM notify.deliveries WHERE warning_id = $1", [content.subject]
                 )[0].decode(Int.self, at: 0)
             }
-            let subscriptions = try await transaction.query(
-                "SELECT \(Self.columns) FROM notify.subscriptions s WHERE s.centre_code = ANY($1) AND s.deleted_at IS NULL",
-                [centre.selfAndAncestors.map(\.rawValue)]
-            ).map(Self.decodeSubscription).filter { $0.filter.admits(content) }
+            let subscriptions = try read[0].map(Self.decodeSubscription).filter { $0.filter.admits(content) }
             for subscription in subscriptions {
                 let delivery = UUID()
                 try await transaction.queue(

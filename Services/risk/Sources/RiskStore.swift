@@ -58,20 +58,33 @@ struct PostgresRiskStore: RiskStore {
         _ facts: Pingan_Risk_V1_AssessCaseRequest, case id: UUID, village: DivisionCode, score: RiskScore, threshold: Int,
         applying event: EventDelivery, now: Date, decide: (OpenWarning?) -> WarningAction
     ) async throws -> Pingan_Risk_V1_Assessment {
-        try await inbox.apply(event) { transaction, firstDelivery in
+        // The assessment's row is locked before the warning's, in the order the rescoring
+        // chore takes them, so the two never wait on each other.
+        let reads = [("SELECT 1 FROM risk.assessments WHERE case_id = $1 FOR UPDATE", [id] as [any PostgresEncodable]), Self.openWarning(of: id)]
+        return try await inbox.apply(event, reading: reads) { transaction, firstDelivery, read in
             if firstDelivery {
-                try await record(transaction, facts, case: id, village: village, score: score, threshold: threshold, now: now, decide: decide)
+                try await record(transaction, facts, case: id, village: village, score: score, threshold: threshold, now: now,
+                                 open: try Self.decodeOpenWarning(read[1]), decide: decide)
             }
             guard let assessment = try await Self.assessment(transaction, case: id) else { throw RiskStoreError.vanished(id) }
             return assessment
         }
     }
 
-    /// Stores a score with the facts behind it and acts on the case's warning, inside the
-    /// caller's transaction.
+    /// The case's warning that is not closed yet, locked: a new score acts on it.
+    private static func openWarning(of id: UUID) -> (sql: String, parameters: [any PostgresEncodable]) {
+        ("SELECT id, score FROM risk.warnings WHERE case_id = $1 AND status <> 'closed' FOR UPDATE", [id])
+    }
+
+    private static func decodeOpenWarning(_ rows: PostgresRows) throws -> OpenWarning? {
+        try rows.first.map { OpenWarning(id: try $0.decode(UUID.self, at: 0), score: try $0.decode(Int.self, at: 1)) }
+    }
+
+    /// Stores a score with the facts behind it and acts on the case's warning (`open`, read
+    /// with ``openWarning(of:)``), inside the caller's transaction.
     private func record(
         _ transaction: PostgresConnection, _ facts: Pingan_Risk_V1_AssessCaseRequest, case id: UUID, village: DivisionCode,
-        score: RiskScore, threshold: Int, now: Date, decide: (OpenWarning?) -> WarningAction
+        score: RiskScore, threshold: Int, now: Date, open: OpenWarning?, decide: (OpenWarning?) -> WarningAction
     ) async throws {
         let reasons = PostgresJSON("[" + (try score.reasons.map { try $0.jsonString() }.joined(separator: ",")) + "]")
         // The writes below read nothing back: they travel with the next read, or with COMMIT.
@@ -87,9 +100,6 @@ struct PostgresRiskStore: RiskStore {
             "INSERT INTO risk.assessment_history (case_id, score, model_version, reasons, assessed_at) VALUES ($1, $2, $3, $4, $5)",
             [id, score.score, score.modelVersion, reasons, now]
         )
-        let open = try await transaction.query(
-            "SELECT id, score FROM risk.warnings WHERE case_id = $1 AND status <> 'closed' FOR UPDATE", [id]
-        ).first.map { OpenWarning(id: try $0.decode(UUID.self, at: 0), score: try $0.decode(Int.self, at: 1)) }
         switch decide(open) {
         case .none:
             break
@@ -143,7 +153,9 @@ struct PostgresRiskStore: RiskStore {
                 var facts = try Pingan_Risk_V1_AssessCaseRequest(serializedBytes: [UInt8](try row.decode(Data.self, at: 2)))
                 facts.asOf = now.wireTimestamp
                 let scored = score(facts)
-                try await record(transaction, facts, case: id, village: village, score: scored, threshold: threshold, now: now) { open in
+                let read = Self.openWarning(of: id)
+                let open = try Self.decodeOpenWarning(try await transaction.query(read.sql, read.parameters))
+                try await record(transaction, facts, case: id, village: village, score: scored, threshold: threshold, now: now, open: open) { open in
                     decide(scored, village, open)
                 }
             }
