@@ -64,22 +64,34 @@ struct WebhookDeliveries: Sendable {
     /// tripped gets one (a probe).
     func lease(_ transaction: PostgresConnection, limit: Int, inFlight: [UUID: Int]) async throws -> [Delivery] {
         let busy = inFlight.filter { $0.value > 0 }
+        // `waiting` walks the index once per subscription with undelivered deliveries (a
+        // loose index scan); each then gives its earliest due ones, as many as it has room
+        // for. The cost follows the number of such subscriptions, not the backlog.
         let claimed = try await transaction.query(
             """
+            WITH RECURSIVE waiting (subscription_id) AS (
+                (SELECT subscription_id FROM notify.deliveries WHERE delivered_at IS NULL ORDER BY subscription_id LIMIT 1)
+                UNION ALL
+                SELECT (SELECT next.subscription_id FROM notify.deliveries next
+                        WHERE next.delivered_at IS NULL AND next.subscription_id > waiting.subscription_id
+                        ORDER BY next.subscription_id LIMIT 1)
+                FROM waiting WHERE waiting.subscription_id IS NOT NULL
+            )
             SELECT d.id, d.payload, d.event, s.url, s.secret, d.attempts, s.id, s.channel, s.email
             FROM notify.deliveries d JOIN notify.subscriptions s ON s.id = d.subscription_id
             WHERE d.id IN (
-                SELECT id FROM (
-                    SELECT due.id, due.next_attempt_at,
-                           row_number() OVER (PARTITION BY due.subscription_id ORDER BY due.next_attempt_at) AS place,
-                           (CASE WHEN sub.failures > 0 THEN 1 ELSE $2 END) - coalesce(busy.sending, 0) AS room
-                    FROM notify.deliveries due JOIN notify.subscriptions sub ON sub.id = due.subscription_id
-                    LEFT JOIN unnest($3::text[]::uuid[], $4::text[]::integer[]) AS busy (subscription_id, sending)
-                        ON busy.subscription_id = due.subscription_id
-                    WHERE due.delivered_at IS NULL AND due.next_attempt_at <= clock_timestamp()
-                      AND (sub.paused_until IS NULL OR sub.paused_until <= clock_timestamp())
-                ) ranked
-                WHERE place <= room ORDER BY next_attempt_at LIMIT $1
+                SELECT pick.id
+                FROM waiting JOIN notify.subscriptions sub ON sub.id = waiting.subscription_id
+                LEFT JOIN unnest($3::text[]::uuid[], $4::text[]::integer[]) AS busy (subscription_id, sending)
+                    ON busy.subscription_id = sub.id
+                CROSS JOIN LATERAL (
+                    SELECT due.id, due.next_attempt_at FROM notify.deliveries due
+                    WHERE due.subscription_id = sub.id AND due.delivered_at IS NULL AND due.next_attempt_at <= clock_timestamp()
+                    ORDER BY due.next_attempt_at
+                    LIMIT greatest((CASE WHEN sub.failures > 0 THEN 1 ELSE $2 END) - coalesce(busy.sending, 0), 0)
+                ) pick
+                WHERE sub.paused_until IS NULL OR sub.paused_until <= clock_timestamp()
+                ORDER BY pick.next_attempt_at LIMIT $1
             )
             FOR UPDATE OF d SKIP LOCKED
             """,
