@@ -11,7 +11,9 @@ final class LibPQConnection: @unchecked Sendable {
     private let handle: OpaquePointer
 
     /// Opens a connection; `url` is anything libpq accepts as a connection string or URI.
-    init(url: String, applicationName: String, connectTimeoutSeconds: Int) throws {
+    init(url: String, applicationName: String, connectTimeoutSeconds: Int, replanFirstAfter: Duration = .seconds(5)) throws {
+        replanAfter = replanFirstAfter
+        replanAt = .now + replanFirstAfter
         let keys = ["dbname", "application_name", "connect_timeout", "client_encoding"]
         let values = [url, applicationName, String(connectTimeoutSeconds), "UTF8"]
         let connection = withCStringArray(keys) { keyPointers in
@@ -56,6 +58,15 @@ final class LibPQConnection: @unchecked Sendable {
     /// Beyond this many, statements run unprepared: text built per call (rare here) must not
     /// grow the server's memory without bound.
     static let maxPrepared = 512
+    /// Statements that start with this comment are never prepared (see
+    /// ``PostgresConnection/plannedEachTime(_:)``).
+    static let planEachTime = "/* planned each time */"
+    /// When the statements prepared so far are dropped, to be prepared and planned again
+    /// with the tables as they are by then; the wait doubles each time, up to
+    /// ``maxReplanAfter``.
+    private var replanAt: ContinuousClock.Instant
+    private var replanAfter: Duration
+    static let maxReplanAfter: Duration = .seconds(300)
 
     private struct PreparedKey: Hashable {
         let sql: String
@@ -68,6 +79,7 @@ final class LibPQConnection: @unchecked Sendable {
     /// PostgreSQL parses and plans it once instead of on every call.
     func execute(_ sql: String, _ parameters: [PostgresParameter]) throws -> PostgresRows {
         try Self.refuseNUL(parameters)
+        try replanIfDue()
         let types = parameters.map { Oid($0.typeOID) }
         guard let name = try preparedName(sql, types) else { return try consume(send(sql, types, parameters, as: nil, wait: true)) }
         do {
@@ -84,6 +96,7 @@ final class LibPQConnection: @unchecked Sendable {
     /// one's rows, in order. Statements are prepared first, as ``execute(_:_:)`` does; if one
     /// fails, the first error is thrown once every result has been read.
     func executePipeline(_ statements: [(sql: String, parameters: [PostgresParameter])]) throws -> [PostgresRows] {
+        try replanIfDue()
         var names: [String?] = []
         for statement in statements {
             try Self.refuseNUL(statement.parameters)
@@ -137,6 +150,7 @@ final class LibPQConnection: @unchecked Sendable {
     /// The name `sql` is prepared under on this connection, preparing it the first time;
     /// `nil` once ``maxPrepared`` statements are, so it runs as written.
     private func preparedName(_ sql: String, _ types: [Oid]) throws -> String? {
+        guard !sql.hasPrefix(Self.planEachTime) else { return nil }
         let key = PreparedKey(sql: sql, types: types)
         if let name = prepared[key] { return name }
         guard prepared.count < Self.maxPrepared else { return nil }
@@ -145,6 +159,16 @@ final class LibPQConnection: @unchecked Sendable {
         _ = try consume(types.withUnsafeBufferPointer { PQprepare(handle, name, sql, Int32(types.count), $0.baseAddress) })
         prepared[key] = name
         return name
+    }
+
+    /// Drops every prepared statement once ``replanAt`` has passed, so each is prepared and
+    /// planned again. Called before a call names any statement, never between names.
+    private func replanIfDue() throws {
+        guard ContinuousClock.now >= replanAt else { return }
+        _ = try consume(PQexec(handle, "DEALLOCATE ALL"))
+        prepared.removeAll()
+        replanAfter = min(replanAfter * 2, Self.maxReplanAfter)
+        replanAt = .now + replanAfter
     }
 
     /// libpq takes C strings: a NUL would silently cut a value short, so it is refused.

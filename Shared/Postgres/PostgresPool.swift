@@ -13,16 +13,22 @@ public struct PostgresConfiguration: Sendable {
     public var connectTimeoutSeconds: Int
     /// Shown in `pg_stat_activity`, so operators can tell the services apart.
     public var applicationName: String
+    /// How long a connection keeps its first prepared statements before planning them
+    /// afresh; the wait doubles after each time, up to five minutes. A plan made while the
+    /// tables were small (just after a deployment) would otherwise go on scanning them whole
+    /// as they grow.
+    public var replanFirstAfter: Duration
 
     public init(
         url: String, maxConnections: Int = 8, acquireTimeout: Duration = .seconds(5),
-        connectTimeoutSeconds: Int = 5, applicationName: String = "pingan"
+        connectTimeoutSeconds: Int = 5, applicationName: String = "pingan", replanFirstAfter: Duration = .seconds(5)
     ) {
         self.url = url
         self.maxConnections = max(1, maxConnections)
         self.acquireTimeout = acquireTimeout
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.applicationName = applicationName
+        self.replanFirstAfter = replanFirstAfter
     }
 }
 
@@ -200,7 +206,7 @@ public actor PostgresPool {
         return try await threads.runIfActive {
             try LibPQConnection(
                 url: configuration.url, applicationName: configuration.applicationName,
-                connectTimeoutSeconds: configuration.connectTimeoutSeconds
+                connectTimeoutSeconds: configuration.connectTimeoutSeconds, replanFirstAfter: configuration.replanFirstAfter
             )
         }
     }

@@ -31,6 +31,57 @@ struct PoolTests {
         }
     }
 
+    /// A statement prepared while its table was small gets a plan that reads the table whole,
+    /// and the connection keeps it as the table grows; once it plans its statements afresh,
+    /// the grown table is read through its index. (Which plan ran is read from the table's
+    /// scan counter.) A statement marked to be planned each time is never prepared.
+    @Test func preparedStatementsArePlannedAfreshAsTablesGrow() async throws {
+        try await TestDatabase.with { database in
+            let find = "SELECT id FROM t WHERE v = $1"
+            for replan in [Duration.seconds(300), .zero] {
+                let pool = database.pool(maxConnections: 1, replanFirstAfter: replan)
+                try await pool.withConnection { connection in
+                    func sequentialScans() async throws -> Int {
+                        try await connection.query("SELECT pg_stat_force_next_flush()")
+                        return try await connection.query("SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 't'")[0].decode(Int.self, at: 0)
+                    }
+                    try await connection.query("DROP TABLE IF EXISTS t")
+                    // No autovacuum: its ANALYZE would make the connection plan again by itself.
+                    try await connection.query("CREATE TABLE t (id bigint PRIMARY KEY, v integer) WITH (autovacuum_enabled = false)")
+                    try await connection.query("CREATE INDEX t_v ON t (v)")
+                    // One page of rows, analysed: reading it whole is the cheapest plan.
+                    try await connection.query("INSERT INTO t SELECT g, g FROM generate_series(1, 50) g")
+                    try await connection.query("ANALYZE t")
+                    // Enough runs for PostgreSQL to settle on a generic plan.
+                    for value in 0..<8 { try await connection.query(find, [value]) }
+                    try await connection.query("INSERT INTO t SELECT g, g FROM generate_series(51, 100000) g")
+                    let before = try await sequentialScans()
+                    for value in 0..<8 { try await connection.query(find, [value]) }
+                    let after = try await sequentialScans()
+                    // Planning afresh never drops a statement a pipeline has named already.
+                    let both = try await connection.pipeline([(find, [3]), ("SELECT count(*) FROM t WHERE v < $1", [10])])
+                    #expect(try both[0][0].decode(Int.self, at: 0) == 3 && both[1][0].decode(Int.self, at: 0) == 9)
+                    // Marked to be planned each time, it is never prepared: it has no plan to keep.
+                    let found = try await connection.query(PostgresConnection.plannedEachTime(find), [7])
+                    #expect(try found[0].decode(Int.self, at: 0) == 7)
+                    let kept = try await connection.query("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '/*%'")
+                    #expect(try kept[0].decode(Int.self, at: 0) == 0)
+                    let prepared = try await connection.query("SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", [find])
+                    if replan == .zero {
+                        #expect(after == before, "planned afresh, the grown table is read through its index")
+                        #expect(try prepared[0].decode(Int.self, at: 0) == 0)
+                    } else {
+                        // Kept: its plan reads the table whole (8 more sequential scans when run
+                        // alone), unless parallel tests' DDL made the server drop every cached
+                        // plan, so the scans are not asserted here.
+                        #expect(try prepared[0].decode(Int.self, at: 0) == 1)
+                    }
+                }
+                await pool.close()
+            }
+        }
+    }
+
     @Test func waitersAreServedInTurn() async throws {
         try await TestDatabase.with { database in
             let pool = database.pool(maxConnections: 2, acquireTimeout: .seconds(30))

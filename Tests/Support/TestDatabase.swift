@@ -66,9 +66,9 @@ public struct TestDatabase: Sendable {
     }
 
     /// A pool on this database.
-    public func pool(maxConnections: Int = 4, acquireTimeout: Duration = .seconds(5)) -> PostgresPool {
+    public func pool(maxConnections: Int = 4, acquireTimeout: Duration = .seconds(5), replanFirstAfter: Duration = .seconds(5)) -> PostgresPool {
         PostgresPool(
-            configuration: .init(url: url, maxConnections: maxConnections, acquireTimeout: acquireTimeout),
+            configuration: .init(url: url, maxConnections: maxConnections, acquireTimeout: acquireTimeout, replanFirstAfter: replanFirstAfter),
             logger: TestEnvironment.logger
         )
     }
