@@ -45,7 +45,7 @@ struct DeliveryWorkers: Service {
                     if room > 0 {
                         do {
                             let busy = inFlight.snapshot
-                            claimed = try await pool.transaction { try await deliveries.lease($0, limit: room, inFlight: busy) }
+                            claimed = try await pool.withConnection { try await deliveries.lease($0, limit: room, inFlight: busy) }
                         } catch is CancellationError {
                             return
                         } catch {

@@ -20,7 +20,7 @@ import PinganPostgres
 /// doubling to a 5-minute ceiling) without end: a warning is never silently dropped.
 ///
 /// Deliveries are *leased*, not held in a transaction while they are sent: ``lease``
-/// claims due ones and moves them ``leaseSeconds`` ahead in one short transaction, each is
+/// claims due ones and moves them ``leaseSeconds`` ahead in one statement, each is
 /// sent on its own and its outcome recorded on its own, so a slow subscriber never holds
 /// up another's deliveries. A process killed mid-send leaves the lease to run out and the
 /// delivery is sent again, with the same id. Each subscriber has ``perSubscriber`` sends in
@@ -59,15 +59,16 @@ struct WebhookDeliveries: Sendable {
     /// Longer than a send can take, so a lease only runs out when its process died.
     var leaseSeconds: Double { Double(timeout.components.seconds) + 5 }
 
-    /// Claims up to `limit` due deliveries and leases them to this process. `inFlight` is
-    /// how many sends each subscription already has here; a subscription whose breaker has
-    /// tripped gets one (a probe).
-    func lease(_ transaction: PostgresConnection, limit: Int, inFlight: [UUID: Int]) async throws -> [Delivery] {
+    /// Claims up to `limit` due deliveries and leases them to this process, in one statement
+    /// (so one round trip, and no transaction around it). `inFlight` is how many sends each
+    /// subscription already has here; a subscription whose breaker has tripped gets one (a
+    /// probe).
+    func lease(_ connection: PostgresConnection, limit: Int, inFlight: [UUID: Int]) async throws -> [Delivery] {
         let busy = inFlight.filter { $0.value > 0 }
         // `waiting` walks the index once per subscription with undelivered deliveries (a
         // loose index scan); each then gives its earliest due ones, as many as it has room
         // for. The cost follows the number of such subscriptions, not the backlog.
-        let claimed = try await transaction.query(
+        return try await connection.query(
             """
             WITH RECURSIVE waiting (subscription_id) AS (
                 (SELECT subscription_id FROM notify.deliveries WHERE delivered_at IS NULL ORDER BY subscription_id LIMIT 1)
@@ -76,39 +77,37 @@ struct WebhookDeliveries: Sendable {
                         WHERE next.delivered_at IS NULL AND next.subscription_id > waiting.subscription_id
                         ORDER BY next.subscription_id LIMIT 1)
                 FROM waiting WHERE waiting.subscription_id IS NOT NULL
+            ),
+            picked AS (
+                SELECT d.id FROM notify.deliveries d
+                WHERE d.id IN (
+                    SELECT pick.id
+                    FROM waiting JOIN notify.subscriptions sub ON sub.id = waiting.subscription_id
+                    LEFT JOIN unnest($3::text[]::uuid[], $4::text[]::integer[]) AS busy (subscription_id, sending)
+                        ON busy.subscription_id = sub.id
+                    CROSS JOIN LATERAL (
+                        SELECT due.id, due.next_attempt_at FROM notify.deliveries due
+                        WHERE due.subscription_id = sub.id AND due.delivered_at IS NULL AND due.next_attempt_at <= clock_timestamp()
+                        ORDER BY due.next_attempt_at
+                        LIMIT greatest((CASE WHEN sub.failures > 0 THEN 1 ELSE $2 END) - coalesce(busy.sending, 0), 0)
+                    ) pick
+                    WHERE sub.paused_until IS NULL OR sub.paused_until <= clock_timestamp()
+                    ORDER BY pick.next_attempt_at LIMIT $1
+                )
+                FOR UPDATE OF d SKIP LOCKED
             )
-            SELECT d.id, d.payload, d.event, s.url, s.secret, d.attempts, s.id, s.channel, s.email
-            FROM notify.deliveries d JOIN notify.subscriptions s ON s.id = d.subscription_id
-            WHERE d.id IN (
-                SELECT pick.id
-                FROM waiting JOIN notify.subscriptions sub ON sub.id = waiting.subscription_id
-                LEFT JOIN unnest($3::text[]::uuid[], $4::text[]::integer[]) AS busy (subscription_id, sending)
-                    ON busy.subscription_id = sub.id
-                CROSS JOIN LATERAL (
-                    SELECT due.id, due.next_attempt_at FROM notify.deliveries due
-                    WHERE due.subscription_id = sub.id AND due.delivered_at IS NULL AND due.next_attempt_at <= clock_timestamp()
-                    ORDER BY due.next_attempt_at
-                    LIMIT greatest((CASE WHEN sub.failures > 0 THEN 1 ELSE $2 END) - coalesce(busy.sending, 0), 0)
-                ) pick
-                WHERE sub.paused_until IS NULL OR sub.paused_until <= clock_timestamp()
-                ORDER BY pick.next_attempt_at LIMIT $1
-            )
-            FOR UPDATE OF d SKIP LOCKED
+            UPDATE notify.deliveries d SET next_attempt_at = clock_timestamp() + make_interval(secs => $5)
+            FROM picked, notify.subscriptions s
+            WHERE d.id = picked.id AND s.id = d.subscription_id
+            RETURNING d.id, d.payload, d.event, s.url, s.secret, d.attempts, s.id, s.channel, s.email
             """,
-            [limit, perSubscriber, busy.keys.map(\.wire), busy.values.map { String($0) }]
+            [limit, perSubscriber, busy.keys.map(\.wire), busy.values.map { String($0) }, leaseSeconds]
         ).map { row in
             Delivery(id: try row.decode(UUID.self, at: 0), payload: try row.decode(String.self, at: 1), event: try row.decode(String.self, at: 2),
                      url: try row.decode(String.self, at: 3), secret: try row.decode(String.self, at: 4), attempts: try row.decode(Int.self, at: 5),
                      subscription: try row.decode(UUID.self, at: 6),
                      channel: PushChannel(rawValue: try row.decode(String.self, at: 7)) ?? .webhook, email: try row.decode(String.self, at: 8))
         }
-        if !claimed.isEmpty {
-            try await transaction.queue(
-                "UPDATE notify.deliveries SET next_attempt_at = clock_timestamp() + make_interval(secs => $2) WHERE id = ANY($1::text[]::uuid[])",
-                [claimed.map(\.id.wire), leaseSeconds]
-            )
-        }
-        return claimed
     }
 
     func send(_ delivery: Delivery) async -> Attempt {
