@@ -93,7 +93,7 @@ start_cluster() {
     log "PostgreSQL $name already running"
   else
     as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${PINGAN_PG_FSYNC:-on} ${PINGAN_PG_OPTIONS:-}" start >/dev/null
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c autovacuum_naptime=5s -c fsync=${PINGAN_PG_FSYNC:-on} ${PINGAN_PG_OPTIONS:-}" start >/dev/null
     log "PostgreSQL $name listening on 127.0.0.1:$port"
   fi
   hba="# Written by deploy/scripts/lib.sh.

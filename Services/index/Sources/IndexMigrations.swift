@@ -97,6 +97,7 @@ enum IndexMigrations {
             );
             """),
         Outbox.migration(version: 3, schema: schema),
+        Outbox.vacuumOften(version: 4, schema: schema),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

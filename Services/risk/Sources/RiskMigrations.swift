@@ -86,6 +86,7 @@ enum RiskMigrations {
             -- reading every warning.
             CREATE INDEX warnings_case ON risk.warnings (case_id, raised_at);
             """),
+        Outbox.vacuumOften(version: 6, schema: schema),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }
