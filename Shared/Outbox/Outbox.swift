@@ -39,17 +39,6 @@ public struct Outbox: Sendable {
             """)
     }
 
-    /// Vacuums `schema`'s outbox after every thousand changed rows, not after a fifth of the
-    /// table as PostgreSQL's default would: each delivered event leaves a dead entry in the
-    /// index a relay reads its pending events from, and under a steady flow those entries
-    /// made every claim read thousands of them (with `autovacuum_naptime` at 5 s; see the
-    /// README's PostgreSQL settings).
-    public static func vacuumOften(version: Int, schema: String) -> Migration {
-        Migration(version: version, name: "vacuum the outbox often", sql: """
-            ALTER TABLE \(schema).outbox SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
-            """)
-    }
-
     /// Runs `body` in one transaction and wakes the relay once it has committed, so events
     /// `body` enqueued leave at once rather than at the next poll.
     public func transaction<T>(_ pool: PostgresPool, _ body: (PostgresConnection) async throws -> T) async throws -> T {

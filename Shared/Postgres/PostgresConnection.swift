@@ -21,21 +21,27 @@ public struct PostgresConnection: Sendable {
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) async throws -> PostgresRows {
         let encoded = parameters.map(\.postgresParameter)
-        let earlier = queued?.take() ?? []
-        let raw = self.raw
-        guard !earlier.isEmpty else { return try await threads.runIfActive { try raw.execute(sql, encoded) } }
-        let results = try await threads.runIfActive { try raw.executePipeline(earlier + [(sql: sql, parameters: encoded)]) }
-        return results[results.count - 1]
+        guard queued?.isEmpty == false else {
+            let raw = self.raw
+            return try await threads.runIfActive { try raw.execute(sql, encoded) }
+        }
+        return try await sendAfterQueued([(sql: sql, parameters: encoded)])[0]
     }
 
     /// Runs several statements in one round trip and returns each one's rows, in order: for
     /// reads that need not wait for one another, such as a record and its children.
     @discardableResult
     public func pipeline(_ statements: [(sql: String, parameters: [any PostgresEncodable])]) async throws -> [PostgresRows] {
+        try await sendAfterQueued(statements.map { (sql: $0.sql, parameters: $0.parameters.map(\.postgresParameter)) })
+    }
+
+    /// Runs `statements` in one round trip behind whatever ``queue(_:_:)`` holds, and returns
+    /// `statements`' rows.
+    private func sendAfterQueued(_ statements: [(sql: String, parameters: [PostgresParameter])]) async throws -> [PostgresRows] {
         let earlier = queued?.take() ?? []
-        let encoded = statements.map { (sql: $0.sql, parameters: $0.parameters.map(\.postgresParameter)) }
+        guard !earlier.isEmpty || !statements.isEmpty else { return [] }
         let raw = self.raw
-        return Array(try await threads.runIfActive { try raw.executePipeline(earlier + encoded) }.dropFirst(earlier.count))
+        return Array(try await threads.runIfActive { try raw.executePipeline(earlier + statements) }.dropFirst(earlier.count))
     }
 
     /// `sql`, marked to be planned with its values on every run instead of prepared once.
@@ -65,9 +71,7 @@ public struct PostgresConnection: Sendable {
     /// Sends whatever ``queue(_:_:)`` holds now, so that its errors surface here rather than
     /// with a later statement.
     public func flush() async throws {
-        guard let earlier = queued?.take(), !earlier.isEmpty else { return }
-        let raw = self.raw
-        try await threads.runIfActive { _ = try raw.executePipeline(earlier) }
+        _ = try await sendAfterQueued([])
     }
 
     /// Runs `body` inside `BEGIN` / `COMMIT`; if `body` throws, the transaction is rolled back
@@ -204,6 +208,8 @@ final class QueuedStatements: Sendable {
     func append(sql: String, parameters: [PostgresParameter]) {
         state.withLock { $0.statements.append((sql: sql, parameters: parameters)) }
     }
+
+    var isEmpty: Bool { state.withLock { $0.statements.isEmpty } }
 
     /// Empties the queue for sending.
     func take() -> [(sql: String, parameters: [PostgresParameter])] {

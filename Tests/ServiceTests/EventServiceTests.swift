@@ -27,38 +27,41 @@ struct EventServiceTests {
         try await pool.query(sql)[0].decode(Int.self, at: 0)
     }
 
+    /// Cases, applied events and `case.opened` events announced to risk, in that order.
+    static func applied(_ pool: PostgresPool) async throws -> [Int] {
+        [
+            try await count(pool, "SELECT count(*) FROM dispute.cases"),
+            try await count(pool, "SELECT count(*) FROM dispute.inbox"),
+            try await count(pool, "SELECT count(*) FROM dispute.outbox WHERE topic = 'case.opened'"),
+        ]
+    }
+
     @Test func aBatchCommitsItsGoodEventsOnceAndNamesEachBadOne() async throws {
-        try await TestDatabase.with { database in
-            let app = try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)))
-            try await app.test(.router) { client in
-                let rpc = InProcessClient(client)
-                let open = DisputeServiceMethods.openCase.path
-                let (first, second, badVillage, notAnEvent) = (UUID(), UUID(), UUID(), UUID())
-                let firstMessage = openCase(UUID(), party: "李四")
-                var batch = Pingan_Events_V1_DeliverEventsRequest()
-                batch.events = [
-                    try Self.event(first, open, firstMessage),
-                    try Self.event(badVillage, open, openCase(UUID(), village: "4307", party: "王五")),
-                    try Self.event(notAnEvent, DisputeServiceMethods.getCase.path, Pingan_Dispute_V1_GetCaseRequest()),
-                    try Self.event(second, open, openCase(UUID(), party: "赵六")),
-                    // The same event twice in one batch applies once.
-                    try Self.event(first, open, firstMessage),
-                ]
-                let system = [try TestMesh.eventDelivery()[0]]
-                let pool = database.pool()
-                for delivery in 1...2 {
-                    let answer = try await rpc.call(EventServiceMethods.deliverEvents, batch, headers: system)
-                    #expect(answer.outcomes.map(\.id) == batch.events.map(\.id), "delivery \(delivery)")
-                    #expect(answer.outcomes.map(\.code) == ["", "invalid_argument", "invalid_argument", "", ""], "delivery \(delivery)")
-                    #expect(answer.outcomes[1].message.contains("village_code"))
-                    #expect(answer.outcomes[2].message.contains("consumes no events"))
-                    // Two cases, each announced to risk once, however often the batch comes.
-                    #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.cases") == 2)
-                    #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.inbox") == 2)
-                    #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.outbox WHERE topic = 'case.opened'") == 2)
-                }
-                await pool.close()
+        try await withDispute { rpc, database in
+            let open = DisputeServiceMethods.openCase.path
+            let (first, second, badVillage, notAnEvent) = (UUID(), UUID(), UUID(), UUID())
+            let firstMessage = openCase(UUID(), party: "李四")
+            var batch = Pingan_Events_V1_DeliverEventsRequest()
+            batch.events = [
+                try Self.event(first, open, firstMessage),
+                try Self.event(badVillage, open, openCase(UUID(), village: "4307", party: "王五")),
+                try Self.event(notAnEvent, DisputeServiceMethods.getCase.path, Pingan_Dispute_V1_GetCaseRequest()),
+                try Self.event(second, open, openCase(UUID(), party: "赵六")),
+                // The same event twice in one batch applies once.
+                try Self.event(first, open, firstMessage),
+            ]
+            let system = [try TestMesh.eventDelivery()[0]]
+            let pool = database.pool()
+            for delivery in 1...2 {
+                let answer = try await rpc.call(EventServiceMethods.deliverEvents, batch, headers: system)
+                #expect(answer.outcomes.map(\.id) == batch.events.map(\.id), "delivery \(delivery)")
+                #expect(answer.outcomes.map(\.code) == ["", "invalid_argument", "invalid_argument", "", ""], "delivery \(delivery)")
+                #expect(answer.outcomes[1].message.contains("village_code"))
+                #expect(answer.outcomes[2].message.contains("consumes no events"))
+                // Two cases, each announced to risk once, however often the batch comes.
+                #expect(try await Self.applied(pool) == [2, 2, 2])
             }
+            await pool.close()
         }
     }
 
@@ -66,58 +69,48 @@ struct EventServiceTests {
     /// incident, which aborts the transaction) costs only itself: the batch runs again with a
     /// savepoint per event and the events around it commit.
     @Test func anEventFailingInsideItsChangeLeavesTheOthersCommitted() async throws {
-        try await TestDatabase.with { database in
-            let app = try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)))
-            try await app.test(.router) { client in
-                let rpc = InProcessClient(client)
-                let open = DisputeServiceMethods.openCase.path
-                let incident = UUID()
-                _ = try await rpc.call(DisputeServiceMethods.openCase, openCase(incident, party: "甲一"), headers: try TestMesh.eventDelivery())
-                var batch = Pingan_Events_V1_DeliverEventsRequest()
-                batch.events = [
-                    try Self.event(UUID(), open, openCase(UUID(), party: "乙二")),
-                    // Another event for the same incident, naming other parties: not a join, a second case.
-                    try Self.event(UUID(), open, openCase(incident, party: "丙三")),
-                    try Self.event(UUID(), open, openCase(UUID(), party: "丁四")),
-                ]
-                let answer = try await rpc.call(EventServiceMethods.deliverEvents, batch, headers: [try TestMesh.eventDelivery()[0]])
-                #expect(answer.outcomes.map(\.code.isEmpty) == [true, false, true])
-                let pool = database.pool()
-                #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.cases") == 3)
-                #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.inbox") == 3)
-                #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.outbox WHERE topic = 'case.opened'") == 3)
-                #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.cases WHERE party_names && ARRAY['丙三']") == 0)
-                await pool.close()
-            }
+        try await withDispute { rpc, database in
+            let open = DisputeServiceMethods.openCase.path
+            let incident = UUID()
+            _ = try await rpc.call(DisputeServiceMethods.openCase, openCase(incident, party: "甲一"), headers: try TestMesh.eventDelivery())
+            var batch = Pingan_Events_V1_DeliverEventsRequest()
+            batch.events = [
+                try Self.event(UUID(), open, openCase(UUID(), party: "乙二")),
+                // Another event for the same incident, naming other parties: not a join, a second case.
+                try Self.event(UUID(), open, openCase(incident, party: "丙三")),
+                try Self.event(UUID(), open, openCase(UUID(), party: "丁四")),
+            ]
+            let answer = try await rpc.call(EventServiceMethods.deliverEvents, batch, headers: [try TestMesh.eventDelivery()[0]])
+            #expect(answer.outcomes.map(\.code.isEmpty) == [true, false, true])
+            let pool = database.pool()
+            #expect(try await Self.applied(pool) == [3, 3, 3])
+            #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.cases WHERE party_names && ARRAY['丙三']") == 0)
+            await pool.close()
         }
     }
 
     @Test func onlyTheMeshDeliversAndBatchesAreBounded() async throws {
-        try await TestDatabase.with { database in
-            let app = try DisputeApp.build(settings: DisputeSettings(service: try TestMesh.settings(databaseURL: database.url)))
-            try await app.test(.router) { client in
-                let rpc = InProcessClient(client)
-                var batch = Pingan_Events_V1_DeliverEventsRequest()
-                batch.events = [try Self.event(UUID(), DisputeServiceMethods.openCase.path, openCase(UUID(), party: "李四"))]
-                let mediator = try TestMesh.principal(centre: Place.townA, roles: [.mediator, .admin, .staff])
-                do {
-                    _ = try await rpc.call(EventServiceMethods.deliverEvents, batch, headers: [mediator])
-                    Issue.record("a person delivered an event")
-                } catch let error as ConnectError {
-                    #expect(error.code == .permissionDenied)
-                }
-                batch.events = Array(repeating: batch.events[0], count: EventService.maxEvents + 1)
-                do {
-                    _ = try await rpc.call(EventServiceMethods.deliverEvents, batch, headers: [try TestMesh.eventDelivery()[0]])
-                    Issue.record("a batch over the limit was accepted")
-                } catch let error as ConnectError {
-                    #expect(error.code == .invalidArgument)
-                    #expect(error.message.contains("events"))
-                }
-                let pool = database.pool()
-                #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.cases") == 0)
-                await pool.close()
+        try await withDispute { rpc, database in
+            var batch = Pingan_Events_V1_DeliverEventsRequest()
+            batch.events = [try Self.event(UUID(), DisputeServiceMethods.openCase.path, openCase(UUID(), party: "李四"))]
+            let mediator = try TestMesh.principal(centre: Place.townA, roles: [.mediator, .admin, .staff])
+            do {
+                _ = try await rpc.call(EventServiceMethods.deliverEvents, batch, headers: [mediator])
+                Issue.record("a person delivered an event")
+            } catch let error as ConnectError {
+                #expect(error.code == .permissionDenied)
             }
+            batch.events = Array(repeating: batch.events[0], count: EventService.maxEvents + 1)
+            do {
+                _ = try await rpc.call(EventServiceMethods.deliverEvents, batch, headers: [try TestMesh.eventDelivery()[0]])
+                Issue.record("a batch over the limit was accepted")
+            } catch let error as ConnectError {
+                #expect(error.code == .invalidArgument)
+                #expect(error.message.contains("events"))
+            }
+            let pool = database.pool()
+            #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.cases") == 0)
+            await pool.close()
         }
     }
 

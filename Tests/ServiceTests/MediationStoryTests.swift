@@ -19,11 +19,7 @@ struct MediationStoryTests {
     }
 
     func withDispute(_ clock: ManualClock, _ body: @escaping @Sendable (InProcessClient, TestDatabase) async throws -> Void) async throws {
-        try await TestDatabase.with { database in
-            let settings = DisputeSettings(service: try TestMesh.settings(databaseURL: database.url), overdueScanInterval: .seconds(3600))
-            let app = try DisputeApp.build(settings: settings, now: { clock.now })
-            try await app.test(.router) { client in try await body(InProcessClient(client), database) }
-        }
+        try await ServiceTests.withDispute(now: { clock.now }, body)
     }
 
     func party(_ name: String, _ phone: String = "") -> Pingan_Grid_V1_Party {

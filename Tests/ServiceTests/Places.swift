@@ -1,3 +1,4 @@
+@testable import DisputeService
 import Foundation
 import PinganAccess
 import PinganConnect
@@ -12,6 +13,16 @@ enum Place {
     static let townB = "430723103000"
     static let villageA = "430723102201"
     static let villageB = "430723103201"
+}
+
+/// dispute-service in process on a database of its own, its clock `now`, and its overdue scan
+/// out of the way (a test runs it when its story needs it).
+func withDispute(now: @escaping @Sendable () -> Date = { Date() }, _ body: @escaping @Sendable (InProcessClient, TestDatabase) async throws -> Void) async throws {
+    try await TestDatabase.with { database in
+        let settings = DisputeSettings(service: try TestMesh.settings(databaseURL: database.url), overdueScanInterval: .seconds(3600))
+        let app = try DisputeApp.build(settings: settings, now: now)
+        try await app.test(.router) { client in try await body(InProcessClient(client), database) }
+    }
 }
 
 /// The `Pingan-Principal` header of a person at `centre` with `roles`.

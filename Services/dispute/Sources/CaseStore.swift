@@ -93,18 +93,19 @@ struct PostgresCaseStore: CaseStore {
 
     func intake(_ newCase: NewCase, requestID: UUID, subject: String, now: Date) async throws -> (case: DisputeCase, joined: Bool) {
         try await outbox.transaction(pool) { transaction in
-            let claimed = try await transaction.query(
-                "INSERT INTO dispute.intake_requests (request_id, subject) VALUES ($1, $2) ON CONFLICT DO NOTHING", [requestID, subject]
-            ).affectedRows == 1
-            if !claimed {
+            let read = try await transaction.pipeline([
+                ("INSERT INTO dispute.intake_requests (request_id, subject) VALUES ($1, $2) ON CONFLICT DO NOTHING", [requestID, subject]),
+                Self.casesOfTheSameParties(newCase, now: now),
+            ])
+            if read[0].affectedRows != 1 {
                 guard let row = try await transaction.query(
                     "SELECT \(Self.columns), r.joined FROM dispute.intake_requests r JOIN dispute.cases c ON c.id = r.case_id WHERE r.request_id = $1",
                     [requestID]
                 ).first else { throw CaseStoreError.vanished(requestID) }
                 return (try Self.decodeCase(row), try row.decode(Bool.self, at: 19))
             }
-            let opened = try await openOrJoin(transaction, newCase, now: now)
-            try await transaction.query(
+            let opened = try await openOrJoin(transaction, newCase, now: now, candidates: read[1])
+            try await transaction.queue(
                 "UPDATE dispute.intake_requests SET case_id = $2, joined = $3 WHERE request_id = $1", [requestID, opened.case.id, opened.joined]
             )
             return opened
@@ -137,20 +138,13 @@ struct PostgresCaseStore: CaseStore {
     /// A new incident between parties who already have a case in the village joins it (and
     /// reopens it when it was settled recently); otherwise a case opens.
     ///
-    /// - Parameter candidates: ``casesOfTheSameParties(_:now:)``'s rows when the caller read
-    ///   them already.
+    /// - Parameter candidates: ``casesOfTheSameParties(_:now:)``'s rows, read by the caller in
+    ///   the round trip that records the request or event.
     private func openOrJoin(
-        _ transaction: PostgresConnection, _ newCase: NewCase, now: Date, candidates: PostgresRows? = nil
+        _ transaction: PostgresConnection, _ newCase: NewCase, now: Date, candidates: PostgresRows
     ) async throws -> (case: DisputeCase, joined: Bool) {
         let names = newCase.partyNames
-        let rows: PostgresRows
-        if let candidates {
-            rows = candidates
-        } else {
-            let read = Self.casesOfTheSameParties(newCase, now: now)
-            rows = try await transaction.query(read.sql, read.parameters)
-        }
-        for row in rows where SameParties.match(names, try row.decode([String].self, at: 19)) {
+        for row in candidates where SameParties.match(names, try row.decode([String].self, at: 19)) {
             var existing = try Self.decodeCase(row)
             let reopened = existing.status != .open
             existing.facts = existing.facts.joining(newCase.facts)

@@ -192,7 +192,7 @@ enum DisputeMigrations {
             ALTER INDEX dispute.cases_party_names SET (fastupdate = off);
             SELECT gin_clean_pending_list('dispute.cases_party_names'::regclass);
             """),
-        Outbox.vacuumOften(version: 6, schema: schema),
+        Migration.vacuumOften(version: 6, "dispute.outbox"),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -85,7 +85,7 @@ enum GridMigrations {
             -- reporter: a township's staff filing for a village's grid worker is on record.
             ALTER TABLE grid.incidents ADD COLUMN filed_by text;
             """),
-        Outbox.vacuumOften(version: 7, schema: schema),
+        Migration.vacuumOften(version: 7, "grid.outbox"),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -97,7 +97,7 @@ enum IndexMigrations {
             );
             """),
         Outbox.migration(version: 3, schema: schema),
-        Outbox.vacuumOften(version: 4, schema: schema),
+        Migration.vacuumOften(version: 4, "index.outbox"),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

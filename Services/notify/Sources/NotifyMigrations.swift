@@ -80,12 +80,7 @@ enum NotifyMigrations {
             -- makes each claim slower.
             CREATE INDEX deliveries_undelivered ON notify.deliveries (subscription_id, next_attempt_at) WHERE delivered_at IS NULL;
             """),
-        Outbox.vacuumOften(version: 8, schema: schema),
-        Migration(version: 9, name: "vacuum deliveries often", sql: """
-            -- Each lease and each delivery leaves dead entries in the indexes claims read; vacuum
-            -- after every thousand changed rows rather than after a fifth of the table.
-            ALTER TABLE notify.deliveries SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
-            """),
+        Migration.vacuumOften(version: 8, "notify.outbox", "notify.deliveries"),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -150,41 +150,42 @@ struct WebhookDeliveries: Sendable {
     /// Records one attempt, and moves the subscription's breaker: a success closes it, a
     /// failure while it is closed opens it for a backoff that grows with each opening.
     func record(_ delivery: Delivery, _ attempt: Attempt, in transaction: PostgresConnection) async throws {
-        let millis = Double(attempt.duration.components.seconds) * 1000 + Double(attempt.duration.components.attoseconds) / 1e15
-        let logged = (sql: "INSERT INTO notify.attempts (delivery_id, status, error, duration_ms) VALUES ($1, $2, $3, $4)",
-                      parameters: [delivery.id, attempt.status, attempt.error, millis] as [any PostgresEncodable])
-        guard let failure = attempt.error else {
-            // The usual case, sent with COMMIT: the breaker closed, the attempt logged, the delivery done.
+        // Every write but the breaker's opening goes with COMMIT: nothing else is read back.
+        if attempt.error == nil {
             try await transaction.queue("UPDATE notify.subscriptions SET failures = 0, paused_until = NULL WHERE id = $1 AND failures <> 0", [delivery.subscription])
-            try await transaction.queue(logged.sql, logged.parameters)
-            try await transaction.queue(
-                "UPDATE notify.deliveries SET delivered_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL WHERE id = $1", [delivery.id]
-            )
-            return
-        }
-        let opened = try await transaction.query(
+        } else if let failures = try await transaction.query(
             """
             UPDATE notify.subscriptions SET failures = failures + 1
             WHERE id = $1 AND (paused_until IS NULL OR paused_until <= clock_timestamp()) RETURNING failures
             """,
             [delivery.subscription]
-        ).first?.decode(Int.self, at: 0)
-        if let failures = opened {
+        ).first?.decode(Int.self, at: 0) {
             try await transaction.queue(
                 "UPDATE notify.subscriptions SET paused_until = clock_timestamp() + make_interval(secs => $2) WHERE id = $1",
                 [delivery.subscription, backoff.seconds(afterAttempts: failures)]
             )
         }
-        try await transaction.queue(logged.sql, logged.parameters)
-        let attempts = delivery.attempts + 1
+        let millis = Double(attempt.duration.components.seconds) * 1000 + Double(attempt.duration.components.attoseconds) / 1e15
         try await transaction.queue(
-            """
-            UPDATE notify.deliveries SET attempts = $2, last_error = $3,
-                next_attempt_at = clock_timestamp() + make_interval(secs => $4)
-            WHERE id = $1
-            """,
-            [delivery.id, attempts, failure, backoff.seconds(afterAttempts: attempts)]
+            "INSERT INTO notify.attempts (delivery_id, status, error, duration_ms) VALUES ($1, $2, $3, $4)",
+            [delivery.id, attempt.status, attempt.error, millis]
         )
+        if attempt.error == nil {
+            try await transaction.queue(
+                "UPDATE notify.deliveries SET delivered_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL WHERE id = $1",
+                [delivery.id]
+            )
+        } else {
+            let attempts = delivery.attempts + 1
+            try await transaction.queue(
+                """
+                UPDATE notify.deliveries SET attempts = $2, last_error = $3,
+                    next_attempt_at = clock_timestamp() + make_interval(secs => $4)
+                WHERE id = $1
+                """,
+                [delivery.id, attempts, attempt.error, backoff.seconds(afterAttempts: attempts)]
+            )
+        }
     }
 
     /// `sha256=<hex>` of HMAC-SHA256(secret, body).

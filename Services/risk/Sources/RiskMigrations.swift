@@ -86,7 +86,7 @@ enum RiskMigrations {
             -- reading every warning.
             CREATE INDEX warnings_case ON risk.warnings (case_id, raised_at);
             """),
-        Outbox.vacuumOften(version: 6, schema: schema),
+        Migration.vacuumOften(version: 6, "risk.outbox"),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

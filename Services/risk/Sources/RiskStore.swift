@@ -64,7 +64,7 @@ struct PostgresRiskStore: RiskStore {
         return try await inbox.apply(event, reading: reads) { transaction, firstDelivery, read in
             if firstDelivery {
                 try await record(transaction, facts, case: id, village: village, score: score, threshold: threshold, now: now,
-                                 open: try Self.decodeOpenWarning(read[1]), decide: decide)
+                                 action: decide(try Self.decodeOpenWarning(read[1])))
             }
             guard let assessment = try await Self.assessment(transaction, case: id) else { throw RiskStoreError.vanished(id) }
             return assessment
@@ -80,11 +80,11 @@ struct PostgresRiskStore: RiskStore {
         try rows.first.map { OpenWarning(id: try $0.decode(UUID.self, at: 0), score: try $0.decode(Int.self, at: 1)) }
     }
 
-    /// Stores a score with the facts behind it and acts on the case's warning (`open`, read
-    /// with ``openWarning(of:)``), inside the caller's transaction.
+    /// Stores a score with the facts behind it and takes `action` on the case's warning
+    /// (decided from the one ``openWarning(of:)`` locked), inside the caller's transaction.
     private func record(
         _ transaction: PostgresConnection, _ facts: Pingan_Risk_V1_AssessCaseRequest, case id: UUID, village: DivisionCode,
-        score: RiskScore, threshold: Int, now: Date, open: OpenWarning?, decide: (OpenWarning?) -> WarningAction
+        score: RiskScore, threshold: Int, now: Date, action: WarningAction
     ) async throws {
         let reasons = PostgresJSON("[" + (try score.reasons.map { try $0.jsonString() }.joined(separator: ",")) + "]")
         // The writes below read nothing back: they travel with the next read, or with COMMIT.
@@ -100,7 +100,7 @@ struct PostgresRiskStore: RiskStore {
             "INSERT INTO risk.assessment_history (case_id, score, model_version, reasons, assessed_at) VALUES ($1, $2, $3, $4, $5)",
             [id, score.score, score.modelVersion, reasons, now]
         )
-        switch decide(open) {
+        switch action {
         case .none:
             break
         case let .raise(owner, notify, escalatesAt):
@@ -155,9 +155,8 @@ struct PostgresRiskStore: RiskStore {
                 let scored = score(facts)
                 let read = Self.openWarning(of: id)
                 let open = try Self.decodeOpenWarning(try await transaction.query(read.sql, read.parameters))
-                try await record(transaction, facts, case: id, village: village, score: scored, threshold: threshold, now: now, open: open) { open in
-                    decide(scored, village, open)
-                }
+                try await record(transaction, facts, case: id, village: village, score: scored, threshold: threshold, now: now,
+                                 action: decide(scored, village, open))
             }
             return due.count
         }
