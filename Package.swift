@@ -162,7 +162,7 @@ let package = Package(
         .target(
             name: "PinganOutbox",
             dependencies: [
-                "PinganAccess", "PinganConnect", "PinganContracts", "PinganPostgres", "PinganRuntime",
+                "PinganAccess", "PinganConnect", "PinganContracts", "PinganDomain", "PinganPostgres", "PinganRuntime",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -233,7 +233,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServiceUnitTests",
-            dependencies: ["DisputeService", "IndexService", "PinganAccess", "PinganContracts", "PinganDomain", "PinganOutbox", "RiskService"],
+            dependencies: ["DisputeService", "IndexService", "NotifyService", "PinganAccess", "PinganContracts", "PinganDomain", "PinganOutbox", "RiskService"],
             path: "Tests/ServiceUnitTests",
             swiftSettings: swiftSettings
         ),

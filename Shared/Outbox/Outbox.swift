@@ -1,4 +1,5 @@
 import Foundation
+import PinganDomain
 import PinganPostgres
 import SwiftProtobuf
 
@@ -51,7 +52,7 @@ public struct Outbox: Sendable {
     /// - Returns: the event's id, which the consumer uses as its idempotency key.
     @discardableResult
     public func enqueue(_ transaction: PostgresConnection, topic: String, _ message: some SwiftProtobuf.Message) async throws -> UUID {
-        let id = UUID()
+        let id = UUID.random()
         let payload: [UInt8] = try message.serializedBytes()
         // Nothing reads the insert back, so it travels with the transaction's next statement.
         try await transaction.queue(

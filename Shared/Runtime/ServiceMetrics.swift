@@ -1,6 +1,7 @@
 import PinganConnect
 import PinganPostgres
 import Prometheus
+import Synchronization
 
 /// The Prometheus metrics every service exposes on `GET /metrics`.
 ///
@@ -12,6 +13,15 @@ public final class ServiceMetrics: ConnectCallObserver {
     private let poolInUse: Gauge
     private let poolIdle: Gauge
     private let poolWaiting: Gauge
+    /// Each method's metrics, made on its first call: making one looks it up in the registry
+    /// by name and labels, under the registry's lock, on every call otherwise.
+    private let methods = Mutex<[String: MethodMetrics]>([:])
+
+    private struct MethodMetrics {
+        let latency: DurationHistogram
+        let errors: Counter
+        var requests: [String: Counter] = [:]
+    }
 
     static let latencyBuckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
@@ -42,12 +52,19 @@ public final class ServiceMetrics: ConnectCallObserver {
     /// Counts one finished call: its method, its outcome code (`ok` or a Connect code) and
     /// how long it took.
     public func finished(path: String, outcome code: String, duration: Duration) {
-        registry.makeCounter(descriptor: Self.requests, labels: [("method", path), ("code", code)]).increment()
-        if code != "ok" {
-            registry.makeCounter(descriptor: Self.errors, labels: [("method", path)]).increment()
+        let (requests, errors, latency) = methods.withLock { methods in
+            var method = methods[path] ?? MethodMetrics(
+                latency: registry.makeDurationHistogram(descriptor: Self.latency, labels: [("method", path)], buckets: Self.latencyBuckets),
+                errors: registry.makeCounter(descriptor: Self.errors, labels: [("method", path)])
+            )
+            let requests = method.requests[code] ?? registry.makeCounter(descriptor: Self.requests, labels: [("method", path), ("code", code)])
+            method.requests[code] = requests
+            methods[path] = method
+            return (requests, method.errors, method.latency)
         }
-        registry.makeDurationHistogram(descriptor: Self.latency, labels: [("method", path)], buckets: Self.latencyBuckets)
-            .record(duration)
+        requests.increment()
+        if code != "ok" { errors.increment() }
+        latency.record(duration)
     }
 
     /// A counter of a service's own, named `pingan_<name>_total`; returns its increment.

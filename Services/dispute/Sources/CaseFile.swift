@@ -107,7 +107,7 @@ struct MediationRules: Sendable {
             skipped = LadderRung.allCases.filter { $0 >= next && $0 < rung }
         }
         let attempt = RungAttempt(
-            id: UUID(), rung: rung, kind: kind, lead: lead, participants: participants, bodies: bodies,
+            id: UUID.random(), rung: rung, kind: kind, lead: lead, participants: participants, bodies: bodies,
             centre: principal.centre, startedBy: principal.subject, startedAt: now,
             deadline: calendar.deadline(after: now, workingDays: deadlines.days(for: rung))
         )
@@ -136,7 +136,7 @@ struct MediationRules: Sendable {
         switch outcome {
         case .settled:
             guard let agreement else { throw .settlementNeedsAgreement }
-            let visit = ReturnVisit(id: UUID(), deadline: calendar.deadline(after: now, workingDays: deadlines.returnVisit))
+            let visit = ReturnVisit(id: UUID.random(), deadline: calendar.deadline(after: now, workingDays: deadlines.returnVisit))
             changes += [
                 .agreementSigned(agreement, attempt: id),
                 .status(.settled),
@@ -180,7 +180,7 @@ struct MediationRules: Sendable {
         let report = calendar.deadline(after: now, workingDays: deadlines.summonsReport)
         let feedback = calendar.deadline(after: now, workingDays: deadlines.summonsFeedback)
         let summons = departments.map {
-            Summons(id: UUID(), department: $0, summonedBy: principal.centre, reportDeadline: report, feedbackDeadline: feedback)
+            Summons(id: UUID.random(), department: $0, summonedBy: principal.centre, reportDeadline: report, feedbackDeadline: feedback)
         }
         let names = departments.map(\.name).joined(separator: "、")
         return [

@@ -86,7 +86,7 @@ struct PostgresCaseStore: CaseStore {
                       "SELECT \(Self.columns) FROM dispute.cases c JOIN dispute.case_incidents i ON i.case_id = c.id WHERE i.incident_id = $1",
                       [incident]
                   ).first
-            else { throw CaseStoreError.vanished(newCase.incidentID ?? UUID()) }
+            else { throw CaseStoreError.vanished(newCase.incidentID ?? UUID.random()) }
             return try Self.decodeCase(found)
         }
     }
@@ -182,7 +182,7 @@ struct PostgresCaseStore: CaseStore {
         // The case as the row will hold it (the table's defaults: open, one incident, no rung
         // yet), so the insert need not read it back and travels with the next statement.
         let opened = DisputeCase(
-            id: UUID(), incidentID: newCase.incidentID, village: newCase.village, category: newCase.category, source: newCase.source,
+            id: UUID.random(), incidentID: newCase.incidentID, village: newCase.village, category: newCase.category, source: newCase.source,
             status: .open, description: newCase.description, parties: newCase.parties, facts: newCase.facts,
             openedAt: now.atPostgresPrecision, coordinator: newCase.village.owningCentre, major: nil, incidents: 1
         )
@@ -463,7 +463,7 @@ struct PostgresCaseStore: CaseStore {
     // MARK: Departments
 
     func registerDepartment(centre: DivisionCode, name: String, apiKeyName: String) async throws -> Department {
-        let department = Department(id: UUID(), centre: centre, name: name, apiKeyName: apiKeyName)
+        let department = Department(id: UUID.random(), centre: centre, name: name, apiKeyName: apiKeyName)
         do {
             try await pool.query(
                 "INSERT INTO dispute.departments (id, centre_code, name, api_key_name) VALUES ($1, $2, $3, $4)",

@@ -48,7 +48,7 @@ extension DisputeServiceHandler {
             guard let signedOn else { throw ConnectError.invalidArgument(field: "agreement.signed_on", "must be a date as YYYY-MM-DD") }
             let signatories = try Self.names(request.agreement.signatories, "agreement.signatories")
             guard !signatories.isEmpty else { throw ConnectError.invalidArgument(field: "agreement.signatories", "at least one signatory is required") }
-            agreement = Agreement(id: UUID(), terms: try String.field(request.agreement.terms, "agreement.terms", upTo: 4000), signedOn: signedOn, signatories: signatories)
+            agreement = Agreement(id: UUID.random(), terms: try String.field(request.agreement.terms, "agreement.terms", upTo: 4000), signedOn: signedOn, signatories: signatories)
         }
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, now in

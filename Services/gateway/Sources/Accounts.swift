@@ -18,7 +18,7 @@ public struct Accounts: Sendable {
     init(store: any AccountStore, bcryptCost: UInt8) {
         self.store = store
         self.bcryptCost = bcryptCost
-        decoy = Bcrypt.hash("pingan-decoy-\(UUID())", cost: bcryptCost)
+        decoy = Bcrypt.hash("pingan-decoy-\(UUID.random())", cost: bcryptCost)
     }
 
     /// Creates or replaces a user. bcrypt runs on a thread pool: it is deliberately slow.
@@ -44,7 +44,7 @@ public struct Accounts: Sendable {
     /// Creates a department system's key and returns it; only its digest is stored.
     public func createAPIKey(name: String, centre: DivisionCode, roles: Set<Role>) async throws -> String {
         try Self.requireGrantable(roles)
-        let key = "pk_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let key = "pk_" + (0..<32).map { _ in UInt8.random(in: 0...255) }.hexadecimal
         try await store.saveAPIKey(name: name, keyDigest: Self.digest(key), centre: centre, roles: roles.map(\.rawValue).sorted())
         return key
     }
@@ -63,6 +63,6 @@ public struct Accounts: Sendable {
     }
 
     static func digest(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(key.utf8)).hexadecimal
     }
 }

@@ -67,7 +67,7 @@ struct PostgresGridStore: GridStore {
     func createGrid(village: DivisionCode, name: String, now: Date, key: RequestKey?) async throws -> Grid {
         do {
             return try await pool.transaction { transaction in
-                let grid = Grid(id: UUID(), village: village, name: name)
+                let grid = Grid(id: UUID.random(), village: village, name: name)
                 if let earlier = try await Self.remember(transaction, key, method: "CreateGrid", result: grid.id) {
                     let row = try await transaction.query("SELECT village_code, name FROM grid.grids WHERE id = $1", [earlier])[0]
                     return Grid(id: earlier, village: try DivisionCode(validating: try row.decode(String.self, at: 0)), name: try row.decode(String.self, at: 1))
@@ -84,7 +84,7 @@ struct PostgresGridStore: GridStore {
 
     func addMember(grid: UUID, name: String, role: String, key: RequestKey?) async throws -> UUID {
         try await pool.transaction { transaction in
-            let id = UUID()
+            let id = UUID.random()
             if let earlier = try await Self.remember(transaction, key, method: "AddGridMember", result: id) { return earlier }
             try await transaction.query("INSERT INTO grid.members (id, grid_id, name, role) VALUES ($1, $2, $3, $4)", [id, grid, name, role])
             return id

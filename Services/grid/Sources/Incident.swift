@@ -32,7 +32,7 @@ struct Incident: Sendable {
     let report: IncidentReport
     var reportedAt: Date?
 
-    init(report: IncidentReport, village: DivisionCode, id: UUID = UUID()) {
+    init(report: IncidentReport, village: DivisionCode, id: UUID = UUID.random()) {
         self.id = id
         self.village = village
         self.report = report

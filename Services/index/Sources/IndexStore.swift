@@ -174,7 +174,7 @@ struct PostgresIndexStore: IndexStore {
                 try await transaction.query("UPDATE index.actions SET status = 'withdrawn' WHERE id = $1", [old.id])
             }
             guard let kind, !(existing[unit.code] ?? []).contains(where: { $0.kind == kind.rawValue }) else { continue }
-            let id = UUID()
+            let id = UUID.random()
             let due = today.adding(days: rule.days(kind))
             try await transaction.query(
                 """

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import PinganConnect
+import PinganDomain
 import PinganOutbox
 import PinganPostgres
 
@@ -191,6 +192,6 @@ struct WebhookDeliveries: Sendable {
     /// `sha256=<hex>` of HMAC-SHA256(secret, body).
     static func signature(body: [UInt8], secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "sha256=" + mac.hexadecimal
     }
 }

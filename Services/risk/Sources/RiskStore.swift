@@ -104,7 +104,7 @@ struct PostgresRiskStore: RiskStore {
         case .none:
             break
         case let .raise(owner, notify, escalatesAt):
-            let warning = UUID()
+            let warning = UUID.random()
             try await transaction.queue(
                 """
                 INSERT INTO risk.warnings (id, case_id, centre_code, village_code, score, raised_at, escalates_at)

@@ -132,7 +132,7 @@ struct Dashboard: Sendable {
 
     /// A form token bound to the session: a page from another site cannot know it.
     static func csrf(for token: String) -> String {
-        SHA256.hash(data: Data(("pingan-dashboard-form|" + token).utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(("pingan-dashboard-form|" + token).utf8)).prefix(16).hexadecimal
     }
 
     private func signIn(_ request: Request, context: PinganRequestContext) async throws -> Response {
