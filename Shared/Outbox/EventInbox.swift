@@ -2,6 +2,7 @@ import Foundation
 import PinganAccess
 import PinganConnect
 import PinganPostgres
+import Synchronization
 
 /// The header that carries an event's id to its consumer.
 public enum EventHeader {
@@ -25,6 +26,31 @@ extension PrincipalVerifier {
             throw ConnectError(.invalidArgument, "\(EventHeader.name): an event delivery needs the event's UUID")
         }
         return EventDelivery(id: id, sender: sender)
+    }
+}
+
+/// Work an applied event leaves for after its transaction commits, such as handing what it
+/// stored to a worker of this process: run only once the change is durable, dropped with a
+/// change that is rolled back.
+final class CommitActions: Sendable {
+    @TaskLocal static var current: CommitActions?
+
+    private let actions = Mutex<[@Sendable () -> Void]>([])
+
+    func add(_ action: @escaping @Sendable () -> Void) { actions.withLock { $0.append(action) } }
+
+    var count: Int { actions.withLock { $0.count } }
+
+    /// Drops what was added after the first `count`: a step rolled back to its savepoint.
+    func keep(first count: Int) { actions.withLock { $0.removeSubrange(min(count, $0.count)...) } }
+
+    /// Runs everything added, once.
+    func run() {
+        let taken = actions.withLock { actions in
+            defer { actions.removeAll() }
+            return actions
+        }
+        for action in taken { action() }
     }
 }
 
@@ -69,8 +95,25 @@ public struct EventInbox: Sendable {
                     throw error
                 }
             }
-            return try await batch.transaction.savepoint(first: statements, run)
+            let kept = batch.afterCommit.count
+            do {
+                return try await batch.transaction.savepoint(first: statements, run)
+            } catch {
+                batch.afterCommit.keep(first: kept)
+                throw error
+            }
         }
-        return try await outbox.transaction(pool) { transaction in try await run(transaction, try await transaction.pipeline(statements)) }
+        let afterCommit = CommitActions()
+        let result = try await CommitActions.$current.withValue(afterCommit) {
+            try await outbox.transaction(pool) { transaction in try await run(transaction, try await transaction.pipeline(statements)) }
+        }
+        afterCommit.run()
+        return result
+    }
+
+    /// Runs `action` once the transaction applying the current event has committed; never if
+    /// it rolls back. Call it from the effect of ``apply(_:_:)``; anywhere else it is dropped.
+    public static func afterCommit(_ action: @escaping @Sendable () -> Void) {
+        CommitActions.current?.add(action)
     }
 }

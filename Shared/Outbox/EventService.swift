@@ -13,6 +13,9 @@ final class EventBatch: Sendable {
     @TaskLocal static var current: EventBatch?
 
     let transaction: PostgresConnection
+    /// What the batch's events left for after its commit; a pass that is run again starts
+    /// with none.
+    let afterCommit: CommitActions
     /// Whether each event runs behind a savepoint of its own. A first pass runs without: two
     /// statements and a round trip fewer per event. If an event fails inside its change, the
     /// transaction may hold half of that change or be aborted, so the pass is rolled back
@@ -20,9 +23,10 @@ final class EventBatch: Sendable {
     let savepoints: Bool
     private let failedInsideAChange = Atomic<Bool>(false)
 
-    init(_ transaction: PostgresConnection, savepoints: Bool) {
+    init(_ transaction: PostgresConnection, savepoints: Bool, afterCommit: CommitActions) {
         self.transaction = transaction
         self.savepoints = savepoints
+        self.afterCommit = afterCommit
     }
 
     var mustRunAgain: Bool { !savepoints && failedInsideAChange.load(ordering: .relaxed) }
@@ -46,9 +50,12 @@ extension EventInbox {
     }
 
     private func batch<T>(savepoints: Bool, _ body: () async throws -> T) async throws -> T {
-        try await outbox.transaction(pool) { transaction in
-            let batch = EventBatch(transaction, savepoints: savepoints)
-            let result = try await EventBatch.$current.withValue(batch) { try await body() }
+        let afterCommit = CommitActions()
+        let result = try await outbox.transaction(pool) { transaction in
+            let batch = EventBatch(transaction, savepoints: savepoints, afterCommit: afterCommit)
+            let result = try await EventBatch.$current.withValue(batch) {
+                try await CommitActions.$current.withValue(afterCommit) { try await body() }
+            }
             if batch.mustRunAgain { throw RunAgainWithSavepoints() }
             do {
                 // The last event's queued statements: if one fails, it fails that event alone.
@@ -58,6 +65,8 @@ extension EventInbox {
             }
             return result
         }
+        afterCommit.run()
+        return result
     }
 }
 

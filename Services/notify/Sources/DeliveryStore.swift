@@ -43,6 +43,10 @@ struct PostgresDeliveryStore: DeliveryStore {
     let pool: PostgresPool
     let outbox: Outbox
     let push: PushSettings
+    /// Where deliveries that can go at once are handed to this process's workers, and how long
+    /// such a delivery is leased to them.
+    var handoff: DeliveryHandoff?
+    var leaseSeconds: Double = 10
     var inbox: EventInbox { EventInbox(pool: pool, outbox: outbox) }
 
     func subscribe(centre: DivisionCode, url: String, secret: String, channel: PushChannel, filter: SubscriptionFilter, phone: String, email: String) async throws -> Subscription {
@@ -100,8 +104,13 @@ struct PostgresDeliveryStore: DeliveryStore {
     }
 
     func queue(_ content: PushContent, centre: DivisionCode, applying event: EventDelivery) async throws -> Int {
+        // With each subscription, its secret and whether its breaker is closed (no failure
+        // since its last success): only then may a delivery skip the claim.
         let subscribers = (
-            sql: "SELECT \(Self.columns) FROM notify.subscriptions s WHERE s.centre_code = ANY($1) AND s.deleted_at IS NULL",
+            sql: """
+                SELECT \(Self.columns), s.secret, s.failures = 0 AND (s.paused_until IS NULL OR s.paused_until <= clock_timestamp())
+                FROM notify.subscriptions s WHERE s.centre_code = ANY($1) AND s.deleted_at IS NULL
+                """,
             parameters: [centre.selfAndAncestors.map(\.rawValue)] as [any PostgresEncodable]
         )
         return try await inbox.apply(event, reading: [subscribers]) { transaction, firstDelivery, read in
@@ -110,19 +119,37 @@ struct PostgresDeliveryStore: DeliveryStore {
                     "SELECT count(*) FROM notify.deliveries WHERE warning_id = $1", [content.subject]
                 )[0].decode(Int.self, at: 0)
             }
-            let subscriptions = try read[0].map(Self.decodeSubscription).filter { $0.filter.admits(content) }
-            for subscription in subscriptions {
-                let delivery = UUID.random()
+            var handed: [WebhookDeliveries.Delivery] = []
+            var count = 0
+            for row in read[0] {
+                let subscription = try Self.decodeSubscription(row)
+                guard subscription.filter.admits(content) else { continue }
+                count += 1
+                let id = UUID.random()
+                let payload = PushRendering.body(content, for: subscription, delivery: id, settings: push)
+                // Leased to this process from the start when it is handed over, so no other
+                // claim takes it; due at once otherwise.
+                var lease: Double? = nil
+                if let handoff, try row.decode(Bool.self, at: 11), handoff.hasRoom(for: subscription.id) {
+                    lease = leaseSeconds
+                    handed.append(WebhookDeliveries.Delivery(
+                        id: id, payload: payload, event: content.type, url: subscription.url, secret: try row.decode(String.self, at: 10),
+                        attempts: 0, subscription: subscription.id, channel: subscription.channel, email: subscription.email
+                    ))
+                }
                 try await transaction.queue(
                     """
-                    INSERT INTO notify.deliveries (id, warning_id, subscription_id, centre_code, payload, event)
-                    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (warning_id, subscription_id) DO NOTHING
+                    INSERT INTO notify.deliveries (id, warning_id, subscription_id, centre_code, payload, event, next_attempt_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp() + make_interval(secs => coalesce($7::double precision, 0)))
+                    ON CONFLICT (warning_id, subscription_id) DO NOTHING
                     """,
-                    [delivery, content.subject, subscription.id, centre.rawValue,
-                     PushRendering.body(content, for: subscription, delivery: delivery, settings: push), content.type]
+                    [id, content.subject, subscription.id, centre.rawValue, payload, content.type, lease]
                 )
             }
-            return subscriptions.count
+            if let handoff, !handed.isEmpty {
+                EventInbox.afterCommit { [handed] in handoff.hand(handed) }
+            }
+            return count
         }
     }
 

@@ -5,14 +5,15 @@ import PinganPostgres
 import ServiceLifecycle
 import Synchronization
 
-/// Sends notify-service's deliveries until shutdown, each on its own: a claim leases what
-/// is due, each lease is sent and recorded independently, and the next claim does not wait
-/// for the slowest send. At most ``maxInFlight`` sends run at once in this process, and a
-/// subscription never has more than its ``WebhookDeliveries/perSubscriber`` of them.
+/// Sends notify-service's deliveries until shutdown, each on its own: what this process
+/// stored is handed over at commit (``DeliveryHandoff``), a claim leases what else is due,
+/// each is sent and recorded independently, and the next claim does not wait for the slowest
+/// send. At most ``maxInFlight`` sends run at once in this process, and a subscription never
+/// has more than its ``WebhookDeliveries/perSubscriber`` of them.
 struct DeliveryWorkers: Service {
     let deliveries: WebhookDeliveries
+    let handoff: DeliveryHandoff
     let pool: PostgresPool
-    let wakeup: OutboxWakeup
     let logger: Logger
     var maxInFlight = 256
     var claimBatch = 64
@@ -39,32 +40,38 @@ struct DeliveryWorkers: Service {
         let inFlight = InFlight()
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
+                // The claim runs when the last one found work (there may be more) or a poll
+                // interval after one that found none; between, handed-over deliveries need no
+                // query. Due rows come from retries, breakers, other replicas and restarts.
+                var claimAt = ContinuousClock.now
                 while !Task.isCancelled {
                     let room = min(claimBatch, maxInFlight - inFlight.total)
-                    var claimed: [WebhookDeliveries.Delivery] = []
-                    if room > 0 {
+                    var started = handoff.take(room: room, inFlight: inFlight.snapshot, perSubscriber: deliveries.perSubscriber)
+                    if room > started.count, ContinuousClock.now >= claimAt {
                         do {
-                            let busy = inFlight.snapshot
-                            claimed = try await pool.withConnection { try await deliveries.lease($0, limit: room, inFlight: busy) }
+                            let busy = inFlight.snapshot.merging(Dictionary(started.map { ($0.subscription, 1) }, uniquingKeysWith: +), uniquingKeysWith: +)
+                            let claimed = try await pool.withConnection { try await deliveries.lease($0, limit: room - started.count, inFlight: busy) }
+                            claimAt = claimed.isEmpty ? ContinuousClock.now + pollInterval : ContinuousClock.now
+                            started += claimed
                         } catch is CancellationError {
                             return
                         } catch {
+                            claimAt = ContinuousClock.now + pollInterval
                             logger.warning("delivery claim failed", metadata: ["error": "\(error)"])
                         }
                     }
-                    for delivery in claimed {
+                    for delivery in started {
                         inFlight.start(delivery.subscription)
                         group.addTask {
                             await deliver(delivery)
                             inFlight.finish(delivery.subscription)
-                            // A finished send frees room: claim again without waiting for the poll.
-                            wakeup.signal()
+                            // A finished send frees room: go again without waiting for the poll.
+                            handoff.wakeup.signal()
                         }
                     }
-                    // Fewer than there was room for: nothing else is due, or every due subscription
-                    // is at its limit. Claim again when a send finishes or a delivery is queued
-                    // (both signal), instead of asking a query that would find nothing.
-                    if claimed.isEmpty || claimed.count < room { await wakeup.wait(upTo: pollInterval) }
+                    // Fewer than there was room for: wait for a send to finish, a delivery to be
+                    // handed over or queued (each signals), or the poll.
+                    if started.count < room || room == 0 { await handoff.wakeup.wait(upTo: pollInterval) }
                 }
             }
         }
@@ -74,6 +81,7 @@ struct DeliveryWorkers: Service {
     /// logged; the lease runs out and the delivery goes again, under the same id.
     func deliver(_ delivery: WebhookDeliveries.Delivery) async {
         let attempt = await deliveries.send(delivery)
+        if attempt.error != nil { handoff.drop(delivery.subscription) }
         do {
             try await pool.transaction { try await deliveries.record(delivery, attempt, in: $0) }
         } catch {

@@ -49,16 +49,17 @@ public enum NotifyApp {
         let egress = EgressPolicy(allowedHosts: settings.allowedHosts)
         let outbox = Outbox(schema: NotifyMigrations.schema)
         var routes = ConnectRoutes()
-        let store = PostgresDeliveryStore(pool: host.pool, outbox: outbox, push: settings.push)
+        let deliveries = WebhookDeliveries(transport: CurlTransport(), egress: egress, push: settings.push, timeout: settings.sendTimeout)
+        let handoff = DeliveryHandoff(wakeup: outbox.wakeup, maxWait: deliveries.handoffMaxWait)
+        let store = PostgresDeliveryStore(
+            pool: host.pool, outbox: outbox, push: settings.push, handoff: handoff, leaseSeconds: deliveries.leaseSeconds
+        )
         let verifier = try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret, previous: settings.service.mesh.previousMeshSecrets)
         NotifyServiceHandler(store: store, egress: egress, verifier: verifier).register(into: &routes)
         try routes.registerEventService(
             consuming: [NotifyServiceMethods.deliverWarning.path, NotifyServiceMethods.deliverNotice.path], inbox: store.inbox, verifier: verifier
         )
-        let workers = DeliveryWorkers(
-            deliveries: WebhookDeliveries(transport: CurlTransport(), egress: egress, push: settings.push, timeout: settings.sendTimeout),
-            pool: host.pool, wakeup: outbox.wakeup, logger: host.logger
-        )
+        let workers = DeliveryWorkers(deliveries: deliveries, handoff: handoff, pool: host.pool, logger: host.logger)
         return host.application(routes: routes, services: [workers], onServerRunning: onServerRunning)
     }
 }

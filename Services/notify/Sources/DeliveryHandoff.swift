@@ -1,0 +1,68 @@
+import Foundation
+import PinganOutbox
+import Synchronization
+
+/// Deliveries this process stored already leased to itself, handed to its workers once the
+/// transaction that stored them commits: the usual warning goes out without a claim query
+/// between the commit and the send.
+///
+/// Memory is never the only copy: each delivery here is a row leased for
+/// ``WebhookDeliveries/leaseSeconds``. One that waits longer than ``maxWait`` is dropped and
+/// goes out when its lease runs out, as after a crash, so a send never starts late enough
+/// for the lease to run out under it and another process to send it too.
+final class DeliveryHandoff: Sendable {
+    private struct Waiting {
+        let delivery: WebhookDeliveries.Delivery
+        let since: ContinuousClock.Instant
+    }
+
+    /// The most that wait here for one subscription; more are stored due, for the claim.
+    let perSubscription: Int
+    let maxWait: Duration
+    /// The workers' wake-up, signalled when deliveries are handed over.
+    let wakeup: OutboxWakeup
+    private let waiting = Mutex<[Waiting]>([])
+
+    init(wakeup: OutboxWakeup, perSubscription: Int = 64, maxWait: Duration) {
+        self.wakeup = wakeup
+        self.perSubscription = perSubscription
+        self.maxWait = maxWait
+    }
+
+    /// Whether a delivery to `subscription` stored now may be handed over rather than claimed.
+    func hasRoom(for subscription: UUID) -> Bool {
+        waiting.withLock { waiting in waiting.count { $0.delivery.subscription == subscription } < perSubscription }
+    }
+
+    func hand(_ deliveries: [WebhookDeliveries.Delivery]) {
+        let now = ContinuousClock.now
+        waiting.withLock { $0.append(contentsOf: deliveries.map { Waiting(delivery: $0, since: now) }) }
+        wakeup.signal()
+    }
+
+    /// Up to `room` deliveries, oldest first, none that would take a subscription past
+    /// `perSubscriber` sends in flight (counting `inFlight`).
+    func take(room: Int, inFlight: [UUID: Int], perSubscriber: Int) -> [WebhookDeliveries.Delivery] {
+        guard room > 0 else { return [] }
+        let now = ContinuousClock.now
+        return waiting.withLock { waiting in
+            var sending = inFlight
+            var taken: [WebhookDeliveries.Delivery] = []
+            waiting.removeAll { entry in
+                if now - entry.since > maxWait { return true }
+                let subscription = entry.delivery.subscription
+                guard taken.count < room, sending[subscription, default: 0] < perSubscriber else { return false }
+                sending[subscription, default: 0] += 1
+                taken.append(entry.delivery)
+                return true
+            }
+            return taken
+        }
+    }
+
+    /// Drops what waits for `subscription`: a send to it just failed, so its breaker decides
+    /// when the rest go, through the claim, once their leases run out.
+    func drop(_ subscription: UUID) {
+        waiting.withLock { $0.removeAll { $0.delivery.subscription == subscription } }
+    }
+}

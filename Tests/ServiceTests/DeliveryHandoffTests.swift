@@ -1,0 +1,166 @@
+import Foundation
+import PinganAccess
+import PinganConnect
+import PinganDomain
+@testable import NotifyService
+@testable import PinganOutbox
+import PinganPostgres
+import PinganTestSupport
+import Synchronization
+import Testing
+
+/// A delivery notify-service stores for a healthy subscriber is leased to the storing process
+/// and handed to its workers when the transaction commits, so it goes out without a claim
+/// query; every other delivery waits for the claim, as all did before.
+@Suite("notify-service: deliveries handed over at commit")
+struct DeliveryHandoffTests {
+    struct Setup {
+        let pool: PostgresPool
+        let store: PostgresDeliveryStore
+        let handoff: DeliveryHandoff
+        let healthy: UUID
+        let paused: UUID
+
+        /// Queues a warning raised in township A, as risk-service's relay would deliver it.
+        @discardableResult
+        func warn() async throws -> UUID {
+            let warning = UUID()
+            let content = PushContent(
+                type: "warning.raised", subject: warning, caseID: UUID().wire, centre: Place.townA, village: Place.villageA,
+                summary: "", score: 80, reasons: ["threat_of_violence +40"], incidentID: UUID().wire, dueAt: "", category: nil
+            )
+            _ = try await store.queue(content, centre: try DivisionCode(validating: Place.townA), applying: try Self.event())
+            return warning
+        }
+
+        static func event() throws -> EventDelivery {
+            let sender = Principal(subject: "service:risk", centre: try DivisionCode(validating: Place.townA), roles: [.system], expiresAt: Date().addingTimeInterval(60))
+            return EventDelivery(id: UUID(), sender: sender)
+        }
+
+        /// Each delivery's subscription and whether it is leased (due only after the lease).
+        func rows() async throws -> [(id: UUID, subscription: UUID, leased: Bool)] {
+            try await pool.query(
+                "SELECT id, subscription_id, next_attempt_at > clock_timestamp() + interval '5 seconds' FROM notify.deliveries ORDER BY created_at, id"
+            ).map { (try $0.decode(UUID.self, at: 0), try $0.decode(UUID.self, at: 1), try $0.decode(Bool.self, at: 2)) }
+        }
+    }
+
+    /// Two subscriptions that both receive township A's warnings: one healthy, one whose last
+    /// send failed (its breaker decides when it is sent). No workers run: the test takes what
+    /// is handed over itself.
+    func withSetup(perSubscription: Int = 2, maxWait: Duration = .seconds(60), _ body: (Setup) async throws -> Void) async throws {
+        try await TestDatabase.with { database in
+            // notify-service's own migrations make its schema.
+            try await NotifyApp.build(settings: NotifySettings(service: try TestMesh.settings(databaseURL: database.url))).test(.router) { _ in }
+            let pool = database.pool()
+            let healthy = UUID(), paused = UUID()
+            try await pool.query(
+                """
+                INSERT INTO notify.subscriptions (id, centre_code, url, secret, failures) VALUES
+                    ($1, $2, 'http://127.0.0.1:9/healthy', 'a-shared-secret-of-24-b', 0), ($3, $4, 'http://127.0.0.1:9/failing', 'a-shared-secret-of-24-b', 1)
+                """,
+                [healthy, Place.townA, paused, Place.lixian]
+            )
+            let handoff = DeliveryHandoff(wakeup: OutboxWakeup(), perSubscription: perSubscription, maxWait: maxWait)
+            let store = PostgresDeliveryStore(pool: pool, outbox: Outbox(schema: "notify"), push: PushSettings(), handoff: handoff, leaseSeconds: 10)
+            do {
+                try await body(Setup(pool: pool, store: store, handoff: handoff, healthy: healthy, paused: paused))
+            } catch {
+                await pool.close()
+                throw error
+            }
+            await pool.close()
+        }
+    }
+
+    @Test func aHealthySubscribersDeliveryIsLeasedAndHandedOverAndNoClaimTakesIt() async throws {
+        try await withSetup { setup in
+            for _ in 1...3 { try await setup.warn() }
+            let rows = try await setup.rows()
+            #expect(rows.count == 6)
+            let handed = setup.handoff.take(room: 10, inFlight: [:], perSubscriber: 10)
+            // Room for two per subscription here: the third healthy one is stored due, and
+            // the failing subscription's never skip the claim.
+            let leased = rows.filter(\.leased)
+            #expect(leased.map(\.subscription) == [setup.healthy, setup.healthy])
+            #expect(handed.map(\.id) == leased.map(\.id))
+            #expect(handed.allSatisfy { $0.secret == "a-shared-secret-of-24-b" && $0.url.hasSuffix("/healthy") && $0.attempts == 0 })
+            // Another replica's claim takes only what is due: the third healthy delivery and
+            // one probe of the failing subscription.
+            let deliveries = WebhookDeliveries(transport: CurlTransport(), egress: EgressPolicy(allowedHosts: []), push: PushSettings())
+            let claimed = try await setup.pool.withConnection { try await deliveries.lease($0, limit: 10, inFlight: [:]) }
+            #expect(Set(claimed.map(\.id)).isDisjoint(with: handed.map(\.id)))
+            let claimedFrom: Set<UUID> = Set(claimed.map(\.subscription))
+            #expect(claimed.count == 2 && claimedFrom == [setup.healthy, setup.paused])
+            // What was taken is gone from the hand-over.
+            #expect(setup.handoff.take(room: 10, inFlight: [:], perSubscriber: 10).isEmpty)
+        }
+    }
+
+    @Test func nothingIsHandedOverFromARolledBackBatchAndTheWorkersLimitsHold() async throws {
+        try await withSetup(perSubscription: 8) { setup in
+            struct Refused: Error {}
+            await #expect(throws: Refused.self) {
+                try await setup.store.inbox.batch {
+                    try await setup.warn()
+                    throw Refused()
+                }
+            }
+            #expect(try await setup.rows().isEmpty)
+            #expect(setup.handoff.take(room: 10, inFlight: [:], perSubscriber: 10).isEmpty)
+
+            // A batch that commits hands over each healthy delivery once, after the commit.
+            try await setup.store.inbox.batch {
+                for _ in 1...4 { try await setup.warn() }
+            }
+            // Two sends already in flight to the healthy subscriber leave room for two more.
+            let first = setup.handoff.take(room: 10, inFlight: [setup.healthy: 2], perSubscriber: 4)
+            #expect(first.count == 2)
+            let second = setup.handoff.take(room: 1, inFlight: [:], perSubscriber: 4)
+            #expect(second.count == 1)
+            // A failed send to the subscriber drops the rest: its breaker and the claim decide.
+            setup.handoff.drop(setup.healthy)
+            #expect(setup.handoff.take(room: 10, inFlight: [:], perSubscriber: 4).isEmpty)
+            #expect(try await setup.rows().filter(\.leased).count == 4)
+        }
+    }
+
+    @Test func aDeliveryThatWaitedTooLongIsLeftToItsLease() async throws {
+        try await withSetup(maxWait: .zero) { setup in
+            try await setup.warn()
+            #expect(try await setup.rows().filter(\.leased).count == 1)
+            #expect(setup.handoff.take(room: 10, inFlight: [:], perSubscriber: 4).isEmpty)
+        }
+    }
+
+    /// The rule under the hand-over, for any consumer: work an event leaves for after its
+    /// commit runs once for each event whose change committed, and never for one whose change
+    /// was rolled back, even when its batch runs twice.
+    @Test func workLeftForAfterTheCommitRunsOnlyForEventsThatCommitted() async throws {
+        try await withSetup { setup in
+            let ran = Mutex<[String]>([])
+            let inbox = setup.store.inbox
+            let events = try ["a", "b", "c"].map { ($0, try Setup.event()) }
+            try await inbox.batch {
+                for (label, event) in events {
+                    _ = try? await inbox.apply(event) { transaction, _ in
+                        EventInbox.afterCommit { ran.withLock { $0.append(label) } }
+                        // "b" fails inside its change: the first pass is rolled back and the
+                        // batch runs again with a savepoint per event.
+                        if label == "b" { _ = try await transaction.query("SELECT 1 / 0") }
+                    }
+                }
+            }
+            #expect(ran.withLock { $0 } == ["a", "c"])
+            #expect(try await setup.pool.query("SELECT count(*) FROM notify.inbox")[0].decode(Int.self, at: 0) == 2)
+            // Alone, outside a batch: after a commit, and not after a rollback.
+            _ = try await inbox.apply(try Setup.event()) { _, _ in EventInbox.afterCommit { ran.withLock { $0.append("d") } } }
+            _ = try? await inbox.apply(try Setup.event()) { transaction, _ in
+                EventInbox.afterCommit { ran.withLock { $0.append("e") } }
+                _ = try await transaction.query("SELECT 1 / 0")
+            }
+            #expect(ran.withLock { $0 } == ["a", "c", "d"])
+        }
+    }
+}
