@@ -31,7 +31,7 @@ extension String {
     /// combining marks that Swift sees as one character is not let through to fail a
     /// database check), and NUL, which PostgreSQL text cannot hold, is refused here.
     public static func field(_ text: String, _ field: String, length: ClosedRange<Int>) throws -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmedOfWhitespace
         guard !trimmed.unicodeScalars.contains("\u{0}") else {
             throw ConnectError.invalidArgument(field: field, "contains a NUL character")
         }
@@ -43,6 +43,20 @@ extension String {
         guard count <= length.upperBound else { throw ConnectError.invalidArgument(field: field, "is longer than \(length.upperBound) characters") }
         guard count >= length.lowerBound else { throw ConnectError.invalidArgument(field: field, "is shorter than \(length.lowerBound) characters") }
         return trimmed
+    }
+}
+
+extension String {
+    /// Without leading and trailing white space: the code points Foundation's
+    /// `whitespacesAndNewlines` names (Unicode's White_Space, and U+200B, which Foundation
+    /// still counts), read scalar by scalar instead of through `NSString` on every text field
+    /// of every request.
+    var trimmedOfWhitespace: String {
+        func kept(_ scalar: Unicode.Scalar) -> Bool { !scalar.properties.isWhitespace && scalar != "\u{200B}" }
+        let scalars = unicodeScalars
+        guard let start = scalars.firstIndex(where: kept), let end = scalars.lastIndex(where: kept) else { return "" }
+        if start == scalars.startIndex && scalars.index(after: end) == scalars.endIndex { return self }
+        return String(scalars[start...end])
     }
 }
 

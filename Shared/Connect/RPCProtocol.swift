@@ -16,7 +16,9 @@ enum RPCProtocol: Sendable {
     static func of(contentType: String) -> (RPCProtocol, ConnectCodec)? {
         // What nearly every call sends is already bare and lower-case: only the rest is taken
         // apart (parameters such as charset, case).
-        let plain = !contentType.contains(";") && !contentType.contains(where: \.isUppercase)
+        // Byte by byte: `contains(";")` on a String goes through Foundation's locale-aware
+        // search, visible in every service's profile.
+        let plain = !contentType.utf8.contains { $0 == UInt8(ascii: ";") || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
         let mediaType = plain ? contentType : contentType.split(separator: ";", maxSplits: 1).first
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         switch mediaType {

@@ -15,6 +15,25 @@ import Testing
 struct GridInputTests {
     /// What a handler did not check, the database refuses; the answer still names the field,
     /// from the column or the check constraint PostgreSQL reports.
+    @Test func fieldsAreTrimmedExactlyAsFoundationTrimsWhitespaceAndNewlines() throws {
+        let space = (0...0x3000).compactMap(Unicode.Scalar.init).filter { $0.properties.isWhitespace }.map(String.init).joined()
+        let texts = [
+            "", " ", space, "张三", " 张三 ", "\t\n张 三\r\n", "\u{3000}李四\u{3000}", "\u{00A0}x\u{2029}", space + "王五" + space,
+            "a\u{200B}", "\u{FEFF}b", "e\u{301} ", "\u{85}c\u{1680}", "🙂 ", " 🙂",
+        ]
+        for text in texts {
+            #expect(try String.field(text, "f", length: 0...10_000) == text.trimmingCharacters(in: .whitespacesAndNewlines), "\(Array(text.unicodeScalars))")
+        }
+        #expect(space.unicodeScalars.count == 25)
+        // Every code point of the basic plane, alone and beside a letter, trims as Foundation's does.
+        // (NUL is refused outright, as the test below checks.)
+        let differing = (1...0xFFFF).compactMap(Unicode.Scalar.init).filter { scalar in
+            let text = "x" + String(scalar)
+            return (try? String.field(text, "f", length: 0...10)) != text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(differing.isEmpty, "\(differing.prefix(10))")
+    }
+
     @Test func theDatabasesLastLineOfDefenceNamesTheField() async throws {
         try await TestDatabase.with { database in
             let pool = database.pool()

@@ -61,7 +61,6 @@ struct GridServiceHandler: Sendable {
         let report = try IncidentReport(validating: request)
         let village = try await requireGrid(report.gridID, member: report.reporterID, visibleTo: principal)
         let incident = try await store.report(Incident(report: report, village: village), key: try Self.key(request.requestID, principal), filedBy: principal.subject)
-        context.logger.info("incident reported", metadata: ["incident": "\(incident.id.wire)", "village": "\(village)"])
         var response = Pingan_Grid_V1_ReportIncidentResponse()
         response.incident = incident.wire
         return response

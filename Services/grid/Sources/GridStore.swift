@@ -95,16 +95,20 @@ struct PostgresGridStore: GridStore {
     /// retry waits on the key's row and then finds the first result.
     static func remember(_ transaction: PostgresConnection, _ key: RequestKey?, method: String, result: UUID) async throws -> UUID? {
         guard let key else { return nil }
-        let claimed = try await transaction.query(
-            "INSERT INTO grid.requests (request_id, subject, method, result_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            [key.id, key.subject, method, result]
-        ).affectedRows == 1
-        if claimed { return nil }
+        let claim = Self.claim(key, method: method, result: result)
+        if try await transaction.query(claim.sql, claim.parameters).affectedRows == 1 { return nil }
         let row = try await transaction.query("SELECT subject, method, result_id FROM grid.requests WHERE request_id = $1", [key.id])[0]
         guard try row.decode(String.self, at: 0) == key.subject, try row.decode(String.self, at: 1) == method else {
             throw GridStoreError.requestReused
         }
         return try row.decode(UUID.self, at: 2)
+    }
+
+    /// The statement that records `key` as producing `result`: one row when the key is new,
+    /// none when it was used before.
+    static func claim(_ key: RequestKey, method: String, result: UUID) -> (sql: String, parameters: [any PostgresEncodable]) {
+        ("INSERT INTO grid.requests (request_id, subject, method, result_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+         [key.id, key.subject, method, result])
     }
 
     func village(ofGrid id: UUID, member: UUID) async throws -> (village: DivisionCode, hasMember: Bool)? {
@@ -115,29 +119,48 @@ struct PostgresGridStore: GridStore {
         return try rows.first.map { (try DivisionCode(validating: try $0.decode(String.self, at: 0)), try $0.decode(Bool.self, at: 1)) }
     }
 
+    /// A report is one round trip and its commit: the request key's claim, the incident and
+    /// its event go together. Only a key used before (a retry) costs more: that pass is
+    /// rolled back and the retry answered from what the key recorded.
     func report(_ incident: Incident, key: RequestKey?, filedBy: String) async throws -> Incident {
         let report = incident.report
-        let (id, reportedAt) = try await outbox.transaction(pool) { transaction -> (UUID, Date) in
-            if let earlier = try await Self.remember(transaction, key, method: "ReportIncident", result: incident.id) {
-                return (earlier, try await transaction.query("SELECT reported_at FROM grid.incidents WHERE id = $1", [earlier])[0].decode(Date.self, at: 0))
-            }
-            let rows = try await transaction.query(
-                """
+        let insert = (
+            sql: """
                 INSERT INTO grid.incidents (id, grid_id, village_code, reporter_member_id, category, description,
                     party_count, threat_of_violence, threat_of_self_harm, repeat_incident, prior_police_calls, filed_by)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                 RETURNING reported_at
                 """,
-                [incident.id, report.gridID, incident.village.rawValue, report.reporterID, report.category.rawValue,
-                 report.request.description_p, report.request.parties.count, report.request.threatOfViolence,
-                 report.request.threatOfSelfHarm, report.request.repeatIncident, Int(report.request.priorPoliceCalls), filedBy]
-            )
-            try await outbox.enqueue(transaction, topic: IncidentEvents.reported, incident.openCaseEvent)
-            return (incident.id, try rows[0].decode(Date.self, at: 0))
+            parameters: [incident.id, report.gridID, incident.village.rawValue, report.reporterID, report.category.rawValue,
+                         report.request.description_p, report.request.parties.count, report.request.threatOfViolence,
+                         report.request.threatOfSelfHarm, report.request.repeatIncident, Int(report.request.priorPoliceCalls), filedBy]
+                as [any PostgresEncodable]
+        )
+        func stored(_ id: UUID, _ reportedAt: Date) -> Incident {
+            var stored = Incident(report: report, village: incident.village, id: id)
+            stored.reportedAt = reportedAt
+            return stored
         }
-        var stored = Incident(report: report, village: incident.village, id: id)
-        stored.reportedAt = reportedAt
-        return stored
+        struct KeyUsedBefore: Error {}
+        do {
+            let reportedAt = try await outbox.transaction(pool) { transaction -> Date in
+                try await outbox.enqueue(transaction, topic: IncidentEvents.reported, incident.openCaseEvent)
+                let rows = try await transaction.pipeline((key.map { [Self.claim($0, method: "ReportIncident", result: incident.id)] } ?? []) + [insert])
+                if key != nil, rows[0].affectedRows == 0 { throw KeyUsedBefore() }
+                return try rows[rows.count - 1][0].decode(Date.self, at: 0)
+            }
+            return stored(incident.id, reportedAt)
+        } catch is KeyUsedBefore {
+            let (id, reportedAt) = try await outbox.transaction(pool) { transaction -> (UUID, Date) in
+                if let earlier = try await Self.remember(transaction, key, method: "ReportIncident", result: incident.id) {
+                    return (earlier, try await transaction.query("SELECT reported_at FROM grid.incidents WHERE id = $1", [earlier])[0].decode(Date.self, at: 0))
+                }
+                // The first claim was rolled back in between: this call reports after all.
+                try await outbox.enqueue(transaction, topic: IncidentEvents.reported, incident.openCaseEvent)
+                return (incident.id, try await transaction.query(insert.sql, insert.parameters)[0].decode(Date.self, at: 0))
+            }
+            return stored(id, reportedAt)
+        }
     }
 
     func countIncidents(under root: DivisionCode, in month: Month) async throws -> [(village: String, incidents: Int)] {
