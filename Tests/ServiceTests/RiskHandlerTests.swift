@@ -125,6 +125,12 @@ struct RiskHandlerTests {
             #expect(second.assessment.history.map(\.score) == [60, 100])
             #expect(second.assessment.warningID == first.assessment.warningID)
             #expect(second.assessment.reasons.contains { $0.rule == "violence_occurred" && $0.decisive })
+            // The answer is built from what was written, without reading it back: it is
+            // exactly what a later read finds.
+            var read = Pingan_Risk_V1_GetAssessmentRequest()
+            read.caseID = id.wire
+            let stored = try await rpc.call(RiskServiceMethods.getAssessment, read, headers: [try person(Place.townA, [.staff])]).assessment
+            #expect(stored == second.assessment)
             var get = Pingan_Risk_V1_GetWarningRequest()
             get.warningID = first.assessment.warningID
             let warning = try await rpc.call(RiskServiceMethods.getWarning, get, headers: [try person(Place.townA, [.staff])]).warning

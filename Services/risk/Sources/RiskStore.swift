@@ -59,15 +59,50 @@ struct PostgresRiskStore: RiskStore {
         applying event: EventDelivery, now: Date, decide: (OpenWarning?) -> WarningAction
     ) async throws -> Pingan_Risk_V1_Assessment {
         // The assessment's row is locked before the warning's, in the order the rescoring
-        // chore takes them, so the two never wait on each other.
-        let reads = [("SELECT 1 FROM risk.assessments WHERE case_id = $1 FOR UPDATE", [id] as [any PostgresEncodable]), Self.openWarning(of: id)]
+        // chore takes them, so the two never wait on each other. With its history, that is
+        // all an assessment reads: the answer is built from what is written.
+        let reads = [
+            ("SELECT warning_id FROM risk.assessments WHERE case_id = $1 FOR UPDATE", [id] as [any PostgresEncodable]),
+            Self.openWarning(of: id),
+            Self.history(of: id),
+        ]
         return try await inbox.apply(event, reading: reads) { transaction, firstDelivery, read in
-            if firstDelivery {
-                try await record(transaction, facts, case: id, village: village, score: score, threshold: threshold, now: now,
-                                 action: decide(try Self.decodeOpenWarning(read[1])))
+            guard firstDelivery else {
+                guard let assessment = try await Self.assessment(transaction, case: id) else { throw RiskStoreError.vanished(id) }
+                return assessment
             }
-            guard let assessment = try await Self.assessment(transaction, case: id) else { throw RiskStoreError.vanished(id) }
+            let now = now.atPostgresPrecision
+            let warning = try await record(transaction, facts, case: id, village: village, score: score, threshold: threshold, now: now,
+                                           action: decide(try Self.decodeOpenWarning(read[1])))
+            var assessment = Pingan_Risk_V1_Assessment()
+            assessment.caseID = id.wire
+            assessment.villageCode = village.rawValue
+            assessment.score = Int32(score.score)
+            assessment.reasons = score.reasons
+            assessment.warningID = try (warning ?? read[0].first?.decode(UUID?.self, at: 0))?.wire ?? ""
+            assessment.assessedAt = now.wireTimestamp
+            assessment.modelVersion = score.modelVersion
+            assessment.threshold = Int32(threshold)
+            var change = Pingan_Risk_V1_ScoreChange()
+            change.score = Int32(score.score)
+            change.modelVersion = score.modelVersion
+            change.assessedAt = now.wireTimestamp
+            assessment.history = try Self.decodeHistory(read[2]) + [change]
             return assessment
+        }
+    }
+
+    private static func history(of id: UUID) -> (sql: String, parameters: [any PostgresEncodable]) {
+        ("SELECT score, model_version, assessed_at FROM risk.assessment_history WHERE case_id = $1 ORDER BY id", [id])
+    }
+
+    private static func decodeHistory(_ rows: PostgresRows) throws -> [Pingan_Risk_V1_ScoreChange] {
+        try rows.map { row in
+            var change = Pingan_Risk_V1_ScoreChange()
+            change.score = Int32(try row.decode(Int.self, at: 0))
+            change.modelVersion = try row.decode(String.self, at: 1)
+            change.assessedAt = try row.decode(Date.self, at: 2).wireTimestamp
+            return change
         }
     }
 
@@ -82,19 +117,29 @@ struct PostgresRiskStore: RiskStore {
 
     /// Stores a score with the facts behind it and takes `action` on the case's warning
     /// (decided from the one ``openWarning(of:)`` locked), inside the caller's transaction.
+    /// - Returns: the warning the action raised or regrouped into, if any.
+    @discardableResult
     private func record(
         _ transaction: PostgresConnection, _ facts: Pingan_Risk_V1_AssessCaseRequest, case id: UUID, village: DivisionCode,
         score: RiskScore, threshold: Int, now: Date, action: WarningAction
-    ) async throws {
+    ) async throws -> UUID? {
         let reasons = PostgresJSON("[" + (try score.reasons.map { try $0.jsonString() }.joined(separator: ",")) + "]")
+        let warning: UUID? = switch action {
+        case .none: nil
+        case .raise: UUID.random()
+        case let .regroup(id, _, _): id
+        }
         // The writes below read nothing back: they travel with the next read, or with COMMIT.
+        // The assessment goes first: a new warning refers to it.
         try await transaction.queue(
             """
-            INSERT INTO risk.assessments (case_id, village_code, score, threshold, reasons, model_version, assessed_at)
-            VALUES ($1, $2, $3, $7, $4, $5, $6)
-            ON CONFLICT (case_id) DO UPDATE SET score = $3, reasons = $4, model_version = $5, assessed_at = $6, village_code = $2, threshold = $7
+            INSERT INTO risk.assessments (case_id, village_code, score, threshold, reasons, model_version, assessed_at, warning_id, facts, closed, rescore_at)
+            VALUES ($1, $2, $3, $7, $4, $5, $6, $8, $9, $10, $11)
+            ON CONFLICT (case_id) DO UPDATE SET score = $3, reasons = $4, model_version = $5, assessed_at = $6, village_code = $2, threshold = $7,
+                warning_id = coalesce($8, risk.assessments.warning_id), facts = $9, closed = $10, rescore_at = $11
             """,
-            [id, village.rawValue, score.score, reasons, score.modelVersion, now, threshold]
+            [id, village.rawValue, score.score, reasons, score.modelVersion, now, threshold, warning,
+             Data(try facts.serializedBytes() as [UInt8]), facts.closed, facts.closed ? nil : RiskModel.nextChange(facts, after: now)]
         )
         try await transaction.queue(
             "INSERT INTO risk.assessment_history (case_id, score, model_version, reasons, assessed_at) VALUES ($1, $2, $3, $4, $5)",
@@ -104,7 +149,7 @@ struct PostgresRiskStore: RiskStore {
         case .none:
             break
         case let .raise(owner, notify, escalatesAt):
-            let warning = UUID.random()
+            guard let warning else { break }
             try await transaction.queue(
                 """
                 INSERT INTO risk.warnings (id, case_id, centre_code, village_code, score, raised_at, escalates_at)
@@ -126,14 +171,7 @@ struct PostgresRiskStore: RiskStore {
                 ))
             }
         }
-        try await transaction.queue(
-            """
-            UPDATE risk.assessments SET warning_id = (SELECT id FROM risk.warnings WHERE case_id = $1 ORDER BY raised_at DESC LIMIT 1),
-                facts = $2, closed = $3, rescore_at = $4
-            WHERE case_id = $1
-            """,
-            [id, Data(try facts.serializedBytes() as [UInt8]), facts.closed, facts.closed ? nil : RiskModel.nextChange(facts, after: now)]
-        )
+        return warning
     }
 
     func rescoreDue(now: Date, limit: Int, score: (Pingan_Risk_V1_AssessCaseRequest) -> RiskScore, threshold: Int,
@@ -272,7 +310,7 @@ struct PostgresRiskStore: RiskStore {
     private static func assessment(_ connection: PostgresConnection, case id: UUID) async throws -> Pingan_Risk_V1_Assessment? {
         let reads = try await connection.pipeline([
             ("SELECT case_id, village_code, score, reasons, warning_id, assessed_at, model_version, threshold FROM risk.assessments WHERE case_id = $1", [id]),
-            ("SELECT score, model_version, assessed_at FROM risk.assessment_history WHERE case_id = $1 ORDER BY id", [id]),
+            history(of: id),
         ])
         guard let row = reads[0].first else { return nil }
         var assessment = Pingan_Risk_V1_Assessment()
@@ -284,13 +322,7 @@ struct PostgresRiskStore: RiskStore {
         assessment.assessedAt = try row.decode(Date.self, at: 5).wireTimestamp
         assessment.modelVersion = try row.decode(String.self, at: 6)
         assessment.threshold = Int32(try row.decode(Int.self, at: 7))
-        assessment.history = try reads[1].map { row in
-            var change = Pingan_Risk_V1_ScoreChange()
-            change.score = Int32(try row.decode(Int.self, at: 0))
-            change.modelVersion = try row.decode(String.self, at: 1)
-            change.assessedAt = try row.decode(Date.self, at: 2).wireTimestamp
-            return change
-        }
+        assessment.history = try decodeHistory(reads[1])
         return assessment
     }
 
