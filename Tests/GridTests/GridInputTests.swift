@@ -163,6 +163,56 @@ struct GridInputTests {
         }
     }
 
+    /// A report is written before its grid and reporter are checked, in one round trip with
+    /// them; a refused one leaves nothing behind: no incident, no event, no claimed key.
+    @Test func aRefusedReportLeavesNothingBehind() async throws {
+        try await withVillage { client, admin, database in
+            var create = Pingan_Grid_V1_CreateGridRequest()
+            create.villageCode = "430723102201"
+            create.name = "第一网格"
+            let grid = try await client.call(GridServiceMethods.createGrid, create, options: CallOptions(headers: [admin])).grid
+            var add = Pingan_Grid_V1_AddGridMemberRequest()
+            add.gridID = grid.id
+            add.role = .gridWorker
+            add.name = "王小明"
+            let member = try await client.call(GridServiceMethods.addGridMember, add, options: CallOptions(headers: [admin])).member.id
+
+            var report = Pingan_Grid_V1_ReportIncidentRequest()
+            report.gridID = grid.id
+            report.reporterMemberID = UUID().uuidString.lowercased()
+            report.category = .neighbour
+            report.description_p = "邻里因噪音争执"
+            var party = Pingan_Grid_V1_Party()
+            party.name = "张三"
+            report.parties = [party]
+            report.requestID = UUID().uuidString.lowercased()
+            let worker = try TestMesh.principal(centre: "430723102201", roles: [.gridWorker], subject: "user:wang")
+            await expectCode(.invalidArgument, containing: "reporter_member_id: is not a member of grid") {
+                _ = try await client.call(GridServiceMethods.reportIncident, report, options: CallOptions(headers: [worker]))
+            }
+            // A sibling township's worker: the grid reads as missing, as one that never existed.
+            report.reporterMemberID = member
+            let sibling = try TestMesh.principal(centre: "430723103000", roles: [.gridWorker], subject: "user:li")
+            await expectCode(.notFound, containing: "grid \(grid.id) not found") {
+                _ = try await client.call(GridServiceMethods.reportIncident, report, options: CallOptions(headers: [sibling]))
+            }
+            report.gridID = UUID().uuidString.lowercased()
+            await expectCode(.notFound, containing: "not found") {
+                _ = try await client.call(GridServiceMethods.reportIncident, report, options: CallOptions(headers: [worker]))
+            }
+            let pool = database.pool()
+            defer { Task { await pool.close() } }
+            let counts = try await pool.query(
+                "SELECT (SELECT count(*) FROM grid.incidents), (SELECT count(*) FROM grid.outbox), (SELECT count(*) FROM grid.requests)"
+            )[0]
+            #expect(try [0, 1, 2].map { try counts.decode(Int.self, at: $0) } == [0, 0, 0])
+            // The same key then files the report once the right member sends it.
+            report.gridID = grid.id
+            let filed = try await client.call(GridServiceMethods.reportIncident, report, options: CallOptions(headers: [worker])).incident
+            #expect(filed.villageCode == "430723102201" && filed.reporterMemberID == member)
+        }
+    }
+
     /// grid-service on a fresh database with the generated village 小渡口一村 registered;
     /// `body` gets a client, the city administrator and the database.
     func withVillage(_ body: @escaping @Sendable (ConnectClient, (String, String), TestDatabase) async throws -> Void) async throws {

@@ -19,7 +19,12 @@ protocol GridStore: Sendable {
     func village(ofGrid id: UUID, member: UUID) async throws -> (village: DivisionCode, hasMember: Bool)?
     /// Stores the incident and, in the same transaction, the event that opens its case; with
     /// a key already used, returns the incident stored then and stores nothing.
-    func report(_ incident: Incident, key: RequestKey?, filedBy: String) async throws -> Incident
+    /// Stores a report once `admit` accepts the grid's village (`nil` when there is no such
+    /// grid) and whether the reporter is one of its members; what it throws, nothing is kept.
+    func report(
+        _ report: IncidentReport, key: RequestKey?, filedBy: String,
+        admit: (_ village: DivisionCode?, _ hasMember: Bool) throws -> DivisionCode
+    ) async throws -> Incident
     /// Incidents per village under `root` reported during `month`.
     func countIncidents(under root: DivisionCode, in month: Month) async throws -> [(village: String, incidents: Int)]
     /// Records or corrects a grid's screening for its day; true when it corrected one.
@@ -31,6 +36,8 @@ protocol GridStore: Sendable {
 /// Why the store refused a change.
 enum GridStoreError: Error, Equatable {
     case duplicateGridName
+    /// A grid seen a moment before was gone when its incident was inserted.
+    case gridVanished(UUID)
     /// The idempotency key was used by someone else or for another method.
     case requestReused
 }
@@ -39,7 +46,7 @@ extension GridStoreError: ConnectErrorConvertible {
     var connectError: ConnectError? {
         switch self {
         case .requestReused: ConnectError.invalidArgument(field: "request_id", "was already used for another request; make a new one for each change")
-        case .duplicateGridName: nil
+        case .duplicateGridName, .gridVanished: nil
         }
     }
 }
@@ -119,47 +126,67 @@ struct PostgresGridStore: GridStore {
         return try rows.first.map { (try DivisionCode(validating: try $0.decode(String.self, at: 0)), try $0.decode(Bool.self, at: 1)) }
     }
 
-    /// A report is one round trip and its commit: the request key's claim, the incident and
-    /// its event go together. Only a key used before (a retry) costs more: that pass is
-    /// rolled back and the retry answered from what the key recorded.
-    func report(_ incident: Incident, key: RequestKey?, filedBy: String) async throws -> Incident {
-        let report = incident.report
+    /// A report is two round trips: the grid's village and the reporter's membership are read
+    /// with the request key's claim and the incident, in the one that opens the transaction;
+    /// the event goes with `COMMIT`. `admit` sees the village and the membership before
+    /// anything commits, and what it refuses is rolled back. Only a key used before (a
+    /// retry) costs more: it is answered from what the key recorded.
+    func report(
+        _ report: IncidentReport, key: RequestKey?, filedBy: String,
+        admit: (_ village: DivisionCode?, _ hasMember: Bool) throws -> DivisionCode
+    ) async throws -> Incident {
+        let id = UUID.random()
+        let check = (
+            sql: "SELECT g.village_code, EXISTS (SELECT 1 FROM grid.members m WHERE m.id = $2 AND m.grid_id = g.id) FROM grid.grids g WHERE g.id = $1",
+            parameters: [report.gridID, report.reporterID] as [any PostgresEncodable]
+        )
+        // The village comes from the grid row in the statement itself; a missing grid or a
+        // reporter who is not its member inserts nothing, and `admit` refuses it.
         let insert = (
             sql: """
                 INSERT INTO grid.incidents (id, grid_id, village_code, reporter_member_id, category, description,
                     party_count, threat_of_violence, threat_of_self_harm, repeat_incident, prior_police_calls, filed_by)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                SELECT $1, g.id, g.village_code, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM grid.grids g
+                WHERE g.id = $2 AND EXISTS (SELECT 1 FROM grid.members m WHERE m.id = $3 AND m.grid_id = g.id)
                 RETURNING reported_at
                 """,
-            parameters: [incident.id, report.gridID, incident.village.rawValue, report.reporterID, report.category.rawValue,
+            parameters: [id, report.gridID, report.reporterID, report.category.rawValue,
                          report.request.description_p, report.request.parties.count, report.request.threatOfViolence,
                          report.request.threatOfSelfHarm, report.request.repeatIncident, Int(report.request.priorPoliceCalls), filedBy]
                 as [any PostgresEncodable]
         )
-        func stored(_ id: UUID, _ reportedAt: Date) -> Incident {
-            var stored = Incident(report: report, village: incident.village, id: id)
+        func village(_ rows: PostgresRows) throws -> DivisionCode {
+            let found = try rows.first.map { (try DivisionCode(validating: try $0.decode(String.self, at: 0)), try $0.decode(Bool.self, at: 1)) }
+            return try admit(found?.0, found?.1 ?? false)
+        }
+        func stored(_ id: UUID, _ village: DivisionCode, _ reportedAt: Date) -> Incident {
+            var stored = Incident(report: report, village: village, id: id)
             stored.reportedAt = reportedAt
             return stored
         }
         struct KeyUsedBefore: Error {}
         do {
-            let reportedAt = try await outbox.transaction(pool) { transaction -> Date in
+            return try await outbox.transaction(pool) { transaction -> Incident in
+                let rows = try await transaction.pipeline([check] + (key.map { [Self.claim($0, method: "ReportIncident", result: id)] } ?? []) + [insert])
+                let place = try village(rows[0])
+                // Grids and members are never deleted: what `admit` accepted inserted its incident.
+                guard let inserted = rows[rows.count - 1].first else { throw GridStoreError.gridVanished(report.gridID) }
+                let incident = stored(id, place, try inserted.decode(Date.self, at: 0))
+                if key != nil, rows[1].affectedRows == 0 { throw KeyUsedBefore() }
                 try await outbox.enqueue(transaction, topic: IncidentEvents.reported, incident.openCaseEvent)
-                let rows = try await transaction.pipeline((key.map { [Self.claim($0, method: "ReportIncident", result: incident.id)] } ?? []) + [insert])
-                if key != nil, rows[0].affectedRows == 0 { throw KeyUsedBefore() }
-                return try rows[rows.count - 1][0].decode(Date.self, at: 0)
+                return incident
             }
-            return stored(incident.id, reportedAt)
         } catch is KeyUsedBefore {
-            let (id, reportedAt) = try await outbox.transaction(pool) { transaction -> (UUID, Date) in
-                if let earlier = try await Self.remember(transaction, key, method: "ReportIncident", result: incident.id) {
-                    return (earlier, try await transaction.query("SELECT reported_at FROM grid.incidents WHERE id = $1", [earlier])[0].decode(Date.self, at: 0))
+            return try await outbox.transaction(pool) { transaction -> Incident in
+                let place = try village(try await transaction.query(check.sql, check.parameters))
+                if let earlier = try await Self.remember(transaction, key, method: "ReportIncident", result: id) {
+                    return stored(earlier, place, try await transaction.query("SELECT reported_at FROM grid.incidents WHERE id = $1", [earlier])[0].decode(Date.self, at: 0))
                 }
                 // The first claim was rolled back in between: this call reports after all.
+                let incident = stored(id, place, try await transaction.query(insert.sql, insert.parameters)[0].decode(Date.self, at: 0))
                 try await outbox.enqueue(transaction, topic: IncidentEvents.reported, incident.openCaseEvent)
-                return (incident.id, try await transaction.query(insert.sql, insert.parameters)[0].decode(Date.self, at: 0))
+                return incident
             }
-            return stored(id, reportedAt)
         }
     }
 
