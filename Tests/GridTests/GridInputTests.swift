@@ -89,14 +89,8 @@ struct GridInputTests {
                 add.name = "王小明"
                 let member = try await client.call(GridServiceMethods.addGridMember, add, options: CallOptions(headers: [admin])).member.id
 
-                var report = Pingan_Grid_V1_ReportIncidentRequest()
-                report.gridID = grid
-                report.reporterMemberID = member
-                report.category = .neighbour
-                report.description_p = "邻里纠纷"
-                var party = Pingan_Grid_V1_Party()
-                party.name = "张\u{0}三"
-                report.parties = [party]
+                var report = Self.neighbourReport(grid: grid, member: member)
+                report.parties[0].name = "张\u{0}三"
                 await expectCode(.invalidArgument, containing: "parties[0].name: contains a NUL character") {
                     _ = try await client.call(GridServiceMethods.reportIncident, report, options: CallOptions(headers: [admin]))
                 }
@@ -130,15 +124,7 @@ struct GridInputTests {
                 #expect(try await client.call(GridServiceMethods.addGridMember, add, options: CallOptions(headers: [admin])).member.id == member)
 
                 let worker = try TestMesh.principal(centre: "430723102201", roles: [.gridWorker], subject: "user:wang")
-                var report = Pingan_Grid_V1_ReportIncidentRequest()
-                report.gridID = grid.id
-                report.reporterMemberID = member
-                report.category = .neighbour
-                report.description_p = "邻里因噪音争执"
-                var party = Pingan_Grid_V1_Party()
-                party.name = "张三"
-                report.parties = [party]
-                report.requestID = UUID().uuidString.lowercased()
+                var report = Self.neighbourReport(grid: grid.id, member: member)
                 let (first, second) = try await (
                     client.call(GridServiceMethods.reportIncident, report, options: CallOptions(headers: [worker])).incident,
                     client.call(GridServiceMethods.reportIncident, report, options: CallOptions(headers: [worker])).incident
@@ -152,13 +138,10 @@ struct GridInputTests {
                 await expectCode(.invalidArgument, containing: "request_id: is not a UUID") {
                     _ = try await client.call(GridServiceMethods.reportIncident, report, options: CallOptions(headers: [worker]))
                 }
+                #expect(try await Self.rowCounts(database, ["grid.grids", "grid.members", "grid.incidents", "grid.outbox"]) == [1, 1, 1, 1])
+                // Filed by the signed-in worker, on record beside the member named as reporter.
                 let pool = database.pool()
                 defer { Task { await pool.close() } }
-                let counts = try await pool.query(
-                    "SELECT (SELECT count(*) FROM grid.grids), (SELECT count(*) FROM grid.members), (SELECT count(*) FROM grid.incidents), (SELECT count(*) FROM grid.outbox)"
-                )[0]
-                #expect(try [0, 1, 2, 3].map { try counts.decode(Int.self, at: $0) } == [1, 1, 1, 1])
-                // Filed by the signed-in worker, on record beside the member named as reporter.
                 #expect(try await pool.query("SELECT filed_by FROM grid.incidents")[0].decode(String.self, at: 0) == "user:wang")
         }
     }
@@ -177,15 +160,7 @@ struct GridInputTests {
             add.name = "王小明"
             let member = try await client.call(GridServiceMethods.addGridMember, add, options: CallOptions(headers: [admin])).member.id
 
-            var report = Pingan_Grid_V1_ReportIncidentRequest()
-            report.gridID = grid.id
-            report.reporterMemberID = UUID().uuidString.lowercased()
-            report.category = .neighbour
-            report.description_p = "邻里因噪音争执"
-            var party = Pingan_Grid_V1_Party()
-            party.name = "张三"
-            report.parties = [party]
-            report.requestID = UUID().uuidString.lowercased()
+            var report = Self.neighbourReport(grid: grid.id, member: UUID().uuidString.lowercased())
             let worker = try TestMesh.principal(centre: "430723102201", roles: [.gridWorker], subject: "user:wang")
             await expectCode(.invalidArgument, containing: "reporter_member_id: is not a member of grid") {
                 _ = try await client.call(GridServiceMethods.reportIncident, report, options: CallOptions(headers: [worker]))
@@ -200,17 +175,35 @@ struct GridInputTests {
             await expectCode(.notFound, containing: "not found") {
                 _ = try await client.call(GridServiceMethods.reportIncident, report, options: CallOptions(headers: [worker]))
             }
-            let pool = database.pool()
-            defer { Task { await pool.close() } }
-            let counts = try await pool.query(
-                "SELECT (SELECT count(*) FROM grid.incidents), (SELECT count(*) FROM grid.outbox), (SELECT count(*) FROM grid.requests)"
-            )[0]
-            #expect(try [0, 1, 2].map { try counts.decode(Int.self, at: $0) } == [0, 0, 0])
+            #expect(try await Self.rowCounts(database, ["grid.incidents", "grid.outbox", "grid.requests"]) == [0, 0, 0])
             // The same key then files the report once the right member sends it.
             report.gridID = grid.id
             let filed = try await client.call(GridServiceMethods.reportIncident, report, options: CallOptions(headers: [worker])).incident
             #expect(filed.villageCode == "430723102201" && filed.reporterMemberID == member)
         }
+    }
+
+    /// How many rows each of `tables` holds, in one query.
+    static func rowCounts(_ database: TestDatabase, _ tables: [String]) async throws -> [Int] {
+        let pool = database.pool()
+        defer { Task { await pool.close() } }
+        let row = try await pool.query("SELECT " + tables.map { "(SELECT count(*) FROM \($0))" }.joined(separator: ", "))[0]
+        return try tables.indices.map { try row.decode(Int.self, at: $0) }
+    }
+
+    /// A neighbour dispute naming one party, reported from `grid` by `member`, with a new
+    /// request id.
+    static func neighbourReport(grid: String, member: String) -> Pingan_Grid_V1_ReportIncidentRequest {
+        var report = Pingan_Grid_V1_ReportIncidentRequest()
+        report.gridID = grid
+        report.reporterMemberID = member
+        report.category = .neighbour
+        report.description_p = "邻里因噪音争执"
+        var party = Pingan_Grid_V1_Party()
+        party.name = "张三"
+        report.parties = [party]
+        report.requestID = UUID().uuidString.lowercased()
+        return report
     }
 
     /// grid-service on a fresh database with the generated village 小渡口一村 registered;
