@@ -31,6 +31,20 @@ final class EventBatch: Sendable {
 
     var mustRunAgain: Bool { !savepoints && failedInsideAChange.load(ordering: .relaxed) }
 
+    /// Rows a consumer read for an event before the batch's events ran
+    /// (``EventInbox/readAhead(_:keepingWhile:)``), with the statements that read them.
+    private let readAhead = Mutex<[UUID: (sql: [String], rows: [PostgresRows])]>([:])
+
+    func keep(_ id: UUID, sql: [String], rows: [PostgresRows]) { readAhead.withLock { $0[id] = (sql, rows) } }
+
+    /// The rows read ahead for `id`, once, if they came from the same statements.
+    func takeReadAhead(_ id: UUID, sql: [String]) -> [PostgresRows]? {
+        readAhead.withLock { readAhead in
+            guard let kept = readAhead.removeValue(forKey: id), kept.sql == sql else { return nil }
+            return kept.rows
+        }
+    }
+
     func changeFailed() { failedInsideAChange.store(true, ordering: .relaxed) }
 }
 
@@ -88,7 +102,14 @@ extension ConnectRoutes {
     /// registered already: a relay sends many events in one call and this service applies
     /// them in one transaction, so a busy flow costs one commit per batch instead of one per
     /// event. Each event still runs through its own method, with its own checks.
-    public mutating func registerEventService(consuming paths: [String], inbox: EventInbox, verifier: PrincipalVerifier) throws {
+    ///
+    /// - Parameter readAhead: reads the batch's events need, made in one round trip before
+    ///   they run (``EventInbox/readAhead(_:keepingWhile:)``); each event still runs through
+    ///   its method, which takes the rows read for it.
+    public mutating func registerEventService(
+        consuming paths: [String], inbox: EventInbox, verifier: PrincipalVerifier,
+        readAhead: (@Sendable ([Pingan_Events_V1_Event]) async throws -> Void)? = nil
+    ) throws {
         let methods = paths.compactMap { path in protoHandler(for: path).map { (path, $0) } }
         guard methods.count == paths.count else { throw EventServiceRefusal.notConsumed(paths.filter { protoHandler(for: $0) == nil }) }
         let consumers = Dictionary(methods, uniquingKeysWith: { first, _ in first })
@@ -100,6 +121,7 @@ extension ConnectRoutes {
             }
             let logger = context.logger
             return try await inbox.batch {
+                try await readAhead?(request.events)
                 var response = Pingan_Events_V1_DeliverEventsResponse()
                 for event in request.events {
                     var outcome = Pingan_Events_V1_EventOutcome()

@@ -3,7 +3,8 @@ import Foundation
 import PinganAccess
 import PinganConnect
 import PinganContracts
-import PinganOutbox
+import PinganDomain
+@testable import PinganOutbox
 import PinganPostgres
 import PinganRuntime
 import PinganTestSupport
@@ -85,6 +86,67 @@ struct EventServiceTests {
             let pool = database.pool()
             #expect(try await Self.applied(pool) == [3, 3, 3])
             #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.cases WHERE party_names && ARRAY['丙三']") == 0)
+            await pool.close()
+        }
+    }
+
+    /// A batch's incidents are read ahead in one round trip, and each opens or joins as it
+    /// would one at a time: an incident naming the party of a case opened or joined earlier
+    /// in the same batch joins that case as it is by then.
+    @Test func aBatchReadAheadOpensAndJoinsAsOneIncidentAtATimeWould() async throws {
+        try await withDispute { rpc, database in
+            let open = DisputeServiceMethods.openCase.path
+            let earlier = try await rpc.call(DisputeServiceMethods.openCase, openCase(UUID(), party: "甲一"), headers: try TestMesh.eventDelivery())
+            var batch = Pingan_Events_V1_DeliverEventsRequest()
+            batch.events = [
+                try Self.event(UUID(), open, openCase(UUID(), party: "乙二")),
+                try Self.event(UUID(), open, openCase(UUID(), party: "甲一")),
+                try Self.event(UUID(), open, openCase(UUID(), party: "丙三")),
+                // Joins the case the first event of this batch opened.
+                try Self.event(UUID(), open, openCase(UUID(), party: "乙二")),
+                // Joins the earlier case a second time in this batch.
+                try Self.event(UUID(), open, openCase(UUID(), party: "甲一")),
+                try Self.event(UUID(), open, openCase(UUID(), party: "丁四")),
+            ]
+            let answer = try await rpc.call(EventServiceMethods.deliverEvents, batch, headers: [try TestMesh.eventDelivery()[0]])
+            #expect(answer.outcomes.allSatisfy { $0.code.isEmpty })
+            let pool = database.pool()
+            let incidents = try await pool.query(
+                "SELECT p.name, c.id, c.incidents FROM dispute.cases c, unnest(c.party_names) AS p (name) ORDER BY p.name"
+            ).map { (try $0.decode(String.self, at: 0), try $0.decode(UUID.self, at: 1).wire, try $0.decode(Int.self, at: 2)) }
+            #expect(incidents.map(\.0) == ["丁四", "丙三", "乙二", "甲一"])
+            #expect(incidents.map(\.2) == [1, 1, 2, 3])
+            #expect(incidents.last?.1 == earlier.case.id)
+            #expect(try await Self.applied(pool) == [4, 7, 4])
+            await pool.close()
+        }
+    }
+
+    /// The mechanism under it: an event takes the rows read ahead for it (here stale on
+    /// purpose: the events' own inbox records, counted before any was written), and from the
+    /// first event `keepingWhile` refuses, events read for themselves and see the records
+    /// of the events before them and their own.
+    @Test func rowsReadAheadAreTakenUpToTheFirstEventRefused() async throws {
+        try await withDispute { _, database in
+            let pool = database.pool()
+            let inbox = EventInbox(pool: pool, outbox: Outbox(schema: "dispute"))
+            let sender = Principal(subject: "service:grid", centre: try DivisionCode(validating: Place.townA), roles: [.system], expiresAt: Date().addingTimeInterval(60))
+            let events = (0..<4).map { _ in EventDelivery(id: UUID(), sender: sender) }
+            let count = (sql: "SELECT count(*) FROM dispute.inbox", parameters: [] as [any PostgresEncodable])
+            let seen = Mutex<[Int]>([])
+            try await inbox.batch {
+                seen.withLock { $0 = [] }
+                try await inbox.readAhead(events.map { ($0.id, [count]) }) { index, _ in index < 2 }
+                for event in events {
+                    let counted = try await inbox.apply(event, reading: [count]) { _, first, read in
+                        #expect(first)
+                        return try read[0][0].decode(Int.self, at: 0)
+                    }
+                    seen.withLock { $0.append(counted) }
+                }
+            }
+            #expect(seen.withLock { $0 } == [0, 0, 3, 4])
+            #expect(try await Self.count(pool, "SELECT count(*) FROM dispute.inbox") == 4)
             await pool.close()
         }
     }

@@ -18,6 +18,10 @@ protocol CaseStore: Sendable {
     /// Opens the case for a grid incident once, or joins the same parties' case; a
     /// redelivered event returns the case the first delivery opened or joined.
     func open(_ newCase: NewCase, applying event: EventDelivery, now: Date) async throws -> DisputeCase
+    /// Reads ahead, for a batch of incidents about to be opened in this order, the cases of
+    /// the same parties each will look for, as far as no earlier incident of the batch can
+    /// change what a later one finds.
+    func readAhead(_ incidents: [(event: UUID, newCase: NewCase)], now: Date) async throws
     /// Opens a case a person or department system reported, once per `requestID`, or joins
     /// the same parties' case.
     func intake(_ newCase: NewCase, requestID: UUID, subject: String, now: Date) async throws -> (case: DisputeCase, joined: Bool)
@@ -88,6 +92,25 @@ struct PostgresCaseStore: CaseStore {
                   ).first
             else { throw CaseStoreError.vanished(newCase.incidentID ?? UUID.random()) }
             return try Self.decodeCase(found)
+        }
+    }
+
+    func readAhead(_ incidents: [(event: UUID, newCase: NewCase)], now: Date) async throws {
+        // An incident's finding can change only through an earlier one of the batch that
+        // opens a case in its village naming one of its parties, or that joins (or could
+        // join) one of the cases it finds; read ahead stops before the first such incident.
+        var found: Set<UUID> = []
+        var named: [(village: DivisionCode, names: Set<String>)] = []
+        try await inbox.readAhead(incidents.map { ($0.event, [Self.casesOfTheSameParties($0.newCase, now: now)]) }) { index, rows in
+            let newCase = incidents[index].newCase
+            let cases = Set(try rows[0].map { try $0.decode(UUID.self, at: 0) })
+            let names = Set(newCase.partyNames)
+            guard found.isDisjoint(with: cases),
+                  !named.contains(where: { $0.village == newCase.village && !$0.names.isDisjoint(with: names) })
+            else { return false }
+            found.formUnion(cases)
+            named.append((newCase.village, names))
+            return true
         }
     }
 

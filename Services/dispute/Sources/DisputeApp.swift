@@ -62,11 +62,14 @@ public enum DisputeApp {
         let store = PostgresCaseStore(pool: host.pool, outbox: outbox)
         var routes = ConnectRoutes()
         let verifier = try PrincipalVerifier(meshSecret: mesh.meshSecret, previous: mesh.previousMeshSecrets)
-        DisputeServiceHandler(
+        let handler = DisputeServiceHandler(
             store: store, verifier: verifier,
             calendar: CalendarCache(store: store, metrics: host.metrics), deadlines: settings.deadlines, now: now
-        ).register(into: &routes)
-        try routes.registerEventService(consuming: [DisputeServiceMethods.openCase.path], inbox: store.inbox, verifier: verifier)
+        )
+        handler.register(into: &routes)
+        try routes.registerEventService(
+            consuming: [DisputeServiceMethods.openCase.path], inbox: store.inbox, verifier: verifier, readAhead: { try await handler.readAhead($0) }
+        )
         let transport = CurlTransport()
         let risk = ConnectClient(baseURL: mesh.url(.risk), transport: transport)
         let notify = ConnectClient(baseURL: mesh.url(.notify), transport: transport)

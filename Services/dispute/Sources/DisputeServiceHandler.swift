@@ -44,7 +44,31 @@ struct DisputeServiceHandler: Sendable {
     /// Delivered by grid-service's outbox relay, never by people.
     func openCase(_ request: Pingan_Dispute_V1_OpenCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_OpenCaseResponse {
         let event = try verifier.eventDelivery(context)
-        let newCase = NewCase(
+        var response = Pingan_Dispute_V1_OpenCaseResponse()
+        response.case = try await store.open(try Self.newCase(request), applying: event, now: now()).wire(revealingParties: false)
+        return response
+    }
+
+    /// What a batch of incidents will look for, read in one round trip before they open: a
+    /// relay's batch then costs dispute-service one round trip, not one per incident.
+    /// Events that are not incidents, or not valid ones, end the read-ahead; they and the
+    /// rest run as they come.
+    func readAhead(_ events: [Pingan_Events_V1_Event]) async throws {
+        var incidents: [(event: UUID, newCase: NewCase)] = []
+        for event in events {
+            guard event.method == DisputeServiceMethods.openCase.path, let id = UUID(uuidString: event.id),
+                  let request = try? Pingan_Dispute_V1_OpenCaseRequest(serializedBytes: event.message),
+                  let newCase = try? Self.newCase(request)
+            else { break }
+            incidents.append((id, newCase))
+        }
+        // One incident gains nothing: it reads in the round trip that records it.
+        guard incidents.count > 1 else { return }
+        try await store.readAhead(incidents, now: now())
+    }
+
+    static func newCase(_ request: Pingan_Dispute_V1_OpenCaseRequest) throws -> NewCase {
+        NewCase(
             incidentID: try UUID.field(request.incidentID, "incident_id"),
             village: try DivisionCode.field(request.villageCode, "village_code"),
             category: request.category, source: request.source, description: request.description_p,
@@ -54,9 +78,6 @@ struct DisputeServiceHandler: Sendable {
                 repeatIncident: request.repeatIncident, priorPoliceCalls: Int(request.priorPoliceCalls)
             )
         )
-        var response = Pingan_Dispute_V1_OpenCaseResponse()
-        response.case = try await store.open(newCase, applying: event, now: now()).wire(revealingParties: false)
-        return response
     }
 
     /// People and department systems report a dispute from any source but a grid; a retried
