@@ -107,11 +107,11 @@ public struct EventInbox: Sendable {
                     throw error
                 }
             }
-            let kept = batch.afterCommit.count
+            let kept = CommitActions.current?.count ?? 0
             do {
                 return try await batch.transaction.savepoint(first: statements, run)
             } catch {
-                batch.afterCommit.keep(first: kept)
+                CommitActions.current?.keep(first: kept)
                 throw error
             }
         }

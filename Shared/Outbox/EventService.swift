@@ -13,9 +13,6 @@ final class EventBatch: Sendable {
     @TaskLocal static var current: EventBatch?
 
     let transaction: PostgresConnection
-    /// What the batch's events left for after its commit; a pass that is run again starts
-    /// with none.
-    let afterCommit: CommitActions
     /// Whether each event runs behind a savepoint of its own. A first pass runs without: two
     /// statements and a round trip fewer per event. If an event fails inside its change, the
     /// transaction may hold half of that change or be aborted, so the pass is rolled back
@@ -23,10 +20,9 @@ final class EventBatch: Sendable {
     let savepoints: Bool
     private let failedInsideAChange = Atomic<Bool>(false)
 
-    init(_ transaction: PostgresConnection, savepoints: Bool, afterCommit: CommitActions) {
+    init(_ transaction: PostgresConnection, savepoints: Bool) {
         self.transaction = transaction
         self.savepoints = savepoints
-        self.afterCommit = afterCommit
     }
 
     var mustRunAgain: Bool { !savepoints && failedInsideAChange.load(ordering: .relaxed) }
@@ -64,9 +60,10 @@ extension EventInbox {
     }
 
     private func batch<T>(savepoints: Bool, _ body: () async throws -> T) async throws -> T {
+        // What the events leave for after the commit; a pass that runs again starts with none.
         let afterCommit = CommitActions()
         let result = try await outbox.transaction(pool) { transaction in
-            let batch = EventBatch(transaction, savepoints: savepoints, afterCommit: afterCommit)
+            let batch = EventBatch(transaction, savepoints: savepoints)
             let result = try await EventBatch.$current.withValue(batch) {
                 try await CommitActions.$current.withValue(afterCommit) { try await body() }
             }

@@ -18,6 +18,7 @@ struct DeliveryHandoffTests {
         let pool: PostgresPool
         let store: PostgresDeliveryStore
         let handoff: DeliveryHandoff
+        let deliveries: WebhookDeliveries
         let healthy: UUID
         let paused: UUID
 
@@ -49,7 +50,7 @@ struct DeliveryHandoffTests {
     /// Two subscriptions that both receive township A's warnings: one healthy, one whose last
     /// send failed (its breaker decides when it is sent). No workers run: the test takes what
     /// is handed over itself.
-    func withSetup(perSubscription: Int = 2, maxWait: Duration = .seconds(60), _ body: (Setup) async throws -> Void) async throws {
+    func withSetup(perSubscription: Int = 2, maxWait: Duration? = nil, _ body: (Setup) async throws -> Void) async throws {
         try await TestDatabase.with { database in
             // notify-service's own migrations make its schema.
             try await NotifyApp.build(settings: NotifySettings(service: try TestMesh.settings(databaseURL: database.url))).test(.router) { _ in }
@@ -62,10 +63,11 @@ struct DeliveryHandoffTests {
                 """,
                 [healthy, Place.townA, paused, Place.lixian]
             )
-            let handoff = DeliveryHandoff(wakeup: OutboxWakeup(), perSubscription: perSubscription, maxWait: maxWait)
-            let store = PostgresDeliveryStore(pool: pool, outbox: Outbox(schema: "notify"), push: PushSettings(), handoff: handoff, leaseSeconds: 10)
+            let deliveries = WebhookDeliveries(transport: CurlTransport(), egress: EgressPolicy(allowedHosts: []), push: PushSettings())
+            let handoff = DeliveryHandoff(wakeup: OutboxWakeup(), deliveries: deliveries, perSubscription: perSubscription, maxWait: maxWait)
+            let store = PostgresDeliveryStore(pool: pool, outbox: Outbox(schema: "notify"), push: PushSettings(), handoff: handoff)
             do {
-                try await body(Setup(pool: pool, store: store, handoff: handoff, healthy: healthy, paused: paused))
+                try await body(Setup(pool: pool, store: store, handoff: handoff, deliveries: deliveries, healthy: healthy, paused: paused))
             } catch {
                 await pool.close()
                 throw error
@@ -88,8 +90,7 @@ struct DeliveryHandoffTests {
             #expect(handed.allSatisfy { $0.secret == "a-shared-secret-of-24-b" && $0.url.hasSuffix("/healthy") && $0.attempts == 0 })
             // Another replica's claim takes only what is due: the third healthy delivery and
             // one probe of the failing subscription.
-            let deliveries = WebhookDeliveries(transport: CurlTransport(), egress: EgressPolicy(allowedHosts: []), push: PushSettings())
-            let claimed = try await setup.pool.withConnection { try await deliveries.lease($0, limit: 10, inFlight: [:]) }
+            let claimed = try await setup.pool.withConnection { try await setup.deliveries.lease($0, limit: 10, inFlight: [:]) }
             #expect(Set(claimed.map(\.id)).isDisjoint(with: handed.map(\.id)))
             let claimedFrom: Set<UUID> = Set(claimed.map(\.subscription))
             #expect(claimed.count == 2 && claimedFrom == [setup.healthy, setup.paused])

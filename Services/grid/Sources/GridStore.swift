@@ -17,10 +17,10 @@ protocol GridStore: Sendable {
     /// The village a grid belongs to and whether `member` is one of its members, in one read;
     /// `nil` if there is no such grid.
     func village(ofGrid id: UUID, member: UUID) async throws -> (village: DivisionCode, hasMember: Bool)?
-    /// Stores the incident and, in the same transaction, the event that opens its case; with
-    /// a key already used, returns the incident stored then and stores nothing.
-    /// Stores a report once `admit` accepts the grid's village (`nil` when there is no such
-    /// grid) and whether the reporter is one of its members; what it throws, nothing is kept.
+    /// Stores the incident and, in the same transaction, the event that opens its case, once
+    /// `admit` accepts the grid's village (`nil` when there is no such grid) and whether the
+    /// reporter is one of its members; what it throws, nothing is kept. With a key already
+    /// used, returns the incident stored then and stores nothing.
     func report(
         _ report: IncidentReport, key: RequestKey?, filedBy: String,
         admit: (_ village: DivisionCode?, _ hasMember: Bool) throws -> DivisionCode
@@ -119,11 +119,17 @@ struct PostgresGridStore: GridStore {
     }
 
     func village(ofGrid id: UUID, member: UUID) async throws -> (village: DivisionCode, hasMember: Bool)? {
-        let rows = try await pool.query(
-            "SELECT g.village_code, EXISTS (SELECT 1 FROM grid.members m WHERE m.id = $2 AND m.grid_id = g.id) FROM grid.grids g WHERE g.id = $1",
-            [id, member]
-        )
-        return try rows.first.map { (try DivisionCode(validating: try $0.decode(String.self, at: 0)), try $0.decode(Bool.self, at: 1)) }
+        let read = Self.villageAndMembership(grid: id, member: member)
+        return try Self.decodeVillageAndMembership(try await pool.query(read.sql, read.parameters))
+    }
+
+    private static func villageAndMembership(grid: UUID, member: UUID) -> (sql: String, parameters: [any PostgresEncodable]) {
+        ("SELECT g.village_code, EXISTS (SELECT 1 FROM grid.members m WHERE m.id = $2 AND m.grid_id = g.id) FROM grid.grids g WHERE g.id = $1",
+         [grid, member])
+    }
+
+    private static func decodeVillageAndMembership(_ rows: PostgresRows) throws -> (village: DivisionCode, hasMember: Bool)? {
+        try rows.first.map { (try DivisionCode(validating: try $0.decode(String.self, at: 0)), try $0.decode(Bool.self, at: 1)) }
     }
 
     /// A report is two round trips: the grid's village and the reporter's membership are read
@@ -136,10 +142,7 @@ struct PostgresGridStore: GridStore {
         admit: (_ village: DivisionCode?, _ hasMember: Bool) throws -> DivisionCode
     ) async throws -> Incident {
         let id = UUID.random()
-        let check = (
-            sql: "SELECT g.village_code, EXISTS (SELECT 1 FROM grid.members m WHERE m.id = $2 AND m.grid_id = g.id) FROM grid.grids g WHERE g.id = $1",
-            parameters: [report.gridID, report.reporterID] as [any PostgresEncodable]
-        )
+        let check = Self.villageAndMembership(grid: report.gridID, member: report.reporterID)
         // The village comes from the grid row in the statement itself; a missing grid or a
         // reporter who is not its member inserts nothing, and `admit` refuses it.
         let insert = (
@@ -156,8 +159,8 @@ struct PostgresGridStore: GridStore {
                 as [any PostgresEncodable]
         )
         func village(_ rows: PostgresRows) throws -> DivisionCode {
-            let found = try rows.first.map { (try DivisionCode(validating: try $0.decode(String.self, at: 0)), try $0.decode(Bool.self, at: 1)) }
-            return try admit(found?.0, found?.1 ?? false)
+            let found = try Self.decodeVillageAndMembership(rows)
+            return try admit(found?.village, found?.hasMember ?? false)
         }
         func stored(_ id: UUID, _ village: DivisionCode, _ reportedAt: Date) -> Incident {
             var stored = Incident(report: report, village: village, id: id)

@@ -6,8 +6,8 @@ import Synchronization
 /// transaction that stored them commits: the usual warning goes out without a claim query
 /// between the commit and the send.
 ///
-/// Memory is never the only copy: each delivery here is a row leased for
-/// ``WebhookDeliveries/leaseSeconds``. One that waits longer than ``maxWait`` is dropped and
+/// Memory is never the only copy: each delivery here is a row leased for ``leaseSeconds``.
+/// One that waits longer than ``maxWait`` is dropped and
 /// goes out when its lease runs out, as after a crash, so a send never starts late enough
 /// for the lease to run out under it and another process to send it too.
 final class DeliveryHandoff: Sendable {
@@ -18,15 +18,23 @@ final class DeliveryHandoff: Sendable {
 
     /// The most that wait here for one subscription; more are stored due, for the claim.
     let perSubscription: Int
+    /// How long a delivery handed over is leased to this process: longer than a send takes.
+    let leaseSeconds: Double
+    /// How long one may wait here: it must still be leased when its send ends.
     let maxWait: Duration
     /// The workers' wake-up, signalled when deliveries are handed over.
     let wakeup: OutboxWakeup
     private let waiting = Mutex<[Waiting]>([])
 
-    init(wakeup: OutboxWakeup, perSubscription: Int = 64, maxWait: Duration) {
+    /// - Parameters:
+    ///   - deliveries: whose lease and send timeout bound how long a delivery may wait.
+    ///   - maxWait: shorter than that bound (the lease less the send timeout and a second).
+    init(wakeup: OutboxWakeup, deliveries: WebhookDeliveries, perSubscription: Int = 64, maxWait: Duration? = nil) {
         self.wakeup = wakeup
         self.perSubscription = perSubscription
-        self.maxWait = maxWait
+        leaseSeconds = deliveries.leaseSeconds
+        let bound = Duration.seconds(leaseSeconds) - deliveries.timeout - .seconds(1)
+        self.maxWait = min(maxWait ?? bound, bound)
     }
 
     /// Whether a delivery to `subscription` stored now may be handed over rather than claimed.

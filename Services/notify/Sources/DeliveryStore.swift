@@ -43,10 +43,8 @@ struct PostgresDeliveryStore: DeliveryStore {
     let pool: PostgresPool
     let outbox: Outbox
     let push: PushSettings
-    /// Where deliveries that can go at once are handed to this process's workers, and how long
-    /// such a delivery is leased to them.
-    var handoff: DeliveryHandoff?
-    var leaseSeconds: Double = 10
+    /// Where deliveries that can go at once are handed to this process's workers.
+    let handoff: DeliveryHandoff
     var inbox: EventInbox { EventInbox(pool: pool, outbox: outbox) }
 
     func subscribe(centre: DivisionCode, url: String, secret: String, channel: PushChannel, filter: SubscriptionFilter, phone: String, email: String) async throws -> Subscription {
@@ -130,8 +128,8 @@ struct PostgresDeliveryStore: DeliveryStore {
                 // Leased to this process from the start when it is handed over, so no other
                 // claim takes it; due at once otherwise.
                 var lease: Double? = nil
-                if let handoff, try row.decode(Bool.self, at: 11), handoff.hasRoom(for: subscription.id) {
-                    lease = leaseSeconds
+                if try row.decode(Bool.self, at: 11), handoff.hasRoom(for: subscription.id) {
+                    lease = handoff.leaseSeconds
                     handed.append(WebhookDeliveries.Delivery(
                         id: id, payload: payload, event: content.type, url: subscription.url, secret: try row.decode(String.self, at: 10),
                         attempts: 0, subscription: subscription.id, channel: subscription.channel, email: subscription.email
@@ -146,8 +144,8 @@ struct PostgresDeliveryStore: DeliveryStore {
                     [id, content.subject, subscription.id, centre.rawValue, payload, content.type, lease]
                 )
             }
-            if let handoff, !handed.isEmpty {
-                EventInbox.afterCommit { [handed] in handoff.hand(handed) }
+            if !handed.isEmpty {
+                EventInbox.afterCommit { [handed, handoff] in handoff.hand(handed) }
             }
             return count
         }
@@ -229,27 +227,24 @@ enum PushRendering {
         ].joined(separator: "\r\n") + "\r\n"
     }
 
-    /// Pingan's own JSON: a warning's fields or a notice's, keys in alphabetical order.
+    /// Pingan's own JSON: a warning's fields or a notice's.
     static func webhook(_ content: PushContent, delivery: UUID) -> String {
         var body = JSONObjectText()
+        body.add("type", content.type)
+        body.add("delivery_id", delivery.wire)
         body.add("case_id", content.caseID)
         body.add("centre_code", content.centre)
-        body.add("delivery_id", delivery.wire)
+        body.add("village_code", content.village)
+        body.add("sent_at", Date().wireTimestamp)
         if let score = content.score {
-            body.add("incident_id", content.incidentID)
-            body.add("reasons", content.reasons)
-            body.add("score", score)
-            body.add("sent_at", Date().wireTimestamp)
-            body.add("type", content.type)
-            body.add("village_code", content.village)
             body.add("warning_id", content.subject.wire)
+            body.add("incident_id", content.incidentID)
+            body.add("score", score)
+            body.add("reasons", content.reasons)
         } else {
-            body.add("due_at", content.dueAt)
             body.add("notice_id", content.subject.wire)
-            body.add("sent_at", Date().wireTimestamp)
             body.add("summary", content.summary)
-            body.add("type", content.type)
-            body.add("village_code", content.village)
+            body.add("due_at", content.dueAt)
         }
         return body.text
     }
@@ -289,8 +284,8 @@ enum PushRendering {
         var inner = JSONObjectText()
         inner.add("content", markdown(content))
         var body = JSONObjectText()
-        body.add("markdown", object: inner)
         body.add("msgtype", "markdown")
+        body.add("markdown", object: inner)
         return body.text
     }
 
@@ -304,48 +299,37 @@ enum PushRendering {
     }
 }
 
-/// A JSON object written key by key, in the order given. The bodies notify sends are small
-/// and fixed; `JSONSerialization` with sorted keys compared the keys through the locale and
-/// was a quarter of notify-service's CPU under a steady flow of warnings.
+/// A JSON object written member by member, its keys in alphabetical order whatever the
+/// order they were added in. The bodies notify sends are small and fixed; `JSONSerialization`
+/// with sorted keys compared the keys through the locale and was a quarter of
+/// notify-service's CPU under a steady flow of warnings.
 struct JSONObjectText {
-    private var bytes: [UInt8] = [UInt8(ascii: "{")]
+    private var members: [(key: String, value: [UInt8])] = []
 
     mutating func add(_ key: String, _ value: String) {
-        member(key)
-        string(value)
+        members.append((key, Self.string(value)))
     }
 
     mutating func add(_ key: String, _ value: Int) {
-        member(key)
-        bytes.append(contentsOf: String(value).utf8)
+        members.append((key, Array(String(value).utf8)))
     }
 
     mutating func add(_ key: String, _ values: [String]) {
-        member(key)
-        bytes.append(UInt8(ascii: "["))
-        for (index, value) in values.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            string(value)
-        }
-        bytes.append(UInt8(ascii: "]"))
+        members.append((key, Array("[".utf8) + Array(values.map(Self.string).joined(separator: Array(",".utf8))) + Array("]".utf8)))
     }
 
     mutating func add(_ key: String, object: JSONObjectText) {
-        member(key)
-        bytes.append(contentsOf: object.text.utf8)
+        members.append((key, Array(object.text.utf8)))
     }
 
-    var text: String { String(decoding: bytes + [UInt8(ascii: "}")], as: UTF8.self) }
-
-    private mutating func member(_ key: String) {
-        if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
-        string(key)
-        bytes.append(UInt8(ascii: ":"))
+    var text: String {
+        let sorted = members.sorted { $0.key < $1.key }.map { Self.string($0.key) + Array(":".utf8) + $0.value }
+        return String(decoding: Array("{".utf8) + Array(sorted.joined(separator: Array(",".utf8))) + Array("}".utf8), as: UTF8.self)
     }
 
     /// A JSON string: quotes, backslashes and control characters escaped, the rest as UTF-8.
-    private mutating func string(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
+    private static func string(_ value: String) -> [UInt8] {
+        var bytes: [UInt8] = [UInt8(ascii: "\"")]
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
@@ -358,5 +342,6 @@ struct JSONObjectText {
             }
         }
         bytes.append(UInt8(ascii: "\""))
+        return bytes
     }
 }

@@ -50,10 +50,8 @@ public enum NotifyApp {
         let outbox = Outbox(schema: NotifyMigrations.schema)
         var routes = ConnectRoutes()
         let deliveries = WebhookDeliveries(transport: CurlTransport(), egress: egress, push: settings.push, timeout: settings.sendTimeout)
-        let handoff = DeliveryHandoff(wakeup: outbox.wakeup, maxWait: deliveries.handoffMaxWait)
-        let store = PostgresDeliveryStore(
-            pool: host.pool, outbox: outbox, push: settings.push, handoff: handoff, leaseSeconds: deliveries.leaseSeconds
-        )
+        let handoff = DeliveryHandoff(wakeup: outbox.wakeup, deliveries: deliveries)
+        let store = PostgresDeliveryStore(pool: host.pool, outbox: outbox, push: settings.push, handoff: handoff)
         let verifier = try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret, previous: settings.service.mesh.previousMeshSecrets)
         NotifyServiceHandler(store: store, egress: egress, verifier: verifier).register(into: &routes)
         try routes.registerEventService(

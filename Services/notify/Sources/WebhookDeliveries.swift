@@ -59,9 +59,6 @@ struct WebhookDeliveries: Sendable {
     var maxResponseBytes = 64 << 10
     /// Longer than a send can take, so a lease only runs out when its process died.
     var leaseSeconds: Double { Double(timeout.components.seconds) + 5 }
-    /// How long a handed-over delivery may wait for a worker: it must still be leased when
-    /// its send ends.
-    var handoffMaxWait: Duration { .seconds(leaseSeconds) - timeout - .seconds(1) }
 
     /// Claims up to `limit` due deliveries and leases them to this process, in one statement
     /// (so one round trip, and no transaction around it). `inFlight` is how many sends each
