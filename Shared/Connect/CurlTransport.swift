@@ -104,7 +104,7 @@ private final class Transfer: @unchecked Sendable {
     var continuation: CheckedContinuation<CurlResponse, any Error>?
 
     init(_ request: CurlRequest) throws {
-        guard let easy = curl_easy_init() else { throw CurlFailure.other("curl_easy_init failed") }
+        guard let easy = EasyHandles.shared.take() else { throw CurlFailure.other("curl_easy_init failed") }
         self.easy = easy
         maxResponseBytes = request.maxResponseBytes
         if !request.resolve.isEmpty {
@@ -184,7 +184,7 @@ private final class Transfer: @unchecked Sendable {
     }
 
     deinit {
-        curl_easy_cleanup(easy)
+        EasyHandles.shared.give(easy)
         curl_slist_free_all(headerList)
         curl_slist_free_all(recipientList)
         curl_slist_free_all(resolveList)
@@ -212,6 +212,35 @@ private final class Transfer: @unchecked Sendable {
         pingan_curl_getinfo_pointer(easy, CURLINFO_CONTENT_TYPE, &contentType)
         let type = contentType.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) }
         return .success(CurlResponse(status: status, contentType: type, body: received, connectionsOpened: connects, truncated: truncated))
+    }
+}
+
+/// Easy handles of finished transfers, reset and kept for the next ones: making and
+/// freeing a handle for every call allocated and cleared several kilobytes each time.
+private final class EasyHandles: Sendable {
+    static let shared = EasyHandles()
+    private static let capacity = 256
+    /// Addresses of idle handles, which no transfer and no multi handle holds.
+    private let idle = Mutex<[UInt]>([])
+
+    func take() -> UnsafeMutableRawPointer? {
+        if let address = idle.withLock({ $0.popLast() }), let easy = UnsafeMutableRawPointer(bitPattern: address) {
+            return easy
+        }
+        return curl_easy_init()
+    }
+
+    /// Takes back a handle its transfer is done with (removed from the multi handle).
+    func give(_ easy: UnsafeMutableRawPointer) {
+        // Reset drops every option, header list and callback the transfer set; a kept
+        // handle starts as a new one does.
+        curl_easy_reset(easy)
+        let kept = idle.withLock { idle -> Bool in
+            guard idle.count < Self.capacity else { return false }
+            idle.append(UInt(bitPattern: easy))
+            return true
+        }
+        if !kept { curl_easy_cleanup(easy) }
     }
 }
 

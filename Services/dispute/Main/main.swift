@@ -4,6 +4,7 @@ import PinganRuntime
 
 /// `dispute-service` serves. `dispute-service scan-overdue` runs the overdue scan once, now,
 /// and prints how many steps it marked and how long it took.
+ServiceLogHandler.bootstrap()
 do {
     let settings = try DisputeSettings(.environment)
     switch CommandLine.arguments.dropFirst().first {

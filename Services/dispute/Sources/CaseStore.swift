@@ -32,7 +32,8 @@ protocol CaseStore: Sendable {
     func update(_ id: UUID, now: Date, _ decide: (CaseFile) throws -> [CaseChange]) async throws -> CaseFile?
     /// The case a summons belongs to.
     func caseOfSummons(_ id: UUID) async throws -> UUID?
-    func timeline(of id: UUID) async throws -> [TimelineEntry]
+    /// The case file and the case's timeline, read in one round trip, for showing the whole case.
+    func fileWithTimeline(_ id: UUID) async throws -> (file: CaseFile, timeline: [TimelineEntry])?
     /// Records that `principal` saw the case's personal data, and why that was allowed.
     func auditPersonalDataRead(case id: UUID, by principal: Principal, rule: String) async throws
     /// Cases under `root`, newest first, after `cursor`, each with its own cursor.
@@ -348,12 +349,20 @@ struct PostgresCaseStore: CaseStore {
         try await pool.query("SELECT case_id FROM dispute.summons WHERE id = $1", [id]).first?.decode(UUID.self, at: 0)
     }
 
-    func timeline(of id: UUID) async throws -> [TimelineEntry] {
-        try await pool.query("SELECT at, kind, note, actor FROM dispute.timeline WHERE case_id = $1 ORDER BY id", [id]).map { row in
-            TimelineEntry(at: try row.decode(Date.self, at: 0), kind: try row.decode(String.self, at: 1),
-                          note: try row.decode(String.self, at: 2), actor: try row.decode(String.self, at: 3))
+    func fileWithTimeline(_ id: UUID) async throws -> (file: CaseFile, timeline: [TimelineEntry])? {
+        try await pool.withConnection { connection in
+            let reads = try await connection.pipeline(
+                Self.fileReads(id, lock: false) + [("SELECT at, kind, note, actor FROM dispute.timeline WHERE case_id = $1 ORDER BY id", [id])]
+            )
+            guard let file = try Self.decodeFile(reads.dropLast()) else { return nil }
+            let timeline = try reads[reads.count - 1].map { row in
+                TimelineEntry(at: try row.decode(Date.self, at: 0), kind: try row.decode(String.self, at: 1),
+                              note: try row.decode(String.self, at: 2), actor: try row.decode(String.self, at: 3))
+            }
+            return (file, timeline)
         }
     }
+
 
     func auditPersonalDataRead(case id: UUID, by principal: Principal, rule: String) async throws {
         try await pool.query(
@@ -596,7 +605,12 @@ struct PostgresCaseStore: CaseStore {
 
     /// The case and everything under it, read in one round trip (a pipeline of five reads).
     static func loadFile(_ connection: PostgresConnection, _ id: UUID, lock: Bool) async throws -> CaseFile? {
-        let reads = try await connection.pipeline([
+        try decodeFile(try await connection.pipeline(fileReads(id, lock: lock)))
+    }
+
+    /// The five reads of a case file, in the order ``decodeFile(_:)`` takes their rows.
+    static func fileReads(_ id: UUID, lock: Bool) -> [(sql: String, parameters: [any PostgresEncodable])] {
+        [
             ("SELECT \(columns) FROM dispute.cases c WHERE c.id = $1\(lock ? " FOR UPDATE" : "")", [id]),
             (
                 """
@@ -623,7 +637,11 @@ struct PostgresCaseStore: CaseStore {
                 """,
                 [id]
             ),
-        ])
+        ]
+    }
+
+    static func decodeFile(_ reads: some RandomAccessCollection<PostgresRows>) throws -> CaseFile? {
+        let reads = Array(reads)
         guard let row = reads[0].first else { return nil }
         let record = try decodeCase(row)
         let attempts = try reads[1].map { row in

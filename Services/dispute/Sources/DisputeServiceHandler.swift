@@ -120,7 +120,8 @@ struct DisputeServiceHandler: Sendable {
     func getCase(_ request: Pingan_Dispute_V1_GetCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_GetCaseResponse {
         let principal = try verifier.principal(context, for: DisputeServiceMethods.getCase)
         let id = try UUID.field(request.caseID, "case_id")
-        let file = try await visibleFile(id, named: request.caseID, to: principal)
+        let found = try await store.fileWithTimeline(id)
+        let file = try visible(found?.file, named: request.caseID, to: principal)
         if request.revealParties {
             guard principal.has(.mediator) else {
                 throw ConnectError(.permissionDenied, "reveal_parties: only mediators may see parties' names and phones")
@@ -129,7 +130,7 @@ struct DisputeServiceHandler: Sendable {
         }
         var response = Pingan_Dispute_V1_GetCaseResponse()
         response.case = file.record.wire(revealingParties: request.revealParties)
-        response.timeline = try await store.timeline(of: id).map(\.wire)
+        response.timeline = found?.timeline.map(\.wire) ?? []
         response.rungs = file.attempts.map(\.wire)
         if let agreement = file.agreement { response.agreement = agreement.wire }
         if let visit = file.returnVisit { response.returnVisit = visit.wire }
@@ -225,7 +226,12 @@ struct DisputeServiceHandler: Sendable {
     /// The case file if the caller may see it: a case in its subtree, or for a department one
     /// it was summoned to. `name` is the id as the caller sent it.
     func visibleFile(_ id: UUID, named name: String, to principal: Principal) async throws -> CaseFile {
-        let file = try principal.visible(try await store.file(id), at: { $0.record.village }, "case \(name)")
+        try visible(try await store.file(id), named: name, to: principal)
+    }
+
+    /// The file as found, if the caller may see it.
+    func visible(_ found: CaseFile?, named name: String, to principal: Principal) throws -> CaseFile {
+        let file = try principal.visible(found, at: { $0.record.village }, "case \(name)")
         try requireSight(of: file, by: principal, named: name)
         return file
     }

@@ -7,6 +7,7 @@ import PinganRuntime
 /// `gateway` serves. `gateway add-user USERNAME CENTRE ROLES` (password in PINGAN_PASSWORD)
 /// and `gateway add-api-key NAME CENTRE ROLES` (prints the key) manage accounts; ROLES is a
 /// comma-separated list such as `staff,mediator`.
+ServiceLogHandler.bootstrap()
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {
     let settings = try GatewaySettings(.environment)

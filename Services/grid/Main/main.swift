@@ -2,6 +2,7 @@ import Foundation
 import GridService
 import PinganRuntime
 
+ServiceLogHandler.bootstrap()
 do {
     try await GridApp.build(settings: ServiceSettings(.environment, for: .grid)).runService()
 } catch {

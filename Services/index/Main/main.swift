@@ -2,6 +2,7 @@ import Foundation
 import IndexService
 import PinganRuntime
 
+ServiceLogHandler.bootstrap()
 do {
     try await IndexApp.build(settings: IndexSettings(.environment)).runService()
 } catch {

@@ -2,6 +2,7 @@ import Foundation
 import NotifyService
 import PinganRuntime
 
+ServiceLogHandler.bootstrap()
 do {
     try await NotifyApp.build(settings: NotifySettings(.environment)).runService()
 } catch {

@@ -2,6 +2,7 @@ import Foundation
 import PinganRuntime
 import RiskService
 
+ServiceLogHandler.bootstrap()
 do {
     try await RiskApp.build(settings: RiskSettings(.environment)).runService()
 } catch {
