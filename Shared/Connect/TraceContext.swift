@@ -7,18 +7,39 @@ public struct TraceContext: Sendable, Equatable {
     public let spanID: String
     public let sampled: Bool
 
-    /// Parses a `traceparent` header; `nil` when absent or malformed.
+    /// Parses a `traceparent` header; `nil` when absent or malformed. Every hop of every call
+    /// parses one, so it reads the header's bytes at their fixed places instead of splitting
+    /// it into strings and testing each character (2% of dispute's CPU for a `GetCase`).
     public init?(header: String?) {
         guard let header else { return nil }
-        let parts = header.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count >= 4, parts[0].count == 2, parts[0] != "ff",
-              parts[1].count == 32, parts[2].count == 16, parts[3].count == 2,
-              parts.prefix(4).allSatisfy({ $0.allSatisfy(\.isHexDigit) }),
-              parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" })
+        let bytes = Array(header.utf8)
+        let dash = UInt8(ascii: "-")
+        // version-traceid-spanid-flags, 2, 32, 16 and 2 hex digits; a later version may add
+        // fields after another dash.
+        guard bytes.count >= 55, bytes[2] == dash, bytes[35] == dash, bytes[52] == dash, bytes.count == 55 || bytes[55] == dash,
+              let version = Self.lowercasedHex(bytes[0..<2]), version != Array("ff".utf8),
+              let trace = Self.lowercasedHex(bytes[3..<35]), trace.contains(where: { $0 != UInt8(ascii: "0") }),
+              let span = Self.lowercasedHex(bytes[36..<52]), span.contains(where: { $0 != UInt8(ascii: "0") }),
+              let flags = Self.lowercasedHex(bytes[53..<55])
         else { return nil }
-        traceID = parts[1].lowercased()
-        spanID = parts[2].lowercased()
-        sampled = (UInt8(parts[3], radix: 16) ?? 0) & 1 == 1
+        traceID = String(decoding: trace, as: UTF8.self)
+        spanID = String(decoding: span, as: UTF8.self)
+        // The sampled flag is the lowest bit, so the last digit's: odd digits are 1 3 5 7 9 b d f.
+        sampled = Array("13579bdf".utf8).contains(flags[1])
+    }
+
+    /// ASCII hex digits in lower case; `nil` if any byte is not one.
+    private static func lowercasedHex(_ digits: ArraySlice<UInt8>) -> [UInt8]? {
+        var lowered: [UInt8] = []
+        lowered.reserveCapacity(digits.count)
+        for byte in digits {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"): lowered.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): lowered.append(byte + 32)
+            default: return nil
+            }
+        }
+        return lowered
     }
 
     init(traceID: String, spanID: String, sampled: Bool) {

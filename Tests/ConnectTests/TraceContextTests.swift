@@ -13,10 +13,21 @@ struct TraceContextTests {
         #expect(child.header.hasPrefix("00-4bf92f3577b34da6a3ce929d0e0e4736-"))
     }
 
+    @Test func readsUpperCaseFlagsAndLaterVersionsFields() throws {
+        let upper = try #require(TraceContext(header: "00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-00"))
+        #expect(upper.traceID == "4bf92f3577b34da6a3ce929d0e0e4736" && upper.spanID == "00f067aa0ba902b7")
+        #expect(!upper.sampled)
+        #expect(TraceContext(header: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03")?.sampled == true)
+        #expect(TraceContext(header: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0a")?.sampled == false)
+        #expect(TraceContext(header: "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-later")?.spanID == "00f067aa0ba902b7")
+    }
+
     @Test(arguments: [
         "", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7", "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
         "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-011", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b-701",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b７-01", "FF-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
     ])
     func rejectsMalformedHeaders(header: String) {
         #expect(TraceContext(header: header) == nil)

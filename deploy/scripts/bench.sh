@@ -5,7 +5,8 @@
 # order): division flow sustained ladder scan index anchors. `anchors` ends the run with Pingan's figures
 # beside anchors measured in the same run on the same machine (nginx in front of the same
 # grid-service, pgbench on the same PostgreSQL cluster) and their ratios, and the services'
-# resident memory; ANCHOR_CONNECTIONS, ANCHOR_SECONDS and PGBENCH_SCALE set its load.
+# resident memory and the CPU each proxied call costs the proxy and grid-service (with the
+# floor: grid-service answering GET /healthz); ANCHOR_CONNECTIONS, ANCHOR_SECONDS and PGBENCH_SCALE set its load.
 source "$(dirname "$0")/lib.sh"
 
 CONCURRENCY=${CONCURRENCY:-16}
@@ -219,6 +220,17 @@ wrk_figure() {
        /Socket errors/ { gsub(",", ""); bad += $4 + $6 + $8 + $10 }
        END { printf "%s %d", rps, bad }' "$scratch/$1.wrk"
 }
+# cpu_ticks PID...: clock ticks (user + system) the processes have used so far, together.
+cpu_ticks() {
+  local pid files=()
+  for pid in "$@"; do files+=("/proc/$pid/stat"); done
+  awk '{ sub(/^.*\) /, ""); ticks += $12 + $13 } END { print ticks + 0 }' "${files[@]}"
+}
+# per_call NAME BEFORE AFTER: microseconds of CPU per request of the wrk run NAME, from the
+# ticks before and after it.
+per_call() {
+  awk -v ticks=$(($3 - $2)) -v hz="$(getconf CLK_TCK)" '/ requests in / { printf "%.0f", ticks / hz * 1e6 / $1 }' "$scratch/$1.wrk"
+}
 # pgbench_measure NAME ARGS...: pgbench on the scratch database; prints and keeps its tps.
 pgbench_measure() {
   local name=$1; shift
@@ -239,6 +251,7 @@ if want anchors; then
     "$PINGAN_ROOT/deploy/bench/nginx.conf" > "$nginx_dir/nginx.conf"
   "$(command -v nginx || echo /usr/sbin/nginx)" -p "$nginx_dir" -e "$nginx_dir/error.log" -c "$nginx_dir/nginx.conf" \
     2>>"$nginx_dir/error.log" & pids+=($!)
+  nginx_pid=$!
   wait_http "http://127.0.0.1:$NGINX_PORT/readyz" 20
   cat > "$scratch/division-nginx.lua" <<'LUA'
 wrk.method = "POST"
@@ -246,8 +259,23 @@ wrk.body = '{"code":"430723000000"}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
   { cat "$scratch/division-nginx.lua"; printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$token"; } > "$scratch/division-gateway.lua"
+  # What each proxied call costs the proxy and grid-service, and what grid-service's HTTP
+  # server costs for a request that does nothing (GET /healthz): the floor under any
+  # gateway built on the same server.
+  nginx_pids=("$nginx_pid" $(pgrep -P "$nginx_pid"))
+  gateway_pid=${service_pids[5]} grid_pid=${service_pids[0]}
+  before=($(cpu_ticks "$gateway_pid") $(cpu_ticks "$grid_pid"))
   wrk_measure division-gateway "$gw/pingan.grid.v1.DivisionService/GetDivision"
+  after=($(cpu_ticks "$gateway_pid") $(cpu_ticks "$grid_pid"))
+  cpu_gateway=("$(per_call division-gateway "${before[0]}" "${after[0]}")" "$(per_call division-gateway "${before[1]}" "${after[1]}")")
+  before=($(cpu_ticks "${nginx_pids[@]}") $(cpu_ticks "$grid_pid"))
   wrk_measure division-nginx "http://127.0.0.1:$NGINX_PORT/pingan.grid.v1.DivisionService/GetDivision"
+  after=($(cpu_ticks "${nginx_pids[@]}") $(cpu_ticks "$grid_pid"))
+  cpu_nginx=("$(per_call division-nginx "${before[0]}" "${after[0]}")" "$(per_call division-nginx "${before[1]}" "${after[1]}")")
+  echo 'wrk.method = "GET"' > "$scratch/healthz.lua"
+  before=$(cpu_ticks "$grid_pid")
+  wrk_measure healthz "$grid/healthz"
+  cpu_floor=$(per_call healthz "$before" "$(cpu_ticks "$grid_pid")")
 
   # 2. GetCase through the gateway against pgbench -S (a primary-key SELECT) on a scratch database.
   for i in 1 2 3 4 5; do
@@ -344,4 +372,8 @@ print("| figure | Pingan | anchor, same run | ratio | goal |")
 print("|---|---|---|---|---|")
 for row in rows: print("| " + " | ".join(row) + " |")
 PY
+  printf '\n| CPU per `GetDivision` call, µs (user + system, from /proc) | through the gateway | through nginx |\n|---|---|---|\n'
+  printf '| the proxy | %s | %s |\n' "${cpu_gateway[0]}" "${cpu_nginx[0]}"
+  printf '| grid-service behind it | %s | %s |\n' "${cpu_gateway[1]}" "${cpu_nginx[1]}"
+  printf '| grid-service answering `GET /healthz` (its HTTP server alone) | %s | |\n' "$cpu_floor"
 fi
