@@ -224,7 +224,14 @@ wrk_figure() {
 cpu_ticks() {
   local pid files=()
   for pid in "$@"; do files+=("/proc/$pid/stat"); done
-  awk '{ sub(/^.*\) /, ""); ticks += $12 + $13 } END { print ticks + 0 }' "${files[@]}"
+  awk '{ sub(/^.*\) /, ""); ticks += $12 + $13 } END { print ticks + 0 }' "${files[@]}" 2>/dev/null
+}
+# postgres_pids: the bench cluster's postmaster and its children (the services' pooled
+# connections among them, which live as long as the services).
+postgres_pids() {
+  local main
+  main=$(head -1 "$PINGAN_STATE/bench/postmaster.pid")
+  echo "$main" $(pgrep -P "$main")
 }
 # per_call NAME BEFORE AFTER: microseconds of CPU per request of the wrk run NAME, from the
 # ticks before and after it.
@@ -304,7 +311,12 @@ request = function()
 end
 LUA
   } > "$scratch/get-case.lua"
+  dispute_pid=${service_pids[1]} pg_pids=($(postgres_pids))
+  before=($(cpu_ticks "$gateway_pid") $(cpu_ticks "$dispute_pid") $(cpu_ticks "${pg_pids[@]}"))
   wrk_measure get-case "$gw/pingan.dispute.v1.DisputeService/GetCase"
+  after=($(cpu_ticks "$gateway_pid") $(cpu_ticks "$dispute_pid") $(cpu_ticks "${pg_pids[@]}"))
+  cpu_case=()
+  for i in 0 1 2; do cpu_case+=("$(per_call get-case "${before[$i]}" "${after[$i]}")"); done
   anchor_db=$(cluster_url bench "$PG_PORT" pgbench_anchor)
   PGOPTIONS="-c client_min_messages=warning" "$psql" "$(cluster_url bench "$PG_PORT" postgres)" -q \
     -c "DROP DATABASE IF EXISTS pgbench_anchor WITH (FORCE)" -c "CREATE DATABASE pgbench_anchor"
@@ -376,4 +388,6 @@ PY
   printf '| the proxy | %s | %s |\n' "${cpu_gateway[0]}" "${cpu_nginx[0]}"
   printf '| grid-service behind it | %s | %s |\n' "${cpu_gateway[1]}" "${cpu_nginx[1]}"
   printf '| grid-service answering `GET /healthz` (its HTTP server alone) | %s | |\n' "$cpu_floor"
+  printf '\n| CPU per `GetCase` call, µs | gateway | dispute-service | PostgreSQL |\n|---|---|---|---|\n| | %s | %s | %s |\n' \
+    "${cpu_case[0]}" "${cpu_case[1]}" "${cpu_case[2]}"
 fi
