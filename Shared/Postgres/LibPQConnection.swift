@@ -58,9 +58,6 @@ final class LibPQConnection: @unchecked Sendable {
     /// Beyond this many, statements run unprepared: text built per call (rare here) must not
     /// grow the server's memory without bound.
     static let maxPrepared = 512
-    /// Statements that start with this comment are never prepared (see
-    /// ``PostgresConnection/plannedEachTime(_:)``).
-    static let planEachTime = "/* planned each time */"
     /// When the statements prepared so far are dropped, to be prepared and planned again
     /// with the tables as they are by then; the wait doubles each time, up to
     /// ``maxReplanAfter``.
@@ -150,7 +147,6 @@ final class LibPQConnection: @unchecked Sendable {
     /// The name `sql` is prepared under on this connection, preparing it the first time;
     /// `nil` once ``maxPrepared`` statements are, so it runs as written.
     private func preparedName(_ sql: String, _ types: [Oid]) throws -> String? {
-        guard !sql.hasPrefix(Self.planEachTime) else { return nil }
         let key = PreparedKey(sql: sql, types: types)
         if let name = prepared[key] { return name }
         guard prepared.count < Self.maxPrepared else { return nil }

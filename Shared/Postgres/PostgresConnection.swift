@@ -44,16 +44,6 @@ public struct PostgresConnection: Sendable {
         return Array(try await threads.runIfActive { try raw.executePipeline(earlier + statements) }.dropFirst(earlier.count))
     }
 
-    /// `sql`, marked to be planned with its values on every run instead of prepared once.
-    ///
-    /// A prepared statement soon runs a generic plan, made for any values and kept until the
-    /// table is analysed again; for a query whose best plan depends on the values (an array
-    /// overlap, say) that plan may have been made while the table was small and go on
-    /// scanning it whole. Planning each time costs a tenth of a millisecond or so.
-    public static func plannedEachTime(_ sql: String) -> String {
-        LibPQConnection.planEachTime + "\n" + sql
-    }
-
     /// Queues a statement whose rows nobody reads, such as an insert into a log or an outbox:
     /// inside a transaction it travels with the next statement, or with `COMMIT`, so it costs
     /// no round trip of its own. Outside a transaction it runs at once.

@@ -2,6 +2,7 @@
 import Foundation
 import PinganConnect
 import PinganContracts
+import PinganDomain
 import PinganPostgres
 import PinganTestSupport
 import Testing
@@ -24,6 +25,60 @@ struct DisputeHandlerTests {
             await pool.close()
             #expect(cases == 1)
             #expect(events == 1)
+        }
+    }
+
+    /// A new incident's parties are looked up with one plan kept for any names, through the
+    /// party-name index, instead of a plan made for every incident: the names carry no
+    /// statistics (migration 7), so PostgreSQL settles on the kept plan.
+    @Test func thePartyLookupKeepsOnePlanThroughTheNameIndex() async throws {
+        try await withDispute { _, database in
+            let pool = database.pool(maxConnections: 1)
+            try await pool.withConnection { connection in
+                try await connection.query("""
+                    INSERT INTO dispute.cases (id, village_code, category, source, description, parties, threat_of_violence,
+                        threat_of_self_harm, repeat_incident, prior_police_calls, opened_at, coordinator_code, party_names)
+                    SELECT gen_random_uuid(), '430723102201', 2, 2, 'generated for the test', '[]', false, false, false, 0, now(),
+                        '430723102000', ARRAY['甲' || g, '乙' || g]
+                    FROM generate_series(1, 5000) g
+                    """)
+                try await connection.query("ANALYZE dispute.cases")
+                let statistics = try await connection.query(
+                    "SELECT count(*) FROM pg_stats WHERE schemaname = 'dispute' AND tablename = 'cases' AND attname = 'party_names'"
+                )
+                #expect(try statistics[0].decode(Int.self, at: 0) == 0)
+
+                let village = try DivisionCode(validating: "430723102201")
+                for number in 0..<8 {
+                    let newCase = NewCase(
+                        incidentID: nil, village: village, category: .neighbour, source: .hotline, description: "邻里纠纷",
+                        parties: [Party(name: "甲\(number * 7)", phone: "", minor: false), Party(name: "丙", phone: "", minor: false)],
+                        facts: CaseFacts(threatOfViolence: false, threatOfSelfHarm: false, repeatIncident: false, priorPoliceCalls: 0)
+                    )
+                    let lookup = PostgresCaseStore.casesOfTheSameParties(newCase, now: Date())
+                    let found = try await connection.query(lookup.sql, lookup.parameters)
+                    #expect(found.count == (number == 0 ? 0 : 1), "甲\(number * 7) names one generated case")
+                    if number == 7 {
+                        let plans = try await connection.query(
+                            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1", [lookup.sql]
+                        )
+                        #expect(try plans[0].decode(Int.self, at: 0) >= 1, "the kept plan ran")
+                    }
+                }
+                // The kept plan reads the names' index, not the table.
+                try await connection.query("SET plan_cache_mode = force_generic_plan")
+                let sql = PostgresCaseStore.casesOfTheSameParties(
+                    NewCase(incidentID: nil, village: village, category: .neighbour, source: .hotline, description: "", parties: [],
+                            facts: CaseFacts(threatOfViolence: false, threatOfSelfHarm: false, repeatIncident: false, priorPoliceCalls: 0)),
+                    now: Date()
+                ).sql
+                try await connection.query("PREPARE lookup (text, text[], timestamptz) AS \(sql)")
+                let plan = try await connection.query("EXPLAIN EXECUTE lookup ('430723102201', '{甲1}', now())")
+                let text = try plan.map { try $0.decode(String.self, at: 0) }.joined(separator: "\n")
+                #expect(text.contains("cases_party_names"), "\(text)")
+                #expect(!text.contains("Seq Scan"), "\(text)")
+            }
+            await pool.close()
         }
     }
 

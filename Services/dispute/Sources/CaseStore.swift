@@ -138,14 +138,14 @@ struct PostgresCaseStore: CaseStore {
 
     /// The village's cases that share a party with `newCase` and may still take a new
     /// incident, locked, newest first.
-    private static func casesOfTheSameParties(_ newCase: NewCase, now: Date) -> (sql: String, parameters: [any PostgresEncodable]) {
+    static func casesOfTheSameParties(_ newCase: NewCase, now: Date) -> (sql: String, parameters: [any PostgresEncodable]) {
         // Found by name first, through the GIN index, then each by its key: under a steady
         // flow of reports the statistics lag behind the table, and plans that trusted them
         // walked the village's cases (newest first, or by status to join against the names).
-        // Planned with the names each time, since a plan kept for any names was made while the
-        // table was small (planning costs about 0.1 ms).
+        // The names have no statistics (migration 7), so PostgreSQL keeps one plan for any
+        // names instead of planning each lookup; the plan's shape is the one written here.
         (
-            PostgresConnection.plannedEachTime("""
+            """
             WITH named AS MATERIALIZED (SELECT id FROM dispute.cases WHERE party_names && $2)
             SELECT c.* FROM named, LATERAL (
                 SELECT \(Self.columns), c.party_names FROM dispute.cases c
@@ -154,7 +154,7 @@ struct PostgresCaseStore: CaseStore {
                 FOR UPDATE
             ) c
             ORDER BY c.opened_at DESC
-            """),
+            """,
             [newCase.village.rawValue, newCase.partyNames, now.addingTimeInterval(-SameParties.reopenWithin)]
         )
     }
