@@ -29,11 +29,11 @@ struct DisputeHandlerTests {
     }
 
     /// A new incident's parties are looked up with one plan kept for any names, through the
-    /// party-name index, instead of a plan made for every incident: the names carry no
-    /// statistics (migration 7), so PostgreSQL settles on the kept plan.
+    /// party-name index, instead of a plan made for every incident.
     @Test func thePartyLookupKeepsOnePlanThroughTheNameIndex() async throws {
         try await withDispute { _, database in
-            let pool = database.pool(maxConnections: 1)
+            // Not planned afresh during the test: that starts PostgreSQL's count of runs over.
+            let pool = database.pool(maxConnections: 1, replanFirstAfter: .seconds(3600))
             try await pool.withConnection { connection in
                 try await connection.query("""
                     INSERT INTO dispute.cases (id, village_code, category, source, description, parties, threat_of_violence,
@@ -43,10 +43,6 @@ struct DisputeHandlerTests {
                     FROM generate_series(1, 5000) g
                     """)
                 try await connection.query("ANALYZE dispute.cases")
-                let statistics = try await connection.query(
-                    "SELECT count(*) FROM pg_stats WHERE schemaname = 'dispute' AND tablename = 'cases' AND attname = 'party_names'"
-                )
-                #expect(try statistics[0].decode(Int.self, at: 0) == 0)
 
                 let village = try DivisionCode(validating: "430723102201")
                 for number in 0..<8 {
@@ -62,7 +58,8 @@ struct DisputeHandlerTests {
                         let plans = try await connection.query(
                             "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1", [lookup.sql]
                         )
-                        #expect(try plans[0].decode(Int.self, at: 0) >= 1, "the kept plan ran")
+                        let (generic, custom) = (try plans[0].decode(Int.self, at: 0), try plans[0].decode(Int.self, at: 1))
+                        #expect(generic >= 1, "the kept plan ran: \(generic) generic, \(custom) custom")
                     }
                 }
                 // The kept plan reads the names' index, not the table.

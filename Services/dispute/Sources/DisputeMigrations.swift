@@ -193,16 +193,6 @@ enum DisputeMigrations {
             SELECT gin_clean_pending_list('dispute.cases_party_names'::regclass);
             """),
         Migration.vacuumOften(version: 6, "dispute.outbox"),
-        Migration(version: 7, name: "the party-name lookup planned once", sql: """
-            -- With statistics on the names, PostgreSQL planned the lookup of a new incident's
-            -- parties for every incident (0.7 ms of planning for a 0.05 ms lookup; its own
-            -- statistics read the names' frequencies each time). Without them, a plan for
-            -- any names estimates as well as one for given names, so PostgreSQL keeps the
-            -- one plan: the GIN index, then each case by its key. Changing the column to its
-            -- own type drops the statistics already gathered (and rebuilds its index).
-            SELECT 1;
-            ALTER TABLE dispute.cases ALTER COLUMN party_names TYPE text[];
-            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }
