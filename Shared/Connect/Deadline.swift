@@ -4,8 +4,7 @@ import Synchronization
 /// (a blocking database call cannot be interrupted; it is cancelled and finishes on its own).
 enum Deadline {
     static func run<T: Sendable>(
-        until deadline: ContinuousClock.Instant?, watch: DeadlineWatch = .shared,
-        _ body: @escaping @Sendable () async throws -> T
+        until deadline: ContinuousClock.Instant?, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         guard let deadline else { return try await body() }
         if deadline <= .now { throw ConnectError(.deadlineExceeded, "the deadline had passed before the call started") }
@@ -15,6 +14,7 @@ enum Deadline {
                 let result = await Result { try await body() }
                 once.resume(with: result)
             }
+            let watch = DeadlineWatch.shared
             let ticket = watch.add(deadline) {
                 if once.resume(with: .failure(ConnectError(.deadlineExceeded, "the call did not finish before its deadline"))) {
                     work.cancel()
@@ -36,7 +36,7 @@ enum Deadline {
 final class DeadlineWatch: Sendable {
     static let shared = DeadlineWatch()
 
-    struct Ticket: Sendable, Hashable {
+    struct Ticket: Sendable {
         fileprivate let id: UInt64
     }
 

@@ -89,7 +89,7 @@ public struct TraceContext: Sendable, Equatable {
         return Atomic(system.next())
     }()
 
-    static func nextWord() -> UInt64 {
+    private static func nextWord() -> UInt64 {
         var z = counter.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB

@@ -23,8 +23,8 @@ public struct ServiceLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        // The logger checked the level before calling; only the metadata needs handing over.
         var line = StreamLogHandler.standardError(label: label, metadataProvider: metadataProvider)
-        line.logLevel = logLevel
         line.metadata = metadata
         line.log(event: event)
     }

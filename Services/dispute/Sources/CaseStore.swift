@@ -356,7 +356,7 @@ struct PostgresCaseStore: CaseStore {
             let reads = try await connection.pipeline(
                 Self.fileReads(id, lock: false) + [("SELECT at, kind, note, actor FROM dispute.timeline WHERE case_id = $1 ORDER BY id", [id])]
             )
-            guard let file = try Self.decodeFile(reads.dropLast()) else { return nil }
+            guard let file = try Self.decodeFile(Array(reads.dropLast())) else { return nil }
             let timeline = try reads[reads.count - 1].map { row in
                 TimelineEntry(at: try row.decode(Date.self, at: 0), kind: try row.decode(String.self, at: 1),
                               note: try row.decode(String.self, at: 2), actor: try row.decode(String.self, at: 3))
@@ -364,7 +364,6 @@ struct PostgresCaseStore: CaseStore {
             return (file, timeline)
         }
     }
-
 
     func auditPersonalDataRead(case id: UUID, by principal: Principal, rule: String) async throws {
         try await pool.query(
@@ -642,8 +641,7 @@ struct PostgresCaseStore: CaseStore {
         ]
     }
 
-    static func decodeFile(_ reads: some RandomAccessCollection<PostgresRows>) throws -> CaseFile? {
-        let reads = Array(reads)
+    static func decodeFile(_ reads: [PostgresRows]) throws -> CaseFile? {
         guard let row = reads[0].first else { return nil }
         let record = try decodeCase(row)
         let attempts = try reads[1].map { row in

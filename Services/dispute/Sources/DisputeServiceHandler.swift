@@ -122,6 +122,7 @@ struct DisputeServiceHandler: Sendable {
         let id = try UUID.field(request.caseID, "case_id")
         let found = try await store.fileWithTimeline(id)
         let file = try visible(found?.file, named: request.caseID, to: principal)
+        let timeline = found?.timeline ?? []
         if request.revealParties {
             guard principal.has(.mediator) else {
                 throw ConnectError(.permissionDenied, "reveal_parties: only mediators may see parties' names and phones")
@@ -130,7 +131,7 @@ struct DisputeServiceHandler: Sendable {
         }
         var response = Pingan_Dispute_V1_GetCaseResponse()
         response.case = file.record.wire(revealingParties: request.revealParties)
-        response.timeline = found?.timeline.map(\.wire) ?? []
+        response.timeline = timeline.map(\.wire)
         response.rungs = file.attempts.map(\.wire)
         if let agreement = file.agreement { response.agreement = agreement.wire }
         if let visit = file.returnVisit { response.returnVisit = visit.wire }
