@@ -36,7 +36,7 @@ public enum ConnectCodec: String, Sendable, CaseIterable {
 extension ConnectError {
     /// A request body that does not decode. For JSON it names the top-level field at fault,
     /// found by decoding the fields one at a time.
-    static func undecodable<M: SwiftProtobuf.Message>(
+    public static func undecodable<M: SwiftProtobuf.Message>(
         _ error: any Error, codec: ConnectCodec, body: [UInt8], as _: M.Type
     ) -> ConnectError {
         let reason = describe(error)

@@ -1,139 +1,92 @@
 import Foundation
-import HTTPTypes
 import PinganAccess
 import PinganConnect
 import PinganContracts
-import PinganPostgres
-import Synchronization
 
-/// The transaction a batch of delivered events shares: set by ``EventInbox/batch(_:)``, used
-/// by ``EventInbox/apply(_:_:)``. A task-local, so the event methods' own code stays the same
-/// whether an event comes alone or in a batch.
-final class EventBatch: Sendable {
-    @TaskLocal static var current: EventBatch?
+/// The events one service consumes, each applied by a function that is handed its
+/// ``EventDelivery`` (and with it the batch it runs in).
+///
+/// ``register(into:)`` serves each event method alone, as a batch of one, and
+/// `EventService/DeliverEvents`, through which a relay sends many events in one call that are
+/// applied in one transaction. Either way an event runs through the same function, with the
+/// same checks.
+public struct EventConsumers: Sendable {
+    /// Decodes one event's binary message and applies it.
+    typealias Apply = @Sendable (_ message: [UInt8], _ event: EventDelivery, _ context: ConnectContext) async throws -> Void
+    /// Reads, before a batch's events run, what they will read (``EventInbox/readAhead(_:in:keepingWhile:)``).
+    public typealias ReadAhead = @Sendable (_ events: [Pingan_Events_V1_Event], _ batch: EventBatch) async throws -> Void
 
-    let transaction: PostgresConnection
-    /// Whether each event runs behind a savepoint of its own. A first pass runs without: two
-    /// statements and a round trip fewer per event. If an event fails inside its change, the
-    /// transaction may hold half of that change or be aborted, so the pass is rolled back
-    /// and the batch runs again with savepoints.
-    let savepoints: Bool
-    private let failedInsideAChange = Atomic<Bool>(false)
+    let inbox: EventInbox
+    let verifier: PrincipalVerifier
+    private var appliers: [String: Apply] = [:]
+    private var registrations: [@Sendable (inout ConnectRoutes, EventInbox, PrincipalVerifier) -> Void] = []
+    private var readAhead: ReadAhead?
 
-    init(_ transaction: PostgresConnection, savepoints: Bool) {
-        self.transaction = transaction
-        self.savepoints = savepoints
+    public init(inbox: EventInbox, verifier: PrincipalVerifier) {
+        self.inbox = inbox
+        self.verifier = verifier
     }
 
-    var mustRunAgain: Bool { !savepoints && failedInsideAChange.load(ordering: .relaxed) }
-
-    /// Rows a consumer read for an event before the batch's events ran
-    /// (``EventInbox/readAhead(_:keepingWhile:)``), with the statements that read them.
-    private let readAhead = Mutex<[UUID: (sql: [String], rows: [PostgresRows])]>([:])
-
-    func keep(_ id: UUID, sql: [String], rows: [PostgresRows]) { readAhead.withLock { $0[id] = (sql, rows) } }
-
-    /// The rows read ahead for `id`, once, if they came from the same statements.
-    func takeReadAhead(_ id: UUID, sql: [String]) -> [PostgresRows]? {
-        readAhead.withLock { readAhead in
-            guard let kept = readAhead.removeValue(forKey: id), kept.sql == sql else { return nil }
-            return kept.rows
-        }
-    }
-
-    func changeFailed() { failedInsideAChange.store(true, ordering: .relaxed) }
-}
-
-/// Rolls back a pass over a batch that has to run again with savepoints.
-private struct RunAgainWithSavepoints: Error {}
-
-extension EventInbox {
-    /// Runs `body` in one transaction that every ``apply(_:_:)`` inside it joins, and wakes
-    /// the outbox's relay once it commits. `body` may run twice (see ``EventBatch/savepoints``),
-    /// so it must build its answer afresh each time.
-    func batch<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await batch(savepoints: false, body)
-        } catch is RunAgainWithSavepoints {
-            return try await batch(savepoints: true, body)
-        }
-    }
-
-    private func batch<T>(savepoints: Bool, _ body: () async throws -> T) async throws -> T {
-        // What the events leave for after the commit; a pass that runs again starts with none.
-        let afterCommit = CommitActions()
-        let result = try await outbox.transaction(pool) { transaction in
-            let batch = EventBatch(transaction, savepoints: savepoints)
-            let result = try await EventBatch.$current.withValue(batch) {
-                try await CommitActions.$current.withValue(afterCommit) { try await body() }
-            }
-            if batch.mustRunAgain { throw RunAgainWithSavepoints() }
+    /// Consumes the events sent to `method` with `apply`.
+    public mutating func on<Input, Output>(
+        _ method: ConnectMethod<Input, Output>,
+        _ apply: @escaping @Sendable (Input, EventDelivery, ConnectContext) async throws -> Output
+    ) {
+        appliers[method.path] = { message, event, context in
+            let input: Input
             do {
-                // The last event's queued statements: if one fails, it fails that event alone.
-                try await transaction.flush()
-            } catch where !savepoints {
-                throw RunAgainWithSavepoints()
+                input = try ConnectCodec.proto.decode(Input.self, from: message)
+            } catch {
+                throw ConnectError.undecodable(error, codec: .proto, body: message, as: Input.self)
             }
-            return result
+            _ = try await apply(input, event, context)
         }
-        afterCommit.run()
-        return result
-    }
-}
-
-/// Why a batch of events was refused as a whole.
-enum EventServiceRefusal: Error, CustomStringConvertible {
-    case notConsumed([String])
-    case invalidHeaderName(String)
-
-    var description: String {
-        switch self {
-        case .notConsumed(let paths): "event methods \(paths.joined(separator: ", ")) are not registered"
-        case .invalidHeaderName(let name): "\(name) is not a valid header name"
+        registrations.append { routes, inbox, verifier in
+            routes.register(method) { input, context in
+                let sender = try verifier.system(context)
+                guard let text = context.header(EventHeader.name), let id = UUID(uuidString: text) else {
+                    throw ConnectError(.invalidArgument, "\(EventHeader.name): an event delivery needs the event's UUID")
+                }
+                return try await inbox.batch { batch in
+                    try await apply(input, EventDelivery(id: id, sender: sender, batch: batch), context)
+                }
+            }
         }
     }
-}
 
-extension ConnectRoutes {
-    /// Serves `EventService/DeliverEvents` for the event methods at `paths`, which must be
-    /// registered already: a relay sends many events in one call and this service applies
-    /// them in one transaction, so a busy flow costs one commit per batch instead of one per
-    /// event. Each event still runs through its own method, with its own checks.
-    ///
-    /// - Parameter readAhead: reads the batch's events need, made in one round trip before
-    ///   they run (``EventInbox/readAhead(_:keepingWhile:)``); each event still runs through
-    ///   its method, which takes the rows read for it.
-    public mutating func registerEventService(
-        consuming paths: [String], inbox: EventInbox, verifier: PrincipalVerifier,
-        readAhead: (@Sendable ([Pingan_Events_V1_Event]) async throws -> Void)? = nil
-    ) throws {
-        let methods = paths.compactMap { path in protoHandler(for: path).map { (path, $0) } }
-        guard methods.count == paths.count else { throw EventServiceRefusal.notConsumed(paths.filter { protoHandler(for: $0) == nil }) }
-        let consumers = Dictionary(methods, uniquingKeysWith: { first, _ in first })
-        guard let eventHeader = HTTPField.Name(EventHeader.name) else { throw EventServiceRefusal.invalidHeaderName(EventHeader.name) }
-        register(EventServiceMethods.deliverEvents) { request, context in
-            _ = try verifier.system(context)
+    /// Reads ahead for each batch before its events run.
+    public mutating func readAhead(_ read: @escaping ReadAhead) {
+        readAhead = read
+    }
+
+    /// Serves each consumed method alone and `EventService/DeliverEvents` for all of them.
+    public func register(into routes: inout ConnectRoutes) {
+        for registration in registrations { registration(&routes, inbox, verifier) }
+        let appliers = appliers, inbox = inbox, verifier = verifier, readAhead = readAhead
+        routes.register(EventServiceMethods.deliverEvents) { request, context in
+            let sender = try verifier.system(context)
             guard request.events.count <= EventService.maxEvents else {
                 throw ConnectError.invalidArgument(field: "events", "at most \(EventService.maxEvents) in one call, got \(request.events.count)")
             }
             let logger = context.logger
-            return try await inbox.batch {
-                try await readAhead?(request.events)
+            return try await inbox.batch { batch in
+                try await readAhead?(request.events, batch)
                 var response = Pingan_Events_V1_DeliverEventsResponse()
                 for event in request.events {
                     var outcome = Pingan_Events_V1_EventOutcome()
                     outcome.id = event.id
                     do {
-                        guard let consume = consumers[event.method] else {
+                        guard let apply = appliers[event.method] else {
                             throw ConnectError.invalidArgument(field: "events.method", "\(event.method) consumes no events here")
                         }
-                        var headers = context.headers
-                        headers[eventHeader] = event.id
+                        guard let id = UUID(uuidString: event.id) else {
+                            throw ConnectError.invalidArgument(field: "events.id", "an event delivery needs the event's UUID")
+                        }
                         let eventContext = ConnectContext(
-                            path: event.method, headers: headers, deadline: context.deadline, trace: context.trace,
+                            path: event.method, headers: context.headers, deadline: context.deadline, trace: context.trace,
                             logger: logger, peer: context.peer
                         )
-                        _ = try await consume(Array(event.message), eventContext)
+                        try await apply(Array(event.message), EventDelivery(id: id, sender: sender, batch: batch), eventContext)
                     } catch {
                         let failure = ConnectError.wrapping(error, logger: logger)
                         outcome.code = failure.code.rawValue

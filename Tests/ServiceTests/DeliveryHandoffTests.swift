@@ -22,21 +22,30 @@ struct DeliveryHandoffTests {
         let healthy: UUID
         let paused: UUID
 
-        /// Queues a warning raised in township A, as risk-service's relay would deliver it.
+        /// Queues a warning raised in township A, as risk-service's relay would deliver it: in
+        /// `batch`, or in a batch of its own.
         @discardableResult
-        func warn() async throws -> UUID {
+        func warn(in batch: EventBatch? = nil) async throws -> UUID {
             let warning = UUID()
             let content = PushContent(
                 type: "warning.raised", subject: warning, caseID: UUID().wire, centre: Place.townA, village: Place.villageA,
                 summary: "", score: 80, reasons: ["threat_of_violence +40"], incidentID: UUID().wire, dueAt: "", category: nil
             )
-            _ = try await store.queue(content, centre: try DivisionCode(validating: Place.townA), applying: try Self.event())
+            let centre = try DivisionCode(validating: Place.townA)
+            if let batch {
+                _ = try await store.queue(content, centre: centre, applying: try Self.event(in: batch))
+            } else {
+                _ = try await store.inbox.batch { try await store.queue(content, centre: centre, applying: try Self.event(in: $0)) }
+            }
             return warning
         }
 
-        static func event() throws -> EventDelivery {
-            let sender = Principal(subject: "service:risk", centre: try DivisionCode(validating: Place.townA), roles: [.system], expiresAt: Date().addingTimeInterval(60))
-            return EventDelivery(id: UUID(), sender: sender)
+        static func sender() throws -> Principal {
+            Principal(subject: "service:risk", centre: try DivisionCode(validating: Place.townA), roles: [.system], expiresAt: Date().addingTimeInterval(60))
+        }
+
+        static func event(in batch: EventBatch) throws -> EventDelivery {
+            EventDelivery(id: UUID(), sender: try sender(), batch: batch)
         }
 
         /// Each delivery's subscription and whether it is leased (due only after the lease).
@@ -103,8 +112,8 @@ struct DeliveryHandoffTests {
         try await withSetup(perSubscription: 8) { setup in
             struct Refused: Error {}
             await #expect(throws: Refused.self) {
-                try await setup.store.inbox.batch {
-                    try await setup.warn()
+                try await setup.store.inbox.batch { batch in
+                    try await setup.warn(in: batch)
                     throw Refused()
                 }
             }
@@ -112,8 +121,8 @@ struct DeliveryHandoffTests {
             #expect(setup.handoff.take(room: 10, inFlight: [:], perSubscriber: 10).isEmpty)
 
             // A batch that commits hands over each healthy delivery once, after the commit.
-            try await setup.store.inbox.batch {
-                for _ in 1...4 { try await setup.warn() }
+            try await setup.store.inbox.batch { batch in
+                for _ in 1...4 { try await setup.warn(in: batch) }
             }
             // Two sends already in flight to the healthy subscriber leave room for two more.
             let first = setup.handoff.take(room: 10, inFlight: [setup.healthy: 2], perSubscriber: 4)
@@ -142,24 +151,34 @@ struct DeliveryHandoffTests {
         try await withSetup { setup in
             let ran = Mutex<[String]>([])
             let inbox = setup.store.inbox
-            let events = try ["a", "b", "c"].map { ($0, try Setup.event()) }
-            try await inbox.batch {
-                for (label, event) in events {
-                    _ = try? await inbox.apply(event) { transaction, _ in
-                        EventInbox.afterCommit { ran.withLock { $0.append(label) } }
+            let sender = try Setup.sender()
+            let events = ["a", "b", "c"].map { ($0, UUID()) }
+            let passes = Mutex(0)
+            try await inbox.batch { batch in
+                passes.withLock { $0 += 1 }
+                for (label, id) in events {
+                    _ = try? await inbox.apply(EventDelivery(id: id, sender: sender, batch: batch)) { change in
+                        change.afterCommit { ran.withLock { $0.append(label) } }
                         // "b" fails inside its change: the first pass is rolled back and the
                         // batch runs again with a savepoint per event.
-                        if label == "b" { _ = try await transaction.query("SELECT 1 / 0") }
+                        if label == "b" { _ = try await change.transaction.query("SELECT 1 / 0") }
                     }
                 }
             }
+            #expect(passes.withLock { $0 } == 2)
             #expect(ran.withLock { $0 } == ["a", "c"])
             #expect(try await setup.pool.query("SELECT count(*) FROM notify.inbox")[0].decode(Int.self, at: 0) == 2)
-            // Alone, outside a batch: after a commit, and not after a rollback.
-            _ = try await inbox.apply(try Setup.event()) { _, _ in EventInbox.afterCommit { ran.withLock { $0.append("d") } } }
-            _ = try? await inbox.apply(try Setup.event()) { transaction, _ in
-                EventInbox.afterCommit { ran.withLock { $0.append("e") } }
-                _ = try await transaction.query("SELECT 1 / 0")
+            // A batch of one: after its commit, and not after a rollback.
+            try await inbox.batch { batch in
+                _ = try await inbox.apply(EventDelivery(id: UUID(), sender: sender, batch: batch)) { change in
+                    change.afterCommit { ran.withLock { $0.append("d") } }
+                }
+            }
+            _ = try? await inbox.batch { batch in
+                _ = try await inbox.apply(EventDelivery(id: UUID(), sender: sender, batch: batch)) { change in
+                    change.afterCommit { ran.withLock { $0.append("e") } }
+                    _ = try await change.transaction.query("SELECT 1 / 0")
+                }
             }
             #expect(ran.withLock { $0 } == ["a", "c", "d"])
         }

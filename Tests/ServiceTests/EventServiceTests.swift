@@ -131,16 +131,16 @@ struct EventServiceTests {
             let pool = database.pool()
             let inbox = EventInbox(pool: pool, outbox: Outbox(schema: "dispute"))
             let sender = Principal(subject: "service:grid", centre: try DivisionCode(validating: Place.townA), roles: [.system], expiresAt: Date().addingTimeInterval(60))
-            let events = (0..<4).map { _ in EventDelivery(id: UUID(), sender: sender) }
-            let count = (sql: "SELECT count(*) FROM dispute.inbox", parameters: [] as [any PostgresEncodable])
+            let ids = (0..<4).map { _ in UUID() }
+            let count: EventInbox.Read = ("SELECT count(*) FROM dispute.inbox", [])
             let seen = Mutex<[Int]>([])
-            try await inbox.batch {
+            try await inbox.batch { batch in
                 seen.withLock { $0 = [] }
-                try await inbox.readAhead(events.map { ($0.id, [count]) }) { index, _ in index < 2 }
-                for event in events {
-                    let counted = try await inbox.apply(event, reading: [count]) { _, first, read in
-                        #expect(first)
-                        return try read[0][0].decode(Int.self, at: 0)
+                try await inbox.readAhead(ids.map { ($0, [count]) }, in: batch) { index, _ in index < 2 }
+                for id in ids {
+                    let counted = try await inbox.apply(EventDelivery(id: id, sender: sender, batch: batch), reading: [count]) { change in
+                        #expect(change.firstDelivery)
+                        return try change.read[0][0].decode(Int.self, at: 0)
                     }
                     seen.withLock { $0.append(counted) }
                 }

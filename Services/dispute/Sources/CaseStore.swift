@@ -21,7 +21,7 @@ protocol CaseStore: Sendable {
     /// Reads ahead, for a batch of incidents about to be opened in this order, the cases of
     /// the same parties each will look for, as far as no earlier incident of the batch can
     /// change what a later one finds.
-    func readAhead(_ incidents: [(event: UUID, newCase: NewCase)], now: Date) async throws
+    func readAhead(_ incidents: [(event: UUID, newCase: NewCase)], in batch: EventBatch, now: Date) async throws
     /// Opens a case a person or department system reported, once per `requestID`, or joins
     /// the same parties' case.
     func intake(_ newCase: NewCase, requestID: UUID, subject: String, now: Date) async throws -> (case: DisputeCase, joined: Bool)
@@ -84,10 +84,10 @@ struct PostgresCaseStore: CaseStore {
     // MARK: Opening
 
     func open(_ newCase: NewCase, applying event: EventDelivery, now: Date) async throws -> DisputeCase {
-        try await inbox.apply(event, reading: [Self.casesOfTheSameParties(newCase, now: now)]) { transaction, firstDelivery, read in
-            if firstDelivery { return try await openOrJoin(transaction, newCase, now: now, candidates: read[0]).case }
+        try await inbox.apply(event, reading: [Self.casesOfTheSameParties(newCase, now: now)]) { change in
+            if change.firstDelivery { return try await openOrJoin(change.transaction, newCase, now: now, candidates: change.read[0]).case }
             guard let incident = newCase.incidentID,
-                  let found = try await transaction.query(
+                  let found = try await change.transaction.query(
                       "SELECT \(Self.columns) FROM dispute.cases c JOIN dispute.case_incidents i ON i.case_id = c.id WHERE i.incident_id = $1",
                       [incident]
                   ).first
@@ -96,13 +96,13 @@ struct PostgresCaseStore: CaseStore {
         }
     }
 
-    func readAhead(_ incidents: [(event: UUID, newCase: NewCase)], now: Date) async throws {
+    func readAhead(_ incidents: [(event: UUID, newCase: NewCase)], in batch: EventBatch, now: Date) async throws {
         // An incident's finding can change only through an earlier one of the batch that
         // opens a case in its village naming one of its parties, or that joins (or could
         // join) one of the cases it finds; read ahead stops before the first such incident.
         var found: Set<UUID> = []
         var named: [(village: DivisionCode, names: Set<String>)] = []
-        try await inbox.readAhead(incidents.map { ($0.event, [Self.casesOfTheSameParties($0.newCase, now: now)]) }) { index, rows in
+        try await inbox.readAhead(incidents.map { ($0.event, [Self.casesOfTheSameParties($0.newCase, now: now)]) }, in: batch) { index, rows in
             let newCase = incidents[index].newCase
             let cases = Set(try rows[0].map { try $0.decode(UUID.self, at: 0) })
             let names = Set(newCase.partyNames)

@@ -66,10 +66,9 @@ public enum DisputeApp {
             store: store, verifier: verifier,
             calendar: CalendarCache(store: store, metrics: host.metrics), deadlines: settings.deadlines, now: now
         )
-        handler.register(into: &routes)
-        try routes.registerEventService(
-            consuming: [DisputeServiceMethods.openCase.path], inbox: store.inbox, verifier: verifier, readAhead: { try await handler.readAhead($0) }
-        )
+        var events = EventConsumers(inbox: store.inbox, verifier: verifier)
+        handler.register(into: &routes, events: &events)
+        events.register(into: &routes)
         let transport = CurlTransport()
         let risk = ConnectClient(baseURL: mesh.url(.risk), transport: transport)
         let notify = ConnectClient(baseURL: mesh.url(.notify), transport: transport)

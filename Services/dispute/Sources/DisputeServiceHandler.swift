@@ -17,8 +17,9 @@ struct DisputeServiceHandler: Sendable {
     /// The time of day, injected so deadline tests control it.
     let now: @Sendable () -> Date
 
-    func register(into routes: inout ConnectRoutes) {
-        routes.register(DisputeServiceMethods.openCase) { try await openCase($0, $1) }
+    func register(into routes: inout ConnectRoutes, events: inout EventConsumers) {
+        events.on(DisputeServiceMethods.openCase) { request, event, _ in try await openCase(request, event) }
+        events.readAhead { try await readAhead($0, in: $1) }
         routes.register(DisputeServiceMethods.intakeCase) { try await intakeCase($0, $1) }
         routes.register(DisputeServiceMethods.getCase) { try await getCase($0, $1) }
         routes.register(DisputeServiceMethods.listCases) { try await listCases($0, $1) }
@@ -42,8 +43,7 @@ struct DisputeServiceHandler: Sendable {
     // MARK: Intake
 
     /// Delivered by grid-service's outbox relay, never by people.
-    func openCase(_ request: Pingan_Dispute_V1_OpenCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_OpenCaseResponse {
-        let event = try verifier.eventDelivery(context)
+    func openCase(_ request: Pingan_Dispute_V1_OpenCaseRequest, _ event: EventDelivery) async throws -> Pingan_Dispute_V1_OpenCaseResponse {
         var response = Pingan_Dispute_V1_OpenCaseResponse()
         response.case = try await store.open(try Self.newCase(request), applying: event, now: now()).wire(revealingParties: false)
         return response
@@ -53,7 +53,7 @@ struct DisputeServiceHandler: Sendable {
     /// relay's batch then costs dispute-service one round trip, not one per incident.
     /// Events that are not incidents, or not valid ones, end the read-ahead; they and the
     /// rest run as they come.
-    func readAhead(_ events: [Pingan_Events_V1_Event]) async throws {
+    func readAhead(_ events: [Pingan_Events_V1_Event], in batch: EventBatch) async throws {
         var incidents: [(event: UUID, newCase: NewCase)] = []
         for event in events {
             guard event.method == DisputeServiceMethods.openCase.path, let id = UUID(uuidString: event.id),
@@ -64,7 +64,7 @@ struct DisputeServiceHandler: Sendable {
         }
         // One incident gains nothing: it reads in the round trip that records it.
         guard incidents.count > 1 else { return }
-        try await store.readAhead(incidents, now: now())
+        try await store.readAhead(incidents, in: batch, now: now())
     }
 
     static func newCase(_ request: Pingan_Dispute_V1_OpenCaseRequest) throws -> NewCase {

@@ -111,15 +111,16 @@ struct PostgresDeliveryStore: DeliveryStore {
                 """,
             parameters: [centre.selfAndAncestors.map(\.rawValue)] as [any PostgresEncodable]
         )
-        return try await inbox.apply(event, reading: [subscribers]) { transaction, firstDelivery, read in
-            guard firstDelivery else {
+        return try await inbox.apply(event, reading: [subscribers]) { change in
+            let transaction = change.transaction
+            guard change.firstDelivery else {
                 return try await transaction.query(
                     "SELECT count(*) FROM notify.deliveries WHERE warning_id = $1", [content.subject]
                 )[0].decode(Int.self, at: 0)
             }
             var handed: [WebhookDeliveries.Delivery] = []
             var count = 0
-            for row in read[0] {
+            for row in change.read[0] {
                 let subscription = try Self.decodeSubscription(row)
                 guard subscription.filter.admits(content) else { continue }
                 count += 1
@@ -145,7 +146,7 @@ struct PostgresDeliveryStore: DeliveryStore {
                 )
             }
             if !handed.isEmpty {
-                EventInbox.afterCommit { [handed, handoff] in handoff.hand(handed) }
+                change.afterCommit { [handed, handoff] in handoff.hand(handed) }
             }
             return count
         }

@@ -53,10 +53,9 @@ public enum NotifyApp {
         let handoff = DeliveryHandoff(wakeup: outbox.wakeup, deliveries: deliveries)
         let store = PostgresDeliveryStore(pool: host.pool, outbox: outbox, push: settings.push, handoff: handoff)
         let verifier = try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret, previous: settings.service.mesh.previousMeshSecrets)
-        NotifyServiceHandler(store: store, egress: egress, verifier: verifier).register(into: &routes)
-        try routes.registerEventService(
-            consuming: [NotifyServiceMethods.deliverWarning.path, NotifyServiceMethods.deliverNotice.path], inbox: store.inbox, verifier: verifier
-        )
+        var events = EventConsumers(inbox: store.inbox, verifier: verifier)
+        NotifyServiceHandler(store: store, egress: egress, verifier: verifier).register(into: &routes, events: &events)
+        events.register(into: &routes)
         let workers = DeliveryWorkers(deliveries: deliveries, handoff: handoff, pool: host.pool, logger: host.logger)
         return host.application(routes: routes, services: [workers], onServerRunning: onServerRunning)
     }

@@ -14,13 +14,13 @@ struct NotifyServiceHandler: Sendable {
     let egress: EgressPolicy
     let verifier: PrincipalVerifier
 
-    func register(into routes: inout ConnectRoutes) {
+    func register(into routes: inout ConnectRoutes, events: inout EventConsumers) {
         routes.register(NotifyServiceMethods.subscribe) { try await subscribe($0, $1) }
         routes.register(NotifyServiceMethods.listSubscriptions) { try await listSubscriptions($0, $1) }
         routes.register(NotifyServiceMethods.updateSubscription) { try await updateSubscription($0, $1) }
         routes.register(NotifyServiceMethods.unsubscribe) { try await unsubscribe($0, $1) }
-        routes.register(NotifyServiceMethods.deliverWarning) { try await deliverWarning($0, $1) }
-        routes.register(NotifyServiceMethods.deliverNotice) { try await deliverNotice($0, $1) }
+        events.on(NotifyServiceMethods.deliverWarning) { request, event, _ in try await deliverWarning(request, event) }
+        events.on(NotifyServiceMethods.deliverNotice) { request, event, _ in try await deliverNotice(request, event) }
         routes.register(NotifyServiceMethods.listDeliveries) { try await listDeliveries($0, $1) }
     }
 
@@ -113,8 +113,7 @@ struct NotifyServiceHandler: Sendable {
     }
 
     /// Delivered by risk-service's outbox relay, never by people.
-    func deliverWarning(_ request: Pingan_Notify_V1_DeliverWarningRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_DeliverWarningResponse {
-        let event = try verifier.eventDelivery(context)
+    func deliverWarning(_ request: Pingan_Notify_V1_DeliverWarningRequest, _ event: EventDelivery) async throws -> Pingan_Notify_V1_DeliverWarningResponse {
         let warning = try UUID.field(request.warningID, "warning_id")
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         var response = Pingan_Notify_V1_DeliverWarningResponse()
@@ -128,8 +127,7 @@ struct NotifyServiceHandler: Sendable {
     }
 
     /// Delivered by dispute-service's outbox relay: a case notice for a centre and the levels above.
-    func deliverNotice(_ request: Pingan_Notify_V1_DeliverNoticeRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_DeliverNoticeResponse {
-        let event = try verifier.eventDelivery(context)
+    func deliverNotice(_ request: Pingan_Notify_V1_DeliverNoticeRequest, _ event: EventDelivery) async throws -> Pingan_Notify_V1_DeliverNoticeResponse {
         guard Self.noticeTypes.contains(request.type) else {
             throw ConnectError.invalidArgument(field: "type", "must be one of \(Self.noticeTypes.sorted().joined(separator: ", "))")
         }

@@ -52,8 +52,9 @@ public enum RiskApp {
         let store = PostgresRiskStore(pool: host.pool, outbox: outbox)
         var routes = ConnectRoutes()
         let verifier = try PrincipalVerifier(meshSecret: mesh.meshSecret, previous: mesh.previousMeshSecrets)
-        RiskServiceHandler(store: store, policy: policy, verifier: verifier, now: now).register(into: &routes)
-        try routes.registerEventService(consuming: [RiskServiceMethods.assessCase.path], inbox: store.inbox, verifier: verifier)
+        var events = EventConsumers(inbox: store.inbox, verifier: verifier)
+        RiskServiceHandler(store: store, policy: policy, verifier: verifier, now: now).register(into: &routes, events: &events)
+        events.register(into: &routes)
         let notify = ConnectClient(baseURL: mesh.url(.notify), transport: CurlTransport())
         let relay = OutboxRelay.dispatcher(
             for: outbox,

@@ -15,8 +15,8 @@ struct RiskServiceHandler: Sendable {
     /// The time of day, injected so escalation tests control it.
     let now: @Sendable () -> Date
 
-    func register(into routes: inout ConnectRoutes) {
-        routes.register(RiskServiceMethods.assessCase) { try await assessCase($0, $1) }
+    func register(into routes: inout ConnectRoutes, events: inout EventConsumers) {
+        events.on(RiskServiceMethods.assessCase) { request, event, _ in try await assessCase(request, event) }
         routes.register(RiskServiceMethods.getAssessment) { try await getAssessment($0, $1) }
         routes.register(RiskServiceMethods.listWarnings) { try await listWarnings($0, $1) }
         routes.register(RiskServiceMethods.getWarning) { try await getWarning($0, $1) }
@@ -29,8 +29,7 @@ struct RiskServiceHandler: Sendable {
     }
 
     /// Delivered by dispute-service's outbox relay whenever a case's facts change; never by people.
-    func assessCase(_ request: Pingan_Risk_V1_AssessCaseRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_AssessCaseResponse {
-        let event = try verifier.eventDelivery(context)
+    func assessCase(_ request: Pingan_Risk_V1_AssessCaseRequest, _ event: EventDelivery) async throws -> Pingan_Risk_V1_AssessCaseResponse {
         let id = try UUID.field(request.caseID, "case_id")
         let village = try DivisionCode.field(request.villageCode, "village_code")
         let now = now()

@@ -66,8 +66,9 @@ struct PostgresRiskStore: RiskStore {
             Self.openWarning(of: id),
             Self.history(of: id),
         ]
-        return try await inbox.apply(event, reading: reads) { transaction, firstDelivery, read in
-            guard firstDelivery else {
+        return try await inbox.apply(event, reading: reads) { change in
+            let transaction = change.transaction, read = change.read
+            guard change.firstDelivery else {
                 guard let assessment = try await Self.assessment(transaction, case: id) else { throw RiskStoreError.vanished(id) }
                 return assessment
             }
