@@ -1,7 +1,7 @@
 import PinganContracts
 
 /// Who may call each method: the one table the services enforce (through
-/// ``PrincipalVerifier/principal(_:for:)``), the README prints and the tests check against
+/// ``PrincipalVerifier/principal(_:for:)``), docs/integrating.md prints and the tests check against
 /// every method of the contracts.
 ///
 /// A role lets its holder call a method for records and divisions in the subtree of the
@@ -91,7 +91,7 @@ public enum MethodRoles {
         NotifyServiceMethods.listDeliveries.path: .anyOf(office),
     ]
 
-    /// The table as the README prints it, one row per method in path order.
+    /// The table as docs/integrating.md prints it, one row per method in path order.
     /// Whether `principal` may call the method at `path`, for offering an action only to
     /// those it would not refuse (the method still checks).
     public static func allows(_ principal: Principal, _ path: String) -> Bool {

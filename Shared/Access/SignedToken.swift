@@ -128,8 +128,8 @@ public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension Data {
-    /// base64url without padding (RFC 4648 §5), mapped byte by byte: the string replacements
-    /// this replaced were a quarter of the gateway's CPU per call.
+    /// base64url without padding (RFC 4648 §5), mapped byte by byte: string replacements
+    /// here were a large share of the gateway's CPU per call (docs/performance.md).
     var base64URLEncoded: String {
         var bytes = Array(base64EncodedData())
         while bytes.last == UInt8(ascii: "=") { bytes.removeLast() }

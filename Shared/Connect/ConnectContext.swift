@@ -26,8 +26,8 @@ public struct ConnectContext: Sendable {
     }
 
     /// The server's logger with the call's trace id and method, made when a handler logs:
-    /// setting logger metadata on every call cost the gateway about 4% of its CPU, for lines
-    /// that are rarely written.
+    /// setting logger metadata on every call showed in the gateway's profile, for lines that
+    /// are rarely written (docs/performance.md).
     public var logger: Logger {
         var logger = serverLogger
         logger[metadataKey: "trace_id"] = "\(trace.traceID)"

@@ -28,7 +28,7 @@ enum Deadline {
 /// The deadlines of every call in flight, watched by one task that sleeps until the earliest.
 ///
 /// A sleeping task and a dispatch timer for each call (timer heap, task creation and
-/// cancellation) were a few percent of the gateway's CPU per forwarded call in its profile.
+/// cancellation) showed in the gateway's profile of every forwarded call.
 /// Most deadlines lie seconds ahead and most calls end long before them, so
 /// the watcher wakes about once per default timeout, and adding or removing a deadline is a
 /// dictionary change under a lock. A deadline earlier than the one the watcher sleeps until

@@ -11,7 +11,7 @@ public struct TraceContext: Sendable, Equatable {
 
     /// Parses a `traceparent` header; `nil` when absent or malformed. Every hop of every call
     /// parses one, so it reads the header's bytes at their fixed places instead of splitting
-    /// it into strings and testing each character (2% of dispute's CPU for a `GetCase`).
+    /// it into strings and testing each character (measured in docs/performance.md).
     public init?(header: String?) {
         guard let header else { return nil }
         let bytes = Array(header.utf8)
@@ -64,8 +64,8 @@ public struct TraceContext: Sendable, Equatable {
     public var header: String { "00-\(traceID)-\(spanID)-\(sampled ? "01" : "00")" }
 
     /// `bytes` pseudo-random bytes (a multiple of 8) as lower-case hex, never all zeros (which
-    /// the W3C format reserves). This runs on every call: drawing and formatting byte by byte
-    /// was 7% of the gateway's CPU, and a `getrandom` system call per word 1.6%.
+    /// the W3C format reserves). This runs on every call, so it draws from SplitMix64 instead
+    /// of a `getrandom` system call per word and formats a word at a time (docs/performance.md).
     private static func randomHex(bytes: Int) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text = [UInt8](repeating: UInt8(ascii: "0"), count: bytes * 2)

@@ -9,8 +9,8 @@ extension Date {
     /// RFC 3339 in UTC with milliseconds (`2026-11-28T06:05:09.123Z`), as timestamps travel in
     /// Pingan's messages.
     ///
-    /// Formatted by hand from `gmtime_r`: a Foundation date formatter per call cost a third
-    /// of a read path's CPU, and a shared one is not safe across threads.
+    /// Formatted by hand from `gmtime_r`: a Foundation date formatter per call dominated a
+    /// read path's profile (docs/performance.md), and a shared one is not safe across threads.
     public var wireTimestamp: String {
         let interval = timeIntervalSince1970
         var seconds = time_t(interval.rounded(.down))
@@ -39,7 +39,7 @@ extension Date {
     /// the month does not have included.
     ///
     /// Parsed by hand for the reason ``wireTimestamp`` is formatted by hand: a Foundation
-    /// formatter per call was a third of risk-service's CPU while it scored cases.
+    /// formatter per call dominated risk-service's profile while it scored cases.
     public init?(wireTimestamp text: String) {
         var reader = TimestampReader(Array(text.utf8))
         guard let year = reader.number(4), reader.skip("-"), let month = reader.number(2), reader.skip("-"),

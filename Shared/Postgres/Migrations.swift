@@ -18,7 +18,7 @@ public struct Migration: Sendable {
     /// as PostgreSQL's default would: for the queues (outboxes, notify's deliveries), where each
     /// finished row leaves a dead entry in the index its claims read, and under a steady flow
     /// claims read thousands of them between vacuums. How soon the vacuum comes after that is
-    /// `autovacuum_naptime` (the README's PostgreSQL settings).
+    /// `autovacuum_naptime` (docs/operating.md, PostgreSQL).
     public static func vacuumOften(version: Int, _ tables: String...) -> Migration {
         Migration(version: version, name: "vacuum the queues often", sql: tables.map { table in
             "ALTER TABLE \(table) SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);\n"

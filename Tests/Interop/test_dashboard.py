@@ -3,7 +3,7 @@ Playwright, against the whole mesh (conftest's `mesh` fixture: six executables, 
 database, a self-harm case with a warning and an open rung in 小渡口一村 of 小渡口镇).
 
 Screenshots of every page visited are written to $PINGAN_ARTIFACTS (default
-Tests/Interop/artifacts); two of them are in the README.
+Tests/Interop/artifacts); the README shows them.
 """
 
 from __future__ import annotations

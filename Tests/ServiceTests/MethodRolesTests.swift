@@ -5,15 +5,15 @@ import PinganTestSupport
 import Testing
 
 /// The roles table is the one the services enforce, covers every method of the contracts,
-/// and is the one the README prints.
+/// and is the one `docs/integrating.md` prints.
 @Suite("who may call what")
 struct MethodRolesTests {
-    @Test func everyMethodOfTheContractsHasARuleAndTheREADMEPrintsTheTable() throws {
+    @Test func everyMethodOfTheContractsHasARuleAndTheIntegratorsPagePrintsTheTable() throws {
         let contracts = Set(MethodTable.byPath.keys)
         #expect(Set(MethodRoles.rules.keys) == contracts)
-        let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("README.md"), encoding: .utf8)
-        #expect(readme.contains(MethodRoles.markdown()), "README.md must contain MethodRoles.markdown(), regenerate its roles table")
+        let page = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/integrating.md"), encoding: .utf8)
+        #expect(page.contains(MethodRoles.markdown()), "docs/integrating.md must contain MethodRoles.markdown(), regenerate its roles table")
     }
 }
 

@@ -27,6 +27,17 @@ read |= {f"{peer.upper()}_URL" for peer in ("grid", "dispute", "risk", "index", 
 required = {"DATABASE_URL", "MESH_SECRET", "PORT"}
 divisions = {row["code"] for row in csv.DictReader(open(root / "Services/grid/Sources/Data/changde-divisions.csv"))}
 
+# The image carries every executable and every service's bundled data (the divisions, the
+# official calendar, the risk models, the indicator catalogue), without which a service fails
+# at start.
+dockerfile = (root / "deploy/Dockerfile").read_text()
+for module in re.findall(r'module: "([A-Za-z]+)", executable: "[a-z-]+", resources:', package):
+    if f"pingan_{module}.resources" not in dockerfile and "pingan_*.resources" not in dockerfile:
+        problems.append(f"deploy/Dockerfile does not copy {module}'s resource bundle pingan_{module}.resources")
+for exe in executables:
+    if exe not in dockerfile:
+        problems.append(f"deploy/Dockerfile does not build or copy {exe}")
+
 compose = yaml.safe_load((root / "docker-compose.yml").read_text())
 deployed = {}
 for name, service in compose["services"].items():
