@@ -1,6 +1,7 @@
 import Foundation
 
-/// A calendar day in China Standard Time (UTC+8): the unit of a grid's daily screening.
+/// A calendar day in China Standard Time: the unit of a grid's daily screening, of the
+/// official working-day calendar and of a signed agreement's date.
 public struct Day: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Days since 1970-01-01 in China time.
     public let ordinal: Int
@@ -11,36 +12,48 @@ public struct Day: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// The day containing `date`, in China Standard Time.
     public init(containing date: Date) {
-        ordinal = Int(((date.timeIntervalSince1970 + Self.offset) / 86_400).rounded(.down))
+        ordinal = Int(((date.timeIntervalSince1970 + Double(ChinaTime.offset)) / 86_400).rounded(.down))
+    }
+
+    /// The day `year`-`month`-`day`; `nil` unless it is a real date in the years 2000 to 2100.
+    public init?(year: Int, month: Int, day: Int) {
+        guard (2000...2100).contains(year), (1...12).contains(month), day >= 1, day <= Month(year: year, month: month).dayCount else { return nil }
+        self.init(containing: Month(year: year, month: month).range.start.addingTimeInterval(Double(day - 1) * 86_400))
     }
 
     /// Parses `YYYY-MM-DD` (years 2000 to 2100, a real date); `nil` for anything else.
     public init?(parsing text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard text.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-              (2000...2100).contains(year), (1...12).contains(month), day >= 1,
-              day <= Month(year: year, month: month).dayCount
+              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
         else { return nil }
-        let start = Month(year: year, month: month).range.start
-        self.init(containing: start.addingTimeInterval(Double(day - 1) * 86_400))
+        self.init(year: year, month: month, day: day)
     }
 
     /// The first instant of the day.
-    public var start: Date { Date(timeIntervalSince1970: Double(ordinal) * 86_400 - Self.offset) }
+    public var start: Date { Date(timeIntervalSince1970: Double(ordinal) * 86_400 - Double(ChinaTime.offset)) }
 
     public var month: Month { Month(containing: start) }
 
+    public var year: Int { month.year }
+
+    /// The day after this one.
+    public var next: Day { Day(ordinal: ordinal + 1) }
+
     public func adding(days: Int) -> Day { Day(ordinal: ordinal + days) }
 
+    /// 1 is Sunday, 7 is Saturday, as Foundation counts them (1970-01-01 was a Thursday).
+    public var weekday: Int { ((ordinal + 4) % 7 + 7) % 7 + 1 }
+
+    /// Monday to Friday.
+    public var isWeekday: Bool { (2...6).contains(weekday) }
+
     public var description: String {
-        let components = Month.calendar.dateComponents([.year, .month, .day], from: start)
+        let components = ChinaTime.calendar.dateComponents([.year, .month, .day], from: start)
         return String(format: "%04d-%02d-%02d", components.year ?? 0, components.month ?? 0, components.day ?? 0)
     }
 
     public static func < (lhs: Day, rhs: Day) -> Bool { lhs.ordinal < rhs.ordinal }
-
-    static let offset: Double = 8 * 3600
 }
 
 extension Month {

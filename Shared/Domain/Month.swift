@@ -21,14 +21,14 @@ public struct Month: Sendable, Hashable, CustomStringConvertible {
 
     /// The month containing `date`, in China Standard Time.
     public init(containing date: Date) {
-        let components = Self.calendar.dateComponents([.year, .month], from: date)
+        let components = ChinaTime.calendar.dateComponents([.year, .month], from: date)
         self.init(year: components.year ?? 2000, month: components.month ?? 1)
     }
 
     /// The first instant of the month and of the next one.
     public var range: (start: Date, end: Date) {
-        let start = Self.calendar.date(from: DateComponents(year: year, month: month, day: 1)) ?? Date(timeIntervalSince1970: 0)
-        let end = Self.calendar.date(byAdding: .month, value: 1, to: start) ?? start
+        let start = ChinaTime.calendar.date(from: DateComponents(year: year, month: month, day: 1)) ?? Date(timeIntervalSince1970: 0)
+        let end = ChinaTime.calendar.date(byAdding: .month, value: 1, to: start) ?? start
         return (start, end)
     }
 
@@ -39,10 +39,4 @@ public struct Month: Sendable, Hashable, CustomStringConvertible {
         let index = year * 12 + (month - 1) + count
         return Month(year: index / 12, month: index % 12 + 1)
     }
-
-    static let calendar: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt
-        return calendar
-    }()
 }

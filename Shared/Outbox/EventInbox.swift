@@ -103,7 +103,7 @@ public struct EventInbox: Sendable {
 
     /// A read an effect starts with: it goes in the same round trip as the inbox record, and
     /// runs on a redelivery too, so it must not change anything (locking is fine).
-    public typealias Read = (sql: String, parameters: [any PostgresEncodable])
+    public typealias Read = PostgresStatement
 
     /// Runs `effect` in `event`'s batch with the record that the event was applied, so the
     /// record and the effect commit together; `effect` gets the rows of `reads`.

@@ -31,7 +31,7 @@ public struct PostgresConnection: Sendable {
     /// Runs several statements in one round trip and returns each one's rows, in order: for
     /// reads that need not wait for one another, such as a record and its children.
     @discardableResult
-    public func pipeline(_ statements: [(sql: String, parameters: [any PostgresEncodable])]) async throws -> [PostgresRows] {
+    public func pipeline(_ statements: [PostgresStatement]) async throws -> [PostgresRows] {
         try await sendAfterQueued(statements.map { (sql: $0.sql, parameters: $0.parameters.map(\.postgresParameter)) })
     }
 
@@ -106,7 +106,7 @@ public struct PostgresConnection: Sendable {
     /// - Parameter first: statements to send in the same round trip as `SAVEPOINT`; their
     ///   rows are handed to `body`, in order.
     public func savepoint<T>(
-        first: [(sql: String, parameters: [any PostgresEncodable])], _ body: (PostgresConnection, [PostgresRows]) async throws -> T
+        first: [PostgresStatement], _ body: (PostgresConnection, [PostgresRows]) async throws -> T
     ) async throws -> T {
         do {
             let rows = try await pipeline([(sql: "SAVEPOINT pingan_step", parameters: [])] + first)

@@ -180,3 +180,7 @@ extension Int64 {
         return (self % divisor < 0) ? quotient - 1 : quotient
     }
 }
+
+/// One parameterised statement: SQL text with `$1`, `$2`, … and the values that fill them,
+/// as pipelines and read-aheads take them.
+public typealias PostgresStatement = (sql: String, parameters: [any PostgresEncodable])

@@ -322,9 +322,9 @@ struct MediationStoryTests {
 
             // Two days on, counselling has not reported: the scan marks it once and notifies.
             clock.advance(by: 2 * 24 * 3600)
-            let store = PostgresCaseStore(pool: database.pool(), outbox: Outbox(schema: "dispute"))
-            #expect(try await store.scanOverdue(now: clock.now, limit: 100) == 1)
-            #expect(try await store.scanOverdue(now: clock.now, limit: 100) == 0)
+            let scan = OverdueScan(pool: database.pool(), outbox: Outbox(schema: "dispute"))
+            #expect(try await scan.run(now: clock.now, limit: 100) == 1)
+            #expect(try await scan.run(now: clock.now, limit: 100) == 0)
             #expect(try await count(database, "SELECT count(*) FROM dispute.outbox WHERE topic = 'case.notice'") == 2)  // the summons and the overdue report
             var overdue = Pingan_Dispute_V1_ListCasesRequest()
             overdue.divisionCode = street

@@ -31,14 +31,35 @@ struct MediationRulesTests {
         try rules.startRung(file, rung: rung, kind: .peoples, lead: "x", participants: [], bodies: [], skipReason: skip, by: try! township(), now: now)
     }
 
+    /// The attempt a decision starts, the rungs it skips and why, and its timeline note.
+    func started(_ changes: [CaseChange]) -> (attempt: RungAttempt, skipped: [LadderRung], reason: String?, note: String)? {
+        guard changes.count == 2, case let .attemptStarted(attempt, skipped, reason) = changes[0],
+              case let .timeline(kind, note, _) = changes[1], kind == "rung_started" else { return nil }
+        return (attempt, skipped, reason, note)
+    }
+
     @Test func aRungOpensAfterTheOneBelowFailedAndNeverBelowIt() throws {
         let afterThird = try file(after: [(.finder, .failed), (.villageSecretary, .failed), (.townshipCadre, .failed)])
         #expect(throws: MediationRefusal.outOfOrder(requested: .townshipCadre, next: .politicalLegal)) { try start(afterThird, .townshipCadre) }
         #expect(throws: MediationRefusal.skipNeedsReason(requested: .townshipLeaders, next: .politicalLegal)) { try start(afterThird, .townshipLeaders) }
-        #expect(try start(afterThird, .politicalLegal).count == 2)
+        let fourth = try #require(started(try start(afterThird, .politicalLegal)))
+        #expect(fourth.attempt.rung == .politicalLegal && fourth.skipped.isEmpty && fourth.reason == nil)
+        #expect(fourth.attempt.deadline == rules.calendar.deadline(after: now, workingDays: StepDeadlines().days(for: .politicalLegal)))
+        #expect(fourth.attempt.centre == (try township()).centre)
         let eased = try file(after: [(.finder, .failed), (.villageSecretary, .eased)])
         #expect(throws: MediationRefusal.skipNeedsReason(requested: .townshipCadre, next: .villageSecretary)) { try start(eased, .townshipCadre) }
-        #expect(try start(eased, .villageSecretary).count == 2)
+        // After an eased rung the same rung is tried again.
+        let again = try #require(started(try start(eased, .villageSecretary)))
+        #expect(again.attempt.rung == .villageSecretary && again.skipped.isEmpty)
+    }
+
+    @Test func climbingPastTheNextRungRecordsTheRungsSkippedAndWhy() throws {
+        let afterFinder = try file(after: [(.finder, .failed)])
+        let skip = try #require(started(try start(afterFinder, .politicalLegal, skip: "持刀威胁，直接由政法委员牵头")))
+        #expect(skip.attempt.rung == .politicalLegal)
+        #expect(skip.skipped == [.villageSecretary, .townshipCadre])
+        #expect(skip.reason == "持刀威胁，直接由政法委员牵头")
+        #expect(skip.note.contains("skipped rung(s) 2, 3"))
     }
 
     @Test func whenEveryRungFailedTheLadderIsExhausted() throws {

@@ -9,13 +9,13 @@ import PinganRuntime
 /// (`pingan_dispute_deadlines_beyond_calendar_total`), so operators load the next year's
 /// notice before it matters.
 actor CalendarCache {
-    let store: any CaseStore
+    let store: any CalendarStore
     let maxAge: Duration
     private var cached: (calendar: WorkdayCalendar, at: ContinuousClock.Instant)?
     private let lastYear: @Sendable (Double) -> Void
     nonisolated let countBeyond: @Sendable () -> Void
 
-    init(store: any CaseStore, metrics: ServiceMetrics, maxAge: Duration = .seconds(60)) {
+    init(store: any CalendarStore, metrics: ServiceMetrics, maxAge: Duration = .seconds(60)) {
         self.store = store
         self.maxAge = maxAge
         lastYear = metrics.gauge("dispute_calendar_last_year", help: "The last year of the official working-day calendar loaded")

@@ -59,14 +59,15 @@ public enum DisputeApp {
         let mesh = settings.service.mesh
         let host = ServiceHost(.dispute, settings: settings.service, migrator: DisputeMigrations.migrator)
         let outbox = Outbox(schema: DisputeMigrations.schema)
-        let store = PostgresCaseStore(pool: host.pool, outbox: outbox)
+        let cases = PostgresCaseStore(pool: host.pool, outbox: outbox)
+        let calendar = PostgresCalendarStore(pool: host.pool)
         var routes = ConnectRoutes()
         let verifier = try PrincipalVerifier(meshSecret: mesh.meshSecret, previous: mesh.previousMeshSecrets)
         let handler = DisputeServiceHandler(
-            store: store, verifier: verifier,
-            calendar: CalendarCache(store: store, metrics: host.metrics), deadlines: settings.deadlines, now: now
+            cases: cases, departments: PostgresDepartmentStore(pool: host.pool), reports: PostgresCaseReports(pool: host.pool),
+            verifier: verifier, calendar: CalendarCache(store: calendar, metrics: host.metrics), deadlines: settings.deadlines, now: now
         )
-        var events = EventConsumers(inbox: store.inbox, verifier: verifier)
+        var events = EventConsumers(inbox: cases.inbox, verifier: verifier)
         handler.register(into: &routes, events: &events)
         events.register(into: &routes)
         let transport = CurlTransport()
@@ -84,12 +85,13 @@ public enum DisputeApp {
         )
         // Nothing expires silently: steps past their deadline are marked and pushed to the
         // owning centre and the levels above.
+        let overdue = OverdueScan(pool: host.pool, outbox: outbox)
         let scan = PeriodicTask("overdue scan", every: settings.overdueScanInterval, logger: host.logger) {
-            while try await store.scanOverdue(now: now(), limit: overdueBatch) == overdueBatch {}
+            while try await overdue.run(now: now(), limit: overdueBatch) == overdueBatch {}
         }
         return host.application(
             routes: routes, services: relay + [scan],
-            beforeServing: { try await seedCalendar(store, logger: host.logger) },
+            beforeServing: { try await seedCalendar(calendar, logger: host.logger) },
             onServerRunning: onServerRunning
         )
     }
@@ -101,11 +103,11 @@ public enum DisputeApp {
         let host = ServiceHost(.dispute, settings: settings.service, migrator: DisputeMigrations.migrator)
         do {
             try await host.migrator.migrate(host.pool, logger: host.logger)
-            let store = PostgresCaseStore(pool: host.pool, outbox: Outbox(schema: DisputeMigrations.schema))
+            let scan = OverdueScan(pool: host.pool, outbox: Outbox(schema: DisputeMigrations.schema))
             var marked = 0
             var round = overdueBatch
             while round == overdueBatch {
-                round = try await store.scanOverdue(now: now, limit: overdueBatch)
+                round = try await scan.run(now: now, limit: overdueBatch)
                 marked += round
             }
             await host.pool.close()
@@ -125,7 +127,7 @@ public enum DisputeApp {
     }
 
     /// Loads the shipped calendar into an empty one; years loaded since are kept.
-    static func seedCalendar(_ store: any CaseStore, logger: Logger) async throws {
+    static func seedCalendar(_ store: any CalendarStore, logger: Logger) async throws {
         guard try await store.calendar().years.isEmpty else { return }
         let years = try await store.loadCalendar(try WorkdayCalendar.parse(csv: try bundledCalendarCSV()))
         logger.notice("loaded the official working-day calendar", metadata: ["years": "\(years.sorted())"])

@@ -193,6 +193,11 @@ enum DisputeMigrations {
             SELECT gin_clean_pending_list('dispute.cases_party_names'::regclass);
             """),
         Migration.vacuumOften(version: 6, "dispute.outbox"),
+        Migration(version: 7, name: "a case's revision", sql: """
+            -- Bumped by every change to a case: a mediation step decided on a case file is
+            -- applied only if the case is still at the revision the file was read at.
+            ALTER TABLE dispute.cases ADD COLUMN revision integer NOT NULL DEFAULT 0;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

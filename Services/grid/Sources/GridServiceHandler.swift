@@ -59,9 +59,9 @@ struct GridServiceHandler: Sendable {
     func reportIncident(_ request: Pingan_Grid_V1_ReportIncidentRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_ReportIncidentResponse {
         let principal = try verifier.principal(context, for: GridServiceMethods.reportIncident)
         let report = try IncidentReport(validating: request)
-        let incident = try await store.report(report, key: try Self.key(request.requestID, principal), filedBy: principal.subject) { village, hasMember in
-            try Self.admit(village, hasMember: hasMember, grid: report.gridID, visibleTo: principal)
-        }
+        let incident = try await store.report(
+            report, key: try Self.key(request.requestID, principal), filedBy: principal.subject, admission: GridAdmission(principal: principal)
+        )
         var response = Pingan_Grid_V1_ReportIncidentResponse()
         response.incident = incident.wire
         return response
@@ -122,17 +122,7 @@ struct GridServiceHandler: Sendable {
     /// a report or a screening comes from a member of the grid it is about.
     private func requireGrid(_ id: UUID, member: UUID, visibleTo principal: Principal) async throws -> DivisionCode {
         let found = try await store.village(ofGrid: id, member: member)
-        return try Self.admit(found?.village, hasMember: found?.hasMember ?? false, grid: id, visibleTo: principal)
-    }
-
-    /// The rule for both: a grid outside the caller's jurisdiction reads as missing, and the
-    /// reporter must be one of its members.
-    private static func admit(_ village: DivisionCode?, hasMember: Bool, grid id: UUID, visibleTo principal: Principal) throws -> DivisionCode {
-        let village = try principal.visible(village, at: { $0 }, "grid \(id.wire)")
-        guard hasMember else {
-            throw ConnectError.invalidArgument(field: "reporter_member_id", "is not a member of grid \(id.wire)")
-        }
-        return village
+        return try GridAdmission(principal: principal).admit(grid: id, village: found?.village, hasMember: found?.hasMember ?? false)
     }
 }
 

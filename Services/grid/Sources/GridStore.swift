@@ -18,13 +18,10 @@ protocol GridStore: Sendable {
     /// `nil` if there is no such grid.
     func village(ofGrid id: UUID, member: UUID) async throws -> (village: DivisionCode, hasMember: Bool)?
     /// Stores the incident and, in the same transaction, the event that opens its case, once
-    /// `admit` accepts the grid's village (`nil` when there is no such grid) and whether the
-    /// reporter is one of its members; what it throws, nothing is kept. With a key already
-    /// used, returns the incident stored then and stores nothing.
-    func report(
-        _ report: IncidentReport, key: RequestKey?, filedBy: String,
-        admit: (_ village: DivisionCode?, _ hasMember: Bool) throws -> DivisionCode
-    ) async throws -> Incident
+    /// `admission` admits the grid's village and the reporter's membership; what it refuses,
+    /// nothing is kept. With a key already used, returns the incident stored then and stores
+    /// nothing.
+    func report(_ report: IncidentReport, key: RequestKey?, filedBy: String, admission: GridAdmission) async throws -> Incident
     /// Incidents per village under `root` reported during `month`.
     func countIncidents(under root: DivisionCode, in month: Month) async throws -> [(village: String, incidents: Int)]
     /// Records or corrects a grid's screening for its day; true when it corrected one.
@@ -134,17 +131,14 @@ struct PostgresGridStore: GridStore {
 
     /// A report is two round trips: the grid's village and the reporter's membership are read
     /// with the request key's claim and the incident, in the one that opens the transaction;
-    /// the event goes with `COMMIT`. `admit` sees the village and the membership before
-    /// anything commits, and what it refuses is rolled back. Only a key used before (a
+    /// the event goes with `COMMIT`. The admission rule sees the village and the membership
+    /// before anything commits, and what it refuses is rolled back. Only a key used before (a
     /// retry) costs more: it is answered from what the key recorded.
-    func report(
-        _ report: IncidentReport, key: RequestKey?, filedBy: String,
-        admit: (_ village: DivisionCode?, _ hasMember: Bool) throws -> DivisionCode
-    ) async throws -> Incident {
+    func report(_ report: IncidentReport, key: RequestKey?, filedBy: String, admission: GridAdmission) async throws -> Incident {
         let id = UUID.random()
         let check = Self.villageAndMembership(grid: report.gridID, member: report.reporterID)
         // The village comes from the grid row in the statement itself; a missing grid or a
-        // reporter who is not its member inserts nothing, and `admit` refuses it.
+        // reporter who is not its member inserts nothing, and the admission rule refuses it.
         let insert = (
             sql: """
                 INSERT INTO grid.incidents (id, grid_id, village_code, reporter_member_id, category, description,
@@ -160,7 +154,7 @@ struct PostgresGridStore: GridStore {
         )
         func village(_ rows: PostgresRows) throws -> DivisionCode {
             let found = try Self.decodeVillageAndMembership(rows)
-            return try admit(found?.village, found?.hasMember ?? false)
+            return try admission.admit(grid: report.gridID, village: found?.village, hasMember: found?.hasMember ?? false)
         }
         func stored(_ id: UUID, _ village: DivisionCode, _ reportedAt: Date) -> Incident {
             var stored = Incident(report: report, village: village, id: id)
@@ -172,7 +166,7 @@ struct PostgresGridStore: GridStore {
             return try await outbox.transaction(pool) { transaction -> Incident in
                 let rows = try await transaction.pipeline([check] + (key.map { [Self.claim($0, method: "ReportIncident", result: id)] } ?? []) + [insert])
                 let place = try village(rows[0])
-                // Grids and members are never deleted: what `admit` accepted inserted its incident.
+                // Grids and members are never deleted: what the rule admitted inserted its incident.
                 guard let inserted = rows[rows.count - 1].first else { throw GridStoreError.gridVanished(report.gridID) }
                 let incident = stored(id, place, try inserted.decode(Date.self, at: 0))
                 if key != nil, rows[1].affectedRows == 0 { throw KeyUsedBefore() }

@@ -37,30 +37,6 @@ struct Incident: Sendable {
         self.village = village
         self.report = report
     }
-
-    /// What dispute-service is told so that it opens the case. The parties travel in the
-    /// event only: the mediating service keeps them, grid-service does not.
-    var openCaseEvent: Pingan_Dispute_V1_OpenCaseRequest {
-        let request = report.request
-        var event = Pingan_Dispute_V1_OpenCaseRequest()
-        event.incidentID = id.wire
-        event.villageCode = village.rawValue
-        event.category = report.category
-        event.source = .gridReport
-        event.description_p = request.description_p
-        event.parties = request.parties
-        event.threatOfViolence = request.threatOfViolence
-        event.threatOfSelfHarm = request.threatOfSelfHarm
-        event.repeatIncident = request.repeatIncident
-        event.priorPoliceCalls = request.priorPoliceCalls
-        return event
-    }
-}
-
-/// The topics grid-service publishes.
-enum IncidentEvents {
-    /// An incident was reported; dispute-service opens its case.
-    static let reported = "incident.reported"
 }
 
 /// A grid: the smallest unit of the territory, inside one village.

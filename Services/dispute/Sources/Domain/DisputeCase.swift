@@ -81,8 +81,22 @@ struct NewCase: Sendable {
     let category: Pingan_Grid_V1_IncidentCategory
     let source: Pingan_Dispute_V1_CaseSource
     let description: String
+    /// With their names trimmed, however the case arrived.
     let parties: [Party]
     let facts: CaseFacts
+
+    init(
+        incidentID: UUID?, village: DivisionCode, category: Pingan_Grid_V1_IncidentCategory, source: Pingan_Dispute_V1_CaseSource,
+        description: String, parties: [Party], facts: CaseFacts
+    ) {
+        self.incidentID = incidentID
+        self.village = village
+        self.category = category
+        self.source = source
+        self.description = description
+        self.parties = parties.map { Party(name: $0.name.trimmingCharacters(in: .whitespaces), phone: $0.phone, minor: $0.minor) }
+        self.facts = facts
+    }
 }
 
 extension NewCase {
@@ -94,65 +108,5 @@ extension NewCase {
 extension Party {
     static func names(_ parties: [Party]) -> [String] {
         parties.map { $0.name.filter { !$0.isWhitespace } }.filter { !$0.isEmpty }.sorted()
-    }
-}
-
-/// How a new incident finds the case it belongs to (the same parties again).
-enum SameParties {
-    /// How long after a settlement a new incident reopens the case rather than opening one.
-    static let reopenWithin: TimeInterval = 180 * 24 * 3600
-
-    /// True when the two incidents are between the same people: at least two names in
-    /// common (or the one name, when a side names one person). A new incident may add
-    /// people (the brothers who joined the fight) and still be the same dispute.
-    static func match(_ lhs: [String], _ rhs: [String]) -> Bool {
-        let shared = Set(lhs).intersection(rhs).count
-        return shared > 0 && shared >= min(2, Set(lhs).count, Set(rhs).count)
-    }
-}
-
-/// The topics dispute-service publishes.
-enum CaseEvents {
-    /// A case was opened; risk-service assesses it.
-    static let opened = "case.opened"
-    /// A case's facts changed (another incident, a failed rung, a new category); risk-service is told.
-    static let changed = "case.changed"
-    /// A notice for the owning centre and the levels above (overdue, escalated, summoned).
-    static let notice = "case.notice"
-}
-
-extension DisputeCase {
-    /// What risk-service is told to assess: the facts, never the parties' names.
-    var assessment: Pingan_Risk_V1_AssessCaseRequest {
-        var assess = Pingan_Risk_V1_AssessCaseRequest()
-        assess.caseID = id.wire
-        assess.villageCode = village.rawValue
-        assess.category = category
-        assess.partyCount = Int32(parties.count)
-        assess.minorsInvolved = parties.contains(where: \.minor)
-        assess.threatOfViolence = facts.threatOfViolence
-        assess.threatOfSelfHarm = facts.threatOfSelfHarm
-        assess.repeatIncident = facts.repeatIncident
-        assess.priorPoliceCalls = Int32(facts.priorPoliceCalls)
-        assess.incidentID = incidentID?.wire ?? ""
-        assess.violenceOccurred = facts.violenceOccurred
-        assess.incidents = Int32(incidents)
-        assess.openedAt = openedAt.wireTimestamp
-        assess.closed = status != .open
-        let home = village.owningCentre
-        assess.escalations = Int32(home.selfAndAncestors.firstIndex(of: coordinator) ?? 0)
-        return assess
-    }
-
-    /// A notice about this case for notify-service.
-    func notice(type: String, centre: DivisionCode, summary: String, due: Date?) -> Pingan_Notify_V1_DeliverNoticeRequest {
-        var notice = Pingan_Notify_V1_DeliverNoticeRequest()
-        notice.type = type
-        notice.caseID = id.wire
-        notice.centreCode = centre.rawValue
-        notice.villageCode = village.rawValue
-        notice.summary = summary
-        notice.dueAt = due?.wireTimestamp ?? ""
-        return notice
     }
 }

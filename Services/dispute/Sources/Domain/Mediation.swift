@@ -63,7 +63,7 @@ struct RungAttempt: Sendable {
 struct Agreement: Sendable {
     let id: UUID
     let terms: String
-    let signedOn: CalendarDay
+    let signedOn: Day
     let signatories: [String]
 }
 
@@ -84,8 +84,11 @@ struct Department: Sendable {
     let name: String
     let apiKeyName: String
 
+    /// How the gateway names a principal that acts with an API key.
+    static let subjectPrefix = "apikey:"
+
     /// The subject of the department's principal at the gateway.
-    var subject: String { "apikey:\(apiKeyName)" }
+    var subject: String { Self.subjectPrefix + apiKeyName }
 }
 
 /// A department summoned to a case (中心吹哨、部门报到): it must report, then feed back.

@@ -1,55 +1,5 @@
 import Foundation
-
-/// A day on the calendar in China Standard Time, as the official notices name days.
-struct CalendarDay: Hashable, Comparable, Sendable, CustomStringConvertible {
-    let year: Int
-    let month: Int
-    let day: Int
-
-    static let chinaTime: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt
-        return calendar
-    }()
-
-    init(year: Int, month: Int, day: Int) {
-        self.year = year
-        self.month = month
-        self.day = day
-    }
-
-    /// The day `date` falls on in China.
-    init(containing date: Date) {
-        let parts = Self.chinaTime.dateComponents([.year, .month, .day], from: date)
-        self.init(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1)
-    }
-
-    /// Parses `YYYY-MM-DD`; `nil` for anything that is not a real day.
-    init?(parsing text: String) {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard text.count == 10, parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-              (1900...2200).contains(year)
-        else { return nil }
-        self.init(year: year, month: month, day: day)
-        guard CalendarDay(containing: start) == self else { return nil }
-    }
-
-    /// 00:00 China time on this day.
-    var start: Date {
-        Self.chinaTime.date(from: DateComponents(year: year, month: month, day: day)) ?? Date(timeIntervalSince1970: 0)
-    }
-
-    var next: CalendarDay { CalendarDay(containing: start.addingTimeInterval(36 * 3600)) }
-
-    /// 1 is Sunday, 7 is Saturday.
-    var weekday: Int { Self.chinaTime.component(.weekday, from: start) }
-
-    var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
-
-    static func < (lhs: CalendarDay, rhs: CalendarDay) -> Bool {
-        (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
-    }
-}
+import PinganDomain
 
 /// A deadline counted in working days.
 struct WorkingDeadline: Sendable, Equatable {
@@ -72,12 +22,12 @@ struct WorkdayCalendar: Sendable {
 
     /// One row of the official CSV.
     struct Exception: Sendable, Equatable {
-        let day: CalendarDay
+        let day: Day
         let kind: Kind
         let name: String
     }
 
-    let exceptions: [CalendarDay: Kind]
+    let exceptions: [Day: Kind]
     let years: Set<Int>
 
     init(exceptions: [Exception], years: Set<Int>) {
@@ -85,16 +35,16 @@ struct WorkdayCalendar: Sendable {
         self.years = years
     }
 
-    func isWorkingDay(_ day: CalendarDay) -> Bool {
+    func isWorkingDay(_ day: Day) -> Bool {
         if let kind = exceptions[day] { return kind == .workday }
-        return (2...6).contains(day.weekday)
+        return day.isWeekday
     }
 
     /// The end of the `workingDays`-th working day after the day `start` falls on; the start
     /// day itself does not count, as a step begun on a Friday afternoon is due by the end of
     /// the following working days.
     func deadline(after start: Date, workingDays: Int) -> WorkingDeadline {
-        var day = CalendarDay(containing: start)
+        var day = Day(containing: start)
         var counted = 0
         var beyond = false
         while counted < max(workingDays, 0) {
@@ -112,9 +62,9 @@ struct WorkdayCalendar: Sendable {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             if index == 0, fields.first == "date" { continue }
             guard fields.count >= 2 else { throw .line(index + 1, "expected date,kind,holiday,holiday_zh") }
-            guard let day = CalendarDay(parsing: fields[0]) else { throw .line(index + 1, "\"\(fields[0])\" is not a date as YYYY-MM-DD") }
+            guard let day = Day(parsing: fields[0]) else { throw .line(index + 1, "\"\(fields[0])\" is not a date as YYYY-MM-DD") }
             guard let kind = Kind(rawValue: fields[1]) else { throw .line(index + 1, "kind must be holiday or workday, got \"\(fields[1])\"") }
-            if kind == .workday, (2...6).contains(day.weekday) {
+            if kind == .workday, day.isWeekday {
                 throw .line(index + 1, "\(day) is a weekday already; a make-up workday falls on a weekend")
             }
             rows.append(Exception(day: day, kind: kind, name: fields.count > 2 ? fields[2] : ""))

@@ -44,7 +44,7 @@ extension DisputeServiceHandler {
         let note = try String.field(request.note, "note", upTo: 2000)
         var agreement: Agreement?
         if request.hasAgreement {
-            let signedOn = CalendarDay(parsing: request.agreement.signedOn)
+            let signedOn = Day(parsing: request.agreement.signedOn)
             guard let signedOn else { throw ConnectError.invalidArgument(field: "agreement.signed_on", "must be a date as YYYY-MM-DD") }
             let signatories = try Self.names(request.agreement.signatories, "agreement.signatories")
             guard !signatories.isEmpty else { throw ConnectError.invalidArgument(field: "agreement.signatories", "at least one signatory is required") }
@@ -96,7 +96,7 @@ extension DisputeServiceHandler {
         }
         var response = Pingan_Dispute_V1_RegisterDepartmentResponse()
         do {
-            response.department = try await store.registerDepartment(centre: centre, name: name, apiKeyName: key).wire
+            response.department = try await departments.registerDepartment(centre: centre, name: name, apiKeyName: key).wire
         } catch CaseStoreError.duplicateDepartment {
             throw ConnectError(.alreadyExists, "a department named \(name) or with API key \(key) is registered already")
         }
@@ -112,7 +112,7 @@ extension DisputeServiceHandler {
         let ids = try request.departmentIds.enumerated().map { try UUID.field($1, "department_ids[\($0)]") }
         // The case first: a caller who may not see it learns nothing about the departments.
         _ = try await visibleFile(id, named: request.caseID, to: principal)
-        let found = try await store.departments(ids)
+        let found = try await departments.departments(ids)
         var departments: [Department] = []
         for (index, wanted) in ids.enumerated() where !departments.contains(where: { $0.id == wanted }) {
             // A department registered at this case's township, county or city; any other is unknown here.
@@ -218,7 +218,7 @@ extension DisputeServiceHandler {
         } catch {
             throw ConnectError.invalidArgument(field: "csv", error.description)
         }
-        let years = try await store.loadCalendar(rows)
+        let years = try await calendar.store.loadCalendar(rows)
         await calendar.reset()
         var response = Pingan_Dispute_V1_LoadCalendarResponse()
         response.years = years.sorted().map(Int32.init)
@@ -233,26 +233,34 @@ extension DisputeServiceHandler {
     }
 
     /// Loads the case the caller may see, lets `decide` rule on it at the current time, and
-    /// applies the decision; a case elsewhere is `not_found` exactly as a missing one.
+    /// has the store apply the decision; a case elsewhere is `not_found` exactly as a missing
+    /// one. A case changed by someone else in between is decided again on its new file.
     func change(
         _ id: UUID, named name: String, by principal: Principal,
-        _ decide: @escaping (CaseFile, Date) throws -> [CaseChange]
+        _ decide: (CaseFile, Date) throws -> [CaseChange]
     ) async throws -> CaseFile {
-        let now = now()
-        let updated = try await store.update(id, now: now) { file in
-            let file = try principal.visible(file, at: { $0.record.village }, "case \(name)")
-            try requireSight(of: file, by: principal, named: name)
-            return try decide(file, now)
+        for _ in 1...Self.decisionAttempts {
+            let now = now()
+            let file = try visible(try await cases.file(id), named: name, to: principal)
+            let changes = try decide(file, now)
+            do {
+                return try await cases.apply(changes, to: file, now: now)
+            } catch CaseStoreError.stale {
+                continue
+            }
         }
-        return try principal.visible(updated, at: { $0.record.village }, "case \(name)")
+        throw ConnectError(.aborted, "case \(name) kept changing while this step was decided; try again")
     }
+
+    /// How often a step is decided again when the case changed under it.
+    static let decisionAttempts = 5
 
     /// The same for a department acting on its summons: the summons must be its own.
     func changeSummons(
         _ summons: UUID, named name: String, by principal: Principal,
-        _ decide: @escaping (CaseFile, Date, MediationRules) throws -> [CaseChange]
+        _ decide: (CaseFile, Date, MediationRules) throws -> [CaseChange]
     ) async throws -> CaseFile {
-        guard let caseID = try await store.caseOfSummons(summons) else { throw ConnectError(.notFound, "summons \(name) not found") }
+        guard let caseID = try await cases.caseOfSummons(summons) else { throw ConnectError(.notFound, "summons \(name) not found") }
         let rules = try await rules()
         do {
             return try await change(caseID, named: caseID.wire, by: principal) { file, now in try decide(file, now, rules) }

@@ -10,7 +10,9 @@ import PinganOutbox
 struct DisputeServiceHandler: Sendable {
     static let maxPageSize = 200
 
-    let store: any CaseStore
+    let cases: any CaseStore
+    let departments: any DepartmentStore
+    let reports: any CaseReports
     let verifier: PrincipalVerifier
     let calendar: CalendarCache
     let deadlines: StepDeadlines
@@ -45,7 +47,7 @@ struct DisputeServiceHandler: Sendable {
     /// Delivered by grid-service's outbox relay, never by people.
     func openCase(_ request: Pingan_Dispute_V1_OpenCaseRequest, _ event: EventDelivery) async throws -> Pingan_Dispute_V1_OpenCaseResponse {
         var response = Pingan_Dispute_V1_OpenCaseResponse()
-        response.case = try await store.open(try Self.newCase(request), applying: event, now: now()).wire(revealingParties: false)
+        response.case = try await cases.open(try Self.newCase(request), applying: event, now: now()).wire(revealingParties: false)
         return response
     }
 
@@ -64,7 +66,7 @@ struct DisputeServiceHandler: Sendable {
         }
         // One incident gains nothing: it reads in the round trip that records it.
         guard incidents.count > 1 else { return }
-        try await store.readAhead(incidents, in: batch, now: now())
+        try await cases.readAhead(incidents, in: batch, now: now())
     }
 
     static func newCase(_ request: Pingan_Dispute_V1_OpenCaseRequest) throws -> NewCase {
@@ -108,7 +110,7 @@ struct DisputeServiceHandler: Sendable {
                 violenceOccurred: request.violenceOccurred
             )
         )
-        let opened = try await store.intake(newCase, requestID: requestID, subject: principal.subject, now: now())
+        let opened = try await cases.intake(newCase, requestID: requestID, subject: principal.subject, now: now())
         var response = Pingan_Dispute_V1_IntakeCaseResponse()
         response.case = opened.case.wire(revealingParties: false)
         response.joinedExisting = opened.joined
@@ -120,14 +122,14 @@ struct DisputeServiceHandler: Sendable {
     func getCase(_ request: Pingan_Dispute_V1_GetCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_GetCaseResponse {
         let principal = try verifier.principal(context, for: DisputeServiceMethods.getCase)
         let id = try UUID.field(request.caseID, "case_id")
-        let found = try await store.fileWithTimeline(id)
+        let found = try await cases.fileWithTimeline(id)
         let file = try visible(found?.file, named: request.caseID, to: principal)
         let timeline = found?.timeline ?? []
         if request.revealParties {
             guard principal.has(.mediator) else {
                 throw ConnectError(.permissionDenied, "reveal_parties: only mediators may see parties' names and phones")
             }
-            try await store.auditPersonalDataRead(case: id, by: principal, rule: "mediator in the case's jurisdiction (\(principal.centre))")
+            try await cases.auditPersonalDataRead(case: id, by: principal, rule: "mediator in the case's jurisdiction (\(principal.centre))")
         }
         var response = Pingan_Dispute_V1_GetCaseResponse()
         response.case = file.record.wire(revealingParties: request.revealParties)
@@ -152,14 +154,14 @@ struct DisputeServiceHandler: Sendable {
         if !request.departmentID.isEmpty { filter.department = try UUID.field(request.departmentID, "department_id") }
         if principal.roles == [.department] {
             // A department sees the cases it was summoned to, and no others.
-            guard let own = try await store.department(subject: principal.subject) else { throw ConnectError(.permissionDenied, "this API key is not a registered department") }
+            guard let own = try await departments.department(subject: principal.subject) else { throw ConnectError(.permissionDenied, "this API key is not a registered department") }
             guard filter.department == nil || filter.department == own.id else {
                 throw ConnectError(.permissionDenied, "department_id: a department lists only the cases it was summoned to")
             }
             filter.department = own.id
         }
         let cursor = try PageCursor(token: request.pageToken)
-        let rows = try await store.list(under: root, filter: filter, now: now(), after: cursor, limit: limit + 1)
+        let rows = try await cases.list(under: root, filter: filter, now: now(), after: cursor, limit: limit + 1)
         let page = rows.prefix(limit)
         var response = Pingan_Dispute_V1_ListCasesResponse()
         response.cases = page.map { $0.case.wire(revealingParties: false) }
@@ -176,7 +178,7 @@ struct DisputeServiceHandler: Sendable {
         let month = try Month.field(request.month, "month")
         try principal.require(root, field: "division_code")
         var lines = ["case_id,village_code,category,source,status,current_rung,coordinator_code,incidents,major,opened_at,overdue"]
-        for row in try await store.export(under: root, in: month, now: now()) {
+        for row in try await reports.export(under: root, in: month, now: now()) {
             let record = row.case
             lines.append([
                 record.id.wire, record.village.rawValue, "\(record.category)", "\(record.source)", record.status.rawValue,
@@ -194,7 +196,7 @@ struct DisputeServiceHandler: Sendable {
         let id = try UUID.field(request.caseID, "case_id")
         let outcome = try String.field(request.outcome, "outcome", upTo: 2000)
         _ = try await visibleFile(id, named: request.caseID, to: principal)
-        let resolved = try principal.visible(try await store.resolve(id, outcome: outcome, actor: principal.subject), at: \.village, "case \(request.caseID)")
+        let resolved = try principal.visible(try await cases.resolve(id, outcome: outcome, actor: principal.subject, now: now()), at: \.village, "case \(request.caseID)")
         var response = Pingan_Dispute_V1_ResolveCaseResponse()
         response.case = resolved.wire(revealingParties: false)
         return response
@@ -203,7 +205,7 @@ struct DisputeServiceHandler: Sendable {
     func caseFacts(_ request: Pingan_Dispute_V1_CaseFactsRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_CaseFactsResponse {
         let (root, month) = try verifier.factsScope(context, for: DisputeServiceMethods.caseFacts, rootCode: request.rootCode, month: request.month)
         var response = Pingan_Dispute_V1_CaseFactsResponse()
-        response.facts = try await store.facts(under: root, in: month).sorted { $0.key < $1.key }.map { village, counted in
+        response.facts = try await reports.facts(under: root, in: month).sorted { $0.key < $1.key }.map { village, counted in
             var facts = Pingan_Dispute_V1_VillageCaseFacts()
             facts.villageCode = village
             facts.opened = Int32(counted.opened)
@@ -227,7 +229,7 @@ struct DisputeServiceHandler: Sendable {
     /// The case file if the caller may see it: a case in its subtree, or for a department one
     /// it was summoned to. `name` is the id as the caller sent it.
     func visibleFile(_ id: UUID, named name: String, to principal: Principal) async throws -> CaseFile {
-        try visible(try await store.file(id), named: name, to: principal)
+        try visible(try await cases.file(id), named: name, to: principal)
     }
 
     /// The file as found, if the caller may see it.

@@ -1,0 +1,69 @@
+import Foundation
+import PinganConnect
+import PinganContracts
+import PinganDomain
+
+/// The events dispute-service takes part in.
+///
+/// It consumes one: `DisputeService/OpenCase`, an incident a grid reported, delivered by
+/// grid-service's outbox relay (``DisputeServiceHandler/openCase(_:_:)``).
+///
+/// It publishes three topics through its outbox, routed in `DisputeApp`:
+enum CaseEvents {
+    /// A case was opened: `RiskService/AssessCase` with ``DisputeCase/assessment``.
+    static let opened = "case.opened"
+    /// A case's facts changed (another incident, a failed rung, a new category, a closing):
+    /// `RiskService/AssessCase` with ``CaseFile/assessment(now:)``.
+    static let changed = "case.changed"
+    /// A notice for the owning centre and the levels above (overdue, escalated, summoned):
+    /// `NotifyService/DeliverNotice` with ``DisputeCase/notice(type:centre:summary:due:)``.
+    static let notice = "case.notice"
+}
+
+extension DisputeCase {
+    /// What risk-service is told to assess: the facts, never the parties' names.
+    var assessment: Pingan_Risk_V1_AssessCaseRequest {
+        var assess = Pingan_Risk_V1_AssessCaseRequest()
+        assess.caseID = id.wire
+        assess.villageCode = village.rawValue
+        assess.category = category
+        assess.partyCount = Int32(parties.count)
+        assess.minorsInvolved = parties.contains(where: \.minor)
+        assess.threatOfViolence = facts.threatOfViolence
+        assess.threatOfSelfHarm = facts.threatOfSelfHarm
+        assess.repeatIncident = facts.repeatIncident
+        assess.priorPoliceCalls = Int32(facts.priorPoliceCalls)
+        assess.incidentID = incidentID?.wire ?? ""
+        assess.violenceOccurred = facts.violenceOccurred
+        assess.incidents = Int32(incidents)
+        assess.openedAt = openedAt.wireTimestamp
+        assess.closed = status != .open
+        let home = village.owningCentre
+        assess.escalations = Int32(home.selfAndAncestors.firstIndex(of: coordinator) ?? 0)
+        return assess
+    }
+
+    /// A notice about this case for notify-service.
+    func notice(type: String, centre: DivisionCode, summary: String, due: Date?) -> Pingan_Notify_V1_DeliverNoticeRequest {
+        var notice = Pingan_Notify_V1_DeliverNoticeRequest()
+        notice.type = type
+        notice.caseID = id.wire
+        notice.centreCode = centre.rawValue
+        notice.villageCode = village.rawValue
+        notice.summary = summary
+        notice.dueAt = due?.wireTimestamp ?? ""
+        return notice
+    }
+}
+
+extension CaseFile {
+    /// What risk-service is told at `now`: the case's facts and what mediation has been
+    /// through (failed rungs, escalations, summons past their deadline).
+    func assessment(now: Date) -> Pingan_Risk_V1_AssessCaseRequest {
+        var assess = record.assessment
+        assess.failedRungs = Int32(attempts.filter { $0.outcome == .failed }.count)
+        assess.overdueSummons = Int32(overdueSummons(at: now))
+        assess.asOf = now.wireTimestamp
+        return assess
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import PinganDomain
+import PinganPostgres
+
+/// What mediation did, read for others: the monthly facts the governance index scores and a
+/// centre's export of its cases.
+protocol CaseReports: Sendable {
+    /// What mediation did per village under `root` during `month`, for the governance index.
+    func facts(under root: DivisionCode, in month: Month) async throws -> [String: MediationFacts]
+    /// Cases opened under `root` during `month`, each with whether it has a step overdue at `now`.
+    func export(under root: DivisionCode, in month: Month, now: Date) async throws -> [(case: DisputeCase, overdue: Bool)]
+}
+
+/// The reports, read from schema `dispute`.
+struct PostgresCaseReports: CaseReports {
+    let pool: PostgresPool
+
+    func facts(under root: DivisionCode, in month: Month) async throws -> [String: MediationFacts] {
+        let (start, end) = month.range
+        let window: [any PostgresEncodable] = [root.rawValue, root.lastInSubtree, start, end]
+        var facts: [String: MediationFacts] = [:]
+        try await pool.withConnection { connection in
+            for row in try await connection.query(
+                """
+                SELECT village_code,
+                       count(*) FILTER (WHERE opened_at >= $3 AND opened_at < $4),
+                       count(*) FILTER (WHERE resolved_at >= $3 AND resolved_at < $4),
+                       count(*) FILTER (WHERE opened_at >= $3 AND opened_at < $4 AND violence_occurred)
+                FROM dispute.cases
+                WHERE village_code BETWEEN $1 AND $2 AND opened_at < $4 AND (resolved_at IS NULL OR resolved_at >= $3 OR opened_at >= $3)
+                GROUP BY village_code
+                """, window
+            ) {
+                facts[try row.decode(String.self, at: 0), default: .init()].opened = try row.decode(Int.self, at: 1)
+                facts[try row.decode(String.self, at: 0), default: .init()].resolved = try row.decode(Int.self, at: 2)
+                facts[try row.decode(String.self, at: 0), default: .init()].violentCases = try row.decode(Int.self, at: 3)
+            }
+            for row in try await connection.query(
+                """
+                SELECT c.village_code, count(*), count(*) FILTER (WHERE a.outcome = 'settled'), count(*) FILTER (WHERE a.ended_at <= a.due_at)
+                FROM dispute.rung_attempts a JOIN dispute.cases c ON c.id = a.case_id
+                WHERE c.village_code BETWEEN $1 AND $2 AND a.ended_at >= $3 AND a.ended_at < $4
+                GROUP BY c.village_code
+                """, window
+            ) {
+                let village = try row.decode(String.self, at: 0)
+                facts[village, default: .init()].rungsEnded = try row.decode(Int.self, at: 1)
+                facts[village, default: .init()].rungsSettled = try row.decode(Int.self, at: 2)
+                facts[village, default: .init()].rungsOnTime = try row.decode(Int.self, at: 3)
+            }
+            for row in try await connection.query(
+                """
+                SELECT c.village_code,
+                       count(*) FILTER (WHERE s.fed_back_at >= $3 AND s.fed_back_at < $4),
+                       count(*) FILTER (WHERE (s.reported_at >= $3 AND s.reported_at < $4 AND s.reported_at > s.report_due)
+                                          OR (s.fed_back_at >= $3 AND s.fed_back_at < $4 AND s.fed_back_at > s.feedback_due))
+                FROM dispute.summons s JOIN dispute.cases c ON c.id = s.case_id
+                WHERE c.village_code BETWEEN $1 AND $2
+                  AND ((s.reported_at >= $3 AND s.reported_at < $4) OR (s.fed_back_at >= $3 AND s.fed_back_at < $4))
+                GROUP BY c.village_code
+                """, window
+            ) {
+                let village = try row.decode(String.self, at: 0)
+                facts[village, default: .init()].summonsAnswered = try row.decode(Int.self, at: 1)
+                facts[village, default: .init()].summonsLate = try row.decode(Int.self, at: 2)
+            }
+            for row in try await connection.query(
+                """
+                SELECT c.village_code, count(*), count(*) FILTER (WHERE v.outcome = 'confirmed')
+                FROM dispute.return_visits v JOIN dispute.cases c ON c.id = v.case_id
+                WHERE c.village_code BETWEEN $1 AND $2 AND v.visited_at >= $3 AND v.visited_at < $4 AND v.visited_by <> 'dispute-service'
+                GROUP BY c.village_code
+                """, window
+            ) {
+                let village = try row.decode(String.self, at: 0)
+                facts[village, default: .init()].returnVisitsDone = try row.decode(Int.self, at: 1)
+                facts[village, default: .init()].returnVisitsConfirmed = try row.decode(Int.self, at: 2)
+            }
+            for row in try await connection.query(
+                """
+                SELECT c.village_code, count(*) FILTER (WHERE t.kind = 'overdue'), count(*) FILTER (WHERE t.kind IN ('incident_joined', 'reopened')),
+                       count(*) FILTER (WHERE t.kind = 'reopened')
+                FROM dispute.timeline t JOIN dispute.cases c ON c.id = t.case_id
+                WHERE c.village_code BETWEEN $1 AND $2 AND t.at >= $3 AND t.at < $4 AND t.kind IN ('overdue', 'incident_joined', 'reopened')
+                GROUP BY c.village_code
+                """, window
+            ) {
+                let village = try row.decode(String.self, at: 0)
+                facts[village, default: .init()].overdueSteps = try row.decode(Int.self, at: 1)
+                facts[village, default: .init()].repeatIncidents = try row.decode(Int.self, at: 2)
+                facts[village, default: .init()].reopenedAfterSettlement = try row.decode(Int.self, at: 3)
+            }
+        }
+        return facts
+    }
+
+    func export(under root: DivisionCode, in month: Month, now: Date) async throws -> [(case: DisputeCase, overdue: Bool)] {
+        let (start, end) = month.range
+        return try await pool.query(
+            """
+            SELECT \(CaseRows.columns), \(OverdueStep.sqlCaseHasOverdueStep(now: "$5")) FROM dispute.cases c
+            WHERE c.village_code BETWEEN $1 AND $2 AND c.opened_at >= $3 AND c.opened_at < $4
+            ORDER BY c.opened_at, c.id
+            """,
+            [root.rawValue, root.lastInSubtree, start, end, now]
+        ).map { row in
+            (try CaseRows.decodeCase(row), try row.decode(Bool.self, at: CaseRows.count))
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import PinganContracts
+import PinganDomain
+import PinganPostgres
+
+/// How a case and its file are read from schema `dispute`: the columns, the reads of a
+/// whole file in one round trip, and their decoding. Every store of the service reads cases
+/// through here.
+enum CaseRows {
+    /// A case's columns, as ``decodeCase(_:)`` takes them; a query adds its own after them,
+    /// from index ``count`` on.
+    static let columns = """
+        c.id, c.incident_id, c.village_code, c.category, c.source, c.status, c.description, c.parties,
+        c.threat_of_violence, c.threat_of_self_harm, c.repeat_incident, c.prior_police_calls, c.opened_at,
+        c.coordinator_code, c.violence_occurred, c.incidents, c.major_departments, c.resident_representatives, c.current_rung,
+        c.revision
+        """
+    /// How many ``columns`` there are.
+    static let count = 20
+
+    /// The reads of a case file, in the order ``decodeFile(_:)`` takes their rows.
+    static func fileReads(_ id: UUID) -> [PostgresStatement] {
+        [
+            ("SELECT \(columns) FROM dispute.cases c WHERE c.id = $1", [id]),
+            (
+                """
+                SELECT id, rung, kind, lead, participants, bodies, centre_code, started_by, started_at, due_at, beyond_calendar,
+                       outcome, outcome_note, ended_at
+                FROM dispute.rung_attempts WHERE case_id = $1 ORDER BY seq
+                """,
+                [id]
+            ),
+            ("SELECT id, terms, signed_on::text, signatories FROM dispute.agreements WHERE case_id = $1 ORDER BY seq DESC LIMIT 1", [id]),
+            (
+                """
+                SELECT id, due_at, beyond_calendar, outcome, note, visited_at, visited_by
+                FROM dispute.return_visits WHERE case_id = $1 ORDER BY seq DESC LIMIT 1
+                """,
+                [id]
+            ),
+            (
+                """
+                SELECT s.id, d.id, d.centre_code, d.name, d.api_key_name, s.summoned_by, s.report_due, s.report_beyond_calendar,
+                       s.feedback_due, s.feedback_beyond_calendar, s.reported_at, s.feedback, s.fed_back_at
+                FROM dispute.summons s JOIN dispute.departments d ON d.id = s.department_id
+                WHERE s.case_id = $1 ORDER BY s.created_at, d.name
+                """,
+                [id]
+            ),
+        ]
+    }
+
+    /// The case and everything under it, read in one round trip (a pipeline of five reads).
+    static func loadFile(_ connection: PostgresConnection, _ id: UUID) async throws -> CaseFile? {
+        try decodeFile(try await connection.pipeline(fileReads(id)))
+    }
+
+    static func decodeFile(_ reads: [PostgresRows]) throws -> CaseFile? {
+        guard let row = reads[0].first else { return nil }
+        let record = try decodeCase(row)
+        let attempts = try reads[1].map { row in
+            RungAttempt(
+                id: try row.decode(UUID.self, at: 0), rung: try decode(LadderRung.self, try row.decode(Int.self, at: 1), "rung_attempts.rung"),
+                kind: try decode(MediationKind.self, try row.decode(String.self, at: 2), "rung_attempts.kind"), lead: try row.decode(String.self, at: 3),
+                participants: try row.decode([String].self, at: 4), bodies: try row.decode([String].self, at: 5),
+                centre: try DivisionCode(validating: try row.decode(String.self, at: 6)), startedBy: try row.decode(String.self, at: 7),
+                startedAt: try row.decode(Date.self, at: 8),
+                deadline: WorkingDeadline(dueAt: try row.decode(Date.self, at: 9), beyondCalendar: try row.decode(Bool.self, at: 10)),
+                outcome: try row.decode(String?.self, at: 11).map { try decode(RungOutcome.self, $0, "rung_attempts.outcome") },
+                outcomeNote: try row.decode(String?.self, at: 12), endedAt: try row.decode(Date?.self, at: 13)
+            )
+        }
+        let agreement = try reads[2].first.map { row in
+            let signedOn = try row.decode(String.self, at: 2)
+            guard let day = Day(parsing: signedOn) else { throw CaseStoreError.unreadable("agreements.signed_on", signedOn) }
+            return Agreement(id: try row.decode(UUID.self, at: 0), terms: try row.decode(String.self, at: 1), signedOn: day,
+                             signatories: try row.decode([String].self, at: 3))
+        }
+        let visit = try reads[3].first.map { row in
+            ReturnVisit(
+                id: try row.decode(UUID.self, at: 0),
+                deadline: WorkingDeadline(dueAt: try row.decode(Date.self, at: 1), beyondCalendar: try row.decode(Bool.self, at: 2)),
+                outcome: try row.decode(String?.self, at: 3).map { try decode(ReturnVisitOutcome.self, $0, "return_visits.outcome") },
+                note: try row.decode(String?.self, at: 4), visitedAt: try row.decode(Date?.self, at: 5), visitedBy: try row.decode(String?.self, at: 6)
+            )
+        }
+        let summons = try reads[4].map { row in
+            Summons(
+                id: try row.decode(UUID.self, at: 0),
+                department: Department(id: try row.decode(UUID.self, at: 1), centre: try DivisionCode(validating: try row.decode(String.self, at: 2)),
+                                       name: try row.decode(String.self, at: 3), apiKeyName: try row.decode(String.self, at: 4)),
+                summonedBy: try DivisionCode(validating: try row.decode(String.self, at: 5)),
+                reportDeadline: WorkingDeadline(dueAt: try row.decode(Date.self, at: 6), beyondCalendar: try row.decode(Bool.self, at: 7)),
+                feedbackDeadline: WorkingDeadline(dueAt: try row.decode(Date.self, at: 8), beyondCalendar: try row.decode(Bool.self, at: 9)),
+                reportedAt: try row.decode(Date?.self, at: 10), feedback: try row.decode(String?.self, at: 11), fedBackAt: try row.decode(Date?.self, at: 12)
+            )
+        }
+        return CaseFile(record: record, attempts: attempts, agreement: agreement, returnVisit: visit, summons: summons,
+                        revision: try row.decode(Int.self, at: 19))
+    }
+
+    static func decodeCase(_ row: PostgresRow) throws -> DisputeCase {
+        let departments = try row.decode([String]?.self, at: 16)
+        let representatives = try row.decode(Int?.self, at: 17) ?? 0
+        return DisputeCase(
+            id: try row.decode(UUID.self, at: 0),
+            incidentID: try row.decode(UUID?.self, at: 1),
+            village: try DivisionCode(validating: try row.decode(String.self, at: 2)),
+            category: Pingan_Grid_V1_IncidentCategory(rawValue: try row.decode(Int.self, at: 3)) ?? .other,
+            source: Pingan_Dispute_V1_CaseSource(rawValue: try row.decode(Int.self, at: 4)) ?? .unspecified,
+            status: try decode(DisputeCase.Status.self, try row.decode(String.self, at: 5), "cases.status"),
+            description: try row.decode(String.self, at: 6),
+            parties: try JSONDecoder().decode([Party].self, from: Data(try row.decode(PostgresJSON.self, at: 7).text.utf8)),
+            facts: CaseFacts(
+                threatOfViolence: try row.decode(Bool.self, at: 8), threatOfSelfHarm: try row.decode(Bool.self, at: 9),
+                repeatIncident: try row.decode(Bool.self, at: 10), priorPoliceCalls: try row.decode(Int.self, at: 11),
+                violenceOccurred: try row.decode(Bool.self, at: 14)
+            ),
+            openedAt: try row.decode(Date.self, at: 12),
+            coordinator: try DivisionCode(validating: try row.decode(String.self, at: 13)),
+            major: departments.map { MajorDispute(departments: $0, residentRepresentatives: representatives) },
+            incidents: try row.decode(Int.self, at: 15),
+            currentRung: try row.decode(Int?.self, at: 18).map { try decode(LadderRung.self, $0, "cases.current_rung") }
+        )
+    }
+
+    static func decodeDepartment(_ row: PostgresRow) throws -> Department {
+        Department(id: try row.decode(UUID.self, at: 0), centre: try DivisionCode(validating: try row.decode(String.self, at: 1)),
+                   name: try row.decode(String.self, at: 2), apiKeyName: try row.decode(String.self, at: 3))
+    }
+
+    /// A stored value of one of the domain's closed sets; anything else is an error, never a guess.
+    private static func decode<T: RawRepresentable>(_: T.Type, _ raw: T.RawValue, _ column: String) throws -> T {
+        guard let value = T(rawValue: raw) else { throw CaseStoreError.unreadable(column, "\(raw)") }
+        return value
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import PinganContracts
+import PinganDomain
+import PinganOutbox
+import PinganPostgres
+
+/// Marks steps that ran past their deadline (``OverdueStep``), once each: appends them to
+/// their case's timeline and pushes a notice to the coordinating centre and the levels above.
+/// Nothing expires silently.
+struct OverdueScan: Sendable {
+    let pool: PostgresPool
+    let outbox: Outbox
+
+    /// Marks up to `limit` steps of each kind overdue at `now`; returns how many it marked.
+    func run(now: Date, limit: Int) async throws -> Int {
+        try await outbox.transaction(pool) { transaction in
+            var marked = 0
+            for step in OverdueStep.allCases {
+                for row in try await transaction.query(Self.mark(step), [now, limit]) {
+                    marked += 1
+                    let caseID = try row.decode(UUID.self, at: 0)
+                    let summary = step.summary(try row.decode(String.self, at: 3))
+                    try await PostgresCaseStore.appendTimeline(transaction, case: caseID, kind: "overdue", note: summary, actor: "dispute-service", at: now)
+                    var notice = Pingan_Notify_V1_DeliverNoticeRequest()
+                    notice.type = "case.overdue"
+                    notice.caseID = caseID.wire
+                    notice.centreCode = try DivisionCode(validating: try row.decode(String.self, at: 2)).rawValue
+                    notice.villageCode = try DivisionCode(validating: try row.decode(String.self, at: 1)).rawValue
+                    notice.summary = summary
+                    notice.dueAt = try row.decode(Date.self, at: 4).wireTimestamp
+                    try await outbox.enqueue(transaction, topic: CaseEvents.notice, notice)
+                }
+            }
+            return marked
+        }
+    }
+
+    /// Marks up to `$2` steps of `step`'s kind overdue at `$1` and not marked yet; returns
+    /// each one's case id, village, coordinator, what it is, and its deadline.
+    static func mark(_ step: OverdueStep) -> String {
+        let (due, _) = step.columns
+        return """
+            WITH due AS (
+                SELECT t.id FROM \(step.table) t
+                WHERE \(step.sqlCondition(row: "t", now: "$1")) AND t.\(step.markedColumn) IS NULL
+                ORDER BY t.\(due) LIMIT $2 FOR UPDATE SKIP LOCKED
+            )
+            UPDATE \(step.table) t SET \(step.markedColumn) = $1 FROM due, dispute.cases c
+            WHERE t.id = due.id AND c.id = t.case_id
+            RETURNING t.case_id, c.village_code, c.coordinator_code, \(step.what), t.\(due)
+            """
+    }
+}
+
+extension OverdueStep {
+    /// The column that records when the step was marked overdue, so it is marked once.
+    var markedColumn: String {
+        switch self {
+        case .rung, .returnVisit: "overdue_notified_at"
+        case .summonsReport: "report_overdue_notified_at"
+        case .summonsFeedback: "feedback_overdue_notified_at"
+        }
+    }
+
+    /// What the step is, as SQL over the step's row `t`, for the notice.
+    var what: String {
+        switch self {
+        case .rung: "'rung ' || t.rung"
+        case .summonsReport, .summonsFeedback: "(SELECT name FROM dispute.departments d WHERE d.id = t.department_id)"
+        case .returnVisit: "'return visit'"
+        }
+    }
+
+    /// What the timeline and the notice say of the step.
+    func summary(_ what: String) -> String {
+        switch self {
+        case .rung: "\(what) is past its deadline"
+        case .summonsReport: "\(what) has not reported to the summons by its deadline"
+        case .summonsFeedback: "\(what) has not fed back on the summons by its deadline"
+        case .returnVisit: "the return visit is past its deadline"
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+import PinganConnect
+import PinganContracts
+
+/// The events grid-service publishes through its outbox (it consumes none), routed in `GridApp`.
+enum IncidentEvents {
+    /// An incident was reported: `DisputeService/OpenCase` with ``Incident/openCaseEvent``,
+    /// and dispute-service opens its case or joins the same parties' case.
+    static let reported = "incident.reported"
+}
+
+extension Incident {
+    /// What dispute-service is told so that it opens the case. The parties travel in the
+    /// event only: the mediating service keeps them, grid-service does not.
+    var openCaseEvent: Pingan_Dispute_V1_OpenCaseRequest {
+        let request = report.request
+        var event = Pingan_Dispute_V1_OpenCaseRequest()
+        event.incidentID = id.wire
+        event.villageCode = village.rawValue
+        event.category = report.category
+        event.source = .gridReport
+        event.description_p = request.description_p
+        event.parties = request.parties
+        event.threatOfViolence = request.threatOfViolence
+        event.threatOfSelfHarm = request.threatOfSelfHarm
+        event.repeatIncident = request.repeatIncident
+        event.priorPoliceCalls = request.priorPoliceCalls
+        return event
+    }
+}
