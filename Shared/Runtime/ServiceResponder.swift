@@ -14,8 +14,8 @@ public struct ServiceResponder: HTTPResponder {
     /// Pages for people, under `/ui/` (the gateway's dashboard); `nil` serves none.
     let pages: Pages?
 
-    /// Answers a request for a page under `/ui/`.
-    public typealias Pages = @Sendable (_ request: Request, _ context: PinganRequestContext) async -> Response
+    /// Answers the requests for pages under `/ui/`: a Hummingbird router the service builds.
+    public typealias Pages = any HTTPResponder<PinganRequestContext>
 
     public init(
         connect: ConnectResponder, metrics: ServiceMetrics, metricsToken: String? = nil, pages: Pages? = nil,
@@ -40,7 +40,7 @@ public struct ServiceResponder: HTTPResponder {
 
     public func respond(to request: Request, context: Context) async throws -> Response {
         if let pages, request.uri.path == "/ui" || request.uri.path.hasPrefix("/ui/") {
-            return await pages(request, context)
+            return try await pages.respond(to: request, context: context)
         }
         switch (request.method, request.uri.path) {
         case (.get, "/healthz"):

@@ -221,6 +221,20 @@ struct GatewayHandlerTests {
         }
     }
 
+    /// What a call presents, read in one place for admission and authentication alike: the
+    /// `Authorization` header first, whatever its scheme, then `X-Api-Key`.
+    @Test func credentialsAreTheAuthorizationHeaderFirstThenTheAPIKey() throws {
+        let apiKey = try #require(Credentials.apiKeyHeader)
+        #expect(Credentials([.authorization: "Bearer abc.def"]) == .bearer(token: "abc.def"))
+        #expect(Credentials([.authorization: "bearer abc.def"]) == .otherScheme)
+        #expect(Credentials([.authorization: "Basic abc", apiKey: "pk_x"]) == .otherScheme)
+        #expect(Credentials([apiKey: "pk_x"]) == .apiKey("pk_x"))
+        #expect(Credentials([.contentType: "application/json"]) == .missing)
+        #expect(Credentials.isWellFormed(apiKey: "pk_" + String(repeating: "0", count: 64)))
+        #expect(!Credentials.isWellFormed(apiKey: "pk_short"))
+        #expect(!Credentials.isWellFormed(apiKey: "xx_" + String(repeating: "0", count: 64)))
+    }
+
     @Test func metricsAreForLoopbackAndAScraperWithTheToken() {
         #expect(ServiceResponder.mayReadMetrics(authorization: nil, peer: "127.0.0.1", token: nil))
         #expect(ServiceResponder.mayReadMetrics(authorization: nil, peer: "::1", token: nil))

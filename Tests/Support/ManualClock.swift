@@ -1,4 +1,5 @@
 import Foundation
+import PinganDomain
 import Synchronization
 
 /// The time of day as a test sets it: services read `now`, the test moves it forward, and
@@ -24,10 +25,7 @@ public final class ManualClock: Sendable {
     }
 
     static func chinaMorning(_ day: String) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt
-        let parts = day.split(separator: "-").compactMap { Int($0) }
-        let components = DateComponents(year: parts.first, month: parts.dropFirst().first, day: parts.last, hour: 9)
-        return calendar.date(from: components) ?? Date(timeIntervalSince1970: 0)
+        guard let day = Day(parsing: day) else { preconditionFailure("\(day) is not a day as YYYY-MM-DD") }
+        return day.start.addingTimeInterval(9 * 3600)
     }
 }

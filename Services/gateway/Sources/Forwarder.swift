@@ -61,42 +61,47 @@ struct Forwarder: Sendable {
     /// token that does not verify; an API key of the right shape is looked up once the call
     /// is read.
     func admit(_ headers: HTTPFields) throws {
-        if let authorization = headers[.authorization] {
-            guard authorization.hasPrefix("Bearer "), (try? tokens.verify(String(authorization.dropFirst(7)))) != nil else {
-                throw ConnectError(.unauthenticated, "the token is not valid; sign in again with AuthService/Login")
-            }
-            return
+        switch Credentials(headers) {
+        case .bearer(let token):
+            guard (try? tokens.verify(token)) != nil else { throw Self.invalidToken }
+        case .otherScheme:
+            throw Self.invalidToken
+        case .apiKey(let key):
+            guard Credentials.isWellFormed(apiKey: key) else { throw Self.invalidAPIKey }
+        case .missing:
+            throw Self.noCredentials
         }
-        if let key = HTTPField.Name("X-Api-Key").flatMap({ headers[$0] }) {
-            guard key.hasPrefix("pk_"), key.utf8.count == 67 else { throw ConnectError(.unauthenticated, "the API key is not valid") }
-            return
-        }
-        throw ConnectError(.unauthenticated, "sign in with AuthService/Login and send Authorization: Bearer <token>, or send X-Api-Key")
     }
 
     /// The caller from `Authorization: Bearer` (people) or `X-Api-Key` (department systems).
     func authenticate(_ context: ConnectContext) async throws -> Principal {
-        if let authorization = context.header("Authorization") {
-            guard authorization.hasPrefix("Bearer ") else {
-                throw ConnectError(.unauthenticated, "Authorization must be \"Bearer <token>\"")
-            }
+        switch Credentials(context.headers) {
+        case .bearer(let token):
             do {
-                return try tokens.verify(String(authorization.dropFirst(7)))
+                return try tokens.verify(token)
             } catch {
                 throw ConnectError(.unauthenticated, "the token is not valid: \(error)")
             }
-        }
-        if let key = context.header("X-Api-Key") {
-            guard let account = try await accounts.apiKey(key) else { throw ConnectError(.unauthenticated, "the API key is not valid") }
+        case .otherScheme:
+            throw ConnectError(.unauthenticated, "Authorization must be \"Bearer <token>\"")
+        case .apiKey(let key):
+            guard let account = try await accounts.apiKey(key) else { throw Self.invalidAPIKey }
             // Valid one to two minutes, ending on a whole minute: the same principal, and so
             // the same signed header, serves a department's calls for a minute, as a person's
             // token does for its session, instead of a new signature per call.
             let expires = (Date().timeIntervalSince1970 / 60).rounded(.down) * 60 + 120
             return Principal(subject: "apikey:\(account.name)", centre: account.centre, roles: account.roles,
                              expiresAt: Date(timeIntervalSince1970: expires))
+        case .missing:
+            throw Self.noCredentials
         }
-        throw ConnectError(.unauthenticated, "sign in with AuthService/Login and send Authorization: Bearer <token>, or send X-Api-Key")
     }
+
+    private static let invalidToken = ConnectError(.unauthenticated, "the token is not valid; sign in again with AuthService/Login")
+    private static let invalidAPIKey = ConnectError(.unauthenticated, "the API key is not valid")
+    private static let noCredentials = ConnectError(
+        .unauthenticated, "sign in with AuthService/Login and send Authorization: Bearer <token>, or send X-Api-Key"
+    )
 
     /// The caller narrowed to this gateway's subtree. A caller whose centre lies elsewhere
     /// is refused; one above it (a city token at a county gateway) acts for this centre only.

@@ -102,7 +102,7 @@ public enum GatewayApp {
             }
             return nil
         }
-        return host.application(routes: routes, services: [access], pages: { await dashboard.respond($0, context: $1) }, onServerRunning: onServerRunning)
+        return host.application(routes: routes, services: [access], pages: dashboard.responder(), onServerRunning: onServerRunning)
     }
 
     /// Runs `body` with the gateway's accounts on a migrated database, for the command line.

@@ -2,11 +2,8 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Logging
-import Mustache
 import PinganAccess
 import PinganConnect
-import PinganContracts
 import PinganDomain
 import PinganRuntime
 
@@ -24,102 +21,56 @@ struct Dashboard: Sendable {
 
     static let cookie = "pingan_session"
 
-    func respond(_ request: Request, context: PinganRequestContext) async -> Response {
-        let path = request.uri.path
-        do {
-            switch (request.method, path) {
-            case (.get, "/ui/style.css"):
-                return Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
-                                body: .init(byteBuffer: ByteBuffer(string: Frame.stylesheet)))
-            case (.get, "/ui/login"):
-                return Self.html(LoginPage(error: "", hasError: false).render())
-            case (.post, "/ui/login"):
-                return try await signIn(request, context: context)
-            default:
-                break
-            }
-            guard var session = session(request) else { return Self.redirect("/ui/login") }
-            let client = DashboardClient(forwarder: forwarder, token: session.token, peer: context.peer, logger: context.logger)
-            let home = session.principal.centre.rawValue
-            session.centreName = (try? await client.call(DivisionServiceMethods.getDivision, .with { $0.code = home }).division.name) ?? home
-            let query = request.uri.queryParameters
-            if request.method == .post {
-                let form = try await Self.form(request)
-                guard form["csrf"] == session.csrf else { return Self.message(status: .forbidden, "请从页面提交表单。", session) }
-                let parts = path.split(separator: "/").map(String.init)
-                switch (parts.count, parts.dropFirst().first, parts.last) {
-                case (2, "logout", _):
-                    var response = Self.redirect("/ui/login")
-                    response.headers[.setCookie] = "\(Self.cookie)=; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=0"
-                    return response
-                case (4, "warnings", let step?):
-                    let id = parts[2], text = form["text"] ?? ""
-                    switch step {
-                    case "acknowledge": _ = try await client.call(RiskServiceMethods.acknowledgeWarning, .with { $0.warningID = id })
-                    case "assign": _ = try await client.call(RiskServiceMethods.assignWarning, .with { $0.warningID = id; $0.assignee = text })
-                    case "feedback": _ = try await client.call(RiskServiceMethods.feedBackOnWarning, .with { $0.warningID = id; $0.feedback = text })
-                    case "evaluate": _ = try await client.call(RiskServiceMethods.evaluateWarning, .with { $0.warningID = id; $0.evaluation = text })
-                    case "close": _ = try await client.call(RiskServiceMethods.closeWarning, .with { $0.warningID = id; $0.outcome = text })
-                    default: return Self.message(status: .notFound, "没有这个页面。", session)
-                    }
-                    return Self.redirect("/ui/?centre=\(Self.centreParameter(form["centre"]) ?? session.principal.centre.rawValue)#warnings")
-                case (4, "cases", "reveal"):
-                    let page = try await CasePage.load(id: parts[2], reveal: true, for: session.principal, csrf: session.csrf, now: now(), client: client)
-                    return Self.page("案件", page.render(), session)
-                default:
-                    return Self.message(status: .notFound, "没有这个页面。", session)
-                }
-            }
-            let parts = path.split(separator: "/").map(String.init)
-            switch (parts.count, parts.dropFirst().first) {
-            case (1, _):
-                let centre = try centre(query["centre"].map(String.init), session)
-                let page = try await TodayPage.load(centre: centre, for: session.principal, csrf: session.csrf, now: now(), client: client)
-                return Self.page("今日工作", page.render(), session)
-            case (2, "cases.csv"):
-                let centre = try centre(query["centre"].map(String.init), session)
-                let page = try await TodayPage.load(centre: centre, for: session.principal, csrf: session.csrf, now: now(), client: client)
-                return Response(status: .ok, headers: [
-                    .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"cases-\(centre.rawValue).csv\"",
-                ], body: .init(byteBuffer: ByteBuffer(string: "\u{FEFF}" + page.casesCSV())))
-            case (3, "cases"):
-                let page = try await CasePage.load(id: parts[2], reveal: false, for: session.principal, csrf: session.csrf, now: now(), client: client)
-                return Self.page("案件", page.render(), session)
-            case (2, "index"):
-                let centre = try centre(query["centre"].map(String.init), session)
-                let month = try query["month"].map { text in
-                    guard let month = Month(parsing: String(text)) else { throw ConnectError.invalidArgument(field: "month", "must be YYYY-MM") }
-                    return month
-                }
-                let page = try await IndexPage.load(centre: centre, month: month, now: now(), client: client)
-                return Self.page("治理指数", page.render(), session)
-            case (3, "index") where parts[2] == "review":
-                let review = try await client.call(IndexServiceMethods.getMonthlyReview, .with {
-                    $0.centreCode = query["centre"].map(String.init) ?? session.principal.centre.rawValue
-                    $0.month = query["month"].map(String.init) ?? Month(containing: now()).description
-                    $0.format = query["format"] == "csv" ? .csv : .html
-                })
-                return Response(status: .ok, headers: [.contentType: review.contentType], body: .init(byteBuffer: ByteBuffer(bytes: review.body)))
-            default:
-                return Self.message(status: .notFound, "没有这个页面。", session)
-            }
-        } catch let error as ConnectError {
-            return Self.refusal(error, session: session(request))
-        } catch {
-            context.logger.error("dashboard page failed", metadata: ["path": "\(path)", "error": "\(error)"])
-            return Self.refusal(ConnectError(.internal, ""), session: session(request))
+    /// The dashboard's routes, a group per page, for the runtime to serve under `/ui/`.
+    ///
+    /// Middleware added to the router applies to the routes added after it, and all of it to
+    /// the router's not-found answer; the order below relies on that. ``PageErrors`` comes
+    /// first, in front of everything. The gates the signed-in pages' group has are added to
+    /// the router once more after the last route, so they stand in front of the not-found
+    /// answer only: an address no route answers sends a stranger to sign in, and tells a
+    /// signed-in person "没有这个页面。" (``UnknownPage``), as a page's refusal would.
+    func responder() -> DashboardResponder {
+        let router = Router(context: PageContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: PageErrors(dashboard: self))
+        let ui = router.group("ui")
+
+        // Open to anyone: the stylesheet, and signing in.
+        ui.get("style.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
+                     body: .init(byteBuffer: ByteBuffer(string: Frame.stylesheet)))
         }
+        LoginPage.routes(ui.group("login"), auth: auth)
+
+        // Every other page is for a signed-in person, and a form posted to one must carry the
+        // session's form token.
+        let pages = ui.group().add(middleware: SessionGate(dashboard: self)).add(middleware: FormGate())
+        pages.post("logout") { _, _ in LoginPage.signedOut() }
+        TodayPage.routes(pages, now: now)
+        TodayPage.warningRoutes(pages.group("warnings"))
+        CasePage.routes(pages.group("cases"), now: now)
+        IndexPage.routes(pages.group("index"), now: now)
+
+        router.add(middleware: SessionGate(dashboard: self)).add(middleware: FormGate()).add(middleware: UnknownPage())
+        return DashboardResponder(router: router.buildResponder())
     }
 
-    /// The signed-in person, from the session cookie; `nil` sends them to sign in.
-    struct Session {
+    /// The signed-in person, from the session cookie.
+    struct Session: Sendable {
         let token: String
         let principal: Principal
         let csrf: String
         /// The signed-in centre's name, for the frame.
         var centreName: String
+
+        /// The centre a page is for: the signed-in one, or one below it named in the address.
+        func centre(_ text: String?) throws -> DivisionCode {
+            guard let text, !text.isEmpty else { return principal.centre }
+            return try DivisionCode.field(text, "centre")
+        }
     }
 
+    /// The session the request's cookie holds, its frame naming the centre by code; `nil`
+    /// when there is no cookie or its token does not verify.
     func session(_ request: Request) -> Session? {
         guard let header = request.headers[.cookie] else { return nil }
         for pair in header.split(separator: ";") {
@@ -133,34 +84,6 @@ struct Dashboard: Sendable {
     /// A form token bound to the session: a page from another site cannot know it.
     static func csrf(for token: String) -> String {
         SHA256.hash(data: Data(("pingan-dashboard-form|" + token).utf8)).prefix(16).hexadecimal
-    }
-
-    private func signIn(_ request: Request, context: PinganRequestContext) async throws -> Response {
-        let form = try await Self.form(request)
-        let call = ConnectContext(
-            path: AuthServiceMethods.login.path, headers: [:], deadline: .now + .seconds(15), trace: .root(), logger: context.logger, peer: context.peer
-        )
-        do {
-            let response = try await auth.signIn(.with { $0.username = form["username"] ?? ""; $0.password = form["password"] ?? "" }, call)
-            var redirect = Self.redirect("/ui/")
-            // Secure when the ingress in front says the browser came over HTTPS.
-            let secure = HTTPField.Name("X-Forwarded-Proto").flatMap { request.headers[$0] } == "https" ? "; Secure" : ""
-            redirect.headers[.setCookie] = "\(Self.cookie)=\(response.token); Path=/ui; HttpOnly; SameSite=Strict\(secure)"
-            return redirect
-        } catch let error as ConnectError {
-            let message = switch error.code {
-            case .resourceExhausted: "尝试次数过多，请稍后再试。"
-            case .invalidArgument: "请填写用户名和密码。"
-            default: "用户名或密码不正确。"
-            }
-            return Self.html(LoginPage(error: message, hasError: true).render(), status: .unauthorized)
-        }
-    }
-
-    /// The centre a page is for: the signed-in one, or one below it named in the address.
-    private func centre(_ text: String?, _ session: Session) throws -> DivisionCode {
-        guard let text, !text.isEmpty else { return session.principal.centre }
-        return try DivisionCode.field(text, "centre")
     }
 
     static func centreParameter(_ text: String?) -> String? {
@@ -215,27 +138,4 @@ struct Dashboard: Sendable {
         }
         return fields
     }
-}
-
-/// Signing in: the gateway's accounts, throttled as `AuthService/Login` is.
-struct LoginPage {
-    let error: String
-    let hasError: Bool
-
-    static let template = View.template("""
-    <!doctype html>
-    <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>登录 · 平安</title><link rel="stylesheet" href="/ui/style.css"></head>
-    <body><main>
-    <form class="login" method="post" action="/ui/login">
-      <h1>平安 · 社会治理中心</h1>
-      {{#hasError}}<p class="error" role="alert">{{error}}</p>{{/hasError}}
-      <label for="username">用户名</label><input id="username" name="username" autocomplete="username" required>
-      <label for="password">密码</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-      <p><button type="submit">登录</button></p>
-    </form>
-    </main></body></html>
-    """)
-
-    func render() -> String { Self.template.render(self) }
 }

@@ -1,26 +1,18 @@
 import Foundation
 import PinganConnect
 import PinganContracts
+import PinganDomain
 
 /// How the dashboard says things: Chinese labels for the contracts' enums, and times in
 /// China time, as the centres read them.
 enum Labels {
-    static let calendar: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt
-        return calendar
-    }()
-
     /// `2026-11-28 14:05` in China time; empty for an empty timestamp.
     static func time(_ wire: String) -> String {
         guard let date = Date(wireTimestamp: wire) else { return "" }
         return time(date)
     }
 
-    static func time(_ date: Date) -> String {
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(format: "%04d-%02d-%02d %02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0, parts.minute ?? 0)
-    }
+    static func time(_ date: Date) -> String { ChinaTime.minute(date) }
 
     /// A deadline as centres count it: the end of a working day reads `2026-12-02 24:00`,
     /// not midnight of the next day.

@@ -1,0 +1,37 @@
+import HTTPTypes
+
+/// What a call presents to say who it is, read from its headers here and nowhere else. The
+/// gateway looks twice: before the body is read, at the shape (``Forwarder/admit(_:)``), and
+/// when the call is forwarded, at whom it names (``Forwarder/authenticate(_:)``).
+///
+/// `Authorization` wins when both headers are sent, so a person's token is never overridden
+/// by a key sent beside it.
+enum Credentials: Sendable, Equatable {
+    /// `Authorization: Bearer <token>`: a person, with the token `AuthService/Login` issued.
+    case bearer(token: String)
+    /// An `Authorization` header of any other scheme, which the gateway does not take.
+    case otherScheme
+    /// `X-Api-Key`: a department system, with the key `gateway add-api-key` printed.
+    case apiKey(String)
+    /// Neither header.
+    case missing
+
+    static let apiKeyHeader = HTTPField.Name("X-Api-Key")
+
+    init(_ headers: HTTPFields) {
+        if let authorization = headers[.authorization] {
+            self = authorization.hasPrefix("Bearer ") ? .bearer(token: String(authorization.dropFirst(7))) : .otherScheme
+        } else if let key = Self.apiKeyHeader.flatMap({ headers[$0] }) {
+            self = .apiKey(key)
+        } else {
+            self = .missing
+        }
+    }
+
+    /// Whether `key` looks like a key the gateway issues (`pk_` and 64 hex digits, as
+    /// ``Accounts/createAPIKey(name:centre:roles:)`` makes them): anything else is refused
+    /// before the body is read, without a look-up.
+    static func isWellFormed(apiKey key: String) -> Bool {
+        key.hasPrefix("pk_") && key.utf8.count == 67
+    }
+}
