@@ -18,7 +18,7 @@ struct DeliveryHandoffTests {
         let pool: PostgresPool
         let store: PostgresDeliveryStore
         let handoff: DeliveryHandoff
-        let deliveries: WebhookDeliveries
+        let ledger: DeliveryLedger
         let healthy: UUID
         let paused: UUID
 
@@ -72,11 +72,11 @@ struct DeliveryHandoffTests {
                 """,
                 [healthy, Place.townA, paused, Place.lixian]
             )
-            let deliveries = WebhookDeliveries(transport: CurlTransport(), egress: EgressPolicy(allowedHosts: []), push: PushSettings())
-            let handoff = DeliveryHandoff(wakeup: OutboxWakeup(), deliveries: deliveries, perSubscription: perSubscription, maxWait: maxWait)
+            let ledger = DeliveryLedger(pool: pool)
+            let handoff = DeliveryHandoff(wakeup: OutboxWakeup(), ledger: ledger, perSubscription: perSubscription, maxWait: maxWait)
             let store = PostgresDeliveryStore(pool: pool, outbox: Outbox(schema: "notify"), push: PushSettings(), handoff: handoff)
             do {
-                try await body(Setup(pool: pool, store: store, handoff: handoff, deliveries: deliveries, healthy: healthy, paused: paused))
+                try await body(Setup(pool: pool, store: store, handoff: handoff, ledger: ledger, healthy: healthy, paused: paused))
             } catch {
                 await pool.close()
                 throw error
@@ -99,7 +99,7 @@ struct DeliveryHandoffTests {
             #expect(handed.allSatisfy { $0.secret == "a-shared-secret-of-24-b" && $0.url.hasSuffix("/healthy") && $0.attempts == 0 })
             // Another replica's claim takes only what is due: the third healthy delivery and
             // one probe of the failing subscription.
-            let claimed = try await setup.pool.withConnection { try await setup.deliveries.lease($0, limit: 10, inFlight: [:]) }
+            let claimed = try await setup.ledger.lease(limit: 10, inFlight: [:])
             #expect(Set(claimed.map(\.id)).isDisjoint(with: handed.map(\.id)))
             let claimedFrom: Set<UUID> = Set(claimed.map(\.subscription))
             #expect(claimed.count == 2 && claimedFrom == [setup.healthy, setup.paused])

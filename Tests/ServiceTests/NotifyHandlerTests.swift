@@ -69,6 +69,25 @@ struct NotifyHandlerTests {
         }
     }
 
+    /// Migration 9 names the column for what it holds, a warning's id or the id of the event
+    /// that carried a notice, and the constraint that keeps one delivery per subject and
+    /// subscription with it.
+    @Test func aDeliveryIsKeyedByItsSubjectAfterTheMigrations() async throws {
+        try await TestDatabase.with { database in
+            try await NotifyApp.build(settings: NotifySettings(service: try TestMesh.settings(databaseURL: database.url))).test(.router) { _ in }
+            let pool = database.pool()
+            let columns = try await pool.query(
+                "SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'notify' AND table_name = 'deliveries' AND column_name LIKE '%_id' ORDER BY 1"
+            ).map { try $0.decode(String.self, at: 0) }
+            #expect(columns == ["subject_id", "subscription_id"])
+            let unique = try await pool.query(
+                "SELECT conname::text FROM pg_constraint WHERE conrelid = 'notify.deliveries'::regclass AND contype = 'u'"
+            ).map { try $0.decode(String.self, at: 0) }
+            #expect(unique == ["deliveries_subject_id_subscription_id_key"])
+            await pool.close()
+        }
+    }
+
     @Test func subscribersOnTheServicesOwnNetworkAreRefusedAtSubscribeAndAgainAtDelivery() async throws {
         try await TestDatabase.with { database in
             let app = try NotifyApp.build(settings: NotifySettings(service: try TestMesh.settings(databaseURL: database.url)))
@@ -145,7 +164,7 @@ struct NotifyHandlerTests {
                 let pool = database.pool()
                 func payloads(_ subject: String) async throws -> [String: String] {
                     Dictionary(uniqueKeysWithValues: try await pool.query(
-                        "SELECT subscription_id, payload FROM notify.deliveries WHERE warning_id = $1", [try #require(UUID(uuidString: subject))]
+                        "SELECT subscription_id, payload FROM notify.deliveries WHERE subject_id = $1", [try #require(UUID(uuidString: subject))]
                     ).map { (try $0.decode(UUID.self, at: 0).wire, try $0.decode(String.self, at: 1)) })
                 }
                 var warning = Pingan_Notify_V1_DeliverWarningRequest()

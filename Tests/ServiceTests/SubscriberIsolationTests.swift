@@ -101,7 +101,7 @@ struct SubscriberIsolationTests {
                     defer { Task { await pool.close() } }
                     func healthyLatencies(_ queued: [String: Date]) async throws -> [Double] {
                         let rows = try await pool.query(
-                            "SELECT d.id, d.warning_id FROM notify.deliveries d JOIN notify.subscriptions s ON s.id = d.subscription_id WHERE s.url LIKE '%/hook'"
+                            "SELECT d.id, d.subject_id FROM notify.deliveries d JOIN notify.subscriptions s ON s.id = d.subscription_id WHERE s.url LIKE '%/hook'"
                         )
                         let arrivals = receivers.healthyArrivals
                         return try rows.compactMap { row in

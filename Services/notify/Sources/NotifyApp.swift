@@ -39,8 +39,8 @@ public struct NotifySettings: Sendable {
     }
 }
 
-/// Assembles notify-service: schema `notify`, `pingan.notify.v1.NotifyService`, and the
-/// dispatcher that sends signed webhooks.
+/// Assembles notify-service: schema `notify`, `pingan.notify.v1.NotifyService` with its two
+/// event methods, and the workers that send deliveries on every channel.
 public enum NotifyApp {
     public static func build(
         settings: NotifySettings, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -49,14 +49,15 @@ public enum NotifyApp {
         let egress = EgressPolicy(allowedHosts: settings.allowedHosts)
         let outbox = Outbox(schema: NotifyMigrations.schema)
         var routes = ConnectRoutes()
-        let deliveries = WebhookDeliveries(transport: CurlTransport(), egress: egress, push: settings.push, timeout: settings.sendTimeout)
-        let handoff = DeliveryHandoff(wakeup: outbox.wakeup, deliveries: deliveries)
+        let senders = PushSenders(transport: CurlTransport(), egress: egress, push: settings.push, timeout: settings.sendTimeout)
+        let ledger = DeliveryLedger(pool: host.pool, sendTimeout: senders.timeout)
+        let handoff = DeliveryHandoff(wakeup: outbox.wakeup, ledger: ledger)
         let store = PostgresDeliveryStore(pool: host.pool, outbox: outbox, push: settings.push, handoff: handoff)
         let verifier = try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret, previous: settings.service.mesh.previousMeshSecrets)
         var events = EventConsumers(inbox: store.inbox, verifier: verifier)
         NotifyServiceHandler(store: store, egress: egress, verifier: verifier).register(into: &routes, events: &events)
         events.register(into: &routes)
-        let workers = DeliveryWorkers(deliveries: deliveries, handoff: handoff, pool: host.pool, logger: host.logger)
+        let workers = DeliveryWorkers(ledger: ledger, senders: senders, handoff: handoff, logger: host.logger)
         return host.application(routes: routes, services: [workers], onServerRunning: onServerRunning)
     }
 }

@@ -81,6 +81,14 @@ enum NotifyMigrations {
             CREATE INDEX deliveries_undelivered ON notify.deliveries (subscription_id, next_attempt_at) WHERE delivered_at IS NULL;
             """),
         Migration.vacuumOften(version: 8, "notify.outbox", "notify.deliveries"),
+        Migration(version: 9, name: "a delivery's subject", sql: """
+            -- warning_id held a warning's id or, for a notice, the id of the event that carried
+            -- it: the column and its unique constraint are named for what they hold. The wire
+            -- (ListDeliveries, the webhook body) still calls a warning's id warning_id.
+            ALTER TABLE notify.deliveries RENAME COLUMN warning_id TO subject_id;
+            ALTER TABLE notify.deliveries RENAME CONSTRAINT deliveries_warning_id_subscription_id_key
+                TO deliveries_subject_id_subscription_id_key;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -7,9 +7,6 @@ import PinganOutbox
 
 /// `pingan.notify.v1.NotifyService`: one method per RPC, named as in the `.proto`.
 struct NotifyServiceHandler: Sendable {
-    /// The notices notify-service pushes besides warnings.
-    static let noticeTypes = PushEvents.all.subtracting(["warning.raised"])
-
     let store: any DeliveryStore
     let egress: EgressPolicy
     let verifier: PrincipalVerifier
@@ -19,8 +16,8 @@ struct NotifyServiceHandler: Sendable {
         routes.register(NotifyServiceMethods.listSubscriptions) { try await listSubscriptions($0, $1) }
         routes.register(NotifyServiceMethods.updateSubscription) { try await updateSubscription($0, $1) }
         routes.register(NotifyServiceMethods.unsubscribe) { try await unsubscribe($0, $1) }
-        events.on(NotifyServiceMethods.deliverWarning) { request, event, _ in try await deliverWarning(request, event) }
-        events.on(NotifyServiceMethods.deliverNotice) { request, event, _ in try await deliverNotice(request, event) }
+        events.on(NotifyEvents.deliverWarning) { request, event, _ in try await deliverWarning(request, event) }
+        events.on(NotifyEvents.deliverNotice) { request, event, _ in try await deliverNotice(request, event) }
         routes.register(NotifyServiceMethods.listDeliveries) { try await listDeliveries($0, $1) }
     }
 
@@ -117,19 +114,15 @@ struct NotifyServiceHandler: Sendable {
         let warning = try UUID.field(request.warningID, "warning_id")
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         var response = Pingan_Notify_V1_DeliverWarningResponse()
-        let content = PushContent(
-            type: "warning.raised", subject: warning, caseID: request.caseID, centre: request.centreCode, village: request.villageCode,
-            summary: "", score: Int(request.score), reasons: request.reasons, incidentID: request.incidentID, dueAt: "",
-            category: request.category == .unspecified ? nil : request.category.rawValue
-        )
-        response.deliveries = Int32(try await store.queue(content, centre: centre, applying: event))
+        response.deliveries = Int32(try await store.queue(PushContent(warning: request, id: warning), centre: centre, applying: event))
         return response
     }
 
-    /// Delivered by dispute-service's outbox relay: a case notice for a centre and the levels above.
+    /// Delivered by the outbox relays of dispute-, risk- and index-service (``NotifyEvents``): a
+    /// notice for a centre and the levels above.
     func deliverNotice(_ request: Pingan_Notify_V1_DeliverNoticeRequest, _ event: EventDelivery) async throws -> Pingan_Notify_V1_DeliverNoticeResponse {
-        guard Self.noticeTypes.contains(request.type) else {
-            throw ConnectError.invalidArgument(field: "type", "must be one of \(Self.noticeTypes.sorted().joined(separator: ", "))")
+        guard PushEvents.notices.contains(request.type) else {
+            throw ConnectError.invalidArgument(field: "type", "must be one of \(PushEvents.notices.sorted().joined(separator: ", "))")
         }
         if PushEvents.withoutCase.contains(request.type) {
             guard request.caseID.isEmpty else { throw ConnectError.invalidArgument(field: "case_id", "a \(request.type) notice is about a division, not a case") }
@@ -138,11 +131,7 @@ struct NotifyServiceHandler: Sendable {
         }
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         var response = Pingan_Notify_V1_DeliverNoticeResponse()
-        let content = PushContent(
-            type: request.type, subject: event.id, caseID: request.caseID, centre: request.centreCode, village: request.villageCode,
-            summary: request.summary, score: nil, reasons: [], incidentID: "", dueAt: request.dueAt, category: nil
-        )
-        response.deliveries = Int32(try await store.queue(content, centre: centre, applying: event))
+        response.deliveries = Int32(try await store.queue(PushContent(notice: request, event: event.id), centre: centre, applying: event))
         return response
     }
 
@@ -155,12 +144,26 @@ struct NotifyServiceHandler: Sendable {
         // A delivery is shown to a caller who covers both the centre it was queued for and the
         // subscription's own centre: subscriptions of the levels above stay theirs. The page
         // is cut before that filter, so a page may show fewer than it read.
-        response.deliveries = rows.prefix(limit).compactMap { row in
-            guard let centre = row.centre, principal.covers(centre), let subscriber = row.subscriber, principal.covers(subscriber) else { return nil }
-            return row.delivery
+        response.deliveries = rows.prefix(limit).compactMap { delivery in
+            guard let centre = delivery.centre, principal.covers(centre), let subscriber = delivery.subscriber, principal.covers(subscriber) else { return nil }
+            return delivery.wire
         }
         if rows.count > limit, let last = rows.prefix(limit).last { response.nextPageToken = last.cursor.token }
         return response
+    }
+}
+
+extension Delivery {
+    /// A delivery as `ListDeliveries` answers it; its subject travels as `warning_id`.
+    var wire: Pingan_Notify_V1_Delivery {
+        var value = Pingan_Notify_V1_Delivery()
+        value.id = id.wire
+        value.warningID = subject.wire
+        value.subscriptionID = subscription.wire
+        value.attempts = Int32(attempts)
+        value.deliveredAt = deliveredAt?.wireTimestamp ?? ""
+        value.lastError = lastError ?? ""
+        return value
     }
 }
 

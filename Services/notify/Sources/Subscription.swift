@@ -51,28 +51,3 @@ struct Subscription: Sendable {
     /// The e-mail recipient; empty for other channels.
     let email: String
 }
-
-/// What is pushed, in one shape every channel renders: a warning or a case notice.
-struct PushContent: Sendable {
-    let type: String
-    /// The warning's id, or the id of the event that carried a notice.
-    let subject: UUID
-    let caseID: String
-    let centre: String
-    let village: String
-    let summary: String
-    let score: Int?
-    let reasons: [String]
-    let incidentID: String
-    let dueAt: String
-    let category: Int?
-}
-
-/// The events a subscription may filter on.
-enum PushEvents {
-    static let all: Set<String> = [
-        "warning.raised", "warning.escalated", "case.overdue", "case.escalated", "case.summoned", "index.action", "index.published",
-    ]
-    /// Notices about the index concern a division, not a case.
-    static let withoutCase: Set<String> = ["index.action", "index.published"]
-}

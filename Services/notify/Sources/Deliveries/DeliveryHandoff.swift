@@ -12,7 +12,7 @@ import Synchronization
 /// for the lease to run out under it and another process to send it too.
 final class DeliveryHandoff: Sendable {
     private struct Waiting {
-        let delivery: WebhookDeliveries.Delivery
+        let delivery: OutgoingDelivery
         let since: ContinuousClock.Instant
     }
 
@@ -27,13 +27,13 @@ final class DeliveryHandoff: Sendable {
     private let waiting = Mutex<[Waiting]>([])
 
     /// - Parameters:
-    ///   - deliveries: whose lease and send timeout bound how long a delivery may wait.
+    ///   - ledger: whose lease and send timeout bound how long a delivery may wait.
     ///   - maxWait: shorter than that bound (the lease less the send timeout and a second).
-    init(wakeup: OutboxWakeup, deliveries: WebhookDeliveries, perSubscription: Int = 64, maxWait: Duration? = nil) {
+    init(wakeup: OutboxWakeup, ledger: DeliveryLedger, perSubscription: Int = 64, maxWait: Duration? = nil) {
         self.wakeup = wakeup
         self.perSubscription = perSubscription
-        leaseSeconds = deliveries.leaseSeconds
-        let bound = Duration.seconds(leaseSeconds) - deliveries.timeout - .seconds(1)
+        leaseSeconds = ledger.leaseSeconds
+        let bound = Duration.seconds(leaseSeconds) - ledger.sendTimeout - .seconds(1)
         self.maxWait = min(maxWait ?? bound, bound)
     }
 
@@ -42,7 +42,7 @@ final class DeliveryHandoff: Sendable {
         waiting.withLock { waiting in waiting.count { $0.delivery.subscription == subscription } < perSubscription }
     }
 
-    func hand(_ deliveries: [WebhookDeliveries.Delivery]) {
+    func hand(_ deliveries: [OutgoingDelivery]) {
         let now = ContinuousClock.now
         waiting.withLock { $0.append(contentsOf: deliveries.map { Waiting(delivery: $0, since: now) }) }
         wakeup.signal()
@@ -50,12 +50,12 @@ final class DeliveryHandoff: Sendable {
 
     /// Up to `room` deliveries, oldest first, none that would take a subscription past
     /// `perSubscriber` sends in flight (counting `inFlight`).
-    func take(room: Int, inFlight: [UUID: Int], perSubscriber: Int) -> [WebhookDeliveries.Delivery] {
+    func take(room: Int, inFlight: [UUID: Int], perSubscriber: Int) -> [OutgoingDelivery] {
         guard room > 0 else { return [] }
         let now = ContinuousClock.now
         return waiting.withLock { waiting in
             var sending = inFlight
-            var taken: [WebhookDeliveries.Delivery] = []
+            var taken: [OutgoingDelivery] = []
             waiting.removeAll { entry in
                 if now - entry.since > maxWait { return true }
                 let subscription = entry.delivery.subscription

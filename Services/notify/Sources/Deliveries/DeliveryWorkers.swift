@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import PinganOutbox
-import PinganPostgres
 import ServiceLifecycle
 import Synchronization
 
@@ -9,11 +8,11 @@ import Synchronization
 /// stored is handed over at commit (``DeliveryHandoff``), a claim leases what else is due,
 /// each is sent and recorded independently, and the next claim does not wait for the slowest
 /// send. At most ``maxInFlight`` sends run at once in this process, and a subscription never
-/// has more than its ``WebhookDeliveries/perSubscriber`` of them.
+/// has more than its ``DeliveryLedger/perSubscriber`` of them.
 struct DeliveryWorkers: Service {
-    let deliveries: WebhookDeliveries
+    let ledger: DeliveryLedger
+    let senders: PushSenders
     let handoff: DeliveryHandoff
-    let pool: PostgresPool
     let logger: Logger
     var maxInFlight = 256
     var claimBatch = 64
@@ -46,11 +45,11 @@ struct DeliveryWorkers: Service {
                 var claimAt = ContinuousClock.now
                 while !Task.isCancelled {
                     let room = min(claimBatch, maxInFlight - inFlight.total)
-                    var started = handoff.take(room: room, inFlight: inFlight.snapshot, perSubscriber: deliveries.perSubscriber)
+                    var started = handoff.take(room: room, inFlight: inFlight.snapshot, perSubscriber: ledger.perSubscriber)
                     if room > started.count, ContinuousClock.now >= claimAt {
                         do {
                             let busy = inFlight.snapshot.merging(Dictionary(started.map { ($0.subscription, 1) }, uniquingKeysWith: +), uniquingKeysWith: +)
-                            let claimed = try await pool.withConnection { try await deliveries.lease($0, limit: room - started.count, inFlight: busy) }
+                            let claimed = try await ledger.lease(limit: room - started.count, inFlight: busy)
                             claimAt = claimed.isEmpty ? ContinuousClock.now + pollInterval : ContinuousClock.now
                             started += claimed
                         } catch is CancellationError {
@@ -79,11 +78,11 @@ struct DeliveryWorkers: Service {
 
     /// Sends one delivery and records the outcome. An outcome that cannot be recorded is
     /// logged; the lease runs out and the delivery goes again, under the same id.
-    func deliver(_ delivery: WebhookDeliveries.Delivery) async {
-        let attempt = await deliveries.send(delivery)
-        if attempt.error != nil { handoff.drop(delivery.subscription) }
+    func deliver(_ delivery: OutgoingDelivery) async {
+        let attempt = await senders.send(delivery)
+        if !attempt.succeeded { handoff.drop(delivery.subscription) }
         do {
-            try await pool.transaction { try await deliveries.record(delivery, attempt, in: $0) }
+            try await ledger.record(delivery, attempt)
         } catch {
             logger.warning("recording a delivery failed", metadata: ["delivery": "\(delivery.id.uuidString.lowercased())", "error": "\(error)"])
         }

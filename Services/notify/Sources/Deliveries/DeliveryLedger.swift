@@ -1,0 +1,128 @@
+import Foundation
+import PinganOutbox
+import PinganPostgres
+
+/// The queue of deliveries in `notify.deliveries`, seen from the workers that send them:
+/// which are due and may go now (``lease(limit:inFlight:)``), and what came of each attempt,
+/// with the subscription's circuit breaker (``record(_:_:)``). Sending is the channels'
+/// job (``PushSenders``); this type only keeps the books, so no network call ever runs
+/// inside its SQL.
+///
+/// Deliveries are *leased*, not held in a transaction while they are sent: a lease claims
+/// due ones and moves them ``leaseSeconds`` ahead in one statement, each is sent on its own
+/// and its outcome recorded on its own, so a slow subscriber never holds up another's
+/// deliveries. A process killed mid-send leaves the lease to run out and the delivery is sent
+/// again, with the same id. Each subscriber has ``perSubscriber`` sends in flight at most,
+/// and a circuit breaker: a failure pauses the subscription as a whole (backing off like a
+/// delivery), and after the pause a single probe goes out before the rest follow. Failures
+/// retry with ``backoff`` (0.5 s doubling to a 5-minute ceiling) without end: a warning is
+/// never silently dropped.
+struct DeliveryLedger: Sendable {
+    let pool: PostgresPool
+    /// How long one send may take (the channels' timeout); a lease outlasts it.
+    var sendTimeout: Duration = .seconds(5)
+    var backoff = Backoff(initial: 0.5, ceiling: 300)
+    var perSubscriber = 4
+
+    /// Longer than a send can take, so a lease only runs out when its process died.
+    var leaseSeconds: Double { Double(sendTimeout.components.seconds) + 5 }
+
+    /// Claims up to `limit` due deliveries and leases them to this process, in one statement
+    /// (so one round trip, and no transaction around it). `inFlight` is how many sends each
+    /// subscription already has here; a subscription whose breaker has tripped gets one (a
+    /// probe).
+    func lease(limit: Int, inFlight: [UUID: Int]) async throws -> [OutgoingDelivery] {
+        let busy = inFlight.filter { $0.value > 0 }
+        // `waiting` walks the index once per subscription with undelivered deliveries (a
+        // loose index scan); each then gives its earliest due ones, as many as it has room
+        // for. The cost follows the number of such subscriptions, not the backlog.
+        return try await pool.withConnection { connection in
+            try await connection.query(
+                """
+                WITH RECURSIVE waiting (subscription_id) AS (
+                    (SELECT subscription_id FROM notify.deliveries WHERE delivered_at IS NULL ORDER BY subscription_id LIMIT 1)
+                    UNION ALL
+                    SELECT (SELECT next.subscription_id FROM notify.deliveries next
+                            WHERE next.delivered_at IS NULL AND next.subscription_id > waiting.subscription_id
+                            ORDER BY next.subscription_id LIMIT 1)
+                    FROM waiting WHERE waiting.subscription_id IS NOT NULL
+                ),
+                picked AS (
+                    SELECT d.id FROM notify.deliveries d
+                    WHERE d.id IN (
+                        SELECT pick.id
+                        FROM waiting JOIN notify.subscriptions sub ON sub.id = waiting.subscription_id
+                        LEFT JOIN unnest($3::text[]::uuid[], $4::text[]::integer[]) AS busy (subscription_id, sending)
+                            ON busy.subscription_id = sub.id
+                        CROSS JOIN LATERAL (
+                            SELECT due.id, due.next_attempt_at FROM notify.deliveries due
+                            WHERE due.subscription_id = sub.id AND due.delivered_at IS NULL AND due.next_attempt_at <= clock_timestamp()
+                            ORDER BY due.next_attempt_at
+                            LIMIT greatest((CASE WHEN sub.failures > 0 THEN 1 ELSE $2 END) - coalesce(busy.sending, 0), 0)
+                        ) pick
+                        WHERE sub.paused_until IS NULL OR sub.paused_until <= clock_timestamp()
+                        ORDER BY pick.next_attempt_at LIMIT $1
+                    )
+                    FOR UPDATE OF d SKIP LOCKED
+                )
+                UPDATE notify.deliveries d SET next_attempt_at = clock_timestamp() + make_interval(secs => $5)
+                FROM picked, notify.subscriptions s
+                WHERE d.id = picked.id AND s.id = d.subscription_id
+                RETURNING d.id, d.payload, d.event, s.url, s.secret, d.attempts, s.id, s.channel, s.email
+                """,
+                [limit, perSubscriber, busy.keys.map(\.wire), busy.values.map { String($0) }, leaseSeconds]
+            ).map { row in
+                OutgoingDelivery(
+                    id: try row.decode(UUID.self, at: 0), payload: try row.decode(String.self, at: 1), event: try row.decode(String.self, at: 2),
+                    url: try row.decode(String.self, at: 3), secret: try row.decode(String.self, at: 4), attempts: try row.decode(Int.self, at: 5),
+                    subscription: try row.decode(UUID.self, at: 6),
+                    channel: PushChannel(rawValue: try row.decode(String.self, at: 7)) ?? .webhook, email: try row.decode(String.self, at: 8)
+                )
+            }
+        }
+    }
+
+    /// Records one attempt in one transaction, and moves the subscription's breaker: a
+    /// success closes it, a failure while it is closed opens it for a backoff that grows with
+    /// each opening.
+    func record(_ delivery: OutgoingDelivery, _ attempt: DeliveryAttempt) async throws {
+        try await pool.transaction { transaction in
+            // Every write but the breaker's opening goes with COMMIT: nothing else is read back.
+            if attempt.succeeded {
+                try await transaction.queue("UPDATE notify.subscriptions SET failures = 0, paused_until = NULL WHERE id = $1 AND failures <> 0", [delivery.subscription])
+            } else if let failures = try await transaction.query(
+                """
+                UPDATE notify.subscriptions SET failures = failures + 1
+                WHERE id = $1 AND (paused_until IS NULL OR paused_until <= clock_timestamp()) RETURNING failures
+                """,
+                [delivery.subscription]
+            ).first?.decode(Int.self, at: 0) {
+                try await transaction.queue(
+                    "UPDATE notify.subscriptions SET paused_until = clock_timestamp() + make_interval(secs => $2) WHERE id = $1",
+                    [delivery.subscription, backoff.seconds(afterAttempts: failures)]
+                )
+            }
+            let millis = Double(attempt.duration.components.seconds) * 1000 + Double(attempt.duration.components.attoseconds) / 1e15
+            try await transaction.queue(
+                "INSERT INTO notify.attempts (delivery_id, status, error, duration_ms) VALUES ($1, $2, $3, $4)",
+                [delivery.id, attempt.status, attempt.error, millis]
+            )
+            if attempt.succeeded {
+                try await transaction.queue(
+                    "UPDATE notify.deliveries SET delivered_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL WHERE id = $1",
+                    [delivery.id]
+                )
+            } else {
+                let attempts = delivery.attempts + 1
+                try await transaction.queue(
+                    """
+                    UPDATE notify.deliveries SET attempts = $2, last_error = $3,
+                        next_attempt_at = clock_timestamp() + make_interval(secs => $4)
+                    WHERE id = $1
+                    """,
+                    [delivery.id, attempts, attempt.error, backoff.seconds(afterAttempts: attempts)]
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import PinganAccess
+import PinganDomain
+import PinganConnect
+import PinganOutbox
+import PinganPostgres
+
+/// Where subscriptions and their deliveries live: the bookkeeping of who is pushed what. It
+/// returns domain types (``Subscription``, ``Delivery``); what a message says is
+/// ``PushRendering``'s, sending it is the channels' (``PushSenders``), and the workers'
+/// side of the queue is ``DeliveryLedger``'s.
+protocol DeliveryStore: Sendable {
+    /// Subscribes an endpoint; the same endpoint of the same centre again returns the
+    /// existing subscription with the new filter and secret.
+    func subscribe(centre: DivisionCode, url: String, secret: String, channel: PushChannel, filter: SubscriptionFilter, phone: String, email: String) async throws -> Subscription
+    func subscription(_ id: UUID) async throws -> Subscription?
+    /// Subscriptions of `root` and the centres below it, newest first.
+    func subscriptions(under root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [(subscription: Subscription, cursor: PageCursor)]
+    func update(_ id: UUID, filter: SubscriptionFilter) async throws -> Subscription?
+    /// Stops a subscription and drops what is still queued to it; the delivery history stays.
+    func unsubscribe(_ id: UUID) async throws
+    /// Queues one delivery of `content` per subscriber of `centre` or any centre above it
+    /// whose filter admits it, rendered for the subscriber's channel. Applying the same
+    /// event again queues nothing more.
+    func queue(_ content: PushContent, centre: DivisionCode, applying event: EventDelivery) async throws -> Int
+    /// The deliveries of a subject (a warning, or the event that carried a notice) in the
+    /// order they were queued, from after `cursor`, each with the centre it was queued for and
+    /// its subscriber's centre.
+    func deliveries(of subject: UUID, after cursor: PageCursor?, limit: Int) async throws -> [Delivery]
+}
+
+/// Subscriptions and deliveries in schema `notify`. Deliveries are work for the workers:
+/// what can go at once is handed to them when the event's batch commits (``DeliveryHandoff``),
+/// the rest waits for their claim.
+struct PostgresDeliveryStore: DeliveryStore {
+    static let columns = "s.id, s.centre_code, s.url, s.channel, s.event_types, s.min_score, s.categories::text[], s.phone, s.created_at, s.email"
+
+    let pool: PostgresPool
+    let outbox: Outbox
+    let push: PushSettings
+    /// Where deliveries that can go at once are handed to this process's workers.
+    let handoff: DeliveryHandoff
+    var inbox: EventInbox { EventInbox(pool: pool, outbox: outbox) }
+
+    func subscribe(centre: DivisionCode, url: String, secret: String, channel: PushChannel, filter: SubscriptionFilter, phone: String, email: String) async throws -> Subscription {
+        let row = try await pool.query(
+            """
+            INSERT INTO notify.subscriptions AS s (id, centre_code, url, secret, channel, event_types, min_score, categories, phone, email)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::integer[], $9, $10)
+            ON CONFLICT (centre_code, channel, url, phone, email) WHERE deleted_at IS NULL
+            DO UPDATE SET secret = EXCLUDED.secret, event_types = EXCLUDED.event_types, min_score = EXCLUDED.min_score,
+                categories = EXCLUDED.categories
+            RETURNING \(Self.columns)
+            """,
+            [UUID.random(), centre.rawValue, url, secret, channel.rawValue, filter.eventTypes, filter.minScore, filter.categories.map(String.init), phone, email]
+        )
+        return try Self.decodeSubscription(row[0])
+    }
+
+    func subscription(_ id: UUID) async throws -> Subscription? {
+        try await pool.query("SELECT \(Self.columns) FROM notify.subscriptions s WHERE s.id = $1 AND s.deleted_at IS NULL", [id])
+            .first.map(Self.decodeSubscription)
+    }
+
+    func subscriptions(under root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [(subscription: Subscription, cursor: PageCursor)] {
+        try await pool.query(
+            """
+            SELECT \(Self.columns) FROM notify.subscriptions s
+            WHERE s.centre_code BETWEEN $1 AND $2 AND s.deleted_at IS NULL
+              AND ($3::timestamptz IS NULL OR (s.created_at, s.id) < ($3, $4))
+            ORDER BY s.created_at DESC, s.id DESC LIMIT $5
+            """,
+            [root.rawValue, root.lastInSubtree, cursor?.time, cursor?.id, limit]
+        ).map { row in
+            let subscription = try Self.decodeSubscription(row)
+            return (subscription, PageCursor(time: try row.decode(Date.self, at: 8), id: subscription.id))
+        }
+    }
+
+    func update(_ id: UUID, filter: SubscriptionFilter) async throws -> Subscription? {
+        try await pool.query(
+            """
+            UPDATE notify.subscriptions AS s SET event_types = $2, min_score = $3, categories = $4::integer[]
+            WHERE s.id = $1 AND s.deleted_at IS NULL RETURNING \(Self.columns)
+            """,
+            [id, filter.eventTypes, filter.minScore, filter.categories.map(String.init)]
+        ).first.map(Self.decodeSubscription)
+    }
+
+    func unsubscribe(_ id: UUID) async throws {
+        try await pool.transaction { transaction in
+            try await transaction.query("UPDATE notify.subscriptions SET deleted_at = clock_timestamp() WHERE id = $1 AND deleted_at IS NULL", [id])
+            try await transaction.query(
+                "UPDATE notify.deliveries SET next_attempt_at = 'infinity', last_error = 'unsubscribed' WHERE subscription_id = $1 AND delivered_at IS NULL", [id]
+            )
+        }
+    }
+
+    func queue(_ content: PushContent, centre: DivisionCode, applying event: EventDelivery) async throws -> Int {
+        // With each subscription, its secret and whether its breaker is closed (no failure
+        // since its last success): only then may a delivery skip the claim.
+        let subscribers = (
+            sql: """
+                SELECT \(Self.columns), s.secret, s.failures = 0 AND (s.paused_until IS NULL OR s.paused_until <= clock_timestamp())
+                FROM notify.subscriptions s WHERE s.centre_code = ANY($1) AND s.deleted_at IS NULL
+                """,
+            parameters: [centre.selfAndAncestors.map(\.rawValue)] as [any PostgresEncodable]
+        )
+        return try await inbox.apply(event, reading: [subscribers]) { change in
+            let transaction = change.transaction
+            guard change.firstDelivery else {
+                return try await transaction.query(
+                    "SELECT count(*) FROM notify.deliveries WHERE subject_id = $1", [content.subject]
+                )[0].decode(Int.self, at: 0)
+            }
+            var handed: [OutgoingDelivery] = []
+            var count = 0
+            for row in change.read[0] {
+                let subscription = try Self.decodeSubscription(row)
+                guard subscription.filter.admits(content) else { continue }
+                count += 1
+                let id = UUID.random()
+                let payload = PushRendering.body(content, for: subscription, delivery: id, sentAt: Date(), settings: push)
+                // Leased to this process from the start when it is handed over, so no other
+                // claim takes it; due at once otherwise.
+                var lease: Double? = nil
+                if try row.decode(Bool.self, at: 11), handoff.hasRoom(for: subscription.id) {
+                    lease = handoff.leaseSeconds
+                    handed.append(OutgoingDelivery(
+                        id: id, payload: payload, event: content.type, url: subscription.url, secret: try row.decode(String.self, at: 10),
+                        attempts: 0, subscription: subscription.id, channel: subscription.channel, email: subscription.email
+                    ))
+                }
+                try await transaction.queue(
+                    """
+                    INSERT INTO notify.deliveries (id, subject_id, subscription_id, centre_code, payload, event, next_attempt_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp() + make_interval(secs => coalesce($7::double precision, 0)))
+                    ON CONFLICT (subject_id, subscription_id) DO NOTHING
+                    """,
+                    [id, content.subject, subscription.id, centre.rawValue, payload, content.type, lease]
+                )
+            }
+            if !handed.isEmpty {
+                change.afterCommit { [handed, handoff] in handoff.hand(handed) }
+            }
+            return count
+        }
+    }
+
+    func deliveries(of subject: UUID, after cursor: PageCursor?, limit: Int) async throws -> [Delivery] {
+        try await pool.query(
+            """
+            SELECT d.id, d.subject_id, d.subscription_id, d.attempts, d.delivered_at, d.last_error, d.centre_code, s.centre_code,
+                   d.created_at
+            FROM notify.deliveries d JOIN notify.subscriptions s ON s.id = d.subscription_id
+            WHERE d.subject_id = $1 AND ($2::timestamptz IS NULL OR (d.created_at, d.id) > ($2, $3))
+            ORDER BY d.created_at, d.id LIMIT $4
+            """,
+            [subject, cursor?.time, cursor?.id, limit]
+        ).map { row in
+            Delivery(
+                id: try row.decode(UUID.self, at: 0), subject: try row.decode(UUID.self, at: 1), subscription: try row.decode(UUID.self, at: 2),
+                attempts: try row.decode(Int.self, at: 3), deliveredAt: try row.decode(Date?.self, at: 4), lastError: try row.decode(String?.self, at: 5),
+                centre: try? DivisionCode(validating: try row.decode(String.self, at: 6)),
+                subscriber: try? DivisionCode(validating: try row.decode(String.self, at: 7)),
+                queuedAt: try row.decode(Date.self, at: 8)
+            )
+        }
+    }
+}
+
+extension PostgresDeliveryStore {
+    static func decodeSubscription(_ row: PostgresRow) throws -> Subscription {
+        Subscription(
+            id: try row.decode(UUID.self, at: 0), centre: try DivisionCode(validating: try row.decode(String.self, at: 1)),
+            url: try row.decode(String.self, at: 2), channel: PushChannel(rawValue: try row.decode(String.self, at: 3)) ?? .webhook,
+            filter: SubscriptionFilter(
+                eventTypes: try row.decode([String].self, at: 4), minScore: try row.decode(Int.self, at: 5),
+                categories: try row.decode([String].self, at: 6).compactMap { Int($0) }
+            ),
+            phone: try row.decode(String.self, at: 7),
+            email: try row.decode(String.self, at: 9)
+        )
+    }
+}

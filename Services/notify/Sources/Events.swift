@@ -1,0 +1,63 @@
+import Foundation
+import PinganConnect
+import PinganContracts
+
+/// The events notify-service takes part in.
+///
+/// It consumes two event methods, delivered by other services' outbox relays and applied
+/// once each through its inbox (``NotifyServiceHandler``, ``DeliveryStore/queue(_:centre:applying:)``):
+///
+/// | method | payload | sent for the topic |
+/// |---|---|---|
+/// | ``deliverWarning`` | `DeliverWarningRequest` | risk-service's `warning.raised` |
+/// | ``deliverNotice`` | `DeliverNoticeRequest` | dispute-service's `case.notice`, risk-service's `warning.notice`, index-service's `index.notice` |
+///
+/// It publishes no topics of its own: what it sends are pushes to subscribers, typed by
+/// ``PushEvents``.
+enum NotifyEvents {
+    /// A warning was raised: pushed as `warning.raised` (``PushContent/init(warning:id:)``).
+    static let deliverWarning: ConnectMethod<Pingan_Notify_V1_DeliverWarningRequest, Pingan_Notify_V1_DeliverWarningResponse> =
+        NotifyServiceMethods.deliverWarning
+    /// A notice for a centre and the levels above, its `type` one of ``PushEvents/notices``
+    /// (``PushContent/init(notice:event:)``).
+    static let deliverNotice: ConnectMethod<Pingan_Notify_V1_DeliverNoticeRequest, Pingan_Notify_V1_DeliverNoticeResponse> =
+        NotifyServiceMethods.deliverNotice
+}
+
+/// The types of push a subscriber receives: a webhook's `type` and `X-Pingan-Event`, the
+/// title of every other channel's message, and what a subscription's filter may name.
+enum PushEvents {
+    static let warningRaised = "warning.raised"
+    static let warningEscalated = "warning.escalated"
+    static let caseOverdue = "case.overdue"
+    static let caseEscalated = "case.escalated"
+    static let caseSummoned = "case.summoned"
+    static let indexAction = "index.action"
+    static let indexPublished = "index.published"
+
+    static let all: Set<String> = [warningRaised, warningEscalated, caseOverdue, caseEscalated, caseSummoned, indexAction, indexPublished]
+    /// What may arrive through ``NotifyEvents/deliverNotice``: every push but a raised warning.
+    static let notices = all.subtracting([warningRaised])
+    /// Notices about the index concern a division, not a case.
+    static let withoutCase: Set<String> = [indexAction, indexPublished]
+}
+
+extension PushContent {
+    /// A raised warning (``NotifyEvents/deliverWarning``); its subject is the warning.
+    init(warning request: Pingan_Notify_V1_DeliverWarningRequest, id warning: UUID) {
+        self.init(
+            type: PushEvents.warningRaised, subject: warning, caseID: request.caseID, centre: request.centreCode, village: request.villageCode,
+            summary: "", score: Int(request.score), reasons: request.reasons, incidentID: request.incidentID, dueAt: "",
+            category: request.category == .unspecified ? nil : request.category.rawValue
+        )
+    }
+
+    /// A notice (``NotifyEvents/deliverNotice``); a notice carries no id of its own, so its
+    /// subject is the event that carried it.
+    init(notice request: Pingan_Notify_V1_DeliverNoticeRequest, event: UUID) {
+        self.init(
+            type: request.type, subject: event, caseID: request.caseID, centre: request.centreCode, village: request.villageCode,
+            summary: request.summary, score: nil, reasons: [], incidentID: "", dueAt: request.dueAt, category: nil
+        )
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+@testable import NotifyService
+import PinganConnect
+import PinganContracts
+import PinganDomain
+import Testing
+
+/// What the HTTP channels put on the wire beside the body, and the domain records the store
+/// hands the handler, without a network or a database.
+@Suite("notify's channels and delivery records")
+struct PushChannelTests {
+    func delivery(_ channel: PushChannel, payload: String) throws -> OutgoingDelivery {
+        OutgoingDelivery(
+            id: try #require(UUID(uuidString: "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d")), payload: payload, event: "warning.raised",
+            url: "https://example.org/hook", secret: "a-shared-secret-of-24-b", attempts: 0, subscription: UUID(), channel: channel, email: ""
+        )
+    }
+
+    @Test("a webhook, a WeCom robot and an SMS gateway get the same signed headers, in order")
+    func headers() throws {
+        let body = #"{"type":"warning.raised"}"#
+        for channel in [PushChannel.webhook, .wecom, .sms] {
+            let headers = HTTPPushSender.headers(for: try delivery(channel, payload: body), body: Array(body.utf8))
+            #expect(headers.map(\.0) == ["Content-Type", "X-Pingan-Event", "X-Pingan-Delivery", "X-Pingan-Signature"])
+            #expect(headers.map(\.1) == [
+                "application/json", "warning.raised", "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+                // Python: hmac.new(b"a-shared-secret-of-24-b", body, hashlib.sha256).hexdigest()
+                "sha256=8ce2ff4752d35ac96ac32625334b058cbb312cc5739b70fde183d4d8222f9baa",
+            ])
+        }
+    }
+
+    @Test("a send that cannot go is an attempt with an error, not a thrown error")
+    func refusedIsAnAttempt() async throws {
+        let sender = HTTPPushSender(transport: CurlTransport(), egress: EgressPolicy(allowedHosts: []))
+        var refused = try delivery(.webhook, payload: "{}")
+        refused = OutgoingDelivery(
+            id: refused.id, payload: refused.payload, event: refused.event, url: "ftp://user:hunter2@example.org/", secret: refused.secret,
+            attempts: 0, subscription: refused.subscription, channel: .webhook, email: ""
+        )
+        let attempt = await sender.send(refused)
+        #expect(attempt.status == nil && attempt.error == "refused: must be an http or https URL" && !attempt.succeeded)
+    }
+
+    @Test("a listed delivery travels with its subject as warning_id")
+    func deliveryOnTheWire() throws {
+        let delivered = Date(timeIntervalSince1970: 1_795_845_909.123)
+        let record = Delivery(
+            id: UUID(), subject: UUID(), subscription: UUID(), attempts: 2, deliveredAt: delivered, lastError: nil,
+            centre: try DivisionCode(validating: "430723102000"), subscriber: nil, queuedAt: Date()
+        )
+        let wire = record.wire
+        #expect(wire.id == record.id.wire && wire.warningID == record.subject.wire && wire.subscriptionID == record.subscription.wire)
+        #expect(wire.attempts == 2 && wire.deliveredAt == delivered.wireTimestamp && wire.lastError.isEmpty)
+        let failing = Delivery(
+            id: record.id, subject: record.subject, subscription: record.subscription, attempts: 1, deliveredAt: nil, lastError: "HTTP 503",
+            centre: nil, subscriber: nil, queuedAt: record.queuedAt
+        )
+        #expect(failing.wire.deliveredAt.isEmpty && failing.wire.lastError == "HTTP 503")
+        #expect(failing.cursor.id == record.id && failing.cursor.time == record.queuedAt)
+    }
+}
