@@ -32,6 +32,15 @@ struct RiskHandlerTests {
         }
     }
 
+    /// The chores the app runs on a timer, to run by hand at the test's time.
+    func choresByHand(_ pool: PostgresPool) throws -> RiskChores {
+        let models = try RiskApp.bundledModels()
+        return RiskChores(
+            store: PostgresRiskStore(pool: pool, outbox: Outbox(schema: RiskMigrations.schema)), models: models,
+            rules: WarningRules(threshold: models.threshold, acknowledgeWithin: .seconds(1800))
+        )
+    }
+
     func count(_ database: TestDatabase, _ sql: String) async throws -> Int {
         let pool = database.pool()
         defer { Task { await pool.close() } }
@@ -52,9 +61,7 @@ struct RiskHandlerTests {
             #expect(try await rpc.call(RiskServiceMethods.assessCase, request, headers: try TestMesh.eventDelivery()).assessment.score == 50)
             let pool = database.pool()
             defer { Task { await pool.close() } }
-            let store = PostgresRiskStore(pool: pool, outbox: Outbox(schema: RiskMigrations.schema))
-            let catalogue = try RiskApp.bundledModels()
-            let policy = RiskPolicy(catalogue: catalogue, threshold: catalogue.threshold, acknowledgeWithin: .seconds(1800))
+            let chores = try choresByHand(pool)
             let staff = try person(Place.townA, [.staff])
             var get = Pingan_Risk_V1_GetAssessmentRequest()
             get.caseID = id.wire
@@ -62,18 +69,18 @@ struct RiskHandlerTests {
                 try await rpc.call(RiskServiceMethods.getAssessment, get, headers: [staff]).assessment
             }
 
-            #expect(try await RiskApp.rescoreDue(store, policy: policy, now: clock.now) == 0)
+            #expect(try await chores.rescoreDue(now: clock.now) == 0)
             clock.advance(by: 31 * 86_400)
-            #expect(try await RiskApp.rescoreDue(store, policy: policy, now: clock.now) == 1)
+            #expect(try await chores.rescoreDue(now: clock.now) == 1)
             let quiet = try await assessment()
             #expect(quiet.score == 55 && quiet.warningID.isEmpty)
-            #expect(try await RiskApp.rescoreDue(store, policy: policy, now: clock.now) == 0)
+            #expect(try await chores.rescoreDue(now: clock.now) == 0)
             clock.advance(by: 30 * 86_400)
-            #expect(try await RiskApp.rescoreDue(store, policy: policy, now: clock.now) == 1)
+            #expect(try await chores.rescoreDue(now: clock.now) == 1)
             let warned = try await assessment()
             #expect(warned.score == 60 && !warned.warningID.isEmpty)
             clock.advance(by: 30 * 86_400)
-            #expect(try await RiskApp.rescoreDue(store, policy: policy, now: clock.now) == 1)
+            #expect(try await chores.rescoreDue(now: clock.now) == 1)
             #expect(try await assessment().score == 65)
             #expect(try await count(database, "SELECT count(*) FROM risk.warnings WHERE case_id = '\(id.wire)'") == 1)
             #expect(try await count(database, "SELECT count(*) FROM risk.warning_steps WHERE kind = 'score_rose'") == 1)
@@ -82,7 +89,7 @@ struct RiskHandlerTests {
             request.closed = true
             _ = try await rpc.call(RiskServiceMethods.assessCase, request, headers: try TestMesh.eventDelivery())
             clock.advance(by: 60 * 86_400)
-            #expect(try await RiskApp.rescoreDue(store, policy: policy, now: clock.now) == 0)
+            #expect(try await chores.rescoreDue(now: clock.now) == 0)
             #expect(try await count(database, "SELECT count(*) FROM risk.assessment_history WHERE case_id = '\(id.wire)'") == 5)
             #expect(try await count(database, "SELECT count(*) FROM risk.warnings WHERE case_id = '\(id.wire)'") == 1)
         }
@@ -197,20 +204,22 @@ struct RiskHandlerTests {
         let clock = ManualClock(morningOf: "2026-05-04")
         try await withRisk(clock) { rpc, database in
             let assessed = try await rpc.call(RiskServiceMethods.assessCase, facts(selfHarm: true), headers: try TestMesh.eventDelivery())
-            let store = PostgresRiskStore(pool: database.pool(), outbox: Outbox(schema: "risk"))
+            let pool = database.pool()
+            defer { Task { await pool.close() } }
+            let chores = try choresByHand(pool)
             var get = Pingan_Risk_V1_GetWarningRequest()
             get.warningID = assessed.assessment.warningID
             let city = try person("430700000000", [.staff])
             func centre() async throws -> String { try await rpc.call(RiskServiceMethods.getWarning, get, headers: [city]).warning.centreCode }
 
             clock.advance(by: 29 * 60)
-            #expect(try await store.escalateUnacknowledged(now: clock.now, window: .seconds(1800), limit: 10) == 0)
+            #expect(try await chores.escalateDue(now: clock.now) == 0)
             #expect(try await centre() == Place.townA)
             clock.advance(by: 2 * 60)
-            #expect(try await store.escalateUnacknowledged(now: clock.now, window: .seconds(1800), limit: 10) == 1)
+            #expect(try await chores.escalateDue(now: clock.now) == 1)
             #expect(try await centre() == Place.lixian)
             clock.advance(by: 31 * 60)
-            #expect(try await store.escalateUnacknowledged(now: clock.now, window: .seconds(1800), limit: 10) == 1)
+            #expect(try await chores.escalateDue(now: clock.now) == 1)
             #expect(try await centre() == "430700000000")
             #expect(try await count(database, "SELECT count(*) FROM risk.outbox WHERE topic = 'warning.notice'") == 2)
 
@@ -219,7 +228,7 @@ struct RiskHandlerTests {
             acknowledge.warningID = assessed.assessment.warningID
             _ = try await rpc.call(RiskServiceMethods.acknowledgeWarning, acknowledge, headers: [city])
             clock.advance(by: 3 * 3600)
-            #expect(try await store.escalateUnacknowledged(now: clock.now, window: .seconds(1800), limit: 10) == 0)
+            #expect(try await chores.escalateDue(now: clock.now) == 0)
             let steps = try await rpc.call(RiskServiceMethods.getWarning, get, headers: [city]).warning.steps.map(\.kind)
             #expect(steps == ["raised", "escalated", "escalated", "acknowledge"])
         }

@@ -36,8 +36,9 @@ public struct RiskSettings: Sendable {
     }
 }
 
-/// Assembles risk-service: schema `risk`, `pingan.risk.v1.RiskService`, the escalation of
-/// unacknowledged warnings, and the relay that sends warnings and notices to notify-service.
+/// Assembles risk-service: schema `risk`, `pingan.risk.v1.RiskService`, the chores time sets
+/// off (escalating unacknowledged warnings, re-scoring open cases, ``RiskChores``), and the
+/// relay that sends warnings and notices to notify-service (``WarningEvents``).
 public enum RiskApp {
     /// - Parameter now: the time of day; tests pass a clock they control.
     public static func build(
@@ -47,39 +48,33 @@ public enum RiskApp {
         let mesh = settings.service.mesh
         let host = ServiceHost(.risk, settings: settings.service, migrator: RiskMigrations.migrator)
         let outbox = Outbox(schema: RiskMigrations.schema)
-        let catalogue = try bundledModels()
-        let policy = RiskPolicy(catalogue: catalogue, threshold: settings.threshold ?? catalogue.threshold, acknowledgeWithin: settings.acknowledgeWithin)
+        let models = try bundledModels()
+        let rules = WarningRules(threshold: settings.threshold ?? models.threshold, acknowledgeWithin: settings.acknowledgeWithin)
         let store = PostgresRiskStore(pool: host.pool, outbox: outbox)
         var routes = ConnectRoutes()
         let verifier = try PrincipalVerifier(meshSecret: mesh.meshSecret, previous: mesh.previousMeshSecrets)
         var events = EventConsumers(inbox: store.inbox, verifier: verifier)
-        RiskServiceHandler(store: store, policy: policy, verifier: verifier, now: now).register(into: &routes, events: &events)
+        RiskServiceHandler(store: store, models: models, rules: rules, verifier: verifier, now: now).register(into: &routes, events: &events)
         events.register(into: &routes)
         let notify = ConnectClient(baseURL: mesh.url(.notify), transport: CurlTransport())
         let relay = OutboxRelay.dispatcher(
             for: outbox,
             routes: [
-                WarningEvents.raised: try OutboxRelay.rpc(NotifyServiceMethods.deliverWarning, client: notify, as: .risk, mesh: mesh),
-                WarningEvents.notice: try OutboxRelay.rpc(NotifyServiceMethods.deliverNotice, client: notify, as: .risk, mesh: mesh),
+                WarningEvents.raised.name: try OutboxRelay.rpc(WarningEvents.raised.deliveredTo, client: notify, as: .risk, mesh: mesh),
+                WarningEvents.notice.name: try OutboxRelay.rpc(WarningEvents.notice.deliveredTo, client: notify, as: .risk, mesh: mesh),
             ],
             pool: host.pool, logger: host.logger
         )
+        let chores = RiskChores(store: store, models: models, rules: rules)
         // Warnings are urgent: one nobody acknowledged in time escalates a level on the wall clock.
         let escalation = PeriodicTask("warning escalation", every: settings.scanInterval, logger: host.logger) {
-            while try await store.escalateUnacknowledged(now: now(), window: settings.acknowledgeWithin, limit: 200) == 200 {}
+            while try await chores.escalateDue(now: now()) == RiskChores.batch {}
         }
         // A case left open scores higher each month it stays open, with no event to say so.
         let rescoring = PeriodicTask("re-scoring as time passes", every: settings.scanInterval, logger: host.logger) {
-            while try await rescoreDue(store, policy: policy, now: now()) == 200 {}
+            while try await chores.rescoreDue(now: now()) == RiskChores.batch {}
         }
         return host.application(routes: routes, services: relay + [escalation, rescoring], onServerRunning: onServerRunning)
-    }
-
-    /// Re-scores up to 200 open cases whose score time alone has changed; returns how many.
-    static func rescoreDue(_ store: any RiskStore, policy: RiskPolicy, now: Date) async throws -> Int {
-        try await store.rescoreDue(now: now, limit: 200, score: { policy.score($0, now: now) }, threshold: policy.threshold) { score, village, open in
-            policy.action(for: score, village: village, open: open, now: now)
-        }
     }
 
     /// The models per category shipped with the service (`Data/risk-models.json`).

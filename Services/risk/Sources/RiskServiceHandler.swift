@@ -4,19 +4,23 @@ import PinganConnect
 import PinganContracts
 import PinganDomain
 import PinganOutbox
+import PinganPostgres
 
-/// `pingan.risk.v1.RiskService`: one method per RPC, named as in the `.proto`.
+/// `pingan.risk.v1.RiskService`: one method per RPC, named as in the `.proto`. Each turns its
+/// request into domain values (``RiskWire``), asks the rules, has the store load and apply,
+/// and answers with the domain values turned back into messages.
 struct RiskServiceHandler: Sendable {
     static let maxPageSize = 200
 
     let store: any RiskStore
-    let policy: RiskPolicy
+    let models: RiskModelCatalogue
+    let rules: WarningRules
     let verifier: PrincipalVerifier
     /// The time of day, injected so escalation tests control it.
     let now: @Sendable () -> Date
 
     func register(into routes: inout ConnectRoutes, events: inout EventConsumers) {
-        events.on(RiskServiceMethods.assessCase) { request, event, _ in try await assessCase(request, event) }
+        events.on(WarningEvents.assessCase) { request, event, _ in try await assessCase(request, event) }
         routes.register(RiskServiceMethods.getAssessment) { try await getAssessment($0, $1) }
         routes.register(RiskServiceMethods.listWarnings) { try await listWarnings($0, $1) }
         routes.register(RiskServiceMethods.getWarning) { try await getWarning($0, $1) }
@@ -28,16 +32,23 @@ struct RiskServiceHandler: Sendable {
         routes.register(RiskServiceMethods.warningFacts) { try await warningFacts($0, $1) }
     }
 
-    /// Delivered by dispute-service's outbox relay whenever a case's facts change; never by people.
+    /// Delivered by dispute-service's outbox relay whenever a case's facts change; never by
+    /// people. Scored before the transaction; the warning is decided on the case's open
+    /// warning as the event's round trip locked it, and recorded with the score.
     func assessCase(_ request: Pingan_Risk_V1_AssessCaseRequest, _ event: EventDelivery) async throws -> Pingan_Risk_V1_AssessCaseResponse {
-        let id = try UUID.field(request.caseID, "case_id")
-        let village = try DivisionCode.field(request.villageCode, "village_code")
-        let now = now()
-        let score = policy.score(request, now: now)
-        var response = Pingan_Risk_V1_AssessCaseResponse()
-        response.assessment = try await store.assess(request, case: id, village: village, score: score, threshold: policy.threshold, applying: event, now: now) { open in
-            policy.action(for: score, village: village, open: open, closed: request.closed, now: now)
+        let assessed = try AssessedCase(request)
+        // To the microsecond, as stored: the answer, built from what is written, is exactly
+        // what a later read finds.
+        let scored = models.scored(assessed, now: now().atPostgresPrecision)
+        let assessment = try await store.assess(assessed.id, applying: event) { prior, writes in
+            let decision = rules.decision(
+                for: scored.score, village: assessed.village, open: prior.openWarning, closed: assessed.facts.closed, now: scored.at
+            )
+            let warning = try await writes.record(scored, threshold: rules.threshold, decision: decision)
+            return prior.assessment(after: scored, threshold: rules.threshold, warning: warning)
         }
+        var response = Pingan_Risk_V1_AssessCaseResponse()
+        response.assessment = assessment.wire
         return response
     }
 
@@ -46,7 +57,7 @@ struct RiskServiceHandler: Sendable {
         let id = try UUID.field(request.caseID, "case_id")
         // Outside the caller's jurisdiction reads exactly like a case never assessed.
         var response = Pingan_Risk_V1_GetAssessmentResponse()
-        response.assessment = try principal.visible(try await store.assessment(of: id), at: \.place, "assessment of case \(request.caseID)")
+        response.assessment = try principal.visible(try await store.assessment(of: id), at: { $0.village }, "assessment of case \(request.caseID)").wire
         return response
     }
 
@@ -60,9 +71,10 @@ struct RiskServiceHandler: Sendable {
         let cursor = try PageCursor(token: request.pageToken)
         let rows = try await store.warnings(under: centre, openOnly: request.openOnly, after: cursor, limit: limit + 1)
         var response = Pingan_Risk_V1_ListWarningsResponse()
-        response.warnings = Array(rows.prefix(limit))
-        if rows.count > limit, let last = response.warnings.last, let id = UUID(uuidString: last.id), let raised = Date(wireTimestamp: last.raisedAt) {
-            response.nextPageToken = PageCursor(time: raised, id: id).token
+        let page = rows.prefix(limit)
+        response.warnings = page.map(\.wire)
+        if rows.count > limit, let last = page.last {
+            response.nextPageToken = PageCursor(time: last.raisedAt, id: last.id).token
         }
         return response
     }
@@ -71,44 +83,44 @@ struct RiskServiceHandler: Sendable {
         let principal = try verifier.principal(context, for: RiskServiceMethods.getWarning)
         let id = try UUID.field(request.warningID, "warning_id")
         var response = Pingan_Risk_V1_GetWarningResponse()
-        response.warning = try principal.visible(try await store.warning(id), at: \.villagePlace, "warning \(request.warningID)")
+        response.warning = try principal.visible(try await store.warning(id), at: { $0.village }, "warning \(request.warningID)").wire
         return response
     }
 
     func acknowledgeWarning(_ request: Pingan_Risk_V1_AcknowledgeWarningRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_AcknowledgeWarningResponse {
         var response = Pingan_Risk_V1_AcknowledgeWarningResponse()
-        response.warning = try await take(.acknowledge, request.warningID, text: nil, context, for: RiskServiceMethods.acknowledgeWarning)
+        response.warning = try await take(.acknowledge, request.warningID, text: nil, context, for: RiskServiceMethods.acknowledgeWarning).wire
         return response
     }
 
     func assignWarning(_ request: Pingan_Risk_V1_AssignWarningRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_AssignWarningResponse {
         var response = Pingan_Risk_V1_AssignWarningResponse()
-        response.warning = try await take(.assign, request.warningID, text: try String.field(request.assignee, "assignee", upTo: 100), context, for: RiskServiceMethods.assignWarning)
+        response.warning = try await take(.assign, request.warningID, text: try String.field(request.assignee, "assignee", upTo: 100), context, for: RiskServiceMethods.assignWarning).wire
         return response
     }
 
     func feedBackOnWarning(_ request: Pingan_Risk_V1_FeedBackOnWarningRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_FeedBackOnWarningResponse {
         var response = Pingan_Risk_V1_FeedBackOnWarningResponse()
-        response.warning = try await take(.feedBack, request.warningID, text: try String.field(request.feedback, "feedback", upTo: 4000), context, for: RiskServiceMethods.feedBackOnWarning)
+        response.warning = try await take(.feedBack, request.warningID, text: try String.field(request.feedback, "feedback", upTo: 4000), context, for: RiskServiceMethods.feedBackOnWarning).wire
         return response
     }
 
     func evaluateWarning(_ request: Pingan_Risk_V1_EvaluateWarningRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_EvaluateWarningResponse {
         var response = Pingan_Risk_V1_EvaluateWarningResponse()
-        response.warning = try await take(.evaluate, request.warningID, text: try String.field(request.evaluation, "evaluation", upTo: 4000), context, for: RiskServiceMethods.evaluateWarning)
+        response.warning = try await take(.evaluate, request.warningID, text: try String.field(request.evaluation, "evaluation", upTo: 4000), context, for: RiskServiceMethods.evaluateWarning).wire
         return response
     }
 
     func closeWarning(_ request: Pingan_Risk_V1_CloseWarningRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_CloseWarningResponse {
         var response = Pingan_Risk_V1_CloseWarningResponse()
-        response.warning = try await take(.close, request.warningID, text: try String.field(request.outcome, "outcome", upTo: 4000), context, for: RiskServiceMethods.closeWarning)
+        response.warning = try await take(.close, request.warningID, text: try String.field(request.outcome, "outcome", upTo: 4000), context, for: RiskServiceMethods.closeWarning).wire
         return response
     }
 
     func warningFacts(_ request: Pingan_Risk_V1_WarningFactsRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_WarningFactsResponse {
         let (root, month) = try verifier.factsScope(context, for: RiskServiceMethods.warningFacts, rootCode: request.rootCode, month: request.month)
         var response = Pingan_Risk_V1_WarningFactsResponse()
-        response.facts = try await store.facts(under: root, in: month)
+        response.facts = try await store.facts(under: root, in: month).map(\.wire)
         return response
     }
 
@@ -116,34 +128,19 @@ struct RiskServiceHandler: Sendable {
     /// and closing, covers its owning centre); a step out of order is `failed_precondition`.
     /// Acknowledging twice answers the warning as it stands.
     private func take<Input, Output>(
-        _ step: WarningStep, _ text: String, text readNote: @autoclosure () throws -> String?, _ context: ConnectContext,
+        _ step: LoopStep, _ text: String, text readNote: @autoclosure () throws -> String?, _ context: ConnectContext,
         for method: ConnectMethod<Input, Output>
-    ) async throws -> Pingan_Risk_V1_Warning {
+    ) async throws -> Warning {
         // Who may take the step is settled before anything in the request is looked at.
         let principal = try verifier.principal(context, for: method)
         let note = try readNote()
         let id = try UUID.field(text, "warning_id")
-        let warning = try principal.visible(try await store.warning(id), at: \.villagePlace, "warning \(text)")
-        if step.needsOwningLevel {
-            guard let owner = warning.place, principal.covers(owner) else {
-                throw ConnectError(.permissionDenied, "only centre \(warning.centreCode) or a level above it may \(step.rawValue) this warning")
-            }
+        let warning = try principal.visible(try await store.warning(id), at: { $0.village }, "warning \(text)")
+        if step.needsOwningLevel, !principal.covers(warning.centre) {
+            throw ConnectError(.permissionDenied, "only centre \(warning.centre) or a level above it may \(step.rawValue) this warning")
         }
-        if let moved = try await store.advance(id, step, text: note, by: principal.subject, now: now()) { return moved }
+        if let moved = try await store.advance(id, rules.transition(step, note: note, now: now()), by: principal.subject) { return moved }
         if step == .acknowledge, warning.status != .raised { return warning }
-        throw ConnectError(.failedPrecondition, "the warning is \(warning.status); \(step.rawValue) follows \(step.from.joined(separator: " or "))")
+        throw ConnectError(.failedPrecondition, "the warning is \(warning.status); \(step.rawValue) follows \(step.from.map(\.rawValue).joined(separator: " or "))")
     }
-
-}
-
-extension Pingan_Risk_V1_Assessment {
-    /// Where the assessed case lies.
-    var place: DivisionCode? { try? DivisionCode(validating: villageCode) }
-}
-
-extension Pingan_Risk_V1_Warning {
-    /// The centre that owns the warning now (the township, or a level it escalated to).
-    var place: DivisionCode? { try? DivisionCode(validating: centreCode) }
-    /// The village the warning is about: every centre that covers it sees the warning.
-    var villagePlace: DivisionCode? { try? DivisionCode(validating: villageCode) }
 }

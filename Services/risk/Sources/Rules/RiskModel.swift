@@ -1,5 +1,4 @@
 import Foundation
-import PinganConnect
 import PinganContracts
 
 /// One weighted factor of a category's model: points per occurrence, at most `cap`.
@@ -34,6 +33,20 @@ struct RiskModelCatalogue: Codable, Sendable {
         return models.first { $0.category == name } ?? models.first { $0.category == "other" } ?? RiskModel(category: "other", title: "其他", base: 0, factors: [])
     }
 
+    /// Scores a case's facts at `now` with its category's model.
+    func score(_ facts: CaseFacts, now: Date) -> RiskScore {
+        model(for: facts.category).score(facts, now: now, catalogueVersion: version)
+    }
+
+    /// Scores a case at `now`, with when time alone will next change its score: a closed
+    /// case's score no longer grows.
+    func scored(_ assessed: AssessedCase, now: Date) -> ScoredCase {
+        ScoredCase(
+            assessed: assessed, score: score(assessed.facts, now: now), at: now,
+            rescoreAt: assessed.facts.closed ? nil : RiskModel.nextChange(assessed.facts, after: now)
+        )
+    }
+
     static let names: [Pingan_Grid_V1_IncidentCategory: String] = [
         .neighbour: "neighbour", .marriageFamily: "marriage_family", .economicDebt: "economic_debt", .land: "land",
         .demolitionCompensation: "demolition_compensation", .propertyManagement: "property_management", .other: "other",
@@ -66,6 +79,7 @@ struct RiskModelCatalogue: Codable, Sendable {
     }
 }
 
+/// A catalogue of models that cannot be used; risk-service does not start with it.
 enum RiskModelError: Error, CustomStringConvertible {
     case malformed(String)
     var description: String {
@@ -75,10 +89,11 @@ enum RiskModelError: Error, CustomStringConvertible {
     }
 }
 
-/// A score with every contribution, and whether it warns.
+/// A score with every contribution, and whether a decisive factor was present: whether it
+/// warns is ``WarningRules``' to say.
 struct RiskScore: Sendable, Equatable {
     let score: Int
-    let reasons: [Pingan_Risk_V1_Reason]
+    let reasons: [Reason]
     let modelVersion: String
     /// A decisive factor was present: warn whatever the score.
     let decisive: Bool
@@ -86,16 +101,11 @@ struct RiskScore: Sendable, Equatable {
 
 extension RiskModel {
     /// Scores a case's facts at `now` (for the time it has been open).
-    func score(_ facts: Pingan_Risk_V1_AssessCaseRequest, now: Date, catalogueVersion: String) -> RiskScore {
-        var reasons: [Pingan_Risk_V1_Reason] = []
+    func score(_ facts: CaseFacts, now: Date, catalogueVersion: String) -> RiskScore {
+        var reasons: [Reason] = []
         func add(_ rule: String, _ points: Int, _ explanation: String, decisive: Bool = false) {
             guard points > 0 || decisive else { return }
-            var reason = Pingan_Risk_V1_Reason()
-            reason.rule = rule
-            reason.points = Int32(points)
-            reason.explanation = explanation
-            reason.decisive = decisive
-            reasons.append(reason)
+            reasons.append(Reason(rule: rule, points: points, explanation: explanation, decisive: decisive))
         }
         add("category", base, "\(title) (\(category)) disputes start at \(base)")
         var decisive = false
@@ -107,38 +117,38 @@ extension RiskModel {
             decisive = decisive || isDecisive
             add(factor.name, points, occurrences > 1 ? "\(factor.explanation) (\(occurrences))" : factor.explanation, decisive: isDecisive)
         }
-        let total = min(100, reasons.reduce(0) { $0 + Int($1.points) })
+        let total = min(100, reasons.reduce(0) { $0 + $1.points })
         return RiskScore(score: total, reasons: reasons, modelVersion: "\(catalogueVersion)/\(category)", decisive: decisive)
     }
 
     /// How many times a factor is present in the facts.
-    static func occurrences(of factor: String, in facts: Pingan_Risk_V1_AssessCaseRequest, now: Date) -> Int {
+    static func occurrences(of factor: String, in facts: CaseFacts, now: Date) -> Int {
         switch factor {
-        case "repeat_incident": max(Int(facts.incidents) - 1, facts.repeatIncident ? 1 : 0)
+        case "repeat_incident": max(facts.incidents - 1, facts.repeatIncident ? 1 : 0)
         case "threat_of_violence": facts.threatOfViolence ? 1 : 0
         case "violence_occurred": facts.violenceOccurred ? 1 : 0
         case "threat_of_self_harm": facts.threatOfSelfHarm ? 1 : 0
         case "minors_involved": facts.minorsInvolved ? 1 : 0
         case "many_parties": facts.partyCount > 5 ? 1 : 0
-        case "prior_police_calls": max(0, Int(facts.priorPoliceCalls))
+        case "prior_police_calls": max(0, facts.priorPoliceCalls)
         case "months_open": monthsOpen(facts, now: now)
-        case "failed_rungs": max(0, Int(facts.failedRungs))
-        case "escalations": max(0, Int(facts.escalations))
-        case "overdue_summons": max(0, Int(facts.overdueSummons))
+        case "failed_rungs": max(0, facts.failedRungs)
+        case "escalations": max(0, facts.escalations)
+        case "overdue_summons": max(0, facts.overdueSummons)
         default: 0
         }
     }
 
     static let month: TimeInterval = 30 * 24 * 3600
 
-    static func monthsOpen(_ facts: Pingan_Risk_V1_AssessCaseRequest, now: Date) -> Int {
-        guard let opened = Date(wireTimestamp: facts.openedAt) else { return 0 }
+    static func monthsOpen(_ facts: CaseFacts, now: Date) -> Int {
+        guard let opened = facts.openedAt else { return 0 }
         return max(0, Int(now.timeIntervalSince(opened) / month))
     }
 
     /// When time alone next changes the case's score: the next whole month it has been open.
-    static func nextChange(_ facts: Pingan_Risk_V1_AssessCaseRequest, after now: Date) -> Date? {
-        guard let opened = Date(wireTimestamp: facts.openedAt) else { return nil }
+    static func nextChange(_ facts: CaseFacts, after now: Date) -> Date? {
+        guard let opened = facts.openedAt else { return nil }
         return opened.addingTimeInterval(Double(monthsOpen(facts, now: now) + 1) * month)
     }
 }

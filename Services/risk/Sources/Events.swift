@@ -1,0 +1,74 @@
+import Foundation
+import PinganConnect
+import PinganContracts
+import PinganDomain
+import PinganOutbox
+import PinganPostgres
+import SwiftProtobuf
+
+/// The events risk-service takes part in, each with the message it carries.
+///
+/// It consumes one event method, delivered by dispute-service's outbox relay and applied once
+/// through the inbox (``RiskServiceHandler/assessCase(_:_:)``):
+///
+/// | method | payload | sent for dispute-service's topics |
+/// |---|---|---|
+/// | ``assessCase`` | `AssessCaseRequest` | `case.opened`, `case.changed` |
+///
+/// It publishes two topics through its outbox, which `RiskApp` relays to notify-service:
+///
+/// | topic | payload | delivered to |
+/// |---|---|---|
+/// | ``raised`` | `DeliverWarningRequest` (``raised(_:case:centre:)``) | `NotifyService/DeliverWarning` |
+/// | ``notice`` | `DeliverNoticeRequest` of type `warning.escalated` (``escalated(case:centre:village:summary:)``) | `NotifyService/DeliverNotice` |
+enum WarningEvents {
+    /// A case's facts changed: score it (``AssessedCase``).
+    static let assessCase: ConnectMethod<Pingan_Risk_V1_AssessCaseRequest, Pingan_Risk_V1_AssessCaseResponse> = RiskServiceMethods.assessCase
+
+    /// A warning was raised; notify-service pushes it to the centre's subscribers.
+    static let raised = PublishedTopic(name: "warning.raised", deliveredTo: NotifyServiceMethods.deliverWarning)
+    /// A notice about a warning (escalated, score risen) for a centre and the levels above.
+    static let notice = PublishedTopic(name: "warning.notice", deliveredTo: NotifyServiceMethods.deliverNotice)
+
+    /// What notify-service is told about a raised warning: pushed to `centre` and the levels
+    /// above it.
+    static func raised(_ warning: UUID, case scored: ScoredCase, centre: DivisionCode) -> Pingan_Notify_V1_DeliverWarningRequest {
+        let score = scored.score
+        var event = Pingan_Notify_V1_DeliverWarningRequest()
+        event.warningID = warning.wire
+        event.caseID = scored.assessed.id.wire
+        event.centreCode = centre.rawValue
+        event.villageCode = scored.assessed.village.rawValue
+        event.incidentID = scored.assessed.facts.incidentID?.wire ?? ""
+        event.score = Int32(clamping: score.score)
+        event.reasons = score.reasons.map { "\($0.rule) +\($0.points): \($0.explanation)" }
+        event.category = scored.assessed.facts.category
+        return event
+    }
+
+    /// A `warning.escalated` notice for `centre` and the levels above it.
+    static func escalated(case caseID: UUID, centre: DivisionCode, village: DivisionCode, summary: String) -> Pingan_Notify_V1_DeliverNoticeRequest {
+        var notice = Pingan_Notify_V1_DeliverNoticeRequest()
+        notice.type = "warning.escalated"
+        notice.caseID = caseID.wire
+        notice.centreCode = centre.rawValue
+        notice.villageCode = village.rawValue
+        notice.summary = summary
+        return notice
+    }
+}
+
+/// A topic risk-service publishes: its name in the outbox, and the method of the peer that
+/// its relay delivers it to, whose input is the topic's payload. Declaring the two together
+/// means a topic cannot be enqueued with one message and delivered as another.
+struct PublishedTopic<Payload: SwiftProtobuf.Message, Reply: SwiftProtobuf.Message>: Sendable {
+    let name: String
+    let deliveredTo: ConnectMethod<Payload, Reply>
+}
+
+extension Outbox {
+    /// Enqueues `payload` on `topic` inside `transaction`: it leaves when the transaction commits.
+    func enqueue<Payload, Reply>(_ transaction: PostgresConnection, _ topic: PublishedTopic<Payload, Reply>, _ payload: Payload) async throws {
+        _ = try await enqueue(transaction, topic: topic.name, payload)
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import PinganAccess
+import PinganDomain
+import PinganOutbox
+import PinganPostgres
+
+/// Everything in schema `risk`.
+struct PostgresRiskStore: RiskStore {
+    let pool: PostgresPool
+    let outbox: Outbox
+    var inbox: EventInbox { EventInbox(pool: pool, outbox: outbox) }
+
+    // MARK: Loads that a decision is made on
+
+    func assess(
+        _ id: UUID, applying event: EventDelivery, _ body: (PriorAssessment, any RiskWrites) async throws -> Assessment
+    ) async throws -> Assessment {
+        // The assessment's row is locked before the warning's (``RiskRows/lockedAssessment(of:)``).
+        // With its history, that is all an assessment reads, in the round trip that records the
+        // event: the answer is built from what is written, and the writes go with COMMIT.
+        let reads = [RiskRows.lockedAssessment(of: id), RiskRows.openWarning(of: id), RiskRows.history(of: id)]
+        return try await inbox.apply(event, reading: reads) { change in
+            guard change.firstDelivery else {
+                guard let assessment = try await Self.assessment(change.transaction, case: id) else { throw RiskStoreError.vanished(id) }
+                return assessment
+            }
+            let prior = PriorAssessment(
+                openWarning: try RiskRows.decodeOpenWarnings(change.read[1])[id],
+                warningID: try change.read[0].first?.decode(UUID?.self, at: 0),
+                history: try RiskRows.decodeHistory(change.read[2])
+            )
+            return try await body(prior, PostgresRiskWrites(transaction: change.transaction, outbox: outbox))
+        }
+    }
+
+    func rescoring<T>(dueBy now: Date, limit: Int, _ body: ([CaseDueForRescoring], any RiskWrites) async throws -> T) async throws -> T {
+        try await outbox.transaction(pool) { transaction in
+            let due = try await transaction.query(
+                """
+                SELECT case_id, village_code, facts FROM risk.assessments
+                WHERE rescore_at <= $1 AND NOT closed AND facts IS NOT NULL
+                ORDER BY rescore_at LIMIT $2 FOR UPDATE SKIP LOCKED
+                """,
+                [now, limit]
+            )
+            let cases = try due.map { row in
+                AssessedCase(id: try row.decode(UUID.self, at: 0), village: try RiskRows.division(row, at: 1), facts: try RiskRows.decodeFacts(try row.decode(Data.self, at: 2)))
+            }
+            // Their open warnings, locked after the assessments (as an assessment takes them), in one round trip.
+            var open: [UUID: OpenWarning] = [:]
+            if !cases.isEmpty {
+                let read = RiskRows.openWarnings(of: cases.map(\.id))
+                open = try RiskRows.decodeOpenWarnings(try await transaction.query(read.sql, read.parameters))
+            }
+            return try await body(cases.map { CaseDueForRescoring(assessed: $0, openWarning: open[$0.id]) }, PostgresRiskWrites(transaction: transaction, outbox: outbox))
+        }
+    }
+
+    func escalating<T>(dueBy now: Date, limit: Int, _ body: ([RaisedWarning], any RiskWrites) async throws -> T) async throws -> T {
+        try await outbox.transaction(pool) { transaction in
+            // Candidates only: ``WarningRules/escalations(of:now:)`` says which escalate, and to whom.
+            let raised = try await transaction.query(
+                """
+                SELECT id, case_id, centre_code, village_code, escalates_at FROM risk.warnings
+                WHERE status = 'raised' AND escalates_at <= $1 ORDER BY escalates_at LIMIT $2 FOR UPDATE SKIP LOCKED
+                """,
+                [now, limit]
+            ).map { row in
+                RaisedWarning(
+                    id: try row.decode(UUID.self, at: 0), caseID: try row.decode(UUID.self, at: 1), centre: try RiskRows.division(row, at: 2),
+                    // Read back to the microsecond as `now` was sent: the rules then see the
+                    // instants the query compared, not a decoding a rounding step apart.
+                    village: try RiskRows.division(row, at: 3), escalatesAt: try row.decode(Date.self, at: 4).atPostgresPrecision
+                )
+            }
+            return try await body(raised, PostgresRiskWrites(transaction: transaction, outbox: outbox))
+        }
+    }
+
+    // MARK: Reads
+
+    func assessment(of id: UUID) async throws -> Assessment? {
+        try await pool.withConnection { try await Self.assessment($0, case: id) }
+    }
+
+    /// The case's assessment and its history, read in one round trip.
+    private static func assessment(_ connection: PostgresConnection, case id: UUID) async throws -> Assessment? {
+        let reads = try await connection.pipeline([RiskRows.assessment(of: id), RiskRows.history(of: id)])
+        return try reads[0].first.map { try RiskRows.decodeAssessment($0, history: reads[1]) }
+    }
+
+    func warnings(under root: DivisionCode, openOnly: Bool, after cursor: PageCursor?, limit: Int) async throws -> [Warning] {
+        try await pool.query(
+            """
+            SELECT \(RiskRows.warningColumns) FROM risk.warnings w
+            WHERE w.village_code BETWEEN $1 AND $2 AND (NOT $3 OR w.status <> 'closed')
+              AND ($4::timestamptz IS NULL OR (w.raised_at, w.id) < ($4, $5))
+            ORDER BY w.raised_at DESC, w.id DESC LIMIT $6
+            """,
+            [root.rawValue, root.lastInSubtree, openOnly, cursor?.time, cursor?.id, limit]
+        ).map(RiskRows.decodeWarning)
+    }
+
+    func warning(_ id: UUID) async throws -> Warning? {
+        try await pool.withConnection { connection in
+            guard var warning = try await connection.query("SELECT \(RiskRows.warningColumns) FROM risk.warnings w WHERE w.id = $1", [id]).first
+                .map(RiskRows.decodeWarning)
+            else { return nil }
+            let steps = RiskRows.steps(of: id)
+            warning.steps = try await connection.query(steps.sql, steps.parameters).map(RiskRows.decodeStep)
+            return warning
+        }
+    }
+
+    func facts(under root: DivisionCode, in month: Month) async throws -> [VillageWarningFacts] {
+        let (start, end) = month.range
+        return try await pool.query(
+            """
+            SELECT village_code, count(*), count(*) FILTER (WHERE status <> 'raised'),
+                   count(*) FILTER (WHERE status <> 'raised' AND NOT EXISTS (
+                       SELECT 1 FROM risk.warning_steps s WHERE s.warning_id = w.id AND s.kind = 'escalated'))
+            FROM risk.warnings w
+            WHERE village_code BETWEEN $1 AND $2 AND raised_at >= $3 AND raised_at < $4
+            GROUP BY village_code ORDER BY village_code
+            """,
+            [root.rawValue, root.lastInSubtree, start, end]
+        ).map { row in
+            VillageWarningFacts(
+                village: try RiskRows.division(row, at: 0), raised: try row.decode(Int.self, at: 1),
+                acknowledged: try row.decode(Int.self, at: 2), acknowledgedInTime: try row.decode(Int.self, at: 3)
+            )
+        }
+    }
+
+    // MARK: The loop
+
+    func advance(_ id: UUID, _ transition: WarningTransition, by actor: String) async throws -> Warning? {
+        let moved = try await pool.transaction { transaction in
+            let said = transition.step.column.map { ", \($0) = $5" } ?? ""
+            let rows = try await transaction.query(
+                "UPDATE risk.warnings SET status = $2, escalates_at = $3, closed_at = $4\(said) WHERE id = $1 AND status = ANY($6)",
+                [id, transition.to.rawValue, transition.escalatesAt, transition.closedAt, transition.note ?? "", transition.from.map(\.rawValue)]
+            )
+            guard rows.affectedRows == 1 else { return false }
+            try await RiskRows.queueStep(transaction, id, WarningStepKind(transition.step), note: transition.note ?? "", actor: actor, at: transition.at)
+            return true
+        }
+        return moved ? try await warning(id) : nil
+    }
+}
+
+extension LoopStep {
+    /// The column of `risk.warnings` that records what the step said, if any.
+    fileprivate var column: String? {
+        switch self {
+        case .acknowledge: nil
+        case .assign: "assignee"
+        case .feedBack: "feedback"
+        case .evaluate: "evaluation"
+        case .close: "outcome"
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import PinganDomain
+import PinganOutbox
+import PinganPostgres
+
+/// Applies decisions inside a transaction of ``PostgresRiskStore``. Nothing here reads rows
+/// back: every statement is queued, and travels with the transaction's next statement or
+/// with COMMIT, so applying a decision costs no round trip of its own.
+struct PostgresRiskWrites: RiskWrites {
+    let transaction: PostgresConnection
+    let outbox: Outbox
+
+    @discardableResult
+    func record(_ scored: ScoredCase, threshold: Int, decision: WarningDecision) async throws -> UUID? {
+        let assessed = scored.assessed, score = scored.score, now = scored.at
+        let reasons = try RiskRows.encodeReasons(score.reasons)
+        let warning: UUID? = switch decision {
+        case .none: nil
+        case .raise: UUID.random()
+        case let .regroup(id, _, _, _): id
+        }
+        // The assessment goes first: a new warning refers to it.
+        try await transaction.queue(
+            """
+            INSERT INTO risk.assessments (case_id, village_code, score, threshold, reasons, model_version, assessed_at, warning_id, facts, closed, rescore_at)
+            VALUES ($1, $2, $3, $7, $4, $5, $6, $8, $9, $10, $11)
+            ON CONFLICT (case_id) DO UPDATE SET score = $3, reasons = $4, model_version = $5, assessed_at = $6, village_code = $2, threshold = $7,
+                warning_id = coalesce($8, risk.assessments.warning_id), facts = $9, closed = $10, rescore_at = $11
+            """,
+            [assessed.id, assessed.village.rawValue, score.score, reasons, score.modelVersion, now, threshold, warning,
+             try RiskRows.encodeFacts(assessed), assessed.facts.closed, scored.rescoreAt]
+        )
+        try await transaction.queue(
+            "INSERT INTO risk.assessment_history (case_id, score, model_version, reasons, assessed_at) VALUES ($1, $2, $3, $4, $5)",
+            [assessed.id, score.score, score.modelVersion, reasons, now]
+        )
+        let scoreNote = "score \(score.score) (\(score.modelVersion))"
+        switch decision {
+        case .none:
+            break
+        case let .raise(owner, notify, escalatesAt):
+            guard let warning else { break }
+            try await transaction.queue(
+                """
+                INSERT INTO risk.warnings (id, case_id, centre_code, village_code, score, raised_at, escalates_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                """,
+                [warning, assessed.id, owner.rawValue, assessed.village.rawValue, score.score, now, escalatesAt]
+            )
+            try await RiskRows.queueStep(transaction, warning, .raised, note: "\(scoreNote); warned \(notify)", actor: Self.actor, at: now)
+            try await outbox.enqueue(transaction, WarningEvents.raised, WarningEvents.raised(warning, case: scored, centre: notify))
+        case let .regroup(id, newScore, rose, owner):
+            try await transaction.queue("UPDATE risk.warnings SET count = count + 1, score = $2 WHERE id = $1", [id, newScore])
+            try await RiskRows.queueStep(transaction, id, rose ? .scoreRose : .warnedAgain, note: scoreNote, actor: Self.actor, at: now)
+            if rose {
+                try await outbox.enqueue(transaction, WarningEvents.notice, WarningEvents.escalated(
+                    case: assessed.id, centre: owner, village: assessed.village, summary: "the warning's score rose to \(score.score)"
+                ))
+            }
+        }
+        return warning
+    }
+
+    func escalate(_ escalations: [WarningEscalation], at now: Date) async throws {
+        for escalation in escalations {
+            try await transaction.queue(
+                "UPDATE risk.warnings SET centre_code = $2, escalates_at = $3 WHERE id = $1",
+                [escalation.warning, escalation.to.rawValue, escalation.nextEscalationAt]
+            )
+            try await RiskRows.queueStep(
+                transaction, escalation.warning, .escalated, note: "not acknowledged in time: \(escalation.from) → \(escalation.to)", actor: Self.actor, at: now
+            )
+            try await outbox.enqueue(transaction, WarningEvents.notice, WarningEvents.escalated(
+                case: escalation.caseID, centre: escalation.to, village: escalation.village,
+                summary: "a warning from \(escalation.from) was not acknowledged in time"
+            ))
+        }
+    }
+
+    /// Who the steps risk-service takes itself are recorded as taken by.
+    static let actor = "risk-service"
+}
