@@ -95,8 +95,8 @@ struct IndexHandlerTests {
         }
     }
 
-    static func store(_ pool: PostgresPool) -> PostgresIndexStore {
-        PostgresIndexStore(pool: pool, outbox: Outbox(schema: IndexMigrations.schema))
+    static func store(_ pool: PostgresPool) -> PostgresMonthStore {
+        PostgresMonthStore(pool: pool, outbox: Outbox(schema: IndexMigrations.schema))
     }
 
     static func publication(_ month: Month, _ scored: [GovernanceIndex.Scored]) -> Publication {

@@ -49,15 +49,16 @@ public enum IndexApp {
         )
         let outbox = Outbox(schema: IndexMigrations.schema)
         let handler = IndexServiceHandler(
-            store: PostgresIndexStore(pool: host.pool, outbox: outbox), verifier: verifier, peers: peers,
-            catalogue: try bundledCatalogue(), now: now
+            months: PostgresMonthStore(pool: host.pool, outbox: outbox), actions: PostgresActionStore(pool: host.pool),
+            thresholds: PostgresThresholdRuleStore(pool: host.pool), surveys: PostgresSurveyStore(pool: host.pool),
+            verifier: verifier, peers: peers, catalogue: try bundledCatalogue(), now: now
         )
         var routes = ConnectRoutes()
         handler.register(into: &routes)
         let notify = ConnectClient(baseURL: mesh.url(.notify), transport: transport)
         let relay = OutboxRelay.dispatcher(
             for: outbox,
-            routes: [IndexEvents.notice: try OutboxRelay.rpc(NotifyServiceMethods.deliverNotice, client: notify, as: .index, mesh: mesh)],
+            routes: [IndexEvents.notice.name: try OutboxRelay.rpc(IndexEvents.notice.deliveredTo, client: notify, as: .index, mesh: mesh)],
             pool: host.pool, logger: host.logger
         )
         let logger = host.logger

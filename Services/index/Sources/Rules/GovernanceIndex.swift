@@ -1,4 +1,3 @@
-import PinganContracts
 import PinganDomain
 
 /// The monthly dispute screening-and-resolution index (矛盾纠纷排查化解指数), scored with an
@@ -21,7 +20,8 @@ import PinganDomain
 struct GovernanceIndex: Sendable {
     let catalogue: IndicatorCatalogue
 
-    struct Scored: Sendable {
+    /// One division's month as computed, before it is stored as a version of the month.
+    struct Scored: Sendable, Equatable {
         let code: String
         let name: String
         let parent: String?
@@ -30,23 +30,20 @@ struct GovernanceIndex: Sendable {
         var rank = 0
         var rankLow = 0
         var rankHigh = 0
-        let indicators: [Pingan_Index_V1_IndicatorValue]
+        let indicators: [IndicatorValue]
     }
 
     /// The score of one unit's facts, out of 100, and each indicator behind it.
-    func score(_ facts: FactSheet) -> (score: Double, enoughData: Bool, indicators: [Pingan_Index_V1_IndicatorValue]) {
+    func score(_ facts: FactSheet) -> (score: Double, enoughData: Bool, indicators: [IndicatorValue]) {
         let measured = catalogue.indicators.map { $0.measure(facts) }
         let weightWithData = zip(catalogue.indicators, measured).reduce(0) { $0 + ($1.1.enough ? $1.0.weight : 0) }
         let enoughData = weightWithData > 0 && weightWithData >= catalogue.minimumWeightShare * catalogue.totalWeight
         var total = 0.0
         let indicators = zip(catalogue.indicators, measured).map { indicator, measurement in
-            var value = Pingan_Index_V1_IndicatorValue()
-            value.indicator = indicator.id
-            value.name = indicator.name
-            value.category = indicator.category.rawValue
-            value.weight = indicator.weight
-            value.enoughData = measurement.enough
-            value.value = Self.rounded(measurement.value, 4)
+            var value = IndicatorValue(
+                indicator: indicator.id, name: indicator.name, category: indicator.category.rawValue, weight: indicator.weight,
+                enoughData: measurement.enough, value: Self.rounded(measurement.value, 4)
+            )
             if measurement.enough {
                 let normalised = indicator.normalise(measurement.value)
                 value.normalised = Self.rounded(normalised, 4)

@@ -1,24 +1,14 @@
-import Foundation
-import PinganContracts
-import PinganDomain
-
 /// What a centre does about the month's scores of the units it reviews (指数调度法). The
 /// seed's township rule is the default: 98 and above shares its experience; below 80 the
 /// political-legal officer holds a reminder talk and sets a deadline; below 60 the party
-/// secretary summons the unit's head.
+/// secretary summons the unit's head. A centre may set its own (`SetThresholdRule`); which
+/// actions a frozen month then creates or withdraws is ``ThresholdActions``.
 struct ThresholdRule: Sendable, Equatable {
+    /// What a score calls for, stored by its raw value in `index.actions.kind`.
     enum Kind: String, Sendable, CaseIterable {
         case shareExperience = "share_experience"
         case reminderTalk = "reminder_talk"
         case summons
-
-        var wire: Pingan_Index_V1_ActionKind {
-            switch self {
-            case .shareExperience: .shareExperience
-            case .reminderTalk: .reminderTalk
-            case .summons: .summons
-            }
-        }
 
         var title: String {
             switch self {
@@ -39,6 +29,7 @@ struct ThresholdRule: Sendable, Equatable {
     var remindOwner = "政法委员"
     var summonOwner = "党委书记"
 
+    /// The rule of a centre that set none.
     static let seedDefault = ThresholdRule()
 
     /// The action a unit's month calls for, if any. A unit without enough data to be scored
@@ -53,6 +44,7 @@ struct ThresholdRule: Sendable, Equatable {
         return nil
     }
 
+    /// Who carries out an action of `kind`, as the centre names the office.
     func owner(_ kind: Kind) -> String {
         switch kind {
         case .shareExperience: shareOwner
@@ -61,6 +53,7 @@ struct ThresholdRule: Sendable, Equatable {
         }
     }
 
+    /// How many days after the month is frozen an action of `kind` is due.
     func days(_ kind: Kind) -> Int {
         switch kind {
         case .shareExperience: shareDays
@@ -85,32 +78,5 @@ struct ThresholdRule: Sendable, Equatable {
         where !(1...50).contains(value.count) {
             throw FieldProblem(field: field, problem: "must be 1 to 50 characters")
         }
-    }
-}
-
-/// A request field that failed a domain check, for the handler to report as `invalid_argument`.
-struct FieldProblem: Error, Equatable {
-    let field: String
-    let problem: String
-}
-
-/// The annual grade (年度等次) from a year's monthly scores, with documented bands: 优秀 90
-/// and above, 良好 80 to 90, 合格 60 to 80, 不合格 below 60; fewer than six scored months is
-/// 数据不足.
-enum AnnualGrading {
-    static let minimumMonths = 6
-
-    static func grade(scores: [Double]) -> (mean: Double, grade: String) {
-        guard scores.count >= minimumMonths else {
-            return (scores.isEmpty ? 0 : GovernanceIndex.rounded(scores.reduce(0, +) / Double(scores.count), 2), "数据不足")
-        }
-        let mean = GovernanceIndex.rounded(scores.reduce(0, +) / Double(scores.count), 2)
-        let grade = switch mean {
-        case 90...: "优秀"
-        case 80..<90: "良好"
-        case 60..<80: "合格"
-        default: "不合格"
-        }
-        return (mean, grade)
     }
 }

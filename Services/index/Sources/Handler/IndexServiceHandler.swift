@@ -4,9 +4,15 @@ import PinganConnect
 import PinganContracts
 import PinganDomain
 
-/// `pingan.index.v1.IndexService`: one method per RPC, named as in the `.proto`.
+/// `pingan.index.v1.IndexService`: one method per RPC, named as in the `.proto`. Each
+/// checks the caller and the request at the door, leaves decisions to the rules
+/// (``GovernanceIndex``, ``MonthVersioning``, ``ThresholdActions``, ``AnnualGrading``) and
+/// answers in the wire types (`IndexWire.swift`).
 struct IndexServiceHandler: Sendable {
-    let store: any IndexStore
+    let months: any MonthStore
+    let actions: any ActionStore
+    let thresholds: any ThresholdRuleStore
+    let surveys: any SurveyStore
     let verifier: PrincipalVerifier
     let peers: IndexPeers
     let catalogue: IndicatorCatalogue
@@ -46,9 +52,9 @@ struct IndexServiceHandler: Sendable {
             response.divisionsScored = Int32(count)
             response.version = version.wire
             return response
-        } catch IndexStoreError.frozenNeedsReason(let version) {
+        } catch IndexRefusal.frozenNeedsReason(let version) {
             throw ConnectError.invalidArgument(field: "reason", "\(month) is frozen (version \(version)); say why its published scores change")
-        } catch IndexStoreError.frozenNeedsAdministrator(let version) {
+        } catch IndexRefusal.frozenNeedsAdministrator(let version) {
             throw ConnectError(.permissionDenied, "\(month) is frozen (version \(version)); only an administrator of the root centre may recompute it")
         }
     }
@@ -59,13 +65,13 @@ struct IndexServiceHandler: Sendable {
     func compute(_ month: Month, by subject: String, reason: String = "", mayRecomputeFrozen: Bool = false, trace: TraceContext?) async throws -> (Int, MonthVersion) {
         let at = now()
         var facts = try await peers.facts(for: month, now: at, trace: trace)
-        for (code, survey) in try await store.survey(month) {
+        for (code, survey) in try await surveys.survey(month) {
             facts.villages[code] = (facts.villages[code] ?? FactSheet()) + survey
         }
         let scored = index.compute(divisions: facts.divisions, villageFacts: facts.villages, seed: "\(catalogue.version)|\(month)")
-        let version = try await store.publish(Publication(
+        let version = try await months.publish(Publication(
             month: month, scored: scored, catalogueVersion: catalogue.version,
-            status: at >= month.range.end ? .frozen : .provisional, computedBy: subject, reason: reason,
+            status: MonthVersioning.status(of: month, factsReadAt: at), computedBy: subject, reason: reason,
             mayRecomputeFrozen: mayRecomputeFrozen, now: at
         ))
         return (scored.count, version)
@@ -76,7 +82,7 @@ struct IndexServiceHandler: Sendable {
     func scheduledRound() async throws -> [MonthVersion] {
         let current = Month(containing: now())
         var computed = [try await compute(current, by: "index-service", trace: nil).1]
-        if try await store.versions(of: current.previous).last?.status != .frozen {
+        if try await months.versions(of: current.previous).last?.status != .frozen {
             computed.append(try await compute(current.previous, by: "index-service", trace: nil).1)
         }
         return computed
@@ -87,10 +93,10 @@ struct IndexServiceHandler: Sendable {
         let parent = try DivisionCode.field(request.parentCode, "parent_code")
         let month = try Month.field(request.month, "month")
         try principal.require(parent, field: "parent_code")
-        let (version, scores) = try await store.ranking(of: parent, in: month)
+        let ranking = try await months.ranking(of: parent, in: month)
         var response = Pingan_Index_V1_GetRankingResponse()
-        response.scores = scores
-        if let version { response.version = version.wire }
+        response.scores = ranking.scores.map(\.wire)
+        if let version = ranking.version { response.version = version.wire }
         return response
     }
 
@@ -107,7 +113,7 @@ struct IndexServiceHandler: Sendable {
         case .UNRECOGNIZED(let value): throw ConnectError.invalidArgument(field: "status", "unknown value \(value)")
         }
         let limit = try PageSize.field(request.pageSize, default: 50, max: 200)
-        let rows = try await store.actions(under: centre, month: month, status: status, after: try PageCursor(token: request.pageToken), limit: limit + 1)
+        let rows = try await actions.actions(under: centre, month: month, status: status, after: try PageCursor(token: request.pageToken), limit: limit + 1)
         var response = Pingan_Index_V1_ListActionsResponse()
         response.actions = rows.prefix(limit).map(\.wire)
         if rows.count > limit, let last = rows.prefix(limit).last { response.nextPageToken = PageCursor(time: last.createdAt, id: last.id).token }
@@ -119,11 +125,11 @@ struct IndexServiceHandler: Sendable {
         let principal = try verifier.principal(context, for: IndexServiceMethods.completeAction)
         let id = try UUID.field(request.actionID, "action_id")
         let outcome = try String.field(request.outcome, "outcome", upTo: 500)
-        _ = try principal.visible(try await store.action(id), at: \.centre, "action \(request.actionID)")
+        _ = try principal.visible(try await actions.action(id), at: \.centre, "action \(request.actionID)")
         var response = Pingan_Index_V1_CompleteActionResponse()
         do {
-            response.action = try await store.complete(id, outcome: outcome, by: principal.subject, now: now()).wire
-        } catch IndexStoreError.actionNotOpen(let status) {
+            response.action = try await actions.complete(id, outcome: outcome, by: principal.subject, now: now()).wire
+        } catch IndexRefusal.actionNotOpen(let status) {
             throw ConnectError(.failedPrecondition, "action \(request.actionID) is \(status.rawValue), not open")
         }
         return response
@@ -134,7 +140,7 @@ struct IndexServiceHandler: Sendable {
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         try principal.require(centre, field: "centre_code")
         var response = Pingan_Index_V1_GetThresholdRuleResponse()
-        let stored = try await store.rule(for: centre)
+        let stored = try await thresholds.rule(for: centre)
         response.rule = (stored ?? .seedDefault).wire(centre: centre, isDefault: stored == nil)
         return response
     }
@@ -157,7 +163,7 @@ struct IndexServiceHandler: Sendable {
         } catch {
             throw ConnectError.invalidArgument(field: error.field, error.problem)
         }
-        try await store.setRule(rule, for: centre, by: principal.subject, now: now())
+        try await thresholds.setRule(rule, for: centre, by: principal.subject, now: now())
         var response = Pingan_Index_V1_SetThresholdRuleResponse()
         response.rule = rule.wire(centre: centre, isDefault: false)
         return response
@@ -177,7 +183,7 @@ struct IndexServiceHandler: Sendable {
         for (offset, result) in results.enumerated() where !principal.covers(result.code) {
             throw ConnectError(.permissionDenied, "csv: line \(offset + 2): \(result.code) is outside the jurisdiction of centre \(principal.centre)")
         }
-        try await store.loadSurvey(month, results, by: principal.subject, now: now())
+        try await surveys.loadSurvey(month, results, by: principal.subject, now: now())
         var response = Pingan_Index_V1_LoadSurveyResultsResponse()
         response.rowsLoaded = Int32(results.count)
         return response
@@ -189,16 +195,7 @@ struct IndexServiceHandler: Sendable {
         try principal.require(parent, field: "parent_code")
         guard (2000...2100).contains(request.year) else { throw ConnectError.invalidArgument(field: "year", "must be between 2000 and 2100") }
         var response = Pingan_Index_V1_GetAnnualGradesResponse()
-        response.grades = try await store.frozenScores(of: parent, year: Int(request.year)).map { unit in
-            let (mean, grade) = AnnualGrading.grade(scores: unit.scores)
-            var wire = Pingan_Index_V1_AnnualGrade()
-            wire.code = unit.code
-            wire.name = unit.name
-            wire.meanScore = mean
-            wire.monthsScored = Int32(unit.scores.count)
-            wire.grade = grade
-            return wire
-        }
+        response.grades = try await months.frozenScores(of: parent, year: Int(request.year)).map { AnnualGrading.grade($0).wire }
         return response
     }
 
@@ -208,17 +205,17 @@ struct IndexServiceHandler: Sendable {
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         let month = try Month.field(request.month, "month")
         try principal.require(centre, field: "centre_code")
-        let (version, scores) = try await store.ranking(of: centre, in: month)
-        var actions: [String: [IndexAction]] = [:]
+        let ranking = try await months.ranking(of: centre, in: month)
+        var due: [String: [IndexAction]] = [:]
         var cursor: PageCursor?
         repeat {
-            let page = try await store.actions(under: centre, month: month, status: nil, after: cursor, limit: 500)
-            for action in page where action.centre == centre && action.status != .withdrawn { actions[action.division, default: []].append(action) }
+            let page = try await actions.actions(under: centre, month: month, status: nil, after: cursor, limit: 500)
+            for action in page where action.centre == centre && action.status != .withdrawn { due[action.division, default: []].append(action) }
             cursor = page.count == 500 ? page.last.map { PageCursor(time: $0.createdAt, id: $0.id) } : nil
         } while cursor != nil
         let review = MonthlyReview(
-            centreCode: centre.rawValue, centreName: try await store.name(of: centre, in: month) ?? centre.rawValue,
-            version: version, catalogue: catalogue, scores: scores, actions: actions
+            centreCode: centre.rawValue, centreName: try await months.name(of: centre, in: month) ?? centre.rawValue,
+            version: ranking.version, catalogue: catalogue, scores: ranking.scores, actions: due
         )
         var response = Pingan_Index_V1_GetMonthlyReviewResponse()
         switch request.format {
@@ -232,61 +229,5 @@ struct IndexServiceHandler: Sendable {
             throw ConnectError.invalidArgument(field: "format", "unknown value \(value)")
         }
         return response
-    }
-}
-
-extension MonthVersion {
-    var wire: Pingan_Index_V1_MonthVersion {
-        var wire = Pingan_Index_V1_MonthVersion()
-        wire.month = month.description
-        wire.version = Int32(version)
-        wire.status = status == .frozen ? .frozen : .provisional
-        wire.catalogueVersion = catalogueVersion
-        wire.computedAt = computedAt.wireTimestamp
-        wire.computedBy = computedBy
-        wire.reason = reason
-        return wire
-    }
-}
-
-extension IndexAction {
-    var wire: Pingan_Index_V1_IndexAction {
-        var wire = Pingan_Index_V1_IndexAction()
-        wire.id = id.wire
-        wire.month = month
-        wire.divisionCode = division
-        wire.divisionName = divisionName
-        wire.centreCode = centre.rawValue
-        wire.kind = kind.wire
-        wire.owner = owner
-        wire.dueOn = dueOn.description
-        wire.status = switch status {
-        case .open: .open
-        case .done: .done
-        case .withdrawn: .withdrawn
-        }
-        wire.score = score
-        wire.outcome = outcome ?? ""
-        wire.doneBy = doneBy ?? ""
-        wire.doneAt = doneAt?.wireTimestamp ?? ""
-        return wire
-    }
-}
-
-extension ThresholdRule {
-    func wire(centre: DivisionCode, isDefault: Bool) -> Pingan_Index_V1_ThresholdRule {
-        var wire = Pingan_Index_V1_ThresholdRule()
-        wire.centreCode = centre.rawValue
-        wire.shareAt = shareAt
-        wire.remindBelow = remindBelow
-        wire.summonBelow = summonBelow
-        wire.shareDays = Int32(shareDays)
-        wire.remindDays = Int32(remindDays)
-        wire.summonDays = Int32(summonDays)
-        wire.shareOwner = shareOwner
-        wire.remindOwner = remindOwner
-        wire.summonOwner = summonOwner
-        wire.isDefault = isDefault
-        return wire
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import PinganContracts
 
 /// The monthly review (讲评) of the units a centre reviews: each unit's score, indicators,
 /// rank and rank interval, change from last month and the action due; as a printable page
@@ -9,7 +8,7 @@ struct MonthlyReview: Sendable {
     let centreName: String
     let version: MonthVersion?
     let catalogue: IndicatorCatalogue
-    let scores: [Pingan_Index_V1_DivisionScore]
+    let scores: [RankedScore]
     /// Open or done actions of the month, by unit.
     let actions: [String: [IndexAction]]
 
@@ -26,7 +25,7 @@ struct MonthlyReview: Sendable {
             var cells = [
                 score.rank == 0 ? "" : "\(score.rank)", score.rank == 0 ? "" : "\(score.rankLow)", score.rank == 0 ? "" : "\(score.rankHigh)",
                 score.code, score.name, score.enoughData ? Self.number(score.score) : "", score.enoughData ? "true" : "false",
-                score.changeKnown ? Self.number(score.change) : "",
+                score.change.map(Self.number) ?? "",
             ]
             cells += catalogue.indicators.map { indicator in
                 guard let value = values[indicator.id], value.enoughData else { return "" }
@@ -52,7 +51,7 @@ struct MonthlyReview: Sendable {
             rows += "<td>\(score.rank == 0 ? "—" : "\(score.rankLow)–\(score.rankHigh)")</td>"
             rows += "<td>\(Self.escape(score.name))<br><small>\(score.code)</small></td>"
             rows += "<td class=\"n\">\(score.enoughData ? Self.number(score.score) : "数据不足")</td>"
-            rows += "<td class=\"n\">\(score.changeKnown ? (score.change >= 0 ? "+" : "") + Self.number(score.change) : "—")</td>"
+            rows += "<td class=\"n\">\(score.change.map { ($0 >= 0 ? "+" : "") + Self.number($0) } ?? "—")</td>"
             for indicator in catalogue.indicators {
                 if let value = values[indicator.id], value.enoughData {
                     rows += "<td class=\"n\">\(Self.number(value.points))</td>"
