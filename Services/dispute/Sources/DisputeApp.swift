@@ -73,14 +73,13 @@ public enum DisputeApp {
         let transport = CurlTransport()
         let risk = ConnectClient(baseURL: mesh.url(.risk), transport: transport)
         let notify = ConnectClient(baseURL: mesh.url(.notify), transport: transport)
-        let assess = try OutboxRelay.rpc(RiskServiceMethods.assessCase, client: risk, as: .dispute, mesh: mesh)
         let relay = OutboxRelay.dispatcher(
             for: outbox,
-            routes: [
-                CaseEvents.opened: assess,
-                CaseEvents.changed: assess,
-                CaseEvents.notice: try OutboxRelay.rpc(NotifyServiceMethods.deliverNotice, client: notify, as: .dispute, mesh: mesh),
-            ],
+            routes: Dictionary(uniqueKeysWithValues: [
+                try OutboxRelay.route(CaseEvents.opened, client: risk, as: .dispute, mesh: mesh),
+                try OutboxRelay.route(CaseEvents.changed, client: risk, as: .dispute, mesh: mesh),
+                try OutboxRelay.route(CaseEvents.notice, client: notify, as: .dispute, mesh: mesh),
+            ]),
             pool: host.pool, logger: host.logger
         )
         // Nothing expires silently: steps past their deadline are marked and pushed to the

@@ -2,6 +2,7 @@ import Foundation
 import PinganConnect
 import PinganContracts
 import PinganDomain
+import PinganOutbox
 
 /// The events dispute-service takes part in.
 ///
@@ -10,14 +11,14 @@ import PinganDomain
 ///
 /// It publishes three topics through its outbox, routed in `DisputeApp`:
 enum CaseEvents {
-    /// A case was opened: `RiskService/AssessCase` with ``DisputeCase/assessment``.
-    static let opened = "case.opened"
+    /// A case was opened: risk-service scores ``DisputeCase/assessment``.
+    static let opened = PublishedTopic(name: "case.opened", deliveredTo: RiskServiceMethods.assessCase)
     /// A case's facts changed (another incident, a failed rung, a new category, a closing):
-    /// `RiskService/AssessCase` with ``CaseFile/assessment(now:)``.
-    static let changed = "case.changed"
-    /// A notice for the owning centre and the levels above (overdue, escalated, summoned):
-    /// `NotifyService/DeliverNotice` with ``DisputeCase/notice(type:centre:summary:due:)``.
-    static let notice = "case.notice"
+    /// risk-service scores ``CaseFile/assessment(now:)`` again.
+    static let changed = PublishedTopic(name: "case.changed", deliveredTo: RiskServiceMethods.assessCase)
+    /// A notice for the coordinating centre and the levels above (overdue, escalated,
+    /// summoned): ``DisputeCase/notice(type:centre:summary:due:)``.
+    static let notice = PublishedTopic(name: "case.notice", deliveredTo: NotifyServiceMethods.deliverNotice)
 }
 
 extension DisputeCase {

@@ -1,12 +1,13 @@
 import Foundation
 import PinganConnect
 import PinganContracts
+import PinganOutbox
 
 /// The events grid-service publishes through its outbox (it consumes none), routed in `GridApp`.
 enum IncidentEvents {
     /// An incident was reported: `DisputeService/OpenCase` with ``Incident/openCaseEvent``,
     /// and dispute-service opens its case or joins the same parties' case.
-    static let reported = "incident.reported"
+    static let reported = PublishedTopic(name: "incident.reported", deliveredTo: DisputeServiceMethods.openCase)
 }
 
 extension Incident {

@@ -26,7 +26,7 @@ public enum GridApp {
         let dispute = ConnectClient(baseURL: settings.mesh.url(.dispute), transport: CurlTransport())
         let relay = OutboxRelay.dispatcher(
             for: outbox,
-            routes: [IncidentEvents.reported: try OutboxRelay.rpc(DisputeServiceMethods.openCase, client: dispute, as: .grid, mesh: settings.mesh)],
+            routes: Dictionary(uniqueKeysWithValues: [try OutboxRelay.route(IncidentEvents.reported, client: dispute, as: .grid, mesh: settings.mesh)]),
             pool: host.pool, logger: host.logger
         )
         return host.application(

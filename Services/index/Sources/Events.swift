@@ -55,18 +55,3 @@ enum IndexEvents {
         }
     }
 }
-
-/// A topic index-service publishes: its name in the outbox, and the method of the peer that
-/// its relay delivers it to, whose input is the topic's payload. Declaring the two together
-/// means a topic cannot be enqueued with one message and delivered as another.
-struct PublishedTopic<Payload: SwiftProtobuf.Message, Reply: SwiftProtobuf.Message>: Sendable {
-    let name: String
-    let deliveredTo: ConnectMethod<Payload, Reply>
-}
-
-extension Outbox {
-    /// Enqueues `payload` on `topic` inside `transaction`: it leaves when the transaction commits.
-    func enqueue<Payload, Reply>(_ transaction: PostgresConnection, _ topic: PublishedTopic<Payload, Reply>, _ payload: Payload) async throws {
-        _ = try await enqueue(transaction, topic: topic.name, payload)
-    }
-}

@@ -58,7 +58,7 @@ public enum IndexApp {
         let notify = ConnectClient(baseURL: mesh.url(.notify), transport: transport)
         let relay = OutboxRelay.dispatcher(
             for: outbox,
-            routes: [IndexEvents.notice.name: try OutboxRelay.rpc(IndexEvents.notice.deliveredTo, client: notify, as: .index, mesh: mesh)],
+            routes: Dictionary(uniqueKeysWithValues: [try OutboxRelay.route(IndexEvents.notice, client: notify, as: .index, mesh: mesh)]),
             pool: host.pool, logger: host.logger
         )
         let logger = host.logger

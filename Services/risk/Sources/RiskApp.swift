@@ -59,10 +59,10 @@ public enum RiskApp {
         let notify = ConnectClient(baseURL: mesh.url(.notify), transport: CurlTransport())
         let relay = OutboxRelay.dispatcher(
             for: outbox,
-            routes: [
-                WarningEvents.raised.name: try OutboxRelay.rpc(WarningEvents.raised.deliveredTo, client: notify, as: .risk, mesh: mesh),
-                WarningEvents.notice.name: try OutboxRelay.rpc(WarningEvents.notice.deliveredTo, client: notify, as: .risk, mesh: mesh),
-            ],
+            routes: Dictionary(uniqueKeysWithValues: [
+                try OutboxRelay.route(WarningEvents.raised, client: notify, as: .risk, mesh: mesh),
+                try OutboxRelay.route(WarningEvents.notice, client: notify, as: .risk, mesh: mesh),
+            ]),
             pool: host.pool, logger: host.logger
         )
         let chores = RiskChores(store: store, models: models, rules: rules)

@@ -24,7 +24,7 @@ extension PostgresCaseStore {
                     // Risk re-scores open cases as time passes; it must know when one stops being open.
                     tellRisk = true
                 case let .notice(type, centre, summary, due):
-                    try await outbox.enqueue(transaction, topic: CaseEvents.notice, file.record.notice(type: type, centre: centre, summary: summary, due: due))
+                    try await outbox.enqueue(transaction, CaseEvents.notice, file.record.notice(type: type, centre: centre, summary: summary, due: due))
                 default:
                     break
                 }
@@ -33,7 +33,7 @@ extension PostgresCaseStore {
                 }
             }
             guard let updated = try await CaseRows.loadFile(transaction, id) else { throw CaseStoreError.vanished(id) }
-            if tellRisk { try await outbox.enqueue(transaction, topic: CaseEvents.changed, updated.assessment(now: now)) }
+            if tellRisk { try await outbox.enqueue(transaction, CaseEvents.changed, updated.assessment(now: now)) }
             return updated
         }
     }

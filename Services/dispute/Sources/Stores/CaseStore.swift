@@ -187,7 +187,7 @@ struct PostgresCaseStore: CaseStore {
             try await Self.appendTimeline(transaction, case: joined.id, kind: reopened ? "reopened" : "incident_joined",
                                           note: "\(source) between the same parties: \(newCase.description)", actor: "dispute-service", at: now)
             let facts = try await CaseRows.loadFile(transaction, joined.id)?.assessment(now: now) ?? joined.assessment
-            try await outbox.enqueue(transaction, topic: CaseEvents.changed, facts)
+            try await outbox.enqueue(transaction, CaseEvents.changed, facts)
             return (joined, true)
         case let .open(opened):
             let json = String(decoding: try JSONEncoder().encode(opened.parties), as: UTF8.self)
@@ -211,7 +211,7 @@ struct PostgresCaseStore: CaseStore {
             let note = newCase.incidentID.map { "opened from incident \($0.wire)" } ?? "opened from a \(newCase.source) report"
             try await Self.appendTimeline(transaction, case: opened.id, kind: "opened", note: note,
                                           actor: newCase.incidentID == nil ? "intake" : "grid-service", at: now)
-            try await outbox.enqueue(transaction, topic: CaseEvents.opened, opened.assessment)
+            try await outbox.enqueue(transaction, CaseEvents.opened, opened.assessment)
             return (opened, false)
         }
     }

@@ -28,7 +28,7 @@ struct OverdueScan: Sendable {
                     notice.villageCode = try DivisionCode(validating: try row.decode(String.self, at: 1)).rawValue
                     notice.summary = summary
                     notice.dueAt = try row.decode(Date.self, at: 4).wireTimestamp
-                    try await outbox.enqueue(transaction, topic: CaseEvents.notice, notice)
+                    try await outbox.enqueue(transaction, CaseEvents.notice, notice)
                 }
             }
             return marked
