@@ -38,6 +38,25 @@ func service(
     ]
 }
 
+/// A test target in `Tests/<name>`: the shared libraries and the test support, and `extra`,
+/// what it tests.
+func tests(_ name: String, _ extra: [Target.Dependency] = []) -> Target {
+    .testTarget(
+        name: name,
+        dependencies: [
+            "PinganAccess", "PinganConnect", "PinganContracts", "PinganDomain", "PinganOutbox", "PinganPostgres", "PinganRuntime",
+            "PinganTestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ] + extra,
+        path: "Tests/\(name)",
+        swiftSettings: swiftSettings
+    )
+}
+
 let package = Package(
     name: "pingan",
     platforms: [.macOS(.v15)],
@@ -207,58 +226,19 @@ let package = Package(
             path: "Tests/Support",
             swiftSettings: swiftSettings
         ),
-        .testTarget(
-            name: "PostgresTests",
-            dependencies: ["PinganPostgres", "PinganTestSupport"],
-            path: "Tests/PostgresTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ConnectTests",
-            dependencies: [
-                "PinganConnect", "PinganRuntime",
-                "PinganContracts",
-                "PinganTestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            path: "Tests/ConnectTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "GridTests",
-            dependencies: ["GridService", "PinganAccess", "PinganConnect", "PinganContracts", "PinganDomain", "PinganPostgres", "PinganRuntime", "PinganTestSupport"],
-            path: "Tests/GridTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ServiceUnitTests",
-            dependencies: ["DisputeService", "IndexService", "NotifyService", "PinganAccess", "PinganContracts", "PinganDomain", "PinganOutbox", "RiskService"],
-            path: "Tests/ServiceUnitTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ServiceTests",
-            dependencies: [
-                "DisputeService", "GatewayService", "GridService", "IndexService", "NotifyService", "RiskService",
-                "PinganAccess", "PinganConnect", "PinganContracts", "PinganDomain", "PinganOutbox", "PinganPostgres", "PinganRuntime",
-                "PinganTestSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            path: "Tests/ServiceTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "EndToEndTests",
-            dependencies: [
-                "PinganAccess", "PinganConnect", "PinganContracts", "PinganDomain", "PinganPostgres", "PinganRuntime", "PinganTestSupport",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-            ],
-            path: "Tests/EndToEndTests",
-            swiftSettings: swiftSettings
-        ),
+        // A target per library and per service: a test of `X` goes in `Tests/XTests`
+        // (docs/testing.md); the real executables in `EndToEndTests`.
+        tests("PostgresTests"),
+        tests("ConnectTests"),
+        tests("DomainTests"),
+        tests("AccessTests", ["DisputeService", "GatewayService", "GridService", "IndexService", "NotifyService", "RiskService"]),
+        tests("OutboxTests", ["GridService"]),
+        tests("GatewayTests", ["GatewayService"]),
+        tests("GridTests", ["GridService"]),
+        tests("DisputeTests", ["DisputeService"]),
+        tests("RiskTests", ["RiskService"]),
+        tests("IndexTests", ["IndexService", "DisputeService", "GridService", "RiskService"]),
+        tests("NotifyTests", ["NotifyService"]),
+        tests("EndToEndTests", [.product(name: "Crypto", package: "swift-crypto")]),
     ]
 )

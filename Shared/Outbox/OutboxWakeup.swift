@@ -29,6 +29,9 @@ public final class OutboxWakeup: Sendable {
         waiter?.resume()
     }
 
+    /// Whether a wait is parked for a signal: what tests watch instead of the clock.
+    var hasWaiter: Bool { state.withLock { $0.waiter != nil } }
+
     /// Returns when signalled, or after `timeout`. One waiter at a time: the relay's loop.
     public func wait(upTo timeout: Duration) async {
         // The timeout is a signal of its own, so the continuation is always resumed.

@@ -129,8 +129,12 @@ struct FlowTests {
     /// Every incident has one case and one assessment, every warning one distinct delivery.
     private func expectExactlyOnce(_ mesh: Mesh, _ receiver: WebhookReceiver, incidents: [Pingan_Grid_V1_Incident], warnings: Int) async throws {
         let settled = await eventually(timeout: .seconds(90)) {
-            try await mesh.count("SELECT count(*) FROM risk.assessments") == incidents.count
-                && Set(receiver.received.map(\.caseID)).count == warnings
+            // A relay marks its events delivered after the consumer answered: wait for that too.
+            let assessed = try await mesh.count("SELECT count(*) FROM risk.assessments")
+            let pending = try await mesh.count(
+                "SELECT (SELECT count(*) FROM grid.outbox WHERE delivered_at IS NULL) + (SELECT count(*) FROM dispute.outbox WHERE delivered_at IS NULL)"
+            )
+            return assessed == incidents.count && pending == 0 && Set(receiver.received.map(\.caseID)).count == warnings
         }
         #expect(settled)
         do { let got = try await mesh.count("SELECT count(*) FROM grid.incidents"); #expect(got == incidents.count) }

@@ -1,19 +1,8 @@
 @testable import DisputeService
 import Foundation
-import PinganAccess
 import PinganConnect
 import PinganContracts
 import PinganTestSupport
-
-/// Places and callers the in-process suites use: two sibling townships of 澧县 and a
-/// generated village in each (labelled （生成） where they are loaded).
-enum Place {
-    static let lixian = "430723000000"
-    static let townA = "430723102000"
-    static let townB = "430723103000"
-    static let villageA = "430723102201"
-    static let villageB = "430723103201"
-}
 
 /// dispute-service in process on a database of its own, its clock `now`, and its overdue scan
 /// out of the way (a test runs it when its story needs it).
@@ -23,11 +12,6 @@ func withDispute(now: @escaping @Sendable () -> Date = { Date() }, _ body: @esca
         let app = try DisputeApp.build(settings: settings, now: now)
         try await app.test(.router) { client in try await body(InProcessClient(client), database) }
     }
-}
-
-/// The `Pingan-Principal` header of a person at `centre` with `roles`.
-func person(_ centre: String, _ roles: Set<Role>) throws -> (String, String) {
-    try TestMesh.principal(centre: centre, roles: roles)
 }
 
 /// The `OpenCase` event grid-service sends for `incident`: neighbours in `village` quarrelling
