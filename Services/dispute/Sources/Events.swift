@@ -19,6 +19,20 @@ enum CaseEvents {
     /// A notice for the coordinating centre and the levels above (overdue, escalated,
     /// summoned): ``DisputeCase/notice(type:centre:summary:due:)``.
     static let notice = PublishedTopic(name: "case.notice", deliveredTo: NotifyServiceMethods.deliverNotice)
+
+    /// A ``notice`` of `type` about case `id` in `village`, for `centre` and the levels above it.
+    static func notice(
+        type: String, case id: UUID, village: DivisionCode, centre: DivisionCode, summary: String, due: Date?
+    ) -> Pingan_Notify_V1_DeliverNoticeRequest {
+        var notice = Pingan_Notify_V1_DeliverNoticeRequest()
+        notice.type = type
+        notice.caseID = id.wire
+        notice.centreCode = centre.rawValue
+        notice.villageCode = village.rawValue
+        notice.summary = summary
+        notice.dueAt = due?.wireTimestamp ?? ""
+        return notice
+    }
 }
 
 extension DisputeCase {
@@ -46,14 +60,7 @@ extension DisputeCase {
 
     /// A notice about this case for notify-service.
     func notice(type: String, centre: DivisionCode, summary: String, due: Date?) -> Pingan_Notify_V1_DeliverNoticeRequest {
-        var notice = Pingan_Notify_V1_DeliverNoticeRequest()
-        notice.type = type
-        notice.caseID = id.wire
-        notice.centreCode = centre.rawValue
-        notice.villageCode = village.rawValue
-        notice.summary = summary
-        notice.dueAt = due?.wireTimestamp ?? ""
-        return notice
+        CaseEvents.notice(type: type, case: id, village: village, centre: centre, summary: summary, due: due)
     }
 }
 

@@ -1,5 +1,4 @@
 import Foundation
-import PinganContracts
 import PinganDomain
 import PinganOutbox
 import PinganPostgres
@@ -21,13 +20,11 @@ struct OverdueScan: Sendable {
                     let caseID = try row.decode(UUID.self, at: 0)
                     let summary = step.summary(try row.decode(String.self, at: 3))
                     try await PostgresCaseStore.appendTimeline(transaction, case: caseID, kind: "overdue", note: summary, actor: "dispute-service", at: now)
-                    var notice = Pingan_Notify_V1_DeliverNoticeRequest()
-                    notice.type = "case.overdue"
-                    notice.caseID = caseID.wire
-                    notice.centreCode = try DivisionCode(validating: try row.decode(String.self, at: 2)).rawValue
-                    notice.villageCode = try DivisionCode(validating: try row.decode(String.self, at: 1)).rawValue
-                    notice.summary = summary
-                    notice.dueAt = try row.decode(Date.self, at: 4).wireTimestamp
+                    let notice = CaseEvents.notice(
+                        type: "case.overdue", case: caseID, village: try DivisionCode(validating: try row.decode(String.self, at: 1)),
+                        centre: try DivisionCode(validating: try row.decode(String.self, at: 2)), summary: summary,
+                        due: try row.decode(Date.self, at: 4)
+                    )
                     try await outbox.enqueue(transaction, CaseEvents.notice, notice)
                 }
             }

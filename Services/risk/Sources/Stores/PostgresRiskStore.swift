@@ -33,7 +33,7 @@ struct PostgresRiskStore: RiskStore {
         }
     }
 
-    func rescoring<T>(dueBy now: Date, limit: Int, _ body: ([CaseDueForRescoring], any RiskWrites) async throws -> T) async throws -> T {
+    func rescoring(dueBy now: Date, limit: Int, _ body: ([CaseDueForRescoring], any RiskWrites) async throws -> Int) async throws -> Int {
         try await outbox.transaction(pool) { transaction in
             let due = try await transaction.query(
                 """
@@ -56,7 +56,7 @@ struct PostgresRiskStore: RiskStore {
         }
     }
 
-    func escalating<T>(dueBy now: Date, limit: Int, _ body: ([RaisedWarning], any RiskWrites) async throws -> T) async throws -> T {
+    func escalating(dueBy now: Date, limit: Int, _ body: ([RaisedWarning], any RiskWrites) async throws -> Int) async throws -> Int {
         try await outbox.transaction(pool) { transaction in
             // Candidates only: ``WarningRules/escalations(of:now:)`` says which escalate, and to whom.
             let raised = try await transaction.query(

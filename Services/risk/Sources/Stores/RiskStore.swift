@@ -24,11 +24,11 @@ protocol RiskStore: Sendable {
     /// In one transaction, locks up to `limit` open cases whose score time alone has changed
     /// by `now` (skipping any another instance holds), with their open warnings, and hands
     /// them to `body` to score again and record.
-    func rescoring<T>(dueBy now: Date, limit: Int, _ body: ([CaseDueForRescoring], any RiskWrites) async throws -> T) async throws -> T
+    func rescoring(dueBy now: Date, limit: Int, _ body: ([CaseDueForRescoring], any RiskWrites) async throws -> Int) async throws -> Int
 
     /// In one transaction, locks up to `limit` raised warnings whose escalation time has come
     /// by `now` (skipping any another instance holds), and hands them to `body` to escalate.
-    func escalating<T>(dueBy now: Date, limit: Int, _ body: ([RaisedWarning], any RiskWrites) async throws -> T) async throws -> T
+    func escalating(dueBy now: Date, limit: Int, _ body: ([RaisedWarning], any RiskWrites) async throws -> Int) async throws -> Int
 
     func assessment(of id: UUID) async throws -> Assessment?
     /// Warnings about cases under `root`, newest first, after `cursor`, without their steps.
