@@ -40,13 +40,7 @@ struct RiskServiceHandler: Sendable {
         // To the microsecond, as stored: the answer, built from what is written, is exactly
         // what a later read finds.
         let scored = models.scored(assessed, now: now().atPostgresPrecision)
-        let assessment = try await store.assess(assessed.id, applying: event) { prior, writes in
-            let decision = rules.decision(
-                for: scored.score, village: assessed.village, open: prior.openWarning, closed: assessed.facts.closed, now: scored.at
-            )
-            let warning = try await writes.record(scored, threshold: rules.threshold, decision: decision)
-            return prior.assessment(after: scored, threshold: rules.threshold, warning: warning)
-        }
+        let assessment = try await store.assess(scored, rules: rules, applying: event)
         var response = Pingan_Risk_V1_AssessCaseResponse()
         response.assessment = assessment.wire
         return response

@@ -104,10 +104,3 @@ struct PriorAssessment: Sendable, Equatable {
         )
     }
 }
-
-/// An open case whose score time alone has changed, as the rescoring chore finds it locked.
-struct CaseDueForRescoring: Sendable, Equatable {
-    /// The facts last assessed; the chore scores them again as of now.
-    let assessed: AssessedCase
-    let openWarning: OpenWarning?
-}

@@ -12,9 +12,8 @@ struct PostgresRiskStore: RiskStore {
 
     // MARK: Loads that a decision is made on
 
-    func assess(
-        _ id: UUID, applying event: EventDelivery, _ body: (PriorAssessment, any RiskWrites) async throws -> Assessment
-    ) async throws -> Assessment {
+    func assess(_ scored: ScoredCase, rules: WarningRules, applying event: EventDelivery) async throws -> Assessment {
+        let id = scored.assessed.id
         // The assessment's row is locked before the warning's (``RiskRows/lockedAssessment(of:)``).
         // With its history, that is all an assessment reads, in the round trip that records the
         // event: the answer is built from what is written, and the writes go with COMMIT.
@@ -29,11 +28,16 @@ struct PostgresRiskStore: RiskStore {
                 warningID: try change.read[0].first?.decode(UUID?.self, at: 0),
                 history: try RiskRows.decodeHistory(change.read[2])
             )
-            return try await body(prior, PostgresRiskWrites(transaction: change.transaction, outbox: outbox))
+            let decision = rules.decision(
+                for: scored.score, village: scored.assessed.village, open: prior.openWarning, closed: scored.assessed.facts.closed, now: scored.at
+            )
+            let warning = try await PostgresRiskWrites(transaction: change.transaction, outbox: outbox)
+                .record(scored, threshold: rules.threshold, decision: decision)
+            return prior.assessment(after: scored, threshold: rules.threshold, warning: warning)
         }
     }
 
-    func rescoring(dueBy now: Date, limit: Int, _ body: ([CaseDueForRescoring], any RiskWrites) async throws -> Int) async throws -> Int {
+    func rescoreDue(now: Date, limit: Int, models: RiskModelCatalogue, rules: WarningRules) async throws -> Int {
         try await outbox.transaction(pool) { transaction in
             let due = try await transaction.query(
                 """
@@ -46,17 +50,22 @@ struct PostgresRiskStore: RiskStore {
             let cases = try due.map { row in
                 AssessedCase(id: try row.decode(UUID.self, at: 0), village: try RiskRows.division(row, at: 1), facts: try RiskRows.decodeFacts(try row.decode(Data.self, at: 2)))
             }
+            guard !cases.isEmpty else { return 0 }
             // Their open warnings, locked after the assessments (as an assessment takes them), in one round trip.
-            var open: [UUID: OpenWarning] = [:]
-            if !cases.isEmpty {
-                let read = RiskRows.openWarnings(of: cases.map(\.id))
-                open = try RiskRows.decodeOpenWarnings(try await transaction.query(read.sql, read.parameters))
+            let read = RiskRows.openWarnings(of: cases.map(\.id))
+            let open = try RiskRows.decodeOpenWarnings(try await transaction.query(read.sql, read.parameters))
+            let writes = PostgresRiskWrites(transaction: transaction, outbox: outbox)
+            for var assessed in cases {
+                assessed.facts.asOf = now
+                let scored = models.scored(assessed, now: now)
+                let decision = rules.decision(for: scored.score, village: assessed.village, open: open[assessed.id], closed: assessed.facts.closed, now: now)
+                try await writes.record(scored, threshold: rules.threshold, decision: decision)
             }
-            return try await body(cases.map { CaseDueForRescoring(assessed: $0, openWarning: open[$0.id]) }, PostgresRiskWrites(transaction: transaction, outbox: outbox))
+            return cases.count
         }
     }
 
-    func escalating(dueBy now: Date, limit: Int, _ body: ([RaisedWarning], any RiskWrites) async throws -> Int) async throws -> Int {
+    func escalateDue(now: Date, limit: Int, rules: WarningRules) async throws -> Int {
         try await outbox.transaction(pool) { transaction in
             // Candidates only: ``WarningRules/escalations(of:now:)`` says which escalate, and to whom.
             let raised = try await transaction.query(
@@ -73,7 +82,9 @@ struct PostgresRiskStore: RiskStore {
                     village: try RiskRows.division(row, at: 3), escalatesAt: try row.decode(Date.self, at: 4).atPostgresPrecision
                 )
             }
-            return try await body(raised, PostgresRiskWrites(transaction: transaction, outbox: outbox))
+            let escalations = rules.escalations(of: raised, now: now)
+            try await PostgresRiskWrites(transaction: transaction, outbox: outbox).escalate(escalations, at: now)
+            return escalations.count
         }
     }
 

@@ -3,10 +3,10 @@ import PinganDomain
 import PinganOutbox
 import PinganPostgres
 
-/// Applies decisions inside a transaction of ``PostgresRiskStore``. Nothing here reads rows
-/// back: every statement is queued, and travels with the transaction's next statement or
-/// with COMMIT, so applying a decision costs no round trip of its own.
-struct PostgresRiskWrites: RiskWrites {
+/// Applies the rules' decisions inside a transaction of ``PostgresRiskStore``. Nothing here
+/// reads rows back: every statement is queued, and travels with the transaction's next
+/// statement or with COMMIT, so applying a decision costs no round trip of its own.
+struct PostgresRiskWrites: Sendable {
     let transaction: PostgresConnection
     let outbox: Outbox
 
