@@ -115,6 +115,10 @@ enum RiskRows {
         )
     }
 
+    // Not inlined: Swift 6.3.1's optimiser crashes (signal 11, splitting the coroutine) when
+    // the typed-throws `DivisionCode(validating:)` is inlined through this untyped wrapper into
+    // the async closures of the store's chores. Release builds only; debug builds never inline.
+    @inline(never)
     static func division(_ row: PostgresRow, at index: Int) throws -> DivisionCode {
         try DivisionCode(validating: try row.decode(String.self, at: index))
     }
