@@ -143,16 +143,24 @@ extension Data {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Only the text ``base64URLEncoded`` would write: the URL-safe alphabet, no padding, and
+    /// no bits set past the last byte. Base64 decoders also take `=` padding, `+` and `/`,
+    /// and ignore the spare bits of the last character, so one token would have several
+    /// texts; anything keyed on a token's text (the memory of recent tokens, a log, a
+    /// revocation) could then be passed by another spelling of the same token.
     init?(base64URLEncoded text: String) {
         var bytes = Array(text.utf8)
+        guard bytes.count % 4 != 1 else { return nil }
         for index in bytes.indices {
             switch bytes[index] {
             case UInt8(ascii: "-"): bytes[index] = UInt8(ascii: "+")
             case UInt8(ascii: "_"): bytes[index] = UInt8(ascii: "/")
-            default: break
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): break
+            default: return nil
             }
         }
         bytes += Array(repeating: UInt8(ascii: "="), count: (4 - bytes.count % 4) % 4)
-        self.init(base64Encoded: Data(bytes))
+        guard let decoded = Data(base64Encoded: Data(bytes)), decoded.base64URLEncoded == text else { return nil }
+        self = decoded
     }
 }

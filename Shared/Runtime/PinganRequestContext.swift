@@ -5,8 +5,10 @@ import NIOCore
 /// the connection came from, which sign-in throttling and the access log need.
 public struct PinganRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The peer's IP address, without the port; `nil` when the transport has none.
-    public let peer: String?
+    /// The client's IP address, without the port; `nil` when the transport has none. The
+    /// connection's peer, unless that is a trusted proxy: then ``ServiceResponder`` sets the
+    /// client the proxy forwarded for (``TrustedProxies``).
+    public internal(set) var peer: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

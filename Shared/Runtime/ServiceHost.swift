@@ -48,11 +48,14 @@ public struct ServiceHost: Sendable {
     ///   - routes: the service's own methods; `grpc.health.v1.Health/Check` is added here.
     ///   - services: long-lived parts (relays, consumers) to run beside the server.
     ///   - beforeServing: set-up that needs the migrated database, such as loading seed data.
+    ///   - trustedProxies: the proxies whose `X-Forwarded-For` names the client (the gateway's
+    ///     `TRUSTED_PROXIES`); none by default, the services being reached by the mesh only.
     ///   - onServerRunning: called with the bound port, which tests use with port 0.
     public func application(
         routes: ConnectRoutes,
         services: [any Service] = [],
         pages: ServiceResponder.Pages? = nil,
+        trustedProxies: TrustedProxies = TrustedProxies(),
         beforeServing: @escaping @Sendable () async throws -> Void = {},
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -65,7 +68,8 @@ public struct ServiceHost: Sendable {
         }
         let responder = ServiceResponder(
             connect: ConnectResponder(routes: routes, maxBodyBytes: settings.maxBodyBytes, observer: metrics),
-            metrics: metrics, metricsToken: settings.metricsToken, pages: pages, readiness: { await host.readiness() }
+            metrics: metrics, metricsToken: settings.metricsToken, pages: pages, trustedProxies: trustedProxies,
+            readiness: { await host.readiness() }
         )
         let name = self.name
         let logger = self.logger

@@ -13,15 +13,18 @@ public struct ServiceResponder: HTTPResponder {
     let metricsToken: String?
     /// Pages for people, under `/ui/` (the gateway's dashboard); `nil` serves none.
     let pages: Pages?
+    /// Whose `X-Forwarded-For` names the client; none by default.
+    let trustedProxies: TrustedProxies
 
     /// Answers the requests for pages under `/ui/`: a Hummingbird router the service builds.
     public typealias Pages = any HTTPResponder<PinganRequestContext>
 
     public init(
         connect: ConnectResponder, metrics: ServiceMetrics, metricsToken: String? = nil, pages: Pages? = nil,
-        readiness: @escaping @Sendable () async -> Readiness
+        trustedProxies: TrustedProxies = TrustedProxies(), readiness: @escaping @Sendable () async -> Readiness
     ) {
         self.connect = connect
+        self.trustedProxies = trustedProxies
         self.metrics = metrics
         self.metricsToken = metricsToken
         self.pages = pages
@@ -39,6 +42,13 @@ public struct ServiceResponder: HTTPResponder {
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
+        var context = context
+        if !trustedProxies.isEmpty {
+            // Resolved once here, so the methods, the pages and the metrics check all see the
+            // same client: behind a trusted proxy, the one it forwarded for.
+            let forwarded = request.headers.filter { $0.name.canonicalName == "x-forwarded-for" }.map(\.value)
+            context.peer = trustedProxies.client(peer: context.peer, forwardedFor: forwarded)
+        }
         if let pages, request.uri.path == "/ui" || request.uri.path.hasPrefix("/ui/") {
             return try await pages.respond(to: request, context: context)
         }

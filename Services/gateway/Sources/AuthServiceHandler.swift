@@ -36,8 +36,8 @@ struct AuthServiceHandler: Sendable {
     func login(_ request: Pingan_Gateway_V1_LoginRequest, _ context: ConnectContext) async throws -> Pingan_Gateway_V1_LoginResponse {
         let username = try String.field(request.username, "username", upTo: 64)
         guard !request.password.isEmpty else { throw ConnectError.invalidArgument(field: "password", "is required") }
-        try throttle.admit(account: username, address: context.peer)
-        let found = try await throttle.checking {
+        let admission = try throttle.admit(account: username, address: context.peer)
+        let found = try await throttle.checking(admission) {
             request.password.utf8.count <= 72 ? try await accounts.authenticate(username: username, password: request.password) : nil
         }
         guard let account = found else {

@@ -15,6 +15,7 @@ import PinganRuntime
 /// | `TOKEN_SECRET_PREVIOUS` | (none) | the token key before a rotation: tokens it signed are accepted until they expire |
 /// | `TOKEN_TTL_SECONDS` | `3600` | token lifetime |
 /// | `BCRYPT_COST` | `11` | bcrypt work factor for stored passwords |
+/// | `TRUSTED_PROXIES` | (none) | comma-separated IP addresses and CIDR ranges of the proxies in front (an ingress); only their `X-Forwarded-For` names the client |
 public struct GatewaySettings: Sendable {
     public var service: ServiceSettings
     public var centre: DivisionCode
@@ -22,6 +23,10 @@ public struct GatewaySettings: Sendable {
     public var previousTokenSecrets: [String] = []
     public var tokenLifetime: TimeInterval
     public var bcryptCost: UInt8
+    /// Whose `X-Forwarded-For` names the client, for sign-in throttling and the access log.
+    /// None by default: behind an ingress every caller then shares its address, which the
+    /// throttle allows for (``SignInRule``) but the access log cannot tell apart.
+    public var trustedProxies = TrustedProxies()
 
     public init(service: ServiceSettings, centre: DivisionCode? = nil, tokenSecret: String, tokenLifetime: TimeInterval = 3600, bcryptCost: UInt8 = 11) {
         self.service = service
@@ -58,6 +63,11 @@ public struct GatewaySettings: Sendable {
             bcryptCost: UInt8(try reader.integer("BCRYPT_COST", in: 4...16) ?? 11)
         )
         previousTokenSecrets = previous
+        do {
+            trustedProxies = try TrustedProxies(parsing: reader.string("TRUSTED_PROXIES") ?? "")
+        } catch {
+            throw ConfigurationError(variable: "TRUSTED_PROXIES", problem: error.description)
+        }
     }
 }
 
@@ -102,7 +112,9 @@ public enum GatewayApp {
             }
             return nil
         }
-        return host.application(routes: routes, services: [access], pages: dashboard.responder(), onServerRunning: onServerRunning)
+        return host.application(
+            routes: routes, services: [access], pages: dashboard.responder(), trustedProxies: settings.trustedProxies, onServerRunning: onServerRunning
+        )
     }
 
     /// Runs `body` with the gateway's accounts on a migrated database, for the command line.

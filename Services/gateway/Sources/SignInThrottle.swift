@@ -4,87 +4,69 @@ import Synchronization
 
 /// Slows password guessing and bounds the bcrypt work anyone can make the gateway do.
 ///
-/// After ``Policy/accountFailures`` wrong passwords for one username within ``Policy/window``,
-/// that username is refused for ``Policy/firstLock``, doubling with each further failure up
-/// to ``Policy/longestLock``; after ``Policy/addressFailures`` from one address, the address
-/// is refused likewise. Refusals are `resource_exhausted` and say when to try again; they
-/// cost no bcrypt. At most ``Policy/hashesInFlight`` password checks run at once; beyond
-/// that a sign-in is refused at once rather than queued.
+/// Who is refused is ``SignInRule``'s to say; this applies it with the time of day, shared
+/// by every sign-in. Refusals are `resource_exhausted` and say when to try again; they cost
+/// no bcrypt. At most ``Slots/hashesInFlight`` password checks run at once, and of those at
+/// most ``Slots/lockedAddressHashesInFlight`` for attempts from a locked address, so a script
+/// spraying names from one address cannot take the slots the rest of the city signs in with;
+/// beyond that a sign-in is refused at once rather than queued.
 final class SignInThrottle: Sendable {
-    struct Policy: Sendable {
-        var accountFailures = 5
-        var addressFailures = 20
-        var window: TimeInterval = 15 * 60
-        var firstLock: TimeInterval = 60
-        var longestLock: TimeInterval = 15 * 60
+    struct Slots: Sendable {
         var hashesInFlight = 4
-        /// Keys remembered at most; the oldest are forgotten first.
-        var capacity = 100_000
+        var lockedAddressHashesInFlight = 1
     }
 
-    private struct Record {
-        var failures: [Date] = []
-        var lockedUntil: Date?
-    }
-
-    let policy: Policy
+    let slots: Slots
     private let now: @Sendable () -> Date
-    private let records = Mutex<[String: Record]>([:])
+    private let rule: Mutex<SignInRule>
     private let hashing = Atomic<Int>(0)
+    private let hashingForLockedAddresses = Atomic<Int>(0)
 
-    init(policy: Policy = Policy(), now: @escaping @Sendable () -> Date) {
-        self.policy = policy
+    init(policy: SignInRule.Policy = SignInRule.Policy(), slots: Slots = Slots(), now: @escaping @Sendable () -> Date) {
+        rule = Mutex(SignInRule(policy: policy))
+        self.slots = slots
         self.now = now
     }
 
-    /// Refuses a sign-in while its account or address is locked.
-    func admit(account: String, address: String?) throws {
+    /// Refuses a sign-in while its account is locked, or its address is and the account has
+    /// failed lately; otherwise says how its password is to be checked.
+    func admit(account: String, address: String?) throws(ConnectError) -> Admission {
         let at = now()
-        for (key, what) in keys(account, address) {
-            if let until = records.withLock({ $0[key]?.lockedUntil }), until > at {
-                let seconds = Int(until.timeIntervalSince(at).rounded(.up))
-                throw ConnectError(.resourceExhausted, "too many failed sign-ins for this \(what); try again in \(seconds) s")
-            }
+        switch rule.withLock({ $0.decide(account: account, address: address, at: at) }) {
+        case .refuse(let refused): throw ConnectError(.resourceExhausted, refused.description)
+        case .check(let addressLocked): return Admission(addressLocked: addressLocked)
         }
     }
 
+    /// A sign-in let through to its password check.
+    struct Admission: Sendable {
+        fileprivate let addressLocked: Bool
+    }
+
     /// Runs a password check in one of the bounded slots.
-    func checking<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        guard hashing.add(1, ordering: .relaxed).newValue <= policy.hashesInFlight else {
-            hashing.subtract(1, ordering: .relaxed)
-            throw ConnectError(.resourceExhausted, "too many sign-ins at once; try again in 1 s")
-        }
+    func checking<T: Sendable>(_ admission: Admission, _ body: () async throws -> T) async throws -> T {
+        try take(hashing, upTo: slots.hashesInFlight)
         defer { hashing.subtract(1, ordering: .relaxed) }
+        guard admission.addressLocked else { return try await body() }
+        try take(hashingForLockedAddresses, upTo: slots.lockedAddressHashesInFlight)
+        defer { hashingForLockedAddresses.subtract(1, ordering: .relaxed) }
         return try await body()
     }
 
     func failed(account: String, address: String?) {
         let at = now()
-        records.withLock { records in
-            for (key, what) in keys(account, address) {
-                var record = records[key] ?? Record()
-                record.failures = record.failures.filter { at.timeIntervalSince($0) < policy.window } + [at]
-                let limit = what == "account" ? policy.accountFailures : policy.addressFailures
-                if record.failures.count >= limit {
-                    let doublings = Double(record.failures.count - limit)
-                    record.lockedUntil = at.addingTimeInterval(min(policy.longestLock, policy.firstLock * pow(2, doublings)))
-                }
-                records[key] = record
-            }
-            if records.count > policy.capacity {
-                // Forget whoever failed longest ago.
-                let oldest = records.min { ($0.value.failures.last ?? .distantPast) < ($1.value.failures.last ?? .distantPast) }
-                if let oldest { records[oldest.key] = nil }
-            }
-        }
+        rule.withLock { $0.failed(account: account, address: address, at: at) }
     }
 
     /// A right password clears the account's failures (not the address's).
     func succeeded(account: String) {
-        _ = records.withLock { $0.removeValue(forKey: "account:" + account.lowercased()) }
+        rule.withLock { $0.succeeded(account: account) }
     }
 
-    private func keys(_ account: String, _ address: String?) -> [(String, String)] {
-        [("account:" + account.lowercased(), "account")] + (address.map { [("address:" + $0, "address")] } ?? [])
+    private func take(_ counter: borrowing Atomic<Int>, upTo limit: Int) throws(ConnectError) {
+        guard counter.add(1, ordering: .relaxed).newValue <= limit else {
+            counter.subtract(1, ordering: .relaxed)
+            throw ConnectError(.resourceExhausted, "too many sign-ins at once; try again in 1 s")
+        }
     }
 }
