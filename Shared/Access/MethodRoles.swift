@@ -53,6 +53,7 @@ public enum MethodRoles {
         DisputeServiceMethods.reportToSummons.path: .anyOf([.department]),
         DisputeServiceMethods.feedBackOnSummons.path: .anyOf([.department]),
         DisputeServiceMethods.escalateCase.path: .anyOf([.staff, .mediator, .leader]),
+        DisputeServiceMethods.requestEscalation.path: .anyOf([.staff, .mediator, .leader]),
         DisputeServiceMethods.handBackCase.path: .anyOf([.staff, .mediator, .leader]),
         DisputeServiceMethods.markMajorDispute.path: .anyOf([.staff, .mediator]),
         DisputeServiceMethods.reclassifyCase.path: .anyOf([.staff, .mediator]),
@@ -91,7 +92,6 @@ public enum MethodRoles {
         NotifyServiceMethods.listDeliveries.path: .anyOf(office),
     ]
 
-    /// The table as docs/integrating.md prints it, one row per method in path order.
     /// Whether `principal` may call the method at `path`, for offering an action only to
     /// those it would not refuse (the method still checks).
     public static func allows(_ principal: Principal, _ path: String) -> Bool {
@@ -99,6 +99,7 @@ public enum MethodRoles {
         return !principal.roles.isDisjoint(with: roles)
     }
 
+    /// The table as docs/integrating.md prints it, one row per method in path order.
     public static func markdown() -> String {
         var lines = ["| method | who may call it |", "|---|---|"]
         for path in rules.keys.sorted() {

@@ -56,6 +56,24 @@ extension MediationStoryTests {
         }
     }
 
+    /// Issue 24: eight identical loads at once all succeed (four to seven of them answered
+    /// `internal` on a unique violation before), and the year holds the notice's days once.
+    @Test func concurrentLoadsOfTheSameCalendarAllSucceed() async throws {
+        let clock = ManualClock(morningOf: "2026-12-30")
+        try await withDispute(clock) { rpc, database in
+            var load = Pingan_Dispute_V1_LoadCalendarRequest()
+            load.csv = "date,kind,holiday,holiday_zh\n2027-01-01,holiday,New Year's Day,元旦\n2027-02-06,workday,Spring Festival,春节\n"
+            let admin = try Self.caller("430700000000", [.admin])
+            let request = load
+            let answers = try await withThrowingTaskGroup(of: [Int32].self) { group in
+                for _ in 0..<8 { group.addTask { try await rpc.call(DisputeServiceMethods.loadCalendar, request, headers: [admin]).years } }
+                return try await group.reduce(into: [[Int32]]()) { $0.append($1) }
+            }
+            #expect(answers == Array(repeating: [2027], count: 8))
+            #expect(try await count(database, "SELECT count(*) FROM dispute.calendar_days WHERE day >= '2027-01-01' AND day < '2028-01-01'") == 2)
+        }
+    }
+
     @Test func onlyTheCitysAdministratorsLoadALaterYearsCalendar() async throws {
         let clock = ManualClock(morningOf: "2026-12-30")
         try await withDispute(clock) { rpc, _ in

@@ -47,10 +47,27 @@ struct MediationRulesTests {
         #expect(fourth.attempt.deadline == rules.calendar.deadline(after: now, workingDays: StepDeadlines().days(for: .politicalLegal)))
         #expect(fourth.attempt.centre == (try township()).centre)
         let eased = try file(after: [(.finder, .failed), (.villageSecretary, .eased)])
-        #expect(throws: MediationRefusal.skipNeedsReason(requested: .townshipCadre, next: .villageSecretary)) { try start(eased, .townshipCadre) }
+        #expect(throws: MediationRefusal.skipNeedsReason(requested: .townshipCadre, next: .villageSecretary, eased: 1)) { try start(eased, .townshipCadre) }
         // After an eased rung the same rung is tried again.
         let again = try #require(started(try start(eased, .villageSecretary)))
         #expect(again.attempt.rung == .villageSecretary && again.skipped.isEmpty)
+    }
+
+    /// Issue 24: rung 3 eased tension twice without a settlement; rung 4 opens without a skip
+    /// reason (it was tried, not skipped). Eased once, rung 3 is tried again; a settlement the
+    /// return visit undid starts the count afresh.
+    @Test func aRungEasedTwiceWithoutASettlementHasFailedAndTheNextOpens() throws {
+        let below: [(LadderRung, RungOutcome)] = [(.finder, .failed), (.villageSecretary, .failed)]
+        let twice = try file(after: below + [(.townshipCadre, .eased), (.townshipCadre, .eased)])
+        let fourth = try #require(started(try start(twice, .politicalLegal)))
+        #expect(fourth.attempt.rung == .politicalLegal && fourth.skipped.isEmpty)
+        #expect(throws: MediationRefusal.outOfOrder(requested: .townshipCadre, next: .politicalLegal)) { try start(twice, .townshipCadre) }
+        let once = try file(after: below + [(.townshipCadre, .eased)])
+        #expect(throws: MediationRefusal.skipNeedsReason(requested: .politicalLegal, next: .townshipCadre, eased: 1)) { try start(once, .politicalLegal) }
+        let afterUndoneSettlement = try file(after: below + [(.townshipCadre, .eased), (.townshipCadre, .settled), (.townshipCadre, .eased)])
+        #expect(throws: MediationRefusal.skipNeedsReason(requested: .politicalLegal, next: .townshipCadre, eased: 1)) { try start(afterUndoneSettlement, .politicalLegal) }
+        let leadersTwice = try file(after: below + [(.townshipCadre, .failed), (.politicalLegal, .failed), (.townshipLeaders, .eased), (.townshipLeaders, .eased)])
+        #expect(throws: MediationRefusal.ladderExhausted) { try start(leadersTwice, .townshipLeaders) }
     }
 
     @Test func climbingPastTheNextRungRecordsTheRungsSkippedAndWhy() throws {

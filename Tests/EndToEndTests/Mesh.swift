@@ -133,6 +133,8 @@ final class Mesh: @unchecked Sendable {
     var processes: [String: ChildProcess] = [:]
     let transport = CurlTransport()
     var tokens: [String: String] = [:]
+    /// The test's webhook receiver, the one loopback port notify-service may push to.
+    var receiverPort = 0
 
     init(database: TestDatabase) throws {
         self.database = database
@@ -174,8 +176,9 @@ final class Mesh: @unchecked Sendable {
             "PORT": String(ports[service] ?? 0), "HOST": "127.0.0.1", "DATABASE_URL": databaseURL(for: service), "DB_POOL_SIZE": "6",
             "MESH_SECRET": TestMesh.secret, "TOKEN_SECRET": TestMesh.tokenSecret, "ROOT_DIVISION": Place.city,
             "BCRYPT_COST": "4", "LOG_LEVEL": "info", "INDEX_INTERVAL_SECONDS": "3600",
-            // The test's webhook receiver listens on loopback, which notify-service refuses unless allowed.
-            "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+            // The test's webhook receiver listens on loopback, which notify-service refuses
+            // unless allowed: its port only, as a deployment allows a receiver (host:port).
+            "WEBHOOK_ALLOWED_HOSTS": receiverPort > 0 ? "127.0.0.1:\(receiverPort)" : "",
         ]
         for peer in MeshService.peers { environment[peer.rawValue.uppercased() + "_URL"] = url(peer.rawValue) }
         for (key, value) in extra { environment[key] = value }
@@ -204,6 +207,7 @@ final class Mesh: @unchecked Sendable {
 
     /// Starts every service, registers villages, users, grids and the receiver's subscriptions.
     func startAll(receiverPort: Int) async throws -> Setup {
+        self.receiverPort = receiverPort
         try await grantServiceRoles()
         // Grid first: it loads the divisions the others' data hangs from.
         try await start("grid")

@@ -55,6 +55,8 @@ class Mesh:
     ports: dict[str, int]
     # The gateway's cleartext HTTP/2 port, for gRPC clients.
     grpc_port: int = 0
+    # The loopback port notify-service may push to beside port 9, for a test's own receiver.
+    receiver_port: int = 0
     tokens: dict[str, str] = field(default_factory=dict)
     records: dict[str, str] = field(default_factory=dict)
     methods: list[Method] = field(default_factory=list)
@@ -131,12 +133,15 @@ def start_mesh(tmp: Path) -> tuple[Mesh, list[subprocess.Popen], str]:
     db_name = f"interop_mesh_{secrets.token_hex(6)}"
     _run_psql(admin_url, f'CREATE DATABASE "{db_name}"')
     ports = {service: _free_port() for service in SERVICES}
-    mesh = Mesh(ports=ports, grpc_port=_free_port())
+    mesh = Mesh(ports=ports, grpc_port=_free_port(), receiver_port=_free_port())
     env = dict(os.environ)
     env.update(
         HOST="127.0.0.1", DATABASE_URL=_with_database(admin_url, db_name), DB_POOL_SIZE="6", MESH_SECRET=MESH_SECRET,
         TOKEN_SECRET=TOKEN_SECRET, ROOT_DIVISION=ROOT_DIVISION, BCRYPT_COST="4", LOG_LEVEL="warning",
-        INDEX_INTERVAL_SECONDS="3600", WEBHOOK_ALLOWED_HOSTS="127.0.0.1",
+        INDEX_INTERVAL_SECONDS="3600",
+        # Loopback receivers, one port each (host:port): the seed's unreachable hook on port 9
+        # (discard) and the receiver a test may run on `receiver_port`.
+        WEBHOOK_ALLOWED_HOSTS=f"127.0.0.1:9,127.0.0.1:{mesh.receiver_port}",
         **{f"{peer.upper()}_URL": mesh.url(peer) for peer in SERVICES if peer != "gateway"},
     )
     mesh.command_env = {**env, "PORT": "0"}

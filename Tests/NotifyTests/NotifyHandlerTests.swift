@@ -10,7 +10,7 @@ import Testing
 struct NotifyHandlerTests {
     @Test func aWarningIsQueuedOnceForTheCentreAndEveryCentreAboveIt() async throws {
         try await TestDatabase.with { database in
-            let app = try NotifyApp.build(settings: NotifySettings(service: try TestMesh.settings(databaseURL: database.url), allowedHosts: ["127.0.0.1"]))
+            let app = try NotifyApp.build(settings: NotifySettings(service: try TestMesh.settings(databaseURL: database.url), allowedHosts: try WebhookAllowList("127.0.0.1:9")))
             try await app.test(.router) { client in
                 let rpc = InProcessClient(client)
                 var subscriptions: [String: String] = [:]
@@ -133,9 +133,94 @@ struct NotifyHandlerTests {
         }
     }
 
+    /// `Subscribe` refuses, as `invalid_argument` naming `url`, what no delivery could honestly
+    /// be sent to: a control character (raw or percent-encoded), a part parsers could read
+    /// two ways, any special-purpose address, and a port of an allowed host that is not the
+    /// allowed one. Nothing is stored.
+    @Test func subscribeRefusesControlCharactersSpecialPurposeAddressesAndUnlistedPortsNamingURL() async throws {
+        let allowedPort = try freePort()
+        try await TestDatabase.with { database in
+            let settings = NotifySettings(service: try TestMesh.settings(databaseURL: database.url), allowedHosts: try WebhookAllowList("127.0.0.1:\(allowedPort)"))
+            try await NotifyApp.build(settings: settings).test(.router) { client in
+                let rpc = InProcessClient(client)
+                let admin = try person(Place.townA, [.admin])
+                var subscribe = Pingan_Notify_V1_SubscribeRequest()
+                subscribe.centreCode = Place.townA
+                subscribe.secret = "a-shared-secret-of-24-b"
+                let refused: [(Pingan_Notify_V1_Channel, String, String)] = [
+                    (.webhook, "http://8.8.8.8/hook%00", "control character (%00)"),
+                    (.webhook, "http://8.8.8.8/hook?x=%0D%0AX-Injected:%201", "control character (%0D)"),
+                    (.wecom, "https://8.8.8.8/cgi-bin/webhook/send?key=a%7f", "control character (%7f)"),
+                    (.webhook, "http://8.8.8.8/a\u{1}b", "control character (U+0001)"),
+                    (.webhook, "http://8.8.8.8/a\rb", "control character (U+000D)"),
+                    (.webhook, "http://8.8.8.8/%G0", "two hexadecimal digits"),
+                    (.webhook, "http://2130706433/", "looks like an IPv4 address"),
+                    (.webhook, "http://198.18.0.1/hook", "198.18.0.1, a benchmarking address"),
+                    (.webhook, "http://198.19.255.255/hook", "a benchmarking address"),
+                    (.webhook, "http://192.0.2.1/hook", "a documentation address"),
+                    (.webhook, "http://240.0.0.1/hook", "a reserved address"),
+                    (.webhook, "http://[2001:db8::1]/hook", "a documentation address"),
+                    (.webhook, "http://[::ffff:169.254.169.254]/", "a link-local or metadata address (169.254.169.254)"),
+                    (.webhook, "http://127.0.0.1/hook", "a loopback address"),
+                    (.webhook, "http://127.0.0.1:\(allowedPort + 1)/hook", "a loopback address"),
+                ]
+                for (channel, url, why) in refused {
+                    subscribe.channel = channel
+                    subscribe.url = url
+                    await expectCode(.invalidArgument, containing: "url: ") { _ = try await rpc.call(NotifyServiceMethods.subscribe, subscribe, headers: [admin]) }
+                    await expectCode(.invalidArgument, containing: why) { _ = try await rpc.call(NotifyServiceMethods.subscribe, subscribe, headers: [admin]) }
+                }
+                let pool = database.pool()
+                #expect(try await pool.query("SELECT count(*) FROM notify.subscriptions")[0].decode(Int.self, at: 0) == 0)
+                // The one allowed port of the host is a receiver like any public one.
+                subscribe.channel = .webhook
+                subscribe.url = "http://127.0.0.1:\(allowedPort)/hook"
+                _ = try await rpc.call(NotifyServiceMethods.subscribe, subscribe, headers: [admin])
+                #expect(try await pool.query("SELECT count(*) FROM notify.subscriptions")[0].decode(Int.self, at: 0) == 1)
+                await pool.close()
+            }
+        }
+    }
+
+    /// A receiver the deployment allows on its own network that does not answer: the stored
+    /// error says so and no more (no "connection refused", no curl text, no timing), so a
+    /// centre administrator cannot map the network through `ListDeliveries`.
+    @Test func aFailedDeliveryToAnAllowedInternalReceiverStoresNoDetail() async throws {
+        let closedPort = try freePort()
+        try await TestDatabase.with { database in
+            let settings = NotifySettings(service: try TestMesh.settings(databaseURL: database.url), allowedHosts: try WebhookAllowList("127.0.0.1:\(closedPort)"))
+            try await NotifyApp.build(settings: settings).test(.router) { client in
+                let rpc = InProcessClient(client)
+                var subscribe = Pingan_Notify_V1_SubscribeRequest()
+                subscribe.centreCode = Place.townA
+                subscribe.secret = "a-shared-secret-of-24-b"
+                subscribe.url = "http://127.0.0.1:\(closedPort)/hook"
+                _ = try await rpc.call(NotifyServiceMethods.subscribe, subscribe, headers: [try person(Place.townA, [.admin])])
+                var warning = Pingan_Notify_V1_DeliverWarningRequest()
+                warning.warningID = UUID().wire
+                warning.caseID = UUID().wire
+                warning.centreCode = Place.townA
+                warning.villageCode = Place.villageA
+                #expect(try await rpc.call(NotifyServiceMethods.deliverWarning, warning, headers: try TestMesh.eventDelivery()).deliveries == 1)
+                let pool = database.pool()
+                let attempted = await eventually(timeout: .seconds(20)) {
+                    try await pool.query("SELECT count(*) FROM notify.attempts")[0].decode(Int.self, at: 0) >= 1
+                }
+                #expect(attempted)
+                let errors = try await pool.query("SELECT DISTINCT coalesce(error, '') FROM notify.attempts").map { try $0.decode(String.self, at: 0) }
+                #expect(errors == [HTTPPushSender.withheld])
+                var list = Pingan_Notify_V1_ListDeliveriesRequest()
+                list.warningID = warning.warningID
+                let listed = try await rpc.call(NotifyServiceMethods.listDeliveries, list, headers: [try person(Place.townA, [.staff])]).deliveries
+                #expect(listed.map(\.lastError) == [HTTPPushSender.withheld])
+                await pool.close()
+            }
+        }
+    }
+
     @Test func channelsFiltersAndManagedSubscriptionsDecideWhoIsPushedWhat() async throws {
         try await TestDatabase.with { database in
-            let app = try NotifyApp.build(settings: NotifySettings(service: try TestMesh.settings(databaseURL: database.url), allowedHosts: ["127.0.0.1"]))
+            let app = try NotifyApp.build(settings: NotifySettings(service: try TestMesh.settings(databaseURL: database.url), allowedHosts: try WebhookAllowList("127.0.0.1:9")))
             try await app.test(.router) { client in
                 let rpc = InProcessClient(client)
                 func subscribe(_ centre: String, _ channel: Pingan_Notify_V1_Channel, path: String, configure: (inout Pingan_Notify_V1_SubscribeRequest) -> Void = { _ in }) async throws -> Pingan_Notify_V1_Subscription {

@@ -32,7 +32,7 @@ struct PushChannelTests {
 
     @Test("a send that cannot go is an attempt with an error, not a thrown error")
     func refusedIsAnAttempt() async throws {
-        let sender = HTTPPushSender(transport: CurlTransport(), egress: EgressPolicy(allowedHosts: []))
+        let sender = HTTPPushSender(transport: CurlTransport(), egress: EgressPolicy())
         var refused = try delivery(.webhook, payload: "{}")
         refused = OutgoingDelivery(
             id: refused.id, payload: refused.payload, event: refused.event, url: "ftp://user:hunter2@example.org/", secret: refused.secret,

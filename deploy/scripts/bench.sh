@@ -55,7 +55,7 @@ release_build >/dev/null
 bin=$(release_build --show-bin-path)
 
 export DATABASE_URL="$(cluster_url bench "$PG_PORT" bench)" MESH_SECRET=$(random_hex 32) TOKEN_SECRET=$(random_hex 32) \
-  LOG_LEVEL=warning BCRYPT_COST=10 WEBHOOK_ALLOWED_HOSTS=127.0.0.1
+  LOG_LEVEL=warning BCRYPT_COST=10 WEBHOOK_ALLOWED_HOSTS=127.0.0.1:$RECEIVER_PORT
 password=bench-$(random_hex 6)
 pids=()
 scratch=$(mktemp -d)

@@ -43,8 +43,9 @@ done
 log "database roles pingan_{$(IFS=,; echo "${services[*]}")}: one per service"
 (export "${role_env[@]}"; "$(pg_bin)/psql" "$admin_url" -q -v ON_ERROR_STOP=1 -f "$PINGAN_ROOT/deploy/postgres/roles.sql")
 export LOG_LEVEL=${LOG_LEVEL:-notice}
-# The demo webhook receiver listens on loopback, which notify-service refuses unless allowed.
-export WEBHOOK_ALLOWED_HOSTS=127.0.0.1
+# The demo webhook receiver listens on loopback, which notify-service refuses unless allowed:
+# its one port only (host:port), so a subscription cannot reach the services beside it.
+export WEBHOOK_ALLOWED_HOSTS=127.0.0.1:$RECEIVER_PORT
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM

@@ -110,13 +110,15 @@ extension DisputeServiceHandler {
             throw ConnectError.invalidArgument(field: "department_ids", "name 1 to 20 departments")
         }
         let ids = try request.departmentIds.enumerated().map { try UUID.field($1, "department_ids[\($0)]") }
-        // The case first: a caller who may not see it learns nothing about the departments.
-        _ = try await visibleFile(id, named: request.caseID, to: principal)
+        // The case first: a caller who may not see it, or may not summon for it, learns nothing
+        // about the departments.
+        try CaseAction.summon.require(by: principal.centre, on: try await visibleFile(id, named: request.caseID, to: principal).record)
         let found = try await departments.departments(ids)
         var departments: [Department] = []
         for (index, wanted) in ids.enumerated() where !departments.contains(where: { $0.id == wanted }) {
-            // A department registered at this case's township, county or city; any other is unknown here.
-            guard let department = found.first(where: { $0.id == wanted }), department.centre.contains(principal.centre) || principal.covers(department.centre)
+            // A department answers summons from the centre it belongs to or a centre above it;
+            // any other is unknown here.
+            guard let department = found.first(where: { $0.id == wanted }), principal.covers(department.centre)
             else { throw ConnectError.invalidArgument(field: "department_ids[\(index)]", "no registered department \(request.departmentIds[index]) serves this centre") }
             departments.append(department)
         }
@@ -166,6 +168,17 @@ extension DisputeServiceHandler {
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, _ in try rules.escalate(file, reason: reason, by: principal) }
         var response = Pingan_Dispute_V1_EscalateCaseResponse()
+        response.case = file.record.wire(revealingParties: false)
+        return response
+    }
+
+    func requestEscalation(_ request: Pingan_Dispute_V1_RequestEscalationRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_RequestEscalationResponse {
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.requestEscalation)
+        let id = try UUID.field(request.caseID, "case_id")
+        let reason = try String.field(request.reason, "reason", upTo: 2000)
+        let rules = try await rules()
+        let file = try await change(id, named: request.caseID, by: principal) { file, _ in try rules.requestEscalation(file, reason: reason, by: principal) }
+        var response = Pingan_Dispute_V1_RequestEscalationResponse()
         response.case = file.record.wire(revealingParties: false)
         return response
     }
@@ -300,12 +313,23 @@ extension MediationRefusal: ConnectErrorConvertible {
             ConnectError(.failedPrecondition, "rung: rung \(requested.rawValue) cannot start now; the next is rung \(next.rawValue) (a rung opens only when the one below failed)")
         case .ladderExhausted:
             ConnectError(.failedPrecondition, "rung: every rung of the ladder failed; escalate the case to the level above")
-        case let .skipNeedsReason(requested, next):
-            ConnectError.invalidArgument(field: "skip_reason", "starting rung \(requested.rawValue) skips rung \(next.rawValue); record why")
+        case let .skipNeedsReason(requested, next, eased) where eased > 0:
+            ConnectError.invalidArgument(
+                field: "skip_reason",
+                "rung \(next.rawValue) has not failed: it eased tension \(eased) time(s) without a settlement, and opens rung \(next.rawValue + 1) once an attempt at it fails or \(LadderRung.easedAttemptsToFail) ease it; starting rung \(requested.rawValue) now skips it, so record why"
+            )
+        case let .skipNeedsReason(requested, next, _):
+            ConnectError.invalidArgument(field: "skip_reason", "starting rung \(requested.rawValue) skips rung \(next.rawValue), which has not been tried; record why")
         case .levelTooLow(let rung):
             ConnectError(.permissionDenied, "rung: rung \(rung.rawValue) is run by the \(rung.owningLevel.rawValue) centre or above")
         case .notCoordinator(let centre):
             ConnectError(.permissionDenied, "the case is coordinated by centre \(centre)")
+        case let .onlyTheCoordinator(action, centre) where action == .escalate:
+            ConnectError(.permissionDenied, "only the coordinating centre \(centre) may escalate this case; ask it with RequestEscalation")
+        case let .onlyTheCoordinator(action, centre):
+            ConnectError(.permissionDenied, "only the coordinating centre \(centre) may \(action.rawValue) on this case")
+        case .coordinatorEscalates:
+            ConnectError(.failedPrecondition, "this centre coordinates the case: it escalates with EscalateCase")
         case .noOpenAttempt:
             ConnectError(.failedPrecondition, "attempt_id: it is not the case's open rung")
         case .settlementNeedsAgreement:

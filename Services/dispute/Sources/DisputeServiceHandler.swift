@@ -36,6 +36,7 @@ struct DisputeServiceHandler: Sendable {
         routes.register(DisputeServiceMethods.reportToSummons) { try await reportToSummons($0, $1) }
         routes.register(DisputeServiceMethods.feedBackOnSummons) { try await feedBackOnSummons($0, $1) }
         routes.register(DisputeServiceMethods.escalateCase) { try await escalateCase($0, $1) }
+        routes.register(DisputeServiceMethods.requestEscalation) { try await requestEscalation($0, $1) }
         routes.register(DisputeServiceMethods.handBackCase) { try await handBackCase($0, $1) }
         routes.register(DisputeServiceMethods.markMajorDispute) { try await markMajorDispute($0, $1) }
         routes.register(DisputeServiceMethods.reclassifyCase) { try await reclassifyCase($0, $1) }

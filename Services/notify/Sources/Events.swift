@@ -31,11 +31,12 @@ enum PushEvents {
     static let warningEscalated = "warning.escalated"
     static let caseOverdue = "case.overdue"
     static let caseEscalated = "case.escalated"
+    static let caseEscalationRequested = "case.escalation_requested"
     static let caseSummoned = "case.summoned"
     static let indexAction = "index.action"
     static let indexPublished = "index.published"
 
-    static let all: Set<String> = [warningRaised, warningEscalated, caseOverdue, caseEscalated, caseSummoned, indexAction, indexPublished]
+    static let all: Set<String> = [warningRaised, warningEscalated, caseOverdue, caseEscalated, caseEscalationRequested, caseSummoned, indexAction, indexPublished]
     /// What may arrive through ``NotifyEvents/deliverNotice``: every push but a raised warning.
     static let notices = all.subtracting([warningRaised])
     /// Notices about the index concern a division, not a case.

@@ -10,18 +10,18 @@ import PinganRuntime
 ///
 /// | variable | default | meaning |
 /// |---|---|---|
-/// | `WEBHOOK_ALLOWED_HOSTS` | (none) | host names or addresses on the deployment's own network that may receive pushes, comma-separated; otherwise only public addresses do |
+/// | `WEBHOOK_ALLOWED_HOSTS` | (none) | receivers on the deployment's own network that may get pushes, comma-separated `host:port` entries (``WebhookAllowList``); otherwise only public addresses do. A bare host stops the service at start |
 /// | `SMS_TEMPLATE` | `pingan-notice` | the template name sent to the SMS gateway |
 /// | `SMTP_URL` | `smtp://127.0.0.1:25` | the SMTP server e-mail subscriptions go through |
 /// | `SMTP_FROM` | `pingan@localhost` | the sender of those e-mails |
 public struct NotifySettings: Sendable {
     public var service: ServiceSettings
-    public var allowedHosts: Set<String>
+    public var allowedHosts: WebhookAllowList
     var push: PushSettings
     /// How long one send may take before it is given up on and retried later.
     var sendTimeout: Duration = .seconds(5)
 
-    public init(service: ServiceSettings, allowedHosts: Set<String> = [], smsTemplate: String = "pingan-notice",
+    public init(service: ServiceSettings, allowedHosts: WebhookAllowList = .empty, smsTemplate: String = "pingan-notice",
                 smtpURL: String = "smtp://127.0.0.1:25", mailFrom: String = "pingan@localhost") {
         self.service = service
         self.allowedHosts = allowedHosts
@@ -31,7 +31,7 @@ public struct NotifySettings: Sendable {
     public init(_ reader: SettingsReader) throws(ConfigurationError) {
         self.init(
             service: try ServiceSettings(reader, for: .notify),
-            allowedHosts: Set((reader.string("WEBHOOK_ALLOWED_HOSTS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }),
+            allowedHosts: try WebhookAllowList(reader.string(WebhookAllowList.variable) ?? ""),
             smsTemplate: reader.string("SMS_TEMPLATE") ?? "pingan-notice",
             smtpURL: reader.string("SMTP_URL") ?? "smtp://127.0.0.1:25",
             mailFrom: reader.string("SMTP_FROM") ?? "pingan@localhost"
@@ -46,7 +46,7 @@ public enum NotifyApp {
         settings: NotifySettings, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let host = ServiceHost(.notify, settings: settings.service, migrator: NotifyMigrations.migrator)
-        let egress = EgressPolicy(allowedHosts: settings.allowedHosts)
+        let egress = EgressPolicy(allowed: settings.allowedHosts)
         let outbox = Outbox(schema: NotifyMigrations.schema)
         var routes = ConnectRoutes()
         let senders = PushSenders(transport: CurlTransport(), egress: egress, push: settings.push, timeout: settings.sendTimeout)

@@ -43,7 +43,7 @@ struct NotifyServiceHandler: Sendable {
             else { throw ConnectError.invalidArgument(field: "email", "an e-mail subscription needs an address such as centre@example.org") }
         } else {
             guard email.isEmpty else { throw ConnectError.invalidArgument(field: "email", "only an e-mail subscription has an address") }
-            guard request.url.count <= 2000 else { throw ConnectError.invalidArgument(field: "url", "is longer than 2000 characters") }
+            guard request.url.utf8.count <= 2000 else { throw ConnectError.invalidArgument(field: "url", "is longer than 2000 characters") }
             do {
                 try await egress.check(request.url)
             } catch {
@@ -112,9 +112,17 @@ struct NotifyServiceHandler: Sendable {
     /// Delivered by risk-service's outbox relay, never by people.
     func deliverWarning(_ request: Pingan_Notify_V1_DeliverWarningRequest, _ event: EventDelivery) async throws -> Pingan_Notify_V1_DeliverWarningResponse {
         let warning = try UUID.field(request.warningID, "warning_id")
-        let centre = try DivisionCode.field(request.centreCode, "centre_code")
+        let owner = try DivisionCode.field(request.centreCode, "centre_code")
+        // A decisive warning reaches the village's own centre too; its chain of centres holds
+        // the owner's. The push names the owner either way.
+        var reaches = owner
+        if request.decisive {
+            let village = try DivisionCode.field(request.villageCode, "village_code")
+            guard owner.contains(village) else { throw ConnectError.invalidArgument(field: "village_code", "\(village) is not under centre \(owner)") }
+            reaches = village
+        }
         var response = Pingan_Notify_V1_DeliverWarningResponse()
-        response.deliveries = Int32(try await store.queue(PushContent(warning: request, id: warning), centre: centre, applying: event))
+        response.deliveries = Int32(try await store.queue(PushContent(warning: request, id: warning), centre: reaches, applying: event))
         return response
     }
 

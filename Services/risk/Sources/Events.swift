@@ -30,14 +30,19 @@ enum WarningEvents {
     /// A notice about a warning (escalated, score risen) for a centre and the levels above.
     static let notice = PublishedTopic(name: "warning.notice", deliveredTo: NotifyServiceMethods.deliverNotice)
 
-    /// What notify-service is told about a raised warning: pushed to `centre` and the levels
-    /// above it.
-    static func raised(_ warning: UUID, case scored: ScoredCase, centre: DivisionCode) -> Pingan_Notify_V1_DeliverWarningRequest {
+    /// What notify-service is told about a raised warning: pushed to its owner and the levels
+    /// above it, and to the village's own centre when it is decisive.
+    ///
+    /// - Parameters:
+    ///   - owner: the centre that owns the warning, named as its centre in every push.
+    ///   - decisive: a decisive factor warned, so the village's own centre is pushed it too.
+    static func raised(_ warning: UUID, case scored: ScoredCase, owner: DivisionCode, decisive: Bool) -> Pingan_Notify_V1_DeliverWarningRequest {
         let score = scored.score
         var event = Pingan_Notify_V1_DeliverWarningRequest()
         event.warningID = warning.wire
         event.caseID = scored.assessed.id.wire
-        event.centreCode = centre.rawValue
+        event.centreCode = owner.rawValue
+        event.decisive = decisive
         event.villageCode = scored.assessed.village.rawValue
         event.incidentID = scored.assessed.facts.incidentID?.wire ?? ""
         event.score = Int32(clamping: score.score)

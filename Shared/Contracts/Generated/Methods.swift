@@ -70,9 +70,13 @@ public enum DisputeServiceMethods {
     public static let feedBackOnSummons = ConnectMethod<Pingan_Dispute_V1_FeedBackOnSummonsRequest, Pingan_Dispute_V1_FeedBackOnSummonsResponse>(
         service: service, name: "FeedBackOnSummons", idempotency: .unknown
     )
-    /// Asks the level above to coordinate the case.
+    /// The coordinating centre asks the level above to coordinate the case; a centre below it asks with RequestEscalation instead.
     public static let escalateCase = ConnectMethod<Pingan_Dispute_V1_EscalateCaseRequest, Pingan_Dispute_V1_EscalateCaseResponse>(
         service: service, name: "EscalateCase", idempotency: .unknown
+    )
+    /// A centre below the coordinating centre asks it to escalate the case (越级上报 is not allowed): the request is recorded on the case's timeline and pushed to the coordinator as a case.escalation_requested notice; only the coordinating centre escalates.
+    public static let requestEscalation = ConnectMethod<Pingan_Dispute_V1_RequestEscalationRequest, Pingan_Dispute_V1_RequestEscalationResponse>(
+        service: service, name: "RequestEscalation", idempotency: .unknown
     )
     /// The coordinating level hands the case back to the level below.
     public static let handBackCase = ConnectMethod<Pingan_Dispute_V1_HandBackCaseRequest, Pingan_Dispute_V1_HandBackCaseResponse>(
@@ -370,6 +374,10 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.dispute.v1.DisputeService", name: "EscalateCase", owner: .dispute, idempotency: .unknown,
             inputType: "pingan.dispute.v1.EscalateCaseRequest", outputType: "pingan.dispute.v1.EscalateCaseResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "RequestEscalation", owner: .dispute, idempotency: .unknown,
+            inputType: "pingan.dispute.v1.RequestEscalationRequest", outputType: "pingan.dispute.v1.RequestEscalationResponse"
         ),
         MethodDescriptor(
             service: "pingan.dispute.v1.DisputeService", name: "HandBackCase", owner: .dispute, idempotency: .unknown,

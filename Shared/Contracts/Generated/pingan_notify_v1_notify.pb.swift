@@ -211,6 +211,11 @@ public nonisolated struct Pingan_Notify_V1_DeliverWarningRequest: Sendable {
 
   public var category: Pingan_Grid_V1_IncidentCategory = .unspecified
 
+  /// A decisive factor warned (a threat of self-harm, violence that happened): the village's
+  /// own centre is pushed the warning too, beside centre_code (the owning centre) and the
+  /// levels above it.
+  public var decisive: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -638,7 +643,7 @@ nonisolated extension Pingan_Notify_V1_SubscribeResponse: SwiftProtobuf.Message,
 
 nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeliverWarningRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0\u{3}case_id\0\u{3}centre_code\0\u{1}score\0\u{1}reasons\0\u{3}village_code\0\u{3}incident_id\0\u{1}category\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0\u{3}case_id\0\u{3}centre_code\0\u{1}score\0\u{1}reasons\0\u{3}village_code\0\u{3}incident_id\0\u{1}category\0\u{1}decisive\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -654,6 +659,7 @@ nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Mess
       case 6: try { try decoder.decodeSingularStringField(value: &self.villageCode) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.incidentID) }()
       case 8: try { try decoder.decodeSingularEnumField(value: &self.category) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.decisive) }()
       default: break
       }
     }
@@ -684,6 +690,9 @@ nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Mess
     if self.category != .unspecified {
       try visitor.visitSingularEnumField(value: self.category, fieldNumber: 8)
     }
+    if self.decisive != false {
+      try visitor.visitSingularBoolField(value: self.decisive, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -696,6 +705,7 @@ nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Mess
     if lhs.villageCode != rhs.villageCode {return false}
     if lhs.incidentID != rhs.incidentID {return false}
     if lhs.category != rhs.category {return false}
+    if lhs.decisive != rhs.decisive {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

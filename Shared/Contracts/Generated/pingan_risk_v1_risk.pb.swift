@@ -127,7 +127,7 @@ public nonisolated struct Pingan_Risk_V1_Assessment: Sendable {
   /// The risk model (category and version) that scored it.
   public var modelVersion: String = String()
 
-  /// Every score the case has had, oldest first.
+  /// The latest 50 scores the case has had, oldest first (risk-service keeps every one).
   public var history: [Pingan_Risk_V1_ScoreChange] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

@@ -48,9 +48,15 @@ enum MediationRefusal: Error, Equatable, Sendable {
     case rungStillOpen(LadderRung)
     case outOfOrder(requested: LadderRung, next: LadderRung)
     case ladderExhausted
-    case skipNeedsReason(requested: LadderRung, next: LadderRung)
+    /// Starting `requested` skips `next`, which has not failed: it has eased tension `eased`
+    /// times without a settlement (fewer than ``LadderRung/easedAttemptsToFail``).
+    case skipNeedsReason(requested: LadderRung, next: LadderRung, eased: Int = 0)
     case levelTooLow(LadderRung)
     case notCoordinator(DivisionCode)
+    /// A centre below the coordinator tried a step only the coordinator takes.
+    case onlyTheCoordinator(CaseAction, DivisionCode)
+    /// The coordinating centre asked itself to escalate: it escalates.
+    case coordinatorEscalates
     case noOpenAttempt
     case settlementNeedsAgreement
     case agreementOnlyForSettlement

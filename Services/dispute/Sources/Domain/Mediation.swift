@@ -25,6 +25,11 @@ enum LadderRung: Int, CaseIterable, Comparable, Sendable {
 
     var next: LadderRung? { LadderRung(rawValue: rawValue + 1) }
 
+    /// A rung has failed, and the one above opens, when an attempt at it ends failed, or when
+    /// this many attempts at it eased tension (缓和) without a settlement: tried again and
+    /// again, it has not resolved the dispute.
+    static let easedAttemptsToFail = 2
+
     static func < (lhs: LadderRung, rhs: LadderRung) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 

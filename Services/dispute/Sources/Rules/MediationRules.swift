@@ -20,13 +20,15 @@ struct MediationRules: Sendable {
         skipReason: String?, by principal: Principal, now: Date
     ) throws(MediationRefusal) -> [CaseChange] {
         try requireActive(file)
-        try requireCoordinating(file, principal)
+        try CaseAction.mediate.require(by: principal.centre, on: file.record)
         guard principal.centre.level <= rung.owningLevel else { throw .levelTooLow(rung) }
         if let open = file.openAttempt { throw .rungStillOpen(open.rung) }
         let next: LadderRung
         switch file.attempts.last {
         case nil: next = .finder
-        case let last? where last.outcome != .failed: next = last.rung
+        case let last? where !Self.hasFailed(last.rung, in: file):
+            // Eased once, or a settlement the return visit found unsettled: the same rung again.
+            next = last.rung
         case let last?:
             // After the township leaders' rung failed there is no rung left: the case goes up a level.
             guard let above = last.rung.next else { throw .ladderExhausted }
@@ -35,7 +37,9 @@ struct MediationRules: Sendable {
         var skipped: [LadderRung] = []
         if rung < next { throw .outOfOrder(requested: rung, next: next) }
         if rung > next {
-            guard let reason = skipReason, !reason.isEmpty else { throw .skipNeedsReason(requested: rung, next: next) }
+            guard let reason = skipReason, !reason.isEmpty else {
+                throw .skipNeedsReason(requested: rung, next: next, eased: Self.easedAttempts(at: next, in: file))
+            }
             skipped = LadderRung.allCases.filter { $0 >= next && $0 < rung }
         }
         let attempt = RungAttempt(
@@ -58,7 +62,7 @@ struct MediationRules: Sendable {
         by principal: Principal, now: Date
     ) throws(MediationRefusal) -> [CaseChange] {
         try requireActive(file)
-        try requireCoordinating(file, principal)
+        try CaseAction.mediate.require(by: principal.centre, on: file.record)
         guard let open = file.openAttempt, open.id == id else { throw .noOpenAttempt }
         guard principal.centre.level <= open.rung.owningLevel else { throw .levelTooLow(open.rung) }
         var changes: [CaseChange] = [
@@ -87,7 +91,7 @@ struct MediationRules: Sendable {
         _ file: CaseFile, outcome: ReturnVisitOutcome, note: String, by principal: Principal, now: Date
     ) throws(MediationRefusal) -> [CaseChange] {
         guard file.record.status == .settled, let visit = file.returnVisit, visit.outcome == nil else { throw .noReturnVisitDue }
-        try requireCoordinating(file, principal)
+        try CaseAction.recordReturnVisit.require(by: principal.centre, on: file.record)
         var changes: [CaseChange] = [
             .returnVisitDone(id: visit.id, outcome: outcome, note: note, at: now, by: principal.subject),
             .timeline(kind: "return_visit", note: "\(outcome.rawValue): \(note)", actor: principal.subject),
@@ -106,7 +110,7 @@ struct MediationRules: Sendable {
     /// Blows the whistle: each department must report and then feed back by its deadline.
     func summon(_ file: CaseFile, departments: [Department], by principal: Principal, now: Date) throws(MediationRefusal) -> [CaseChange] {
         try requireActive(file)
-        try requireCoordinating(file, principal)
+        try CaseAction.summon.require(by: principal.centre, on: file.record)
         let already = Set(file.summons.filter { $0.fedBackAt == nil }.map(\.department.id))
         if let twice = departments.first(where: { already.contains($0.id) }) { throw .alreadySummoned(twice.name) }
         let report = calendar.deadline(after: now, workingDays: deadlines.summonsReport)
@@ -147,7 +151,7 @@ struct MediationRules: Sendable {
     /// The coordinating centre asks the level above to coordinate (township → county → city).
     func escalate(_ file: CaseFile, reason: String, by principal: Principal) throws(MediationRefusal) -> [CaseChange] {
         try requireActive(file)
-        try requireCoordinating(file, principal)
+        try CaseAction.escalate.require(by: principal.centre, on: file.record)
         guard let above = file.record.coordinator.parent else { throw .noLevelAbove }
         return [
             .coordinator(above),
@@ -156,12 +160,25 @@ struct MediationRules: Sendable {
         ]
     }
 
+    /// A centre below the coordinating centre asks it to escalate: recorded on the timeline
+    /// and pushed to the coordinator, which decides. Nothing else changes.
+    func requestEscalation(_ file: CaseFile, reason: String, by principal: Principal) throws(MediationRefusal) -> [CaseChange] {
+        try requireActive(file)
+        try CaseAction.requestEscalation.require(by: principal.centre, on: file.record)
+        let coordinator = file.record.coordinator
+        guard coordinator.parent != nil else { throw .noLevelAbove }
+        return [
+            .timeline(kind: "escalation_requested", note: "\(principal.centre) asked \(coordinator) to escalate: \(reason)", actor: principal.subject),
+            .notice(type: "case.escalation_requested", centre: coordinator, summary: "\(principal.centre) asks to escalate: \(reason)", due: nil),
+        ]
+    }
+
     /// The coordinating level hands the case back one level down, towards the village.
     func handBack(_ file: CaseFile, note: String, by principal: Principal) throws(MediationRefusal) -> [CaseChange] {
         let home = file.record.village.owningCentre
         let coordinator = file.record.coordinator
         guard coordinator != home else { throw .notEscalated }
-        guard principal.centre.level <= coordinator.level, principal.covers(coordinator) else { throw .notCoordinator(coordinator) }
+        try CaseAction.handBack.require(by: principal.centre, on: file.record)
         let below = home.selfAndAncestors.first { $0.parent == coordinator } ?? home
         return [
             .coordinator(below),
@@ -171,7 +188,7 @@ struct MediationRules: Sendable {
 
     /// Records that the case is handled as a major dispute (1350工作法).
     func markMajor(_ file: CaseFile, _ major: MajorDispute, by principal: Principal) throws(MediationRefusal) -> [CaseChange] {
-        try requireCoordinating(file, principal)
+        try CaseAction.markMajor.require(by: principal.centre, on: file.record)
         guard Set(major.departments).count >= MajorDispute.minimumDepartments else {
             throw .majorTooSmall(field: "departments", minimum: MajorDispute.minimumDepartments)
         }
@@ -186,7 +203,7 @@ struct MediationRules: Sendable {
 
     /// Corrects the category; risk is told, since its model depends on it.
     func reclassify(_ file: CaseFile, to category: Pingan_Grid_V1_IncidentCategory, reason: String, by principal: Principal) throws(MediationRefusal) -> [CaseChange] {
-        try requireCoordinating(file, principal)
+        try CaseAction.reclassify.require(by: principal.centre, on: file.record)
         guard category != file.record.category else { return [] }
         return [
             .reclassified(category),
@@ -195,13 +212,23 @@ struct MediationRules: Sendable {
         ]
     }
 
+    /// Whether `rung` has failed: its latest attempt ended failed, or it eased tension
+    /// ``LadderRung/easedAttemptsToFail`` times without a settlement.
+    static func hasFailed(_ rung: LadderRung, in file: CaseFile) -> Bool {
+        guard let latest = file.attempts.last(where: { $0.rung == rung }) else { return false }
+        if latest.outcome == .failed { return true }
+        return latest.outcome == .eased && easedAttempts(at: rung, in: file) >= LadderRung.easedAttemptsToFail
+    }
+
+    /// The attempts at `rung` that eased tension since it last settled.
+    static func easedAttempts(at rung: LadderRung, in file: CaseFile) -> Int {
+        let atRung = file.attempts.filter { $0.rung == rung }
+        let sinceSettled = atRung.lastIndex(where: { $0.outcome == .settled }).map { atRung[($0 + 1)...] } ?? atRung[...]
+        return sinceSettled.filter { $0.outcome == .eased }.count
+    }
+
     private func requireActive(_ file: CaseFile) throws(MediationRefusal) {
         guard file.record.status == .open else { throw .notActive(file.record.status) }
     }
 
-    /// The coordinating centre and the centres below it act on a case; a level above acts
-    /// once the case was escalated to it.
-    private func requireCoordinating(_ file: CaseFile, _ principal: Principal) throws(MediationRefusal) {
-        guard file.record.coordinator.contains(principal.centre) else { throw .notCoordinator(file.record.coordinator) }
-    }
 }

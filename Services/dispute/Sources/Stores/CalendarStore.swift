@@ -12,6 +12,9 @@ protocol CalendarStore: Sendable {
 
 /// The calendar in schema `dispute`.
 struct PostgresCalendarStore: CalendarStore {
+    /// The advisory-lock space of calendar loads (the key within it is the year).
+    static let lockSpace = 4_242
+
     let pool: PostgresPool
 
     func calendar() async throws -> WorkdayCalendar {
@@ -30,6 +33,11 @@ struct PostgresCalendarStore: CalendarStore {
     func loadCalendar(_ rows: [WorkdayCalendar.Exception]) async throws -> Set<Int> {
         let years = Set(rows.map(\.day.year))
         try await pool.transaction { transaction in
+            // One load of a year at a time (two administrators, or a retried request, load the
+            // same notice at once): each waits for the other instead of colliding on its days.
+            for year in years.sorted() {
+                try await transaction.query("SELECT pg_advisory_xact_lock(\(Self.lockSpace), $1::integer)", [year])
+            }
             for year in years {
                 try await transaction.query(
                     "DELETE FROM dispute.calendar_days WHERE day >= make_date($1::integer, 1, 1) AND day < make_date($1::integer + 1, 1, 1)", [year]
@@ -38,7 +46,11 @@ struct PostgresCalendarStore: CalendarStore {
             }
             for row in rows {
                 try await transaction.query(
-                    "INSERT INTO dispute.calendar_days (day, kind, name) VALUES ($1::date, $2, $3)", [row.day.description, row.kind.rawValue, row.name]
+                    """
+                    INSERT INTO dispute.calendar_days (day, kind, name) VALUES ($1::date, $2, $3)
+                    ON CONFLICT (day) DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name
+                    """,
+                    [row.day.description, row.kind.rawValue, row.name]
                 )
             }
         }

@@ -16,6 +16,9 @@ import PinganDomain
 /// Before each send the URL's host is checked again against the ``EgressPolicy`` (DNS may
 /// have changed since subscribing) and curl is pinned to the addresses checked; answers are
 /// read up to ``maxResponseBytes``, since only the status matters. Any 2xx is accepted.
+/// A failed send stores the status, or for a public host the transport's error; for a
+/// receiver the allow list admitted (``EgressClearance/isInternal``) it stores no more than
+/// the status, so delivery errors cannot be read as a scan of the deployment's network.
 struct HTTPPushSender: PushSender {
     let transport: CurlTransport
     let egress: EgressPolicy
@@ -25,24 +28,36 @@ struct HTTPPushSender: PushSender {
     func send(_ delivery: OutgoingDelivery) async -> DeliveryAttempt {
         let started = ContinuousClock.now
         let body = Array(delivery.payload.utf8)
-        let pins: [String]
+        let clearance: EgressClearance
         do {
-            pins = try await egress.check(delivery.url)
+            clearance = try await egress.check(delivery.url)
         } catch {
             return DeliveryAttempt(status: nil, error: "refused: \(error)", duration: ContinuousClock.now - started)
         }
         do {
             let reply = try await transport.post(
                 url: delivery.url, headers: Self.headers(for: delivery, body: body),
-                body: body, timeout: timeout, resolve: pins, maxResponseBytes: maxResponseBytes
+                body: body, timeout: timeout, resolve: clearance.pins, maxResponseBytes: maxResponseBytes
             )
+            // The status only, for every host: the answer's body is never stored.
             let error = (200..<300).contains(reply.status) ? nil : "HTTP \(reply.status)"
             return DeliveryAttempt(status: reply.status, error: error, duration: ContinuousClock.now - started)
         } catch {
-            // Transport errors name the URL; stored errors never keep its credentials.
-            let text = "\(error)".replacingOccurrences(of: delivery.url, with: EgressPolicy.redacted(delivery.url))
-            return DeliveryAttempt(status: nil, error: text, duration: ContinuousClock.now - started)
+            return Self.unanswered(error, url: delivery.url, internal: clearance.isInternal, after: ContinuousClock.now - started)
         }
+    }
+
+    /// The stored error of a send to an allowed internal host that got no HTTP answer.
+    static let withheld = "no HTTP answer from an allowed internal receiver (details are in notify-service's log)"
+
+    /// The attempt of a send that got no HTTP answer. Transport errors name the URL; stored
+    /// errors never keep its credentials. What curl says of a host on the deployment's own
+    /// network (refused, reset, a TLS name, a timeout) would map that network for whoever
+    /// reads the delivery, so for an `internal` one it goes to the service's log only.
+    static func unanswered(_ error: any Error, url: String, internal isInternal: Bool, after duration: Duration) -> DeliveryAttempt {
+        let text = "\(error)".replacingOccurrences(of: url, with: EgressPolicy.redacted(url))
+        guard isInternal else { return DeliveryAttempt(status: nil, error: text, duration: duration) }
+        return DeliveryAttempt(status: nil, error: withheld, duration: duration, withheldDetail: text)
     }
 
     /// The headers of the table above, in that order.

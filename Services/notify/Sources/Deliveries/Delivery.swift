@@ -52,6 +52,9 @@ struct DeliveryAttempt: Sendable {
     let status: Int?
     let error: String?
     let duration: Duration
+    /// What the stored error leaves out (the transport's error for an allowed internal
+    /// receiver): for the service's own log, never for the table a subscriber reads.
+    var withheldDetail: String? = nil
 
     var succeeded: Bool { error == nil }
 }

@@ -81,6 +81,9 @@ struct DeliveryWorkers: Service {
     func deliver(_ delivery: OutgoingDelivery) async {
         let attempt = await senders.send(delivery)
         if !attempt.succeeded { handoff.drop(delivery.subscription) }
+        if let detail = attempt.withheldDetail {
+            logger.info("delivery to an allowed internal receiver failed", metadata: ["delivery": "\(delivery.id.uuidString.lowercased())", "error": "\(detail)"])
+        }
         do {
             try await ledger.record(delivery, attempt)
         } catch {

@@ -21,6 +21,7 @@ enum PushRendering {
         case PushEvents.warningEscalated: "预警升级"
         case PushEvents.caseOverdue: "逾期提醒"
         case PushEvents.caseEscalated: "案件提级"
+        case PushEvents.caseEscalationRequested: "请求提级"
         case PushEvents.caseSummoned: "吹哨报到"
         case PushEvents.indexAction: "指数处置"
         case PushEvents.indexPublished: "指数发布"

@@ -62,6 +62,11 @@ struct ScoredCase: Sendable, Equatable {
 
 /// A case's latest score, with every score it has had: what `GetAssessment` answers.
 struct Assessment: Sendable, Equatable {
+    /// How many of its latest scores an assessment carries. A feud reported thousands of times
+    /// keeps every score in the store, but reading or answering them all would make each new
+    /// event about the case cost more than the last (issue 24).
+    static let historyShown = 50
+
     let caseID: UUID
     let village: DivisionCode
     let score: Int
@@ -100,7 +105,8 @@ struct PriorAssessment: Sendable, Equatable {
             caseID: scored.assessed.id, village: scored.assessed.village, score: scored.score.score, threshold: threshold,
             reasons: scored.score.reasons, warningID: warning ?? warningID, assessedAt: scored.at,
             modelVersion: scored.score.modelVersion,
-            history: history + [ScoreChange(score: scored.score.score, modelVersion: scored.score.modelVersion, assessedAt: scored.at)]
+            history: Array((history + [ScoreChange(score: scored.score.score, modelVersion: scored.score.modelVersion, assessedAt: scored.at)])
+                .suffix(Assessment.historyShown))
         )
     }
 }

@@ -48,7 +48,7 @@ struct PostgresRiskWrites: Sendable {
                 [warning, assessed.id, owner.rawValue, assessed.village.rawValue, score.score, now, escalatesAt]
             )
             try await RiskRows.queueStep(transaction, warning, .raised, note: "\(scoreNote); warned \(notify)", actor: Self.actor, at: now)
-            try await outbox.enqueue(transaction, WarningEvents.raised, WarningEvents.raised(warning, case: scored, centre: notify))
+            try await outbox.enqueue(transaction, WarningEvents.raised, WarningEvents.raised(warning, case: scored, owner: owner, decisive: notify != owner))
         case let .regroup(id, newScore, rose, owner):
             try await transaction.queue("UPDATE risk.warnings SET count = count + 1, score = $2 WHERE id = $1", [id, newScore])
             try await RiskRows.queueStep(transaction, id, rose ? .scoreRose : .warnedAgain, note: scoreNote, actor: Self.actor, at: now)

@@ -44,7 +44,16 @@ enum RiskRows {
     }
 
     static func history(of id: UUID) -> EventInbox.Read {
-        ("SELECT score, model_version, assessed_at FROM risk.assessment_history WHERE case_id = $1 ORDER BY id", [id])
+        // The latest ones only, through the (case_id, id) index backwards: what an event about
+        // the case reads does not grow with the case.
+        (
+            """
+            SELECT score, model_version, assessed_at FROM (
+                SELECT id, score, model_version, assessed_at FROM risk.assessment_history WHERE case_id = $1 ORDER BY id DESC LIMIT $2
+            ) latest ORDER BY id
+            """,
+            [id, Assessment.historyShown]
+        )
     }
 
     static func decodeHistory(_ rows: PostgresRows) throws -> [ScoreChange] {
