@@ -49,6 +49,7 @@ public enum MethodRoles {
         DisputeServiceMethods.endRung.path: .anyOf([.staff, .mediator, .gridWorker]),
         DisputeServiceMethods.recordReturnVisit.path: .anyOf([.staff, .mediator, .gridWorker]),
         DisputeServiceMethods.registerDepartment.path: .anyOf([.admin]),
+        DisputeServiceMethods.listDepartments.path: .anyOf([.admin, .leader, .mediator, .staff]),
         DisputeServiceMethods.summonDepartments.path: .anyOf([.staff, .mediator]),
         DisputeServiceMethods.reportToSummons.path: .anyOf([.department]),
         DisputeServiceMethods.feedBackOnSummons.path: .anyOf([.department]),

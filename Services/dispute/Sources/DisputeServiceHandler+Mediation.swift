@@ -97,9 +97,22 @@ extension DisputeServiceHandler {
         var response = Pingan_Dispute_V1_RegisterDepartmentResponse()
         do {
             response.department = try await departments.registerDepartment(centre: centre, name: name, apiKeyName: key).wire
-        } catch CaseStoreError.duplicateDepartment {
-            throw ConnectError(.alreadyExists, "a department named \(name) or with API key \(key) is registered already")
+        } catch CaseStoreError.duplicateDepartment(let holder) {
+            let which = holder.map { ": department \($0.wire)" } ?? ""
+            throw ConnectError(.alreadyExists, "a department named \(name) or with API key \(key) is registered already\(which)")
         }
+        return response
+    }
+
+    func listDepartments(_ request: Pingan_Dispute_V1_ListDepartmentsRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ListDepartmentsResponse {
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.listDepartments)
+        let centre = try DivisionCode.field(request.centreCode, "centre_code")
+        try principal.require(centre, field: "centre_code")
+        let limit = try PageSize.field(request.pageSize, default: 50, max: Self.maxPageSize)
+        let rows = try await departments.departments(under: centre, after: try PageCursor(token: request.pageToken), limit: limit + 1)
+        var response = Pingan_Dispute_V1_ListDepartmentsResponse()
+        response.departments = rows.prefix(limit).map(\.department.wire)
+        if rows.count > limit, let last = rows.prefix(limit).last { response.nextPageToken = last.cursor.token }
         return response
     }
 

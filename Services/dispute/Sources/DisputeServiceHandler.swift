@@ -32,6 +32,7 @@ struct DisputeServiceHandler: Sendable {
         routes.register(DisputeServiceMethods.endRung) { try await endRung($0, $1) }
         routes.register(DisputeServiceMethods.recordReturnVisit) { try await recordReturnVisit($0, $1) }
         routes.register(DisputeServiceMethods.registerDepartment) { try await registerDepartment($0, $1) }
+        routes.register(DisputeServiceMethods.listDepartments) { try await listDepartments($0, $1) }
         routes.register(DisputeServiceMethods.summonDepartments) { try await summonDepartments($0, $1) }
         routes.register(DisputeServiceMethods.reportToSummons) { try await reportToSummons($0, $1) }
         routes.register(DisputeServiceMethods.feedBackOnSummons) { try await feedBackOnSummons($0, $1) }

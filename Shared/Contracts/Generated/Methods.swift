@@ -54,9 +54,13 @@ public enum DisputeServiceMethods {
     public static let recordReturnVisit = ConnectMethod<Pingan_Dispute_V1_RecordReturnVisitRequest, Pingan_Dispute_V1_RecordReturnVisitResponse>(
         service: service, name: "RecordReturnVisit", idempotency: .unknown
     )
-    /// `/pingan.dispute.v1.DisputeService/RegisterDepartment`.
+    /// Registers a department with a centre.
     public static let registerDepartment = ConnectMethod<Pingan_Dispute_V1_RegisterDepartmentRequest, Pingan_Dispute_V1_RegisterDepartmentResponse>(
         service: service, name: "RegisterDepartment", idempotency: .unknown
+    )
+    /// The departments registered under a centre, so a second run finds what it registered.
+    public static let listDepartments = ConnectMethod<Pingan_Dispute_V1_ListDepartmentsRequest, Pingan_Dispute_V1_ListDepartmentsResponse>(
+        service: service, name: "ListDepartments", idempotency: .noSideEffects
     )
     /// Blows the whistle: each named department must report and then feed back, each by its deadline.
     public static let summonDepartments = ConnectMethod<Pingan_Dispute_V1_SummonDepartmentsRequest, Pingan_Dispute_V1_SummonDepartmentsResponse>(
@@ -358,6 +362,10 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.dispute.v1.DisputeService", name: "RegisterDepartment", owner: .dispute, idempotency: .unknown,
             inputType: "pingan.dispute.v1.RegisterDepartmentRequest", outputType: "pingan.dispute.v1.RegisterDepartmentResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "ListDepartments", owner: .dispute, idempotency: .noSideEffects,
+            inputType: "pingan.dispute.v1.ListDepartmentsRequest", outputType: "pingan.dispute.v1.ListDepartmentsResponse"
         ),
         MethodDescriptor(
             service: "pingan.dispute.v1.DisputeService", name: "SummonDepartments", owner: .dispute, idempotency: .unknown,

@@ -48,7 +48,8 @@ enum CaseStoreError: Error, CustomStringConvertible {
     case vanished(UUID)
     /// The case changed since the file a change was decided on was read.
     case stale(UUID)
-    case duplicateDepartment
+    /// The department's name or key is held by another department (its id, when found).
+    case duplicateDepartment(UUID?)
     /// A stored value that is not one the domain knows: the column and the value.
     case unreadable(String, String)
 
@@ -56,7 +57,7 @@ enum CaseStoreError: Error, CustomStringConvertible {
         switch self {
         case .vanished(let id): "case \(id.wire) vanished inside its transaction"
         case .stale(let id): "case \(id.wire) changed while the change was being decided"
-        case .duplicateDepartment: "a department with that name or API key is registered already"
+        case .duplicateDepartment(let id): "a department with that name or API key is registered already\(id.map { ": department \($0.wire)" } ?? "")"
         case let .unreadable(column, value): "\(column) holds \"\(value)\", which is not a value Pingan knows"
         }
     }
