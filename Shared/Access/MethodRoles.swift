@@ -32,6 +32,7 @@ public enum MethodRoles {
         DivisionServiceMethods.importDivisions.path: .anyOf([.admin]),
         // Setting up grids and who works in them is the centre's administrator's job.
         GridServiceMethods.createGrid.path: .anyOf([.admin]),
+        GridServiceMethods.listGrids.path: .anyOf([.admin, .gridWorker, .leader, .staff]),
         GridServiceMethods.addGridMember.path: .anyOf([.admin]),
         GridServiceMethods.reportIncident.path: .anyOf([.gridWorker, .staff]),
         GridServiceMethods.recordScreening.path: .anyOf([.gridWorker, .staff]),

@@ -7,6 +7,8 @@ import PinganPostgres
 
 /// `pingan.grid.v1.GridService`: one method per RPC, named as in the `.proto`.
 struct GridServiceHandler: Sendable {
+    static let maxPageSize = 200
+
     let store: any GridStore
     let verifier: PrincipalVerifier
     /// The time of day; tests pass a clock they control.
@@ -14,6 +16,7 @@ struct GridServiceHandler: Sendable {
 
     func register(into routes: inout ConnectRoutes) {
         routes.register(GridServiceMethods.createGrid) { try await createGrid($0, $1) }
+        routes.register(GridServiceMethods.listGrids) { try await listGrids($0, $1) }
         routes.register(GridServiceMethods.addGridMember) { try await addGridMember($0, $1) }
         routes.register(GridServiceMethods.reportIncident) { try await reportIncident($0, $1) }
         routes.register(GridServiceMethods.countIncidents) { try await countIncidents($0, $1) }
@@ -32,13 +35,22 @@ struct GridServiceHandler: Sendable {
         }
         var response = Pingan_Grid_V1_CreateGridResponse()
         do {
-            let grid = try await store.createGrid(village: village, name: name, now: now(), key: try Self.key(request.requestID, principal))
-            response.grid.id = grid.id.wire
-            response.grid.villageCode = grid.village.rawValue
-            response.grid.name = grid.name
+            response.grid = try await store.createGrid(village: village, name: name, now: now(), key: try Self.key(request.requestID, principal)).wire
         } catch GridStoreError.duplicateGridName {
             throw ConnectError(.alreadyExists, "village \(village) already has a grid named \(name)")
         }
+        return response
+    }
+
+    func listGrids(_ request: Pingan_Grid_V1_ListGridsRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_ListGridsResponse {
+        let principal = try verifier.principal(context, for: GridServiceMethods.listGrids)
+        let centre = try DivisionCode.field(request.centreCode, "centre_code")
+        try principal.require(centre, field: "centre_code")
+        let limit = try PageSize.field(request.pageSize, default: 50, max: Self.maxPageSize)
+        let rows = try await store.grids(under: centre, after: try PageCursor(token: request.pageToken), limit: limit + 1)
+        var response = Pingan_Grid_V1_ListGridsResponse()
+        response.grids = rows.prefix(limit).map(\.grid.wire)
+        if rows.count > limit, let last = rows.prefix(limit).last { response.nextPageToken = last.cursor.token }
         return response
     }
 
@@ -123,6 +135,17 @@ struct GridServiceHandler: Sendable {
     private func requireGrid(_ id: UUID, member: UUID, visibleTo principal: Principal) async throws -> DivisionCode {
         let found = try await store.village(ofGrid: id, member: member)
         return try GridAdmission(principal: principal).admit(grid: id, village: found?.village, hasMember: found?.hasMember ?? false)
+    }
+}
+
+extension Grid {
+    /// The grid as a response carries it.
+    var wire: Pingan_Grid_V1_Grid {
+        var grid = Pingan_Grid_V1_Grid()
+        grid.id = id.wire
+        grid.villageCode = village.rawValue
+        grid.name = name
+        return grid
     }
 }
 

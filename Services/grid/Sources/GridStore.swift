@@ -1,4 +1,5 @@
 import Foundation
+import PinganAccess
 import PinganConnect
 import PinganContracts
 import PinganDomain
@@ -14,6 +15,8 @@ protocol GridStore: Sendable {
     /// Creates a grid; with a key already used, returns the grid it created then.
     func createGrid(village: DivisionCode, name: String, now: Date, key: RequestKey?) async throws -> Grid
     func addMember(grid: UUID, name: String, role: String, key: RequestKey?) async throws -> UUID
+    /// Grids in the villages under `root`, oldest first, after `cursor`, each with its own cursor.
+    func grids(under root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [(grid: Grid, cursor: PageCursor)]
     /// The village a grid belongs to and whether `member` is one of its members, in one read;
     /// `nil` if there is no such grid.
     func village(ofGrid id: UUID, member: UUID) async throws -> (village: DivisionCode, hasMember: Bool)?
@@ -66,6 +69,21 @@ struct PostgresGridStore: GridStore {
 
     func divisionExists(_ code: DivisionCode) async throws -> Bool {
         try await !pool.query("SELECT 1 FROM grid.divisions WHERE code = $1", [code.rawValue]).isEmpty
+    }
+
+    func grids(under root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [(grid: Grid, cursor: PageCursor)] {
+        try await pool.query(
+            """
+            SELECT id, village_code, name, created_at FROM grid.grids
+            WHERE village_code BETWEEN $1 AND $2 AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4))
+            ORDER BY created_at, id LIMIT $5
+            """,
+            [root.rawValue, root.lastInSubtree, cursor?.time, cursor?.id, limit]
+        ).map { row in
+            let grid = Grid(id: try row.decode(UUID.self, at: 0), village: try DivisionCode(validating: try row.decode(String.self, at: 1)),
+                            name: try row.decode(String.self, at: 2))
+            return (grid, PageCursor(time: try row.decode(Date.self, at: 3), id: grid.id))
+        }
     }
 
     func createGrid(village: DivisionCode, name: String, now: Date, key: RequestKey?) async throws -> Grid {

@@ -156,6 +156,10 @@ public enum GridServiceMethods {
     public static let createGrid = ConnectMethod<Pingan_Grid_V1_CreateGridRequest, Pingan_Grid_V1_CreateGridResponse>(
         service: service, name: "CreateGrid", idempotency: .unknown
     )
+    /// The grids under a centre, so a deployment finds the grids it created.
+    public static let listGrids = ConnectMethod<Pingan_Grid_V1_ListGridsRequest, Pingan_Grid_V1_ListGridsResponse>(
+        service: service, name: "ListGrids", idempotency: .noSideEffects
+    )
     /// `/pingan.grid.v1.GridService/AddGridMember`.
     public static let addGridMember = ConnectMethod<Pingan_Grid_V1_AddGridMemberRequest, Pingan_Grid_V1_AddGridMemberResponse>(
         service: service, name: "AddGridMember", idempotency: .unknown
@@ -434,6 +438,10 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.grid.v1.GridService", name: "CreateGrid", owner: .grid, idempotency: .unknown,
             inputType: "pingan.grid.v1.CreateGridRequest", outputType: "pingan.grid.v1.CreateGridResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.grid.v1.GridService", name: "ListGrids", owner: .grid, idempotency: .noSideEffects,
+            inputType: "pingan.grid.v1.ListGridsRequest", outputType: "pingan.grid.v1.ListGridsResponse"
         ),
         MethodDescriptor(
             service: "pingan.grid.v1.GridService", name: "AddGridMember", owner: .grid, idempotency: .unknown,
