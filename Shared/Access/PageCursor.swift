@@ -28,3 +28,17 @@ public struct PageCursor: Sendable {
         return Data("\(micros)|\(id.wire)".utf8).base64EncodedString()
     }
 }
+
+/// One page of a listing read with one row more than the page holds: the extra row only says
+/// that a next page exists, and the page's last item is where it starts.
+public struct Page<Item> {
+    public let items: [Item]
+    /// Empty on the last page.
+    public let nextPageToken: String
+
+    /// - Parameter rows: up to `limit + 1` rows, in listing order.
+    public init(_ rows: [Item], limit: Int, cursor: (Item) -> PageCursor) {
+        items = Array(rows.prefix(limit))
+        nextPageToken = rows.count > limit ? items.last.map { cursor($0).token } ?? "" : ""
+    }
+}

@@ -111,8 +111,9 @@ extension DisputeServiceHandler {
         let limit = try PageSize.field(request.pageSize, default: 50, max: Self.maxPageSize)
         let rows = try await departments.departments(under: centre, after: try PageCursor(token: request.pageToken), limit: limit + 1)
         var response = Pingan_Dispute_V1_ListDepartmentsResponse()
-        response.departments = rows.prefix(limit).map(\.department.wire)
-        if rows.count > limit, let last = rows.prefix(limit).last { response.nextPageToken = last.cursor.token }
+        let page = Page(rows, limit: limit, cursor: \.cursor)
+        response.departments = page.items.map(\.department.wire)
+        response.nextPageToken = page.nextPageToken
         return response
     }
 

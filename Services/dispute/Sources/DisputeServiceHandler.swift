@@ -164,12 +164,10 @@ struct DisputeServiceHandler: Sendable {
         }
         let cursor = try PageCursor(token: request.pageToken)
         let rows = try await cases.list(under: root, filter: filter, now: now(), after: cursor, limit: limit + 1)
-        let page = rows.prefix(limit)
+        let page = Page(rows, limit: limit, cursor: \.cursor)
         var response = Pingan_Dispute_V1_ListCasesResponse()
-        response.cases = page.map { $0.case.wire(revealingParties: false) }
-        if rows.count > limit, let last = page.last {
-            response.nextPageToken = last.cursor.token
-        }
+        response.cases = page.items.map { $0.case.wire(revealingParties: false) }
+        response.nextPageToken = page.nextPageToken
         return response
     }
 

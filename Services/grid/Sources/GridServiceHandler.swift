@@ -49,8 +49,9 @@ struct GridServiceHandler: Sendable {
         let limit = try PageSize.field(request.pageSize, default: 50, max: Self.maxPageSize)
         let rows = try await store.grids(under: centre, after: try PageCursor(token: request.pageToken), limit: limit + 1)
         var response = Pingan_Grid_V1_ListGridsResponse()
-        response.grids = rows.prefix(limit).map(\.grid.wire)
-        if rows.count > limit, let last = rows.prefix(limit).last { response.nextPageToken = last.cursor.token }
+        let page = Page(rows, limit: limit, cursor: \.cursor)
+        response.grids = page.items.map(\.grid.wire)
+        response.nextPageToken = page.nextPageToken
         return response
     }
 

@@ -115,8 +115,9 @@ struct IndexServiceHandler: Sendable {
         let limit = try PageSize.field(request.pageSize, default: 50, max: 200)
         let rows = try await actions.actions(under: centre, month: month, status: status, after: try PageCursor(token: request.pageToken), limit: limit + 1)
         var response = Pingan_Index_V1_ListActionsResponse()
-        response.actions = rows.prefix(limit).map(\.wire)
-        if rows.count > limit, let last = rows.prefix(limit).last { response.nextPageToken = PageCursor(time: last.createdAt, id: last.id).token }
+        let page = Page(rows, limit: limit) { PageCursor(time: $0.createdAt, id: $0.id) }
+        response.actions = page.items.map(\.wire)
+        response.nextPageToken = page.nextPageToken
         return response
     }
 

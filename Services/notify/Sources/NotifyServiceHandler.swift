@@ -77,8 +77,9 @@ struct NotifyServiceHandler: Sendable {
         let limit = try PageSize.field(request.pageSize, default: 50, max: 200)
         let rows = try await store.subscriptions(under: centre, after: try PageCursor(token: request.pageToken), limit: limit + 1)
         var response = Pingan_Notify_V1_ListSubscriptionsResponse()
-        response.subscriptions = rows.prefix(limit).map(\.subscription.wire)
-        if rows.count > limit, let last = rows.prefix(limit).last { response.nextPageToken = last.cursor.token }
+        let page = Page(rows, limit: limit, cursor: \.cursor)
+        response.subscriptions = page.items.map(\.subscription.wire)
+        response.nextPageToken = page.nextPageToken
         return response
     }
 
@@ -152,11 +153,12 @@ struct NotifyServiceHandler: Sendable {
         // A delivery is shown to a caller who covers both the centre it was queued for and the
         // subscription's own centre: subscriptions of the levels above stay theirs. The page
         // is cut before that filter, so a page may show fewer than it read.
-        response.deliveries = rows.prefix(limit).compactMap { delivery in
+        let page = Page(rows, limit: limit, cursor: \.cursor)
+        response.deliveries = page.items.compactMap { delivery in
             guard let centre = delivery.centre, principal.covers(centre), let subscriber = delivery.subscriber, principal.covers(subscriber) else { return nil }
             return delivery.wire
         }
-        if rows.count > limit, let last = rows.prefix(limit).last { response.nextPageToken = last.cursor.token }
+        response.nextPageToken = page.nextPageToken
         return response
     }
 }

@@ -65,11 +65,9 @@ struct RiskServiceHandler: Sendable {
         let cursor = try PageCursor(token: request.pageToken)
         let rows = try await store.warnings(under: centre, openOnly: request.openOnly, after: cursor, limit: limit + 1)
         var response = Pingan_Risk_V1_ListWarningsResponse()
-        let page = rows.prefix(limit)
-        response.warnings = page.map(\.wire)
-        if rows.count > limit, let last = page.last {
-            response.nextPageToken = PageCursor(time: last.raisedAt, id: last.id).token
-        }
+        let page = Page(rows, limit: limit) { PageCursor(time: $0.raisedAt, id: $0.id) }
+        response.warnings = page.items.map(\.wire)
+        response.nextPageToken = page.nextPageToken
         return response
     }
 
