@@ -24,6 +24,17 @@ public enum MethodRoles {
 
     public static let rules: [String: Rule] = [
         AuthServiceMethods.login.path: .signIn,
+        // Accounts and API keys of the administrator's subtree (the gateway serves these itself).
+        AdminServiceMethods.listUsers.path: .anyOf([.admin]),
+        AdminServiceMethods.createUser.path: .anyOf([.admin]),
+        AdminServiceMethods.setUserRoles.path: .anyOf([.admin]),
+        AdminServiceMethods.disableUser.path: .anyOf([.admin]),
+        AdminServiceMethods.enableUser.path: .anyOf([.admin]),
+        AdminServiceMethods.resetPassword.path: .anyOf([.admin]),
+        AdminServiceMethods.issueApiKey.path: .anyOf([.admin]),
+        AdminServiceMethods.listApiKeys.path: .anyOf([.admin]),
+        AdminServiceMethods.revokeApiKey.path: .anyOf([.admin]),
+        AdminServiceMethods.listAdminAudit.path: .anyOf([.admin]),
         HealthMethods.check.path: .public,
 
         DivisionServiceMethods.getDivision.path: .public,
@@ -42,6 +53,8 @@ public enum MethodRoles {
         DisputeServiceMethods.openCase.path: .system,
         DisputeServiceMethods.intakeCase.path: .anyOf([.staff, .mediator, .gridWorker, .department]),
         DisputeServiceMethods.getCase.path: .anyOf(reads.union([.department])),
+        DisputeServiceMethods.listCaseReports.path: .anyOf(reads.union([.department])),
+        DisputeServiceMethods.listCaseTimeline.path: .anyOf(reads.union([.department])),
         DisputeServiceMethods.listCases.path: .anyOf(reads.union([.department])),
         DisputeServiceMethods.exportCases.path: .anyOf(reads),
         DisputeServiceMethods.resolveCase.path: .anyOf([.staff, .mediator]),

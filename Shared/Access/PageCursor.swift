@@ -1,10 +1,35 @@
 import Foundation
 import PinganConnect
 
+/// A position in a listing, carried from one page to the next as an opaque token.
+public protocol PageToken: Sendable {
+    var token: String { get }
+}
+
+/// The text of a page token other than ``PageCursor``'s: `kind|position` in base64, so a token
+/// from one listing is refused by another instead of being misread as a position in it.
+public enum PageTokenText {
+    public static func encode(kind: String, _ position: String) -> String {
+        Data("\(kind)|\(position)".utf8).base64EncodedString()
+    }
+
+    /// The position `token` holds; `nil` for an empty token (the first page), and
+    /// `invalid_argument` naming `page_token` for one that is not `kind`'s.
+    public static func decode(_ token: String, kind: String) throws -> String? {
+        guard !token.isEmpty else { return nil }
+        guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8), text.hasPrefix("\(kind)|") else {
+            throw invalid
+        }
+        return String(text.dropFirst(kind.count + 1))
+    }
+
+    public static let invalid = ConnectError.invalidArgument(field: "page_token", "is not a token from a previous page of this listing")
+}
+
 /// The position after the last row of a page listed newest first: its `(time, id)`, with the
 /// time in whole microseconds as PostgreSQL stores it, so no row is skipped. The token is
 /// opaque to callers.
-public struct PageCursor: Sendable {
+public struct PageCursor: PageToken {
     public let time: Date
     public let id: UUID
 
@@ -37,7 +62,7 @@ public struct Page<Item> {
     public let nextPageToken: String
 
     /// - Parameter rows: up to `limit + 1` rows, in listing order.
-    public init(_ rows: [Item], limit: Int, cursor: (Item) -> PageCursor) {
+    public init(_ rows: [Item], limit: Int, cursor: (Item) -> some PageToken) {
         items = Array(rows.prefix(limit))
         nextPageToken = rows.count > limit ? items.last.map { cursor($0).token } ?? "" : ""
     }

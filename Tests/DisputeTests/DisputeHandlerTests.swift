@@ -138,7 +138,7 @@ struct DisputeHandlerTests {
             var get = Pingan_Dispute_V1_GetCaseRequest()
             get.caseID = opened.case.id
             let timeline = try await rpc.call(DisputeServiceMethods.getCase, get, headers: [try person(Place.townA, [.staff])]).timeline
-            #expect(timeline.map(\.kind) == ["opened", "resolved"])
+            #expect(timeline.map(\.kind) == ["resolved", "opened"])  // newest first
         }
     }
 }

@@ -65,6 +65,8 @@ extension MediationStoryTests {
             #expect(joined.case.id == caseID)
             #expect(joined.case.incidents == 2)
             #expect(joined.case.repeatIncident)
+            // The case shows what the transfer added (issue 24): violence, and the transfer as its latest report.
+            #expect(joined.case.violenceOccurred && joined.case.source == .gridReport && joined.case.latestSource == .policeTransfer)
             #expect(try await count(database, "SELECT count(*) FROM dispute.cases") == 1)
             #expect(try await count(database, "SELECT count(*) FROM dispute.outbox WHERE topic = 'case.changed'") == changedBefore + 1)
 

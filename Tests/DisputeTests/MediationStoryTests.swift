@@ -150,9 +150,10 @@ struct MediationStoryTests {
             #expect(file.rungs.map(\.outcome) == [.failed, .failed, .failed, .failed, .settled])
             #expect(file.agreement.signatories == ["周某", "吴某"])
             #expect(file.returnVisit.outcome == .confirmed)
+            // Newest first.
             #expect(file.timeline.map(\.kind) == [
-                "opened", "rung_started", "rung_ended", "rung_started", "rung_ended", "rung_started", "rung_ended",
-                "rung_started", "rung_ended", "rung_started", "rung_ended", "agreement_signed", "return_visit",
+                "return_visit", "agreement_signed", "rung_ended", "rung_started", "rung_ended", "rung_started", "rung_ended",
+                "rung_started", "rung_ended", "rung_started", "rung_ended", "rung_started", "opened",
             ])
 
             // A sibling township cannot act on it or tell it exists; another county cannot list here.

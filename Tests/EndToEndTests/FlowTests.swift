@@ -31,7 +31,7 @@ struct FlowTests {
             #expect(highCase.case.incidentID == high.id)
             #expect(highCase.case.parties.map(\.name) == ["张*", "李*"])
             #expect(highCase.case.parties.first?.phone == "138****5678")
-            #expect(highCase.timeline.first?.kind == "opened")
+            #expect(highCase.timeline.last?.kind == "opened")  // newest first
 
             // The low-risk case was opened and assessed below the threshold, and warned nobody.
             var list = Pingan_Dispute_V1_ListCasesRequest()

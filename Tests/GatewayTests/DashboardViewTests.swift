@@ -52,4 +52,44 @@ struct DashboardViewTests {
         #expect(chart.contains("甲村 &amp; &lt;乙&gt;") && !chart.contains("<乙>"))
         #expect(chart.components(separatedBy: "<circle").count == 3)
     }
+
+    func casePage(reportsToken: String, timelineToken: String) -> CasePage {
+        let olderReports = CasePage.link(case: "c1", "reports", reportsToken)
+        let olderTimeline = CasePage.link(case: "c1", "timeline", timelineToken)
+        var transfer = Pingan_Dispute_V1_CaseReport()
+        transfer.violenceOccurred = true
+        transfer.priorPoliceCalls = 1
+        var worst = Pingan_Dispute_V1_Case()
+        worst.violenceOccurred = true
+        worst.threatOfViolence = true
+        worst.threatOfSelfHarm = true
+        worst.minorsInvolved = true
+        return CasePage(
+            id: "c1", village: "芭蕉社区", category: "邻里", status: "办理中", openedAt: "2026-04-07 09:00", description: "金、李两家多次争吵",
+            currentRung: "尚未调解", facts: Labels.facts(of: worst), hasFacts: true, latestReport: "公安移交 · 2026-07-14 09:00",
+            parties: [], revealed: false, canReveal: false, rungs: [], summons: [], agreement: "", hasAgreement: false, returnVisit: "",
+            hasReturnVisit: false, timeline: [.init(at: "2026-07-14 09:00", kind: "incident_joined", note: "<b>x</b>", actor: "dispute-service")],
+            reports: [.init(source: "公安移交", reportedAt: "2026-07-14 09:00", description: "金氏兄弟殴打李某乙", facts: Labels.facts(of: transfer),
+                            hasFacts: true, opened: false, backfilled: false)],
+            olderReports: olderReports, olderTimeline: olderTimeline,
+            hasOlderReports: !olderReports.isEmpty, hasOlderTimeline: !olderTimeline.isEmpty,
+            reportsPaged: false, timelinePaged: false, csrf: "f00d"
+        )
+    }
+
+    @Test func theCasePageShowsTheWorstFactsAndAnEarlierLinkPerGrowingList() {
+        let page = casePage(reportsToken: "MTc4|a+b/c=", timelineToken: "dGltZWxpbmV8NQ==").render()
+        for fact in ["已发生暴力", "有自伤风险", "涉及未成年人"] { #expect(page.contains(fact), "\(fact)") }
+        #expect(!page.contains("有暴力威胁"))  // the violence that happened says more
+        #expect(page.contains("曾报警 1 次") && page.contains("公安移交"))
+        // Each list's "更早" link carries its own token, escaped so the query reads back the same.
+        #expect(page.contains("href=\"/ui/cases/c1?reports=MTc4%7Ca%2Bb%2Fc%3D#reports\">更早</a>"))
+        #expect(page.contains("href=\"/ui/cases/c1?timeline=dGltZWxpbmV8NQ%3D%3D#timeline\">更早</a>"))
+        #expect(!page.contains("<b>x</b>"))
+        let last = casePage(reportsToken: "", timelineToken: "").render()
+        #expect(!last.contains("更早"))
+        var calm = Pingan_Dispute_V1_Case()
+        calm.repeatIncident = true
+        #expect(Labels.facts(of: calm).isEmpty)
+    }
 }

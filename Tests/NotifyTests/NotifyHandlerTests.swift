@@ -79,7 +79,8 @@ struct NotifyHandlerTests {
             let columns = try await pool.query(
                 "SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'notify' AND table_name = 'deliveries' AND column_name LIKE '%_id' ORDER BY 1"
             ).map { try $0.decode(String.self, at: 0) }
-            #expect(columns == ["subject_id", "subscription_id"])
+            // Migration 10 adds the case a push is about.
+            #expect(columns == ["case_id", "subject_id", "subscription_id"])
             let unique = try await pool.query(
                 "SELECT conname::text FROM pg_constraint WHERE conrelid = 'notify.deliveries'::regclass AND contype = 'u'"
             ).map { try $0.decode(String.self, at: 0) }

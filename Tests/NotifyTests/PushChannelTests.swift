@@ -47,15 +47,17 @@ struct PushChannelTests {
         let delivered = Date(timeIntervalSince1970: 1_795_845_909.123)
         let record = Delivery(
             id: UUID(), subject: UUID(), subscription: UUID(), attempts: 2, deliveredAt: delivered, lastError: nil,
-            centre: try DivisionCode(validating: "430723102000"), subscriber: nil, queuedAt: Date()
+            centre: try DivisionCode(validating: "430723102000"), subscriber: nil, queuedAt: Date(), event: "case.escalated", caseID: UUID()
         )
         let wire = record.wire
+        #expect(wire.eventType == "case.escalated" && wire.caseID == record.caseID?.wire)
         #expect(wire.id == record.id.wire && wire.warningID == record.subject.wire && wire.subscriptionID == record.subscription.wire)
         #expect(wire.attempts == 2 && wire.deliveredAt == delivered.wireTimestamp && wire.lastError.isEmpty)
         let failing = Delivery(
             id: record.id, subject: record.subject, subscription: record.subscription, attempts: 1, deliveredAt: nil, lastError: "HTTP 503",
-            centre: nil, subscriber: nil, queuedAt: record.queuedAt
+            centre: nil, subscriber: nil, queuedAt: record.queuedAt, event: "index.published", caseID: nil
         )
+        #expect(failing.wire.caseID.isEmpty)
         #expect(failing.wire.deliveredAt.isEmpty && failing.wire.lastError == "HTTP 503")
         #expect(failing.cursor.id == record.id && failing.cursor.time == record.queuedAt)
     }

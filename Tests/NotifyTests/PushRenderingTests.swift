@@ -111,6 +111,43 @@ struct PushRenderingTests {
         ]
     }
 
+    /// A warning's level reaches people in words and systems by name, on every channel; a
+    /// push without one renders as it always did (``sameBytes(_:)``).
+    @Test("every channel says a warning's level", arguments: [
+        (Pingan_Risk_V1_RiskLevel.general, "一般", "RISK_LEVEL_GENERAL"), (.serious, "较大", "RISK_LEVEL_SERIOUS"), (.major, "重大", "RISK_LEVEL_MAJOR"),
+    ])
+    func level(_ level: Pingan_Risk_V1_RiskLevel, word: String, name: String) throws {
+        var content = try warning(reasons: ["threat_of_self_harm +50"])
+        content.level = level
+        #expect(SMSMessage.text(content) == "【平安】风险预警：430723102000 430723102201 风险分100 风险等级：\(word)")
+        #expect(WeComMessage.markdown(content).contains("> 风险等级：<font color=\"warning\">\(word)</font>"))
+        let mail = MailMessage.message(content, to: "zongzhi@example.org", from: "pingan@example.org", delivery: UUID())
+        let encoded = try #require(mail.components(separatedBy: "\r\n\r\n").last).replacingOccurrences(of: "\r\n", with: "")
+        let body = String(decoding: try #require(Data(base64Encoded: encoded)), as: UTF8.self)
+        #expect(body.contains("风险等级：\(word)"))
+        let webhook = try object(WebhookMessage.body(content, delivery: UUID(), sentAt: Date()))
+        #expect(webhook["level"] as? String == name)
+        #expect(webhook.count == 11)
+    }
+
+    @Test("a warning's level comes from its event, and only a warning.escalated notice carries one")
+    func levelFromEvents() throws {
+        var request = Pingan_Notify_V1_DeliverWarningRequest()
+        request.score = 65
+        #expect(PushContent(warning: request, id: UUID()).level == nil)
+        request.level = .major
+        let warning = PushContent(warning: request, id: UUID())
+        #expect(warning.level == .major && warning.levelWord == "重大")
+        var notice = Pingan_Notify_V1_DeliverNoticeRequest()
+        notice.type = PushEvents.warningEscalated
+        notice.summary = "a warning from 430723102000 was not acknowledged in time"
+        notice.level = .serious
+        let escalated = PushContent(notice: notice, event: UUID())
+        #expect(SMSMessage.text(escalated).hasSuffix("not acknowledged in time 风险等级：较大"))
+        notice.type = PushEvents.caseEscalated
+        #expect(PushContent(notice: notice, event: UUID()).level == nil)
+    }
+
     @Test("a push's content comes from its event's payload")
     func contentFromEvents() throws {
         var request = Pingan_Notify_V1_DeliverWarningRequest()

@@ -119,6 +119,77 @@ struct RiskHandlerTests {
         }
     }
 
+    /// The level is recorded as the scoring model version's bands gave it: a later version
+    /// with other bands gives later scores its own level, while the case's earlier scores keep
+    /// theirs; the warning says the gravest, and the push to notify-service carries it.
+    @Test func eachScoreKeepsTheLevelOfTheModelVersionThatGaveIt() async throws {
+        let clock = ManualClock(morningOf: "2026-05-04")
+        try await withRisk(clock) { rpc, database in
+            let id = UUID()
+            var request = facts(case: id, repeated: true)
+            request.priorPoliceCalls = 3
+            request.openedAt = clock.now.wireTimestamp
+            // 邻里 20 + repeat 40 + police calls 15 = 75: 较大 under 2026.11-1 (重大 from 80).
+            let first = try await rpc.call(RiskServiceMethods.assessCase, request, headers: try TestMesh.eventDelivery()).assessment
+            #expect(first.score == 75 && first.level == .serious && first.history.map(\.level) == [.serious])
+            let pool = database.pool()
+            defer { Task { await pool.close() } }
+            let raised = try await pool.query("SELECT payload FROM risk.outbox WHERE topic = 'warning.raised'").map {
+                try Pingan_Notify_V1_DeliverWarningRequest(serializedBytes: [UInt8](try $0.decode(Data.self, at: 0)))
+            }
+            #expect(raised.map(\.level) == [.serious])
+
+            // A later version whose bands make 70 重大 scores the case again a month on: 80.
+            let bundled = try RiskApp.bundledModels()
+            let next = RiskModelCatalogue(version: "2027.01-1", threshold: 60, levels: RiskBands(serious: 50, major: 70, decisive: .major), models: bundled.models)
+            let chores = RiskChores(
+                store: PostgresRiskStore(pool: pool, outbox: Outbox(schema: RiskMigrations.schema)), models: next,
+                rules: WarningRules(threshold: 60, acknowledgeWithin: .seconds(1800))
+            )
+            clock.advance(by: 31 * 86_400)
+            #expect(try await chores.rescoreDue(now: clock.now) == 1)
+            var get = Pingan_Risk_V1_GetAssessmentRequest()
+            get.caseID = id.wire
+            let staff = try person(Place.townA, [.staff])
+            let later = try await rpc.call(RiskServiceMethods.getAssessment, get, headers: [staff]).assessment
+            #expect(later.score == 80 && later.level == .major && later.modelVersion == "2027.01-1/neighbour")
+            // The first score stays 较大, though the new bands would call 75 重大.
+            #expect(later.history.map(\.score) == [75, 80])
+            #expect(later.history.map(\.level) == [.serious, .major])
+            #expect(later.history.map(\.modelVersion) == ["2026.11-1/neighbour", "2027.01-1/neighbour"])
+            var warning = Pingan_Risk_V1_GetWarningRequest()
+            warning.warningID = first.warningID
+            #expect(try await rpc.call(RiskServiceMethods.getWarning, warning, headers: [staff]).warning.level == .major)
+            var list = Pingan_Risk_V1_ListWarningsRequest()
+            list.centreCode = Place.townA
+            #expect(try await rpc.call(RiskServiceMethods.listWarnings, list, headers: [staff]).warnings.map(\.level) == [.major])
+            // The risen score's push says the warning's level too.
+            let notices = try await pool.query("SELECT payload FROM risk.outbox WHERE topic = 'warning.notice'").map {
+                try Pingan_Notify_V1_DeliverNoticeRequest(serializedBytes: [UInt8](try $0.decode(Data.self, at: 0)))
+            }
+            #expect(notices.map(\.type) == ["warning.escalated"] && notices.map(\.level) == [.major])
+            _ = database
+        }
+    }
+
+    /// A decisive fact makes the warning 重大 whatever its score, and its push says so.
+    @Test func aDecisiveWarningIsMajorOnTheAssessmentTheWarningAndItsPush() async throws {
+        try await withRisk { rpc, database in
+            let assessed = try await rpc.call(RiskServiceMethods.assessCase, facts(selfHarm: true), headers: try TestMesh.eventDelivery()).assessment
+            // 邻里 20 + a threat of self-harm 40 = 60: 较大 by points alone.
+            #expect(assessed.score == 60 && assessed.level == .major)
+            var get = Pingan_Risk_V1_GetWarningRequest()
+            get.warningID = assessed.warningID
+            #expect(try await rpc.call(RiskServiceMethods.getWarning, get, headers: [try person(Place.townA, [.staff])]).warning.level == .major)
+            let pool = database.pool()
+            defer { Task { await pool.close() } }
+            let raised = try await pool.query("SELECT payload FROM risk.outbox WHERE topic = 'warning.raised'").map {
+                try Pingan_Notify_V1_DeliverWarningRequest(serializedBytes: [UInt8](try $0.decode(Data.self, at: 0)))
+            }
+            #expect(raised.map(\.level) == [.major] && raised.map(\.decisive) == [true])
+        }
+    }
+
     @Test func reScoringKeepsTheHistoryAndARisingScoreRegroupsTheOpenWarning() async throws {
         try await withRisk { rpc, database in
             let id = UUID()

@@ -81,9 +81,67 @@ struct RiskModelTests {
         #expect(catalogue.scored(unknown, now: now).rescoreAt == nil)
     }
 
+    // MARK: Levels (一般, 较大, 重大)
+
+    @Test func theBundledBandsGiveEachScoreOneLevelExactlyAtTheirEdges() {
+        let bands = catalogue.levels
+        #expect(bands == RiskBands(serious: 60, major: 80, decisive: .major))
+        #expect([0, 59, 60, 79, 80, 100].map { bands.level(of: $0, decisive: false) } == [.general, .general, .serious, .serious, .major, .major])
+        #expect([RiskLevel.general, .serious, .major].map(\.word) == ["一般", "较大", "重大"])
+    }
+
+    @Test func aScoreCarriesTheLevelItsModelGivesIt() {
+        // 婚恋家庭 15 + a threat of violence 40 = 55: one short of the serious band.
+        #expect(catalogue.score(facts(.marriageFamily) { $0.threatOfViolence = true }, now: now).level == .general)
+        // And one earlier police call (+5) puts it exactly on the edge.
+        let edge = catalogue.score(facts(.marriageFamily) { $0.threatOfViolence = true; $0.priorPoliceCalls = 1 }, now: now)
+        #expect(edge.score == 60 && edge.level == .serious)
+        // Story 1: 邻里 20 + repeat 40 = 60, 较大; three earlier police calls, 75, still 较大.
+        #expect(catalogue.score(facts(.neighbour) { $0.repeatIncident = true }, now: now).level == .serious)
+        let below = catalogue.score(facts(.neighbour) { $0.repeatIncident = true; $0.priorPoliceCalls = 3 }, now: now)
+        #expect(below.score == 75 && below.level == .serious)
+        // Two failed rungs instead: 80, exactly the major band's edge.
+        let major = catalogue.score(facts(.neighbour) { $0.repeatIncident = true; $0.failedRungs = 2 }, now: now)
+        #expect(major.score == 80 && major.level == .major)
+    }
+
+    /// A decisive fact warns on its own whatever the score and tells the village at once, so
+    /// the model judges it 重大 whatever the score too.
+    @Test func aDecisiveFactorIsMajorWhateverTheScore() {
+        // Story 2: 婚恋家庭 15 + a threat of self-harm 50 = 65, in the serious band by points.
+        let story2 = catalogue.score(facts(.marriageFamily) { $0.threatOfSelfHarm = true }, now: now)
+        #expect(story2.score == 65 && story2.decisive && story2.level == .major)
+        #expect(catalogue.levels.level(of: 10, decisive: true) == .major)
+        // The version decides: bands whose decisive level is 较大 leave a high score 重大.
+        let milder = RiskBands(serious: 60, major: 80, decisive: .serious)
+        #expect(milder.level(of: 30, decisive: true) == .serious)
+        #expect(milder.level(of: 90, decisive: true) == .major)
+    }
+
+    /// Bands belong to a version of the models: the same facts under another version's bands
+    /// get that version's level, named by the version that gave it.
+    @Test func eachModelVersionHasItsOwnBands() throws {
+        let next = RiskModelCatalogue(version: "2027.01-1", threshold: 60, levels: RiskBands(serious: 50, major: 70, decisive: .major), models: catalogue.models)
+        let facts = facts(.neighbour) { $0.repeatIncident = true; $0.priorPoliceCalls = 3 }
+        let now = catalogue.score(facts, now: self.now), then = next.score(facts, now: self.now)
+        #expect(now.score == 75 && then.score == 75)
+        #expect(now.level == .serious && now.modelVersion == "2026.11-1/neighbour")
+        #expect(then.level == .major && then.modelVersion == "2027.01-1/neighbour")
+        #expect(try RiskModelCatalogue.parse(try JSONEncoder().encode(next)).levels == next.levels)
+    }
+
+    @Test func bandsThatDoNotRiseWithinTheScaleAreRefused() throws {
+        for levels in [RiskBands(serious: 80, major: 80, decisive: .major), RiskBands(serious: 0, major: 80, decisive: .major), RiskBands(serious: 60, major: 101, decisive: .major)] {
+            let data = try JSONEncoder().encode(RiskModelCatalogue(version: "x", threshold: 60, levels: levels, models: catalogue.models))
+            #expect(refusal(data) == "risk models: levels must satisfy 1 <= serious < major <= 100")
+        }
+        let unknownLevel = try #require(String(data: try encoded(catalogue.models), encoding: .utf8)).replacingOccurrences(of: "\"decisive\":\"major\"", with: "\"decisive\":\"grave\"")
+        #expect(refusal(Data(unknownLevel.utf8)) != nil)
+    }
+
     /// The bundled catalogue, written out again: what the refusals below change one thing of.
     func encoded(_ models: [RiskModel]) throws -> Data {
-        try JSONEncoder().encode(RiskModelCatalogue(version: catalogue.version, threshold: catalogue.threshold, models: models))
+        try JSONEncoder().encode(RiskModelCatalogue(version: catalogue.version, threshold: catalogue.threshold, levels: catalogue.levels, models: models))
     }
 
     func refusal(_ data: Data) -> String? {

@@ -81,11 +81,12 @@ struct RiskWireTests {
         let warning = Warning(
             id: UUID(), caseID: UUID(), centre: try DivisionCode(validating: "430724001000"), village: try DivisionCode(validating: "430724001201"),
             score: 70, status: .fedBack, raisedAt: raisedAt, count: 2, assignee: "社区治调主任", feedback: "已上门化解", evaluation: nil,
-            outcome: nil, escalatesAt: nil, steps: [WarningStep(at: raisedAt, kind: .scoreRose, note: "score 70", actor: "risk-service")]
+            outcome: nil, escalatesAt: nil, steps: [WarningStep(at: raisedAt, kind: .scoreRose, note: "score 70", actor: "risk-service")], level: .serious
         )
         let wire = warning.wire
         #expect(wire.status == .fedBack && wire.centreCode == "430724001000" && wire.count == 2)
         #expect(wire.evaluation.isEmpty && wire.escalatesAt.isEmpty && wire.raisedAt == raisedAt.wireTimestamp)
         #expect(wire.steps.map(\.kind) == ["score_rose"])
+        #expect(wire.level == .serious)
     }
 }

@@ -21,11 +21,15 @@ struct WarningRulesTests {
         city = try DivisionCode(validating: "430700000000")
     }
 
+    static let bands = RiskBands(serious: 60, major: 80, decisive: .major)
+
     func score(_ points: Int, decisive: Bool = false) -> RiskScore {
-        RiskScore(score: points, reasons: [], modelVersion: "test/neighbour", decisive: decisive)
+        RiskScore(score: points, reasons: [], modelVersion: "test/neighbour", decisive: decisive, level: Self.bands.level(of: points, decisive: decisive))
     }
 
-    func open(score: Int) -> OpenWarning { OpenWarning(id: UUID(), score: score, centre: county) }
+    func open(score: Int, level: RiskLevel? = nil) -> OpenWarning {
+        OpenWarning(id: UUID(), score: score, centre: county, level: level ?? Self.bands.level(of: score, decisive: false))
+    }
 
     // MARK: A new score
 
@@ -51,11 +55,24 @@ struct WarningRulesTests {
     @Test func aRegroupKeepsTheHigherScoreAndPushesOnlyARise() {
         let warning = open(score: 80)
         #expect(rules.decision(for: score(60), village: village, open: warning, closed: false, now: now)
-                == .regroup(id: warning.id, score: 80, rose: false, owner: county))
+                == .regroup(id: warning.id, score: 80, rose: false, owner: county, level: .major))
         #expect(rules.decision(for: score(80), village: village, open: warning, closed: false, now: now)
-                == .regroup(id: warning.id, score: 80, rose: false, owner: county))
+                == .regroup(id: warning.id, score: 80, rose: false, owner: county, level: .major))
         #expect(rules.decision(for: score(95), village: village, open: warning, closed: false, now: now)
-                == .regroup(id: warning.id, score: 95, rose: true, owner: county))
+                == .regroup(id: warning.id, score: 95, rose: true, owner: county, level: .major))
+    }
+
+    /// A warning says the gravest level its case reached while it was open: a lower score
+    /// does not make it milder, and a decisive fact makes it 重大 without a higher score.
+    @Test func aRegroupKeepsTheGravestLevel() {
+        let serious = open(score: 70)
+        #expect(rules.decision(for: score(62), village: village, open: serious, closed: false, now: now)
+                == .regroup(id: serious.id, score: 70, rose: false, owner: county, level: .serious))
+        #expect(rules.decision(for: score(65, decisive: true), village: village, open: serious, closed: false, now: now)
+                == .regroup(id: serious.id, score: 70, rose: false, owner: county, level: .major))
+        let major = open(score: 65, level: .major)
+        #expect(rules.decision(for: score(75), village: village, open: major, closed: false, now: now)
+                == .regroup(id: major.id, score: 75, rose: true, owner: county, level: .major))
     }
 
     @Test func aScoreThatNoLongerWarnsLeavesTheOpenWarningAlone() {
@@ -65,13 +82,14 @@ struct WarningRulesTests {
     // MARK: Escalation
 
     func raised(at centre: DivisionCode, escalatesAt: Date) -> RaisedWarning {
-        RaisedWarning(id: UUID(), caseID: UUID(), centre: centre, village: village, escalatesAt: escalatesAt)
+        RaisedWarning(id: UUID(), caseID: UUID(), centre: centre, village: village, escalatesAt: escalatesAt, level: .serious)
     }
 
     @Test func aWarningEscalatesExactlyAtItsTimeToTheLevelAbove() {
         let warning = raised(at: township, escalatesAt: now)
         #expect(rules.escalations(of: [warning], now: now) == [WarningEscalation(
-            warning: warning.id, caseID: warning.caseID, village: village, from: township, to: county, nextEscalationAt: now.addingTimeInterval(1800)
+            warning: warning.id, caseID: warning.caseID, village: village, from: township, to: county, nextEscalationAt: now.addingTimeInterval(1800),
+            level: .serious
         )])
     }
 

@@ -11,6 +11,8 @@ ensure_system_packages
 ensure_python_tools
 # Tests create and drop many databases; durability buys nothing here.
 export PINGAN_PG_FSYNC=off
+# The end-to-end suites run side by side, each a mesh of six services with their own pools.
+export PINGAN_PG_OPTIONS="-c max_connections=800 ${PINGAN_PG_OPTIONS:-}"
 # Set before starting, so a cluster that started is stopped even if the other one fails.
 trap 'stop_cluster test; stop_cluster restart' EXIT
 start_cluster test "$TEST_PG_PORT"

@@ -198,6 +198,45 @@ enum DisputeMigrations {
             -- applied only if the case is still at the revision the file was read at.
             ALTER TABLE dispute.cases ADD COLUMN revision integer NOT NULL DEFAULT 0;
             """),
+        Migration(version: 8, name: "a case's reports, each with its own facts", sql: """
+            -- Every report that opened or joined a case, with its own source, time and facts; the
+            -- case keeps the worst of them. Written in the transaction that opens or joins the
+            -- case; never updated. A case may gather thousands: read a page at a time through
+            -- the index, newest first.
+            CREATE TABLE dispute.case_reports (
+                id                  uuid PRIMARY KEY,
+                case_id             uuid NOT NULL REFERENCES dispute.cases (id),
+                source              integer NOT NULL,
+                incident_id         uuid,
+                reported_at         timestamptz NOT NULL,
+                description         text NOT NULL,
+                threat_of_violence  boolean NOT NULL,
+                threat_of_self_harm boolean NOT NULL,
+                violence_occurred   boolean NOT NULL,
+                minors_involved     boolean NOT NULL,
+                prior_police_calls  integer NOT NULL,
+                opened_case         boolean NOT NULL,
+                backfilled          boolean NOT NULL DEFAULT false
+            );
+            CREATE INDEX case_reports_case_newest ON dispute.case_reports (case_id, reported_at DESC, id DESC);
+            -- The worst facts a case shows that it did not keep before, and its newest report
+            -- (NULL while the opening report is the newest).
+            ALTER TABLE dispute.cases
+                ADD COLUMN minors_involved boolean NOT NULL DEFAULT false,
+                ADD COLUMN latest_source integer,
+                ADD COLUMN latest_reported_at timestamptz;
+            UPDATE dispute.cases SET minors_involved = true
+                WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(parties) p WHERE p->>'minor' = 'true');
+            -- BACKFILLED: one row per case that existed before reports were kept, made from what
+            -- the case held: its opening source, incident, time and description, with its merged
+            -- facts (the joined reports were not kept, so they cannot be told apart). Marked
+            -- backfilled = true, and the API says so.
+            INSERT INTO dispute.case_reports (id, case_id, source, incident_id, reported_at, description, threat_of_violence,
+                    threat_of_self_harm, violence_occurred, minors_involved, prior_police_calls, opened_case, backfilled)
+                SELECT gen_random_uuid(), id, source, incident_id, opened_at, description, threat_of_violence,
+                       threat_of_self_harm, violence_occurred, minors_involved, prior_police_calls, true, true
+                FROM dispute.cases;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

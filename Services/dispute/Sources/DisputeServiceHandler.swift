@@ -9,6 +9,8 @@ import PinganOutbox
 /// mediation steps are in `DisputeServiceHandler+Mediation.swift`.
 struct DisputeServiceHandler: Sendable {
     static let maxPageSize = 200
+    /// How many timeline entries GetCase carries, newest first; ListCaseTimeline has the rest.
+    static let caseTimelineEntries = 50
 
     let cases: any CaseStore
     let departments: any DepartmentStore
@@ -24,6 +26,8 @@ struct DisputeServiceHandler: Sendable {
         events.readAhead { try await readAhead($0, in: $1) }
         routes.register(DisputeServiceMethods.intakeCase) { try await intakeCase($0, $1) }
         routes.register(DisputeServiceMethods.getCase) { try await getCase($0, $1) }
+        routes.register(DisputeServiceMethods.listCaseReports) { try await listCaseReports($0, $1) }
+        routes.register(DisputeServiceMethods.listCaseTimeline) { try await listCaseTimeline($0, $1) }
         routes.register(DisputeServiceMethods.listCases) { try await listCases($0, $1) }
         routes.register(DisputeServiceMethods.exportCases) { try await exportCases($0, $1) }
         routes.register(DisputeServiceMethods.resolveCase) { try await resolveCase($0, $1) }
@@ -124,9 +128,10 @@ struct DisputeServiceHandler: Sendable {
     func getCase(_ request: Pingan_Dispute_V1_GetCaseRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_GetCaseResponse {
         let principal = try verifier.principal(context, for: DisputeServiceMethods.getCase)
         let id = try UUID.field(request.caseID, "case_id")
-        let found = try await cases.fileWithTimeline(id)
+        let limit = Self.caseTimelineEntries
+        let found = try await cases.fileWithTimeline(id, before: nil, limit: limit + 1)
         let file = try visible(found?.file, named: request.caseID, to: principal)
-        let timeline = found?.timeline ?? []
+        let timeline = Page(found?.timeline ?? [], limit: limit, cursor: \.cursor)
         if request.revealParties {
             guard principal.has(.mediator) else {
                 throw ConnectError(.permissionDenied, "reveal_parties: only mediators may see parties' names and phones")
@@ -135,11 +140,44 @@ struct DisputeServiceHandler: Sendable {
         }
         var response = Pingan_Dispute_V1_GetCaseResponse()
         response.case = file.record.wire(revealingParties: request.revealParties)
-        response.timeline = timeline.map(\.wire)
+        response.timeline = timeline.items.map(\.entry.wire)
+        response.timelineNextPageToken = timeline.nextPageToken
+        // Rungs and summons are sent whole: the ladder bounds the attempts and a whistle names
+        // a few departments, unlike reports and the timeline, which grow with every incident.
         response.rungs = file.attempts.map(\.wire)
         if let agreement = file.agreement { response.agreement = agreement.wire }
         if let visit = file.returnVisit { response.returnVisit = visit.wire }
         response.summons = file.summons.map(\.wire)
+        return response
+    }
+
+    /// The reports that opened or joined a case, newest first; seen by whoever may see the case.
+    func listCaseReports(_ request: Pingan_Dispute_V1_ListCaseReportsRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ListCaseReportsResponse {
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.listCaseReports)
+        let id = try UUID.field(request.caseID, "case_id")
+        let limit = try PageSize.field(request.pageSize, default: 50, max: Self.maxPageSize)
+        let cursor = try PageCursor(token: request.pageToken)
+        let found = try await cases.fileWithReports(id, after: cursor, limit: limit + 1)
+        _ = try visible(found?.file, named: request.caseID, to: principal)
+        let page = Page(found?.reports ?? [], limit: limit, cursor: \.cursor)
+        var response = Pingan_Dispute_V1_ListCaseReportsResponse()
+        response.reports = page.items.map(\.report.wire)
+        response.nextPageToken = page.nextPageToken
+        return response
+    }
+
+    /// A case's timeline, newest first, from where GetCase's (or a previous page) stopped.
+    func listCaseTimeline(_ request: Pingan_Dispute_V1_ListCaseTimelineRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ListCaseTimelineResponse {
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.listCaseTimeline)
+        let id = try UUID.field(request.caseID, "case_id")
+        let limit = try PageSize.field(request.pageSize, default: 50, max: Self.maxPageSize)
+        let cursor = try TimelineCursor(token: request.pageToken)
+        let found = try await cases.fileWithTimeline(id, before: cursor, limit: limit + 1)
+        _ = try visible(found?.file, named: request.caseID, to: principal)
+        let page = Page(found?.timeline ?? [], limit: limit, cursor: \.cursor)
+        var response = Pingan_Dispute_V1_ListCaseTimelineResponse()
+        response.entries = page.items.map(\.entry.wire)
+        response.nextPageToken = page.nextPageToken
         return response
     }
 

@@ -32,6 +32,10 @@ extension DisputeCase {
         value.threatOfSelfHarm = facts.threatOfSelfHarm
         value.repeatIncident = facts.repeatIncident
         value.priorPoliceCalls = Int32(facts.priorPoliceCalls)
+        value.violenceOccurred = facts.violenceOccurred
+        value.minorsInvolved = facts.minorsInvolved
+        value.latestSource = latest.source
+        value.latestReportedAt = latest.at.wireTimestamp
         value.openedAt = openedAt.wireTimestamp
         value.coordinatorCode = coordinator.rawValue
         value.incidents = Int32(incidents)
@@ -137,6 +141,26 @@ extension Department {
         value.centreCode = centre.rawValue
         value.name = name
         value.apiKeyName = apiKeyName
+        return value
+    }
+}
+
+extension CaseReport {
+    var wire: Pingan_Dispute_V1_CaseReport {
+        var value = Pingan_Dispute_V1_CaseReport()
+        value.id = id.wire
+        value.caseID = caseID.wire
+        value.source = source
+        value.incidentID = incidentID?.wire ?? ""
+        value.reportedAt = reportedAt.wireTimestamp
+        value.description_p = description
+        value.threatOfViolence = facts.threatOfViolence
+        value.threatOfSelfHarm = facts.threatOfSelfHarm
+        value.violenceOccurred = facts.violenceOccurred
+        value.minorsInvolved = facts.minorsInvolved
+        value.priorPoliceCalls = Int32(facts.priorPoliceCalls)
+        value.openedCase = openedCase
+        value.backfilled = backfilled
         return value
     }
 }

@@ -43,7 +43,8 @@ extension DisputeCase {
         assess.villageCode = village.rawValue
         assess.category = category
         assess.partyCount = Int32(parties.count)
-        assess.minorsInvolved = parties.contains(where: \.minor)
+        // Any report's parties, not only the opening one's.
+        assess.minorsInvolved = facts.minorsInvolved
         assess.threatOfViolence = facts.threatOfViolence
         assess.threatOfSelfHarm = facts.threatOfSelfHarm
         assess.repeatIncident = facts.repeatIncident

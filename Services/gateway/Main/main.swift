@@ -5,8 +5,11 @@ import PinganDomain
 import PinganRuntime
 
 /// `gateway` serves. `gateway add-user USERNAME CENTRE ROLES` (password in PINGAN_PASSWORD)
-/// and `gateway add-api-key NAME CENTRE ROLES` (prints the key) manage accounts; ROLES is a
-/// comma-separated list such as `staff,mediator`.
+/// makes the first administrator, and `gateway add-api-key NAME CENTRE ROLES` (prints the key)
+/// a key for scripts; ROLES is a comma-separated list such as `admin,staff`. Both read the
+/// settings `serve` reads, so they run with the gateway's own environment (in its container:
+/// `docker compose exec gateway gateway add-user ...`). Every other account is made by that
+/// administrator through `AdminService` or the dashboard's 账号管理 page, which audit each change.
 ServiceLogHandler.bootstrap()
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {
@@ -30,7 +33,10 @@ do {
         }
         print(key)
     default:
-        print("usage: gateway [serve] | gateway add-user USERNAME CENTRE ROLES | gateway add-api-key NAME CENTRE ROLES")
+        print("""
+        usage: gateway [serve] | gateway add-user USERNAME CENTRE ROLES | gateway add-api-key NAME CENTRE ROLES
+        add-user is for the first administrator (password in PINGAN_PASSWORD); the rest through AdminService or /ui/admin.
+        """)
         exit(2)
     }
 } catch {

@@ -1,3 +1,4 @@
+import Foundation
 import PinganDomain
 import PinganPostgres
 
@@ -8,14 +9,17 @@ struct StoredAccount: Sendable {
     let secretHash: String
     let centre: DivisionCode
     let roles: [String]
+    /// A disabled user cannot sign in (keys are revoked instead, and then not found).
+    var disabled = false
 }
 
 /// Where users and API keys live.
 protocol AccountStore: Sendable {
-    /// Creates or replaces a user.
+    /// Creates or replaces a user; a replaced user's tokens end (``SessionRevocations``).
     func saveUser(username: String, passwordHash: String, centre: DivisionCode, roles: [String]) async throws
     func user(_ username: String) async throws -> StoredAccount?
     func saveAPIKey(name: String, keyDigest: String, centre: DivisionCode, roles: [String]) async throws
+    /// The key with this digest, unless it was revoked.
     func apiKey(digest: String) async throws -> StoredAccount?
 }
 
@@ -27,15 +31,15 @@ struct PostgresAccountStore: AccountStore {
         try await pool.query(
             """
             INSERT INTO gateway.users (username, password_hash, centre_code, roles) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (username) DO UPDATE SET password_hash = $2, centre_code = $3, roles = $4
+            ON CONFLICT (username) DO UPDATE SET password_hash = $2, centre_code = $3, roles = $4, sessions_valid_after = $5
             """,
-            [username, passwordHash, centre.rawValue, roles]
+            [username, passwordHash, centre.rawValue, roles, Date()]
         )
     }
 
     func user(_ username: String) async throws -> StoredAccount? {
         try await pool.query(
-            "SELECT username, password_hash, centre_code, roles FROM gateway.users WHERE username = $1", [username]
+            "SELECT username, password_hash, centre_code, roles, disabled_at IS NOT NULL FROM gateway.users WHERE username = $1", [username]
         ).first.map(Self.account)
     }
 
@@ -48,14 +52,15 @@ struct PostgresAccountStore: AccountStore {
 
     func apiKey(digest: String) async throws -> StoredAccount? {
         try await pool.query(
-            "SELECT name, key_hash, centre_code, roles FROM gateway.api_keys WHERE key_hash = $1", [digest]
+            "SELECT name, key_hash, centre_code, roles, false FROM gateway.api_keys WHERE key_hash = $1 AND revoked_at IS NULL", [digest]
         ).first.map(Self.account)
     }
 
     static func account(_ row: PostgresRow) throws -> StoredAccount {
         StoredAccount(
             name: try row.decode(String.self, at: 0), secretHash: try row.decode(String.self, at: 1),
-            centre: try DivisionCode(validating: try row.decode(String.self, at: 2)), roles: try row.decode([String].self, at: 3)
+            centre: try DivisionCode(validating: try row.decode(String.self, at: 2)), roles: try row.decode([String].self, at: 3),
+            disabled: try row.decode(Bool.self, at: 4)
         )
     }
 }

@@ -23,30 +23,55 @@ public struct Accounts: Sendable {
 
     /// Creates or replaces a user. bcrypt runs on a thread pool: it is deliberately slow.
     public func saveUser(username: String, password: String, centre: DivisionCode, roles: Set<Role>) async throws {
-        guard password.utf8.count >= 10, password.utf8.count <= 72 else {
-            throw ConnectError.invalidArgument(field: "password", "must be 10 to 72 bytes")
-        }
         try Self.requireGrantable(roles)
-        let cost = bcryptCost
-        let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+        let hash = try await hash(password: password)
         try await store.saveUser(username: username, passwordHash: hash, centre: centre, roles: roles.map(\.rawValue).sorted())
     }
 
-    /// The user's centre and roles if the password is right; `nil` for any wrong credentials.
-    func authenticate(username: String, password: String) async throws -> (centre: DivisionCode, roles: Set<Role>)? {
+    /// The bcrypt hash of a new password, checked first: bcrypt reads at most 72 bytes and
+    /// stops at a NUL, so a longer password or one holding NUL would not mean what it says.
+    func hash(password: String, field: String = "password") async throws -> String {
+        guard password.utf8.count >= 10, password.utf8.count <= 72 else {
+            throw ConnectError.invalidArgument(field: field, "must be 10 to 72 bytes")
+        }
+        guard !password.utf8.contains(0) else { throw ConnectError.invalidArgument(field: field, "contains a NUL character") }
+        let cost = bcryptCost
+        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
+
+    /// What signing in found: the account, or why not.
+    enum SignIn: Sendable, Equatable {
+        case signedIn(centre: DivisionCode, roles: Set<Role>)
+        /// The password was right, but an administrator disabled the account.
+        case disabled
+        /// A wrong password, or no such user: the same to the caller.
+        case wrong
+    }
+
+    /// Checks a password; a disabled account is found out only with its right password, so a
+    /// guesser learns nothing more than from any other account.
+    func signIn(username: String, password: String) async throws -> SignIn {
         let account = try await store.user(username)
         let hash = account?.secretHash ?? decoy
         let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
-        guard matches, let account else { return nil }
-        return (account.centre, Set(account.roles.map(Role.init)))
+        guard matches, let account else { return .wrong }
+        guard !account.disabled else { return .disabled }
+        return .signedIn(centre: account.centre, roles: Set(account.roles.map(Role.init)))
     }
 
     /// Creates a department system's key and returns it; only its digest is stored.
     public func createAPIKey(name: String, centre: DivisionCode, roles: Set<Role>) async throws -> String {
         try Self.requireGrantable(roles)
-        let key = "pk_" + (0..<32).map { _ in UInt8.random(in: 0...255) }.hexadecimal
-        try await store.saveAPIKey(name: name, keyDigest: Self.digest(key), centre: centre, roles: roles.map(\.rawValue).sorted())
+        let (key, digest) = Self.newAPIKey()
+        try await store.saveAPIKey(name: name, keyDigest: digest, centre: centre, roles: roles.map(\.rawValue).sorted())
         return key
+    }
+
+    /// A new key (`pk_` and 64 hex digits of the system's random generator) and the digest
+    /// that is all the gateway keeps of it.
+    static func newAPIKey() -> (key: String, digest: String) {
+        let key = "pk_" + (0..<32).map { _ in UInt8.random(in: 0...255) }.hexadecimal
+        return (key, digest(key))
     }
 
     func apiKey(_ key: String) async throws -> (name: String, centre: DivisionCode, roles: Set<Role>)? {

@@ -38,14 +38,17 @@ struct AuthServiceHandler: Sendable {
         guard !request.password.isEmpty else { throw ConnectError.invalidArgument(field: "password", "is required") }
         let admission = try throttle.admit(account: username, address: context.peer)
         let found = try await throttle.checking(admission) {
-            request.password.utf8.count <= 72 ? try await accounts.authenticate(username: username, password: request.password) : nil
+            request.password.utf8.count <= 72 ? try await accounts.signIn(username: username, password: request.password) : .wrong
         }
-        guard let account = found else {
+        guard case .signedIn(let centre, let roles) = found else {
             throttle.failed(account: username, address: context.peer)
             // Printable only: a name with line breaks must not forge log lines.
-            context.logger.notice("failed login", metadata: ["username": "\(AccessLog.printable(username))"])
-            throw ConnectError(.unauthenticated, "wrong username or password")
+            context.logger.notice("failed login", metadata: ["username": "\(AccessLog.printable(username))", "disabled": "\(found == .disabled)"])
+            throw found == .disabled
+                ? ConnectError(.unauthenticated, "this account is disabled; ask your centre's administrator")
+                : ConnectError(.unauthenticated, "wrong username or password")
         }
+        let account = (centre: centre, roles: roles)
         throttle.succeeded(account: username)
         let expires = Date().addingTimeInterval(lifetime)
         let principal = Principal(subject: "user:\(username)", centre: account.centre, roles: account.roles, expiresAt: expires)

@@ -10,6 +10,8 @@ import PinganContracts
 struct Forwarder: Sendable {
     let accounts: Accounts
     let tokens: TokenSigner
+    /// People's tokens that ended early: a disabled user's, or from before a password reset.
+    let sessions: SessionRevocations
     let verifier: PrincipalVerifier
     /// The centre this gateway is deployed for: it serves this subtree only.
     let centre: DivisionCode
@@ -63,7 +65,8 @@ struct Forwarder: Sendable {
     func admit(_ headers: HTTPFields) throws {
         switch Credentials(headers) {
         case .bearer(let token):
-            guard (try? tokens.verify(token)) != nil else { throw Self.invalidToken }
+            guard let principal = try? tokens.verify(token) else { throw Self.invalidToken }
+            guard sessions.isCurrent(principal) else { throw Self.endedSession }
         case .otherScheme:
             throw Self.invalidToken
         case .apiKey(let key):
@@ -77,11 +80,7 @@ struct Forwarder: Sendable {
     func authenticate(_ context: ConnectContext) async throws -> Principal {
         switch Credentials(context.headers) {
         case .bearer(let token):
-            do {
-                return try tokens.verify(token)
-            } catch {
-                throw ConnectError(.unauthenticated, "the token is not valid: \(error)")
-            }
+            return try person(token)
         case .otherScheme:
             throw ConnectError(.unauthenticated, "Authorization must be \"Bearer <token>\"")
         case .apiKey(let key):
@@ -97,6 +96,22 @@ struct Forwarder: Sendable {
         }
     }
 
+    /// The person a bearer token names, if it verifies and their session has not ended
+    /// (``SessionRevocations``): the one check of a token, for calls and dashboard pages alike.
+    func person(_ token: String, now: Date = Date()) throws -> Principal {
+        let principal: Principal
+        do {
+            principal = try tokens.verify(token, now: now)
+        } catch {
+            throw ConnectError(.unauthenticated, "the token is not valid: \(error)")
+        }
+        guard sessions.isCurrent(principal) else { throw Self.endedSession }
+        return principal
+    }
+
+    private static let endedSession = ConnectError(
+        .unauthenticated, "the session has ended (the account was disabled, or its password or roles changed); sign in again"
+    )
     private static let invalidToken = ConnectError(.unauthenticated, "the token is not valid; sign in again with AuthService/Login")
     private static let invalidAPIKey = ConnectError(.unauthenticated, "the API key is not valid")
     private static let noCredentials = ConnectError(

@@ -71,8 +71,8 @@ public struct GatewaySettings: Sendable {
     }
 }
 
-/// Assembles the gateway: schema `gateway` (users, API keys), `pingan.gateway.v1.AuthService`,
-/// and every other service's methods forwarded with a signed principal.
+/// Assembles the gateway: schema `gateway` (users, API keys), `pingan.gateway.v1.AuthService`
+/// and `AdminService`, and every other service's methods forwarded with a signed principal.
 public enum GatewayApp {
     /// - Parameter now: the time of day, for sign-in throttling; tests pass a clock they control.
     public static func build(
@@ -82,14 +82,16 @@ public enum GatewayApp {
         let host = ServiceHost(.gateway, settings: settings.service, migrator: GatewayMigrations.migrator)
         let tokens = try TokenSigner(secret: settings.tokenSecret, previous: settings.previousTokenSecrets, audience: .gateway)
         let access = AccessLog(pool: host.pool, logger: host.logger)
-        let accounts = Accounts(store: PostgresAccountStore(pool: host.pool), bcryptCost: settings.bcryptCost)
+        let store = PostgresAccountStore(pool: host.pool)
+        let accounts = Accounts(store: store, bcryptCost: settings.bcryptCost)
+        let sessions = SessionRevocations(pool: host.pool, logger: host.logger, tokenLifetime: settings.tokenLifetime)
         let transport = CurlTransport()
         var peers: [MeshService: ConnectClient] = [:]
         for peer in MeshService.peers {
             peers[peer] = ConnectClient(baseURL: settings.service.mesh.url(peer), transport: transport)
         }
         let forwarder = Forwarder(
-            accounts: accounts, tokens: tokens, verifier: try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret, previous: settings.service.mesh.previousMeshSecrets),
+            accounts: accounts, tokens: tokens, sessions: sessions, verifier: try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret, previous: settings.service.mesh.previousMeshSecrets),
             centre: settings.centre, peers: peers, access: access
         )
         var routes = ConnectRoutes()
@@ -97,7 +99,9 @@ public enum GatewayApp {
             accounts: accounts, tokens: tokens, lifetime: settings.tokenLifetime, throttle: SignInThrottle(now: now), access: access
         )
         auth.register(into: &routes)
-        let dashboard = Dashboard(forwarder: forwarder, tokens: tokens, auth: auth, now: now)
+        let admin = AdminServiceHandler(accounts: accounts, store: store, sessions: sessions, forwarder: forwarder, access: access)
+        admin.register(into: &routes)
+        let dashboard = Dashboard(forwarder: forwarder, tokens: tokens, auth: auth, admin: admin, now: now)
         routes.fallback { try await forwarder.forward($0, $1, $2) }
         // Nothing of a body is read for a caller without credentials; signing in and the
         // health check are small. A refusal here is logged like any other call.
@@ -113,7 +117,7 @@ public enum GatewayApp {
             return nil
         }
         return host.application(
-            routes: routes, services: [access], pages: dashboard.responder(), trustedProxies: settings.trustedProxies, onServerRunning: onServerRunning
+            routes: routes, services: [access, sessions], pages: dashboard.responder(), trustedProxies: settings.trustedProxies, onServerRunning: onServerRunning
         )
     }
 

@@ -41,6 +41,32 @@ enum GatewayMigrations {
             CREATE INDEX access_log_at ON gateway.access_log (at);
             CREATE INDEX access_log_subject ON gateway.access_log (subject, at);
             """),
+        Migration(version: 3, name: "account administration", sql: """
+            -- A disabled user cannot sign in. Tokens are not stored, so a token issued before
+            -- sessions_valid_after (a disable, a password reset, a change of roles) is refused
+            -- by the gateways, which keep the recent values in memory (SessionRevocations).
+            ALTER TABLE gateway.users
+                ADD COLUMN disabled_at          timestamptz,
+                ADD COLUMN sessions_valid_after timestamptz;
+            CREATE INDEX users_sessions_valid_after ON gateway.users (sessions_valid_after) WHERE sessions_valid_after IS NOT NULL;
+            CREATE INDEX users_centre ON gateway.users (centre_code, username);
+            -- A revoked key is refused at once; its row stays, for the record and the audit.
+            ALTER TABLE gateway.api_keys ADD COLUMN revoked_at timestamptz;
+            CREATE INDEX api_keys_centre ON gateway.api_keys (centre_code, name);
+            -- Every change made through AdminService, written in the change's own transaction.
+            -- Never a password or a key.
+            CREATE TABLE gateway.admin_audit (
+                id                 bigserial PRIMARY KEY,
+                at                 timestamptz NOT NULL DEFAULT now(),
+                principal          text NOT NULL,
+                centre_code        text COLLATE "C" NOT NULL,
+                method             text NOT NULL,
+                target             text NOT NULL,
+                target_centre_code text COLLATE "C" NOT NULL,
+                detail             text NOT NULL
+            );
+            CREATE INDEX admin_audit_target_centre ON gateway.admin_audit (target_centre_code, id);
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

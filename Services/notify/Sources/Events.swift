@@ -49,7 +49,7 @@ extension PushContent {
         self.init(
             type: PushEvents.warningRaised, subject: warning, caseID: request.caseID, centre: request.centreCode, village: request.villageCode,
             summary: "", score: Int(request.score), reasons: request.reasons, incidentID: request.incidentID, dueAt: "",
-            category: request.category == .unspecified ? nil : request.category.rawValue
+            category: request.category == .unspecified ? nil : request.category.rawValue, level: Self.level(request.level)
         )
     }
 
@@ -58,7 +58,16 @@ extension PushContent {
     init(notice request: Pingan_Notify_V1_DeliverNoticeRequest, event: UUID) {
         self.init(
             type: request.type, subject: event, caseID: request.caseID, centre: request.centreCode, village: request.villageCode,
-            summary: request.summary, score: nil, reasons: [], incidentID: "", dueAt: request.dueAt, category: nil
+            summary: request.summary, score: nil, reasons: [], incidentID: "", dueAt: request.dueAt, category: nil,
+            level: request.type == PushEvents.warningEscalated ? Self.level(request.level) : nil
         )
+    }
+
+    /// A level the sender set; an unset or unknown one is no level.
+    private static func level(_ level: Pingan_Risk_V1_RiskLevel) -> Pingan_Risk_V1_RiskLevel? {
+        switch level {
+        case .general, .serious, .major: level
+        case .unspecified, .UNRECOGNIZED: nil
+        }
     }
 }

@@ -144,15 +144,21 @@ struct NotifyServiceHandler: Sendable {
         return response
     }
 
+    /// Deliveries by warning, by case, by centre, or several of them at once, narrowed by the
+    /// push's type. A delivery is shown to a caller who covers the subscription's own centre
+    /// (and so the centre it was queued for, below it): subscriptions of the levels above stay
+    /// theirs. A warning or case the caller sees nothing of answers an empty list, as a
+    /// warning or case that was never pushed does; a centre outside the caller's subtree is
+    /// `permission_denied`, as everywhere a request names a division.
     func listDeliveries(_ request: Pingan_Notify_V1_ListDeliveriesRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_ListDeliveriesResponse {
         let principal = try verifier.principal(context, for: NotifyServiceMethods.listDeliveries)
-        let warning = try UUID.field(request.warningID, "warning_id")
+        let filter = try DeliveryFilter(request)
+        if let centre = filter.centre { try principal.require(centre, field: "centre_code") }
         let limit = try PageSize.field(request.pageSize, default: 50, max: 200)
-        let rows = try await store.deliveries(of: warning, after: try PageCursor(token: request.pageToken), limit: limit + 1)
+        let rows = try await store.deliveries(filter, within: principal.centre, after: try PageCursor(token: request.pageToken), limit: limit + 1)
         var response = Pingan_Notify_V1_ListDeliveriesResponse()
-        // A delivery is shown to a caller who covers both the centre it was queued for and the
-        // subscription's own centre: subscriptions of the levels above stay theirs. The page
-        // is cut before that filter, so a page may show fewer than it read.
+        // The store shows only the caller's subtree; checking again here keeps a delivery
+        // whose stored centre is unreadable hidden from everyone.
         let page = Page(rows, limit: limit, cursor: \.cursor)
         response.deliveries = page.items.compactMap { delivery in
             guard let centre = delivery.centre, principal.covers(centre), let subscriber = delivery.subscriber, principal.covers(subscriber) else { return nil }
@@ -173,6 +179,8 @@ extension Delivery {
         value.attempts = Int32(attempts)
         value.deliveredAt = deliveredAt?.wireTimestamp ?? ""
         value.lastError = lastError ?? ""
+        value.eventType = event
+        value.caseID = caseID?.wire ?? ""
         return value
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PinganContracts
 
 /// What is pushed, in one shape every channel renders (``PushRendering``) and every filter
 /// reads (``SubscriptionFilter``): a warning or a notice, made from the event that carried it
@@ -16,4 +17,28 @@ struct PushContent: Sendable {
     let incidentID: String
     let dueAt: String
     let category: Int?
+    /// The warning's level (一般, 较大, 重大) as risk-service's model gave it; `nil` for a
+    /// push that has none (a case or index notice, or an event from before levels), which
+    /// then renders exactly as it did before levels.
+    var level: Pingan_Risk_V1_RiskLevel? = nil
+
+    /// The level's word, as every channel written for people says it.
+    var levelWord: String? {
+        switch level {
+        case .general?: "一般"
+        case .serious?: "较大"
+        case .major?: "重大"
+        case .unspecified?, .UNRECOGNIZED?, nil: nil
+        }
+    }
+
+    /// The level's name as the contracts spell it (`RISK_LEVEL_MAJOR`), for a webhook.
+    var levelName: String? {
+        switch level {
+        case .general?: "RISK_LEVEL_GENERAL"
+        case .serious?: "RISK_LEVEL_SERIOUS"
+        case .major?: "RISK_LEVEL_MAJOR"
+        case .unspecified?, .UNRECOGNIZED?, nil: nil
+        }
+    }
 }

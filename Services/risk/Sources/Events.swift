@@ -19,8 +19,8 @@ import SwiftProtobuf
 ///
 /// | topic | payload | delivered to |
 /// |---|---|---|
-/// | ``raised`` | `DeliverWarningRequest` (``raised(_:case:centre:)``) | `NotifyService/DeliverWarning` |
-/// | ``notice`` | `DeliverNoticeRequest` of type `warning.escalated` (``escalated(case:centre:village:summary:)``) | `NotifyService/DeliverNotice` |
+/// | ``raised`` | `DeliverWarningRequest` (``raised(_:case:owner:decisive:)``), with the warning's level | `NotifyService/DeliverWarning` |
+/// | ``notice`` | `DeliverNoticeRequest` of type `warning.escalated` (``escalated(case:centre:village:summary:level:)``) | `NotifyService/DeliverNotice` |
 enum WarningEvents {
     /// A case's facts changed: score it (``AssessedCase``).
     static let assessCase: ConnectMethod<Pingan_Risk_V1_AssessCaseRequest, Pingan_Risk_V1_AssessCaseResponse> = RiskServiceMethods.assessCase
@@ -48,17 +48,19 @@ enum WarningEvents {
         event.score = Int32(clamping: score.score)
         event.reasons = score.reasons.map { "\($0.rule) +\($0.points): \($0.explanation)" }
         event.category = scored.assessed.facts.category
+        event.level = score.level.wire
         return event
     }
 
-    /// A `warning.escalated` notice for `centre` and the levels above it.
-    static func escalated(case caseID: UUID, centre: DivisionCode, village: DivisionCode, summary: String) -> Pingan_Notify_V1_DeliverNoticeRequest {
+    /// A `warning.escalated` notice for `centre` and the levels above it, with the warning's level.
+    static func escalated(case caseID: UUID, centre: DivisionCode, village: DivisionCode, summary: String, level: RiskLevel) -> Pingan_Notify_V1_DeliverNoticeRequest {
         var notice = Pingan_Notify_V1_DeliverNoticeRequest()
         notice.type = "warning.escalated"
         notice.caseID = caseID.wire
         notice.centreCode = centre.rawValue
         notice.villageCode = village.rawValue
         notice.summary = summary
+        notice.level = level.wire
         return notice
     }
 }

@@ -87,6 +87,35 @@ enum RiskMigrations {
             CREATE INDEX warnings_case ON risk.warnings (case_id, raised_at);
             """),
         Migration.vacuumOften(version: 6, "risk.outbox"),
+        Migration(version: 7, name: "risk levels", sql: """
+            -- The level (general 一般, serious 较大, major 重大) each score and warning had
+            -- under the bands of the model version that scored it, stored as given: a later
+            -- version's bands never re-judge an old assessment.
+            ALTER TABLE risk.assessments ADD COLUMN level text;
+            ALTER TABLE risk.assessment_history ADD COLUMN level text;
+            ALTER TABLE risk.warnings ADD COLUMN level text;
+            -- Rows from before levels get the bands of 2026.11-1, the only catalogue shipped
+            -- until then (serious from 60, major from 80, a decisive factor major); those the
+            -- rule before it scored ('rule-1') get the same, as it warned at the same 60.
+            UPDATE risk.assessment_history SET level = CASE
+                WHEN score >= 80 OR reasons @> '[{"decisive": true}]' THEN 'major' WHEN score >= 60 THEN 'serious' ELSE 'general' END;
+            UPDATE risk.assessments SET level = CASE
+                WHEN score >= 80 OR reasons @> '[{"decisive": true}]' THEN 'major' WHEN score >= 60 THEN 'serious' ELSE 'general' END;
+            -- A warning's score is the highest its case reached while it was open; it was
+            -- decisive if any score recorded in that time was.
+            UPDATE risk.warnings w SET level = CASE
+                WHEN w.score >= 80 OR EXISTS (
+                    SELECT 1 FROM risk.assessment_history h
+                    WHERE h.case_id = w.case_id AND h.assessed_at >= w.raised_at AND (w.closed_at IS NULL OR h.assessed_at <= w.closed_at)
+                      AND h.reasons @> '[{"decisive": true}]') THEN 'major'
+                WHEN w.score >= 60 THEN 'serious' ELSE 'general' END;
+            ALTER TABLE risk.assessments ALTER COLUMN level SET NOT NULL,
+                ADD CONSTRAINT assessments_level_check CHECK (level IN ('general', 'serious', 'major'));
+            ALTER TABLE risk.assessment_history ALTER COLUMN level SET NOT NULL,
+                ADD CONSTRAINT assessment_history_level_check CHECK (level IN ('general', 'serious', 'major'));
+            ALTER TABLE risk.warnings ALTER COLUMN level SET NOT NULL,
+                ADD CONSTRAINT warnings_level_check CHECK (level IN ('general', 'serious', 'major'));
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

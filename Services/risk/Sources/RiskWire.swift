@@ -83,6 +83,7 @@ extension Assessment {
         assessment.assessedAt = assessedAt.wireTimestamp
         assessment.modelVersion = modelVersion
         assessment.history = history.map(\.wire)
+        assessment.level = level.wire
         return assessment
     }
 }
@@ -93,6 +94,7 @@ extension ScoreChange {
         change.score = Int32(clamping: score)
         change.modelVersion = modelVersion
         change.assessedAt = assessedAt.wireTimestamp
+        change.level = level.wire
         return change
     }
 }
@@ -114,6 +116,7 @@ extension Warning {
         warning.outcome = outcome ?? ""
         warning.escalatesAt = escalatesAt?.wireTimestamp ?? ""
         warning.steps = steps.map(\.wire)
+        warning.level = level.wire
         return warning
     }
 }
@@ -127,6 +130,16 @@ extension WarningStatus {
         case .fedBack: .fedBack
         case .evaluated: .evaluated
         case .closed: .closed
+        }
+    }
+}
+
+extension RiskLevel {
+    var wire: Pingan_Risk_V1_RiskLevel {
+        switch self {
+        case .general: .general
+        case .serious: .serious
+        case .major: .major
         }
     }
 }

@@ -22,19 +22,27 @@ public enum DisputeServiceMethods {
     public static let openCase = ConnectMethod<Pingan_Dispute_V1_OpenCaseRequest, Pingan_Dispute_V1_OpenCaseResponse>(
         service: service, name: "OpenCase", idempotency: .idempotent
     )
-    /// `/pingan.dispute.v1.DisputeService/GetCase`.
+    /// A case with its rungs, summons, agreement, return visit and its newest timeline entries.
     public static let getCase = ConnectMethod<Pingan_Dispute_V1_GetCaseRequest, Pingan_Dispute_V1_GetCaseResponse>(
         service: service, name: "GetCase", idempotency: .unknown
     )
-    /// `/pingan.dispute.v1.DisputeService/ListCases`.
+    /// Every report that opened or joined a case, newest first, each with its own source and facts.
+    public static let listCaseReports = ConnectMethod<Pingan_Dispute_V1_ListCaseReportsRequest, Pingan_Dispute_V1_ListCaseReportsResponse>(
+        service: service, name: "ListCaseReports", idempotency: .noSideEffects
+    )
+    /// A case's timeline, newest first, continuing where GetCase's timeline stopped.
+    public static let listCaseTimeline = ConnectMethod<Pingan_Dispute_V1_ListCaseTimelineRequest, Pingan_Dispute_V1_ListCaseTimelineResponse>(
+        service: service, name: "ListCaseTimeline", idempotency: .noSideEffects
+    )
+    /// The cases under a division, newest first, with parties masked; a department's system sees only the cases it was summoned to.
     public static let listCases = ConnectMethod<Pingan_Dispute_V1_ListCasesRequest, Pingan_Dispute_V1_ListCasesResponse>(
         service: service, name: "ListCases", idempotency: .noSideEffects
     )
-    /// `/pingan.dispute.v1.DisputeService/ResolveCase`.
+    /// Closes an open case without a mediated settlement, with its outcome.
     public static let resolveCase = ConnectMethod<Pingan_Dispute_V1_ResolveCaseRequest, Pingan_Dispute_V1_ResolveCaseResponse>(
         service: service, name: "ResolveCase", idempotency: .idempotent
     )
-    /// `/pingan.dispute.v1.DisputeService/CaseFacts`.
+    /// Mediation per village in a month, for the governance index.
     public static let caseFacts = ConnectMethod<Pingan_Dispute_V1_CaseFactsRequest, Pingan_Dispute_V1_CaseFactsResponse>(
         service: service, name: "CaseFacts", idempotency: .noSideEffects
     )
@@ -46,11 +54,11 @@ public enum DisputeServiceMethods {
     public static let startRung = ConnectMethod<Pingan_Dispute_V1_StartRungRequest, Pingan_Dispute_V1_StartRungResponse>(
         service: service, name: "StartRung", idempotency: .unknown
     )
-    /// Ends the open attempt with its outcome; SETTLED needs the signed agreement.
+    /// Ends the open attempt with its outcome; SETTLED needs the signed agreement, settles the case and makes its return visit due.
     public static let endRung = ConnectMethod<Pingan_Dispute_V1_EndRungRequest, Pingan_Dispute_V1_EndRungResponse>(
         service: service, name: "EndRung", idempotency: .unknown
     )
-    /// `/pingan.dispute.v1.DisputeService/RecordReturnVisit`.
+    /// Records the return visit after a settlement: CONFIRMED closes the case, UNSETTLED reopens it at the rung that settled it.
     public static let recordReturnVisit = ConnectMethod<Pingan_Dispute_V1_RecordReturnVisitRequest, Pingan_Dispute_V1_RecordReturnVisitResponse>(
         service: service, name: "RecordReturnVisit", idempotency: .unknown
     )
@@ -66,15 +74,15 @@ public enum DisputeServiceMethods {
     public static let summonDepartments = ConnectMethod<Pingan_Dispute_V1_SummonDepartmentsRequest, Pingan_Dispute_V1_SummonDepartmentsResponse>(
         service: service, name: "SummonDepartments", idempotency: .unknown
     )
-    /// `/pingan.dispute.v1.DisputeService/ReportToSummons`.
+    /// The summoned department reports (报到); reporting again answers the summons unchanged.
     public static let reportToSummons = ConnectMethod<Pingan_Dispute_V1_ReportToSummonsRequest, Pingan_Dispute_V1_ReportToSummonsResponse>(
         service: service, name: "ReportToSummons", idempotency: .idempotent
     )
-    /// `/pingan.dispute.v1.DisputeService/FeedBackOnSummons`.
+    /// The summoned department feeds back on what it did (反馈), after it reported.
     public static let feedBackOnSummons = ConnectMethod<Pingan_Dispute_V1_FeedBackOnSummonsRequest, Pingan_Dispute_V1_FeedBackOnSummonsResponse>(
         service: service, name: "FeedBackOnSummons", idempotency: .unknown
     )
-    /// The coordinating centre asks the level above to coordinate the case; a centre below it asks with RequestEscalation instead.
+    /// The coordinating centre asks the level above to coordinate the case; a centre below it asks with RequestEscalation instead (permission_denied here).
     public static let escalateCase = ConnectMethod<Pingan_Dispute_V1_EscalateCaseRequest, Pingan_Dispute_V1_EscalateCaseResponse>(
         service: service, name: "EscalateCase", idempotency: .unknown
     )
@@ -86,11 +94,11 @@ public enum DisputeServiceMethods {
     public static let handBackCase = ConnectMethod<Pingan_Dispute_V1_HandBackCaseRequest, Pingan_Dispute_V1_HandBackCaseResponse>(
         service: service, name: "HandBackCase", idempotency: .unknown
     )
-    /// `/pingan.dispute.v1.DisputeService/MarkMajorDispute`.
+    /// Records that the case is handled as a major dispute (1350工作法), replacing what was recorded before.
     public static let markMajorDispute = ConnectMethod<Pingan_Dispute_V1_MarkMajorDisputeRequest, Pingan_Dispute_V1_MarkMajorDisputeResponse>(
         service: service, name: "MarkMajorDispute", idempotency: .idempotent
     )
-    /// `/pingan.dispute.v1.DisputeService/ReclassifyCase`.
+    /// Corrects the case's category; risk-service rescores it with the new category's model.
     public static let reclassifyCase = ConnectMethod<Pingan_Dispute_V1_ReclassifyCaseRequest, Pingan_Dispute_V1_ReclassifyCaseResponse>(
         service: service, name: "ReclassifyCase", idempotency: .unknown
     )
@@ -98,7 +106,7 @@ public enum DisputeServiceMethods {
     public static let loadCalendar = ConnectMethod<Pingan_Dispute_V1_LoadCalendarRequest, Pingan_Dispute_V1_LoadCalendarResponse>(
         service: service, name: "LoadCalendar", idempotency: .idempotent
     )
-    /// `/pingan.dispute.v1.DisputeService/ExportCases`.
+    /// A centre's cases opened in a month, as CSV without personal data, for its own records.
     public static let exportCases = ConnectMethod<Pingan_Dispute_V1_ExportCasesRequest, Pingan_Dispute_V1_ExportCasesResponse>(
         service: service, name: "ExportCases", idempotency: .noSideEffects
     )
@@ -115,10 +123,55 @@ public enum EventServiceMethods {
     )
 }
 
+/// `pingan.gateway.v1.AdminService`.
+public enum AdminServiceMethods {
+    public static let service = "pingan.gateway.v1.AdminService"
+    /// The users of a centre of the caller's subtree, by username; never a password.
+    public static let listUsers = ConnectMethod<Pingan_Gateway_V1_ListUsersRequest, Pingan_Gateway_V1_ListUsersResponse>(
+        service: service, name: "ListUsers", idempotency: .noSideEffects
+    )
+    /// Creates a user at a centre of the caller's subtree.
+    public static let createUser = ConnectMethod<Pingan_Gateway_V1_CreateUserRequest, Pingan_Gateway_V1_CreateUserResponse>(
+        service: service, name: "CreateUser", idempotency: .unknown
+    )
+    /// Replaces a user's roles; the user's tokens end.
+    public static let setUserRoles = ConnectMethod<Pingan_Gateway_V1_SetUserRolesRequest, Pingan_Gateway_V1_SetUserRolesResponse>(
+        service: service, name: "SetUserRoles", idempotency: .idempotent
+    )
+    /// Disables a user: their sign-in and the tokens they hold are refused.
+    public static let disableUser = ConnectMethod<Pingan_Gateway_V1_DisableUserRequest, Pingan_Gateway_V1_DisableUserResponse>(
+        service: service, name: "DisableUser", idempotency: .idempotent
+    )
+    /// Lets a disabled user sign in again; the tokens from before stay refused.
+    public static let enableUser = ConnectMethod<Pingan_Gateway_V1_EnableUserRequest, Pingan_Gateway_V1_EnableUserResponse>(
+        service: service, name: "EnableUser", idempotency: .idempotent
+    )
+    /// Sets a user's password; the old one and the user's tokens stop working.
+    public static let resetPassword = ConnectMethod<Pingan_Gateway_V1_ResetPasswordRequest, Pingan_Gateway_V1_ResetPasswordResponse>(
+        service: service, name: "ResetPassword", idempotency: .unknown
+    )
+    /// Issues a department system's key at a centre of the caller's subtree, answered once.
+    public static let issueApiKey = ConnectMethod<Pingan_Gateway_V1_IssueApiKeyRequest, Pingan_Gateway_V1_IssueApiKeyResponse>(
+        service: service, name: "IssueApiKey", idempotency: .unknown
+    )
+    /// The keys of a centre of the caller's subtree, by name, revoked ones too; never a key.
+    public static let listApiKeys = ConnectMethod<Pingan_Gateway_V1_ListApiKeysRequest, Pingan_Gateway_V1_ListApiKeysResponse>(
+        service: service, name: "ListApiKeys", idempotency: .noSideEffects
+    )
+    /// Revokes a key of the caller's subtree, at once.
+    public static let revokeApiKey = ConnectMethod<Pingan_Gateway_V1_RevokeApiKeyRequest, Pingan_Gateway_V1_RevokeApiKeyResponse>(
+        service: service, name: "RevokeApiKey", idempotency: .idempotent
+    )
+    /// The changes made to the accounts of the caller's subtree, newest first.
+    public static let listAdminAudit = ConnectMethod<Pingan_Gateway_V1_ListAdminAuditRequest, Pingan_Gateway_V1_ListAdminAuditResponse>(
+        service: service, name: "ListAdminAudit", idempotency: .noSideEffects
+    )
+}
+
 /// `pingan.gateway.v1.AuthService`.
 public enum AuthServiceMethods {
     public static let service = "pingan.gateway.v1.AuthService"
-    /// `/pingan.gateway.v1.AuthService/Login`.
+    /// Signs a user in and answers a bearer token for the other methods.
     public static let login = ConnectMethod<Pingan_Gateway_V1_LoginRequest, Pingan_Gateway_V1_LoginResponse>(
         service: service, name: "Login", idempotency: .unknown
     )
@@ -129,15 +182,15 @@ public enum AuthServiceMethods {
 /// Reads and registers the division tree.
 public enum DivisionServiceMethods {
     public static let service = "pingan.grid.v1.DivisionService"
-    /// `/pingan.grid.v1.DivisionService/GetDivision`.
+    /// One division, by its code.
     public static let getDivision = ConnectMethod<Pingan_Grid_V1_GetDivisionRequest, Pingan_Grid_V1_GetDivisionResponse>(
         service: service, name: "GetDivision", idempotency: .noSideEffects
     )
-    /// `/pingan.grid.v1.DivisionService/ListChildren`.
+    /// The divisions directly under one, in code order.
     public static let listChildren = ConnectMethod<Pingan_Grid_V1_ListChildrenRequest, Pingan_Grid_V1_ListChildrenResponse>(
         service: service, name: "ListChildren", idempotency: .noSideEffects
     )
-    /// `/pingan.grid.v1.DivisionService/ListSubtree`.
+    /// Every division under one, at any depth, in code order.
     public static let listSubtree = ConnectMethod<Pingan_Grid_V1_ListSubtreeRequest, Pingan_Grid_V1_ListSubtreeResponse>(
         service: service, name: "ListSubtree", idempotency: .noSideEffects
     )
@@ -152,7 +205,7 @@ public enum DivisionServiceMethods {
 /// Grids, members and incident reports.
 public enum GridServiceMethods {
     public static let service = "pingan.grid.v1.GridService"
-    /// `/pingan.grid.v1.GridService/CreateGrid`.
+    /// Creates a grid in a village.
     public static let createGrid = ConnectMethod<Pingan_Grid_V1_CreateGridRequest, Pingan_Grid_V1_CreateGridResponse>(
         service: service, name: "CreateGrid", idempotency: .unknown
     )
@@ -160,7 +213,7 @@ public enum GridServiceMethods {
     public static let listGrids = ConnectMethod<Pingan_Grid_V1_ListGridsRequest, Pingan_Grid_V1_ListGridsResponse>(
         service: service, name: "ListGrids", idempotency: .noSideEffects
     )
-    /// `/pingan.grid.v1.GridService/AddGridMember`.
+    /// Adds a member to a grid.
     public static let addGridMember = ConnectMethod<Pingan_Grid_V1_AddGridMemberRequest, Pingan_Grid_V1_AddGridMemberResponse>(
         service: service, name: "AddGridMember", idempotency: .unknown
     )
@@ -168,7 +221,7 @@ public enum GridServiceMethods {
     public static let reportIncident = ConnectMethod<Pingan_Grid_V1_ReportIncidentRequest, Pingan_Grid_V1_ReportIncidentResponse>(
         service: service, name: "ReportIncident", idempotency: .unknown
     )
-    /// `/pingan.grid.v1.GridService/CountIncidents`.
+    /// Incidents per village in a month, for the governance index.
     public static let countIncidents = ConnectMethod<Pingan_Grid_V1_CountIncidentsRequest, Pingan_Grid_V1_CountIncidentsResponse>(
         service: service, name: "CountIncidents", idempotency: .noSideEffects
     )
@@ -189,35 +242,35 @@ public enum IndexServiceMethods {
     public static let computeMonthlyIndex = ConnectMethod<Pingan_Index_V1_ComputeMonthlyIndexRequest, Pingan_Index_V1_ComputeMonthlyIndexResponse>(
         service: service, name: "ComputeMonthlyIndex", idempotency: .idempotent
     )
-    /// `/pingan.index.v1.IndexService/GetRanking`.
+    /// The scores of a division's children in a month, ranked; empty, without a version, when the month has not been computed.
     public static let getRanking = ConnectMethod<Pingan_Index_V1_GetRankingRequest, Pingan_Index_V1_GetRankingResponse>(
         service: service, name: "GetRanking", idempotency: .noSideEffects
     )
-    /// `/pingan.index.v1.IndexService/ListActions`.
+    /// The threshold actions owned by a centre and the centres below it, oldest first.
     public static let listActions = ConnectMethod<Pingan_Index_V1_ListActionsRequest, Pingan_Index_V1_ListActionsResponse>(
         service: service, name: "ListActions", idempotency: .noSideEffects
     )
-    /// `/pingan.index.v1.IndexService/CompleteAction`.
+    /// Records what was done about an open action, by someone at its centre or above.
     public static let completeAction = ConnectMethod<Pingan_Index_V1_CompleteActionRequest, Pingan_Index_V1_CompleteActionResponse>(
         service: service, name: "CompleteAction", idempotency: .idempotent
     )
-    /// `/pingan.index.v1.IndexService/GetThresholdRule`.
+    /// The centre's rule, or the default when it has set none.
     public static let getThresholdRule = ConnectMethod<Pingan_Index_V1_GetThresholdRuleRequest, Pingan_Index_V1_GetThresholdRuleResponse>(
         service: service, name: "GetThresholdRule", idempotency: .noSideEffects
     )
-    /// `/pingan.index.v1.IndexService/SetThresholdRule`.
+    /// Sets (or replaces) a centre's rule for the units it reviews.
     public static let setThresholdRule = ConnectMethod<Pingan_Index_V1_SetThresholdRuleRequest, Pingan_Index_V1_SetThresholdRuleResponse>(
         service: service, name: "SetThresholdRule", idempotency: .idempotent
     )
-    /// `/pingan.index.v1.IndexService/LoadSurveyResults`.
+    /// Loads a public-opinion survey's results for divisions of the caller's subtree; a row outside it is permission_denied and nothing is loaded.
     public static let loadSurveyResults = ConnectMethod<Pingan_Index_V1_LoadSurveyResultsRequest, Pingan_Index_V1_LoadSurveyResultsResponse>(
         service: service, name: "LoadSurveyResults", idempotency: .idempotent
     )
-    /// `/pingan.index.v1.IndexService/GetAnnualGrades`.
+    /// The year's grades of a division's children, from their frozen monthly scores.
     public static let getAnnualGrades = ConnectMethod<Pingan_Index_V1_GetAnnualGradesRequest, Pingan_Index_V1_GetAnnualGradesResponse>(
         service: service, name: "GetAnnualGrades", idempotency: .noSideEffects
     )
-    /// `/pingan.index.v1.IndexService/GetMonthlyReview`.
+    /// The review of the units a centre reviews, as a printable page or CSV.
     public static let getMonthlyReview = ConnectMethod<Pingan_Index_V1_GetMonthlyReviewRequest, Pingan_Index_V1_GetMonthlyReviewResponse>(
         service: service, name: "GetMonthlyReview", idempotency: .noSideEffects
     )
@@ -226,15 +279,15 @@ public enum IndexServiceMethods {
 /// `pingan.notify.v1.NotifyService`.
 public enum NotifyServiceMethods {
     public static let service = "pingan.notify.v1.NotifyService"
-    /// Subscribes a centre's endpoint; subscribing the same endpoint again returns the same subscription.
+    /// Subscribes a centre's endpoint; subscribing the same endpoint again returns the same subscription, with the secret and filters of the new request.
     public static let subscribe = ConnectMethod<Pingan_Notify_V1_SubscribeRequest, Pingan_Notify_V1_SubscribeResponse>(
         service: service, name: "Subscribe", idempotency: .idempotent
     )
-    /// `/pingan.notify.v1.NotifyService/ListSubscriptions`.
+    /// The subscriptions of a centre and the centres below it, newest first.
     public static let listSubscriptions = ConnectMethod<Pingan_Notify_V1_ListSubscriptionsRequest, Pingan_Notify_V1_ListSubscriptionsResponse>(
         service: service, name: "ListSubscriptions", idempotency: .noSideEffects
     )
-    /// `/pingan.notify.v1.NotifyService/UpdateSubscription`.
+    /// Replaces a subscription's filters.
     public static let updateSubscription = ConnectMethod<Pingan_Notify_V1_UpdateSubscriptionRequest, Pingan_Notify_V1_UpdateSubscriptionResponse>(
         service: service, name: "UpdateSubscription", idempotency: .idempotent
     )
@@ -250,7 +303,7 @@ public enum NotifyServiceMethods {
     public static let deliverNotice = ConnectMethod<Pingan_Notify_V1_DeliverNoticeRequest, Pingan_Notify_V1_DeliverNoticeResponse>(
         service: service, name: "DeliverNotice", idempotency: .idempotent
     )
-    /// `/pingan.notify.v1.NotifyService/ListDeliveries`.
+    /// The deliveries of a warning, a case or a centre's subscriptions.
     public static let listDeliveries = ConnectMethod<Pingan_Notify_V1_ListDeliveriesRequest, Pingan_Notify_V1_ListDeliveriesResponse>(
         service: service, name: "ListDeliveries", idempotency: .noSideEffects
     )
@@ -263,15 +316,15 @@ public enum RiskServiceMethods {
     public static let assessCase = ConnectMethod<Pingan_Risk_V1_AssessCaseRequest, Pingan_Risk_V1_AssessCaseResponse>(
         service: service, name: "AssessCase", idempotency: .idempotent
     )
-    /// `/pingan.risk.v1.RiskService/GetAssessment`.
+    /// A case's latest assessment, with the reasons for its score and its recent history.
     public static let getAssessment = ConnectMethod<Pingan_Risk_V1_GetAssessmentRequest, Pingan_Risk_V1_GetAssessmentResponse>(
         service: service, name: "GetAssessment", idempotency: .noSideEffects
     )
-    /// `/pingan.risk.v1.RiskService/ListWarnings`.
+    /// The warnings about cases under a centre, newest first.
     public static let listWarnings = ConnectMethod<Pingan_Risk_V1_ListWarningsRequest, Pingan_Risk_V1_ListWarningsResponse>(
         service: service, name: "ListWarnings", idempotency: .noSideEffects
     )
-    /// `/pingan.risk.v1.RiskService/GetWarning`.
+    /// One warning with the steps of its loop.
     public static let getWarning = ConnectMethod<Pingan_Risk_V1_GetWarningRequest, Pingan_Risk_V1_GetWarningResponse>(
         service: service, name: "GetWarning", idempotency: .noSideEffects
     )
@@ -279,23 +332,23 @@ public enum RiskServiceMethods {
     public static let acknowledgeWarning = ConnectMethod<Pingan_Risk_V1_AcknowledgeWarningRequest, Pingan_Risk_V1_AcknowledgeWarningResponse>(
         service: service, name: "AcknowledgeWarning", idempotency: .idempotent
     )
-    /// `/pingan.risk.v1.RiskService/AssignWarning`.
+    /// Assigns an acknowledged warning to someone who handles it (处置); it becomes HANDLING.
     public static let assignWarning = ConnectMethod<Pingan_Risk_V1_AssignWarningRequest, Pingan_Risk_V1_AssignWarningResponse>(
         service: service, name: "AssignWarning", idempotency: .unknown
     )
-    /// `/pingan.risk.v1.RiskService/FeedBackOnWarning`.
+    /// Records what the handler did (反馈); the warning becomes FED_BACK.
     public static let feedBackOnWarning = ConnectMethod<Pingan_Risk_V1_FeedBackOnWarningRequest, Pingan_Risk_V1_FeedBackOnWarningResponse>(
         service: service, name: "FeedBackOnWarning", idempotency: .unknown
     )
-    /// `/pingan.risk.v1.RiskService/EvaluateWarning`.
+    /// Records the follow-up evaluation (跟踪问效); the warning becomes EVALUATED.
     public static let evaluateWarning = ConnectMethod<Pingan_Risk_V1_EvaluateWarningRequest, Pingan_Risk_V1_EvaluateWarningResponse>(
         service: service, name: "EvaluateWarning", idempotency: .unknown
     )
-    /// `/pingan.risk.v1.RiskService/CloseWarning`.
+    /// Closes the warning with its outcome; it becomes CLOSED.
     public static let closeWarning = ConnectMethod<Pingan_Risk_V1_CloseWarningRequest, Pingan_Risk_V1_CloseWarningResponse>(
         service: service, name: "CloseWarning", idempotency: .unknown
     )
-    /// `/pingan.risk.v1.RiskService/WarningFacts`.
+    /// Warnings per village in a month, for the governance index.
     public static let warningFacts = ConnectMethod<Pingan_Risk_V1_WarningFactsRequest, Pingan_Risk_V1_WarningFactsResponse>(
         service: service, name: "WarningFacts", idempotency: .noSideEffects
     )
@@ -334,6 +387,14 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.dispute.v1.DisputeService", name: "GetCase", owner: .dispute, idempotency: .unknown,
             inputType: "pingan.dispute.v1.GetCaseRequest", outputType: "pingan.dispute.v1.GetCaseResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "ListCaseReports", owner: .dispute, idempotency: .noSideEffects,
+            inputType: "pingan.dispute.v1.ListCaseReportsRequest", outputType: "pingan.dispute.v1.ListCaseReportsResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "ListCaseTimeline", owner: .dispute, idempotency: .noSideEffects,
+            inputType: "pingan.dispute.v1.ListCaseTimelineRequest", outputType: "pingan.dispute.v1.ListCaseTimelineResponse"
         ),
         MethodDescriptor(
             service: "pingan.dispute.v1.DisputeService", name: "ListCases", owner: .dispute, idempotency: .noSideEffects,
@@ -414,6 +475,46 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.events.v1.EventService", name: "DeliverEvents", owner: nil, idempotency: .idempotent,
             inputType: "pingan.events.v1.DeliverEventsRequest", outputType: "pingan.events.v1.DeliverEventsResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.gateway.v1.AdminService", name: "ListUsers", owner: .gateway, idempotency: .noSideEffects,
+            inputType: "pingan.gateway.v1.ListUsersRequest", outputType: "pingan.gateway.v1.ListUsersResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.gateway.v1.AdminService", name: "CreateUser", owner: .gateway, idempotency: .unknown,
+            inputType: "pingan.gateway.v1.CreateUserRequest", outputType: "pingan.gateway.v1.CreateUserResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.gateway.v1.AdminService", name: "SetUserRoles", owner: .gateway, idempotency: .idempotent,
+            inputType: "pingan.gateway.v1.SetUserRolesRequest", outputType: "pingan.gateway.v1.SetUserRolesResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.gateway.v1.AdminService", name: "DisableUser", owner: .gateway, idempotency: .idempotent,
+            inputType: "pingan.gateway.v1.DisableUserRequest", outputType: "pingan.gateway.v1.DisableUserResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.gateway.v1.AdminService", name: "EnableUser", owner: .gateway, idempotency: .idempotent,
+            inputType: "pingan.gateway.v1.EnableUserRequest", outputType: "pingan.gateway.v1.EnableUserResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.gateway.v1.AdminService", name: "ResetPassword", owner: .gateway, idempotency: .unknown,
+            inputType: "pingan.gateway.v1.ResetPasswordRequest", outputType: "pingan.gateway.v1.ResetPasswordResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.gateway.v1.AdminService", name: "IssueApiKey", owner: .gateway, idempotency: .unknown,
+            inputType: "pingan.gateway.v1.IssueApiKeyRequest", outputType: "pingan.gateway.v1.IssueApiKeyResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.gateway.v1.AdminService", name: "ListApiKeys", owner: .gateway, idempotency: .noSideEffects,
+            inputType: "pingan.gateway.v1.ListApiKeysRequest", outputType: "pingan.gateway.v1.ListApiKeysResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.gateway.v1.AdminService", name: "RevokeApiKey", owner: .gateway, idempotency: .idempotent,
+            inputType: "pingan.gateway.v1.RevokeApiKeyRequest", outputType: "pingan.gateway.v1.RevokeApiKeyResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.gateway.v1.AdminService", name: "ListAdminAudit", owner: .gateway, idempotency: .noSideEffects,
+            inputType: "pingan.gateway.v1.ListAdminAuditRequest", outputType: "pingan.gateway.v1.ListAdminAuditResponse"
         ),
         MethodDescriptor(
             service: "pingan.gateway.v1.AuthService", name: "Login", owner: .gateway, idempotency: .unknown,

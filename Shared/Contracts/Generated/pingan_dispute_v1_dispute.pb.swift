@@ -9,6 +9,7 @@
 //   https://github.com/apple/swift-protobuf/
 
 /// Dispute cases and their timeline.
+/// Every method may also answer invalid_argument, unauthenticated, permission_denied, deadline_exceeded, resource_exhausted and unavailable.
 
 import SwiftProtobuf
 
@@ -540,6 +541,7 @@ public nonisolated struct Pingan_Dispute_V1_Case: @unchecked Sendable {
     set {_uniqueStorage()._category = newValue}
   }
 
+  /// Where the report that opened the case came from; latest_source is the newest report's.
   public var source: Pingan_Dispute_V1_CaseSource {
     get {_storage._source}
     set {_uniqueStorage()._source = newValue}
@@ -550,6 +552,7 @@ public nonisolated struct Pingan_Dispute_V1_Case: @unchecked Sendable {
     set {_uniqueStorage()._status = newValue}
   }
 
+  /// The opening report's description; each report's own is in ListCaseReports.
   public var description_p: String {
     get {_storage._description_p}
     set {_uniqueStorage()._description_p = newValue}
@@ -561,6 +564,9 @@ public nonisolated struct Pingan_Dispute_V1_Case: @unchecked Sendable {
     set {_uniqueStorage()._parties = newValue}
   }
 
+  /// The worst facts so far, over every report of the case (threat_of_violence,
+  /// threat_of_self_harm, prior_police_calls, violence_occurred, minors_involved): a later,
+  /// milder report never clears what an earlier one said.
   public var threatOfViolence: Bool {
     get {_storage._threatOfViolence}
     set {_uniqueStorage()._threatOfViolence = newValue}
@@ -571,11 +577,13 @@ public nonisolated struct Pingan_Dispute_V1_Case: @unchecked Sendable {
     set {_uniqueStorage()._threatOfSelfHarm = newValue}
   }
 
+  /// True once a second incident between the same parties joined (or its first report said so).
   public var repeatIncident: Bool {
     get {_storage._repeatIncident}
     set {_uniqueStorage()._repeatIncident = newValue}
   }
 
+  /// The most any report counted.
   public var priorPoliceCalls: Int32 {
     get {_storage._priorPoliceCalls}
     set {_uniqueStorage()._priorPoliceCalls = newValue}
@@ -621,11 +629,86 @@ public nonisolated struct Pingan_Dispute_V1_Case: @unchecked Sendable {
     set {_uniqueStorage()._incidents = newValue}
   }
 
+  /// Output only: true once any report said violence had already happened (民转刑 risk).
+  public var violenceOccurred: Bool {
+    get {_storage._violenceOccurred}
+    set {_uniqueStorage()._violenceOccurred = newValue}
+  }
+
+  /// Output only: true once any report named a minor among its parties.
+  public var minorsInvolved: Bool {
+    get {_storage._minorsInvolved}
+    set {_uniqueStorage()._minorsInvolved = newValue}
+  }
+
+  /// Output only: the source of the newest report (the opening one until another joins).
+  public var latestSource: Pingan_Dispute_V1_CaseSource {
+    get {_storage._latestSource}
+    set {_uniqueStorage()._latestSource = newValue}
+  }
+
+  /// Output only: RFC 3339, when the newest report arrived (opened_at until another joins).
+  public var latestReportedAt: String {
+    get {_storage._latestReportedAt}
+    set {_uniqueStorage()._latestReportedAt = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// One report that opened or joined a case, with the facts it gave itself (the case holds the
+/// worst of them). Parties are not repeated here: the case holds them, masked.
+public nonisolated struct Pingan_Dispute_V1_CaseReport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Output only: the report's id (a UUID).
+  public var id: String = String()
+
+  /// Output only: the case it opened or joined.
+  public var caseID: String = String()
+
+  /// Output only: where the report came from.
+  public var source: Pingan_Dispute_V1_CaseSource = .unspecified
+
+  /// Output only: the grid incident, for a grid report; empty otherwise.
+  public var incidentID: String = String()
+
+  /// Output only: RFC 3339, when dispute-service took the report.
+  public var reportedAt: String = String()
+
+  /// Output only: as reported (the intake's limit applies).
+  public var description_p: String = String()
+
+  /// Output only: this report's facts, as it gave them.
+  public var threatOfViolence: Bool = false
+
+  public var threatOfSelfHarm: Bool = false
+
+  /// Output only: true when the violence had already happened.
+  public var violenceOccurred: Bool = false
+
+  /// Output only: true when the report named a minor among its parties.
+  public var minorsInvolved: Bool = false
+
+  /// Output only: 0 or more.
+  public var priorPoliceCalls: Int32 = 0
+
+  /// Output only: true for the report that opened the case, false for one that joined it.
+  public var openedCase: Bool = false
+
+  /// Output only: true for a row made when reports were first kept, from what the case held
+  /// then (its first source and time, its merged facts), not from a report as it arrived.
+  public var backfilled: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// One append-only line of a case's history.
@@ -647,29 +730,41 @@ public nonisolated struct Pingan_Dispute_V1_TimelineEntry: Sendable {
   public init() {}
 }
 
+/// The incident as grid-service reported it: grid-service checked the report
+/// (GridService/ReportIncident), so dispute-service refuses only a missing incident or village.
 public nonisolated struct Pingan_Dispute_V1_OpenCaseRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The grid incident's UUID.
   public var incidentID: String = String()
 
+  /// Required. The 12-digit code of the incident's village.
   public var villageCode: String = String()
 
+  /// Optional here: the category the incident was reported with.
   public var category: Pingan_Grid_V1_IncidentCategory = .unspecified
 
+  /// Optional here: grid-service sends GRID_REPORT.
   public var source: Pingan_Dispute_V1_CaseSource = .unspecified
 
+  /// Optional here: the incident's description, as reported.
   public var description_p: String = String()
 
+  /// Optional here: the people involved, as reported.
   public var parties: [Pingan_Grid_V1_Party] = []
 
+  /// Optional.
   public var threatOfViolence: Bool = false
 
+  /// Optional.
   public var threatOfSelfHarm: Bool = false
 
+  /// Optional.
   public var repeatIncident: Bool = false
 
+  /// Optional. Earlier police calls, as reported.
   public var priorPoliceCalls: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -703,9 +798,11 @@ public nonisolated struct Pingan_Dispute_V1_GetCaseRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The case's UUID.
   public var caseID: String = String()
 
-  /// Return parties' names and phones unmasked; recorded in the personal-data audit.
+  /// Optional. Return parties' names and phones unmasked; recorded in the personal-data audit.
+  /// Mediators only: anyone else asking is permission_denied.
   public var revealParties: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -727,8 +824,11 @@ public nonisolated struct Pingan_Dispute_V1_GetCaseResponse: Sendable {
   /// Clears the value of ``case``. Subsequent reads from it will return its default value.
   public mutating func clearCase() {self._case = nil}
 
+  /// The newest timeline entries, newest first, at most 50; ListCaseTimeline with
+  /// timeline_next_page_token continues to older ones.
   public var timeline: [Pingan_Dispute_V1_TimelineEntry] = []
 
+  /// All attempts, oldest first: bounded by the ladder (each rung fails after a few attempts).
   public var rungs: [Pingan_Dispute_V1_RungAttempt] = []
 
   public var agreement: Pingan_Dispute_V1_Agreement {
@@ -749,7 +849,11 @@ public nonisolated struct Pingan_Dispute_V1_GetCaseResponse: Sendable {
   /// Clears the value of `returnVisit`. Subsequent reads from it will return its default value.
   public mutating func clearReturnVisit() {self._returnVisit = nil}
 
+  /// All summons: a few departments per whistle.
   public var summons: [Pingan_Dispute_V1_Summons] = []
+
+  /// Empty when timeline holds the whole timeline; otherwise the page_token for ListCaseTimeline.
+  public var timelineNextPageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -760,26 +864,100 @@ public nonisolated struct Pingan_Dispute_V1_GetCaseResponse: Sendable {
   fileprivate var _returnVisit: Pingan_Dispute_V1_ReturnVisit? = nil
 }
 
+public nonisolated struct Pingan_Dispute_V1_ListCaseReportsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Required: the case (a UUID).
+  public var caseID: String = String()
+
+  /// Optional: 1 to 200; 0 means 50.
+  public var pageSize: Int32 = 0
+
+  /// Optional: next_page_token of the previous page; empty for the newest page.
+  public var pageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_ListCaseReportsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Newest first.
+  public var reports: [Pingan_Dispute_V1_CaseReport] = []
+
+  /// Empty on the last page.
+  public var nextPageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_ListCaseTimelineRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Required: the case (a UUID).
+  public var caseID: String = String()
+
+  /// Optional: 1 to 200; 0 means 50.
+  public var pageSize: Int32 = 0
+
+  /// Optional: GetCase's timeline_next_page_token or a previous page's next_page_token; empty
+  /// for the newest page.
+  public var pageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_ListCaseTimelineResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Newest first.
+  public var entries: [Pingan_Dispute_V1_TimelineEntry] = []
+
+  /// Empty on the last page.
+  public var nextPageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Pingan_Dispute_V1_ListCasesRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// A division in the caller's jurisdiction; cases anywhere below it.
+  /// Required. A division in the caller's jurisdiction; cases anywhere below it.
   public var divisionCode: String = String()
 
-  /// 1 to 200; 0 means 50.
+  /// Optional. 1 to 200; 0 means 50.
   public var pageSize: Int32 = 0
 
+  /// Optional. A previous response's next_page_token; empty for the first page.
   public var pageToken: String = String()
 
-  /// Only cases whose latest rung is this one.
+  /// Optional. Only cases whose latest rung is this one; unspecified for any rung.
   public var rung: Pingan_Dispute_V1_Rung = .unspecified
 
-  /// Only cases with an overdue rung, summons or return visit.
+  /// Optional. Only cases with an overdue rung, summons or return visit.
   public var overdueOnly: Bool = false
 
-  /// Only cases this department was summoned to.
+  /// Optional. Only cases this department (its UUID) was summoned to. A department's own
+  /// system always lists only the cases it was summoned to; naming another department is
+  /// permission_denied.
   public var departmentID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -806,8 +984,11 @@ public nonisolated struct Pingan_Dispute_V1_ResolveCaseRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The case's UUID.
   public var caseID: String = String()
 
+  /// Required. How the case ended without a settlement (withdrawn, no dispute found); 1 to
+  /// 2000 characters.
   public var outcome: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -841,9 +1022,10 @@ public nonisolated struct Pingan_Dispute_V1_CaseFactsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. A division code in the caller's jurisdiction: cases in the villages under it.
   public var rootCode: String = String()
 
-  /// YYYY-MM.
+  /// Required. YYYY-MM.
   public var month: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -915,29 +1097,41 @@ public nonisolated struct Pingan_Dispute_V1_IntakeCaseRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// The caller's idempotency key (a UUID): a retried request opens one case.
+  /// Required. The caller's idempotency key (a UUID): a retried request opens one case, and
+  /// answers the case the first one opened or joined.
   public var requestID: String = String()
 
+  /// Required. The 12-digit code of a village in the caller's jurisdiction (a township's or
+  /// county's code is refused).
   public var villageCode: String = String()
 
+  /// Required: INCIDENT_CATEGORY_UNSPECIFIED is refused.
   public var category: Pingan_Grid_V1_IncidentCategory = .unspecified
 
-  /// Any source but GRID_REPORT, which arrives from grid-service.
+  /// Required. Any source but GRID_REPORT, which arrives from grid-service;
+  /// CASE_SOURCE_UNSPECIFIED is refused.
   public var source: Pingan_Dispute_V1_CaseSource = .unspecified
 
+  /// Required. 1 to 2000 characters.
   public var description_p: String = String()
 
+  /// Required. 1 to 20 people, each with a name (up to fifty characters) and optionally a
+  /// phone (up to 20 digits, + or -).
   public var parties: [Pingan_Grid_V1_Party] = []
 
+  /// Optional.
   public var threatOfViolence: Bool = false
 
+  /// Optional.
   public var threatOfSelfHarm: Bool = false
 
+  /// Optional.
   public var repeatIncident: Bool = false
 
+  /// Optional. Earlier police calls: 0 to 100.
   public var priorPoliceCalls: Int32 = 0
 
-  /// True when the violence already happened.
+  /// Optional. True when the violence already happened.
   public var violenceOccurred: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -974,19 +1168,30 @@ public nonisolated struct Pingan_Dispute_V1_StartRungRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The case's UUID.
   public var caseID: String = String()
 
+  /// Required: RUNG_UNSPECIFIED is refused. The next rung of the ladder (the finder's rung
+  /// first; the same rung again after it eased tension; the one above after it failed), or a
+  /// higher one with skip_reason. Rungs 1 and 2 are run by the village centre or above,
+  /// rungs 3 to 5 by the township centre or above (permission_denied for a centre below).
   public var rung: Pingan_Dispute_V1_Rung = .unspecified
 
+  /// Optional. MEDIATION_KIND_UNSPECIFIED means PEOPLES.
   public var kind: Pingan_Dispute_V1_MediationKind = .unspecified
 
+  /// Required. Who leads the attempt; 1 to 100 characters.
   public var lead: String = String()
 
+  /// Optional. People taking part: at most 100 names, each of up to 100 characters.
   public var participants: [String] = []
 
+  /// Optional. Bodies taking part (stations, offices, departments): at most 100 names, each of
+  /// up to 100 characters.
   public var bodies: [String] = []
 
-  /// Required to start a rung above the next one: why the rungs between are skipped.
+  /// Optional; required to start a rung above the next one: why the rungs between are
+  /// skipped. At most 2000 characters.
   public var skipReason: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1020,15 +1225,21 @@ public nonisolated struct Pingan_Dispute_V1_EndRungRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The case's UUID.
   public var caseID: String = String()
 
+  /// Required. The UUID of the case's open attempt (StartRung's attempt.id).
   public var attemptID: String = String()
 
+  /// Required: SETTLED, EASED or FAILED; RUNG_OUTCOME_UNSPECIFIED is refused.
   public var outcome: Pingan_Dispute_V1_RungOutcome = .unspecified
 
+  /// Required. What happened at the rung; 1 to 2000 characters.
   public var note: String = String()
 
-  /// Required when the outcome is SETTLED.
+  /// Optional; required when the outcome is SETTLED, and refused for EASED or FAILED. The
+  /// signed agreement: terms (up to 4000 characters, not empty), signed_on (YYYY-MM-DD) and
+  /// signatories (one to 100 names, each of up to 100 characters); its id is assigned here.
   public var agreement: Pingan_Dispute_V1_Agreement {
     get {_agreement ?? Pingan_Dispute_V1_Agreement()}
     set {_agreement = newValue}
@@ -1090,10 +1301,13 @@ public nonisolated struct Pingan_Dispute_V1_RecordReturnVisitRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The case's UUID.
   public var caseID: String = String()
 
+  /// Required: CONFIRMED or UNSETTLED; RETURN_VISIT_OUTCOME_UNSPECIFIED is refused.
   public var outcome: Pingan_Dispute_V1_ReturnVisitOutcome = .unspecified
 
+  /// Required. What the visit found; 1 to 2000 characters.
   public var note: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1127,10 +1341,15 @@ public nonisolated struct Pingan_Dispute_V1_RegisterDepartmentRequest: Sendable 
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The centre the department serves: a division code in the caller's jurisdiction.
   public var centreCode: String = String()
 
+  /// Required. Unique at the centre; 1 to 100 characters.
   public var name: String = String()
 
+  /// Required. The gateway API key's name the department acts with (its principal is
+  /// apikey:<name>), held by no other department; 1 to 100 characters, each an ASCII letter,
+  /// a digit, -, _ or .
   public var apiKeyName: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1164,12 +1383,14 @@ public nonisolated struct Pingan_Dispute_V1_ListDepartmentsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Departments registered at this centre and the centres below it.
+  /// Required. Departments registered at this centre and the centres below it; a division
+  /// code in the caller's jurisdiction.
   public var centreCode: String = String()
 
-  /// 1 to 200; 0 means 50.
+  /// Optional. 1 to 200; 0 means 50.
   public var pageSize: Int32 = 0
 
+  /// Optional. A previous response's next_page_token; empty for the first page.
   public var pageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1198,8 +1419,12 @@ public nonisolated struct Pingan_Dispute_V1_SummonDepartmentsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The case's UUID.
   public var caseID: String = String()
 
+  /// Required. 1 to 20 department UUIDs (a repeated one counts once), each registered at the
+  /// caller's centre or a centre below it, and at the case's village or a centre above it;
+  /// any other is invalid_argument naming it.
   public var departmentIds: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1224,6 +1449,7 @@ public nonisolated struct Pingan_Dispute_V1_ReportToSummonsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The UUID of a summons to the calling department.
   public var summonsID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1257,8 +1483,10 @@ public nonisolated struct Pingan_Dispute_V1_FeedBackOnSummonsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The UUID of a summons to the calling department.
   public var summonsID: String = String()
 
+  /// Required. What the department did; 1 to 4000 characters.
   public var feedback: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1292,8 +1520,10 @@ public nonisolated struct Pingan_Dispute_V1_EscalateCaseRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The case's UUID.
   public var caseID: String = String()
 
+  /// Required. Why the level above should coordinate; 1 to 2000 characters.
   public var reason: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1327,9 +1557,10 @@ public nonisolated struct Pingan_Dispute_V1_RequestEscalationRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The case's UUID.
   public var caseID: String = String()
 
-  /// Why the coordinating centre should ask the level above; 1 to 2000 characters.
+  /// Required. Why the coordinating centre should ask the level above; 1 to 2000 characters.
   public var reason: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1364,8 +1595,10 @@ public nonisolated struct Pingan_Dispute_V1_HandBackCaseRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The case's UUID.
   public var caseID: String = String()
 
+  /// Required. Why the case goes back down; 1 to 2000 characters.
   public var note: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1399,12 +1632,14 @@ public nonisolated struct Pingan_Dispute_V1_MarkMajorDisputeRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The case's UUID.
   public var caseID: String = String()
 
-  /// Three or more.
+  /// Required. Three or more different departments, at most 100 names, each of up to 100
+  /// characters.
   public var departments: [String] = []
 
-  /// Fifty or more.
+  /// Required. Fifty or more (at most 100000).
   public var residentRepresentatives: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1438,10 +1673,14 @@ public nonisolated struct Pingan_Dispute_V1_ReclassifyCaseRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The case's UUID.
   public var caseID: String = String()
 
+  /// Required: INCIDENT_CATEGORY_UNSPECIFIED is refused. Sending the case's current category
+  /// changes nothing.
   public var category: Pingan_Grid_V1_IncidentCategory = .unspecified
 
+  /// Required. Why the category is corrected; 1 to 2000 characters.
   public var reason: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1475,7 +1714,9 @@ public nonisolated struct Pingan_Dispute_V1_LoadCalendarRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// The official calendar's CSV: date,kind,holiday,holiday_zh; kind is holiday or workday.
+  /// Required. The official calendar's CSV: date,kind,holiday,holiday_zh; kind is holiday or
+  /// workday (a workday only on a weekend); an optional header row first, at least one day.
+  /// A line that does not parse is invalid_argument naming csv and the line; nothing is loaded.
   public var csv: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1502,9 +1743,10 @@ public nonisolated struct Pingan_Dispute_V1_ExportCasesRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. A division code in the caller's jurisdiction; cases anywhere below it.
   public var divisionCode: String = String()
 
-  /// YYYY-MM: cases opened that month.
+  /// Required. YYYY-MM: cases opened that month.
   public var month: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1907,7 +2149,7 @@ nonisolated extension Pingan_Dispute_V1_Department: SwiftProtobuf.Message, Swift
 
 nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Case"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}incident_id\0\u{3}village_code\0\u{1}category\0\u{1}source\0\u{1}status\0\u{1}description\0\u{1}parties\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}opened_at\0\u{3}coordinator_code\0\u{3}current_rung\0\u{1}major\0\u{3}major_departments\0\u{3}resident_representatives\0\u{1}incidents\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}incident_id\0\u{3}village_code\0\u{1}category\0\u{1}source\0\u{1}status\0\u{1}description\0\u{1}parties\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}opened_at\0\u{3}coordinator_code\0\u{3}current_rung\0\u{1}major\0\u{3}major_departments\0\u{3}resident_representatives\0\u{1}incidents\0\u{3}violence_occurred\0\u{3}minors_involved\0\u{3}latest_source\0\u{3}latest_reported_at\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -1929,6 +2171,10 @@ nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtob
     var _majorDepartments: [String] = []
     var _residentRepresentatives: Int32 = 0
     var _incidents: Int32 = 0
+    var _violenceOccurred: Bool = false
+    var _minorsInvolved: Bool = false
+    var _latestSource: Pingan_Dispute_V1_CaseSource = .unspecified
+    var _latestReportedAt: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1958,6 +2204,10 @@ nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtob
       _majorDepartments = source._majorDepartments
       _residentRepresentatives = source._residentRepresentatives
       _incidents = source._incidents
+      _violenceOccurred = source._violenceOccurred
+      _minorsInvolved = source._minorsInvolved
+      _latestSource = source._latestSource
+      _latestReportedAt = source._latestReportedAt
     }
   }
 
@@ -1995,6 +2245,10 @@ nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtob
         case 17: try { try decoder.decodeRepeatedStringField(value: &_storage._majorDepartments) }()
         case 18: try { try decoder.decodeSingularInt32Field(value: &_storage._residentRepresentatives) }()
         case 19: try { try decoder.decodeSingularInt32Field(value: &_storage._incidents) }()
+        case 20: try { try decoder.decodeSingularBoolField(value: &_storage._violenceOccurred) }()
+        case 21: try { try decoder.decodeSingularBoolField(value: &_storage._minorsInvolved) }()
+        case 22: try { try decoder.decodeSingularEnumField(value: &_storage._latestSource) }()
+        case 23: try { try decoder.decodeSingularStringField(value: &_storage._latestReportedAt) }()
         default: break
         }
       }
@@ -2060,6 +2314,18 @@ nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtob
       if _storage._incidents != 0 {
         try visitor.visitSingularInt32Field(value: _storage._incidents, fieldNumber: 19)
       }
+      if _storage._violenceOccurred != false {
+        try visitor.visitSingularBoolField(value: _storage._violenceOccurred, fieldNumber: 20)
+      }
+      if _storage._minorsInvolved != false {
+        try visitor.visitSingularBoolField(value: _storage._minorsInvolved, fieldNumber: 21)
+      }
+      if _storage._latestSource != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._latestSource, fieldNumber: 22)
+      }
+      if !_storage._latestReportedAt.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._latestReportedAt, fieldNumber: 23)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2088,10 +2354,104 @@ nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtob
         if _storage._majorDepartments != rhs_storage._majorDepartments {return false}
         if _storage._residentRepresentatives != rhs_storage._residentRepresentatives {return false}
         if _storage._incidents != rhs_storage._incidents {return false}
+        if _storage._violenceOccurred != rhs_storage._violenceOccurred {return false}
+        if _storage._minorsInvolved != rhs_storage._minorsInvolved {return false}
+        if _storage._latestSource != rhs_storage._latestSource {return false}
+        if _storage._latestReportedAt != rhs_storage._latestReportedAt {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_CaseReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CaseReport"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}case_id\0\u{1}source\0\u{3}incident_id\0\u{3}reported_at\0\u{1}description\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}violence_occurred\0\u{3}minors_involved\0\u{3}prior_police_calls\0\u{3}opened_case\0\u{1}backfilled\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.source) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.incidentID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.reportedAt) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.description_p) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.threatOfViolence) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.threatOfSelfHarm) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.violenceOccurred) }()
+      case 10: try { try decoder.decodeSingularBoolField(value: &self.minorsInvolved) }()
+      case 11: try { try decoder.decodeSingularInt32Field(value: &self.priorPoliceCalls) }()
+      case 12: try { try decoder.decodeSingularBoolField(value: &self.openedCase) }()
+      case 13: try { try decoder.decodeSingularBoolField(value: &self.backfilled) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 2)
+    }
+    if self.source != .unspecified {
+      try visitor.visitSingularEnumField(value: self.source, fieldNumber: 3)
+    }
+    if !self.incidentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.incidentID, fieldNumber: 4)
+    }
+    if !self.reportedAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.reportedAt, fieldNumber: 5)
+    }
+    if !self.description_p.isEmpty {
+      try visitor.visitSingularStringField(value: self.description_p, fieldNumber: 6)
+    }
+    if self.threatOfViolence != false {
+      try visitor.visitSingularBoolField(value: self.threatOfViolence, fieldNumber: 7)
+    }
+    if self.threatOfSelfHarm != false {
+      try visitor.visitSingularBoolField(value: self.threatOfSelfHarm, fieldNumber: 8)
+    }
+    if self.violenceOccurred != false {
+      try visitor.visitSingularBoolField(value: self.violenceOccurred, fieldNumber: 9)
+    }
+    if self.minorsInvolved != false {
+      try visitor.visitSingularBoolField(value: self.minorsInvolved, fieldNumber: 10)
+    }
+    if self.priorPoliceCalls != 0 {
+      try visitor.visitSingularInt32Field(value: self.priorPoliceCalls, fieldNumber: 11)
+    }
+    if self.openedCase != false {
+      try visitor.visitSingularBoolField(value: self.openedCase, fieldNumber: 12)
+    }
+    if self.backfilled != false {
+      try visitor.visitSingularBoolField(value: self.backfilled, fieldNumber: 13)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_CaseReport, rhs: Pingan_Dispute_V1_CaseReport) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.incidentID != rhs.incidentID {return false}
+    if lhs.reportedAt != rhs.reportedAt {return false}
+    if lhs.description_p != rhs.description_p {return false}
+    if lhs.threatOfViolence != rhs.threatOfViolence {return false}
+    if lhs.threatOfSelfHarm != rhs.threatOfSelfHarm {return false}
+    if lhs.violenceOccurred != rhs.violenceOccurred {return false}
+    if lhs.minorsInvolved != rhs.minorsInvolved {return false}
+    if lhs.priorPoliceCalls != rhs.priorPoliceCalls {return false}
+    if lhs.openedCase != rhs.openedCase {return false}
+    if lhs.backfilled != rhs.backfilled {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2288,7 +2648,7 @@ nonisolated extension Pingan_Dispute_V1_GetCaseRequest: SwiftProtobuf.Message, S
 
 nonisolated extension Pingan_Dispute_V1_GetCaseResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetCaseResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}case\0\u{1}timeline\0\u{1}rungs\0\u{1}agreement\0\u{3}return_visit\0\u{1}summons\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}case\0\u{1}timeline\0\u{1}rungs\0\u{1}agreement\0\u{3}return_visit\0\u{1}summons\0\u{3}timeline_next_page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2302,6 +2662,7 @@ nonisolated extension Pingan_Dispute_V1_GetCaseResponse: SwiftProtobuf.Message, 
       case 4: try { try decoder.decodeSingularMessageField(value: &self._agreement) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._returnVisit) }()
       case 6: try { try decoder.decodeRepeatedMessageField(value: &self.summons) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.timelineNextPageToken) }()
       default: break
       }
     }
@@ -2330,6 +2691,9 @@ nonisolated extension Pingan_Dispute_V1_GetCaseResponse: SwiftProtobuf.Message, 
     if !self.summons.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.summons, fieldNumber: 6)
     }
+    if !self.timelineNextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.timelineNextPageToken, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2340,6 +2704,157 @@ nonisolated extension Pingan_Dispute_V1_GetCaseResponse: SwiftProtobuf.Message, 
     if lhs._agreement != rhs._agreement {return false}
     if lhs._returnVisit != rhs._returnVisit {return false}
     if lhs.summons != rhs.summons {return false}
+    if lhs.timelineNextPageToken != rhs.timelineNextPageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_ListCaseReportsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListCaseReportsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}page_size\0\u{3}page_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
+    }
+    if self.pageSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 2)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_ListCaseReportsRequest, rhs: Pingan_Dispute_V1_ListCaseReportsRequest) -> Bool {
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_ListCaseReportsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListCaseReportsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reports\0\u{3}next_page_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.reports) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.reports.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.reports, fieldNumber: 1)
+    }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_ListCaseReportsResponse, rhs: Pingan_Dispute_V1_ListCaseReportsResponse) -> Bool {
+    if lhs.reports != rhs.reports {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_ListCaseTimelineRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListCaseTimelineRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}page_size\0\u{3}page_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
+    }
+    if self.pageSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 2)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_ListCaseTimelineRequest, rhs: Pingan_Dispute_V1_ListCaseTimelineRequest) -> Bool {
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_ListCaseTimelineResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListCaseTimelineResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entries\0\u{3}next_page_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.entries.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.entries, fieldNumber: 1)
+    }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_ListCaseTimelineResponse, rhs: Pingan_Dispute_V1_ListCaseTimelineResponse) -> Bool {
+    if lhs.entries != rhs.entries {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

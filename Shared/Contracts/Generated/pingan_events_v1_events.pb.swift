@@ -10,6 +10,7 @@
 
 /// Outbox events delivered in batches: one call and one commit at the consumer for many events,
 /// instead of one of each per event.
+/// Every method may also answer invalid_argument, unauthenticated, permission_denied, deadline_exceeded, resource_exhausted and unavailable.
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -72,7 +73,7 @@ public nonisolated struct Pingan_Events_V1_DeliverEventsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// At most 256 events.
+  /// Optional. At most 256 events; none answers no outcomes.
   public var events: [Pingan_Events_V1_Event] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

@@ -9,6 +9,7 @@
 //   https://github.com/apple/swift-protobuf/
 
 /// Signing in at the gateway.
+/// Every method may also answer invalid_argument, unauthenticated, permission_denied, deadline_exceeded, resource_exhausted and unavailable.
 
 import SwiftProtobuf
 
@@ -27,8 +28,10 @@ public nonisolated struct Pingan_Gateway_V1_LoginRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. 1 to 64 characters.
   public var username: String = String()
 
+  /// Required.
   public var password: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

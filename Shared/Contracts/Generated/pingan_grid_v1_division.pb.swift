@@ -10,6 +10,7 @@
 
 /// Administrative divisions: the tree of city, county, township and village that every
 /// centre, grid and case hangs from.
+/// Every method may also answer invalid_argument, unauthenticated, permission_denied, deadline_exceeded, resource_exhausted and unavailable.
 
 import SwiftProtobuf
 
@@ -104,6 +105,7 @@ public nonisolated struct Pingan_Grid_V1_GetDivisionRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. A 12-digit division code.
   public var code: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -137,12 +139,13 @@ public nonisolated struct Pingan_Grid_V1_ListChildrenRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The 12-digit code of the parent division.
   public var code: String = String()
 
-  /// 1 to 500; 0 means the default of 100.
+  /// Optional. 1 to 500; 0 means the default of 100.
   public var pageSize: Int32 = 0
 
-  /// From a previous response's next_page_token; empty for the first page.
+  /// Optional. From a previous response's next_page_token; empty for the first page.
   public var pageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -170,12 +173,13 @@ public nonisolated struct Pingan_Grid_V1_ListSubtreeRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// The root of the subtree; it is not itself returned.
+  /// Required. The 12-digit code of the root of the subtree; it is not itself returned.
   public var code: String = String()
 
-  /// 1 to 500; 0 means the default of 100.
+  /// Optional. 1 to 500; 0 means the default of 100.
   public var pageSize: Int32 = 0
 
+  /// Optional. From a previous response's next_page_token; empty for the first page.
   public var pageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -203,7 +207,10 @@ public nonisolated struct Pingan_Grid_V1_ImportDivisionsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// CSV with the header `code,name,level,parent_code`, the format of changde-divisions.csv.
+  /// Required. CSV with the header `code,name,level,parent_code`, the format of
+  /// changde-divisions.csv, and at least one division; each name no longer than 100
+  /// characters. A division's parent must exist already or be in the same file. A bad line
+  /// is invalid_argument naming csv and the line.
   public var csv: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

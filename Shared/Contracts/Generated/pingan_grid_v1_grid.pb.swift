@@ -9,6 +9,7 @@
 //   https://github.com/apple/swift-protobuf/
 
 /// Grids, their members, and the incidents grid workers report from them.
+/// Every method may also answer invalid_argument, unauthenticated, permission_denied, deadline_exceeded, resource_exhausted and unavailable.
 
 import SwiftProtobuf
 
@@ -190,10 +191,13 @@ public nonisolated struct Pingan_Grid_V1_Party: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. 1 to 50 characters.
   public var name: String = String()
 
+  /// Optional. At most 20 digits, `+` and `-`.
   public var phone: String = String()
 
+  /// Optional.
   public var minor: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -241,13 +245,16 @@ public nonisolated struct Pingan_Grid_V1_CreateGridRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The 12-digit code of a registered village in the caller's jurisdiction.
   public var villageCode: String = String()
 
+  /// Required. 1 to 100 characters; unique within the village.
   public var name: String = String()
 
   /// Optional idempotency key, a UUID the client makes once per intended change: a retry with
   /// the same key (after a timeout, on a flaky network) returns the first result instead of
-  /// creating another. A key is the caller's own; reusing it for another request is refused.
+  /// creating another. A key is the caller's own; reusing it for another request is refused
+  /// (invalid_argument naming request_id).
   public var requestID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -281,12 +288,14 @@ public nonisolated struct Pingan_Grid_V1_ListGridsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Grids in the villages under this centre (the centre itself, when it is a village).
+  /// Required. Grids in the villages under this centre (the centre itself, when it is a
+  /// village); a division code in the caller's jurisdiction.
   public var centreCode: String = String()
 
-  /// 1 to 200; 0 means 50.
+  /// Optional. 1 to 200; 0 means 50.
   public var pageSize: Int32 = 0
 
+  /// Optional. A previous response's next_page_token; empty for the first page.
   public var pageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -315,15 +324,19 @@ public nonisolated struct Pingan_Grid_V1_AddGridMemberRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The grid's UUID.
   public var gridID: String = String()
 
+  /// Required. 1 to 50 characters.
   public var name: String = String()
 
+  /// Required: GRID_ROLE_UNSPECIFIED is refused.
   public var role: Pingan_Grid_V1_GridRole = .unspecified
 
   /// Optional idempotency key, a UUID the client makes once per intended change: a retry with
   /// the same key (after a timeout, on a flaky network) returns the first result instead of
-  /// creating another. A key is the caller's own; reusing it for another request is refused.
+  /// creating another. A key is the caller's own; reusing it for another request is refused
+  /// (invalid_argument naming request_id).
   public var requestID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -357,30 +370,37 @@ public nonisolated struct Pingan_Grid_V1_ReportIncidentRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The grid's UUID.
   public var gridID: String = String()
 
-  /// A member of that grid.
+  /// Required. The UUID of a member of that grid.
   public var reporterMemberID: String = String()
 
+  /// Required: INCIDENT_CATEGORY_UNSPECIFIED is refused.
   public var category: Pingan_Grid_V1_IncidentCategory = .unspecified
 
-  /// 1 to 2000 characters.
+  /// Required. 1 to 2000 characters.
   public var description_p: String = String()
 
-  /// 1 to 20 people.
+  /// Required. 1 to 20 people.
   public var parties: [Pingan_Grid_V1_Party] = []
 
+  /// Optional.
   public var threatOfViolence: Bool = false
 
+  /// Optional.
   public var threatOfSelfHarm: Bool = false
 
+  /// Optional.
   public var repeatIncident: Bool = false
 
+  /// Optional. 0 to 100.
   public var priorPoliceCalls: Int32 = 0
 
   /// Optional idempotency key, a UUID the client makes once per intended change: a retry with
   /// the same key (after a timeout, on a flaky network) returns the first result instead of
-  /// creating another. A key is the caller's own; reusing it for another request is refused.
+  /// creating another. A key is the caller's own; reusing it for another request is refused
+  /// (invalid_argument naming request_id).
   public var requestID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -414,9 +434,10 @@ public nonisolated struct Pingan_Grid_V1_CountIncidentsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. A division code in the caller's jurisdiction: incidents in the villages under it.
   public var rootCode: String = String()
 
-  /// YYYY-MM.
+  /// Required. YYYY-MM.
   public var month: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -486,18 +507,19 @@ public nonisolated struct Pingan_Grid_V1_RecordScreeningRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The grid's UUID.
   public var gridID: String = String()
 
-  /// A member of that grid.
+  /// Required. The UUID of a member of that grid.
   public var reporterMemberID: String = String()
 
-  /// YYYY-MM-DD, China time: today or one of the 7 days before it.
+  /// Required. YYYY-MM-DD, China time: today or one of the 7 days before it.
   public var day: String = String()
 
-  /// 0 to 10000.
+  /// Optional. 0 to 10000.
   public var householdsVisited: Int32 = 0
 
-  /// 0 to 1000; 0 records that the screening found nothing.
+  /// Optional. 0 to 1000; 0 records that the screening found nothing.
   public var disputesFound: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -534,9 +556,10 @@ public nonisolated struct Pingan_Grid_V1_ScreeningFactsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. A division code in the caller's jurisdiction: screening in the villages under it.
   public var rootCode: String = String()
 
-  /// YYYY-MM.
+  /// Required. YYYY-MM.
   public var month: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

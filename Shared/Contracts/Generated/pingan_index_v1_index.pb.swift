@@ -10,6 +10,7 @@
 
 /// The monthly dispute screening-and-resolution index (矛盾纠纷排查化解指数), its rankings,
 /// threshold actions, annual grades and the monthly review (讲评).
+/// Every method may also answer invalid_argument, unauthenticated, permission_denied, deadline_exceeded, resource_exhausted and unavailable.
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -307,10 +308,11 @@ public nonisolated struct Pingan_Index_V1_ComputeMonthlyIndexRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// YYYY-MM; not a month that has not begun.
+  /// Required. YYYY-MM; not a month that has not begun.
   public var month: String = String()
 
-  /// Required to recompute a frozen month: why the published scores change.
+  /// Optional; required to recompute a frozen month: why the published scores change. At
+  /// most 500 characters.
   public var reason: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -346,9 +348,11 @@ public nonisolated struct Pingan_Index_V1_GetRankingRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Ranks the children of this division.
+  /// Required. Ranks the children of this division, a division code in the caller's
+  /// jurisdiction.
   public var parentCode: String = String()
 
+  /// Required. YYYY-MM.
   public var month: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -425,18 +429,20 @@ public nonisolated struct Pingan_Index_V1_ListActionsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Actions owned by this centre and the centres below it.
+  /// Required. Actions owned by this centre and the centres below it; a division code in the
+  /// caller's jurisdiction.
   public var centreCode: String = String()
 
-  /// YYYY-MM, or empty for every month.
+  /// Optional. YYYY-MM, or empty for every month.
   public var month: String = String()
 
-  /// Unspecified for every status.
+  /// Optional. Unspecified for every status.
   public var status: Pingan_Index_V1_ActionStatus = .unspecified
 
-  /// 0 for 50; at most 200.
+  /// Optional. 1 to 200; 0 means 50.
   public var pageSize: Int32 = 0
 
+  /// Optional. A previous response's next_page_token; empty for the first page.
   public var pageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -463,9 +469,10 @@ public nonisolated struct Pingan_Index_V1_CompleteActionRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The action's UUID.
   public var actionID: String = String()
 
-  /// What was done: 1 to 500 characters.
+  /// Required. What was done: 1 to 500 characters.
   public var outcome: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -495,35 +502,42 @@ public nonisolated struct Pingan_Index_V1_CompleteActionResponse: Sendable {
 }
 
 /// A centre's rule for the units it reviews; the seed's township rule is the default.
+/// In SetThresholdRule every field but is_default is checked; a bad one is invalid_argument
+/// naming it as `rule.<field>`.
 public nonisolated struct Pingan_Index_V1_ThresholdRule: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The centre the rule is for: in SetThresholdRule, required and a division code in the
+  /// caller's jurisdiction.
   public var centreCode: String = String()
 
-  /// A score at or above this shares experience.
+  /// A score at or above this shares experience. 0 to 100, and at least remind_below.
   public var shareAt: Double = 0
 
-  /// Below this, a reminder talk; below summon_below, a summons.
+  /// Below this, a reminder talk; below summon_below, a summons. Both 0 to 100, with
+  /// summon_below at most remind_below.
   public var remindBelow: Double = 0
 
   public var summonBelow: Double = 0
 
-  /// Days from the review to each action's due date.
+  /// Days from the review to each action's due date: each 1 to 365.
   public var shareDays: Int32 = 0
 
   public var remindDays: Int32 = 0
 
   public var summonDays: Int32 = 0
 
+  /// Who carries out each action (e.g. 政法委员): each required, 1 to 50 characters.
   public var shareOwner: String = String()
 
   public var remindOwner: String = String()
 
   public var summonOwner: String = String()
 
-  /// True when the centre has not set its own and this is the default.
+  /// True when the centre has not set its own and this is the default. Ignored in
+  /// SetThresholdRule.
   public var isDefault: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -536,6 +550,7 @@ public nonisolated struct Pingan_Index_V1_GetThresholdRuleRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. A division code in the caller's jurisdiction.
   public var centreCode: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -569,6 +584,8 @@ public nonisolated struct Pingan_Index_V1_SetThresholdRuleRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The whole rule, checked as ThresholdRule says; it replaces the centre's
+  /// earlier one.
   public var rule: Pingan_Index_V1_ThresholdRule {
     get {_rule ?? Pingan_Index_V1_ThresholdRule()}
     set {_rule = newValue}
@@ -611,11 +628,13 @@ public nonisolated struct Pingan_Index_V1_LoadSurveyResultsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// YYYY-MM.
+  /// Required. YYYY-MM; not a month that has not begun.
   public var month: String = String()
 
-  /// CSV with the header division_code,respondents,satisfied: a public-opinion survey's
-  /// result per division. A row for a division and month replaces the earlier one.
+  /// Required. CSV with the header division_code,respondents,satisfied: a public-opinion
+  /// survey's result per division, 1 to 20,000 rows, each division once, in the caller's
+  /// jurisdiction; respondents 1 to 1,000,000 and satisfied 0 to respondents. A row for a
+  /// division and month replaces the earlier one.
   public var csv: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -662,8 +681,11 @@ public nonisolated struct Pingan_Index_V1_GetAnnualGradesRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. Grades the children of this division, a division code in the caller's
+  /// jurisdiction.
   public var parentCode: String = String()
 
+  /// Required. 2000 to 2100.
   public var year: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -688,12 +710,14 @@ public nonisolated struct Pingan_Index_V1_GetMonthlyReviewRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// The reviewing centre: its children are the units reviewed.
+  /// Required. The reviewing centre: its children are the units reviewed. A division code in
+  /// the caller's jurisdiction.
   public var centreCode: String = String()
 
+  /// Required. YYYY-MM.
   public var month: String = String()
 
-  /// Unspecified for HTML.
+  /// Optional. Unspecified for HTML.
   public var format: Pingan_Index_V1_ReviewFormat = .unspecified
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

@@ -9,6 +9,7 @@
 //   https://github.com/apple/swift-protobuf/
 
 /// Pushing warnings to the people and systems that subscribed to a centre.
+/// Every method may also answer invalid_argument, unauthenticated, permission_denied, deadline_exceeded, resource_exhausted and unavailable.
 
 import SwiftProtobuf
 
@@ -92,7 +93,7 @@ public nonisolated struct Pingan_Notify_V1_Subscription: Sendable {
   public var channel: Pingan_Notify_V1_Channel = .unspecified
 
   /// Only these events (warning.raised, warning.escalated, case.overdue, case.escalated,
-  /// case.summoned); empty for all.
+  /// case.escalation_requested, case.summoned, index.action, index.published); empty for all.
   public var eventTypes: [String] = []
 
   /// Warnings below this score are not pushed.
@@ -119,6 +120,7 @@ public nonisolated struct Pingan_Notify_V1_Delivery: Sendable {
 
   public var id: String = String()
 
+  /// The warning's id, or for a notice the id of the event that carried it.
   public var warningID: String = String()
 
   public var subscriptionID: String = String()
@@ -130,6 +132,13 @@ public nonisolated struct Pingan_Notify_V1_Delivery: Sendable {
 
   public var lastError: String = String()
 
+  /// What was pushed (X-Pingan-Event): warning.raised, case.escalated, ...
+  public var eventType: String = String()
+
+  /// The case the push is about; empty for the index's notices, and for deliveries queued
+  /// before notify-service recorded it that their stored payload did not name.
+  public var caseID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -140,28 +149,42 @@ public nonisolated struct Pingan_Notify_V1_SubscribeRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The centre whose pushes (about its subtree) are subscribed to; a division code
+  /// in the caller's jurisdiction.
   public var centreCode: String = String()
 
-  /// The http(s) URL that receives the POST: the subscriber's endpoint, the WeCom robot's
-  /// webhook or the SMS gateway (none for EMAIL). Hosts on private networks are refused.
+  /// Required, except for CHANNEL_EMAIL, which must leave it empty. The http(s) URL that
+  /// receives the POST: the subscriber's endpoint, the WeCom robot's webhook or the SMS
+  /// gateway; at most 2000 characters, printable ASCII (percent-encode anything else). Hosts
+  /// on private networks are refused, unless the deployment allows them.
   public var url: String = String()
 
-  /// Shared secret for the X-Pingan-Signature HMAC; 16 to 200 characters.
+  /// Required. Shared secret for the X-Pingan-Signature HMAC; 16 to 200 bytes in UTF-8 (an
+  /// ASCII character is one byte).
   public var secret: String = String()
 
-  /// WEBHOOK when unspecified.
+  /// Optional. WEBHOOK when unspecified.
   public var channel: Pingan_Notify_V1_Channel = .unspecified
 
+  /// Optional. Only pushes of these types: warning.raised, warning.escalated, case.overdue,
+  /// case.escalated, case.escalation_requested, case.summoned, index.action, index.published;
+  /// empty for all.
   public var eventTypes: [String] = []
 
+  /// Optional. 0 to 100; warnings below this score are not pushed (notices have no score
+  /// and pass).
   public var minScore: Int32 = 0
 
+  /// Optional. Warnings of these categories only (notices always pass); empty for all.
+  /// INCIDENT_CATEGORY_UNSPECIFIED is refused.
   public var categories: [Pingan_Grid_V1_IncidentCategory] = []
 
-  /// Required for SMS.
+  /// Optional; required when channel is CHANNEL_SMS: 5 to 20 digits and `+`. Refused for the
+  /// other channels.
   public var phone: String = String()
 
-  /// Required for EMAIL, which needs no url.
+  /// Optional; required when channel is CHANNEL_EMAIL, which needs no url: an address such as
+  /// centre@example.org, no longer than 254 characters. Refused for the other channels.
   public var email: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -195,26 +218,38 @@ public nonisolated struct Pingan_Notify_V1_DeliverWarningRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The warning's UUID.
   public var warningID: String = String()
 
+  /// Optional. The case the warning is about, carried into the push.
   public var caseID: String = String()
 
+  /// Required. The owning centre: its subscribers and those of every centre above it get the push.
   public var centreCode: String = String()
 
+  /// Optional. Subscriptions whose min_score is above it are not pushed.
   public var score: Int32 = 0
 
+  /// Optional. The explanations of the score, carried into the push.
   public var reasons: [String] = []
 
+  /// Optional; required when decisive is set: the case's village, under centre_code.
   public var villageCode: String = String()
 
+  /// Optional. The incident the case was opened from, carried into the push.
   public var incidentID: String = String()
 
+  /// Optional. Filters subscriptions by category; unspecified passes every category filter.
   public var category: Pingan_Grid_V1_IncidentCategory = .unspecified
 
-  /// A decisive factor warned (a threat of self-harm, violence that happened): the village's
-  /// own centre is pushed the warning too, beside centre_code (the owning centre) and the
-  /// levels above it.
+  /// Optional. A decisive factor warned (a threat of self-harm, violence that happened): the
+  /// village's own centre is pushed the warning too, beside centre_code (the owning centre)
+  /// and the levels above it.
   public var decisive: Bool = false
+
+  /// Optional. The warning's level under the bands of the model that scored it (一般, 较大, 重大);
+  /// unspecified pushes no level.
+  public var level: Pingan_Risk_V1_RiskLevel = .unspecified
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -238,12 +273,14 @@ public nonisolated struct Pingan_Notify_V1_ListSubscriptionsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Subscriptions of this centre and the centres below it.
+  /// Required. Subscriptions of this centre and the centres below it, newest first; a
+  /// division code in the caller's jurisdiction.
   public var centreCode: String = String()
 
-  /// 1 to 200; 0 means 50.
+  /// Optional. 1 to 200; 0 means 50.
   public var pageSize: Int32 = 0
 
+  /// Optional. A previous response's next_page_token; empty for the first page.
   public var pageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -270,13 +307,17 @@ public nonisolated struct Pingan_Notify_V1_UpdateSubscriptionRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The subscription's UUID.
   public var subscriptionID: String = String()
 
-  /// Replace the filters.
+  /// Optional. Replace the filters: all three are set to what the request holds, so one left
+  /// out is cleared. Push types as in SubscribeRequest.event_types; empty for all.
   public var eventTypes: [String] = []
 
+  /// Optional. 0 to 100, as in SubscribeRequest.min_score.
   public var minScore: Int32 = 0
 
+  /// Optional. Empty for all; INCIDENT_CATEGORY_UNSPECIFIED is refused.
   public var categories: [Pingan_Grid_V1_IncidentCategory] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -310,6 +351,7 @@ public nonisolated struct Pingan_Notify_V1_UnsubscribeRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The subscription's UUID.
   public var subscriptionID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -334,23 +376,29 @@ public nonisolated struct Pingan_Notify_V1_DeliverNoticeRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// case.overdue, case.escalated, case.summoned, warning.escalated, or for the governance
-  /// index index.action (an action a month's score calls for) and index.published.
+  /// Required. case.overdue, case.escalated, case.escalation_requested, case.summoned,
+  /// warning.escalated, or for the governance index index.action (an action a month's score
+  /// calls for) and index.published.
   public var type: String = String()
 
-  /// Empty for the index's notices, which concern a division.
+  /// Optional; required (the case's UUID) for every type but the index's notices, for which
+  /// it must be empty: they concern a division.
   public var caseID: String = String()
 
-  /// The centre that owns the step; its subscribers and those of every centre above it get it.
+  /// Required. The centre that owns the step; its subscribers and those of every centre above it get it.
   public var centreCode: String = String()
 
+  /// Optional. Carried into the push.
   public var villageCode: String = String()
 
-  /// One line for people: what is due or what happened.
+  /// Optional. One line for people: what is due or what happened.
   public var summary: String = String()
 
-  /// RFC 3339; the deadline concerned, when there is one.
+  /// Optional. RFC 3339; the deadline concerned, when there is one.
   public var dueAt: String = String()
+
+  /// Optional. For warning.escalated: the warning's level (一般, 较大, 重大); unspecified otherwise.
+  public var level: Pingan_Risk_V1_RiskLevel = .unspecified
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -369,18 +417,34 @@ public nonisolated struct Pingan_Notify_V1_DeliverNoticeResponse: Sendable {
   public init() {}
 }
 
+/// Deliveries matching every filter given; at least one of warning_id, case_id and
+/// centre_code is required.
 public nonisolated struct Pingan_Notify_V1_ListDeliveriesRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Optional; required when neither case_id nor centre_code is given. A UUID: deliveries of
+  /// this warning (or of the notice event with this id).
   public var warningID: String = String()
 
-  /// 1 to 200; 0 means 50.
+  /// Optional. 1 to 200; 0 means 50.
   public var pageSize: Int32 = 0
 
-  /// From a previous response's next_page_token; empty for the first page.
+  /// Optional. From a previous response's next_page_token; empty for the first page.
   public var pageToken: String = String()
+
+  /// Optional; required when neither warning_id nor centre_code is given. A UUID: deliveries
+  /// of every push about this case: its warnings and its notices (case.escalated,
+  /// case.summoned, case.overdue, case.escalation_requested, warning.escalated).
+  public var caseID: String = String()
+
+  /// Optional. Only pushes of this type (X-Pingan-Event), one of Subscription.event_types' values.
+  public var eventType: String = String()
+
+  /// Optional; required when neither warning_id nor case_id is given. Deliveries to this
+  /// centre's own subscriptions; a division code in the caller's subtree.
+  public var centreCode: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -392,8 +456,8 @@ public nonisolated struct Pingan_Notify_V1_ListDeliveriesResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// In the order they were queued. Only deliveries the caller's centre covers are shown, so
-  /// a page may hold fewer than page_size; go on while next_page_token is set.
+  /// In the order they were queued. Only deliveries to subscriptions of the caller's subtree
+  /// are shown; go on while next_page_token is set.
   public var deliveries: [Pingan_Notify_V1_Delivery] = []
 
   /// Empty on the last page.
@@ -484,7 +548,7 @@ nonisolated extension Pingan_Notify_V1_Subscription: SwiftProtobuf.Message, Swif
 
 nonisolated extension Pingan_Notify_V1_Delivery: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Delivery"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}warning_id\0\u{3}subscription_id\0\u{1}attempts\0\u{3}delivered_at\0\u{3}last_error\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}warning_id\0\u{3}subscription_id\0\u{1}attempts\0\u{3}delivered_at\0\u{3}last_error\0\u{3}event_type\0\u{3}case_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -498,6 +562,8 @@ nonisolated extension Pingan_Notify_V1_Delivery: SwiftProtobuf.Message, SwiftPro
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.attempts) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.deliveredAt) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.lastError) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.eventType) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
       default: break
       }
     }
@@ -522,6 +588,12 @@ nonisolated extension Pingan_Notify_V1_Delivery: SwiftProtobuf.Message, SwiftPro
     if !self.lastError.isEmpty {
       try visitor.visitSingularStringField(value: self.lastError, fieldNumber: 6)
     }
+    if !self.eventType.isEmpty {
+      try visitor.visitSingularStringField(value: self.eventType, fieldNumber: 7)
+    }
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -532,6 +604,8 @@ nonisolated extension Pingan_Notify_V1_Delivery: SwiftProtobuf.Message, SwiftPro
     if lhs.attempts != rhs.attempts {return false}
     if lhs.deliveredAt != rhs.deliveredAt {return false}
     if lhs.lastError != rhs.lastError {return false}
+    if lhs.eventType != rhs.eventType {return false}
+    if lhs.caseID != rhs.caseID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -643,7 +717,7 @@ nonisolated extension Pingan_Notify_V1_SubscribeResponse: SwiftProtobuf.Message,
 
 nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeliverWarningRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0\u{3}case_id\0\u{3}centre_code\0\u{1}score\0\u{1}reasons\0\u{3}village_code\0\u{3}incident_id\0\u{1}category\0\u{1}decisive\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0\u{3}case_id\0\u{3}centre_code\0\u{1}score\0\u{1}reasons\0\u{3}village_code\0\u{3}incident_id\0\u{1}category\0\u{1}decisive\0\u{1}level\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -660,6 +734,7 @@ nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Mess
       case 7: try { try decoder.decodeSingularStringField(value: &self.incidentID) }()
       case 8: try { try decoder.decodeSingularEnumField(value: &self.category) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.decisive) }()
+      case 10: try { try decoder.decodeSingularEnumField(value: &self.level) }()
       default: break
       }
     }
@@ -693,6 +768,9 @@ nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Mess
     if self.decisive != false {
       try visitor.visitSingularBoolField(value: self.decisive, fieldNumber: 9)
     }
+    if self.level != .unspecified {
+      try visitor.visitSingularEnumField(value: self.level, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -706,6 +784,7 @@ nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Mess
     if lhs.incidentID != rhs.incidentID {return false}
     if lhs.category != rhs.category {return false}
     if lhs.decisive != rhs.decisive {return false}
+    if lhs.level != rhs.level {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -946,7 +1025,7 @@ nonisolated extension Pingan_Notify_V1_UnsubscribeResponse: SwiftProtobuf.Messag
 
 nonisolated extension Pingan_Notify_V1_DeliverNoticeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeliverNoticeRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{3}case_id\0\u{3}centre_code\0\u{3}village_code\0\u{1}summary\0\u{3}due_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{3}case_id\0\u{3}centre_code\0\u{3}village_code\0\u{1}summary\0\u{3}due_at\0\u{1}level\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -960,6 +1039,7 @@ nonisolated extension Pingan_Notify_V1_DeliverNoticeRequest: SwiftProtobuf.Messa
       case 4: try { try decoder.decodeSingularStringField(value: &self.villageCode) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.summary) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.dueAt) }()
+      case 7: try { try decoder.decodeSingularEnumField(value: &self.level) }()
       default: break
       }
     }
@@ -984,6 +1064,9 @@ nonisolated extension Pingan_Notify_V1_DeliverNoticeRequest: SwiftProtobuf.Messa
     if !self.dueAt.isEmpty {
       try visitor.visitSingularStringField(value: self.dueAt, fieldNumber: 6)
     }
+    if self.level != .unspecified {
+      try visitor.visitSingularEnumField(value: self.level, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -994,6 +1077,7 @@ nonisolated extension Pingan_Notify_V1_DeliverNoticeRequest: SwiftProtobuf.Messa
     if lhs.villageCode != rhs.villageCode {return false}
     if lhs.summary != rhs.summary {return false}
     if lhs.dueAt != rhs.dueAt {return false}
+    if lhs.level != rhs.level {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1031,7 +1115,7 @@ nonisolated extension Pingan_Notify_V1_DeliverNoticeResponse: SwiftProtobuf.Mess
 
 nonisolated extension Pingan_Notify_V1_ListDeliveriesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListDeliveriesRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0\u{3}page_size\0\u{3}page_token\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0\u{3}page_size\0\u{3}page_token\0\u{3}case_id\0\u{3}event_type\0\u{3}centre_code\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1042,6 +1126,9 @@ nonisolated extension Pingan_Notify_V1_ListDeliveriesRequest: SwiftProtobuf.Mess
       case 1: try { try decoder.decodeSingularStringField(value: &self.warningID) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.eventType) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
       default: break
       }
     }
@@ -1057,6 +1144,15 @@ nonisolated extension Pingan_Notify_V1_ListDeliveriesRequest: SwiftProtobuf.Mess
     if !self.pageToken.isEmpty {
       try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 3)
     }
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 4)
+    }
+    if !self.eventType.isEmpty {
+      try visitor.visitSingularStringField(value: self.eventType, fieldNumber: 5)
+    }
+    if !self.centreCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1064,6 +1160,9 @@ nonisolated extension Pingan_Notify_V1_ListDeliveriesRequest: SwiftProtobuf.Mess
     if lhs.warningID != rhs.warningID {return false}
     if lhs.pageSize != rhs.pageSize {return false}
     if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.eventType != rhs.eventType {return false}
+    if lhs.centreCode != rhs.centreCode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -9,6 +9,7 @@
 //   https://github.com/apple/swift-protobuf/
 
 /// Risk assessment of cases and the warnings it raises.
+/// Every method may also answer invalid_argument, unauthenticated, permission_denied, deadline_exceeded, resource_exhausted and unavailable.
 
 import SwiftProtobuf
 
@@ -20,6 +21,58 @@ import SwiftProtobuf
 fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobuf.ProtobufAPIVersionCheck {
   struct _2: SwiftProtobuf.ProtobufAPIVersion_2 {}
   typealias Version = _2
+}
+
+/// How grave a case's risk is, in the words centres say it in (风险等级), from the bands of the
+/// risk model that scored it: each model version has its own bands, and an assessment or
+/// warning keeps the level its model gave.
+public nonisolated enum Pingan_Risk_V1_RiskLevel: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// 一般: below the model's serious band.
+  case general // = 1
+
+  /// 较大: in the model's serious band.
+  case serious // = 2
+
+  /// 重大: in the model's major band, or any decisive factor (a threat of self-harm, violence
+  /// that happened), whatever the score.
+  case major // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .general
+    case 2: self = .serious
+    case 3: self = .major
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .general: return 1
+    case .serious: return 2
+    case .major: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Pingan_Risk_V1_RiskLevel] = [
+    .unspecified,
+    .general,
+    .serious,
+    .major,
+  ]
+
 }
 
 public nonisolated enum Pingan_Risk_V1_WarningStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -130,6 +183,9 @@ public nonisolated struct Pingan_Risk_V1_Assessment: Sendable {
   /// The latest 50 scores the case has had, oldest first (risk-service keeps every one).
   public var history: [Pingan_Risk_V1_ScoreChange] = []
 
+  /// The level of this score under the bands of the model that scored it.
+  public var level: Pingan_Risk_V1_RiskLevel = .unspecified
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -145,6 +201,9 @@ public nonisolated struct Pingan_Risk_V1_ScoreChange: Sendable {
   public var modelVersion: String = String()
 
   public var assessedAt: String = String()
+
+  /// The level the score had under its own model version's bands.
+  public var level: Pingan_Risk_V1_RiskLevel = .unspecified
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -206,6 +265,9 @@ public nonisolated struct Pingan_Risk_V1_Warning: Sendable {
 
   public var steps: [Pingan_Risk_V1_WarningStep] = []
 
+  /// The gravest level the case reached while this warning was open.
+  public var level: Pingan_Risk_V1_RiskLevel = .unspecified
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -216,96 +278,111 @@ public nonisolated struct Pingan_Risk_V1_AssessCaseRequest: @unchecked Sendable 
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The case's UUID.
   public var caseID: String {
     get {_storage._caseID}
     set {_uniqueStorage()._caseID = newValue}
   }
 
+  /// Required. The 12-digit code of the case's village.
   public var villageCode: String {
     get {_storage._villageCode}
     set {_uniqueStorage()._villageCode = newValue}
   }
 
+  /// Optional. Picks the category's model; unspecified scores with the model for other disputes.
   public var category: Pingan_Grid_V1_IncidentCategory {
     get {_storage._category}
     set {_uniqueStorage()._category = newValue}
   }
 
+  /// Optional. People involved.
   public var partyCount: Int32 {
     get {_storage._partyCount}
     set {_uniqueStorage()._partyCount = newValue}
   }
 
+  /// Optional.
   public var minorsInvolved: Bool {
     get {_storage._minorsInvolved}
     set {_uniqueStorage()._minorsInvolved = newValue}
   }
 
+  /// Optional.
   public var threatOfViolence: Bool {
     get {_storage._threatOfViolence}
     set {_uniqueStorage()._threatOfViolence = newValue}
   }
 
+  /// Optional.
   public var threatOfSelfHarm: Bool {
     get {_storage._threatOfSelfHarm}
     set {_uniqueStorage()._threatOfSelfHarm = newValue}
   }
 
+  /// Optional.
   public var repeatIncident: Bool {
     get {_storage._repeatIncident}
     set {_uniqueStorage()._repeatIncident = newValue}
   }
 
+  /// Optional.
   public var priorPoliceCalls: Int32 {
     get {_storage._priorPoliceCalls}
     set {_uniqueStorage()._priorPoliceCalls = newValue}
   }
 
-  /// The incident the case was opened from, carried on so a warning names its report.
+  /// Optional. The incident the case was opened from, carried on so a warning names its
+  /// report; a value that is not a UUID counts as none.
   public var incidentID: String {
     get {_storage._incidentID}
     set {_uniqueStorage()._incidentID = newValue}
   }
 
+  /// Optional.
   public var violenceOccurred: Bool {
     get {_storage._violenceOccurred}
     set {_uniqueStorage()._violenceOccurred = newValue}
   }
 
-  /// Incidents between the same parties the case holds, the first included.
+  /// Optional. Incidents between the same parties the case holds, the first included.
   public var incidents: Int32 {
     get {_storage._incidents}
     set {_uniqueStorage()._incidents = newValue}
   }
 
+  /// Optional.
   public var failedRungs: Int32 {
     get {_storage._failedRungs}
     set {_uniqueStorage()._failedRungs = newValue}
   }
 
-  /// Levels the case was escalated above its township.
+  /// Optional. Levels the case was escalated above its township.
   public var escalations: Int32 {
     get {_storage._escalations}
     set {_uniqueStorage()._escalations = newValue}
   }
 
+  /// Optional.
   public var overdueSummons: Int32 {
     get {_storage._overdueSummons}
     set {_uniqueStorage()._overdueSummons = newValue}
   }
 
-  /// RFC 3339: when the case opened, and when these facts were true.
+  /// Optional. RFC 3339: when the case opened, and (as_of) when these facts were true; a
+  /// value that is not a timestamp counts as none.
   public var openedAt: String {
     get {_storage._openedAt}
     set {_uniqueStorage()._openedAt = newValue}
   }
 
+  /// Optional. RFC 3339; see opened_at.
   public var asOf: String {
     get {_storage._asOf}
     set {_uniqueStorage()._asOf = newValue}
   }
 
-  /// True once the case is settled, resolved or closed: its score stops growing with time.
+  /// Optional. True once the case is settled, resolved or closed: its score stops growing with time.
   public var closed: Bool {
     get {_storage._closed}
     set {_uniqueStorage()._closed = newValue}
@@ -344,6 +421,7 @@ public nonisolated struct Pingan_Risk_V1_GetAssessmentRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The case's UUID.
   public var caseID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -377,15 +455,17 @@ public nonisolated struct Pingan_Risk_V1_ListWarningsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Warnings about cases anywhere under this centre, newest first.
+  /// Required. Warnings about cases anywhere under this centre, newest first; a division code
+  /// in the caller's jurisdiction.
   public var centreCode: String = String()
 
-  /// 1 to 200; 0 means 50.
+  /// Optional. 1 to 200; 0 means 50.
   public var pageSize: Int32 = 0
 
+  /// Optional. A previous response's next_page_token; empty for the first page.
   public var pageToken: String = String()
 
-  /// Only warnings that are not closed.
+  /// Optional. Only warnings that are not closed.
   public var openOnly: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -412,6 +492,7 @@ public nonisolated struct Pingan_Risk_V1_GetWarningRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The warning's UUID.
   public var warningID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -445,9 +526,10 @@ public nonisolated struct Pingan_Risk_V1_AssignWarningRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The warning's UUID.
   public var warningID: String = String()
 
-  /// Who handles it: a name or post as the centre records it.
+  /// Required. Who handles it: a name or post as the centre records it; 1 to 100 characters.
   public var assignee: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -481,8 +563,10 @@ public nonisolated struct Pingan_Risk_V1_FeedBackOnWarningRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The warning's UUID.
   public var warningID: String = String()
 
+  /// Required. What was done; 1 to 4000 characters.
   public var feedback: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -516,8 +600,10 @@ public nonisolated struct Pingan_Risk_V1_EvaluateWarningRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The warning's UUID.
   public var warningID: String = String()
 
+  /// Required. The follow-up evaluation (跟踪问效); 1 to 4000 characters.
   public var evaluation: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -551,8 +637,10 @@ public nonisolated struct Pingan_Risk_V1_CloseWarningRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The warning's UUID.
   public var warningID: String = String()
 
+  /// Required. The outcome it closes with; 1 to 4000 characters.
   public var outcome: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -586,6 +674,7 @@ public nonisolated struct Pingan_Risk_V1_AcknowledgeWarningRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. The warning's UUID.
   public var warningID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -619,8 +708,10 @@ public nonisolated struct Pingan_Risk_V1_WarningFactsRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Required. A division code in the caller's jurisdiction: warnings in the villages under it.
   public var rootCode: String = String()
 
+  /// Required. YYYY-MM.
   public var month: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -662,6 +753,10 @@ public nonisolated struct Pingan_Risk_V1_WarningFactsResponse: Sendable {
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "pingan.risk.v1"
+
+nonisolated extension Pingan_Risk_V1_RiskLevel: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RISK_LEVEL_UNSPECIFIED\0\u{1}RISK_LEVEL_GENERAL\0\u{1}RISK_LEVEL_SERIOUS\0\u{1}RISK_LEVEL_MAJOR\0")
+}
 
 nonisolated extension Pingan_Risk_V1_WarningStatus: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0WARNING_STATUS_UNSPECIFIED\0\u{1}WARNING_STATUS_RAISED\0\u{1}WARNING_STATUS_ACKNOWLEDGED\0\u{1}WARNING_STATUS_HANDLING\0\u{1}WARNING_STATUS_FED_BACK\0\u{1}WARNING_STATUS_EVALUATED\0\u{1}WARNING_STATUS_CLOSED\0")
@@ -714,7 +809,7 @@ nonisolated extension Pingan_Risk_V1_Reason: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Pingan_Risk_V1_Assessment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Assessment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}village_code\0\u{1}score\0\u{1}threshold\0\u{1}reasons\0\u{3}warning_id\0\u{3}assessed_at\0\u{3}model_version\0\u{1}history\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}village_code\0\u{1}score\0\u{1}threshold\0\u{1}reasons\0\u{3}warning_id\0\u{3}assessed_at\0\u{3}model_version\0\u{1}history\0\u{1}level\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -731,6 +826,7 @@ nonisolated extension Pingan_Risk_V1_Assessment: SwiftProtobuf.Message, SwiftPro
       case 7: try { try decoder.decodeSingularStringField(value: &self.assessedAt) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
       case 9: try { try decoder.decodeRepeatedMessageField(value: &self.history) }()
+      case 10: try { try decoder.decodeSingularEnumField(value: &self.level) }()
       default: break
       }
     }
@@ -764,6 +860,9 @@ nonisolated extension Pingan_Risk_V1_Assessment: SwiftProtobuf.Message, SwiftPro
     if !self.history.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.history, fieldNumber: 9)
     }
+    if self.level != .unspecified {
+      try visitor.visitSingularEnumField(value: self.level, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -777,6 +876,7 @@ nonisolated extension Pingan_Risk_V1_Assessment: SwiftProtobuf.Message, SwiftPro
     if lhs.assessedAt != rhs.assessedAt {return false}
     if lhs.modelVersion != rhs.modelVersion {return false}
     if lhs.history != rhs.history {return false}
+    if lhs.level != rhs.level {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -784,7 +884,7 @@ nonisolated extension Pingan_Risk_V1_Assessment: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Pingan_Risk_V1_ScoreChange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScoreChange"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}score\0\u{3}model_version\0\u{3}assessed_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}score\0\u{3}model_version\0\u{3}assessed_at\0\u{1}level\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -795,6 +895,7 @@ nonisolated extension Pingan_Risk_V1_ScoreChange: SwiftProtobuf.Message, SwiftPr
       case 1: try { try decoder.decodeSingularInt32Field(value: &self.score) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.assessedAt) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.level) }()
       default: break
       }
     }
@@ -810,6 +911,9 @@ nonisolated extension Pingan_Risk_V1_ScoreChange: SwiftProtobuf.Message, SwiftPr
     if !self.assessedAt.isEmpty {
       try visitor.visitSingularStringField(value: self.assessedAt, fieldNumber: 3)
     }
+    if self.level != .unspecified {
+      try visitor.visitSingularEnumField(value: self.level, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -817,6 +921,7 @@ nonisolated extension Pingan_Risk_V1_ScoreChange: SwiftProtobuf.Message, SwiftPr
     if lhs.score != rhs.score {return false}
     if lhs.modelVersion != rhs.modelVersion {return false}
     if lhs.assessedAt != rhs.assessedAt {return false}
+    if lhs.level != rhs.level {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -869,7 +974,7 @@ nonisolated extension Pingan_Risk_V1_WarningStep: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Pingan_Risk_V1_Warning: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Warning"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}case_id\0\u{3}centre_code\0\u{1}score\0\u{1}status\0\u{3}raised_at\0\u{3}village_code\0\u{1}count\0\u{1}assignee\0\u{1}feedback\0\u{1}evaluation\0\u{1}outcome\0\u{3}escalates_at\0\u{1}steps\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}case_id\0\u{3}centre_code\0\u{1}score\0\u{1}status\0\u{3}raised_at\0\u{3}village_code\0\u{1}count\0\u{1}assignee\0\u{1}feedback\0\u{1}evaluation\0\u{1}outcome\0\u{3}escalates_at\0\u{1}steps\0\u{1}level\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -891,6 +996,7 @@ nonisolated extension Pingan_Risk_V1_Warning: SwiftProtobuf.Message, SwiftProtob
       case 12: try { try decoder.decodeSingularStringField(value: &self.outcome) }()
       case 13: try { try decoder.decodeSingularStringField(value: &self.escalatesAt) }()
       case 14: try { try decoder.decodeRepeatedMessageField(value: &self.steps) }()
+      case 15: try { try decoder.decodeSingularEnumField(value: &self.level) }()
       default: break
       }
     }
@@ -939,6 +1045,9 @@ nonisolated extension Pingan_Risk_V1_Warning: SwiftProtobuf.Message, SwiftProtob
     if !self.steps.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.steps, fieldNumber: 14)
     }
+    if self.level != .unspecified {
+      try visitor.visitSingularEnumField(value: self.level, fieldNumber: 15)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -957,6 +1066,7 @@ nonisolated extension Pingan_Risk_V1_Warning: SwiftProtobuf.Message, SwiftProtob
     if lhs.outcome != rhs.outcome {return false}
     if lhs.escalatesAt != rhs.escalatesAt {return false}
     if lhs.steps != rhs.steps {return false}
+    if lhs.level != rhs.level {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -22,10 +22,12 @@ struct DisputeCase: Sendable {
     let incidentID: UUID?
     let village: DivisionCode
     var category: Pingan_Grid_V1_IncidentCategory
+    /// Where the report that opened the case came from.
     let source: Pingan_Dispute_V1_CaseSource
     var status: Status
     let description: String
     let parties: [Party]
+    /// The worst facts over every report of the case (``CaseFacts/joining(_:)``).
     var facts: CaseFacts
     let openedAt: Date
     /// The centre coordinating the case: the village's township until it is escalated.
@@ -35,6 +37,19 @@ struct DisputeCase: Sendable {
     var incidents: Int
     /// The rung of its latest attempt, as the cases table keeps it; `nil` before the first.
     var currentRung: LadderRung? = nil
+    /// The newest report's source and time when another report joined; `nil` while the
+    /// opening report is the newest (``latest``). Kept on the case so a centre sees what came
+    /// in last without reading the case's reports.
+    var joinedReport: ReportStamp? = nil
+
+    /// The newest report's source and time.
+    var latest: ReportStamp { joinedReport ?? ReportStamp(source: source, at: openedAt) }
+
+    /// Where and when a report came in.
+    struct ReportStamp: Sendable, Equatable {
+        let source: Pingan_Dispute_V1_CaseSource
+        let at: Date
+    }
 }
 
 /// One person in a dispute.
@@ -51,18 +66,39 @@ struct CaseFacts: Sendable, Equatable {
     var repeatIncident: Bool
     var priorPoliceCalls: Int
     var violenceOccurred = false
+    /// A minor is among the parties (of any report, for a case).
+    var minorsInvolved = false
 
     /// The facts after another incident between the same parties: a repeat, with whatever
-    /// the new report adds.
+    /// the new report adds. The worst of each fact is kept: a milder report later does not
+    /// undo violence or a threat reported earlier.
     func joining(_ other: CaseFacts) -> CaseFacts {
         CaseFacts(
             threatOfViolence: threatOfViolence || other.threatOfViolence,
             threatOfSelfHarm: threatOfSelfHarm || other.threatOfSelfHarm,
             repeatIncident: true,
             priorPoliceCalls: max(priorPoliceCalls, other.priorPoliceCalls),
-            violenceOccurred: violenceOccurred || other.violenceOccurred
+            violenceOccurred: violenceOccurred || other.violenceOccurred,
+            minorsInvolved: minorsInvolved || other.minorsInvolved
         )
     }
+}
+
+/// One report that opened or joined a case, with the facts it gave (the case keeps the worst
+/// of all of them). Not to be confused with ``CaseReports``, the monthly reading of cases.
+struct CaseReport: Sendable, Equatable {
+    let id: UUID
+    let caseID: UUID
+    let source: Pingan_Dispute_V1_CaseSource
+    /// The grid incident, for a grid report.
+    let incidentID: UUID?
+    let reportedAt: Date
+    let description: String
+    let facts: CaseFacts
+    /// True for the report that opened the case.
+    let openedCase: Bool
+    /// True for a row made by migration 8 from what an existing case held.
+    var backfilled = false
 }
 
 /// One step in a case's append-only history.
@@ -95,7 +131,16 @@ struct NewCase: Sendable {
         self.source = source
         self.description = description
         self.parties = parties.map { Party(name: $0.name.trimmingCharacters(in: .whitespaces), phone: $0.phone, minor: $0.minor) }
+        var facts = facts
+        // Whether a minor is involved is read off the parties, however the report said it.
+        facts.minorsInvolved = facts.minorsInvolved || parties.contains(where: \.minor)
         self.facts = facts
+    }
+
+    /// This report as the case keeps it, once `newCase` opened or joined case `caseID` at `now`.
+    func report(on caseID: UUID, at now: Date, openedCase: Bool, id: UUID = UUID.random()) -> CaseReport {
+        CaseReport(id: id, caseID: caseID, source: source, incidentID: incidentID, reportedAt: now, description: description,
+                   facts: facts, openedCase: openedCase)
     }
 }
 

@@ -60,6 +60,7 @@ enum SameParties {
             joined.facts = joined.facts.joining(newCase.facts)
             joined.incidents += 1
             joined.status = .open
+            joined.joinedReport = DisputeCase.ReportStamp(source: newCase.source, at: now)
             return .join(joined, reopened: reopened)
         }
         return .open(DisputeCase(

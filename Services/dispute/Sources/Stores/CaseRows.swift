@@ -13,10 +13,16 @@ enum CaseRows {
         c.id, c.incident_id, c.village_code, c.category, c.source, c.status, c.description, c.parties,
         c.threat_of_violence, c.threat_of_self_harm, c.repeat_incident, c.prior_police_calls, c.opened_at,
         c.coordinator_code, c.violence_occurred, c.incidents, c.major_departments, c.resident_representatives, c.current_rung,
-        c.revision
+        c.revision, c.minors_involved, c.latest_source, c.latest_reported_at
         """
     /// How many ``columns`` there are.
-    static let count = 20
+    static let count = 23
+
+    /// A report's columns, as ``decodeReport(_:)`` takes them.
+    static let reportColumns = """
+        id, case_id, source, incident_id, reported_at, description, threat_of_violence, threat_of_self_harm,
+        violence_occurred, minors_involved, prior_police_calls, opened_case, backfilled
+        """
 
     /// The reads of a case file, in the order ``decodeFile(_:)`` takes their rows.
     static func fileReads(_ id: UUID) -> [PostgresStatement] {
@@ -114,13 +120,30 @@ enum CaseRows {
             facts: CaseFacts(
                 threatOfViolence: try row.decode(Bool.self, at: 8), threatOfSelfHarm: try row.decode(Bool.self, at: 9),
                 repeatIncident: try row.decode(Bool.self, at: 10), priorPoliceCalls: try row.decode(Int.self, at: 11),
-                violenceOccurred: try row.decode(Bool.self, at: 14)
+                violenceOccurred: try row.decode(Bool.self, at: 14), minorsInvolved: try row.decode(Bool.self, at: 20)
             ),
             openedAt: try row.decode(Date.self, at: 12),
             coordinator: try DivisionCode(validating: try row.decode(String.self, at: 13)),
             major: departments.map { MajorDispute(departments: $0, residentRepresentatives: representatives) },
             incidents: try row.decode(Int.self, at: 15),
-            currentRung: try row.decode(Int?.self, at: 18).map { try decode(LadderRung.self, $0, "cases.current_rung") }
+            currentRung: try row.decode(Int?.self, at: 18).map { try decode(LadderRung.self, $0, "cases.current_rung") },
+            joinedReport: try row.decode(Date?.self, at: 22).map { at in
+                DisputeCase.ReportStamp(source: Pingan_Dispute_V1_CaseSource(rawValue: try row.decode(Int?.self, at: 21) ?? 0) ?? .unspecified, at: at)
+            }
+        )
+    }
+
+    static func decodeReport(_ row: PostgresRow) throws -> CaseReport {
+        CaseReport(
+            id: try row.decode(UUID.self, at: 0), caseID: try row.decode(UUID.self, at: 1),
+            source: Pingan_Dispute_V1_CaseSource(rawValue: try row.decode(Int.self, at: 2)) ?? .unspecified, incidentID: try row.decode(UUID?.self, at: 3),
+            reportedAt: try row.decode(Date.self, at: 4), description: try row.decode(String.self, at: 5),
+            facts: CaseFacts(
+                threatOfViolence: try row.decode(Bool.self, at: 6), threatOfSelfHarm: try row.decode(Bool.self, at: 7),
+                repeatIncident: false, priorPoliceCalls: try row.decode(Int.self, at: 10),
+                violenceOccurred: try row.decode(Bool.self, at: 8), minorsInvolved: try row.decode(Bool.self, at: 9)
+            ),
+            openedCase: try row.decode(Bool.self, at: 11), backfilled: try row.decode(Bool.self, at: 12)
         )
     }
 

@@ -27,8 +27,13 @@ protocol CaseStore: Sendable {
     /// the same parties' case.
     func intake(_ newCase: NewCase, requestID: UUID, subject: String, now: Date) async throws -> (case: DisputeCase, joined: Bool)
     func file(_ id: UUID) async throws -> CaseFile?
-    /// The case file and the case's timeline, read in one round trip, for showing the whole case.
-    func fileWithTimeline(_ id: UUID) async throws -> (file: CaseFile, timeline: [TimelineEntry])?
+    /// The case file and up to `limit` of its timeline entries older than `cursor`, newest
+    /// first, each with its cursor, read in one round trip. A case may hold thousands of
+    /// entries; only the page is read.
+    func fileWithTimeline(_ id: UUID, before cursor: TimelineCursor?, limit: Int) async throws -> (file: CaseFile, timeline: [(entry: TimelineEntry, cursor: TimelineCursor)])?
+    /// The case file and up to `limit` of the reports that opened or joined it after `cursor`,
+    /// newest first, each with its cursor, read in one round trip.
+    func fileWithReports(_ id: UUID, after cursor: PageCursor?, limit: Int) async throws -> (file: CaseFile, reports: [(report: CaseReport, cursor: PageCursor)])?
     /// Applies `changes`, decided on `file`, in one transaction, and returns the file as it
     /// then is; ``CaseStoreError/stale(_:)`` when the case changed since `file` was read, so
     /// the caller decides again on the new file.
@@ -165,12 +170,14 @@ struct PostgresCaseStore: CaseStore {
                 """
                 UPDATE dispute.cases SET threat_of_violence = $2, threat_of_self_harm = $3, repeat_incident = $4,
                     prior_police_calls = $5, violence_occurred = $6, incidents = $7, status = 'open', closed_at = NULL,
-                    revision = revision + 1
+                    minors_involved = $8, latest_source = $9, latest_reported_at = $10, revision = revision + 1
                 WHERE id = $1
                 """,
                 [joined.id, joined.facts.threatOfViolence, joined.facts.threatOfSelfHarm, joined.facts.repeatIncident,
-                 joined.facts.priorPoliceCalls, joined.facts.violenceOccurred, joined.incidents]
+                 joined.facts.priorPoliceCalls, joined.facts.violenceOccurred, joined.incidents, joined.facts.minorsInvolved,
+                 joined.latest.source.rawValue, joined.latest.at]
             )
+            try await Self.insertReport(transaction, newCase.report(on: joined.id, at: joined.latest.at, openedCase: false))
             if reopened {
                 try await transaction.queue(
                     """
@@ -198,14 +205,15 @@ struct PostgresCaseStore: CaseStore {
                 """
                 INSERT INTO dispute.cases (id, incident_id, village_code, category, source, description, parties,
                     threat_of_violence, threat_of_self_harm, repeat_incident, prior_police_calls, opened_at,
-                    coordinator_code, violence_occurred, party_names)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                    coordinator_code, violence_occurred, party_names, minors_involved)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                 """,
                 [opened.id, opened.incidentID, opened.village.rawValue, opened.category.rawValue, opened.source.rawValue,
                  opened.description, PostgresJSON(json), opened.facts.threatOfViolence, opened.facts.threatOfSelfHarm,
                  opened.facts.repeatIncident, opened.facts.priorPoliceCalls, opened.openedAt, opened.coordinator.rawValue,
-                 opened.facts.violenceOccurred, newCase.partyNames]
+                 opened.facts.violenceOccurred, newCase.partyNames, opened.facts.minorsInvolved]
             )
+            try await Self.insertReport(transaction, newCase.report(on: opened.id, at: opened.openedAt, openedCase: true))
             if let incident = newCase.incidentID {
                 try await transaction.queue("INSERT INTO dispute.case_incidents (incident_id, case_id) VALUES ($1, $2)", [incident, opened.id])
             }
@@ -223,17 +231,43 @@ struct PostgresCaseStore: CaseStore {
         try await pool.withConnection { try await CaseRows.loadFile($0, id) }
     }
 
-    func fileWithTimeline(_ id: UUID) async throws -> (file: CaseFile, timeline: [TimelineEntry])? {
+    func fileWithTimeline(_ id: UUID, before cursor: TimelineCursor?, limit: Int) async throws -> (file: CaseFile, timeline: [(entry: TimelineEntry, cursor: TimelineCursor)])? {
         try await pool.withConnection { connection in
-            let reads = try await connection.pipeline(
-                CaseRows.fileReads(id) + [("SELECT at, kind, note, actor FROM dispute.timeline WHERE case_id = $1 ORDER BY id", [id])]
-            )
+            let reads = try await connection.pipeline(CaseRows.fileReads(id) + [(
+                """
+                SELECT id, at, kind, note, actor FROM dispute.timeline
+                WHERE case_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3
+                """,
+                [id, cursor?.entry, limit]
+            )])
             guard let file = try CaseRows.decodeFile(Array(reads.dropLast())) else { return nil }
             let timeline = try reads[reads.count - 1].map { row in
-                TimelineEntry(at: try row.decode(Date.self, at: 0), kind: try row.decode(String.self, at: 1),
-                              note: try row.decode(String.self, at: 2), actor: try row.decode(String.self, at: 3))
+                let entry = TimelineEntry(at: try row.decode(Date.self, at: 1), kind: try row.decode(String.self, at: 2),
+                                          note: try row.decode(String.self, at: 3), actor: try row.decode(String.self, at: 4))
+                return (entry: entry, cursor: TimelineCursor(entry: try row.decode(Int64.self, at: 0)))
             }
             return (file, timeline)
+        }
+    }
+
+    /// Pages by `(reported_at, id)` at the database's microsecond precision, through the index
+    /// on `(case_id, reported_at DESC, id DESC)`.
+    func fileWithReports(_ id: UUID, after cursor: PageCursor?, limit: Int) async throws -> (file: CaseFile, reports: [(report: CaseReport, cursor: PageCursor)])? {
+        try await pool.withConnection { connection in
+            let reads = try await connection.pipeline(CaseRows.fileReads(id) + [(
+                """
+                SELECT \(CaseRows.reportColumns) FROM dispute.case_reports
+                WHERE case_id = $1 AND ($2::timestamptz IS NULL OR (reported_at, id) < ($2, $3))
+                ORDER BY reported_at DESC, id DESC LIMIT $4
+                """,
+                [id, cursor?.time, cursor?.id, limit]
+            )])
+            guard let file = try CaseRows.decodeFile(Array(reads.dropLast())) else { return nil }
+            let reports = try reads[reads.count - 1].map { row in
+                let report = try CaseRows.decodeReport(row)
+                return (report: report, cursor: PageCursor(time: report.reportedAt, id: report.id))
+            }
+            return (file, reports)
         }
     }
 
@@ -281,6 +315,20 @@ struct PostgresCaseStore: CaseStore {
             }
             return try await transaction.query("SELECT \(CaseRows.columns) FROM dispute.cases c WHERE c.id = $1", [id]).first.map(CaseRows.decodeCase)
         }
+    }
+
+    /// Records a report that opened or joined a case, in the transaction that did it.
+    static func insertReport(_ transaction: PostgresConnection, _ report: CaseReport) async throws {
+        try await transaction.queue(
+            """
+            INSERT INTO dispute.case_reports (id, case_id, source, incident_id, reported_at, description, threat_of_violence,
+                threat_of_self_harm, violence_occurred, minors_involved, prior_police_calls, opened_case)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            """,
+            [report.id, report.caseID, report.source.rawValue, report.incidentID, report.reportedAt, report.description,
+             report.facts.threatOfViolence, report.facts.threatOfSelfHarm, report.facts.violenceOccurred, report.facts.minorsInvolved,
+             report.facts.priorPoliceCalls, report.openedCase]
+        )
     }
 
     static func appendTimeline(_ transaction: PostgresConnection, case id: UUID, kind: String, note: String, actor: String, at: Date) async throws {

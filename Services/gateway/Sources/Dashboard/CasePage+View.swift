@@ -4,12 +4,22 @@ extension CasePage {
     <h1>{{category}}纠纷 · {{village}}</h1>
     <section id="summary">
       <p>{{status}} · 受理于 {{openedAt}} · 当前：{{currentRung}}</p>
+      {{#hasFacts}}<ul class="facts" aria-label="风险事实">{{#facts}}<li><strong class="fact">{{.}}</strong></li>{{/facts}}</ul>{{/hasFacts}}
       <p>{{description}}</p>
+      <p class="muted">最近一次报告：{{latestReport}}</p>
       <h2>当事人</h2>
-      <ul>{{#parties}}<li>{{name}}{{#hasPhone}} · {{phone}}{{/hasPhone}}</li>{{/parties}}</ul>
+      <ul class="parties">{{#parties}}<li>{{name}}{{#hasPhone}} · {{phone}}{{/hasPhone}}</li>{{/parties}}</ul>
       {{#revealed}}<p class="muted">本次查看当事人信息已记入个人信息查阅记录。</p>{{/revealed}}
       {{#canReveal}}<form method="post" action="/ui/cases/{{id}}/reveal"><input type="hidden" name="csrf" value="{{csrf}}">
         <button type="submit">查看当事人完整信息（将被记录）</button></form>{{/canReveal}}
+    </section>
+    <section id="reports" aria-labelledby="reports-title">
+      <h2 id="reports-title">来源报告</h2>
+      {{#reportsPaged}}<p><a href="/ui/cases/{{id}}#reports">回到最新</a></p>{{/reportsPaged}}
+      <ol>{{#reports}}<li>{{reportedAt}} · {{source}}{{#opened}} · 立案{{/opened}}{{#hasFacts}} · {{#facts}}<strong class="fact">{{.}}</strong> {{/facts}}{{/hasFacts}}
+        <br>{{description}}{{#backfilled}} <span class="muted">（由原案件信息补录）</span>{{/backfilled}}</li>{{/reports}}</ol>
+      {{^reports}}<p class="empty">没有更多报告。</p>{{/reports}}
+      {{#hasOlderReports}}<p><a rel="next" href="{{olderReports}}">更早</a></p>{{/hasOlderReports}}
     </section>
     <section id="rungs" aria-labelledby="rungs-title">
       <h2 id="rungs-title">三二一调解</h2>
@@ -28,7 +38,9 @@ extension CasePage {
       {{#hasReturnVisit}}<p>{{returnVisit}}</p>{{/hasReturnVisit}}
     </section>
     <section id="timeline" aria-labelledby="timeline-title"><h2 id="timeline-title">办理记录</h2>
+      {{#timelinePaged}}<p><a href="/ui/cases/{{id}}#timeline">回到最新</a></p>{{/timelinePaged}}
       <ol>{{#timeline}}<li>{{at}} · {{kind}} · {{note}} <span class="muted">{{actor}}</span></li>{{/timeline}}</ol>
+      {{#hasOlderTimeline}}<p><a rel="next" href="{{olderTimeline}}">更早</a></p>{{/hasOlderTimeline}}
     </section>
     """)
 

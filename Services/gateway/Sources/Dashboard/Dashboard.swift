@@ -17,6 +17,7 @@ struct Dashboard: Sendable {
     let forwarder: Forwarder
     let tokens: TokenSigner
     let auth: AuthServiceHandler
+    let admin: AdminServiceHandler
     let now: @Sendable () -> Date
 
     static let cookie = "pingan_session"
@@ -49,6 +50,7 @@ struct Dashboard: Sendable {
         TodayPage.warningRoutes(pages.group("warnings"))
         CasePage.routes(pages.group("cases"), now: now)
         IndexPage.routes(pages.group("index"), now: now)
+        AdminPage.routes(pages.group("admin"), admin: admin)
 
         router.add(middleware: SessionGate(dashboard: self)).add(middleware: FormGate()).add(middleware: UnknownPage())
         return DashboardResponder(router: router.buildResponder())
@@ -75,7 +77,7 @@ struct Dashboard: Sendable {
         guard let header = request.headers[.cookie] else { return nil }
         for pair in header.split(separator: ";") {
             let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, parts[0] == Self.cookie, let principal = try? tokens.verify(parts[1], now: now()) else { continue }
+            guard parts.count == 2, parts[0] == Self.cookie, let principal = try? forwarder.person(parts[1], now: now()) else { continue }
             return Session(token: parts[1], principal: principal, csrf: Self.csrf(for: parts[1]), centreName: principal.centre.rawValue)
         }
         return nil
@@ -106,7 +108,8 @@ struct Dashboard: Sendable {
 
     static func page(status: HTTPResponse.Status = .ok, _ title: String, _ content: String, _ session: Session) -> Response {
         let frame = Frame(title: title, user: session.principal.subject.replacingOccurrences(of: "user:", with: ""),
-                          centreName: session.centreName, csrf: session.csrf, content: content)
+                          centreName: session.centreName, csrf: session.csrf, content: content,
+                          administers: AdminPage.isOffered(to: session.principal))
         return html(frame.render(), status: status)
     }
 

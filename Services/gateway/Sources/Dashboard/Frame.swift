@@ -27,6 +27,8 @@ struct Frame {
     let centreName: String
     let csrf: String
     let content: String
+    /// Whether the signed-in person administers accounts: the nav then offers ``AdminPage``.
+    var administers = false
 
     static let template = View.template("""
     <!doctype html>
@@ -41,6 +43,7 @@ struct Frame {
     <header class="top">
       <a class="brand" href="/ui/">平安 · 社会治理中心</a>
       <span class="who">{{user}} · {{centreName}}</span>
+      {{#administers}}<a class="nav" href="/ui/admin">账号管理</a>{{/administers}}
       <form method="post" action="/ui/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">退出</button></form>
     </header>
     <main>
@@ -59,6 +62,7 @@ struct Frame {
     header.top { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; padding: .6rem 1rem; background: #12355b; color: #fff; }
     header.top a.brand { color: #fff; font-weight: 700; text-decoration: none; }
     header.top .who { flex: 1; }
+    header.top a.nav { color: #fff; }
     main { max-width: 72rem; margin: 0 auto; padding: 1rem; }
     a { color: var(--accent); }
     a:focus, button:focus, input:focus { outline: 3px solid #f2b705; outline-offset: 2px; }

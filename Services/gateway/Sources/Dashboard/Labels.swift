@@ -55,6 +55,41 @@ enum Labels {
         }
     }
 
+    static func source(_ value: Pingan_Dispute_V1_CaseSource) -> String {
+        switch value {
+        case .gridReport: "网格上报"
+        case .hotline: "热线"
+        case .policeTransfer: "公安移交"
+        case .walkIn: "来访"
+        case .departmentReferral: "部门移交"
+        case .citizenApp: "群众端"
+        default: "未知来源"
+        }
+    }
+
+    /// The dangerous facts of a case (the worst so far) in words, most serious first; empty when none.
+    static func facts(of value: Pingan_Dispute_V1_Case) -> [String] {
+        facts(violence: value.violenceOccurred, threat: value.threatOfViolence, selfHarm: value.threatOfSelfHarm,
+              minors: value.minorsInvolved, policeCalls: value.priorPoliceCalls)
+    }
+
+    /// The dangerous facts one report gave, in words.
+    static func facts(of value: Pingan_Dispute_V1_CaseReport) -> [String] {
+        facts(violence: value.violenceOccurred, threat: value.threatOfViolence, selfHarm: value.threatOfSelfHarm,
+              minors: value.minorsInvolved, policeCalls: value.priorPoliceCalls)
+    }
+
+    private static func facts(violence: Bool, threat: Bool, selfHarm: Bool, minors: Bool, policeCalls: Int32) -> [String] {
+        var words: [String] = []
+        if violence { words.append("已发生暴力") }
+        // Violence that happened says more than its threat; the threat alone is named.
+        if threat && !violence { words.append("有暴力威胁") }
+        if selfHarm { words.append("有自伤风险") }
+        if minors { words.append("涉及未成年人") }
+        if policeCalls > 0 { words.append("曾报警 \(policeCalls) 次") }
+        return words
+    }
+
     static func caseStatus(_ value: Pingan_Dispute_V1_CaseStatus) -> String {
         switch value {
         case .open: "办理中"

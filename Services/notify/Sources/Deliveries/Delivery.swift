@@ -20,6 +20,11 @@ struct Delivery: Sendable, Equatable {
     let centre: DivisionCode?
     let subscriber: DivisionCode?
     let queuedAt: Date
+    /// What was pushed (``PushEvents``).
+    let event: String
+    /// The case the push is about; `nil` for the index's notices, and for older deliveries
+    /// whose stored payload did not name it.
+    let caseID: UUID?
 
     /// Its place in a list in the order deliveries were queued.
     var cursor: PageCursor { PageCursor(time: queuedAt, id: id) }

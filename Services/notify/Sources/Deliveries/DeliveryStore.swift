@@ -23,10 +23,10 @@ protocol DeliveryStore: Sendable {
     /// whose filter admits it, rendered for the subscriber's channel. Applying the same
     /// event again queues nothing more.
     func queue(_ content: PushContent, centre: DivisionCode, applying event: EventDelivery) async throws -> Int
-    /// The deliveries of a subject (a warning, or the event that carried a notice) in the
-    /// order they were queued, from after `cursor`, each with the centre it was queued for and
-    /// its subscriber's centre.
-    func deliveries(of subject: UUID, after cursor: PageCursor?, limit: Int) async throws -> [Delivery]
+    /// The deliveries matching `filter` to subscriptions of centres under `root`, in the order
+    /// they were queued, from after `cursor`, each with the centre it was queued for and its
+    /// subscriber's centre.
+    func deliveries(_ filter: DeliveryFilter, within root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [Delivery]
 }
 
 /// Subscriptions and deliveries in schema `notify`. Deliveries are work for the workers:
@@ -133,11 +133,11 @@ struct PostgresDeliveryStore: DeliveryStore {
                 }
                 try await transaction.queue(
                     """
-                    INSERT INTO notify.deliveries (id, subject_id, subscription_id, centre_code, payload, event, next_attempt_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp() + make_interval(secs => coalesce($7::double precision, 0)))
+                    INSERT INTO notify.deliveries (id, subject_id, subscription_id, centre_code, payload, event, next_attempt_at, case_id)
+                    VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp() + make_interval(secs => coalesce($7::double precision, 0)), $8)
                     ON CONFLICT (subject_id, subscription_id) DO NOTHING
                     """,
-                    [id, content.subject, subscription.id, centre.rawValue, payload, content.type, lease]
+                    [id, content.subject, subscription.id, centre.rawValue, payload, content.type, lease, UUID(uuidString: content.caseID)]
                 )
             }
             if !handed.isEmpty {
@@ -147,23 +147,15 @@ struct PostgresDeliveryStore: DeliveryStore {
         }
     }
 
-    func deliveries(of subject: UUID, after cursor: PageCursor?, limit: Int) async throws -> [Delivery] {
-        try await pool.query(
-            """
-            SELECT d.id, d.subject_id, d.subscription_id, d.attempts, d.delivered_at, d.last_error, d.centre_code, s.centre_code,
-                   d.created_at
-            FROM notify.deliveries d JOIN notify.subscriptions s ON s.id = d.subscription_id
-            WHERE d.subject_id = $1 AND ($2::timestamptz IS NULL OR (d.created_at, d.id) > ($2, $3))
-            ORDER BY d.created_at, d.id LIMIT $4
-            """,
-            [subject, cursor?.time, cursor?.id, limit]
-        ).map { row in
+    func deliveries(_ filter: DeliveryFilter, within root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [Delivery] {
+        let query = DeliveryQuery(filter: filter, root: root, cursor: cursor, limit: limit)
+        return try await pool.query(query.sql, query.parameters).map { row in
             Delivery(
                 id: try row.decode(UUID.self, at: 0), subject: try row.decode(UUID.self, at: 1), subscription: try row.decode(UUID.self, at: 2),
                 attempts: try row.decode(Int.self, at: 3), deliveredAt: try row.decode(Date?.self, at: 4), lastError: try row.decode(String?.self, at: 5),
                 centre: try? DivisionCode(validating: try row.decode(String.self, at: 6)),
                 subscriber: try? DivisionCode(validating: try row.decode(String.self, at: 7)),
-                queuedAt: try row.decode(Date.self, at: 8)
+                queuedAt: try row.decode(Date.self, at: 8), event: try row.decode(String.self, at: 9), caseID: try row.decode(UUID?.self, at: 10)
             )
         }
     }

@@ -12,9 +12,11 @@ enum SMSMessage {
         return body.text
     }
 
-    /// `【平安】<title>：<centre> <village> <score or summary>`.
+    /// `【平安】<title>：<centre> <village> <score or summary>`, then ` 风险等级：<level>`
+    /// when the push has one.
     static func text(_ content: PushContent) -> String {
         let detail = content.score.map { "风险分\($0)" } ?? content.summary
-        return "【平安】\(PushRendering.title(content.type))：\(content.centre) \(content.village) \(detail)"
+        let level = content.levelWord.map { " 风险等级：\($0)" } ?? ""
+        return "【平安】\(PushRendering.title(content.type))：\(content.centre) \(content.village) \(detail)\(level)"
     }
 }

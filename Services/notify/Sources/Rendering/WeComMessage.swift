@@ -17,6 +17,7 @@ enum WeComMessage {
     static func markdown(_ content: PushContent) -> String {
         var lines = ["**平安 · \(PushRendering.title(content.type))**", "> 中心：\(content.centre)　村（社区）：\(content.village)"]
         if let score = content.score { lines.append("> 风险分：<font color=\"warning\">\(score)</font>") }
+        if let level = content.levelWord { lines.append("> 风险等级：<font color=\"warning\">\(level)</font>") }
         if !content.reasons.isEmpty { lines.append("> 依据：\(content.reasons.joined(separator: "；"))") }
         if !content.summary.isEmpty { lines.append("> \(content.summary)") }
         if !content.dueAt.isEmpty { lines.append("> 期限：\(content.dueAt)") }

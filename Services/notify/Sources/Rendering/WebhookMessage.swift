@@ -13,6 +13,8 @@ enum WebhookMessage {
         body.add("centre_code", content.centre)
         body.add("village_code", content.village)
         body.add("sent_at", sentAt.wireTimestamp)
+        // Only when the push has a level, so a push without one keeps its bytes.
+        if let level = content.levelName { body.add("level", level) }
         if let score = content.score {
             body.add("warning_id", content.subject.wire)
             body.add("incident_id", content.incidentID)

@@ -80,13 +80,16 @@ struct Assessment: Sendable, Equatable {
     let modelVersion: String
     /// Every score the case has had, oldest first.
     let history: [ScoreChange]
+    /// The level its model version's bands gave the score, as recorded then.
+    let level: RiskLevel
 }
 
-/// One score in a case's history.
+/// One score in a case's history, with the level its own model version gave it.
 struct ScoreChange: Sendable, Equatable {
     let score: Int
     let modelVersion: String
     let assessedAt: Date
+    let level: RiskLevel
 }
 
 /// What the round trip that records an `AssessCase` event finds of its case before the new
@@ -105,8 +108,9 @@ struct PriorAssessment: Sendable, Equatable {
             caseID: scored.assessed.id, village: scored.assessed.village, score: scored.score.score, threshold: threshold,
             reasons: scored.score.reasons, warningID: warning ?? warningID, assessedAt: scored.at,
             modelVersion: scored.score.modelVersion,
-            history: Array((history + [ScoreChange(score: scored.score.score, modelVersion: scored.score.modelVersion, assessedAt: scored.at)])
-                .suffix(Assessment.historyShown))
+            history: Array((history + [ScoreChange(score: scored.score.score, modelVersion: scored.score.modelVersion, assessedAt: scored.at, level: scored.score.level)])
+                .suffix(Assessment.historyShown)),
+            level: scored.score.level
         )
     }
 }

@@ -23,6 +23,8 @@ struct Warning: Sendable, Equatable {
     let escalatesAt: Date?
     /// Every step of the loop so far, oldest first; empty where a listing leaves them out.
     var steps: [WarningStep]
+    /// The gravest level the case reached while the warning was open, as its models gave it.
+    let level: RiskLevel
 }
 
 /// Where a warning's closed loop stands (预警—处置—反馈—跟踪问效); the raw values are what

@@ -20,11 +20,13 @@ struct RiskModel: Codable, Sendable, Equatable {
 }
 
 /// Every category's model, versioned as one document (`Data/risk-models.json`); an
-/// assessment records the version and each factor's contribution, so any score can be
-/// explained and re-checked later.
+/// assessment records the version, each factor's contribution and the level the version's
+/// bands gave, so any score can be explained and re-checked later.
 struct RiskModelCatalogue: Codable, Sendable {
     let version: String
     let threshold: Int
+    /// The bands of this version (一般, 较大, 重大), shared by its category models.
+    let levels: RiskBands
     let models: [RiskModel]
 
     /// The model for a category; `other` for anything without its own.
@@ -35,7 +37,7 @@ struct RiskModelCatalogue: Codable, Sendable {
 
     /// Scores a case's facts at `now` with its category's model.
     func score(_ facts: CaseFacts, now: Date) -> RiskScore {
-        model(for: facts.category).score(facts, now: now, catalogueVersion: version)
+        model(for: facts.category).score(facts, now: now, catalogueVersion: version, bands: levels)
     }
 
     /// Scores a case at `now`, with when time alone will next change its score: a closed
@@ -67,6 +69,7 @@ struct RiskModelCatalogue: Codable, Sendable {
             throw .malformed("\(error)")
         }
         guard (1...100).contains(catalogue.threshold) else { throw .malformed("threshold must be 1 to 100") }
+        if let problem = catalogue.levels.problem { throw .malformed(problem) }
         for name in names.values where catalogue.models.filter({ $0.category == name }).count != 1 {
             throw .malformed("category \(name) must have exactly one model")
         }
@@ -89,19 +92,22 @@ enum RiskModelError: Error, CustomStringConvertible {
     }
 }
 
-/// A score with every contribution, and whether a decisive factor was present: whether it
-/// warns is ``WarningRules``' to say.
+/// A score with every contribution, whether a decisive factor was present, and its level
+/// under the bands of the version that scored it: whether it warns is ``WarningRules``' to say.
 struct RiskScore: Sendable, Equatable {
     let score: Int
     let reasons: [Reason]
     let modelVersion: String
     /// A decisive factor was present: warn whatever the score.
     let decisive: Bool
+    /// What the model version's bands make of the score and the decisive factor.
+    let level: RiskLevel
 }
 
 extension RiskModel {
-    /// Scores a case's facts at `now` (for the time it has been open).
-    func score(_ facts: CaseFacts, now: Date, catalogueVersion: String) -> RiskScore {
+    /// Scores a case's facts at `now` (for the time it has been open), its level from the
+    /// catalogue version's `bands`.
+    func score(_ facts: CaseFacts, now: Date, catalogueVersion: String, bands: RiskBands) -> RiskScore {
         var reasons: [Reason] = []
         func add(_ rule: String, _ points: Int, _ explanation: String, decisive: Bool = false) {
             guard points > 0 || decisive else { return }
@@ -118,7 +124,10 @@ extension RiskModel {
             add(factor.name, points, occurrences > 1 ? "\(factor.explanation) (\(occurrences))" : factor.explanation, decisive: isDecisive)
         }
         let total = min(100, reasons.reduce(0) { $0 + $1.points })
-        return RiskScore(score: total, reasons: reasons, modelVersion: "\(catalogueVersion)/\(category)", decisive: decisive)
+        return RiskScore(
+            score: total, reasons: reasons, modelVersion: "\(catalogueVersion)/\(category)", decisive: decisive,
+            level: bands.level(of: total, decisive: decisive)
+        )
     }
 
     /// How many times a factor is present in the facts.

@@ -33,7 +33,9 @@ struct WarningRules: Sendable, Equatable {
     func decision(for score: RiskScore, village: DivisionCode, open: OpenWarning?, closed: Bool, now: Date) -> WarningDecision {
         guard !closed, warns(score) else { return .none }
         if let open {
-            return .regroup(id: open.id, score: max(open.score, score.score), rose: score.score > open.score, owner: open.centre)
+            return .regroup(
+                id: open.id, score: max(open.score, score.score), rose: score.score > open.score, owner: open.centre, level: max(open.level, score.level)
+            )
         }
         let owner = village.owningCentre
         return .raise(owner: owner, notify: score.decisive ? village : owner, escalatesAt: escalationTime(after: now))
@@ -45,7 +47,7 @@ struct WarningRules: Sendable, Equatable {
         raised.filter { $0.escalatesAt <= now }.map { warning in
             WarningEscalation(
                 warning: warning.id, caseID: warning.caseID, village: warning.village,
-                from: warning.centre, to: warning.centre.parent ?? warning.centre, nextEscalationAt: escalationTime(after: now)
+                from: warning.centre, to: warning.centre.parent ?? warning.centre, nextEscalationAt: escalationTime(after: now), level: warning.level
             )
         }
     }
@@ -68,6 +70,8 @@ struct OpenWarning: Sendable, Equatable {
     let score: Int
     /// The centre that owns it now: told again when the score rises.
     let centre: DivisionCode
+    /// The gravest level the case has reached while it was open.
+    let level: RiskLevel
 }
 
 /// What a new score means for the case's warning.
@@ -79,8 +83,9 @@ enum WarningDecision: Sendable, Equatable {
     /// escalates at `escalatesAt` unless acknowledged.
     case raise(owner: DivisionCode, notify: DivisionCode, escalatesAt: Date)
     /// The case warned again while its warning is open: one warning with a higher count and
-    /// the higher of the two scores; a risen score is pushed again to `owner`.
-    case regroup(id: UUID, score: Int, rose: Bool, owner: DivisionCode)
+    /// the higher of the two scores and of the two levels; a risen score is pushed again to
+    /// `owner`.
+    case regroup(id: UUID, score: Int, rose: Bool, owner: DivisionCode, level: RiskLevel)
 }
 
 /// A raised warning nobody has acknowledged, as the ladder needs to know it.
@@ -91,6 +96,8 @@ struct RaisedWarning: Sendable, Equatable {
     let centre: DivisionCode
     let village: DivisionCode
     let escalatesAt: Date
+    /// Told again with each escalation.
+    let level: RiskLevel
 }
 
 /// A warning moved a level up because nobody acknowledged it in time.
@@ -102,6 +109,8 @@ struct WarningEscalation: Sendable, Equatable {
     /// The level above `from`; the city itself when `from` is the city.
     let to: DivisionCode
     let nextEscalationAt: Date
+    /// The warning's level, said again in the escalation's push.
+    let level: RiskLevel
 }
 
 /// The steps of a warning's closed loop (预警—处置—反馈—跟踪问效), each allowed only after the

@@ -70,7 +70,7 @@ struct PostgresRiskStore: RiskStore {
             // Candidates only: ``WarningRules/escalations(of:now:)`` says which escalate, and to whom.
             let raised = try await transaction.query(
                 """
-                SELECT id, case_id, centre_code, village_code, escalates_at FROM risk.warnings
+                SELECT id, case_id, centre_code, village_code, escalates_at, level FROM risk.warnings
                 WHERE status = 'raised' AND escalates_at <= $1 ORDER BY escalates_at LIMIT $2 FOR UPDATE SKIP LOCKED
                 """,
                 [now, limit]
@@ -79,7 +79,8 @@ struct PostgresRiskStore: RiskStore {
                     id: try row.decode(UUID.self, at: 0), caseID: try row.decode(UUID.self, at: 1), centre: try RiskRows.division(row, at: 2),
                     // Read back to the microsecond as `now` was sent: the rules then see the
                     // instants the query compared, not a decoding a rounding step apart.
-                    village: try RiskRows.division(row, at: 3), escalatesAt: try row.decode(Date.self, at: 4).atPostgresPrecision
+                    village: try RiskRows.division(row, at: 3), escalatesAt: try row.decode(Date.self, at: 4).atPostgresPrecision,
+                    level: try RiskRows.level(row, at: 5, column: "warnings.level")
                 )
             }
             let escalations = rules.escalations(of: raised, now: now)

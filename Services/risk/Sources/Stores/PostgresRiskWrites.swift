@@ -17,24 +17,24 @@ struct PostgresRiskWrites: Sendable {
         let warning: UUID? = switch decision {
         case .none: nil
         case .raise: UUID.random()
-        case let .regroup(id, _, _, _): id
+        case let .regroup(id, _, _, _, _): id
         }
         // The assessment goes first: a new warning refers to it.
         try await transaction.queue(
             """
-            INSERT INTO risk.assessments (case_id, village_code, score, threshold, reasons, model_version, assessed_at, warning_id, facts, closed, rescore_at)
-            VALUES ($1, $2, $3, $7, $4, $5, $6, $8, $9, $10, $11)
+            INSERT INTO risk.assessments (case_id, village_code, score, threshold, reasons, model_version, assessed_at, warning_id, facts, closed, rescore_at, level)
+            VALUES ($1, $2, $3, $7, $4, $5, $6, $8, $9, $10, $11, $12)
             ON CONFLICT (case_id) DO UPDATE SET score = $3, reasons = $4, model_version = $5, assessed_at = $6, village_code = $2, threshold = $7,
-                warning_id = coalesce($8, risk.assessments.warning_id), facts = $9, closed = $10, rescore_at = $11
+                warning_id = coalesce($8, risk.assessments.warning_id), facts = $9, closed = $10, rescore_at = $11, level = $12
             """,
             [assessed.id, assessed.village.rawValue, score.score, reasons, score.modelVersion, now, threshold, warning,
-             try RiskRows.encodeFacts(assessed), assessed.facts.closed, scored.rescoreAt]
+             try RiskRows.encodeFacts(assessed), assessed.facts.closed, scored.rescoreAt, score.level.rawValue]
         )
         try await transaction.queue(
-            "INSERT INTO risk.assessment_history (case_id, score, model_version, reasons, assessed_at) VALUES ($1, $2, $3, $4, $5)",
-            [assessed.id, score.score, score.modelVersion, reasons, now]
+            "INSERT INTO risk.assessment_history (case_id, score, model_version, reasons, assessed_at, level) VALUES ($1, $2, $3, $4, $5, $6)",
+            [assessed.id, score.score, score.modelVersion, reasons, now, score.level.rawValue]
         )
-        let scoreNote = "score \(score.score) (\(score.modelVersion))"
+        let scoreNote = "score \(score.score) (\(score.modelVersion), \(score.level.rawValue))"
         switch decision {
         case .none:
             break
@@ -42,19 +42,19 @@ struct PostgresRiskWrites: Sendable {
             guard let warning else { break }
             try await transaction.queue(
                 """
-                INSERT INTO risk.warnings (id, case_id, centre_code, village_code, score, raised_at, escalates_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                INSERT INTO risk.warnings (id, case_id, centre_code, village_code, score, raised_at, escalates_at, level)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                 """,
-                [warning, assessed.id, owner.rawValue, assessed.village.rawValue, score.score, now, escalatesAt]
+                [warning, assessed.id, owner.rawValue, assessed.village.rawValue, score.score, now, escalatesAt, score.level.rawValue]
             )
             try await RiskRows.queueStep(transaction, warning, .raised, note: "\(scoreNote); warned \(notify)", actor: Self.actor, at: now)
             try await outbox.enqueue(transaction, WarningEvents.raised, WarningEvents.raised(warning, case: scored, owner: owner, decisive: notify != owner))
-        case let .regroup(id, newScore, rose, owner):
-            try await transaction.queue("UPDATE risk.warnings SET count = count + 1, score = $2 WHERE id = $1", [id, newScore])
+        case let .regroup(id, newScore, rose, owner, level):
+            try await transaction.queue("UPDATE risk.warnings SET count = count + 1, score = $2, level = $3 WHERE id = $1", [id, newScore, level.rawValue])
             try await RiskRows.queueStep(transaction, id, rose ? .scoreRose : .warnedAgain, note: scoreNote, actor: Self.actor, at: now)
             if rose {
                 try await outbox.enqueue(transaction, WarningEvents.notice, WarningEvents.escalated(
-                    case: assessed.id, centre: owner, village: assessed.village, summary: "the warning's score rose to \(score.score)"
+                    case: assessed.id, centre: owner, village: assessed.village, summary: "the warning's score rose to \(score.score)", level: level
                 ))
             }
         }
@@ -72,7 +72,7 @@ struct PostgresRiskWrites: Sendable {
             )
             try await outbox.enqueue(transaction, WarningEvents.notice, WarningEvents.escalated(
                 case: escalation.caseID, centre: escalation.to, village: escalation.village,
-                summary: "a warning from \(escalation.from) was not acknowledged in time"
+                summary: "a warning from \(escalation.from) was not acknowledged in time", level: escalation.level
             ))
         }
     }

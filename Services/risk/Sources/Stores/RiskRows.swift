@@ -10,7 +10,7 @@ import SwiftProtobuf
 enum RiskRows {
     static let warningColumns = """
         w.id, w.case_id, w.centre_code, w.score, w.status, w.raised_at, w.village_code, w.count,
-        w.assignee, w.feedback, w.evaluation, w.outcome, w.escalates_at
+        w.assignee, w.feedback, w.evaluation, w.outcome, w.escalates_at, w.level
         """
 
     /// The case's assessment row, locked: taken before its warning's, in the order the
@@ -21,13 +21,13 @@ enum RiskRows {
 
     /// The case's warning that is not closed yet, locked: a new score acts on it.
     static func openWarning(of id: UUID) -> EventInbox.Read {
-        ("SELECT case_id, id, score, centre_code FROM risk.warnings WHERE case_id = $1 AND status <> 'closed' FOR UPDATE", [id])
+        ("SELECT case_id, id, score, centre_code, level FROM risk.warnings WHERE case_id = $1 AND status <> 'closed' FOR UPDATE", [id])
     }
 
     /// The open warnings of several cases, locked, in one round trip.
     static func openWarnings(of ids: [UUID]) -> EventInbox.Read {
         (
-            "SELECT case_id, id, score, centre_code FROM risk.warnings WHERE case_id = ANY($1::text[]::uuid[]) AND status <> 'closed' FOR UPDATE",
+            "SELECT case_id, id, score, centre_code, level FROM risk.warnings WHERE case_id = ANY($1::text[]::uuid[]) AND status <> 'closed' FOR UPDATE",
             [ids.map(\.uuidString)]
         )
     }
@@ -37,7 +37,8 @@ enum RiskRows {
         var open: [UUID: OpenWarning] = [:]
         for row in rows {
             open[try row.decode(UUID.self, at: 0)] = OpenWarning(
-                id: try row.decode(UUID.self, at: 1), score: try row.decode(Int.self, at: 2), centre: try division(row, at: 3)
+                id: try row.decode(UUID.self, at: 1), score: try row.decode(Int.self, at: 2), centre: try division(row, at: 3),
+                level: try level(row, at: 4, column: "warnings.level")
             )
         }
         return open
@@ -48,8 +49,8 @@ enum RiskRows {
         // the case reads does not grow with the case.
         (
             """
-            SELECT score, model_version, assessed_at FROM (
-                SELECT id, score, model_version, assessed_at FROM risk.assessment_history WHERE case_id = $1 ORDER BY id DESC LIMIT $2
+            SELECT score, model_version, assessed_at, level FROM (
+                SELECT id, score, model_version, assessed_at, level FROM risk.assessment_history WHERE case_id = $1 ORDER BY id DESC LIMIT $2
             ) latest ORDER BY id
             """,
             [id, Assessment.historyShown]
@@ -58,12 +59,15 @@ enum RiskRows {
 
     static func decodeHistory(_ rows: PostgresRows) throws -> [ScoreChange] {
         try rows.map { row in
-            ScoreChange(score: try row.decode(Int.self, at: 0), modelVersion: try row.decode(String.self, at: 1), assessedAt: try row.decode(Date.self, at: 2))
+            ScoreChange(
+                score: try row.decode(Int.self, at: 0), modelVersion: try row.decode(String.self, at: 1), assessedAt: try row.decode(Date.self, at: 2),
+                level: try level(row, at: 3, column: "assessment_history.level")
+            )
         }
     }
 
     static func assessment(of id: UUID) -> EventInbox.Read {
-        ("SELECT case_id, village_code, score, reasons, warning_id, assessed_at, model_version, threshold FROM risk.assessments WHERE case_id = $1", [id])
+        ("SELECT case_id, village_code, score, reasons, warning_id, assessed_at, model_version, threshold, level FROM risk.assessments WHERE case_id = $1", [id])
     }
 
     /// The case's assessment, from ``assessment(of:)``'s row and ``history(of:)``'s rows.
@@ -72,7 +76,8 @@ enum RiskRows {
             caseID: try row.decode(UUID.self, at: 0), village: try division(row, at: 1), score: try row.decode(Int.self, at: 2),
             threshold: try row.decode(Int.self, at: 7), reasons: try decodeReasons(try row.decode(PostgresJSON.self, at: 3)),
             warningID: try row.decode(UUID?.self, at: 4), assessedAt: try row.decode(Date.self, at: 5),
-            modelVersion: try row.decode(String.self, at: 6), history: try decodeHistory(history)
+            modelVersion: try row.decode(String.self, at: 6), history: try decodeHistory(history),
+            level: try level(row, at: 8, column: "assessments.level")
         )
     }
 
@@ -102,7 +107,7 @@ enum RiskRows {
             status: try known(WarningStatus.self, row, at: 4, column: "warnings.status"), raisedAt: try row.decode(Date.self, at: 5),
             count: try row.decode(Int.self, at: 7), assignee: try row.decode(String?.self, at: 8), feedback: try row.decode(String?.self, at: 9),
             evaluation: try row.decode(String?.self, at: 10), outcome: try row.decode(String?.self, at: 11),
-            escalatesAt: try row.decode(Date?.self, at: 12), steps: []
+            escalatesAt: try row.decode(Date?.self, at: 12), steps: [], level: try level(row, at: 13, column: "warnings.level")
         )
     }
 
@@ -130,6 +135,11 @@ enum RiskRows {
     @inline(never)
     static func division(_ row: PostgresRow, at index: Int) throws -> DivisionCode {
         try DivisionCode(validating: try row.decode(String.self, at: index))
+    }
+
+    /// A stored level; one risk-service does not know is a damaged row.
+    static func level(_ row: PostgresRow, at index: Int, column: String) throws -> RiskLevel {
+        try known(RiskLevel.self, row, at: index, column: column)
     }
 
     private static func known<Value: RawRepresentable<String>>(_ type: Value.Type, _ row: PostgresRow, at index: Int, column: String) throws -> Value {
