@@ -99,6 +99,7 @@ public enum MethodRoles {
         NotifyServiceMethods.subscribe.path: .anyOf([.admin]),
         NotifyServiceMethods.listSubscriptions.path: .anyOf(office),
         NotifyServiceMethods.updateSubscription.path: .anyOf([.admin]),
+        NotifyServiceMethods.rotateSecret.path: .anyOf([.admin]),
         NotifyServiceMethods.unsubscribe.path: .anyOf([.admin]),
         NotifyServiceMethods.deliverWarning.path: .system,
         NotifyServiceMethods.deliverNotice.path: .system,

@@ -11,7 +11,8 @@ public struct ServiceResponder: HTTPResponder {
     let metrics: ServiceMetrics
     let readiness: @Sendable () async -> Readiness
     let metricsToken: String?
-    /// Pages for people, under `/ui/` (the gateway's dashboard); `nil` serves none.
+    /// Pages for people, under `/ui/` (the gateway's dashboard), with the site's root and
+    /// `/favicon.ico` a browser asks for; `nil` serves none.
     let pages: Pages?
     /// Whose `X-Forwarded-For` names the client; none by default.
     let trustedProxies: TrustedProxies
@@ -41,6 +42,14 @@ public struct ServiceResponder: HTTPResponder {
         return authorization == "Bearer " + token
     }
 
+    /// Whether `request` is for the pages: anything under `/ui/`, and a browser's `GET` (or
+    /// `HEAD`) of `/` or `/favicon.ico`. A `POST /` stays a Connect call, answered as one.
+    static func isPage(_ request: Request) -> Bool {
+        let path = request.uri.path
+        if path == "/ui" || path.hasPrefix("/ui/") { return true }
+        return (request.method == .get || request.method == .head) && (path == "/" || path == "/favicon.ico")
+    }
+
     public func respond(to request: Request, context: Context) async throws -> Response {
         var context = context
         if !trustedProxies.isEmpty {
@@ -49,7 +58,7 @@ public struct ServiceResponder: HTTPResponder {
             let forwarded = request.headers.filter { $0.name.canonicalName == "x-forwarded-for" }.map(\.value)
             context.peer = trustedProxies.client(peer: context.peer, forwardedFor: forwarded)
         }
-        if let pages, request.uri.path == "/ui" || request.uri.path.hasPrefix("/ui/") {
+        if let pages, Self.isPage(request) {
             return try await pages.respond(to: request, context: context)
         }
         switch (request.method, request.uri.path) {

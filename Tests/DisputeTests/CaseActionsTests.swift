@@ -58,11 +58,13 @@ struct CaseActionsTests {
         let street = Principal(subject: "user:s", centre: Self.street, roles: [.staff], expiresAt: Date().addingTimeInterval(60))
         #expect(throws: MediationRefusal.onlyTheCoordinator(.escalate, Self.street)) { try rules.escalate(file, reason: "r", by: village) }
         let asked = try rules.requestEscalation(file, reason: "需县级协调", by: village)
-        guard asked.count == 2, case let .timeline(kind, _, _) = asked[0], case let .notice(type, centre, summary, _) = asked[1] else {
+        guard asked.count == 2, case let .timeline(kind, _, _) = asked[0], case let .notice(type, centre, summary, text, _) = asked[1] else {
             Issue.record("unexpected changes \(asked)")
             return
         }
         #expect(kind == "escalation_requested" && type == "case.escalation_requested" && centre == Self.street && summary.contains("需县级协调"))
+        // People read Chinese without the reason typed in (it may name the parties).
+        #expect(text.hasPrefix("下级中心") && !text.contains("需县级协调"))
         #expect(!asked.contains { if case .coordinator = $0 { true } else { false } })
         #expect(throws: MediationRefusal.coordinatorEscalates) { try rules.requestEscalation(file, reason: "r", by: street) }
         guard case .coordinator(let above)? = try rules.escalate(file, reason: "r", by: street).first else {

@@ -128,6 +128,17 @@ extension MediationStoryTests {
             #expect(try await scan.run(now: clock.now, limit: 100) == 1)
             #expect(try await scan.run(now: clock.now, limit: 100) == 0)
             #expect(try await count(database, "SELECT count(*) FROM dispute.outbox WHERE topic = 'case.notice'") == 2)  // the summons and the overdue report
+            // What the people reading the pushes get is Chinese, naming the department and the
+            // deadline, and none of the parties.
+            let notices = try await database.pool().query("SELECT payload FROM dispute.outbox WHERE topic = 'case.notice' ORDER BY created_at").map {
+                try Pingan_Notify_V1_DeliverNoticeRequest(serializedBytes: [UInt8](try $0.decode(Data.self, at: 0)))
+            }
+            #expect(notices.map(\.type) == ["case.summoned", "case.overdue"])
+            #expect(notices.first?.text.hasPrefix("中心吹哨：召集") == true && notices.first?.text.contains("前报到") == true)
+            #expect(notices.last?.text == "心理咨询服务站 未在期限（2026-07-16 00:00）前报到")
+            for notice in notices {
+                #expect(!notice.text.isEmpty && !notice.text.contains(where: { $0.isASCII && $0.isLetter }), "\(notice.text)")
+            }
             var overdue = Pingan_Dispute_V1_ListCasesRequest()
             overdue.divisionCode = street
             overdue.overdueOnly = true

@@ -36,7 +36,7 @@ struct CaseDeliveryTests {
             #expect(WebhookReceiver.verify(webhook))
             let message = try #require(receiver.channelMessages.first { $0.channel == "wecom" })
             let markdown = (message.json["markdown"] as? [String: Any])?["content"] as? String ?? ""
-            #expect(markdown.contains("风险等级：<font color=\"warning\">重大</font>"))
+            #expect(markdown.contains("风险等级：<font color=\"warning\">重大（100分）</font>"))
             var warnings = Pingan_Risk_V1_ListWarningsRequest()
             warnings.centreCode = Place.townA
             let warning = try #require(try await mesh.call(RiskServiceMethods.listWarnings, warnings, as: "town-a").warnings.first)

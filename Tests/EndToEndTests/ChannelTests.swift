@@ -109,7 +109,9 @@ struct ChannelTests {
             let robot = try #require(receiver.channelMessages.first { $0.channel == "wecom" })
             #expect(robot.json["msgtype"] as? String == "markdown")
             let content = (robot.json["markdown"] as? [String: Any])?["content"] as? String ?? ""
-            #expect(content.contains("风险预警") && content.contains(Place.villageA1))
+            // Said by name (grid-service's divisions), never by code alone.
+            #expect(content.contains("风险预警") && content.contains("小渡口镇") && content.contains("小渡口一村（生成）"))
+            #expect(content.contains("有自伤、自杀言行 +50") && !content.contains("threat_of_self_harm"))
             let text = try #require(receiver.channelMessages.first { $0.channel == "sms" })
             #expect(text.json["phone"] as? String == "13800000000" && (text.json["text"] as? String ?? "").hasPrefix("【平安】风险预警"))
             #expect(receiver.received.allSatisfy(WebhookReceiver.verify))

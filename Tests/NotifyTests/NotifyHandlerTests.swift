@@ -271,7 +271,7 @@ struct NotifyHandlerTests {
                 let bodies = try await payloads(warning.warningID)
                 let markdown = try JSONSerialization.jsonObject(with: Data(try #require(bodies[wecom.id]).utf8)) as? [String: Any]
                 #expect(markdown?["msgtype"] as? String == "markdown")
-                #expect(((markdown?["markdown"] as? [String: Any])?["content"] as? String)?.contains("风险分") == true)
+                #expect(((markdown?["markdown"] as? [String: Any])?["content"] as? String)?.contains("80分") == true)
                 let text = try JSONSerialization.jsonObject(with: Data(try #require(bodies[sms.id]).utf8)) as? [String: Any]
                 #expect(text?["phone"] as? String == "13912345678")
                 #expect(text?["template"] as? String == "pingan-notice")
@@ -364,7 +364,7 @@ struct NotifyHandlerTests {
                 #expect(message.contains("Subject: =?UTF-8?B?"))
                 let body = message.components(separatedBy: "\n\n").dropFirst().joined().filter { !$0.isWhitespace }
                 let text = Data(base64Encoded: body).map { String(decoding: $0, as: UTF8.self) } ?? ""
-                #expect(text.contains("风险分：72"))
+                #expect(text.contains("72分") && text.contains("/ui/cases/"))
                 // The server's 250 is recorded once the dispatcher's round commits, just after.
                 let pool = database.pool()
                 let recorded = await eventually(timeout: .seconds(20)) {

@@ -16,17 +16,58 @@ struct PushChannelTests {
         )
     }
 
-    @Test("a webhook, a WeCom robot and an SMS gateway get the same signed headers, in order")
-    func headers() throws {
+    @Test("a webhook is signed as Standard Webhooks says, and with the old header for one release")
+    func webhookHeaders() throws {
         let body = #"{"type":"warning.raised"}"#
-        for channel in [PushChannel.webhook, .wecom, .sms] {
-            let headers = HTTPPushSender.headers(for: try delivery(channel, payload: body), body: Array(body.utf8))
-            #expect(headers.map(\.0) == ["Content-Type", "X-Pingan-Event", "X-Pingan-Delivery", "X-Pingan-Signature"])
-            #expect(headers.map(\.1) == [
-                "application/json", "warning.raised", "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
-                // Python: hmac.new(b"a-shared-secret-of-24-b", body, hashlib.sha256).hexdigest()
-                "sha256=8ce2ff4752d35ac96ac32625334b058cbb312cc5739b70fde183d4d8222f9baa",
-            ])
+        let now = Date(timeIntervalSince1970: 1_795_845_909)
+        let headers = HTTPPushSender.headers(for: try delivery(.webhook, payload: body), body: Array(body.utf8), now: now)
+        #expect(headers.map(\.0) == [
+            "Content-Type", "webhook-id", "webhook-timestamp", "webhook-signature", "X-Pingan-Event", "X-Pingan-Delivery", "X-Pingan-Signature",
+        ])
+        let key = try WebhookSecret("a-shared-secret-of-24-b")
+        #expect(headers.map(\.1) == [
+            "application/json", "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", "1795845909",
+            WebhookSigning.signature(id: "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", timestamp: 1_795_845_909, body: Array(body.utf8), key: key),
+            "warning.raised", "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+            // Python: hmac.new(b"a-shared-secret-of-24-b", body, hashlib.sha256).hexdigest()
+            "sha256=8ce2ff4752d35ac96ac32625334b058cbb312cc5739b70fde183d4d8222f9baa",
+        ])
+    }
+
+    @Test("the specification's own example signs to its signature")
+    func standardVector() throws {
+        // From the Standard Webhooks specification's reference tests.
+        let key = try WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        let signature = WebhookSigning.signature(id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, body: Array(#"{"test": 2432232314}"#.utf8), key: key)
+        #expect(signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+        // A secret from before is its bytes: its whsec_ form signs the same.
+        let old = try WebhookSecret("a-shared-secret-of-24-b")
+        #expect(try WebhookSecret(old.standardForm) == old && old.standardForm == "whsec_YS1zaGFyZWQtc2VjcmV0LW9mLTI0LWI=")
+    }
+
+    @Test("during a rotation both secrets sign, space-separated")
+    func rotation() throws {
+        var rotating = try delivery(.webhook, payload: "{}")
+        rotating.previousSecret = "the-old-secret-of-24-byt"
+        let signature = try #require(HTTPPushSender.headers(for: rotating, body: Array("{}".utf8)).first { $0.0 == "webhook-signature" }?.1)
+        let parts = signature.split(separator: " ")
+        #expect(parts.count == 2 && parts.allSatisfy { $0.hasPrefix("v1,") } && parts[0] != parts[1])
+    }
+
+    @Test("secrets: whsec_ with 16 to 200 bytes, or text of 16 to 200 bytes", arguments: [
+        ("whsec_" + Data(repeating: 1, count: 16).base64EncodedString(), true), ("whsec_" + Data(repeating: 1, count: 15).base64EncodedString(), false),
+        ("whsec_" + Data(repeating: 1, count: 201).base64EncodedString(), false), ("whsec_not base64!", false),
+        (String(repeating: "s", count: 16), true), (String(repeating: "s", count: 15), false), (String(repeating: "s", count: 201), false),
+    ])
+    func secrets(_ text: String, valid: Bool) {
+        #expect(((try? WebhookSecret(text)) != nil) == valid)
+    }
+
+    @Test("a WeCom robot and an SMS gateway are not signed")
+    func unsignedChannels() throws {
+        for channel in [PushChannel.wecom, .sms] {
+            let headers = HTTPPushSender.headers(for: try delivery(channel, payload: "{}"), body: Array("{}".utf8))
+            #expect(headers.map(\.0) == ["Content-Type", "X-Pingan-Event", "X-Pingan-Delivery"])
         }
     }
 

@@ -42,6 +42,7 @@ ensure_python_tools() {
   python3 -c 'import yaml' 2>/dev/null || missing+=(pyyaml)
   python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(aiosmtpd)
   python3 -c 'import playwright' 2>/dev/null || missing+=(playwright)
+  python3 -c 'import standardwebhooks' 2>/dev/null || missing+=(standardwebhooks)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} from PyPI"
     python3 -m pip install -q "${missing[@]}"

@@ -17,12 +17,12 @@ enum CaseEvents {
     /// risk-service scores ``CaseFile/assessment(now:)`` again.
     static let changed = PublishedTopic(name: "case.changed", deliveredTo: RiskServiceMethods.assessCase)
     /// A notice for the coordinating centre and the levels above (overdue, escalated,
-    /// summoned): ``DisputeCase/notice(type:centre:summary:due:)``.
+    /// summoned): ``DisputeCase/notice(type:centre:summary:text:due:)``.
     static let notice = PublishedTopic(name: "case.notice", deliveredTo: NotifyServiceMethods.deliverNotice)
 
     /// A ``notice`` of `type` about case `id` in `village`, for `centre` and the levels above it.
     static func notice(
-        type: String, case id: UUID, village: DivisionCode, centre: DivisionCode, summary: String, due: Date?
+        type: String, case id: UUID, village: DivisionCode, centre: DivisionCode, summary: String, text: String, due: Date?
     ) -> Pingan_Notify_V1_DeliverNoticeRequest {
         var notice = Pingan_Notify_V1_DeliverNoticeRequest()
         notice.type = type
@@ -30,6 +30,7 @@ enum CaseEvents {
         notice.centreCode = centre.rawValue
         notice.villageCode = village.rawValue
         notice.summary = summary
+        notice.text = text
         notice.dueAt = due?.wireTimestamp ?? ""
         return notice
     }
@@ -60,8 +61,8 @@ extension DisputeCase {
     }
 
     /// A notice about this case for notify-service.
-    func notice(type: String, centre: DivisionCode, summary: String, due: Date?) -> Pingan_Notify_V1_DeliverNoticeRequest {
-        CaseEvents.notice(type: type, case: id, village: village, centre: centre, summary: summary, due: due)
+    func notice(type: String, centre: DivisionCode, summary: String, text: String, due: Date?) -> Pingan_Notify_V1_DeliverNoticeRequest {
+        CaseEvents.notice(type: type, case: id, village: village, centre: centre, summary: summary, text: text, due: due)
     }
 }
 

@@ -12,6 +12,8 @@ struct UserRecord: Sendable, Equatable {
     let createdAt: Date
     /// Tokens issued before this no longer count; `nil` when none has ended early.
     let sessionsValidAfter: Date?
+    /// For a person of a department: the department's API key name; `nil` otherwise.
+    var departmentKey: String?
 }
 
 /// A department system's key as administrators see it: never the key or its digest.
@@ -64,7 +66,12 @@ protocol AccountAdminStore: Sendable {
     /// can tell whether a next page exists.
     func users(in subtree: DivisionCode, after: String?, limit: Int) async throws -> [UserRecord]
     /// `already_exists` when the username is taken, anywhere.
-    func createUser(username: String, passwordHash: String, centre: DivisionCode, roles: [String], audit: AuditRecord) async throws -> UserRecord
+    /// `departmentKey` names the department a person signs in for, or is `nil`.
+    func createUser(
+        username: String, passwordHash: String, centre: DivisionCode, roles: [String], departmentKey: String?, audit: AuditRecord
+    ) async throws -> UserRecord
+    /// The key of that name in `subtree`, revoked or not; `nil` when there is none there.
+    func apiKey(named name: String, in subtree: DivisionCode) async throws -> APIKeyRecord?
     /// The changed user, or `nil` when no user of that name lies in `subtree`.
     func change(_ username: String, in subtree: DivisionCode, _ change: UserChange, at now: Date, audit: AuditRecord) async throws -> UserRecord?
     func apiKeys(in subtree: DivisionCode, after: String?, limit: Int) async throws -> [APIKeyRecord]
@@ -78,7 +85,7 @@ protocol AccountAdminStore: Sendable {
 }
 
 extension PostgresAccountStore: AccountAdminStore {
-    static let userColumns = "username, centre_code, roles, disabled_at IS NOT NULL, created_at, sessions_valid_after"
+    static let userColumns = "username, centre_code, roles, disabled_at IS NOT NULL, created_at, sessions_valid_after, department_key"
     static let keyColumns = "name, centre_code, roles, created_at, revoked_at"
 
     func users(in subtree: DivisionCode, after: String?, limit: Int) async throws -> [UserRecord] {
@@ -91,14 +98,16 @@ extension PostgresAccountStore: AccountAdminStore {
         ).map(Self.user)
     }
 
-    func createUser(username: String, passwordHash: String, centre: DivisionCode, roles: [String], audit: AuditRecord) async throws -> UserRecord {
+    func createUser(
+        username: String, passwordHash: String, centre: DivisionCode, roles: [String], departmentKey: String?, audit: AuditRecord
+    ) async throws -> UserRecord {
         try await pool.transaction { connection in
             let rows = try await connection.query(
                 """
-                INSERT INTO gateway.users (username, password_hash, centre_code, roles) VALUES ($1, $2, $3, $4)
+                INSERT INTO gateway.users (username, password_hash, centre_code, roles, department_key) VALUES ($1, $2, $3, $4, $5)
                 ON CONFLICT (username) DO NOTHING RETURNING \(Self.userColumns)
                 """,
-                [username, passwordHash, centre.rawValue, roles]
+                [username, passwordHash, centre.rawValue, roles, departmentKey]
             )
             guard let row = rows.first else { throw ConnectError(.alreadyExists, "username: \(username) is already taken") }
             let user = try Self.user(row)
@@ -140,6 +149,13 @@ extension PostgresAccountStore: AccountAdminStore {
             """,
             [subtree.rawValue, subtree.lastInSubtree, after, limit + 1]
         ).map(Self.key)
+    }
+
+    func apiKey(named name: String, in subtree: DivisionCode) async throws -> APIKeyRecord? {
+        try await pool.query(
+            "SELECT \(Self.keyColumns) FROM gateway.api_keys WHERE name = $1 AND centre_code BETWEEN $2 AND $3",
+            [name, subtree.rawValue, subtree.lastInSubtree]
+        ).first.map(Self.key)
     }
 
     func issueAPIKey(
@@ -213,7 +229,8 @@ extension PostgresAccountStore: AccountAdminStore {
         UserRecord(
             username: try row.decode(String.self, at: 0), centre: try DivisionCode(validating: try row.decode(String.self, at: 1)),
             roles: try row.decode([String].self, at: 2), disabled: try row.decode(Bool.self, at: 3),
-            createdAt: try row.decode(Date.self, at: 4), sessionsValidAfter: try row.decode(Date?.self, at: 5)
+            createdAt: try row.decode(Date.self, at: 4), sessionsValidAfter: try row.decode(Date?.self, at: 5),
+            departmentKey: try row.decode(String?.self, at: 6)
         )
     }
 

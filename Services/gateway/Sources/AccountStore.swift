@@ -11,6 +11,9 @@ struct StoredAccount: Sendable {
     let roles: [String]
     /// A disabled user cannot sign in (keys are revoked instead, and then not found).
     var disabled = false
+    /// For a person of a department: the department's API key name, whose identity their
+    /// calls carry (``Forwarder/identify(_:)``); `nil` for everyone else and for keys.
+    var departmentKey: String?
 }
 
 /// Where users and API keys live.
@@ -39,7 +42,7 @@ struct PostgresAccountStore: AccountStore {
 
     func user(_ username: String) async throws -> StoredAccount? {
         try await pool.query(
-            "SELECT username, password_hash, centre_code, roles, disabled_at IS NOT NULL FROM gateway.users WHERE username = $1", [username]
+            "SELECT username, password_hash, centre_code, roles, disabled_at IS NOT NULL, department_key FROM gateway.users WHERE username = $1", [username]
         ).first.map(Self.account)
     }
 
@@ -52,7 +55,7 @@ struct PostgresAccountStore: AccountStore {
 
     func apiKey(digest: String) async throws -> StoredAccount? {
         try await pool.query(
-            "SELECT name, key_hash, centre_code, roles, false FROM gateway.api_keys WHERE key_hash = $1 AND revoked_at IS NULL", [digest]
+            "SELECT name, key_hash, centre_code, roles, false, NULL::text FROM gateway.api_keys WHERE key_hash = $1 AND revoked_at IS NULL", [digest]
         ).first.map(Self.account)
     }
 
@@ -60,7 +63,7 @@ struct PostgresAccountStore: AccountStore {
         StoredAccount(
             name: try row.decode(String.self, at: 0), secretHash: try row.decode(String.self, at: 1),
             centre: try DivisionCode(validating: try row.decode(String.self, at: 2)), roles: try row.decode([String].self, at: 3),
-            disabled: try row.decode(Bool.self, at: 4)
+            disabled: try row.decode(Bool.self, at: 4), departmentKey: try row.decode(String?.self, at: 5)
         )
     }
 }

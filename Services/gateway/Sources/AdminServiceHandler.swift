@@ -52,10 +52,12 @@ struct AdminServiceHandler: Sendable {
             let centre = try DivisionCode.field(request.centreCode, "centre_code")
             let roles = try AccountAdminRule.roles(request.roles)
             try rule.mayUse(centre, field: "centre_code").require()
+            let department = try await departmentKey(request.departmentKey, roles: roles, centre: centre, rule)
             let hash = try await accounts.hash(password: request.password)
+            let detail = "centre=\(centre) roles=\(roles.wire.joined(separator: ","))" + (department.map { " department_key=\($0)" } ?? "")
             let user = try await store.createUser(
-                username: username, passwordHash: hash, centre: centre, roles: roles.wire,
-                audit: audit(rule, context, target: "user:\(username)", "centre=\(centre) roles=\(roles.wire.joined(separator: ","))")
+                username: username, passwordHash: hash, centre: centre, roles: roles.wire, departmentKey: department,
+                audit: audit(rule, context, target: "user:\(username)", detail)
             )
             var response = Pingan_Gateway_V1_CreateUserResponse()
             response.user = user.wire
@@ -68,6 +70,9 @@ struct AdminServiceHandler: Sendable {
             let username = try AccountAdminRule.accountName(request.username, field: "username")
             let roles = try AccountAdminRule.roles(request.roles)
             try rule.mayChangeStanding(of: username).require()
+            if try await accounts.store.user(username)?.departmentKey != nil {
+                try DepartmentPerson.requireOnlyRole(roles)
+            }
             var response = Pingan_Gateway_V1_SetUserRolesResponse()
             response.user = try await change(username, .roles(roles.wire), rule, context, "roles=\(roles.wire.joined(separator: ","))").wire
             return response
@@ -112,6 +117,16 @@ struct AdminServiceHandler: Sendable {
         }
         if let after = user.sessionsValidAfter { sessions.ended(user.username, at: after) }
         return user
+    }
+
+    /// The department a new user signs in for, checked by ``DepartmentPerson``: the named key
+    /// must be one of the administrator's subtree (one elsewhere reads as missing) and stand
+    /// at the user's centre, so the person acts for the centre the department does.
+    private func departmentKey(_ text: String, roles: Set<Role>, centre: DivisionCode, _ rule: AccountAdminRule) async throws -> String? {
+        guard let name = try DepartmentPerson.keyName(text, roles: roles) else { return nil }
+        let key = try await store.apiKey(named: name, in: rule.admin.centre)
+        try DepartmentPerson.requireUsable(key, named: name, at: centre)
+        return name
     }
 
     // MARK: API keys

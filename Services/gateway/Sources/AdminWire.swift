@@ -13,6 +13,7 @@ extension UserRecord {
         user.roles = roles.sorted()
         user.disabled = disabled
         user.createdAt = createdAt.wireTimestamp
+        user.departmentKey = departmentKey ?? ""
         return user
     }
 }

@@ -33,8 +33,8 @@ struct Forwarder: Sendable {
                 rule = "no such method"
                 throw ConnectError(.unimplemented, "no method \(context.path)")
             }
-            let caller = try await authenticate(context)
-            subject = caller.subject
+            let (caller, logged) = try await identify(context)
+            subject = logged
             rule = "outside gateway centre \(self.centre)"
             let (principal, why) = try scoped(caller)
             centre = principal.centre.rawValue
@@ -78,6 +78,37 @@ struct Forwarder: Sendable {
 
     /// The caller from `Authorization: Bearer` (people) or `X-Api-Key` (department systems).
     func authenticate(_ context: ConnectContext) async throws -> Principal {
+        try await identify(context).principal
+    }
+
+    /// The caller as the services see them, and as the access log names them: a person of a
+    /// department as `user:<name> as apikey:<key>`, so the log still says who it was.
+    func identify(_ context: ConnectContext) async throws -> (principal: Principal, logged: String) {
+        if case .bearer(let token) = Credentials(context.headers) {
+            let person = try person(token)
+            guard let acting = try await actingForDepartment(person) else { return (person, person.subject) }
+            return (acting, "\(person.subject) as \(acting.subject)")
+        }
+        let caller = try await credentialed(context)
+        return (caller, caller.subject)
+    }
+
+    /// A person of a department acts as their department: the principal the services get
+    /// names the department's key (`apikey:<name>`) with the role `department` alone, exactly
+    /// as the department system's own calls do, so dispute-service finds their summons and
+    /// cases with no change of its own. `nil` for anyone else.
+    ///
+    /// The account is read on each call, as an API key is: a person moved off the department
+    /// stops acting for it at once. Their session still ends early as any person's does
+    /// (``SessionRevocations``), since the token itself stays the person's.
+    func actingForDepartment(_ person: Principal) async throws -> Principal? {
+        guard person.has(.department), person.subject.hasPrefix("user:") else { return nil }
+        guard let key = try await accounts.store.user(String(person.subject.dropFirst(5)))?.departmentKey else { return nil }
+        return Principal(subject: "apikey:\(key)", centre: person.centre, roles: [.department], expiresAt: person.expiresAt)
+    }
+
+    /// The caller from credentials other than a person's token: an API key.
+    private func credentialed(_ context: ConnectContext) async throws -> Principal {
         switch Credentials(context.headers) {
         case .bearer(let token):
             return try person(token)

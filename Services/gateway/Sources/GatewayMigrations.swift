@@ -67,6 +67,14 @@ enum GatewayMigrations {
             );
             CREATE INDEX admin_audit_target_centre ON gateway.admin_audit (target_centre_code, id);
             """),
+        Migration(version: 4, name: "people of a department", sql: """
+            -- A person who signs in for a department (issue 25): the name of the department's
+            -- API key, whose identity the gateway gives the person's calls (apikey:<name>), so
+            -- dispute-service matches their summons as it does the department system's.
+            -- NULL for everyone else. A key keeps its row when revoked or reissued, so the
+            -- reference stays good.
+            ALTER TABLE gateway.users ADD COLUMN department_key text REFERENCES gateway.api_keys (name);
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

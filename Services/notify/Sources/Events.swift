@@ -51,6 +51,8 @@ extension PushContent {
             summary: "", score: Int(request.score), reasons: request.reasons, incidentID: request.incidentID, dueAt: "",
             category: request.category == .unspecified ? nil : request.category.rawValue, level: Self.level(request.level)
         )
+        factors = request.factors.map { PushFactor(code: $0.code, points: Int($0.points), label: $0.label) }
+        acknowledgeBy = request.acknowledgeBy
     }
 
     /// A notice (``NotifyEvents/deliverNotice``); a notice carries no id of its own, so its
@@ -61,6 +63,15 @@ extension PushContent {
             summary: request.summary, score: nil, reasons: [], incidentID: "", dueAt: request.dueAt, category: nil,
             level: request.type == PushEvents.warningEscalated ? Self.level(request.level) : nil
         )
+        text = request.text
+    }
+
+    /// The push with its centre's and village's names, where `names` has them.
+    func named(_ names: [String: String]) -> PushContent {
+        var named = self
+        named.centreName = names[centre] ?? ""
+        named.villageName = names[village] ?? ""
+        return named
     }
 
     /// A level the sender set; an unset or unknown one is no level.

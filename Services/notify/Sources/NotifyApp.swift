@@ -14,6 +14,7 @@ import PinganRuntime
 /// | `SMS_TEMPLATE` | `pingan-notice` | the template name sent to the SMS gateway |
 /// | `SMTP_URL` | `smtp://127.0.0.1:25` | the SMTP server e-mail subscriptions go through |
 /// | `SMTP_FROM` | `pingan@localhost` | the sender of those e-mails |
+/// | `DASHBOARD_URL` | `http://127.0.0.1:8080` | where people open the gateway's dashboard: every push links to a page under it |
 public struct NotifySettings: Sendable {
     public var service: ServiceSettings
     public var allowedHosts: WebhookAllowList
@@ -22,10 +23,11 @@ public struct NotifySettings: Sendable {
     var sendTimeout: Duration = .seconds(5)
 
     public init(service: ServiceSettings, allowedHosts: WebhookAllowList = .empty, smsTemplate: String = "pingan-notice",
-                smtpURL: String = "smtp://127.0.0.1:25", mailFrom: String = "pingan@localhost") {
+                smtpURL: String = "smtp://127.0.0.1:25", mailFrom: String = "pingan@localhost",
+                dashboardURL: String = "http://127.0.0.1:8080") {
         self.service = service
         self.allowedHosts = allowedHosts
-        push = PushSettings(smsTemplate: smsTemplate, smtpURL: smtpURL, mailFrom: mailFrom)
+        push = PushSettings(smsTemplate: smsTemplate, smtpURL: smtpURL, mailFrom: mailFrom, dashboardURL: dashboardURL)
     }
 
     public init(_ reader: SettingsReader) throws(ConfigurationError) {
@@ -34,8 +36,19 @@ public struct NotifySettings: Sendable {
             allowedHosts: try WebhookAllowList(reader.string(WebhookAllowList.variable) ?? ""),
             smsTemplate: reader.string("SMS_TEMPLATE") ?? "pingan-notice",
             smtpURL: reader.string("SMTP_URL") ?? "smtp://127.0.0.1:25",
-            mailFrom: reader.string("SMTP_FROM") ?? "pingan@localhost"
+            mailFrom: reader.string("SMTP_FROM") ?? "pingan@localhost",
+            dashboardURL: try Self.dashboardURL(reader.string("DASHBOARD_URL"))
         )
+    }
+
+    /// `DASHBOARD_URL`: an http(s) URL, written into every push; a malformed one stops the
+    /// service at start rather than send people broken links.
+    static func dashboardURL(_ text: String?) throws(ConfigurationError) -> String {
+        guard let text, !text.isEmpty else { return PushSettings.defaultDashboardURL }
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw ConfigurationError(variable: "DASHBOARD_URL", problem: "must be an http or https URL, such as https://pingan.example.gov.cn")
+        }
+        return text.hasSuffix("/") ? String(text.dropLast()) : text
     }
 }
 
@@ -50,12 +63,15 @@ public enum NotifyApp {
         let outbox = Outbox(schema: NotifyMigrations.schema)
         var routes = ConnectRoutes()
         let senders = PushSenders(transport: CurlTransport(), egress: egress, push: settings.push, timeout: settings.sendTimeout)
-        let ledger = DeliveryLedger(pool: host.pool, sendTimeout: senders.timeout)
+        var ledger = DeliveryLedger(pool: host.pool, sendTimeout: senders.timeout)
+        ledger.dashboard = settings.push.dashboardURL
         let handoff = DeliveryHandoff(wakeup: outbox.wakeup, ledger: ledger)
         let store = PostgresDeliveryStore(pool: host.pool, outbox: outbox, push: settings.push, handoff: handoff)
         let verifier = try PrincipalVerifier(meshSecret: settings.service.mesh.meshSecret, previous: settings.service.mesh.previousMeshSecrets)
         var events = EventConsumers(inbox: store.inbox, verifier: verifier)
-        NotifyServiceHandler(store: store, egress: egress, verifier: verifier).register(into: &routes, events: &events)
+        let mesh = settings.service.mesh
+        let names = GridDivisionNames(grid: ConnectClient(baseURL: mesh.url(.grid), transport: CurlTransport()), verifier: verifier, root: mesh.root)
+        NotifyServiceHandler(store: store, egress: egress, verifier: verifier, names: names).register(into: &routes, events: &events)
         events.register(into: &routes)
         let workers = DeliveryWorkers(ledger: ledger, senders: senders, handoff: handoff, logger: host.logger)
         return host.application(routes: routes, services: [workers], onServerRunning: onServerRunning)

@@ -119,6 +119,23 @@ enum NotifyMigrations {
             CREATE INDEX deliveries_case ON notify.deliveries (case_id, created_at, id) WHERE case_id IS NOT NULL;
             CREATE INDEX deliveries_subscription ON notify.deliveries (subscription_id, event, created_at, id);
             """),
+        Migration(version: 11, name: "secret rotation, robot pacing and digests", sql: """
+            -- The secret a rotation replaced (RotateSecret), which signs beside the new one
+            -- until previous_secret_until, so a receiver switches keys without refusing any.
+            ALTER TABLE notify.subscriptions
+                ADD COLUMN previous_secret text,
+                ADD COLUMN previous_secret_until timestamptz;
+            -- Messages sent to each WeCom robot in the last minute (it takes 20 a minute);
+            -- older rows are deleted as new ones are written.
+            CREATE TABLE notify.robot_sends (
+                subscription_id uuid NOT NULL,
+                sent_at         timestamptz NOT NULL
+            );
+            CREATE INDEX robot_sends_subscription ON notify.robot_sends (subscription_id, sent_at);
+            -- One line naming the push, for a robot message that groups several; empty for
+            -- deliveries queued before it, which are then named by their id.
+            ALTER TABLE notify.deliveries ADD COLUMN digest text NOT NULL DEFAULT '';
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

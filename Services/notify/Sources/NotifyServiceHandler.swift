@@ -10,11 +10,14 @@ struct NotifyServiceHandler: Sendable {
     let store: any DeliveryStore
     let egress: EgressPolicy
     let verifier: PrincipalVerifier
+    /// The names a push says its centre and village by.
+    var names: any DivisionNaming = FixedDivisionNames()
 
     func register(into routes: inout ConnectRoutes, events: inout EventConsumers) {
         routes.register(NotifyServiceMethods.subscribe) { try await subscribe($0, $1) }
         routes.register(NotifyServiceMethods.listSubscriptions) { try await listSubscriptions($0, $1) }
         routes.register(NotifyServiceMethods.updateSubscription) { try await updateSubscription($0, $1) }
+        routes.register(NotifyServiceMethods.rotateSecret) { try await rotateSecret($0, $1) }
         routes.register(NotifyServiceMethods.unsubscribe) { try await unsubscribe($0, $1) }
         events.on(NotifyEvents.deliverWarning) { request, event, _ in try await deliverWarning(request, event) }
         events.on(NotifyEvents.deliverNotice) { request, event, _ in try await deliverNotice(request, event) }
@@ -50,9 +53,11 @@ struct NotifyServiceHandler: Sendable {
                 throw ConnectError.invalidArgument(field: "url", error.description)
             }
         }
-        guard (16...200).contains(request.secret.utf8.count) else {
-            throw ConnectError.invalidArgument(field: "secret", "must be 16 to 200 bytes")
-        }
+        // Only a webhook is signed: the other channels' receivers check no signature, so a
+        // secret given for one is not kept (ignored rather than refused, so subscribers that
+        // always sent one keep working).
+        let secret = channel == .webhook ? request.secret : ""
+        if channel == .webhook { try Self.secret(request.secret, field: "secret") }
         let phone = request.phone.trimmingCharacters(in: .whitespaces)
         if channel == .sms {
             guard (5...20).contains(phone.count), phone.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "+") }) else {
@@ -62,7 +67,7 @@ struct NotifyServiceHandler: Sendable {
             throw ConnectError.invalidArgument(field: "phone", "only an SMS subscription has a phone number")
         }
         let subscription = try await store.subscribe(
-            centre: centre, url: request.url, secret: request.secret, channel: channel,
+            centre: centre, url: request.url, secret: secret, channel: channel,
             filter: try Self.filter(request.eventTypes, request.minScore, request.categories), phone: phone, email: email
         )
         var response = Pingan_Notify_V1_SubscribeResponse()
@@ -91,6 +96,35 @@ struct NotifyServiceHandler: Sendable {
         var response = Pingan_Notify_V1_UpdateSubscriptionResponse()
         response.subscription = try principal.visible(try await store.update(id, filter: filter), at: \.centre, "subscription \(request.subscriptionID)").wire
         return response
+    }
+
+    /// A webhook subscription's new secret; the old one signs beside it for the overlap.
+    func rotateSecret(_ request: Pingan_Notify_V1_RotateSecretRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_RotateSecretResponse {
+        let principal = try verifier.principal(context, for: NotifyServiceMethods.rotateSecret)
+        let id = try UUID.field(request.subscriptionID, "subscription_id")
+        try Self.secret(request.secret, field: "secret")
+        guard (0...604_800).contains(request.overlapSeconds) else {
+            throw ConnectError.invalidArgument(field: "overlap_seconds", "must be 0 to 604800")
+        }
+        let subscription = try principal.visible(try await store.subscription(id), at: \.centre, "subscription \(request.subscriptionID)")
+        guard subscription.channel == .webhook else {
+            throw ConnectError(.failedPrecondition, "subscription \(request.subscriptionID) is a \(subscription.channel.rawValue) subscription, which is not signed")
+        }
+        let overlap = request.overlapSeconds == 0 ? 86_400 : Int(request.overlapSeconds)
+        var response = Pingan_Notify_V1_RotateSecretResponse()
+        response.subscription = try principal.visible(
+            try await store.rotate(id, secret: request.secret, overlap: overlap), at: \.centre, "subscription \(request.subscriptionID)"
+        ).wire
+        return response
+    }
+
+    /// Checks a signing secret's form (``WebhookSecret``); `invalid_argument` naming `field`.
+    static func secret(_ text: String, field: String) throws {
+        do {
+            _ = try WebhookSecret(text, field: field)
+        } catch {
+            throw ConnectError.invalidArgument(field: field, error.problem)
+        }
     }
 
     func unsubscribe(_ request: Pingan_Notify_V1_UnsubscribeRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_UnsubscribeResponse {
@@ -123,7 +157,9 @@ struct NotifyServiceHandler: Sendable {
             reaches = village
         }
         var response = Pingan_Notify_V1_DeliverWarningResponse()
-        response.deliveries = Int32(try await store.queue(PushContent(warning: request, id: warning), centre: reaches, applying: event))
+        let content = PushContent(warning: request, id: warning)
+        let named = content.named(await names.names(of: [content.centre, content.village]))
+        response.deliveries = Int32(try await store.queue(named, centre: reaches, applying: event))
         return response
     }
 
@@ -140,7 +176,9 @@ struct NotifyServiceHandler: Sendable {
         }
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         var response = Pingan_Notify_V1_DeliverNoticeResponse()
-        response.deliveries = Int32(try await store.queue(PushContent(notice: request, event: event.id), centre: centre, applying: event))
+        let content = PushContent(notice: request, event: event.id)
+        let named = content.named(await names.names(of: [content.centre, content.village]))
+        response.deliveries = Int32(try await store.queue(named, centre: centre, applying: event))
         return response
     }
 

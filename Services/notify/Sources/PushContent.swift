@@ -21,6 +21,16 @@ struct PushContent: Sendable {
     /// push that has none (a case or index notice, or an event from before levels), which
     /// then renders exactly as it did before levels.
     var level: Pingan_Risk_V1_RiskLevel? = nil
+    /// The names of `centre` and `village` (``DivisionNaming``); empty when unknown, and the
+    /// push then says the code.
+    var centreName = ""
+    var villageName = ""
+    /// A warning's contributions with their Chinese labels, beside the English `reasons`.
+    var factors: [PushFactor] = []
+    /// What happened in Chinese, from the producer (`DeliverNoticeRequest.text`).
+    var text = ""
+    /// RFC 3339: when a raised warning escalates unless acknowledged.
+    var acknowledgeBy = ""
 
     /// The level's word, as every channel written for people says it.
     var levelWord: String? {
@@ -41,4 +51,11 @@ struct PushContent: Sendable {
         case .unspecified?, .UNRECOGNIZED?, nil: nil
         }
     }
+}
+
+/// One contribution to a warning's score: the model's code, its points and its Chinese label.
+struct PushFactor: Sendable, Equatable {
+    let code: String
+    let points: Int
+    let label: String
 }

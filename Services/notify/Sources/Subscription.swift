@@ -21,6 +21,11 @@ struct PushSettings: Sendable {
     /// The SMTP server (`smtp://host:port`) and the sender of e-mails.
     var smtpURL = "smtp://127.0.0.1:25"
     var mailFrom = "pingan@localhost"
+    /// Where people open the dashboard (`DASHBOARD_URL`): every push links to a page under it.
+    var dashboardURL = PushSettings.defaultDashboardURL
+
+    /// The gateway on its default port on this host: right for a single-machine trial only.
+    static let defaultDashboardURL = "http://127.0.0.1:8080"
 }
 
 /// Which pushes a subscriber wants; empty lists admit everything.

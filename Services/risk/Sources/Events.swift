@@ -36,7 +36,10 @@ enum WarningEvents {
     /// - Parameters:
     ///   - owner: the centre that owns the warning, named as its centre in every push.
     ///   - decisive: a decisive factor warned, so the village's own centre is pushed it too.
-    static func raised(_ warning: UUID, case scored: ScoredCase, owner: DivisionCode, decisive: Bool) -> Pingan_Notify_V1_DeliverWarningRequest {
+    ///   - acknowledgeBy: when the warning escalates unless someone acknowledges it.
+    static func raised(
+        _ warning: UUID, case scored: ScoredCase, owner: DivisionCode, decisive: Bool, acknowledgeBy: Date? = nil
+    ) -> Pingan_Notify_V1_DeliverWarningRequest {
         let score = scored.score
         var event = Pingan_Notify_V1_DeliverWarningRequest()
         event.warningID = warning.wire
@@ -49,11 +52,24 @@ enum WarningEvents {
         event.reasons = score.reasons.map { "\($0.rule) +\($0.points): \($0.explanation)" }
         event.category = scored.assessed.facts.category
         event.level = score.level.wire
+        // Beside the English reasons (a webhook's stable `reasons`), what people read.
+        event.factors = score.reasons.map { reason in
+            var factor = Pingan_Notify_V1_WarningFactor()
+            factor.code = reason.rule
+            factor.points = Int32(clamping: reason.points)
+            factor.label = reason.label
+            return factor
+        }
+        event.acknowledgeBy = acknowledgeBy?.wireTimestamp ?? ""
         return event
     }
 
-    /// A `warning.escalated` notice for `centre` and the levels above it, with the warning's level.
-    static func escalated(case caseID: UUID, centre: DivisionCode, village: DivisionCode, summary: String, level: RiskLevel) -> Pingan_Notify_V1_DeliverNoticeRequest {
+    /// A `warning.escalated` notice for `centre` and the levels above it, with the warning's
+    /// level, `text` (what people read, in Chinese) and `due` (when it escalates again unless
+    /// acknowledged), beside the English `summary` webhooks have always carried.
+    static func escalated(
+        case caseID: UUID, centre: DivisionCode, village: DivisionCode, summary: String, level: RiskLevel, text: String = "", due: Date? = nil
+    ) -> Pingan_Notify_V1_DeliverNoticeRequest {
         var notice = Pingan_Notify_V1_DeliverNoticeRequest()
         notice.type = "warning.escalated"
         notice.caseID = caseID.wire
@@ -61,6 +77,8 @@ enum WarningEvents {
         notice.villageCode = village.rawValue
         notice.summary = summary
         notice.level = level.wire
+        notice.text = text
+        notice.dueAt = due?.wireTimestamp ?? ""
         return notice
     }
 }

@@ -291,6 +291,10 @@ public enum NotifyServiceMethods {
     public static let updateSubscription = ConnectMethod<Pingan_Notify_V1_UpdateSubscriptionRequest, Pingan_Notify_V1_UpdateSubscriptionResponse>(
         service: service, name: "UpdateSubscription", idempotency: .idempotent
     )
+    /// Replaces a webhook subscription's signing secret.
+    public static let rotateSecret = ConnectMethod<Pingan_Notify_V1_RotateSecretRequest, Pingan_Notify_V1_RotateSecretResponse>(
+        service: service, name: "RotateSecret", idempotency: .idempotent
+    )
     /// Stops pushing to a subscription; deliveries still queued to it are dropped.
     public static let unsubscribe = ConnectMethod<Pingan_Notify_V1_UnsubscribeRequest, Pingan_Notify_V1_UnsubscribeResponse>(
         service: service, name: "Unsubscribe", idempotency: .idempotent
@@ -611,6 +615,10 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.notify.v1.NotifyService", name: "UpdateSubscription", owner: .notify, idempotency: .idempotent,
             inputType: "pingan.notify.v1.UpdateSubscriptionRequest", outputType: "pingan.notify.v1.UpdateSubscriptionResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.notify.v1.NotifyService", name: "RotateSecret", owner: .notify, idempotency: .idempotent,
+            inputType: "pingan.notify.v1.RotateSecretRequest", outputType: "pingan.notify.v1.RotateSecretResponse"
         ),
         MethodDescriptor(
             service: "pingan.notify.v1.NotifyService", name: "Unsubscribe", owner: .notify, idempotency: .idempotent,

@@ -45,6 +45,10 @@ public nonisolated struct Pingan_Gateway_V1_User: Sendable {
 
   public var createdAt: String = String()
 
+  /// For a person of a department: the name of the department's API key; their calls act as
+  /// the department (principal apikey:<name>), as its system's do. Empty for everyone else.
+  public var departmentKey: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -154,6 +158,12 @@ public nonisolated struct Pingan_Gateway_V1_CreateUserRequest: Sendable {
 
   /// Required. The initial password, 10 to 72 bytes.
   public var password: String = String()
+
+  /// Optional; required with the role department, which is then the only role: the name of
+  /// a department's API key of the caller's subtree, at centre_code. The person signs in for
+  /// the department and acts as it (principal apikey:<name>, the key's identity), so they see
+  /// and answer its summons and cases as its system does.
+  public var departmentKey: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -472,7 +482,7 @@ fileprivate nonisolated let _protobuf_package = "pingan.gateway.v1"
 
 nonisolated extension Pingan_Gateway_V1_User: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".User"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}centre_code\0\u{1}roles\0\u{1}disabled\0\u{3}created_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}centre_code\0\u{1}roles\0\u{1}disabled\0\u{3}created_at\0\u{3}department_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -485,6 +495,7 @@ nonisolated extension Pingan_Gateway_V1_User: SwiftProtobuf.Message, SwiftProtob
       case 3: try { try decoder.decodeRepeatedStringField(value: &self.roles) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.disabled) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.createdAt) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.departmentKey) }()
       default: break
       }
     }
@@ -506,6 +517,9 @@ nonisolated extension Pingan_Gateway_V1_User: SwiftProtobuf.Message, SwiftProtob
     if !self.createdAt.isEmpty {
       try visitor.visitSingularStringField(value: self.createdAt, fieldNumber: 5)
     }
+    if !self.departmentKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.departmentKey, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -515,6 +529,7 @@ nonisolated extension Pingan_Gateway_V1_User: SwiftProtobuf.Message, SwiftProtob
     if lhs.roles != rhs.roles {return false}
     if lhs.disabled != rhs.disabled {return false}
     if lhs.createdAt != rhs.createdAt {return false}
+    if lhs.departmentKey != rhs.departmentKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -707,7 +722,7 @@ nonisolated extension Pingan_Gateway_V1_ListUsersResponse: SwiftProtobuf.Message
 
 nonisolated extension Pingan_Gateway_V1_CreateUserRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CreateUserRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}centre_code\0\u{1}roles\0\u{1}password\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0\u{3}centre_code\0\u{1}roles\0\u{1}password\0\u{3}department_key\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -719,6 +734,7 @@ nonisolated extension Pingan_Gateway_V1_CreateUserRequest: SwiftProtobuf.Message
       case 2: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
       case 3: try { try decoder.decodeRepeatedStringField(value: &self.roles) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.password) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.departmentKey) }()
       default: break
       }
     }
@@ -737,6 +753,9 @@ nonisolated extension Pingan_Gateway_V1_CreateUserRequest: SwiftProtobuf.Message
     if !self.password.isEmpty {
       try visitor.visitSingularStringField(value: self.password, fieldNumber: 4)
     }
+    if !self.departmentKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.departmentKey, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -745,6 +764,7 @@ nonisolated extension Pingan_Gateway_V1_CreateUserRequest: SwiftProtobuf.Message
     if lhs.centreCode != rhs.centreCode {return false}
     if lhs.roles != rhs.roles {return false}
     if lhs.password != rhs.password {return false}
+    if lhs.departmentKey != rhs.departmentKey {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -28,7 +28,8 @@ public nonisolated enum Pingan_Notify_V1_Channel: SwiftProtobuf.Enum, Swift.Case
   public typealias RawValue = Int
   case unspecified // = 0
 
-  /// POST of Pingan's JSON, signed with X-Pingan-Signature.
+  /// POST of Pingan's JSON, signed as Standard Webhooks specifies (webhook-id,
+  /// webhook-timestamp, webhook-signature), and for one more release with X-Pingan-Signature.
   case webhook // = 1
 
   /// A WeCom group robot (企业微信群机器人): POST {"msgtype": "markdown", ...} to its webhook URL.
@@ -159,8 +160,11 @@ public nonisolated struct Pingan_Notify_V1_SubscribeRequest: Sendable {
   /// on private networks are refused, unless the deployment allows them.
   public var url: String = String()
 
-  /// Required. Shared secret for the X-Pingan-Signature HMAC; 16 to 200 bytes in UTF-8 (an
-  /// ASCII character is one byte).
+  /// Optional; required when channel is CHANNEL_WEBHOOK (or unspecified): the key of the
+  /// webhook-signature HMAC, either as Standard Webhooks writes it (whsec_ and the base64 of
+  /// 16 to 200 bytes; 24 to 64 random bytes recommended) or as text of 16 to 200 bytes in
+  /// UTF-8, whose bytes are the key (its Standard Webhooks form is whsec_ and the base64 of
+  /// those bytes). Ignored for the other channels, which are not signed.
   public var secret: String = String()
 
   /// Optional. WEBHOOK when unspecified.
@@ -250,6 +254,32 @@ public nonisolated struct Pingan_Notify_V1_DeliverWarningRequest: Sendable {
   /// Optional. The warning's level under the bands of the model that scored it (一般, 较大, 重大);
   /// unspecified pushes no level.
   public var level: Pingan_Risk_V1_RiskLevel = .unspecified
+
+  /// Optional. The contributions to the score as centre staff read them, in the order of
+  /// reasons: the factor's code, its points and its Chinese label from the model data.
+  public var factors: [Pingan_Notify_V1_WarningFactor] = []
+
+  /// Optional. RFC 3339: when the warning escalates a level unless it is acknowledged.
+  public var acknowledgeBy: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One contribution to a warning's score.
+public nonisolated struct Pingan_Notify_V1_WarningFactor: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The factor's code as the model names it (threat_of_self_harm), or category for the base.
+  public var code: String = String()
+
+  public var points: Int32 = 0
+
+  /// What the factor is, in Chinese, from the model data (有自伤、自杀言行).
+  public var label: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -346,6 +376,48 @@ public nonisolated struct Pingan_Notify_V1_UpdateSubscriptionResponse: Sendable 
   fileprivate var _subscription: Pingan_Notify_V1_Subscription? = nil
 }
 
+public nonisolated struct Pingan_Notify_V1_RotateSecretRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Required. The subscription's UUID; a CHANNEL_WEBHOOK subscription.
+  public var subscriptionID: String = String()
+
+  /// Required. The new key, in either form SubscribeRequest.secret takes. Deliveries are
+  /// signed with it from now on.
+  public var secret: String = String()
+
+  /// Optional. 0 to 604800; 0 means 86400 (a day). How long deliveries are also signed with
+  /// the secret being replaced, so a receiver can switch keys without refusing any.
+  public var overlapSeconds: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Notify_V1_RotateSecretResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var subscription: Pingan_Notify_V1_Subscription {
+    get {_subscription ?? Pingan_Notify_V1_Subscription()}
+    set {_subscription = newValue}
+  }
+  /// Returns true if `subscription` has been explicitly set.
+  public var hasSubscription: Bool {self._subscription != nil}
+  /// Clears the value of `subscription`. Subsequent reads from it will return its default value.
+  public mutating func clearSubscription() {self._subscription = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _subscription: Pingan_Notify_V1_Subscription? = nil
+}
+
 public nonisolated struct Pingan_Notify_V1_UnsubscribeRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -399,6 +471,11 @@ public nonisolated struct Pingan_Notify_V1_DeliverNoticeRequest: Sendable {
 
   /// Optional. For warning.escalated: the warning's level (一般, 较大, 重大); unspecified otherwise.
   public var level: Pingan_Risk_V1_RiskLevel = .unspecified
+
+  /// Optional. What happened, in Chinese, for the people who read the push (WeCom, SMS,
+  /// e-mail), with no party's name or phone. When empty, notify-service says it from the
+  /// type, and says summary only for the index's notices, which are written in Chinese.
+  public var text: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -717,7 +794,7 @@ nonisolated extension Pingan_Notify_V1_SubscribeResponse: SwiftProtobuf.Message,
 
 nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeliverWarningRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0\u{3}case_id\0\u{3}centre_code\0\u{1}score\0\u{1}reasons\0\u{3}village_code\0\u{3}incident_id\0\u{1}category\0\u{1}decisive\0\u{1}level\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}warning_id\0\u{3}case_id\0\u{3}centre_code\0\u{1}score\0\u{1}reasons\0\u{3}village_code\0\u{3}incident_id\0\u{1}category\0\u{1}decisive\0\u{1}level\0\u{1}factors\0\u{3}acknowledge_by\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -735,6 +812,8 @@ nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Mess
       case 8: try { try decoder.decodeSingularEnumField(value: &self.category) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.decisive) }()
       case 10: try { try decoder.decodeSingularEnumField(value: &self.level) }()
+      case 11: try { try decoder.decodeRepeatedMessageField(value: &self.factors) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.acknowledgeBy) }()
       default: break
       }
     }
@@ -771,6 +850,12 @@ nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Mess
     if self.level != .unspecified {
       try visitor.visitSingularEnumField(value: self.level, fieldNumber: 10)
     }
+    if !self.factors.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.factors, fieldNumber: 11)
+    }
+    if !self.acknowledgeBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.acknowledgeBy, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -785,6 +870,48 @@ nonisolated extension Pingan_Notify_V1_DeliverWarningRequest: SwiftProtobuf.Mess
     if lhs.category != rhs.category {return false}
     if lhs.decisive != rhs.decisive {return false}
     if lhs.level != rhs.level {return false}
+    if lhs.factors != rhs.factors {return false}
+    if lhs.acknowledgeBy != rhs.acknowledgeBy {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Notify_V1_WarningFactor: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WarningFactor"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}points\0\u{1}label\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.code) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.points) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.label) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.code.isEmpty {
+      try visitor.visitSingularStringField(value: self.code, fieldNumber: 1)
+    }
+    if self.points != 0 {
+      try visitor.visitSingularInt32Field(value: self.points, fieldNumber: 2)
+    }
+    if !self.label.isEmpty {
+      try visitor.visitSingularStringField(value: self.label, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Notify_V1_WarningFactor, rhs: Pingan_Notify_V1_WarningFactor) -> Bool {
+    if lhs.code != rhs.code {return false}
+    if lhs.points != rhs.points {return false}
+    if lhs.label != rhs.label {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -974,6 +1101,80 @@ nonisolated extension Pingan_Notify_V1_UpdateSubscriptionResponse: SwiftProtobuf
   }
 }
 
+nonisolated extension Pingan_Notify_V1_RotateSecretRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RotateSecretRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}subscription_id\0\u{1}secret\0\u{3}overlap_seconds\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.subscriptionID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.secret) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.overlapSeconds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.subscriptionID.isEmpty {
+      try visitor.visitSingularStringField(value: self.subscriptionID, fieldNumber: 1)
+    }
+    if !self.secret.isEmpty {
+      try visitor.visitSingularStringField(value: self.secret, fieldNumber: 2)
+    }
+    if self.overlapSeconds != 0 {
+      try visitor.visitSingularInt32Field(value: self.overlapSeconds, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Notify_V1_RotateSecretRequest, rhs: Pingan_Notify_V1_RotateSecretRequest) -> Bool {
+    if lhs.subscriptionID != rhs.subscriptionID {return false}
+    if lhs.secret != rhs.secret {return false}
+    if lhs.overlapSeconds != rhs.overlapSeconds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Notify_V1_RotateSecretResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RotateSecretResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}subscription\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._subscription) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._subscription {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Notify_V1_RotateSecretResponse, rhs: Pingan_Notify_V1_RotateSecretResponse) -> Bool {
+    if lhs._subscription != rhs._subscription {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Pingan_Notify_V1_UnsubscribeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UnsubscribeRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}subscription_id\0")
@@ -1025,7 +1226,7 @@ nonisolated extension Pingan_Notify_V1_UnsubscribeResponse: SwiftProtobuf.Messag
 
 nonisolated extension Pingan_Notify_V1_DeliverNoticeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeliverNoticeRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{3}case_id\0\u{3}centre_code\0\u{3}village_code\0\u{1}summary\0\u{3}due_at\0\u{1}level\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{3}case_id\0\u{3}centre_code\0\u{3}village_code\0\u{1}summary\0\u{3}due_at\0\u{1}level\0\u{1}text\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1040,6 +1241,7 @@ nonisolated extension Pingan_Notify_V1_DeliverNoticeRequest: SwiftProtobuf.Messa
       case 5: try { try decoder.decodeSingularStringField(value: &self.summary) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.dueAt) }()
       case 7: try { try decoder.decodeSingularEnumField(value: &self.level) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.text) }()
       default: break
       }
     }
@@ -1067,6 +1269,9 @@ nonisolated extension Pingan_Notify_V1_DeliverNoticeRequest: SwiftProtobuf.Messa
     if self.level != .unspecified {
       try visitor.visitSingularEnumField(value: self.level, fieldNumber: 7)
     }
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1078,6 +1283,7 @@ nonisolated extension Pingan_Notify_V1_DeliverNoticeRequest: SwiftProtobuf.Messa
     if lhs.summary != rhs.summary {return false}
     if lhs.dueAt != rhs.dueAt {return false}
     if lhs.level != rhs.level {return false}
+    if lhs.text != rhs.text {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

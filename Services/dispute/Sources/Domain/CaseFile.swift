@@ -37,7 +37,9 @@ enum CaseChange: Sendable {
     /// A line on the case's timeline.
     case timeline(kind: String, note: String, actor: String)
     /// A notice pushed through notify-service to `centre` and the levels above it.
-    case notice(type: String, centre: DivisionCode, summary: String, due: Date?)
+    /// `summary` for machines and the timeline; `text`, in Chinese and naming no party, for
+    /// the people who read the push.
+    case notice(type: String, centre: DivisionCode, summary: String, text: String, due: Date?)
     /// risk-service is told the case's current facts.
     case tellRisk
 }

@@ -23,6 +23,17 @@ enum LadderRung: Int, CaseIterable, Comparable, Sendable {
         }
     }
 
+    /// The rung as centres name it, for what people read in a push.
+    var chineseTitle: String {
+        switch self {
+        case .finder: "第一级（谁发现谁受理）"
+        case .villageSecretary: "第二级（村支书调解）"
+        case .townshipCadre: "第三级（包村干部调解）"
+        case .politicalLegal: "第四级（政法委员牵头）"
+        case .townshipLeaders: "第五级（乡镇主要领导）"
+        }
+    }
+
     var next: LadderRung? { LadderRung(rawValue: rawValue + 1) }
 
     /// A rung has failed, and the one above opens, when an attempt at it ends failed, or when

@@ -122,7 +122,8 @@ struct MediationRules: Sendable {
         return [
             .summoned(summons),
             .timeline(kind: "summoned", note: "summoned \(names): report by \(ChinaTime.minute(report.dueAt)), feed back by \(ChinaTime.minute(feedback.dueAt))", actor: principal.subject),
-            .notice(type: "case.summoned", centre: principal.centre, summary: "summoned \(names)", due: report.dueAt),
+            .notice(type: "case.summoned", centre: principal.centre, summary: "summoned \(names)",
+                    text: "中心吹哨：召集\(names)到案，\(ChinaTime.minute(report.dueAt))前报到，\(ChinaTime.minute(feedback.dueAt))前反馈", due: report.dueAt),
         ]
     }
 
@@ -156,7 +157,8 @@ struct MediationRules: Sendable {
         return [
             .coordinator(above),
             .timeline(kind: "escalated", note: "\(file.record.coordinator) asked \(above) to coordinate: \(reason)", actor: principal.subject),
-            .notice(type: "case.escalated", centre: above, summary: "\(file.record.coordinator) asks for support: \(reason)", due: nil),
+            .notice(type: "case.escalated", centre: above, summary: "\(file.record.coordinator) asks for support: \(reason)",
+                    text: "下级中心提请上级中心协调此案（原协调中心 \(file.record.coordinator)）", due: nil),
         ]
     }
 
@@ -169,7 +171,8 @@ struct MediationRules: Sendable {
         guard coordinator.parent != nil else { throw .noLevelAbove }
         return [
             .timeline(kind: "escalation_requested", note: "\(principal.centre) asked \(coordinator) to escalate: \(reason)", actor: principal.subject),
-            .notice(type: "case.escalation_requested", centre: coordinator, summary: "\(principal.centre) asks to escalate: \(reason)", due: nil),
+            .notice(type: "case.escalation_requested", centre: coordinator, summary: "\(principal.centre) asks to escalate: \(reason)",
+                    text: "下级中心 \(principal.centre) 请求将此案提请上级中心协调，请协调中心决定", due: nil),
         ]
     }
 

@@ -23,8 +23,10 @@ extension PostgresCaseStore {
                 case .status, .tellRisk:
                     // Risk re-scores open cases as time passes; it must know when one stops being open.
                     tellRisk = true
-                case let .notice(type, centre, summary, due):
-                    try await outbox.enqueue(transaction, CaseEvents.notice, file.record.notice(type: type, centre: centre, summary: summary, due: due))
+                case let .notice(type, centre, summary, text, due):
+                    try await outbox.enqueue(
+                        transaction, CaseEvents.notice, file.record.notice(type: type, centre: centre, summary: summary, text: text, due: due)
+                    )
                 default:
                     break
                 }

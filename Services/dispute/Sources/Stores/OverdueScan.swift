@@ -18,12 +18,13 @@ struct OverdueScan: Sendable {
                 for row in try await transaction.query(Self.mark(step), [now, limit]) {
                     marked += 1
                     let caseID = try row.decode(UUID.self, at: 0)
-                    let summary = step.summary(try row.decode(String.self, at: 3))
+                    let what = try row.decode(String.self, at: 3)
+                    let summary = step.summary(what)
                     try await PostgresCaseStore.appendTimeline(transaction, case: caseID, kind: "overdue", note: summary, actor: "dispute-service", at: now)
                     let notice = CaseEvents.notice(
                         type: "case.overdue", case: caseID, village: try DivisionCode(validating: try row.decode(String.self, at: 1)),
                         centre: try DivisionCode(validating: try row.decode(String.self, at: 2)), summary: summary,
-                        due: try row.decode(Date.self, at: 4)
+                        text: step.text(what, due: try row.decode(Date.self, at: 4)), due: try row.decode(Date.self, at: 4)
                     )
                     try await outbox.enqueue(transaction, CaseEvents.notice, notice)
                 }
@@ -62,7 +63,7 @@ extension OverdueStep {
     /// What the step is, as SQL over the step's row `t`, for the notice.
     var what: String {
         switch self {
-        case .rung: "'rung ' || t.rung"
+        case .rung: "t.rung::text"
         case .summonsReport, .summonsFeedback: "(SELECT name FROM dispute.departments d WHERE d.id = t.department_id)"
         case .returnVisit: "'return visit'"
         }
@@ -71,10 +72,22 @@ extension OverdueStep {
     /// What the timeline and the notice say of the step.
     func summary(_ what: String) -> String {
         switch self {
-        case .rung: "\(what) is past its deadline"
+        case .rung: "rung \(what) is past its deadline"
         case .summonsReport: "\(what) has not reported to the summons by its deadline"
         case .summonsFeedback: "\(what) has not fed back on the summons by its deadline"
         case .returnVisit: "the return visit is past its deadline"
+        }
+    }
+
+    /// What the push says of the step to people, in Chinese: the rung by its name, the
+    /// department by its own, and the deadline missed in China time.
+    func text(_ what: String, due: Date) -> String {
+        let deadline = ChinaTime.minute(due)
+        return switch self {
+        case .rung: "\(Int(what).flatMap(LadderRung.init(rawValue:))?.chineseTitle ?? "调解") 已超过期限（\(deadline)）"
+        case .summonsReport: "\(what) 未在期限（\(deadline)）前报到"
+        case .summonsFeedback: "\(what) 未在期限（\(deadline)）前反馈"
+        case .returnVisit: "回访已超过期限（\(deadline)）"
         }
     }
 }

@@ -33,6 +33,7 @@ struct Dashboard: Sendable {
     func responder() -> DashboardResponder {
         let router = Router(context: PageContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: PageErrors(dashboard: self))
+        SiteRoot.routes(router)
         let ui = router.group("ui")
 
         // Open to anyone: the stylesheet, and signing in.
@@ -46,10 +47,13 @@ struct Dashboard: Sendable {
         // session's form token.
         let pages = ui.group().add(middleware: SessionGate(dashboard: self)).add(middleware: FormGate())
         pages.post("logout") { _, _ in LoginPage.signedOut() }
-        TodayPage.routes(pages, now: now)
+        GridPage.routes(pages.group("grid"), now: now)
+        TodayPage.routes(pages.group().add(middleware: GridHome()), now: now)
         TodayPage.warningRoutes(pages.group("warnings"))
         CasePage.routes(pages.group("cases"), now: now)
-        IndexPage.routes(pages.group("index"), now: now)
+        IntakePage.routes(pages.group("intake"))
+        IndexPage.routes(pages.group("index"), gatewayCentre: forwarder.centre, now: now)
+        DepartmentPage.routes(pages.group("department"), now: now)
         AdminPage.routes(pages.group("admin"), admin: admin)
 
         router.add(middleware: SessionGate(dashboard: self)).add(middleware: FormGate()).add(middleware: UnknownPage())
@@ -109,7 +113,8 @@ struct Dashboard: Sendable {
     static func page(status: HTTPResponse.Status = .ok, _ title: String, _ content: String, _ session: Session) -> Response {
         let frame = Frame(title: title, user: session.principal.subject.replacingOccurrences(of: "user:", with: ""),
                           centreName: session.centreName, csrf: session.csrf, content: content,
-                          administers: AdminPage.isOffered(to: session.principal))
+                          administers: AdminPage.isOffered(to: session.principal), takesIn: IntakePage.isOffered(to: session.principal), reportsFromGrid: GridPage.isOffered(to: session.principal),
+                          actsForDepartment: DepartmentPage.isOffered(to: session.principal))
         return html(frame.render(), status: status)
     }
 

@@ -19,11 +19,15 @@ struct IndexPage {
     let name: String
     let month: String
     let status: String
+    /// Whether the month shown has its published (frozen) version.
+    let frozen: Bool
     let hasScores: Bool
     let rows: [Row]
     let months: [String]
     let trends: [Trend]
     let chart: String
+    /// The index owner's actions, rule and freezing, rendered (``IndexWorkbench``).
+    var workbench = ""
 
     static func load(centre: DivisionCode, month requested: Month?, now: Date, client: DashboardClient) async throws -> IndexPage {
         let division = try await client.call(DivisionServiceMethods.getDivision, .with { $0.code = centre.rawValue }).division
@@ -54,6 +58,7 @@ struct IndexPage {
         return IndexPage(
             code: division.code, name: division.name, month: latest.description,
             status: current.map { $0.version.status == .frozen ? "已定稿（第 \($0.version.version) 版）" : "本月进行中，分数随数据变化" } ?? "",
+            frozen: current?.version.status == .frozen,
             hasScores: !units.isEmpty,
             rows: units.map { unit in
                 Row(code: unit.code, name: unit.name, rank: unit.enoughData ? "\(unit.rank)" : "—",

@@ -7,6 +7,7 @@ extension IndexPage {
     <p class="muted">{{status}}</p>
     <p><a href="/ui/index/review?centre={{code}}&amp;month={{month}}">月度讲评报告（可打印）</a> ·
        <a href="/ui/index/review?centre={{code}}&amp;month={{month}}&amp;format=csv" download>下载排名（CSV）</a></p>
+    {{{workbench}}}
     {{#hasScores}}
     <section id="ranking" aria-labelledby="ranking-title">
       <h2 id="ranking-title">本月得分与排名</h2>

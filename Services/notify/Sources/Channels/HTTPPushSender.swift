@@ -1,17 +1,22 @@
-import Crypto
 import Foundation
 import PinganConnect
 import PinganDomain
 
 /// Posts a delivery to its subscription's URL over libcurl: a webhook receiver, a WeCom group
-/// robot or an SMS gateway, each of which gets the same signed POST.
+/// robot or an SMS gateway.
 ///
-/// | header | value |
-/// |---|---|
-/// | `Content-Type` | `application/json` |
-/// | `X-Pingan-Event` | the push's type, such as `warning.raised` or `case.overdue` |
-/// | `X-Pingan-Delivery` | the delivery's UUID, the same on every retry: dedupe on it |
-/// | `X-Pingan-Signature` | `sha256=` + hex HMAC-SHA256 of the raw body, keyed with the subscription's secret |
+/// | header | sent to | value |
+/// |---|---|---|
+/// | `Content-Type` | all | `application/json` |
+/// | `webhook-id` | webhooks | the delivery's UUID, the same on every retry: dedupe on it |
+/// | `webhook-timestamp` | webhooks | seconds since 1970 when this attempt was sent |
+/// | `webhook-signature` | webhooks | `v1,<base64>` per secret in use (``WebhookSigning``) |
+/// | `X-Pingan-Event` | all | the push's type, such as `warning.raised` or `case.overdue` |
+/// | `X-Pingan-Delivery` | all | the delivery's UUID, as `webhook-id` |
+/// | `X-Pingan-Signature` | webhooks | `sha256=` + hex HMAC-SHA256 of the body: the old signature, for one release |
+///
+/// Only a webhook is signed: a WeCom robot and an SMS gateway check no signature, and their
+/// subscriptions hold no secret.
 ///
 /// Before each send the URL's host is checked again against the ``EgressPolicy`` (DNS may
 /// have changed since subscribing) and curl is pinned to the addresses checked; answers are
@@ -60,19 +65,14 @@ struct HTTPPushSender: PushSender {
         return DeliveryAttempt(status: nil, error: withheld, duration: duration, withheldDetail: text)
     }
 
-    /// The headers of the table above, in that order.
-    static func headers(for delivery: OutgoingDelivery, body: [UInt8]) -> [(String, String)] {
-        [
-            ("Content-Type", "application/json"),
-            ("X-Pingan-Event", delivery.event),
-            ("X-Pingan-Delivery", delivery.id.wire),
-            ("X-Pingan-Signature", signature(body: body, secret: delivery.secret)),
-        ]
-    }
-
-    /// `sha256=<hex>` of HMAC-SHA256(secret, body).
-    static func signature(body: [UInt8], secret: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + mac.hexadecimal
+    /// The headers of the table above, in that order, for an attempt sent at `now`.
+    static func headers(for delivery: OutgoingDelivery, body: [UInt8], now: Date = Date()) -> [(String, String)] {
+        let common = [("X-Pingan-Event", delivery.event), ("X-Pingan-Delivery", delivery.id.wire)]
+        guard delivery.channel == .webhook else { return [("Content-Type", "application/json")] + common }
+        let current = WebhookSecret(stored: delivery.secret)
+        let keys = [current] + (delivery.previousSecret.map { [WebhookSecret(stored: $0)] } ?? [])
+        return [("Content-Type", "application/json")]
+            + WebhookSigning.headers(id: delivery.id.wire, at: Int(now.timeIntervalSince1970), body: body, keys: keys)
+            + common + [("X-Pingan-Signature", WebhookSigning.legacy(body: body, key: current))]
     }
 }

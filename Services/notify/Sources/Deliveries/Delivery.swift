@@ -35,13 +35,14 @@ struct Delivery: Sendable, Equatable {
 /// receiver dedupes on the id and a signature stays valid.
 struct OutgoingDelivery: Sendable {
     let id: UUID
-    /// The stored body: JSON for the HTTP channels, a whole RFC 5322 message for e-mail.
-    let payload: String
+    /// The stored body: JSON for the HTTP channels, a whole RFC 5322 message for e-mail; for
+    /// a robot's grouped message, that message instead.
+    var payload: String
     /// The push's type (`X-Pingan-Event`).
     let event: String
     /// Where an HTTP channel posts it; empty for e-mail.
     let url: String
-    /// The subscription's secret, the HMAC key of `X-Pingan-Signature`.
+    /// The subscription's secret (``WebhookSecret``); empty for a channel that is not signed.
     let secret: String
     /// Attempts made before this one.
     let attempts: Int
@@ -49,6 +50,10 @@ struct OutgoingDelivery: Sendable {
     let channel: PushChannel
     /// The e-mail recipient; empty for other channels.
     let email: String
+    /// The secret being rotated out, while it still signs (``WebhookSigning``).
+    var previousSecret: String? = nil
+    /// The line that names it in a message grouping several (``WeComMessage/grouped(_:link:)``).
+    var digest = ""
 }
 
 /// What one attempt got: the status if there was an answer (HTTP, or SMTP's last reply code),

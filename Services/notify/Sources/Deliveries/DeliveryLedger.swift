@@ -23,6 +23,10 @@ struct DeliveryLedger: Sendable {
     var sendTimeout: Duration = .seconds(5)
     var backoff = Backoff(initial: 0.5, ceiling: 300)
     var perSubscriber = 4
+    /// How often a WeCom robot may be sent a message.
+    var pacing = RobotPacing()
+    /// Where a grouped robot message links to (`DASHBOARD_URL`).
+    var dashboard = PushSettings.defaultDashboardURL
 
     /// Longer than a send can take, so a lease only runs out when its process died.
     var leaseSeconds: Double { Double(sendTimeout.components.seconds) + 5 }
@@ -68,7 +72,8 @@ struct DeliveryLedger: Sendable {
                 UPDATE notify.deliveries d SET next_attempt_at = clock_timestamp() + make_interval(secs => $5)
                 FROM picked, notify.subscriptions s
                 WHERE d.id = picked.id AND s.id = d.subscription_id
-                RETURNING d.id, d.payload, d.event, s.url, s.secret, d.attempts, s.id, s.channel, s.email
+                RETURNING d.id, d.payload, d.event, s.url, s.secret, d.attempts, s.id, s.channel, s.email, d.digest,
+                    CASE WHEN s.previous_secret_until > clock_timestamp() THEN s.previous_secret END
                 """,
                 [limit, perSubscriber, busy.keys.map(\.wire), busy.values.map { String($0) }, leaseSeconds]
             ).map { row in
@@ -76,7 +81,8 @@ struct DeliveryLedger: Sendable {
                     id: try row.decode(UUID.self, at: 0), payload: try row.decode(String.self, at: 1), event: try row.decode(String.self, at: 2),
                     url: try row.decode(String.self, at: 3), secret: try row.decode(String.self, at: 4), attempts: try row.decode(Int.self, at: 5),
                     subscription: try row.decode(UUID.self, at: 6),
-                    channel: PushChannel(rawValue: try row.decode(String.self, at: 7)) ?? .webhook, email: try row.decode(String.self, at: 8)
+                    channel: PushChannel(rawValue: try row.decode(String.self, at: 7)) ?? .webhook, email: try row.decode(String.self, at: 8),
+                    previousSecret: try row.decode(String?.self, at: 10), digest: try row.decode(String.self, at: 9)
                 )
             }
         }
@@ -125,4 +131,98 @@ struct DeliveryLedger: Sendable {
             }
         }
     }
+
+    /// What to do with a WeCom delivery before it is sent, decided in one transaction that
+    /// holds the subscription's row, so replicas and concurrent sends to one robot take their
+    /// turns (``RobotPacing``) on the database's clock:
+    /// - ``RobotPlan/skip``: a grouped message already named it;
+    /// - ``RobotPlan/wait``: the robot has had its messages: it is due again when a message
+    ///   of the minute is a minute old, with no attempt counted and no breaker moved;
+    /// - ``RobotPlan/send``: as its own message, the send counted against the robot;
+    /// - ``RobotPlan/group(payload:others:)``: one message naming it and as many waiting
+    ///   deliveries as fit, those leased here until ``recordGroup(_:others:_:)``.
+    func pace(_ delivery: OutgoingDelivery) async throws -> RobotPlan {
+        try await pool.transaction { transaction in
+            guard let held = try await transaction.query(
+                "SELECT s.centre_code, clock_timestamp() FROM notify.subscriptions s WHERE s.id = $1 FOR UPDATE", [delivery.subscription]
+            ).first else { return .send }
+            let centre = try held.decode(String.self, at: 0)
+            let now = try held.decode(Date.self, at: 1)
+            let delivered = try await transaction.query("SELECT delivered_at IS NOT NULL FROM notify.deliveries WHERE id = $1", [delivery.id])
+            if try delivered.first?.decode(Bool.self, at: 0) ?? true { return .skip }
+            try await transaction.query(
+                "DELETE FROM notify.robot_sends WHERE subscription_id = $1 AND sent_at <= $2", [delivery.subscription, now.addingTimeInterval(-pacing.window)]
+            )
+            let recent = try await transaction.query("SELECT sent_at FROM notify.robot_sends WHERE subscription_id = $1", [delivery.subscription])
+                .map { try $0.decode(Date.self, at: 0) }
+            let waiting = try await transaction.query(
+                "SELECT count(*) FROM notify.deliveries WHERE subscription_id = $1 AND delivered_at IS NULL AND id <> $2 AND next_attempt_at <> 'infinity'",
+                [delivery.subscription, delivery.id]
+            )[0].decode(Int.self, at: 0)
+            let decision = pacing.decide(sentAt: recent, now: now, waiting: waiting)
+            if case .wait(let until) = decision {
+                try await transaction.query("UPDATE notify.deliveries SET next_attempt_at = $2 WHERE id = $1", [delivery.id, until])
+                return .wait
+            }
+            try await transaction.query("INSERT INTO notify.robot_sends (subscription_id, sent_at) VALUES ($1, $2)", [delivery.subscription, now])
+            guard decision == .group else { return .send }
+            let others = try await transaction.query(
+                """
+                SELECT id, digest FROM notify.deliveries
+                WHERE subscription_id = $1 AND delivered_at IS NULL AND id <> $2 AND next_attempt_at <> 'infinity'
+                ORDER BY created_at, id LIMIT 500 FOR UPDATE SKIP LOCKED
+                """,
+                [delivery.subscription, delivery.id]
+            ).map { (id: try $0.decode(UUID.self, at: 0), digest: try $0.decode(String.self, at: 1)) }
+            func named(_ id: UUID, _ digest: String) -> String { digest.isEmpty ? "推送 \(id.wire.prefix(8))" : digest }
+            let grouped = WeComMessage.grouped(
+                [named(delivery.id, delivery.digest)] + others.map { named($0.id, $0.digest) }, link: "\(dashboard)/ui/?centre=\(centre)"
+            )
+            let taken = others.prefix(max(0, grouped.named - 1)).map(\.id)
+            try await transaction.query(
+                "UPDATE notify.deliveries SET next_attempt_at = clock_timestamp() + make_interval(secs => $2) WHERE id = ANY($1::text[]::uuid[])",
+                [taken.map(\.wire), leaseSeconds]
+            )
+            return .group(payload: WeComMessage.json(grouped.markdown), others: taken)
+        }
+    }
+
+    /// Records a grouped robot message: `delivery` as any attempt; the `others` it named are
+    /// delivered with it, or due again at once when it failed.
+    func recordGroup(_ delivery: OutgoingDelivery, others: [UUID], _ attempt: DeliveryAttempt) async throws {
+        try await record(delivery, attempt)
+        guard !others.isEmpty else { return }
+        let ids = others.map(\.wire)
+        if attempt.succeeded {
+            try await pool.transaction { transaction in
+                try await transaction.queue(
+                    """
+                    INSERT INTO notify.attempts (delivery_id, status, error, duration_ms)
+                    SELECT id, $2, NULL, 0 FROM notify.deliveries WHERE id = ANY($1::text[]::uuid[]) AND delivered_at IS NULL
+                    """,
+                    [ids, attempt.status]
+                )
+                try await transaction.queue(
+                    """
+                    UPDATE notify.deliveries SET delivered_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL
+                    WHERE id = ANY($1::text[]::uuid[]) AND delivered_at IS NULL
+                    """,
+                    [ids]
+                )
+            }
+        } else {
+            try await pool.query(
+                "UPDATE notify.deliveries SET next_attempt_at = clock_timestamp() WHERE id = ANY($1::text[]::uuid[]) AND delivered_at IS NULL", [ids]
+            )
+        }
+    }
+}
+
+/// What a WeCom delivery does before it is sent (``DeliveryLedger/pace(_:)``).
+enum RobotPlan: Sendable, Equatable {
+    case send
+    case skip
+    case wait
+    /// Send `payload` (a message naming several pushes) instead; `others` go with it.
+    case group(payload: String, others: [UUID])
 }

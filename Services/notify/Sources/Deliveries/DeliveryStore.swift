@@ -17,6 +17,9 @@ protocol DeliveryStore: Sendable {
     /// Subscriptions of `root` and the centres below it, newest first.
     func subscriptions(under root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [(subscription: Subscription, cursor: PageCursor)]
     func update(_ id: UUID, filter: SubscriptionFilter) async throws -> Subscription?
+    /// Makes `secret` the subscription's signing secret; the one it replaces keeps signing
+    /// beside it for `overlap` seconds. The same secret again changes nothing.
+    func rotate(_ id: UUID, secret: String, overlap: Int) async throws -> Subscription?
     /// Stops a subscription and drops what is still queued to it; the delivery history stays.
     func unsubscribe(_ id: UUID) async throws
     /// Queues one delivery of `content` per subscriber of `centre` or any centre above it
@@ -87,6 +90,20 @@ struct PostgresDeliveryStore: DeliveryStore {
         ).first.map(Self.decodeSubscription)
     }
 
+    func rotate(_ id: UUID, secret: String, overlap: Int) async throws -> Subscription? {
+        // Only a new secret moves the current one aside, so a retried rotation keeps the
+        // secret it replaced and its overlap.
+        try await pool.query(
+            """
+            UPDATE notify.subscriptions AS s SET secret = $2, previous_secret = s.secret,
+                previous_secret_until = clock_timestamp() + make_interval(secs => $3)
+            WHERE s.id = $1 AND s.deleted_at IS NULL AND s.secret <> $2
+            """,
+            [id, secret, Double(overlap)]
+        )
+        return try await subscription(id)
+    }
+
     func unsubscribe(_ id: UUID) async throws {
         try await pool.transaction { transaction in
             try await transaction.query("UPDATE notify.subscriptions SET deleted_at = clock_timestamp() WHERE id = $1 AND deleted_at IS NULL", [id])
@@ -101,7 +118,8 @@ struct PostgresDeliveryStore: DeliveryStore {
         // since its last success): only then may a delivery skip the claim.
         let subscribers = (
             sql: """
-                SELECT \(Self.columns), s.secret, s.failures = 0 AND (s.paused_until IS NULL OR s.paused_until <= clock_timestamp())
+                SELECT \(Self.columns), s.secret, s.failures = 0 AND (s.paused_until IS NULL OR s.paused_until <= clock_timestamp()),
+                    CASE WHEN s.previous_secret_until > clock_timestamp() THEN s.previous_secret END
                 FROM notify.subscriptions s WHERE s.centre_code = ANY($1) AND s.deleted_at IS NULL
                 """,
             parameters: [centre.selfAndAncestors.map(\.rawValue)] as [any PostgresEncodable]
@@ -121,6 +139,7 @@ struct PostgresDeliveryStore: DeliveryStore {
                 count += 1
                 let id = UUID.random()
                 let payload = PushRendering.body(content, for: subscription, delivery: id, sentAt: Date(), settings: push)
+                let digest = subscription.channel == .wecom ? PushRendering.digest(content, settings: push) : ""
                 // Leased to this process from the start when it is handed over, so no other
                 // claim takes it; due at once otherwise.
                 var lease: Double? = nil
@@ -128,16 +147,17 @@ struct PostgresDeliveryStore: DeliveryStore {
                     lease = handoff.leaseSeconds
                     handed.append(OutgoingDelivery(
                         id: id, payload: payload, event: content.type, url: subscription.url, secret: try row.decode(String.self, at: 10),
-                        attempts: 0, subscription: subscription.id, channel: subscription.channel, email: subscription.email
+                        attempts: 0, subscription: subscription.id, channel: subscription.channel, email: subscription.email,
+                        previousSecret: try row.decode(String?.self, at: 12), digest: digest
                     ))
                 }
                 try await transaction.queue(
                     """
-                    INSERT INTO notify.deliveries (id, subject_id, subscription_id, centre_code, payload, event, next_attempt_at, case_id)
-                    VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp() + make_interval(secs => coalesce($7::double precision, 0)), $8)
+                    INSERT INTO notify.deliveries (id, subject_id, subscription_id, centre_code, payload, event, next_attempt_at, case_id, digest)
+                    VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp() + make_interval(secs => coalesce($7::double precision, 0)), $8, $9)
                     ON CONFLICT (subject_id, subscription_id) DO NOTHING
                     """,
-                    [id, content.subject, subscription.id, centre.rawValue, payload, content.type, lease, UUID(uuidString: content.caseID)]
+                    [id, content.subject, subscription.id, centre.rawValue, payload, content.type, lease, UUID(uuidString: content.caseID), digest]
                 )
             }
             if !handed.isEmpty {

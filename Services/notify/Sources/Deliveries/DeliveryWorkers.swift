@@ -79,13 +79,39 @@ struct DeliveryWorkers: Service {
     /// Sends one delivery and records the outcome. An outcome that cannot be recorded is
     /// logged; the lease runs out and the delivery goes again, under the same id.
     func deliver(_ delivery: OutgoingDelivery) async {
+        guard delivery.channel == .wecom else { return await send(delivery, others: []) }
+        // A robot takes 20 messages a minute: its turn is decided first (``RobotPacing``).
+        let plan: RobotPlan
+        do {
+            plan = try await ledger.pace(delivery)
+        } catch {
+            logger.warning("pacing a robot message failed", metadata: ["delivery": "\(delivery.id.uuidString.lowercased())", "error": "\(error)"])
+            return
+        }
+        switch plan {
+        case .skip: return
+        case .wait: handoff.drop(delivery.subscription)
+        case .send: await send(delivery, others: [])
+        case let .group(payload, others):
+            var grouped = delivery
+            grouped.payload = payload
+            await send(grouped, others: others)
+        }
+    }
+
+    /// Sends one delivery, with the `others` its message names, and records the outcome.
+    private func send(_ delivery: OutgoingDelivery, others: [UUID]) async {
         let attempt = await senders.send(delivery)
         if !attempt.succeeded { handoff.drop(delivery.subscription) }
         if let detail = attempt.withheldDetail {
             logger.info("delivery to an allowed internal receiver failed", metadata: ["delivery": "\(delivery.id.uuidString.lowercased())", "error": "\(detail)"])
         }
         do {
-            try await ledger.record(delivery, attempt)
+            if others.isEmpty {
+                try await ledger.record(delivery, attempt)
+            } else {
+                try await ledger.recordGroup(delivery, others: others, attempt)
+            }
         } catch {
             logger.warning("recording a delivery failed", metadata: ["delivery": "\(delivery.id.uuidString.lowercased())", "error": "\(error)"])
         }

@@ -28,6 +28,10 @@ struct JSONObjectText {
         members.append((key, Array("[".utf8) + Array(values.map(Self.string).joined(separator: Array(",".utf8))) + Array("]".utf8)))
     }
 
+    mutating func add(_ key: String, objects: [JSONObjectText]) {
+        members.append((key, Array("[".utf8) + Array(objects.map { Array($0.text.utf8) }.joined(separator: Array(",".utf8))) + Array("]".utf8)))
+    }
+
     mutating func add(_ key: String, object: JSONObjectText) {
         members.append((key, Array(object.text.utf8)))
     }

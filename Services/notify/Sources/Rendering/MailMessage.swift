@@ -1,15 +1,14 @@
 import Foundation
 import PinganConnect
 
-/// An e-mail, as the SMTP server is handed it: an RFC 5322 message with the WeCom markdown's
-/// text without its markup, UTF-8 in base64, and the delivery id as Message-ID and as a
-/// header, so a mailbox dedupes retries as a webhook receiver does.
+/// An e-mail, as the SMTP server is handed it: an RFC 5322 message with the push's plain
+/// Chinese text (``PushText/plain``), UTF-8 in base64, and the delivery id as Message-ID and
+/// as a header, so a mailbox dedupes retries as a webhook receiver does.
 enum MailMessage {
-    static func message(_ content: PushContent, to recipient: String, from sender: String, delivery: UUID) -> String {
-        let subject = "平安 · \(PushRendering.title(content.type)) · \(content.centre)"
-        let body = WeComMessage.markdown(content).replacingOccurrences(of: "**", with: "").replacingOccurrences(of: "> ", with: "")
-            .replacingOccurrences(of: "<font color=\"warning\">", with: "").replacingOccurrences(of: "</font>", with: "")
-        let encoded = Data(body.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+    static func message(_ content: PushContent, to recipient: String, from sender: String, delivery: UUID, dashboard: String) -> String {
+        let text = PushText(content, dashboard: dashboard)
+        let subject = "平安 · \(text.title) · \(PushText.cut(text.place, to: 40))"
+        let encoded = Data(text.plain.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
         return [
             "From: Pingan <\(sender)>",
             "To: <\(recipient)>",

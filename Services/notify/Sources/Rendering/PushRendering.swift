@@ -7,11 +7,16 @@ enum PushRendering {
     /// The stored payload of `delivery` to `subscription`, sent at `sentAt` (a webhook says when).
     static func body(_ content: PushContent, for subscription: Subscription, delivery: UUID, sentAt: Date, settings: PushSettings) -> String {
         switch subscription.channel {
-        case .webhook: WebhookMessage.body(content, delivery: delivery, sentAt: sentAt)
-        case .wecom: WeComMessage.body(content)
-        case .sms: SMSMessage.body(content, to: subscription.phone, template: settings.smsTemplate)
-        case .email: MailMessage.message(content, to: subscription.email, from: settings.mailFrom, delivery: delivery)
+        case .webhook: WebhookMessage.body(content, delivery: delivery, sentAt: sentAt, dashboard: settings.dashboardURL)
+        case .wecom: WeComMessage.body(content, dashboard: settings.dashboardURL)
+        case .sms: SMSMessage.body(content, to: subscription.phone, template: settings.smsTemplate, dashboard: settings.dashboardURL)
+        case .email: MailMessage.message(content, to: subscription.email, from: settings.mailFrom, delivery: delivery, dashboard: settings.dashboardURL)
         }
+    }
+
+    /// The line that names the push in a message grouping several (WeCom's rate limit).
+    static func digest(_ content: PushContent, settings: PushSettings) -> String {
+        PushText(content, dashboard: settings.dashboardURL).digest
     }
 
     /// A push's type as centre staff read it, in every channel written for people.

@@ -48,6 +48,9 @@ struct Reason: Sendable, Equatable {
     let explanation: String
     /// The factor warns on its own, whatever the score.
     let decisive: Bool
+    /// The factor in Chinese from the model data (``RiskFactor/label``), for pushes people
+    /// read; empty for a reason read back from the store, which keeps only the record.
+    var label: String = ""
 }
 
 /// A case scored at one moment, as its assessment records it.

@@ -9,6 +9,10 @@ struct RiskFactor: Codable, Sendable, Equatable {
     /// Warns on its own, whatever the score: a threat of self-harm, violence that happened.
     let decisive: Bool?
     let explanation: String
+    /// What the factor is in Chinese (有自伤、自杀言行): what every push written for people
+    /// says, since centre staff read Chinese; `explanation` stays for the assessment's record
+    /// and the webhook's `reasons`. Required in the catalogue, which is refused without it.
+    var label: String = ""
 }
 
 /// The model of one dispute category (智能风险预警模型): a base and weighted factors.
@@ -77,6 +81,11 @@ struct RiskModelCatalogue: Codable, Sendable {
             for factor in model.factors where !knownFactors.contains(factor.name) || factor.points < 0 {
                 throw .malformed("\(model.category): factor \(factor.name) is unknown or negative")
             }
+            // People read the label in Chinese: a missing one, or one in Latin letters (a
+            // factor's English name pasted in), would reach them as model text.
+            for factor in model.factors where factor.label.isEmpty || factor.label.contains(where: { $0.isASCII && $0.isLetter }) {
+                throw .malformed("\(model.category): factor \(factor.name) needs a label in Chinese")
+            }
         }
         return catalogue
     }
@@ -109,11 +118,11 @@ extension RiskModel {
     /// catalogue version's `bands`.
     func score(_ facts: CaseFacts, now: Date, catalogueVersion: String, bands: RiskBands) -> RiskScore {
         var reasons: [Reason] = []
-        func add(_ rule: String, _ points: Int, _ explanation: String, decisive: Bool = false) {
+        func add(_ rule: String, _ points: Int, _ explanation: String, label: String, decisive: Bool = false) {
             guard points > 0 || decisive else { return }
-            reasons.append(Reason(rule: rule, points: points, explanation: explanation, decisive: decisive))
+            reasons.append(Reason(rule: rule, points: points, explanation: explanation, decisive: decisive, label: label))
         }
-        add("category", base, "\(title) (\(category)) disputes start at \(base)")
+        add("category", base, "\(title) (\(category)) disputes start at \(base)", label: "\(title)纠纷基础分")
         var decisive = false
         for factor in factors {
             let occurrences = Self.occurrences(of: factor.name, in: facts, now: now)
@@ -121,7 +130,10 @@ extension RiskModel {
             let points = min(factor.cap ?? Int.max, factor.points * occurrences)
             let isDecisive = factor.decisive ?? false
             decisive = decisive || isDecisive
-            add(factor.name, points, occurrences > 1 ? "\(factor.explanation) (\(occurrences))" : factor.explanation, decisive: isDecisive)
+            add(
+                factor.name, points, occurrences > 1 ? "\(factor.explanation) (\(occurrences))" : factor.explanation,
+                label: occurrences > 1 ? "\(factor.label)（\(occurrences)）" : factor.label, decisive: isDecisive
+            )
         }
         let total = min(100, reasons.reduce(0) { $0 + $1.points })
         return RiskScore(

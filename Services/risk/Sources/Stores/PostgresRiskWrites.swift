@@ -48,13 +48,16 @@ struct PostgresRiskWrites: Sendable {
                 [warning, assessed.id, owner.rawValue, assessed.village.rawValue, score.score, now, escalatesAt, score.level.rawValue]
             )
             try await RiskRows.queueStep(transaction, warning, .raised, note: "\(scoreNote); warned \(notify)", actor: Self.actor, at: now)
-            try await outbox.enqueue(transaction, WarningEvents.raised, WarningEvents.raised(warning, case: scored, owner: owner, decisive: notify != owner))
+            try await outbox.enqueue(transaction, WarningEvents.raised, WarningEvents.raised(
+                warning, case: scored, owner: owner, decisive: notify != owner, acknowledgeBy: escalatesAt
+            ))
         case let .regroup(id, newScore, rose, owner, level):
             try await transaction.queue("UPDATE risk.warnings SET count = count + 1, score = $2, level = $3 WHERE id = $1", [id, newScore, level.rawValue])
             try await RiskRows.queueStep(transaction, id, rose ? .scoreRose : .warnedAgain, note: scoreNote, actor: Self.actor, at: now)
             if rose {
                 try await outbox.enqueue(transaction, WarningEvents.notice, WarningEvents.escalated(
-                    case: assessed.id, centre: owner, village: assessed.village, summary: "the warning's score rose to \(score.score)", level: level
+                    case: assessed.id, centre: owner, village: assessed.village, summary: "the warning's score rose to \(score.score)", level: level,
+                    text: "风险分升至\(score.score)分，请及时处置"
                 ))
             }
         }
@@ -72,8 +75,22 @@ struct PostgresRiskWrites: Sendable {
             )
             try await outbox.enqueue(transaction, WarningEvents.notice, WarningEvents.escalated(
                 case: escalation.caseID, centre: escalation.to, village: escalation.village,
-                summary: "a warning from \(escalation.from) was not acknowledged in time", level: escalation.level
+                summary: "a warning from \(escalation.from) was not acknowledged in time", level: escalation.level,
+                text: escalation.from == escalation.to
+                    ? "预警超时仍未签收，请及时签收"
+                    : "\(Self.levelName(escalation.from))预警超时未签收，已升级至\(Self.levelName(escalation.to))，请及时签收",
+                due: escalation.nextEscalationAt
             ))
+        }
+    }
+
+    /// A centre's level as a push says it (乡镇（街道）级), since risk-service knows codes, not names.
+    static func levelName(_ centre: DivisionCode) -> String {
+        switch centre.level {
+        case .city: "市级"
+        case .county: "县（区）级"
+        case .township: "乡镇（街道）级"
+        case .village: "村（社区）级"
         }
     }
 
