@@ -10,6 +10,10 @@
 //       a receiver it runs itself: incidents accepted per second, and report-to-webhook latency.
 //       With --rate, reports arrive open-loop at R per second for S seconds (as a city's grid
 //       workers would, whether or not the mesh keeps up), at most --concurrency in flight.
+//   pingan-bench reports --url GATEWAY --token T --grid G --member M --parties A,B --rate R --seconds S
+//       Reports incidents that all name the parties A and B (so they join one case, as the
+//       same-parties rule says) at R a second for S seconds, open loop; waits for no webhook.
+//       The hot case of bench.sh's `hotcase` section is built and loaded with it.
 //   pingan-bench ladder --url GATEWAY --token T --village V [--concurrency 8] [--requests 400]
 //       Opens --requests cases in village V through the gateway (IntakeCase, not timed), then
 //       advances each one rung (StartRung then EndRung) at --concurrency: cases advanced per second.
@@ -33,6 +37,7 @@ struct Options {
     var village = ""
     var rate = 0
     var seconds = 0
+    var parties: [String] = []
 
     init(_ arguments: [String]) throws {
         var iterator = arguments.dropFirst().makeIterator()
@@ -45,6 +50,7 @@ struct Options {
             case "--grid": grid = value
             case "--member": member = value
             case "--village": village = value
+            case "--parties": parties = value.split(separator: ",").map(String.init)
             case "--receiver-port": receiverPort = try Self.positive(value, flag)
             case "--secret": break
             case "--concurrency": concurrency = try Self.positive(value, flag)
@@ -190,6 +196,8 @@ do {
         try await runFlow(options)
     case "ladder":
         try await runLadder(options)
+    case "reports":
+        try await runReports(options)
     default:
         throw BenchError("usage: pingan-bench get-division --url URL [--concurrency N] [--requests N] [--codec proto|json]")
     }
@@ -308,4 +316,30 @@ func runLadder(_ options: Options) async throws {
         _ = try await client.call(DisputeServiceMethods.endRung, end, options: call)
     }
     advanced.print(label: "a rung started and ended (StartRung + EndRung) through the gateway", concurrency: options.concurrency)
+}
+
+func runReports(_ options: Options) async throws {
+    guard let token = options.token, !options.grid.isEmpty, !options.member.isEmpty, !options.parties.isEmpty,
+          options.rate > 0, options.seconds > 0 else {
+        throw BenchError("reports needs --token, --grid, --member, --parties, --rate and --seconds")
+    }
+    let client = ConnectClient(baseURL: options.url, transport: CurlTransport())
+    let call = CallOptions(timeout: .seconds(30), headers: [("Authorization", "Bearer \(token)")])
+    let summary = await measureAtRate(rate: options.rate, seconds: options.seconds, inFlight: 256) { index in
+        var request = Pingan_Grid_V1_ReportIncidentRequest()
+        request.gridID = options.grid
+        request.reporterMemberID = options.member
+        request.category = .neighbour
+        request.description_p = "压测：同一双方第 \(index) 次被报告，扬言动手"
+        request.parties = options.parties.map { name in
+            var party = Pingan_Grid_V1_Party()
+            party.name = name
+            return party
+        }
+        request.threatOfViolence = true
+        request.repeatIncident = true
+        _ = try await client.call(GridServiceMethods.reportIncident, request, options: call)
+    }
+    summary.print(label: "ReportIncident naming \(options.parties.joined(separator: " and ")), \(options.rate)/s open loop for \(options.seconds) s",
+                  concurrency: 256)
 }

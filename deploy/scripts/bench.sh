@@ -2,7 +2,7 @@
 # Measures a running mesh (release build, its own fresh database) and prints figures; nothing
 # here is a test. CONCURRENCY and REQUESTS set the read load; FLOW_CONCURRENCY and
 # FLOW_REQUESTS the incident flow. SECTIONS picks what runs (default: all of them, in this
-# order): division flow sustained ladder scan index anchors. `anchors` ends the run with Pingan's figures
+# order): division flow sustained ladder scan index hotcase anchors. `anchors` ends the run with Pingan's figures
 # beside anchors measured in the same run on the same machine (nginx in front of the same
 # grid-service, pgbench on the same PostgreSQL cluster) and their ratios, and the services'
 # resident memory and the CPU each proxied call costs the proxy and grid-service (with the
@@ -19,7 +19,12 @@ PG_PORT=${PINGAN_BENCH_PG_PORT:-55435}
 BASE=${PINGAN_BENCH_PORT:-18180}
 RECEIVER_PORT=$((BASE + 10))
 NGINX_PORT=$((BASE + 11))
-SECTIONS=${SECTIONS:-division flow sustained ladder scan index anchors}
+SECTIONS=${SECTIONS:-division flow sustained ladder scan index hotcase anchors}
+# The hot case (issue 24): one case joined by HOT_INCIDENTS reports of the same two parties;
+# then what one more report costs on it against one that opens a new case, other villages'
+# report-to-webhook latency while it takes HOT_RATE reports a second, and reading it.
+HOT_INCIDENTS=${HOT_INCIDENTS:-10000}
+HOT_RATE=${HOT_RATE:-50}
 # The sustained flow: reports arriving at FLOW_RATE a second for FLOW_SECONDS (issue 12's
 # goal: report -> webhook p99 at most 1 s at 300 a second for 60 s, nothing lost).
 FLOW_RATE=${FLOW_RATE:-300}
@@ -247,6 +252,73 @@ pgbench_measure() {
   grep -E "^(latency average|tps = .*(without|excluding))" "$scratch/$name.pgbench"
   awk '/^tps = / && /without|excluding/ { printf "%s", $3 }' "$scratch/$name.pgbench"  > "$scratch/$name.tps"
 }
+
+# drained: waits until no event of grid, dispute or risk is waiting in an outbox, so the work a
+# load caused is done before its cost is read.
+drained() {
+  local pending
+  for _ in $(seq 1200); do
+    pending=$("$psql" "$DATABASE_URL" -tAc "SELECT (SELECT count(*) FROM grid.outbox WHERE delivered_at IS NULL AND parked_at IS NULL)
+      + (SELECT count(*) FROM dispute.outbox WHERE delivered_at IS NULL AND parked_at IS NULL)
+      + (SELECT count(*) FROM risk.outbox WHERE delivered_at IS NULL AND parked_at IS NULL)")
+    [ "$pending" = 0 ] && return 0
+    sleep 0.5
+  done
+  echo "events still pending after 600 s: $pending" >&2; return 1
+}
+
+if want hotcase; then
+  hot_a="热甲$(random_hex 3)" hot_b="热乙$(random_hex 3)"
+  hot_seconds=$(( (HOT_INCIDENTS + 199) / 200 ))
+  log "hot case: $((hot_seconds * 200)) reports naming $hot_a and $hot_b (one case), 200 a second"
+  started=$(date +%s)
+  "$bin/pingan-bench" reports --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
+    --parties "$hot_a,$hot_b" --rate 200 --seconds "$hot_seconds"
+  drained
+  hot_case=$("$psql" "$DATABASE_URL" -tAc "SELECT id FROM dispute.cases WHERE '$hot_a' = ANY(party_names)")
+  echo "built in $(( $(date +%s) - started )) s, outboxes drained: $("$psql" "$DATABASE_URL" -tAc \
+    "SELECT incidents || ' incidents, ' || (SELECT count(*) FROM dispute.timeline WHERE case_id = c.id) || ' timeline lines' FROM dispute.cases c WHERE id = '$hot_case'")"
+
+  # What a report costs the services behind the gateway and PostgreSQL, all its events done:
+  # 300 reports each opening a new case, then 300 joining the hot case, at 30 a second.
+  cost_pids=("${service_pids[0]}" "${service_pids[1]}" "${service_pids[2]}" "${service_pids[4]}")
+  report_cost() {
+    local before after
+    before=$(( $(cpu_ticks "${cost_pids[@]}") + $(cpu_ticks $(postgres_pids)) ))
+    "$bin/pingan-bench" "$@" >/dev/null
+    drained
+    after=$(( $(cpu_ticks "${cost_pids[@]}") + $(cpu_ticks $(postgres_pids)) ))
+    awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", ticks / hz * 1e6 / 300 }'
+  }
+  drained
+  new_cost=$(report_cost flow --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
+    --receiver-port "$RECEIVER_PORT" --concurrency 64 --rate 30 --seconds 10)
+  hot_cost=$(report_cost reports --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
+    --parties "$hot_a,$hot_b" --rate 30 --seconds 10)
+  printf 'CPU per report, every event done (grid, dispute, risk, notify, PostgreSQL): new case %s µs, joining the hot case %s µs, ratio %s (goal ≤ 2)\n' \
+    "$new_cost" "$hot_cost" "$(awk -v a="$hot_cost" -v b="$new_cost" 'BEGIN { printf "%.2f", a / b }')"
+
+  log "other villages' reports at 20 a second for 30 s while the hot case takes $HOT_RATE a second"
+  "$bin/pingan-bench" reports --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
+    --parties "$hot_a,$hot_b" --rate "$HOT_RATE" --seconds 30 & hot_pid=$!
+  "$bin/pingan-bench" flow --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
+    --receiver-port "$RECEIVER_PORT" --concurrency 256 --rate 20 --seconds 30
+  wait "$hot_pid"
+  drained
+
+  # Reading it: GetCase of the hot case beside an ordinary one, side by side at wrk -c8.
+  ordinary_case=$("$psql" "$DATABASE_URL" -tAc "SELECT id FROM dispute.cases WHERE incidents = 1 AND village_code = (SELECT village_code FROM dispute.cases WHERE id = '$hot_case') LIMIT 1")
+  for which in hot ordinary; do
+    id=$([ "$which" = hot ] && echo "$hot_case" || echo "$ordinary_case")
+    bytes=$(curl -s -o /dev/null -w '%{size_download}' -H 'Content-Type: application/json' -H "Authorization: Bearer $token" \
+      -d "{\"caseId\":\"$id\"}" "$gw/pingan.dispute.v1.DisputeService/GetCase")
+    printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer %s"\n' \
+      "'{\"caseId\":\"$id\"}'" "$token" > "$scratch/get-$which.lua"
+    log "GetCase of the $which case ($bytes bytes), wrk -t2 -c8 -d10s"
+    wrk -t 2 -c 8 -d 10s --latency -s "$scratch/get-$which.lua" "$gw/pingan.dispute.v1.DisputeService/GetCase" \
+      | grep -E "Requests/sec|  50%|  99%|Non-2xx|Socket errors" || true
+  done
+fi
 
 if want anchors; then
   log "anchors: Pingan beside nginx and pgbench, same run, same machine"

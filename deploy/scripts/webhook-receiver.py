@@ -5,31 +5,49 @@ Serves requests concurrently with a normal listen backlog.
 
     WEBHOOK_SECRET=... python3 deploy/scripts/webhook-receiver.py 8090
 
-Answers 200 to valid deliveries, 401 to a bad signature. Deliveries are retried with the same
-X-Pingan-Delivery id, so a receiver should act on each id once, as this one does.
+Verifies as the Standard Webhooks specification says: `webhook-signature` holds one or more
+`v1,<base64 HMAC-SHA256 of "webhook-id.webhook-timestamp.body">` (two during a secret's
+rotation), and a delivery more than five minutes old or from the future is refused, so a
+captured one cannot be replayed later. WEBHOOK_SECRET is the subscription's secret as given
+to Subscribe: its `whsec_` form (the key is the base64 after the prefix) or plain text (the
+key is its UTF-8 bytes). Answers 200 to valid deliveries, 401 otherwise. A retry carries the
+same `webhook-id`, so a receiver acts on each id once, as this one does.
 """
+import base64
 import hashlib
 import hmac
 import json
 import os
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-SECRET = os.environ["WEBHOOK_SECRET"].encode()
+TEXT = os.environ["WEBHOOK_SECRET"]
+KEY = base64.b64decode(TEXT[len("whsec_"):]) if TEXT.startswith("whsec_") else TEXT.encode()
+TOLERANCE = 5 * 60
 seen = set()
 lock = threading.Lock()
+
+
+def verified(headers, body: bytes) -> bool:
+    delivery, stamp = headers.get("webhook-id", ""), headers.get("webhook-timestamp", "")
+    if not delivery or not stamp.isdigit() or abs(time.time() - int(stamp)) > TOLERANCE:
+        return False
+    mac = hmac.new(KEY, f"{delivery}.{stamp}.".encode() + body, hashlib.sha256).digest()
+    expected = base64.b64encode(mac).decode()
+    return any(part.startswith("v1,") and hmac.compare_digest(part[3:], expected)
+               for part in headers.get("webhook-signature", "").split())
 
 
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        expected = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, self.headers.get("X-Pingan-Signature", "")):
+        if not verified(self.headers, body):
             self.send_response(401)
             self.end_headers()
             return
-        delivery = self.headers.get("X-Pingan-Delivery", "")
+        delivery = self.headers.get("webhook-id", "")
         with lock:
             first = delivery not in seen
             seen.add(delivery)
