@@ -101,6 +101,7 @@ public enum MethodRoles {
         NotifyServiceMethods.updateSubscription.path: .anyOf([.admin]),
         NotifyServiceMethods.rotateSecret.path: .anyOf([.admin]),
         NotifyServiceMethods.unsubscribe.path: .anyOf([.admin]),
+        NotifyServiceMethods.sendTestPush.path: .anyOf([.admin]),
         NotifyServiceMethods.deliverWarning.path: .system,
         NotifyServiceMethods.deliverNotice.path: .system,
         // Batches of the event methods above, from the relays.

@@ -78,7 +78,7 @@ struct CaseStoreTests {
             end.note = "双方各执一词"
             _ = try await rpc.call(DisputeServiceMethods.endRung, end, headers: [try TestMesh.principal(centre: township, roles: [.staff, .mediator])])
             // ... so ending it again, as decided on the old file, is refused.
-            let again: [CaseChange] = [.attemptEnded(id: read.attempts[0].id, outcome: .eased, note: "stale", at: clock.now), .timeline(kind: "rung_ended", note: "stale", actor: "user:test")]
+            let again: [CaseChange] = [.attemptEnded(id: read.attempts[0].id, outcome: .eased, note: "stale", at: clock.now, by: "user:test"), .timeline(kind: "rung_ended", note: "stale", actor: "user:test")]
             await #expect(throws: CaseStoreError.self) { _ = try await store.apply(again, to: read, now: clock.now) }
             let now = try #require(try await store.file(id))
             #expect(now.attempts[0].outcome == .failed)

@@ -21,7 +21,10 @@ struct ChannelTests {
             arguments: ["python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(smtpPort)", "-c", "aiosmtpd.handlers.Mailbox", directory + "/box"],
             environment: [:], logDirectory: directory
         )
-        defer { smtp.stop(signal: SIGKILL) }
+        defer {
+            smtp.stop(signal: SIGKILL)
+            try? FileManager.default.removeItem(atPath: directory)
+        }
         let mail = ["SMTP_URL": "smtp://127.0.0.1:\(smtpPort)", "SMTP_FROM": "pingan@example.org"]
         try await withMesh { mesh, setup, receiver in
             mesh.kill("notify")

@@ -357,6 +357,8 @@ func withMesh<R: Sendable>(_ body: (Mesh, Mesh.Setup, WebhookReceiver) async thr
                 let setup = try await mesh.startAll(receiverPort: receiverPort)
                 let result = try await body(mesh, setup, receiver)
                 mesh.stopAll()
+                // The services' logs are kept only for a run that failed, to read why.
+                try? FileManager.default.removeItem(atPath: mesh.logDirectory)
                 return result
             } catch {
                 mesh.stopAll()

@@ -91,7 +91,7 @@ def baseline(descriptor, records: dict[str, str], depth: int = 0) -> dict:
             value = now.year
         elif name == "request_id":
             value = str(uuid.uuid4())
-        elif name in ("page_token", "phone", "email", "csv", "skip_reason", "department_key"):
+        elif name in ("page_token", "phone", "email", "csv", "skip_reason", "department_key", "started_at", "ended_at", "visited_at"):
             continue
         elif name == "page_size":
             value = 10

@@ -129,7 +129,7 @@ def test_a_department_clerk_answers_its_summons_and_sees_no_other_case(browser, 
 
     context, page = sign_in(browser, gateway, "xdk-police-li")
     try:
-        page.get_by_role("link", name="部门报到").click()
+        # A person acting for a department lands on its summons after signing in.
         page.wait_for_url(f"{gateway}/ui/department")
         summons = page.locator("#summons article")
         assert summons.count() == 1, page.inner_text("main")

@@ -17,14 +17,17 @@ import PinganRuntime
 /// | `SUMMONS_REPORT_DAYS` | `1` | working days a summoned department has to report |
 /// | `SUMMONS_FEEDBACK_DAYS` | `5` | working days it has to feed back |
 /// | `OVERDUE_SCAN_SECONDS` | `60` | how often overdue steps are looked for |
+/// | `BACKDATE_LIMIT_DAYS` | `30` | how many days after a step happened it may still be recorded (补录) |
 public struct DisputeSettings: Sendable {
     public var service: ServiceSettings
     var deadlines: StepDeadlines
+    var backdating: Backdating
     public var overdueScanInterval: Duration
 
     public init(service: ServiceSettings, overdueScanInterval: Duration = .seconds(60)) {
         self.service = service
         deadlines = StepDeadlines()
+        backdating = Backdating()
         self.overdueScanInterval = overdueScanInterval
     }
 
@@ -41,6 +44,9 @@ public struct DisputeSettings: Sendable {
         deadlines.summonsReport = try reader.integer("SUMMONS_REPORT_DAYS", in: 1...365) ?? deadlines.summonsReport
         deadlines.summonsFeedback = try reader.integer("SUMMONS_FEEDBACK_DAYS", in: 1...365) ?? deadlines.summonsFeedback
         overdueScanInterval = .seconds(try reader.integer("OVERDUE_SCAN_SECONDS", in: 1...86_400) ?? 60)
+        // 0 allows no backdating at all; a year is the most a write-up can lag and still be a
+        // record of mediation rather than an import of history.
+        backdating = Backdating(limitDays: try reader.integer("BACKDATE_LIMIT_DAYS", in: 0...365) ?? Backdating.defaultLimitDays)
     }
 }
 
@@ -65,7 +71,8 @@ public enum DisputeApp {
         let verifier = try PrincipalVerifier(meshSecret: mesh.meshSecret, previous: mesh.previousMeshSecrets)
         let handler = DisputeServiceHandler(
             cases: cases, departments: PostgresDepartmentStore(pool: host.pool), reports: PostgresCaseReports(pool: host.pool),
-            verifier: verifier, calendar: CalendarCache(store: calendar, metrics: host.metrics), deadlines: settings.deadlines, now: now
+            verifier: verifier, calendar: CalendarCache(store: calendar, metrics: host.metrics), deadlines: settings.deadlines,
+            backdating: settings.backdating, now: now
         )
         var events = EventConsumers(inbox: cases.inbox, verifier: verifier)
         handler.register(into: &routes, events: &events)

@@ -237,6 +237,23 @@ enum DisputeMigrations {
                        threat_of_self_harm, violence_occurred, minors_involved, prior_police_calls, true, true
                 FROM dispute.cases;
             """),
+        Migration(version: 9, name: "steps recorded after the fact (补录)", sql: """
+            -- A step may be written up after it happened: started_at, ended_at and visited_at keep
+            -- when it really happened (deadlines and the index count from them); when it was
+            -- entered, and who entered an attempt's end, are kept beside them. Rows from before
+            -- were entered as they happened, so their entry times are their real times; an end's
+            -- enterer is the actor of the rung_ended line written with it, where there is one.
+            ALTER TABLE dispute.rung_attempts
+                ADD COLUMN start_entered_at timestamptz,
+                ADD COLUMN ended_by text,
+                ADD COLUMN end_entered_at timestamptz;
+            UPDATE dispute.rung_attempts a SET start_entered_at = a.started_at, end_entered_at = a.ended_at,
+                ended_by = (SELECT t.actor FROM dispute.timeline t
+                            WHERE t.case_id = a.case_id AND t.kind = 'rung_ended' AND t.at = a.ended_at ORDER BY t.id LIMIT 1);
+            ALTER TABLE dispute.rung_attempts ALTER COLUMN start_entered_at SET NOT NULL;
+            ALTER TABLE dispute.return_visits ADD COLUMN entered_at timestamptz;
+            UPDATE dispute.return_visits SET entered_at = visited_at WHERE visited_at IS NOT NULL;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

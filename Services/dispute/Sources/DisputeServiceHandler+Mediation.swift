@@ -17,10 +17,11 @@ extension DisputeServiceHandler {
         let participants = try Self.names(request.participants, "participants")
         let bodies = try Self.names(request.bodies, "bodies")
         let reason = try String.field(request.skipReason, "skip_reason", length: 0...2000)
+        let startedAt = try Self.realTime(request.startedAt, "started_at")
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, now in
             try rules.startRung(file, rung: rung, kind: kind, lead: lead, participants: participants, bodies: bodies,
-                                skipReason: reason.isEmpty ? nil : reason, by: principal, now: now)
+                                skipReason: reason.isEmpty ? nil : reason, startedAt: startedAt, by: principal, now: now)
         }
         var response = Pingan_Dispute_V1_StartRungResponse()
         if let attempt = file.openAttempt {
@@ -50,9 +51,10 @@ extension DisputeServiceHandler {
             guard !signatories.isEmpty else { throw ConnectError.invalidArgument(field: "agreement.signatories", "at least one signatory is required") }
             agreement = Agreement(id: UUID.random(), terms: try String.field(request.agreement.terms, "agreement.terms", upTo: 4000), signedOn: signedOn, signatories: signatories)
         }
+        let endedAt = try Self.realTime(request.endedAt, "ended_at")
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, now in
-            try rules.endRung(file, attempt: attempt, outcome: outcome, note: note, agreement: agreement, by: principal, now: now)
+            try rules.endRung(file, attempt: attempt, outcome: outcome, note: note, agreement: agreement, endedAt: endedAt, by: principal, now: now)
         }
         var response = Pingan_Dispute_V1_EndRungResponse()
         if let ended = file.attempts.first(where: { $0.id == attempt }) { response.attempt = ended.wire }
@@ -74,9 +76,10 @@ extension DisputeServiceHandler {
         default: throw ConnectError.invalidArgument(field: "outcome", "must be CONFIRMED or UNSETTLED")
         }
         let note = try String.field(request.note, "note", upTo: 2000)
+        let visitedAt = try Self.realTime(request.visitedAt, "visited_at")
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, now in
-            try rules.recordReturnVisit(file, outcome: outcome, note: note, by: principal, now: now)
+            try rules.recordReturnVisit(file, outcome: outcome, note: note, visitedAt: visitedAt, by: principal, now: now)
         }
         var response = Pingan_Dispute_V1_RecordReturnVisitResponse()
         response.case = file.record.wire(revealingParties: false)
@@ -256,7 +259,19 @@ extension DisputeServiceHandler {
     // MARK: Helpers
 
     func rules() async throws -> MediationRules {
-        MediationRules(calendar: try await calendar.current(), deadlines: deadlines)
+        MediationRules(calendar: try await calendar.current(), deadlines: deadlines, backdating: backdating)
+    }
+
+    /// When a step really happened, from a request field (补录): nil for an empty field (the
+    /// step happens now); otherwise RFC 3339, or `invalid_argument` naming the field. Whether
+    /// the time is allowed is the rules' to say (``Backdating``), at the time of the decision.
+    static func realTime(_ text: String, _ field: String) throws -> Date? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { return nil }
+        guard let date = Date(wireTimestamp: trimmed) else {
+            throw ConnectError.invalidArgument(field: field, "must be an RFC 3339 time such as 2026-09-29T10:00:00+08:00, or empty for now")
+        }
+        return date
     }
 
     /// Loads the case the caller may see, lets `decide` rule on it at the current time, and
@@ -364,6 +379,8 @@ extension MediationRefusal: ConnectErrorConvertible {
             ConnectError(.alreadyExists, "department_ids: \(name) is already summoned to this case")
         case let .majorTooSmall(field, minimum):
             ConnectError.invalidArgument(field: field, "a major dispute (1350) needs at least \(minimum)")
+        case .backdated(let refusal):
+            ConnectError.invalidArgument(field: refusal.field, refusal.description)
         }
     }
 }

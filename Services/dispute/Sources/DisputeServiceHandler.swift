@@ -18,6 +18,8 @@ struct DisputeServiceHandler: Sendable {
     let verifier: PrincipalVerifier
     let calendar: CalendarCache
     let deadlines: StepDeadlines
+    /// How far back a step may be recorded (补录).
+    let backdating: Backdating
     /// The time of day, injected so deadline tests control it.
     let now: @Sendable () -> Date
 

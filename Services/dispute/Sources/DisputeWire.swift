@@ -86,6 +86,9 @@ extension RungAttempt {
         value.outcomeNote = outcomeNote ?? ""
         value.endedAt = endedAt?.wireTimestamp ?? ""
         value.centreCode = centre.rawValue
+        value.startEnteredAt = startEnteredAt.wireTimestamp
+        value.endedBy = endedBy ?? ""
+        value.endEnteredAt = endEnteredAt?.wireTimestamp ?? ""
         return value
     }
 }
@@ -114,6 +117,7 @@ extension ReturnVisit {
         value.note = note ?? ""
         value.visitedAt = visitedAt?.wireTimestamp ?? ""
         value.visitedBy = visitedBy ?? ""
+        value.enteredAt = enteredAt?.wireTimestamp ?? ""
         return value
     }
 }

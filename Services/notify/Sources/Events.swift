@@ -36,7 +36,14 @@ enum PushEvents {
     static let indexAction = "index.action"
     static let indexPublished = "index.published"
 
+    /// A centre administrator's test of one subscription (`SendTestPush`). Not in ``all``: no
+    /// filter names it and no event carries it, since it goes to the one subscription asked
+    /// for, whatever its filters.
+    static let test = "push.test"
+
     static let all: Set<String> = [warningRaised, warningEscalated, caseOverdue, caseEscalated, caseEscalationRequested, caseSummoned, indexAction, indexPublished]
+    /// What `ListDeliveries` may be narrowed to: every push a subscriber receives, tests too.
+    static let listed = all.union([test])
     /// What may arrive through ``NotifyEvents/deliverNotice``: every push but a raised warning.
     static let notices = all.subtracting([warningRaised])
     /// Notices about the index concern a division, not a case.
@@ -65,6 +72,20 @@ extension PushContent {
         )
         text = request.text
     }
+
+    /// A test push to `subscription` (`SendTestPush`): its subject is its own delivery, so
+    /// `ListDeliveries` finds it by the id `SendTestPush` answers. It names the subscription's
+    /// centre and nothing else: no case, no village, no party, no score.
+    init(testOf subscription: Subscription, delivery: UUID) {
+        self.init(
+            type: PushEvents.test, subject: delivery, caseID: "", centre: subscription.centre.rawValue, village: "",
+            summary: "", score: nil, reasons: [], incidentID: "", dueAt: "", category: nil
+        )
+        text = Self.testText
+    }
+
+    /// What a test push says happened.
+    static let testText = "这是一条测试推送，用于确认本订阅能收到平安的推送，不涉及任何案件或当事人，无需处理"
 
     /// The push with its centre's and village's names, where `names` has them.
     func named(_ names: [String: String]) -> PushContent {

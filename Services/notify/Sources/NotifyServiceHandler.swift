@@ -19,6 +19,7 @@ struct NotifyServiceHandler: Sendable {
         routes.register(NotifyServiceMethods.updateSubscription) { try await updateSubscription($0, $1) }
         routes.register(NotifyServiceMethods.rotateSecret) { try await rotateSecret($0, $1) }
         routes.register(NotifyServiceMethods.unsubscribe) { try await unsubscribe($0, $1) }
+        routes.register(NotifyServiceMethods.sendTestPush) { try await sendTestPush($0, $1) }
         events.on(NotifyEvents.deliverWarning) { request, event, _ in try await deliverWarning(request, event) }
         events.on(NotifyEvents.deliverNotice) { request, event, _ in try await deliverNotice(request, event) }
         routes.register(NotifyServiceMethods.listDeliveries) { try await listDeliveries($0, $1) }
@@ -133,6 +134,22 @@ struct NotifyServiceHandler: Sendable {
         _ = try principal.visible(try await store.subscription(id), at: \.centre, "subscription \(request.subscriptionID)")
         try await store.unsubscribe(id)
         return Pingan_Notify_V1_UnsubscribeResponse()
+    }
+
+    /// One push labelled 测试推送 to one subscription, so an administrator sees from its
+    /// delivery (``listDeliveries(_:_:)``) whether the channel works. The channel's own
+    /// renderer writes it and the workers send it like any push, so a webhook's test is signed
+    /// with the subscription's secret and a robot's waits its turn. It carries no case and no
+    /// party, only the centre's name.
+    func sendTestPush(_ request: Pingan_Notify_V1_SendTestPushRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_SendTestPushResponse {
+        let principal = try verifier.principal(context, for: NotifyServiceMethods.sendTestPush)
+        let id = try UUID.field(request.subscriptionID, "subscription_id")
+        let subscription = try principal.visible(try await store.subscription(id), at: \.centre, "subscription \(request.subscriptionID)")
+        let content = PushContent(testOf: subscription, delivery: UUID.random())
+        try await store.queueTest(content.named(await names.names(of: [content.centre])), to: subscription)
+        var response = Pingan_Notify_V1_SendTestPushResponse()
+        response.deliveryID = content.subject.wire
+        return response
     }
 
     static func filter(_ types: [String], _ minScore: Int32, _ categories: [Pingan_Grid_V1_IncidentCategory]) throws -> SubscriptionFilter {

@@ -307,6 +307,10 @@ public enum NotifyServiceMethods {
     public static let deliverNotice = ConnectMethod<Pingan_Notify_V1_DeliverNoticeRequest, Pingan_Notify_V1_DeliverNoticeResponse>(
         service: service, name: "DeliverNotice", idempotency: .idempotent
     )
+    /// Sends one push of type push.test (测试推送) to the subscription, whatever its filters: labelled as a test, about no case and no party, through the same channel, signing, pacing, retries and ledger as every push, so its outcome says whether real pushes arrive.
+    public static let sendTestPush = ConnectMethod<Pingan_Notify_V1_SendTestPushRequest, Pingan_Notify_V1_SendTestPushResponse>(
+        service: service, name: "SendTestPush", idempotency: .unknown
+    )
     /// The deliveries of a warning, a case or a centre's subscriptions.
     public static let listDeliveries = ConnectMethod<Pingan_Notify_V1_ListDeliveriesRequest, Pingan_Notify_V1_ListDeliveriesResponse>(
         service: service, name: "ListDeliveries", idempotency: .noSideEffects
@@ -631,6 +635,10 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.notify.v1.NotifyService", name: "DeliverNotice", owner: .notify, idempotency: .idempotent,
             inputType: "pingan.notify.v1.DeliverNoticeRequest", outputType: "pingan.notify.v1.DeliverNoticeResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.notify.v1.NotifyService", name: "SendTestPush", owner: .notify, idempotency: .unknown,
+            inputType: "pingan.notify.v1.SendTestPushRequest", outputType: "pingan.notify.v1.SendTestPushResponse"
         ),
         MethodDescriptor(
             service: "pingan.notify.v1.NotifyService", name: "ListDeliveries", owner: .notify, idempotency: .noSideEffects,

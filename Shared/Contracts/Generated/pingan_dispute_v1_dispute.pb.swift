@@ -352,52 +352,111 @@ public nonisolated struct Pingan_Dispute_V1_Deadline: Sendable {
 }
 
 /// One attempt at one rung of the ladder.
-public nonisolated struct Pingan_Dispute_V1_RungAttempt: Sendable {
+public nonisolated struct Pingan_Dispute_V1_RungAttempt: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var id: String = String()
+  public var id: String {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
 
-  public var rung: Pingan_Dispute_V1_Rung = .unspecified
+  public var rung: Pingan_Dispute_V1_Rung {
+    get {_storage._rung}
+    set {_uniqueStorage()._rung = newValue}
+  }
 
-  public var kind: Pingan_Dispute_V1_MediationKind = .unspecified
+  public var kind: Pingan_Dispute_V1_MediationKind {
+    get {_storage._kind}
+    set {_uniqueStorage()._kind = newValue}
+  }
 
-  public var lead: String = String()
+  public var lead: String {
+    get {_storage._lead}
+    set {_uniqueStorage()._lead = newValue}
+  }
 
   /// People taking part (names as the centre records them).
-  public var participants: [String] = []
+  public var participants: [String] {
+    get {_storage._participants}
+    set {_uniqueStorage()._participants = newValue}
+  }
 
   /// Bodies taking part: stations, offices, departments.
-  public var bodies: [String] = []
+  public var bodies: [String] {
+    get {_storage._bodies}
+    set {_uniqueStorage()._bodies = newValue}
+  }
 
-  public var startedBy: String = String()
+  /// Who entered the start (the caller of StartRung).
+  public var startedBy: String {
+    get {_storage._startedBy}
+    set {_uniqueStorage()._startedBy = newValue}
+  }
 
-  public var startedAt: String = String()
+  /// RFC 3339: when the attempt really began; its deadline counts from here.
+  public var startedAt: String {
+    get {_storage._startedAt}
+    set {_uniqueStorage()._startedAt = newValue}
+  }
 
   public var deadline: Pingan_Dispute_V1_Deadline {
-    get {_deadline ?? Pingan_Dispute_V1_Deadline()}
-    set {_deadline = newValue}
+    get {_storage._deadline ?? Pingan_Dispute_V1_Deadline()}
+    set {_uniqueStorage()._deadline = newValue}
   }
   /// Returns true if `deadline` has been explicitly set.
-  public var hasDeadline: Bool {self._deadline != nil}
+  public var hasDeadline: Bool {_storage._deadline != nil}
   /// Clears the value of `deadline`. Subsequent reads from it will return its default value.
-  public mutating func clearDeadline() {self._deadline = nil}
+  public mutating func clearDeadline() {_uniqueStorage()._deadline = nil}
 
-  public var outcome: Pingan_Dispute_V1_RungOutcome = .unspecified
+  public var outcome: Pingan_Dispute_V1_RungOutcome {
+    get {_storage._outcome}
+    set {_uniqueStorage()._outcome = newValue}
+  }
 
-  public var outcomeNote: String = String()
+  public var outcomeNote: String {
+    get {_storage._outcomeNote}
+    set {_uniqueStorage()._outcomeNote = newValue}
+  }
 
-  public var endedAt: String = String()
+  /// RFC 3339: when the attempt really ended; empty while it is open.
+  public var endedAt: String {
+    get {_storage._endedAt}
+    set {_uniqueStorage()._endedAt = newValue}
+  }
 
   /// The centre acting when the rung started.
-  public var centreCode: String = String()
+  public var centreCode: String {
+    get {_storage._centreCode}
+    set {_uniqueStorage()._centreCode = newValue}
+  }
+
+  /// Output only: RFC 3339, when the start was entered; later than started_at when it was
+  /// recorded after the fact (补录).
+  public var startEnteredAt: String {
+    get {_storage._startEnteredAt}
+    set {_uniqueStorage()._startEnteredAt = newValue}
+  }
+
+  /// Output only: who entered the end (the caller of EndRung); empty while the attempt is open.
+  public var endedBy: String {
+    get {_storage._endedBy}
+    set {_uniqueStorage()._endedBy = newValue}
+  }
+
+  /// Output only: RFC 3339, when the end was entered; later than ended_at when it was recorded
+  /// after the fact (补录). Empty while the attempt is open.
+  public var endEnteredAt: String {
+    get {_storage._endEnteredAt}
+    set {_uniqueStorage()._endEnteredAt = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _deadline: Pingan_Dispute_V1_Deadline? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Pingan_Dispute_V1_Agreement: Sendable {
@@ -439,9 +498,16 @@ public nonisolated struct Pingan_Dispute_V1_ReturnVisit: Sendable {
 
   public var note: String = String()
 
+  /// RFC 3339: when the visit really took place; empty while it is due.
   public var visitedAt: String = String()
 
+  /// Who entered the visit (the caller of RecordReturnVisit, or dispute-service when a new
+  /// incident reopened the case).
   public var visitedBy: String = String()
+
+  /// Output only: RFC 3339, when the visit was entered; later than visited_at when it was
+  /// recorded after the fact (补录). Empty while it is due.
+  public var enteredAt: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -810,58 +876,68 @@ public nonisolated struct Pingan_Dispute_V1_GetCaseRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct Pingan_Dispute_V1_GetCaseResponse: Sendable {
+public nonisolated struct Pingan_Dispute_V1_GetCaseResponse: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var `case`: Pingan_Dispute_V1_Case {
-    get {_case ?? Pingan_Dispute_V1_Case()}
-    set {_case = newValue}
+    get {_storage._case ?? Pingan_Dispute_V1_Case()}
+    set {_uniqueStorage()._case = newValue}
   }
   /// Returns true if ``case`` has been explicitly set.
-  public var hasCase: Bool {self._case != nil}
+  public var hasCase: Bool {_storage._case != nil}
   /// Clears the value of ``case``. Subsequent reads from it will return its default value.
-  public mutating func clearCase() {self._case = nil}
+  public mutating func clearCase() {_uniqueStorage()._case = nil}
 
   /// The newest timeline entries, newest first, at most 50; ListCaseTimeline with
   /// timeline_next_page_token continues to older ones.
-  public var timeline: [Pingan_Dispute_V1_TimelineEntry] = []
+  public var timeline: [Pingan_Dispute_V1_TimelineEntry] {
+    get {_storage._timeline}
+    set {_uniqueStorage()._timeline = newValue}
+  }
 
   /// All attempts, oldest first: bounded by the ladder (each rung fails after a few attempts).
-  public var rungs: [Pingan_Dispute_V1_RungAttempt] = []
+  public var rungs: [Pingan_Dispute_V1_RungAttempt] {
+    get {_storage._rungs}
+    set {_uniqueStorage()._rungs = newValue}
+  }
 
   public var agreement: Pingan_Dispute_V1_Agreement {
-    get {_agreement ?? Pingan_Dispute_V1_Agreement()}
-    set {_agreement = newValue}
+    get {_storage._agreement ?? Pingan_Dispute_V1_Agreement()}
+    set {_uniqueStorage()._agreement = newValue}
   }
   /// Returns true if `agreement` has been explicitly set.
-  public var hasAgreement: Bool {self._agreement != nil}
+  public var hasAgreement: Bool {_storage._agreement != nil}
   /// Clears the value of `agreement`. Subsequent reads from it will return its default value.
-  public mutating func clearAgreement() {self._agreement = nil}
+  public mutating func clearAgreement() {_uniqueStorage()._agreement = nil}
 
   public var returnVisit: Pingan_Dispute_V1_ReturnVisit {
-    get {_returnVisit ?? Pingan_Dispute_V1_ReturnVisit()}
-    set {_returnVisit = newValue}
+    get {_storage._returnVisit ?? Pingan_Dispute_V1_ReturnVisit()}
+    set {_uniqueStorage()._returnVisit = newValue}
   }
   /// Returns true if `returnVisit` has been explicitly set.
-  public var hasReturnVisit: Bool {self._returnVisit != nil}
+  public var hasReturnVisit: Bool {_storage._returnVisit != nil}
   /// Clears the value of `returnVisit`. Subsequent reads from it will return its default value.
-  public mutating func clearReturnVisit() {self._returnVisit = nil}
+  public mutating func clearReturnVisit() {_uniqueStorage()._returnVisit = nil}
 
   /// All summons: a few departments per whistle.
-  public var summons: [Pingan_Dispute_V1_Summons] = []
+  public var summons: [Pingan_Dispute_V1_Summons] {
+    get {_storage._summons}
+    set {_uniqueStorage()._summons = newValue}
+  }
 
   /// Empty when timeline holds the whole timeline; otherwise the page_token for ListCaseTimeline.
-  public var timelineNextPageToken: String = String()
+  public var timelineNextPageToken: String {
+    get {_storage._timelineNextPageToken}
+    set {_uniqueStorage()._timelineNextPageToken = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _case: Pingan_Dispute_V1_Case? = nil
-  fileprivate var _agreement: Pingan_Dispute_V1_Agreement? = nil
-  fileprivate var _returnVisit: Pingan_Dispute_V1_ReturnVisit? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Pingan_Dispute_V1_ListCaseReportsRequest: Sendable {
@@ -1194,6 +1270,12 @@ public nonisolated struct Pingan_Dispute_V1_StartRungRequest: Sendable {
   /// skipped. At most 2000 characters.
   public var skipReason: String = String()
 
+  /// Optional. When the attempt really began, for a mediation written up later (补录): RFC 3339;
+  /// at most BACKDATE_LIMIT_DAYS (30) days before now and never after it, and not before the
+  /// case opened or the step before it (the previous attempt's end, or the return visit that
+  /// reopened the case). Empty means now. The deadline counts from it.
+  public var startedAt: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1249,6 +1331,11 @@ public nonisolated struct Pingan_Dispute_V1_EndRungRequest: Sendable {
   /// Clears the value of `agreement`. Subsequent reads from it will return its default value.
   public mutating func clearAgreement() {self._agreement = nil}
 
+  /// Optional. When the attempt really ended, for a mediation written up later (补录): RFC 3339;
+  /// at most BACKDATE_LIMIT_DAYS (30) days before now and never after it, and not before the
+  /// attempt's started_at. Empty means now. A settlement's return visit is due counted from it.
+  public var endedAt: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1256,44 +1343,46 @@ public nonisolated struct Pingan_Dispute_V1_EndRungRequest: Sendable {
   fileprivate var _agreement: Pingan_Dispute_V1_Agreement? = nil
 }
 
-public nonisolated struct Pingan_Dispute_V1_EndRungResponse: @unchecked Sendable {
+public nonisolated struct Pingan_Dispute_V1_EndRungResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var attempt: Pingan_Dispute_V1_RungAttempt {
-    get {_storage._attempt ?? Pingan_Dispute_V1_RungAttempt()}
-    set {_uniqueStorage()._attempt = newValue}
+    get {_attempt ?? Pingan_Dispute_V1_RungAttempt()}
+    set {_attempt = newValue}
   }
   /// Returns true if `attempt` has been explicitly set.
-  public var hasAttempt: Bool {_storage._attempt != nil}
+  public var hasAttempt: Bool {self._attempt != nil}
   /// Clears the value of `attempt`. Subsequent reads from it will return its default value.
-  public mutating func clearAttempt() {_uniqueStorage()._attempt = nil}
+  public mutating func clearAttempt() {self._attempt = nil}
 
   public var `case`: Pingan_Dispute_V1_Case {
-    get {_storage._case ?? Pingan_Dispute_V1_Case()}
-    set {_uniqueStorage()._case = newValue}
+    get {_case ?? Pingan_Dispute_V1_Case()}
+    set {_case = newValue}
   }
   /// Returns true if ``case`` has been explicitly set.
-  public var hasCase: Bool {_storage._case != nil}
+  public var hasCase: Bool {self._case != nil}
   /// Clears the value of ``case``. Subsequent reads from it will return its default value.
-  public mutating func clearCase() {_uniqueStorage()._case = nil}
+  public mutating func clearCase() {self._case = nil}
 
   /// Set when the rung settled the case.
   public var returnVisit: Pingan_Dispute_V1_ReturnVisit {
-    get {_storage._returnVisit ?? Pingan_Dispute_V1_ReturnVisit()}
-    set {_uniqueStorage()._returnVisit = newValue}
+    get {_returnVisit ?? Pingan_Dispute_V1_ReturnVisit()}
+    set {_returnVisit = newValue}
   }
   /// Returns true if `returnVisit` has been explicitly set.
-  public var hasReturnVisit: Bool {_storage._returnVisit != nil}
+  public var hasReturnVisit: Bool {self._returnVisit != nil}
   /// Clears the value of `returnVisit`. Subsequent reads from it will return its default value.
-  public mutating func clearReturnVisit() {_uniqueStorage()._returnVisit = nil}
+  public mutating func clearReturnVisit() {self._returnVisit = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _storage = _StorageClass.defaultInstance
+  fileprivate var _attempt: Pingan_Dispute_V1_RungAttempt? = nil
+  fileprivate var _case: Pingan_Dispute_V1_Case? = nil
+  fileprivate var _returnVisit: Pingan_Dispute_V1_ReturnVisit? = nil
 }
 
 public nonisolated struct Pingan_Dispute_V1_RecordReturnVisitRequest: Sendable {
@@ -1309,6 +1398,11 @@ public nonisolated struct Pingan_Dispute_V1_RecordReturnVisitRequest: Sendable {
 
   /// Required. What the visit found; 1 to 2000 characters.
   public var note: String = String()
+
+  /// Optional. When the visit really took place, for one written up later (补录): RFC 3339; at
+  /// most BACKDATE_LIMIT_DAYS (30) days before now and never after it, and not before the
+  /// settlement (the settling attempt's ended_at). Empty means now.
+  public var visitedAt: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1832,93 +1926,174 @@ nonisolated extension Pingan_Dispute_V1_Deadline: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Pingan_Dispute_V1_RungAttempt: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RungAttempt"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}rung\0\u{1}kind\0\u{1}lead\0\u{1}participants\0\u{1}bodies\0\u{3}started_by\0\u{3}started_at\0\u{1}deadline\0\u{1}outcome\0\u{3}outcome_note\0\u{3}ended_at\0\u{3}centre_code\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}rung\0\u{1}kind\0\u{1}lead\0\u{1}participants\0\u{1}bodies\0\u{3}started_by\0\u{3}started_at\0\u{1}deadline\0\u{1}outcome\0\u{3}outcome_note\0\u{3}ended_at\0\u{3}centre_code\0\u{3}start_entered_at\0\u{3}ended_by\0\u{3}end_entered_at\0")
+
+  fileprivate class _StorageClass {
+    var _id: String = String()
+    var _rung: Pingan_Dispute_V1_Rung = .unspecified
+    var _kind: Pingan_Dispute_V1_MediationKind = .unspecified
+    var _lead: String = String()
+    var _participants: [String] = []
+    var _bodies: [String] = []
+    var _startedBy: String = String()
+    var _startedAt: String = String()
+    var _deadline: Pingan_Dispute_V1_Deadline? = nil
+    var _outcome: Pingan_Dispute_V1_RungOutcome = .unspecified
+    var _outcomeNote: String = String()
+    var _endedAt: String = String()
+    var _centreCode: String = String()
+    var _startEnteredAt: String = String()
+    var _endedBy: String = String()
+    var _endEnteredAt: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _rung = source._rung
+      _kind = source._kind
+      _lead = source._lead
+      _participants = source._participants
+      _bodies = source._bodies
+      _startedBy = source._startedBy
+      _startedAt = source._startedAt
+      _deadline = source._deadline
+      _outcome = source._outcome
+      _outcomeNote = source._outcomeNote
+      _endedAt = source._endedAt
+      _centreCode = source._centreCode
+      _startEnteredAt = source._startEnteredAt
+      _endedBy = source._endedBy
+      _endEnteredAt = source._endEnteredAt
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
-      case 2: try { try decoder.decodeSingularEnumField(value: &self.rung) }()
-      case 3: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.lead) }()
-      case 5: try { try decoder.decodeRepeatedStringField(value: &self.participants) }()
-      case 6: try { try decoder.decodeRepeatedStringField(value: &self.bodies) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.startedBy) }()
-      case 8: try { try decoder.decodeSingularStringField(value: &self.startedAt) }()
-      case 9: try { try decoder.decodeSingularMessageField(value: &self._deadline) }()
-      case 10: try { try decoder.decodeSingularEnumField(value: &self.outcome) }()
-      case 11: try { try decoder.decodeSingularStringField(value: &self.outcomeNote) }()
-      case 12: try { try decoder.decodeSingularStringField(value: &self.endedAt) }()
-      case 13: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularEnumField(value: &_storage._rung) }()
+        case 3: try { try decoder.decodeSingularEnumField(value: &_storage._kind) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._lead) }()
+        case 5: try { try decoder.decodeRepeatedStringField(value: &_storage._participants) }()
+        case 6: try { try decoder.decodeRepeatedStringField(value: &_storage._bodies) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._startedBy) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._startedAt) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._deadline) }()
+        case 10: try { try decoder.decodeSingularEnumField(value: &_storage._outcome) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._outcomeNote) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._endedAt) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._centreCode) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._startEnteredAt) }()
+        case 15: try { try decoder.decodeSingularStringField(value: &_storage._endedBy) }()
+        case 16: try { try decoder.decodeSingularStringField(value: &_storage._endEnteredAt) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.id.isEmpty {
-      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
-    }
-    if self.rung != .unspecified {
-      try visitor.visitSingularEnumField(value: self.rung, fieldNumber: 2)
-    }
-    if self.kind != .unspecified {
-      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 3)
-    }
-    if !self.lead.isEmpty {
-      try visitor.visitSingularStringField(value: self.lead, fieldNumber: 4)
-    }
-    if !self.participants.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.participants, fieldNumber: 5)
-    }
-    if !self.bodies.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.bodies, fieldNumber: 6)
-    }
-    if !self.startedBy.isEmpty {
-      try visitor.visitSingularStringField(value: self.startedBy, fieldNumber: 7)
-    }
-    if !self.startedAt.isEmpty {
-      try visitor.visitSingularStringField(value: self.startedAt, fieldNumber: 8)
-    }
-    try { if let v = self._deadline {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
-    } }()
-    if self.outcome != .unspecified {
-      try visitor.visitSingularEnumField(value: self.outcome, fieldNumber: 10)
-    }
-    if !self.outcomeNote.isEmpty {
-      try visitor.visitSingularStringField(value: self.outcomeNote, fieldNumber: 11)
-    }
-    if !self.endedAt.isEmpty {
-      try visitor.visitSingularStringField(value: self.endedAt, fieldNumber: 12)
-    }
-    if !self.centreCode.isEmpty {
-      try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 13)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._id.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._id, fieldNumber: 1)
+      }
+      if _storage._rung != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._rung, fieldNumber: 2)
+      }
+      if _storage._kind != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._kind, fieldNumber: 3)
+      }
+      if !_storage._lead.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._lead, fieldNumber: 4)
+      }
+      if !_storage._participants.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._participants, fieldNumber: 5)
+      }
+      if !_storage._bodies.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._bodies, fieldNumber: 6)
+      }
+      if !_storage._startedBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._startedBy, fieldNumber: 7)
+      }
+      if !_storage._startedAt.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._startedAt, fieldNumber: 8)
+      }
+      try { if let v = _storage._deadline {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+      if _storage._outcome != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._outcome, fieldNumber: 10)
+      }
+      if !_storage._outcomeNote.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._outcomeNote, fieldNumber: 11)
+      }
+      if !_storage._endedAt.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._endedAt, fieldNumber: 12)
+      }
+      if !_storage._centreCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._centreCode, fieldNumber: 13)
+      }
+      if !_storage._startEnteredAt.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._startEnteredAt, fieldNumber: 14)
+      }
+      if !_storage._endedBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._endedBy, fieldNumber: 15)
+      }
+      if !_storage._endEnteredAt.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._endEnteredAt, fieldNumber: 16)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Dispute_V1_RungAttempt, rhs: Pingan_Dispute_V1_RungAttempt) -> Bool {
-    if lhs.id != rhs.id {return false}
-    if lhs.rung != rhs.rung {return false}
-    if lhs.kind != rhs.kind {return false}
-    if lhs.lead != rhs.lead {return false}
-    if lhs.participants != rhs.participants {return false}
-    if lhs.bodies != rhs.bodies {return false}
-    if lhs.startedBy != rhs.startedBy {return false}
-    if lhs.startedAt != rhs.startedAt {return false}
-    if lhs._deadline != rhs._deadline {return false}
-    if lhs.outcome != rhs.outcome {return false}
-    if lhs.outcomeNote != rhs.outcomeNote {return false}
-    if lhs.endedAt != rhs.endedAt {return false}
-    if lhs.centreCode != rhs.centreCode {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._rung != rhs_storage._rung {return false}
+        if _storage._kind != rhs_storage._kind {return false}
+        if _storage._lead != rhs_storage._lead {return false}
+        if _storage._participants != rhs_storage._participants {return false}
+        if _storage._bodies != rhs_storage._bodies {return false}
+        if _storage._startedBy != rhs_storage._startedBy {return false}
+        if _storage._startedAt != rhs_storage._startedAt {return false}
+        if _storage._deadline != rhs_storage._deadline {return false}
+        if _storage._outcome != rhs_storage._outcome {return false}
+        if _storage._outcomeNote != rhs_storage._outcomeNote {return false}
+        if _storage._endedAt != rhs_storage._endedAt {return false}
+        if _storage._centreCode != rhs_storage._centreCode {return false}
+        if _storage._startEnteredAt != rhs_storage._startEnteredAt {return false}
+        if _storage._endedBy != rhs_storage._endedBy {return false}
+        if _storage._endEnteredAt != rhs_storage._endEnteredAt {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1971,7 +2146,7 @@ nonisolated extension Pingan_Dispute_V1_Agreement: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Pingan_Dispute_V1_ReturnVisit: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReturnVisit"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}deadline\0\u{1}outcome\0\u{1}note\0\u{3}visited_at\0\u{3}visited_by\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}deadline\0\u{1}outcome\0\u{1}note\0\u{3}visited_at\0\u{3}visited_by\0\u{3}entered_at\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1985,6 +2160,7 @@ nonisolated extension Pingan_Dispute_V1_ReturnVisit: SwiftProtobuf.Message, Swif
       case 4: try { try decoder.decodeSingularStringField(value: &self.note) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.visitedAt) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.visitedBy) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.enteredAt) }()
       default: break
       }
     }
@@ -2013,6 +2189,9 @@ nonisolated extension Pingan_Dispute_V1_ReturnVisit: SwiftProtobuf.Message, Swif
     if !self.visitedBy.isEmpty {
       try visitor.visitSingularStringField(value: self.visitedBy, fieldNumber: 6)
     }
+    if !self.enteredAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.enteredAt, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2023,6 +2202,7 @@ nonisolated extension Pingan_Dispute_V1_ReturnVisit: SwiftProtobuf.Message, Swif
     if lhs.note != rhs.note {return false}
     if lhs.visitedAt != rhs.visitedAt {return false}
     if lhs.visitedBy != rhs.visitedBy {return false}
+    if lhs.enteredAt != rhs.enteredAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2650,61 +2830,109 @@ nonisolated extension Pingan_Dispute_V1_GetCaseResponse: SwiftProtobuf.Message, 
   public static let protoMessageName: String = _protobuf_package + ".GetCaseResponse"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}case\0\u{1}timeline\0\u{1}rungs\0\u{1}agreement\0\u{3}return_visit\0\u{1}summons\0\u{3}timeline_next_page_token\0")
 
+  fileprivate class _StorageClass {
+    var _case: Pingan_Dispute_V1_Case? = nil
+    var _timeline: [Pingan_Dispute_V1_TimelineEntry] = []
+    var _rungs: [Pingan_Dispute_V1_RungAttempt] = []
+    var _agreement: Pingan_Dispute_V1_Agreement? = nil
+    var _returnVisit: Pingan_Dispute_V1_ReturnVisit? = nil
+    var _summons: [Pingan_Dispute_V1_Summons] = []
+    var _timelineNextPageToken: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _case = source._case
+      _timeline = source._timeline
+      _rungs = source._rungs
+      _agreement = source._agreement
+      _returnVisit = source._returnVisit
+      _summons = source._summons
+      _timelineNextPageToken = source._timelineNextPageToken
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._case) }()
-      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.timeline) }()
-      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.rungs) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._agreement) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._returnVisit) }()
-      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.summons) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.timelineNextPageToken) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._case) }()
+        case 2: try { try decoder.decodeRepeatedMessageField(value: &_storage._timeline) }()
+        case 3: try { try decoder.decodeRepeatedMessageField(value: &_storage._rungs) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._agreement) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._returnVisit) }()
+        case 6: try { try decoder.decodeRepeatedMessageField(value: &_storage._summons) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._timelineNextPageToken) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._case {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    } }()
-    if !self.timeline.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.timeline, fieldNumber: 2)
-    }
-    if !self.rungs.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.rungs, fieldNumber: 3)
-    }
-    try { if let v = self._agreement {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
-    try { if let v = self._returnVisit {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    if !self.summons.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.summons, fieldNumber: 6)
-    }
-    if !self.timelineNextPageToken.isEmpty {
-      try visitor.visitSingularStringField(value: self.timelineNextPageToken, fieldNumber: 7)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      try { if let v = _storage._case {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      if !_storage._timeline.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._timeline, fieldNumber: 2)
+      }
+      if !_storage._rungs.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._rungs, fieldNumber: 3)
+      }
+      try { if let v = _storage._agreement {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      try { if let v = _storage._returnVisit {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      if !_storage._summons.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._summons, fieldNumber: 6)
+      }
+      if !_storage._timelineNextPageToken.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._timelineNextPageToken, fieldNumber: 7)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Dispute_V1_GetCaseResponse, rhs: Pingan_Dispute_V1_GetCaseResponse) -> Bool {
-    if lhs._case != rhs._case {return false}
-    if lhs.timeline != rhs.timeline {return false}
-    if lhs.rungs != rhs.rungs {return false}
-    if lhs._agreement != rhs._agreement {return false}
-    if lhs._returnVisit != rhs._returnVisit {return false}
-    if lhs.summons != rhs.summons {return false}
-    if lhs.timelineNextPageToken != rhs.timelineNextPageToken {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._case != rhs_storage._case {return false}
+        if _storage._timeline != rhs_storage._timeline {return false}
+        if _storage._rungs != rhs_storage._rungs {return false}
+        if _storage._agreement != rhs_storage._agreement {return false}
+        if _storage._returnVisit != rhs_storage._returnVisit {return false}
+        if _storage._summons != rhs_storage._summons {return false}
+        if _storage._timelineNextPageToken != rhs_storage._timelineNextPageToken {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3300,7 +3528,7 @@ nonisolated extension Pingan_Dispute_V1_IntakeCaseResponse: SwiftProtobuf.Messag
 
 nonisolated extension Pingan_Dispute_V1_StartRungRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StartRungRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{1}rung\0\u{1}kind\0\u{1}lead\0\u{1}participants\0\u{1}bodies\0\u{3}skip_reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{1}rung\0\u{1}kind\0\u{1}lead\0\u{1}participants\0\u{1}bodies\0\u{3}skip_reason\0\u{3}started_at\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3315,6 +3543,7 @@ nonisolated extension Pingan_Dispute_V1_StartRungRequest: SwiftProtobuf.Message,
       case 5: try { try decoder.decodeRepeatedStringField(value: &self.participants) }()
       case 6: try { try decoder.decodeRepeatedStringField(value: &self.bodies) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.skipReason) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.startedAt) }()
       default: break
       }
     }
@@ -3342,6 +3571,9 @@ nonisolated extension Pingan_Dispute_V1_StartRungRequest: SwiftProtobuf.Message,
     if !self.skipReason.isEmpty {
       try visitor.visitSingularStringField(value: self.skipReason, fieldNumber: 7)
     }
+    if !self.startedAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.startedAt, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3353,6 +3585,7 @@ nonisolated extension Pingan_Dispute_V1_StartRungRequest: SwiftProtobuf.Message,
     if lhs.participants != rhs.participants {return false}
     if lhs.bodies != rhs.bodies {return false}
     if lhs.skipReason != rhs.skipReason {return false}
+    if lhs.startedAt != rhs.startedAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3394,7 +3627,7 @@ nonisolated extension Pingan_Dispute_V1_StartRungResponse: SwiftProtobuf.Message
 
 nonisolated extension Pingan_Dispute_V1_EndRungRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EndRungRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}attempt_id\0\u{1}outcome\0\u{1}note\0\u{1}agreement\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}attempt_id\0\u{1}outcome\0\u{1}note\0\u{1}agreement\0\u{3}ended_at\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3407,6 +3640,7 @@ nonisolated extension Pingan_Dispute_V1_EndRungRequest: SwiftProtobuf.Message, S
       case 3: try { try decoder.decodeSingularEnumField(value: &self.outcome) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.note) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._agreement) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.endedAt) }()
       default: break
       }
     }
@@ -3432,6 +3666,9 @@ nonisolated extension Pingan_Dispute_V1_EndRungRequest: SwiftProtobuf.Message, S
     try { if let v = self._agreement {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     } }()
+    if !self.endedAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.endedAt, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3441,6 +3678,7 @@ nonisolated extension Pingan_Dispute_V1_EndRungRequest: SwiftProtobuf.Message, S
     if lhs.outcome != rhs.outcome {return false}
     if lhs.note != rhs.note {return false}
     if lhs._agreement != rhs._agreement {return false}
+    if lhs.endedAt != rhs.endedAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3450,81 +3688,41 @@ nonisolated extension Pingan_Dispute_V1_EndRungResponse: SwiftProtobuf.Message, 
   public static let protoMessageName: String = _protobuf_package + ".EndRungResponse"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}attempt\0\u{1}case\0\u{3}return_visit\0")
 
-  fileprivate class _StorageClass {
-    var _attempt: Pingan_Dispute_V1_RungAttempt? = nil
-    var _case: Pingan_Dispute_V1_Case? = nil
-    var _returnVisit: Pingan_Dispute_V1_ReturnVisit? = nil
-
-      // This property is used as the initial default value for new instances of the type.
-      // The type itself is protecting the reference to its storage via CoW semantics.
-      // This will force a copy to be made of this reference when the first mutation occurs;
-      // hence, it is safe to mark this as `nonisolated(unsafe)`.
-      static nonisolated(unsafe) let defaultInstance = _StorageClass()
-
-    private init() {}
-
-    init(copying source: _StorageClass) {
-      _attempt = source._attempt
-      _case = source._case
-      _returnVisit = source._returnVisit
-    }
-  }
-
-  fileprivate mutating func _uniqueStorage() -> _StorageClass {
-    if !isKnownUniquelyReferenced(&_storage) {
-      _storage = _StorageClass(copying: _storage)
-    }
-    return _storage
-  }
-
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    _ = _uniqueStorage()
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      while let fieldNumber = try decoder.nextFieldNumber() {
-        // The use of inline closures is to circumvent an issue where the compiler
-        // allocates stack space for every case branch when no optimizations are
-        // enabled. https://github.com/apple/swift-protobuf/issues/1034
-        switch fieldNumber {
-        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._attempt) }()
-        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._case) }()
-        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._returnVisit) }()
-        default: break
-        }
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._attempt) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._case) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._returnVisit) }()
+      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every if/case branch local when no optimizations
-      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-      // https://github.com/apple/swift-protobuf/issues/1182
-      try { if let v = _storage._attempt {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-      } }()
-      try { if let v = _storage._case {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-      } }()
-      try { if let v = _storage._returnVisit {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-      } }()
-    }
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._attempt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._case {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._returnVisit {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Dispute_V1_EndRungResponse, rhs: Pingan_Dispute_V1_EndRungResponse) -> Bool {
-    if lhs._storage !== rhs._storage {
-      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
-        let _storage = _args.0
-        let rhs_storage = _args.1
-        if _storage._attempt != rhs_storage._attempt {return false}
-        if _storage._case != rhs_storage._case {return false}
-        if _storage._returnVisit != rhs_storage._returnVisit {return false}
-        return true
-      }
-      if !storagesAreEqual {return false}
-    }
+    if lhs._attempt != rhs._attempt {return false}
+    if lhs._case != rhs._case {return false}
+    if lhs._returnVisit != rhs._returnVisit {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3532,7 +3730,7 @@ nonisolated extension Pingan_Dispute_V1_EndRungResponse: SwiftProtobuf.Message, 
 
 nonisolated extension Pingan_Dispute_V1_RecordReturnVisitRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RecordReturnVisitRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{1}outcome\0\u{1}note\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{1}outcome\0\u{1}note\0\u{3}visited_at\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3543,6 +3741,7 @@ nonisolated extension Pingan_Dispute_V1_RecordReturnVisitRequest: SwiftProtobuf.
       case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
       case 2: try { try decoder.decodeSingularEnumField(value: &self.outcome) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.visitedAt) }()
       default: break
       }
     }
@@ -3558,6 +3757,9 @@ nonisolated extension Pingan_Dispute_V1_RecordReturnVisitRequest: SwiftProtobuf.
     if !self.note.isEmpty {
       try visitor.visitSingularStringField(value: self.note, fieldNumber: 3)
     }
+    if !self.visitedAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.visitedAt, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3565,6 +3767,7 @@ nonisolated extension Pingan_Dispute_V1_RecordReturnVisitRequest: SwiftProtobuf.
     if lhs.caseID != rhs.caseID {return false}
     if lhs.outcome != rhs.outcome {return false}
     if lhs.note != rhs.note {return false}
+    if lhs.visitedAt != rhs.visitedAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

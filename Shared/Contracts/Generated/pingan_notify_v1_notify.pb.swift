@@ -121,7 +121,8 @@ public nonisolated struct Pingan_Notify_V1_Delivery: Sendable {
 
   public var id: String = String()
 
-  /// The warning's id, or for a notice the id of the event that carried it.
+  /// The warning's id, or for a notice the id of the event that carried it; for a test push
+  /// (SendTestPush), the delivery's own id.
   public var warningID: String = String()
 
   public var subscriptionID: String = String()
@@ -133,7 +134,8 @@ public nonisolated struct Pingan_Notify_V1_Delivery: Sendable {
 
   public var lastError: String = String()
 
-  /// What was pushed (X-Pingan-Event): warning.raised, case.escalated, ...
+  /// What was pushed (X-Pingan-Event): warning.raised, case.escalated, ..., or push.test for a
+  /// test push.
   public var eventType: String = String()
 
   /// The case the push is about; empty for the index's notices, and for deliveries queued
@@ -516,7 +518,8 @@ public nonisolated struct Pingan_Notify_V1_ListDeliveriesRequest: Sendable {
   /// case.summoned, case.overdue, case.escalation_requested, warning.escalated).
   public var caseID: String = String()
 
-  /// Optional. Only pushes of this type (X-Pingan-Event), one of Subscription.event_types' values.
+  /// Optional. Only pushes of this type (X-Pingan-Event), one of Subscription.event_types'
+  /// values, or push.test for the test pushes (SendTestPush).
   public var eventType: String = String()
 
   /// Optional; required when neither warning_id nor case_id is given. Deliveries to this
@@ -539,6 +542,33 @@ public nonisolated struct Pingan_Notify_V1_ListDeliveriesResponse: Sendable {
 
   /// Empty on the last page.
   public var nextPageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Notify_V1_SendTestPushRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Required. The subscription's UUID.
+  public var subscriptionID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Notify_V1_SendTestPushResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The test push's delivery. ListDeliveries with warning_id set to it (or with the
+  /// subscription's centre_code) shows its attempts and when it was delivered.
+  public var deliveryID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1404,6 +1434,66 @@ nonisolated extension Pingan_Notify_V1_ListDeliveriesResponse: SwiftProtobuf.Mes
   public static func ==(lhs: Pingan_Notify_V1_ListDeliveriesResponse, rhs: Pingan_Notify_V1_ListDeliveriesResponse) -> Bool {
     if lhs.deliveries != rhs.deliveries {return false}
     if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Notify_V1_SendTestPushRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SendTestPushRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}subscription_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.subscriptionID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.subscriptionID.isEmpty {
+      try visitor.visitSingularStringField(value: self.subscriptionID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Notify_V1_SendTestPushRequest, rhs: Pingan_Notify_V1_SendTestPushRequest) -> Bool {
+    if lhs.subscriptionID != rhs.subscriptionID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Notify_V1_SendTestPushResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SendTestPushResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}delivery_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.deliveryID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.deliveryID.isEmpty {
+      try visitor.visitSingularStringField(value: self.deliveryID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Notify_V1_SendTestPushResponse, rhs: Pingan_Notify_V1_SendTestPushResponse) -> Bool {
+    if lhs.deliveryID != rhs.deliveryID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

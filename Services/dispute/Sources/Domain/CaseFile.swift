@@ -23,11 +23,14 @@ struct CaseFile: Sendable {
 /// What a decision changes; the store applies the list in order, in one transaction.
 enum CaseChange: Sendable {
     case attemptStarted(RungAttempt, skipped: [LadderRung], reason: String?)
-    case attemptEnded(id: UUID, outcome: RungOutcome, note: String, at: Date)
+    /// The open attempt ended at `at` (its real time), entered by `by` at the time applied.
+    case attemptEnded(id: UUID, outcome: RungOutcome, note: String, at: Date, by: String)
     case agreementSigned(Agreement, attempt: UUID)
     case returnVisitDue(ReturnVisit)
+    /// The visit took place at `at` (its real time), entered by `by` at the time applied.
     case returnVisitDone(id: UUID, outcome: ReturnVisitOutcome, note: String, at: Date, by: String)
-    case status(DisputeCase.Status)
+    /// The case's status from `at`: when the step that changed it really happened.
+    case status(DisputeCase.Status, at: Date)
     case summoned([Summons])
     case summonsReported(id: UUID, at: Date)
     case summonsFedBack(id: UUID, feedback: String, at: Date)
@@ -69,5 +72,7 @@ enum MediationRefusal: Error, Equatable, Sendable {
     case notEscalated
     case alreadySummoned(String)
     case majorTooSmall(field: String, minimum: Int)
+    /// A step's real time (补录) is refused.
+    case backdated(Backdating.Refusal)
 }
 

@@ -58,6 +58,10 @@ enum ReturnVisitOutcome: String, Sendable {
 }
 
 /// One attempt at one rung.
+///
+/// `startedAt` and `endedAt` are when it really happened, which deadlines and the index count
+/// from; a mediation written up later (补录, ``Backdating``) was entered after them, and the
+/// entry's time and person are kept beside them.
 struct RungAttempt: Sendable {
     let id: UUID
     let rung: LadderRung
@@ -67,12 +71,43 @@ struct RungAttempt: Sendable {
     let bodies: [String]
     /// The centre that started it.
     let centre: DivisionCode
+    /// Who entered the start.
     let startedBy: String
     let startedAt: Date
+    /// When the start was entered: `startedAt` unless it was recorded later.
+    let startEnteredAt: Date
     let deadline: WorkingDeadline
     var outcome: RungOutcome?
     var outcomeNote: String?
     var endedAt: Date?
+    /// Who entered the end; nil while open (and for attempts ended before it was kept, when
+    /// their timeline did not say).
+    var endedBy: String?
+    /// When the end was entered: `endedAt` unless it was recorded later.
+    var endEnteredAt: Date?
+
+    init(
+        id: UUID, rung: LadderRung, kind: MediationKind, lead: String, participants: [String], bodies: [String], centre: DivisionCode,
+        startedBy: String, startedAt: Date, startEnteredAt: Date? = nil, deadline: WorkingDeadline,
+        outcome: RungOutcome? = nil, outcomeNote: String? = nil, endedAt: Date? = nil, endedBy: String? = nil, endEnteredAt: Date? = nil
+    ) {
+        self.id = id
+        self.rung = rung
+        self.kind = kind
+        self.lead = lead
+        self.participants = participants
+        self.bodies = bodies
+        self.centre = centre
+        self.startedBy = startedBy
+        self.startedAt = startedAt
+        self.startEnteredAt = startEnteredAt ?? startedAt
+        self.deadline = deadline
+        self.outcome = outcome
+        self.outcomeNote = outcomeNote
+        self.endedAt = endedAt
+        self.endedBy = endedBy
+        self.endEnteredAt = endEnteredAt ?? endedAt
+    }
 }
 
 /// The signed settlement; a case is settled only by one.
@@ -89,8 +124,12 @@ struct ReturnVisit: Sendable {
     let deadline: WorkingDeadline
     var outcome: ReturnVisitOutcome?
     var note: String?
+    /// When the visit really took place (补录 may put it before ``enteredAt``).
     var visitedAt: Date?
+    /// Who entered it.
     var visitedBy: String?
+    /// When it was entered.
+    var enteredAt: Date?
 }
 
 /// A department registered with a centre; it acts through the gateway with its API key.

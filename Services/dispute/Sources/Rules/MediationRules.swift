@@ -8,6 +8,8 @@ import PinganDomain
 struct MediationRules: Sendable {
     let calendar: WorkdayCalendar
     let deadlines: StepDeadlines
+    /// How far back a step may be recorded (补录).
+    var backdating = Backdating()
 
     // MARK: The ladder
 
@@ -15,14 +17,18 @@ struct MediationRules: Sendable {
     /// failed rung the next one opens; after an eased one (or a settlement the return visit
     /// found unsettled) the same rung is tried again. Climbing past the next rung needs a
     /// recorded reason from a centre at the level that owns the rung started.
+    ///
+    /// `startedAt` is when the attempt really began, for one written up later (补录); nil is
+    /// `now`. Its deadline counts from then, and it may not precede the step before it.
     func startRung(
         _ file: CaseFile, rung: LadderRung, kind: MediationKind, lead: String, participants: [String], bodies: [String],
-        skipReason: String?, by principal: Principal, now: Date
+        skipReason: String?, startedAt: Date? = nil, by principal: Principal, now: Date
     ) throws(MediationRefusal) -> [CaseChange] {
         try requireActive(file)
         try CaseAction.mediate.require(by: principal.centre, on: file.record)
         guard principal.centre.level <= rung.owningLevel else { throw .levelTooLow(rung) }
         if let open = file.openAttempt { throw .rungStillOpen(open.rung) }
+        let start = try stamp(startedAt, "started_at", now: now, notBefore: Self.lastStep(before: file))
         let next: LadderRung
         switch file.attempts.last {
         case nil: next = .finder
@@ -44,11 +50,12 @@ struct MediationRules: Sendable {
         }
         let attempt = RungAttempt(
             id: UUID.random(), rung: rung, kind: kind, lead: lead, participants: participants, bodies: bodies,
-            centre: principal.centre, startedBy: principal.subject, startedAt: now,
-            deadline: calendar.deadline(after: now, workingDays: deadlines.days(for: rung))
+            centre: principal.centre, startedBy: principal.subject, startedAt: start.at, startEnteredAt: start.enteredAt,
+            deadline: calendar.deadline(after: start.at, workingDays: deadlines.days(for: rung))
         )
         var note = "rung \(rung.rawValue), \(rung.title): led by \(lead)"
         if !skipped.isEmpty { note += "; skipped rung(s) \(skipped.map { String($0.rawValue) }.joined(separator: ", ")): \(skipReason ?? "")" }
+        note += start.timelineNote
         return [
             .attemptStarted(attempt, skipped: skipped, reason: skipped.isEmpty ? nil : skipReason),
             .timeline(kind: "rung_started", note: note, actor: principal.subject),
@@ -57,25 +64,29 @@ struct MediationRules: Sendable {
 
     /// Ends the open attempt. A settlement needs the signed agreement; it settles the case
     /// and makes the return visit due. A failed rung is news for risk.
+    ///
+    /// `endedAt` is when the attempt really ended, for one written up later (补录); nil is
+    /// `now`. It may not precede the attempt's start; the return visit is due counted from it.
     func endRung(
         _ file: CaseFile, attempt id: UUID, outcome: RungOutcome, note: String, agreement: Agreement?,
-        by principal: Principal, now: Date
+        endedAt: Date? = nil, by principal: Principal, now: Date
     ) throws(MediationRefusal) -> [CaseChange] {
         try requireActive(file)
         try CaseAction.mediate.require(by: principal.centre, on: file.record)
         guard let open = file.openAttempt, open.id == id else { throw .noOpenAttempt }
         guard principal.centre.level <= open.rung.owningLevel else { throw .levelTooLow(open.rung) }
+        let end = try stamp(endedAt, "ended_at", now: now, notBefore: Backdating.Bound(at: open.startedAt, what: "the attempt's start"))
         var changes: [CaseChange] = [
-            .attemptEnded(id: id, outcome: outcome, note: note, at: now),
-            .timeline(kind: "rung_ended", note: "rung \(open.rung.rawValue) \(outcome.rawValue): \(note)", actor: principal.subject),
+            .attemptEnded(id: id, outcome: outcome, note: note, at: end.at, by: principal.subject),
+            .timeline(kind: "rung_ended", note: "rung \(open.rung.rawValue) \(outcome.rawValue): \(note)\(end.timelineNote)", actor: principal.subject),
         ]
         switch outcome {
         case .settled:
             guard let agreement else { throw .settlementNeedsAgreement }
-            let visit = ReturnVisit(id: UUID.random(), deadline: calendar.deadline(after: now, workingDays: deadlines.returnVisit))
+            let visit = ReturnVisit(id: UUID.random(), deadline: calendar.deadline(after: end.at, workingDays: deadlines.returnVisit))
             changes += [
                 .agreementSigned(agreement, attempt: id),
-                .status(.settled),
+                .status(.settled, at: end.at),
                 .returnVisitDue(visit),
                 .timeline(kind: "agreement_signed", note: "signed on \(agreement.signedOn) by \(agreement.signatories.joined(separator: "、")): \(agreement.terms)", actor: principal.subject),
             ]
@@ -87,20 +98,25 @@ struct MediationRules: Sendable {
     }
 
     /// Records the return visit: it closes the case, or reopens it at the rung that settled it.
+    ///
+    /// `visitedAt` is when the visit really took place, for one written up later (补录); nil
+    /// is `now`. It may not precede the settlement.
     func recordReturnVisit(
-        _ file: CaseFile, outcome: ReturnVisitOutcome, note: String, by principal: Principal, now: Date
+        _ file: CaseFile, outcome: ReturnVisitOutcome, note: String, visitedAt: Date? = nil, by principal: Principal, now: Date
     ) throws(MediationRefusal) -> [CaseChange] {
         guard file.record.status == .settled, let visit = file.returnVisit, visit.outcome == nil else { throw .noReturnVisitDue }
         try CaseAction.recordReturnVisit.require(by: principal.centre, on: file.record)
+        let settlement = file.attempts.last { $0.outcome == .settled }?.endedAt.map { Backdating.Bound(at: $0, what: "the settlement") }
+        let visited = try stamp(visitedAt, "visited_at", now: now, notBefore: settlement)
         var changes: [CaseChange] = [
-            .returnVisitDone(id: visit.id, outcome: outcome, note: note, at: now, by: principal.subject),
-            .timeline(kind: "return_visit", note: "\(outcome.rawValue): \(note)", actor: principal.subject),
+            .returnVisitDone(id: visit.id, outcome: outcome, note: note, at: visited.at, by: principal.subject),
+            .timeline(kind: "return_visit", note: "\(outcome.rawValue): \(note)\(visited.timelineNote)", actor: principal.subject),
         ]
         switch outcome {
         case .confirmed:
-            changes.append(.status(.closed))
+            changes.append(.status(.closed, at: visited.at))
         case .unsettled:
-            changes += [.status(.open), .tellRisk]
+            changes += [.status(.open, at: visited.at), .tellRisk]
         }
         return changes
     }
@@ -228,6 +244,28 @@ struct MediationRules: Sendable {
         let atRung = file.attempts.filter { $0.rung == rung }
         let sinceSettled = atRung.lastIndex(where: { $0.outcome == .settled }).map { atRung[($0 + 1)...] } ?? atRung[...]
         return sinceSettled.filter { $0.outcome == .eased }.count
+    }
+
+    /// The step a new attempt follows, which it may not start before: the case's opening, the
+    /// previous attempt's end, or the return visit (or new incident) that reopened the case.
+    static func lastStep(before file: CaseFile) -> Backdating.Bound {
+        var last = Backdating.Bound(at: file.record.openedAt, what: "the case was opened")
+        if let ended = file.attempts.last?.endedAt, ended > last.at {
+            last = Backdating.Bound(at: ended, what: "the previous attempt's end")
+        }
+        if let visit = file.returnVisit, visit.outcome == .unsettled, let visited = visit.visitedAt, visited > last.at {
+            last = Backdating.Bound(at: visited, what: "the return visit that reopened the case")
+        }
+        return last
+    }
+
+    /// A step's real time, refused as the request's `field` when ``Backdating`` refuses it.
+    private func stamp(_ given: Date?, _ field: String, now: Date, notBefore: Backdating.Bound?) throws(MediationRefusal) -> Backdating.Stamp {
+        do {
+            return try backdating.stamp(given, field: field, now: now, notBefore: notBefore)
+        } catch {
+            throw .backdated(error)
+        }
     }
 
     private func requireActive(_ file: CaseFile) throws(MediationRefusal) {

@@ -31,7 +31,7 @@ enum CaseRows {
             (
                 """
                 SELECT id, rung, kind, lead, participants, bodies, centre_code, started_by, started_at, due_at, beyond_calendar,
-                       outcome, outcome_note, ended_at
+                       outcome, outcome_note, ended_at, start_entered_at, ended_by, end_entered_at
                 FROM dispute.rung_attempts WHERE case_id = $1 ORDER BY seq
                 """,
                 [id]
@@ -39,7 +39,7 @@ enum CaseRows {
             ("SELECT id, terms, signed_on::text, signatories FROM dispute.agreements WHERE case_id = $1 ORDER BY seq DESC LIMIT 1", [id]),
             (
                 """
-                SELECT id, due_at, beyond_calendar, outcome, note, visited_at, visited_by
+                SELECT id, due_at, beyond_calendar, outcome, note, visited_at, visited_by, entered_at
                 FROM dispute.return_visits WHERE case_id = $1 ORDER BY seq DESC LIMIT 1
                 """,
                 [id]
@@ -70,10 +70,11 @@ enum CaseRows {
                 kind: try decode(MediationKind.self, try row.decode(String.self, at: 2), "rung_attempts.kind"), lead: try row.decode(String.self, at: 3),
                 participants: try row.decode([String].self, at: 4), bodies: try row.decode([String].self, at: 5),
                 centre: try DivisionCode(validating: try row.decode(String.self, at: 6)), startedBy: try row.decode(String.self, at: 7),
-                startedAt: try row.decode(Date.self, at: 8),
+                startedAt: try row.decode(Date.self, at: 8), startEnteredAt: try row.decode(Date.self, at: 14),
                 deadline: WorkingDeadline(dueAt: try row.decode(Date.self, at: 9), beyondCalendar: try row.decode(Bool.self, at: 10)),
                 outcome: try row.decode(String?.self, at: 11).map { try decode(RungOutcome.self, $0, "rung_attempts.outcome") },
-                outcomeNote: try row.decode(String?.self, at: 12), endedAt: try row.decode(Date?.self, at: 13)
+                outcomeNote: try row.decode(String?.self, at: 12), endedAt: try row.decode(Date?.self, at: 13),
+                endedBy: try row.decode(String?.self, at: 15), endEnteredAt: try row.decode(Date?.self, at: 16)
             )
         }
         let agreement = try reads[2].first.map { row in
@@ -87,7 +88,8 @@ enum CaseRows {
                 id: try row.decode(UUID.self, at: 0),
                 deadline: WorkingDeadline(dueAt: try row.decode(Date.self, at: 1), beyondCalendar: try row.decode(Bool.self, at: 2)),
                 outcome: try row.decode(String?.self, at: 3).map { try decode(ReturnVisitOutcome.self, $0, "return_visits.outcome") },
-                note: try row.decode(String?.self, at: 4), visitedAt: try row.decode(Date?.self, at: 5), visitedBy: try row.decode(String?.self, at: 6)
+                note: try row.decode(String?.self, at: 4), visitedAt: try row.decode(Date?.self, at: 5), visitedBy: try row.decode(String?.self, at: 6),
+                enteredAt: try row.decode(Date?.self, at: 7)
             )
         }
         let summons = try reads[4].map { row in

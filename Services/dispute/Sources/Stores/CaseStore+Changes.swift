@@ -49,19 +49,23 @@ extension PostgresCaseStore {
                 (
                     """
                     INSERT INTO dispute.rung_attempts (id, case_id, rung, kind, lead, participants, bodies, centre_code,
-                        started_by, started_at, due_at, beyond_calendar)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                        started_by, started_at, due_at, beyond_calendar, start_entered_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                     """,
                     [attempt.id, id, attempt.rung.rawValue, attempt.kind.rawValue, attempt.lead, attempt.participants, attempt.bodies,
-                     attempt.centre.rawValue, attempt.startedBy, attempt.startedAt, attempt.deadline.dueAt, attempt.deadline.beyondCalendar]
+                     attempt.centre.rawValue, attempt.startedBy, attempt.startedAt, attempt.deadline.dueAt, attempt.deadline.beyondCalendar,
+                     attempt.startEnteredAt]
                 ),
                 ("UPDATE dispute.cases SET current_rung = $2 WHERE id = $1", [id, attempt.rung.rawValue]),
             ] + skipped.map { rung in
                 ("INSERT INTO dispute.rung_skips (case_id, rung, reason, by, at) VALUES ($1, $2, $3, $4, $5)",
                  [id, rung.rawValue, reason ?? "", attempt.startedBy, now])
             }
-        case let .attemptEnded(attempt, outcome, note, at):
-            return [("UPDATE dispute.rung_attempts SET outcome = $2, outcome_note = $3, ended_at = $4 WHERE id = $1", [attempt, outcome.rawValue, note, at])]
+        case let .attemptEnded(attempt, outcome, note, at, by):
+            return [(
+                "UPDATE dispute.rung_attempts SET outcome = $2, outcome_note = $3, ended_at = $4, ended_by = $5, end_entered_at = $6 WHERE id = $1",
+                [attempt, outcome.rawValue, note, at, by, now]
+            )]
         case let .agreementSigned(signed, attempt):
             return [(
                 """
@@ -79,8 +83,11 @@ extension PostgresCaseStore {
                 [visit.id, id, agreement, visit.deadline.dueAt, visit.deadline.beyondCalendar, now]
             )]
         case let .returnVisitDone(visit, outcome, note, at, by):
-            return [("UPDATE dispute.return_visits SET outcome = $2, note = $3, visited_at = $4, visited_by = $5 WHERE id = $1", [visit, outcome.rawValue, note, at, by])]
-        case let .status(status):
+            return [(
+                "UPDATE dispute.return_visits SET outcome = $2, note = $3, visited_at = $4, visited_by = $5, entered_at = $6 WHERE id = $1",
+                [visit, outcome.rawValue, note, at, by, now]
+            )]
+        case let .status(status, at):
             return [(
                 """
                 UPDATE dispute.cases SET status = $2,
@@ -88,7 +95,7 @@ extension PostgresCaseStore {
                     closed_at = CASE WHEN $2 = 'closed' THEN $3::timestamptz ELSE NULL END
                 WHERE id = $1
                 """,
-                [id, status.rawValue, now]
+                [id, status.rawValue, at]
             )]
         case let .summoned(summons):
             return summons.map { one in

@@ -182,7 +182,7 @@ struct PostgresCaseStore: CaseStore {
                 try await transaction.queue(
                     """
                     UPDATE dispute.return_visits SET outcome = 'unsettled', note = 'a new incident between the same parties',
-                        visited_at = $2, visited_by = 'dispute-service'
+                        visited_at = $2, visited_by = 'dispute-service', entered_at = $2
                     WHERE case_id = $1 AND visited_at IS NULL
                     """,
                     [joined.id, now]

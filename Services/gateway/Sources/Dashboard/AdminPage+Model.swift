@@ -16,8 +16,17 @@ struct AdminPage {
         let own: Bool
     }
     struct KeyRow { let name: String, centre: String, roles: String, created: String, revoked: Bool, revokedAt: String }
-    /// A role as a checkbox of the create forms.
-    struct RoleOption { let value: String, label: String }
+    /// A role as a checkbox of the create forms, ticked when what was typed ticked it.
+    struct RoleOption { let value: String, label: String; var checked = false }
+    /// A valid department key of the subtree, as an option of the create-user form's select.
+    struct DepartmentKeyOption { let name: String, centre: String; var selected = false }
+    /// What was typed into the create-user form, kept when it is refused (not the password).
+    struct TypedUser: Equatable {
+        var username = ""
+        var centre = ""
+        var roles: Set<String> = []
+        var departmentKey = ""
+    }
     /// A refusal, shown beside the form it answers.
     struct Refusal { let form: String, message: String }
 
@@ -31,6 +40,10 @@ struct AdminPage {
     let moreKeys: Bool
     let roleOptions: [RoleOption]
     let csrf: String
+    /// The valid keys with the role department, for a person who acts for a department.
+    var departmentKeys: [DepartmentKeyOption] = []
+    /// The create-user form as typed, when it was refused; empty otherwise.
+    var typedUser = TypedUser()
     /// What the form just done did, in words.
     var notice = ""
     /// The key just issued, shown this once.
@@ -60,7 +73,9 @@ struct AdminPage {
             },
             moreKeys: !keys.nextPageToken.isEmpty,
             roleOptions: AccountAdminRule.grantable.map { RoleOption(value: $0.rawValue, label: AdminLabels.role($0.rawValue)) },
-            csrf: csrf
+            csrf: csrf,
+            departmentKeys: keys.apiKeys.filter { $0.revokedAt.isEmpty && $0.roles.contains(Role.department.rawValue) }
+                .map { DepartmentKeyOption(name: $0.name, centre: $0.centreCode) }
         )
     }
 }
@@ -124,12 +139,21 @@ enum AdminLabels {
             case "name": return "密钥名称须为 3 至 64 位小写字母、数字或 _ . -。"
             case "password": return "密码长度须为 10 至 72 个字节，且不能含有空字符。"
             case "centre_code": return "中心代码须为 12 位统计用区划代码，如 430723102000。"
-            case "roles": return "请至少选择一个角色。"
+            case "roles":
+            if error.message.contains("department") { return "部门人员只能有“部门系统”一个角色，并须选择所代表部门的密钥。" }
+            return "请至少选择一个角色。"
+        case "department_key":
+            if error.message.contains("is required") { return "选择“部门系统”角色时，须选择该用户所代表部门的密钥。" }
+            if error.message.contains("revoked") { return "所选部门密钥已吊销。" }
+            if error.message.contains("not a department") { return "所选密钥不是部门系统的密钥（没有“部门系统”角色）。" }
+            if error.message.contains("same centre") { return "部门人员须与其部门密钥在同一中心，请把中心代码改为密钥所在的中心。" }
+            return "部门密钥名称有误。"
             default: return field.hasPrefix("roles[") ? "所选角色不能授予账号。" : "提交的内容有误：\(error.message)"
             }
         case .alreadyExists:
             return field == "name" ? "该密钥名称已被使用，请换一个。" : "该用户名已被使用，请换一个。"
         case .notFound:
+            if field == "department_key" { return "未找到所选部门密钥，或它不在本中心的辖区内。" }
             return "未找到该账号，或它不在本中心的辖区内。"
         case .permissionDenied:
             if error.message.contains("your own account") { return "不能停用或更改自己的账号，请由另一位管理员操作。" }

@@ -11,6 +11,7 @@ extension AdminPage {
     /// a refusal is the page again with the reason beside the form, and a change done goes
     /// back to the page saying so (except an issued key, shown on the answer itself, once).
     static func routes(_ admin: RouterGroup<PageContext>, admin handler: AdminServiceHandler) {
+        SubscriptionsPage.routes(admin.group("subscriptions"))
         admin.get { request, context in
             let visitor = try context.requireVisitor()
             guard isOffered(to: visitor.session.principal) else { return notOffered(visitor.session) }
@@ -20,12 +21,18 @@ extension AdminPage {
         }
         admin.post("users") { _, context in
             let form = context.form
-            return try await act(handler, context, form: "create-user", done: "created") { client in
+            let typed = TypedUser(
+                username: (form["username"] ?? "").trimmingCharacters(in: .whitespaces),
+                centre: (form["centre"] ?? "").trimmingCharacters(in: .whitespaces),
+                roles: Set(roles(in: form)), departmentKey: (form["department_key"] ?? "").trimmingCharacters(in: .whitespaces)
+            )
+            return try await act(handler, context, form: "create-user", done: "created", typed: typed) { client in
                 _ = try await handler.createUser(.with {
-                    $0.username = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
-                    $0.centreCode = (form["centre"] ?? "").trimmingCharacters(in: .whitespaces)
+                    $0.username = typed.username
+                    $0.centreCode = typed.centre
                     $0.password = form["password"] ?? ""
                     $0.roles = roles(in: form)
+                    $0.departmentKey = typed.departmentKey
                 }, client.context(AdminServiceMethods.createUser))
                 return nil
             }
@@ -69,7 +76,7 @@ extension AdminPage {
     /// the page with the key on it. Refused in a way the administrator can fix: the page with
     /// the reason beside `form`, answered with the refusal's status.
     private static func act(
-        _ handler: AdminServiceHandler, _ context: PageContext, form: String, done: String,
+        _ handler: AdminServiceHandler, _ context: PageContext, form: String, done: String, typed: TypedUser = TypedUser(),
         _ change: (AdminClient) async throws -> (name: String, key: String)?
     ) async throws -> Response {
         let visitor = try context.requireVisitor()
@@ -86,6 +93,7 @@ extension AdminPage {
             guard let message = AdminLabels.refusal(error) else { throw error }
             var page = try await load(client, visitor)
             page.refusal = Refusal(form: form, message: message)
+            page.typedUser = typed
             return Dashboard.page(status: status(of: error), "账号管理", page.render(), visitor.session)
         }
     }

@@ -3,6 +3,7 @@ extension AdminPage {
     <nav class="trail" aria-label="返回"><a href="/ui/">今日工作</a> › 账号管理</nav>
     <h1>账号管理</h1>
     <p class="muted">本中心及下级中心的用户和部门系统密钥。每项更改都记入审计。</p>
+    <p><a href="/ui/admin/subscriptions">推送订阅</a>：预警和提醒推送到 Webhook、企业微信、短信或电子邮件，并可发送测试推送。</p>
     {{#hasNotice}}<p class="notice" role="status">{{notice}}</p>{{/hasNotice}}
     {{#hasIssuedKey}}<section id="issued-key" aria-labelledby="issued-title">
       <h2 id="issued-title">新密钥 {{issuedKeyName}}</h2>
@@ -33,10 +34,13 @@ extension AdminPage {
       <h2 id="create-user-title">新建用户</h2>
       {{#hasCreateUserError}}<p class="error" role="alert">{{createUserError}}</p>{{/hasCreateUserError}}
       <form method="post" action="/ui/admin/users"><input type="hidden" name="csrf" value="{{csrf}}">
-        <p><label for="new-username">用户名</label> <input id="new-username" name="username" required pattern="[a-z0-9_.\\-]{3,64}" autocomplete="off"></p>
-        <p><label for="new-centre">中心代码</label> <input id="new-centre" name="centre" required value="{{centre}}" inputmode="numeric" maxlength="12"></p>
+        <p><label for="new-username">用户名</label> <input id="new-username" name="username" required pattern="[a-z0-9_.\\-]{3,64}" autocomplete="off" value="{{typedUser.username}}"></p>
+        <p><label for="new-centre">中心代码</label> <input id="new-centre" name="centre" required value="{{createCentre}}" inputmode="numeric" maxlength="12"></p>
         <p><label for="new-password">初始密码</label> <input id="new-password" name="password" type="password" autocomplete="new-password" minlength="10" maxlength="72" required></p>
-        <fieldset><legend>角色</legend>{{#roleOptions}}<label><input type="checkbox" name="role_{{value}}"> {{label}}</label> {{/roleOptions}}</fieldset>
+        <fieldset><legend>角色</legend>{{#createRoleOptions}}<label><input type="checkbox" name="role_{{value}}"{{#checked}} checked{{/checked}}> {{label}}</label> {{/createRoleOptions}}</fieldset>
+        <p><label for="new-department-key">所代表的部门（部门密钥）</label> <select id="new-department-key" name="department_key" aria-describedby="new-department-key-hint">
+          <option value="">不代表部门</option>{{#departmentKeys}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}（{{centre}}）</option>{{/departmentKeys}}</select></p>
+        <p class="hint" id="new-department-key-hint">只在角色选“部门系统”时选择：该用户作为部门人员登录（如派出所、司法所的工作人员），只看到派给该部门的吹哨事项并报到、反馈。部门人员只能有“部门系统”一个角色，且须与部门密钥在同一中心。{{^departmentKeys}}本辖区还没有部门系统密钥，请先在下方签发角色为“部门系统”的密钥。{{/departmentKeys}}</p>
         <p><button type="submit">创建用户</button></p>
       </form>
     </section>
@@ -70,6 +74,7 @@ extension AdminPage {
     private struct Shown {
         let centre: String, csrf: String
         let users: [UserRow], moreUsers: Bool, keys: [KeyRow], moreKeys: Bool, roleOptions: [RoleOption]
+        let createRoleOptions: [RoleOption], departmentKeys: [DepartmentKeyOption], typedUser: TypedUser, createCentre: String
         let notice: String, hasNotice: Bool
         let issuedKey: String, issuedKeyName: String, hasIssuedKey: Bool
         let listError: String, hasListError: Bool
@@ -81,6 +86,17 @@ extension AdminPage {
         func error(_ form: String) -> String { refusal?.form == form ? refusal?.message ?? "" : "" }
         return Self.template.render(Shown(
             centre: centre, csrf: csrf, users: users, moreUsers: moreUsers, keys: keys, moreKeys: moreKeys, roleOptions: roleOptions,
+            createRoleOptions: roleOptions.map { option in
+                var option = option
+                option.checked = typedUser.roles.contains(option.value)
+                return option
+            },
+            departmentKeys: departmentKeys.map { key in
+                var key = key
+                key.selected = key.name == typedUser.departmentKey
+                return key
+            },
+            typedUser: typedUser, createCentre: typedUser.centre.isEmpty ? centre : typedUser.centre,
             notice: notice, hasNotice: !notice.isEmpty,
             issuedKey: issuedKey, issuedKeyName: issuedKeyName, hasIssuedKey: !issuedKey.isEmpty,
             listError: error("list"), hasListError: !error("list").isEmpty,

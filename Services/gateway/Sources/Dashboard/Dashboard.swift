@@ -48,7 +48,7 @@ struct Dashboard: Sendable {
         let pages = ui.group().add(middleware: SessionGate(dashboard: self)).add(middleware: FormGate())
         pages.post("logout") { _, _ in LoginPage.signedOut() }
         GridPage.routes(pages.group("grid"), now: now)
-        TodayPage.routes(pages.group().add(middleware: GridHome()), now: now)
+        TodayPage.routes(pages.group().add(middleware: RoleHome()), now: now)
         TodayPage.warningRoutes(pages.group("warnings"))
         CasePage.routes(pages.group("cases"), now: now)
         IntakePage.routes(pages.group("intake"))

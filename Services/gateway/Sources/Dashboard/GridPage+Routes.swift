@@ -144,16 +144,3 @@ extension GridPage {
         Dashboard.message(status: .forbidden, "只有网格员和中心工作人员可以上报事件和记录排查。", session)
     }
 }
-
-/// In front of the day's work (`/ui/`): a grid worker, who may not list cases, is sent to the
-/// grid pages, which are theirs, instead of a page the API would refuse.
-struct GridHome: RouterMiddleware {
-    func handle(_ request: Request, context: PageContext, next: (Request, PageContext) async throws -> Response) async throws -> Response {
-        let path = request.uri.path
-        if request.method == .get || request.method == .head, path == "/ui/" || path == "/ui",
-           let visitor = context.visitor, GridPage.isHome(for: visitor.session.principal) {
-            return Dashboard.redirect("/ui/grid")
-        }
-        return try await next(request, context)
-    }
-}

@@ -13,7 +13,7 @@ struct DeliveryFilter: Sendable, Equatable {
     var subject: UUID?
     /// Every push about the case: its warnings and its notices.
     var caseID: UUID?
-    /// One of ``PushEvents/all``.
+    /// One of ``PushEvents/listed``.
     var eventType: String?
     /// Deliveries to this centre's own subscriptions.
     var centre: DivisionCode?
@@ -25,8 +25,8 @@ struct DeliveryFilter: Sendable, Equatable {
         caseID = request.caseID.isEmpty ? nil : try UUID.field(request.caseID, "case_id")
         centre = request.centreCode.isEmpty ? nil : try DivisionCode.field(request.centreCode, "centre_code")
         if !request.eventType.isEmpty {
-            guard PushEvents.all.contains(request.eventType) else {
-                throw ConnectError.invalidArgument(field: "event_type", "must be one of \(PushEvents.all.sorted().joined(separator: ", "))")
+            guard PushEvents.listed.contains(request.eventType) else {
+                throw ConnectError.invalidArgument(field: "event_type", "must be one of \(PushEvents.listed.sorted().joined(separator: ", "))")
             }
             eventType = request.eventType
         }

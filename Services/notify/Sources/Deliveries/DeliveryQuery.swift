@@ -36,7 +36,7 @@ struct DeliveryQuery {
         if let cursor { deliveries.append("(d.created_at, d.id) > (\(bind(cursor.time)), \(bind(cursor.id)))") }
         let pageSize = bind(limit)
         if filter.subject == nil, filter.caseID == nil {
-            let types = bind(filter.eventType.map { [$0] } ?? PushEvents.all.sorted())
+            let types = bind(filter.eventType.map { [$0] } ?? PushEvents.listed.sorted())
             let after = deliveries.map { " AND \($0)" }.joined()
             sql = """
                 SELECT \(Self.columns) FROM notify.subscriptions s

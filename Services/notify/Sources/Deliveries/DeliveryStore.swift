@@ -26,6 +26,11 @@ protocol DeliveryStore: Sendable {
     /// whose filter admits it, rendered for the subscriber's channel. Applying the same
     /// event again queues nothing more.
     func queue(_ content: PushContent, centre: DivisionCode, applying event: EventDelivery) async throws -> Int
+    /// Queues `content` (a test push, ``PushContent/init(testOf:delivery:)``) to `subscription`
+    /// alone, whatever its filter, as a delivery whose id is the content's subject, due at once.
+    /// It then goes as every delivery does: claimed by the workers, signed, paced, retried
+    /// and recorded by ``DeliveryLedger``.
+    func queueTest(_ content: PushContent, to subscription: Subscription) async throws
     /// The deliveries matching `filter` to subscriptions of centres under `root`, in the order
     /// they were queued, from after `cursor`, each with the centre it was queued for and its
     /// subscriber's centre.
@@ -165,6 +170,21 @@ struct PostgresDeliveryStore: DeliveryStore {
             }
             return count
         }
+    }
+
+    func queueTest(_ content: PushContent, to subscription: Subscription) async throws {
+        let payload = PushRendering.body(content, for: subscription, delivery: content.subject, sentAt: Date(), settings: push)
+        let digest = subscription.channel == .wecom ? PushRendering.digest(content, settings: push) : ""
+        try await pool.query(
+            """
+            INSERT INTO notify.deliveries (id, subject_id, subscription_id, centre_code, payload, event, next_attempt_at, digest)
+            VALUES ($1, $1, $2, $3, $4, $5, clock_timestamp(), $6)
+            """,
+            [content.subject, subscription.id, subscription.centre.rawValue, payload, content.type, digest]
+        )
+        // Not handed over (``DeliveryHandoff``): the claim takes it, minding the subscription's
+        // breaker and its sends in flight as for any delivery; the signal makes that claim now.
+        handoff.wakeup.signal()
     }
 
     func deliveries(_ filter: DeliveryFilter, within root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [Delivery] {

@@ -30,6 +30,7 @@ enum PushRendering {
         case PushEvents.caseSummoned: "吹哨报到"
         case PushEvents.indexAction: "指数处置"
         case PushEvents.indexPublished: "指数发布"
+        case PushEvents.test: "测试推送"
         default: type
         }
     }

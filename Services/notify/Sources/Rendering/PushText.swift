@@ -77,8 +77,10 @@ struct PushText: Sendable {
         return nil
     }
 
-    /// The dashboard page of the case, or of the centre's index for the index's notices.
+    /// The dashboard page of the case, of the centre's index for the index's notices, or of
+    /// the centre's subscriptions for a test push.
     var link: String {
+        if content.type == PushEvents.test { return "\(dashboard)/ui/admin/subscriptions?centre=\(content.centre)" }
         if !content.caseID.isEmpty { return "\(dashboard)/ui/cases/\(content.caseID)" }
         return "\(dashboard)/ui/index?centre=\(content.centre)"
     }
