@@ -1,5 +1,6 @@
 @testable import GatewayService
 import PinganContracts
+import PinganDomain
 import Testing
 
 /// The dashboard's views, rendered from fixed models: what a page shows comes from its model,
@@ -34,6 +35,30 @@ struct DashboardViewTests {
         let steps = [Pingan_Risk_V1_WarningStatus.raised, .acknowledged, .handling, .fedBack, .evaluated, .closed].map { TodayPage.step(after: $0)?.0.action }
         #expect(steps == ["acknowledge", "assign", "feedback", "evaluate", "close", nil])
         #expect(TodayPage.step(after: .acknowledged)?.0.needsText == true && TodayPage.step(after: .raised)?.0.needsText == false)
+    }
+
+    @Test func aWarningSaysItsLevelAndHowOftenTheCaseWarned() {
+        var page = today(canAcknowledge: true)
+        #expect(!page.render().contains("class=\"level\""))
+        var row = page.warnings[0]
+        row.grade(.major, count: 2)
+        page = TodayPage(code: page.code, name: page.name, level: page.level, trail: [], children: [], hasChildren: false,
+                         warnings: [row], warningCount: 1, cases: page.cases, actions: [], due: [], csrf: page.csrf)
+        let html = page.render()
+        #expect(html.contains("<strong class=\"level\">重大风险</strong> · 待签收 · <span class=\"repeated\">已预警 2 次</span>"))
+        row.grade(.serious, count: 1)
+        #expect(row.level == "较大" && !row.hasRepeated && row.hasLevel)
+        #expect([Pingan_Risk_V1_RiskLevel.general, .serious, .major, .unspecified].map(TodayPage.levelWords) == ["一般", "较大", "重大", ""])
+    }
+
+    @Test func evaluatingAndClosingAreOfferedToTheOwningCentreAndAbove() throws {
+        let township = try DivisionCode(validating: "430722101000"), village = try DivisionCode(validating: "430722101201")
+        let county = try DivisionCode(validating: "430722000000")
+        #expect(TodayPage.mayTake("evaluate", at: township, owner: "430722101000"))
+        #expect(TodayPage.mayTake("close", at: county, owner: "430722101000"))
+        #expect(!TodayPage.mayTake("evaluate", at: village, owner: "430722101000"))
+        #expect(!TodayPage.mayTake("close", at: village, owner: "430722101000"))
+        #expect(TodayPage.mayTake("feedback", at: village, owner: "430722101000") && TodayPage.mayTake("acknowledge", at: village, owner: "430722101000"))
     }
 
     @Test func theExportIsTheRowsShownAndNoCellIsAFormula() {

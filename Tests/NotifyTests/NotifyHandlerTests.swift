@@ -324,7 +324,10 @@ struct NotifyHandlerTests {
             environment: [:], logDirectory: directory
         )
         // aiosmtpd finishes its SIGTERM handling lazily; the test does not wait for it.
-        defer { server.stop(signal: SIGKILL) }
+        defer {
+            server.stop(signal: SIGKILL)
+            try? FileManager.default.removeItem(atPath: directory)
+        }
         try await TestDatabase.with { database in
             let settings = NotifySettings(service: try TestMesh.settings(databaseURL: database.url), smtpURL: "smtp://127.0.0.1:\(port)", mailFrom: "pingan@example.org")
             try await NotifyApp.build(settings: settings).test(.router) { client in

@@ -15,6 +15,41 @@ struct TodayPage {
         /// The next step of the warning's closed loop, when the signed-in person may take it.
         let next: Step?
         let hasNext: Bool
+        /// The gravest level (风险等级) the case reached while the warning was open, in words;
+        /// empty when the service gave none.
+        var level = ""
+        /// How many times the case warned while it was open, when more than once.
+        var repeated = ""
+        /// Flags the template tests: mustache reads stored properties only, and an empty
+        /// string still opens a section.
+        var hasLevel = false, hasRepeated = false
+
+        /// Sets the level and the count of a warning as the page says them.
+        mutating func grade(_ level: Pingan_Risk_V1_RiskLevel, count: Int32) {
+            self.level = TodayPage.levelWords(level)
+            repeated = count > 1 ? "已预警 \(count) 次" : ""
+            hasLevel = !self.level.isEmpty
+            hasRepeated = !repeated.isEmpty
+        }
+    }
+
+    /// Whether a centre may take a loop step on a warning owned by `owner`, as risk-service
+    /// decides it: evaluating and closing belong to the owning centre or a level above it; the
+    /// other steps to anyone who sees the warning, a village included.
+    static func mayTake(_ action: String, at centre: DivisionCode, owner: String) -> Bool {
+        guard action == "evaluate" || action == "close" else { return true }
+        guard let owner = try? DivisionCode(validating: owner) else { return false }
+        return centre.contains(owner)
+    }
+
+    /// A warning's level as centres say it (一般, 较大, 重大); empty when unspecified.
+    static func levelWords(_ level: Pingan_Risk_V1_RiskLevel) -> String {
+        switch level {
+        case .general: "一般"
+        case .serious: "较大"
+        case .major: "重大"
+        default: ""
+        }
     }
 
     /// One step of a warning's loop (签收 → 指派 → 反馈 → 问效 → 关闭) as a form.
@@ -78,8 +113,10 @@ struct TodayPage {
         let openWarnings = try await warnings.warnings
         let (due, rungDeadlines) = try await dueSteps(of: cases.filter { $0.status == .open || $0.status == .settled }.prefix(casesScannedForDueSteps),
                                                       village: place, now: now, client: client)
-        func next(_ status: Pingan_Risk_V1_WarningStatus) -> Step? {
-            step(after: status).flatMap { step, path in MethodRoles.allows(principal, path) ? step : nil }
+        func next(_ status: Pingan_Risk_V1_WarningStatus, owner: String) -> Step? {
+            step(after: status).flatMap { step, path in
+                MethodRoles.allows(principal, path) && mayTake(step.action, at: principal.centre, owner: owner) ? step : nil
+            }
         }
         return TodayPage(
             code: division.code, name: division.name, level: Labels.level(division.level),
@@ -88,13 +125,15 @@ struct TodayPage {
             warnings: openWarnings.map { warning in
                 let raised = Date(wireTimestamp: warning.raisedAt) ?? now
                 let escalates = Date(wireTimestamp: warning.escalatesAt)
-                return WarningRow(
+                var row = WarningRow(
                     id: warning.id, caseID: warning.caseID, village: place(warning.villageCode), score: warning.score,
                     status: Labels.warningStatus(warning.status), raisedAt: Labels.time(raised), age: Labels.span(from: raised, to: now),
                     escalation: escalates.map { $0 > now ? "\(Labels.span(from: now, to: $0))后升级至上级中心" : "已超时，已升级" } ?? "",
                     escalates: escalates != nil, waiting: warning.status == .raised,
-                    next: next(warning.status), hasNext: next(warning.status) != nil
+                    next: next(warning.status, owner: warning.centreCode), hasNext: next(warning.status, owner: warning.centreCode) != nil
                 )
+                row.grade(warning.level, count: warning.count)
+                return row
             },
             warningCount: openWarnings.count,
             cases: cases.map { item in

@@ -9,7 +9,7 @@ extension TodayPage {
     {{#warnings}}
     <article class="warning{{^waiting}} done{{/waiting}}" data-warning="{{id}}">
       <h3><a href="/ui/cases/{{caseID}}">风险 {{score}} 分 · {{village}}</a></h3>
-      <p>{{status}} · 预警于 {{raisedAt}}（{{age}}前）{{#escalates}} · <span class="clock">{{escalation}}</span>{{/escalates}}</p>
+      <p>{{#hasLevel}}<strong class="level">{{level}}风险</strong> · {{/hasLevel}}{{status}}{{#hasRepeated}} · <span class="repeated">{{repeated}}</span>{{/hasRepeated}} · 预警于 {{raisedAt}}（{{age}}前）{{#escalates}} · <span class="clock">{{escalation}}</span>{{/escalates}}</p>
       {{#next}}<form class="step" method="post" action="/ui/warnings/{{id}}/{{action}}">
         <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="centre" value="{{code}}">
         {{#needsText}}<label for="text-{{id}}">{{textLabel}}</label><input id="text-{{id}}" name="text" required maxlength="500">{{/needsText}}
