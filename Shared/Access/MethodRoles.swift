@@ -54,6 +54,7 @@ public enum MethodRoles {
         DisputeServiceMethods.intakeCase.path: .anyOf([.staff, .mediator, .gridWorker, .department]),
         DisputeServiceMethods.getCase.path: .anyOf(reads.union([.department])),
         DisputeServiceMethods.listCaseReports.path: .anyOf(reads.union([.department])),
+        DisputeServiceMethods.listMyReports.path: .anyOf([.gridWorker, .staff]),
         DisputeServiceMethods.listCaseTimeline.path: .anyOf(reads.union([.department])),
         DisputeServiceMethods.listCases.path: .anyOf(reads.union([.department])),
         DisputeServiceMethods.exportCases.path: .anyOf(reads),

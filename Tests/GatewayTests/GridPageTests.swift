@@ -80,6 +80,41 @@ struct GridPageTests {
         #expect(html.contains("role=\"status\" id=\"screening-done\">已记录 2026-03-09 的排查"))
     }
 
+    @Test func myReportsShowWhatBecameOfEachReportInChinese() throws {
+        let grids = [GridPage.Choice(id: Self.grid, label: "小渡口一村 · 第一网格")]
+        let opened = Pingan_Dispute_V1_MyReport.with {
+            $0.id = UUID().wire; $0.caseID = "c-1"; $0.reportedAt = "2026-04-07T01:00:00Z"; $0.category = .neighbour
+            $0.openedCase = true; $0.caseStatus = .open; $0.currentRung = .villageSecretary; $0.coordinatorCode = Place.townA
+        }
+        let joined = Pingan_Dispute_V1_MyReport.with {
+            $0.id = UUID().wire; $0.caseID = "c-2"; $0.reportedAt = "2026-04-06T01:00:00Z"; $0.category = .marriageFamily
+            $0.openedCase = false; $0.caseStatus = .settled; $0.coordinatorCode = Place.townA
+        }
+        let mine = GridPage.MyReports(offered: true, rows: [GridPage.row(of: opened, centre: "小渡口镇<综治>"), GridPage.row(of: joined, centre: "小渡口镇")])
+        let html = GridPage.ReportView(form: .blank(nil), grids: grids, remembered: nil, refusal: nil, seesCases: false, csrf: "c", mine: mine).render()
+        let section = try #require(html.range(of: "<section id=\"mine\"").map { String(html[$0.lowerBound...]) })
+        #expect(section.contains("<h2 id=\"mine-title\">我的上报</h2>"))
+        // Newest first, each with its time, category, and what became of it, in words.
+        let first = try #require(section.range(of: "<dd>邻里纠纷</dd>")), second = try #require(section.range(of: "<dd>婚恋家庭纠纷</dd>"))
+        #expect(first.lowerBound < second.lowerBound)
+        #expect(section.contains("<dd>\(Labels.time(opened.reportedAt))</dd>") && section.contains("<dd>立案</dd>") && section.contains("<dd>并入案件</dd>"))
+        #expect(section.contains("<dd>第二级：村支书调解</dd>") && section.contains("<dd>尚未调解</dd>"))
+        #expect(section.contains("<dd>办理中</dd>") && section.contains("<dd>已调解，待回访</dd>") && section.contains("小渡口镇&lt;综治&gt;"))
+        #expect(!section.contains("NEIGHBOUR") && !section.contains("OPEN"))
+        // The worker is pointed to it instead of being told they cannot follow their reports.
+        #expect(html.contains("见下方“我的上报”") && !html.contains("请凭事件编号询问"))
+
+        // Nothing yet, dispute-service unreadable, and someone who may not list reports.
+        let none = GridPage.ReportView(form: .blank(nil), grids: grids, remembered: nil, refusal: nil, seesCases: false, csrf: "c",
+                                       mine: GridPage.MyReports(offered: true, rows: [])).render()
+        #expect(none.contains("您还没有上报过事件") && !none.contains("<ol class=\"mine\">"))
+        let down = GridPage.ReportView(form: .blank(nil), grids: grids, remembered: nil, refusal: nil, seesCases: false, csrf: "c",
+                                       mine: GridPage.MyReports(offered: true, rows: nil)).render()
+        #expect(down.contains("暂时无法读取您上报的事件") && !down.contains("您还没有上报过事件"))
+        let other = GridPage.ReportView(form: .blank(nil), grids: grids, remembered: nil, refusal: nil, seesCases: false, csrf: "c").render()
+        #expect(!other.contains("id=\"mine\""))
+    }
+
     // MARK: the form and its words
 
     @Test func aFormSendsOnlyTheRowsTypedInAndTheRefusalNamesTheRowOnTheForm() throws {

@@ -15,6 +15,7 @@ so the centre's administrator gives the worker a link with their grid and member
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -191,6 +192,18 @@ def test_the_grid_worker_reports_from_a_phone_and_records_nothing_found(browser,
     assert case["category"] == "INCIDENT_CATEGORY_NEIGHBOUR" and case.get("repeatIncident") and not case.get("threatOfViolence"), case
     assert case["source"] == "CASE_SOURCE_GRID_REPORT" and len(case["parties"]) == 2
     assert all("金大明" != p["name"] and "*" in p["name"] for p in case["parties"]), case["parties"]
+    # The grid worker follows their own report (ListMyReports): the case it opened, no parties.
+    mine = mesh.ok("/pingan.dispute.v1.DisputeService/ListMyReports", {}, as_user="bajiao-grid")
+    filed = [r for r in mine.get("reports", []) if r.get("incidentId") == incident]
+    assert [(r["caseId"], r.get("openedCase")) for r in filed] == [(case["id"], True)], mine
+    assert "金大明" not in json.dumps(mine, ensure_ascii=False)
+    context, page = sign_in(browser, gateway, "bajiao-grid", "/ui/grid", **PHONE)
+    try:
+        shown = page.locator("#mine").inner_text()
+        assert "我的上报" in shown and "邻里纠纷" in shown and "立案" in shown and "办理中" in shown, shown
+        assert fits_the_phone(page)
+    finally:
+        context.close()
 
     context, page = sign_in(browser, gateway, "anfu-mediator", "/ui/")
     try:

@@ -254,6 +254,15 @@ enum DisputeMigrations {
             ALTER TABLE dispute.return_visits ADD COLUMN entered_at timestamptz;
             UPDATE dispute.return_visits SET entered_at = visited_at WHERE visited_at IS NOT NULL;
             """),
+        Migration(version: 10, name: "who filed a report", sql: """
+            -- The principal subject that filed a report (user:wang), as OpenCase brought it, so a
+            -- grid worker can list what became of their reports (ListMyReports). NULL for reports
+            -- kept before reporters were, and for reports that named none. Only rows with a
+            -- reporter are indexed: a reporter's reports are read a page at a time, newest first.
+            ALTER TABLE dispute.case_reports ADD COLUMN reported_by text;
+            CREATE INDEX case_reports_reporter_newest ON dispute.case_reports (reported_by, reported_at DESC, id DESC)
+                WHERE reported_by IS NOT NULL;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -29,6 +29,7 @@ struct DisputeServiceHandler: Sendable {
         routes.register(DisputeServiceMethods.intakeCase) { try await intakeCase($0, $1) }
         routes.register(DisputeServiceMethods.getCase) { try await getCase($0, $1) }
         routes.register(DisputeServiceMethods.listCaseReports) { try await listCaseReports($0, $1) }
+        routes.register(DisputeServiceMethods.listMyReports) { try await listMyReports($0, $1) }
         routes.register(DisputeServiceMethods.listCaseTimeline) { try await listCaseTimeline($0, $1) }
         routes.register(DisputeServiceMethods.listCases) { try await listCases($0, $1) }
         routes.register(DisputeServiceMethods.exportCases) { try await exportCases($0, $1) }
@@ -86,7 +87,8 @@ struct DisputeServiceHandler: Sendable {
             facts: CaseFacts(
                 threatOfViolence: request.threatOfViolence, threatOfSelfHarm: request.threatOfSelfHarm,
                 repeatIncident: request.repeatIncident, priorPoliceCalls: Int(request.priorPoliceCalls)
-            )
+            ),
+            reportedBy: request.reportedBy.isEmpty ? nil : String(request.reportedBy.prefix(200))
         )
     }
 
@@ -164,6 +166,20 @@ struct DisputeServiceHandler: Sendable {
         let page = Page(found?.reports ?? [], limit: limit, cursor: \.cursor)
         var response = Pingan_Dispute_V1_ListCaseReportsResponse()
         response.reports = page.items.map(\.report.wire)
+        response.nextPageToken = page.nextPageToken
+        return response
+    }
+
+    /// The reports the caller filed, newest first, each with where its case stands; only the
+    /// caller's own, whatever its jurisdiction, and never the parties.
+    func listMyReports(_ request: Pingan_Dispute_V1_ListMyReportsRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ListMyReportsResponse {
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.listMyReports)
+        let limit = try PageSize.field(request.pageSize, default: 50, max: Self.maxPageSize)
+        let cursor = try PageCursor(token: request.pageToken)
+        let rows = try await cases.reports(filedBy: principal.subject, after: cursor, limit: limit + 1)
+        let page = Page(rows, limit: limit, cursor: \.cursor)
+        var response = Pingan_Dispute_V1_ListMyReportsResponse()
+        response.reports = page.items.map(\.filed.wire)
         response.nextPageToken = page.nextPageToken
         return response
     }

@@ -169,6 +169,28 @@ extension CaseReport {
     }
 }
 
+extension FiledReport {
+    /// No parties and no description: only what became of the report.
+    var wire: Pingan_Dispute_V1_MyReport {
+        var value = Pingan_Dispute_V1_MyReport()
+        value.id = report.id.wire
+        value.incidentID = report.incidentID?.wire ?? ""
+        value.reportedAt = report.reportedAt.wireTimestamp
+        value.category = category
+        value.openedCase = report.openedCase
+        value.caseID = report.caseID.wire
+        switch status {
+        case .open: value.caseStatus = .open
+        case .resolved: value.caseStatus = .resolved
+        case .settled: value.caseStatus = .settled
+        case .closed: value.caseStatus = .closed
+        }
+        value.currentRung = currentRung.flatMap { Pingan_Dispute_V1_Rung(rawValue: $0.rawValue) } ?? .unspecified
+        value.coordinatorCode = coordinator.rawValue
+        return value
+    }
+}
+
 extension TimelineEntry {
     var wire: Pingan_Dispute_V1_TimelineEntry {
         var entry = Pingan_Dispute_V1_TimelineEntry()

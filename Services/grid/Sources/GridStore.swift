@@ -188,7 +188,7 @@ struct PostgresGridStore: GridStore {
                 guard let inserted = rows[rows.count - 1].first else { throw GridStoreError.gridVanished(report.gridID) }
                 let incident = stored(id, place, try inserted.decode(Date.self, at: 0))
                 if key != nil, rows[1].affectedRows == 0 { throw KeyUsedBefore() }
-                try await outbox.enqueue(transaction, IncidentEvents.reported, incident.openCaseEvent)
+                try await outbox.enqueue(transaction, IncidentEvents.reported, incident.openCaseEvent(filedBy: filedBy))
                 return incident
             }
         } catch is KeyUsedBefore {
@@ -199,7 +199,7 @@ struct PostgresGridStore: GridStore {
                 }
                 // The first claim was rolled back in between: this call reports after all.
                 let incident = stored(id, place, try await transaction.query(insert.sql, insert.parameters)[0].decode(Date.self, at: 0))
-                try await outbox.enqueue(transaction, IncidentEvents.reported, incident.openCaseEvent)
+                try await outbox.enqueue(transaction, IncidentEvents.reported, incident.openCaseEvent(filedBy: filedBy))
                 return incident
             }
         }

@@ -30,6 +30,10 @@ public enum DisputeServiceMethods {
     public static let listCaseReports = ConnectMethod<Pingan_Dispute_V1_ListCaseReportsRequest, Pingan_Dispute_V1_ListCaseReportsResponse>(
         service: service, name: "ListCaseReports", idempotency: .noSideEffects
     )
+    /// The reports the calling principal filed (OpenCaseRequest.reported_by), newest first, each with the case it opened or joined and where that case stands; parties are never shown.
+    public static let listMyReports = ConnectMethod<Pingan_Dispute_V1_ListMyReportsRequest, Pingan_Dispute_V1_ListMyReportsResponse>(
+        service: service, name: "ListMyReports", idempotency: .noSideEffects
+    )
     /// A case's timeline, newest first, continuing where GetCase's timeline stopped.
     public static let listCaseTimeline = ConnectMethod<Pingan_Dispute_V1_ListCaseTimelineRequest, Pingan_Dispute_V1_ListCaseTimelineResponse>(
         service: service, name: "ListCaseTimeline", idempotency: .noSideEffects
@@ -399,6 +403,10 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.dispute.v1.DisputeService", name: "ListCaseReports", owner: .dispute, idempotency: .noSideEffects,
             inputType: "pingan.dispute.v1.ListCaseReportsRequest", outputType: "pingan.dispute.v1.ListCaseReportsResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "ListMyReports", owner: .dispute, idempotency: .noSideEffects,
+            inputType: "pingan.dispute.v1.ListMyReportsRequest", outputType: "pingan.dispute.v1.ListMyReportsResponse"
         ),
         MethodDescriptor(
             service: "pingan.dispute.v1.DisputeService", name: "ListCaseTimeline", owner: .dispute, idempotency: .noSideEffects,

@@ -833,6 +833,10 @@ public nonisolated struct Pingan_Dispute_V1_OpenCaseRequest: Sendable {
   /// Optional. Earlier police calls, as reported.
   public var priorPoliceCalls: Int32 = 0
 
+  /// Optional. The principal subject that filed the report (e.g. user:wang); grid-service sends
+  /// the incident's filed_by. ListMyReports lists a report to this principal only.
+  public var reportedBy: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -966,6 +970,77 @@ public nonisolated struct Pingan_Dispute_V1_ListCaseReportsResponse: Sendable {
 
   /// Newest first.
   public var reports: [Pingan_Dispute_V1_CaseReport] = []
+
+  /// Empty on the last page.
+  public var nextPageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A report the caller filed, with what became of it: the case it opened or joined and where
+/// that case stands. Parties are not repeated here, nor the description.
+public nonisolated struct Pingan_Dispute_V1_MyReport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Output only: the report's id (a UUID).
+  public var id: String = String()
+
+  /// Output only: the grid incident, for a grid report; empty otherwise.
+  public var incidentID: String = String()
+
+  /// Output only: RFC 3339, when dispute-service took the report.
+  public var reportedAt: String = String()
+
+  /// Output only: the case's category.
+  public var category: Pingan_Grid_V1_IncidentCategory = .unspecified
+
+  /// Output only: true when the report opened the case, false when it joined an existing one.
+  public var openedCase: Bool = false
+
+  /// Output only: the case it opened or joined.
+  public var caseID: String = String()
+
+  /// Output only: the case's status now.
+  public var caseStatus: Pingan_Dispute_V1_CaseStatus = .unspecified
+
+  /// Output only: the rung of the case's latest attempt; unspecified before the first.
+  public var currentRung: Pingan_Dispute_V1_Rung = .unspecified
+
+  /// Output only: the centre coordinating the case now.
+  public var coordinatorCode: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_ListMyReportsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Optional: 1 to 200; 0 means 50.
+  public var pageSize: Int32 = 0
+
+  /// Optional: next_page_token of the previous page; empty for the newest page.
+  public var pageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_ListMyReportsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Newest first.
+  public var reports: [Pingan_Dispute_V1_MyReport] = []
 
   /// Empty on the last page.
   public var nextPageToken: String = String()
@@ -2684,7 +2759,7 @@ nonisolated extension Pingan_Dispute_V1_TimelineEntry: SwiftProtobuf.Message, Sw
 
 nonisolated extension Pingan_Dispute_V1_OpenCaseRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OpenCaseRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}incident_id\0\u{3}village_code\0\u{1}category\0\u{1}source\0\u{1}description\0\u{1}parties\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}incident_id\0\u{3}village_code\0\u{1}category\0\u{1}source\0\u{1}description\0\u{1}parties\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}reported_by\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2702,6 +2777,7 @@ nonisolated extension Pingan_Dispute_V1_OpenCaseRequest: SwiftProtobuf.Message, 
       case 8: try { try decoder.decodeSingularBoolField(value: &self.threatOfSelfHarm) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.repeatIncident) }()
       case 10: try { try decoder.decodeSingularInt32Field(value: &self.priorPoliceCalls) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.reportedBy) }()
       default: break
       }
     }
@@ -2738,6 +2814,9 @@ nonisolated extension Pingan_Dispute_V1_OpenCaseRequest: SwiftProtobuf.Message, 
     if self.priorPoliceCalls != 0 {
       try visitor.visitSingularInt32Field(value: self.priorPoliceCalls, fieldNumber: 10)
     }
+    if !self.reportedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.reportedBy, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2752,6 +2831,7 @@ nonisolated extension Pingan_Dispute_V1_OpenCaseRequest: SwiftProtobuf.Message, 
     if lhs.threatOfSelfHarm != rhs.threatOfSelfHarm {return false}
     if lhs.repeatIncident != rhs.repeatIncident {return false}
     if lhs.priorPoliceCalls != rhs.priorPoliceCalls {return false}
+    if lhs.reportedBy != rhs.reportedBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3006,6 +3086,146 @@ nonisolated extension Pingan_Dispute_V1_ListCaseReportsResponse: SwiftProtobuf.M
   }
 
   public static func ==(lhs: Pingan_Dispute_V1_ListCaseReportsResponse, rhs: Pingan_Dispute_V1_ListCaseReportsResponse) -> Bool {
+    if lhs.reports != rhs.reports {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_MyReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MyReport"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}incident_id\0\u{3}reported_at\0\u{1}category\0\u{3}opened_case\0\u{3}case_id\0\u{3}case_status\0\u{3}current_rung\0\u{3}coordinator_code\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.incidentID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.reportedAt) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.category) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.openedCase) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 7: try { try decoder.decodeSingularEnumField(value: &self.caseStatus) }()
+      case 8: try { try decoder.decodeSingularEnumField(value: &self.currentRung) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.coordinatorCode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.incidentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.incidentID, fieldNumber: 2)
+    }
+    if !self.reportedAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.reportedAt, fieldNumber: 3)
+    }
+    if self.category != .unspecified {
+      try visitor.visitSingularEnumField(value: self.category, fieldNumber: 4)
+    }
+    if self.openedCase != false {
+      try visitor.visitSingularBoolField(value: self.openedCase, fieldNumber: 5)
+    }
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 6)
+    }
+    if self.caseStatus != .unspecified {
+      try visitor.visitSingularEnumField(value: self.caseStatus, fieldNumber: 7)
+    }
+    if self.currentRung != .unspecified {
+      try visitor.visitSingularEnumField(value: self.currentRung, fieldNumber: 8)
+    }
+    if !self.coordinatorCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.coordinatorCode, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_MyReport, rhs: Pingan_Dispute_V1_MyReport) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.incidentID != rhs.incidentID {return false}
+    if lhs.reportedAt != rhs.reportedAt {return false}
+    if lhs.category != rhs.category {return false}
+    if lhs.openedCase != rhs.openedCase {return false}
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.caseStatus != rhs.caseStatus {return false}
+    if lhs.currentRung != rhs.currentRung {return false}
+    if lhs.coordinatorCode != rhs.coordinatorCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_ListMyReportsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListMyReportsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}page_size\0\u{3}page_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.pageSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 1)
+    }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_ListMyReportsRequest, rhs: Pingan_Dispute_V1_ListMyReportsRequest) -> Bool {
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_ListMyReportsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListMyReportsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reports\0\u{3}next_page_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.reports) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.reports.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.reports, fieldNumber: 1)
+    }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_ListMyReportsResponse, rhs: Pingan_Dispute_V1_ListMyReportsResponse) -> Bool {
     if lhs.reports != rhs.reports {return false}
     if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}

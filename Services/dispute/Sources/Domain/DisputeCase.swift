@@ -99,6 +99,18 @@ struct CaseReport: Sendable, Equatable {
     let openedCase: Bool
     /// True for a row made by migration 8 from what an existing case held.
     var backfilled = false
+    /// The principal subject that filed the report (`user:wang`), when the report said so.
+    var reportedBy: String? = nil
+}
+
+/// A report as the one who filed it sees it: the report and where its case stands now,
+/// without the case's parties.
+struct FiledReport: Sendable {
+    let report: CaseReport
+    let category: Pingan_Grid_V1_IncidentCategory
+    let status: DisputeCase.Status
+    let currentRung: LadderRung?
+    let coordinator: DivisionCode
 }
 
 /// One step in a case's append-only history.
@@ -120,12 +132,15 @@ struct NewCase: Sendable {
     /// With their names trimmed, however the case arrived.
     let parties: [Party]
     let facts: CaseFacts
+    /// The principal subject that filed the report, when the report said so.
+    let reportedBy: String?
 
     init(
         incidentID: UUID?, village: DivisionCode, category: Pingan_Grid_V1_IncidentCategory, source: Pingan_Dispute_V1_CaseSource,
-        description: String, parties: [Party], facts: CaseFacts
+        description: String, parties: [Party], facts: CaseFacts, reportedBy: String? = nil
     ) {
         self.incidentID = incidentID
+        self.reportedBy = reportedBy
         self.village = village
         self.category = category
         self.source = source
@@ -140,7 +155,7 @@ struct NewCase: Sendable {
     /// This report as the case keeps it, once `newCase` opened or joined case `caseID` at `now`.
     func report(on caseID: UUID, at now: Date, openedCase: Bool, id: UUID = UUID.random()) -> CaseReport {
         CaseReport(id: id, caseID: caseID, source: source, incidentID: incidentID, reportedAt: now, description: description,
-                   facts: facts, openedCase: openedCase)
+                   facts: facts, openedCase: openedCase, reportedBy: reportedBy)
     }
 }
 

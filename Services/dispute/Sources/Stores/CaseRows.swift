@@ -19,10 +19,16 @@ enum CaseRows {
     static let count = 23
 
     /// A report's columns, as ``decodeReport(_:)`` takes them.
-    static let reportColumns = """
-        id, case_id, source, incident_id, reported_at, description, threat_of_violence, threat_of_self_harm,
-        violence_occurred, minors_involved, prior_police_calls, opened_case, backfilled
-        """
+    static let reportColumns = reportColumns(qualifiedBy: "")
+    /// How many ``reportColumns`` there are.
+    static let reportCount = 14
+
+    /// A report's columns qualified by `prefix` (`"r."`), for a query that joins its case.
+    static func reportColumns(qualifiedBy prefix: String) -> String {
+        ["id", "case_id", "source", "incident_id", "reported_at", "description", "threat_of_violence", "threat_of_self_harm",
+         "violence_occurred", "minors_involved", "prior_police_calls", "opened_case", "backfilled", "reported_by"]
+            .map { prefix + $0 }.joined(separator: ", ")
+    }
 
     /// The reads of a case file, in the order ``decodeFile(_:)`` takes their rows.
     static func fileReads(_ id: UUID) -> [PostgresStatement] {
@@ -145,7 +151,21 @@ enum CaseRows {
                 repeatIncident: false, priorPoliceCalls: try row.decode(Int.self, at: 10),
                 violenceOccurred: try row.decode(Bool.self, at: 8), minorsInvolved: try row.decode(Bool.self, at: 9)
             ),
-            openedCase: try row.decode(Bool.self, at: 11), backfilled: try row.decode(Bool.self, at: 12)
+            openedCase: try row.decode(Bool.self, at: 11), backfilled: try row.decode(Bool.self, at: 12),
+            reportedBy: try row.decode(String?.self, at: 13)
+        )
+    }
+
+    /// A report with its case's category, status, rung and coordinator after it, from
+    /// ``reportCount`` on.
+    static func decodeFiledReport(_ row: PostgresRow) throws -> FiledReport {
+        let at = reportCount
+        return FiledReport(
+            report: try decodeReport(row),
+            category: Pingan_Grid_V1_IncidentCategory(rawValue: try row.decode(Int.self, at: at)) ?? .other,
+            status: try decode(DisputeCase.Status.self, try row.decode(String.self, at: at + 1), "cases.status"),
+            currentRung: try row.decode(Int?.self, at: at + 2).map { try decode(LadderRung.self, $0, "cases.current_rung") },
+            coordinator: try DivisionCode(validating: try row.decode(String.self, at: at + 3))
         )
     }
 

@@ -40,6 +40,9 @@ protocol CaseStore: Sendable {
     func apply(_ changes: [CaseChange], to file: CaseFile, now: Date) async throws -> CaseFile
     /// The case a summons belongs to.
     func caseOfSummons(_ id: UUID) async throws -> UUID?
+    /// Up to `limit` of the reports `subject` filed, after `cursor`, newest first, each with
+    /// where its case stands and its cursor.
+    func reports(filedBy subject: String, after cursor: PageCursor?, limit: Int) async throws -> [(filed: FiledReport, cursor: PageCursor)]
     /// Records that `principal` saw the case's personal data, and why that was allowed.
     func auditPersonalDataRead(case id: UUID, by principal: Principal, rule: String) async throws
     /// Cases under `root`, newest first, after `cursor`, each with its own cursor.
@@ -271,6 +274,22 @@ struct PostgresCaseStore: CaseStore {
         }
     }
 
+    /// Pages by `(reported_at, id)` through the reporter's index, at the database's precision.
+    func reports(filedBy subject: String, after cursor: PageCursor?, limit: Int) async throws -> [(filed: FiledReport, cursor: PageCursor)] {
+        try await pool.query(
+            """
+            SELECT \(CaseRows.reportColumns(qualifiedBy: "r.")), c.category, c.status, c.current_rung, c.coordinator_code
+            FROM dispute.case_reports r JOIN dispute.cases c ON c.id = r.case_id
+            WHERE r.reported_by = $1 AND ($2::timestamptz IS NULL OR (r.reported_at, r.id) < ($2, $3))
+            ORDER BY r.reported_at DESC, r.id DESC LIMIT $4
+            """,
+            [subject, cursor?.time, cursor?.id, limit]
+        ).map { row in
+            let filed = try CaseRows.decodeFiledReport(row)
+            return (filed, PageCursor(time: filed.report.reportedAt, id: filed.report.id))
+        }
+    }
+
     func caseOfSummons(_ id: UUID) async throws -> UUID? {
         try await pool.query("SELECT case_id FROM dispute.summons WHERE id = $1", [id]).first?.decode(UUID.self, at: 0)
     }
@@ -322,12 +341,12 @@ struct PostgresCaseStore: CaseStore {
         try await transaction.queue(
             """
             INSERT INTO dispute.case_reports (id, case_id, source, incident_id, reported_at, description, threat_of_violence,
-                threat_of_self_harm, violence_occurred, minors_involved, prior_police_calls, opened_case)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                threat_of_self_harm, violence_occurred, minors_involved, prior_police_calls, opened_case, reported_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
             """,
             [report.id, report.caseID, report.source.rawValue, report.incidentID, report.reportedAt, report.description,
              report.facts.threatOfViolence, report.facts.threatOfSelfHarm, report.facts.violenceOccurred, report.facts.minorsInvolved,
-             report.facts.priorPoliceCalls, report.openedCase]
+             report.facts.priorPoliceCalls, report.openedCase, report.reportedBy]
         )
     }
 

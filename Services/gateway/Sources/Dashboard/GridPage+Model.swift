@@ -18,9 +18,10 @@ import PinganDomain
 /// worker only reports; grid-service still checks that the member belongs to the grid.
 ///
 /// What became of a report: a grid worker may not read cases (`DisputeService/GetCase` and
-/// `ListCases` are for centre staff, mediators, leaders and summoned departments), so the
-/// receipt says what was sent, under which incident number, and who takes it from there; it
-/// does not pretend to show the case.
+/// `ListCases` are for centre staff, mediators, leaders and summoned departments), but may list
+/// the reports they filed (`DisputeService/ListMyReports`): each with whether it opened a case
+/// or joined one, the case's rung and status, and never its parties. The report page shows
+/// them as 我的上报 (``MyReports``).
 enum GridPage {
     /// Whether `principal` may report from a grid, for the nav and the pages' gate: the pages
     /// show only to those the API would answer.
@@ -41,6 +42,56 @@ enum GridPage {
 
     /// How many grids the select lists: a township's villages rarely hold more.
     static let listedGrids = 200
+
+    /// How many of the worker's own reports the page lists, newest first.
+    static let listedReports = 20
+
+    /// The worker's own reports as 我的上报 shows them.
+    struct MyReports: Sendable {
+        /// One report: when, what, and what became of it, in words.
+        struct Row: Sendable {
+            let reportedAt: String
+            let category: String
+            /// 立案 or 并入案件.
+            let outcome: String
+            let rung: String
+            let status: String
+            let centre: String
+            let caseID: String
+        }
+
+        /// Whether the signed-in person may list their reports at all.
+        let offered: Bool
+        /// `nil` when dispute-service could not be read just now.
+        let rows: [Row]?
+
+        static let notOffered = MyReports(offered: false, rows: [])
+    }
+
+    /// The newest of the signed-in person's own reports; the page still draws when
+    /// dispute-service cannot be read (the rows are then `nil`).
+    static func myReports(of principal: Principal, client: DashboardClient) async -> MyReports {
+        guard MethodRoles.allows(principal, DisputeServiceMethods.listMyReports.path) else { return .notOffered }
+        guard let reports = try? await client.call(DisputeServiceMethods.listMyReports, .with { $0.pageSize = Int32(listedReports) }).reports
+        else { return MyReports(offered: true, rows: nil) }
+        let centres = Set(reports.map(\.coordinatorCode))
+        let names = await withTaskGroup(of: (String, String?).self) { group in
+            for code in centres {
+                group.addTask { (code, try? await client.call(DivisionServiceMethods.getDivision, .with { $0.code = code }).division.name) }
+            }
+            return await group.reduce(into: [String: String]()) { names, pair in names[pair.0] = pair.1 ?? pair.0 }
+        }
+        return MyReports(offered: true, rows: reports.map { row(of: $0, centre: names[$0.coordinatorCode] ?? $0.coordinatorCode) })
+    }
+
+    /// A report in words: the coordinating centre by `centre`, its name where it could be read.
+    static func row(of report: Pingan_Dispute_V1_MyReport, centre: String) -> MyReports.Row {
+        MyReports.Row(
+            reportedAt: Labels.time(report.reportedAt), category: Labels.category(report.category),
+            outcome: report.openedCase ? "立案" : "并入案件", rung: Labels.rung(report.currentRung),
+            status: Labels.caseStatus(report.caseStatus), centre: centre, caseID: report.caseID
+        )
+    }
 
     /// A grid as the select offers it: its village's name and its own.
     struct Choice: Sendable {

@@ -23,8 +23,10 @@ extension GridPage {
                 form.grid = String(grid)
                 form.member = String(member)
             }
+            async let mine = myReports(of: visitor.session.principal, client: visitor.client)
             let grids = try await choices(under: visitor.session.principal.centre, client: visitor.client)
-            let page = ReportView(form: form, grids: grids, remembered: remembered, refusal: nil, seesCases: seesCases(visitor), csrf: visitor.session.csrf)
+            let page = ReportView(form: form, grids: grids, remembered: remembered, refusal: nil, seesCases: seesCases(visitor),
+                                  csrf: visitor.session.csrf, mine: await mine)
             return Dashboard.page("上报矛盾纠纷", page.render(), visitor.session)
         }
         grid.post("report") { request, context in

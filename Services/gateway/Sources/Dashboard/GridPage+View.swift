@@ -38,6 +38,8 @@ extension GridPage {
         let refusal: String, hasRefusal: Bool
         /// Whether the person may list cases: the page then points to the centre's day's work.
         let seesCases: Bool
+        /// 我的上报: the person's own reports, when they may list them.
+        let offersMine: Bool, mine: [MyReports.Row], hasMine: Bool, mineUnavailable: Bool
 
         static let template = View.template("""
         <nav class="tabs" aria-label="网格工作"><a href="/ui/grid" aria-current="page">上报事件</a><a href="/ui/grid/screening">今日排查</a></nav>
@@ -78,8 +80,24 @@ extension GridPage {
           <h2 id="after-title">上报之后</h2>
           <p>提交后会得到一个事件编号。纠纷服务据此立案（同一批当事人已有案件的，并入该案件），风险模型随即评估，必要时向村（社区）和乡镇（街道）中心预警。</p>
           {{#seesCases}}<p>案件的办理情况见 <a href="/ui/">今日工作</a>。</p>{{/seesCases}}
-          {{^seesCases}}<p>按权限，网格员账号不能查看案件；需要了解办理进展的，请凭事件编号询问本乡镇（街道）综治中心。</p>{{/seesCases}}
+          {{^seesCases}}{{#offersMine}}<p>按权限，网格员账号不能查看案件详情；您上报的事件办理到哪一步，见下方“我的上报”。</p>{{/offersMine}}{{^offersMine}}<p>按权限，网格员账号不能查看案件；需要了解办理进展的，请凭事件编号询问本乡镇（街道）综治中心。</p>{{/offersMine}}{{/seesCases}}
         </section>
+        {{#offersMine}}<section id="mine" aria-labelledby="mine-title">
+          <h2 id="mine-title">我的上报</h2>
+          {{#mineUnavailable}}<p class="error">暂时无法读取您上报的事件，请稍后刷新。</p>{{/mineUnavailable}}
+          {{^mineUnavailable}}{{^hasMine}}<p class="muted">您还没有上报过事件（上报后，纠纷服务立案或并入案件，即在此显示）。</p>{{/hasMine}}{{/mineUnavailable}}
+          {{#hasMine}}<p class="hint">最近 \(GridPage.listedReports) 起，新的在前；不显示当事人。</p>
+          <ol class="mine">
+            {{#mine}}<li><dl>
+              <dt>上报时间</dt><dd>{{reportedAt}}</dd>
+              <dt>类别</dt><dd>{{category}}纠纷</dd>
+              <dt>处理</dt><dd>{{outcome}}</dd>
+              <dt>当前层级</dt><dd>{{rung}}</dd>
+              <dt>状态</dt><dd>{{status}}</dd>
+              <dt>承办中心</dt><dd>{{centre}}</dd>
+            </dl></li>{{/mine}}
+          </ol>{{/hasMine}}
+        </section>{{/offersMine}}
         """)
 
         func render() -> String { Self.template.render(self) }
@@ -151,7 +169,7 @@ extension GridPage {
           <h2 id="next-title">接下来</h2>
           <p>纠纷服务据此立案（同一批当事人已有案件的，并入该案件），风险模型随即评估；风险高的，村（社区）和乡镇（街道）中心会收到预警。</p>
           {{#seesCases}}<p>立案后可在 <a href="/ui/">今日工作</a> 的案件中查看。</p>{{/seesCases}}
-          {{^seesCases}}<p>按权限，网格员账号不能查看案件；需要了解办理进展的，请凭上面的事件编号询问本乡镇（街道）综治中心。</p>{{/seesCases}}
+          {{^seesCases}}<p>按权限，网格员账号不能查看案件详情；立案或并入案件后，办理到哪一步见 <a href="/ui/grid#mine">我的上报</a>。</p>{{/seesCases}}
           <p><a href="/ui/grid">再报一起</a> · <a href="/ui/grid/screening">记录今日排查</a></p>
         </section>
         """)
@@ -162,7 +180,8 @@ extension GridPage {
 
 extension GridPage.ReportView {
     /// The page for `form` as typed (or blank), the grids to choose from, and a refusal if any.
-    init(form: ReportForm, grids: [GridPage.Choice], remembered: GridIdentity?, refusal: String?, seesCases: Bool, csrf: String) {
+    init(form: ReportForm, grids: [GridPage.Choice], remembered: GridIdentity?, refusal: String?, seesCases: Bool, csrf: String,
+         mine: GridPage.MyReports = .notOffered) {
         let identity = GridPage.IdentityShown(grid: form.grid, member: form.member, grids: grids, remembered: remembered, refused: refusal != nil)
         self.init(
             grids: identity.options, hasGrids: !grids.isEmpty, member: form.member, remembered: identity.remembered,
@@ -174,7 +193,8 @@ extension GridPage.ReportView {
             parties: form.parties.enumerated().map { GridPage.PartyRow(row: $0.offset + 1, name: $0.element.name, phone: $0.element.phone, minor: $0.element.minor) },
             threatOfViolence: form.threatOfViolence, threatOfSelfHarm: form.threatOfSelfHarm, repeatIncident: form.repeatIncident,
             priorPoliceCalls: form.priorPoliceCalls, requestID: form.requestID, csrf: csrf,
-            refusal: refusal ?? "", hasRefusal: refusal != nil, seesCases: seesCases
+            refusal: refusal ?? "", hasRefusal: refusal != nil, seesCases: seesCases,
+            offersMine: mine.offered, mine: mine.rows ?? [], hasMine: !(mine.rows ?? []).isEmpty, mineUnavailable: mine.offered && mine.rows == nil
         )
     }
 }
