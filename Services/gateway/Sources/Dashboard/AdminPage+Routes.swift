@@ -12,6 +12,7 @@ extension AdminPage {
     /// back to the page saying so (except an issued key, shown on the answer itself, once).
     static func routes(_ admin: RouterGroup<PageContext>, admin handler: AdminServiceHandler) {
         SubscriptionsPage.routes(admin.group("subscriptions"))
+        SetupPage.routes(admin.group("setup"), admin: handler)
         admin.get { request, context in
             let visitor = try context.requireVisitor()
             guard isOffered(to: visitor.session.principal) else { return notOffered(visitor.session) }

@@ -4,6 +4,7 @@ extension AdminPage {
     <h1>账号管理</h1>
     <p class="muted">本中心及下级中心的用户和部门系统密钥。每项更改都记入审计。</p>
     <p><a href="/ui/admin/subscriptions">推送订阅</a>：预警和提醒推送到 Webhook、企业微信、短信或电子邮件，并可发送测试推送。</p>
+    <p><a href="/ui/admin/setup">部门与网格成员</a>：登记职能部门，把网格员等成员加入网格并取得其上报链接。</p>
     {{#hasNotice}}<p class="notice" role="status">{{notice}}</p>{{/hasNotice}}
     {{#hasIssuedKey}}<section id="issued-key" aria-labelledby="issued-title">
       <h2 id="issued-title">新密钥 {{issuedKeyName}}</h2>
