@@ -55,6 +55,7 @@ public enum MethodRoles {
         DisputeServiceMethods.getCase.path: .anyOf(reads.union([.department])),
         DisputeServiceMethods.listCaseReports.path: .anyOf(reads.union([.department])),
         DisputeServiceMethods.listMyReports.path: .anyOf([.gridWorker, .staff]),
+        DisputeServiceMethods.listMySummons.path: .anyOf([.department]),
         DisputeServiceMethods.listCaseTimeline.path: .anyOf(reads.union([.department])),
         DisputeServiceMethods.listCases.path: .anyOf(reads.union([.department])),
         DisputeServiceMethods.exportCases.path: .anyOf(reads),

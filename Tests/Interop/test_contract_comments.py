@@ -13,11 +13,12 @@ from mesh import Mesh
 from test_fuzz import baseline
 
 # Methods the township user the checks act as may not call, so their fields cannot be driven
-# through the gateway by it: the mesh's own deliveries and questions, a department's answers
-# to summons, and the whole deployment's index and calendar (the root centre's).
+# through the gateway by it: the mesh's own deliveries and questions, a department's summons
+# and its answers to them, and the whole deployment's index and calendar (the root centre's).
 NOT_CALLABLE_AS_TOWNSHIP = {
     "/pingan.dispute.v1.DisputeService/OpenCase", "/pingan.dispute.v1.DisputeService/ReportToSummons",
-    "/pingan.dispute.v1.DisputeService/FeedBackOnSummons", "/pingan.risk.v1.RiskService/AssessCase",
+    "/pingan.dispute.v1.DisputeService/FeedBackOnSummons", "/pingan.dispute.v1.DisputeService/ListMySummons",
+    "/pingan.risk.v1.RiskService/AssessCase",
     "/pingan.index.v1.IndexService/ComputeMonthlyIndex", "/pingan.dispute.v1.DisputeService/LoadCalendar",
 }
 

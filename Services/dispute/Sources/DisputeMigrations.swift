@@ -263,6 +263,12 @@ enum DisputeMigrations {
             CREATE INDEX case_reports_reporter_newest ON dispute.case_reports (reported_by, reported_at DESC, id DESC)
                 WHERE reported_by IS NOT NULL;
             """),
+        Migration(version: 11, name: "a department's summons, newest first", sql: """
+            -- A department lists the summons addressed to it a page at a time, newest first
+            -- (ListMySummons); this index serves that order and the department lookups.
+            CREATE INDEX summons_department_newest ON dispute.summons (department_id, created_at DESC, id DESC);
+            DROP INDEX dispute.summons_department;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -30,6 +30,7 @@ struct DisputeServiceHandler: Sendable {
         routes.register(DisputeServiceMethods.getCase) { try await getCase($0, $1) }
         routes.register(DisputeServiceMethods.listCaseReports) { try await listCaseReports($0, $1) }
         routes.register(DisputeServiceMethods.listMyReports) { try await listMyReports($0, $1) }
+        routes.register(DisputeServiceMethods.listMySummons) { try await listMySummons($0, $1) }
         routes.register(DisputeServiceMethods.listCaseTimeline) { try await listCaseTimeline($0, $1) }
         routes.register(DisputeServiceMethods.listCases) { try await listCases($0, $1) }
         routes.register(DisputeServiceMethods.exportCases) { try await exportCases($0, $1) }
@@ -180,6 +181,31 @@ struct DisputeServiceHandler: Sendable {
         let page = Page(rows, limit: limit, cursor: \.cursor)
         var response = Pingan_Dispute_V1_ListMyReportsResponse()
         response.reports = page.items.map(\.filed.wire)
+        response.nextPageToken = page.nextPageToken
+        return response
+    }
+
+    /// The summons addressed to the caller's department, newest first, each with its case
+    /// (never the parties); none for a key with no registered department.
+    func listMySummons(_ request: Pingan_Dispute_V1_ListMySummonsRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ListMySummonsResponse {
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.listMySummons)
+        let limit = try PageSize.field(request.pageSize, default: 50, max: Self.maxPageSize)
+        let cursor = try PageCursor(token: request.pageToken)
+        var response = Pingan_Dispute_V1_ListMySummonsResponse()
+        guard let own = try await departments.department(subject: principal.subject) else { return response }
+        let rows = try await cases.summons(of: own.id, after: cursor, limit: limit + 1)
+        let page = Page(rows, limit: limit, cursor: \.cursor)
+        response.summons = page.items.map { row in
+            let found = row.case.wire(revealingParties: false)
+            return .with {
+                $0.summons = row.summons.wire
+                $0.caseID = found.id
+                $0.villageCode = found.villageCode
+                $0.category = found.category
+                $0.status = found.status
+                $0.description_p = found.description_p
+            }
+        }
         response.nextPageToken = page.nextPageToken
         return response
     }

@@ -34,6 +34,10 @@ public enum DisputeServiceMethods {
     public static let listMyReports = ConnectMethod<Pingan_Dispute_V1_ListMyReportsRequest, Pingan_Dispute_V1_ListMyReportsResponse>(
         service: service, name: "ListMyReports", idempotency: .noSideEffects
     )
+    /// The summons addressed to the calling department's system (its API key's registered department), newest first, each with its case's id, village, category, status and description; parties are never shown.
+    public static let listMySummons = ConnectMethod<Pingan_Dispute_V1_ListMySummonsRequest, Pingan_Dispute_V1_ListMySummonsResponse>(
+        service: service, name: "ListMySummons", idempotency: .noSideEffects
+    )
     /// A case's timeline, newest first, continuing where GetCase's timeline stopped.
     public static let listCaseTimeline = ConnectMethod<Pingan_Dispute_V1_ListCaseTimelineRequest, Pingan_Dispute_V1_ListCaseTimelineResponse>(
         service: service, name: "ListCaseTimeline", idempotency: .noSideEffects
@@ -407,6 +411,10 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.dispute.v1.DisputeService", name: "ListMyReports", owner: .dispute, idempotency: .noSideEffects,
             inputType: "pingan.dispute.v1.ListMyReportsRequest", outputType: "pingan.dispute.v1.ListMyReportsResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "ListMySummons", owner: .dispute, idempotency: .noSideEffects,
+            inputType: "pingan.dispute.v1.ListMySummonsRequest", outputType: "pingan.dispute.v1.ListMySummonsResponse"
         ),
         MethodDescriptor(
             service: "pingan.dispute.v1.DisputeService", name: "ListCaseTimeline", owner: .dispute, idempotency: .noSideEffects,

@@ -98,19 +98,28 @@ enum CaseRows {
                 enteredAt: try row.decode(Date?.self, at: 7)
             )
         }
-        let summons = try reads[4].map { row in
-            Summons(
-                id: try row.decode(UUID.self, at: 0),
-                department: Department(id: try row.decode(UUID.self, at: 1), centre: try DivisionCode(validating: try row.decode(String.self, at: 2)),
-                                       name: try row.decode(String.self, at: 3), apiKeyName: try row.decode(String.self, at: 4)),
-                summonedBy: try DivisionCode(validating: try row.decode(String.self, at: 5)),
-                reportDeadline: WorkingDeadline(dueAt: try row.decode(Date.self, at: 6), beyondCalendar: try row.decode(Bool.self, at: 7)),
-                feedbackDeadline: WorkingDeadline(dueAt: try row.decode(Date.self, at: 8), beyondCalendar: try row.decode(Bool.self, at: 9)),
-                reportedAt: try row.decode(Date?.self, at: 10), feedback: try row.decode(String?.self, at: 11), fedBackAt: try row.decode(Date?.self, at: 12)
-            )
-        }
+        let summons = try reads[4].map { row in try decodeSummons(row, from: 0) }
         return CaseFile(record: record, attempts: attempts, agreement: agreement, returnVisit: visit, summons: summons,
                         revision: try row.decode(Int.self, at: 19))
+    }
+
+    /// A summons' columns, with its department's, as ``decodeSummons(_:from:)`` takes them.
+    static let summonsColumns = """
+        s.id, d.id, d.centre_code, d.name, d.api_key_name, s.summoned_by, s.report_due, s.report_beyond_calendar,
+        s.feedback_due, s.feedback_beyond_calendar, s.reported_at, s.feedback, s.fed_back_at
+        """
+
+    /// A summons from ``summonsColumns``, starting at column `offset`.
+    static func decodeSummons(_ row: PostgresRow, from offset: Int) throws -> Summons {
+        Summons(
+            id: try row.decode(UUID.self, at: offset + 0),
+            department: Department(id: try row.decode(UUID.self, at: offset + 1), centre: try DivisionCode(validating: try row.decode(String.self, at: offset + 2)),
+                                   name: try row.decode(String.self, at: offset + 3), apiKeyName: try row.decode(String.self, at: offset + 4)),
+            summonedBy: try DivisionCode(validating: try row.decode(String.self, at: offset + 5)),
+            reportDeadline: WorkingDeadline(dueAt: try row.decode(Date.self, at: offset + 6), beyondCalendar: try row.decode(Bool.self, at: offset + 7)),
+            feedbackDeadline: WorkingDeadline(dueAt: try row.decode(Date.self, at: offset + 8), beyondCalendar: try row.decode(Bool.self, at: offset + 9)),
+            reportedAt: try row.decode(Date?.self, at: offset + 10), feedback: try row.decode(String?.self, at: offset + 11), fedBackAt: try row.decode(Date?.self, at: offset + 12)
+        )
     }
 
     static func decodeCase(_ row: PostgresRow) throws -> DisputeCase {

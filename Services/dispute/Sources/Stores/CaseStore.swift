@@ -43,6 +43,9 @@ protocol CaseStore: Sendable {
     /// Up to `limit` of the reports `subject` filed, after `cursor`, newest first, each with
     /// where its case stands and its cursor.
     func reports(filedBy subject: String, after cursor: PageCursor?, limit: Int) async throws -> [(filed: FiledReport, cursor: PageCursor)]
+    /// Up to `limit` of the summons addressed to `department`, after `cursor`, newest first,
+    /// each with its case and its cursor.
+    func summons(of department: UUID, after cursor: PageCursor?, limit: Int) async throws -> [(summons: Summons, case: DisputeCase, cursor: PageCursor)]
     /// Records that `principal` saw the case's personal data, and why that was allowed.
     func auditPersonalDataRead(case id: UUID, by principal: Principal, rule: String) async throws
     /// Cases under `root`, newest first, after `cursor`, each with its own cursor.
@@ -287,6 +290,23 @@ struct PostgresCaseStore: CaseStore {
         ).map { row in
             let filed = try CaseRows.decodeFiledReport(row)
             return (filed, PageCursor(time: filed.report.reportedAt, id: filed.report.id))
+        }
+    }
+
+    /// Pages by `(created_at, id)` on index `summons_department_newest`.
+    func summons(of department: UUID, after cursor: PageCursor?, limit: Int) async throws -> [(summons: Summons, case: DisputeCase, cursor: PageCursor)] {
+        try await pool.query(
+            """
+            SELECT \(CaseRows.columns), \(CaseRows.summonsColumns), s.created_at
+            FROM dispute.summons s JOIN dispute.departments d ON d.id = s.department_id JOIN dispute.cases c ON c.id = s.case_id
+            WHERE s.department_id = $1 AND ($2::timestamptz IS NULL OR (s.created_at, s.id) < ($2, $3))
+            ORDER BY s.created_at DESC, s.id DESC LIMIT $4
+            """,
+            [department, cursor?.time, cursor?.id, limit]
+        ).map { row in
+            let found = try CaseRows.decodeCase(row)
+            let summons = try CaseRows.decodeSummons(row, from: CaseRows.count)
+            return (summons, found, PageCursor(time: try row.decode(Date.self, at: CaseRows.count + 13), id: summons.id))
         }
     }
 

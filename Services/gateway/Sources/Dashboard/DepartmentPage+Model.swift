@@ -9,9 +9,9 @@ import PinganDomain
 /// it is waiting for, report (报到) and then feedback (反馈).
 ///
 /// Built from `DisputeService` as the person calls it. The gateway gives their calls the
-/// department's identity (``Forwarder/actingForDepartment(_:)``), so `ListCases` lists only
-/// the cases the department was summoned to and `GetCase` opens only those; the page adds no
-/// check of its own and shows nothing the department's system could not fetch.
+/// department's identity (``Forwarder/actingForDepartment(_:)``), so `ListMySummons` lists
+/// only the department's own summons, each with its case; the page adds no check of its own
+/// and shows nothing the department's system could not fetch.
 struct DepartmentPage {
     struct SummonsRow {
         let id: String, caseID: String
@@ -31,7 +31,7 @@ struct DepartmentPage {
     /// A refusal, beside the summons whose form it answers.
     struct Refusal: Equatable { let summons: String, message: String }
 
-    /// How many cases the page lists; the API pages through the rest.
+    /// How many summons the page lists; the API pages through the rest.
     static let listed = 100
 
     let department: String
@@ -47,53 +47,16 @@ struct DepartmentPage {
     }
 
     static func load(session: Dashboard.Session, now: Date, client: DashboardClient) async throws -> DepartmentPage {
-        let listed = try await client.call(DisputeServiceMethods.listCases, .with {
-            $0.divisionCode = session.principal.centre.rawValue; $0.pageSize = Int32(Self.listed)
-        })
-        let files = try await withThrowingTaskGroup(of: (Int, Pingan_Dispute_V1_GetCaseResponse).self) { group in
-            for (index, found) in listed.cases.enumerated() {
-                group.addTask { (index, try await client.call(DisputeServiceMethods.getCase, .with { $0.caseID = found.id })) }
-            }
-            var files: [(Int, Pingan_Dispute_V1_GetCaseResponse)] = []
-            for try await file in group { files.append(file) }
-            return files.sorted { $0.0 < $1.0 }.map(\.1)
+        let listed = try await client.call(DisputeServiceMethods.listMySummons, .with { $0.pageSize = Int32(Self.listed) })
+        let villages = try await villageNames(listed.summons.map(\.villageCode), client: client)
+        var rows = listed.summons.map { mine in
+            row(mine.summons, of: mine, village: villages[mine.villageCode] ?? mine.villageCode, now: now)
         }
-        let own = try await ownDepartment(in: files, client: client)
-        let villages = try await villageNames(files.map(\.case.villageCode), client: client)
-        var rows: [SummonsRow] = []
-        var name = ""
-        for file in files {
-            for summons in file.summons where summons.departmentID == own {
-                name = summons.departmentName
-                rows.append(row(summons, of: file.case, village: villages[file.case.villageCode] ?? file.case.villageCode, now: now))
-            }
-        }
+        let name = listed.summons.first?.summons.departmentName ?? ""
         // Waiting for this department first, each kind by its nearer deadline.
         func order(_ row: SummonsRow) -> (Int, String) { (row.fedBack ? 1 : 0, row.reported ? row.feedbackDue : row.reportDue) }
         rows.sort { order($0) < order($1) }
         return DepartmentPage(department: name, rows: rows, more: !listed.nextPageToken.isEmpty, csrf: session.csrf)
-    }
-
-    /// Which department the signed-in person acts for. Every case listed had it summoned, so
-    /// it is among the departments summoned to all of them; where several were summoned to
-    /// every one, `ListCases` answers for its own department only (naming another is
-    /// `permission_denied`), which tells them apart.
-    static func ownDepartment(in files: [Pingan_Dispute_V1_GetCaseResponse], client: DashboardClient) async throws -> String? {
-        guard let first = files.first else { return nil }
-        var candidates = Set(first.summons.map(\.departmentID))
-        for file in files.dropFirst() { candidates.formIntersection(file.summons.map(\.departmentID)) }
-        if candidates.count <= 1 { return candidates.first }
-        for candidate in candidates.sorted() {
-            do {
-                _ = try await client.call(DisputeServiceMethods.listCases, .with {
-                    $0.divisionCode = first.case.villageCode; $0.departmentID = candidate; $0.pageSize = 1
-                })
-                return candidate
-            } catch let error as ConnectError where error.code == .permissionDenied {
-                continue
-            }
-        }
-        return nil
     }
 
     /// The villages' names, for the rows; a village the grid service cannot name shows its code.
@@ -105,11 +68,11 @@ struct DepartmentPage {
         return names
     }
 
-    static func row(_ summons: Pingan_Dispute_V1_Summons, of found: Pingan_Dispute_V1_Case, village: String, now: Date) -> SummonsRow {
+    static func row(_ summons: Pingan_Dispute_V1_Summons, of found: Pingan_Dispute_V1_MySummons, village: String, now: Date) -> SummonsRow {
         let reported = !summons.reportedAt.isEmpty, fedBack = !summons.fedBackAt.isEmpty
         func past(_ deadline: Pingan_Dispute_V1_Deadline) -> Bool { Date(wireTimestamp: deadline.dueAt).map { $0 < now } ?? false }
         return SummonsRow(
-            id: summons.id, caseID: found.id, village: village, category: Labels.category(found.category), caseStatus: Labels.caseStatus(found.status),
+            id: summons.id, caseID: found.caseID, village: village, category: Labels.category(found.category), caseStatus: Labels.caseStatus(found.status),
             description: found.description_p, summonedBy: summons.summonedByCentre,
             reportDue: Labels.deadline(summons.reportDeadline.dueAt), reportOverdue: !reported && past(summons.reportDeadline),
             reported: reported, reportedAt: Labels.time(summons.reportedAt),
@@ -142,7 +105,4 @@ enum DepartmentWords {
         default: nil
         }
     }
-
-    /// The whole page refused: the account names no registered department.
-    static let notADepartment = "本账号未关联已登记的部门，请联系本中心管理员。"
 }

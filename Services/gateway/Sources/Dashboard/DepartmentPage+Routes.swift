@@ -14,7 +14,7 @@ extension DepartmentPage {
         department.get { request, context in
             let visitor = try context.requireVisitor()
             guard isOffered(to: visitor.session.principal) else { return notOffered(visitor.session) }
-            var page = try await loadOrExplain(visitor, now: now())
+            var page = try await load(session: visitor.session, now: now(), client: visitor.client)
             page.notice = DepartmentWords.notice(request.uri.queryParameters["done"].map(String.init) ?? "")
             return Dashboard.page("部门报到", page.render(), visitor.session)
         }
@@ -46,7 +46,7 @@ extension DepartmentPage {
             return Dashboard.redirect("/ui/department?done=\(done)")
         } catch let error as ConnectError {
             guard let message = DepartmentWords.refusal(error) else { throw error }
-            var page = try await loadOrExplain(visitor, now: now())
+            var page = try await load(session: visitor.session, now: now(), client: visitor.client)
             page.refusal = Refusal(summons: summons, message: message)
             page.keep(typed, for: summons)
             let status: HTTPResponse.Status = switch error.code {
@@ -55,16 +55,6 @@ extension DepartmentPage {
             default: .badRequest
             }
             return Dashboard.page(status: status, "部门报到", page.render(), visitor.session)
-        }
-    }
-
-    /// The page; an account that names no registered department gets a page that says so
-    /// instead of "not found".
-    private static func loadOrExplain(_ visitor: Visitor, now: Date) async throws -> DepartmentPage {
-        do {
-            return try await load(session: visitor.session, now: now, client: visitor.client)
-        } catch let error as ConnectError where error.code == .permissionDenied {
-            return DepartmentPage(department: "", rows: [], more: false, csrf: visitor.session.csrf, notice: DepartmentWords.notADepartment)
         }
     }
 
