@@ -75,6 +75,18 @@ public enum MethodRoles {
         DisputeServiceMethods.markMajorDispute.path: .anyOf([.staff, .mediator]),
         DisputeServiceMethods.reclassifyCase.path: .anyOf([.staff, .mediator]),
         DisputeServiceMethods.loadCalendar.path: .anyOf([.admin]),
+        // Residents' requests: an app files with its key; the public reads carry no personal
+        // data; the filer's own reads and ratings come from the gateway's resident pages only,
+        // once it checked the filer's one-time code or rating link.
+        ResidentServiceMethods.fileRequest.path: .anyOf([.residentApp]),
+        ResidentServiceMethods.getRequest.path: .anyOf(reads.union([.residentApp])),
+        ResidentServiceMethods.findRequestByToken.path: .anyOf(reads.union([.residentApp])),
+        ResidentServiceMethods.listRequests.path: .anyOf(reads.union([.residentApp])),
+        ResidentServiceMethods.getOwnRequest.path: .system,
+        ResidentServiceMethods.listOwnRequests.path: .system,
+        ResidentServiceMethods.rateRequest.path: .system,
+        ResidentServiceMethods.listTriage.path: .anyOf(reads),
+        ResidentServiceMethods.placeRequest.path: .anyOf([.staff, .mediator]),
 
         RiskServiceMethods.assessCase.path: .system,
         RiskServiceMethods.getAssessment.path: .anyOf(reads),
@@ -86,6 +98,14 @@ public enum MethodRoles {
         RiskServiceMethods.evaluateWarning.path: .anyOf([.staff, .leader]),
         RiskServiceMethods.closeWarning.path: .anyOf([.staff, .leader]),
         RiskServiceMethods.warningFacts.path: .anyOf([.leader, .staff]),
+        // Links between cases name no one, but say that a person is in another case: the
+        // mediators who work with the parties, in centres covering both cases.
+        RiskServiceMethods.listCaseLinks.path: .anyOf([.mediator]),
+        RiskServiceMethods.incidentTrend.path: .anyOf(reads),
+        RiskServiceMethods.openTopic.path: .anyOf([.staff]),
+        RiskServiceMethods.attachCaseToTopic.path: .anyOf([.staff, .mediator]),
+        RiskServiceMethods.closeTopic.path: .anyOf([.staff]),
+        RiskServiceMethods.listTopics.path: .anyOf(reads),
 
         IndexServiceMethods.computeMonthlyIndex.path: .anyOf([.admin, .leader]),
         IndexServiceMethods.getRanking.path: .anyOf(office),
@@ -106,6 +126,7 @@ public enum MethodRoles {
         NotifyServiceMethods.sendTestPush.path: .anyOf([.admin]),
         NotifyServiceMethods.deliverWarning.path: .system,
         NotifyServiceMethods.deliverNotice.path: .system,
+        NotifyServiceMethods.sendResidentText.path: .system,
         // Batches of the event methods above, from the relays.
         EventServiceMethods.deliverEvents.path: .system,
         NotifyServiceMethods.listDeliveries.path: .anyOf(office),

@@ -50,6 +50,9 @@ public struct Role: RawRepresentable, Hashable, Sendable, Codable, CustomStringC
     /// Department systems (police station, judicial office, ...): act on the cases they
     /// were summoned to, through the gateway with their API key.
     public static let department = Role(rawValue: "department")
+    /// A resident app's back end (the city's 平安常德580, say), through its API key: files
+    /// residents' requests and reads what is public of them.
+    public static let residentApp = Role(rawValue: "resident_app")
     /// Services themselves, delivering events; never issued to a person.
     public static let system = Role(rawValue: "system")
 

@@ -10,6 +10,9 @@ public enum TokenAudience: String, Sendable, Codable {
     case gateway = "pingan-gateway"
     /// The principal the gateway (or a service) forwards to the services.
     case mesh = "pingan-mesh"
+    /// A resident's session on the gateway's resident pages, after a one-time code: never a
+    /// staff token, whatever it names.
+    case resident = "pingan-resident"
 }
 
 /// A principal signed with HMAC-SHA256: `base64url(JSON).base64url(MAC)`, the JSON naming

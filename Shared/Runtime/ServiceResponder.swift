@@ -42,11 +42,12 @@ public struct ServiceResponder: HTTPResponder {
         return authorization == "Bearer " + token
     }
 
-    /// Whether `request` is for the pages: anything under `/ui/`, and a browser's `GET` (or
+    /// Whether `request` is for the pages: anything under `/ui/`, the resident pages
+    /// (`/resident`) and the Open311 door (`/open311/`), and a browser's `GET` (or
     /// `HEAD`) of `/` or `/favicon.ico`. A `POST /` stays a Connect call, answered as one.
     static func isPage(_ request: Request) -> Bool {
         let path = request.uri.path
-        if path == "/ui" || path.hasPrefix("/ui/") { return true }
+        if path == "/ui" || path.hasPrefix("/ui/") || path.hasPrefix("/open311/") || path == "/resident" || path.hasPrefix("/resident/") { return true }
         return (request.method == .get || request.method == .head) && (path == "/" || path == "/favicon.ico")
     }
 

@@ -29,7 +29,7 @@ struct GovernanceIndexTests {
     }
 
     @Test func theShippedCatalogueIsValidAndAWrongOneIsRefused() throws {
-        #expect(catalogue.version == "2026.11-1")
+        #expect(catalogue.version == "2026.12-1")
         #expect(catalogue.totalWeight == 100)
         #expect(Set(catalogue.indicators.map(\.category)) == Set(IndicatorCategory.allCases))
         let encoder = JSONEncoder()

@@ -192,7 +192,7 @@ struct IndexStoryTests {
         // The review on 2 November: October is frozen and its scores call for actions.
         clock.set(morningOf: "2026-11-02")
         let frozen = try await index.call(IndexServiceMethods.computeMonthlyIndex, compute, headers: [cityAdmin])
-        #expect(frozen.version.status == .frozen && frozen.version.version == 1 && frozen.version.catalogueVersion == "2026.11-1")
+        #expect(frozen.version.status == .frozen && frozen.version.version == 1 && frozen.version.catalogueVersion == "2026.12-1")
 
         var ranking = Pingan_Index_V1_GetRankingRequest()
         ranking.parentCode = Self.township

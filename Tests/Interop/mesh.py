@@ -127,7 +127,7 @@ def owner_of(package: str) -> str | None:
     return None
 
 
-def start_mesh(tmp: Path) -> tuple[Mesh, list[subprocess.Popen], str]:
+def start_mesh(tmp: Path, extra_env: dict[str, str] | None = None) -> tuple[Mesh, list[subprocess.Popen], str]:
     admin_url = os.environ.get("PINGAN_TEST_DATABASE_URL")
     assert admin_url, "PINGAN_TEST_DATABASE_URL is not set (run deploy/scripts/test.sh)"
     db_name = f"interop_mesh_{secrets.token_hex(6)}"
@@ -142,8 +142,11 @@ def start_mesh(tmp: Path) -> tuple[Mesh, list[subprocess.Popen], str]:
         # Loopback receivers, one port each (host:port): the seed's unreachable hook on port 9
         # (discard) and the receiver a test may run on `receiver_port`.
         WEBHOOK_ALLOWED_HOSTS=f"127.0.0.1:9,127.0.0.1:{mesh.receiver_port}",
+        # Residents' texts (one-time codes, rating links) go to the test's receiver too.
+        RESIDENT_SMS_URL=f"http://127.0.0.1:{mesh.receiver_port}/resident-sms", RESIDENT_URL=f"{mesh.url('gateway')}/resident",
         **{f"{peer.upper()}_URL": mesh.url(peer) for peer in SERVICES if peer != "gateway"},
     )
+    env.update(extra_env or {})
     mesh.command_env = {**env, "PORT": "0"}
     processes: list[subprocess.Popen] = []
     for service in SERVICES:

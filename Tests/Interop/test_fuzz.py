@@ -52,6 +52,12 @@ PLAUSIBLE = {
     "event_type": "case.escalated",
     "roles": ["staff"],
     "password": "correct-horse-battery-staple",
+    # Residents' requests: a tracking id's shape, a spot in Changde, a photo by URL.
+    "tracking_id": "PA00000000",
+    "tracking_ids": ["PA00000000"],
+    "latitude": "29.6",
+    "longitude": "111.7",
+    "media_urls": ["https://example.org/photo.jpg"],
 }
 # Whole files the import methods take, by request message.
 CSV = {
@@ -85,13 +91,16 @@ def baseline(descriptor, records: dict[str, str], depth: int = 0) -> dict:
             value = VILLAGE_A if name == "village_code" else TOWN_A
         elif name == "month":
             value = now.strftime("%Y-%m")
-        elif name in ("day", "signed_on"):
+        elif name in ("day", "signed_on", "since", "until"):
             value = now.strftime("%Y-%m-%d")
         elif name == "year":
             value = now.year
+        elif name == "phone" and descriptor.name == "FileRequestRequest":
+            value = "13800138000"  # a resident's mobile, required there; optional elsewhere
         elif name == "request_id":
             value = str(uuid.uuid4())
-        elif name in ("page_token", "phone", "email", "csv", "skip_reason", "department_key", "started_at", "ended_at", "visited_at"):
+        elif name in ("page_token", "phone", "email", "csv", "skip_reason", "department_key", "started_at", "ended_at", "visited_at",
+                      "requested_after", "requested_before"):
             continue
         elif name == "page_size":
             value = 10

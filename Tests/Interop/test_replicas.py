@@ -55,7 +55,14 @@ class Receiver(http.server.ThreadingHTTPServer):
 def replicas(tmp_path_factory: pytest.TempPathFactory):
     modules = compile_contracts(tmp_path_factory.mktemp("contracts"))
     logs = tmp_path_factory.mktemp("replicas")
-    first, processes, database = start_mesh(logs)
+    # Forty neighbour disputes in one township within a minute are a cluster (risk-models.json's
+    # any-township-7d), whose inhibition would hold back the member cases' own pushes; this test
+    # is about replicas, so its risk-services run with a land rule alone.
+    rules = logs / "cluster-rules.json"
+    rules.write_text(json.dumps({"versions": [{"version": "replicas-1", "from": "2026-01-01", "rules": [
+        {"id": "land-village-14d", "kind": "incidents_in_place", "label": "同一村14天内土地纠纷达6起", "category": "land",
+         "scope": "village", "count": 6, "windowDays": 14, "warns": "township"}]}]}))
+    first, processes, database = start_mesh(logs, {"CLUSTER_RULES_FILE": str(rules)})
     second = Mesh(ports={service: _free_port() for service in SERVICES}, grpc_port=0, tokens=dict(first.tokens))
     env = {**first.command_env, **{f"{peer.upper()}_URL": second.url(peer) for peer in SERVICES if peer != "gateway"}}
     try:

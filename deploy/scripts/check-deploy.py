@@ -6,12 +6,20 @@ real division. And least privilege: in docker-compose only the gateway publishes
 service logs in to PostgreSQL as its own role (deploy/postgres/roles.sql) and every secret is
 a required variable; in k8s every container has resource requests and limits, secrets come
 only from Secrets (secretKeyRef), ingress is denied by default and each service admits only
-the gateway and the peers whose code calls it. Prints what it checked; exits 1 on the first
-list of problems."""
+the gateway and the peers whose code calls it. And, on every overlay as rendered
+(validate-k8s.py: kubectl kustomize, or its own kustomize): every object valid against the
+vendored Kubernetes and CloudNativePG schemas, an autoscaler and a disruption budget per service
+that select its pods only, the Ingress to the gateway only with TLS and TRUSTED_PROXIES set,
+images tagged with VERSION (never latest), and the PostgreSQL Cluster with a standby, the roles
+of roles.sql, backups of its own and connections for every replica. Prints what it checked;
+exits 1 on the first list of problems."""
 import csv
+import importlib.util
+import ipaddress
 import pathlib
 import re
 import sys
+import time
 
 import yaml
 
@@ -194,8 +202,11 @@ for path, doc in documents:
             problems.append(f"{path.relative_to(root)}: secretGenerator would commit secrets; the operator creates pingan-secrets")
 templates = {doc["metadata"]["name"]: (path, {**(doc.get("stringData") or {}), **(doc.get("data") or {})})
              for path, doc in documents if doc.get("kind") == "Secret"}
+secret_types = {doc["metadata"]["name"]: doc.get("type", "Opaque") for _, doc in documents if doc.get("kind") == "Secret"}
 for name, (path, data) in templates.items():
-    if real := [k for k, v in data.items() if "REPLACE" not in str(v)]:
+    # A basic-auth Secret's username is a role's name, not a secret.
+    public = {"username"} if secret_types[name] == "kubernetes.io/basic-auth" else set()
+    if real := [k for k, v in data.items() if "REPLACE" not in str(v) and k not in public]:
         problems.append(f"{path.name}: Secret {name} holds {sorted(real)} without a REPLACE placeholder; never commit a real secret")
 for exe, refs in secret_refs.items():
     path = deployments[exe][0]
@@ -256,10 +267,197 @@ for exe, (path, labels, listening) in deployments.items():
     elif admitted != callers.get(exe, set()):
         problems.append(f"k8s: {exe} admits {sorted(admitted)}, but its callers in the code are {sorted(callers.get(exe, set()))}")
 
+# ---- Rendered overlays ---------------------------------------------------------------------
+# Every overlay is rendered (kubectl kustomize, or validate-k8s.py's own kustomize) and every
+# object validated against the vendored Kubernetes and CloudNativePG schemas; then what a schema
+# cannot see: each Deployment has exactly one HorizontalPodAutoscaler and one
+# PodDisruptionBudget that select its pods and no other's, the Ingress routes to the gateway
+# only and the gateway trusts the proxy's X-Forwarded-For, images carry the release's tag, and
+# the PostgreSQL Cluster declares the roles of roles.sql, backs up, and has connections enough.
+validator_spec = importlib.util.spec_from_file_location("validate_k8s", root / "deploy/scripts/validate-k8s.py")
+validate_k8s = importlib.util.module_from_spec(validator_spec)
+validator_spec.loader.exec_module(validate_k8s)
+started = time.monotonic()
+rendered, rendered_by, schema_problems = validate_k8s.render_and_validate()
+problems += schema_problems
+version_path = root / "VERSION"
+version = version_path.read_text().strip() if version_path.exists() else None
+if not version or not re.fullmatch(r"\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?", version):
+    problems.append(f"VERSION must hold the release as MAJOR.MINOR.PATCH, not {version!r}")
+for path, doc in documents:
+    for container in ((doc.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers", []) if doc.get("kind") == "Deployment" else []:
+        if container.get("image", "").endswith(":latest"):
+            problems.append(f"{path.name}: {container['name']} uses {container['image']}; tag images by version (overlays' images:)")
+# roles.sql's ALTER ROLE lines, as CloudNativePG's role attributes: {role: {"login": True, "superuser": False, ...}}.
+sql_role_flags = {role: {flag: f" {flag.upper()}" in f" {words.upper()}" for flag in ("login", "superuser", "createdb", "createrole", "replication", "bypassrls")}
+                  for role, words in re.findall(r"^ALTER ROLE (pingan_\w+)\s+WITH ([A-Z ]+)", roles_sql, re.M)}
+roles_in_sql = set(sql_role_flags)
+backup_paths = {}
+for overlay, docs in rendered.items():
+    where = f"overlay {overlay}"
+    by_kind = {}
+    for doc in docs:
+        by_kind.setdefault(doc["kind"], []).append(doc)
+    rendered_deployments = {d["metadata"]["name"]: d for d in by_kind.get("Deployment", [])}
+    pod_labels = {name: d["spec"]["template"]["metadata"].get("labels", {}) for name, d in rendered_deployments.items()}
+    hpas, pdbs = by_kind.get("HorizontalPodAutoscaler", []), by_kind.get("PodDisruptionBudget", [])
+    config_data = next((d.get("data", {}) for d in by_kind.get("ConfigMap", []) if d["metadata"]["name"] == "pingan-config"), {})
+    pool_size = int(config_data.get("DB_POOL_SIZE") or 8)
+    most_replicas = 0
+    for name, deployment in rendered_deployments.items():
+        if "replicas" in deployment["spec"]:
+            problems.append(f"{where}: Deployment {name} sets replicas; its HorizontalPodAutoscaler owns the count")
+        for container in deployment["spec"]["template"]["spec"].get("containers", []) + deployment["spec"]["template"]["spec"].get("initContainers", []):
+            image_name, tag = validate_k8s.split_image(container["image"])
+            if not tag:
+                problems.append(f"{where}: {name} runs {container['image']} untagged; tag it with the release (images: newTag)")
+            elif tag == ":latest":
+                problems.append(f"{where}: {name} runs {container['image']}; never latest, tag it with the release")
+            elif tag.startswith(":") and version and tag[1:] != version:
+                problems.append(f"{where}: {name} runs {container['image']}, but VERSION is {version}")
+        scalers = [h for h in hpas if h["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}]
+        if len(scalers) != 1:
+            problems.append(f"{where}: Deployment {name} has {len(scalers)} HorizontalPodAutoscalers, not one")
+        else:
+            hpa = scalers[0]["spec"]
+            low, high = hpa.get("minReplicas", 1), hpa["maxReplicas"]
+            most_replicas += high
+            if low < 2 or high < low:
+                problems.append(f"{where}: HorizontalPodAutoscaler {name} scales {low} to {high}; at least 2, so a drain or a crash leaves one serving")
+            cpu = [m for m in hpa.get("metrics", []) if m.get("type") == "Resource" and m["resource"]["name"] == "cpu"
+                   and m["resource"]["target"].get("type") == "Utilization"]
+            if not cpu or not 50 <= cpu[0]["resource"]["target"].get("averageUtilization", 0) <= 90:
+                problems.append(f"{where}: HorizontalPodAutoscaler {name} must scale on CPU utilisation between 50% and 90%")
+            if not all(c.get("resources", {}).get("requests", {}).get("cpu") for c in deployment["spec"]["template"]["spec"]["containers"]):
+                problems.append(f"{where}: {name} scales on CPU utilisation but a container requests no CPU")
+        budgets = [b for b in pdbs if selects(b["spec"].get("selector"), pod_labels[name])]
+        if len(budgets) != 1:
+            problems.append(f"{where}: {len(budgets)} PodDisruptionBudgets select {name}'s pods, not one")
+        else:
+            budget = budgets[0]["spec"]
+            if others := [o for o, labels in pod_labels.items() if o != name and selects(budget.get("selector"), labels)]:
+                problems.append(f"{where}: PodDisruptionBudget {budgets[0]['metadata']['name']} also selects {others}")
+            floor = scalers[0]["spec"].get("minReplicas", 1) if len(scalers) == 1 else 1
+            if "maxUnavailable" in budget:
+                if not isinstance(budget["maxUnavailable"], int) or budget["maxUnavailable"] < 1:
+                    problems.append(f"{where}: PodDisruptionBudget of {name}: maxUnavailable must be a count of at least 1")
+            elif not isinstance(budget.get("minAvailable"), int) or not 1 <= budget["minAvailable"] < floor:
+                problems.append(f"{where}: PodDisruptionBudget of {name}: minAvailable must be at least 1 and below minReplicas {floor}, or a drain never ends")
+    for hpa in hpas:
+        if hpa["spec"]["scaleTargetRef"].get("name") not in rendered_deployments:
+            problems.append(f"{where}: HorizontalPodAutoscaler {hpa['metadata']['name']} scales {hpa['spec']['scaleTargetRef']}, which is not deployed")
+    for budget in pdbs:
+        if not any(selects(budget["spec"].get("selector"), labels) for labels in pod_labels.values()):
+            problems.append(f"{where}: PodDisruptionBudget {budget['metadata']['name']} selects no Pingan pods")
+
+    # The Ingress: to the gateway's Service only, over TLS for every host; the gateway then trusts
+    # the controller's X-Forwarded-For (TRUSTED_PROXIES, valid as the gateway parses it).
+    services = {d["metadata"]["name"]: d for d in by_kind.get("Service", [])}
+    ingresses = by_kind.get("Ingress", [])
+    if not ingresses:
+        problems.append(f"{where}: no Ingress reaches the gateway")
+    for ingress in ingresses:
+        spec = ingress["spec"]
+        backends = [spec["defaultBackend"]] if "defaultBackend" in spec else []
+        hosts = set()
+        for rule in spec.get("rules", []):
+            hosts.add(rule.get("host"))
+            backends += [path["backend"] for path in rule.get("http", {}).get("paths", [])]
+        for backend in backends:
+            service = (backend.get("service") or {})
+            if service.get("name") != "gateway":
+                problems.append(f"{where}: Ingress {ingress['metadata']['name']} routes to {backend}; only the gateway is reachable from outside")
+                continue
+            ports = services.get("gateway", {}).get("spec", {}).get("ports", [])
+            wanted = service.get("port", {})
+            if not any(wanted.get("name") == p.get("name") or wanted.get("number") == p.get("port") for p in ports):
+                problems.append(f"{where}: Ingress {ingress['metadata']['name']} names port {wanted}, which the gateway Service does not have")
+        covered = {h for tls in spec.get("tls", []) if tls.get("secretName") for h in tls.get("hosts", [])}
+        if None in hosts or hosts - covered:
+            problems.append(f"{where}: Ingress {ingress['metadata']['name']} serves {sorted(map(str, hosts - covered))} without TLS (tls: hosts and secretName)")
+    if ingresses:
+        trusted = [entry.strip() for entry in config_data.get("TRUSTED_PROXIES", "").split(",") if entry.strip()]
+        if not trusted:
+            problems.append(f"{where}: behind an Ingress the gateway needs TRUSTED_PROXIES (the controller's range), or every caller is the controller")
+        for entry in trusted:
+            try:
+                ipaddress.ip_network(entry, strict=True)
+            except ValueError as error:
+                problems.append(f"{where}: TRUSTED_PROXIES entry {entry!r} would stop the gateway: {error}")
+
+    # PostgreSQL: one CloudNativePG Cluster with a standby, the six roles of roles.sql with their
+    # attributes and passwords, the services' URLs at its read-write Service, backups to an
+    # object store path of this overlay's own, and connections for every replica's pool.
+    clusters = by_kind.get("Cluster", [])
+    if len(clusters) != 1:
+        problems.append(f"{where}: {len(clusters)} PostgreSQL Clusters, not one")
+        continue
+    cluster = clusters[0]
+    spec, cluster_name = cluster["spec"], cluster["metadata"]["name"]
+    if spec.get("instances", 1) < 2:
+        problems.append(f"{where}: Cluster {cluster_name} runs {spec.get('instances', 1)} instance; a standby is needed for failover")
+    initdb = spec.get("bootstrap", {}).get("initdb", {})
+    database = initdb.get("database", "app")
+    managed = {r["name"]: r for r in spec.get("managed", {}).get("roles", [])}
+    login_roles = {name for name, r in managed.items() if r.get("login")}
+    if login_roles != roles_in_sql:
+        problems.append(f"{where}: Cluster {cluster_name} manages login roles {sorted(login_roles)}, roles.sql makes {sorted(roles_in_sql)}")
+    grants = " ".join(initdb.get("postInitApplicationSQL", []))
+    for name in sorted(login_roles & roles_in_sql):
+        role = managed[name]
+        if wrong := {flag: role.get(flag, False) for flag, wanted in sql_role_flags[name].items() if role.get(flag, False) != wanted}:
+            problems.append(f"{where}: role {name} has {wrong}, unlike roles.sql's {sql_role_flags[name]}")
+        groups = role.get("inRoles", [])
+        if not any(re.search(rf"GRANT CONNECT, CREATE ON DATABASE {database} TO {group}\b", grants) for group in groups + [name]):
+            problems.append(f"{where}: role {name} gets no CONNECT and CREATE on database {database} (postInitApplicationSQL), which it needs to make its schema")
+        secret = (role.get("passwordSecret") or {}).get("name")
+        template = templates.get(secret)
+        if not secret or template is None:
+            problems.append(f"{where}: role {name}'s passwordSecret {secret} has no template in pingan-secrets.example.yaml")
+        elif secret_types.get(secret) != "kubernetes.io/basic-auth" or template[1].get("username") != name:
+            problems.append(f"{where}: Secret {secret} must be kubernetes.io/basic-auth with username {name}")
+    if "REVOKE ALL ON DATABASE" not in grants:
+        problems.append(f"{where}: Cluster {cluster_name} lets PUBLIC connect (roles.sql revokes it)")
+    for exe, refs in secret_refs.items():
+        if "DATABASE_URL" not in refs or refs["DATABASE_URL"][1] not in templates.get(refs["DATABASE_URL"][0], (None, {}))[1]:
+            continue
+        url = str(templates[refs["DATABASE_URL"][0]][1][refs["DATABASE_URL"][1]])
+        parsed = re.match(r"postgresql://([^:@/]+):([^@]*)@([^:/?]+)(?::(\d+))?/([^?]+)", url)
+        if not parsed or parsed.group(3) != f"{cluster_name}-rw" or parsed.group(5) != database:
+            problems.append(f"pingan-secrets.example.yaml: {exe}'s DATABASE_URL must reach {cluster_name}-rw (the primary, after any failover) and database {database}, not {url}")
+        elif (secret := (managed.get(parsed.group(1), {}).get("passwordSecret") or {}).get("name")) in templates \
+                and templates[secret][1].get("password") != parsed.group(2):
+            problems.append(f"pingan-secrets.example.yaml: {exe}'s DATABASE_URL and Secret {secret} must carry the same password")
+    store = spec.get("backup", {}).get("barmanObjectStore")
+    if not store:
+        problems.append(f"{where}: Cluster {cluster_name} has no backup to an object store (backup.barmanObjectStore)")
+    else:
+        path = store.get("destinationPath", "")
+        if "REPLACE" in path:
+            problems.append(f"{where}: set this overlay's own backup destinationPath (a patch), not {path}")
+        if path in backup_paths:
+            problems.append(f"{where}: backs up to {path}, as overlay {backup_paths[path]} does; each cluster needs its own archive")
+        backup_paths[path] = overlay
+        for credential in (store.get("s3Credentials") or {}).values():
+            if isinstance(credential, dict) and credential.get("key") not in templates.get(credential.get("name"), (None, {}))[1]:
+                problems.append(f"{where}: backup credential {credential} has no template in pingan-secrets.example.yaml")
+    if not any(b["spec"]["cluster"]["name"] == cluster_name for b in by_kind.get("ScheduledBackup", [])):
+        problems.append(f"{where}: no ScheduledBackup takes base backups of {cluster_name}")
+    connections = int(spec.get("postgresql", {}).get("parameters", {}).get("max_connections", 100))
+    if most_replicas * pool_size + 20 > connections:
+        problems.append(f"{where}: at every maxReplicas the pools open {most_replicas} x {pool_size} connections; "
+                        f"{cluster_name}'s max_connections {connections} leaves less than 20 for the operator and people")
+deploy_objects = sum(len(d) for d in rendered.values())
+deploy_seconds = time.monotonic() - started
+
+problems = list(dict.fromkeys(problems))  # a file's problem is found once per overlay
 if problems:
     print("deploy check failed:\n- " + "\n- ".join(problems))
     sys.exit(1)
 print(f"deploy check: {len(executables)} executables in docker-compose and k8s, "
       f"{len(overlays)} overlays, variables match the {len(read)} the code reads; "
       f"least privilege: one published port, one database role per service, secrets by reference, "
-      f"{len(policies)} NetworkPolicies matching the calls in the code")
+      f"{len(policies)} NetworkPolicies matching the calls in the code; rendered with {' and '.join(rendered_by)}{'' if validate_k8s.PYTHON in rendered_by else ' (the Python kustomize agrees)'}: "
+      f"{deploy_objects} objects valid against Kubernetes 1.34 and CloudNativePG 1.30 schemas, an autoscaler and a "
+      f"disruption budget per service, the Ingress to the gateway only, images tagged {version}, "
+      f"the Cluster's roles as roles.sql's ({deploy_seconds:.1f} s)")

@@ -43,6 +43,8 @@ ensure_python_tools() {
   python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(aiosmtpd)
   python3 -c 'import playwright' 2>/dev/null || missing+=(playwright)
   python3 -c 'import standardwebhooks' 2>/dev/null || missing+=(standardwebhooks)
+  python3 -c 'import georeport' 2>/dev/null || missing+=(georeport)
+  python3 -c 'import jsonschema' 2>/dev/null || missing+=(jsonschema)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} from PyPI"
     python3 -m pip install -q "${missing[@]}"
@@ -190,6 +192,34 @@ demo_seed() {
   rpc "$gw" pingan.notify.v1.NotifyService/Subscribe \
     "{\"centreCode\":\"430723102000\",\"url\":\"$receiver\",\"secret\":\"$secret\"}" "$admin" >/dev/null
   printf 'GRID_ID=%s\nMEMBER_ID=%s\n' "$grid" "$member"
+}
+
+# demo_history BIN_DIR GATEWAY ADMIN_TOKEN DIR: a generated year of 临澧县 (the generator's
+# `demo` preset: its villages, grids, members, daily screening and cases, every one labelled
+# generated) loaded through grid-service's and dispute-service's own import commands, then the
+# index computed for each of its months and the current one, so that the dashboard's trend,
+# the month's changes and the threshold actions show from the first start.
+demo_history() {
+  local bin=$1 gw=$2 token=$3 dir=$4 kind month grid_db=${GRID_DATABASE_URL:-$DATABASE_URL}
+  python3 "$PINGAN_ROOT/deploy/scripts/generate-year.py" --preset demo --seed 26 --out "$dir" >/dev/null
+  DATABASE_URL=$grid_db "$bin/grid-service" import divisions "$dir/divisions.csv" --by demo-history >/dev/null
+  for kind in grids members screening; do
+    DATABASE_URL=$grid_db "$bin/grid-service" import "$kind" "$dir/$kind.ndjson" --by demo-history >/dev/null
+  done
+  DATABASE_URL=${DISPUTE_DATABASE_URL:-$DATABASE_URL} "$bin/dispute-service" import cases "$dir/cases.ndjson" --by demo-history >/dev/null
+  for month in $(python3 - "$dir/manifest.json" <<'PY'
+import datetime, json, sys
+manifest = json.load(open(sys.argv[1]))
+first = datetime.date.fromisoformat(manifest["first_day"])
+today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date()
+year, month = first.year, first.month
+while (year, month) <= (today.year, today.month):
+    print(f"{year:04d}-{month:02d}")
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+PY
+); do
+    rpc "$gw" pingan.index.v1.IndexService/ComputeMonthlyIndex "{\"month\":\"$month\",\"reason\":\"the demo's generated year\"}" "$token" >/dev/null
+  done
 }
 
 random_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }

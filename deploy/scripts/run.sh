@@ -46,6 +46,8 @@ export LOG_LEVEL=${LOG_LEVEL:-notice}
 # The demo webhook receiver listens on loopback, which notify-service refuses unless allowed:
 # its one port only (host:port), so a subscription cannot reach the services beside it.
 export WEBHOOK_ALLOWED_HOSTS=127.0.0.1:$RECEIVER_PORT
+# Residents' texts (sign-in codes, rating links) go to the same demo receiver, which prints them.
+export RESIDENT_SMS_URL=http://127.0.0.1:$RECEIVER_PORT/sms RESIDENT_URL=http://127.0.0.1:$GATEWAY_PORT/resident
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM
@@ -69,7 +71,8 @@ Pingan is running (logs in $logs).
   risk-service     http://127.0.0.1:$((GATEWAY_PORT + 3))
   index-service    http://127.0.0.1:$((GATEWAY_PORT + 4))
   notify-service   http://127.0.0.1:$((GATEWAY_PORT + 5))
-  demo webhooks    http://127.0.0.1:$RECEIVER_PORT/hook  -> $logs/webhooks.log
+  demo webhooks    http://127.0.0.1:$RECEIVER_PORT/hook  -> $logs/webhooks.log (residents' texts too)
+  resident pages   $gw/resident         file and follow a dispute, signed in by a code texted to the phone
   PostgreSQL       postgresql://pingan@127.0.0.1:$PG_PORT/pingan  (superuser, password in $PINGAN_STATE/run.password; each service logs in as its own role pingan_<schema>)
 
 Demo users (password: $DEMO_PASSWORD): admin (常德市), lixian (澧县), xiaodukou (小渡口镇).

@@ -12,6 +12,9 @@ captured one cannot be replayed later. WEBHOOK_SECRET is the subscription's secr
 to Subscribe: its `whsec_` form (the key is the base64 after the prefix) or plain text (the
 key is its UTF-8 bytes). Answers 200 to valid deliveries, 401 otherwise. A retry carries the
 same `webhook-id`, so a receiver acts on each id once, as this one does.
+
+It also stands in for the SMS gateway residents' texts go to (`RESIDENT_SMS_URL` = `/sms`):
+it prints each text, one-time codes included, as a phone would show it. A demo only.
 """
 import base64
 import hashlib
@@ -43,6 +46,12 @@ def verified(headers, body: bytes) -> bool:
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.path == "/sms":
+            text = json.loads(body)
+            print(f"SMS to {text.get('phone')}: {text.get('text')}", flush=True)
+            self.send_response(200)
+            self.end_headers()
+            return
         if not verified(self.headers, body):
             self.send_response(401)
             self.end_headers()

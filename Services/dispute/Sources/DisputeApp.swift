@@ -18,11 +18,17 @@ import PinganRuntime
 /// | `SUMMONS_FEEDBACK_DAYS` | `5` | working days it has to feed back |
 /// | `OVERDUE_SCAN_SECONDS` | `60` | how often overdue steps are looked for |
 /// | `BACKDATE_LIMIT_DAYS` | `30` | how many days after a step happened it may still be recorded (补录) |
+/// | `RESIDENT_RETENTION_DAYS` | `365` | how long a resident's phone, name and words are kept on their request once its case is no longer being mediated (``ResidentStore/erase(filedBefore:now:limit:)``) |
+/// | `PARTY_KEY_SECRET` | derived from `MESH_SECRET` | HMAC key of the parties' keyed hashes risk-service matches people by (``PartyKeys``), 32+ bytes; set it in production so that no other service could recompute them |
 public struct DisputeSettings: Sendable {
     public var service: ServiceSettings
     var deadlines: StepDeadlines
     var backdating: Backdating
     public var overdueScanInterval: Duration
+    /// How long a resident's personal data is kept on a request, counted from its filing.
+    public var residentRetention: TimeInterval = 365 * 86_400
+    /// The secret the parties' keyed hashes are made with; `nil` derives one from the mesh secret.
+    public var partyKeySecret: String? = nil
 
     public init(service: ServiceSettings, overdueScanInterval: Duration = .seconds(60)) {
         self.service = service
@@ -47,6 +53,12 @@ public struct DisputeSettings: Sendable {
         // 0 allows no backdating at all; a year is the most a write-up can lag and still be a
         // record of mediation rather than an import of history.
         backdating = Backdating(limitDays: try reader.integer("BACKDATE_LIMIT_DAYS", in: 0...365) ?? Backdating.defaultLimitDays)
+        // A year covers a matter's mediation, its return visit and a reopening between the same
+        // parties; the case keeps its own parties after that, as every case does.
+        residentRetention = TimeInterval(try reader.integer("RESIDENT_RETENTION_DAYS", in: 30...3650) ?? 365) * 86_400
+        if reader.string("PARTY_KEY_SECRET", isSecret: true) != nil {
+            partyKeySecret = try reader.secret("PARTY_KEY_SECRET", purpose: "keyed hashes of the parties")
+        }
     }
 }
 
@@ -63,6 +75,7 @@ public enum DisputeApp {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let mesh = settings.service.mesh
+        PartyKeys.use(PartyKeys(secret: Array((settings.partyKeySecret ?? PartyKeys.derivedSecret(mesh.meshSecret)).utf8)))
         let host = ServiceHost(.dispute, settings: settings.service, migrator: DisputeMigrations.migrator)
         let outbox = Outbox(schema: DisputeMigrations.schema)
         let cases = PostgresCaseStore(pool: host.pool, outbox: outbox)
@@ -76,6 +89,8 @@ public enum DisputeApp {
         )
         var events = EventConsumers(inbox: cases.inbox, verifier: verifier)
         handler.register(into: &routes, events: &events)
+        let residents = ResidentStore(pool: host.pool, outbox: outbox, cases: cases)
+        ResidentServiceHandler(store: residents, verifier: verifier, limits: ResidentLimits(), now: now).register(into: &routes)
         events.register(into: &routes)
         let transport = CurlTransport()
         let risk = ConnectClient(baseURL: mesh.url(.risk), transport: transport)
@@ -86,6 +101,7 @@ public enum DisputeApp {
                 try OutboxRelay.route(CaseEvents.opened, client: risk, as: .dispute, mesh: mesh),
                 try OutboxRelay.route(CaseEvents.changed, client: risk, as: .dispute, mesh: mesh),
                 try OutboxRelay.route(CaseEvents.notice, client: notify, as: .dispute, mesh: mesh),
+                try OutboxRelay.route(ResidentEvents.ratingLink, client: notify, as: .dispute, mesh: mesh),
             ]),
             pool: host.pool, logger: host.logger
         )
@@ -95,8 +111,11 @@ public enum DisputeApp {
         let scan = PeriodicTask("overdue scan", every: settings.overdueScanInterval, logger: host.logger) {
             while try await overdue.run(now: now(), limit: overdueBatch) == overdueBatch {}
         }
+        let retention = PeriodicTask("resident data retention", every: .seconds(3600), logger: host.logger) {
+            while try await residents.erase(filedBefore: now().addingTimeInterval(-settings.residentRetention), now: now(), limit: 1000) == 1000 {}
+        }
         return host.application(
-            routes: routes, services: relay + [scan],
+            routes: routes, services: relay + [scan, retention],
             beforeServing: { try await seedCalendar(calendar, logger: host.logger) },
             onServerRunning: onServerRunning
         )

@@ -269,6 +269,74 @@ enum DisputeMigrations {
             CREATE INDEX summons_department_newest ON dispute.summons (department_id, created_at DESC, id DESC);
             DROP INDEX dispute.summons_department;
             """),
+        Migration(version: 12, name: "residents' own requests", sql: """
+            -- A resident's request (群众诉求) from an app or the resident pages. The filer's phone
+            -- and name are personal data: masked in every answer but the filer's own, whose reads
+            -- are audited in resident_request_reads. place_code is the village once placed, the
+            -- centre placing it before; public lists read it, never a finer location.
+            CREATE TABLE dispute.resident_requests (
+                id                 uuid PRIMARY KEY,
+                request_id         uuid NOT NULL UNIQUE,
+                tracking_id        text COLLATE "C" NOT NULL UNIQUE,
+                token              text COLLATE "C" NOT NULL UNIQUE,
+                filed_by           text NOT NULL,
+                channel            text NOT NULL CHECK (channel IN ('app', 'web')),
+                category           integer NOT NULL,
+                sensitive          boolean NOT NULL,
+                village_code       text COLLATE "C" CHECK (village_code ~ '^[0-9]{12}$'),
+                triage_code        text COLLATE "C" NOT NULL CHECK (triage_code ~ '^[0-9]{12}$'),
+                place_code         text COLLATE "C" NOT NULL,
+                address_key        text NOT NULL,
+                description        text NOT NULL,
+                phone              text NOT NULL,
+                name               text NOT NULL,
+                other_party        text NOT NULL,
+                media_urls         text[] NOT NULL,
+                latitude           double precision,
+                longitude          double precision,
+                address            text NOT NULL,
+                threat_of_violence boolean NOT NULL,
+                threat_of_self_harm boolean NOT NULL,
+                case_id            uuid REFERENCES dispute.cases (id),
+                requested_at       timestamptz NOT NULL,
+                placed_at          timestamptz,
+                placed_by          text,
+                rating_token_hash  text UNIQUE,
+                rating             smallint CHECK (rating BETWEEN 1 AND 5),
+                rating_comment     text,
+                rated_at           timestamptz,
+                -- When the filer's personal data was erased (RESIDENT_RETENTION_DAYS).
+                erased_at          timestamptz,
+                CHECK ((village_code IS NULL) = (case_id IS NULL))
+            );
+            CREATE INDEX resident_requests_kept ON dispute.resident_requests (requested_at) WHERE erased_at IS NULL;
+            CREATE INDEX resident_requests_public ON dispute.resident_requests (place_code, requested_at DESC, id DESC) WHERE NOT sensitive;
+            CREATE INDEX resident_requests_phone ON dispute.resident_requests (phone, requested_at DESC, id DESC);
+            CREATE INDEX resident_requests_filer ON dispute.resident_requests (filed_by, requested_at);
+            CREATE INDEX resident_requests_address ON dispute.resident_requests (address_key, requested_at);
+            CREATE INDEX resident_requests_case ON dispute.resident_requests (case_id) WHERE case_id IS NOT NULL;
+            CREATE INDEX resident_requests_waiting ON dispute.resident_requests (triage_code, requested_at, id) WHERE case_id IS NULL;
+            CREATE INDEX resident_requests_rated ON dispute.resident_requests (village_code, rated_at) WHERE rated_at IS NOT NULL;
+            CREATE TABLE dispute.resident_request_reads (
+                id         bigserial PRIMARY KEY,
+                at         timestamptz NOT NULL DEFAULT clock_timestamp(),
+                subject    text NOT NULL,
+                request_id uuid NOT NULL REFERENCES dispute.resident_requests (id),
+                rule       text NOT NULL
+            );
+            """),
+        Migration(version: 13, name: "cases imported from an older system", sql: """
+            -- A case brought in from the system a deployment replaces (dispute-service import
+            -- cases): its id there, who imported it and when. NULL for cases opened in Pingan.
+            -- The partial unique index makes a re-import of the same file change nothing.
+            ALTER TABLE dispute.cases
+                ADD COLUMN legacy_id text,
+                ADD COLUMN imported_by text,
+                ADD COLUMN imported_at timestamptz;
+            CREATE UNIQUE INDEX cases_legacy ON dispute.cases (legacy_id) WHERE legacy_id IS NOT NULL;
+            ALTER TABLE dispute.departments ADD COLUMN legacy_id text;
+            CREATE UNIQUE INDEX departments_legacy ON dispute.departments (legacy_id) WHERE legacy_id IS NOT NULL;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -303,6 +303,8 @@ struct DisputeServiceHandler: Sendable {
             facts.repeatIncidents = Int32(counted.repeatIncidents)
             facts.reopenedAfterSettlement = Int32(counted.reopenedAfterSettlement)
             facts.violentCases = Int32(counted.violentCases)
+            facts.residentRatings = Int32(counted.residentRatings)
+            facts.residentSatisfied = Int32(counted.residentSatisfied)
             return facts
         }
         return response

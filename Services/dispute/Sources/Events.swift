@@ -37,7 +37,9 @@ enum CaseEvents {
 }
 
 extension DisputeCase {
-    /// What risk-service is told to assess: the facts, never the parties' names.
+    /// What risk-service is told to assess: the facts, never the parties' names; the parties
+    /// only as keyed hashes (``PartyKeys``), and where the case came from, for the social-risk
+    /// topic database.
     var assessment: Pingan_Risk_V1_AssessCaseRequest {
         var assess = Pingan_Risk_V1_AssessCaseRequest()
         assess.caseID = id.wire
@@ -57,6 +59,8 @@ extension DisputeCase {
         assess.closed = status != .open
         let home = village.owningCentre
         assess.escalations = Int32(home.selfAndAncestors.firstIndex(of: coordinator) ?? 0)
+        assess.source = source
+        assess.partyKeys = PartyKeys.current?.keys(of: parties) ?? []
         return assess
     }
 

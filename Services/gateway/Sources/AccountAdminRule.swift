@@ -43,7 +43,7 @@ struct AccountAdminRule: Sendable {
 
     /// The roles an account may hold. `system` is the mesh's own: an account holding it could
     /// deliver forged events.
-    static let grantable: [Role] = [.staff, .gridWorker, .mediator, .leader, .admin, .department]
+    static let grantable: [Role] = [.staff, .gridWorker, .mediator, .leader, .admin, .department, .residentApp]
 
     /// The administrator's own username, when they are a person (a key acts for no user).
     var ownUsername: String? {

@@ -101,7 +101,11 @@ public enum GatewayApp {
         auth.register(into: &routes)
         let admin = AdminServiceHandler(accounts: accounts, store: store, sessions: sessions, forwarder: forwarder, access: access)
         admin.register(into: &routes)
-        let dashboard = Dashboard(forwarder: forwarder, tokens: tokens, auth: auth, admin: admin, now: now)
+        let residents = ResidentDesk(
+            forwarder: forwarder, codes: ResidentCodes(pool: host.pool),
+            sessions: try TokenSigner(secret: settings.tokenSecret, previous: settings.previousTokenSecrets, audience: .resident), now: now
+        )
+        let dashboard = Dashboard(forwarder: forwarder, tokens: tokens, auth: auth, admin: admin, residents: residents, now: now)
         routes.fallback { try await forwarder.forward($0, $1, $2) }
         // Nothing of a body is read for a caller without credentials; signing in and the
         // health check are small. A refusal here is logged like any other call.

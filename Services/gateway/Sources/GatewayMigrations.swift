@@ -75,6 +75,21 @@ enum GatewayMigrations {
             -- reference stays good.
             ALTER TABLE gateway.users ADD COLUMN department_key text REFERENCES gateway.api_keys (name);
             """),
+        Migration(version: 5, name: "residents' one-time codes", sql: """
+            -- A code texted to a resident who signs in by phone: only its digest is kept, it
+            -- serves once, expires, and burns after five wrong tries. Rows older than a day
+            -- are deleted (ResidentCodes), so the table holds about a day of sign-ins.
+            CREATE TABLE gateway.resident_codes (
+                id          uuid PRIMARY KEY,
+                phone       text NOT NULL,
+                digest      text NOT NULL,
+                created_at  timestamptz NOT NULL,
+                expires_at  timestamptz NOT NULL,
+                attempts    integer NOT NULL DEFAULT 0,
+                used_at     timestamptz
+            );
+            CREATE INDEX resident_codes_phone ON gateway.resident_codes (phone, created_at DESC);
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

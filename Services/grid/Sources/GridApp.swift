@@ -16,7 +16,18 @@ public enum GridApp {
     public static func build(
         settings: ServiceSettings, now: @escaping @Sendable () -> Date = { Date() }, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
+        try build(settings: GridSettings(service: settings), now: now, onServerRunning: onServerRunning)
+    }
+
+    /// The application for `settings`, with the upkeep of the screening partitions
+    /// (``ScreeningPartitions``): once before serving, then hourly.
+    public static func build(
+        settings gridSettings: GridSettings, now: @escaping @Sendable () -> Date = { Date() },
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let settings = gridSettings.service
         let host = ServiceHost(.grid, settings: settings, migrator: GridMigrations.migrator)
+        let partitions = ScreeningPartitions(pool: host.pool, retention: gridSettings.screeningRetention)
         let verifier = try PrincipalVerifier(meshSecret: settings.mesh.meshSecret, previous: settings.mesh.previousMeshSecrets)
         let outbox = Outbox(schema: GridMigrations.schema)
         let divisions = PostgresDivisionStore(pool: host.pool)
@@ -29,12 +40,54 @@ public enum GridApp {
             routes: Dictionary(uniqueKeysWithValues: [try OutboxRelay.route(IncidentEvents.reported, client: dispute, as: .grid, mesh: settings.mesh)]),
             pool: host.pool, logger: host.logger
         )
+        // Hourly is far more often than months change; a round that finds nothing to do is
+        // one catalogue read.
+        let upkeep = PeriodicTask("screening partitions", every: .seconds(3600), logger: host.logger) {
+            try await keepPartitions(partitions, now: now(), logger: host.logger)
+        }
         return host.application(
             routes: routes,
-            services: relay,
-            beforeServing: { try await seedDivisions(divisions, logger: host.logger) },
+            services: relay + [upkeep],
+            beforeServing: {
+                try await seedDivisions(divisions, logger: host.logger)
+                // Months are made two ahead, so a round that cannot run now (a long transaction
+                // outlasting its lock_timeout) need not stop the service: the hourly one retries.
+                do {
+                    try await keepPartitions(partitions, now: now(), logger: host.logger)
+                } catch {
+                    host.logger.warning("screening partitions: upkeep failed at start; the hourly round tries again", metadata: ["error": "\(error)"])
+                }
+            },
             onServerRunning: onServerRunning
         )
+    }
+
+    /// One round of partition upkeep, logged when it changed something.
+    static func keepPartitions(_ partitions: ScreeningPartitions, now: Date, logger: Logger) async throws {
+        let changed = try await partitions.upkeep(now: now)
+        if !changed.created.isEmpty || !changed.dropped.isEmpty {
+            logger.notice("screening partitions", metadata: [
+                "created": "\(changed.created.map(\.description))", "dropped": "\(changed.dropped.map(\.description))",
+            ])
+        }
+    }
+
+    /// Runs `body` with an importer on the database `settings` name, after applying the
+    /// migrations, for `grid-service import` (the executable's own command, with the settings
+    /// `serve` reads).
+    public static func withImporter<R>(settings: GridSettings, batchSize: Int, _ body: (GridImporter) async throws -> R) async throws -> R {
+        var service = settings.service
+        service.poolSize = 2
+        let host = ServiceHost(.grid, settings: service, migrator: GridMigrations.migrator)
+        do {
+            try await host.migrator.migrate(host.pool, logger: host.logger)
+            let result = try await body(GridImporter(pool: host.pool, retention: settings.screeningRetention, batchSize: batchSize))
+            await host.pool.close()
+            return result
+        } catch {
+            await host.pool.close()
+            throw error
+        }
     }
 
     /// The real divisions of Changde, shipped with the service (see Data/).

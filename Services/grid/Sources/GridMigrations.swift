@@ -86,6 +86,65 @@ enum GridMigrations {
             ALTER TABLE grid.incidents ADD COLUMN filed_by text;
             """),
         Migration.vacuumOften(version: 7, "grid.outbox"),
+        Migration(version: 8, name: "imported history", sql: """
+            -- Records brought in from the system a deployment replaces (docs/importing.md): the
+            -- old system's id, which makes importing the same file again change nothing, and
+            -- who imported each record and when. Nullable, no default: no rewrite of the tables.
+            ALTER TABLE grid.grids ADD COLUMN legacy_id text CHECK (length(legacy_id) BETWEEN 1 AND 100),
+                ADD COLUMN imported_by text, ADD COLUMN imported_at timestamptz,
+                ADD CONSTRAINT grids_legacy_id UNIQUE (legacy_id),
+                ADD CONSTRAINT grids_imported CHECK ((imported_by IS NULL) = (imported_at IS NULL));
+            ALTER TABLE grid.members ADD COLUMN legacy_id text CHECK (length(legacy_id) BETWEEN 1 AND 100),
+                ADD COLUMN imported_by text, ADD COLUMN imported_at timestamptz,
+                ADD CONSTRAINT members_legacy_id UNIQUE (legacy_id),
+                ADD CONSTRAINT members_imported CHECK ((imported_by IS NULL) = (imported_at IS NULL));
+            """),
+        Migration(version: 9, name: "screenings partitioned by month", sql: """
+            -- 每日信息排查 grows by a row per grid and day, about 4.4 million a year for Changde's
+            -- 12,000 grids. Partitioned by month: retention detaches and drops a month instead of
+            -- deleting millions of rows (ScreeningPartitions), and a month's facts read one
+            -- partition. The rows move once, here, under this migration's lock; later partitions
+            -- are made ahead of time by ScreeningPartitions without blocking writes.
+            ALTER TABLE grid.screenings RENAME TO screenings_unpartitioned;
+            ALTER TABLE grid.screenings_unpartitioned RENAME CONSTRAINT screenings_pkey TO screenings_unpartitioned_pkey;
+            ALTER INDEX grid.screenings_village_day RENAME TO screenings_unpartitioned_village_day;
+            CREATE TABLE grid.screenings (
+                grid_id            uuid NOT NULL REFERENCES grid.grids (id),
+                day                date NOT NULL,
+                village_code       text COLLATE "C" NOT NULL,
+                reporter_member_id uuid NOT NULL REFERENCES grid.members (id),
+                households_visited integer NOT NULL CHECK (households_visited BETWEEN 0 AND 10000),
+                disputes_found     integer NOT NULL CHECK (disputes_found BETWEEN 0 AND 1000),
+                recorded_at        timestamptz NOT NULL,
+                legacy_id          text CHECK (length(legacy_id) BETWEEN 1 AND 100),
+                imported_by        text,
+                imported_at        timestamptz,
+                CHECK ((imported_by IS NULL) = (imported_at IS NULL)),
+                PRIMARY KEY (grid_id, day)
+            ) PARTITION BY RANGE (day);
+            CREATE INDEX screenings_village_day ON grid.screenings (village_code, day);
+            -- One partition per month from the first stored day to two months after today
+            -- (China time), named screenings_YYYY_MM.
+            DO $$
+            DECLARE
+                today date := (now() AT TIME ZONE 'Asia/Shanghai')::date;
+                month date;
+                last date;
+            BEGIN
+                SELECT date_trunc('month', least(coalesce(min(day), today), today))::date,
+                       (date_trunc('month', greatest(coalesce(max(day), today), today)) + interval '2 months')::date
+                INTO month, last FROM grid.screenings_unpartitioned;
+                WHILE month <= last LOOP
+                    EXECUTE format('CREATE TABLE grid.%I PARTITION OF grid.screenings FOR VALUES FROM (%L) TO (%L)',
+                                   'screenings_' || to_char(month, 'YYYY_MM'), month, (month + interval '1 month')::date);
+                    month := (month + interval '1 month')::date;
+                END LOOP;
+            END $$;
+            INSERT INTO grid.screenings (grid_id, day, village_code, reporter_member_id, households_visited, disputes_found, recorded_at)
+            SELECT grid_id, day, village_code, reporter_member_id, households_visited, disputes_found, recorded_at
+            FROM grid.screenings_unpartitioned;
+            DROP TABLE grid.screenings_unpartitioned;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

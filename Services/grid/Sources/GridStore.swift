@@ -218,19 +218,28 @@ struct PostgresGridStore: GridStore {
     }
 
     func record(_ screening: Screening, village: DivisionCode) async throws -> Bool {
-        // xmax = 0 only on a row this statement inserted; an update of an existing row has it set.
-        let rows = try await pool.query(
+        // An insert that finds the day already there, then a correction: on the table
+        // partitioned by month (migration 9) `RETURNING xmax` cannot tell an upsert's insert
+        // from its update. A first record is one round trip; a correction, rarer, two. The
+        // insert waits for a concurrent first record of the same day, so the update then finds it.
+        let inserted = try await pool.query(
             """
-            INSERT INTO grid.screenings AS s (grid_id, day, village_code, reporter_member_id, households_visited, disputes_found, recorded_at)
+            INSERT INTO grid.screenings (grid_id, day, village_code, reporter_member_id, households_visited, disputes_found, recorded_at)
             VALUES ($1, $2::date, $3, $4, $5, $6, $7)
-            ON CONFLICT (grid_id, day) DO UPDATE SET reporter_member_id = EXCLUDED.reporter_member_id,
-                households_visited = EXCLUDED.households_visited, disputes_found = EXCLUDED.disputes_found, recorded_at = EXCLUDED.recorded_at
-            RETURNING (xmax <> 0)
+            ON CONFLICT (grid_id, day) DO NOTHING
             """,
             [screening.gridID, screening.day.description, village.rawValue, screening.reporterID,
              screening.householdsVisited, screening.disputesFound, screening.recordedAt]
         )
-        return try rows.first?.decode(Bool.self, at: 0) ?? false
+        guard inserted.affectedRows == 0 else { return false }
+        try await pool.query(
+            """
+            UPDATE grid.screenings SET reporter_member_id = $3, households_visited = $4, disputes_found = $5, recorded_at = $6
+            WHERE grid_id = $1 AND day = $2::date
+            """,
+            [screening.gridID, screening.day.description, screening.reporterID, screening.householdsVisited, screening.disputesFound, screening.recordedAt]
+        )
+        return true
     }
 
     func screeningFacts(under root: DivisionCode, in month: Month) async throws -> [ScreeningFacts] {

@@ -85,6 +85,8 @@ struct IndexPeers: Sendable {
             sheet["repeat_incidents"] += Double(fact.repeatIncidents)
             sheet["reopened_after_settlement"] += Double(fact.reopenedAfterSettlement)
             sheet["violent_cases"] += Double(fact.violentCases)
+            sheet["resident_ratings"] += Double(fact.residentRatings)
+            sheet["resident_satisfied"] += Double(fact.residentSatisfied)
             villages[fact.villageCode] = sheet
         }
         for fact in try await warningFacts.facts {

@@ -15,12 +15,15 @@ import PinganRuntime
 /// | `SMTP_URL` | `smtp://127.0.0.1:25` | the SMTP server e-mail subscriptions go through |
 /// | `SMTP_FROM` | `pingan@localhost` | the sender of those e-mails |
 /// | `DASHBOARD_URL` | `http://127.0.0.1:8080` | where people open the gateway's dashboard: every push links to a page under it |
+/// | `RESIDENT_SMS_URL` | (none) | the HTTP SMS gateway residents' texts go through (one-time codes, rating links); without it residents cannot sign in |
+/// | `RESIDENT_URL` | `DASHBOARD_URL` + `/resident` | the gateway's resident pages, which rating links open |
 public struct NotifySettings: Sendable {
     public var service: ServiceSettings
     public var allowedHosts: WebhookAllowList
     var push: PushSettings
     /// How long one send may take before it is given up on and retried later.
     var sendTimeout: Duration = .seconds(5)
+    var residentTexts: ResidentTextSettings
 
     public init(service: ServiceSettings, allowedHosts: WebhookAllowList = .empty, smsTemplate: String = "pingan-notice",
                 smtpURL: String = "smtp://127.0.0.1:25", mailFrom: String = "pingan@localhost",
@@ -28,6 +31,13 @@ public struct NotifySettings: Sendable {
         self.service = service
         self.allowedHosts = allowedHosts
         push = PushSettings(smsTemplate: smsTemplate, smtpURL: smtpURL, mailFrom: mailFrom, dashboardURL: dashboardURL)
+        residentTexts = ResidentTextSettings(smsURL: nil, pagesURL: dashboardURL + "/resident")
+    }
+
+    /// Residents' texts through `smsURL`, their links to `pagesURL` (the gateway's resident pages).
+    public mutating func textResidents(through smsURL: String?, pages pagesURL: String? = nil) {
+        residentTexts.smsURL = smsURL
+        if let pagesURL { residentTexts.pagesURL = pagesURL }
     }
 
     public init(_ reader: SettingsReader) throws(ConfigurationError) {
@@ -39,6 +49,19 @@ public struct NotifySettings: Sendable {
             mailFrom: reader.string("SMTP_FROM") ?? "pingan@localhost",
             dashboardURL: try Self.dashboardURL(reader.string("DASHBOARD_URL"))
         )
+        textResidents(
+            through: try Self.url(reader.string("RESIDENT_SMS_URL"), "RESIDENT_SMS_URL"),
+            pages: try Self.url(reader.string("RESIDENT_URL"), "RESIDENT_URL")
+        )
+    }
+
+    /// An optional http(s) URL setting, without a trailing slash.
+    static func url(_ text: String?, _ variable: String) throws(ConfigurationError) -> String? {
+        guard let text, !text.isEmpty else { return nil }
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw ConfigurationError(variable: variable, problem: "must be an http or https URL")
+        }
+        return text.hasSuffix("/") ? String(text.dropLast()) : text
     }
 
     /// `DASHBOARD_URL`: an http(s) URL, written into every push; a malformed one stops the
@@ -72,6 +95,8 @@ public enum NotifyApp {
         let mesh = settings.service.mesh
         let names = GridDivisionNames(grid: ConnectClient(baseURL: mesh.url(.grid), transport: CurlTransport()), verifier: verifier, root: mesh.root)
         NotifyServiceHandler(store: store, egress: egress, verifier: verifier, names: names).register(into: &routes, events: &events)
+        let residents = ResidentTexts(settings: settings.residentTexts, inbox: store.inbox, transport: CurlTransport(), timeout: settings.sendTimeout)
+        events.on(NotifyServiceMethods.sendResidentText) { request, event, _ in try await residents.send(request, event) }
         events.register(into: &routes)
         let workers = DeliveryWorkers(ledger: ledger, senders: senders, handoff: handoff, logger: host.logger)
         return host.application(routes: routes, services: [workers], onServerRunning: onServerRunning)

@@ -136,6 +136,17 @@ enum NotifyMigrations {
             -- deliveries queued before it, which are then named by their id.
             ALTER TABLE notify.deliveries ADD COLUMN digest text NOT NULL DEFAULT '';
             """),
+        Migration(version: 12, name: "texts to residents", sql: """
+            -- A text to a resident: what it was for, to whom (masked) and what the SMS gateway
+            -- answered; a one-time code itself is never stored.
+            CREATE TABLE notify.resident_texts (
+                event_id     uuid PRIMARY KEY,
+                kind         text NOT NULL CHECK (kind IN ('one_time_code', 'rating_link')),
+                phone_masked text NOT NULL,
+                status       integer NOT NULL,
+                sent_at      timestamptz NOT NULL DEFAULT clock_timestamp()
+            );
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

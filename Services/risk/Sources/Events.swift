@@ -82,3 +82,30 @@ enum WarningEvents {
         return notice
     }
 }
+
+extension WarningEvents {
+    /// What notify-service is told about a cluster warning, once, when its group wait is over:
+    /// pushed to its owner and the levels above it like a case's warning, its member cases
+    /// named in the reasons (a webhook's stable English lines), the rule's label as its one
+    /// factor (what people read). It names no case of its own.
+    static func clusterRaised(_ cluster: DueCluster) -> Pingan_Notify_V1_DeliverWarningRequest {
+        var event = Pingan_Notify_V1_DeliverWarningRequest()
+        event.warningID = cluster.id.wire
+        event.centreCode = cluster.centre.rawValue
+        event.villageCode = cluster.scope.level == .village ? cluster.scope.rawValue : ""
+        event.score = Int32(clamping: cluster.score)
+        event.level = cluster.level.wire
+        event.category = cluster.category ?? .unspecified
+        event.reasons = [
+            "cluster \(cluster.rule) (rules \(cluster.rulesVersion)): \(cluster.members.count) cases under \(cluster.scope)",
+            "member cases: " + cluster.members.map(\.wire).joined(separator: ", "),
+        ]
+        var factor = Pingan_Notify_V1_WarningFactor()
+        factor.code = cluster.rule
+        factor.points = Int32(clamping: cluster.members.count)
+        factor.label = "\(cluster.label)（关联案件\(cluster.members.count)起）"
+        event.factors = [factor]
+        event.acknowledgeBy = cluster.escalatesAt?.wireTimestamp ?? ""
+        return event
+    }
+}

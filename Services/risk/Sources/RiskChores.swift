@@ -12,12 +12,19 @@ struct RiskChores: Sendable {
     let store: any RiskStore
     let models: RiskModelCatalogue
     let rules: WarningRules
+    var clusterRules = ClusterRuleBook(versions: [])
 
     /// Scores again up to ``batch`` open cases whose score time alone has changed by `now`,
     /// and acts on their warnings; returns how many.
     func rescoreDue(now moment: Date) async throws -> Int {
         // To the microsecond, as stored, so what the store selects and what is recorded agree.
         try await store.rescoreDue(now: moment.atPostgresPrecision, limit: Self.batch, models: models, rules: rules)
+    }
+
+    /// Pushes up to ``batch`` cluster warnings whose group wait is over by `now`, each once
+    /// with every member it gathered; returns how many.
+    func pushDueClusters(now moment: Date) async throws -> Int {
+        try await store.pushDueClusters(now: moment.atPostgresPrecision, limit: Self.batch, rules: clusterRules)
     }
 
     /// Escalates up to ``batch`` raised warnings nobody acknowledged in time by `now`, one

@@ -116,6 +116,74 @@ enum RiskMigrations {
             ALTER TABLE risk.warnings ALTER COLUMN level SET NOT NULL,
                 ADD CONSTRAINT warnings_level_check CHECK (level IN ('general', 'serious', 'major'));
             """),
+        Migration(version: 8, name: "the social-risk topic database and cluster warnings", sql: """
+            -- One row per case: where and when it happened, what kind, where the report came
+            -- from. Sized for a city (~100,000 incidents a year): the cluster rules count a
+            -- category in a village or township over days, one range scan of incidents_place;
+            -- a place's history over time is one range scan of incidents_village.
+            CREATE TABLE risk.incidents (
+                case_id      uuid PRIMARY KEY,
+                village_code text COLLATE "C" NOT NULL,
+                category     integer NOT NULL,
+                source       integer NOT NULL,
+                opened_at    timestamptz NOT NULL,
+                closed       boolean NOT NULL DEFAULT false,
+                recorded_at  timestamptz NOT NULL
+            );
+            CREATE INDEX incidents_place ON risk.incidents (category, village_code, opened_at);
+            CREATE INDEX incidents_village ON risk.incidents (village_code, opened_at);
+            -- The parties as dispute-service hashed them (HMAC-SHA256 under a key risk-service
+            -- never holds): the same person across villages, sources and time, without a name.
+            CREATE TABLE risk.party_keys (
+                key     text COLLATE "C" NOT NULL,
+                case_id uuid NOT NULL REFERENCES risk.incidents (case_id),
+                PRIMARY KEY (key, case_id)
+            );
+            CREATE INDEX party_keys_case ON risk.party_keys (case_id);
+            -- A cluster warning is a warning about many cases: no case of its own, a cluster
+            -- key (the rule and the place or person) with at most one open at a time, the rules'
+            -- version that raised it, and its one push waiting out the group wait. A case's
+            -- warning records the models' version and the cluster holding back its pushes.
+            ALTER TABLE risk.warnings ALTER COLUMN case_id DROP NOT NULL,
+                ADD COLUMN cluster_key text COLLATE "C",
+                ADD COLUMN rule text,
+                ADD COLUMN rules_version text,
+                ADD COLUMN held_by uuid REFERENCES risk.warnings (id),
+                ADD COLUMN push_due_at timestamptz,
+                ADD CONSTRAINT warnings_case_or_cluster CHECK ((case_id IS NULL) <> (cluster_key IS NULL));
+            CREATE UNIQUE INDEX warnings_one_open_per_cluster ON risk.warnings (cluster_key) WHERE status <> 'closed' AND cluster_key IS NOT NULL;
+            CREATE INDEX warnings_push_due ON risk.warnings (push_due_at) WHERE push_due_at IS NOT NULL;
+            CREATE TABLE risk.cluster_members (
+                warning_id uuid NOT NULL REFERENCES risk.warnings (id),
+                case_id    uuid NOT NULL REFERENCES risk.incidents (case_id),
+                joined_at  timestamptz NOT NULL,
+                PRIMARY KEY (warning_id, case_id)
+            );
+            CREATE INDEX cluster_members_case ON risk.cluster_members (case_id);
+            """),
+        Migration(version: 9, name: "open topics", sql: """
+            -- A matter a centre follows across cases (land requisition in 白衣镇), and the cases
+            -- its staff attached to it; a centre's topics are one range scan of topics_centre.
+            CREATE TABLE risk.topics (
+                id          uuid PRIMARY KEY,
+                centre_code text COLLATE "C" NOT NULL,
+                title       text NOT NULL,
+                category    integer NOT NULL DEFAULT 0,
+                opened_at   timestamptz NOT NULL,
+                opened_by   text NOT NULL,
+                closed_at   timestamptz,
+                outcome     text
+            );
+            CREATE INDEX topics_centre ON risk.topics (centre_code, opened_at);
+            CREATE TABLE risk.topic_cases (
+                topic_id    uuid NOT NULL REFERENCES risk.topics (id),
+                case_id     uuid NOT NULL REFERENCES risk.incidents (case_id),
+                attached_at timestamptz NOT NULL,
+                attached_by text NOT NULL,
+                PRIMARY KEY (topic_id, case_id)
+            );
+            CREATE INDEX topic_cases_case ON risk.topic_cases (case_id);
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

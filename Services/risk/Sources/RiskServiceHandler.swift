@@ -15,6 +15,8 @@ struct RiskServiceHandler: Sendable {
     let store: any RiskStore
     let models: RiskModelCatalogue
     let rules: WarningRules
+    /// The cluster rules of the social-risk topic database and their grouping.
+    let clusters: ClusterPolicy
     let verifier: PrincipalVerifier
     /// The time of day, injected so escalation tests control it.
     let now: @Sendable () -> Date
@@ -30,6 +32,12 @@ struct RiskServiceHandler: Sendable {
         routes.register(RiskServiceMethods.evaluateWarning) { try await evaluateWarning($0, $1) }
         routes.register(RiskServiceMethods.closeWarning) { try await closeWarning($0, $1) }
         routes.register(RiskServiceMethods.warningFacts) { try await warningFacts($0, $1) }
+        routes.register(RiskServiceMethods.listCaseLinks) { try await listCaseLinks($0, $1) }
+        routes.register(RiskServiceMethods.incidentTrend) { try await incidentTrend($0, $1) }
+        routes.register(RiskServiceMethods.openTopic) { try await openTopic($0, $1) }
+        routes.register(RiskServiceMethods.attachCaseToTopic) { try await attachCaseToTopic($0, $1) }
+        routes.register(RiskServiceMethods.closeTopic) { try await closeTopic($0, $1) }
+        routes.register(RiskServiceMethods.listTopics) { try await listTopics($0, $1) }
     }
 
     /// Delivered by dispute-service's outbox relay whenever a case's facts change; never by
@@ -40,7 +48,8 @@ struct RiskServiceHandler: Sendable {
         // To the microsecond, as stored: the answer, built from what is written, is exactly
         // what a later read finds.
         let scored = models.scored(assessed, now: now().atPostgresPrecision)
-        let assessment = try await store.assess(scored, rules: rules, applying: event)
+        let incident = try TopicIncident(request, assessed: assessed, now: scored.at)
+        let assessment = try await store.assess(scored, incident: incident, rules: rules, clusters: clusters, applying: event)
         var response = Pingan_Risk_V1_AssessCaseResponse()
         response.assessment = assessment.wire
         return response
@@ -113,6 +122,87 @@ struct RiskServiceHandler: Sendable {
         let (root, month) = try verifier.factsScope(context, for: RiskServiceMethods.warningFacts, rootCode: request.rootCode, month: request.month)
         var response = Pingan_Risk_V1_WarningFactsResponse()
         response.facts = try await store.facts(under: root, in: month).map(\.wire)
+        return response
+    }
+
+    /// The other cases naming a party of this one, for a mediator whose centre covers the
+    /// case: only those it also covers are listed, so a case elsewhere stays unknown to them.
+    /// A case the caller does not cover is `not_found`, as one never assessed.
+    func listCaseLinks(_ request: Pingan_Risk_V1_ListCaseLinksRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_ListCaseLinksResponse {
+        let principal = try verifier.principal(context, for: RiskServiceMethods.listCaseLinks)
+        let id = try UUID.field(request.caseID, "case_id")
+        _ = try principal.visible(try await store.incident(id), at: { $0.village }, "case \(request.caseID)")
+        var response = Pingan_Risk_V1_ListCaseLinksResponse()
+        response.links = try await store.links(of: id).filter { principal.covers($0.incident.village) }.map(\.wire)
+        return response
+    }
+
+    /// Incidents per week, village and category under a division in the caller's subtree.
+    func incidentTrend(_ request: Pingan_Risk_V1_IncidentTrendRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_IncidentTrendResponse {
+        let principal = try verifier.principal(context, for: RiskServiceMethods.incidentTrend)
+        let root = try DivisionCode.field(request.divisionCode, "division_code")
+        let since = try Day.field(request.since, "since")
+        let until = try Day.field(request.until, "until")
+        guard since <= until, until.ordinal - since.ordinal <= 400 else {
+            throw ConnectError.invalidArgument(field: "until", "must be from since to 400 days after it")
+        }
+        let category: Pingan_Grid_V1_IncidentCategory? = request.category == .unspecified ? nil : request.category
+        if case .UNRECOGNIZED = request.category { throw ConnectError.invalidArgument(field: "category", "is not a category") }
+        try principal.require(root, field: "division_code")
+        var response = Pingan_Risk_V1_IncidentTrendResponse()
+        response.counts = try await store.trend(under: root, from: since.start, to: until.next.start, category: category).map(\.wire)
+        return response
+    }
+
+    func openTopic(_ request: Pingan_Risk_V1_OpenTopicRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_OpenTopicResponse {
+        let principal = try verifier.principal(context, for: RiskServiceMethods.openTopic)
+        let centre = try DivisionCode.field(request.centreCode, "centre_code")
+        let title = try String.field(request.title, "title", upTo: 100)
+        if case .UNRECOGNIZED = request.category { throw ConnectError.invalidArgument(field: "category", "is not a category") }
+        try principal.require(centre, field: "centre_code")
+        var response = Pingan_Risk_V1_OpenTopicResponse()
+        response.topic = try await store.openTopic(centre: centre, title: title, category: request.category, by: principal.subject, at: now().atPostgresPrecision).wire
+        return response
+    }
+
+    /// Staff attach a case they can see to a topic they can see; a case outside the topic's
+    /// centre is refused (the caller sees both, so saying so leaks nothing).
+    func attachCaseToTopic(_ request: Pingan_Risk_V1_AttachCaseToTopicRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_AttachCaseToTopicResponse {
+        let principal = try verifier.principal(context, for: RiskServiceMethods.attachCaseToTopic)
+        let topicID = try UUID.field(request.topicID, "topic_id")
+        let caseID = try UUID.field(request.caseID, "case_id")
+        let topic = try principal.visible(try await store.topic(topicID), at: { $0.centre }, "topic \(request.topicID)")
+        let incident = try principal.visible(try await store.incident(caseID), at: { $0.village }, "case \(request.caseID)")
+        guard topic.centre.contains(incident.village) else {
+            throw ConnectError(.failedPrecondition, "case \(request.caseID) lies outside the topic's centre \(topic.centre)")
+        }
+        guard try await store.attach(caseID, to: topicID, by: principal.subject, at: now().atPostgresPrecision) else {
+            throw ConnectError(.failedPrecondition, "the topic is closed")
+        }
+        var response = Pingan_Risk_V1_AttachCaseToTopicResponse()
+        response.topic = try principal.visible(try await store.topic(topicID), at: { $0.centre }, "topic \(request.topicID)").wire
+        return response
+    }
+
+    func closeTopic(_ request: Pingan_Risk_V1_CloseTopicRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_CloseTopicResponse {
+        let principal = try verifier.principal(context, for: RiskServiceMethods.closeTopic)
+        let outcome = try String.field(request.outcome, "outcome", upTo: 4000)
+        let id = try UUID.field(request.topicID, "topic_id")
+        _ = try principal.visible(try await store.topic(id), at: { $0.centre }, "topic \(request.topicID)")
+        guard try await store.closeTopic(id, outcome: outcome, at: now().atPostgresPrecision) else {
+            throw ConnectError(.failedPrecondition, "the topic is closed already")
+        }
+        var response = Pingan_Risk_V1_CloseTopicResponse()
+        response.topic = try principal.visible(try await store.topic(id), at: { $0.centre }, "topic \(request.topicID)").wire
+        return response
+    }
+
+    func listTopics(_ request: Pingan_Risk_V1_ListTopicsRequest, _ context: ConnectContext) async throws -> Pingan_Risk_V1_ListTopicsResponse {
+        let principal = try verifier.principal(context, for: RiskServiceMethods.listTopics)
+        let centre = try DivisionCode.field(request.centreCode, "centre_code")
+        try principal.require(centre, field: "centre_code")
+        var response = Pingan_Risk_V1_ListTopicsResponse()
+        response.topics = try await store.topics(under: centre, openOnly: request.openOnly, limit: Self.maxPageSize).map(\.wire)
         return response
     }
 

@@ -103,7 +103,7 @@ extension Warning {
     var wire: Pingan_Risk_V1_Warning {
         var warning = Pingan_Risk_V1_Warning()
         warning.id = id.wire
-        warning.caseID = caseID.wire
+        warning.caseID = caseID?.wire ?? ""
         warning.centreCode = centre.rawValue
         warning.score = Int32(clamping: score)
         warning.status = status.wire
@@ -117,6 +117,10 @@ extension Warning {
         warning.escalatesAt = escalatesAt?.wireTimestamp ?? ""
         warning.steps = steps.map(\.wire)
         warning.level = level.wire
+        warning.memberCaseIds = members.map(\.wire)
+        warning.rule = rule ?? ""
+        warning.rulesVersion = rulesVersion ?? ""
+        warning.heldBy = heldBy?.wire ?? ""
         return warning
     }
 }

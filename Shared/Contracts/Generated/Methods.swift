@@ -120,6 +120,50 @@ public enum DisputeServiceMethods {
     )
 }
 
+/// `pingan.dispute.v1.ResidentService`.
+///
+/// Residents' requests. Public reads never carry personal data; the filer's own reads and the
+/// rating are the gateway's, after it checked the filer's phone or rating link.
+public enum ResidentServiceMethods {
+    public static let service = "pingan.dispute.v1.ResidentService"
+    /// Files a request: in a village it opens (or joins the filer's open matter in) a case with source CITIZEN_APP, risk-scored and on the centre's workbench; without a village it waits at the caller's county centre to be placed.
+    public static let fileRequest = ConnectMethod<Pingan_Dispute_V1_FileRequestRequest, Pingan_Dispute_V1_FileRequestResponse>(
+        service: service, name: "FileRequest", idempotency: .idempotent
+    )
+    /// One request as anyone may see it.
+    public static let getRequest = ConnectMethod<Pingan_Dispute_V1_GetRequestRequest, Pingan_Dispute_V1_GetRequestResponse>(
+        service: service, name: "GetRequest", idempotency: .noSideEffects
+    )
+    /// The tracking id behind a filing token.
+    public static let findRequestByToken = ConnectMethod<Pingan_Dispute_V1_FindRequestByTokenRequest, Pingan_Dispute_V1_FindRequestByTokenResponse>(
+        service: service, name: "FindRequestByToken", idempotency: .noSideEffects
+    )
+    /// Public requests under a centre, newest first, at most 90 days at a time.
+    public static let listRequests = ConnectMethod<Pingan_Dispute_V1_ListRequestsRequest, Pingan_Dispute_V1_ListRequestsResponse>(
+        service: service, name: "ListRequests", idempotency: .noSideEffects
+    )
+    /// The filer's own request, audited as a read of personal data.
+    public static let getOwnRequest = ConnectMethod<Pingan_Dispute_V1_GetOwnRequestRequest, Pingan_Dispute_V1_GetOwnRequestResponse>(
+        service: service, name: "GetOwnRequest", idempotency: .noSideEffects
+    )
+    /// The filer's own requests, newest first.
+    public static let listOwnRequests = ConnectMethod<Pingan_Dispute_V1_ListOwnRequestsRequest, Pingan_Dispute_V1_ListOwnRequestsResponse>(
+        service: service, name: "ListOwnRequests", idempotency: .noSideEffects
+    )
+    /// The filer's rating after the return visit, once; it counts toward the village's 群众满意度 in the month it was given.
+    public static let rateRequest = ConnectMethod<Pingan_Dispute_V1_RateRequestRequest, Pingan_Dispute_V1_RateRequestResponse>(
+        service: service, name: "RateRequest", idempotency: .unknown
+    )
+    /// Requests waiting at the caller's centre (or below it) to be placed in a village.
+    public static let listTriage = ConnectMethod<Pingan_Dispute_V1_ListTriageRequest, Pingan_Dispute_V1_ListTriageResponse>(
+        service: service, name: "ListTriage", idempotency: .noSideEffects
+    )
+    /// Places a waiting request in a village: it opens or joins a case there as FileRequest would.
+    public static let placeRequest = ConnectMethod<Pingan_Dispute_V1_PlaceRequestRequest, Pingan_Dispute_V1_PlaceRequestResponse>(
+        service: service, name: "PlaceRequest", idempotency: .unknown
+    )
+}
+
 /// `pingan.events.v1.EventService`.
 ///
 /// Served by every service that consumes another's events, for the mesh's own relays only.
@@ -319,6 +363,10 @@ public enum NotifyServiceMethods {
     public static let sendTestPush = ConnectMethod<Pingan_Notify_V1_SendTestPushRequest, Pingan_Notify_V1_SendTestPushResponse>(
         service: service, name: "SendTestPush", idempotency: .unknown
     )
+    /// Texts a resident through the deployment's SMS gateway (RESIDENT_SMS_URL): a one-time code, or the link to rate a request.
+    public static let sendResidentText = ConnectMethod<Pingan_Notify_V1_SendResidentTextRequest, Pingan_Notify_V1_SendResidentTextResponse>(
+        service: service, name: "SendResidentText", idempotency: .unknown
+    )
     /// The deliveries of a warning, a case or a centre's subscriptions.
     public static let listDeliveries = ConnectMethod<Pingan_Notify_V1_ListDeliveriesRequest, Pingan_Notify_V1_ListDeliveriesResponse>(
         service: service, name: "ListDeliveries", idempotency: .noSideEffects
@@ -363,6 +411,30 @@ public enum RiskServiceMethods {
     /// Closes the warning with its outcome; it becomes CLOSED.
     public static let closeWarning = ConnectMethod<Pingan_Risk_V1_CloseWarningRequest, Pingan_Risk_V1_CloseWarningResponse>(
         service: service, name: "CloseWarning", idempotency: .unknown
+    )
+    /// The other cases that name a party of this case (matched by keyed hashes of normalised name and phone, never by plain personal data), each with how sure the match is.
+    public static let listCaseLinks = ConnectMethod<Pingan_Risk_V1_ListCaseLinksRequest, Pingan_Risk_V1_ListCaseLinksResponse>(
+        service: service, name: "ListCaseLinks", idempotency: .noSideEffects
+    )
+    /// Incidents per village, category and week under a division (the social-risk topic database), for the days asked.
+    public static let incidentTrend = ConnectMethod<Pingan_Risk_V1_IncidentTrendRequest, Pingan_Risk_V1_IncidentTrendResponse>(
+        service: service, name: "IncidentTrend", idempotency: .noSideEffects
+    )
+    /// Opens a topic a centre follows across cases.
+    public static let openTopic = ConnectMethod<Pingan_Risk_V1_OpenTopicRequest, Pingan_Risk_V1_OpenTopicResponse>(
+        service: service, name: "OpenTopic", idempotency: .unknown
+    )
+    /// Attaches a case to an open topic.
+    public static let attachCaseToTopic = ConnectMethod<Pingan_Risk_V1_AttachCaseToTopicRequest, Pingan_Risk_V1_AttachCaseToTopicResponse>(
+        service: service, name: "AttachCaseToTopic", idempotency: .idempotent
+    )
+    /// Closes a topic with what became of it.
+    public static let closeTopic = ConnectMethod<Pingan_Risk_V1_CloseTopicRequest, Pingan_Risk_V1_CloseTopicResponse>(
+        service: service, name: "CloseTopic", idempotency: .unknown
+    )
+    /// The topics of a centre and those below it, newest first.
+    public static let listTopics = ConnectMethod<Pingan_Risk_V1_ListTopicsRequest, Pingan_Risk_V1_ListTopicsResponse>(
+        service: service, name: "ListTopics", idempotency: .noSideEffects
     )
     /// Warnings per village in a month, for the governance index.
     public static let warningFacts = ConnectMethod<Pingan_Risk_V1_WarningFactsRequest, Pingan_Risk_V1_WarningFactsResponse>(
@@ -495,6 +567,42 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.dispute.v1.DisputeService", name: "ExportCases", owner: .dispute, idempotency: .noSideEffects,
             inputType: "pingan.dispute.v1.ExportCasesRequest", outputType: "pingan.dispute.v1.ExportCasesResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.ResidentService", name: "FileRequest", owner: .dispute, idempotency: .idempotent,
+            inputType: "pingan.dispute.v1.FileRequestRequest", outputType: "pingan.dispute.v1.FileRequestResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.ResidentService", name: "GetRequest", owner: .dispute, idempotency: .noSideEffects,
+            inputType: "pingan.dispute.v1.GetRequestRequest", outputType: "pingan.dispute.v1.GetRequestResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.ResidentService", name: "FindRequestByToken", owner: .dispute, idempotency: .noSideEffects,
+            inputType: "pingan.dispute.v1.FindRequestByTokenRequest", outputType: "pingan.dispute.v1.FindRequestByTokenResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.ResidentService", name: "ListRequests", owner: .dispute, idempotency: .noSideEffects,
+            inputType: "pingan.dispute.v1.ListRequestsRequest", outputType: "pingan.dispute.v1.ListRequestsResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.ResidentService", name: "GetOwnRequest", owner: .dispute, idempotency: .noSideEffects,
+            inputType: "pingan.dispute.v1.GetOwnRequestRequest", outputType: "pingan.dispute.v1.GetOwnRequestResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.ResidentService", name: "ListOwnRequests", owner: .dispute, idempotency: .noSideEffects,
+            inputType: "pingan.dispute.v1.ListOwnRequestsRequest", outputType: "pingan.dispute.v1.ListOwnRequestsResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.ResidentService", name: "RateRequest", owner: .dispute, idempotency: .unknown,
+            inputType: "pingan.dispute.v1.RateRequestRequest", outputType: "pingan.dispute.v1.RateRequestResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.ResidentService", name: "ListTriage", owner: .dispute, idempotency: .noSideEffects,
+            inputType: "pingan.dispute.v1.ListTriageRequest", outputType: "pingan.dispute.v1.ListTriageResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.ResidentService", name: "PlaceRequest", owner: .dispute, idempotency: .unknown,
+            inputType: "pingan.dispute.v1.PlaceRequestRequest", outputType: "pingan.dispute.v1.PlaceRequestResponse"
         ),
         MethodDescriptor(
             service: "pingan.events.v1.EventService", name: "DeliverEvents", owner: nil, idempotency: .idempotent,
@@ -657,6 +765,10 @@ public enum MethodTable {
             inputType: "pingan.notify.v1.SendTestPushRequest", outputType: "pingan.notify.v1.SendTestPushResponse"
         ),
         MethodDescriptor(
+            service: "pingan.notify.v1.NotifyService", name: "SendResidentText", owner: .notify, idempotency: .unknown,
+            inputType: "pingan.notify.v1.SendResidentTextRequest", outputType: "pingan.notify.v1.SendResidentTextResponse"
+        ),
+        MethodDescriptor(
             service: "pingan.notify.v1.NotifyService", name: "ListDeliveries", owner: .notify, idempotency: .noSideEffects,
             inputType: "pingan.notify.v1.ListDeliveriesRequest", outputType: "pingan.notify.v1.ListDeliveriesResponse"
         ),
@@ -695,6 +807,30 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.risk.v1.RiskService", name: "CloseWarning", owner: .risk, idempotency: .unknown,
             inputType: "pingan.risk.v1.CloseWarningRequest", outputType: "pingan.risk.v1.CloseWarningResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.risk.v1.RiskService", name: "ListCaseLinks", owner: .risk, idempotency: .noSideEffects,
+            inputType: "pingan.risk.v1.ListCaseLinksRequest", outputType: "pingan.risk.v1.ListCaseLinksResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.risk.v1.RiskService", name: "IncidentTrend", owner: .risk, idempotency: .noSideEffects,
+            inputType: "pingan.risk.v1.IncidentTrendRequest", outputType: "pingan.risk.v1.IncidentTrendResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.risk.v1.RiskService", name: "OpenTopic", owner: .risk, idempotency: .unknown,
+            inputType: "pingan.risk.v1.OpenTopicRequest", outputType: "pingan.risk.v1.OpenTopicResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.risk.v1.RiskService", name: "AttachCaseToTopic", owner: .risk, idempotency: .idempotent,
+            inputType: "pingan.risk.v1.AttachCaseToTopicRequest", outputType: "pingan.risk.v1.AttachCaseToTopicResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.risk.v1.RiskService", name: "CloseTopic", owner: .risk, idempotency: .unknown,
+            inputType: "pingan.risk.v1.CloseTopicRequest", outputType: "pingan.risk.v1.CloseTopicResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.risk.v1.RiskService", name: "ListTopics", owner: .risk, idempotency: .noSideEffects,
+            inputType: "pingan.risk.v1.ListTopicsRequest", outputType: "pingan.risk.v1.ListTopicsResponse"
         ),
         MethodDescriptor(
             service: "pingan.risk.v1.RiskService", name: "WarningFacts", owner: .risk, idempotency: .noSideEffects,

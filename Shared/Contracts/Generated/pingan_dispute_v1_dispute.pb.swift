@@ -34,6 +34,10 @@ public nonisolated enum Pingan_Dispute_V1_CaseSource: SwiftProtobuf.Enum, Swift.
 
   /// The citizen app (群众端).
   case citizenApp // = 6
+
+  /// A find of a grid's daily screening (每日信息排查), such as a line of the grid chat
+  /// groups' daily export.
+  case screening // = 7
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -49,6 +53,7 @@ public nonisolated enum Pingan_Dispute_V1_CaseSource: SwiftProtobuf.Enum, Swift.
     case 4: self = .walkIn
     case 5: self = .departmentReferral
     case 6: self = .citizenApp
+    case 7: self = .screening
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -62,6 +67,7 @@ public nonisolated enum Pingan_Dispute_V1_CaseSource: SwiftProtobuf.Enum, Swift.
     case .walkIn: return 4
     case .departmentReferral: return 5
     case .citizenApp: return 6
+    case .screening: return 7
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -75,6 +81,7 @@ public nonisolated enum Pingan_Dispute_V1_CaseSource: SwiftProtobuf.Enum, Swift.
     .walkIn,
     .departmentReferral,
     .citizenApp,
+    .screening,
   ]
 
 }
@@ -1297,6 +1304,12 @@ public nonisolated struct Pingan_Dispute_V1_VillageCaseFacts: Sendable {
   /// Cases opened in the month where violence had already happened.
   public var violentCases: Int32 = 0
 
+  /// Residents' ratings given in the month (ResidentService/RateRequest), and of those the
+  /// ones of 4 or 5: the filers who said their matter was resolved.
+  public var residentRatings: Int32 = 0
+
+  public var residentSatisfied: Int32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2012,7 +2025,7 @@ public nonisolated struct Pingan_Dispute_V1_ExportCasesResponse: Sendable {
 fileprivate nonisolated let _protobuf_package = "pingan.dispute.v1"
 
 nonisolated extension Pingan_Dispute_V1_CaseSource: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CASE_SOURCE_UNSPECIFIED\0\u{1}CASE_SOURCE_GRID_REPORT\0\u{1}CASE_SOURCE_HOTLINE\0\u{1}CASE_SOURCE_POLICE_TRANSFER\0\u{1}CASE_SOURCE_WALK_IN\0\u{1}CASE_SOURCE_DEPARTMENT_REFERRAL\0\u{1}CASE_SOURCE_CITIZEN_APP\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CASE_SOURCE_UNSPECIFIED\0\u{1}CASE_SOURCE_GRID_REPORT\0\u{1}CASE_SOURCE_HOTLINE\0\u{1}CASE_SOURCE_POLICE_TRANSFER\0\u{1}CASE_SOURCE_WALK_IN\0\u{1}CASE_SOURCE_DEPARTMENT_REFERRAL\0\u{1}CASE_SOURCE_CITIZEN_APP\0\u{1}CASE_SOURCE_SCREENING\0")
 }
 
 nonisolated extension Pingan_Dispute_V1_CaseStatus: SwiftProtobuf._ProtoNameProviding {
@@ -3704,7 +3717,7 @@ nonisolated extension Pingan_Dispute_V1_CaseFactsRequest: SwiftProtobuf.Message,
 
 nonisolated extension Pingan_Dispute_V1_VillageCaseFacts: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".VillageCaseFacts"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}village_code\0\u{1}opened\0\u{1}resolved\0\u{3}rungs_ended\0\u{3}rungs_settled\0\u{3}rungs_on_time\0\u{3}summons_answered\0\u{3}summons_late\0\u{3}return_visits_done\0\u{3}return_visits_confirmed\0\u{3}overdue_steps\0\u{3}repeat_incidents\0\u{3}reopened_after_settlement\0\u{3}violent_cases\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}village_code\0\u{1}opened\0\u{1}resolved\0\u{3}rungs_ended\0\u{3}rungs_settled\0\u{3}rungs_on_time\0\u{3}summons_answered\0\u{3}summons_late\0\u{3}return_visits_done\0\u{3}return_visits_confirmed\0\u{3}overdue_steps\0\u{3}repeat_incidents\0\u{3}reopened_after_settlement\0\u{3}violent_cases\0\u{3}resident_ratings\0\u{3}resident_satisfied\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3726,6 +3739,8 @@ nonisolated extension Pingan_Dispute_V1_VillageCaseFacts: SwiftProtobuf.Message,
       case 12: try { try decoder.decodeSingularInt32Field(value: &self.repeatIncidents) }()
       case 13: try { try decoder.decodeSingularInt32Field(value: &self.reopenedAfterSettlement) }()
       case 14: try { try decoder.decodeSingularInt32Field(value: &self.violentCases) }()
+      case 15: try { try decoder.decodeSingularInt32Field(value: &self.residentRatings) }()
+      case 16: try { try decoder.decodeSingularInt32Field(value: &self.residentSatisfied) }()
       default: break
       }
     }
@@ -3774,6 +3789,12 @@ nonisolated extension Pingan_Dispute_V1_VillageCaseFacts: SwiftProtobuf.Message,
     if self.violentCases != 0 {
       try visitor.visitSingularInt32Field(value: self.violentCases, fieldNumber: 14)
     }
+    if self.residentRatings != 0 {
+      try visitor.visitSingularInt32Field(value: self.residentRatings, fieldNumber: 15)
+    }
+    if self.residentSatisfied != 0 {
+      try visitor.visitSingularInt32Field(value: self.residentSatisfied, fieldNumber: 16)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3792,6 +3813,8 @@ nonisolated extension Pingan_Dispute_V1_VillageCaseFacts: SwiftProtobuf.Message,
     if lhs.repeatIncidents != rhs.repeatIncidents {return false}
     if lhs.reopenedAfterSettlement != rhs.reopenedAfterSettlement {return false}
     if lhs.violentCases != rhs.violentCases {return false}
+    if lhs.residentRatings != rhs.residentRatings {return false}
+    if lhs.residentSatisfied != rhs.residentSatisfied {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -79,6 +79,49 @@ public nonisolated enum Pingan_Notify_V1_Channel: SwiftProtobuf.Enum, Swift.Case
 
 }
 
+/// What a text to a resident is for.
+public nonisolated enum Pingan_Notify_V1_ResidentTextKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// The one-time code a resident signs in with.
+  case oneTimeCode // = 1
+
+  /// The link asking the filer to rate a request after its return visit.
+  case ratingLink // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .oneTimeCode
+    case 2: self = .ratingLink
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .oneTimeCode: return 1
+    case .ratingLink: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Pingan_Notify_V1_ResidentTextKind] = [
+    .unspecified,
+    .oneTimeCode,
+    .ratingLink,
+  ]
+
+}
+
 public nonisolated struct Pingan_Notify_V1_Subscription: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -548,6 +591,44 @@ public nonisolated struct Pingan_Notify_V1_ListDeliveriesResponse: Sendable {
   public init() {}
 }
 
+public nonisolated struct Pingan_Notify_V1_SendResidentTextRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Required. The resident's mobile phone: 11 digits starting with 1.
+  public var phone: String = String()
+
+  /// Required: RESIDENT_TEXT_KIND_UNSPECIFIED is refused.
+  public var kind: Pingan_Notify_V1_ResidentTextKind = .unspecified
+
+  /// Optional; required (6 digits) for ONE_TIME_CODE. Sent, never stored or logged.
+  public var code: String = String()
+
+  /// Optional; required for RATING_LINK: the token of the rating link (RESIDENT_URL/rate/<token>).
+  public var ratingToken: String = String()
+
+  /// Optional. The request the text is about, named in it; up to 20 characters.
+  public var trackingID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Notify_V1_SendResidentTextResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// True when the SMS gateway took the text.
+  public var sent: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Pingan_Notify_V1_SendTestPushRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -581,6 +662,10 @@ fileprivate nonisolated let _protobuf_package = "pingan.notify.v1"
 
 nonisolated extension Pingan_Notify_V1_Channel: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CHANNEL_UNSPECIFIED\0\u{1}CHANNEL_WEBHOOK\0\u{1}CHANNEL_WECOM\0\u{1}CHANNEL_SMS\0\u{1}CHANNEL_EMAIL\0")
+}
+
+nonisolated extension Pingan_Notify_V1_ResidentTextKind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RESIDENT_TEXT_KIND_UNSPECIFIED\0\u{1}RESIDENT_TEXT_KIND_ONE_TIME_CODE\0\u{1}RESIDENT_TEXT_KIND_RATING_LINK\0")
 }
 
 nonisolated extension Pingan_Notify_V1_Subscription: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1434,6 +1519,86 @@ nonisolated extension Pingan_Notify_V1_ListDeliveriesResponse: SwiftProtobuf.Mes
   public static func ==(lhs: Pingan_Notify_V1_ListDeliveriesResponse, rhs: Pingan_Notify_V1_ListDeliveriesResponse) -> Bool {
     if lhs.deliveries != rhs.deliveries {return false}
     if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Notify_V1_SendResidentTextRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SendResidentTextRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}phone\0\u{1}kind\0\u{1}code\0\u{3}rating_token\0\u{3}tracking_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.phone) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.code) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.ratingToken) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.trackingID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.phone.isEmpty {
+      try visitor.visitSingularStringField(value: self.phone, fieldNumber: 1)
+    }
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 2)
+    }
+    if !self.code.isEmpty {
+      try visitor.visitSingularStringField(value: self.code, fieldNumber: 3)
+    }
+    if !self.ratingToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.ratingToken, fieldNumber: 4)
+    }
+    if !self.trackingID.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingID, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Notify_V1_SendResidentTextRequest, rhs: Pingan_Notify_V1_SendResidentTextRequest) -> Bool {
+    if lhs.phone != rhs.phone {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs.code != rhs.code {return false}
+    if lhs.ratingToken != rhs.ratingToken {return false}
+    if lhs.trackingID != rhs.trackingID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Notify_V1_SendResidentTextResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SendResidentTextResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sent\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.sent) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.sent != false {
+      try visitor.visitSingularBoolField(value: self.sent, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Notify_V1_SendResidentTextResponse, rhs: Pingan_Notify_V1_SendResidentTextResponse) -> Bool {
+    if lhs.sent != rhs.sent {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

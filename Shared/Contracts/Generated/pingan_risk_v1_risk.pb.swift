@@ -229,48 +229,122 @@ public nonisolated struct Pingan_Risk_V1_WarningStep: Sendable {
   public init() {}
 }
 
-public nonisolated struct Pingan_Risk_V1_Warning: Sendable {
+public nonisolated struct Pingan_Risk_V1_Warning: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var id: String = String()
+  public var id: String {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
 
-  public var caseID: String = String()
+  public var caseID: String {
+    get {_storage._caseID}
+    set {_uniqueStorage()._caseID = newValue}
+  }
 
   /// The township centre that owns the case.
-  public var centreCode: String = String()
+  public var centreCode: String {
+    get {_storage._centreCode}
+    set {_uniqueStorage()._centreCode = newValue}
+  }
 
-  public var score: Int32 = 0
+  public var score: Int32 {
+    get {_storage._score}
+    set {_uniqueStorage()._score = newValue}
+  }
 
-  public var status: Pingan_Risk_V1_WarningStatus = .unspecified
+  public var status: Pingan_Risk_V1_WarningStatus {
+    get {_storage._status}
+    set {_uniqueStorage()._status = newValue}
+  }
 
-  public var raisedAt: String = String()
+  public var raisedAt: String {
+    get {_storage._raisedAt}
+    set {_uniqueStorage()._raisedAt = newValue}
+  }
 
-  public var villageCode: String = String()
+  public var villageCode: String {
+    get {_storage._villageCode}
+    set {_uniqueStorage()._villageCode = newValue}
+  }
 
   /// How many times the case warned while this warning was open (grouped, not repeated).
-  public var count: Int32 = 0
+  public var count: Int32 {
+    get {_storage._count}
+    set {_uniqueStorage()._count = newValue}
+  }
 
-  public var assignee: String = String()
+  public var assignee: String {
+    get {_storage._assignee}
+    set {_uniqueStorage()._assignee = newValue}
+  }
 
-  public var feedback: String = String()
+  public var feedback: String {
+    get {_storage._feedback}
+    set {_uniqueStorage()._feedback = newValue}
+  }
 
-  public var evaluation: String = String()
+  public var evaluation: String {
+    get {_storage._evaluation}
+    set {_uniqueStorage()._evaluation = newValue}
+  }
 
-  public var outcome: String = String()
+  public var outcome: String {
+    get {_storage._outcome}
+    set {_uniqueStorage()._outcome = newValue}
+  }
 
   /// When an unacknowledged warning escalates to the level above; empty once acknowledged.
-  public var escalatesAt: String = String()
+  public var escalatesAt: String {
+    get {_storage._escalatesAt}
+    set {_uniqueStorage()._escalatesAt = newValue}
+  }
 
-  public var steps: [Pingan_Risk_V1_WarningStep] = []
+  public var steps: [Pingan_Risk_V1_WarningStep] {
+    get {_storage._steps}
+    set {_uniqueStorage()._steps = newValue}
+  }
 
   /// The gravest level the case reached while this warning was open.
-  public var level: Pingan_Risk_V1_RiskLevel = .unspecified
+  public var level: Pingan_Risk_V1_RiskLevel {
+    get {_storage._level}
+    set {_uniqueStorage()._level = newValue}
+  }
+
+  /// A cluster warning's member cases, oldest first (for a cluster, case_id is empty and
+  /// village_code is the division the cluster lies in); empty for a case's warning.
+  public var memberCaseIds: [String] {
+    get {_storage._memberCaseIds}
+    set {_uniqueStorage()._memberCaseIds = newValue}
+  }
+
+  /// The cluster rule that raised it (land-village-14d); empty for a case's warning.
+  public var rule: String {
+    get {_storage._rule}
+    set {_uniqueStorage()._rule = newValue}
+  }
+
+  /// The version of the rules that raised it: the cluster rules' for a cluster warning, the
+  /// risk models' for a case's warning.
+  public var rulesVersion: String {
+    get {_storage._rulesVersion}
+    set {_uniqueStorage()._rulesVersion = newValue}
+  }
+
+  /// The open cluster warning that holds back this case warning's own pushes (its case is a
+  /// member and nothing decisive warned); empty when its pushes go out.
+  public var heldBy: String {
+    get {_storage._heldBy}
+    set {_uniqueStorage()._heldBy = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Pingan_Risk_V1_AssessCaseRequest: @unchecked Sendable {
@@ -386,6 +460,21 @@ public nonisolated struct Pingan_Risk_V1_AssessCaseRequest: @unchecked Sendable 
   public var closed: Bool {
     get {_storage._closed}
     set {_uniqueStorage()._closed = newValue}
+  }
+
+  /// Optional. Where the report that opened the case came from, kept with the incident in the
+  /// social-risk topic database.
+  public var source: Pingan_Dispute_V1_CaseSource {
+    get {_storage._source}
+    set {_uniqueStorage()._source = newValue}
+  }
+
+  /// Optional. Keyed hashes of the parties, never their names or phones: each is a kind
+  /// (name_phone, phone or id_number), a colon and 64 lowercase hex digits of HMAC-SHA256
+  /// under a key only dispute-service holds; at most 100.
+  public var partyKeys: [String] {
+    get {_storage._partyKeys}
+    set {_uniqueStorage()._partyKeys = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -750,6 +839,293 @@ public nonisolated struct Pingan_Risk_V1_WarningFactsResponse: Sendable {
   public init() {}
 }
 
+public nonisolated struct Pingan_Risk_V1_ListCaseLinksRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Required. The case's UUID.
+  public var caseID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Another case that names the same person, as far as the caller may see it.
+public nonisolated struct Pingan_Risk_V1_CaseLink: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var caseID: String = String()
+
+  public var villageCode: String = String()
+
+  public var category: Pingan_Grid_V1_IncidentCategory = .unspecified
+
+  public var source: Pingan_Dispute_V1_CaseSource = .unspecified
+
+  /// RFC 3339: when the other case opened.
+  public var openedAt: String = String()
+
+  /// The other case is settled, resolved or closed.
+  public var closed: Bool = false
+
+  /// How sure the match is, 0 to 100: 95 for the same name and phone, 60 for the same phone
+  /// under another name (a household's shared phone, or a misspelt name).
+  public var confidence: Int32 = 0
+
+  /// The kinds of key that matched: name_phone, phone.
+  public var matchedOn: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Risk_V1_ListCaseLinksResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var links: [Pingan_Risk_V1_CaseLink] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Risk_V1_IncidentTrendRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Required. A division code in the caller's jurisdiction: incidents in the villages under it.
+  public var divisionCode: String = String()
+
+  /// Required. YYYY-MM-DD (China time): the first day counted.
+  public var since: String = String()
+
+  /// Required. YYYY-MM-DD (China time): the last day counted; at most 400 days after since.
+  public var until: String = String()
+
+  /// Optional. Only this category; unspecified counts every category.
+  public var category: Pingan_Grid_V1_IncidentCategory = .unspecified
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Incidents of one category opened in one village in one week.
+public nonisolated struct Pingan_Risk_V1_IncidentCount: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var villageCode: String = String()
+
+  public var category: Pingan_Grid_V1_IncidentCategory = .unspecified
+
+  /// YYYY-MM-DD: the Monday (China time) the week starts on.
+  public var week: String = String()
+
+  public var count: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Risk_V1_IncidentTrendResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// By week, then village, then category.
+  public var counts: [Pingan_Risk_V1_IncidentCount] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// An open topic (专题) of the social-risk topic database: a matter a centre follows across
+/// cases, such as land requisition in 白衣镇, with the cases its staff attached to it.
+public nonisolated struct Pingan_Risk_V1_Topic: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  /// The centre that opened it: the cases attached lie under it.
+  public var centreCode: String = String()
+
+  public var title: String = String()
+
+  /// The category it is about; unspecified for a topic of several.
+  public var category: Pingan_Grid_V1_IncidentCategory = .unspecified
+
+  public var openedAt: String = String()
+
+  /// Empty while the topic is open.
+  public var closedAt: String = String()
+
+  public var outcome: String = String()
+
+  /// The attached cases, in the order they were attached.
+  public var caseIds: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Risk_V1_OpenTopicRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Required. The centre that follows the topic; a division code in the caller's jurisdiction.
+  public var centreCode: String = String()
+
+  /// Required. What the topic is (白衣镇土地征收); 1 to 100 characters.
+  public var title: String = String()
+
+  /// Optional. The category it is about; unspecified for several.
+  public var category: Pingan_Grid_V1_IncidentCategory = .unspecified
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Risk_V1_OpenTopicResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var topic: Pingan_Risk_V1_Topic {
+    get {_topic ?? Pingan_Risk_V1_Topic()}
+    set {_topic = newValue}
+  }
+  /// Returns true if `topic` has been explicitly set.
+  public var hasTopic: Bool {self._topic != nil}
+  /// Clears the value of `topic`. Subsequent reads from it will return its default value.
+  public mutating func clearTopic() {self._topic = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _topic: Pingan_Risk_V1_Topic? = nil
+}
+
+public nonisolated struct Pingan_Risk_V1_AttachCaseToTopicRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Required. The topic's UUID.
+  public var topicID: String = String()
+
+  /// Required. The case's UUID; a case under the topic's centre. Attaching it again changes nothing.
+  public var caseID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Risk_V1_AttachCaseToTopicResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var topic: Pingan_Risk_V1_Topic {
+    get {_topic ?? Pingan_Risk_V1_Topic()}
+    set {_topic = newValue}
+  }
+  /// Returns true if `topic` has been explicitly set.
+  public var hasTopic: Bool {self._topic != nil}
+  /// Clears the value of `topic`. Subsequent reads from it will return its default value.
+  public mutating func clearTopic() {self._topic = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _topic: Pingan_Risk_V1_Topic? = nil
+}
+
+public nonisolated struct Pingan_Risk_V1_CloseTopicRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Required. The topic's UUID.
+  public var topicID: String = String()
+
+  /// Required. What became of it; 1 to 4000 characters.
+  public var outcome: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Risk_V1_CloseTopicResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var topic: Pingan_Risk_V1_Topic {
+    get {_topic ?? Pingan_Risk_V1_Topic()}
+    set {_topic = newValue}
+  }
+  /// Returns true if `topic` has been explicitly set.
+  public var hasTopic: Bool {self._topic != nil}
+  /// Clears the value of `topic`. Subsequent reads from it will return its default value.
+  public mutating func clearTopic() {self._topic = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _topic: Pingan_Risk_V1_Topic? = nil
+}
+
+public nonisolated struct Pingan_Risk_V1_ListTopicsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Required. Topics of this centre and the centres below it, newest first (at most 200); a
+  /// division code in the caller's jurisdiction.
+  public var centreCode: String = String()
+
+  /// Optional. Only topics not closed.
+  public var openOnly: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Risk_V1_ListTopicsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var topics: [Pingan_Risk_V1_Topic] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "pingan.risk.v1"
@@ -974,99 +1350,191 @@ nonisolated extension Pingan_Risk_V1_WarningStep: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Pingan_Risk_V1_Warning: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Warning"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}case_id\0\u{3}centre_code\0\u{1}score\0\u{1}status\0\u{3}raised_at\0\u{3}village_code\0\u{1}count\0\u{1}assignee\0\u{1}feedback\0\u{1}evaluation\0\u{1}outcome\0\u{3}escalates_at\0\u{1}steps\0\u{1}level\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}case_id\0\u{3}centre_code\0\u{1}score\0\u{1}status\0\u{3}raised_at\0\u{3}village_code\0\u{1}count\0\u{1}assignee\0\u{1}feedback\0\u{1}evaluation\0\u{1}outcome\0\u{3}escalates_at\0\u{1}steps\0\u{1}level\0\u{3}member_case_ids\0\u{1}rule\0\u{3}rules_version\0\u{3}held_by\0")
+
+  fileprivate class _StorageClass {
+    var _id: String = String()
+    var _caseID: String = String()
+    var _centreCode: String = String()
+    var _score: Int32 = 0
+    var _status: Pingan_Risk_V1_WarningStatus = .unspecified
+    var _raisedAt: String = String()
+    var _villageCode: String = String()
+    var _count: Int32 = 0
+    var _assignee: String = String()
+    var _feedback: String = String()
+    var _evaluation: String = String()
+    var _outcome: String = String()
+    var _escalatesAt: String = String()
+    var _steps: [Pingan_Risk_V1_WarningStep] = []
+    var _level: Pingan_Risk_V1_RiskLevel = .unspecified
+    var _memberCaseIds: [String] = []
+    var _rule: String = String()
+    var _rulesVersion: String = String()
+    var _heldBy: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _caseID = source._caseID
+      _centreCode = source._centreCode
+      _score = source._score
+      _status = source._status
+      _raisedAt = source._raisedAt
+      _villageCode = source._villageCode
+      _count = source._count
+      _assignee = source._assignee
+      _feedback = source._feedback
+      _evaluation = source._evaluation
+      _outcome = source._outcome
+      _escalatesAt = source._escalatesAt
+      _steps = source._steps
+      _level = source._level
+      _memberCaseIds = source._memberCaseIds
+      _rule = source._rule
+      _rulesVersion = source._rulesVersion
+      _heldBy = source._heldBy
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
-      case 4: try { try decoder.decodeSingularInt32Field(value: &self.score) }()
-      case 5: try { try decoder.decodeSingularEnumField(value: &self.status) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.raisedAt) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.villageCode) }()
-      case 8: try { try decoder.decodeSingularInt32Field(value: &self.count) }()
-      case 9: try { try decoder.decodeSingularStringField(value: &self.assignee) }()
-      case 10: try { try decoder.decodeSingularStringField(value: &self.feedback) }()
-      case 11: try { try decoder.decodeSingularStringField(value: &self.evaluation) }()
-      case 12: try { try decoder.decodeSingularStringField(value: &self.outcome) }()
-      case 13: try { try decoder.decodeSingularStringField(value: &self.escalatesAt) }()
-      case 14: try { try decoder.decodeRepeatedMessageField(value: &self.steps) }()
-      case 15: try { try decoder.decodeSingularEnumField(value: &self.level) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._caseID) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._centreCode) }()
+        case 4: try { try decoder.decodeSingularInt32Field(value: &_storage._score) }()
+        case 5: try { try decoder.decodeSingularEnumField(value: &_storage._status) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._raisedAt) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._villageCode) }()
+        case 8: try { try decoder.decodeSingularInt32Field(value: &_storage._count) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._assignee) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._feedback) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._evaluation) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._outcome) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._escalatesAt) }()
+        case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._steps) }()
+        case 15: try { try decoder.decodeSingularEnumField(value: &_storage._level) }()
+        case 16: try { try decoder.decodeRepeatedStringField(value: &_storage._memberCaseIds) }()
+        case 17: try { try decoder.decodeSingularStringField(value: &_storage._rule) }()
+        case 18: try { try decoder.decodeSingularStringField(value: &_storage._rulesVersion) }()
+        case 19: try { try decoder.decodeSingularStringField(value: &_storage._heldBy) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.id.isEmpty {
-      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
-    }
-    if !self.caseID.isEmpty {
-      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 2)
-    }
-    if !self.centreCode.isEmpty {
-      try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 3)
-    }
-    if self.score != 0 {
-      try visitor.visitSingularInt32Field(value: self.score, fieldNumber: 4)
-    }
-    if self.status != .unspecified {
-      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 5)
-    }
-    if !self.raisedAt.isEmpty {
-      try visitor.visitSingularStringField(value: self.raisedAt, fieldNumber: 6)
-    }
-    if !self.villageCode.isEmpty {
-      try visitor.visitSingularStringField(value: self.villageCode, fieldNumber: 7)
-    }
-    if self.count != 0 {
-      try visitor.visitSingularInt32Field(value: self.count, fieldNumber: 8)
-    }
-    if !self.assignee.isEmpty {
-      try visitor.visitSingularStringField(value: self.assignee, fieldNumber: 9)
-    }
-    if !self.feedback.isEmpty {
-      try visitor.visitSingularStringField(value: self.feedback, fieldNumber: 10)
-    }
-    if !self.evaluation.isEmpty {
-      try visitor.visitSingularStringField(value: self.evaluation, fieldNumber: 11)
-    }
-    if !self.outcome.isEmpty {
-      try visitor.visitSingularStringField(value: self.outcome, fieldNumber: 12)
-    }
-    if !self.escalatesAt.isEmpty {
-      try visitor.visitSingularStringField(value: self.escalatesAt, fieldNumber: 13)
-    }
-    if !self.steps.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.steps, fieldNumber: 14)
-    }
-    if self.level != .unspecified {
-      try visitor.visitSingularEnumField(value: self.level, fieldNumber: 15)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      if !_storage._id.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._id, fieldNumber: 1)
+      }
+      if !_storage._caseID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._caseID, fieldNumber: 2)
+      }
+      if !_storage._centreCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._centreCode, fieldNumber: 3)
+      }
+      if _storage._score != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._score, fieldNumber: 4)
+      }
+      if _storage._status != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._status, fieldNumber: 5)
+      }
+      if !_storage._raisedAt.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._raisedAt, fieldNumber: 6)
+      }
+      if !_storage._villageCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._villageCode, fieldNumber: 7)
+      }
+      if _storage._count != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._count, fieldNumber: 8)
+      }
+      if !_storage._assignee.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._assignee, fieldNumber: 9)
+      }
+      if !_storage._feedback.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._feedback, fieldNumber: 10)
+      }
+      if !_storage._evaluation.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._evaluation, fieldNumber: 11)
+      }
+      if !_storage._outcome.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._outcome, fieldNumber: 12)
+      }
+      if !_storage._escalatesAt.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._escalatesAt, fieldNumber: 13)
+      }
+      if !_storage._steps.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._steps, fieldNumber: 14)
+      }
+      if _storage._level != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._level, fieldNumber: 15)
+      }
+      if !_storage._memberCaseIds.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._memberCaseIds, fieldNumber: 16)
+      }
+      if !_storage._rule.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._rule, fieldNumber: 17)
+      }
+      if !_storage._rulesVersion.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._rulesVersion, fieldNumber: 18)
+      }
+      if !_storage._heldBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._heldBy, fieldNumber: 19)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Risk_V1_Warning, rhs: Pingan_Risk_V1_Warning) -> Bool {
-    if lhs.id != rhs.id {return false}
-    if lhs.caseID != rhs.caseID {return false}
-    if lhs.centreCode != rhs.centreCode {return false}
-    if lhs.score != rhs.score {return false}
-    if lhs.status != rhs.status {return false}
-    if lhs.raisedAt != rhs.raisedAt {return false}
-    if lhs.villageCode != rhs.villageCode {return false}
-    if lhs.count != rhs.count {return false}
-    if lhs.assignee != rhs.assignee {return false}
-    if lhs.feedback != rhs.feedback {return false}
-    if lhs.evaluation != rhs.evaluation {return false}
-    if lhs.outcome != rhs.outcome {return false}
-    if lhs.escalatesAt != rhs.escalatesAt {return false}
-    if lhs.steps != rhs.steps {return false}
-    if lhs.level != rhs.level {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._caseID != rhs_storage._caseID {return false}
+        if _storage._centreCode != rhs_storage._centreCode {return false}
+        if _storage._score != rhs_storage._score {return false}
+        if _storage._status != rhs_storage._status {return false}
+        if _storage._raisedAt != rhs_storage._raisedAt {return false}
+        if _storage._villageCode != rhs_storage._villageCode {return false}
+        if _storage._count != rhs_storage._count {return false}
+        if _storage._assignee != rhs_storage._assignee {return false}
+        if _storage._feedback != rhs_storage._feedback {return false}
+        if _storage._evaluation != rhs_storage._evaluation {return false}
+        if _storage._outcome != rhs_storage._outcome {return false}
+        if _storage._escalatesAt != rhs_storage._escalatesAt {return false}
+        if _storage._steps != rhs_storage._steps {return false}
+        if _storage._level != rhs_storage._level {return false}
+        if _storage._memberCaseIds != rhs_storage._memberCaseIds {return false}
+        if _storage._rule != rhs_storage._rule {return false}
+        if _storage._rulesVersion != rhs_storage._rulesVersion {return false}
+        if _storage._heldBy != rhs_storage._heldBy {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1074,7 +1542,7 @@ nonisolated extension Pingan_Risk_V1_Warning: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AssessCaseRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}village_code\0\u{1}category\0\u{3}party_count\0\u{3}minors_involved\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}incident_id\0\u{3}violence_occurred\0\u{1}incidents\0\u{3}failed_rungs\0\u{1}escalations\0\u{3}overdue_summons\0\u{3}opened_at\0\u{3}as_of\0\u{1}closed\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}village_code\0\u{1}category\0\u{3}party_count\0\u{3}minors_involved\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}incident_id\0\u{3}violence_occurred\0\u{1}incidents\0\u{3}failed_rungs\0\u{1}escalations\0\u{3}overdue_summons\0\u{3}opened_at\0\u{3}as_of\0\u{1}closed\0\u{1}source\0\u{3}party_keys\0")
 
   fileprivate class _StorageClass {
     var _caseID: String = String()
@@ -1095,6 +1563,8 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
     var _openedAt: String = String()
     var _asOf: String = String()
     var _closed: Bool = false
+    var _source: Pingan_Dispute_V1_CaseSource = .unspecified
+    var _partyKeys: [String] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1123,6 +1593,8 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
       _openedAt = source._openedAt
       _asOf = source._asOf
       _closed = source._closed
+      _source = source._source
+      _partyKeys = source._partyKeys
     }
   }
 
@@ -1159,6 +1631,8 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
         case 16: try { try decoder.decodeSingularStringField(value: &_storage._openedAt) }()
         case 17: try { try decoder.decodeSingularStringField(value: &_storage._asOf) }()
         case 18: try { try decoder.decodeSingularBoolField(value: &_storage._closed) }()
+        case 19: try { try decoder.decodeSingularEnumField(value: &_storage._source) }()
+        case 20: try { try decoder.decodeRepeatedStringField(value: &_storage._partyKeys) }()
         default: break
         }
       }
@@ -1221,6 +1695,12 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
       if _storage._closed != false {
         try visitor.visitSingularBoolField(value: _storage._closed, fieldNumber: 18)
       }
+      if _storage._source != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._source, fieldNumber: 19)
+      }
+      if !_storage._partyKeys.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._partyKeys, fieldNumber: 20)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1248,6 +1728,8 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
         if _storage._openedAt != rhs_storage._openedAt {return false}
         if _storage._asOf != rhs_storage._asOf {return false}
         if _storage._closed != rhs_storage._closed {return false}
+        if _storage._source != rhs_storage._source {return false}
+        if _storage._partyKeys != rhs_storage._partyKeys {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1944,6 +2426,593 @@ nonisolated extension Pingan_Risk_V1_WarningFactsResponse: SwiftProtobuf.Message
 
   public static func ==(lhs: Pingan_Risk_V1_WarningFactsResponse, rhs: Pingan_Risk_V1_WarningFactsResponse) -> Bool {
     if lhs.facts != rhs.facts {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_ListCaseLinksRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListCaseLinksRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_ListCaseLinksRequest, rhs: Pingan_Risk_V1_ListCaseLinksRequest) -> Bool {
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_CaseLink: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CaseLink"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}village_code\0\u{1}category\0\u{1}source\0\u{3}opened_at\0\u{1}closed\0\u{1}confidence\0\u{3}matched_on\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.villageCode) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.category) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.source) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.openedAt) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.closed) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.confidence) }()
+      case 8: try { try decoder.decodeRepeatedStringField(value: &self.matchedOn) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
+    }
+    if !self.villageCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.villageCode, fieldNumber: 2)
+    }
+    if self.category != .unspecified {
+      try visitor.visitSingularEnumField(value: self.category, fieldNumber: 3)
+    }
+    if self.source != .unspecified {
+      try visitor.visitSingularEnumField(value: self.source, fieldNumber: 4)
+    }
+    if !self.openedAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.openedAt, fieldNumber: 5)
+    }
+    if self.closed != false {
+      try visitor.visitSingularBoolField(value: self.closed, fieldNumber: 6)
+    }
+    if self.confidence != 0 {
+      try visitor.visitSingularInt32Field(value: self.confidence, fieldNumber: 7)
+    }
+    if !self.matchedOn.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.matchedOn, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_CaseLink, rhs: Pingan_Risk_V1_CaseLink) -> Bool {
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.villageCode != rhs.villageCode {return false}
+    if lhs.category != rhs.category {return false}
+    if lhs.source != rhs.source {return false}
+    if lhs.openedAt != rhs.openedAt {return false}
+    if lhs.closed != rhs.closed {return false}
+    if lhs.confidence != rhs.confidence {return false}
+    if lhs.matchedOn != rhs.matchedOn {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_ListCaseLinksResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListCaseLinksResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}links\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.links) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.links.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.links, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_ListCaseLinksResponse, rhs: Pingan_Risk_V1_ListCaseLinksResponse) -> Bool {
+    if lhs.links != rhs.links {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_IncidentTrendRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IncidentTrendRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}division_code\0\u{1}since\0\u{1}until\0\u{1}category\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.divisionCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.since) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.until) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.category) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.divisionCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.divisionCode, fieldNumber: 1)
+    }
+    if !self.since.isEmpty {
+      try visitor.visitSingularStringField(value: self.since, fieldNumber: 2)
+    }
+    if !self.until.isEmpty {
+      try visitor.visitSingularStringField(value: self.until, fieldNumber: 3)
+    }
+    if self.category != .unspecified {
+      try visitor.visitSingularEnumField(value: self.category, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_IncidentTrendRequest, rhs: Pingan_Risk_V1_IncidentTrendRequest) -> Bool {
+    if lhs.divisionCode != rhs.divisionCode {return false}
+    if lhs.since != rhs.since {return false}
+    if lhs.until != rhs.until {return false}
+    if lhs.category != rhs.category {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_IncidentCount: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IncidentCount"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}village_code\0\u{1}category\0\u{1}week\0\u{1}count\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.villageCode) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.category) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.week) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.count) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.villageCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.villageCode, fieldNumber: 1)
+    }
+    if self.category != .unspecified {
+      try visitor.visitSingularEnumField(value: self.category, fieldNumber: 2)
+    }
+    if !self.week.isEmpty {
+      try visitor.visitSingularStringField(value: self.week, fieldNumber: 3)
+    }
+    if self.count != 0 {
+      try visitor.visitSingularInt32Field(value: self.count, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_IncidentCount, rhs: Pingan_Risk_V1_IncidentCount) -> Bool {
+    if lhs.villageCode != rhs.villageCode {return false}
+    if lhs.category != rhs.category {return false}
+    if lhs.week != rhs.week {return false}
+    if lhs.count != rhs.count {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_IncidentTrendResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".IncidentTrendResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}counts\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.counts) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.counts.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.counts, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_IncidentTrendResponse, rhs: Pingan_Risk_V1_IncidentTrendResponse) -> Bool {
+    if lhs.counts != rhs.counts {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_Topic: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Topic"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}centre_code\0\u{1}title\0\u{1}category\0\u{3}opened_at\0\u{3}closed_at\0\u{1}outcome\0\u{3}case_ids\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.title) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.category) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.openedAt) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.closedAt) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.outcome) }()
+      case 8: try { try decoder.decodeRepeatedStringField(value: &self.caseIds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.centreCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 2)
+    }
+    if !self.title.isEmpty {
+      try visitor.visitSingularStringField(value: self.title, fieldNumber: 3)
+    }
+    if self.category != .unspecified {
+      try visitor.visitSingularEnumField(value: self.category, fieldNumber: 4)
+    }
+    if !self.openedAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.openedAt, fieldNumber: 5)
+    }
+    if !self.closedAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.closedAt, fieldNumber: 6)
+    }
+    if !self.outcome.isEmpty {
+      try visitor.visitSingularStringField(value: self.outcome, fieldNumber: 7)
+    }
+    if !self.caseIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.caseIds, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_Topic, rhs: Pingan_Risk_V1_Topic) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.centreCode != rhs.centreCode {return false}
+    if lhs.title != rhs.title {return false}
+    if lhs.category != rhs.category {return false}
+    if lhs.openedAt != rhs.openedAt {return false}
+    if lhs.closedAt != rhs.closedAt {return false}
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs.caseIds != rhs.caseIds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_OpenTopicRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OpenTopicRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}centre_code\0\u{1}title\0\u{1}category\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.title) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.category) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.centreCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 1)
+    }
+    if !self.title.isEmpty {
+      try visitor.visitSingularStringField(value: self.title, fieldNumber: 2)
+    }
+    if self.category != .unspecified {
+      try visitor.visitSingularEnumField(value: self.category, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_OpenTopicRequest, rhs: Pingan_Risk_V1_OpenTopicRequest) -> Bool {
+    if lhs.centreCode != rhs.centreCode {return false}
+    if lhs.title != rhs.title {return false}
+    if lhs.category != rhs.category {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_OpenTopicResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OpenTopicResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}topic\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._topic) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._topic {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_OpenTopicResponse, rhs: Pingan_Risk_V1_OpenTopicResponse) -> Bool {
+    if lhs._topic != rhs._topic {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_AttachCaseToTopicRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AttachCaseToTopicRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}topic_id\0\u{3}case_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.topicID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.topicID.isEmpty {
+      try visitor.visitSingularStringField(value: self.topicID, fieldNumber: 1)
+    }
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_AttachCaseToTopicRequest, rhs: Pingan_Risk_V1_AttachCaseToTopicRequest) -> Bool {
+    if lhs.topicID != rhs.topicID {return false}
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_AttachCaseToTopicResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AttachCaseToTopicResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}topic\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._topic) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._topic {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_AttachCaseToTopicResponse, rhs: Pingan_Risk_V1_AttachCaseToTopicResponse) -> Bool {
+    if lhs._topic != rhs._topic {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_CloseTopicRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CloseTopicRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}topic_id\0\u{1}outcome\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.topicID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.outcome) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.topicID.isEmpty {
+      try visitor.visitSingularStringField(value: self.topicID, fieldNumber: 1)
+    }
+    if !self.outcome.isEmpty {
+      try visitor.visitSingularStringField(value: self.outcome, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_CloseTopicRequest, rhs: Pingan_Risk_V1_CloseTopicRequest) -> Bool {
+    if lhs.topicID != rhs.topicID {return false}
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_CloseTopicResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CloseTopicResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}topic\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._topic) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._topic {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_CloseTopicResponse, rhs: Pingan_Risk_V1_CloseTopicResponse) -> Bool {
+    if lhs._topic != rhs._topic {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_ListTopicsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListTopicsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}centre_code\0\u{3}open_only\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.openOnly) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.centreCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 1)
+    }
+    if self.openOnly != false {
+      try visitor.visitSingularBoolField(value: self.openOnly, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_ListTopicsRequest, rhs: Pingan_Risk_V1_ListTopicsRequest) -> Bool {
+    if lhs.centreCode != rhs.centreCode {return false}
+    if lhs.openOnly != rhs.openOnly {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Risk_V1_ListTopicsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListTopicsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}topics\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.topics) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.topics.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.topics, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Risk_V1_ListTopicsResponse, rhs: Pingan_Risk_V1_ListTopicsResponse) -> Bool {
+    if lhs.topics != rhs.topics {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

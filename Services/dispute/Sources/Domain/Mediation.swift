@@ -195,4 +195,7 @@ struct MediationFacts: Sendable, Equatable {
     var repeatIncidents = 0
     var reopenedAfterSettlement = 0
     var violentCases = 0
+    /// Residents' ratings given in the month, and the ones of 4 or 5.
+    var residentRatings = 0
+    var residentSatisfied = 0
 }

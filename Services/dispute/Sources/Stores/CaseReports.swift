@@ -90,6 +90,20 @@ struct PostgresCaseReports: CaseReports {
                 facts[village, default: .init()].repeatIncidents = try row.decode(Int.self, at: 2)
                 facts[village, default: .init()].reopenedAfterSettlement = try row.decode(Int.self, at: 3)
             }
+            // Residents' ratings count in the month they were given; the partial index on
+            // (village_code, rated_at) holds rated requests only.
+            for row in try await connection.query(
+                """
+                SELECT village_code, count(*), count(*) FILTER (WHERE rating >= 4)
+                FROM dispute.resident_requests
+                WHERE village_code BETWEEN $1 AND $2 AND rated_at >= $3 AND rated_at < $4
+                GROUP BY village_code
+                """, window
+            ) {
+                let village = try row.decode(String.self, at: 0)
+                facts[village, default: .init()].residentRatings = try row.decode(Int.self, at: 1)
+                facts[village, default: .init()].residentSatisfied = try row.decode(Int.self, at: 2)
+            }
         }
         return facts
     }

@@ -20,6 +20,9 @@ extension PostgresCaseStore {
                 switch change {
                 case let .agreementSigned(signed, _):
                     agreement = signed.id
+                case .returnVisitDone:
+                    // The residents who filed into the case are asked how it went.
+                    try await ResidentStore.askForRatings(transaction, outbox: outbox, case: id)
                 case .status, .tellRisk:
                     // Risk re-scores open cases as time passes; it must know when one stops being open.
                     tellRisk = true

@@ -115,24 +115,28 @@ struct PostgresCaseStore: CaseStore {
     }
 
     func intake(_ newCase: NewCase, requestID: UUID, subject: String, now: Date) async throws -> (case: DisputeCase, joined: Bool) {
-        try await outbox.transaction(pool) { transaction in
-            let read = try await transaction.pipeline([
-                ("INSERT INTO dispute.intake_requests (request_id, subject) VALUES ($1, $2) ON CONFLICT DO NOTHING", [requestID, subject]),
-                Self.casesOfTheSameParties(newCase, now: now),
-            ])
-            if read[0].affectedRows != 1 {
-                guard let row = try await transaction.query(
-                    "SELECT \(CaseRows.columns), r.joined FROM dispute.intake_requests r JOIN dispute.cases c ON c.id = r.case_id WHERE r.request_id = $1",
-                    [requestID]
-                ).first else { throw CaseStoreError.vanished(requestID) }
-                return (try CaseRows.decodeCase(row), try row.decode(Bool.self, at: CaseRows.count))
-            }
-            let opened = try await openOrJoin(transaction, newCase, now: now, candidates: read[1])
-            try await transaction.queue(
-                "UPDATE dispute.intake_requests SET case_id = $2, joined = $3 WHERE request_id = $1", [requestID, opened.case.id, opened.joined]
-            )
-            return opened
+        try await outbox.transaction(pool) { try await intake(in: $0, newCase, requestID: requestID, subject: subject, now: now) }
+    }
+
+    /// ``intake(_:requestID:subject:now:)`` inside `transaction`, for a caller that records
+    /// more in the same commit (a resident's request and the case it opens).
+    func intake(in transaction: PostgresConnection, _ newCase: NewCase, requestID: UUID, subject: String, now: Date) async throws -> (case: DisputeCase, joined: Bool) {
+        let read = try await transaction.pipeline([
+            ("INSERT INTO dispute.intake_requests (request_id, subject) VALUES ($1, $2) ON CONFLICT DO NOTHING", [requestID, subject]),
+            Self.casesOfTheSameParties(newCase, now: now),
+        ])
+        if read[0].affectedRows != 1 {
+            guard let row = try await transaction.query(
+                "SELECT \(CaseRows.columns), r.joined FROM dispute.intake_requests r JOIN dispute.cases c ON c.id = r.case_id WHERE r.request_id = $1",
+                [requestID]
+            ).first else { throw CaseStoreError.vanished(requestID) }
+            return (try CaseRows.decodeCase(row), try row.decode(Bool.self, at: CaseRows.count))
         }
+        let opened = try await openOrJoin(transaction, newCase, now: now, candidates: read[1])
+        try await transaction.queue(
+            "UPDATE dispute.intake_requests SET case_id = $2, joined = $3 WHERE request_id = $1", [requestID, opened.case.id, opened.joined]
+        )
+        return opened
     }
 
     /// The village's cases that name one of `newCase`'s parties and may still take a new

@@ -18,6 +18,7 @@ struct Dashboard: Sendable {
     let tokens: TokenSigner
     let auth: AuthServiceHandler
     let admin: AdminServiceHandler
+    let residents: ResidentDesk
     let now: @Sendable () -> Date
 
     static let cookie = "pingan_session"
@@ -43,6 +44,10 @@ struct Dashboard: Sendable {
         }
         LoginPage.routes(ui.group("login"), auth: auth)
 
+        // Residents: the Open311 door for their apps, and the pages they file and follow on.
+        Open311.routes(router, forwarder: forwarder)
+        ResidentPages.routes(router.group("resident"), desk: residents)
+
         // Every other page is for a signed-in person, and a form posted to one must carry the
         // session's form token.
         let pages = ui.group().add(middleware: SessionGate(dashboard: self)).add(middleware: FormGate())
@@ -52,6 +57,8 @@ struct Dashboard: Sendable {
         TodayPage.warningRoutes(pages.group("warnings"))
         CasePage.routes(pages.group("cases"), now: now)
         IntakePage.routes(pages.group("intake"))
+        TriagePage.routes(pages.group("triage"))
+        TopicPage.routes(pages.group("topics"), now: now)
         IndexPage.routes(pages.group("index"), gatewayCentre: forwarder.centre, now: now)
         DepartmentPage.routes(pages.group("department"), now: now)
         AdminPage.routes(pages.group("admin"), admin: admin)
@@ -114,7 +121,7 @@ struct Dashboard: Sendable {
         let frame = Frame(title: title, user: session.principal.subject.replacingOccurrences(of: "user:", with: ""),
                           centreName: session.centreName, csrf: session.csrf, content: content,
                           administers: AdminPage.isOffered(to: session.principal), takesIn: IntakePage.isOffered(to: session.principal), reportsFromGrid: GridPage.isOffered(to: session.principal),
-                          actsForDepartment: DepartmentPage.isOffered(to: session.principal))
+                          actsForDepartment: DepartmentPage.isOffered(to: session.principal), followsTopics: TopicPage.isOffered(to: session.principal))
         return html(frame.render(), status: status)
     }
 

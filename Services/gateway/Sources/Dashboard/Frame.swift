@@ -35,6 +35,7 @@ struct Frame {
     var reportsFromGrid = false
     /// Whether the signed-in person acts for a department: the nav then offers ``DepartmentPage``.
     var actsForDepartment = false
+    var followsTopics = false
 
     static let template = View.template("""
     <!doctype html>
@@ -50,10 +51,11 @@ struct Frame {
     <header class="top">
       <a class="brand" href="/ui/">平安 · 社会治理中心</a>
       <span class="who">{{user}} · {{centreName}}</span>
-      {{#takesIn}}<a class="nav" href="/ui/intake">一站式接待</a>{{/takesIn}}
+      {{#takesIn}}<a class="nav" href="/ui/intake">一站式接待</a><a class="nav" href="/ui/triage">群众诉求分派</a>{{/takesIn}}
       {{#administers}}<a class="nav" href="/ui/admin">账号管理</a>{{/administers}}
       {{#reportsFromGrid}}<a class="nav" href="/ui/grid">网格上报</a>{{/reportsFromGrid}}
       {{#actsForDepartment}}<a class="nav" href="/ui/department">部门报到</a>{{/actsForDepartment}}
+      {{#followsTopics}}<a class="nav" href="/ui/topics">风险专题</a>{{/followsTopics}}
       <form method="post" action="/ui/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">退出</button></form>
     </header>
     <main>

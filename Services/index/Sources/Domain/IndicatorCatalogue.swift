@@ -8,7 +8,7 @@ enum FactName {
         // dispute-service
         "opened", "resolved", "rungs_ended", "rungs_settled", "rungs_on_time", "summons_answered", "summons_on_time",
         "return_visits_done", "return_visits_confirmed", "overdue_steps", "repeat_incidents", "reopened_after_settlement",
-        "violent_cases",
+        "violent_cases", "resident_ratings", "resident_satisfied",
         // risk-service
         "warnings_raised", "warnings_acknowledged", "warnings_acknowledged_in_time",
         // survey results loaded into index-service

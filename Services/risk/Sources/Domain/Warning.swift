@@ -5,7 +5,8 @@ import PinganDomain
 /// `ListWarnings` answer.
 struct Warning: Sendable, Equatable {
     let id: UUID
-    let caseID: UUID
+    /// The case it is about; `nil` for a cluster warning, which is about ``members``.
+    let caseID: UUID?
     /// The centre that owns the warning now: the village's township, or a level it escalated to.
     let centre: DivisionCode
     /// The village the warning is about: every centre that covers it sees the warning.
@@ -25,6 +26,14 @@ struct Warning: Sendable, Equatable {
     var steps: [WarningStep]
     /// The gravest level the case reached while the warning was open, as its models gave it.
     let level: RiskLevel
+    /// A cluster warning's member cases, oldest first; empty for a case's warning.
+    var members: [UUID] = []
+    /// The cluster rule that raised it; `nil` for a case's warning.
+    var rule: String? = nil
+    /// The version of the rules that raised it (cluster rules, or the case's risk models).
+    var rulesVersion: String? = nil
+    /// The open cluster warning holding back this case warning's pushes.
+    var heldBy: UUID? = nil
 }
 
 /// Where a warning's closed loop stands (预警—处置—反馈—跟踪问效); the raw values are what
@@ -52,6 +61,10 @@ enum WarningStepKind: String, Sendable, CaseIterable {
     case scoreRose = "score_rose"
     /// The case warned again, no higher, while the warning was open.
     case warnedAgain = "warned_again"
+    /// A case joined a cluster warning that was already open.
+    case memberJoined = "member_joined"
+    /// The cluster warning's one push went out, after its group wait.
+    case pushed
     /// A person took a step of the loop (``LoopStep``).
     case acknowledge, assign, feedBack = "feed_back", evaluate, close
 

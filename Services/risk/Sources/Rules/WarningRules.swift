@@ -72,6 +72,8 @@ struct OpenWarning: Sendable, Equatable {
     let centre: DivisionCode
     /// The gravest level the case has reached while it was open.
     let level: RiskLevel
+    /// The open cluster warning holding back its pushes, if any.
+    var heldBy: UUID? = nil
 }
 
 /// What a new score means for the case's warning.

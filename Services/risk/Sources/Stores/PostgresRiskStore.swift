@@ -12,7 +12,7 @@ struct PostgresRiskStore: RiskStore {
 
     // MARK: Loads that a decision is made on
 
-    func assess(_ scored: ScoredCase, rules: WarningRules, applying event: EventDelivery) async throws -> Assessment {
+    func assess(_ scored: ScoredCase, incident: TopicIncident, rules: WarningRules, clusters: ClusterPolicy, applying event: EventDelivery) async throws -> Assessment {
         let id = scored.assessed.id
         // The assessment's row is locked before the warning's (``RiskRows/lockedAssessment(of:)``).
         // With its history, that is all an assessment reads, in the round trip that records the
@@ -28,11 +28,14 @@ struct PostgresRiskStore: RiskStore {
                 warningID: try change.read[0].first?.decode(UUID?.self, at: 0),
                 history: try RiskRows.decodeHistory(change.read[2])
             )
+            // The topic database first: a cluster the case is in holds back the case's own push.
+            let held = try await PostgresTopicWrites(transaction: change.transaction)
+                .record(incident, rules: clusters.book, grouping: clusters.grouping, warnings: rules, now: scored.at)
             let decision = rules.decision(
                 for: scored.score, village: scored.assessed.village, open: prior.openWarning, closed: scored.assessed.facts.closed, now: scored.at
             )
             let warning = try await PostgresRiskWrites(transaction: change.transaction, outbox: outbox)
-                .record(scored, threshold: rules.threshold, decision: decision)
+                .record(scored, threshold: rules.threshold, decision: decision, heldBy: held ?? prior.openWarning?.heldBy)
             return prior.assessment(after: scored, threshold: rules.threshold, warning: warning)
         }
     }
@@ -59,7 +62,8 @@ struct PostgresRiskStore: RiskStore {
                 assessed.facts.asOf = now
                 let scored = models.scored(assessed, now: now)
                 let decision = rules.decision(for: scored.score, village: assessed.village, open: open[assessed.id], closed: assessed.facts.closed, now: now)
-                try await writes.record(scored, threshold: rules.threshold, decision: decision)
+                // A case held back by its open cluster stays held as time raises its score.
+                try await writes.record(scored, threshold: rules.threshold, decision: decision, heldBy: open[assessed.id]?.heldBy)
             }
             return cases.count
         }
@@ -70,8 +74,9 @@ struct PostgresRiskStore: RiskStore {
             // Candidates only: ``WarningRules/escalations(of:now:)`` says which escalate, and to whom.
             let raised = try await transaction.query(
                 """
-                SELECT id, case_id, centre_code, village_code, escalates_at, level FROM risk.warnings
-                WHERE status = 'raised' AND escalates_at <= $1 ORDER BY escalates_at LIMIT $2 FOR UPDATE SKIP LOCKED
+                SELECT id, coalesce(case_id, (SELECT m.case_id FROM risk.cluster_members m JOIN risk.incidents i ON i.case_id = m.case_id WHERE m.warning_id = w.id ORDER BY i.opened_at, m.case_id LIMIT 1)),
+                       centre_code, village_code, escalates_at, level FROM risk.warnings w
+                WHERE status = 'raised' AND escalates_at <= $1 ORDER BY escalates_at LIMIT $2 FOR UPDATE OF w SKIP LOCKED
                 """,
                 [now, limit]
             ).map { row in
@@ -132,7 +137,7 @@ struct PostgresRiskStore: RiskStore {
                    count(*) FILTER (WHERE status <> 'raised' AND NOT EXISTS (
                        SELECT 1 FROM risk.warning_steps s WHERE s.warning_id = w.id AND s.kind = 'escalated'))
             FROM risk.warnings w
-            WHERE village_code BETWEEN $1 AND $2 AND raised_at >= $3 AND raised_at < $4
+            WHERE village_code BETWEEN $1 AND $2 AND raised_at >= $3 AND raised_at < $4 AND case_id IS NOT NULL
             GROUP BY village_code ORDER BY village_code
             """,
             [root.rawValue, root.lastInSubtree, start, end]

@@ -10,8 +10,15 @@ struct PostgresRiskWrites: Sendable {
     let transaction: PostgresConnection
     let outbox: Outbox
 
+    /// Records a score and what `decision` does to the case's warning.
+    ///
+    /// - Parameter heldBy: an open cluster warning the case is a member of. Unless the score is
+    ///   decisive (violence, self-harm), the case's own pushes are held back while it is open
+    ///   (Alertmanager's inhibition): a new warning is recorded without its push or its own
+    ///   escalation (the cluster escalates), and a risen score pushes nothing.
     @discardableResult
-    func record(_ scored: ScoredCase, threshold: Int, decision: WarningDecision) async throws -> UUID? {
+    func record(_ scored: ScoredCase, threshold: Int, decision: WarningDecision, heldBy: UUID? = nil) async throws -> UUID? {
+        let held = scored.score.decisive ? nil : heldBy
         let assessed = scored.assessed, score = scored.score, now = scored.at
         let reasons = try RiskRows.encodeReasons(score.reasons)
         let warning: UUID? = switch decision {
@@ -42,19 +49,26 @@ struct PostgresRiskWrites: Sendable {
             guard let warning else { break }
             try await transaction.queue(
                 """
-                INSERT INTO risk.warnings (id, case_id, centre_code, village_code, score, raised_at, escalates_at, level)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                INSERT INTO risk.warnings (id, case_id, centre_code, village_code, score, raised_at, escalates_at, level, rules_version, held_by)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                 """,
-                [warning, assessed.id, owner.rawValue, assessed.village.rawValue, score.score, now, escalatesAt, score.level.rawValue]
+                [warning, assessed.id, owner.rawValue, assessed.village.rawValue, score.score, now, (held == nil ? escalatesAt : nil) as Date?, score.level.rawValue,
+                 score.modelVersion, held]
             )
-            try await RiskRows.queueStep(transaction, warning, .raised, note: "\(scoreNote); warned \(notify)", actor: Self.actor, at: now)
-            try await outbox.enqueue(transaction, WarningEvents.raised, WarningEvents.raised(
-                warning, case: scored, owner: owner, decisive: notify != owner, acknowledgeBy: escalatesAt
-            ))
+            if let held {
+                try await RiskRows.queueStep(
+                    transaction, warning, .raised, note: "\(scoreNote); held back: the case is a member of open cluster warning \(held.wire)", actor: Self.actor, at: now
+                )
+            } else {
+                try await RiskRows.queueStep(transaction, warning, .raised, note: "\(scoreNote); warned \(notify)", actor: Self.actor, at: now)
+                try await outbox.enqueue(transaction, WarningEvents.raised, WarningEvents.raised(
+                    warning, case: scored, owner: owner, decisive: notify != owner, acknowledgeBy: escalatesAt
+                ))
+            }
         case let .regroup(id, newScore, rose, owner, level):
             try await transaction.queue("UPDATE risk.warnings SET count = count + 1, score = $2, level = $3 WHERE id = $1", [id, newScore, level.rawValue])
             try await RiskRows.queueStep(transaction, id, rose ? .scoreRose : .warnedAgain, note: scoreNote, actor: Self.actor, at: now)
-            if rose {
+            if rose, held == nil {
                 try await outbox.enqueue(transaction, WarningEvents.notice, WarningEvents.escalated(
                     case: assessed.id, centre: owner, village: assessed.village, summary: "the warning's score rose to \(score.score)", level: level,
                     text: "风险分升至\(score.score)分，请及时处置"

@@ -10,7 +10,8 @@ import SwiftProtobuf
 enum RiskRows {
     static let warningColumns = """
         w.id, w.case_id, w.centre_code, w.score, w.status, w.raised_at, w.village_code, w.count,
-        w.assignee, w.feedback, w.evaluation, w.outcome, w.escalates_at, w.level
+        w.assignee, w.feedback, w.evaluation, w.outcome, w.escalates_at, w.level, w.rule, w.rules_version, w.held_by,
+        ARRAY(SELECT m.case_id::text FROM risk.cluster_members m JOIN risk.incidents i ON i.case_id = m.case_id WHERE m.warning_id = w.id ORDER BY i.opened_at, m.case_id)
         """
 
     /// The case's assessment row, locked: taken before its warning's, in the order the
@@ -21,16 +22,19 @@ enum RiskRows {
 
     /// The case's warning that is not closed yet, locked: a new score acts on it.
     static func openWarning(of id: UUID) -> EventInbox.Read {
-        ("SELECT case_id, id, score, centre_code, level FROM risk.warnings WHERE case_id = $1 AND status <> 'closed' FOR UPDATE", [id])
+        ("SELECT case_id, id, score, centre_code, level, \(heldColumn) FROM risk.warnings WHERE case_id = $1 AND status <> 'closed' FOR UPDATE", [id])
     }
 
     /// The open warnings of several cases, locked, in one round trip.
     static func openWarnings(of ids: [UUID]) -> EventInbox.Read {
         (
-            "SELECT case_id, id, score, centre_code, level FROM risk.warnings WHERE case_id = ANY($1::text[]::uuid[]) AND status <> 'closed' FOR UPDATE",
+            "SELECT case_id, id, score, centre_code, level, \(heldColumn) FROM risk.warnings WHERE case_id = ANY($1::text[]::uuid[]) AND status <> 'closed' FOR UPDATE",
             [ids.map(\.uuidString)]
         )
     }
+
+    /// The cluster warning holding back a case warning's pushes, while that cluster is open.
+    static let heldColumn = "(SELECT c.id FROM risk.warnings c WHERE c.id = risk.warnings.held_by AND c.status <> 'closed')"
 
     /// ``openWarning(of:)``'s or ``openWarnings(of:)``' rows, by case.
     static func decodeOpenWarnings(_ rows: PostgresRows) throws -> [UUID: OpenWarning] {
@@ -38,7 +42,7 @@ enum RiskRows {
         for row in rows {
             open[try row.decode(UUID.self, at: 0)] = OpenWarning(
                 id: try row.decode(UUID.self, at: 1), score: try row.decode(Int.self, at: 2), centre: try division(row, at: 3),
-                level: try level(row, at: 4, column: "warnings.level")
+                level: try level(row, at: 4, column: "warnings.level"), heldBy: try row.decode(UUID?.self, at: 5)
             )
         }
         return open
@@ -102,12 +106,14 @@ enum RiskRows {
     /// A row of ``warningColumns``, without its steps.
     static func decodeWarning(_ row: PostgresRow) throws -> Warning {
         Warning(
-            id: try row.decode(UUID.self, at: 0), caseID: try row.decode(UUID.self, at: 1), centre: try division(row, at: 2),
+            id: try row.decode(UUID.self, at: 0), caseID: try row.decode(UUID?.self, at: 1), centre: try division(row, at: 2),
             village: try division(row, at: 6), score: try row.decode(Int.self, at: 3),
             status: try known(WarningStatus.self, row, at: 4, column: "warnings.status"), raisedAt: try row.decode(Date.self, at: 5),
             count: try row.decode(Int.self, at: 7), assignee: try row.decode(String?.self, at: 8), feedback: try row.decode(String?.self, at: 9),
             evaluation: try row.decode(String?.self, at: 10), outcome: try row.decode(String?.self, at: 11),
-            escalatesAt: try row.decode(Date?.self, at: 12), steps: [], level: try level(row, at: 13, column: "warnings.level")
+            escalatesAt: try row.decode(Date?.self, at: 12), steps: [], level: try level(row, at: 13, column: "warnings.level"),
+            members: try row.decode([String].self, at: 17).compactMap(UUID.init(uuidString:)), rule: try row.decode(String?.self, at: 14),
+            rulesVersion: try row.decode(String?.self, at: 15), heldBy: try row.decode(UUID?.self, at: 16)
         )
     }
 

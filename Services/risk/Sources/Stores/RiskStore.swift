@@ -1,5 +1,6 @@
 import Foundation
 import PinganAccess
+import PinganContracts
 import PinganDomain
 import PinganOutbox
 
@@ -14,7 +15,34 @@ protocol RiskStore: Sendable {
     /// also locks the case's assessment and open warning and reads its history; `rules`
     /// decide what the score does to the warning, and the writes go with COMMIT. A
     /// redelivery answers the assessment the first delivery left.
-    func assess(_ scored: ScoredCase, rules: WarningRules, applying event: EventDelivery) async throws -> Assessment
+    ///
+    /// The same transaction keeps the case as an `incident` of the social-risk topic database
+    /// and applies what the cluster rules in `clusters` decide about it; a cluster the case is
+    /// a member of holds back the case's own pushes.
+    func assess(_ scored: ScoredCase, incident: TopicIncident, rules: WarningRules, clusters: ClusterPolicy, applying event: EventDelivery) async throws -> Assessment
+
+    /// In one transaction, pushes up to `limit` cluster warnings whose group wait is over by
+    /// `now` (skipping any another instance holds), each with every member it gathered;
+    /// returns how many.
+    func pushDueClusters(now: Date, limit: Int, rules: ClusterRuleBook) async throws -> Int
+    /// The case as the topic database keeps it.
+    func incident(_ id: UUID) async throws -> IncidentRecord?
+    /// Every other case naming a party of case `id`, wherever it lies: the caller filters by
+    /// jurisdiction.
+    func links(of id: UUID) async throws -> [CaseLink]
+    /// Incidents per week, village and category under `root` opened in `start..<end`.
+    func trend(under root: DivisionCode, from start: Date, to end: Date, category: Pingan_Grid_V1_IncidentCategory?) async throws -> [IncidentCount]
+    /// Opens a topic for `centre`, by `actor`.
+    func openTopic(centre: DivisionCode, title: String, category: Pingan_Grid_V1_IncidentCategory, by actor: String, at now: Date) async throws -> Topic
+    /// The topic with its cases.
+    func topic(_ id: UUID) async throws -> Topic?
+    /// Attaches case `caseID` to the topic if it is still open; `false` when it is closed.
+    /// Attaching a case twice changes nothing.
+    func attach(_ caseID: UUID, to topic: UUID, by actor: String, at now: Date) async throws -> Bool
+    /// Closes the topic with `outcome`; `false` when it was closed already.
+    func closeTopic(_ id: UUID, outcome: String, at now: Date) async throws -> Bool
+    /// Topics of centres under `root`, newest first.
+    func topics(under root: DivisionCode, openOnly: Bool, limit: Int) async throws -> [Topic]
 
     /// In one transaction, locks up to `limit` open cases whose score time alone has changed
     /// by `now` (skipping any another instance holds) with their open warnings, scores them

@@ -1,0 +1,175 @@
+import Foundation
+import PinganContracts
+import PinganDomain
+import PinganOutbox
+import PinganPostgres
+
+/// The social-risk topic database's part of an `AssessCase` event, inside its transaction:
+/// keeps the incident and its parties' keys, and applies what the cluster rules decide about
+/// them. Two round trips at most: one that records the incident, one (only when a rule
+/// applies) that locks the clusters' keys and reads what the rules count.
+struct PostgresTopicWrites: Sendable {
+    let transaction: PostgresConnection
+
+    /// Records `incident` and decides on its clusters with the rules in force at `now`;
+    /// returns the open cluster warning the case is a member of, if any, which holds back
+    /// the case's own pushes.
+    func record(_ incident: TopicIncident, rules book: ClusterRuleBook, grouping: ClusterGrouping, warnings: WarningRules, now: Date) async throws -> UUID? {
+        let keys = incident.partyKeys.map(\.text)
+        let recorded = try await transaction.pipeline([
+            (
+                // xmax is 0 only for a row this statement inserted: the incident is new to the
+                // topic database, so the place rules count it (a change to the case never twice).
+                """
+                INSERT INTO risk.incidents (case_id, village_code, category, source, opened_at, closed, recorded_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                ON CONFLICT (case_id) DO UPDATE SET village_code = $2, category = $3, closed = $6,
+                    source = CASE WHEN risk.incidents.source = 0 THEN $4 ELSE risk.incidents.source END
+                RETURNING xmax = 0
+                """,
+                [incident.caseID, incident.village.rawValue, incident.category.rawValue, incident.source.rawValue, incident.openedAt, incident.closed, now]
+            ),
+            (
+                "INSERT INTO risk.party_keys (key, case_id) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING RETURNING key",
+                [keys, incident.caseID]
+            ),
+            (
+                """
+                SELECT w.id FROM risk.cluster_members m JOIN risk.warnings w ON w.id = m.warning_id
+                WHERE m.case_id = $1 AND w.status <> 'closed' ORDER BY w.raised_at LIMIT 1
+                """,
+                [incident.caseID]
+            ),
+        ])
+        let isNew = try recorded[0].first?.decode(Bool.self, at: 0) ?? false
+        let newKeys = try recorded[1].compactMap { PartyKey(try $0.decode(String.self, at: 0)) }
+        let alreadyHeld = try recorded[2].first?.decode(UUID.self, at: 0)
+        guard let rules = book.inForce(at: now) else { return alreadyHeld }
+        let probes = rules.probes(for: incident, isNew: isNew, newKeys: newKeys, now: now)
+        guard !probes.isEmpty else { return alreadyHeld }
+
+        // The clusters' keys are locked, in one order, before anything is counted: of two
+        // incidents in one village committed at once, the second counts the first.
+        let clusterKeys = Array(Set(probes.map(\.key))).sorted()
+        var statements: [PostgresStatement] = [
+            ("SELECT pg_advisory_xact_lock(hashtextextended(k, 28)) FROM unnest($1::text[]) k ORDER BY k", [clusterKeys]),
+            ("SELECT id FROM risk.warnings WHERE cluster_key = ANY($1::text[]) AND status <> 'closed' ORDER BY id FOR UPDATE", [clusterKeys]),
+            (
+                """
+                SELECT w.id, w.cluster_key, ARRAY(SELECT m.case_id::text FROM risk.cluster_members m WHERE m.warning_id = w.id)
+                FROM risk.warnings w WHERE w.cluster_key = ANY($1::text[]) AND w.status <> 'closed'
+                """,
+                [clusterKeys]
+            ),
+        ]
+        for probe in probes { statements += Self.reads(probe) }
+        let rows = try await transaction.pipeline(statements)
+        var open: [String: OpenCluster] = [:]
+        for row in rows[2] {
+            let cluster = OpenCluster(
+                id: try row.decode(UUID.self, at: 0), key: try row.decode(String.self, at: 1),
+                members: Set(try row.decode([String].self, at: 2).compactMap(UUID.init(uuidString:)))
+            )
+            open[cluster.key] = cluster
+        }
+        var observations: [ClusterObservation] = []
+        var next = 3
+        for probe in probes {
+            let members = try rows[next].map { ClusterMember(id: try $0.decode(UUID.self, at: 0), village: try RiskRows.division($0, at: 1)) }
+            next += 1
+            var past: [Int] = []
+            if case .seasonal = probe.look {
+                past = try rows[next].map { try $0.decode(Int.self, at: 0) }
+                next += 1
+            }
+            observations.append(ClusterObservation(probe: probe, members: members, pastCounts: past))
+        }
+        let decisions = rules.decide(incident, observations: observations, open: open, grouping: grouping, warnings: warnings, now: now)
+        var held = alreadyHeld
+        for decision in decisions {
+            let id = try await apply(decision, now: now, threshold: warnings.threshold)
+            held = held ?? id
+        }
+        return held
+    }
+
+    /// What a probe reads: the incidents it counts, oldest first (at most 500, more than any
+    /// rule counts), and for a seasonal rule the same days' counts in the years before.
+    private static func reads(_ probe: ClusterProbe) -> [PostgresStatement] {
+        // Two texts rather than `$1 IS NULL OR category = $1`: a prepared statement's generic
+        // plan could not use incidents_place for the category it is given.
+        func members(_ category: Pingan_Grid_V1_IncidentCategory?, _ scope: DivisionCode, _ since: Date, _ until: Date) -> PostgresStatement {
+            let window = "village_code BETWEEN $1 AND $2 AND opened_at > $3 AND opened_at <= $4"
+            guard let category else {
+                return ("SELECT case_id, village_code FROM risk.incidents WHERE \(window) ORDER BY opened_at, case_id LIMIT 500", [scope.rawValue, scope.lastInSubtree, since, until])
+            }
+            return (
+                "SELECT case_id, village_code FROM risk.incidents WHERE category = $5 AND \(window) ORDER BY opened_at, case_id LIMIT 500",
+                [scope.rawValue, scope.lastInSubtree, since, until, category.rawValue]
+            )
+        }
+        switch probe.look {
+        case let .place(category, scope, since, until):
+            return [members(category, scope, since, until)]
+        case let .seasonal(category, scope, since, until, years):
+            let filter = category == nil ? "" : "i.category = $6 AND"
+            var parameters: [any PostgresEncodable] = [scope.rawValue, scope.lastInSubtree, since, until, years]
+            if let category { parameters.append(category.rawValue) }
+            return [
+                members(category, scope, since, until),
+                (
+                    """
+                    SELECT (SELECT count(*) FROM risk.incidents i
+                            WHERE \(filter) i.village_code BETWEEN $1 AND $2
+                              AND i.opened_at > $3::timestamptz - make_interval(years => y) AND i.opened_at <= $4::timestamptz - make_interval(years => y))
+                    FROM generate_series(1, $5::integer) y ORDER BY y
+                    """,
+                    parameters
+                ),
+            ]
+        case let .person(key):
+            return [(
+                """
+                SELECT i.case_id, i.village_code FROM risk.party_keys k JOIN risk.incidents i ON i.case_id = k.case_id
+                WHERE k.key = $1 AND NOT i.closed ORDER BY i.opened_at, i.case_id LIMIT 500
+                """,
+                [key.text]
+            )]
+        }
+    }
+
+    /// Applies one decision (queued: it travels with the next statement or COMMIT); returns
+    /// the cluster warning the case is now a member of.
+    private func apply(_ decision: ClusterDecision, now: Date, threshold: Int) async throws -> UUID {
+        switch decision {
+        case let .raise(key, rule, version, owner, scope, members, pushAt, escalatesAt):
+            let id = UUID.random()
+            // A cluster is 较大 (serious) at the threshold's score: every subscription that
+            // takes ordinary warnings takes it; a rule for the county is 重大 (major).
+            let level: RiskLevel = rule.warns == .county ? .major : .serious
+            try await transaction.queue(
+                """
+                INSERT INTO risk.warnings (id, case_id, cluster_key, centre_code, village_code, score, raised_at, escalates_at, level, rule, rules_version, push_due_at, count)
+                VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                """,
+                [id, key, owner.rawValue, scope.rawValue, threshold, now, escalatesAt, level.rawValue, rule.id, version, pushAt, members.count]
+            )
+            try await transaction.queue(
+                "INSERT INTO risk.cluster_members (warning_id, case_id, joined_at) SELECT $1, m, $2 FROM unnest($3::text[]::uuid[]) m",
+                [id, now, members.map(\.uuidString)]
+            )
+            try await RiskRows.queueStep(
+                transaction, id, .raised, note: "\(rule.id) (\(version)): \(members.count) cases under \(scope); \(rule.label); warned \(owner)",
+                actor: PostgresRiskWrites.actor, at: now
+            )
+            return id
+        case let .join(warning, member):
+            try await transaction.queue(
+                "INSERT INTO risk.cluster_members (warning_id, case_id, joined_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", [warning, member, now]
+            )
+            try await transaction.queue("UPDATE risk.warnings SET count = count + 1 WHERE id = $1", [warning])
+            try await RiskRows.queueStep(transaction, warning, .memberJoined, note: "case \(member.wire) joined", actor: PostgresRiskWrites.actor, at: now)
+            return warning
+        }
+    }
+}

@@ -1,0 +1,371 @@
+import Foundation
+import PinganAccess
+import PinganConnect
+import PinganContracts
+import PinganOutbox
+import PinganPostgres
+import PinganRuntime
+import PinganTestSupport
+@testable import RiskService
+import Testing
+
+/// The social-risk topic database (issue 28): clusters of incidents warn where no single case
+/// does, through the same closed loop; their pushes are grouped and hold back their members'.
+@Suite("risk-service: cluster warnings")
+struct ClusterWarningTests {
+    /// 白衣镇 (津市市) and two of its villages.
+    static let baiyi = "430781103000"
+    static let village = "430781103201"
+    static let otherVillage = "430781103202"
+
+    /// A party key as dispute-service sends them, for a person numbered `n`.
+    static func key(_ kind: String, _ n: Int) -> String {
+        kind + ":" + String(repeating: String(format: "%02x", n % 256), count: 32)
+    }
+
+    func land(_ id: UUID = UUID(), village: String = Self.village, source: Pingan_Dispute_V1_CaseSource, openedAt: Date, keys: [String] = []) -> Pingan_Risk_V1_AssessCaseRequest {
+        var request = Pingan_Risk_V1_AssessCaseRequest()
+        request.caseID = id.wire
+        request.villageCode = village
+        request.category = .land
+        request.partyCount = 2
+        request.incidents = 1
+        request.source = source
+        request.openedAt = openedAt.wireTimestamp
+        request.partyKeys = keys
+        return request
+    }
+
+    func withRisk(
+        _ clock: ManualClock, rulesFile: String? = nil,
+        _ body: @escaping @Sendable (InProcessClient, TestDatabase, RiskChores) async throws -> Void
+    ) async throws {
+        try await TestDatabase.with { database in
+            var settings = RiskSettings(service: try TestMesh.settings(databaseURL: database.url), acknowledgeWithin: .seconds(30 * 60), scanInterval: .seconds(3600))
+            settings.clusterRulesFile = rulesFile
+            settings.groupWait = .seconds(30)
+            let app = try RiskApp.build(settings: settings, now: { clock.now })
+            try await app.test(.router) { client in
+                let pool = database.pool()
+                defer { Task { await pool.close() } }
+                let models = try RiskApp.bundledModels()
+                let chores = RiskChores(
+                    store: PostgresRiskStore(pool: pool, outbox: Outbox(schema: RiskMigrations.schema)), models: models,
+                    rules: WarningRules(threshold: models.threshold, acknowledgeWithin: .seconds(1800)),
+                    clusterRules: try RiskApp.clusterRules(rulesFile)
+                )
+                try await body(InProcessClient(client), database, chores)
+            }
+        }
+    }
+
+    /// The `DeliverWarning` pushes risk-service has queued for notify-service.
+    func pushes(_ database: TestDatabase) async throws -> [Pingan_Notify_V1_DeliverWarningRequest] {
+        let pool = database.pool()
+        defer { Task { await pool.close() } }
+        return try await pool.query("SELECT payload FROM risk.outbox WHERE topic = 'warning.raised' ORDER BY id").map {
+            try Pingan_Notify_V1_DeliverWarningRequest(serializedBytes: [UInt8](try $0.decode(Data.self, at: 0)))
+        }
+    }
+
+    func warnings(_ rpc: InProcessClient, under centre: String) async throws -> [Pingan_Risk_V1_Warning] {
+        var list = Pingan_Risk_V1_ListWarningsRequest()
+        list.centreCode = centre
+        return try await rpc.call(RiskServiceMethods.listWarnings, list, headers: [try person(centre, [.staff])]).warnings
+    }
+
+    /// Six land disputes in one village of 白衣镇 within two weeks, from three sources: one
+    /// cluster warning to the township listing the six, pushed once when its group wait is
+    /// over and no push per case; a seventh joins it and is not pushed again; an eighth that
+    /// is high-risk but not decisive is held back, one with violence is pushed on its own.
+    @Test func sixLandDisputesInOneVillageRaiseOneClusterWarningPushedOnce() async throws {
+        let clock = ManualClock(morningOf: "2026-12-01")
+        try await withRisk(clock) { rpc, database, chores in
+            let sources: [Pingan_Dispute_V1_CaseSource] = [.gridReport, .screening, .hotline]
+            var ids: [UUID] = []
+            for n in 0..<6 {
+                if n > 0 { clock.advance(by: 2 * 86_400 + 3600) }
+                let id = UUID()
+                ids.append(id)
+                let event = land(id, source: sources[n % 3], openedAt: clock.now, keys: [Self.key("name_phone", n + 10)])
+                let assessed = try await rpc.call(RiskServiceMethods.assessCase, event, headers: try TestMesh.eventDelivery()).assessment
+                #expect(assessed.warningID.isEmpty)
+                if n == 4 { #expect(try await warnings(rpc, under: Self.baiyi).isEmpty) }
+            }
+            // The sixth made it: one cluster warning owned by the township, with the six.
+            let listed = try await warnings(rpc, under: Self.baiyi)
+            #expect(listed.count == 1)
+            let cluster = try #require(listed.first)
+            #expect(cluster.caseID.isEmpty && cluster.centreCode == Self.baiyi && cluster.villageCode == Self.village)
+            #expect(cluster.memberCaseIds == ids.map(\.wire))
+            #expect(cluster.rule == "land-village-14d" && cluster.rulesVersion == "2026.12-1" && cluster.status == .raised)
+            // Not yet pushed: the group wait gathers what else arrives.
+            #expect(try await pushes(database).isEmpty)
+            #expect(try await chores.pushDueClusters(now: clock.now) == 0)
+
+            clock.advance(by: 31)
+            #expect(try await chores.pushDueClusters(now: clock.now) == 1)
+            #expect(try await chores.pushDueClusters(now: clock.now) == 0)
+            let pushed = try await pushes(database)
+            #expect(pushed.count == 1)
+            #expect(pushed.first?.warningID == cluster.id && pushed.first?.centreCode == Self.baiyi && pushed.first?.caseID == "")
+            #expect(pushed.first?.reasons.last == "member cases: " + ids.map(\.wire).joined(separator: ", "))
+            #expect(pushed.first?.factors.first?.label.contains("关联案件6起") == true)
+
+            // A seventh joins the open cluster, and pushes nothing of its own.
+            clock.advance(by: 3600)
+            let seventh = UUID()
+            _ = try await rpc.call(RiskServiceMethods.assessCase, land(seventh, source: .walkIn, openedAt: clock.now), headers: try TestMesh.eventDelivery())
+            var get = Pingan_Risk_V1_GetWarningRequest()
+            get.warningID = cluster.id
+            let grown = try await rpc.call(RiskServiceMethods.getWarning, get, headers: [try person(Self.baiyi, [.staff])]).warning
+            #expect(grown.memberCaseIds == (ids + [seventh]).map(\.wire) && grown.count == 7)
+            #expect(grown.steps.map(\.kind) == ["raised", "pushed", "member_joined"])
+            #expect(try await warnings(rpc, under: Self.baiyi).count == 1)
+
+            // An eighth, high-risk (land 20 + threat 40 + repeat 30), warns as a case but its
+            // push is held back by the open cluster; a ninth with violence is decisive and pushed.
+            var high = land(source: .policeTransfer, openedAt: clock.now)
+            high.threatOfViolence = true
+            high.repeatIncident = true
+            let held = try await rpc.call(RiskServiceMethods.assessCase, high, headers: try TestMesh.eventDelivery()).assessment
+            #expect(!held.warningID.isEmpty)
+            get.warningID = held.warningID
+            let heldWarning = try await rpc.call(RiskServiceMethods.getWarning, get, headers: [try person(Self.baiyi, [.staff])]).warning
+            #expect(heldWarning.heldBy == cluster.id && heldWarning.escalatesAt.isEmpty && heldWarning.rulesVersion == "2026.11-1/land")
+            var violent = land(source: .policeTransfer, openedAt: clock.now)
+            violent.violenceOccurred = true
+            let decisive = try await rpc.call(RiskServiceMethods.assessCase, violent, headers: try TestMesh.eventDelivery()).assessment
+            clock.advance(by: 3600)
+            #expect(try await chores.pushDueClusters(now: clock.now) == 0)
+            let after = try await pushes(database)
+            #expect(after.count == 2 && Set(after.map(\.warningID)) == [cluster.id, decisive.warningID])
+            #expect(after.first { $0.warningID == decisive.warningID }?.caseID == violent.caseID)
+
+            // The cluster runs the case warning's loop, to a closed outcome.
+            let township = try person(Self.baiyi, [.staff, .mediator, .leader])
+            var acknowledge = Pingan_Risk_V1_AcknowledgeWarningRequest()
+            acknowledge.warningID = cluster.id
+            #expect(try await rpc.call(RiskServiceMethods.acknowledgeWarning, acknowledge, headers: [township]).warning.status == .acknowledged)
+            var assign = Pingan_Risk_V1_AssignWarningRequest()
+            assign.warningID = cluster.id
+            assign.assignee = "政法委员"
+            #expect(try await rpc.call(RiskServiceMethods.assignWarning, assign, headers: [township]).warning.status == .handling)
+            // Another township's staff does not see it.
+            await expectCode(.notFound) {
+                _ = try await rpc.call(RiskServiceMethods.getWarning, get, headers: [try person(Place.townA, [.staff])])
+            }
+        }
+    }
+
+    /// Unacknowledged, a cluster warning escalates like a case's: township to county, with a
+    /// notice naming its first member case.
+    @Test func anUnacknowledgedClusterEscalatesToTheCounty() async throws {
+        let clock = ManualClock(morningOf: "2026-12-01")
+        try await withRisk(clock) { rpc, database, chores in
+            for n in 0..<6 {
+                _ = try await rpc.call(RiskServiceMethods.assessCase, land(source: .gridReport, openedAt: clock.now, keys: [Self.key("phone", n)]), headers: try TestMesh.eventDelivery())
+            }
+            let cluster = try #require(try await warnings(rpc, under: Self.baiyi).first)
+            clock.advance(by: 31 * 60)
+            #expect(try await chores.escalateDue(now: clock.now) == 1)
+            var get = Pingan_Risk_V1_GetWarningRequest()
+            get.warningID = cluster.id
+            let county = try person("430781000000", [.staff])
+            #expect(try await rpc.call(RiskServiceMethods.getWarning, get, headers: [county]).warning.centreCode == "430781000000")
+            let pool = database.pool()
+            defer { Task { await pool.close() } }
+            let notices = try await pool.query("SELECT payload FROM risk.outbox WHERE topic = 'warning.notice'").map {
+                try Pingan_Notify_V1_DeliverNoticeRequest(serializedBytes: [UInt8](try $0.decode(Data.self, at: 0)))
+            }
+            #expect(notices.map(\.caseID) == [cluster.memberCaseIds[0]])
+        }
+    }
+
+    /// The rules' version is recorded on each warning, and a changed rule applies from its
+    /// version on: under a book whose second version (from 2027-03-01) warns at four land
+    /// disputes, four in February warn nothing and four in March warn, recorded as the second.
+    @Test func aChangedRuleAppliesFromItsVersionOn() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cluster-rules-\(UUID().wire).json")
+        let rule = { (count: Int) in
+            """
+            {"id": "land-village-14d", "kind": "incidents_in_place", "label": "同一村14天内土地纠纷", "category": "land", "scope": "village", "count": \(count), "windowDays": 14, "warns": "township"}
+            """
+        }
+        try Data("""
+            {"versions": [
+              {"version": "2026.12-1", "from": "2026-01-01", "rules": [\(rule(6))]},
+              {"version": "2027.03-1", "from": "2027-03-01", "rules": [\(rule(4))]}
+            ]}
+            """.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let clock = ManualClock(morningOf: "2027-02-20")
+        try await withRisk(clock, rulesFile: file.path) { rpc, database, _ in
+            for _ in 0..<4 {
+                _ = try await rpc.call(RiskServiceMethods.assessCase, land(source: .hotline, openedAt: clock.now), headers: try TestMesh.eventDelivery())
+            }
+            #expect(try await warnings(rpc, under: Self.baiyi).isEmpty)
+            clock.set(morningOf: "2027-03-20")
+            for _ in 0..<4 {
+                _ = try await rpc.call(RiskServiceMethods.assessCase, land(village: Self.otherVillage, source: .citizenApp, openedAt: clock.now), headers: try TestMesh.eventDelivery())
+            }
+            let raised = try await warnings(rpc, under: Self.baiyi)
+            #expect(raised.map(\.rulesVersion) == ["2027.03-1"])
+            #expect(raised.first?.villageCode == Self.otherVillage && raised.first?.memberCaseIds.count == 4)
+        }
+        // A book that cannot be applied is refused at start, naming its problem.
+        try Data(#"{"versions": [{"version": "x", "from": "2026-01-01", "rules": [{"id": "r", "kind": "incidents_in_place", "label": "l", "count": 3, "warns": "township"}]}]}"#.utf8).write(to: file)
+        #expect(throws: ConfigurationError.self) { _ = try RiskApp.clusterRules(file.path) }
+    }
+
+    /// One person (the same keyed name and phone) in three open cases in villages of two
+    /// townships warns the county that covers them; the link between the cases is listed for
+    /// a mediator covering both and for nobody else, and a case elsewhere is not found.
+    @Test func onePersonInThreeOpenCasesWarnsTheCoveringCentreAndLinksOnlyWithinJurisdiction() async throws {
+        let clock = ManualClock(morningOf: "2026-12-01")
+        try await withRisk(clock) { rpc, _, _ in
+            let person1 = Self.key("name_phone", 1), phone1 = Self.key("phone", 1)
+            let a = UUID(), b = UUID(), c = UUID()
+            var neighbour = land(a, village: Place.villageA, source: .gridReport, openedAt: clock.now, keys: [person1, phone1])
+            neighbour.category = .neighbour
+            _ = try await rpc.call(RiskServiceMethods.assessCase, neighbour, headers: try TestMesh.eventDelivery())
+            clock.advance(by: 60)
+            _ = try await rpc.call(RiskServiceMethods.assessCase, land(b, village: Place.villageB, source: .hotline, openedAt: clock.now, keys: [phone1]), headers: try TestMesh.eventDelivery())
+            var links = Pingan_Risk_V1_ListCaseLinksRequest()
+            links.caseID = a.wire
+            let countyMediator = try person(Place.lixian, [.mediator])
+            let linked = try await rpc.call(RiskServiceMethods.listCaseLinks, links, headers: [countyMediator]).links
+            #expect(linked.map(\.caseID) == [b.wire] && linked.first?.confidence == 60 && linked.first?.matchedOn == ["phone"])
+            // Each township's mediator sees its own case, and no link to the other's.
+            #expect(try await rpc.call(RiskServiceMethods.listCaseLinks, links, headers: [try person(Place.townA, [.mediator])]).links.isEmpty)
+            await expectCode(.notFound) {
+                _ = try await rpc.call(RiskServiceMethods.listCaseLinks, links, headers: [try person(Place.townB, [.mediator])])
+            }
+            await expectCode(.permissionDenied) {
+                _ = try await rpc.call(RiskServiceMethods.listCaseLinks, links, headers: [try person(Place.lixian, [.staff])])
+            }
+
+            // The same name and phone in a third open case: three open cases, one person.
+            clock.advance(by: 60)
+            _ = try await rpc.call(RiskServiceMethods.assessCase, land(c, village: Place.villageB, source: .walkIn, openedAt: clock.now, keys: [person1, phone1]), headers: try TestMesh.eventDelivery())
+            #expect(try await rpc.call(RiskServiceMethods.listCaseLinks, links, headers: [countyMediator]).links.map(\.confidence) == [60, 95])
+            #expect(try await warnings(rpc, under: Place.lixian).filter { !$0.rule.isEmpty }.isEmpty)
+            let d = UUID()
+            _ = try await rpc.call(RiskServiceMethods.assessCase, land(d, village: Place.villageA, source: .citizenApp, openedAt: clock.now, keys: [person1]), headers: try TestMesh.eventDelivery())
+            let personal = try await warnings(rpc, under: Place.lixian).filter { $0.rule == "person-3-open" }
+            #expect(personal.count == 1 && personal.first?.centreCode == Place.lixian && personal.first?.villageCode == Place.lixian)
+            #expect(Set(personal.first?.memberCaseIds ?? []) == Set([a, c, d].map(\.wire)))
+            #expect(try await warnings(rpc, under: Place.townA).filter { $0.rule == "person-3-open" }.isEmpty)
+        }
+    }
+
+    /// A village's incidents by category over weeks, for the centres that cover it.
+    @Test func incidentTrendCountsByWeekVillageAndCategory() async throws {
+        let clock = ManualClock(morningOf: "2026-12-01")  // a Tuesday
+        try await withRisk(clock) { rpc, _, _ in
+            for _ in 0..<2 { _ = try await rpc.call(RiskServiceMethods.assessCase, land(source: .gridReport, openedAt: clock.now), headers: try TestMesh.eventDelivery()) }
+            clock.advance(by: 7 * 86_400)
+            _ = try await rpc.call(RiskServiceMethods.assessCase, land(source: .screening, openedAt: clock.now), headers: try TestMesh.eventDelivery())
+            var trend = Pingan_Risk_V1_IncidentTrendRequest()
+            trend.divisionCode = Self.baiyi
+            trend.since = "2026-11-30"
+            trend.until = "2026-12-31"
+            let counts = try await rpc.call(RiskServiceMethods.incidentTrend, trend, headers: [try person(Self.baiyi, [.staff])]).counts
+            #expect(counts.map(\.week) == ["2026-11-30", "2026-12-07"] && counts.map(\.count) == [2, 1])
+            #expect(counts.allSatisfy { $0.villageCode == Self.village && $0.category == .land })
+            await expectCode(.permissionDenied) {
+                _ = try await rpc.call(RiskServiceMethods.incidentTrend, trend, headers: [try person(Place.townA, [.staff])])
+            }
+            trend.until = "2028-02-01"
+            await expectCode(.invalidArgument) {
+                _ = try await rpc.call(RiskServiceMethods.incidentTrend, trend, headers: [try person(Self.baiyi, [.staff])])
+            }
+        }
+    }
+
+    /// Staff open a topic (白衣镇土地征收), attach cases under it, and close it with an outcome;
+    /// a case elsewhere is refused, a township outside does not see the topic.
+    @Test func staffAttachCasesToAnOpenTopicUntilItCloses() async throws {
+        let clock = ManualClock(morningOf: "2026-12-01")
+        try await withRisk(clock) { rpc, _, _ in
+            let staff = try person(Self.baiyi, [.staff])
+            let first = UUID(), second = UUID(), elsewhere = UUID()
+            _ = try await rpc.call(RiskServiceMethods.assessCase, land(first, source: .gridReport, openedAt: clock.now), headers: try TestMesh.eventDelivery())
+            _ = try await rpc.call(RiskServiceMethods.assessCase, land(second, village: Self.otherVillage, source: .screening, openedAt: clock.now), headers: try TestMesh.eventDelivery())
+            _ = try await rpc.call(RiskServiceMethods.assessCase, land(elsewhere, village: Place.villageA, source: .hotline, openedAt: clock.now), headers: try TestMesh.eventDelivery())
+            var open = Pingan_Risk_V1_OpenTopicRequest()
+            open.centreCode = Self.baiyi
+            open.title = "白衣镇土地征收"
+            open.category = .land
+            let topic = try await rpc.call(RiskServiceMethods.openTopic, open, headers: [staff]).topic
+            #expect(topic.centreCode == Self.baiyi && topic.caseIds.isEmpty && topic.closedAt.isEmpty)
+
+            var attach = Pingan_Risk_V1_AttachCaseToTopicRequest()
+            attach.topicID = topic.id
+            for id in [first, second, first] {
+                clock.advance(by: 60)
+                attach.caseID = id.wire
+                _ = try await rpc.call(RiskServiceMethods.attachCaseToTopic, attach, headers: [staff])
+            }
+            var list = Pingan_Risk_V1_ListTopicsRequest()
+            list.centreCode = "430781000000"
+            let listed = try await rpc.call(RiskServiceMethods.listTopics, list, headers: [try person("430781000000", [.leader])]).topics
+            #expect(listed.map(\.id) == [topic.id] && listed.first?.caseIds == [first.wire, second.wire])
+            // A case the caller cannot see is not found; one it sees outside the topic is refused.
+            attach.caseID = elsewhere.wire
+            await expectCode(.notFound) { _ = try await rpc.call(RiskServiceMethods.attachCaseToTopic, attach, headers: [staff]) }
+            await expectCode(.failedPrecondition) {
+                _ = try await rpc.call(RiskServiceMethods.attachCaseToTopic, attach, headers: [try person("430700000000", [.staff])])
+            }
+            list.centreCode = Place.townA
+            #expect(try await rpc.call(RiskServiceMethods.listTopics, list, headers: [try person(Place.townA, [.staff])]).topics.isEmpty)
+            await expectCode(.notFound) {
+                attach.caseID = first.wire
+                _ = try await rpc.call(RiskServiceMethods.attachCaseToTopic, attach, headers: [try person(Place.townA, [.staff])])
+            }
+
+            var close = Pingan_Risk_V1_CloseTopicRequest()
+            close.topicID = topic.id
+            close.outcome = "征收补偿方案公示，群众签约"
+            let closed = try await rpc.call(RiskServiceMethods.closeTopic, close, headers: [staff]).topic
+            #expect(!closed.closedAt.isEmpty && closed.outcome == close.outcome)
+            await expectCode(.failedPrecondition) { _ = try await rpc.call(RiskServiceMethods.closeTopic, close, headers: [staff]) }
+            attach.caseID = UUID().wire
+            await expectCode(.notFound) { _ = try await rpc.call(RiskServiceMethods.attachCaseToTopic, attach, headers: [staff]) }
+            open.title = ""
+            await expectCode(.invalidArgument, containing: "title") { _ = try await rpc.call(RiskServiceMethods.openTopic, open, headers: [staff]) }
+        }
+    }
+
+    /// A rise over the same weeks of past years: ten land disputes in 白衣镇 within four weeks
+    /// warn the county when the same weeks of the three years before held two each, and not
+    /// when they held six each (ten is not more than twice six).
+    @Test func aSeasonalRiseOverPastYearsWarnsTheCounty() async throws {
+        for (past, warns) in [(2, true), (6, false)] {
+            let clock = ManualClock(morningOf: "2026-12-01")
+            try await withRisk(clock) { rpc, _, _ in
+                for years in 1...3 {
+                    for n in 0..<past {
+                        let then = clock.now.addingTimeInterval(-Double(years) * 365.25 * 86_400 + Double(n) * 3600)
+                        _ = try await rpc.call(RiskServiceMethods.assessCase, land(source: .gridReport, openedAt: then), headers: try TestMesh.eventDelivery())
+                    }
+                }
+                // Spread over three villages, so no village reaches its own six.
+                let villages = [Self.village, Self.otherVillage, "430781103203"]
+                for n in 0..<10 {
+                    clock.advance(by: 2 * 86_400)
+                    _ = try await rpc.call(RiskServiceMethods.assessCase, land(village: villages[n % 3], source: .hotline, openedAt: clock.now), headers: try TestMesh.eventDelivery())
+                }
+                let county = "430781000000"
+                let seasonal = try await warnings(rpc, under: county).filter { $0.rule == "land-township-seasonal" }
+                if warns {
+                    #expect(seasonal.count == 1 && seasonal.first?.centreCode == county && seasonal.first?.villageCode == Self.baiyi)
+                    #expect(seasonal.first?.memberCaseIds.count == 10 && seasonal.first?.level == .major)
+                } else {
+                    #expect(seasonal.isEmpty)
+                }
+                #expect(try await warnings(rpc, under: county).filter { $0.rule == "land-village-14d" }.isEmpty)
+            }
+        }
+    }
+}
