@@ -1,4 +1,5 @@
 import Foundation
+import PinganRuntime
 @testable import GridService
 import PinganDomain
 import PinganPostgres

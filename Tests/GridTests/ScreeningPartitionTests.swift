@@ -1,4 +1,5 @@
 import Foundation
+import PinganRuntime
 @testable import GridService
 import PinganContracts
 import PinganDomain

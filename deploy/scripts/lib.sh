@@ -178,7 +178,7 @@ json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 demo_seed() {
   local bin=$1 gw=$2 receiver=$3 password=$4 secret=$5 user admin csv grid member
   for user in "admin 430700000000 admin,staff,leader,mediator" "lixian 430723000000 staff,leader,mediator" \
-              "xiaodukou 430723102000 staff,mediator,grid_worker"; do
+              "xiaodukou 430723102000 staff,mediator,grid_worker" "linli 430724000000 staff,leader,mediator"; do
     set -- $user
     PINGAN_PASSWORD=$password DATABASE_URL=${GATEWAY_DATABASE_URL:-$DATABASE_URL} "$bin/gateway" add-user "$1" "$2" "$3" >/dev/null
   done
@@ -201,7 +201,9 @@ demo_seed() {
 # the month's changes and the threshold actions show from the first start.
 demo_history() {
   local bin=$1 gw=$2 token=$3 dir=$4 kind month grid_db=${GRID_DATABASE_URL:-$DATABASE_URL}
-  python3 "$PINGAN_ROOT/deploy/scripts/generate-year.py" --preset demo --seed 26 --out "$dir" >/dev/null
+  # The year ends yesterday, so the current month has its days too and the trend shows twelve.
+  python3 "$PINGAN_ROOT/deploy/scripts/generate-year.py" --preset demo --seed 26 --out "$dir" \
+    --end "$(TZ=Asia/Shanghai date -d yesterday +%F)" >/dev/null
   DATABASE_URL=$grid_db "$bin/grid-service" import divisions "$dir/divisions.csv" --by demo-history >/dev/null
   for kind in grids members screening; do
     DATABASE_URL=$grid_db "$bin/grid-service" import "$kind" "$dir/$kind.ndjson" --by demo-history >/dev/null

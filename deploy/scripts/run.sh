@@ -57,7 +57,11 @@ mesh_start "$bin" "$logs" "$GATEWAY_PORT"
 gw="http://127.0.0.1:$GATEWAY_PORT"
 if [ ! -f "$PINGAN_STATE/demo-seeded" ]; then
   log "loading the demo data set (generated villages are labelled （生成）)"
-  demo_seed "$bin" "$gw" "http://127.0.0.1:$RECEIVER_PORT/hook" "$DEMO_PASSWORD" "$WEBHOOK_SECRET" > "$PINGAN_STATE/demo-seeded"
+  demo_seed "$bin" "$gw" "http://127.0.0.1:$RECEIVER_PORT/hook" "$DEMO_PASSWORD" "$WEBHOOK_SECRET" > "$PINGAN_STATE/demo-seeded.new"
+  log "loading a generated year of 临澧县 through the import commands, and its index month by month (about a minute)"
+  admin=$(rpc "$gw" pingan.gateway.v1.AuthService/Login "{\"username\":\"admin\",\"password\":\"$DEMO_PASSWORD\"}" | json_field "['token']")
+  demo_history "$bin" "$gw" "$admin" "$PINGAN_STATE/demo-year"
+  mv "$PINGAN_STATE/demo-seeded.new" "$PINGAN_STATE/demo-seeded"
 fi
 source "$PINGAN_STATE/demo-seeded"
 
@@ -75,7 +79,8 @@ Pingan is running (logs in $logs).
   resident pages   $gw/resident         file and follow a dispute, signed in by a code texted to the phone
   PostgreSQL       postgresql://pingan@127.0.0.1:$PG_PORT/pingan  (superuser, password in $PINGAN_STATE/run.password; each service logs in as its own role pingan_<schema>)
 
-Demo users (password: $DEMO_PASSWORD): admin (常德市), lixian (澧县), xiaodukou (小渡口镇).
+Demo users (password: $DEMO_PASSWORD): admin (常德市), lixian (澧县), xiaodukou (小渡口镇),
+linli (临澧县: a generated year of cases and screening, its index month by month).
 Demo grid in 小渡口社区 430723102201 (generated): GRID_ID=$GRID_ID MEMBER_ID=$MEMBER_ID
 
 Ctrl-C stops the services.

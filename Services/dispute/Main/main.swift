@@ -3,19 +3,36 @@ import Foundation
 import PinganRuntime
 
 /// `dispute-service` serves. `dispute-service scan-overdue` runs the overdue scan once, now,
-/// and prints how many steps it marked and how long it took.
+/// and prints how many steps it marked and how long it took. `dispute-service import cases
+/// FILE --by WHO [--batch N]` imports the cases of the system a deployment replaces
+/// (docs/importing.md): it prints each refused line, then a summary, and exits 1 when anything
+/// was refused. Both read the settings `serve` reads.
 ServiceLogHandler.bootstrap()
+let usage = """
+    usage: dispute-service [serve]
+           dispute-service scan-overdue
+           dispute-service import cases FILE --by WHO [--batch N]
+    """
+let arguments = Array(CommandLine.arguments.dropFirst())
 do {
     let settings = try DisputeSettings(.environment)
-    switch CommandLine.arguments.dropFirst().first {
+    switch arguments.first {
     case nil, "serve":
         try await DisputeApp.build(settings: settings).runService()
     case "scan-overdue":
         let started = ContinuousClock.now
         let marked = try await DisputeApp.scanOverdueOnce(settings: settings)
         print("marked \(marked) overdue step(s) in \(ContinuousClock.now - started)")
+    case "import":
+        guard arguments.count >= 5, arguments[1] == "cases", let options = ImportOptions(arguments.dropFirst(3), defaultBatch: 1000) else {
+            print(usage)
+            exit(2)
+        }
+        let summary = try await DisputeApp.importCases(settings: settings, path: arguments[2], by: options.by, batchSize: options.batch, refused: { print($0) })
+        print("dispute-service import cases \(arguments[2]): \(summary)")
+        exit(summary.refused > 0 ? 1 : 0)
     default:
-        print("usage: dispute-service [serve] | dispute-service scan-overdue")
+        print(usage)
         exit(2)
     }
 } catch {

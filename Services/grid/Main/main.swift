@@ -15,29 +15,12 @@ let usage = """
            grid-service import divisions|grids|members|screening FILE --by WHO [--batch N]
     """
 
-/// The import command's options, or `nil` when the arguments are not one.
-func importOptions(_ arguments: [String]) -> (kind: ImportKind, file: String, by: String, batch: Int)? {
-    guard arguments.count >= 5, arguments[0] == "import", let kind = ImportKind(rawValue: arguments[1]) else { return nil }
-    return parseOptions(kind, arguments)
-}
-
-/// `FILE --by WHO [--batch N]` after `import KIND`.
-func parseOptions<Kind>(_ kind: Kind, _ arguments: [String]) -> (kind: Kind, file: String, by: String, batch: Int)? {
-    var by: String?
-    var batch = GridImporter.defaultBatchSize
-    var rest = arguments.dropFirst(3)
-    while let option = rest.popFirst() {
-        guard let value = rest.popFirst() else { return nil }
-        switch option {
-        case "--by": by = value
-        case "--batch":
-            guard let size = Int(value), (1...100_000).contains(size) else { return nil }
-            batch = size
-        default: return nil
-        }
-    }
-    guard let by else { return nil }
-    return (kind, arguments[2], by, batch)
+/// The import command's kind, file and options, or `nil` when the arguments are not one.
+func importOptions(_ arguments: [String]) -> (kind: ImportKind, file: String, options: ImportOptions)? {
+    guard arguments.count >= 5, arguments[0] == "import", let kind = ImportKind(rawValue: arguments[1]),
+          let options = ImportOptions(arguments.dropFirst(3), defaultBatch: GridImporter.defaultBatchSize)
+    else { return nil }
+    return (kind, arguments[2], options)
 }
 
 do {
@@ -46,25 +29,26 @@ do {
         try await GridApp.build(settings: GridSettings(.environment)).runService()
     case "import" where arguments.count > 1 && arguments[1] == "divisions":
         // The villages a deployment registers (or a generated year's divisions.csv): all or none.
-        guard arguments.count >= 5, let options = parseOptions("divisions", arguments) else {
+        guard arguments.count >= 5, let options = ImportOptions(arguments.dropFirst(3), defaultBatch: GridImporter.defaultBatchSize) else {
             print(usage)
             exit(2)
         }
-        let text = try String(contentsOfFile: options.file, encoding: .utf8)
+        let file = arguments[2]
+        let text = try String(contentsOfFile: file, encoding: .utf8)
         let result = try await GridApp.withImporter(settings: try GridSettings(.environment), batchSize: options.batch) { importer in
             try await importer.importDivisions(csv: text)
         }
-        print("grid-service import divisions \(options.file) by \(options.by): inserted \(result.inserted), renamed \(result.updated), unchanged \(result.unchanged)")
+        print("grid-service import divisions \(file) by \(options.by): inserted \(result.inserted), renamed \(result.updated), unchanged \(result.unchanged)")
     case "import":
-        guard let options = importOptions(arguments) else {
+        guard let (kind, file, options) = importOptions(arguments) else {
             print(usage)
             exit(2)
         }
-        let lines = try ImportLines(path: options.file)
+        let lines = try ImportLines(path: file)
         let summary = try await GridApp.withImporter(settings: try GridSettings(.environment), batchSize: options.batch) { importer in
-            try await importer.run(options.kind, lines: lines, by: options.by) { refusal in print(refusal) }
+            try await importer.run(kind, lines: lines, by: options.by) { refusal in print(refusal) }
         }
-        print("grid-service import \(options.kind.rawValue) \(options.file): \(summary)")
+        print("grid-service import \(kind.rawValue) \(file): \(summary)")
         exit(summary.refused > 0 ? 1 : 0)
     default:
         print(usage)

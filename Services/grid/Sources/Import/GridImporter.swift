@@ -1,35 +1,7 @@
 import Foundation
 import PinganDomain
 import PinganPostgres
-
-/// What an import did, counted in records (non-blank lines).
-public struct ImportSummary: Sendable, Equatable, CustomStringConvertible {
-    /// Records read.
-    public var read = 0
-    /// Records stored by this import.
-    public var imported = 0
-    /// Records whose old-system id (a screening: its grid and day) was stored already, by an
-    /// earlier import or, for a screening, by the grid's own worker; they are left as they are.
-    public var alreadyPresent = 0
-    /// Records refused, each reported with its line and reason.
-    public var refused = 0
-    /// Good records not applied because their batch held a refused one.
-    public var notApplied = 0
-    /// Batches committed, and batches not applied.
-    public var batchesApplied = 0
-    public var batchesRefused = 0
-    /// The first ``keptRefusals`` refusals, in line order per batch (every one goes to the
-    /// `refused` callback as well).
-    public var refusals: [ImportRefusal] = []
-    public static let keptRefusals = 1000
-
-    public init() {}
-
-    public var description: String {
-        "read \(read), imported \(imported), already present \(alreadyPresent), refused \(refused)"
-            + (batchesRefused > 0 ? " (\(batchesRefused) batch\(batchesRefused == 1 ? "" : "es") not applied: \(notApplied) good records in them were left out; fix the refused lines and import the file again)" : "")
-    }
-}
+import PinganRuntime
 
 /// Imports history from the system a deployment replaces: grids, their members and daily
 /// screenings, one NDJSON file per record type (docs/importing.md).
@@ -73,54 +45,21 @@ public struct GridImporter: Sendable {
     public func run(
         _ kind: ImportKind, lines: ImportLines, by importer: String, refused: @Sendable (ImportRefusal) -> Void = { _ in }
     ) async throws -> ImportSummary {
-        let importer = importer.trimmingCharacters(in: .whitespaces)
-        guard (1...100).contains(importer.unicodeScalars.count) else {
-            throw ImportError.badArgument("--by must name who imports (1 to 100 characters)")
-        }
-        var lines = lines
-        var summary = ImportSummary()
         let started = now()
-        var batch: [ImportFields] = []
-        var refusals: [ImportRefusal] = []
-        func flush() async throws {
-            guard !batch.isEmpty || !refusals.isEmpty else { return }
-            let outcome = try await apply(kind, batch, parseRefusals: refusals, by: importer, at: started)
-            summary.read += batch.count + Set(refusals.map(\.line)).count
-            switch outcome {
-            case .applied(let imported):
-                summary.imported += imported
-                summary.alreadyPresent += batch.count - imported
-                summary.batchesApplied += 1
-            case .refused(let all):
-                all.forEach(refused)
-                summary.refusals += all.prefix(max(0, ImportSummary.keptRefusals - summary.refusals.count))
-                let lines = Set(all.map(\.line))
-                summary.refused += lines.count
-                summary.notApplied += batch.count + Set(refusals.map(\.line)).count - lines.count
-                summary.batchesRefused += 1
-            }
-            batch.removeAll(keepingCapacity: true)
-            refusals.removeAll()
-        }
-        while let (number, text) = try lines.next() {
-            guard !text.allSatisfy(\.isWhitespace) else { continue }
-            switch ImportFields.parse(text, line: number) {
-            case .fields(let fields): batch.append(fields)
-            case .refused(let refusal): refusals.append(refusal)
-            }
-            if batch.count + refusals.count >= batchSize { try await flush() }
-        }
-        try await flush()
-        return summary
-    }
-
-    enum BatchOutcome {
-        case applied(Int)
-        case refused([ImportRefusal])
+        return try await ImportBatches.run(
+            lines, by: importer, batchSize: batchSize, refused: refused,
+            parse: { text, number in
+                switch ImportFields.parse(text, line: number) {
+                case .fields(let fields): .record(fields)
+                case .refused(let refusal): .refused([refusal])
+                }
+            },
+            apply: { batch, refusals in try await apply(kind, batch, parseRefusals: refusals, by: importer.trimmingCharacters(in: .whitespaces), at: started) }
+        )
     }
 
     /// Checks and applies one batch; `parseRefusals` are the lines that were not JSON objects.
-    func apply(_ kind: ImportKind, _ batch: [ImportFields], parseRefusals: [ImportRefusal], by importer: String, at importedAt: Date) async throws -> BatchOutcome {
+    func apply(_ kind: ImportKind, _ batch: [ImportFields], parseRefusals: [ImportRefusal], by importer: String, at importedAt: Date) async throws -> ImportBatches.Outcome {
         let now = importedAt
         switch kind {
         case .grids:
@@ -157,7 +96,7 @@ public struct GridImporter: Sendable {
     }
 
     /// Runs `body` in one transaction; a ``Refused`` it throws becomes the batch's refusals.
-    private func inTransaction(_ body: (PostgresConnection) async throws -> Int) async throws -> BatchOutcome {
+    private func inTransaction(_ body: (PostgresConnection) async throws -> Int) async throws -> ImportBatches.Outcome {
         do {
             return .applied(try await pool.transaction(body))
         } catch let refused as Refused {
@@ -165,25 +104,11 @@ public struct GridImporter: Sendable {
         }
     }
 
-    /// Refusals for a second record with the same key in one batch.
-    private static func repeats<R>(_ records: [R], key: (R) -> String, line: (R) -> Int, field: String, what: String) -> [ImportRefusal] {
-        var first: [String: Int] = [:]
-        var refusals: [ImportRefusal] = []
-        for record in records {
-            if let earlier = first[key(record)] {
-                refusals.append(ImportRefusal(line: line(record), field: field, reason: "\(what) is also on line \(earlier)"))
-            } else {
-                first[key(record)] = line(record)
-            }
-        }
-        return refusals
-    }
-
-    func applyGrids(_ records: [GridRecord], refusals parsed: [ImportRefusal], by importer: String, at importedAt: Date) async throws -> BatchOutcome {
+    func applyGrids(_ records: [GridRecord], refusals parsed: [ImportRefusal], by importer: String, at importedAt: Date) async throws -> ImportBatches.Outcome {
         try await inTransaction { transaction in
             var refusals = parsed
-            refusals += Self.repeats(records, key: \.legacyID, line: \.line, field: "legacy_id", what: "the same legacy_id")
-            refusals += Self.repeats(records, key: { "\($0.village.rawValue)/\($0.name)" }, line: \.line, field: "name", what: "a grid of the same village and name")
+            refusals += ImportBatches.repeats(records, key: \.legacyID, line: \.line, field: "legacy_id", what: "the same legacy_id")
+            refusals += ImportBatches.repeats(records, key: { "\($0.village.rawValue)/\($0.name)" }, line: \.line, field: "name", what: "a grid of the same village and name")
             // CreateGrid waits for this batch (milliseconds), so no grid can take a name between
             // the check and the insert.
             try await transaction.query("LOCK TABLE grid.grids IN SHARE ROW EXCLUSIVE MODE")
@@ -229,10 +154,10 @@ public struct GridImporter: Sendable {
         }
     }
 
-    func applyMembers(_ records: [MemberRecord], refusals parsed: [ImportRefusal], by importer: String, at importedAt: Date) async throws -> BatchOutcome {
+    func applyMembers(_ records: [MemberRecord], refusals parsed: [ImportRefusal], by importer: String, at importedAt: Date) async throws -> ImportBatches.Outcome {
         try await inTransaction { transaction in
             var refusals = parsed
-            refusals += Self.repeats(records, key: \.legacyID, line: \.line, field: "legacy_id", what: "the same legacy_id")
+            refusals += ImportBatches.repeats(records, key: \.legacyID, line: \.line, field: "legacy_id", what: "the same legacy_id")
             let rows = try await transaction.pipeline([
                 (sql: "SELECT legacy_id, id FROM grid.grids WHERE legacy_id = ANY($1)", parameters: [Array(Set(records.map(\.gridLegacyID)))]),
                 (sql: "SELECT legacy_id FROM grid.members WHERE legacy_id = ANY($1)", parameters: [records.map(\.legacyID)]),
@@ -264,14 +189,14 @@ public struct GridImporter: Sendable {
         }
     }
 
-    func applyScreenings(_ records: [ScreeningRecord], refusals parsed: [ImportRefusal], by importer: String, at importedAt: Date) async throws -> BatchOutcome {
+    func applyScreenings(_ records: [ScreeningRecord], refusals parsed: [ImportRefusal], by importer: String, at importedAt: Date) async throws -> ImportBatches.Outcome {
         // The months' partitions first, outside the batch's transaction: DDL of its own,
         // under the upkeep's lock (ScreeningPartitions).
         if parsed.isEmpty { try await partitions.ensure(Set(records.map(\.day.month))) }
         return try await inTransaction { transaction in
             var refusals = parsed
-            refusals += Self.repeats(records, key: \.legacyID, line: \.line, field: "legacy_id", what: "the same legacy_id")
-            refusals += Self.repeats(records, key: { "\($0.gridLegacyID)/\($0.day)" }, line: \.line, field: "day", what: "a screening of the same grid and day")
+            refusals += ImportBatches.repeats(records, key: \.legacyID, line: \.line, field: "legacy_id", what: "the same legacy_id")
+            refusals += ImportBatches.repeats(records, key: { "\($0.gridLegacyID)/\($0.day)" }, line: \.line, field: "day", what: "a screening of the same grid and day")
             let rows = try await transaction.pipeline([
                 (sql: "SELECT legacy_id, id, village_code FROM grid.grids WHERE legacy_id = ANY($1)", parameters: [Array(Set(records.map(\.gridLegacyID)))]),
                 (sql: "SELECT legacy_id, id, grid_id FROM grid.members WHERE legacy_id = ANY($1)", parameters: [Array(Set(records.map(\.reporterLegacyID)))]),

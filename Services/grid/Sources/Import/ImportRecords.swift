@@ -1,26 +1,11 @@
 import Foundation
 import PinganDomain
+import PinganRuntime
 
 /// The record types grid-service imports, one file each, in this order: a member names its
 /// grid, a screening its grid and its reporter, by their ids in the old system.
 public enum ImportKind: String, Sendable, CaseIterable {
     case grids, members, screening
-}
-
-/// A refused line: its number, the field at fault (`json` for a line that is not a JSON
-/// object, `line` for the record as a whole) and why. Printed as `line N: field: reason`.
-public struct ImportRefusal: Sendable, Equatable, CustomStringConvertible {
-    public let line: Int
-    public let field: String
-    public let reason: String
-
-    public init(line: Int, field: String, reason: String) {
-        self.line = line
-        self.field = field
-        self.reason = reason
-    }
-
-    public var description: String { "line \(line): \(field): \(reason)" }
 }
 
 /// One value of a JSON object, as much of it as the import reads.
