@@ -216,6 +216,7 @@ def test_a_resident_files_follows_and_rates_and_the_index_counts_it(browser, mes
     page.wait_for_url("**/resident/requests/PA*")
     tracking = page.url.rsplit("/", 1)[1]
     assert page.locator("dd.stage").inner_text() == "受理"
+    assert "小渡口镇综治中心" in page.locator("main").inner_text()
 
     # The centre's workbench has it as a case from the citizen app; a mediator takes it up.
     cases = mesh.ok(f"{DISPUTE}/ListCases", {"divisionCode": TOWN_A}, as_user="town-a")["cases"]

@@ -1,4 +1,5 @@
 import Foundation
+import PinganOutbox
 import PinganPostgres
 import PinganRuntime
 
@@ -17,6 +18,34 @@ extension DisputeApp {
             try await seedCalendar(calendar, logger: host.logger)
             let cases = CaseImporter(pool: host.pool, calendar: try await calendar.calendar(), deadlines: settings.deadlines, batchSize: batchSize, now: now)
             let summary = try await cases.run(try ImportLines(path: path), by: importer, refused: refused)
+            await host.pool.close()
+            return summary
+        } catch {
+            await host.pool.close()
+            throw error
+        }
+    }
+
+    /// Loads a source's reports in bulk (docs/importing.md, "`reports`"): each an intake at its
+    /// own time, joining the same parties' case and telling risk-service.
+    /// - Parameter source: `screening` (the default), `hotline`, `police_transfer`, `walk_in`,
+    ///   `department_referral` or `citizen_app`; a grid's reports come from grid-service.
+    public static func importReports(
+        settings: DisputeSettings, path: String, source: String, by importer: String, batchSize: Int = 500,
+        now: @escaping @Sendable () -> Date = { Date() }, refused: @escaping @Sendable (ImportRefusal) -> Void = { _ in }
+    ) async throws -> ImportSummary {
+        guard let kind = CaseRecord.sources[source], kind != .gridReport else {
+            throw ImportError.badArgument("--source must be one of \(CaseRecord.sources.keys.filter { $0 != "grid_report" }.sorted().joined(separator: ", "))")
+        }
+        let host = ServiceHost(.dispute, settings: settings.service, migrator: DisputeMigrations.migrator)
+        do {
+            try await host.migrator.migrate(host.pool, logger: host.logger)
+            let outbox = Outbox(schema: DisputeMigrations.schema)
+            let reports = ReportImporter(
+                pool: host.pool, outbox: outbox, cases: PostgresCaseStore(pool: host.pool, outbox: outbox), source: kind,
+                backdating: settings.backdating, batchSize: batchSize, now: now
+            )
+            let summary = try await reports.run(try ImportLines(path: path), by: importer, refused: refused)
             await host.pool.close()
             return summary
         } catch {

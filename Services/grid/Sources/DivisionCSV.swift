@@ -1,6 +1,7 @@
 import PinganAccess
 import PinganDomain
 import Foundation
+import PinganRuntime
 
 /// A division file in the format of `changde-divisions.csv`: the header
 /// `code,name,level,parent_code`, then one division per line.
@@ -80,38 +81,9 @@ public struct DivisionCSV: Sendable {
         return Row(line: line, division: Division(code: code, name: name))
     }
 
-    /// Splits one line into fields, honouring double quotes as RFC 4180 does.
+    /// Splits one line into fields (``CSVFields``).
     private static func fields(of line: Substring, line number: Int) throws(DivisionImportError) -> [String] {
-        var fields: [String] = []
-        var current = ""
-        var quoted = false
-        var index = line.startIndex
-        while index < line.endIndex {
-            let character = line[index]
-            if quoted {
-                if character == "\"" {
-                    let next = line.index(after: index)
-                    if next < line.endIndex, line[next] == "\"" {
-                        current.append("\"")
-                        index = next
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    current.append(character)
-                }
-            } else if character == "\"", current.isEmpty {
-                quoted = true
-            } else if character == "," {
-                fields.append(current)
-                current = ""
-            } else {
-                current.append(character)
-            }
-            index = line.index(after: index)
-        }
-        guard !quoted else { throw .line(number, "a quoted field is not closed") }
-        fields.append(current)
+        guard let fields = CSVFields.split(line) else { throw .line(number, "a quoted field is not closed") }
         return fields
     }
 }

@@ -63,6 +63,7 @@ enum Labels {
         case .walkIn: "来访"
         case .departmentReferral: "部门移交"
         case .citizenApp: "群众端"
+        case .screening: "每日排查"
         default: "未知来源"
         }
     }

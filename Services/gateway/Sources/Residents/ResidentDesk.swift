@@ -60,6 +60,19 @@ struct ResidentDesk: Sendable {
         return try await forwarder.call(method, request, as: forwarder.vouching(subject, roles: [.system]), peer: peer)
     }
 
+    /// The names of `codes` (a village, the centre that has a request), for the resident's
+    /// pages; a code whose name cannot be read is shown as the code.
+    func names(of codes: Set<String>, peer: String?) async -> [String: String] {
+        var names: [String: String] = [:]
+        for code in codes where !code.isEmpty {
+            let division = try? await forwarder.call(
+                DivisionServiceMethods.getDivision, .with { $0.code = code }, as: forwarder.vouching("resident:browsing", roles: []), peer: peer
+            ).division
+            names[code] = division?.name ?? code
+        }
+        return names
+    }
+
     /// The divisions under `code`, for a resident choosing their village.
     func children(of code: String, peer: String?) async throws -> [Pingan_Grid_V1_Division] {
         try await forwarder.call(

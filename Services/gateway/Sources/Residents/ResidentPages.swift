@@ -53,7 +53,8 @@ enum ResidentPages {
             let tracking = context.parameters.get("tracking") ?? ""
             do {
                 let own = try await desk.call(ResidentServiceMethods.getOwnRequest, .with { $0.trackingID = tracking; $0.phone = phone.digits }, for: phone, peer: context.peer)
-                return page("诉求 \(own.request.request.trackingID)", detail(own.request))
+                let names = await desk.names(of: [own.request.request.villageCode, own.request.request.centreCode], peer: context.peer)
+                return page("诉求 \(own.request.request.trackingID)", detail(own.request, names: names))
             } catch let error as ConnectError where error.code == .notFound || error.code == .invalidArgument {
                 return page("未找到", "<p class=\"error\" role=\"alert\">没有这件诉求，或它不是用这个手机号提交的。</p><p><a href=\"/resident/requests\">我的诉求</a></p>", status: .notFound)
             }
@@ -160,18 +161,18 @@ enum ResidentPages {
         return "<p>手机号 \(View.escape(phone.masked))</p>\(table)<p><a class=\"button\" href=\"/resident/file\">提交新的诉求</a></p>"
     }
 
-    static func detail(_ own: Pingan_Dispute_V1_OwnRequest) -> String {
+    static func detail(_ own: Pingan_Dispute_V1_OwnRequest, names: [String: String]) -> String {
         let request = own.request
         let name = Open311.services.first { $0.category == request.category }?.name ?? ""
         let deadline = own.nextDeadline.isEmpty ? "" : "<dt>办理期限</dt><dd>\(View.escape(String(own.nextDeadline.prefix(10))))</dd>"
-        let place = request.villageCode.isEmpty ? "待分派到村（社区）" : request.villageCode
+        let place = request.villageCode.isEmpty ? "待分派到村（社区）" : names[request.villageCode] ?? request.villageCode
         return """
             <dl>
             <dt>编号</dt><dd>\(request.trackingID)</dd>
             <dt>进展</dt><dd class="stage">\(View.escape(request.stageText))</dd>
             <dt>类别</dt><dd>\(View.escape(name))</dd>
             <dt>地点</dt><dd>\(View.escape(place))</dd>
-            <dt>承办中心</dt><dd>\(View.escape(request.centreCode))</dd>
+            <dt>承办中心</dt><dd>\(View.escape(names[request.centreCode] ?? request.centreCode))综治中心</dd>
             \(deadline)
             <dt>您的描述</dt><dd>\(View.escape(own.description_p))</dd>
             \(own.rating > 0 ? "<dt>您的评价</dt><dd>\(own.rating) 分</dd>" : "")
