@@ -28,10 +28,10 @@ struct AccessEntry: Sendable {
 ///
 /// Entries are buffered and written together every ``flushInterval`` (one COPY), so the log
 /// adds no database round trip to a call; a gateway killed outright loses at most that
-/// interval of entries. Rows older than ``retention`` are deleted. Reads of personal data
-/// keep their own audit in dispute-service, written with the read itself.
+/// interval of entries. The table is partitioned by month, and months past the retention
+/// are dropped whole by ``AccessLogPartitions``, not deleted row by row here. Reads of
+/// personal data keep their own audit in dispute-service, written with the read itself.
 final class AccessLog: Service, Sendable {
-    static let retention: TimeInterval = 180 * 86_400
     let pool: PostgresPool
     let logger: Logger
     let flushInterval: Duration
@@ -64,12 +64,9 @@ final class AccessLog: Service, Sendable {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            var rounds = 0
             while !Task.isCancelled {
                 try? await Task.sleep(for: self.flushInterval)
                 await self.flush()
-                rounds += 1
-                if rounds % 3600 == 1 { await self.purge() }
             }
         }
         await flush()
@@ -97,14 +94,6 @@ final class AccessLog: Service, Sendable {
         } catch {
             logger.warning("access log write failed; kept for the next round", metadata: ["entries": "\(entries.count)", "error": "\(error)"])
             buffer.withLock { $0.insert(contentsOf: entries.suffix(100_000), at: 0) }
-        }
-    }
-
-    private func purge() async {
-        do {
-            try await pool.query("DELETE FROM gateway.access_log WHERE at < now() - make_interval(secs => $1)", [Self.retention])
-        } catch {
-            logger.warning("access log purge failed", metadata: ["error": "\(error)"])
         }
     }
 

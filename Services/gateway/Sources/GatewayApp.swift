@@ -16,6 +16,7 @@ import PinganRuntime
 /// | `TOKEN_TTL_SECONDS` | `3600` | token lifetime |
 /// | `BCRYPT_COST` | `11` | bcrypt work factor for stored passwords |
 /// | `TRUSTED_PROXIES` | (none) | comma-separated IP addresses and CIDR ranges of the proxies in front (an ingress); only their `X-Forwarded-For` names the client |
+/// | `ACCESS_LOG_RETENTION_DAYS` | `180` | days the access log is kept (180 to 3650); older months' partitions are detached and dropped (``AccessLogRetention``) |
 public struct GatewaySettings: Sendable {
     public var service: ServiceSettings
     public var centre: DivisionCode
@@ -27,6 +28,8 @@ public struct GatewaySettings: Sendable {
     /// None by default: behind an ingress every caller then shares its address, which the
     /// throttle allows for (``SignInRule``) but the access log cannot tell apart.
     public var trustedProxies = TrustedProxies()
+    /// How long `gateway.access_log` is kept (``AccessLogPartitions``).
+    public var accessLogRetention = AccessLogRetention.default
 
     public init(service: ServiceSettings, centre: DivisionCode? = nil, tokenSecret: String, tokenLifetime: TimeInterval = 3600, bcryptCost: UInt8 = 11) {
         self.service = service
@@ -63,6 +66,9 @@ public struct GatewaySettings: Sendable {
             bcryptCost: UInt8(try reader.integer("BCRYPT_COST", in: 4...16) ?? 11)
         )
         previousTokenSecrets = previous
+        accessLogRetention = AccessLogRetention(
+            days: try reader.integer("ACCESS_LOG_RETENTION_DAYS", in: AccessLogRetention.minimumDays...3650) ?? AccessLogRetention.defaultDays
+        )
         do {
             trustedProxies = try TrustedProxies(parsing: reader.string("TRUSTED_PROXIES") ?? "")
         } catch {
@@ -82,6 +88,8 @@ public enum GatewayApp {
         let host = ServiceHost(.gateway, settings: settings.service, migrator: GatewayMigrations.migrator)
         let tokens = try TokenSigner(secret: settings.tokenSecret, previous: settings.previousTokenSecrets, audience: .gateway)
         let access = AccessLog(pool: host.pool, logger: host.logger)
+        // Entries are stamped with the real time (not `now`), so their partitions follow it too.
+        let accessPartitions = AccessLogPartitions(pool: host.pool, retention: settings.accessLogRetention)
         let store = PostgresAccountStore(pool: host.pool)
         let accounts = Accounts(store: store, bcryptCost: settings.bcryptCost)
         let sessions = SessionRevocations(pool: host.pool, logger: host.logger, tokenLifetime: settings.tokenLifetime)
@@ -121,7 +129,9 @@ public enum GatewayApp {
             return nil
         }
         return host.application(
-            routes: routes, services: [access, sessions], pages: dashboard.responder(), trustedProxies: settings.trustedProxies, onServerRunning: onServerRunning
+            routes: routes, services: [access, sessions, accessPartitions.hourly(now: { Date() }, logger: host.logger)], pages: dashboard.responder(),
+            trustedProxies: settings.trustedProxies, beforeServing: { await accessPartitions.keepAtStart(now: Date(), logger: host.logger) },
+            onServerRunning: onServerRunning
         )
     }
 

@@ -90,6 +90,61 @@ enum GatewayMigrations {
             );
             CREATE INDEX resident_codes_phone ON gateway.resident_codes (phone, created_at DESC);
             """),
+        Migration(version: 6, name: "access log partitioned by month", sql: """
+            -- The access log grows by a row per call through the gateway. Partitioned by month
+            -- of China time (PARTITION BY RANGE (at), partitions access_log_YYYY_MM):
+            -- retention detaches and drops a month (AccessLogPartitions) instead of deleting
+            -- rows one by one. Same columns and indexes; the key is (id, at) because a
+            -- partitioned table's key must hold the partition column. The rows move once,
+            -- here, under this migration's lock: calls go on meanwhile, since AccessLog
+            -- buffers its entries in memory and writes them once the lock is gone. Later
+            -- months are made ahead of time by AccessLogPartitions without blocking writes.
+            SET LOCAL lock_timeout = '5s';
+            ALTER TABLE gateway.access_log RENAME TO access_log_unpartitioned;
+            ALTER TABLE gateway.access_log_unpartitioned RENAME CONSTRAINT access_log_pkey TO access_log_unpartitioned_pkey;
+            ALTER INDEX gateway.access_log_at RENAME TO access_log_unpartitioned_at;
+            ALTER INDEX gateway.access_log_subject RENAME TO access_log_unpartitioned_subject;
+            -- Ids go on from the same sequence, so ORDER BY id is still the order of writing.
+            ALTER SEQUENCE gateway.access_log_id_seq OWNED BY NONE;
+            CREATE TABLE gateway.access_log (
+                id          bigint NOT NULL DEFAULT nextval('gateway.access_log_id_seq'),
+                at          timestamptz NOT NULL,
+                subject     text NOT NULL,
+                centre_code text NOT NULL,
+                method      text NOT NULL,
+                record_ids  text NOT NULL,
+                outcome     text NOT NULL,
+                rule        text NOT NULL,
+                peer        text NOT NULL,
+                duration_ms double precision NOT NULL,
+                PRIMARY KEY (id, at)
+            ) PARTITION BY RANGE (at);
+            ALTER SEQUENCE gateway.access_log_id_seq OWNED BY gateway.access_log.id;
+            CREATE INDEX access_log_at ON gateway.access_log (at);
+            CREATE INDEX access_log_subject ON gateway.access_log (subject, at);
+            -- One partition per month from the first stored row's to two months after this
+            -- one, each from midnight China time on its 1st.
+            DO $$
+            DECLARE
+                today date := (now() AT TIME ZONE 'Asia/Shanghai')::date;
+                month date;
+                last date;
+            BEGIN
+                SELECT date_trunc('month', least(coalesce(min(at AT TIME ZONE 'Asia/Shanghai')::date, today), today))::date,
+                       (date_trunc('month', today) + interval '2 months')::date
+                INTO month, last FROM gateway.access_log_unpartitioned;
+                WHILE month <= last LOOP
+                    EXECUTE format('CREATE TABLE gateway.%I PARTITION OF gateway.access_log FOR VALUES FROM (%L) TO (%L)',
+                                   'access_log_' || to_char(month, 'YYYY_MM'), month::text || ' 00:00:00+08',
+                                   (month + interval '1 month')::date::text || ' 00:00:00+08');
+                    month := (month + interval '1 month')::date;
+                END LOOP;
+            END $$;
+            INSERT INTO gateway.access_log (id, at, subject, centre_code, method, record_ids, outcome, rule, peer, duration_ms)
+            SELECT id, at, subject, centre_code, method, record_ids, outcome, rule, peer, duration_ms
+            FROM gateway.access_log_unpartitioned;
+            DROP TABLE gateway.access_log_unpartitioned;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

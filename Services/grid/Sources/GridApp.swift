@@ -40,36 +40,18 @@ public enum GridApp {
             routes: Dictionary(uniqueKeysWithValues: [try OutboxRelay.route(IncidentEvents.reported, client: dispute, as: .grid, mesh: settings.mesh)]),
             pool: host.pool, logger: host.logger
         )
-        // Hourly is far more often than months change; a round that finds nothing to do is
-        // one catalogue read.
-        let upkeep = PeriodicTask("screening partitions", every: .seconds(3600), logger: host.logger) {
-            try await keepPartitions(partitions, now: now(), logger: host.logger)
-        }
+        let upkeep = partitions.table.hourly(now: now, firstKept: { partitions.firstKept(at: $0) }, logger: host.logger)
         return host.application(
             routes: routes,
             services: relay + [upkeep],
             beforeServing: {
                 try await seedDivisions(divisions, logger: host.logger)
-                // Months are made two ahead, so a round that cannot run now (a long transaction
-                // outlasting its lock_timeout) need not stop the service: the hourly one retries.
-                do {
-                    try await keepPartitions(partitions, now: now(), logger: host.logger)
-                } catch {
-                    host.logger.warning("screening partitions: upkeep failed at start; the hourly round tries again", metadata: ["error": "\(error)"])
-                }
+                // A failure is logged, not thrown: months are made two ahead, and the hourly round retries.
+                let start = now()
+                await partitions.table.keepAtStart(now: start, firstKept: partitions.firstKept(at: start), logger: host.logger)
             },
             onServerRunning: onServerRunning
         )
-    }
-
-    /// One round of partition upkeep, logged when it changed something.
-    static func keepPartitions(_ partitions: ScreeningPartitions, now: Date, logger: Logger) async throws {
-        let changed = try await partitions.upkeep(now: now)
-        if !changed.created.isEmpty || !changed.dropped.isEmpty {
-            logger.notice("screening partitions", metadata: [
-                "created": "\(changed.created.map(\.description))", "dropped": "\(changed.dropped.map(\.description))",
-            ])
-        }
     }
 
     /// Runs `body` with an importer on the database `settings` name, after applying the
