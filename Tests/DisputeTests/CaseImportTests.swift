@@ -49,6 +49,8 @@ struct CaseImportTests {
             #expect(listed.count == 2)
             let closed = try #require(listed.first { $0.description_p == "承包地界址争议" })
             #expect(closed.status == .closed && closed.source == .hotline && closed.openedAt.hasPrefix("2026-03-02T01:00:00"))
+            // Named by its legacy id: another service's import can name it by AJ-1 alone.
+            #expect(closed.id == UUID.named("pingan-case|AJ-1").wire)
             let file = try await rpc.call(DisputeServiceMethods.getCase, .with { $0.caseID = closed.id }, headers: [town])
             #expect(file.rungs.map(\.rung) == [.finder, .villageSecretary] && file.rungs.map(\.outcome) == [.failed, .settled])
             // Deadlines on the official calendar from each rung's real start: 3 working days

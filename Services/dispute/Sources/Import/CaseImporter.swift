@@ -101,7 +101,8 @@ struct ImportRows {
     var timeline: [[any PostgresEncodable]] = []
 
     mutating func add(_ imported: ImportedCase, departments: [String: UUID], calendar: WorkdayCalendar, deadlines: StepDeadlines, by importer: String, at importedAt: Date) {
-        let id = UUID.random()
+        // Named by its legacy id, so another service's import can name the case by it alone.
+        let id = ImportedCase.id(legacyID: imported.legacyID)
         let township = imported.village.owningCentre
         var entries: [(at: Date, kind: String, note: String)] = [
             (imported.reportedAt, "opened", "opened from a \(imported.source) report; imported from the old system as \(imported.legacyID)"),

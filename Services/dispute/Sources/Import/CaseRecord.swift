@@ -1,4 +1,5 @@
 import Foundation
+import PinganAccess
 import PinganContracts
 import PinganDomain
 import PinganRuntime
@@ -180,6 +181,10 @@ struct ImportedCase: Sendable {
 
     /// The rung attempt the agreement was signed at: the last settled one.
     var settlingRung: Int? { rungs.lastIndex { $0.outcome == .settled } }
+
+    /// The id an imported case gets: ``UUID/named(_:)`` of `pingan-case|<legacy id>`, the same
+    /// in every import and every service (risk-service's import of warnings names cases so).
+    static func id(legacyID: String) -> UUID { UUID.named("pingan-case|\(legacyID)") }
 }
 
 /// Checks a ``CaseRecord`` field by field, collecting every fault of the line.

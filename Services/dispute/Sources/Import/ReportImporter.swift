@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import PinganAccess
 import PinganContracts
@@ -116,13 +115,9 @@ struct ReportImporter: Sendable {
         })
     }
 
-    /// A name-based UUID (version 5 layout over SHA-256) of the source and its own id, so the
-    /// same line loads under the same intake request however often the file is loaded.
+    /// The intake request a line loads under: named by the source and its own id, so the same
+    /// line loads once however often the file is loaded.
     static func requestID(source: Pingan_Dispute_V1_CaseSource, legacyID: String) -> UUID {
-        var bytes = Array(SHA256.hash(data: Data("pingan-report|\(source.rawValue)|\(legacyID)".utf8)).prefix(16))
-        bytes[6] = (bytes[6] & 0x0F) | 0x50
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        UUID.named("pingan-report|\(source.rawValue)|\(legacyID)")
     }
 }
