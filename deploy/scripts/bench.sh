@@ -2,7 +2,7 @@
 # Measures a running mesh (release build, its own fresh database) and prints figures; nothing
 # here is a test. CONCURRENCY and REQUESTS set the read load; FLOW_CONCURRENCY and
 # FLOW_REQUESTS the incident flow. SECTIONS picks what runs (default: all of them, in this
-# order): division flow sustained ladder scan index hotcase anchors. `anchors` ends the run with Pingan's figures
+# order): division flow sustained ladder scan index hotcase anchors; `cityyear` runs only when named (below). `anchors` ends the run with Pingan's figures
 # beside anchors measured in the same run on the same machine (nginx in front of the same
 # grid-service, pgbench on the same PostgreSQL cluster) and their ratios, and the services'
 # resident memory and the CPU each proxied call costs the proxy and grid-service (with the
@@ -51,6 +51,345 @@ ensure_anchor_tools() {
 
 ensure_system_packages
 ensure_anchor_tools
+
+# cityyear (issue 26, "fast at full size"; not in the default SECTIONS): a generated year of
+# the city (CITY_PRESET: city, or demo for the small end of the curve; seed CITY_SEED, ending
+# on the last day of the previous month, generated once into CITY_CACHE) on a PostgreSQL
+# cluster of its own (bench-city, CITY_PG_PORT) and a mesh of its own (CITY_BASE and the five
+# ports after it). It measures (1) each import's rows a second beside a raw COPY of the same
+# rows into a fresh copy of the same schema, (2) ComputeMonthlyIndex for the whole city for
+# one month beside the services' own fact statements run in psql, and twelve months computed
+# and recomputed, (3) EXPLAIN (ANALYZE, BUFFERS) of ListCases at a deep page and of GetRanking,
+# and ListCases p50/p95 (page 1 and page CITY_DEEP_PAGE) over CITY_LOOPS curl calls each,
+# (4) each schema's size on disk and each service's RSS. CITY_BIN runs other binaries than
+# the release build (say so beside every figure).
+CITY_PRESET=${CITY_PRESET:-city}
+CITY_SEED=${CITY_SEED:-26}
+CITY_PG_PORT=${CITY_PG_PORT:-27555}
+CITY_BASE=${CITY_BASE:-18380}
+CITY_CACHE=${CITY_CACHE:-$PINGAN_STATE/cityyear-cache}
+CITY_LOOPS=${CITY_LOOPS:-200}
+CITY_DEEP_PAGE=${CITY_DEEP_PAGE:-50}
+CITY_PAGE_SIZE=${CITY_PAGE_SIZE:-20}
+
+# seconds_since START: wall-clock seconds since START (date +%s.%N), two decimals.
+seconds_since() { awk -v a="$(date +%s.%N)" -v b="$1" 'BEGIN { printf "%.2f", a - b }'; }
+# ratio A B [DECIMALS]: A / B.
+ratio() { awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { if (b == 0) print "n/a"; else printf "%.*f", d, a / b }'; }
+
+cityyear() {
+  local psql pg_dump bin end dir db url copy_url admin_url logs password gw started status kind
+  local month months admin i page deep_token log_file log_offset scratch_city
+  psql=$(pg_bin)/psql pg_dump=$(pg_bin)/pg_dump
+  end=$(TZ=Asia/Shanghai date -d "$(TZ=Asia/Shanghai date +%Y-%m-01) -1 day" +%F)
+  dir="$CITY_CACHE/$CITY_PRESET-$CITY_SEED-$end"
+  if [ ! -f "$dir/manifest.json" ]; then
+    log "generating the $CITY_PRESET preset (seed $CITY_SEED, ending $end) into $dir"
+    started=$(date +%s.%N)
+    rm -rf "$dir.tmp"; mkdir -p "$CITY_CACHE"
+    python3 "$PINGAN_ROOT/deploy/scripts/generate-year.py" --preset "$CITY_PRESET" --seed "$CITY_SEED" --end "$end" --out "$dir.tmp" >/dev/null
+    mv "$dir.tmp" "$dir"
+    echo "generated in $(seconds_since "$started") s"
+  fi
+  python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print("{preset}: {villages:,} villages, {grids:,} grids, {members:,} members, {screenings:,} screening days, {cases:,} cases, {first_day} to {last_day}".format(**m))' "$dir/manifest.json"
+
+  cd "$PINGAN_ROOT"
+  if [ -n "${CITY_BIN:-}" ]; then
+    bin=$CITY_BIN
+    log "binaries: $bin (CITY_BIN)"
+  else
+    log "building (release)"
+    release_build >/dev/null
+    bin=$(release_build --show-bin-path)
+  fi
+
+  start_cluster bench-city "$CITY_PG_PORT"
+  db=year_$CITY_PRESET
+  admin_url=$(cluster_url bench-city "$CITY_PG_PORT" postgres)
+  url=$(cluster_url bench-city "$CITY_PG_PORT" "$db")
+  copy_url=$(cluster_url bench-city "$CITY_PG_PORT" year_copy)
+  "$psql" "$admin_url" -qX -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" \
+    -c "DROP DATABASE IF EXISTS year_copy WITH (FORCE)" -c "CREATE DATABASE year_copy"
+  scratch_city=$(mktemp -d)
+  pids=()
+  trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; stop_cluster bench-city; rm -rf "$scratch_city"' EXIT
+  local -x DATABASE_URL=$url MESH_SECRET=$(random_hex 32) TOKEN_SECRET=$(random_hex 32) LOG_LEVEL=warning BCRYPT_COST=10
+  echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, shared; PostgreSQL $("$psql" "$url" -tAXc 'SHOW server_version'), fsync ${PINGAN_PG_FSYNC:-on}; binaries $bin"
+
+  # 1. The imports, each timed, then a raw COPY of the same rows into a fresh copy of the schema.
+  log "1. imports (grid-service import, dispute-service import cases), then raw COPY of the same rows"
+  declare -A import_seconds=() import_rows=()
+  # import_timed SERVICE KIND FILE: one import, timed; prints its summary line.
+  import_timed() {
+    local service=$1 kind=$2 file=$3 started out status=0 seconds imported
+    started=$(date +%s.%N)
+    out=$("$bin/$service" import "$kind" "$file" --by bench-cityyear 2>&1) || status=$?
+    seconds=$(seconds_since "$started")
+    imported=$(printf '%s\n' "$out" | tail -n 1 | sed -n 's/.*imported \([0-9]*\).*/\1/p')
+    import_seconds[$kind]=$seconds import_rows[$kind]=${imported:-0}
+    printf '%s import %s %s: %s s, exit %s: %s\n' "$service" "$kind" "$(basename "$file")" "$seconds" "$status" "$(printf '%s\n' "$out" | tail -n 1)"
+    if [ "$status" != 0 ]; then
+      echo "  refused lines (first 10):"; printf '%s\n' "$out" | grep -m 10 '^line ' | sed 's/^/    /' || true
+    fi
+  }
+  import_timed grid-service divisions "$PINGAN_ROOT/Services/grid/Sources/Data/changde-divisions.csv"
+  import_timed grid-service divisions "$dir/divisions.csv"
+  for kind in grids members screening; do import_timed grid-service "$kind" "$dir/$kind.ndjson"; done
+  import_timed dispute-service cases "$dir/cases.ndjson"
+  "$psql" "$url" -qXc "ANALYZE"
+
+  # The same rows, dumped (untimed) as COPY ... FROM stdin, loaded (timed) into a fresh copy of
+  # the schemas (pg_dump --schema-only: the same tables, partitions, keys, indexes and checks).
+  "$pg_dump" --schema-only -n grid -n dispute "$url" | "$psql" -qX -v ON_ERROR_STOP=1 "$copy_url" >/dev/null
+  "$pg_dump" --data-only -t grid.divisions "$url" | "$psql" -qX -v ON_ERROR_STOP=1 "$copy_url" >/dev/null
+  "$pg_dump" --data-only -t grid.grids "$url" > "$scratch_city/grids.sql"
+  "$pg_dump" --data-only -t grid.members "$url" > "$scratch_city/members.sql"
+  "$pg_dump" --data-only --load-via-partition-root -t 'grid.screenings*' "$url" > "$scratch_city/screening.sql"
+  "$pg_dump" --data-only -n dispute "$url" > "$scratch_city/cases.sql" 2> "$scratch_city/cases.dump.err" || cat "$scratch_city/cases.dump.err"
+  declare -A copy_seconds=() copy_rows=()
+  for kind in grids members screening cases; do
+    copy_rows[$kind]=$(awk '/^COPY .* FROM stdin;$/ { on = 1; next } /^\\\.$/ { on = 0 } on { n++ } END { print n + 0 }' "$scratch_city/$kind.sql")
+    started=$(date +%s.%N); status=0
+    "$psql" -qX -v ON_ERROR_STOP=1 -f "$scratch_city/$kind.sql" "$copy_url" >/dev/null 2> "$scratch_city/$kind.err" || status=$?
+    copy_seconds[$kind]=$(seconds_since "$started")
+    [ "$status" = 0 ] || { echo "raw COPY of $kind failed:"; head -5 "$scratch_city/$kind.err"; }
+  done
+  printf '\n| import | rows | service import | rows/s | raw COPY of the same rows | rows/s | ratio (goal ≥ 0.5) |\n|---|---|---|---|---|---|---|\n'
+  local svc_rate copy_rate
+  for kind in grids members screening cases; do
+    svc_rate=$(ratio "${import_rows[$kind]}" "${import_seconds[$kind]}" 0)
+    if [ "$kind" = cases ]; then
+      # The raw COPY loads every row of every dispute table the import filled; rates in cases.
+      copy_rate=$(ratio "${import_rows[$kind]}" "${copy_seconds[$kind]}" 0)
+      printf '| cases (with their %s rows in all dispute tables) | %s | %s s | %s cases/s | %s s | %s cases/s (%s rows/s) | %s |\n' \
+        "${copy_rows[$kind]}" "${import_rows[$kind]}" "${import_seconds[$kind]}" "$svc_rate" "${copy_seconds[$kind]}" "$copy_rate" \
+        "$(ratio "${copy_rows[$kind]}" "${copy_seconds[$kind]}" 0)" "$(ratio "${copy_seconds[$kind]}" "${import_seconds[$kind]}")"
+    else
+      copy_rate=$(ratio "${copy_rows[$kind]}" "${copy_seconds[$kind]}" 0)
+      printf '| %s | %s | %s s | %s | %s s (%s rows) | %s | %s |\n' "$kind" "${import_rows[$kind]}" "${import_seconds[$kind]}" "$svc_rate" \
+        "${copy_seconds[$kind]}" "${copy_rows[$kind]}" "$copy_rate" "$(ratio "$svc_rate" "$copy_rate")"
+    fi
+  done
+  echo
+  "$psql" "$admin_url" -qXc "DROP DATABASE IF EXISTS year_copy WITH (FORCE)"
+
+  # 2. The index, with the year loaded and the mesh running.
+  logs="$PINGAN_STATE/bench-city-logs"; rm -rf "$logs"
+  mesh_start "$bin" "$logs" "$CITY_BASE"
+  local city_pids=("${pids[@]}") city_names=(grid-service dispute-service risk-service index-service notify-service gateway)
+  gw="http://127.0.0.1:$CITY_BASE"
+  password=bench-$(random_hex 6)
+  PINGAN_PASSWORD=$password "$bin/gateway" add-user admin 430700000000 admin,staff,leader,mediator >/dev/null
+  admin=$(rpc "$gw" pingan.gateway.v1.AuthService/Login "{\"username\":\"admin\",\"password\":\"$password\"}" | json_field "['token']")
+  months=$(python3 - "$dir/manifest.json" <<'PY'
+import datetime, json, sys
+m = json.load(open(sys.argv[1]))
+d, last = datetime.date.fromisoformat(m["first_day"]), datetime.date.fromisoformat(m["last_day"])
+y, mo = d.year, d.month
+while (y, mo) <= (last.year, last.month):
+    print(f"{y:04d}-{mo:02d}"); y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
+PY
+)
+  month=$(tail -n 1 <<<"$months")
+  log "2. ComputeMonthlyIndex for the whole city, $month, through the gateway as admin"
+  # compute_month MONTH: one ComputeMonthlyIndex; prints "SECONDS HTTP_CODE" and keeps the answer.
+  compute_month() {
+    curl -sS -o "$scratch_city/compute.json" -w '%{time_total} %{http_code}' -H 'Content-Type: application/json' \
+      -H "Authorization: Bearer $admin" -d "{\"month\":\"$1\",\"reason\":\"bench cityyear\"}" \
+      "$gw/pingan.index.v1.IndexService/ComputeMonthlyIndex"
+  }
+  local index_one index_again
+  index_one=$(compute_month "$month")
+  echo "ComputeMonthlyIndex $month: ${index_one% *} s (HTTP ${index_one#* }): $(head -c 300 "$scratch_city/compute.json")"
+  index_again=$(compute_month "$month")
+  echo "ComputeMonthlyIndex $month again (a new version): ${index_again% *} s (HTTP ${index_again#* })"
+
+  # The same facts as the services read them: their statements, for the whole city and the month.
+  local start_ts end_ts first_day last_day sql_ms
+  start_ts="$month-01 00:00:00+08"
+  end_ts="$(TZ=Asia/Shanghai date -d "$month-01 +1 month" +%Y-%m-01) 00:00:00+08"
+  first_day=$month-01
+  last_day=$(TZ=Asia/Shanghai date -d "$month-01 +1 month -1 day" +%F)
+  cat > "$scratch_city/facts.sql" <<SQL
+\\set root '430700000000'
+\\set last '430799999999'
+\\set s '$start_ts'
+\\set e '$end_ts'
+\\timing on
+-- grid-service: GridStore.screeningFacts
+WITH grids AS (
+    SELECT village_code, count(*) AS grids FROM grid.grids
+    WHERE village_code BETWEEN :'root' AND :'last' AND created_at < :'e'
+    GROUP BY village_code
+), screened AS (
+    SELECT village_code, count(*) AS days, count(*) FILTER (WHERE disputes_found = 0) AS nothing,
+           sum(households_visited) AS households, sum(disputes_found) AS found
+    FROM grid.screenings
+    WHERE village_code BETWEEN :'root' AND :'last' AND day BETWEEN '$first_day'::date AND '$last_day'::date
+    GROUP BY village_code
+)
+SELECT coalesce(g.village_code, s.village_code), coalesce(g.grids, 0), coalesce(s.days, 0), coalesce(s.nothing, 0),
+       coalesce(s.households, 0)::bigint, coalesce(s.found, 0)::bigint
+FROM grids g FULL JOIN screened s ON s.village_code = g.village_code
+ORDER BY 1;
+-- dispute-service: PostgresCaseReports.facts (six statements)
+SELECT village_code,
+       count(*) FILTER (WHERE opened_at >= :'s' AND opened_at < :'e'),
+       count(*) FILTER (WHERE resolved_at >= :'s' AND resolved_at < :'e'),
+       count(*) FILTER (WHERE opened_at >= :'s' AND opened_at < :'e' AND violence_occurred)
+FROM dispute.cases
+WHERE village_code BETWEEN :'root' AND :'last' AND opened_at < :'e' AND (resolved_at IS NULL OR resolved_at >= :'s' OR opened_at >= :'s')
+GROUP BY village_code;
+SELECT c.village_code, count(*), count(*) FILTER (WHERE a.outcome = 'settled'), count(*) FILTER (WHERE a.ended_at <= a.due_at)
+FROM dispute.rung_attempts a JOIN dispute.cases c ON c.id = a.case_id
+WHERE c.village_code BETWEEN :'root' AND :'last' AND a.ended_at >= :'s' AND a.ended_at < :'e'
+GROUP BY c.village_code;
+SELECT c.village_code,
+       count(*) FILTER (WHERE s.fed_back_at >= :'s' AND s.fed_back_at < :'e'),
+       count(*) FILTER (WHERE (s.reported_at >= :'s' AND s.reported_at < :'e' AND s.reported_at > s.report_due)
+                          OR (s.fed_back_at >= :'s' AND s.fed_back_at < :'e' AND s.fed_back_at > s.feedback_due))
+FROM dispute.summons s JOIN dispute.cases c ON c.id = s.case_id
+WHERE c.village_code BETWEEN :'root' AND :'last'
+  AND ((s.reported_at >= :'s' AND s.reported_at < :'e') OR (s.fed_back_at >= :'s' AND s.fed_back_at < :'e'))
+GROUP BY c.village_code;
+SELECT c.village_code, count(*), count(*) FILTER (WHERE v.outcome = 'confirmed')
+FROM dispute.return_visits v JOIN dispute.cases c ON c.id = v.case_id
+WHERE c.village_code BETWEEN :'root' AND :'last' AND v.visited_at >= :'s' AND v.visited_at < :'e' AND v.visited_by <> 'dispute-service'
+GROUP BY c.village_code;
+SELECT c.village_code, count(*) FILTER (WHERE t.kind = 'overdue'), count(*) FILTER (WHERE t.kind IN ('incident_joined', 'reopened')),
+       count(*) FILTER (WHERE t.kind = 'reopened')
+FROM dispute.timeline t JOIN dispute.cases c ON c.id = t.case_id
+WHERE c.village_code BETWEEN :'root' AND :'last' AND t.at >= :'s' AND t.at < :'e' AND t.kind IN ('overdue', 'incident_joined', 'reopened')
+GROUP BY c.village_code;
+SELECT village_code, count(*), count(*) FILTER (WHERE rating >= 4)
+FROM dispute.resident_requests
+WHERE village_code BETWEEN :'root' AND :'last' AND rated_at >= :'s' AND rated_at < :'e'
+GROUP BY village_code;
+-- risk-service: PostgresRiskStore.facts (WarningFacts)
+SELECT village_code, count(*), count(*) FILTER (WHERE status <> 'raised'),
+       count(*) FILTER (WHERE status <> 'raised' AND NOT EXISTS (
+           SELECT 1 FROM risk.warning_steps s WHERE s.warning_id = w.id AND s.kind = 'escalated'))
+FROM risk.warnings w
+WHERE village_code BETWEEN :'root' AND :'last' AND raised_at >= :'s' AND raised_at < :'e' AND case_id IS NOT NULL
+GROUP BY village_code ORDER BY village_code;
+SQL
+  "$psql" "$url" -X -v ON_ERROR_STOP=1 -o /dev/null -f "$scratch_city/facts.sql" > "$scratch_city/facts.out" 2>&1 || cat "$scratch_city/facts.out"
+  sql_ms=$(awk '/^Time: / { t += $2 } END { printf "%.1f", t }' "$scratch_city/facts.out")
+  echo "the same facts in psql (\\timing; grid's, dispute's six and risk's statements, whole city, $month): $sql_ms ms ($(awk '/^Time: / { printf "%s%s", sep, $2; sep = " + " }' "$scratch_city/facts.out") ms)"
+  printf 'ComputeMonthlyIndex / plain SQL: %s (first computation), %s (again); goal ≤ 1.5\n' \
+    "$(ratio "$(awk -v s="${index_one% *}" 'BEGIN { print s * 1000 }')" "$sql_ms" 1)" \
+    "$(ratio "$(awk -v s="${index_again% *}" 'BEGIN { print s * 1000 }')" "$sql_ms" 1)"
+
+  local pass codes m
+  for pass in "first computation of the eleven other months" "all twelve recomputed"; do
+    started=$(date +%s.%N); codes=""
+    for m in $months; do
+      [ "$pass" != "all twelve recomputed" ] && [ "$m" = "$month" ] && continue
+      codes+=" $(compute_month "$m" | cut -d' ' -f2)"
+    done
+    echo "ComputeMonthlyIndex, $pass: $(seconds_since "$started") s (HTTP codes:$(tr ' ' '\n' <<<"$codes" | sort | uniq -c | awk 'NF == 2 { printf " %s×%s", $1, $2 }'))"
+  done
+
+  # 3. ListCases at a deep page and GetRanking: their statements as the services send them
+  # (caught in the server log), then EXPLAIN (ANALYZE, BUFFERS) of each.
+  log "3. ListCases (whole city, page size $CITY_PAGE_SIZE) page 1 and page $CITY_DEEP_PAGE; GetRanking"
+  list_cases() {
+    curl -sS -o "$scratch_city/list.json" -w '%{time_total} %{http_code}' -H 'Content-Type: application/json' \
+      -H "Authorization: Bearer $admin" -d "{\"divisionCode\":\"430700000000\",\"pageSize\":$CITY_PAGE_SIZE${1:+,\"pageToken\":\"$1\"}}" \
+      "$gw/pingan.dispute.v1.DisputeService/ListCases"
+  }
+  deep_token=""
+  for ((page = 1; page < CITY_DEEP_PAGE; page++)); do
+    list_cases "$deep_token" >/dev/null
+    deep_token=$(json_field ".get('nextPageToken', '')" < "$scratch_city/list.json")
+    [ -n "$deep_token" ] || { echo "ListCases: no next page after page $page: $(head -c 300 "$scratch_city/list.json")"; break; }
+  done
+  # The township whose villages GetRanking ranks: 小渡口镇 when the preset has it, else the first.
+  local township
+  township=$("$psql" "$url" -tAXc "SELECT coalesce(min(left(village_code, 9)) FILTER (WHERE village_code LIKE '430723102%'), min(left(village_code, 9))) || '000' FROM grid.grids")
+  log_file="$PINGAN_STATE/bench-city/server.log"
+  log_offset=$(as_pg stat -c %s "$log_file")
+  "$psql" "$url" -qX -c "ALTER SYSTEM SET log_min_duration_statement = 0" -c "SELECT pg_reload_conf()" >/dev/null; sleep 1
+  list_cases "" >/dev/null; list_cases "$deep_token" >/dev/null
+  rpc "$gw" pingan.index.v1.IndexService/GetRanking "{\"parentCode\":\"430700000000\",\"month\":\"$month\"}" "$admin" > "$scratch_city/ranking-city.json"
+  rpc "$gw" pingan.index.v1.IndexService/GetRanking "{\"parentCode\":\"$township\",\"month\":\"$month\"}" "$admin" > "$scratch_city/ranking-township.json"
+  sleep 1
+  "$psql" "$url" -qX -c "ALTER SYSTEM RESET log_min_duration_statement" -c "SELECT pg_reload_conf()" >/dev/null
+  echo "GetRanking answers: the city's $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1])).get("scores", [])))' "$scratch_city/ranking-city.json") counties, $township's $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1])).get("scores", [])))' "$scratch_city/ranking-township.json") villages"
+  as_pg tail -c +$((log_offset + 1)) "$log_file" > "$scratch_city/statements.log"
+  python3 - "$scratch_city/statements.log" "$scratch_city" <<'PY'
+import re, sys
+text, out = open(sys.argv[1], encoding="utf-8", errors="replace").read(), sys.argv[2]
+entries = re.split(r"\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)", text)
+found = {}
+for i, entry in enumerate(entries):
+    m = re.search(r"LOG:\s+duration: [0-9.]+ ms\s+execute [^:]*:\s(.*)", entry, re.S)
+    if not m: continue
+    sql = m.group(1).strip()
+    params = {}
+    if i + 1 < len(entries) and "DETAIL:  parameters:" in entries[i + 1]:
+        for n, v in re.findall(r"\$(\d+) = (NULL|'(?:[^']|'')*')", entries[i + 1]): params[n] = v
+    if "FROM dispute.cases c" in sql and "ORDER BY c.opened_at DESC, c.id DESC" in sql:
+        name = "listcases-deep" if params.get("3", "NULL") != "NULL" else "listcases-first"
+    elif "FROM index.scores s" in sql and "LEFT JOIN LATERAL" in sql:
+        name = "ranking-city" if params.get("2") == "'430700000000'" else "ranking-township"
+    else: continue
+    bound = re.sub(r"\$(\d+)", lambda g: params.get(g.group(1), "NULL"), sql)
+    found[name] = (sql, bound, params)
+for name, (sql, bound, params) in found.items():
+    with open(f"{out}/{name}.sql", "w") as f:
+        f.write(f"-- as sent: {' '.join(sql.split())}\n-- parameters: {params}\nEXPLAIN (ANALYZE, BUFFERS) {bound};\n")
+print("statements caught in the server log:", ", ".join(sorted(found)) or "none")
+PY
+  local name
+  for name in listcases-first listcases-deep ranking-city ranking-township; do
+    [ -f "$scratch_city/$name.sql" ] || { echo "$name: statement not caught"; continue; }
+    echo; echo "EXPLAIN (ANALYZE, BUFFERS) $name:"
+    sed -n '1,2p' "$scratch_city/$name.sql" | cut -c 1-400 | sed 's/^/    /'
+    if grep -v '^--' "$scratch_city/$name.sql" | grep -qiw 'offset'; then echo "    (the statement has an OFFSET)"; else echo "    (no OFFSET in the statement)"; fi
+    "$psql" "$url" -X -f "$scratch_city/$name.sql" 2>&1 | sed 's/^/    /'
+  done
+
+  # p50/p95 of ListCases, page 1 and the deep page, CITY_LOOPS curl calls each, one at a time.
+  local which tok
+  for which in first deep; do
+    tok=""; [ "$which" = deep ] && tok=$deep_token
+    : > "$scratch_city/times-$which"
+    for ((i = 0; i < CITY_LOOPS; i++)); do list_cases "$tok" >> "$scratch_city/times-$which"; echo >> "$scratch_city/times-$which"; done
+    python3 - "$scratch_city/times-$which" "$which" "$CITY_DEEP_PAGE" "$CITY_PAGE_SIZE" <<'PY'
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+t = sorted(float(r[0]) * 1000 for r in rows); bad = sum(1 for r in rows if r[1] != "200")
+q = lambda p: t[min(len(t) - 1, int(round(p * (len(t) - 1))))]
+page = "page 1" if sys.argv[2] == "first" else f"page {sys.argv[3]}"
+print(f"ListCases {page} (size {sys.argv[4]}, whole city) through the gateway, {len(t)} curl calls one at a time: "
+      f"p50 {q(.5):.1f} ms, p95 {q(.95):.1f} ms, max {t[-1]:.1f} ms, non-200 {bad}")
+PY
+  done
+
+  # 4. Size on disk per schema, and each service's RSS after these runs.
+  log "4. size on disk per schema; RSS of each service"
+  "$psql" "$url" -X -c "SELECT n.nspname AS schema, pg_size_pretty(sum(pg_total_relation_size(c.oid))) AS size,
+      sum(pg_total_relation_size(c.oid)) AS bytes
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+    GROUP BY 1 ORDER BY 3 DESC" -c "SELECT pg_size_pretty(pg_database_size(current_database())) AS database"
+  for i in "${!city_pids[@]}"; do
+    printf 'RSS %s: %s MiB\n' "${city_names[$i]}" "$(ps -o rss= -p "${city_pids[$i]}" | awk '{ printf "%.1f", $1 / 1024 }')"
+  done
+
+  kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null || true
+  pids=()
+  stop_cluster bench-city
+  rm -rf "$scratch_city"
+  trap - EXIT
+}
+
+if want cityyear; then
+  cityyear
+  SECTIONS=$(tr ' ' '\n' <<<"$SECTIONS" | grep -v '^cityyear$' | tr '\n' ' ' || true)
+  [ -n "${SECTIONS// /}" ] || exit 0
+fi
 start_cluster bench "$PG_PORT"
 psql=$(pg_bin)/psql
 "$psql" "$(cluster_url bench "$PG_PORT" postgres)" -qc "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"

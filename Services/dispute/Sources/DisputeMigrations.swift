@@ -337,6 +337,14 @@ enum DisputeMigrations {
             ALTER TABLE dispute.departments ADD COLUMN legacy_id text;
             CREATE UNIQUE INDEX departments_legacy ON dispute.departments (legacy_id) WHERE legacy_id IS NOT NULL;
             """),
+        Migration(version: 14, name: "cases newest first across a subtree", sql: """
+            -- ListCases pages a subtree's cases newest first. (village_code, opened_at) cannot
+            -- give that order across the villages of a county or the city, so every page read and
+            -- sorted the whole subtree (a city year: 90 ms a page); walking this index newest
+            -- first, filtering by village, reads a page's worth (0.5 ms). Built in the
+            -- migration's transaction: at a city's 100,000 cases a year, well under a second.
+            CREATE INDEX cases_newest ON dispute.cases (opened_at DESC, id DESC);
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }
