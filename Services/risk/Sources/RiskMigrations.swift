@@ -184,6 +184,11 @@ enum RiskMigrations {
             );
             CREATE INDEX topic_cases_case ON risk.topic_cases (case_id);
             """),
+        Migration(version: 10, name: "warnings imported from an older system", sql: """
+            -- Who imported a warning and when (risk-service import warnings); NULL for warnings
+            -- raised in Pingan. Its id is named by its legacy id, so a re-import finds it.
+            ALTER TABLE risk.warnings ADD COLUMN imported_by text, ADD COLUMN imported_at timestamptz;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }
