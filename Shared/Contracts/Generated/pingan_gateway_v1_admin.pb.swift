@@ -153,7 +153,7 @@ public nonisolated struct Pingan_Gateway_V1_CreateUserRequest: Sendable {
   /// Required. Within the caller's subtree.
   public var centreCode: String = String()
 
-  /// Required: at least one of staff, grid_worker, mediator, leader, admin, department.
+  /// Required: at least one of staff, grid_worker, mediator, leader, admin, department, resident_app.
   public var roles: [String] = []
 
   /// Required. The initial password, 10 to 72 bytes.
@@ -347,7 +347,7 @@ public nonisolated struct Pingan_Gateway_V1_IssueApiKeyRequest: Sendable {
   /// Required. Within the caller's subtree.
   public var centreCode: String = String()
 
-  /// Required: at least one of staff, grid_worker, mediator, leader, admin, department.
+  /// Required: at least one of staff, grid_worker, mediator, leader, admin, department, resident_app.
   public var roles: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

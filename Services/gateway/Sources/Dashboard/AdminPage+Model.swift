@@ -107,6 +107,7 @@ enum AdminLabels {
         case "leader": "领导"
         case "admin": "管理员"
         case "department": "部门系统"
+        case "resident_app": "群众端应用"
         default: name
         }
     }
