@@ -72,7 +72,11 @@ struct DeliveryHandoffTests {
                 """,
                 [healthy, Place.townA, paused, Place.lixian]
             )
-            let ledger = DeliveryLedger(pool: pool)
+            // A send timeout of minutes makes the leases, and so the longest a handed-over
+            // delivery may wait, outlast a slow test on a loaded machine (the default's four
+            // seconds did not in one CI run); a test that is about the wait passes `maxWait`.
+            var ledger = DeliveryLedger(pool: pool)
+            ledger.sendTimeout = .seconds(600)
             let handoff = DeliveryHandoff(wakeup: OutboxWakeup(), ledger: ledger, perSubscription: perSubscription, maxWait: maxWait)
             let store = PostgresDeliveryStore(pool: pool, outbox: Outbox(schema: "notify"), push: PushSettings(), handoff: handoff)
             do {
