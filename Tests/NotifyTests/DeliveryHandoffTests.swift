@@ -59,6 +59,9 @@ struct DeliveryHandoffTests {
     /// Two subscriptions that both receive township A's warnings: one healthy, one whose last
     /// send failed (its breaker decides when it is sent). No workers run: the test takes what
     /// is handed over itself.
+    /// The handoff's clock stands still unless `maxWait` is given: how long a delivery may
+    /// wait is a few seconds of wall time, which a loaded CI machine can spend between two
+    /// lines of a test.
     func withSetup(perSubscription: Int = 2, maxWait: Duration? = nil, _ body: (Setup) async throws -> Void) async throws {
         try await TestDatabase.with { database in
             // notify-service's own migrations make its schema.
@@ -72,12 +75,9 @@ struct DeliveryHandoffTests {
                 """,
                 [healthy, Place.townA, paused, Place.lixian]
             )
-            // A send timeout of minutes makes the leases, and so the longest a handed-over
-            // delivery may wait, outlast a slow test on a loaded machine (the default's four
-            // seconds did not in one CI run); a test that is about the wait passes `maxWait`.
-            var ledger = DeliveryLedger(pool: pool)
-            ledger.sendTimeout = .seconds(600)
-            let handoff = DeliveryHandoff(wakeup: OutboxWakeup(), ledger: ledger, perSubscription: perSubscription, maxWait: maxWait)
+            let ledger = DeliveryLedger(pool: pool)
+            let clock = HandoffClock(still: maxWait == nil ? ContinuousClock.now : nil)
+            let handoff = DeliveryHandoff(wakeup: OutboxWakeup(), ledger: ledger, perSubscription: perSubscription, maxWait: maxWait, now: clock.now)
             let store = PostgresDeliveryStore(pool: pool, outbox: Outbox(schema: "notify"), push: PushSettings(), handoff: handoff)
             do {
                 try await body(Setup(pool: pool, store: store, handoff: handoff, ledger: ledger, healthy: healthy, paused: paused))
@@ -187,4 +187,11 @@ struct DeliveryHandoffTests {
             #expect(ran.withLock { $0 } == ["a", "c", "d"])
         }
     }
+}
+
+/// The handoff's clock in these tests: held still, or the real one.
+struct HandoffClock: Sendable {
+    let still: ContinuousClock.Instant?
+
+    @Sendable func now() -> ContinuousClock.Instant { still ?? ContinuousClock.now }
 }

@@ -29,8 +29,13 @@ final class DeliveryHandoff: Sendable {
     /// - Parameters:
     ///   - ledger: whose lease and send timeout bound how long a delivery may wait.
     ///   - maxWait: shorter than that bound (the lease less the send timeout and a second).
-    init(wakeup: OutboxWakeup, ledger: DeliveryLedger, perSubscription: Int = 64, maxWait: Duration? = nil) {
+    /// The time, for how long a delivery has waited; tests pass one they hold still.
+    let now: @Sendable () -> ContinuousClock.Instant
+
+    init(wakeup: OutboxWakeup, ledger: DeliveryLedger, perSubscription: Int = 64, maxWait: Duration? = nil,
+         now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
         self.wakeup = wakeup
+        self.now = now
         self.perSubscription = perSubscription
         leaseSeconds = ledger.leaseSeconds
         let bound = Duration.seconds(leaseSeconds) - ledger.sendTimeout - .seconds(1)
@@ -43,8 +48,8 @@ final class DeliveryHandoff: Sendable {
     }
 
     func hand(_ deliveries: [OutgoingDelivery]) {
-        let now = ContinuousClock.now
-        waiting.withLock { $0.append(contentsOf: deliveries.map { Waiting(delivery: $0, since: now) }) }
+        let since = now()
+        waiting.withLock { $0.append(contentsOf: deliveries.map { Waiting(delivery: $0, since: since) }) }
         wakeup.signal()
     }
 
@@ -52,12 +57,12 @@ final class DeliveryHandoff: Sendable {
     /// `perSubscriber` sends in flight (counting `inFlight`).
     func take(room: Int, inFlight: [UUID: Int], perSubscriber: Int) -> [OutgoingDelivery] {
         guard room > 0 else { return [] }
-        let now = ContinuousClock.now
+        let current = now()
         return waiting.withLock { waiting in
             var sending = inFlight
             var taken: [OutgoingDelivery] = []
             waiting.removeAll { entry in
-                if now - entry.since > maxWait { return true }
+                if current - entry.since > maxWait { return true }
                 let subscription = entry.delivery.subscription
                 guard taken.count < room, sending[subscription, default: 0] < perSubscriber else { return false }
                 sending[subscription, default: 0] += 1
