@@ -59,9 +59,9 @@ struct DeliveryHandoffTests {
     /// Two subscriptions that both receive township A's warnings: one healthy, one whose last
     /// send failed (its breaker decides when it is sent). No workers run: the test takes what
     /// is handed over itself.
-    /// The handoff's clock stands still unless `maxWait` is given: how long a delivery may
-    /// wait is a few seconds of wall time, which a loaded CI machine can spend between two
-    /// lines of a test.
+    /// The handoff's clock stands still unless `maxWait` is given, and leases last minutes: how
+    /// long a delivery may wait, and a lease, are seconds of wall time, which a loaded CI
+    /// machine can spend between two lines of a test.
     func withSetup(perSubscription: Int = 2, maxWait: Duration? = nil, _ body: (Setup) async throws -> Void) async throws {
         try await TestDatabase.with { database in
             // notify-service's own migrations make its schema.
@@ -75,7 +75,9 @@ struct DeliveryHandoffTests {
                 """,
                 [healthy, Place.townA, paused, Place.lixian]
             )
-            let ledger = DeliveryLedger(pool: pool)
+            // Leases of ten minutes, so PostgreSQL's clock does not end one mid-test either.
+            var ledger = DeliveryLedger(pool: pool)
+            ledger.sendTimeout = .seconds(600)
             let clock = HandoffClock(still: maxWait == nil ? ContinuousClock.now : nil)
             let handoff = DeliveryHandoff(wakeup: OutboxWakeup(), ledger: ledger, perSubscription: perSubscription, maxWait: maxWait, now: clock.now)
             let store = PostgresDeliveryStore(pool: pool, outbox: Outbox(schema: "notify"), push: PushSettings(), handoff: handoff)
