@@ -76,11 +76,10 @@ struct ResidentTexts: Sendable {
         }
     }
 
+    /// The phone as ``MobilePhone`` reads it, the one rule for a resident's number.
     static func phone(_ text: String) throws -> String {
         guard !text.isEmpty else { throw ConnectError.invalidArgument(field: "phone", "is required") }
-        guard text.count == 11, text.first == "1", text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-            throw ConnectError.invalidArgument(field: "phone", "must be a mobile number of 11 digits starting with 1")
-        }
-        return text
+        guard let phone = MobilePhone(normalising: text) else { throw ConnectError.invalidArgument(field: "phone", MobilePhone.problem) }
+        return phone.digits
     }
 }
