@@ -25,24 +25,64 @@ extension String {
         try Self.field(text, field, length: 1...limit)
     }
 
-    /// Free text from a request field, trimmed, whose length is in `length` (0 allows empty).
+    /// Free text from a request field, trimmed, whose length is in `length` (0 allows empty);
+    /// `invalid_argument` naming the field otherwise (``checkedText(_:length:refusingControls:)``).
+    public static func field(_ text: String, _ field: String, length: ClosedRange<Int>) throws -> String {
+        do {
+            return try checkedText(text, length: length)
+        } catch {
+            throw ConnectError.invalidArgument(field: field, error.description)
+        }
+    }
+
+    /// Free text, trimmed, whose length is in `length` (0 allows empty), or why not: the one
+    /// rule for text wherever it arrives, a request field or a line of an import file.
     ///
     /// Characters are counted the way PostgreSQL counts them (code points, so a name of
     /// combining marks that Swift sees as one character is not let through to fail a
     /// database check), and NUL, which PostgreSQL text cannot hold, is refused here.
-    public static func field(_ text: String, _ field: String, length: ClosedRange<Int>) throws -> String {
+    ///
+    /// - Parameter refusingControls: refuse every control character (C0, DEL and C1: tabs and
+    ///   line breaks inside the text too), not NUL alone.
+    public static func checkedText(_ text: String, length: ClosedRange<Int>, refusingControls: Bool = false) throws(TextRefusal) -> String {
         let trimmed = text.trimmedOfWhitespace
-        guard !trimmed.unicodeScalars.contains("\u{0}") else {
-            throw ConnectError.invalidArgument(field: field, "contains a NUL character")
+        let scalars = trimmed.unicodeScalars
+        if refusingControls {
+            // Unicode's control characters (general category Cc) are exactly C0, DEL and C1;
+            // compared by value, since asking each scalar its category costs at millions of rows.
+            guard !scalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else { throw .controlCharacter }
+        } else {
+            guard !scalars.contains("\u{0}") else { throw .nul }
         }
-        let count = trimmed.unicodeScalars.count
+        let count = scalars.count
         if count == 0 {
-            guard length.contains(0) else { throw ConnectError.invalidArgument(field: field, "is required") }
+            guard length.contains(0) else { throw .empty }
             return trimmed
         }
-        guard count <= length.upperBound else { throw ConnectError.invalidArgument(field: field, "is longer than \(length.upperBound) characters") }
-        guard count >= length.lowerBound else { throw ConnectError.invalidArgument(field: field, "is shorter than \(length.lowerBound) characters") }
+        guard count <= length.upperBound else { throw .longer(than: length.upperBound) }
+        guard count >= length.lowerBound else { throw .shorter(than: length.lowerBound) }
         return trimmed
+    }
+}
+
+/// Why ``String/checkedText(_:length:refusingControls:)`` refused a text, said as a refusal
+/// says it after the field's name.
+public enum TextRefusal: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Nothing but white space, where text is required.
+    case empty
+    case longer(than: Int)
+    case shorter(than: Int)
+    case nul
+    case controlCharacter
+
+    public var description: String {
+        switch self {
+        case .empty: "is required"
+        case .longer(let limit): "is longer than \(limit) characters"
+        case .shorter(let minimum): "is shorter than \(minimum) characters"
+        case .nul: "contains a NUL character"
+        case .controlCharacter: "contains a control character"
+        }
     }
 }
 
@@ -121,16 +161,33 @@ public enum ReportFields {
         try String.field(text, "description", upTo: maxDescription)
     }
 
-    /// One to twenty people, each with a name and at most a phone number.
-    public static func parties(_ parties: [Pingan_Grid_V1_Party]) throws {
+    /// One to twenty people, each with a name and at most a phone number; returns them with
+    /// their names trimmed and their phones read by ``phone(_:_:)`` (empty when none was given).
+    @discardableResult
+    public static func parties(_ parties: [Pingan_Grid_V1_Party]) throws -> [Pingan_Grid_V1_Party] {
         guard !parties.isEmpty else { throw ConnectError.invalidArgument(field: "parties", "at least one person is required") }
         guard parties.count <= maxParties else { throw ConnectError.invalidArgument(field: "parties", "at most \(maxParties) people") }
-        for (index, party) in parties.enumerated() {
-            _ = try String.field(party.name, "parties[\(index)].name", upTo: 50)
-            guard party.phone.count <= 20, party.phone.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "+" || $0 == "-") }) else {
-                throw ConnectError.invalidArgument(field: "parties[\(index)].phone", "must be up to 20 digits")
-            }
+        return try parties.enumerated().map { index, party in
+            var checked = party
+            checked.name = try String.field(party.name, "parties[\(index)].name", upTo: 50)
+            checked.phone = try phone(party.phone, "parties[\(index)].phone")
+            return checked
         }
+    }
+
+    /// A party's phone as people write it, spaces and hyphens included: a mobile number kept as
+    /// its 11 digits (``MobilePhone``, the one rule for mobiles), or else a landline with its
+    /// area code or a number from abroad, as written (0736-7221234, +852 …); empty when none
+    /// was given. A number that starts like a mobile but is not one is a slip of the finger.
+    static func phone(_ text: String, _ field: String) throws -> String {
+        let compact = text.filter { !$0.isWhitespace }
+        guard !compact.isEmpty else { return "" }
+        if let mobile = MobilePhone(normalising: text) { return mobile.digits }
+        guard !compact.hasPrefix("1"), compact.count <= 20,
+              compact.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "+" || $0 == "-") }) else {
+            throw ConnectError.invalidArgument(field: field, "must be a mobile number (11 digits) or a landline with its area code, up to 20 digits, + and -")
+        }
+        return compact
     }
 
     /// Earlier police calls: 0 to 100.

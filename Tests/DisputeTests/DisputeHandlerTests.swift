@@ -79,6 +79,46 @@ struct DisputeHandlerTests {
         }
     }
 
+    /// Staff take a party's phone as people write it (spaces, hyphens, +86) and keep its 11
+    /// digits, as ``MobilePhone`` reads a mobile number everywhere; a number that is not a
+    /// mobile one is refused naming the party's field, and opens nothing.
+    @Test func intakeTakesAPhoneAsPeopleWriteItAndKeepsItsDigits() async throws {
+        try await withDispute { rpc, database in
+            let staff = try person(Place.townA, [.staff, .mediator])
+            var intake = Pingan_Dispute_V1_IntakeCaseRequest()
+            intake.requestID = UUID().wire
+            intake.villageCode = Place.villageA
+            intake.category = .neighbour
+            intake.source = .walkIn
+            intake.description_p = "两户因排水沟争执"
+            intake.parties = [
+                .with { $0.name = "王某"; $0.phone = "138 0013 8000" }, .with { $0.name = "李某"; $0.phone = "+86-139-0736-1234" },
+                .with { $0.name = "赵某"; $0.phone = " " }, .with { $0.name = "钱某"; $0.phone = "0736-722 1234" },
+            ]
+            var bad = intake
+            bad.requestID = UUID().wire
+            for phone in ["12345", "138 0013 800", "138-0013-8000-1"] {
+                bad.parties[1].phone = phone
+                await expectCode(.invalidArgument, containing: "parties[1].phone: must be a mobile number") {
+                    _ = try await rpc.call(DisputeServiceMethods.intakeCase, bad, headers: [staff])
+                }
+            }
+            let pool = database.pool()
+            let cases = try await pool.query("SELECT count(*) FROM dispute.cases").first?.decode(Int.self, at: 0)
+            await pool.close()
+            #expect(cases == 0)
+
+            let opened = try await rpc.call(DisputeServiceMethods.intakeCase, intake, headers: [staff]).case
+            #expect(opened.parties.map(\.phone).prefix(3) == ["138****8000", "139****1234", ""])
+            var get = Pingan_Dispute_V1_GetCaseRequest()
+            get.caseID = opened.id
+            get.revealParties = true
+            let revealed = try await rpc.call(DisputeServiceMethods.getCase, get, headers: [staff]).case
+            // A landline keeps its area code, as written but for the space.
+            #expect(revealed.parties.map(\.phone) == ["13800138000", "13907361234", "", "0736-7221234"])
+        }
+    }
+
     @Test func peopleCannotDeliverEvents() async throws {
         try await withDispute { rpc, database in
             await expectCode(.permissionDenied, containing: "internal to the mesh") {

@@ -31,8 +31,8 @@ struct RiskClusterTests {
                 request.parties = [.with { $0.name = name; $0.phone = phone }, .with { $0.name = "赵" + String(UUID().wire.prefix(4)) }]
                 return try await mesh.call(DisputeServiceMethods.intakeCase, request, as: user).case.id
             }
-            // The same person, the phone written two ways (intake takes digits, + and -; spaces
-            // are normalised too, see PartyKeysTests) and the name with a space.
+            // The same person, the phone written two ways (intake reads a mobile number as
+            // MobilePhone does and keeps its 11 digits) and the name with a space.
             let inA = try await intake(Place.villageA1, "town-a", source: .walkIn, name: "王建国", phone: "139-0736-1234")
             let inB = try await intake(Place.villageB1, "town-b", source: .hotline, name: "王 建国", phone: "+86-13907361234")
 

@@ -130,7 +130,7 @@ struct GridPageTests {
         // Text that is not a number goes as one the service refuses, so its refusal names the field.
         #expect(request.priorPoliceCalls == -1 && ReportForm(fields: [:]).request.priorPoliceCalls == 0)
         #expect(GridLabels.refusal(.invalidArgument(field: "parties[1].phone", "must be up to 20 digits"), rows: form.filledRows)
-            == "第 3 位当事人的电话只能有数字、+ 和 -，最多 20 位。")
+            == "第 3 位当事人的电话须为 11 位手机号，或带区号的固定电话。")
         #expect(GridLabels.refusal(.invalidArgument(field: "parties", "at least one person is required")) == "请至少填写一位当事人的姓名。")
         #expect(GridLabels.refusal(.invalidArgument(field: "reporter_member_id", "is not a member of grid x"))?.contains("不是所选网格的成员") == true)
         #expect(GridLabels.refusal(ConnectError(.notFound, "grid x")) == "所选网格不存在，或不在您的辖区内。")

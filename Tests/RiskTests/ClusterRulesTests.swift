@@ -42,6 +42,23 @@ struct ClusterRulesTests {
         #expect(ClusterRuleSet.owner(.township, scope: try DivisionCode(validating: "430723000000")).rawValue == "430723000000")
     }
 
+    /// Inhibition with the centre as its `equal` label: a cluster holds back a case's push only
+    /// when it warns the centre the case's own warning warns.
+    @Test func aClusterHoldsBackACasesPushOnlyWhenItWarnsTheSameCentre() throws {
+        let township = try DivisionCode(validating: "430781103000"), county = try DivisionCode(validating: "430781000000")
+        let countyCluster = ClusterHold(warning: UUID(), centre: county), townshipCluster = ClusterHold(warning: UUID(), centre: township)
+        let raise = WarningDecision.raise(owner: township, notify: township, escalatesAt: Date())
+        #expect(raise.heldBy([]) == nil)
+        #expect(raise.heldBy([countyCluster]) == nil)
+        #expect(raise.heldBy([countyCluster, townshipCluster]) == townshipCluster.warning)
+        let regroup = { (owner: DivisionCode) in WarningDecision.regroup(id: UUID(), score: 70, rose: true, owner: owner, level: .serious) }
+        #expect(regroup(township).heldBy([countyCluster]) == nil)
+        #expect(regroup(township).heldBy([townshipCluster]) == townshipCluster.warning)
+        // A case warning escalated to the county is held by the county's cluster, not the township's.
+        #expect(regroup(county).heldBy([townshipCluster, countyCluster]) == countyCluster.warning)
+        #expect(WarningDecision.none.heldBy([townshipCluster]) == nil)
+    }
+
     @Test func aSeasonalRuleFiresOnlyAboveItsFactorTimesThePastMean() throws {
         let seasonal = try #require(try RiskApp.clusterRules(nil).versions.first?.rules.first { $0.kind == .seasonalRise })
         #expect(ClusterRuleSet.fires(seasonal, members: 10, past: [2, 2, 2]))

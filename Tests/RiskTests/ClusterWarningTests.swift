@@ -158,6 +158,103 @@ struct ClusterWarningTests {
         }
     }
 
+    /// Inhibition wants the same centre, as Alertmanager's `equal` labels do: thirty incidents
+    /// in 白衣镇 within a week (any-township-7d) warn the county and hold back none of the
+    /// township's own warnings of their cases, whether raised by the thirtieth itself, by one
+    /// joining later or by the rescoring chore months on; a village's land cluster, which warns
+    /// the township, does hold back its members' township warnings, here too.
+    @Test func aClusterWarningTheCountyDoesNotHoldBackItsMembersTownshipWarnings() async throws {
+        let clock = ManualClock(morningOf: "2026-12-01")
+        try await withRisk(clock) { rpc, database, chores in
+            let county = "430781000000"
+            let villages = [Self.village, Self.otherVillage, "430781103203"]
+            func assess(_ request: Pingan_Risk_V1_AssessCaseRequest) async throws -> Pingan_Risk_V1_Assessment {
+                try await rpc.call(RiskServiceMethods.assessCase, request, headers: try TestMesh.eventDelivery()).assessment
+            }
+            func neighbour(_ n: Int) -> Pingan_Risk_V1_AssessCaseRequest {
+                clock.advance(by: 600)
+                var request = land(village: villages[n % 3], source: .hotline, openedAt: clock.now)
+                request.category = .neighbour
+                return request
+            }
+            /// The case's warning as stored: who it warns, the cluster holding it, whether it escalates.
+            func stored(_ caseID: String) async throws -> (centre: String, heldBy: UUID?, escalates: Bool)? {
+                let pool = database.pool()
+                defer { Task { await pool.close() } }
+                return try await pool.query("SELECT centre_code, held_by, escalates_at IS NOT NULL FROM risk.warnings WHERE case_id = $1::uuid", [caseID]).first.map {
+                    (try $0.decode(String.self, at: 0), try $0.decode(UUID?.self, at: 1), try $0.decode(Bool.self, at: 2))
+                }
+            }
+            func pushed(_ caseID: String) async throws -> [Pingan_Notify_V1_DeliverWarningRequest] {
+                try await pushes(database).filter { $0.caseID == caseID }
+            }
+
+            // Twenty-nine quiet ones; the twenty-ninth at 50 (20 + police calls 20 + minors 10),
+            // which two months open will raise to the threshold.
+            for n in 0..<28 { #expect(try await assess(neighbour(n)).warningID.isEmpty) }
+            var slow = neighbour(28)
+            slow.priorPoliceCalls = 4
+            slow.minorsInvolved = true
+            #expect(try await assess(slow).warningID.isEmpty)
+            // The thirtieth, high-risk but not decisive (20 + repeat 40 + threat 40), makes the
+            // count: a cluster warning to the county, and the case's own to the township, pushed.
+            var high = neighbour(29)
+            high.threatOfViolence = true
+            high.repeatIncident = true
+            #expect(!(try await assess(high).warningID.isEmpty))
+            let countyClusters = try await warnings(rpc, under: county).filter { $0.rule == "any-township-7d" }
+            let countyCluster = try #require(countyClusters.first)
+            #expect(countyClusters.count == 1 && countyCluster.centreCode == county && countyCluster.villageCode == Self.baiyi)
+            #expect(countyCluster.memberCaseIds.count == 30 && countyCluster.level == .major)
+            #expect(try await stored(high.caseID).map { $0.centre == Self.baiyi && $0.heldBy == nil && $0.escalates } == true)
+            #expect(try await pushed(high.caseID).map(\.centreCode) == [Self.baiyi])
+
+            // A thirty-first joins the county's cluster, and its own warning goes to the township.
+            var joining = neighbour(30)
+            joining.threatOfViolence = true
+            joining.repeatIncident = true
+            #expect(!(try await assess(joining).warningID.isEmpty))
+            #expect(try await stored(joining.caseID).map { $0.heldBy == nil && $0.escalates } == true)
+            #expect(try await pushed(joining.caseID).map(\.centreCode) == [Self.baiyi])
+
+            // Six land disputes in one village: a cluster to the township, and its members in the
+            // county's too. The sixth, high-risk, is held back by the township's cluster, the one
+            // warning the centre its own warning warns; the fifth, at 50, waits for the months.
+            var slowLand = land(source: .gridReport, openedAt: clock.now)
+            for n in 0..<5 {
+                clock.advance(by: 600)
+                var quiet = land(source: .gridReport, openedAt: clock.now)
+                if n == 4 {
+                    quiet.priorPoliceCalls = 4
+                    quiet.minorsInvolved = true
+                    slowLand = quiet
+                }
+                #expect(try await assess(quiet).warningID.isEmpty)
+            }
+            clock.advance(by: 600)
+            var sixth = land(source: .policeTransfer, openedAt: clock.now)
+            sixth.threatOfViolence = true
+            sixth.repeatIncident = true
+            #expect(!(try await assess(sixth).warningID.isEmpty))
+            let landCluster = try #require(try await warnings(rpc, under: Self.baiyi).first { $0.rule == "land-village-14d" })
+            #expect(landCluster.centreCode == Self.baiyi && landCluster.memberCaseIds.contains(sixth.caseID))
+            var get = Pingan_Risk_V1_GetWarningRequest()
+            get.warningID = countyCluster.id
+            #expect(try await rpc.call(RiskServiceMethods.getWarning, get, headers: [try person(county, [.staff])]).warning.memberCaseIds.contains(sixth.caseID))
+            #expect(try await stored(sixth.caseID).map { $0.heldBy?.wire == landCluster.id && !$0.escalates } == true)
+            #expect(try await pushed(sixth.caseID).isEmpty)
+
+            // Two months on, time raises the two slow cases to the threshold: the neighbour dispute,
+            // in the county's cluster only, warns the township; the land dispute is held back.
+            clock.advance(by: 61 * 86_400)
+            #expect(try await chores.rescoreDue(now: clock.now) == 37)
+            #expect(try await stored(slow.caseID).map { $0.centre == Self.baiyi && $0.heldBy == nil && $0.escalates } == true)
+            #expect(try await pushed(slow.caseID).map(\.centreCode) == [Self.baiyi])
+            #expect(try await stored(slowLand.caseID).map { $0.heldBy?.wire == landCluster.id && !$0.escalates } == true)
+            #expect(try await pushed(slowLand.caseID).isEmpty)
+        }
+    }
+
     /// Unacknowledged, a cluster warning escalates like a case's: township to county, with a
     /// notice naming its first member case.
     @Test func anUnacknowledgedClusterEscalatesToTheCounty() async throws {

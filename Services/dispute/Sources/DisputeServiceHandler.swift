@@ -111,10 +111,8 @@ struct DisputeServiceHandler: Sendable {
         let newCase = NewCase(
             incidentID: nil, village: village, category: try ReportFields.category(request.category), source: request.source,
             description: try ReportFields.description(request.description_p),
-            parties: try {
-                try ReportFields.parties(request.parties)
-                return request.parties.map { Party(name: $0.name.trimmingCharacters(in: .whitespaces), phone: $0.phone, minor: $0.minor) }
-            }(),
+            // Phones as people write them (138 0013 8000, +86-138…), kept as their 11 digits.
+            parties: try ReportFields.parties(request.parties).map { Party(name: $0.name, phone: $0.phone, minor: $0.minor) },
             facts: CaseFacts(
                 threatOfViolence: request.threatOfViolence, threatOfSelfHarm: request.threatOfSelfHarm,
                 repeatIncident: request.repeatIncident, priorPoliceCalls: Int(request.priorPoliceCalls),

@@ -194,7 +194,8 @@ public nonisolated struct Pingan_Grid_V1_Party: Sendable {
   /// Required. 1 to 50 characters.
   public var name: String = String()
 
-  /// Optional. At most 20 digits, `+` and `-`.
+  /// Optional. A mobile number (11 digits, kept so; spaces, hyphens and +86 as people write
+  /// them), or a landline with its area code: at most 20 digits, `+` and `-` once spaces go.
   public var phone: String = String()
 
   /// Optional.

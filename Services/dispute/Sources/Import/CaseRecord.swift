@@ -202,25 +202,23 @@ struct CaseChecks {
         refusals.append(ImportRefusal(line: line, field: field, reason: reason))
     }
 
+    /// Text of 1 to `limit` code points, trimmed, as a request field would be read
+    /// (``String/checkedText(_:length:refusingControls:)``); `nil` when absent or empty, refused
+    /// only when `required`.
     mutating func text(_ value: String?, _ field: String, upTo limit: Int, required: Bool = true) -> String? {
-        guard let raw = value else {
+        guard let value else {
             if required { refuse(field, "is required") }
             return nil
         }
-        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.isEmpty {
+        do {
+            return try String.checkedText(value, length: 1...limit)
+        } catch .empty {
             if required { refuse(field, "is empty") }
             return nil
-        }
-        if text.unicodeScalars.count > limit {
-            refuse(field, "is longer than \(limit) characters")
+        } catch {
+            refuse(field, error.description)
             return nil
         }
-        if text.unicodeScalars.contains(where: { $0.value == 0 }) {
-            refuse(field, "contains a NUL character")
-            return nil
-        }
-        return text
     }
 
     /// An RFC 3339 time not after the import's now; `nil` (refused if required) otherwise.

@@ -71,7 +71,7 @@ enum CaseRefusals {
         if field.hasPrefix("participants[") { return "参与人员每个不超过 100 字。" }
         if field.hasPrefix("bodies[") { return "参与单位每个不超过 100 字。" }
         if field.hasPrefix("agreement.signatories[") { return "签字人每个不超过 100 字。" }
-        if field.hasPrefix("parties[") { return "当事人姓名须为 1 至 50 字，电话最多 20 位数字（可含 + 和 -）。" }
+        if field.hasPrefix("parties[") { return "当事人姓名须为 1 至 50 字，电话须为 11 位手机号，或带区号的固定电话。" }
         switch field {
         case "lead": return "请填写牵头人（1 至 100 字）。"
         case "note": return "请填写情况说明（1 至 2000 字）。"

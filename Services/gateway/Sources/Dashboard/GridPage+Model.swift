@@ -311,7 +311,7 @@ enum GridLabels {
                 let index = Int(field.dropFirst("parties[".count).prefix { $0.isNumber }) ?? 0
                 let row = index < rows.count ? rows[index] : index + 1
                 return field.hasSuffix(".phone")
-                    ? "第 \(row) 位当事人的电话只能有数字、+ 和 -，最多 20 位。"
+                    ? "第 \(row) 位当事人的电话须为 11 位手机号，或带区号的固定电话。"
                     : "请填写第 \(row) 位当事人的姓名（1 至 50 个字）。"
             }
             switch field {

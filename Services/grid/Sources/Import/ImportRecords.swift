@@ -1,4 +1,5 @@
 import Foundation
+import PinganAccess
 import PinganDomain
 import PinganRuntime
 
@@ -72,45 +73,28 @@ struct ImportFields {
         }
     }
 
-    /// Text of 1 to `limit` code points (as PostgreSQL counts them), trimmed; `nil` when
-    /// absent and not required.
+    /// Text of 1 to `limit` code points (as PostgreSQL counts them), trimmed, without control
+    /// characters (``String/checkedText(_:length:refusingControls:)``); `nil` when absent and
+    /// not required.
     mutating func text(_ key: String, required: Bool = true, upTo limit: Int) -> String? {
         switch values[key] {
         case nil, .null?:
             if required { refuse(key, "is required") }
             return nil
         case .string(let raw)?:
-            let text = Self.trimmed(raw)
-            if text.isEmpty {
+            do {
+                return try String.checkedText(raw, length: 1...limit, refusingControls: true)
+            } catch .empty {
                 refuse(key, "is empty")
                 return nil
-            }
-            if text.unicodeScalars.count > limit {
-                refuse(key, "is longer than \(limit) characters")
+            } catch {
+                refuse(key, error.description)
                 return nil
             }
-            // Unicode's control characters (general category Cc) are exactly C0, DEL and C1;
-            // compared by value, since asking each scalar its category costs at millions of rows.
-            if text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) {
-                refuse(key, "contains a control character")
-                return nil
-            }
-            return text
         case let other?:
             refuse(key, "must be a string, not \(other.kind)")
             return nil
         }
-    }
-
-    /// `text` without leading and trailing white space (Unicode's White_Space).
-    static func trimmed(_ text: String) -> String {
-        let scalars = text.unicodeScalars
-        guard let first = scalars.first, let last = scalars.last else { return text }
-        // Nearly every field has no space at either end: answer without building a new string.
-        if !first.properties.isWhitespace && !last.properties.isWhitespace { return text }
-        guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let end = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
-        return String(scalars[start...end])
     }
 
     /// A whole number in `range`.

@@ -32,7 +32,8 @@ struct Warning: Sendable, Equatable {
     var rule: String? = nil
     /// The version of the rules that raised it (cluster rules, or the case's risk models).
     var rulesVersion: String? = nil
-    /// The open cluster warning holding back this case warning's pushes.
+    /// The cluster warning holding back this case warning's pushes: one its case is a member
+    /// of that warns the same centre this warning warns.
     var heldBy: UUID? = nil
 }
 

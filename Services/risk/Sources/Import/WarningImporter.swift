@@ -80,10 +80,12 @@ struct WarningImporter: Sendable {
             return date
         }
         func words(_ value: String?, _ field: String, required: Bool) -> String {
-            let trimmed = (value ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            if trimmed.isEmpty, required { refuse(field, "is required") }
-            if trimmed.unicodeScalars.count > 2000 { refuse(field, "is longer than 2000 characters") }
-            return trimmed
+            do {
+                return try String.checkedText(value ?? "", length: (required ? 1 : 0)...2000)
+            } catch {
+                refuse(field, error.description)
+                return ""
+            }
         }
         let legacyID = words(record.legacy_id, "legacy_id", required: true)
         let caseLegacyID = words(record.case_legacy_id, "case_legacy_id", required: true)

@@ -232,6 +232,8 @@ struct OpenCluster: Sendable, Equatable {
     let id: UUID
     let key: String
     let members: Set<UUID>
+    /// The centre it warns now.
+    let centre: DivisionCode
 }
 
 /// What a new incident does to the clusters.
@@ -240,9 +242,9 @@ enum ClusterDecision: Sendable, Equatable {
     /// push waits until `pushAt` (the group wait) so that members arriving meanwhile go in the
     /// same push.
     case raise(key: String, rule: ClusterRule, version: String, owner: DivisionCode, scope: DivisionCode, members: [UUID], pushAt: Date, escalatesAt: Date)
-    /// The incident joins the open cluster `warning`: before its push, in the push; after it,
-    /// on the warning, which its handlers already have in hand.
-    case join(warning: UUID, member: UUID)
+    /// The incident joins the open cluster `warning`, which warns `centre`: before its push,
+    /// in the push; after it, on the warning, which its handlers already have in hand.
+    case join(warning: UUID, centre: DivisionCode, member: UUID)
 }
 
 /// Grouping as Alertmanager's `group_wait` does it: how long a new cluster waits for more
@@ -292,7 +294,7 @@ extension ClusterRuleSet {
             let probe = observation.probe, members = observation.members
             if let cluster = open[probe.key] {
                 guard !cluster.members.contains(incident.caseID) else { continue }
-                decisions.append(.join(warning: cluster.id, member: incident.caseID))
+                decisions.append(.join(warning: cluster.id, centre: cluster.centre, member: incident.caseID))
                 continue
             }
             guard members.contains(where: { $0.id == incident.caseID }), Self.fires(probe.rule, members: members.count, past: observation.pastCounts) else { continue }

@@ -72,8 +72,6 @@ struct OpenWarning: Sendable, Equatable {
     let centre: DivisionCode
     /// The gravest level the case has reached while it was open.
     let level: RiskLevel
-    /// The open cluster warning holding back its pushes, if any.
-    var heldBy: UUID? = nil
 }
 
 /// What a new score means for the case's warning.
@@ -88,6 +86,32 @@ enum WarningDecision: Sendable, Equatable {
     /// the higher of the two scores and of the two levels; a risen score is pushed again to
     /// `owner`.
     case regroup(id: UUID, score: Int, rose: Bool, owner: DivisionCode, level: RiskLevel)
+}
+
+extension WarningDecision {
+    /// The cluster warning among `holds` that holds back the pushes this decision would make
+    /// (Alertmanager's inhibition, with the centre as its `equal` label): one that warns the
+    /// very centre the case's own warning would warn, its `owner`. A cluster warning another
+    /// centre does not hold the case back: a county's cluster of a township's thirty incidents
+    /// tells the county, and the township still hears of each case it must act on. `nil` for
+    /// ``none`` and when no cluster warns that centre. A decisive score is never held back;
+    /// ``PostgresRiskWrites`` sees to that.
+    func heldBy(_ holds: [ClusterHold]) -> UUID? {
+        let centre: DivisionCode
+        switch self {
+        case .none: return nil
+        case let .raise(owner, _, _): centre = owner
+        case let .regroup(_, _, _, owner, _): centre = owner
+        }
+        return holds.first { $0.centre == centre }?.warning
+    }
+}
+
+/// An open cluster warning a case is a member of, and the centre it warns now (its owner; the
+/// level above once it escalated unacknowledged).
+struct ClusterHold: Sendable, Equatable {
+    let warning: UUID
+    let centre: DivisionCode
 }
 
 /// A raised warning nobody has acknowledged, as the ladder needs to know it.

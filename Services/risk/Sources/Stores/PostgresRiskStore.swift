@@ -28,14 +28,15 @@ struct PostgresRiskStore: RiskStore {
                 warningID: try change.read[0].first?.decode(UUID?.self, at: 0),
                 history: try RiskRows.decodeHistory(change.read[2])
             )
-            // The topic database first: a cluster the case is in holds back the case's own push.
-            let held = try await PostgresTopicWrites(transaction: change.transaction)
+            // The topic database first: the open clusters the case is in, one of which may hold
+            // back the case's own push once the decision says whom that push would warn.
+            let holds = try await PostgresTopicWrites(transaction: change.transaction)
                 .record(incident, rules: clusters.book, grouping: clusters.grouping, warnings: rules, now: scored.at)
             let decision = rules.decision(
                 for: scored.score, village: scored.assessed.village, open: prior.openWarning, closed: scored.assessed.facts.closed, now: scored.at
             )
             let warning = try await PostgresRiskWrites(transaction: change.transaction, outbox: outbox)
-                .record(scored, threshold: rules.threshold, decision: decision, heldBy: held ?? prior.openWarning?.heldBy)
+                .record(scored, threshold: rules.threshold, decision: decision, heldBy: decision.heldBy(holds))
             return prior.assessment(after: scored, threshold: rules.threshold, warning: warning)
         }
     }
@@ -54,16 +55,19 @@ struct PostgresRiskStore: RiskStore {
                 AssessedCase(id: try row.decode(UUID.self, at: 0), village: try RiskRows.division(row, at: 1), facts: try RiskRows.decodeFacts(try row.decode(Data.self, at: 2)))
             }
             guard !cases.isEmpty else { return 0 }
-            // Their open warnings, locked after the assessments (as an assessment takes them), in one round trip.
-            let read = RiskRows.openWarnings(of: cases.map(\.id))
-            let open = try RiskRows.decodeOpenWarnings(try await transaction.query(read.sql, read.parameters))
+            // Their open warnings, locked after the assessments (as an assessment takes them),
+            // and the open clusters they are members of, in one round trip.
+            let read = try await transaction.pipeline([RiskRows.openWarnings(of: cases.map(\.id)), RiskRows.clusterHolds(of: cases.map(\.id))])
+            let open = try RiskRows.decodeOpenWarnings(read[0])
+            let holds = try RiskRows.decodeClusterHolds(read[1])
             let writes = PostgresRiskWrites(transaction: transaction, outbox: outbox)
             for var assessed in cases {
                 assessed.facts.asOf = now
                 let scored = models.scored(assessed, now: now)
                 let decision = rules.decision(for: scored.score, village: assessed.village, open: open[assessed.id], closed: assessed.facts.closed, now: now)
-                // A case held back by its open cluster stays held as time raises its score.
-                try await writes.record(scored, threshold: rules.threshold, decision: decision, heldBy: open[assessed.id]?.heldBy)
+                // As in an assessment: a case in an open cluster that warns the same centre stays
+                // held back as time raises its score, or raises its warning held back.
+                try await writes.record(scored, threshold: rules.threshold, decision: decision, heldBy: decision.heldBy(holds[assessed.id] ?? []))
             }
             return cases.count
         }

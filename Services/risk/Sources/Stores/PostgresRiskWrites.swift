@@ -12,10 +12,12 @@ struct PostgresRiskWrites: Sendable {
 
     /// Records a score and what `decision` does to the case's warning.
     ///
-    /// - Parameter heldBy: an open cluster warning the case is a member of. Unless the score is
-    ///   decisive (violence, self-harm), the case's own pushes are held back while it is open
-    ///   (Alertmanager's inhibition): a new warning is recorded without its push or its own
-    ///   escalation (the cluster escalates), and a risen score pushes nothing.
+    /// - Parameter heldBy: an open cluster warning the case is a member of that warns the same
+    ///   centre as `decision` would (``WarningDecision/heldBy(_:)``); a cluster warning another
+    ///   centre never comes here. Unless the score is decisive (violence, self-harm), the case's
+    ///   own pushes are held back while it is open (Alertmanager's inhibition): a new warning is
+    ///   recorded without its push or its own escalation (the cluster escalates), naming the
+    ///   cluster in `held_by`, and a risen score pushes nothing.
     @discardableResult
     func record(_ scored: ScoredCase, threshold: Int, decision: WarningDecision, heldBy: UUID? = nil) async throws -> UUID? {
         let held = scored.score.decisive ? nil : heldBy

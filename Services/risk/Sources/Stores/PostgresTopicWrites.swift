@@ -12,9 +12,10 @@ struct PostgresTopicWrites: Sendable {
     let transaction: PostgresConnection
 
     /// Records `incident` and decides on its clusters with the rules in force at `now`;
-    /// returns the open cluster warning the case is a member of, if any, which holds back
-    /// the case's own pushes.
-    func record(_ incident: TopicIncident, rules book: ClusterRuleBook, grouping: ClusterGrouping, warnings: WarningRules, now: Date) async throws -> UUID? {
+    /// returns every open cluster warning the case is a member of afterwards, each with the
+    /// centre it warns. Which of them, if any, holds back the case's own pushes
+    /// depends on whom the case's own warning warns (``WarningDecision/heldBy(_:)``).
+    func record(_ incident: TopicIncident, rules book: ClusterRuleBook, grouping: ClusterGrouping, warnings: WarningRules, now: Date) async throws -> [ClusterHold] {
         let keys = incident.partyKeys.map(\.text)
         let recorded = try await transaction.pipeline([
             (
@@ -33,20 +34,14 @@ struct PostgresTopicWrites: Sendable {
                 "INSERT INTO risk.party_keys (key, case_id) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING RETURNING key",
                 [keys, incident.caseID]
             ),
-            (
-                """
-                SELECT w.id FROM risk.cluster_members m JOIN risk.warnings w ON w.id = m.warning_id
-                WHERE m.case_id = $1 AND w.status <> 'closed' ORDER BY w.raised_at LIMIT 1
-                """,
-                [incident.caseID]
-            ),
+            RiskRows.clusterHolds(of: [incident.caseID]),
         ])
         let isNew = try recorded[0].first?.decode(Bool.self, at: 0) ?? false
         let newKeys = try recorded[1].compactMap { PartyKey(try $0.decode(String.self, at: 0)) }
-        let alreadyHeld = try recorded[2].first?.decode(UUID.self, at: 0)
-        guard let rules = book.inForce(at: now) else { return alreadyHeld }
+        let already = try RiskRows.decodeClusterHolds(recorded[2])[incident.caseID] ?? []
+        guard let rules = book.inForce(at: now) else { return already }
         let probes = rules.probes(for: incident, isNew: isNew, newKeys: newKeys, now: now)
-        guard !probes.isEmpty else { return alreadyHeld }
+        guard !probes.isEmpty else { return already }
 
         // The clusters' keys are locked, in one order, before anything is counted: of two
         // incidents in one village committed at once, the second counts the first.
@@ -56,7 +51,7 @@ struct PostgresTopicWrites: Sendable {
             ("SELECT id FROM risk.warnings WHERE cluster_key = ANY($1::text[]) AND status <> 'closed' ORDER BY id FOR UPDATE", [clusterKeys]),
             (
                 """
-                SELECT w.id, w.cluster_key, ARRAY(SELECT m.case_id::text FROM risk.cluster_members m WHERE m.warning_id = w.id)
+                SELECT w.id, w.cluster_key, ARRAY(SELECT m.case_id::text FROM risk.cluster_members m WHERE m.warning_id = w.id), w.centre_code
                 FROM risk.warnings w WHERE w.cluster_key = ANY($1::text[]) AND w.status <> 'closed'
                 """,
                 [clusterKeys]
@@ -68,7 +63,7 @@ struct PostgresTopicWrites: Sendable {
         for row in rows[2] {
             let cluster = OpenCluster(
                 id: try row.decode(UUID.self, at: 0), key: try row.decode(String.self, at: 1),
-                members: Set(try row.decode([String].self, at: 2).compactMap(UUID.init(uuidString:)))
+                members: Set(try row.decode([String].self, at: 2).compactMap(UUID.init(uuidString:))), centre: try RiskRows.division(row, at: 3)
             )
             open[cluster.key] = cluster
         }
@@ -85,12 +80,12 @@ struct PostgresTopicWrites: Sendable {
             observations.append(ClusterObservation(probe: probe, members: members, pastCounts: past))
         }
         let decisions = rules.decide(incident, observations: observations, open: open, grouping: grouping, warnings: warnings, now: now)
-        var held = alreadyHeld
+        var holds = already
         for decision in decisions {
-            let id = try await apply(decision, now: now, threshold: warnings.threshold)
-            held = held ?? id
+            let hold = try await apply(decision, now: now, threshold: warnings.threshold)
+            if !holds.contains(where: { $0.warning == hold.warning }) { holds.append(hold) }
         }
-        return held
+        return holds
     }
 
     /// What a probe reads: the incidents it counts, oldest first (at most 500, more than any
@@ -139,8 +134,8 @@ struct PostgresTopicWrites: Sendable {
     }
 
     /// Applies one decision (queued: it travels with the next statement or COMMIT); returns
-    /// the cluster warning the case is now a member of.
-    private func apply(_ decision: ClusterDecision, now: Date, threshold: Int) async throws -> UUID {
+    /// the cluster warning the case is now a member of, with the centre it warns.
+    private func apply(_ decision: ClusterDecision, now: Date, threshold: Int) async throws -> ClusterHold {
         switch decision {
         case let .raise(key, rule, version, owner, scope, members, pushAt, escalatesAt):
             let id = UUID.random()
@@ -162,14 +157,14 @@ struct PostgresTopicWrites: Sendable {
                 transaction, id, .raised, note: "\(rule.id) (\(version)): \(members.count) cases under \(scope); \(rule.label); warned \(owner)",
                 actor: PostgresRiskWrites.actor, at: now
             )
-            return id
-        case let .join(warning, member):
+            return ClusterHold(warning: id, centre: owner)
+        case let .join(warning, centre, member):
             try await transaction.queue(
                 "INSERT INTO risk.cluster_members (warning_id, case_id, joined_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", [warning, member, now]
             )
             try await transaction.queue("UPDATE risk.warnings SET count = count + 1 WHERE id = $1", [warning])
             try await RiskRows.queueStep(transaction, warning, .memberJoined, note: "case \(member.wire) joined", actor: PostgresRiskWrites.actor, at: now)
-            return warning
+            return ClusterHold(warning: warning, centre: centre)
         }
     }
 }

@@ -22,19 +22,37 @@ enum RiskRows {
 
     /// The case's warning that is not closed yet, locked: a new score acts on it.
     static func openWarning(of id: UUID) -> EventInbox.Read {
-        ("SELECT case_id, id, score, centre_code, level, \(heldColumn) FROM risk.warnings WHERE case_id = $1 AND status <> 'closed' FOR UPDATE", [id])
+        ("SELECT case_id, id, score, centre_code, level FROM risk.warnings WHERE case_id = $1 AND status <> 'closed' FOR UPDATE", [id])
     }
 
     /// The open warnings of several cases, locked, in one round trip.
     static func openWarnings(of ids: [UUID]) -> EventInbox.Read {
         (
-            "SELECT case_id, id, score, centre_code, level, \(heldColumn) FROM risk.warnings WHERE case_id = ANY($1::text[]::uuid[]) AND status <> 'closed' FOR UPDATE",
+            "SELECT case_id, id, score, centre_code, level FROM risk.warnings WHERE case_id = ANY($1::text[]::uuid[]) AND status <> 'closed' FOR UPDATE",
             [ids.map(\.uuidString)]
         )
     }
 
-    /// The cluster warning holding back a case warning's pushes, while that cluster is open.
-    static let heldColumn = "(SELECT c.id FROM risk.warnings c WHERE c.id = risk.warnings.held_by AND c.status <> 'closed')"
+    /// The open cluster warnings the cases are members of, each with the centre it warns now,
+    /// oldest first: those that may hold back the cases' own pushes (``WarningDecision/heldBy(_:)``).
+    static func clusterHolds(of ids: [UUID]) -> EventInbox.Read {
+        (
+            """
+            SELECT m.case_id, w.id, w.centre_code FROM risk.cluster_members m JOIN risk.warnings w ON w.id = m.warning_id
+            WHERE m.case_id = ANY($1::text[]::uuid[]) AND w.status <> 'closed' ORDER BY w.raised_at, w.id
+            """,
+            [ids.map(\.uuidString)]
+        )
+    }
+
+    /// ``clusterHolds(of:)``' rows, by case, in their order.
+    static func decodeClusterHolds(_ rows: PostgresRows) throws -> [UUID: [ClusterHold]] {
+        var holds: [UUID: [ClusterHold]] = [:]
+        for row in rows {
+            holds[try row.decode(UUID.self, at: 0), default: []].append(ClusterHold(warning: try row.decode(UUID.self, at: 1), centre: try division(row, at: 2)))
+        }
+        return holds
+    }
 
     /// ``openWarning(of:)``'s or ``openWarnings(of:)``' rows, by case.
     static func decodeOpenWarnings(_ rows: PostgresRows) throws -> [UUID: OpenWarning] {
@@ -42,7 +60,7 @@ enum RiskRows {
         for row in rows {
             open[try row.decode(UUID.self, at: 0)] = OpenWarning(
                 id: try row.decode(UUID.self, at: 1), score: try row.decode(Int.self, at: 2), centre: try division(row, at: 3),
-                level: try level(row, at: 4, column: "warnings.level"), heldBy: try row.decode(UUID?.self, at: 5)
+                level: try level(row, at: 4, column: "warnings.level")
             )
         }
         return open
