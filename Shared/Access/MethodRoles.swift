@@ -78,6 +78,8 @@ public enum MethodRoles {
         // Residents' requests: an app files with its key; the public reads carry no personal
         // data; the filer's own reads and ratings come from the gateway's resident pages only,
         // once it checked the filer's one-time code or rating link.
+        // A county mesh's relay, with the key the city issued for the county.
+        FederationServiceMethods.receiveCases.path: .anyOf([.federation]),
         ResidentServiceMethods.fileRequest.path: .anyOf([.residentApp]),
         ResidentServiceMethods.getRequest.path: .anyOf(reads.union([.residentApp])),
         ResidentServiceMethods.findRequestByToken.path: .anyOf(reads.union([.residentApp])),

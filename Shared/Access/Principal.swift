@@ -53,6 +53,9 @@ public struct Role: RawRepresentable, Hashable, Sendable, Codable, CustomStringC
     /// A resident app's back end (the city's 平安常德580, say), through its API key: files
     /// residents' requests and reads what is public of them.
     public static let residentApp = Role(rawValue: "resident_app")
+    /// A county mesh's relay, through an API key issued at the city's gateway for the county's
+    /// centre: sends the city copies of the county's cases (`FederationService`), and nothing else.
+    public static let federation = Role(rawValue: "federation")
     /// Services themselves, delivering events; never issued to a person.
     public static let system = Role(rawValue: "system")
 

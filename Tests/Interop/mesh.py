@@ -127,7 +127,10 @@ def owner_of(package: str) -> str | None:
     return None
 
 
-def start_mesh(tmp: Path, extra_env: dict[str, str] | None = None) -> tuple[Mesh, list[subprocess.Popen], str]:
+def start_mesh(tmp: Path, extra_env: dict[str, str] | None = None,
+               users: list[tuple[str, str, str]] | None = None) -> tuple[Mesh, list[subprocess.Popen], str]:
+    """A mesh on a fresh database; `users` (name, centre, roles) default to the city's
+    administrator and staff of two townships of 澧县 and one of 津市市."""
     admin_url = os.environ.get("PINGAN_TEST_DATABASE_URL")
     assert admin_url, "PINGAN_TEST_DATABASE_URL is not set (run deploy/scripts/test.sh)"
     db_name = f"interop_mesh_{secrets.token_hex(6)}"
@@ -159,8 +162,9 @@ def start_mesh(tmp: Path, extra_env: dict[str, str] | None = None) -> tuple[Mesh
         if service == "grid":
             wait_ready(mesh, ["grid"], tmp)
     wait_ready(mesh, SERVICES, tmp)
-    users = [("city-admin", ROOT_DIVISION, "admin,staff,leader,mediator"), ("town-a", TOWN_A, ALL_ROLES),
-             ("town-b", TOWN_B, ALL_ROLES), ("foreign", FOREIGN_TOWN, ALL_ROLES)]
+    if users is None:
+        users = [("city-admin", ROOT_DIVISION, "admin,staff,leader,mediator"), ("town-a", TOWN_A, ALL_ROLES),
+                 ("town-b", TOWN_B, ALL_ROLES), ("foreign", FOREIGN_TOWN, ALL_ROLES)]
     for name, centre, roles in users:
         subprocess.run([str(_bin_dir() / "gateway"), "add-user", name, centre, roles],
                        env={**env, "PORT": "0", "PINGAN_PASSWORD": PASSWORD}, check=True, capture_output=True, timeout=60)

@@ -25,7 +25,8 @@ NOT_CALLABLE_AS_TOWNSHIP = {
     "/pingan.dispute.v1.ResidentService/RateRequest", "/pingan.notify.v1.NotifyService/SendResidentText",
 }
 # Methods for another role than the township's people: called as an account holding it.
-CALLERS = {"/pingan.dispute.v1.ResidentService/FileRequest": "town-app"}
+CALLERS = {"/pingan.dispute.v1.ResidentService/FileRequest": "town-app",
+           "/pingan.dispute.v1.FederationService/ReceiveCases": "county-relay"}
 
 
 def test_every_request_field_and_method_is_documented() -> None:
@@ -61,6 +62,7 @@ def test_required_fields_and_limits_are_what_the_comments_say(mesh: Mesh) -> Non
     from test_workbench_stories import add_user
 
     add_user(mesh, "town-app", "430723102000", "resident_app")
+    add_user(mesh, "county-relay", "430723000000", "federation")
     contracts = read_contracts()
     checked, wrong, unchecked = 0, [], []
     for method in mesh.methods:

@@ -6,6 +6,7 @@ import PinganConnect
 import PinganContracts
 import PinganOutbox
 import PinganRuntime
+import ServiceLifecycle
 
 /// dispute-service's settings: the common ones, the working days each step gets, and how
 /// often overdue steps are looked for.
@@ -19,6 +20,8 @@ import PinganRuntime
 /// | `OVERDUE_SCAN_SECONDS` | `60` | how often overdue steps are looked for |
 /// | `BACKDATE_LIMIT_DAYS` | `30` | how many days after a step happened it may still be recorded (补录) |
 /// | `RESIDENT_RETENTION_DAYS` | `365` | how long a resident's phone, name and words are kept on their request once its case is no longer being mediated (``ResidentStore/erase(filedBefore:now:limit:)``) |
+/// | `FEDERATION_URL` | unset | a county's mesh only: the city's gateway, where it sends a snapshot of each changed case (``FederationRelay``); unset, it sends none |
+/// | `FEDERATION_KEY` | unset | with `FEDERATION_URL`: the API key the city issued for this county's centre, with the role `federation` |
 /// | `PARTY_KEY_SECRET` | derived from `MESH_SECRET` | HMAC key of the parties' keyed hashes risk-service matches people by (``PartyKeys``), 32+ bytes; set it in production so that no other service could recompute them |
 public struct DisputeSettings: Sendable {
     public var service: ServiceSettings
@@ -29,6 +32,8 @@ public struct DisputeSettings: Sendable {
     public var residentRetention: TimeInterval = 365 * 86_400
     /// The secret the parties' keyed hashes are made with; `nil` derives one from the mesh secret.
     public var partyKeySecret: String? = nil
+    /// Where this county's mesh sends its cases; `nil` for a mesh that sends them nowhere (the city's).
+    public var federation: FederationUpstream? = nil
 
     public init(service: ServiceSettings, overdueScanInterval: Duration = .seconds(60)) {
         self.service = service
@@ -56,6 +61,20 @@ public struct DisputeSettings: Sendable {
         // A year covers a matter's mediation, its return visit and a reopening between the same
         // parties; the case keeps its own parties after that, as every case does.
         residentRetention = TimeInterval(try reader.integer("RESIDENT_RETENTION_DAYS", in: 30...3650) ?? 365) * 86_400
+        switch (reader.string("FEDERATION_URL"), reader.string("FEDERATION_KEY", isSecret: true)) {
+        case (nil, nil):
+            break
+        case let (url?, key?):
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host?.isEmpty == false else {
+                throw ConfigurationError(variable: "FEDERATION_URL", problem: "\"\(url)\" is not an http(s) URL of the city's gateway")
+            }
+            guard !key.isEmpty else { throw ConfigurationError(variable: "FEDERATION_KEY", problem: "is empty") }
+            federation = FederationUpstream(url: url, key: key)
+        case (_?, nil):
+            throw ConfigurationError(variable: "FEDERATION_KEY", problem: "FEDERATION_URL is set: the relay needs the key the city issued for this county")
+        case (nil, _?):
+            throw ConfigurationError(variable: "FEDERATION_URL", problem: "FEDERATION_KEY is set: where is the city's gateway?")
+        }
         if reader.string("PARTY_KEY_SECRET", isSecret: true) != nil {
             partyKeySecret = try reader.secret("PARTY_KEY_SECRET", purpose: "keyed hashes of the parties")
         }
@@ -91,6 +110,7 @@ public enum DisputeApp {
         handler.register(into: &routes, events: &events)
         let residents = ResidentStore(pool: host.pool, outbox: outbox, cases: cases)
         ResidentServiceHandler(store: residents, verifier: verifier, limits: ResidentLimits(), now: now).register(into: &routes)
+        FederationServiceHandler(copies: FederationCopies(pool: host.pool), verifier: verifier, now: now).register(into: &routes)
         events.register(into: &routes)
         let transport = CurlTransport()
         let risk = ConnectClient(baseURL: mesh.url(.risk), transport: transport)
@@ -114,9 +134,28 @@ public enum DisputeApp {
         let retention = PeriodicTask("resident data retention", every: .seconds(3600), logger: host.logger) {
             while try await residents.erase(filedBefore: now().addingTimeInterval(-settings.residentRetention), now: now(), limit: 1000) == 1000 {}
         }
+        let upstream = settings.federation
+        var federation: [any Service] = []
+        if let upstream {
+            var configuration = ConnectClient.Configuration()
+            // The relay tries again itself, with its backoff: one attempt per round.
+            configuration.maxAttempts = 1
+            let city = ConnectClient(baseURL: upstream.url, transport: transport, configuration: configuration)
+            var dispatcher = DueWorkDispatcher(
+                FederationRelay(client: city, key: upstream.key, root: mesh.root, logger: host.logger),
+                pool: host.pool, wakeup: OutboxWakeup(), logger: host.logger
+            )
+            // Polled: a change to a case is at the city about a second after it commits.
+            dispatcher.pollInterval = .seconds(1)
+            dispatcher.batchSize = FederationRelay.snapshotsPerRound
+            federation.append(dispatcher)
+        }
         return host.application(
-            routes: routes, services: relay + [scan, retention],
-            beforeServing: { try await seedCalendar(calendar, logger: host.logger) },
+            routes: routes, services: relay + [scan, retention] + federation,
+            beforeServing: {
+                try await seedCalendar(calendar, logger: host.logger)
+                try await FederationRelay.markChanges(upstream.map(\.url), pool: host.pool)
+            },
             onServerRunning: onServerRunning
         )
     }

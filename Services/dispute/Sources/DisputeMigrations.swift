@@ -345,6 +345,97 @@ enum DisputeMigrations {
             -- migration's transaction: at a city's 100,000 cases a year, well under a second.
             CREATE INDEX cases_newest ON dispute.cases (opened_at DESC, id DESC);
             """),
+        Migration(version: 15, name: "federation between meshes", sql: """
+            -- docs/architecture.md, "Deployed per level". The city's side: a copy of a case owned by
+            -- a county's mesh names that county and the version of the snapshot it was last
+            -- replaced by; both NULL on the mesh's own cases, which are the only ones it changes.
+            ALTER TABLE dispute.cases ADD COLUMN federated_from text COLLATE "C", ADD COLUMN federated_version bigint;
+            -- A copied timeline line keeps its id in the owning mesh: a line sent twice is kept once.
+            ALTER TABLE dispute.timeline ADD COLUMN origin_id bigint;
+            CREATE UNIQUE INDEX timeline_origin ON dispute.timeline (case_id, origin_id) WHERE origin_id IS NOT NULL;
+            -- Each county heard from: when, and the newest change of it applied.
+            CREATE TABLE dispute.federation_peers (
+                county_code    text COLLATE "C" PRIMARY KEY,
+                heard_at       timestamptz NOT NULL,
+                newest_version bigint NOT NULL DEFAULT 0
+            );
+
+            -- The county's side. Where this mesh sends its cases: one row, or none when it sends
+            -- them nowhere (then nothing below is written).
+            CREATE TABLE dispute.federation_upstream (
+                single boolean PRIMARY KEY DEFAULT true CHECK (single),
+                url    text NOT NULL
+            );
+            -- Each case changed since its last snapshot reached the city, marked by the
+            -- transaction that changed it (the triggers below), so no change goes unsent. The
+            -- version is drawn once the row is locked, so it rises in the order the changes commit.
+            CREATE SEQUENCE dispute.federation_versions;
+            CREATE TABLE dispute.federation_changes (
+                case_id         uuid PRIMARY KEY,
+                version         bigint NOT NULL,
+                attempts        integer NOT NULL DEFAULT 0,
+                next_attempt_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                last_error      text,
+                parked_at       timestamptz
+            );
+            CREATE INDEX federation_changes_due ON dispute.federation_changes (version) WHERE parked_at IS NULL;
+            -- Timeline lines and reports not yet sent: appended rows travel once each, not with
+            -- every snapshot of a case that draws thousands of reports.
+            CREATE TABLE dispute.federation_rows (
+                id          bigserial PRIMARY KEY,
+                case_id     uuid NOT NULL,
+                timeline_id bigint,
+                report_id   uuid
+            );
+            CREATE INDEX federation_rows_case ON dispute.federation_rows (case_id, id);
+            CREATE FUNCTION dispute.federation_mark() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NOT EXISTS (SELECT 1 FROM dispute.federation_upstream) THEN
+                    RETURN NULL;
+                END IF;
+                IF TG_TABLE_NAME = 'cases' THEN
+                    INSERT INTO dispute.federation_changes AS f (case_id, version)
+                    SELECT id, nextval('dispute.federation_versions') FROM (SELECT DISTINCT id FROM changed) c
+                    ON CONFLICT (case_id) DO UPDATE SET version = nextval('dispute.federation_versions'), attempts = 0,
+                        next_attempt_at = clock_timestamp(), last_error = NULL, parked_at = NULL;
+                    RETURN NULL;
+                ELSIF TG_TABLE_NAME = 'timeline' THEN
+                    INSERT INTO dispute.federation_rows (case_id, timeline_id) SELECT case_id, id FROM changed ORDER BY id;
+                ELSIF TG_TABLE_NAME = 'case_reports' THEN
+                    INSERT INTO dispute.federation_rows (case_id, report_id) SELECT case_id, id FROM changed;
+                END IF;
+                INSERT INTO dispute.federation_changes AS f (case_id, version)
+                SELECT case_id, nextval('dispute.federation_versions') FROM (SELECT DISTINCT case_id FROM changed) c
+                ON CONFLICT (case_id) DO UPDATE SET version = nextval('dispute.federation_versions'), attempts = 0,
+                    next_attempt_at = clock_timestamp(), last_error = NULL, parked_at = NULL;
+                RETURN NULL;
+            END
+            $$;
+            CREATE TRIGGER federation_inserted AFTER INSERT ON dispute.cases
+                REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION dispute.federation_mark();
+            CREATE TRIGGER federation_updated AFTER UPDATE ON dispute.cases
+                REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION dispute.federation_mark();
+            CREATE TRIGGER federation_inserted AFTER INSERT ON dispute.rung_attempts
+                REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION dispute.federation_mark();
+            CREATE TRIGGER federation_updated AFTER UPDATE ON dispute.rung_attempts
+                REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION dispute.federation_mark();
+            CREATE TRIGGER federation_inserted AFTER INSERT ON dispute.rung_skips
+                REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION dispute.federation_mark();
+            CREATE TRIGGER federation_inserted AFTER INSERT ON dispute.agreements
+                REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION dispute.federation_mark();
+            CREATE TRIGGER federation_inserted AFTER INSERT ON dispute.return_visits
+                REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION dispute.federation_mark();
+            CREATE TRIGGER federation_updated AFTER UPDATE ON dispute.return_visits
+                REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION dispute.federation_mark();
+            CREATE TRIGGER federation_inserted AFTER INSERT ON dispute.summons
+                REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION dispute.federation_mark();
+            CREATE TRIGGER federation_updated AFTER UPDATE ON dispute.summons
+                REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION dispute.federation_mark();
+            CREATE TRIGGER federation_inserted AFTER INSERT ON dispute.timeline
+                REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION dispute.federation_mark();
+            CREATE TRIGGER federation_inserted AFTER INSERT ON dispute.case_reports
+                REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION dispute.federation_mark();
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

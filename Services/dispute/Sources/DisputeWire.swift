@@ -38,6 +38,7 @@ extension DisputeCase {
         value.latestReportedAt = latest.at.wireTimestamp
         value.openedAt = openedAt.wireTimestamp
         value.coordinatorCode = coordinator.rawValue
+        value.federatedFrom = federatedFrom?.rawValue ?? ""
         value.incidents = Int32(incidents)
         if let major {
             value.major = true

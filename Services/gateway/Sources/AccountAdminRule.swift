@@ -45,6 +45,10 @@ struct AccountAdminRule: Sendable {
     /// deliver forged events.
     static let grantable: [Role] = [.staff, .gridWorker, .mediator, .leader, .admin, .department, .residentApp]
 
+    /// The roles an API key may hold besides: `federation` is a county mesh's relay, a
+    /// machine's role that no person signs in with.
+    static let keyOnly: [Role] = [.federation]
+
     /// The administrator's own username, when they are a person (a key acts for no user).
     var ownUsername: String? {
         admin.subject.hasPrefix("user:") ? String(admin.subject.dropFirst(5)) : nil
@@ -60,18 +64,32 @@ struct AccountAdminRule: Sendable {
         username == ownUsername ? .refused(.ownAccount(username)) : .allowed
     }
 
-    /// The roles named in a request: at least one, each one an account may hold.
-    static func roles(_ names: [String], field: String = "roles") throws -> Set<Role> {
+    /// The roles named in a request: at least one, each one an account (or, `forKey`, an API
+    /// key) may hold.
+    static func roles(_ names: [String], field: String = "roles", forKey: Bool = false) throws -> Set<Role> {
         guard !names.isEmpty else { throw ConnectError.invalidArgument(field: field, "at least one role is required") }
+        let holdable = forKey ? grantable + keyOnly : grantable
         var roles = Set<Role>()
         for (index, name) in names.enumerated() {
-            guard let role = grantable.first(where: { $0.rawValue == name }) else {
-                let known = grantable.map(\.rawValue).joined(separator: ", ")
+            guard let role = holdable.first(where: { $0.rawValue == name }) else {
+                let known = holdable.map(\.rawValue).joined(separator: ", ")
                 throw ConnectError.invalidArgument(field: "\(field)[\(index)]", "\"\(name.prefix(40))\" is not a role an account may hold; one of \(known)")
             }
             roles.insert(role)
         }
+        // A relay's key carries its county's records and nothing else: held beside another role
+        // it would let a machine on the link act as the county's staff.
+        if forKey, roles.contains(.federation), roles.count > 1 {
+            throw ConnectError.invalidArgument(field: field, "federation is a relay's only role; issue other roles on another key")
+        }
         return roles
+    }
+
+    /// A federation key acts for a county that runs its own mesh: the level whose records it
+    /// sends the city.
+    static func federationCentre(_ centre: DivisionCode, roles: Set<Role>, field: String) throws {
+        guard roles.contains(.federation), centre.level != .county else { return }
+        throw ConnectError.invalidArgument(field: field, "a federation key acts for a county (县、区) centre; \(centre) is not one")
     }
 
     /// A username or key name: 3 to 64 of `a-z`, `0-9`, `_`, `.` and `-`, as the table's check says.

@@ -135,7 +135,8 @@ struct AdminServiceHandler: Sendable {
         try await acting(context) { rule in
             let name = try AccountAdminRule.accountName(request.name, field: "name")
             let centre = try DivisionCode.field(request.centreCode, "centre_code")
-            let roles = try AccountAdminRule.roles(request.roles)
+            let roles = try AccountAdminRule.roles(request.roles, forKey: true)
+            try AccountAdminRule.federationCentre(centre, roles: roles, field: "centre_code")
             try rule.mayUse(centre, field: "centre_code").require()
             let (key, digest) = Accounts.newAPIKey()
             let record = try await store.issueAPIKey(

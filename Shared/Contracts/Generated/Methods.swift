@@ -120,6 +120,17 @@ public enum DisputeServiceMethods {
     )
 }
 
+/// `pingan.dispute.v1.FederationService`.
+///
+/// The city's side of federation. Each snapshot is applied in a transaction of its own.
+public enum FederationServiceMethods {
+    public static let service = "pingan.dispute.v1.FederationService"
+    /// Applies each snapshot to the city's read-only copy of the case; answers an outcome per snapshot rather than failing the call for one.
+    public static let receiveCases = ConnectMethod<Pingan_Dispute_V1_ReceiveCasesRequest, Pingan_Dispute_V1_ReceiveCasesResponse>(
+        service: service, name: "ReceiveCases", idempotency: .unknown
+    )
+}
+
 /// `pingan.dispute.v1.ResidentService`.
 ///
 /// Residents' requests. Public reads never carry personal data; the filer's own reads and the
@@ -567,6 +578,10 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.dispute.v1.DisputeService", name: "ExportCases", owner: .dispute, idempotency: .noSideEffects,
             inputType: "pingan.dispute.v1.ExportCasesRequest", outputType: "pingan.dispute.v1.ExportCasesResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.FederationService", name: "ReceiveCases", owner: .dispute, idempotency: .unknown,
+            inputType: "pingan.dispute.v1.ReceiveCasesRequest", outputType: "pingan.dispute.v1.ReceiveCasesResponse"
         ),
         MethodDescriptor(
             service: "pingan.dispute.v1.ResidentService", name: "FileRequest", owner: .dispute, idempotency: .idempotent,

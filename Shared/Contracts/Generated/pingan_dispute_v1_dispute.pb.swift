@@ -726,6 +726,14 @@ public nonisolated struct Pingan_Dispute_V1_Case: @unchecked Sendable {
     set {_uniqueStorage()._latestReportedAt = newValue}
   }
 
+  /// Output only: the county whose own mesh owns the case, when this mesh (the city's) holds a
+  /// copy of it; empty for the mesh's own cases. A copy is read-only here: every step on it is
+  /// failed_precondition, and its people act in the county's mesh.
+  public var federatedFrom: String {
+    get {_storage._federatedFrom}
+    set {_uniqueStorage()._federatedFrom = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2488,7 +2496,7 @@ nonisolated extension Pingan_Dispute_V1_Department: SwiftProtobuf.Message, Swift
 
 nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Case"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}incident_id\0\u{3}village_code\0\u{1}category\0\u{1}source\0\u{1}status\0\u{1}description\0\u{1}parties\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}opened_at\0\u{3}coordinator_code\0\u{3}current_rung\0\u{1}major\0\u{3}major_departments\0\u{3}resident_representatives\0\u{1}incidents\0\u{3}violence_occurred\0\u{3}minors_involved\0\u{3}latest_source\0\u{3}latest_reported_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}incident_id\0\u{3}village_code\0\u{1}category\0\u{1}source\0\u{1}status\0\u{1}description\0\u{1}parties\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}opened_at\0\u{3}coordinator_code\0\u{3}current_rung\0\u{1}major\0\u{3}major_departments\0\u{3}resident_representatives\0\u{1}incidents\0\u{3}violence_occurred\0\u{3}minors_involved\0\u{3}latest_source\0\u{3}latest_reported_at\0\u{3}federated_from\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -2514,6 +2522,7 @@ nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtob
     var _minorsInvolved: Bool = false
     var _latestSource: Pingan_Dispute_V1_CaseSource = .unspecified
     var _latestReportedAt: String = String()
+    var _federatedFrom: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2547,6 +2556,7 @@ nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtob
       _minorsInvolved = source._minorsInvolved
       _latestSource = source._latestSource
       _latestReportedAt = source._latestReportedAt
+      _federatedFrom = source._federatedFrom
     }
   }
 
@@ -2588,6 +2598,7 @@ nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtob
         case 21: try { try decoder.decodeSingularBoolField(value: &_storage._minorsInvolved) }()
         case 22: try { try decoder.decodeSingularEnumField(value: &_storage._latestSource) }()
         case 23: try { try decoder.decodeSingularStringField(value: &_storage._latestReportedAt) }()
+        case 24: try { try decoder.decodeSingularStringField(value: &_storage._federatedFrom) }()
         default: break
         }
       }
@@ -2665,6 +2676,9 @@ nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtob
       if !_storage._latestReportedAt.isEmpty {
         try visitor.visitSingularStringField(value: _storage._latestReportedAt, fieldNumber: 23)
       }
+      if !_storage._federatedFrom.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._federatedFrom, fieldNumber: 24)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2697,6 +2711,7 @@ nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtob
         if _storage._minorsInvolved != rhs_storage._minorsInvolved {return false}
         if _storage._latestSource != rhs_storage._latestSource {return false}
         if _storage._latestReportedAt != rhs_storage._latestReportedAt {return false}
+        if _storage._federatedFrom != rhs_storage._federatedFrom {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -41,6 +41,9 @@ struct DisputeCase: Sendable {
     /// opening report is the newest (``latest``). Kept on the case so a centre sees what came
     /// in last without reading the case's reports.
     var joinedReport: ReportStamp? = nil
+    /// The county whose own mesh owns the case, when this (the city's) holds a copy of it:
+    /// read-only here (docs/architecture.md, "Deployed per level").
+    var federatedFrom: DivisionCode? = nil
 
     /// The newest report's source and time.
     var latest: ReportStamp { joinedReport ?? ReportStamp(source: source, at: openedAt) }

@@ -13,10 +13,10 @@ enum CaseRows {
         c.id, c.incident_id, c.village_code, c.category, c.source, c.status, c.description, c.parties,
         c.threat_of_violence, c.threat_of_self_harm, c.repeat_incident, c.prior_police_calls, c.opened_at,
         c.coordinator_code, c.violence_occurred, c.incidents, c.major_departments, c.resident_representatives, c.current_rung,
-        c.revision, c.minors_involved, c.latest_source, c.latest_reported_at
+        c.revision, c.minors_involved, c.latest_source, c.latest_reported_at, c.federated_from
         """
     /// How many ``columns`` there are.
-    static let count = 23
+    static let count = 24
 
     /// A report's columns, as ``decodeReport(_:)`` takes them.
     static let reportColumns = reportColumns(qualifiedBy: "")
@@ -146,7 +146,8 @@ enum CaseRows {
             currentRung: try row.decode(Int?.self, at: 18).map { try decode(LadderRung.self, $0, "cases.current_rung") },
             joinedReport: try row.decode(Date?.self, at: 22).map { at in
                 DisputeCase.ReportStamp(source: Pingan_Dispute_V1_CaseSource(rawValue: try row.decode(Int?.self, at: 21) ?? 0) ?? .unspecified, at: at)
-            }
+            },
+            federatedFrom: try row.decode(String?.self, at: 23).map { try DivisionCode(validating: $0) }
         )
     }
 

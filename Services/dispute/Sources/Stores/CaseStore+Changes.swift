@@ -11,9 +11,14 @@ extension PostgresCaseStore {
             // Claims the case at the revision the changes were decided on; the row stays
             // locked to this transaction, so nothing changes it before the commit.
             let claimed = try await transaction.query(
-                "UPDATE dispute.cases SET revision = revision + 1 WHERE id = $1 AND revision = $2", [id, file.revision]
+                "UPDATE dispute.cases SET revision = revision + 1 WHERE id = $1 AND revision = $2 AND federated_from IS NULL", [id, file.revision]
             )
-            guard claimed.affectedRows == 1 else { throw CaseStoreError.stale(id) }
+            guard claimed.affectedRows == 1 else {
+                // A county's case is changed only in the county's mesh; here it is a copy.
+                let owner = try await transaction.query("SELECT federated_from FROM dispute.cases WHERE id = $1", [id]).first?.decode(String?.self, at: 0)
+                if let owner { throw CaseStoreError.copyOfCounty(id, owner) }
+                throw CaseStoreError.stale(id)
+            }
             var agreement = file.agreement?.id
             var tellRisk = false
             for change in changes {

@@ -63,6 +63,8 @@ enum CaseStoreError: Error, CustomStringConvertible {
     case duplicateDepartment(UUID?)
     /// A stored value that is not one the domain knows: the column and the value.
     case unreadable(String, String)
+    /// The case is the city's copy of a case of the county `owner`, whose mesh alone changes it.
+    case copyOfCounty(UUID, String)
 
     var description: String {
         switch self {
@@ -70,6 +72,7 @@ enum CaseStoreError: Error, CustomStringConvertible {
         case .stale(let id): "case \(id.wire) changed while the change was being decided"
         case .duplicateDepartment(let id): "a department with that name or API key is registered already\(id.map { ": department \($0.wire)" } ?? "")"
         case let .unreadable(column, value): "\(column) holds \"\(value)\", which is not a value Pingan knows"
+        case let .copyOfCounty(id, owner): "case \(id.wire) belongs to county \(owner), which runs its own platform: act on it there"
         }
     }
 }

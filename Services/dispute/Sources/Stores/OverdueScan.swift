@@ -41,6 +41,8 @@ struct OverdueScan: Sendable {
             WITH due AS (
                 SELECT t.id FROM \(step.table) t
                 WHERE \(step.sqlCondition(row: "t", now: "$1")) AND t.\(step.markedColumn) IS NULL
+                    -- A county's case copied here is its mesh's to mark (its snapshot brings the mark).
+                    AND NOT EXISTS (SELECT 1 FROM dispute.cases f WHERE f.id = t.case_id AND f.federated_from IS NOT NULL)
                 ORDER BY t.\(due) LIMIT $2 FOR UPDATE SKIP LOCKED
             )
             UPDATE \(step.table) t SET \(step.markedColumn) = $1 FROM due, dispute.cases c

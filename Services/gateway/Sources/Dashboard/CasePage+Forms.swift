@@ -119,6 +119,8 @@ struct CaseForms {
         typed: [String: String] = [:], refusal: Refusal? = nil, today: String, place: (String) -> String
     ) -> CaseForms {
         let record = file.case
+        // A county's case copied to the city is changed in the county's mesh only.
+        guard record.federatedFrom.isEmpty else { return CaseForms() }
         let seat = CaseSeat(of: principal.centre, coordinator: record.coordinatorCode)
         let open = record.status == .open
         let mediates = seat != .elsewhere

@@ -66,6 +66,8 @@ struct CasePage {
     /// The centre coordinating the case, by name, and the 1350 record when there is one.
     var coordinator = ""
     var major = ""
+    /// For the city's copy of a county's case: whose it is, and that it is read here only.
+    var owner = ""
     /// The steps the signed-in person may take now, as forms (``CaseForms``).
     var forms = CaseForms()
     /// What the form just done did, in words; empty otherwise.
@@ -161,6 +163,9 @@ struct CasePage {
         page.coordinator = place(file.case.coordinatorCode)
         if file.case.major {
             page.major = "按重大纠纷（1350工作法）办理：参与部门 \(file.case.majorDepartments.joined(separator: "、"))；群众代表 \(file.case.residentRepresentatives) 名"
+        }
+        if !file.case.federatedFrom.isEmpty {
+            page.owner = "本案由\(place(file.case.federatedFrom))自有平台办理，此处为同步的只读副本；办理请登录\(place(file.case.federatedFrom))平台。"
         }
         page.forms = CaseForms.offered(on: file, to: principal, departments: departments, typed: typed, refusal: refusal,
                                        today: Day(containing: now).description, place: place)

@@ -14,6 +14,7 @@ extension CasePage {
       {{#hasFacts}}<ul class="facts" aria-label="风险事实">{{#facts}}<li><strong class="fact">{{.}}</strong></li>{{/facts}}</ul>{{/hasFacts}}
       <p>{{description}}</p>
       {{#hasMajor}}<p class="major">{{major}}</p>{{/hasMajor}}
+      {{#hasOwner}}<p class="notice" id="owner">{{owner}}</p>{{/hasOwner}}
       <p class="muted">最近一次报告：{{latestReport}}</p>
       <h2>当事人</h2>
       <ul class="parties">{{#parties}}<li>{{name}}{{#hasPhone}} · {{phone}}{{/hasPhone}}</li>{{/parties}}</ul>
@@ -130,9 +131,10 @@ extension CasePage {
         let page: CasePage
         let hasNotice: Bool
         let hasMajor: Bool
+        let hasOwner: Bool
     }
 
     func render() -> String {
-        Self.template.render(Shown(page: self, hasNotice: !notice.isEmpty, hasMajor: !major.isEmpty))
+        Self.template.render(Shown(page: self, hasNotice: !notice.isEmpty, hasMajor: !major.isEmpty, hasOwner: !owner.isEmpty))
     }
 }

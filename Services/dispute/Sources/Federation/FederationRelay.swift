@@ -1,0 +1,184 @@
+import Foundation
+import Logging
+import PinganConnect
+import PinganContracts
+import PinganDomain
+import PinganOutbox
+import PinganPostgres
+
+/// Where a county's mesh sends its cases: the city's gateway, and the API key the city issued
+/// for the county's centre with the `federation` role.
+public struct FederationUpstream: Sendable {
+    public var url: String
+    public var key: String
+
+    public init(url: String, key: String) {
+        self.url = url
+        self.key = key
+    }
+}
+
+/// The county's half of federation: sends the city a snapshot of every case changed since its
+/// last snapshot reached it (``FederationServiceHandler`` is the city's half).
+///
+/// The triggers of dispute migration 15 mark a changed case in the transaction that changes
+/// it, so a change cannot commit without its mark; the relay reads marked cases as they are
+/// now and sends them, so a case changed a hundred times while the link was down travels once,
+/// as it is when the link returns. Nothing is locked while a call is in flight: a change made
+/// meanwhile draws a higher version and is sent in a later round, and a snapshot sent twice
+/// (a round whose commit was lost, two replicas at once) changes nothing at the city.
+///
+/// While the city cannot be reached the marks wait with ``Backoff/relay``, without limit: an
+/// outage of days is store-and-forward, not loss. Only what the city refuses for good
+/// (`invalid_argument`: a case outside the county's subtree) is parked for an operator.
+struct FederationRelay: DueWork {
+    struct Snapshot: Sendable {
+        let caseID: UUID
+        let version: Int64
+        let village: String
+        let rows: String
+        /// The appended rows (timeline lines, reports) this snapshot carries, by their mark.
+        let sentRows: [Int64]
+        /// Failed sends of this version so far.
+        let attempts: Int
+    }
+
+    let client: ConnectClient
+    let key: String
+    /// The root of this mesh: parties' names travel only for a case coordinated above it.
+    let root: DivisionCode
+    let logger: Logger
+    var backoff = Backoff.relay
+
+    /// Appended rows one snapshot carries at most; a case with more is marked until all went.
+    static let rowsPerSnapshot = 200
+    /// A round's snapshots, in one call: well under the city's request size limit.
+    static let snapshotsPerRound = 32
+
+    var label: String { "federation relay (dispute)" }
+
+    /// Turns the marking of changed cases on (`url`: this mesh sends them there) or off: a mesh
+    /// that sends its cases nowhere writes no marks.
+    static func markChanges(_ url: String?, pool: PostgresPool) async throws {
+        if let url {
+            try await pool.query(
+                "INSERT INTO dispute.federation_upstream (single, url) VALUES (true, $1) ON CONFLICT (single) DO UPDATE SET url = $1", [url]
+            )
+        } else {
+            try await pool.query("DELETE FROM dispute.federation_upstream")
+        }
+    }
+
+    func claim(_ transaction: PostgresConnection, limit: Int) async throws -> [Snapshot] {
+        // No row is locked: a change committing while the call is in flight must not wait for
+        // the link (FOR UPDATE would hold the mark's row).
+        try await transaction.query(Self.snapshotSQL, [min(limit, Self.snapshotsPerRound), root.rawValue, root.lastInSubtree, Self.rowsPerSnapshot])
+            .map { row in
+                Snapshot(
+                    caseID: try row.decode(UUID.self, at: 0), version: Int64(try row.decode(Int.self, at: 1)),
+                    village: try row.decode(String.self, at: 2), rows: try row.decode(String.self, at: 3),
+                    sentRows: try row.decode([String].self, at: 4).compactMap { Int64($0) }, attempts: try row.decode(Int.self, at: 5)
+                )
+            }
+    }
+
+    func send(_ snapshots: [Snapshot]) async -> [(any Error)?] {
+        var request = Pingan_Dispute_V1_ReceiveCasesRequest()
+        request.snapshots = snapshots.map { snapshot in
+            var wire = Pingan_Dispute_V1_CaseSnapshot()
+            wire.caseID = snapshot.caseID.wire
+            wire.villageCode = snapshot.village
+            wire.version = snapshot.version
+            wire.rows = snapshot.rows
+            return wire
+        }
+        do {
+            let answer = try await client.call(
+                FederationServiceMethods.receiveCases, request, options: CallOptions(timeout: .seconds(30), headers: [("X-Api-Key", key)])
+            )
+            let outcomes = Dictionary(answer.outcomes.map { ($0.caseID, $0) }, uniquingKeysWith: { first, _ in first })
+            return snapshots.map { snapshot in
+                guard let outcome = outcomes[snapshot.caseID.wire] else {
+                    return ConnectError(.internal, "the city answered no outcome for case \(snapshot.caseID.wire)")
+                }
+                guard !outcome.code.isEmpty else { return nil }
+                return ConnectError(ConnectCode(rawValue: outcome.code) ?? .unknown, outcome.message)
+            }
+        } catch {
+            return snapshots.map { _ in error }
+        }
+    }
+
+    func record(_ outcomes: [(item: Snapshot, outcome: (any Error)?)], in transaction: PostgresConnection) async throws {
+        for (snapshot, failure) in outcomes {
+            guard let failure else {
+                // The rows it carried went; the mark goes unless the case changed again since
+                // (a higher version) or has rows still to send.
+                try await transaction.queue("DELETE FROM dispute.federation_rows WHERE id = ANY($1::text[]::bigint[])", [snapshot.sentRows.map(String.init)])
+                try await transaction.queue(
+                    """
+                    DELETE FROM dispute.federation_changes f WHERE f.case_id = $1 AND f.version = $2
+                        AND NOT EXISTS (SELECT 1 FROM dispute.federation_rows r WHERE r.case_id = $1)
+                    """,
+                    [snapshot.caseID, Int(snapshot.version)]
+                )
+                continue
+            }
+            let refused = (failure as? ConnectError)?.code == .invalidArgument
+            try await transaction.queue(
+                """
+                UPDATE dispute.federation_changes SET attempts = attempts + 1, last_error = $3,
+                    next_attempt_at = clock_timestamp() + make_interval(secs => $4),
+                    parked_at = CASE WHEN $5 THEN clock_timestamp() END
+                WHERE case_id = $1 AND version = $2
+                """,
+                [snapshot.caseID, Int(snapshot.version), "\(failure)", backoff.seconds(afterAttempts: snapshot.attempts + 1), refused]
+            )
+            if refused {
+                logger.error("the city refused a case; parked", metadata: ["case": "\(snapshot.caseID)", "error": "\(failure)"])
+            } else {
+                logger.info("the city could not be reached; the case waits", metadata: ["case": "\(snapshot.caseID)", "error": "\(failure)"])
+            }
+        }
+    }
+
+    /// The marked cases due, oldest change first, each with its rows as JSON: everything but
+    /// the appended rows whole, and of those the ones not yet sent. `$2`/`$3` bound this mesh's
+    /// subtree: a case coordinated above it (escalated to the city) carries its parties' names,
+    /// which the city then mediates with; any other leaves them, and the names of the rungs'
+    /// participants and the agreement's signatories, in the county.
+    static let snapshotSQL = """
+        SELECT f.case_id, f.version, c.village_code,
+            jsonb_build_object(
+                'case', to_jsonb(c) - 'federated_from' - 'federated_version'
+                    || CASE WHEN escalated THEN '{}'::jsonb ELSE jsonb_build_object('parties', '[]'::jsonb, 'party_names', '[]'::jsonb) END,
+                'attempts', coalesce((SELECT jsonb_agg(to_jsonb(a) - 'seq'
+                    || CASE WHEN escalated THEN '{}'::jsonb ELSE jsonb_build_object('participants', '[]'::jsonb) END ORDER BY a.seq)
+                    FROM dispute.rung_attempts a WHERE a.case_id = c.id), '[]'),
+                'skips', coalesce((SELECT jsonb_agg(to_jsonb(s)) FROM dispute.rung_skips s WHERE s.case_id = c.id), '[]'),
+                'agreements', coalesce((SELECT jsonb_agg(to_jsonb(g) - 'seq'
+                    || CASE WHEN escalated THEN '{}'::jsonb ELSE jsonb_build_object('signatories', '[]'::jsonb) END ORDER BY g.seq)
+                    FROM dispute.agreements g WHERE g.case_id = c.id), '[]'),
+                'visits', coalesce((SELECT jsonb_agg(to_jsonb(v) - 'seq' ORDER BY v.seq) FROM dispute.return_visits v WHERE v.case_id = c.id), '[]'),
+                'summons', coalesce((SELECT jsonb_agg(to_jsonb(m) ORDER BY m.created_at, m.id) FROM dispute.summons m WHERE m.case_id = c.id), '[]'),
+                'departments', coalesce((SELECT jsonb_agg(to_jsonb(d) - 'api_key_name' - 'legacy_id') FROM dispute.departments d
+                    WHERE d.id IN (SELECT m.department_id FROM dispute.summons m WHERE m.case_id = c.id)), '[]'),
+                'timeline', coalesce((SELECT jsonb_agg(to_jsonb(t) - 'origin_id' ORDER BY t.id) FROM dispute.timeline t
+                    WHERE t.id = ANY(pending.timeline_ids)), '[]'),
+                'reports', coalesce((SELECT jsonb_agg(to_jsonb(r) - 'reported_by') FROM dispute.case_reports r
+                    WHERE r.id = ANY(pending.report_ids)), '[]')
+            )::text,
+            coalesce(pending.ids::text[], '{}'), f.attempts
+        FROM dispute.federation_changes f
+        JOIN dispute.cases c ON c.id = f.case_id
+        CROSS JOIN LATERAL (SELECT NOT (c.coordinator_code BETWEEN $2 AND $3) AS escalated) e
+        CROSS JOIN LATERAL (
+            SELECT array_agg(r.id ORDER BY r.id) AS ids,
+                   array_agg(r.timeline_id) FILTER (WHERE r.timeline_id IS NOT NULL) AS timeline_ids,
+                   array_agg(r.report_id) FILTER (WHERE r.report_id IS NOT NULL) AS report_ids
+            FROM (SELECT * FROM dispute.federation_rows r WHERE r.case_id = f.case_id ORDER BY r.id LIMIT $4) r
+        ) pending
+        WHERE f.parked_at IS NULL AND f.next_attempt_at <= clock_timestamp()
+        ORDER BY f.version LIMIT $1
+        """
+}

@@ -1,0 +1,69 @@
+import Foundation
+import PinganAccess
+import PinganConnect
+import PinganContracts
+import PinganDomain
+
+/// `pingan.dispute.v1.FederationService`: the city's half of federation, taking the snapshots
+/// a county's ``FederationRelay`` sends through the city's gateway.
+struct FederationServiceHandler: Sendable {
+    static let maxSnapshots = 64
+
+    let copies: FederationCopies
+    let verifier: PrincipalVerifier
+    let now: @Sendable () -> Date
+
+    func register(into routes: inout ConnectRoutes) {
+        routes.register(FederationServiceMethods.receiveCases) { try await receiveCases($0, $1) }
+    }
+
+    func receiveCases(_ request: Pingan_Dispute_V1_ReceiveCasesRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ReceiveCasesResponse {
+        let principal = try verifier.principal(context, for: FederationServiceMethods.receiveCases)
+        // The key names the county: the mesh's own services, or a key of any other level, send nothing.
+        guard principal.has(.federation), principal.centre.level == .county else {
+            throw ConnectError(.permissionDenied, "only a county's federation key sends cases")
+        }
+        guard !request.snapshots.isEmpty else { throw ConnectError.invalidArgument(field: "snapshots", "at least one snapshot is required") }
+        guard request.snapshots.count <= Self.maxSnapshots else {
+            throw ConnectError.invalidArgument(field: "snapshots", "at most \(Self.maxSnapshots) in one call, got \(request.snapshots.count)")
+        }
+        var response = Pingan_Dispute_V1_ReceiveCasesResponse()
+        var newest: Int64 = 0
+        for (index, wire) in request.snapshots.enumerated() {
+            var outcome = Pingan_Dispute_V1_SnapshotOutcome()
+            outcome.caseID = wire.caseID
+            do {
+                let snapshot = try Self.snapshot(wire, field: "snapshots[\(index)]", county: principal)
+                _ = try await copies.apply(snapshot, from: principal.centre)
+                newest = max(newest, snapshot.version)
+            } catch let refusal as FederationRefusal {
+                outcome.code = ConnectCode.invalidArgument.rawValue
+                outcome.message = refusal.description
+            } catch {
+                let failure = ConnectError.wrapping(error, logger: context.logger)
+                outcome.code = failure.code.rawValue
+                outcome.message = failure.message
+            }
+            response.outcomes.append(outcome)
+        }
+        try await copies.heard(from: principal.centre, newest: newest, at: now())
+        return response
+    }
+
+    /// A snapshot's fields checked: a case of the county's subtree, with rows that are a JSON
+    /// object holding the case.
+    static func snapshot(_ wire: Pingan_Dispute_V1_CaseSnapshot, field: String, county: Principal) throws -> CaseSnapshotInput {
+        let id = try UUID.field(wire.caseID, "\(field).case_id")
+        let village = try DivisionCode.field(wire.villageCode, "\(field).village_code")
+        guard county.covers(village) else {
+            // Refused for good: the relay parks it for the county's operator.
+            throw ConnectError.invalidArgument(field: "\(field).village_code", "\(village) lies outside county \(county.centre)'s subtree")
+        }
+        guard wire.version > 0 else { throw ConnectError.invalidArgument(field: "\(field).version", "must be positive") }
+        let object = (try? JSONSerialization.jsonObject(with: Data(wire.rows.utf8))) as? [String: Any]
+        guard let object, object["case"] is [String: Any] else {
+            throw ConnectError.invalidArgument(field: "\(field).rows", "must be a JSON object holding the case's row under \"case\"")
+        }
+        return CaseSnapshotInput(caseID: id, village: village, version: wire.version, rows: wire.rows)
+    }
+}
