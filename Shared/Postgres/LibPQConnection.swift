@@ -83,8 +83,11 @@ final class LibPQConnection: @unchecked Sendable {
             return try consume(send(sql, types, parameters, as: name, wait: true))
         } catch let error as PostgresError where error.sqlState == .featureNotSupported {
             // A table changed shape since the statement was prepared ("cached plan must not
-            // change result type"): forget the plan and run the statement as written.
+            // change result type"): forget the plan and run the statement as written. Inside
+            // a transaction the error has aborted it, so the retry could only fail with 25P02
+            // and hide this error.
             prepared[PreparedKey(sql: sql, types: types)] = nil
+            guard !inFailedTransaction else { throw error }
             return try consume(send(sql, types, parameters, as: nil, wait: true))
         }
     }
@@ -159,8 +162,14 @@ final class LibPQConnection: @unchecked Sendable {
 
     /// Drops every prepared statement once ``replanAt`` has passed, so each is prepared and
     /// planned again. Called before a call names any statement, never between names.
+    ///
+    /// Only between transactions: in a failed one, PostgreSQL refuses `DEALLOCATE ALL`
+    /// (25P02), and that error would stand in for the caller's `ROLLBACK TO SAVEPOINT` or
+    /// `ROLLBACK`, which never got sent, and leave the transaction aborted. Inside a healthy
+    /// one it would still add a statement of ours to the caller's transaction; a connection
+    /// goes back to the pool between transactions, so a due replan waits little.
     private func replanIfDue() throws {
-        guard ContinuousClock.now >= replanAt else { return }
+        guard ContinuousClock.now >= replanAt, PQtransactionStatus(handle) == PQTRANS_IDLE else { return }
         _ = try consume(PQexec(handle, "DEALLOCATE ALL"))
         prepared.removeAll()
         replanAfter = min(replanAfter * 2, Self.maxReplanAfter)

@@ -55,6 +55,58 @@ struct TransactionTests {
         }
     }
 
+    /// A connection plans its statements afresh from time to time (`DEALLOCATE ALL`), at
+    /// whichever call comes first once the time is up; here it is up at every call. A failed
+    /// transaction refuses that statement, so running it there made `ROLLBACK TO SAVEPOINT`
+    /// (or `ROLLBACK`) fail with 25P02 unsent, and the transaction stayed aborted. On a loaded
+    /// machine the time ran out between a failing statement and its rollback now and then.
+    @Test func planningAfreshNeverGetsInTheWayOfARollback() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool(maxConnections: 1, replanFirstAfter: .zero)
+            try await pool.query("CREATE TABLE t (id bigint PRIMARY KEY, name text)")
+            let backend = try await pool.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0)
+            try await pool.transaction { tx in
+                try await tx.savepoint(first: [("INSERT INTO t VALUES ($1, 'a')", [1])]) { _, _ in }
+                do {
+                    try await tx.savepoint(first: [("INSERT INTO t VALUES ($1, 'b')", [2])]) { step, _ in try await step.query("INSERT INTO t VALUES (1, 'dup')") }
+                    Issue.record("a duplicate insert succeeded")
+                } catch let error as PostgresError {
+                    #expect(error.sqlState == .uniqueViolation)
+                }
+                try await tx.query("INSERT INTO t VALUES (3, 'c')")
+            }
+            do { let got = try await pool.query("SELECT string_agg(name, ',' ORDER BY id) FROM t")[0].decode(String.self, at: 0); #expect(got == "a,c") }
+            // An aborted transaction is rolled back, so its connection stays in the pool.
+            await #expect { try await pool.transaction { tx in _ = try? await tx.query("INSERT INTO t VALUES (1, 'dup')") } } throws: { error in
+                (error as? PostgresError)?.sqlState == .inFailedTransaction
+            }
+            #expect(try await pool.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0) == backend)
+            await pool.close()
+        }
+    }
+
+    /// A statement prepared before its table changed shape fails with "cached plan must not
+    /// change result type": outside a transaction it runs again unprepared; inside one, that
+    /// error is the one thrown, not the 25P02 of a retry in the transaction it aborted.
+    @Test func aStatementWhoseTableChangedShapeRunsAgainOrFailsWithItsOwnError() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool(maxConnections: 1, replanFirstAfter: .seconds(3600))
+            try await pool.query("CREATE TABLE t (id bigint PRIMARY KEY)")
+            try await pool.query("INSERT INTO t VALUES (1)")
+            try await pool.query("SELECT * FROM t")
+            try await pool.query("ALTER TABLE t ADD COLUMN name text")
+            #expect(try await pool.query("SELECT * FROM t")[0].decode(Int.self, at: 0) == 1)
+            await #expect { try await pool.transaction { tx in
+                try await tx.query("SELECT * FROM t")
+                try await tx.query("ALTER TABLE t ADD COLUMN note text")
+                try await tx.query("SELECT * FROM t")
+            } } throws: { error in
+                (error as? PostgresError)?.sqlState == .featureNotSupported
+            }
+            await pool.close()
+        }
+    }
+
     /// Several reads in one round trip come back in order; a failing one throws once every
     /// result is read, and the connection is idle and usable afterwards, also inside a
     /// transaction that locks what it reads.
