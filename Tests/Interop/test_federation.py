@@ -26,7 +26,7 @@ import pytest
 from conftest import _bin_dir, _psql, _with_database
 from mesh import PASSWORD, Mesh, start_mesh, stop_mesh
 from test_dashboard import ARTIFACTS, browser, shot  # noqa: F401 - `browser` is the module's fixture
-from test_workbench_stories import CHINA, DISPUTE, GRID, sign_in, wait_for
+from test_workbench_stories import CHINA, DISPUTE, GRID, sign_in, submit, wait_for
 
 INDEX = "/pingan.index.v1.IndexService"
 CITY, LINLI, LIXIAN = "430700000000", "430724000000", "430723000000"
@@ -272,15 +272,31 @@ def test_a_county_keeps_working_while_the_link_is_cut_and_the_city_sees_each_ste
         page.goto(f"{city.url('gateway')}/ui/cases/{case_id}")
         summary = page.locator("#summary").inner_text()
         assert "统筹中心：常德市" in summary, summary
-        # A copy: whose it is, and no step to take here.
+        # A copy: whose it is, and no step to take here but handing it back, the city coordinating it.
         assert "临澧县" in page.locator("#owner").inner_text() and "只读" in page.locator("#owner").inner_text()
-        assert page.locator("main form").count() == 0, page.inner_text("main")
+        assert page.locator("main form").count() == 1 and page.locator("form#hand-back").count() == 1, page.inner_text("main")
         assert page.locator("#summons p.summons").count() == 3
         text = page.locator("#timeline").inner_text()
         assert text.count("上报上级中心") == 2, text
         shot(page, "federation-city-case")
+        # The city hands the case back to 临澧县 while the link is cut again: the order waits.
+        link.cut()
+        page.locator("form#hand-back").get_by_label("交回说明").fill("市里已协调跨县人员，交回临澧县继续调解")
+        submit(page, "hand-back", "交回下级中心")
+        assert "待县级平台同步" in page.inner_text("main"), page.inner_text("main")
     finally:
         context.close()
+    assert county.ok(f"{DISPUTE}/GetCase", {"caseId": case_id}, as_user="linli-admin")["case"]["coordinatorCode"] == CITY
+    assert psql(city_db, "SELECT count(*) FROM dispute.federation_orders WHERE applied_at IS NULL") == "1"
+    link.restore()
+    wait_for("the hand-back applied in the county", lambda: county.ok(
+        f"{DISPUTE}/GetCase", {"caseId": case_id}, as_user="linli-admin")["case"]["coordinatorCode"] == LINLI, timeout=60)
+    wait_for("the city's copy handed back", lambda: (city_case(city, case_id) or {}).get("case", {}).get("coordinatorCode") == LINLI,
+             timeout=60)
+    wait_for("the order's outcome at the city", lambda: psql(
+        city_db, "SELECT count(*) FROM dispute.federation_orders WHERE applied_at IS NOT NULL AND outcome_code = ''") == "1", timeout=60)
+    handed_back = [line for line in timeline(county, case_id, "linli-admin") if line[1] == "handed_back"]
+    assert len(handed_back) == 1 and "交回临澧县继续调解" in handed_back[0][2], handed_back
 
     # The city's index counts the county's cases once: one of its two cases saw violence.
     month = datetime.now(CHINA).strftime("%Y-%m")

@@ -104,13 +104,14 @@ public enum DisputeApp {
         let handler = DisputeServiceHandler(
             cases: cases, departments: PostgresDepartmentStore(pool: host.pool), reports: PostgresCaseReports(pool: host.pool),
             verifier: verifier, calendar: CalendarCache(store: calendar, metrics: host.metrics), deadlines: settings.deadlines,
-            backdating: settings.backdating, now: now
+            backdating: settings.backdating, now: now, orders: FederationOrders(pool: host.pool)
         )
         var events = EventConsumers(inbox: cases.inbox, verifier: verifier)
         handler.register(into: &routes, events: &events)
         let residents = ResidentStore(pool: host.pool, outbox: outbox, cases: cases)
         ResidentServiceHandler(store: residents, verifier: verifier, limits: ResidentLimits(), now: now).register(into: &routes)
-        FederationServiceHandler(copies: FederationCopies(pool: host.pool), verifier: verifier, now: now).register(into: &routes)
+        FederationServiceHandler(copies: FederationCopies(pool: host.pool), orders: FederationOrders(pool: host.pool), verifier: verifier, now: now)
+            .register(into: &routes)
         events.register(into: &routes)
         let transport = CurlTransport()
         let risk = ConnectClient(baseURL: mesh.url(.risk), transport: transport)
@@ -141,14 +142,10 @@ public enum DisputeApp {
             // The relay tries again itself, with its backoff: one attempt per round.
             configuration.maxAttempts = 1
             let city = ConnectClient(baseURL: upstream.url, transport: transport, configuration: configuration)
-            var dispatcher = DueWorkDispatcher(
-                FederationRelay(client: city, key: upstream.key, root: mesh.root, logger: host.logger),
-                pool: host.pool, wakeup: OutboxWakeup(), logger: host.logger
-            )
-            // Polled: a change to a case is at the city about a second after it commits.
-            dispatcher.pollInterval = .seconds(1)
-            dispatcher.batchSize = FederationRelay.snapshotsPerRound
-            federation.append(dispatcher)
+            federation.append(FederationRelay(
+                client: city, key: upstream.key, root: mesh.root, pool: host.pool,
+                apply: { order in await handler.apply(order, under: mesh.root) }, logger: host.logger, now: now
+            ))
         }
         return host.application(
             routes: routes, services: relay + [scan, retention] + federation,

@@ -359,6 +359,22 @@ enum DisputeMigrations {
                 heard_at       timestamptz NOT NULL,
                 newest_version bigint NOT NULL DEFAULT 0
             );
+            -- Steps the city takes on a county's case it coordinates (handing it back), for the
+            -- county's mesh to apply: fetched by the county's relay, kept with their outcome.
+            CREATE TABLE dispute.federation_orders (
+                id              uuid PRIMARY KEY,
+                case_id         uuid NOT NULL REFERENCES dispute.cases (id),
+                county_code     text COLLATE "C" NOT NULL,
+                kind            text NOT NULL CHECK (kind IN ('hand_back')),
+                note            text NOT NULL,
+                actor           text NOT NULL,
+                centre_code     text COLLATE "C" NOT NULL,
+                ordered_at      timestamptz NOT NULL,
+                applied_at      timestamptz,
+                outcome_code    text,
+                outcome_message text
+            );
+            CREATE INDEX federation_orders_waiting ON dispute.federation_orders (county_code, ordered_at) WHERE applied_at IS NULL;
 
             -- The county's side. Where this mesh sends its cases: one row, or none when it sends
             -- them nowhere (then nothing below is written).
@@ -388,6 +404,15 @@ enum DisputeMigrations {
                 report_id   uuid
             );
             CREATE INDEX federation_rows_case ON dispute.federation_rows (case_id, id);
+            -- Each order of the city this mesh applied (or refused), written with the change it
+            -- made, so an order fetched twice is applied once; kept until the city has heard.
+            CREATE TABLE dispute.federation_orders_applied (
+                order_id        uuid PRIMARY KEY,
+                code            text NOT NULL,
+                message         text NOT NULL,
+                applied_at      timestamptz NOT NULL,
+                acknowledged_at timestamptz
+            );
             CREATE FUNCTION dispute.federation_mark() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF NOT EXISTS (SELECT 1 FROM dispute.federation_upstream) THEN

@@ -205,8 +205,16 @@ extension DisputeServiceHandler {
         let id = try UUID.field(request.caseID, "case_id")
         let note = try String.field(request.note, "note", upTo: 2000)
         let rules = try await rules()
-        let file = try await change(id, named: request.caseID, by: principal) { file, _ in try rules.handBack(file, note: note, by: principal) }
         var response = Pingan_Dispute_V1_HandBackCaseResponse()
+        let found = try visible(try await cases.file(id), named: request.caseID, to: principal)
+        if found.record.federatedFrom != nil {
+            // The city hands back a county's case it coordinates: the same rule decides, and
+            // the county's mesh, which alone changes the case, applies it.
+            response.case = try await handBack(copy: found, note: note, by: principal, rules: rules).wire(revealingParties: false)
+            response.sentToOwner = true
+            return response
+        }
+        let file = try await change(id, named: request.caseID, by: principal) { file, _ in try rules.handBack(file, note: note, by: principal) }
         response.case = file.record.wire(revealingParties: false)
         return response
     }

@@ -22,6 +22,8 @@ struct DisputeServiceHandler: Sendable {
     let backdating: Backdating
     /// The time of day, injected so deadline tests control it.
     let now: @Sendable () -> Date
+    /// The city's orders to counties that run their own mesh (handing back their cases).
+    let orders: FederationOrders
 
     func register(into routes: inout ConnectRoutes, events: inout EventConsumers) {
         events.on(DisputeServiceMethods.openCase) { request, event, _ in try await openCase(request, event) }

@@ -125,7 +125,7 @@ public enum DisputeServiceMethods {
 /// The city's side of federation. Each snapshot is applied in a transaction of its own.
 public enum FederationServiceMethods {
     public static let service = "pingan.dispute.v1.FederationService"
-    /// Applies each snapshot to the city's read-only copy of the case; answers an outcome per snapshot rather than failing the call for one.
+    /// Applies each snapshot to the city's read-only copy of the case, answering an outcome per snapshot rather than failing the call for one; records the outcomes of applied orders; and answers the orders still waiting for the county.
     public static let receiveCases = ConnectMethod<Pingan_Dispute_V1_ReceiveCasesRequest, Pingan_Dispute_V1_ReceiveCasesResponse>(
         service: service, name: "ReceiveCases", idempotency: .unknown
     )

@@ -1872,6 +1872,7 @@ public nonisolated struct Pingan_Dispute_V1_HandBackCaseResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The case; for a county's case copied here, still as the county last sent it.
   public var `case`: Pingan_Dispute_V1_Case {
     get {_case ?? Pingan_Dispute_V1_Case()}
     set {_case = newValue}
@@ -1880,6 +1881,11 @@ public nonisolated struct Pingan_Dispute_V1_HandBackCaseResponse: Sendable {
   public var hasCase: Bool {self._case != nil}
   /// Clears the value of ``case``. Subsequent reads from it will return its default value.
   public mutating func clearCase() {self._case = nil}
+
+  /// True for a county's case copied here (Case.federated_from): the hand-back is sent to the
+  /// county's mesh, which applies it when its relay next reaches this one (within seconds while
+  /// the link is up), and the copy changes then.
+  public var sentToOwner: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -4787,7 +4793,7 @@ nonisolated extension Pingan_Dispute_V1_HandBackCaseRequest: SwiftProtobuf.Messa
 
 nonisolated extension Pingan_Dispute_V1_HandBackCaseResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HandBackCaseResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}case\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}case\0\u{3}sent_to_owner\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4796,6 +4802,7 @@ nonisolated extension Pingan_Dispute_V1_HandBackCaseResponse: SwiftProtobuf.Mess
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._case) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.sentToOwner) }()
       default: break
       }
     }
@@ -4809,11 +4816,15 @@ nonisolated extension Pingan_Dispute_V1_HandBackCaseResponse: SwiftProtobuf.Mess
     try { if let v = self._case {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
     } }()
+    if self.sentToOwner != false {
+      try visitor.visitSingularBoolField(value: self.sentToOwner, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Dispute_V1_HandBackCaseResponse, rhs: Pingan_Dispute_V1_HandBackCaseResponse) -> Bool {
     if lhs._case != rhs._case {return false}
+    if lhs.sentToOwner != rhs.sentToOwner {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

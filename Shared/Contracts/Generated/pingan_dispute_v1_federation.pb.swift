@@ -61,8 +61,64 @@ public nonisolated struct Pingan_Dispute_V1_ReceiveCasesRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Required. At most 64, oldest change first.
+  /// Optional. At most 64, oldest change first; none in the relay's heartbeat, which asks for
+  /// orders and tells the city the county is there.
   public var snapshots: [Pingan_Dispute_V1_CaseSnapshot] = []
+
+  /// Optional. What became of orders the county applied since the city last heard (at most 64).
+  public var appliedOrders: [Pingan_Dispute_V1_OrderOutcome] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A step the city took on a county's case that the city coordinates, for the county's mesh,
+/// which alone changes the case, to apply: handing it back (交回) to the county.
+public nonisolated struct Pingan_Dispute_V1_CaseOrder: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var orderID: String = String()
+
+  public var caseID: String = String()
+
+  /// "hand_back".
+  public var kind: String = String()
+
+  /// What the city's person wrote.
+  public var note: String = String()
+
+  /// Who at the city (user:name).
+  public var actor: String = String()
+
+  /// The city's centre that gave it: the case's coordinator when it was given.
+  public var centreCode: String = String()
+
+  /// RFC 3339.
+  public var orderedAt: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// What the county made of an order.
+public nonisolated struct Pingan_Dispute_V1_OrderOutcome: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Required. The order's UUID.
+  public var orderID: String = String()
+
+  /// Optional. Empty when applied; otherwise the Connect code of the refusal (the case was no
+  /// longer the city's to hand back, say).
+  public var code: String = String()
+
+  /// Optional. The refusal, in words; at most 500 characters.
+  public var message: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -96,6 +152,10 @@ public nonisolated struct Pingan_Dispute_V1_ReceiveCasesResponse: Sendable {
 
   /// One per snapshot, in the request's order.
   public var outcomes: [Pingan_Dispute_V1_SnapshotOutcome] = []
+
+  /// The city's orders for this county not yet applied there, oldest first (at most 64). Sent
+  /// again until the county reports their outcome.
+  public var orders: [Pingan_Dispute_V1_CaseOrder] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -153,7 +213,7 @@ nonisolated extension Pingan_Dispute_V1_CaseSnapshot: SwiftProtobuf.Message, Swi
 
 nonisolated extension Pingan_Dispute_V1_ReceiveCasesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReceiveCasesRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}snapshots\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}snapshots\0\u{3}applied_orders\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -162,6 +222,7 @@ nonisolated extension Pingan_Dispute_V1_ReceiveCasesRequest: SwiftProtobuf.Messa
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.snapshots) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.appliedOrders) }()
       default: break
       }
     }
@@ -171,11 +232,115 @@ nonisolated extension Pingan_Dispute_V1_ReceiveCasesRequest: SwiftProtobuf.Messa
     if !self.snapshots.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.snapshots, fieldNumber: 1)
     }
+    if !self.appliedOrders.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.appliedOrders, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Dispute_V1_ReceiveCasesRequest, rhs: Pingan_Dispute_V1_ReceiveCasesRequest) -> Bool {
     if lhs.snapshots != rhs.snapshots {return false}
+    if lhs.appliedOrders != rhs.appliedOrders {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_CaseOrder: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CaseOrder"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_id\0\u{3}case_id\0\u{1}kind\0\u{1}note\0\u{1}actor\0\u{3}centre_code\0\u{3}ordered_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.orderID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.actor) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.orderedAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.orderID.isEmpty {
+      try visitor.visitSingularStringField(value: self.orderID, fieldNumber: 1)
+    }
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 2)
+    }
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 3)
+    }
+    if !self.note.isEmpty {
+      try visitor.visitSingularStringField(value: self.note, fieldNumber: 4)
+    }
+    if !self.actor.isEmpty {
+      try visitor.visitSingularStringField(value: self.actor, fieldNumber: 5)
+    }
+    if !self.centreCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 6)
+    }
+    if !self.orderedAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.orderedAt, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_CaseOrder, rhs: Pingan_Dispute_V1_CaseOrder) -> Bool {
+    if lhs.orderID != rhs.orderID {return false}
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs.note != rhs.note {return false}
+    if lhs.actor != rhs.actor {return false}
+    if lhs.centreCode != rhs.centreCode {return false}
+    if lhs.orderedAt != rhs.orderedAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_OrderOutcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OrderOutcome"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}order_id\0\u{1}code\0\u{1}message\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.orderID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.code) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.orderID.isEmpty {
+      try visitor.visitSingularStringField(value: self.orderID, fieldNumber: 1)
+    }
+    if !self.code.isEmpty {
+      try visitor.visitSingularStringField(value: self.code, fieldNumber: 2)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_OrderOutcome, rhs: Pingan_Dispute_V1_OrderOutcome) -> Bool {
+    if lhs.orderID != rhs.orderID {return false}
+    if lhs.code != rhs.code {return false}
+    if lhs.message != rhs.message {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -223,7 +388,7 @@ nonisolated extension Pingan_Dispute_V1_SnapshotOutcome: SwiftProtobuf.Message, 
 
 nonisolated extension Pingan_Dispute_V1_ReceiveCasesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReceiveCasesResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}outcomes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}outcomes\0\u{1}orders\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -232,6 +397,7 @@ nonisolated extension Pingan_Dispute_V1_ReceiveCasesResponse: SwiftProtobuf.Mess
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.outcomes) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.orders) }()
       default: break
       }
     }
@@ -241,11 +407,15 @@ nonisolated extension Pingan_Dispute_V1_ReceiveCasesResponse: SwiftProtobuf.Mess
     if !self.outcomes.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.outcomes, fieldNumber: 1)
     }
+    if !self.orders.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.orders, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Dispute_V1_ReceiveCasesResponse, rhs: Pingan_Dispute_V1_ReceiveCasesResponse) -> Bool {
     if lhs.outcomes != rhs.outcomes {return false}
+    if lhs.orders != rhs.orders {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

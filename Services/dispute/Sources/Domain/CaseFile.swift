@@ -45,6 +45,9 @@ enum CaseChange: Sendable {
     case notice(type: String, centre: DivisionCode, summary: String, text: String, due: Date?)
     /// risk-service is told the case's current facts.
     case tellRisk
+    /// The city's order this change carries out (a county's mesh applying the city's hand-back),
+    /// recorded with it so the order is applied once.
+    case federationOrderApplied(UUID)
 }
 
 /// Why a step was refused; nothing was written.

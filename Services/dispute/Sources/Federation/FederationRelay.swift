@@ -5,6 +5,8 @@ import PinganContracts
 import PinganDomain
 import PinganOutbox
 import PinganPostgres
+import ServiceLifecycle
+import Synchronization
 
 /// Where a county's mesh sends its cases: the city's gateway, and the API key the city issued
 /// for the county's centre with the `federation` role.
@@ -19,7 +21,8 @@ public struct FederationUpstream: Sendable {
 }
 
 /// The county's half of federation: sends the city a snapshot of every case changed since its
-/// last snapshot reached it (``FederationServiceHandler`` is the city's half).
+/// last snapshot reached it, and applies the orders the city answers with
+/// (``FederationServiceHandler`` is the city's half).
 ///
 /// The triggers of dispute migration 15 mark a changed case in the transaction that changes
 /// it, so a change cannot commit without its mark; the relay reads marked cases as they are
@@ -31,7 +34,11 @@ public struct FederationUpstream: Sendable {
 /// While the city cannot be reached the marks wait with ``Backoff/relay``, without limit: an
 /// outage of days is store-and-forward, not loss. Only what the city refuses for good
 /// (`invalid_argument`: a case outside the county's subtree) is parked for an operator.
-struct FederationRelay: DueWork {
+///
+/// The relay calls the city at least every ``heartbeat``, with nothing to send too: the call
+/// tells the city the county is there and fetches its orders. The county calls, never the
+/// city: nothing at the county listens to the link.
+struct FederationRelay: Service {
     struct Snapshot: Sendable {
         let caseID: UUID
         let version: Int64
@@ -47,15 +54,91 @@ struct FederationRelay: DueWork {
     let key: String
     /// The root of this mesh: parties' names travel only for a case coordinated above it.
     let root: DivisionCode
+    let pool: PostgresPool
+    /// Applies one of the city's orders; answers its outcome (empty code when applied).
+    let apply: @Sendable (CaseOrder) async -> Pingan_Dispute_V1_OrderOutcome
     let logger: Logger
     var backoff = Backoff.relay
+    var now: @Sendable () -> Date = { Date() }
+    /// How often the city hears from the county when the county has nothing to send.
+    var heartbeat: Duration = .seconds(10)
+    /// How often marks are looked for: a change is at the city about this long after it commits.
+    var pollInterval: Duration = .seconds(1)
 
     /// Appended rows one snapshot carries at most; a case with more is marked until all went.
     static let rowsPerSnapshot = 200
     /// A round's snapshots, in one call: well under the city's request size limit.
     static let snapshotsPerRound = 32
 
-    var label: String { "federation relay (dispute)" }
+    /// When the city last answered, shared by the copies of this value the service runs.
+    private let lastCall = LastCall()
+
+    init(
+        client: ConnectClient, key: String, root: DivisionCode, pool: PostgresPool,
+        apply: @escaping @Sendable (CaseOrder) async -> Pingan_Dispute_V1_OrderOutcome, logger: Logger,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.client = client
+        self.key = key
+        self.root = root
+        self.pool = pool
+        self.apply = apply
+        self.logger = logger
+        self.now = now
+    }
+
+    private final class LastCall: Sendable {
+        private let instant = Mutex<ContinuousClock.Instant?>(nil)
+        func withLock<T: Sendable>(_ body: (inout ContinuousClock.Instant?) -> T) -> T { instant.withLock { body(&$0) } }
+    }
+
+    func run() async throws {
+        await OutboxWakeup().repeatRounds(every: pollInterval, logger: logger, label: "federation relay (dispute)") { try await round() }
+    }
+
+    /// Sends the due snapshots and what became of the city's orders, if there is any or the
+    /// heartbeat is due, then applies the orders the city answers with; returns how many
+    /// snapshots it sent (0 lets the loop wait).
+    func round() async throws -> Int {
+        let snapshots = try await claim()
+        let orders = FederationOrders(pool: pool)
+        let outcomes = try await orders.unreported()
+        let quiet = lastCall.withLock { last in last.map { ContinuousClock.now - $0 < heartbeat } ?? false }
+        guard !snapshots.isEmpty || !outcomes.isEmpty || !quiet else { return 0 }
+        var request = Pingan_Dispute_V1_ReceiveCasesRequest()
+        request.snapshots = snapshots.map(\.wire)
+        request.appliedOrders = outcomes
+        let answer: Pingan_Dispute_V1_ReceiveCasesResponse
+        do {
+            answer = try await client.call(
+                FederationServiceMethods.receiveCases, request, options: CallOptions(timeout: .seconds(30), headers: [("X-Api-Key", key)])
+            )
+        } catch {
+            try await record(snapshots.map { ($0, error) })
+            return 0
+        }
+        lastCall.withLock { $0 = ContinuousClock.now }
+        let byCase = Dictionary(answer.outcomes.map { ($0.caseID, $0) }, uniquingKeysWith: { first, _ in first })
+        try await record(snapshots.map { snapshot in
+            guard let outcome = byCase[snapshot.caseID.wire] else {
+                return (snapshot, ConnectError(.internal, "the city answered no outcome for case \(snapshot.caseID.wire)"))
+            }
+            return (snapshot, outcome.code.isEmpty ? nil : ConnectError(ConnectCode(rawValue: outcome.code) ?? .unknown, outcome.message))
+        })
+        try await orders.reported(outcomes, at: now())
+        for wire in answer.orders {
+            guard let order = CaseOrder(wire) else {
+                try await orders.refused(UUID(uuidString: wire.orderID) ?? UUID(), code: ConnectCode.invalidArgument.rawValue,
+                                         message: "an order of kind \(wire.kind) this release does not know", at: now())
+                continue
+            }
+            // An order fetched again before the city heard of it is applied once.
+            guard try await !orders.handled(order.id) else { continue }
+            let outcome = await apply(order)
+            if !outcome.code.isEmpty { try await orders.refused(order.id, code: outcome.code, message: outcome.message, at: now()) }
+        }
+        return snapshots.count
+    }
 
     /// Turns the marking of changed cases on (`url`: this mesh sends them there) or off: a mesh
     /// that sends its cases nowhere writes no marks.
@@ -69,10 +152,10 @@ struct FederationRelay: DueWork {
         }
     }
 
-    func claim(_ transaction: PostgresConnection, limit: Int) async throws -> [Snapshot] {
-        // No row is locked: a change committing while the call is in flight must not wait for
-        // the link (FOR UPDATE would hold the mark's row).
-        try await transaction.query(Self.snapshotSQL, [min(limit, Self.snapshotsPerRound), root.rawValue, root.lastInSubtree, Self.rowsPerSnapshot])
+    /// The marked cases due, oldest change first. Nothing is locked: a change committing while
+    /// the call is in flight must not wait for the link.
+    func claim() async throws -> [Snapshot] {
+        try await pool.query(Self.snapshotSQL, [Self.snapshotsPerRound, root.rawValue, root.lastInSubtree, Self.rowsPerSnapshot])
             .map { row in
                 Snapshot(
                     caseID: try row.decode(UUID.self, at: 0), version: Int64(try row.decode(Int.self, at: 1)),
@@ -82,62 +165,39 @@ struct FederationRelay: DueWork {
             }
     }
 
-    func send(_ snapshots: [Snapshot]) async -> [(any Error)?] {
-        var request = Pingan_Dispute_V1_ReceiveCasesRequest()
-        request.snapshots = snapshots.map { snapshot in
-            var wire = Pingan_Dispute_V1_CaseSnapshot()
-            wire.caseID = snapshot.caseID.wire
-            wire.villageCode = snapshot.village
-            wire.version = snapshot.version
-            wire.rows = snapshot.rows
-            return wire
-        }
-        do {
-            let answer = try await client.call(
-                FederationServiceMethods.receiveCases, request, options: CallOptions(timeout: .seconds(30), headers: [("X-Api-Key", key)])
-            )
-            let outcomes = Dictionary(answer.outcomes.map { ($0.caseID, $0) }, uniquingKeysWith: { first, _ in first })
-            return snapshots.map { snapshot in
-                guard let outcome = outcomes[snapshot.caseID.wire] else {
-                    return ConnectError(.internal, "the city answered no outcome for case \(snapshot.caseID.wire)")
+    /// What became of each snapshot sent: its marks go, or wait with the backoff, or park.
+    func record(_ outcomes: [(snapshot: Snapshot, failure: (any Error)?)]) async throws {
+        guard !outcomes.isEmpty else { return }
+        try await pool.transaction { transaction in
+            for (snapshot, failure) in outcomes {
+                guard let failure else {
+                    // The rows it carried went; the mark goes unless the case changed again since
+                    // (a higher version) or has rows still to send.
+                    try await transaction.queue("DELETE FROM dispute.federation_rows WHERE id = ANY($1::text[]::bigint[])", [snapshot.sentRows.map(String.init)])
+                    try await transaction.queue(
+                        """
+                        DELETE FROM dispute.federation_changes f WHERE f.case_id = $1 AND f.version = $2
+                            AND NOT EXISTS (SELECT 1 FROM dispute.federation_rows r WHERE r.case_id = $1)
+                        """,
+                        [snapshot.caseID, Int(snapshot.version)]
+                    )
+                    continue
                 }
-                guard !outcome.code.isEmpty else { return nil }
-                return ConnectError(ConnectCode(rawValue: outcome.code) ?? .unknown, outcome.message)
-            }
-        } catch {
-            return snapshots.map { _ in error }
-        }
-    }
-
-    func record(_ outcomes: [(item: Snapshot, outcome: (any Error)?)], in transaction: PostgresConnection) async throws {
-        for (snapshot, failure) in outcomes {
-            guard let failure else {
-                // The rows it carried went; the mark goes unless the case changed again since
-                // (a higher version) or has rows still to send.
-                try await transaction.queue("DELETE FROM dispute.federation_rows WHERE id = ANY($1::text[]::bigint[])", [snapshot.sentRows.map(String.init)])
+                let refused = (failure as? ConnectError)?.code == .invalidArgument
                 try await transaction.queue(
                     """
-                    DELETE FROM dispute.federation_changes f WHERE f.case_id = $1 AND f.version = $2
-                        AND NOT EXISTS (SELECT 1 FROM dispute.federation_rows r WHERE r.case_id = $1)
+                    UPDATE dispute.federation_changes SET attempts = attempts + 1, last_error = $3,
+                        next_attempt_at = clock_timestamp() + make_interval(secs => $4),
+                        parked_at = CASE WHEN $5 THEN clock_timestamp() END
+                    WHERE case_id = $1 AND version = $2
                     """,
-                    [snapshot.caseID, Int(snapshot.version)]
+                    [snapshot.caseID, Int(snapshot.version), "\(failure)", backoff.seconds(afterAttempts: snapshot.attempts + 1), refused]
                 )
-                continue
-            }
-            let refused = (failure as? ConnectError)?.code == .invalidArgument
-            try await transaction.queue(
-                """
-                UPDATE dispute.federation_changes SET attempts = attempts + 1, last_error = $3,
-                    next_attempt_at = clock_timestamp() + make_interval(secs => $4),
-                    parked_at = CASE WHEN $5 THEN clock_timestamp() END
-                WHERE case_id = $1 AND version = $2
-                """,
-                [snapshot.caseID, Int(snapshot.version), "\(failure)", backoff.seconds(afterAttempts: snapshot.attempts + 1), refused]
-            )
-            if refused {
-                logger.error("the city refused a case; parked", metadata: ["case": "\(snapshot.caseID)", "error": "\(failure)"])
-            } else {
-                logger.info("the city could not be reached; the case waits", metadata: ["case": "\(snapshot.caseID)", "error": "\(failure)"])
+                if refused {
+                    logger.error("the city refused a case; parked", metadata: ["case": "\(snapshot.caseID)", "error": "\(failure)"])
+                } else {
+                    logger.info("the city could not be reached; the case waits", metadata: ["case": "\(snapshot.caseID)", "error": "\(failure)"])
+                }
             }
         }
     }
@@ -181,4 +241,15 @@ struct FederationRelay: DueWork {
         WHERE f.parked_at IS NULL AND f.next_attempt_at <= clock_timestamp()
         ORDER BY f.version LIMIT $1
         """
+}
+
+extension FederationRelay.Snapshot {
+    var wire: Pingan_Dispute_V1_CaseSnapshot {
+        .with {
+            $0.caseID = caseID.wire
+            $0.villageCode = village
+            $0.version = version
+            $0.rows = rows
+        }
+    }
 }

@@ -10,6 +10,7 @@ struct FederationServiceHandler: Sendable {
     static let maxSnapshots = 64
 
     let copies: FederationCopies
+    let orders: FederationOrders
     let verifier: PrincipalVerifier
     let now: @Sendable () -> Date
 
@@ -23,9 +24,15 @@ struct FederationServiceHandler: Sendable {
         guard principal.has(.federation), principal.centre.level == .county else {
             throw ConnectError(.permissionDenied, "only a county's federation key sends cases")
         }
-        guard !request.snapshots.isEmpty else { throw ConnectError.invalidArgument(field: "snapshots", "at least one snapshot is required") }
         guard request.snapshots.count <= Self.maxSnapshots else {
             throw ConnectError.invalidArgument(field: "snapshots", "at most \(Self.maxSnapshots) in one call, got \(request.snapshots.count)")
+        }
+        guard request.appliedOrders.count <= FederationOrders.perCall else {
+            throw ConnectError.invalidArgument(field: "applied_orders", "at most \(FederationOrders.perCall) in one call, got \(request.appliedOrders.count)")
+        }
+        for (index, outcome) in request.appliedOrders.enumerated() {
+            _ = try UUID.field(outcome.orderID, "applied_orders[\(index)].order_id")
+            _ = try String.field(outcome.message, "applied_orders[\(index)].message", length: 0...500)
         }
         var response = Pingan_Dispute_V1_ReceiveCasesResponse()
         var newest: Int64 = 0
@@ -47,6 +54,7 @@ struct FederationServiceHandler: Sendable {
             response.outcomes.append(outcome)
         }
         try await copies.heard(from: principal.centre, newest: newest, at: now())
+        response.orders = try await orders.exchange(request.appliedOrders, county: principal.centre, at: now()).map(\.wire)
         return response
     }
 

@@ -123,6 +123,8 @@ extension PostgresCaseStore {
             return [("UPDATE dispute.summons SET feedback = $2, fed_back_at = $3 WHERE id = $1", [summons, feedback, at])]
         case let .coordinator(centre):
             return [("UPDATE dispute.cases SET coordinator_code = $2 WHERE id = $1", [id, centre.rawValue])]
+        case let .federationOrderApplied(order):
+            return [FederationOrders.applied(order, at: now)]
         case let .major(major):
             return [("UPDATE dispute.cases SET major_departments = $2, resident_representatives = $3 WHERE id = $1", [id, major.departments, major.residentRepresentatives])]
         case let .reclassified(category):

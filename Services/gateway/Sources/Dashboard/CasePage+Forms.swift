@@ -119,8 +119,6 @@ struct CaseForms {
         typed: [String: String] = [:], refusal: Refusal? = nil, today: String, place: (String) -> String
     ) -> CaseForms {
         let record = file.case
-        // A county's case copied to the city is changed in the county's mesh only.
-        guard record.federatedFrom.isEmpty else { return CaseForms() }
         let seat = CaseSeat(of: principal.centre, coordinator: record.coordinatorCode)
         let open = record.status == .open
         let mediates = seat != .elsewhere
@@ -234,6 +232,12 @@ struct CaseForms {
         }
         if open, may(DisputeServiceMethods.resolveCase.path) {
             reasoned("resolve", "办结（不经调解协议）", "当事人撤回、查明不属于纠纷等，无需调解即可办结；须写明结果。", "办结结果", "办结本案")
+        }
+        if !record.federatedFrom.isEmpty {
+            // A county's case copied to the city changes in the county's mesh only; the city,
+            // coordinating it, hands it back there (the order crosses the link).
+            forms = CaseForms(reasoned: forms.reasoned.filter { $0.step == "hand-back" })
+            shown = Set(forms.reasoned.map(\.step))
         }
         if let refusal, !shown.contains(refusal.form) { forms.otherError = refusal.message }
         forms.hasLadderHint = !forms.ladderHint.isEmpty

@@ -165,7 +165,8 @@ struct CasePage {
             page.major = "按重大纠纷（1350工作法）办理：参与部门 \(file.case.majorDepartments.joined(separator: "、"))；群众代表 \(file.case.residentRepresentatives) 名"
         }
         if !file.case.federatedFrom.isEmpty {
-            page.owner = "本案由\(place(file.case.federatedFrom))自有平台办理，此处为同步的只读副本；办理请登录\(place(file.case.federatedFrom))平台。"
+            let county = place(file.case.federatedFrom)
+            page.owner = "本案由\(county)自有平台办理，此处为同步的只读副本；办理请登录\(county)平台。"
         }
         page.forms = CaseForms.offered(on: file, to: principal, departments: departments, typed: typed, refusal: refusal,
                                        today: Day(containing: now).description, place: place)

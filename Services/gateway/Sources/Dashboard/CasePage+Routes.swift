@@ -11,7 +11,9 @@ extension CasePage {
             let query = request.uri.queryParameters
             let position = Position(reports: query["reports"].map(String.init) ?? "", timeline: query["timeline"].map(String.init) ?? "")
             var page = try await page(context, reveal: false, at: position, now: now())
-            page.notice = notice(query["done"].map(String.init) ?? "")
+            let done = query["done"].map(String.init) ?? ""
+            // A hand-back of a county's case takes effect once the county's mesh applies it.
+            page.notice = done == "hand-back" && !page.owner.isEmpty ? "已交回，待县级平台同步后生效。" : notice(done)
             return Dashboard.page("案件", page.render(), try context.requireVisitor().session)
         }
         cases.post(":id/reveal") { _, context in
