@@ -3,6 +3,8 @@ import Foundation
 import PinganAccess
 import PinganConnect
 import PinganContracts
+import PinganDomain
+import PinganOutbox
 import PinganRuntime
 import PinganTestSupport
 import Testing
@@ -56,6 +58,27 @@ struct WarningImportTests {
             let pool = database.pool()
             defer { Task { await pool.close() } }
             #expect(try await pool.query("SELECT count(*) FROM risk.warnings WHERE imported_by = 'import:user:zhang'").first?.decode(Int.self, at: 0) == 2)
+        }
+    }
+
+    /// A warning acknowledged late carries the escalation the old system made, and the index's
+    /// facts count it as not acknowledged in time; an escalation after the acknowledgement is refused.
+    @Test func aLateAcknowledgementArrivesWithItsEscalationAndCountsAsLate() async throws {
+        try await TestDatabase.with { database in
+            let summary = try await load("""
+                {"legacy_id":"YJ-10","case_legacy_id":"AJ-10","village_code":"\(Self.village)","score":70,"level":"较大","raised_at":"2026-03-10T10:00:00+08:00","steps":[{"kind":"acknowledge","at":"2026-03-10T10:12:00+08:00","by":"王某"}]}
+                {"legacy_id":"YJ-11","case_legacy_id":"AJ-11","village_code":"\(Self.village)","score":70,"level":"较大","raised_at":"2026-03-11T10:00:00+08:00","steps":[{"kind":"escalated","at":"2026-03-11T10:30:00+08:00","by":"risk-service","note":"430723102000 → 430723000000"},{"kind":"acknowledge","at":"2026-03-11T11:05:00+08:00","by":"王某"}]}
+                """, into: database)
+            #expect(summary.imported == 2 && summary.refused == 0)
+            let late = try await load("""
+                {"legacy_id":"YJ-12","case_legacy_id":"AJ-12","village_code":"\(Self.village)","score":70,"level":"较大","raised_at":"2026-03-12T10:00:00+08:00","steps":[{"kind":"acknowledge","at":"2026-03-12T10:12:00+08:00","by":"王某"},{"kind":"escalated","at":"2026-03-12T10:40:00+08:00","by":"risk-service","note":"too late"}]}
+                """, into: database)
+            #expect(late.imported == 0 && late.refusals.map(\.field) == ["steps[1].kind"])
+            let pool = database.pool()
+            let store = PostgresRiskStore(pool: pool, outbox: Outbox(schema: "risk"))
+            let facts = try await store.facts(under: try DivisionCode(validating: "430723000000"), in: Month(year: 2026, month: 3))
+            await pool.close()
+            #expect(facts.map(\.raised) == [2] && facts.map(\.acknowledged) == [2] && facts.map(\.acknowledgedInTime) == [1])
         }
     }
 }

@@ -15,12 +15,15 @@ Writes into --out:
   screening.ndjson   daily screening      (grid-service import screening)
   cases.ndjson       cases with their incidents, ladder, summons, agreement, return visits
                      (for dispute-service's import; format in docs/importing.md)
+  warnings.ndjson    the cases' risk warnings with their closed loops (risk-service import warnings)
+  surveys.csv        survey results per village and month (index-service import surveys)
   manifest.json      preset, seed, period and counts
 
 Presets: demo = one county (临澧县 430724), twelve months; city = every county, 2,447 centres,
 about 12,000 grids and 25,000 members, --years N years (default 1). The period ends on --end
 (default: the last day of the month before the current one, China time); the same seed,
-preset, years and end give byte-identical files.
+preset, years and end give byte-identical files. Warnings and surveys draw from random streams
+of their own (seeded from --seed), so the other files are the same with or without them.
 """
 import argparse
 import bisect
@@ -35,6 +38,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DIVISIONS = os.path.join(ROOT, "Services/grid/Sources/Data/changde-divisions.csv")
 CALENDAR = os.path.join(ROOT, "Services/dispute/Sources/Data/cn-workday-calendar.csv")
+RISK_MODELS = os.path.join(ROOT, "Services/risk/Sources/Data/risk-models.json")
 CHINA = dt.timezone(dt.timedelta(hours=8))
 
 # --- Sizes (docs/importing.md: sources and assumptions) -------------------------------------
@@ -71,6 +75,24 @@ TOWNSHIP_DEPARTMENTS = ["派出所", "司法所", "安监站", "国土所", "林
 CITY_DEPARTMENTS = ["市公安局", "市司法局", "市信访局", "市应急管理局", "市民政局", "市自然资源和规划局"]
 CATEGORY_ZH = {"neighbour": "邻里", "land": "土地", "marriage_family": "婚恋家庭", "economic_debt": "经济债务",
                "demolition_compensation": "征拆补偿", "property_management": "物业", "other": "其他"}
+# Warnings (docs/importing.md: assumptions). A case warns when risk-service's own catalogue
+# (RISK_MODELS) scores it at or over its threshold, or finds a decisive factor, at the case's
+# opening, at the end of a failed rung or at each 30 days it stays unsettled; the loop's times:
+ACK_MINUTES = 30                   # risk-service's WARNING_ACK_MINUTES: later is late (it escalated)
+ACK_LATE = [(0.88, 2, 30), (0.10, 31, 120), (0.02, 121, 720)]   # share, minutes after raising
+WARNING_LOOP = {                   # hours after the step before: (fewest, most); feedback, evaluation
+                                   # and closing in the day (08:00-21:00), else the next morning
+    "assign": (0.2, 4), "feed_back": (4, 72), "evaluate": (24, 168), "close": (1, 72),
+}
+# Survey results (群众满意度测评), per village and month: a rolling sample by the county's survey
+# office. Most villages are sampled 30-60 a month; 15% (remote or small) only 8-25, below the
+# index's 30 answers; satisfaction about 90% per village, 2 points lower per warning of the
+# village's cases that month (at most 10).
+SURVEY_SMALL_VILLAGES = 0.15
+SURVEY_SAMPLE = (30, 60)
+SURVEY_SMALL_SAMPLE = (8, 25)
+SURVEY_SATISFIED = (0.90, 0.04, 0.75, 0.98)   # mean, sigma, floor, ceiling per village
+SURVEY_WARNING_PENALTY = (0.02, 0.10)         # per warning that month, at most
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 
 
@@ -155,6 +177,185 @@ def villages(rng, townships, total):
                 number = index - communities + 1
                 result.append((f"{prefix}{200 + number:03d}", f"{short}{number}村（生成）", code, False))
     return result
+
+
+def load_models():
+    with open(RISK_MODELS, encoding="utf-8") as f:
+        catalogue = json.load(f)
+    return catalogue, {m["category"]: m for m in catalogue["models"]}
+
+
+def risk_score(model, facts):
+    """The score and whether a decisive factor was present, as risk-service's RiskModel.score does."""
+    total, decisive = model["base"], False
+    for factor in model["factors"]:
+        occurrences = facts.get(factor["name"], 0)
+        if occurrences > 0:
+            total += min(factor.get("cap") or 10**9, factor["points"] * occurrences)
+            decisive = decisive or factor.get("decisive", False)
+    return min(100, total), decisive
+
+
+def risk_level(catalogue, score, decisive):
+    bands = catalogue["levels"]
+    level = 2 if score >= bands["major"] else 1 if score >= bands["serious"] else 0
+    if decisive:
+        level = max(level, {"general": 0, "serious": 1, "major": 2}[bands["decisive"]])
+    return ["一般", "较大", "重大"][level]
+
+
+def first_warning(catalogue, model, record, reported, end_moment):
+    """When the case first warns, with the score and level, or None.
+
+    The facts the generator knows, scored with the catalogue at each moment the score can change
+    while the case is unsettled: its opening, the end of each failed rung, and every 30 days open
+    (months_open). Not modelled: violence that happened (the cases carry no such fact),
+    escalations above the township and overdue summons.
+    """
+    parse = dt.datetime.fromisoformat
+    base = {
+        "repeat_incident": 1 if record["repeat_incident"] else 0,
+        "threat_of_violence": 1 if record["threat_of_violence"] else 0,
+        "threat_of_self_harm": 1 if record["threat_of_self_harm"] else 0,
+        "minors_involved": 1 if any(p["minor"] for p in record["parties"]) else 0,
+        "many_parties": 1 if len(record["parties"]) > 5 else 0,
+        "prior_police_calls": record["prior_police_calls"],
+    }
+    failed = [parse(r["ended_at"]) for r in record["rungs"] if r.get("outcome") == "failed"]
+    settled = [parse(r["ended_at"]) for r in record["rungs"] if r.get("outcome") == "settled"]
+    # The case raises nothing more once settled or resolved.
+    until = min(settled[:1] + ([parse(record["closed_at"])] if record["status"] == "resolved" else []) + [end_moment])
+    month = dt.timedelta(days=30)
+    moments = [reported] + failed + [reported + month * k for k in range(1, 40) if reported + month * k < until]
+    for moment in sorted(m for m in moments if m < until):
+        facts = dict(base, failed_rungs=sum(1 for f in failed if f <= moment),
+                     months_open=int((moment - reported) / month))
+        score, decisive = risk_score(model, facts)
+        if score >= catalogue["threshold"] or decisive:
+            return moment, score, risk_level(catalogue, score, decisive)
+    return None
+
+
+def write_warnings(args, cases, members, end_moment):
+    """warnings.ndjson: each warning of the cases with its loop, in the order raised."""
+    rng = random.Random(f"{args.seed}/warnings")
+    catalogue, models = load_models()
+    names = {m["legacy_id"]: m["name"] for m in members}
+    staff = {}
+
+    def township_staff(township):
+        if township not in staff:
+            staff[township] = ([rng.choice(SURNAMES) + "某（生成）" for _ in range(3)], rng.choice(SURNAMES) + "某（生成）")
+        return staff[township]
+
+    raised = []
+    for record, reported, grid in cases:
+        found = first_warning(catalogue, models[record["category"]], record, reported, end_moment)
+        if found is None:
+            continue
+        moment, score, level = found
+        at = moment + dt.timedelta(seconds=rng.randint(20, 600))    # scored as the event arrives
+        if at > end_moment:
+            continue
+        raised.append((at, record, grid, score, level))
+    raised.sort(key=lambda w: (w[0], w[1]["legacy_id"]))
+
+    stats = {"acknowledged_in_time": 0, "acknowledged_late": 0, "unacknowledged": 0}
+    statuses = {}
+    written = []
+    with open(os.path.join(args.out, "warnings.ndjson"), "w", encoding="utf-8") as f:
+        for seq, (at, record, grid, score, level) in enumerate(raised, 1):
+            duty, leader = township_staff(grid["_township"])
+            assignee = names.get(grid.get("_worker"), rng.choice(SURNAMES) + "某（生成）")
+            x, minutes = rng.random(), None
+            for share, low, high in ACK_LATE:
+                x -= share
+                if x < 0 or (share, low, high) == ACK_LATE[-1]:
+                    minutes = rng.randint(low, high)
+                    break
+            acknowledged = at + dt.timedelta(minutes=minutes, seconds=rng.randrange(60))
+            plan = []
+            if minutes > ACK_MINUTES:
+                # Not acknowledged in time: risk-service escalated it from the township to the
+                # county, the step the index counts as not in time.
+                village = record["village_code"]
+                plan.append(("escalated", at + dt.timedelta(minutes=ACK_MINUTES), "risk-service",
+                             f"not acknowledged in time: {village[:9]}000 → {village[:6]}000000"))
+            plan.append(("acknowledge", acknowledged, rng.choice(duty), ""))
+            moment = acknowledged
+            notes = {
+                "assign": (rng.choice(duty), f"（生成）网格员{assignee}"),
+                "feed_back": (assignee, "（生成）已上门稳控，当事人情绪平稳，转入调解"),
+                "evaluate": (leader, "（生成）处置及时，风险可控"),
+                "close": (leader, "（生成）风险已化解"),
+            }
+            for kind in ("assign", "feed_back", "evaluate", "close"):
+                low, high = WARNING_LOOP[kind]
+                moment = moment + dt.timedelta(minutes=rng.randint(int(low * 60), int(high * 60)))
+                if not 8 <= moment.hour < 21 and kind != "assign":   # the duty officer assigns at any hour
+                    morning = moment.replace(hour=8, minute=0, second=0) + dt.timedelta(days=1 if moment.hour >= 21 else 0)
+                    moment = morning + dt.timedelta(minutes=rng.randrange(90), seconds=rng.randrange(60))
+                plan.append((kind, moment, *notes[kind]))
+            steps = [{"kind": kind, "at": when.isoformat(), "by": by, "note": note}
+                     for kind, when, by, note in plan if when <= end_moment]
+            loop = [step for step in steps if step["kind"] != "escalated"]
+            if loop:
+                stats["acknowledged_in_time" if minutes <= ACK_MINUTES else "acknowledged_late"] += 1
+            else:
+                stats["unacknowledged"] += 1
+            status = loop[-1]["kind"] if loop else "raised"
+            statuses[status] = statuses.get(status, 0) + 1
+            warning = {
+                "legacy_id": f"YJ-{at.year}-{seq:06d}",
+                "case_legacy_id": record["legacy_id"],
+                "village_code": record["village_code"],
+                "score": score,
+                "level": level,
+                "raised_at": at.isoformat(),
+                "steps": steps,
+            }
+            f.write(json.dumps(warning, ensure_ascii=False) + "\n")
+            written.append((at, record["village_code"]))
+    stats["last_step"] = dict(sorted(statuses.items()))
+    return written, stats
+
+
+def write_surveys(args, chosen, warnings, start, end):
+    """surveys.csv: each village's survey result of each month of the period (the last month's
+    in proportion to its days covered)."""
+    rng = random.Random(f"{args.seed}/surveys")
+    per_month = {}
+    for at, village in warnings:
+        key = (village, f"{at.year:04d}-{at.month:02d}")
+        per_month[key] = per_month.get(key, 0) + 1
+    months = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        days = calendar.monthrange(year, month)[1]
+        covered = end.day if (year, month) == (end.year, end.month) else days
+        months.append((f"{year:04d}-{month:02d}", covered / days))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    rows, below = 0, 0
+    mean, sigma, floor, ceiling = SURVEY_SATISFIED
+    per_warning, most = SURVEY_WARNING_PENALTY
+    with open(os.path.join(args.out, "surveys.csv"), "w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f, lineterminator="\n")
+        out.writerow(["month", "division_code", "respondents", "satisfied"])
+        for code, _, _, _ in chosen:
+            small = rng.random() < SURVEY_SMALL_VILLAGES
+            low, high = SURVEY_SMALL_SAMPLE if small else SURVEY_SAMPLE
+            rate = min(ceiling, max(floor, rng.gauss(mean, sigma)))
+            below += small
+            for label, share in months:
+                respondents = round(rng.randint(low, high) * share)
+                if respondents < 1:
+                    continue
+                month_rate = rate - min(most, per_warning * per_month.get((code, label), 0)) + rng.gauss(0, 0.02)
+                month_rate = min(1.0, max(0.0, month_rate))
+                satisfied = sum(1 for _ in range(respondents) if rng.random() < month_rate)
+                out.writerow([label, code, respondents, satisfied])
+                rows += 1
+    return rows, {"sampled_30_or_more": len(chosen) - below, "sampled_fewer_than_30": below}
 
 
 def main():
@@ -272,6 +473,7 @@ def main():
 
     end_moment = dt.datetime(end.year, end.month, end.day, 23, 59, tzinfo=CHINA)
     statuses = {}
+    warned = []                                        # (case record, grid) of every case, for the warnings
     with open(os.path.join(args.out, "cases.ndjson"), "w", encoding="utf-8") as f:
         for seq, category, gi, day, source, reported in cases:
             grid = grids[gi]
@@ -368,6 +570,10 @@ def main():
             record["status"] = status
             statuses[status] = statuses.get(status, 0) + 1
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            warned.append((record, reported, grid))
+
+    warnings, warning_stats = write_warnings(args, warned, members, end_moment)
+    surveys, survey_stats = write_surveys(args, chosen, warnings, start, end)
 
     # Daily screening (每日信息排查): every grid, every day, with realistic gaps.
     screenings = 0
@@ -405,6 +611,7 @@ def main():
         "first_day": start.isoformat(), "last_day": end.isoformat(),
         "villages": len(chosen), "grids": len(grids), "members": len(members), "screenings": screenings,
         "cases": len(cases), "case_status": dict(sorted(statuses.items())), "departments": len(township_departments),
+        "warnings": len(warnings), "warning_loop": warning_stats, "surveys": surveys, "survey_villages": survey_stats,
         "generated": "every village, person and text here is generated; see docs/importing.md",
     }
     with open(os.path.join(args.out, "manifest.json"), "w", encoding="utf-8") as f:

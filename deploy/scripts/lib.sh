@@ -195,10 +195,11 @@ demo_seed() {
 }
 
 # demo_history BIN_DIR GATEWAY ADMIN_TOKEN DIR: a generated year of 临澧县 (the generator's
-# `demo` preset: its villages, grids, members, daily screening and cases, every one labelled
-# generated) loaded through grid-service's and dispute-service's own import commands, then the
-# index computed for each of its months and the current one, so that the dashboard's trend,
-# the month's changes and the threshold actions show from the first start.
+# `demo` preset: its villages, grids, members, daily screening, cases, the cases' warnings with
+# their loops and the villages' survey results, every one labelled generated) loaded through
+# grid-, dispute-, risk- and index-service's own import commands, then the index computed for
+# each of its months and the current one, so that the dashboard's trend (预警按时签收率 and
+# 群众满意度 included), the month's changes and the threshold actions show from the first start.
 demo_history() {
   local bin=$1 gw=$2 token=$3 dir=$4 kind month grid_db=${GRID_DATABASE_URL:-$DATABASE_URL}
   # The year ends yesterday, so the current month has its days too and the trend shows twelve.
@@ -209,6 +210,9 @@ demo_history() {
     DATABASE_URL=$grid_db "$bin/grid-service" import "$kind" "$dir/$kind.ndjson" --by demo-history >/dev/null
   done
   DATABASE_URL=${DISPUTE_DATABASE_URL:-$DATABASE_URL} "$bin/dispute-service" import cases "$dir/cases.ndjson" --by demo-history >/dev/null
+  # Warnings name their cases by legacy id; the index reads them and the surveys when it computes.
+  DATABASE_URL=${RISK_DATABASE_URL:-$DATABASE_URL} "$bin/risk-service" import warnings "$dir/warnings.ndjson" --by demo-history >/dev/null
+  DATABASE_URL=${INDEX_DATABASE_URL:-$DATABASE_URL} "$bin/index-service" import surveys "$dir/surveys.csv" --by demo-history >/dev/null
   for month in $(python3 - "$dir/manifest.json" <<'PY'
 import datetime, json, sys
 manifest = json.load(open(sys.argv[1]))

@@ -46,7 +46,10 @@ struct WarningImporter: Sendable {
         let steps: [(kind: WarningStepKind, at: Date, by: String, note: String)]
 
         var id: UUID { UUID.named("pingan-warning|\(legacyID)") }
-        var status: WarningStatus { WarningImporter.steps.first { $0.kind == steps.last?.kind }?.status ?? .raised }
+        var status: WarningStatus {
+            let last = steps.last { $0.kind != .escalated }
+            return WarningImporter.steps.first { $0.kind == last?.kind }?.status ?? .raised
+        }
         func step(_ kind: WarningStepKind) -> (kind: WarningStepKind, at: Date, by: String, note: String)? { steps.first { $0.kind == kind } }
     }
 
@@ -101,8 +104,18 @@ struct WarningImporter: Sendable {
         var next = 0
         for (index, step) in (record.steps ?? []).enumerated() {
             let field = "steps[\(index)]"
+            // Not acknowledged in time, the warning went up a level (the note says where) before
+            // anyone acknowledged it: what the index counts as not in time.
+            if step.kind == WarningStepKind.escalated.rawValue {
+                if next > 0 { refuse("\(field).kind", "a warning escalates only before it is acknowledged") }
+                let at = time(step.at, "\(field).at", notBefore: previous)
+                let by = words(step.by, "\(field).by", required: true)
+                let note = words(step.note, "\(field).note", required: true)
+                if let at { steps.append((.escalated, at, by, note)); previous = at }
+                continue
+            }
             guard let kind = step.kind.flatMap(WarningStepKind.init(rawValue:)), let position = Self.steps.firstIndex(where: { $0.kind == kind }) else {
-                refuse("\(field).kind", "must be one of acknowledge, assign, feed_back, evaluate, close")
+                refuse("\(field).kind", "must be one of escalated, acknowledge, assign, feed_back, evaluate, close")
                 continue
             }
             if position < next { refuse("\(field).kind", "the loop is taken in order: acknowledge, assign, feed_back, evaluate, close") }
