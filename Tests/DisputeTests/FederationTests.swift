@@ -1,0 +1,146 @@
+@testable import DisputeService
+import Foundation
+import PinganAccess
+import PinganConnect
+import PinganContracts
+import PinganDomain
+import PinganTestSupport
+import Testing
+
+/// A county's cases at the city, each mesh on a database of its own: the county's snapshots
+/// read with its relay's statement, sent to the city's `ReceiveCases` in the order a broken
+/// link might deliver them.
+@Suite("federation: a county's cases at the city")
+struct FederationTests {
+    static let city = "430700000000"
+
+    /// The county's snapshot of its one marked case, as its relay would send it now.
+    static func snapshot(_ database: TestDatabase) async throws -> Pingan_Dispute_V1_CaseSnapshot {
+        let pool = database.pool()
+        let root = try DivisionCode(validating: Place.lixian)
+        let rows = try await pool.query(FederationRelay.snapshotSQL, [32, root.rawValue, root.lastInSubtree, 200])
+        await pool.close()
+        let row = try #require(rows.first)
+        return .with {
+            $0.caseID = (try? row.decode(UUID.self, at: 0))?.wire ?? ""
+            $0.version = Int64((try? row.decode(Int.self, at: 1)) ?? 0)
+            $0.villageCode = (try? row.decode(String.self, at: 2)) ?? ""
+            $0.rows = (try? row.decode(String.self, at: 3)) ?? ""
+        }
+    }
+
+    /// Two snapshots of one county case: after its first rung started, and after it eased.
+    static func countySnapshots() async throws -> (older: Pingan_Dispute_V1_CaseSnapshot, newer: Pingan_Dispute_V1_CaseSnapshot) {
+        let box = Box()
+        try await withDispute { rpc, database in
+            let pool = database.pool()
+            try await pool.query("INSERT INTO dispute.federation_upstream (url) VALUES ('https://city.example')")
+            await pool.close()
+            let staff = try person(Place.townA, [.staff, .mediator])
+            let intake = Pingan_Dispute_V1_IntakeCaseRequest.with {
+                $0.requestID = UUID().wire
+                $0.villageCode = Place.villageA
+                $0.category = .neighbour
+                $0.source = .walkIn
+                $0.description_p = "两户因排水沟争执"
+                $0.parties = [.with { $0.name = "王某"; $0.phone = "13800138000" }, .with { $0.name = "李某" }]
+            }
+            let opened = try await rpc.call(DisputeServiceMethods.intakeCase, intake, headers: [staff]).case
+            let attempt = try await rpc.call(DisputeServiceMethods.startRung, .with {
+                $0.caseID = opened.id
+                $0.rung = .finder
+                $0.lead = "网格员"
+            }, headers: [staff]).attempt
+            box.older = try await snapshot(database)
+            _ = try await rpc.call(DisputeServiceMethods.endRung, .with {
+                $0.caseID = opened.id
+                $0.attemptID = attempt.id
+                $0.outcome = .eased
+                $0.note = "双方情绪缓和"
+            }, headers: [staff])
+            box.newer = try await snapshot(database)
+        }
+        return (try #require(box.older), try #require(box.newer))
+    }
+
+    final class Box: @unchecked Sendable {
+        var older: Pingan_Dispute_V1_CaseSnapshot?
+        var newer: Pingan_Dispute_V1_CaseSnapshot?
+    }
+
+    func send(_ rpc: InProcessClient, _ snapshots: [Pingan_Dispute_V1_CaseSnapshot], as county: String = Place.lixian) async throws -> [Pingan_Dispute_V1_SnapshotOutcome] {
+        try await rpc.call(FederationServiceMethods.receiveCases, .with { $0.snapshots = snapshots }, headers: [try person(county, [.federation])]).outcomes
+    }
+
+    func timelineCount(_ database: TestDatabase, _ id: String) async throws -> Int {
+        let pool = database.pool()
+        let count = try await pool.query("SELECT count(*) FROM dispute.timeline WHERE case_id = $1::uuid", [id]).first?.decode(Int.self, at: 0)
+        await pool.close()
+        return count ?? -1
+    }
+
+    @Test func aLateOrRepeatedSnapshotNeverTakesACopyBackAndEachLineIsKeptOnce() async throws {
+        let (older, newer) = try await Self.countySnapshots()
+        #expect(newer.version > older.version)
+        try await withDispute { rpc, database in
+            let leader = try person(Self.city, [.leader, .staff, .mediator])
+            // The newer arrives first (the older's send failed and is retried later).
+            #expect(try await send(rpc, [newer]).map(\.code) == [""])
+            let get = Pingan_Dispute_V1_GetCaseRequest.with { $0.caseID = newer.caseID }
+            let copy = try await rpc.call(DisputeServiceMethods.getCase, get, headers: [leader])
+            #expect(copy.case.federatedFrom == Place.lixian)
+            #expect(copy.rungs.map(\.outcome) == [.eased])
+            // Not escalated above the county: the parties' names stayed there.
+            #expect(copy.case.parties.isEmpty)
+            let lines = try await timelineCount(database, newer.caseID)
+            #expect(lines >= 3)
+
+            #expect(try await send(rpc, [older, newer]).map(\.code) == ["", ""])
+            let after = try await rpc.call(DisputeServiceMethods.getCase, get, headers: [leader])
+            #expect(after.rungs.map(\.outcome) == [.eased])
+            #expect(try await timelineCount(database, newer.caseID) == lines)
+
+            // No step is taken on the copy here, even one its rules would allow (the township's
+            // first rung again after it eased, by an account of the township at the city).
+            await expectCode(.failedPrecondition, containing: Place.lixian) {
+                _ = try await rpc.call(DisputeServiceMethods.startRung, .with {
+                    $0.caseID = newer.caseID
+                    $0.rung = .finder
+                    $0.lead = "镇调委会"
+                }, headers: [try person(Place.townA, [.staff, .mediator])])
+            }
+        }
+    }
+
+    @Test func theCityRefusesWhatIsNotTheSendingCountysToSend() async throws {
+        let (_, newer) = try await Self.countySnapshots()
+        try await withDispute { rpc, _ in
+            // Another county's relay presenting 澧县's case.
+            let foreign = try await send(rpc, [newer], as: "430781000000")
+            #expect(foreign.map(\.code) == ["invalid_argument"])
+            #expect(foreign.first?.message.contains("430781000000") == true)
+
+            // A case of the city's own, named by a county's snapshot.
+            let staff = try person(Place.townB, [.staff, .mediator])
+            let own = try await rpc.call(DisputeServiceMethods.intakeCase, .with {
+                $0.requestID = UUID().wire
+                $0.villageCode = Place.villageB
+                $0.category = .land
+                $0.source = .walkIn
+                $0.description_p = "地界争议"
+                $0.parties = [.with { $0.name = "赵某" }]
+            }, headers: [staff]).case
+            var impostor = newer
+            impostor.caseID = own.id
+            let refused = try await send(rpc, [impostor])
+            #expect(refused.map(\.code) == ["invalid_argument"])
+            #expect(refused.first?.message.contains("is a case of this mesh") == true)
+
+            // A person, or the mesh's own services, send nothing.
+            await expectCode(.permissionDenied) {
+                _ = try await rpc.call(FederationServiceMethods.receiveCases, .with { $0.snapshots = [newer] },
+                                       headers: [try person(Place.lixian, [.staff, .leader])])
+            }
+        }
+    }
+}
