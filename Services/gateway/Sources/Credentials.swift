@@ -35,3 +35,15 @@ enum Credentials: Sendable, Equatable {
         key.hasPrefix("pk_") && key.utf8.count == 67
     }
 }
+
+extension HTTPFields {
+    /// The values of the cookies called `name`, in the order sent: a browser may send one
+    /// name twice (a stale path's and the current one), so a caller tries each.
+    func cookies(named name: String) -> [String] {
+        guard let header = self[.cookie] else { return [] }
+        return header.split(separator: ";").compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            return parts.count == 2 && parts[0] == name ? parts[1] : nil
+        }
+    }
+}

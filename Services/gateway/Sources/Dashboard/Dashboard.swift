@@ -85,11 +85,9 @@ struct Dashboard: Sendable {
     /// The session the request's cookie holds, its frame naming the centre by code; `nil`
     /// when there is no cookie or its token does not verify.
     func session(_ request: Request) -> Session? {
-        guard let header = request.headers[.cookie] else { return nil }
-        for pair in header.split(separator: ";") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, parts[0] == Self.cookie, let principal = try? forwarder.person(parts[1], now: now()) else { continue }
-            return Session(token: parts[1], principal: principal, csrf: Self.csrf(for: parts[1]), centreName: principal.centre.rawValue)
+        for token in request.headers.cookies(named: Self.cookie) {
+            guard let principal = try? forwarder.person(token, now: now()) else { continue }
+            return Session(token: token, principal: principal, csrf: Self.csrf(for: token), centreName: principal.centre.rawValue)
         }
         return nil
     }

@@ -42,11 +42,8 @@ struct ResidentDesk: Sendable {
 
     /// The phone the request's session cookie names, if the session is good.
     func phone(_ request: Request) -> MobilePhone? {
-        guard let header = request.headers[.cookie] else { return nil }
-        for pair in header.split(separator: ";") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, parts[0] == Self.cookie, let principal = try? sessions.verify(parts[1], now: now()),
-                  principal.has(Self.role), principal.subject.hasPrefix("resident:")
+        for token in request.headers.cookies(named: Self.cookie) {
+            guard let principal = try? sessions.verify(token, now: now()), principal.has(Self.role), principal.subject.hasPrefix("resident:")
             else { continue }
             return MobilePhone(normalising: String(principal.subject.dropFirst(9)))
         }
