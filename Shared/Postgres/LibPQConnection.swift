@@ -93,28 +93,57 @@ final class LibPQConnection: @unchecked Sendable {
     }
 
     /// Runs several statements in one round trip (libpq's pipeline mode) and returns each
-    /// one's rows, in order. Statements are prepared first, as ``execute(_:_:)`` does; if one
-    /// fails, the first error is thrown once every result has been read.
+    /// one's rows, in order; if one fails, its error (the first) is thrown as a
+    /// ``PipelineFailure`` once every result has been read.
+    ///
+    /// A statement new to this connection is prepared in the pipeline too, just before it
+    /// first runs, never ahead of the statements before it: those may be `BEGIN`, a
+    /// `SAVEPOINT` or what the caller queued, and a prepare that fails (a typo, an unknown
+    /// column) must fail their transaction like any other error rather than leave them
+    /// unsent. A failed prepare aborts the rest of the pipeline as a failed statement does.
     func executePipeline(_ statements: [(sql: String, parameters: [PostgresParameter])]) throws -> [PostgresRows] {
+        for statement in statements { try Self.refuseNUL(statement.parameters) }
         try replanIfDue()
-        var names: [String?] = []
-        for statement in statements {
-            try Self.refuseNUL(statement.parameters)
-            names.append(try preparedName(statement.sql, statement.parameters.map { Oid($0.typeOID) }))
-        }
         guard PQenterPipelineMode(handle) == 1 else { throw PostgresError(.server, Self.errorMessage(handle)) }
         defer { PQexitPipelineMode(handle) }
-        for (name, statement) in zip(names, statements) {
-            _ = try send(statement.sql, statement.parameters.map { Oid($0.typeOID) }, statement.parameters, as: name, wait: false)
+        // Statements prepared by this pipeline, kept once the server confirms them.
+        var preparing: [PreparedKey: String] = [:]
+        var prepares: [PreparedKey?] = []
+        prepares.reserveCapacity(statements.count)
+        for statement in statements {
+            let types = statement.parameters.map { Oid($0.typeOID) }
+            let key = PreparedKey(sql: statement.sql, types: types)
+            var name = prepared[key] ?? preparing[key]
+            var prepare: PreparedKey?
+            if name == nil, prepared.count + preparing.count < Self.maxPrepared {
+                let fresh = "p\(preparedNames)"
+                preparedNames += 1
+                let sent = types.withUnsafeBufferPointer { PQsendPrepare(handle, fresh, statement.sql, Int32(types.count), $0.baseAddress) }
+                guard sent == 1 else { throw PostgresError(.connectionLost, Self.errorMessage(handle)) }
+                preparing[key] = fresh
+                name = fresh
+                prepare = key
+            }
+            prepares.append(prepare)
+            _ = try send(statement.sql, types, statement.parameters, as: name, wait: false)
         }
         guard PQpipelineSync(handle) == 1 else { throw PostgresError(.connectionLost, Self.errorMessage(handle)) }
         var results: [PostgresRows] = []
-        var failure: (any Error)?
-        for _ in statements {
+        var failure: PipelineFailure?
+        for (index, prepare) in prepares.enumerated() {
+            if let prepare {
+                do {
+                    _ = try consume(PQgetResult(handle))
+                    prepared[prepare] = preparing[prepare]
+                } catch {
+                    failure = failure ?? PipelineFailure(index: index, error: error)
+                }
+                while let extra = PQgetResult(handle) { PQclear(extra) }
+            }
             do {
                 results.append(try consume(PQgetResult(handle)))
             } catch {
-                failure = failure ?? error
+                failure = failure ?? PipelineFailure(index: index, error: error)
             }
             // Each statement's results end with a NULL.
             while let extra = PQgetResult(handle) { PQclear(extra) }
@@ -147,8 +176,9 @@ final class LibPQConnection: @unchecked Sendable {
         return nil
     }
 
-    /// The name `sql` is prepared under on this connection, preparing it the first time;
-    /// `nil` once ``maxPrepared`` statements are, so it runs as written.
+    /// The name `sql` is prepared under on this connection, preparing it the first time (in
+    /// a round trip of its own: only for ``execute(_:_:)``, which has nothing to send before
+    /// it); `nil` once ``maxPrepared`` statements are, so it runs as written.
     private func preparedName(_ sql: String, _ types: [Oid]) throws -> String? {
         let key = PreparedKey(sql: sql, types: types)
         if let name = prepared[key] { return name }
@@ -177,7 +207,9 @@ final class LibPQConnection: @unchecked Sendable {
     }
 
     /// libpq takes C strings: a NUL would silently cut a value short, so it is refused.
-    private static func refuseNUL(_ parameters: [PostgresParameter]) throws {
+    /// ``PostgresConnection`` refuses it before a statement is queued or the queue is taken,
+    /// so that a refusal here never leaves queued statements unsent.
+    static func refuseNUL(_ parameters: [PostgresParameter]) throws {
         if let index = parameters.firstIndex(where: { $0.text?.utf8.contains(0) == true }) {
             throw PostgresError(.invalidParameter, "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold")
         }
@@ -287,6 +319,13 @@ final class LibPQConnection: @unchecked Sendable {
         let message = PQerrorMessage(connection).map { String(cString: $0) } ?? ""
         return message.trimmingCharacters(in: .whitespacesAndNewlines)
     }
+}
+
+/// The first error of a pipeline, and the position of the statement it came from: the
+/// statements before it ran, the ones after it did not.
+struct PipelineFailure: Error {
+    let index: Int
+    let error: any Error
 }
 
 /// The `PG_DIAG_*` field codes of libpq's error results, which Swift does not import

@@ -36,12 +36,24 @@ public struct PostgresConnection: Sendable {
     }
 
     /// Runs `statements` in one round trip behind whatever ``queue(_:_:)`` holds, and returns
-    /// `statements`' rows.
-    private func sendAfterQueued(_ statements: [(sql: String, parameters: [PostgresParameter])]) async throws -> [PostgresRows] {
+    /// `statements`' rows. If one fails, its error is thrown after `failed` is told where it
+    /// was among `statements` (negative: a queued one, so none of `statements` ran).
+    ///
+    /// A value libpq cannot send is refused before the queue is taken: the queue, and `BEGIN`
+    /// in it, must reach the server with a later statement, not be dropped unsent.
+    private func sendAfterQueued(
+        _ statements: [(sql: String, parameters: [PostgresParameter])], failed: (_ at: Int) -> Void = { _ in }
+    ) async throws -> [PostgresRows] {
+        for statement in statements { try LibPQConnection.refuseNUL(statement.parameters) }
         let earlier = queued?.take() ?? []
         guard !earlier.isEmpty || !statements.isEmpty else { return [] }
         let raw = self.raw
-        return Array(try await threads.runIfActive { try raw.executePipeline(earlier + statements) }.dropFirst(earlier.count))
+        do {
+            return Array(try await threads.runIfActive { try raw.executePipeline(earlier + statements) }.dropFirst(earlier.count))
+        } catch let failure as PipelineFailure {
+            failed(failure.index - earlier.count)
+            throw failure.error
+        }
     }
 
     /// Queues a statement whose rows nobody reads, such as an insert into a log or an outbox:
@@ -55,7 +67,9 @@ public struct PostgresConnection: Sendable {
             try await query(sql, parameters)
             return
         }
-        queued.append(sql: sql, parameters: parameters.map(\.postgresParameter))
+        let encoded = parameters.map(\.postgresParameter)
+        try LibPQConnection.refuseNUL(encoded)
+        queued.append(sql: sql, parameters: encoded)
     }
 
     /// Sends whatever ``queue(_:_:)`` holds now, so that its errors surface here rather than
@@ -108,12 +122,22 @@ public struct PostgresConnection: Sendable {
     public func savepoint<T>(
         first: [PostgresStatement], _ body: (PostgresConnection, [PostgresRows]) async throws -> T
     ) async throws -> T {
+        let opening = [(sql: "SAVEPOINT pingan_step", parameters: [PostgresParameter]())]
+            + first.map { (sql: $0.sql, parameters: $0.parameters.map(\.postgresParameter)) }
+        var set = false
         do {
-            let rows = try await pipeline([(sql: "SAVEPOINT pingan_step", parameters: [])] + first)
+            let rows = try await sendAfterQueued(opening) { failedAt in set = failedAt > 0 }
+            set = true
             let value = try await body(self, Array(rows.dropFirst()))
             try await query("RELEASE SAVEPOINT pingan_step")
             return value
         } catch {
+            // This step's savepoint was not set, so `pingan_step` would name an enclosing
+            // step's, or none. Either a statement queued before the step failed, or the
+            // transaction had failed already: the error is the enclosing step's or the
+            // transaction's, to be rolled back there. Or nothing was sent (a refused value),
+            // and what is queued belongs to the transaction.
+            guard set else { throw error }
             // What `body` queued is undone by the rollback anyway: it need not be sent.
             _ = queued?.discard()
             // If this fails too, its error says more than `body`'s: the whole transaction is lost.

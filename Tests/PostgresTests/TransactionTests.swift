@@ -206,6 +206,178 @@ struct TransactionTests {
         }
     }
 
+    /// A statement that fails when it is prepared (an unknown column here) fails like one
+    /// that fails when it runs: whatever was queued before it, and `BEGIN`, reach the server
+    /// first, in the transaction they were meant for, and the transaction is lost. Statements
+    /// used to be prepared before any was sent, so such a failure dropped the queue and
+    /// `BEGIN` unsent: the statements after it ran on their own, outside any transaction, and
+    /// `COMMIT` reported success.
+    @Test func aStatementThatFailsWhenPreparedFailsItsTransaction() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool(maxConnections: 1)
+            try await pool.query("CREATE TABLE t (id bigint PRIMARY KEY, name text)")
+            let backend = try await pool.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0)
+            for queuedFirst in [true, false] {
+                do {
+                    try await pool.transaction { tx in
+                        if queuedFirst { try await tx.queue("INSERT INTO t VALUES (1, 'a')") }
+                        _ = try? await tx.query("SELECT no_such_column FROM t")
+                        try await tx.query("INSERT INTO t VALUES (2, 'b')")
+                    }
+                    Issue.record("a transaction whose statement failed when prepared committed (queued first: \(queuedFirst))")
+                } catch let error as PostgresError {
+                    #expect(error.sqlState == .inFailedTransaction)
+                }
+                #expect(try await pool.query("SELECT count(*) FROM t")[0].decode(Int.self, at: 0) == 0)
+            }
+            // Uncaught, it is the statement's own error the transaction throws.
+            await #expect { try await pool.transaction { tx in
+                try await tx.queue("INSERT INTO t VALUES (1, 'a')")
+                try await tx.pipeline([("SELECT name FROM t WHERE id = $1", [1]), ("SELECT no_such_column FROM t WHERE id = $1", [1])])
+            } } throws: { error in
+                (error as? PostgresError)?.sqlState == SQLState(rawValue: "42703")
+            }
+            // Sent in order, a statement new to the connection sees what was queued before it.
+            try await pool.transaction { tx in
+                try await tx.queue("CREATE TABLE u (id bigint)")
+                try await tx.queue("INSERT INTO u VALUES (7)")
+                #expect(try await tx.query("SELECT id FROM u")[0].decode(Int.self, at: 0) == 7)
+            }
+            // The connection is idle and usable afterwards, and nothing of the failed ones committed.
+            try await pool.transaction { tx in try await tx.query("INSERT INTO t VALUES (3, 'c')") }
+            do { let got = try await pool.query("SELECT string_agg(name, ',' ORDER BY id) FROM t")[0].decode(String.self, at: 0); #expect(got == "c") }
+            #expect(try await pool.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0) == backend)
+            await pool.close()
+        }
+    }
+
+    /// A step whose first statement fails when it is prepared throws that statement's error
+    /// and rolls back alone, whether the transaction had sent something before it or only
+    /// queued it: its `SAVEPOINT` used to stay unsent, so the rollback found no savepoint
+    /// (or, with nothing sent yet, no transaction) and failed instead.
+    @Test func aStepWhoseFirstStatementFailsWhenPreparedRollsBackAlone() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool(maxConnections: 1)
+            try await pool.query("CREATE TABLE t (id bigint PRIMARY KEY, name text)")
+            for queuedBefore in [false, true] {
+                try await pool.query("TRUNCATE t")
+                try await pool.transaction { tx in
+                    if queuedBefore {
+                        try await tx.queue("INSERT INTO t VALUES (1, 'a')")
+                    } else {
+                        try await tx.query("INSERT INTO t VALUES (1, 'a')")
+                    }
+                    do {
+                        try await tx.savepoint(first: [("SELECT no_such_column FROM t WHERE id = $1", [1])]) { step, _ in
+                            try await step.query("INSERT INTO t VALUES (2, 'b')")
+                        }
+                        Issue.record("a step whose statement cannot be prepared succeeded")
+                    } catch let error as PostgresError {
+                        #expect(error.sqlState == SQLState(rawValue: "42703"), "queued before: \(queuedBefore)")
+                    }
+                    try await tx.query("INSERT INTO t VALUES (3, 'c')")
+                }
+                let got = try await pool.query("SELECT string_agg(name, ',' ORDER BY id) FROM t")[0].decode(String?.self, at: 0)
+                #expect(got == "a,c", "queued before: \(queuedBefore)")
+            }
+            await pool.close()
+        }
+    }
+
+    /// Steps nest (each `SAVEPOINT pingan_step` hides the one before until it is released or
+    /// rolled back to): an inner step that fails when prepared rolls back to its own
+    /// savepoint, not to the enclosing step's, which keeps what it wrote before and after.
+    @Test func aNestedStepThatFailsWhenPreparedRollsBackOnlyItself() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool(maxConnections: 1)
+            try await pool.query("CREATE TABLE t (id bigint PRIMARY KEY, name text)")
+            try await pool.transaction { tx in
+                try await tx.savepoint(first: [("INSERT INTO t VALUES ($1, 'a')", [1])]) { step, _ in
+                    await #expect { try await step.savepoint(first: [("SELECT no_such_column FROM t", [])]) { _, _ in } } throws: { error in
+                        (error as? PostgresError)?.sqlState == SQLState(rawValue: "42703")
+                    }
+                    // An inner step that fails when it runs, after a queued statement, too.
+                    try await step.queue("INSERT INTO t VALUES (2, 'b')")
+                    await #expect { try await step.savepoint(first: [("INSERT INTO t VALUES ($1, 'dup')", [1])]) { _, _ in } } throws: { error in
+                        (error as? PostgresError)?.isUniqueViolation == true
+                    }
+                    try await step.query("INSERT INTO t VALUES (3, 'c')")
+                }
+                try await tx.query("INSERT INTO t VALUES (4, 'd')")
+            }
+            do { let got = try await pool.query("SELECT string_agg(name, ',' ORDER BY id) FROM t")[0].decode(String.self, at: 0); #expect(got == "a,b,c,d") }
+            await pool.close()
+        }
+    }
+
+    /// A step rolls back only to the savepoint it set. When its `SAVEPOINT` does not run (a
+    /// statement the enclosing step queued fails as it travels with it, or the transaction
+    /// had already failed), `ROLLBACK TO SAVEPOINT pingan_step` would reach the enclosing
+    /// step's savepoint: its writes were undone, the failure was forgotten, and the
+    /// transaction committed without them.
+    @Test func aNestedStepNeverRollsBackToTheEnclosingStepsSavepoint() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool(maxConnections: 1)
+            try await pool.query("CREATE TABLE t (id bigint PRIMARY KEY, name text)")
+            for failure in ["queued by the enclosing step", "caught without a step"] {
+                try await pool.query("TRUNCATE t")
+                try await pool.transaction { tx in
+                    try await tx.query("INSERT INTO t VALUES (1, 'a')")
+                    do {
+                        try await tx.savepoint(first: [("INSERT INTO t VALUES ($1, 'b')", [2])]) { step, _ in
+                            if failure == "queued by the enclosing step" {
+                                try await step.queue("INSERT INTO t VALUES (1, 'dup')")
+                            } else {
+                                _ = try? await step.query("INSERT INTO t VALUES (1, 'dup')")
+                            }
+                            _ = try? await step.savepoint(first: [("INSERT INTO t VALUES ($1, 'c')", [3])]) { _, _ in }
+                            try await step.query("INSERT INTO t VALUES (4, 'd')")
+                        }
+                        Issue.record("a step whose transaction failed inside it succeeded (\(failure))")
+                    } catch let error as PostgresError {
+                        #expect(error.sqlState == .inFailedTransaction, "\(failure)")
+                    }
+                    try await tx.query("INSERT INTO t VALUES (5, 'e')")
+                }
+                let got = try await pool.query("SELECT string_agg(name, ',' ORDER BY id) FROM t")[0].decode(String.self, at: 0)
+                #expect(got == "a,e", "\(failure)")
+            }
+            await pool.close()
+        }
+    }
+
+    /// A value libpq cannot send (text with a NUL) is refused before anything queued is
+    /// taken: what the transaction queued, and `BEGIN`, go with its next statement and commit
+    /// together. The queue used to be emptied first, so they were dropped unsent and the
+    /// next statement ran on its own, outside any transaction.
+    @Test func aRefusedValueLeavesWhatWasQueuedToCommitInItsTransaction() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool(maxConnections: 1)
+            try await pool.query("CREATE TABLE t (id bigint PRIMARY KEY, name text)")
+            for refusedBy in ["query", "pipeline", "queue", "savepoint"] {
+                try await pool.query("TRUNCATE t")
+                try await pool.transaction { tx in
+                    try await tx.queue("INSERT INTO t VALUES (1, 'a')")
+                    await #expect { () async throws -> Void in
+                        switch refusedBy {
+                        case "query": try await tx.query("SELECT $1::text", ["a\u{0}b"])
+                        case "pipeline": try await tx.pipeline([("SELECT 1", []), ("SELECT $1::text", ["a\u{0}b"])])
+                        case "queue": try await tx.queue("INSERT INTO t VALUES (9, $1)", ["a\u{0}b"])
+                        default: try await tx.savepoint(first: [("INSERT INTO t VALUES (9, $1)", ["a\u{0}b"])]) { _, _ in }
+                        }
+                    } throws: { error in
+                        (error as? PostgresError)?.code == .invalidParameter
+                    }
+                    try await tx.query("INSERT INTO t VALUES (2, 'b')")
+                }
+                let row = try await pool.query("SELECT string_agg(name, ',' ORDER BY id), count(DISTINCT xmin::text) FROM t")[0]
+                #expect(try row.decode(String.self, at: 0) == "a,b", "refused by \(refusedBy)")
+                #expect(try row.decode(Int.self, at: 1) == 1, "one transaction (refused by \(refusedBy))")
+            }
+            await pool.close()
+        }
+    }
+
     @Test func failedStatementRollsBackTheTransaction() async throws {
         try await TestDatabase.with { database in
             let pool = database.pool()
