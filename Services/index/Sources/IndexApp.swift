@@ -51,7 +51,7 @@ public enum IndexApp {
         let handler = IndexServiceHandler(
             months: PostgresMonthStore(pool: host.pool, outbox: outbox), actions: PostgresActionStore(pool: host.pool),
             thresholds: PostgresThresholdRuleStore(pool: host.pool), surveys: PostgresSurveyStore(pool: host.pool),
-            verifier: verifier, peers: peers, catalogue: try bundledCatalogue(), now: now
+            verifier: verifier, peers: peers, catalogue: try bundledCatalogue(), now: now, logger: host.logger
         )
         var routes = ConnectRoutes()
         handler.register(into: &routes)

@@ -25,22 +25,6 @@ struct IndexPeers: Sendable {
             timeout: .seconds(30),
             headers: [verifier.header(for: .system(MeshService.index.executable, root: root))], trace: trace
         )
-        var divisions: [(code: DivisionCode, name: String)] = []
-        var subtree = Pingan_Grid_V1_ListSubtreeRequest()
-        subtree.code = root.rawValue
-        subtree.pageSize = 500
-        var get = Pingan_Grid_V1_GetDivisionRequest()
-        get.code = root.rawValue
-        let rootDivision = try await grid.call(DivisionServiceMethods.getDivision, get, options: options).division
-        divisions.append((root, rootDivision.name))
-        repeat {
-            let page = try await grid.call(DivisionServiceMethods.listSubtree, subtree, options: options)
-            for division in page.divisions {
-                if let code = try? DivisionCode(validating: division.code) { divisions.append((code, division.name)) }
-            }
-            subtree.pageToken = page.nextPageToken
-        } while !subtree.pageToken.isEmpty
-
         var incidents = Pingan_Grid_V1_CountIncidentsRequest()
         incidents.rootCode = root.rawValue
         incidents.month = month.description
@@ -57,6 +41,10 @@ struct IndexPeers: Sendable {
         async let screeningFacts = grid.call(GridServiceMethods.screeningFacts, screening, options: options)
         async let caseFacts = dispute.call(DisputeServiceMethods.caseFacts, cases, options: options)
         async let warningFacts = risk.call(RiskServiceMethods.warningFacts, warnings, options: options)
+        // The divisions are listed while the peers count: they are a few small pages, the
+        // facts the month's heavy statements.
+        async let listed = divisions(options)
+        let divisions = try await listed
 
         let days = Double(Self.daysCounted(month, now: now))
         var villages: [String: FactSheet] = [:]
@@ -97,6 +85,26 @@ struct IndexPeers: Sendable {
             villages[fact.villageCode] = sheet
         }
         return MonthFacts(divisions: divisions, villages: villages)
+    }
+
+    /// The root and every division under it, from grid, a page at a time.
+    private func divisions(_ options: CallOptions) async throws -> [(code: DivisionCode, name: String)] {
+        var divisions: [(code: DivisionCode, name: String)] = []
+        var subtree = Pingan_Grid_V1_ListSubtreeRequest()
+        subtree.code = root.rawValue
+        subtree.pageSize = 500
+        var get = Pingan_Grid_V1_GetDivisionRequest()
+        get.code = root.rawValue
+        let rootDivision = try await grid.call(DivisionServiceMethods.getDivision, get, options: options).division
+        divisions.append((root, rootDivision.name))
+        repeat {
+            let page = try await grid.call(DivisionServiceMethods.listSubtree, subtree, options: options)
+            for division in page.divisions {
+                if let code = try? DivisionCode(validating: division.code) { divisions.append((code, division.name)) }
+            }
+            subtree.pageToken = page.nextPageToken
+        } while !subtree.pageToken.isEmpty
+        return divisions
     }
 
     /// The days of `month` a grid could have screened by `now`: all of a past month, today

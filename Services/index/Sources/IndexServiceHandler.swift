@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PinganAccess
 import PinganConnect
 import PinganContracts
@@ -18,6 +19,8 @@ struct IndexServiceHandler: Sendable {
     let catalogue: IndicatorCatalogue
     /// The time of day; tests pass a clock they control.
     let now: @Sendable () -> Date
+    /// Where each computation's phases are timed, at debug level (`LOG_LEVEL=debug`).
+    var logger: Logger?
 
     var index: GovernanceIndex { GovernanceIndex(catalogue: catalogue) }
 
@@ -64,17 +67,30 @@ struct IndexServiceHandler: Sendable {
     /// version: provisional while the month runs, frozen once it has ended.
     func compute(_ month: Month, by subject: String, reason: String = "", mayRecomputeFrozen: Bool = false, trace: TraceContext?) async throws -> (Int, MonthVersion) {
         let at = now()
+        let started = ContinuousClock.now
+        async let surveyed = surveys.survey(month)
         var facts = try await peers.facts(for: month, now: at, trace: trace)
-        for (code, survey) in try await surveys.survey(month) {
+        for (code, survey) in try await surveyed {
             facts.villages[code] = (facts.villages[code] ?? FactSheet()) + survey
         }
+        let fetched = ContinuousClock.now
         let scored = index.compute(divisions: facts.divisions, villageFacts: facts.villages, seed: "\(catalogue.version)|\(month)")
+        let computed = ContinuousClock.now
         let version = try await months.publish(Publication(
             month: month, scored: scored, catalogueVersion: catalogue.version,
             status: MonthVersioning.status(of: month, factsReadAt: at), computedBy: subject, reason: reason,
             mayRecomputeFrozen: mayRecomputeFrozen, now: at
         ))
+        logger?.debug("computed the governance index", metadata: [
+            "month": "\(month)", "version": "\(version.version)", "divisions": "\(scored.count)",
+            "facts_ms": "\(Self.milliseconds(fetched - started))", "scoring_ms": "\(Self.milliseconds(computed - fetched))",
+            "publishing_ms": "\(Self.milliseconds(ContinuousClock.now - computed))",
+        ])
         return (scored.count, version)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 
     /// The scheduler's round: the running month, provisionally, and the month before it

@@ -66,9 +66,13 @@ struct Indicator: Codable, Sendable, Equatable {
 
     /// The raw ratio and whether there was enough activity to measure it.
     func measure(_ facts: FactSheet) -> (value: Double, enough: Bool) {
-        let denominator = facts.sum(self.denominator)
+        measure(numerator: facts.sum(numerator), denominator: facts.sum(denominator))
+    }
+
+    /// The same from the summed numerator and denominator.
+    func measure(numerator: Double, denominator: Double) -> (value: Double, enough: Bool) {
         guard denominator >= max(minimum, 1) else { return (0, false) }
-        return (facts.sum(numerator) / denominator, true)
+        return (numerator / denominator, true)
     }
 
     /// The catalogued normalisation of a measured value.

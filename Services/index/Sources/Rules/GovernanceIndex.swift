@@ -1,3 +1,4 @@
+import Dispatch
 import PinganDomain
 
 /// The monthly dispute screening-and-resolution index (矛盾纠纷排查化解指数), scored with an
@@ -35,7 +36,11 @@ struct GovernanceIndex: Sendable {
 
     /// The score of one unit's facts, out of 100, and each indicator behind it.
     func score(_ facts: FactSheet) -> (score: Double, enoughData: Bool, indicators: [IndicatorValue]) {
-        let measured = catalogue.indicators.map { $0.measure(facts) }
+        score(measured: catalogue.indicators.map { $0.measure(facts) })
+    }
+
+    /// The score of one unit from each indicator's measurement, in the catalogue's order.
+    func score(measured: [(value: Double, enough: Bool)]) -> (score: Double, enoughData: Bool, indicators: [IndicatorValue]) {
         let weightWithData = zip(catalogue.indicators, measured).reduce(0) { $0 + ($1.1.enough ? $1.0.weight : 0) }
         let enoughData = weightWithData > 0 && weightWithData >= catalogue.minimumWeightShare * catalogue.totalWeight
         var total = 0.0
@@ -58,32 +63,61 @@ struct GovernanceIndex: Sendable {
 
     /// Scores every division from per-village facts, summing each subtree, ranks siblings and
     /// tests each ranking's robustness.
+    ///
+    /// The facts are summed as a table with a row per division and a column per fact the
+    /// catalogue reads (every fact is a count, so the sums do not depend on their order), and
+    /// each division's indicators are measured once, for its score and its rank interval.
     /// - Parameter seed: makes the Monte Carlo repeatable for the same month.
     func compute(divisions: [(code: DivisionCode, name: String)], villageFacts: [String: FactSheet], seed: String) -> [Scored] {
-        var totals: [String: FactSheet] = [:]
+        let columns = FactColumns(catalogue)
+        var row: [String: Int] = [:]
+        row.reserveCapacity(divisions.count)
+        for division in divisions where row[division.code.rawValue] == nil { row[division.code.rawValue] = row.count }
+        var totals = [Double](repeating: 0, count: row.count * columns.count)
         for (village, facts) in villageFacts {
             guard var code = try? DivisionCode(validating: village) else { continue }
+            let values = columns.values(of: facts)
             while true {
-                totals[code.rawValue, default: FactSheet()] = totals[code.rawValue, default: FactSheet()] + facts
+                if let at = row[code.rawValue] {
+                    for column in values.indices { totals[at * columns.count + column] += values[column] }
+                }
                 guard let parent = code.parent else { break }
                 code = parent
             }
         }
+        let measured: [[(value: Double, enough: Bool)]] = (0..<row.count).map { at in
+            columns.measure(catalogue.indicators, totals[(at * columns.count)..<((at + 1) * columns.count)])
+        }
         var scored = divisions.map { division in
-            let result = score(totals[division.code.rawValue] ?? FactSheet())
+            let result = score(measured: measured[row[division.code.rawValue]!])
             return Scored(
                 code: division.code.rawValue, name: division.name, parent: division.code.parent?.rawValue,
                 score: result.score, enoughData: result.enoughData, indicators: result.indicators
             )
         }
-        let groups = Dictionary(grouping: scored.indices, by: { scored[$0].parent ?? "" })
-        for (parent, indices) in groups {
-            let ranked = indices.filter { scored[$0].enoughData }.sorted { Self.before(scored[$0], scored[$1]) }
-            for (position, index) in ranked.enumerated() { scored[index].rank = position + 1 }
-            let intervals = RankIntervals(catalogue: catalogue, seed: "\(seed)|\(parent)").intervals(
-                for: ranked.map { (scored[$0].code, totals[scored[$0].code] ?? FactSheet()) }
-            )
-            for (index, interval) in zip(ranked, intervals) {
+        // Each parent's children are ranked on their own, the largest families first, on
+        // every core: each family draws from its own seed, so the intervals do not depend on
+        // which thread computes them.
+        let families: [(parent: String, ranked: [Int])] = Dictionary(grouping: scored.indices, by: { scored[$0].parent ?? "" })
+            .map { parent, indices in (parent, indices.filter { scored[$0].enoughData }.sorted { Self.before(scored[$0], scored[$1]) }) }
+            .sorted { $0.ranked.count > $1.ranked.count }
+        for family in families {
+            for (position, index) in family.ranked.enumerated() { scored[index].rank = position + 1 }
+        }
+        let units = families.map { family in
+            (codes: family.ranked.map { scored[$0].code }, measured: family.ranked.map { measured[row[scored[$0].code]!] })
+        }
+        var intervals = [[(low: Int, high: Int)]](repeating: [], count: families.count)
+        intervals.withUnsafeMutableBufferPointer { buffer in
+            // Each iteration writes its own family's slot and nothing else.
+            let slots = Slots(buffer: buffer)
+            DispatchQueue.concurrentPerform(iterations: families.count) { at in
+                slots.buffer[at] = RankIntervals(catalogue: catalogue, seed: "\(seed)|\(families[at].parent)")
+                    .intervals(codes: units[at].codes, measured: units[at].measured)
+            }
+        }
+        for (family, intervals) in zip(families, intervals) {
+            for (index, interval) in zip(family.ranked, intervals) {
                 scored[index].rankLow = interval.low
                 scored[index].rankHigh = interval.high
             }
@@ -100,5 +134,47 @@ struct GovernanceIndex: Sendable {
         var scale = 1.0
         for _ in 0..<places { scale *= 10 }
         return (value * scale).rounded() / scale
+    }
+}
+
+/// A buffer whose elements concurrent iterations write one each, never the same one.
+private struct Slots<Element>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Element>
+}
+
+/// The facts the catalogue's indicators read, as columns of a table: each indicator's
+/// numerator and denominator become lists of column numbers, summed in the catalogue's order
+/// as ``Indicator/measure(_:)`` sums them by name.
+struct FactColumns {
+    let names: [String]
+    private let numerators: [[Int]]
+    private let denominators: [[Int]]
+
+    init(_ catalogue: IndicatorCatalogue) {
+        var names: [String] = []
+        var column: [String: Int] = [:]
+        for name in catalogue.indicators.flatMap({ $0.numerator + $0.denominator }) where column[name] == nil {
+            column[name] = names.count
+            names.append(name)
+        }
+        self.names = names
+        numerators = catalogue.indicators.map { $0.numerator.map { column[$0]! } }
+        denominators = catalogue.indicators.map { $0.denominator.map { column[$0]! } }
+    }
+
+    var count: Int { names.count }
+
+    /// A sheet's values of these columns; a fact the sheet lacks is 0.
+    func values(of facts: FactSheet) -> [Double] { names.map { facts[$0] } }
+
+    /// Each indicator measured from one row of the table.
+    func measure(_ indicators: [Indicator], _ row: ArraySlice<Double>) -> [(value: Double, enough: Bool)] {
+        let base = row.startIndex
+        return indicators.indices.map { at in
+            indicators[at].measure(
+                numerator: numerators[at].reduce(0) { $0 + row[base + $1] },
+                denominator: denominators[at].reduce(0) { $0 + row[base + $1] }
+            )
+        }
     }
 }

@@ -7,14 +7,17 @@ extension PostgresMonthStore {
     func publish(_ publication: Publication) async throws -> MonthVersion {
         let month = publication.month
         return try await outbox.transaction(pool) { transaction in
-            try await transaction.query("SELECT pg_advisory_xact_lock(hashtext('index.months ' || $1))", [month.description])
-            let latest = try await transaction.query(
-                "SELECT \(IndexRows.versionColumns) FROM index.months WHERE month = $1 ORDER BY version DESC LIMIT 1", [month.description]
-            ).first.map(IndexRows.decodeVersion)
+            // The lock, then the latest version under it, in one round trip.
+            let locked = try await transaction.pipeline([
+                (sql: "SELECT pg_advisory_xact_lock(hashtext('index.months ' || $1))", parameters: [month.description]),
+                (sql: "SELECT \(IndexRows.versionColumns) FROM index.months WHERE month = $1 ORDER BY version DESC LIMIT 1", parameters: [month.description]),
+            ])
+            let latest = try locked[1].first.map(IndexRows.decodeVersion)
             let decision = try MonthVersioning.decide(publication, latest: latest)
+            // Writes whose rows nobody reads are queued: they travel with the next statement.
             if case .replace(let version) = decision {
-                try await transaction.query("DELETE FROM index.scores WHERE month = $1 AND version = $2", [month.description, version])
-                try await transaction.query("DELETE FROM index.months WHERE month = $1 AND version = $2", [month.description, version])
+                try await transaction.queue("DELETE FROM index.scores WHERE month = $1 AND version = $2", [month.description, version])
+                try await transaction.queue("DELETE FROM index.months WHERE month = $1 AND version = $2", [month.description, version])
             }
             let stored = MonthVersion(
                 month: month, version: decision.version, status: publication.status, catalogueVersion: publication.catalogueVersion,
@@ -22,12 +25,13 @@ extension PostgresMonthStore {
             )
             try await insert(transaction, stored, scores: publication.scored)
             if stored.status == .frozen {
+                let read = try await transaction.pipeline([
+                    (sql: "SELECT \(IndexRows.ruleColumns) FROM index.threshold_rules", parameters: []),
+                    (sql: "SELECT id, division_code, kind, status FROM index.actions WHERE month = $1 AND status <> 'withdrawn'", parameters: [month.description]),
+                ])
                 let decisions = ThresholdActions.decide(
-                    month: month, scored: publication.scored, rules: try await Self.rules(transaction),
-                    existing: try await transaction.query(
-                        "SELECT id, division_code, kind, status FROM index.actions WHERE month = $1 AND status <> 'withdrawn'", [month.description]
-                    ).map(IndexRows.decodeExisting),
-                    today: Day(containing: publication.now)
+                    month: month, scored: publication.scored, rules: try Self.rules(read[0]),
+                    existing: try read[1].map(IndexRows.decodeExisting), today: Day(containing: publication.now)
                 )
                 try await apply(transaction, decisions, version: stored.version, now: publication.now)
                 for notice in IndexEvents.published(publication) {
@@ -41,7 +45,7 @@ extension PostgresMonthStore {
     /// Writes the month's version and its scores.
     private func insert(_ transaction: PostgresConnection, _ version: MonthVersion, scores: [GovernanceIndex.Scored]) async throws {
         let month = version.month.description
-        try await transaction.query(
+        try await transaction.queue(
             "INSERT INTO index.months (\(IndexRows.versionColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             [month, version.version, version.status.rawValue, version.catalogueVersion, version.computedAt, version.computedBy, version.reason]
         )
@@ -55,31 +59,45 @@ extension PostgresMonthStore {
         )
     }
 
-    /// Applies what ``ThresholdActions`` decided, in order; each action created is
-    /// announced to its centre in the same transaction.
+    /// Applies what ``ThresholdActions`` decided: the withdrawals in one statement, the new
+    /// actions in another, each created action announced to its centre in the decided order,
+    /// all queued to travel with `COMMIT`. A withdrawal and a creation never touch the same
+    /// kind of one unit's actions (the rule withdraws only kinds it no longer calls for), so
+    /// applying the withdrawals first leaves what applying them one by one in order would.
     private func apply(_ transaction: PostgresConnection, _ decisions: [ThresholdActions.Decision], version: Int, now: Date) async throws {
+        var withdrawn: [String] = []
+        var created: [ThresholdActions.NewAction] = []
         for decision in decisions {
             switch decision {
-            case .withdraw(let id):
-                try await transaction.query("UPDATE index.actions SET status = 'withdrawn' WHERE id = $1", [id])
-            case .create(let action):
-                try await transaction.query(
-                    """
-                    INSERT INTO index.actions (id, month, version, division_code, division_name, centre_code, kind, owner, due_on, score, created_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11)
-                    """,
-                    [UUID.random(), action.month.description, version, action.division, action.divisionName, action.centre.rawValue,
-                     action.kind.rawValue, action.owner, action.dueOn.description, action.score, now]
-                )
-                try await outbox.enqueue(transaction, IndexEvents.notice, IndexEvents.action(action))
+            case .withdraw(let id): withdrawn.append(id.uuidString)
+            case .create(let action): created.append(action)
             }
+        }
+        if !withdrawn.isEmpty {
+            try await transaction.queue("UPDATE index.actions SET status = 'withdrawn' WHERE id = ANY($1::uuid[])", [withdrawn])
+        }
+        guard !created.isEmpty else { return }
+        try await transaction.queue(
+            """
+            INSERT INTO index.actions (id, month, version, division_code, division_name, centre_code, kind, owner, due_on, score, created_at)
+            SELECT id::uuid, $2, $3, division_code, division_name, centre_code, kind, owner, due_on::date, score::double precision, $4
+            FROM unnest($1::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+                AS a (id, division_code, division_name, centre_code, kind, owner, due_on, score)
+            """,
+            // Every action decided for a publication is of its month.
+            [created.map { _ in UUID.random().uuidString }, created[0].month.description, version, now,
+             created.map(\.division), created.map(\.divisionName), created.map(\.centre.rawValue), created.map(\.kind.rawValue),
+             created.map(\.owner), created.map(\.dueOn.description), created.map { String($0.score) }]
+        )
+        for action in created {
+            try await outbox.enqueue(transaction, IndexEvents.notice, IndexEvents.action(action))
         }
     }
 
-    /// The centres' own threshold rules, by centre.
-    static func rules(_ connection: PostgresConnection) async throws -> [DivisionCode: ThresholdRule] {
+    /// The centres' own threshold rules, by centre, from the rows of ``IndexRows/ruleColumns``.
+    static func rules(_ rows: PostgresRows) throws -> [DivisionCode: ThresholdRule] {
         var rules: [DivisionCode: ThresholdRule] = [:]
-        for row in try await connection.query("SELECT \(IndexRows.ruleColumns) FROM index.threshold_rules") {
+        for row in rows {
             let (centre, rule) = try IndexRows.decodeRule(row)
             rules[centre] = rule
         }
