@@ -5,6 +5,7 @@ import PinganContracts
 import PinganDomain
 import PinganOutbox
 import PinganPostgres
+import PinganRuntime
 
 /// Where grids, their members and their incidents live.
 protocol GridStore: Sendable {
@@ -228,7 +229,7 @@ struct PostgresGridStore: GridStore {
             VALUES ($1, $2::date, $3, $4, $5, $6, $7)
             ON CONFLICT (grid_id, day) DO NOTHING
             """,
-            [screening.gridID, screening.day.description, village.rawValue, screening.reporterID,
+            [screening.gridID, screening.day, village.rawValue, screening.reporterID,
              screening.householdsVisited, screening.disputesFound, screening.recordedAt]
         )
         guard inserted.affectedRows == 0 else { return false }
@@ -237,15 +238,15 @@ struct PostgresGridStore: GridStore {
             UPDATE grid.screenings SET reporter_member_id = $3, households_visited = $4, disputes_found = $5, recorded_at = $6
             WHERE grid_id = $1 AND day = $2::date
             """,
-            [screening.gridID, screening.day.description, screening.reporterID, screening.householdsVisited, screening.disputesFound, screening.recordedAt]
+            [screening.gridID, screening.day, screening.reporterID, screening.householdsVisited, screening.disputesFound, screening.recordedAt]
         )
         return true
     }
 
     func screeningFacts(under root: DivisionCode, in month: Month) async throws -> [ScreeningFacts] {
         let (start, end) = month.range
-        let first = Day(containing: start).description
-        let last = Day(containing: end).adding(days: -1).description
+        let first = Day(containing: start)
+        let last = Day(containing: end).adding(days: -1)
         return try await pool.query(
             """
             WITH grids AS (
