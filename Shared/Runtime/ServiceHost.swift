@@ -29,6 +29,20 @@ public struct ServiceHost: Sendable {
         metrics = ServiceMetrics(pool: pool)
     }
 
+    /// Runs `body` on the migrated database and closes the pool, whether it throws or not: the
+    /// service's commands (imports, accounts, a scan run once) work without serving.
+    public func onMigratedDatabase<R>(_ body: (PostgresPool) async throws -> R) async throws -> R {
+        do {
+            try await migrator.migrate(pool, logger: logger)
+            let result = try await body(pool)
+            await pool.close()
+            return result
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+
     /// Database reachable and every migration of this build applied. The answer says which
     /// of the two failed and nothing more (no host, user or driver text, which an outsider
     /// could learn from); the cause is logged.

@@ -12,17 +12,11 @@ extension DisputeApp {
         refused: @escaping @Sendable (ImportRefusal) -> Void = { _ in }
     ) async throws -> ImportSummary {
         let host = ServiceHost(.dispute, settings: settings.service, migrator: DisputeMigrations.migrator)
-        do {
-            try await host.migrator.migrate(host.pool, logger: host.logger)
-            let calendar = PostgresCalendarStore(pool: host.pool)
+        return try await host.onMigratedDatabase { pool in
+            let calendar = PostgresCalendarStore(pool: pool)
             try await seedCalendar(calendar, logger: host.logger)
-            let cases = CaseImporter(pool: host.pool, calendar: try await calendar.calendar(), deadlines: settings.deadlines, batchSize: batchSize, now: now)
-            let summary = try await cases.run(try ImportLines(path: path), by: importer, refused: refused)
-            await host.pool.close()
-            return summary
-        } catch {
-            await host.pool.close()
-            throw error
+            let cases = CaseImporter(pool: pool, calendar: try await calendar.calendar(), deadlines: settings.deadlines, batchSize: batchSize, now: now)
+            return try await cases.run(try ImportLines(path: path), by: importer, refused: refused)
         }
     }
 
@@ -37,20 +31,13 @@ extension DisputeApp {
         guard let kind = CaseRecord.sources[source], kind != .gridReport else {
             throw ImportError.badArgument("--source must be one of \(CaseRecord.sources.keys.filter { $0 != "grid_report" }.sorted().joined(separator: ", "))")
         }
-        let host = ServiceHost(.dispute, settings: settings.service, migrator: DisputeMigrations.migrator)
-        do {
-            try await host.migrator.migrate(host.pool, logger: host.logger)
+        return try await ServiceHost(.dispute, settings: settings.service, migrator: DisputeMigrations.migrator).onMigratedDatabase { pool in
             let outbox = Outbox(schema: DisputeMigrations.schema)
             let reports = ReportImporter(
-                pool: host.pool, outbox: outbox, cases: PostgresCaseStore(pool: host.pool, outbox: outbox), source: kind,
+                pool: pool, outbox: outbox, cases: PostgresCaseStore(pool: pool, outbox: outbox), source: kind,
                 backdating: settings.backdating, batchSize: batchSize, now: now
             )
-            let summary = try await reports.run(try ImportLines(path: path), by: importer, refused: refused)
-            await host.pool.close()
-            return summary
-        } catch {
-            await host.pool.close()
-            throw error
+            return try await reports.run(try ImportLines(path: path), by: importer, refused: refused)
         }
     }
 }

@@ -161,21 +161,15 @@ public enum DisputeApp {
     /// want it now rather than at the next round, and for the benchmark.
     /// - Returns: how many steps it marked.
     public static func scanOverdueOnce(settings: DisputeSettings, now: Date = Date()) async throws -> Int {
-        let host = ServiceHost(.dispute, settings: settings.service, migrator: DisputeMigrations.migrator)
-        do {
-            try await host.migrator.migrate(host.pool, logger: host.logger)
-            let scan = OverdueScan(pool: host.pool, outbox: Outbox(schema: DisputeMigrations.schema))
+        try await ServiceHost(.dispute, settings: settings.service, migrator: DisputeMigrations.migrator).onMigratedDatabase { pool in
+            let scan = OverdueScan(pool: pool, outbox: Outbox(schema: DisputeMigrations.schema))
             var marked = 0
             var round = overdueBatch
             while round == overdueBatch {
                 round = try await scan.run(now: now, limit: overdueBatch)
                 marked += round
             }
-            await host.pool.close()
             return marked
-        } catch {
-            await host.pool.close()
-            throw error
         }
     }
 

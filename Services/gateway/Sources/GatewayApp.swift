@@ -137,15 +137,8 @@ public enum GatewayApp {
 
     /// Runs `body` with the gateway's accounts on a migrated database, for the command line.
     public static func withAccounts<R>(settings: GatewaySettings, _ body: (Accounts) async throws -> R) async throws -> R {
-        let host = ServiceHost(.gateway, settings: settings.service, migrator: GatewayMigrations.migrator)
-        try await host.migrator.migrate(host.pool, logger: host.logger)
-        do {
-            let result = try await body(Accounts(store: PostgresAccountStore(pool: host.pool), bcryptCost: settings.bcryptCost))
-            await host.pool.close()
-            return result
-        } catch {
-            await host.pool.close()
-            throw error
+        try await ServiceHost(.gateway, settings: settings.service, migrator: GatewayMigrations.migrator).onMigratedDatabase { pool in
+            try await body(Accounts(store: PostgresAccountStore(pool: pool), bcryptCost: settings.bcryptCost))
         }
     }
 }

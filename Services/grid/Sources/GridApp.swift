@@ -60,15 +60,8 @@ public enum GridApp {
     public static func withImporter<R>(settings: GridSettings, batchSize: Int, _ body: (GridImporter) async throws -> R) async throws -> R {
         var service = settings.service
         service.poolSize = 2
-        let host = ServiceHost(.grid, settings: service, migrator: GridMigrations.migrator)
-        do {
-            try await host.migrator.migrate(host.pool, logger: host.logger)
-            let result = try await body(GridImporter(pool: host.pool, retention: settings.screeningRetention, batchSize: batchSize))
-            await host.pool.close()
-            return result
-        } catch {
-            await host.pool.close()
-            throw error
+        return try await ServiceHost(.grid, settings: service, migrator: GridMigrations.migrator).onMigratedDatabase { pool in
+            try await body(GridImporter(pool: pool, retention: settings.screeningRetention, batchSize: batchSize))
         }
     }
 

@@ -86,16 +86,8 @@ extension IndexApp {
         settings: IndexSettings, path: String, by importer: String, batchSize: Int = 5000,
         now: @escaping @Sendable () -> Date = { Date() }, refused: @escaping @Sendable (ImportRefusal) -> Void = { _ in }
     ) async throws -> ImportSummary {
-        let host = ServiceHost(.index, settings: settings.service, migrator: IndexMigrations.migrator)
-        do {
-            try await host.migrator.migrate(host.pool, logger: host.logger)
-            let summary = try await SurveyImporter(pool: host.pool, batchSize: batchSize, now: now)
-                .run(try ImportLines(path: path), by: importer, refused: refused)
-            await host.pool.close()
-            return summary
-        } catch {
-            await host.pool.close()
-            throw error
+        try await ServiceHost(.index, settings: settings.service, migrator: IndexMigrations.migrator).onMigratedDatabase { pool in
+            try await SurveyImporter(pool: pool, batchSize: batchSize, now: now).run(try ImportLines(path: path), by: importer, refused: refused)
         }
     }
 }

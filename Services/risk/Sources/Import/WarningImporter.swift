@@ -216,16 +216,8 @@ extension RiskApp {
         settings: RiskSettings, path: String, by importer: String, batchSize: Int = 2000,
         now: @escaping @Sendable () -> Date = { Date() }, refused: @escaping @Sendable (ImportRefusal) -> Void = { _ in }
     ) async throws -> ImportSummary {
-        let host = ServiceHost(.risk, settings: settings.service, migrator: RiskMigrations.migrator)
-        do {
-            try await host.migrator.migrate(host.pool, logger: host.logger)
-            let summary = try await WarningImporter(pool: host.pool, batchSize: batchSize, now: now)
-                .run(try ImportLines(path: path), by: importer, refused: refused)
-            await host.pool.close()
-            return summary
-        } catch {
-            await host.pool.close()
-            throw error
+        try await ServiceHost(.risk, settings: settings.service, migrator: RiskMigrations.migrator).onMigratedDatabase { pool in
+            try await WarningImporter(pool: pool, batchSize: batchSize, now: now).run(try ImportLines(path: path), by: importer, refused: refused)
         }
     }
 }
