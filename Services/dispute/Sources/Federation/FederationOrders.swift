@@ -126,11 +126,11 @@ struct FederationOrders: Sendable {
             "SELECT order_id, code, message FROM dispute.federation_orders_applied WHERE acknowledged_at IS NULL ORDER BY applied_at LIMIT $1",
             [Self.perCall]
         ).map { row in
-            .with {
-                $0.orderID = (try? row.decode(UUID.self, at: 0))?.wire ?? ""
-                $0.code = (try? row.decode(String.self, at: 1)) ?? ""
-                $0.message = (try? row.decode(String.self, at: 2)) ?? ""
-            }
+            var outcome = Pingan_Dispute_V1_OrderOutcome()
+            outcome.orderID = try row.decode(UUID.self, at: 0).wire
+            outcome.code = try row.decode(String.self, at: 1)
+            outcome.message = try row.decode(String.self, at: 2)
+            return outcome
         }
     }
 
