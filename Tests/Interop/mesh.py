@@ -135,8 +135,15 @@ def start_mesh(tmp: Path, extra_env: dict[str, str] | None = None,
     assert admin_url, "PINGAN_TEST_DATABASE_URL is not set (run deploy/scripts/test.sh)"
     db_name = f"interop_mesh_{secrets.token_hex(6)}"
     _run_psql(admin_url, f'CREATE DATABASE "{db_name}"')
-    ports = {service: _free_port() for service in SERVICES}
-    mesh = Mesh(ports=ports, grpc_port=_free_port(), receiver_port=_free_port())
+    # Each port free and distinct: _free_port checks that nothing listens yet, and the
+    # services bind theirs only later, so two draws of one mesh could otherwise coincide.
+    chosen: list[int] = []
+    while len(chosen) < len(SERVICES) + 2:
+        port = _free_port()
+        if port not in chosen:
+            chosen.append(port)
+    ports = dict(zip(SERVICES, chosen))
+    mesh = Mesh(ports=ports, grpc_port=chosen[-2], receiver_port=chosen[-1])
     env = dict(os.environ)
     env.update(
         HOST="127.0.0.1", DATABASE_URL=_with_database(admin_url, db_name), DB_POOL_SIZE="6", MESH_SECRET=MESH_SECRET,
