@@ -45,6 +45,8 @@ enum PostgresType {
     static let textArray: UInt32 = 1009
     static let varcharArray: UInt32 = 1015
     static let int8Array: UInt32 = 1016
+    /// `record[]`, what `ARRAY(SELECT ROW(...))` returns.
+    static let recordArray: UInt32 = 2287
 }
 
 extension Int: PostgresEncodable {

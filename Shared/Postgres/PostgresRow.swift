@@ -34,6 +34,59 @@ public struct PostgresRow: Sendable {
         return try T.decode(PostgresCell(bytes: cells[index], column: columns[index]))
     }
 
+    /// Decodes the cell at `index`, an array of records (`ARRAY(SELECT ROW(...) ...)`), into
+    /// one row per record whose cells decode like any row's: a record's children read in the
+    /// same statement as the record, instead of a statement per child table.
+    ///
+    /// The fields are named `<column>.1`, `<column>.2`, ... in errors; an empty array, or
+    /// NULL, is no rows.
+    public func records(at index: Int) throws -> [PostgresRow] {
+        guard columns.indices.contains(index) else {
+            throw PostgresError(.decoding, "no column at index \(index); the row has \(columns.count)")
+        }
+        let column = columns[index]
+        guard column.typeOID == PostgresType.recordArray else {
+            throw PostgresError(.decoding, "column \"\(column.name)\" of type OID \(column.typeOID) is not an array of records")
+        }
+        guard let bytes = cells[index] else { return [] }
+        var reader = BinaryReader(bytes)
+        let dimensions = try reader.integer(Int32.self)
+        _ = try reader.integer(Int32.self)  // has-null flag
+        _ = try reader.integer(UInt32.self)  // element type
+        if dimensions == 0 { return [] }
+        guard dimensions == 1 else {
+            throw PostgresError(.decoding, "column \"\(column.name)\" has \(dimensions) dimensions; only 1 is supported")
+        }
+        let count = try reader.integer(Int32.self)
+        _ = try reader.integer(Int32.self)  // lower bound
+        var rows: [PostgresRow] = []
+        rows.reserveCapacity(Int(max(0, count)))
+        for _ in 0..<count {
+            let length = try reader.integer(Int32.self)
+            guard length >= 0 else { throw PostgresError(.decoding, "column \"\(column.name)\" holds a NULL record") }
+            rows.append(try Self.record(try reader.take(Int(length)), in: column.name))
+        }
+        return rows
+    }
+
+    /// One record in binary form: its field count, then each field's type OID, length (-1
+    /// for NULL) and bytes.
+    private static func record(_ bytes: [UInt8], in name: String) throws -> PostgresRow {
+        var reader = BinaryReader(bytes)
+        let count = try reader.integer(Int32.self)
+        var columns: [PostgresColumn] = []
+        var cells: [[UInt8]?] = []
+        columns.reserveCapacity(Int(max(0, count)))
+        cells.reserveCapacity(Int(max(0, count)))
+        for field in 0..<count {
+            let type = try reader.integer(UInt32.self)
+            let length = try reader.integer(Int32.self)
+            columns.append(PostgresColumn(name: "\(name).\(field + 1)", typeOID: type))
+            cells.append(length < 0 ? nil : try reader.take(Int(length)))
+        }
+        return PostgresRow(columns: columns, cells: cells)
+    }
+
     /// Decodes the cell in the column named `name` as `T`.
     public func decode<T: PostgresDecodable>(_ name: String, as type: T.Type = T.self) throws -> T {
         guard let index = columns.firstIndex(where: { $0.name == name }) else {

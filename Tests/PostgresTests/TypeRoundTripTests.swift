@@ -127,6 +127,43 @@ struct TypeRoundTripTests {
         }
     }
 
+    /// A record's children read in the same statement: each record decodes like a row, in the
+    /// subquery's order, NULL fields included; no children is no rows.
+    @Test func arraysOfRecords() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool()
+            try await pool.query("CREATE TABLE rungs (case_id int, seq int, lead text, bodies text[], ended_at timestamptz)")
+            try await pool.query(
+                """
+                INSERT INTO rungs VALUES (1, 2, '调委会', '{司法所,"派出所"}', NULL), (1, 1, '网格员', '{}', '2026-12-07 08:00:00+08'),
+                                         (2, 1, 'x', NULL, NULL)
+                """
+            )
+            let sql = """
+                SELECT c.id, ARRAY(SELECT ROW(r.seq, r.lead, r.bodies, r.ended_at) FROM rungs r WHERE r.case_id = c.id ORDER BY r.seq) AS rungs
+                FROM (VALUES (1), (3)) AS c(id) ORDER BY c.id
+                """
+            let rows = try await pool.query(sql)
+            let first = try rows[0].records(at: 1)
+            #expect(first.count == 2)
+            #expect(try first.map { try $0.decode(Int.self, at: 0) } == [1, 2])
+            #expect(try first[0].decode(String.self, at: 1) == "网格员")
+            #expect(try first[0].decode([String].self, at: 2) == [])
+            #expect(try first[0].decode(Date?.self, at: 3) == Date(timeIntervalSince1970: 1_796_601_600))
+            #expect(try first[1].decode([String].self, at: 2) == ["司法所", "派出所"])
+            #expect(try first[1].decode(Date?.self, at: 3) == nil)
+            #expect(try rows[1].records(at: 1).isEmpty)
+            // A NULL field decodes only into an Optional, and the error names the field.
+            let lone = try await pool.query("SELECT ARRAY(SELECT ROW(r.lead, r.bodies) FROM rungs r WHERE r.case_id = 2) AS rungs")
+            #expect { try lone[0].records(at: 0)[0].decode([String].self, at: 1) } throws: { error in
+                (error as? PostgresError)?.code == .decoding && "\(error)".contains("rungs.2")
+            }
+            // Only an array of records is read as records.
+            #expect { try rows[0].records(at: 0) } throws: { error in (error as? PostgresError)?.code == .decoding }
+            await pool.close()
+        }
+    }
+
     @Test func wrongTypeIsADecodingError() async throws {
         try await TestDatabase.with { database in
             let pool = database.pool()

@@ -30,47 +30,37 @@ enum CaseRows {
             .map { prefix + $0 }.joined(separator: ", ")
     }
 
-    /// The reads of a case file, in the order ``decodeFile(_:)`` takes their rows.
-    static func fileReads(_ id: UUID) -> [PostgresStatement] {
-        [
-            ("SELECT \(columns) FROM dispute.cases c WHERE c.id = $1", [id]),
-            (
-                """
-                SELECT id, rung, kind, lead, participants, bodies, centre_code, started_by, started_at, due_at, beyond_calendar,
-                       outcome, outcome_note, ended_at, start_entered_at, ended_by, end_entered_at
-                FROM dispute.rung_attempts WHERE case_id = $1 ORDER BY seq
-                """,
-                [id]
-            ),
-            ("SELECT id, terms, signed_on::text, signatories FROM dispute.agreements WHERE case_id = $1 ORDER BY seq DESC LIMIT 1", [id]),
-            (
-                """
-                SELECT id, due_at, beyond_calendar, outcome, note, visited_at, visited_by, entered_at
-                FROM dispute.return_visits WHERE case_id = $1 ORDER BY seq DESC LIMIT 1
-                """,
-                [id]
-            ),
-            (
-                """
-                SELECT s.id, d.id, d.centre_code, d.name, d.api_key_name, s.summoned_by, s.report_due, s.report_beyond_calendar,
-                       s.feedback_due, s.feedback_beyond_calendar, s.reported_at, s.feedback, s.fed_back_at
-                FROM dispute.summons s JOIN dispute.departments d ON d.id = s.department_id
-                WHERE s.case_id = $1 ORDER BY s.created_at, d.name
-                """,
-                [id]
-            ),
-        ]
-    }
+    /// A case's ``columns`` and then its file: its rungs, its latest agreement, its latest
+    /// return visit and its summons, each an array of records read by the same statement as the
+    /// case (from index ``count`` on, ``fileCount`` columns in all), so a file is one statement
+    /// for PostgreSQL to plan and run, not one per child table. A query adds its own columns
+    /// after these; `c` is the case.
+    static let fileColumns = columns + """
+        ,
+        ARRAY(SELECT ROW(a.id, a.rung, a.kind, a.lead, a.participants, a.bodies, a.centre_code, a.started_by, a.started_at, a.due_at,
+                         a.beyond_calendar, a.outcome, a.outcome_note, a.ended_at, a.start_entered_at, a.ended_by, a.end_entered_at)
+              FROM dispute.rung_attempts a WHERE a.case_id = c.id ORDER BY a.seq),
+        ARRAY(SELECT ROW(g.id, g.terms, g.signed_on::text, g.signatories)
+              FROM dispute.agreements g WHERE g.case_id = c.id ORDER BY g.seq DESC LIMIT 1),
+        ARRAY(SELECT ROW(v.id, v.due_at, v.beyond_calendar, v.outcome, v.note, v.visited_at, v.visited_by, v.entered_at)
+              FROM dispute.return_visits v WHERE v.case_id = c.id ORDER BY v.seq DESC LIMIT 1),
+        ARRAY(SELECT ROW(\(summonsColumns))
+              FROM dispute.summons s JOIN dispute.departments d ON d.id = s.department_id
+              WHERE s.case_id = c.id ORDER BY s.created_at, d.name)
+        """
+    /// How many ``fileColumns`` there are.
+    static let fileCount = count + 4
 
-    /// The case and everything under it, read in one round trip (a pipeline of five reads).
+    /// The case and everything under it, in one statement.
     static func loadFile(_ connection: PostgresConnection, _ id: UUID) async throws -> CaseFile? {
-        try decodeFile(try await connection.pipeline(fileReads(id)))
+        try decodeFile(try await connection.query("SELECT \(fileColumns) FROM dispute.cases c WHERE c.id = $1", [id]).first)
     }
 
-    static func decodeFile(_ reads: [PostgresRows]) throws -> CaseFile? {
-        guard let row = reads[0].first else { return nil }
+    /// The file in a row that starts with ``fileColumns``; `nil` for no row.
+    static func decodeFile(_ row: PostgresRow?) throws -> CaseFile? {
+        guard let row else { return nil }
         let record = try decodeCase(row)
-        let attempts = try reads[1].map { row in
+        let attempts = try row.records(at: count).map { row in
             RungAttempt(
                 id: try row.decode(UUID.self, at: 0), rung: try decode(LadderRung.self, try row.decode(Int.self, at: 1), "rung_attempts.rung"),
                 kind: try decode(MediationKind.self, try row.decode(String.self, at: 2), "rung_attempts.kind"), lead: try row.decode(String.self, at: 3),
@@ -83,13 +73,13 @@ enum CaseRows {
                 endedBy: try row.decode(String?.self, at: 15), endEnteredAt: try row.decode(Date?.self, at: 16)
             )
         }
-        let agreement = try reads[2].first.map { row in
+        let agreement = try row.records(at: count + 1).first.map { row in
             let signedOn = try row.decode(String.self, at: 2)
             guard let day = Day(parsing: signedOn) else { throw CaseStoreError.unreadable("agreements.signed_on", signedOn) }
             return Agreement(id: try row.decode(UUID.self, at: 0), terms: try row.decode(String.self, at: 1), signedOn: day,
                              signatories: try row.decode([String].self, at: 3))
         }
-        let visit = try reads[3].first.map { row in
+        let visit = try row.records(at: count + 2).first.map { row in
             ReturnVisit(
                 id: try row.decode(UUID.self, at: 0),
                 deadline: WorkingDeadline(dueAt: try row.decode(Date.self, at: 1), beyondCalendar: try row.decode(Bool.self, at: 2)),
@@ -98,7 +88,7 @@ enum CaseRows {
                 enteredAt: try row.decode(Date?.self, at: 7)
             )
         }
-        let summons = try reads[4].map { row in try decodeSummons(row, from: 0) }
+        let summons = try row.records(at: count + 3).map { row in try decodeSummons(row, from: 0) }
         return CaseFile(record: record, attempts: attempts, agreement: agreement, returnVisit: visit, summons: summons,
                         revision: try row.decode(Int.self, at: 19))
     }

@@ -28,11 +28,11 @@ protocol CaseStore: Sendable {
     func intake(_ newCase: NewCase, requestID: UUID, subject: String, now: Date) async throws -> (case: DisputeCase, joined: Bool)
     func file(_ id: UUID) async throws -> CaseFile?
     /// The case file and up to `limit` of its timeline entries older than `cursor`, newest
-    /// first, each with its cursor, read in one round trip. A case may hold thousands of
+    /// first, each with its cursor, read in one statement. A case may hold thousands of
     /// entries; only the page is read.
     func fileWithTimeline(_ id: UUID, before cursor: TimelineCursor?, limit: Int) async throws -> (file: CaseFile, timeline: [(entry: TimelineEntry, cursor: TimelineCursor)])?
     /// The case file and up to `limit` of the reports that opened or joined it after `cursor`,
-    /// newest first, each with its cursor, read in one round trip.
+    /// newest first, each with its cursor, read in one statement.
     func fileWithReports(_ id: UUID, after cursor: PageCursor?, limit: Int) async throws -> (file: CaseFile, reports: [(report: CaseReport, cursor: PageCursor)])?
     /// Applies `changes`, decided on `file`, in one transaction, and returns the file as it
     /// then is; ``CaseStoreError/stale(_:)`` when the case changed since `file` was read, so
@@ -245,43 +245,43 @@ struct PostgresCaseStore: CaseStore {
     }
 
     func fileWithTimeline(_ id: UUID, before cursor: TimelineCursor?, limit: Int) async throws -> (file: CaseFile, timeline: [(entry: TimelineEntry, cursor: TimelineCursor)])? {
-        try await pool.withConnection { connection in
-            let reads = try await connection.pipeline(CaseRows.fileReads(id) + [(
-                """
-                SELECT id, at, kind, note, actor FROM dispute.timeline
-                WHERE case_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3
-                """,
-                [id, cursor?.entry, limit]
-            )])
-            guard let file = try CaseRows.decodeFile(Array(reads.dropLast())) else { return nil }
-            let timeline = try reads[reads.count - 1].map { row in
-                let entry = TimelineEntry(at: try row.decode(Date.self, at: 1), kind: try row.decode(String.self, at: 2),
-                                          note: try row.decode(String.self, at: 3), actor: try row.decode(String.self, at: 4))
-                return (entry: entry, cursor: TimelineCursor(entry: try row.decode(Int64.self, at: 0)))
-            }
-            return (file, timeline)
+        let rows = try await pool.query(
+            """
+            SELECT \(CaseRows.fileColumns),
+                   ARRAY(SELECT ROW(t.id, t.at, t.kind, t.note, t.actor) FROM dispute.timeline t
+                         WHERE t.case_id = c.id AND ($2::bigint IS NULL OR t.id < $2) ORDER BY t.id DESC LIMIT $3)
+            FROM dispute.cases c WHERE c.id = $1
+            """,
+            [id, cursor?.entry, limit]
+        )
+        guard let row = rows.first, let file = try CaseRows.decodeFile(row) else { return nil }
+        let timeline = try row.records(at: CaseRows.fileCount).map { row in
+            let entry = TimelineEntry(at: try row.decode(Date.self, at: 1), kind: try row.decode(String.self, at: 2),
+                                      note: try row.decode(String.self, at: 3), actor: try row.decode(String.self, at: 4))
+            return (entry: entry, cursor: TimelineCursor(entry: try row.decode(Int64.self, at: 0)))
         }
+        return (file, timeline)
     }
 
     /// Pages by `(reported_at, id)` at the database's microsecond precision, through the index
     /// on `(case_id, reported_at DESC, id DESC)`.
     func fileWithReports(_ id: UUID, after cursor: PageCursor?, limit: Int) async throws -> (file: CaseFile, reports: [(report: CaseReport, cursor: PageCursor)])? {
-        try await pool.withConnection { connection in
-            let reads = try await connection.pipeline(CaseRows.fileReads(id) + [(
-                """
-                SELECT \(CaseRows.reportColumns) FROM dispute.case_reports
-                WHERE case_id = $1 AND ($2::timestamptz IS NULL OR (reported_at, id) < ($2, $3))
-                ORDER BY reported_at DESC, id DESC LIMIT $4
-                """,
-                [id, cursor?.time, cursor?.id, limit]
-            )])
-            guard let file = try CaseRows.decodeFile(Array(reads.dropLast())) else { return nil }
-            let reports = try reads[reads.count - 1].map { row in
-                let report = try CaseRows.decodeReport(row)
-                return (report: report, cursor: PageCursor(time: report.reportedAt, id: report.id))
-            }
-            return (file, reports)
+        let rows = try await pool.query(
+            """
+            SELECT \(CaseRows.fileColumns),
+                   ARRAY(SELECT ROW(\(CaseRows.reportColumns(qualifiedBy: "r."))) FROM dispute.case_reports r
+                         WHERE r.case_id = c.id AND ($2::timestamptz IS NULL OR (r.reported_at, r.id) < ($2, $3))
+                         ORDER BY r.reported_at DESC, r.id DESC LIMIT $4)
+            FROM dispute.cases c WHERE c.id = $1
+            """,
+            [id, cursor?.time, cursor?.id, limit]
+        )
+        guard let row = rows.first, let file = try CaseRows.decodeFile(row) else { return nil }
+        let reports = try row.records(at: CaseRows.fileCount).map { row in
+            let report = try CaseRows.decodeReport(row)
+            return (report: report, cursor: PageCursor(time: report.reportedAt, id: report.id))
         }
+        return (file, reports)
     }
 
     /// Pages by `(reported_at, id)` through the reporter's index, at the database's precision.
