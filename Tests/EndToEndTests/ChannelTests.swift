@@ -22,12 +22,12 @@ struct ChannelTests {
             environment: [:], logDirectory: directory
         )
         defer {
-            smtp.stop(signal: SIGKILL)
+            smtp.stopWithoutWaiting(signal: SIGKILL)
             try? FileManager.default.removeItem(atPath: directory)
         }
         let mail = ["SMTP_URL": "smtp://127.0.0.1:\(smtpPort)", "SMTP_FROM": "pingan@example.org"]
         try await withMesh { mesh, setup, receiver in
-            mesh.kill("notify")
+            await mesh.kill("notify")
             try await mesh.start("notify", extra: mail)
             let base = "http://127.0.0.1:\(receiver.port)"
             func subscribe(_ centre: String, _ channel: Pingan_Notify_V1_Channel, url: String = "", phone: String = "", email: String = "") async throws -> String {
@@ -63,7 +63,7 @@ struct ChannelTests {
             }
             // Killed in the middle of sending.
             #expect(await eventually(timeout: .seconds(30)) { receiver.answering > 0 })
-            mesh.kill("notify")
+            await mesh.kill("notify")
             receiver.setDelay(.zero)
             try await mesh.start("notify", extra: mail)
 

@@ -100,7 +100,7 @@ struct FlowTests {
             let total = 16
             var incidents: [Pingan_Grid_V1_Incident] = []
             for index in 0..<total {
-                if index == total / 2 { mesh.kill("risk") }
+                if index == total / 2 { await mesh.kill("risk") }
                 incidents.append(try await mesh.report(in: index % 2 == 0 ? Place.villageA1 : Place.villageB1, setup: setup, highRisk: index % 2 == 0))
             }
             try await Task.sleep(for: .seconds(1))
@@ -114,7 +114,7 @@ struct FlowTests {
             receiver.setFailing(true)
             var incidents: [Pingan_Grid_V1_Incident] = []
             for index in 0..<8 {
-                if index == 4 { mesh.kill("notify") }
+                if index == 4 { await mesh.kill("notify") }
                 incidents.append(try await mesh.report(in: Place.villageA2, setup: setup, highRisk: true))
             }
             try await mesh.start("notify")

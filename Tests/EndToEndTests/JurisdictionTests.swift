@@ -108,7 +108,7 @@ struct JurisdictionTests {
             login.username = "nobody-here"
             await expectCode(.unauthenticated, containing: "wrong username or password") { _ = try await gateway.call(AuthServiceMethods.login, login) }
             // A department system presents an API key, and acts for its centre only.
-            let (status, key) = try ChildProcess.run(
+            let (status, key) = try await ChildProcess.run(
                 "\(mesh.bin)/gateway", ["add-api-key", "lixian-police", Place.lixian, "staff"],
                 environment: mesh.environment(for: "gateway"), logPath: "\(mesh.logDirectory)/add-api-key.log"
             )

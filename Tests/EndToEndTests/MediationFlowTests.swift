@@ -27,7 +27,7 @@ struct MediationFlowTests {
 
             var keys: [String: String] = [:]
             for name in ["xdk-police", "xdk-civil"] {
-                let (status, output) = try ChildProcess.run(
+                let (status, output) = try await ChildProcess.run(
                     "\(mesh.bin)/gateway", ["add-api-key", name, Place.townA, "department"],
                     environment: mesh.environment(for: "gateway"), logPath: "\(mesh.logDirectory)/add-api-key-\(name).log"
                 )

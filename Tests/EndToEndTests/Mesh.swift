@@ -198,10 +198,10 @@ final class Mesh: @unchecked Sendable {
         }
     }
 
-    func kill(_ service: String) { processes[service]?.stop(signal: SIGKILL) }
+    func kill(_ service: String) async { await processes[service]?.stop(signal: SIGKILL) }
 
-    func stopAll() {
-        for process in processes.values { process.stop(signal: SIGTERM) }
+    func stopAll() async {
+        for process in processes.values { await process.stop(signal: SIGTERM) }
         processes.removeAll()
     }
 
@@ -223,7 +223,7 @@ final class Mesh: @unchecked Sendable {
         for (name, centre, roles) in users {
             var environment = environment(for: "gateway")
             environment["PINGAN_PASSWORD"] = Self.password
-            let (status, output) = try ChildProcess.run(
+            let (status, output) = try await ChildProcess.run(
                 "\(bin)/gateway", ["add-user", name, centre, roles], environment: environment, logPath: "\(logDirectory)/add-user-\(name).log"
             )
             guard status == 0 else { throw TestSetupError("add-user \(name) failed: \(output)") }
@@ -356,12 +356,12 @@ func withMesh<R: Sendable>(_ body: (Mesh, Mesh.Setup, WebhookReceiver) async thr
             do {
                 let setup = try await mesh.startAll(receiverPort: receiverPort)
                 let result = try await body(mesh, setup, receiver)
-                mesh.stopAll()
+                await mesh.stopAll()
                 // The services' logs are kept only for a run that failed, to read why.
                 try? FileManager.default.removeItem(atPath: mesh.logDirectory)
                 return result
             } catch {
-                mesh.stopAll()
+                await mesh.stopAll()
                 throw error
             }
         }

@@ -68,7 +68,7 @@ struct RiskClusterTests {
     @Test func sixLandDisputesInOneVillageArriveAsOneWebhook() async throws {
         try await withMesh { mesh, setup, receiver in
             // A short group wait, so the test waits seconds rather than the default 30.
-            mesh.kill("risk")
+            await mesh.kill("risk")
             try await mesh.start("risk", extra: ["CLUSTER_GROUP_WAIT_SECONDS": "2"])
             var cases: [String] = []
             let sources: [Pingan_Dispute_V1_CaseSource] = [.walkIn, .hotline, .citizenApp]

@@ -13,10 +13,10 @@ struct GeneratedYearTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Runs the generator into a new directory and returns it.
-    static func generate(_ arguments: [String]) throws -> String {
+    static func generate(_ arguments: [String]) async throws -> String {
         let directory = NSTemporaryDirectory() + "pingan-year-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let (status, output) = try ChildProcess.run(
+        let (status, output) = try await ChildProcess.run(
             "/usr/bin/env", ["python3", root.appendingPathComponent("deploy/scripts/generate-year.py").path] + arguments + ["--out", directory],
             environment: [:], logPath: directory + "/generator.log"
         )
@@ -32,7 +32,7 @@ struct GeneratedYearTests {
 
     @Test func theDemoYearIsDeterministicAndImportsWithNothingRefused() async throws {
         let arguments = ["--preset", "demo", "--seed", "7", "--end", "2026-06-30"]
-        let first = try Self.generate(arguments), second = try Self.generate(arguments)
+        let first = try await Self.generate(arguments), second = try await Self.generate(arguments)
         defer {
             try? FileManager.default.removeItem(atPath: first)
             try? FileManager.default.removeItem(atPath: second)

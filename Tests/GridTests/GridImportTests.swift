@@ -193,14 +193,14 @@ struct GridImportTests {
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let environment = ["DATABASE_URL": schema.database.url, "MESH_SECRET": TestMesh.secret, "LOG_LEVEL": "error"]
             try (try ndjson(SmallHistory.grids) + "{oops\n").write(toFile: directory + "/bad.ndjson", atomically: true, encoding: .utf8)
-            let (refused, output) = try ChildProcess.run(
+            let (refused, output) = try await ChildProcess.run(
                 bin + "/grid-service", ["import", "grids", directory + "/bad.ndjson", "--by", "user:ops"], environment: environment, logPath: directory + "/bad.log"
             )
             #expect(refused == 1)
             #expect(output.contains("line 3: json: not a JSON object on one line"))
             #expect(output.contains("read 3, imported 0, already present 0, refused 1"))
             try (try ndjson(SmallHistory.grids)).write(toFile: directory + "/good.ndjson", atomically: true, encoding: .utf8)
-            let (status, summary) = try ChildProcess.run(
+            let (status, summary) = try await ChildProcess.run(
                 bin + "/grid-service", ["import", "grids", directory + "/good.ndjson", "--by", "user:ops"], environment: environment, logPath: directory + "/good.log"
             )
             #expect(status == 0)

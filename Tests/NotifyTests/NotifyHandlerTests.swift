@@ -325,7 +325,7 @@ struct NotifyHandlerTests {
         )
         // aiosmtpd finishes its SIGTERM handling lazily; the test does not wait for it.
         defer {
-            server.stop(signal: SIGKILL)
+            server.stopWithoutWaiting(signal: SIGKILL)
             try? FileManager.default.removeItem(atPath: directory)
         }
         try await TestDatabase.with { database in

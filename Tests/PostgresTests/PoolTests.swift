@@ -120,7 +120,7 @@ struct PoolTests {
         }
         #expect(pool.statistics.idle == 3)
 
-        let (status, output) = try ChildProcess.run("/bin/sh", ["-c", restart], environment: [:], logPath: NSTemporaryDirectory() + "pingan-restart.log")
+        let (status, output) = try await ChildProcess.run("/bin/sh", ["-c", restart], environment: [:], logPath: NSTemporaryDirectory() + "pingan-restart.log")
         #expect(status == 0, "\(output)")
 
         for _ in 0..<5 {

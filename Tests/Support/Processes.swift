@@ -5,6 +5,12 @@ import Synchronization
 ///
 /// Uses posix_spawn and waitpid directly: Foundation's `Process.waitUntilExit` can miss the
 /// exit of a command that leaves a daemon behind (as `pg_ctl restart` does).
+///
+/// Waiting for a child is awaited, never blocked on: `waitpid` runs on a thread of its own
+/// (``ProcessExit``). On Linux the Swift concurrency pool has about one thread per core (two on
+/// CI), and every test of the process shares it; a `waitpid` there held a thread for as long as
+/// the child ran (a `gateway add-user`, the year generator, `pg_ctl restart`), and two at once
+/// stopped every other test, whose calls then outlived their deadlines.
 public final class ChildProcess: @unchecked Sendable {
     public let name: String
     public let logPath: String
@@ -18,10 +24,9 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Runs a command to completion and returns its exit status and output.
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String], logPath: String) throws -> (Int32, String) {
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String], logPath: String) async throws -> (Int32, String) {
         let pid = try spawn(executable, arguments, environment, logPath)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let status = await ProcessExit.status(of: pid)
         let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         return ((status >> 8) & 0xFF, output)
     }
@@ -47,18 +52,58 @@ public final class ChildProcess: @unchecked Sendable {
         return pid
     }
 
-    /// Sends `signal` and waits for the process to exit.
-    public func stop(signal: Int32 = SIGTERM) {
-        guard pid > 0 else { return }
+    /// Sends `signal` and waits for the process to exit, so that its port and files are free
+    /// when this returns (a service restarted on the same port).
+    public func stop(signal: Int32 = SIGTERM) async {
+        guard let pid = take() else { return }
         kill(pid, signal)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        pid = 0
+        _ = await ProcessExit.status(of: pid)
+    }
+
+    /// Sends `signal` and returns at once; the exit is collected in the background. For a
+    /// `defer`, which cannot await, when nothing depends on the process having gone.
+    public func stopWithoutWaiting(signal: Int32 = SIGKILL) {
+        guard let pid = take() else { return }
+        kill(pid, signal)
+        ProcessExit.collect(pid)
     }
 
     public var isRunning: Bool { pid > 0 }
 
-    deinit { stop(signal: SIGKILL) }
+    /// The pid, once: the first stop signals and reaps, later ones do nothing.
+    private func take() -> pid_t? {
+        guard pid > 0 else { return nil }
+        defer { pid = 0 }
+        return pid
+    }
+
+    deinit { stopWithoutWaiting(signal: SIGKILL) }
+}
+
+/// Waits for children to exit on threads of their own, never on a thread of the Swift
+/// concurrency pool (see ``ChildProcess``).
+enum ProcessExit {
+    /// The raw `waitpid` status of `pid`, once it has exited.
+    static func status(of pid: pid_t) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            wait(for: pid) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// Reaps `pid` when it exits, so that it does not stay a zombie; nobody waits for it.
+    static func collect(_ pid: pid_t) {
+        wait(for: pid) { _ in }
+    }
+
+    private static func wait(for pid: pid_t, then done: @escaping @Sendable (Int32) -> Void) {
+        let thread = Thread {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            done(status)
+        }
+        thread.name = "pingan-waitpid"
+        thread.start()
+    }
 }
 
 private let handedOut = Mutex<Set<Int>>([])
