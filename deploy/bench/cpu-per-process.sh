@@ -12,7 +12,8 @@ end=$((SECONDS + window))
 while [ "$SECONDS" -lt "$end" ]; do
   for stat in /proc/[0-9]*/stat; do
     # pid (comm) state ... utime is field 14 and stime 15 of the whole line, 12 and 13 after ") ".
-    read -r line < "$stat" 2>/dev/null || continue
+    # A process that ended since the glob: its stat is gone (the redirection's error silenced too).
+    { read -r line < "$stat"; } 2>/dev/null || continue
     pid=${line%% *}; comm=${line#*(}; comm=${comm%)*}; rest=${line##*) }
     set -- $rest
     echo "$pid ${comm// /_} $((${12} + ${13}))"

@@ -2,7 +2,7 @@
 # Measures a running mesh (release build, its own fresh database) and prints figures; nothing
 # here is a test. CONCURRENCY and REQUESTS set the read load; FLOW_CONCURRENCY and
 # FLOW_REQUESTS the incident flow. SECTIONS picks what runs (default: all of them, in this
-# order): division flow sustained ladder scan index hotcase anchors; `cityyear` runs only when named (below). `anchors` ends the run with Pingan's figures
+# order): division flow sustained ladder scan index hotcase anchors; `cityyear` and `cityflow` run only when named (below). `anchors` ends the run with Pingan's figures
 # beside anchors measured in the same run on the same machine (nginx in front of the same
 # grid-service, pgbench on the same PostgreSQL cluster) and their ratios, and the services'
 # resident memory and the CPU each proxied call costs the proxy and grid-service (with the
@@ -26,7 +26,11 @@ SECTIONS=${SECTIONS:-division flow sustained ladder scan index hotcase anchors}
 HOT_INCIDENTS=${HOT_INCIDENTS:-10000}
 HOT_RATE=${HOT_RATE:-50}
 # The sustained flow: reports arriving at FLOW_RATE a second for FLOW_SECONDS (issue 12's
-# goal: report -> webhook p99 at most 1 s at 300 a second for 60 s, nothing lost).
+# goal: report -> webhook p99 at most 1 s at 300 a second for 60 s, nothing lost). The flows
+# (flow, sustained, hotcase's other villages, cityflow) report from grids spread over every
+# township in turn, as a city's would arrive, so that each report's own webhook is what is
+# timed; after each, what became of every report whose webhook did not arrive, and the
+# cluster warnings the run raised (flow_accounting).
 FLOW_RATE=${FLOW_RATE:-300}
 FLOW_SECONDS=${FLOW_SECONDS:-60}
 ANCHOR_CONNECTIONS=${ANCHOR_CONNECTIONS:-32}
@@ -81,6 +85,86 @@ CITY_DEEP_PAGE=${CITY_DEEP_PAGE:-50}
 CITY_PAGE_SIZE=${CITY_PAGE_SIZE:-20}
 CITY_INDEX_RUNS=${CITY_INDEX_RUNS:-5}
 CITY_REUSE=${CITY_REUSE:-0}
+
+# flow_accounting PSQL DATABASE_URL SINCE MISSING_FILE: after `pingan-bench flow --missing`,
+# what became of each report whose own webhook did not arrive (no case, no warning, held back
+# by a cluster warning of the same centre, delivered too late for the receiver, still pending
+# in notify's ledger, never queued), and the cluster warnings raised and joined since SINCE
+# (risk-service's clock), so that no report leaves the figure unaccounted for. A report held
+# back by a cluster was folded into the cluster's push, as risk-service's rules say: not lost.
+flow_accounting() {
+  local psql=$1 url=$2 since=$3 missing=$4
+  "$psql" "$url" -qAtX -v ON_ERROR_STOP=1 -F ' ' <<SQL
+CREATE TEMP TABLE missing (incident_id uuid);
+\\copy missing FROM '$missing'
+WITH m AS (
+    SELECT m.incident_id, r.case_id, w.id AS warning_id, w.held_by,
+           (SELECT bool_or(d.delivered_at IS NOT NULL) FROM notify.deliveries d WHERE d.subject_id = w.id) AS delivered
+    FROM missing m
+    LEFT JOIN dispute.case_reports r ON r.incident_id = m.incident_id
+    LEFT JOIN risk.warnings w ON w.case_id = r.case_id AND w.raised_at >= '$since'
+)
+SELECT format('  not arrived at the receiver: %s (no case: %s; case but no warning: %s; held back by a cluster warning of the same centre: %s; '
+              'delivered after the receiver stopped waiting: %s; pending in notify: %s; never queued: %s)',
+              count(*), count(*) FILTER (WHERE case_id IS NULL), count(*) FILTER (WHERE case_id IS NOT NULL AND warning_id IS NULL),
+              count(*) FILTER (WHERE held_by IS NOT NULL), count(*) FILTER (WHERE held_by IS NULL AND delivered),
+              count(*) FILTER (WHERE held_by IS NULL AND NOT delivered), count(*) FILTER (WHERE warning_id IS NOT NULL AND held_by IS NULL AND delivered IS NULL))
+FROM m;
+SELECT format('  since the run began: %s case warnings raised, %s of them held back by a cluster; %s cluster warnings raised (%s), %s cases joined clusters',
+              count(*) FILTER (WHERE case_id IS NOT NULL), count(*) FILTER (WHERE held_by IS NOT NULL), count(*) FILTER (WHERE case_id IS NULL),
+              coalesce(string_agg(DISTINCT rule || ' → ' || centre_code, ', ') FILTER (WHERE case_id IS NULL), 'none'),
+              (SELECT count(*) FROM risk.cluster_members WHERE joined_at >= '$since'))
+FROM risk.warnings WHERE raised_at >= '$since';
+SQL
+}
+
+# backlog_start PSQL DATABASE_URL FILE / backlog_stop: while a flow runs, every 5 s, the events
+# waiting in grid's, dispute's and risk's outboxes and the pushes waiting in notify's ledger
+# (the stages a report passes on its way to its webhook), so that a growing delay shows where
+# it builds up; backlog_stop prints them on one line.
+backlog_start() {
+  local psql=$1 url=$2 file=$3
+  : > "$file"
+  while :; do
+    "$psql" "$url" -qAtX -F ' ' -c "SELECT (SELECT count(*) FROM grid.outbox WHERE delivered_at IS NULL AND parked_at IS NULL),
+      (SELECT count(*) FROM dispute.outbox WHERE delivered_at IS NULL AND parked_at IS NULL),
+      (SELECT count(*) FROM risk.outbox WHERE delivered_at IS NULL AND parked_at IS NULL),
+      (SELECT count(*) FROM notify.deliveries WHERE delivered_at IS NULL)" >> "$file" 2>/dev/null || true
+    sleep 5
+  done &
+  backlog_pid=$!
+  backlog_file=$file
+  pids+=("$backlog_pid")
+}
+backlog_stop() {
+  kill "$backlog_pid" 2>/dev/null; wait "$backlog_pid" 2>/dev/null || true
+  awk 'BEGIN { printf "  waiting every 5 s (grid outbox / dispute outbox / risk outbox / notify pushes):" }
+       { printf "%s %ds %s/%s/%s/%s", (NR == 1 ? "" : ";"), (NR - 1) * 5, $1, $2, $3, $4 } END { print "" }' "$backlog_file"
+}
+
+# share_start CLUSTER PID... / share_stop: the CPU the mesh (the PIDs given and the cluster's
+# PostgreSQL processes) used from one to the other, beside what the whole machine used and
+# had: on the shared cores, how much of them the flow got. The load generator counts with
+# the rest of the machine.
+mesh_ticks() {
+  local main
+  main=$(head -1 "$PINGAN_STATE/$share_cluster/postmaster.pid")
+  local pid files=()
+  for pid in "${share_pids[@]}" "$main" $(pgrep -P "$main"); do files+=("/proc/$pid/stat"); done
+  awk '{ sub(/^.*\) /, ""); ticks += $12 + $13 } END { print ticks + 0 }' "${files[@]}" 2>/dev/null
+}
+machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+share_start() {
+  share_cluster=$1; shift
+  share_pids=("$@")
+  share_began=$(date +%s.%N) share_mesh=$(mesh_ticks) share_machine=$(machine_ticks)
+}
+share_stop() {
+  awk -v mesh=$(($(mesh_ticks) - share_mesh)) -v busy=$(($(machine_ticks) - share_machine)) -v hz="$(getconf CLK_TCK)" \
+    -v wall="$(seconds_since "$share_began")" -v cores="$(nproc)" \
+    'BEGIN { printf "  CPU over the %.0f s from the first report to the last webhook or the end of the wait: the six services and PostgreSQL %.1f s, everything else (the load generator included) %.1f s, idle %.1f s, of %.1f s on %d cores\n",
+             wall, mesh / hz, (busy - mesh) / hz, wall * cores - busy / hz, wall * cores, cores }'
+}
 
 # seconds_since START: wall-clock seconds since START (date +%s.%N), two decimals.
 seconds_since() { awk -v a="$(date +%s.%N)" -v b="$1" 'BEGIN { printf "%.2f", a - b }'; }
@@ -462,18 +546,114 @@ PY
   trap - EXIT
 }
 
+# cityflow (issue 26; not in the default SECTIONS; after cityyear when both are named): report
+# -> signed webhook with the city's year loaded. Needs the year a cityyear run loaded into
+# bench-city (CITY_PRESET, CITY_PG_PORT; CITY_REUSE=1 keeps it there). The flow runs on a
+# copy of that database (CREATE DATABASE ... TEMPLATE, dropped afterwards), so the year stays
+# exactly as loaded for the next CITY_REUSE=1 run; a mesh of its own (CITY_BASE, the receiver
+# on CITY_BASE + 10) starts on the copy. The reporters are the year's own: the first grid of
+# every village with one of its grid workers, the lines in turn over the townships, each
+# township subscribed to its warnings; they report as admin. FLOW_RATE reports a second for
+# FLOW_SECONDS (open loop, at most 512 in flight), then what became of each report, and each
+# service's RSS.
+cityflow() {
+  local psql bin end dir db url admin_url flow_db flow_url started logs gw password admin since wanted loaded i
+  psql=$(pg_bin)/psql
+  end=$(TZ=Asia/Shanghai date -d "$(TZ=Asia/Shanghai date +%Y-%m-01) -1 day" +%F)
+  dir="$CITY_CACHE/$CITY_PRESET-$CITY_SEED-$end"
+  cd "$PINGAN_ROOT"
+  if [ -n "${CITY_BIN:-}" ]; then
+    bin=$CITY_BIN
+    log "binaries: $bin (CITY_BIN)"
+  else
+    log "building (release)"
+    release_build >/dev/null
+    bin=$(release_build --show-bin-path)
+  fi
+  start_cluster bench-city "$CITY_PG_PORT"
+  db=year_$CITY_PRESET flow_db=year_flow
+  admin_url=$(cluster_url bench-city "$CITY_PG_PORT" postgres)
+  url=$(cluster_url bench-city "$CITY_PG_PORT" "$db")
+  flow_url=$(cluster_url bench-city "$CITY_PG_PORT" "$flow_db")
+  wanted=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["grids"], m["screenings"], m["cases"])' "$dir/manifest.json" 2>/dev/null || true)
+  loaded=$("$psql" "$url" -tAXc "SELECT (SELECT count(*) FROM grid.grids) || ' ' || (SELECT count(*) FROM grid.screenings) || ' ' || (SELECT count(*) FROM dispute.cases)" 2>/dev/null || true)
+  if [ -z "$wanted" ] || [ "$loaded" != "$wanted" ]; then
+    echo "cityflow: bench-city (port $CITY_PG_PORT) does not hold the $CITY_PRESET year (${loaded:-no database $db} against ${wanted:-no manifest in $dir}); run SECTIONS=cityyear first" >&2
+    stop_cluster bench-city
+    return 1
+  fi
+  log "copying $db to $flow_db (the flow's reports land in the copy, which is dropped afterwards)"
+  started=$(date +%s.%N)
+  "$psql" "$admin_url" -qX -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $flow_db WITH (FORCE)" \
+    -c "CREATE DATABASE $flow_db TEMPLATE $db STRATEGY FILE_COPY"
+  echo "copied in $(seconds_since "$started") s"
+  scratch_flow=$(mktemp -d)
+  pids=()
+  trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; "$(pg_bin)/psql" "$(cluster_url bench-city "$CITY_PG_PORT" postgres)" -qXc "DROP DATABASE IF EXISTS year_flow WITH (FORCE)" 2>/dev/null; stop_cluster bench-city; rm -rf "$scratch_flow"' EXIT
+  local receiver_port=$((CITY_BASE + 10))
+  local -x DATABASE_URL=$flow_url MESH_SECRET=$(random_hex 32) TOKEN_SECRET=$(random_hex 32) LOG_LEVEL=warning BCRYPT_COST=10 \
+    WEBHOOK_ALLOWED_HOSTS=127.0.0.1:$receiver_port
+  logs="$PINGAN_STATE/bench-cityflow-logs"; rm -rf "$logs"
+  mesh_start "$bin" "$logs" "$CITY_BASE"
+  local flow_pids=("${pids[@]}") flow_names=(grid-service dispute-service risk-service index-service notify-service gateway)
+  gw="http://127.0.0.1:$CITY_BASE"
+  password=bench-$(random_hex 6)
+  PINGAN_PASSWORD=$password "$bin/gateway" add-user admin 430700000000 admin,staff,leader,mediator >/dev/null
+  admin=$(rpc "$gw" pingan.gateway.v1.AuthService/Login "{\"username\":\"admin\",\"password\":\"$password\"}" | json_field "['token']")
+  echo "machine: $(nproc) cores, shared; load average $(cut -d' ' -f1-3 /proc/loadavg); binaries $bin"
+  "$psql" "$flow_url" -qAtX -F ' ' -c "SELECT DISTINCT ON (g.village_code) g.village_code, g.id, m.id
+      FROM grid.grids g JOIN grid.members m ON m.grid_id = g.id AND m.role = 'grid_worker'
+      ORDER BY g.village_code, g.id, m.id" \
+    | sort -k1,1 | awk '{ n[substr($1, 1, 9)]++; print n[substr($1, 1, 9)], $0 }' | sort -k1,1n -k2,2 | cut -d' ' -f2- > "$scratch_flow/villages"
+  "$bin/pingan-bench" seed --url "$gw" --token "$admin" --villages "$scratch_flow/villages" \
+    --receiver "http://127.0.0.1:$receiver_port/hook" --secret "$(random_hex 16)" --out "$scratch_flow/grids" --concurrency 8
+  log "report -> signed webhook with the $CITY_PRESET year loaded: $FLOW_RATE reports a second for $FLOW_SECONDS s (open loop, at most 512 in flight)"
+  since=$("$psql" "$flow_url" -qAtX -c "SELECT now()")
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  backlog_start "$psql" "$flow_url" "$scratch_flow/backlog"
+  share_start bench-city "${flow_pids[@]}"
+  "$bin/pingan-bench" flow --url "$gw" --token "$admin" --grids "$scratch_flow/grids" --receiver-port "$receiver_port" \
+    --concurrency 512 --rate "$FLOW_RATE" --seconds "$FLOW_SECONDS" --missing "$scratch_flow/missing"
+  share_stop
+  backlog_stop
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  flow_accounting "$psql" "$flow_url" "$since" "$scratch_flow/missing"
+  for i in "${!flow_pids[@]}"; do
+    printf 'RSS %s: %s MiB\n' "${flow_names[$i]}" "$(ps -o rss= -p "${flow_pids[$i]}" | awk '{ printf "%.1f", $1 / 1024 }')"
+  done
+
+  kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null || true
+  pids=()
+  "$psql" "$admin_url" -qXc "DROP DATABASE IF EXISTS $flow_db WITH (FORCE)"
+  stop_cluster bench-city
+  rm -rf "$scratch_flow"
+  trap - EXIT
+}
+
 if want cityyear; then
   cityyear
   SECTIONS=$(tr ' ' '\n' <<<"$SECTIONS" | grep -v '^cityyear$' | tr '\n' ' ' || true)
+  [ -n "${SECTIONS// /}" ] || exit 0
+fi
+if want cityflow; then
+  cityflow
+  SECTIONS=$(tr ' ' '\n' <<<"$SECTIONS" | grep -v '^cityflow$' | tr '\n' ' ' || true)
   [ -n "${SECTIONS// /}" ] || exit 0
 fi
 start_cluster bench "$PG_PORT"
 psql=$(pg_bin)/psql
 "$psql" "$(cluster_url bench "$PG_PORT" postgres)" -qc "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
 cd "$PINGAN_ROOT"
-log "building (release)"
-release_build >/dev/null
-bin=$(release_build --show-bin-path)
+# BENCH_BIN runs other binaries than the release build (copied aside, so that no rebuild can
+# swap them mid-run; say so beside every figure).
+if [ -n "${BENCH_BIN:-}" ]; then
+  bin=$BENCH_BIN
+  log "binaries: $bin (BENCH_BIN)"
+else
+  log "building (release)"
+  release_build >/dev/null
+  bin=$(release_build --show-bin-path)
+fi
 
 export DATABASE_URL="$(cluster_url bench "$PG_PORT" bench)" MESH_SECRET=$(random_hex 32) TOKEN_SECRET=$(random_hex 32) \
   LOG_LEVEL=warning BCRYPT_COST=10 WEBHOOK_ALLOWED_HOSTS=127.0.0.1:$RECEIVER_PORT
@@ -487,8 +667,19 @@ mesh_start "$bin" "$logs" "$BASE"
 service_names=(grid-service dispute-service risk-service index-service notify-service gateway)
 service_pids=("${pids[@]}")
 gw="http://127.0.0.1:$BASE"
-eval "$(demo_seed "$bin" "$gw" "http://127.0.0.1:$RECEIVER_PORT/hook" "$password" "$(random_hex 16)")"
+webhook_secret=$(random_hex 16)
+eval "$(demo_seed "$bin" "$gw" "http://127.0.0.1:$RECEIVER_PORT/hook" "$password" "$webhook_secret")"
 token=$(rpc "$gw" pingan.gateway.v1.AuthService/Login "{\"username\":\"xiaodukou\",\"password\":\"$password\"}" | json_field "['token']")
+# The flows' reporters, spread as a city's are: a grid with a grid worker in every generated
+# village (three under each township), each township subscribed to its warnings, the lines
+# in turn over the townships so that consecutive reports come from different ones. They
+# report as admin (the city's staff may report in any grid).
+admin_token=$(rpc "$gw" pingan.gateway.v1.AuthService/Login "{\"username\":\"admin\",\"password\":\"$password\"}" | json_field "['token']")
+spread="$scratch/spread-grids"
+"$psql" "$DATABASE_URL" -qAtX -c "SELECT code FROM grid.divisions WHERE level = 'village' AND name LIKE '%（生成）'
+  ORDER BY row_number() OVER (PARTITION BY left(code, 9) ORDER BY code), code" > "$scratch/spread-villages"
+"$bin/pingan-bench" seed --url "$gw" --token "$admin_token" --villages "$scratch/spread-villages" \
+  --receiver "http://127.0.0.1:$RECEIVER_PORT/hook" --secret "$webhook_secret" --out "$spread" --concurrency 8
 
 log "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; load generator, six services and PostgreSQL share it"
 grid="http://127.0.0.1:$((BASE + 1))"
@@ -508,19 +699,30 @@ LUA
     | grep -E "Requests/sec|  50%|  99%|Non-2xx|Socket errors" || true
 fi
 
+# spread_flow ARGS...: pingan-bench flow from the spread reporters, then flow_accounting.
+spread_flow() {
+  local since
+  since=$("$psql" "$DATABASE_URL" -qAtX -c "SELECT now()")
+  backlog_start "$psql" "$DATABASE_URL" "$scratch/backlog"
+  share_start bench "${service_pids[@]}"
+  "$bin/pingan-bench" flow --url "$gw" --token "$admin_token" --grids "$spread" --receiver-port "$RECEIVER_PORT" \
+    --missing "$scratch/missing" "$@"
+  share_stop
+  backlog_stop
+  flow_accounting "$psql" "$DATABASE_URL" "$since" "$scratch/missing"
+  echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
 if want flow; then
   log "incident flow, unloaded: 50 high-risk reports one at a time through the gateway"
-  "$bin/pingan-bench" flow --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
-    --receiver-port "$RECEIVER_PORT" --concurrency 1 --requests 50
+  spread_flow --concurrency 1 --requests 50
   log "incident flow, loaded: $FLOW_REQUESTS high-risk reports at concurrency $FLOW_CONCURRENCY through the gateway"
-  "$bin/pingan-bench" flow --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
-    --receiver-port "$RECEIVER_PORT" --concurrency "$FLOW_CONCURRENCY" --requests "$FLOW_REQUESTS"
+  spread_flow --concurrency "$FLOW_CONCURRENCY" --requests "$FLOW_REQUESTS"
 fi
 
 if want sustained; then
   log "incident flow, sustained: $FLOW_RATE high-risk reports a second for $FLOW_SECONDS s through the gateway (open loop, at most 512 in flight)"
-  "$bin/pingan-bench" flow --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
-    --receiver-port "$RECEIVER_PORT" --concurrency 512 --rate "$FLOW_RATE" --seconds "$FLOW_SECONDS"
+  spread_flow --concurrency 512 --rate "$FLOW_RATE" --seconds "$FLOW_SECONDS"
 fi
 
 if want ladder; then
@@ -725,7 +927,7 @@ if want hotcase; then
   }
   drained
   sink_stop
-  new_cost=$(report_cost flow --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
+  new_cost=$(report_cost flow --url "$gw" --token "$admin_token" --grids "$spread" \
     --receiver-port "$RECEIVER_PORT" --concurrency 64 --rate 30 --seconds 10)
   sink_start
   hot_cost=$(report_cost reports --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
@@ -737,9 +939,11 @@ if want hotcase; then
   log "other villages' reports at 20 a second for 30 s while the hot case takes $HOT_RATE a second"
   "$bin/pingan-bench" reports --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
     --parties "$hot_a,$hot_b" --rate "$HOT_RATE" --seconds 30 & hot_pid=$!
-  "$bin/pingan-bench" flow --url "$gw" --token "$token" --grid "$GRID_ID" --member "$MEMBER_ID" \
-    --receiver-port "$RECEIVER_PORT" --concurrency 256 --rate 20 --seconds 30
+  since=$("$psql" "$DATABASE_URL" -qAtX -c "SELECT now()")
+  "$bin/pingan-bench" flow --url "$gw" --token "$admin_token" --grids "$spread" \
+    --receiver-port "$RECEIVER_PORT" --concurrency 256 --rate 20 --seconds 30 --missing "$scratch/missing"
   wait "$hot_pid"
+  flow_accounting "$psql" "$DATABASE_URL" "$since" "$scratch/missing"
   sink_start
   drained
   sink_stop
@@ -837,10 +1041,11 @@ LUA
 
   # 3. ReportIncident through the gateway, every relay running behind it, against pgbench -N.
   # Each request names new parties (so each opens its own case) and no threat (so none warns:
-  # no webhook is due to a receiver that is not listening).
+  # no webhook is due to a receiver that is not listening); the requests come from the spread
+  # reporters in turn, as the flows' do, reported as admin.
   { printf 'local run = "%s"\n' "$(random_hex 4)"
-    printf 'local grid, member = "%s", "%s"\n' "$GRID_ID" "$MEMBER_ID"
-    printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$token"
+    printf 'local grids = {'; awk '{ printf "{\"%s\",\"%s\"},", $1, $2 }' "$spread"; printf '}\n'
+    printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$admin_token"
     cat <<'LUA'
 local threads, n, prefix = 0, 0, ""
 wrk.method = "POST"
@@ -849,7 +1054,8 @@ function setup(thread) threads = threads + 1; thread:set("id", threads) end
 function init(args) prefix = "锚" .. run .. "-" .. tostring(id) .. "-" end
 request = function()
   n = n + 1
-  return wrk.format(nil, nil, nil, '{"gridId":"' .. grid .. '","reporterMemberId":"' .. member ..
+  local reporter = grids[(n * 2 + id) % #grids + 1]
+  return wrk.format(nil, nil, nil, '{"gridId":"' .. reporter[1] .. '","reporterMemberId":"' .. reporter[2] ..
     '","category":"INCIDENT_CATEGORY_NEIGHBOUR","description":"锚点压测：邻里纠纷","parties":[{"name":"' ..
     prefix .. n .. '"}]}')
 end
