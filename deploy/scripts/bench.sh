@@ -62,10 +62,14 @@ ensure_anchor_tools
 # cluster of its own (bench-city, CITY_PG_PORT) and a mesh of its own (CITY_BASE and the five
 # ports after it). It measures (1) each import's rows a second beside a raw COPY of the same
 # rows into a fresh copy of the same schema, (2) ComputeMonthlyIndex for the whole city for
-# one month beside the services' own fact statements run in psql, and twelve months computed
-# and recomputed, (3) EXPLAIN (ANALYZE, BUFFERS) of ListCases at a deep page and of GetRanking,
-# and ListCases p50/p95 (page 1 and page CITY_DEEP_PAGE) over CITY_LOOPS curl calls each,
-# (4) each schema's size on disk and each service's RSS. CITY_BIN runs other binaries than
+# one month beside the services' own fact statements run in psql, and every month of the
+# history computed and recomputed, (3) EXPLAIN (ANALYZE, BUFFERS) of ListCases at a deep page
+# and of GetRanking, ListCases p50/p95 (page 1 and page CITY_DEEP_PAGE) over CITY_LOOPS curl
+# calls each, and the dashboard's first pages (today for the city and a township, a case, the
+# index page for both) p50/p95 over CITY_LOOPS requests each with EXPLAIN (ANALYZE, BUFFERS) of
+# every statement each page sent (deploy/bench/pages.py), (4) each schema's size on disk and
+# each service's RSS. CITY_YEARS (city only) generates and loads that many years of history
+# instead of one, in a database of its own (year_city_3y for 3), for the cost curve. CITY_BIN runs other binaries than
 # the release build (say so beside every figure). ComputeMonthlyIndex is timed once as the
 # month's first computation and then CITY_INDEX_RUNS times again, each time followed by its
 # facts as plain SQL; the ratio is of the medians.
@@ -85,6 +89,10 @@ CITY_DEEP_PAGE=${CITY_DEEP_PAGE:-50}
 CITY_PAGE_SIZE=${CITY_PAGE_SIZE:-20}
 CITY_INDEX_RUNS=${CITY_INDEX_RUNS:-5}
 CITY_REUSE=${CITY_REUSE:-0}
+CITY_YEARS=${CITY_YEARS:-1}
+# The generated history's name: the preset, and its years when more than one (city-3y); its
+# cache directory and database are named after it.
+city_key() { if [ "$CITY_YEARS" = 1 ]; then echo "$CITY_PRESET"; else echo "$CITY_PRESET-${CITY_YEARS}y"; fi; }
 
 # flow_accounting PSQL DATABASE_URL SINCE MISSING_FILE: after `pingan-bench flow --missing`,
 # what became of each report whose own webhook did not arrive (no case, no warning, held back
@@ -178,12 +186,12 @@ cityyear() {
   local month months admin i page deep_token log_file log_offset scratch_city
   psql=$(pg_bin)/psql pg_dump=$(pg_bin)/pg_dump
   end=$(TZ=Asia/Shanghai date -d "$(TZ=Asia/Shanghai date +%Y-%m-01) -1 day" +%F)
-  dir="$CITY_CACHE/$CITY_PRESET-$CITY_SEED-$end"
+  dir="$CITY_CACHE/$(city_key)-$CITY_SEED-$end"
   if [ ! -f "$dir/manifest.json" ]; then
-    log "generating the $CITY_PRESET preset (seed $CITY_SEED, ending $end) into $dir"
+    log "generating the $CITY_PRESET preset ($CITY_YEARS year(s), seed $CITY_SEED, ending $end) into $dir"
     started=$(date +%s.%N)
     rm -rf "$dir.tmp"; mkdir -p "$CITY_CACHE"
-    python3 "$PINGAN_ROOT/deploy/scripts/generate-year.py" --preset "$CITY_PRESET" --seed "$CITY_SEED" --end "$end" --out "$dir.tmp" >/dev/null
+    python3 "$PINGAN_ROOT/deploy/scripts/generate-year.py" --preset "$CITY_PRESET" --years "$CITY_YEARS" --seed "$CITY_SEED" --end "$end" --out "$dir.tmp" >/dev/null
     mv "$dir.tmp" "$dir"
     echo "generated in $(seconds_since "$started") s"
   fi
@@ -200,7 +208,7 @@ cityyear() {
   fi
 
   start_cluster bench-city "$CITY_PG_PORT"
-  db=year_$CITY_PRESET
+  db=year_$(city_key | tr - _)
   admin_url=$(cluster_url bench-city "$CITY_PG_PORT" postgres)
   url=$(cluster_url bench-city "$CITY_PG_PORT" "$db")
   copy_url=$(cluster_url bench-city "$CITY_PG_PORT" year_copy)
@@ -441,11 +449,13 @@ SQL
   echo "for scale, not in the goal: writing the month's $(head -c 200 "$scratch_city/compute.json" | sed -n 's/.*"divisionsScored":\([0-9]*\).*/\1/p') scores as plain SQL (INSERT of the version, COPY of its rows, rolled back): ${write_runs[*]} ms, median $write_median ms; ComputeMonthlyIndex / (facts + writing) in plain SQL: $(ratio "$(awk -v s="$index_median" 'BEGIN { print s * 1000 }')" "$(awk -v a="$sql_median" -v b="$write_median" 'BEGIN { print a + b }')" 2)"
 
   local pass codes m
-  for pass in "first computation of the eleven other months" "all twelve recomputed"; do
+  local count_months
+  count_months=$(wc -w <<<"$months")
+  for pass in "first computation of the $((count_months - 1)) other months" "all $count_months recomputed"; do
     echo "(index-service's outbox drained in $(outbox_drained) s before this pass)"
     started=$(date +%s.%N); codes=""
     for m in $months; do
-      [ "$pass" != "all twelve recomputed" ] && [ "$m" = "$month" ] && continue
+      [ "$pass" != "all $count_months recomputed" ] && [ "$m" = "$month" ] && continue
       codes+=" $(compute_month "$m" | cut -d' ' -f2)"
     done
     echo "ComputeMonthlyIndex, $pass: $(seconds_since "$started") s (HTTP codes:$(tr ' ' '\n' <<<"$codes" | sort | uniq -c | awk 'NF == 2 { printf " %s×%s", $1, $2 }'))"
@@ -528,6 +538,13 @@ print(f"ListCases {page} (size {sys.argv[4]}, whole city) through the gateway, {
 PY
   done
 
+  # The dashboard's first pages, as the city's administrator opens them: how long each takes
+  # and every statement each sends, explained.
+  log "3. the dashboard's pages: today (city, $township), a case, the index (city, $township)"
+  python3 "$PINGAN_ROOT/deploy/bench/pages.py" --gateway "$gw" --token "$admin" --township "$township" --month "$month" \
+    --psql "$psql" --url "$url" --log-file "$log_file" --loops "$CITY_LOOPS" --out "$scratch_city/pages" \
+    || echo "the pages' measurement failed"
+
   # 4. Size on disk per schema, and each service's RSS after these runs.
   log "4. size on disk per schema; RSS of each service"
   "$psql" "$url" -X -c "SELECT n.nspname AS schema, pg_size_pretty(sum(pg_total_relation_size(c.oid))) AS size,
@@ -560,7 +577,7 @@ cityflow() {
   local psql bin end dir db url admin_url flow_db flow_url started logs gw password admin since wanted loaded i
   psql=$(pg_bin)/psql
   end=$(TZ=Asia/Shanghai date -d "$(TZ=Asia/Shanghai date +%Y-%m-01) -1 day" +%F)
-  dir="$CITY_CACHE/$CITY_PRESET-$CITY_SEED-$end"
+  dir="$CITY_CACHE/$(city_key)-$CITY_SEED-$end"
   cd "$PINGAN_ROOT"
   if [ -n "${CITY_BIN:-}" ]; then
     bin=$CITY_BIN
@@ -571,7 +588,7 @@ cityflow() {
     bin=$(release_build --show-bin-path)
   fi
   start_cluster bench-city "$CITY_PG_PORT"
-  db=year_$CITY_PRESET flow_db=year_flow
+  db=year_$(city_key | tr - _) flow_db=year_flow
   admin_url=$(cluster_url bench-city "$CITY_PG_PORT" postgres)
   url=$(cluster_url bench-city "$CITY_PG_PORT" "$db")
   flow_url=$(cluster_url bench-city "$CITY_PG_PORT" "$flow_db")
