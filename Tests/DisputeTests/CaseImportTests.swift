@@ -82,6 +82,47 @@ struct CaseImportTests {
         }
     }
 
+    /// The departments a batch's summons name are registered once each: a second legacy id
+    /// for the same name at the same centre, and a department made in Pingan before the
+    /// import, are the department already there.
+    @Test func summonedDepartmentsAreRegisteredOnceByLegacyIdOrByNameAtTheirCentre() async throws {
+        try await withDispute(now: { Self.now.now }) { _, database in
+            let pool = database.pool()
+            defer { Task { await pool.close() } }
+            let made = UUID.random()
+            try await pool.query(
+                "INSERT INTO dispute.departments (id, centre_code, name, api_key_name, created_at) VALUES ($1, $2, '小渡口镇派出所', 'made-in-pingan', now())",
+                [made, Place.townA]
+            )
+            let good = Self.history.split(separator: "\n").first.map(String.init) ?? ""
+            func line(_ legacyID: String, department: [String: String]) throws -> String {
+                var object = try #require(try JSONSerialization.jsonObject(with: Data(good.utf8)) as? [String: Any])
+                object["legacy_id"] = legacyID
+                var summons = try #require((object["summons"] as? [[String: Any]])?.first)
+                summons["department"] = department
+                object["summons"] = [summons]
+                return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+            }
+            let file = [
+                try line("AJ-11", department: ["legacy_id": "BM-1", "name": "小渡口镇国土所", "centre_code": Place.townA]),
+                try line("AJ-12", department: ["legacy_id": "BM-2", "name": "小渡口镇国土所", "centre_code": Place.townA]),
+                try line("AJ-13", department: ["legacy_id": "BM-3", "name": "小渡口镇派出所", "centre_code": Place.townA]),
+                try line("AJ-14", department: ["legacy_id": "BM-1", "name": "小渡口镇国土所", "centre_code": Place.townA]),
+            ].joined(separator: "\n")
+            let (summary, refusals) = try await importing(file, into: database, batch: 2)
+            #expect(refusals.isEmpty && summary.imported == 4 && summary.batchesApplied == 2)
+            let departments = try await pool.query("SELECT legacy_id, name, id FROM dispute.departments ORDER BY name")
+            #expect(departments.count == 2)
+            #expect(try departments.map { try $0.decode(String?.self, at: 0) } == ["BM-1", nil])
+            let landOffice = try departments[0].decode(UUID.self, at: 2)
+            let summoned = try await pool.query(
+                "SELECT c.legacy_id, s.department_id FROM dispute.summons s JOIN dispute.cases c ON c.id = s.case_id ORDER BY c.legacy_id"
+            ).map { (try $0.decode(String.self, at: 0), try $0.decode(UUID.self, at: 1)) }
+            #expect(summoned.map(\.0) == ["AJ-11", "AJ-12", "AJ-13", "AJ-14"])
+            #expect(summoned.map(\.1) == [landOffice, landOffice, made, landOffice])
+        }
+    }
+
     @Test func everyKindOfBadLineIsReportedByLineAndItsBatchIsNotApplied() async throws {
         try await withDispute(now: { Self.now.now }) { _, database in
             let good = Self.history.split(separator: "\n").first.map(String.init) ?? ""

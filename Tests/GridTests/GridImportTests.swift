@@ -152,6 +152,82 @@ struct GridImportTests {
         }
     }
 
+    /// A line that stops the import (longer than the limit) stops it there: the batches before
+    /// it are applied, as they would be one after another, and nothing after it.
+    @Test func aLineThatStopsTheImportLeavesTheBatchesBeforeItApplied() async throws {
+        let clock = ManualClock(morningOf: Self.today)
+        try await GridSchema.with { schema in
+            let grids = (1...3).map { index -> [String: Any] in
+                ["legacy_id": "G-\(index)", "village_code": GridSchema.village, "name": "第\(index)网格", "created_at": "2025-03-01T08:00:00+08:00"]
+            }
+            let text = try ndjson(Array(grids.prefix(2))) + String(repeating: "x", count: ImportLines.maxLineBytes + 1) + "\n" + (try ndjson([grids[2]]))
+            await #expect(throws: ImportError.lineTooLong(3, limit: ImportLines.maxLineBytes)) {
+                _ = try await schema.importer(clock, batchSize: 1).run(.grids, lines: ImportLines(text: text), by: "user:zhang")
+            }
+            let stored = try await schema.pool.query("SELECT legacy_id FROM grid.grids ORDER BY legacy_id").map { try $0.decode(String.self, at: 0) }
+            #expect(stored == ["G-1", "G-2"])
+        }
+    }
+
+    /// A day the grid's worker recorded before the import is left as it is; the batch's other
+    /// days go in beside it.
+    @Test func aDayRecordedAlreadyIsLeftAsItIsAndTheRestOfItsBatchGoesIn() async throws {
+        let clock = ManualClock(morningOf: Self.today)
+        try await GridSchema.with { schema in
+            let importer = schema.importer(clock)
+            _ = try await importer.run(.grids, lines: ImportLines(text: try ndjson(SmallHistory.grids)), by: "user:zhang")
+            _ = try await importer.run(.members, lines: ImportLines(text: try ndjson(SmallHistory.members)), by: "user:zhang")
+            _ = try await partitionsFor(schema, clock)
+            try await schema.pool.query(
+                """
+                INSERT INTO grid.screenings (grid_id, day, village_code, reporter_member_id, households_visited, disputes_found, recorded_at)
+                SELECT g.id, DATE '2025-10-02', g.village_code, m.id, 99, 0, now() FROM grid.grids g JOIN grid.members m ON m.grid_id = g.id
+                WHERE g.legacy_id = 'G-1'
+                """
+            )
+            let summary = try await importer.run(.screening, lines: ImportLines(text: try ndjson(SmallHistory.screenings)), by: "user:zhang")
+            #expect(summary.imported == 5 && summary.alreadyPresent == 1 && summary.refused == 0)
+            let kept = try await schema.pool.query(
+                "SELECT s.households_visited, s.legacy_id FROM grid.screenings s JOIN grid.grids g ON g.id = s.grid_id WHERE g.legacy_id = 'G-1' AND day = '2025-10-02'"
+            )
+            #expect(kept.count == 1)
+            let households = try kept.first?.decode(Int.self, at: 0)
+            let legacyID = try kept.first?.decode(String?.self, at: 1)
+            #expect(households == 99 && legacyID == .some(nil))
+            #expect(try await schema.count("grid.screenings") == 6)
+        }
+    }
+
+    /// Rows whose key another writer took between the batch's check and its `COPY` (a unique
+    /// violation) go through a temporary table instead: the rest are written, the taken ones
+    /// left as they are, in the same transaction.
+    @Test func rowsWhoseKeyWasTakenSinceTheCheckGoThroughATemporaryTable() async throws {
+        let clock = ManualClock(morningOf: Self.today)
+        try await GridSchema.with { schema in
+            let importer = schema.importer(clock)
+            _ = try await importer.run(.grids, lines: ImportLines(text: try ndjson(SmallHistory.grids)), by: "user:zhang")
+            let before = try await schema.snapshot("grid.grids")
+            let now = clock.now
+            let written = try await schema.pool.transaction { transaction in
+                try await importer.write(
+                    [[UUID.random(), GridSchema.village, "改名", now, "G-1", "user:li", now],
+                     [UUID.random(), GridSchema.village, "第九网格", now, "G-9", "user:li", now]],
+                    into: "grid.grids", columns: ["id", "village_code", "name", "created_at", "legacy_id", "imported_by", "imported_at"],
+                    keyedBy: "legacy_id", transaction
+                )
+            }
+            #expect(written == 1)
+            let after = try await schema.snapshot("grid.grids")
+            #expect(after.count == 3 && before.allSatisfy(after.contains))
+            let names = try await schema.pool.query("SELECT name FROM grid.grids ORDER BY legacy_id").map { try $0.decode(String.self, at: 0) }
+            #expect(names == ["安福一村第一网格", "安福一村第二网格", "第九网格"])
+        }
+    }
+
+    func partitionsFor(_ schema: GridSchema, _ clock: ManualClock) async throws -> [Month] {
+        try await ScreeningPartitions(pool: schema.pool, retention: .default).ensure([Month(year: 2025, month: 10)])
+    }
+
     @Test func importedRecordsKeepTheirTimesAndSayWhoImportedThem() async throws {
         let clock = ManualClock(morningOf: Self.today)
         try await GridSchema.with { schema in

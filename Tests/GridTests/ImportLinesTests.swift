@@ -49,3 +49,60 @@ struct ImportLinesTests {
         #expect(throws: ConfigurationError.self) { try GridSettings(SettingsReader(base.merging(["SCREENING_RETENTION_MONTHS": "-1"]) { $1 })) }
     }
 }
+
+/// The importer's own reader of a line's JSON object against `JSONSerialization`: the same
+/// lines are objects, with the same values.
+@Suite("import JSON lines")
+struct JSONLineTests {
+    /// What `JSONSerialization` reads from `text`, as ``ImportValue``s; `nil` when it is not one object.
+    static func reference(_ text: String) -> [String: ImportValue]? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return nil }
+        return object.mapValues { value in
+            switch value {
+            case let text as String: .string(text)
+            case let number as NSNumber where type(of: number) == NSNumber.self: .number(number.doubleValue)
+            case let flag as NSNumber: .bool(flag.boolValue)
+            case is NSNull: .null
+            default: .nested
+            }
+        }
+    }
+
+    @Test(arguments: [
+        #"{"a":"b","n":12,"x":-0.5e3,"t":true,"f":false,"z":null}"#,
+        #"  { "legacy_id" : "PC-1" , "day":"2025-12-02"}  "#,
+        #"{}"#,
+        #"{"s":"网格\"引号\\反斜杠\/斜杠\n\t\u00e9\ud83d\ude00"}"#,
+        #"{"nested":{"a":[1,2,{"b":[]}]},"list":[]}"#,
+        #"{"big":1e400,"small":0.000001,"zero":0,"neg":-7}"#,
+        #"{"a":1,"a":2}"#,
+        #"{"legacy_id": "G-2", "name": "#,
+        #"[1, 2]"#,
+        #""text""#,
+        #"{"a":01}"#,
+        #"{"a":1.}"#,
+        #"{"a":.5}"#,
+        #"{"a":+1}"#,
+        #"{"a":tru}"#,
+        #"{"a":"unterminated}"#,
+        #"{"a":"\x"}"#,
+        #"{"a":"\ud800"}"#,
+        #"{"a":1,}"#,
+        #"{"a" 1}"#,
+        #"{a:1}"#,
+        #"{"a":1} x"#,
+        #"{"a":[1,]}"#,
+        "{\"a\":\"tab\there\"}",
+        "",
+    ])
+    func readsWhatJSONSerializationReads(_ text: String) {
+        #expect(JSONLine.object(text) == Self.reference(text))
+    }
+
+    @Test func nestingDeeperThanTheLimitIsRefused() {
+        let deep = "{\"a\":" + String(repeating: "[", count: JSONLine.maxDepth + 1) + String(repeating: "]", count: JSONLine.maxDepth + 1) + "}"
+        #expect(JSONLine.object(deep) == nil)
+        let shallow = "{\"a\":" + String(repeating: "[", count: 10) + String(repeating: "]", count: 10) + "}"
+        #expect(JSONLine.object(shallow) == ["a": .nested])
+    }
+}

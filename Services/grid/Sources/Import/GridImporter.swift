@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import PinganDomain
 import PinganPostgres
 import PinganRuntime
@@ -9,10 +10,14 @@ import PinganRuntime
 /// The file is read a line at a time and applied in batches of ``batchSize`` records. Every
 /// record of a batch is checked first, on its own and then against the database (its village,
 /// grid or reporter exist; no other grid has its name); if any is refused, the batch applies
-/// none of its records and every refused line is reported. Otherwise the batch is loaded with
-/// `COPY` into a temporary table and inserted from there, skipping the records already stored
-/// (keyed by the old system's id), and committed. So importing the same file again changes
+/// none of its records and every refused line is reported. Otherwise the records not stored
+/// already (keyed by the old system's id; a screening by its grid and day) are loaded with
+/// `COPY` straight into the table, and committed. So importing the same file again changes
 /// nothing, and a file with a few bad lines is imported again, whole, once they are fixed.
+///
+/// Each batch is read and checked on its own while the one before it is written, so the
+/// importer's work and the database's overlap; batches are still applied one at a time, in
+/// order, each in a transaction of its own.
 ///
 /// Imported records keep their own times (`created_at`, `recorded_at`) and carry `legacy_id`,
 /// `imported_by` and `imported_at`.
@@ -22,6 +27,8 @@ public struct GridImporter: Sendable {
     let pool: PostgresPool
     let partitions: ScreeningPartitions
     let batchSize: Int
+    /// The months whose screening partitions this importer has made sure of already.
+    let ensuredMonths = EnsuredMonths()
     /// The time of day; tests pass a clock they control.
     let now: @Sendable () -> Date
 
@@ -42,52 +49,52 @@ public struct GridImporter: Sendable {
 
     /// Imports `lines` as records of `kind` on behalf of `operator`, calling `refused` for each
     /// refused line as its batch is checked.
+    ///
+    /// Each line is parsed and checked on its own while the batch before it is written
+    /// (``ImportBatches/runOverlapped(_:by:batchSize:refused:parse:apply:)``); the checks
+    /// against the database are the batch's, in its transaction.
     public func run(
         _ kind: ImportKind, lines: ImportLines, by importer: String, refused: @Sendable (ImportRefusal) -> Void = { _ in }
     ) async throws -> ImportSummary {
         let started = now()
-        return try await ImportBatches.run(
+        let who = importer.trimmingCharacters(in: .whitespaces)
+        switch kind {
+        case .grids:
+            return try await run(lines, by: importer, refused: refused, read: { GridRecord.read(&$0, now: started) }) { records, refusals in
+                try await applyGrids(records, refusals: refusals, by: who, at: started)
+            }
+        case .members:
+            return try await run(lines, by: importer, refused: refused, read: { MemberRecord.read(&$0, now: started) }) { records, refusals in
+                try await applyMembers(records, refusals: refusals, by: who, at: started)
+            }
+        case .screening:
+            let firstKept = partitions.retention.firstKept(current: Month(containing: started)).map { Day(containing: $0.range.start) }
+            // A year of screenings names each day thousands of times: each is parsed once.
+            var days = ImportFields.Days()
+            return try await run(lines, by: importer, refused: refused, read: { ScreeningRecord.read(&$0, now: started, firstKept: firstKept, days: &days) }) {
+                records, refusals in try await applyScreenings(records, refusals: refusals, by: who, at: started)
+            }
+        }
+    }
+
+    /// Parses each line into its fields and `read`s a record from them, in batches that
+    /// `apply` checks against the database and writes.
+    private func run<Record: Sendable>(
+        _ lines: ImportLines, by importer: String, refused: @Sendable (ImportRefusal) -> Void, read: (inout ImportFields) -> Record?,
+        apply: @escaping @Sendable ([Record], [ImportRefusal]) async throws -> ImportBatches.Outcome
+    ) async throws -> ImportSummary {
+        try await ImportBatches.runOverlapped(
             lines, by: importer, batchSize: batchSize, refused: refused,
             parse: { text, number in
                 switch ImportFields.parse(text, line: number) {
-                case .fields(let fields): .record(fields)
-                case .refused(let refusal): .refused([refusal])
+                case .refused(let refusal): return .refused([refusal])
+                case .fields(var fields):
+                    guard let record = read(&fields) else { return .refused(fields.refusals) }
+                    return .record(record)
                 }
             },
-            apply: { batch, refusals in try await apply(kind, batch, parseRefusals: refusals, by: importer.trimmingCharacters(in: .whitespaces), at: started) }
+            apply: apply
         )
-    }
-
-    /// Checks and applies one batch; `parseRefusals` are the lines that were not JSON objects.
-    func apply(_ kind: ImportKind, _ batch: [ImportFields], parseRefusals: [ImportRefusal], by importer: String, at importedAt: Date) async throws -> ImportBatches.Outcome {
-        let now = importedAt
-        switch kind {
-        case .grids:
-            var refusals = parseRefusals
-            let records = batch.compactMap { fields in
-                var fields = fields
-                defer { refusals += fields.refusals }
-                return GridRecord.read(&fields, now: now)
-            }
-            return try await applyGrids(records, refusals: refusals, by: importer, at: importedAt)
-        case .members:
-            var refusals = parseRefusals
-            let records = batch.compactMap { fields in
-                var fields = fields
-                defer { refusals += fields.refusals }
-                return MemberRecord.read(&fields, now: now)
-            }
-            return try await applyMembers(records, refusals: refusals, by: importer, at: importedAt)
-        case .screening:
-            var refusals = parseRefusals
-            let firstKept = partitions.retention.firstKept(current: Month(containing: now)).map { Day(containing: $0.range.start) }
-            let records = batch.compactMap { fields in
-                var fields = fields
-                defer { refusals += fields.refusals }
-                return ScreeningRecord.read(&fields, now: now, firstKept: firstKept)
-            }
-            return try await applyScreenings(records, refusals: refusals, by: importer, at: importedAt)
-        }
     }
 
     /// Thrown inside a batch's transaction to roll back its reads once a record is refused.
@@ -108,7 +115,8 @@ public struct GridImporter: Sendable {
         try await inTransaction { transaction in
             var refusals = parsed
             refusals += ImportBatches.repeats(records, key: \.legacyID, line: \.line, field: "legacy_id", what: "the same legacy_id")
-            refusals += ImportBatches.repeats(records, key: { "\($0.village.rawValue)/\($0.name)" }, line: \.line, field: "name", what: "a grid of the same village and name")
+            refusals += ImportBatches.repeats(records, key: { VillageName(village: $0.village.rawValue, name: $0.name) }, line: \.line, field: "name",
+                                              what: "a grid of the same village and name")
             // CreateGrid waits for this batch (milliseconds), so no grid can take a name between
             // the check and the insert.
             try await transaction.query("LOCK TABLE grid.grids IN SHARE ROW EXCLUSIVE MODE")
@@ -122,13 +130,13 @@ public struct GridImporter: Sendable {
             ])
             let villages = Set(try rows[0].map { try $0.decode(String.self, at: 0) })
             let present = Set(try rows[1].map { try $0.decode(String.self, at: 0) })
-            var names: [String: String?] = [:]
-            for row in rows[2] { names["\(try row.decode(String.self, at: 0))/\(try row.decode(String.self, at: 1))"] = try row.decode(String?.self, at: 2) }
+            var names: [VillageName: String?] = [:]
+            for row in rows[2] { names[VillageName(village: try row.decode(String.self, at: 0), name: try row.decode(String.self, at: 1))] = try row.decode(String?.self, at: 2) }
             for record in records where !present.contains(record.legacyID) {
                 if !villages.contains(record.village.rawValue) {
                     refusals.append(ImportRefusal(line: record.line, field: "village_code", reason: "\(record.village) is not a registered village; import it with DivisionService/ImportDivisions first"))
                 }
-                if let holder = names["\(record.village.rawValue)/\(record.name)"] {
+                if let holder = names[VillageName(village: record.village.rawValue, name: record.name)] {
                     let who = holder.map { "grid \($0)" } ?? "a grid created in Pingan"
                     refusals.append(ImportRefusal(line: record.line, field: "name", reason: "village \(record.village) already has a grid named \(record.name) (\(who))"))
                 }
@@ -136,21 +144,12 @@ public struct GridImporter: Sendable {
             guard refusals.isEmpty else { throw Refused(refusals: refusals) }
             let fresh = records.filter { !present.contains($0.legacyID) }
             guard !fresh.isEmpty else { return 0 }
-            try await transaction.query(
-                "CREATE TEMP TABLE import_grids (id uuid, legacy_id text, village_code text, name text, created_at timestamptz) ON COMMIT DROP"
+            let stamp = ImportStamp(by: importer, at: importedAt)
+            return try await write(
+                fresh.map { [UUID.random(), $0.village.rawValue, $0.name, $0.createdAt, $0.legacyID, stamp.by, stamp.at] },
+                into: "grid.grids", columns: ["id", "village_code", "name", "created_at", "legacy_id", "imported_by", "imported_at"],
+                keyedBy: "legacy_id", transaction
             )
-            try await transaction.copy(
-                into: "import_grids", columns: ["id", "legacy_id", "village_code", "name", "created_at"],
-                rows: fresh.map { [UUID.random(), $0.legacyID, $0.village.rawValue, $0.name, $0.createdAt] }
-            )
-            return try await transaction.query(
-                """
-                INSERT INTO grid.grids (id, village_code, name, created_at, legacy_id, imported_by, imported_at)
-                SELECT id, village_code, name, created_at, legacy_id, $1, $2 FROM import_grids
-                ON CONFLICT (legacy_id) DO NOTHING
-                """,
-                [importer, importedAt]
-            ).affectedRows
         }
     }
 
@@ -171,40 +170,49 @@ public struct GridImporter: Sendable {
             guard refusals.isEmpty else { throw Refused(refusals: refusals) }
             let fresh = records.filter { !present.contains($0.legacyID) }
             guard !fresh.isEmpty else { return 0 }
-            try await transaction.query(
-                "CREATE TEMP TABLE import_members (id uuid, legacy_id text, grid_id uuid, name text, role text, created_at timestamptz) ON COMMIT DROP"
+            let stamp = ImportStamp(by: importer, at: importedAt)
+            return try await write(
+                fresh.map { [UUID.random(), grids[$0.gridLegacyID], $0.name, $0.role, $0.createdAt, $0.legacyID, stamp.by, stamp.at] },
+                into: "grid.members", columns: ["id", "grid_id", "name", "role", "created_at", "legacy_id", "imported_by", "imported_at"],
+                keyedBy: "legacy_id", transaction
             )
-            try await transaction.copy(
-                into: "import_members", columns: ["id", "legacy_id", "grid_id", "name", "role", "created_at"],
-                rows: fresh.map { [UUID.random(), $0.legacyID, grids[$0.gridLegacyID], $0.name, $0.role, $0.createdAt] }
-            )
-            return try await transaction.query(
-                """
-                INSERT INTO grid.members (id, grid_id, name, role, created_at, legacy_id, imported_by, imported_at)
-                SELECT id, grid_id, name, role, created_at, legacy_id, $1, $2 FROM import_members
-                ON CONFLICT (legacy_id) DO NOTHING
-                """,
-                [importer, importedAt]
-            ).affectedRows
         }
     }
 
     func applyScreenings(_ records: [ScreeningRecord], refusals parsed: [ImportRefusal], by importer: String, at importedAt: Date) async throws -> ImportBatches.Outcome {
         // The months' partitions first, outside the batch's transaction: DDL of its own,
-        // under the upkeep's lock (ScreeningPartitions).
-        if parsed.isEmpty { try await partitions.ensure(Set(records.map(\.day.month))) }
+        // under the upkeep's lock (ScreeningPartitions). Once per month per import.
+        if parsed.isEmpty {
+            let months = Set(Set(records.map(\.day)).map(\.month))
+            let missing = ensuredMonths.missing(from: months)
+            if !missing.isEmpty {
+                _ = try await partitions.ensure(missing)
+                ensuredMonths.insert(missing)
+            }
+        }
         return try await inTransaction { transaction in
             var refusals = parsed
             refusals += ImportBatches.repeats(records, key: \.legacyID, line: \.line, field: "legacy_id", what: "the same legacy_id")
-            refusals += ImportBatches.repeats(records, key: { "\($0.gridLegacyID)/\($0.day)" }, line: \.line, field: "day", what: "a screening of the same grid and day")
+            refusals += ImportBatches.repeats(records, key: { GridDay(grid: $0.gridLegacyID, day: $0.day.ordinal) }, line: \.line, field: "day",
+                                              what: "a screening of the same grid and day")
             let rows = try await transaction.pipeline([
                 (sql: "SELECT legacy_id, id, village_code FROM grid.grids WHERE legacy_id = ANY($1)", parameters: [Array(Set(records.map(\.gridLegacyID)))]),
                 (sql: "SELECT legacy_id, id, grid_id FROM grid.members WHERE legacy_id = ANY($1)", parameters: [Array(Set(records.map(\.reporterLegacyID)))]),
             ])
-            var grids: [String: (id: UUID, village: String)] = [:]
-            for row in rows[0] { grids[try row.decode(String.self, at: 0)] = (try row.decode(UUID.self, at: 1), try row.decode(String.self, at: 2)) }
-            var members: [String: (id: UUID, grid: UUID)] = [:]
-            for row in rows[1] { members[try row.decode(String.self, at: 0)] = (try row.decode(UUID.self, at: 1), try row.decode(UUID.self, at: 2)) }
+            // With their ids and village as COPY text: `grid_id \t village_code \t`, `reporter_member_id \t`.
+            var grids: [String: (id: UUID, text: [UInt8])] = [:]
+            for row in rows[0] {
+                let id = try row.decode(UUID.self, at: 1)
+                var text: [UInt8] = []
+                PostgresConnection.appendCopyRow([id, try row.decode(String.self, at: 2)], to: &text)
+                text[text.count - 1] = UInt8(ascii: "\t")
+                grids[try row.decode(String.self, at: 0)] = (id, text)
+            }
+            var members: [String: (id: UUID, text: [UInt8], grid: UUID)] = [:]
+            for row in rows[1] {
+                let id = try row.decode(UUID.self, at: 1)
+                members[try row.decode(String.self, at: 0)] = (id, Array((id.uuidString + "\t").utf8), try row.decode(UUID.self, at: 2))
+            }
             for record in records {
                 let grid = grids[record.gridLegacyID]
                 if grid == nil {
@@ -219,34 +227,108 @@ public struct GridImporter: Sendable {
                 }
             }
             guard refusals.isEmpty else { throw Refused(refusals: refusals) }
-            guard !records.isEmpty else { return 0 }
-            try await transaction.query(
+            guard let first = records.min(by: { $0.day < $1.day }), let last = records.max(by: { $0.day < $1.day }) else { return 0 }
+            // A day already stored (by an earlier import, or recorded by the grid's worker) is
+            // left as it is: found with one read of the batch's grids over its days (an index
+            // range per grid and month), so that the rest go straight into the table.
+            let stored = try await transaction.query(
                 """
-                CREATE TEMP TABLE import_screenings (grid_id uuid, day date, village_code text, reporter_member_id uuid,
-                    households_visited integer, disputes_found integer, recorded_at timestamptz, legacy_id text) ON COMMIT DROP
-                """
-            )
-            try await transaction.copy(
-                into: "import_screenings",
-                columns: ["grid_id", "day", "village_code", "reporter_member_id", "households_visited", "disputes_found", "recorded_at", "legacy_id"],
-                rows: records.map { record in
-                    let grid = grids[record.gridLegacyID]
-                    return [grid?.id, record.day.description, grid?.village, members[record.reporterLegacyID]?.id,
-                            record.householdsVisited, record.disputesFound, record.recordedAt, record.legacyID]
-                }
-            )
-            // A day already stored (by an earlier import, or recorded by the grid's worker)
-            // is left as it is.
-            return try await transaction.query(
-                """
-                INSERT INTO grid.screenings (grid_id, day, village_code, reporter_member_id, households_visited, disputes_found,
-                    recorded_at, legacy_id, imported_by, imported_at)
-                SELECT grid_id, day, village_code, reporter_member_id, households_visited, disputes_found, recorded_at, legacy_id, $1, $2
-                FROM import_screenings ORDER BY day, grid_id
-                ON CONFLICT (grid_id, day) DO NOTHING
+                SELECT grid_id, day - DATE '1970-01-01' FROM grid.screenings
+                WHERE grid_id = ANY($1::uuid[]) AND day BETWEEN $2::date AND $3::date
                 """,
-                [importer, importedAt]
-            ).affectedRows
+                [grids.values.map(\.id.uuidString), first.dayText, last.dayText]
+            )
+            var present = Set<ScreeningKey>()
+            for row in stored { present.insert(ScreeningKey(grid: try row.decode(UUID.self, at: 0), day: try row.decode(Int.self, at: 1))) }
+            // Each row: the batch's grid, village and reporter, the record's own columns
+            // (written when its line was read), then who imported it and when.
+            var tail: [UInt8] = []
+            PostgresConnection.appendCopyRow([importer, importedAt], to: &tail)
+            var text: [UInt8] = []
+            text.reserveCapacity(records.count * 192)
+            var written = 0
+            for record in records {
+                guard let grid = grids[record.gridLegacyID], let member = members[record.reporterLegacyID] else { continue }
+                if !present.isEmpty, present.contains(ScreeningKey(grid: grid.id, day: record.day.ordinal)) { continue }
+                text += grid.text
+                text += member.text
+                text += record.copyText
+                text += tail
+                written += 1
+            }
+            guard written > 0 else { return 0 }
+            return try await write(
+                text: text, into: "grid.screenings", columns: ["grid_id", "village_code", "reporter_member_id"] + ScreeningRecord.ownColumns + ["imported_by", "imported_at"],
+                keyedBy: "grid_id, day", transaction
+            )
         }
+    }
+
+    /// Writes a batch's new rows into `table` with `COPY`, straight into the table: the batch
+    /// has left out what it found stored already, so each row is written once.
+    ///
+    /// If a row's key was taken since (a unique violation: a grid worker recorded the day, or
+    /// another import ran beside this one), that `COPY` is rolled back to its savepoint and the
+    /// rows go through a temporary table instead, inserted with `ON CONFLICT (keyedBy) DO
+    /// NOTHING`, so what is there is left as it is.
+    /// - Returns: the rows written.
+    func write(
+        _ rows: [[any PostgresEncodable]], into table: String, columns: [String], keyedBy key: String, _ transaction: PostgresConnection
+    ) async throws -> Int {
+        var text: [UInt8] = []
+        for row in rows { PostgresConnection.appendCopyRow(row, to: &text) }
+        return try await write(text: text, into: table, columns: columns, keyedBy: key, transaction)
+    }
+
+    /// ``write(_:into:columns:keyedBy:_:)`` of rows already in `COPY`'s text format.
+    func write(text: [UInt8], into table: String, columns: [String], keyedBy key: String, _ transaction: PostgresConnection) async throws -> Int {
+        do {
+            return try await transaction.savepoint(first: []) { step, _ in try await step.copy(into: table, columns: columns, text: text) }
+        } catch let error as PostgresError where error.isUniqueViolation {
+            let list = columns.joined(separator: ", ")
+            try await transaction.query("CREATE TEMP TABLE import_rows ON COMMIT DROP AS SELECT \(list) FROM \(table) WITH NO DATA")
+            try await transaction.copy(into: "import_rows", columns: columns, text: text)
+            return try await transaction.query("INSERT INTO \(table) (\(list)) SELECT \(list) FROM import_rows ON CONFLICT (\(key)) DO NOTHING").affectedRows
+        }
+    }
+}
+
+/// The months an importer has made the partitions of: asked of the database once each, not
+/// once a batch (a year of screenings is some 750 batches over 12 months).
+final class EnsuredMonths: Sendable {
+    private let months = Mutex<Set<Month>>([])
+
+    func missing(from wanted: Set<Month>) -> Set<Month> { months.withLock { wanted.subtracting($0) } }
+
+    func insert(_ made: Set<Month>) { months.withLock { $0.formUnion(made) } }
+}
+
+/// A grid's name in its village, unique among grids.
+private struct VillageName: Hashable {
+    let village: String
+    let name: String
+}
+
+/// A screening's grid (by its legacy id) and day, unique in a file.
+private struct GridDay: Hashable {
+    let grid: String
+    let day: Int
+}
+
+/// A stored screening's key: its grid and day (``Day/ordinal``).
+private struct ScreeningKey: Hashable {
+    let grid: UUID
+    let day: Int
+}
+
+/// Who imported a batch and when, as `COPY` writes them into every row: made into text once
+/// per batch rather than once per row.
+private struct ImportStamp {
+    let by: String
+    let at: String?
+
+    init(by importer: String, at importedAt: Date) {
+        by = importer
+        at = importedAt.postgresParameter.text
     }
 }
