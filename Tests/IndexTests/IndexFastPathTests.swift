@@ -158,6 +158,44 @@ struct IndexFastPathTests {
         }
     }
 
+    /// A month's scores keep their indicators as `json` (migration 5), `indicators` taking
+    /// '[]' for the previous release to read; a score an earlier release wrote, its indicators
+    /// in the jsonb column, reads back as it was written.
+    @Test func indicatorsAreStoredAsJSONAndEarlierScoresStillRead() async throws {
+        try await TestDatabase.with { database in
+            let app = try IndexApp.build(settings: IndexSettings(service: try TestMesh.settings(databaseURL: database.url)))
+            try await app.test(.router) { _ in
+                let pool = database.pool()
+                let store = PostgresMonthStore(pool: pool, outbox: Outbox(schema: IndexMigrations.schema))
+                let month = Month(year: 2026, month: 10)
+                func indicators(_ at: Int) -> [IndicatorValue] {
+                    [
+                        IndicatorValue(indicator: "screening_coverage", name: "每日排查覆盖率", category: "基础", weight: 10, enoughData: true,
+                                       value: 0.75 + Double(at) / 100, normalised: 0.5, points: 5.25),
+                        IndicatorValue(indicator: "violence_free", name: "民转刑 \"零\"", category: "平安", weight: 7.5, enoughData: false,
+                                       value: 0, normalised: 0, points: 0),
+                    ]
+                }
+                let (a, b) = ("430723102201", "430723102202")
+                let scored = [a, b].enumerated().map { at, village in
+                    GovernanceIndex.Scored(code: village, name: "村\(at)", parent: Place.townA, score: 80 - Double(at), enoughData: true, indicators: indicators(at))
+                }
+                _ = try await store.publish(Publication(
+                    month: month, scored: scored, catalogueVersion: "test", status: .provisional, computedBy: "user:test",
+                    reason: "", mayRecomputeFrozen: false, now: try #require(ISO8601DateFormatter().date(from: "2026-10-20T02:00:00Z"))
+                ))
+                let stored = try await pool.query("SELECT indicators::text, indicators_json IS NOT NULL FROM index.scores ORDER BY code")
+                    .map { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(Bool.self, at: 1))" }
+                #expect(stored == ["[] true", "[] true"])
+                #expect(try await store.ranking(of: try DivisionCode(validating: Place.townA), in: month).scores.map(\.indicators) == [indicators(0), indicators(1)])
+                // b as the release before migration 5 wrote it: the indicators in jsonb only.
+                try await pool.query("UPDATE index.scores SET indicators = indicators_json::jsonb, indicators_json = NULL WHERE code = $1", [b])
+                #expect(try await store.ranking(of: try DivisionCode(validating: Place.townA), in: month).scores.map(\.indicators) == [indicators(0), indicators(1)])
+                await pool.close()
+            }
+        }
+    }
+
     // MARK: The plain versions, as they were before the fast paths
 
     static func plainIntervals(_ catalogue: IndicatorCatalogue, seed: String, _ units: [(code: String, facts: FactSheet)]) -> [(low: Int, high: Int)] {

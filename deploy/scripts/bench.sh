@@ -418,11 +418,11 @@ SQL
   # Writing the month's scores as plain SQL, for scale (not in the goal's ratio): the rows the
   # service just stored, copied back in as one more version inside a transaction rolled back.
   cat > "$scratch_city/write.sql" <<SQL
-\\copy (SELECT month, version + 1000000, code, name, parent_code, score, rank, rank_low, rank_high, enough_data, indicators, computed_at FROM index.scores WHERE (month, version) = (SELECT month, max(version) FROM index.months WHERE month = '$month' GROUP BY month)) TO '$scratch_city/scores.copy'
+\\copy (SELECT month, version + 1000000, code, name, parent_code, score, rank, rank_low, rank_high, enough_data, coalesce(indicators_json, indicators::json), computed_at FROM index.scores WHERE (month, version) = (SELECT month, max(version) FROM index.months WHERE month = '$month' GROUP BY month)) TO '$scratch_city/scores.copy'
 \\timing on
 BEGIN;
 INSERT INTO index.months SELECT month, version + 1000000, status, catalogue_version, computed_at, computed_by, reason FROM index.months WHERE month = '$month' ORDER BY version DESC LIMIT 1;
-\\copy index.scores (month, version, code, name, parent_code, score, rank, rank_low, rank_high, enough_data, indicators, computed_at) FROM '$scratch_city/scores.copy'
+\\copy index.scores (month, version, code, name, parent_code, score, rank, rank_low, rank_high, enough_data, indicators_json, computed_at) FROM '$scratch_city/scores.copy'
 ROLLBACK;
 SQL
   # Each recomputation (a new version of the frozen month), then its facts in psql: the two

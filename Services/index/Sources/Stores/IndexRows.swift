@@ -57,7 +57,8 @@ enum IndexRows {
         )
     }
 
-    /// `index.scores.indicators` as stored: a JSON array of ``IndicatorValue``s, each written
+    /// A score's indicators as stored (`index.scores.indicators_json`, and `indicators` for
+    /// the scores written before migration 5): a JSON array of ``IndicatorValue``s, each written
     /// as ``StoredIndicatorValue`` encodes it (the same members, numbers and escapes as
     /// `JSONEncoder` writes), byte by byte: `JSONEncoder` was a quarter of a month's
     /// computation for the city's 2,447 scores.
@@ -75,8 +76,8 @@ enum IndexRows {
                 json.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
                 json.append(contentsOf: "\":".utf8)
             }
-            // In jsonb's own order (shorter keys first, then byte order): PostgreSQL then finds
-            // each object's keys sorted and its COPY parses the scores faster.
+            // In jsonb's own order (shorter keys first, then byte order), the order the scores
+            // written before migration 5 read back in: old and new scores read alike.
             if !value.name.isEmpty { key("name"); JSONText.string(value.name, into: &json) }
             if value.value != 0 { key("value"); JSONText.number(value.value, into: &json) }
             if value.points != 0 { key("points"); JSONText.number(value.points, into: &json) }
@@ -120,7 +121,7 @@ enum IndexStoreError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// An ``IndicatorValue`` in the JSON `index.scores.indicators` has always held: the
+/// An ``IndicatorValue`` in the JSON a score's indicators have always been stored as: the
 /// protobuf message `IndicatorValue`'s JSON (lowerCamelCase names, fields at their default
 /// value left out), so months stored before and after read the same.
 struct StoredIndicatorValue: Codable {

@@ -42,7 +42,8 @@ extension PostgresMonthStore {
         }
     }
 
-    /// Writes the month's version and its scores.
+    /// Writes the month's version and its scores, their indicators as `json` (migration 5:
+    /// parsing them into `jsonb` was most of the `COPY`); `indicators` takes its default.
     private func insert(_ transaction: PostgresConnection, _ version: MonthVersion, scores: [GovernanceIndex.Scored]) async throws {
         let month = version.month.description
         try await transaction.queue(
@@ -51,7 +52,7 @@ extension PostgresMonthStore {
         )
         try await transaction.copy(
             into: "index.scores",
-            columns: ["month", "version", "code", "name", "parent_code", "score", "rank", "rank_low", "rank_high", "enough_data", "indicators", "computed_at"],
+            columns: ["month", "version", "code", "name", "parent_code", "score", "rank", "rank_low", "rank_high", "enough_data", "indicators_json", "computed_at"],
             rows: try scores.map { score in
                 [month, version.version, score.code, score.name, score.parent, score.score, score.rank, score.rankLow, score.rankHigh,
                  score.enoughData, try IndexRows.indicatorsJSON(score.indicators), version.computedAt]

@@ -33,11 +33,13 @@ struct PostgresMonthStore: MonthStore {
             .map(IndexRows.decodeVersion)
     }
 
+    /// A score's indicators are in `indicators_json` when this release wrote it, in
+    /// `indicators` (jsonb) when an earlier one did (migration 5); both hold the same JSON.
     func ranking(of parent: DivisionCode, in month: Month) async throws -> Ranking {
         guard let current = try await versions(of: month).last else { return Ranking(version: nil, scores: []) }
         let rows = try await pool.query(
             """
-            SELECT s.code, s.name, s.score, s.rank, s.indicators, s.enough_data, s.rank_low, s.rank_high, p.score, p.enough_data
+            SELECT s.code, s.name, s.score, s.rank, coalesce(s.indicators_json, s.indicators::json), s.enough_data, s.rank_low, s.rank_high, p.score, p.enough_data
             FROM index.scores s
             LEFT JOIN LATERAL (
                 SELECT score, enough_data FROM index.scores
