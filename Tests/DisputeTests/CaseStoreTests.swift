@@ -62,6 +62,44 @@ struct CaseStoreTests {
         }
     }
 
+    /// A township's listing (its subtree read first, then sorted) pages through the same
+    /// cases, newest first, as the county's listing (walked newest first) shows of it.
+    @Test func aTownshipsPagesAreItsCasesInTheCountysOrder() async throws {
+        let clock = ManualClock(morningOf: "2026-03-02")
+        try await withDispute(now: { clock.now }) { rpc, _ in
+            let county = try TestMesh.principal(centre: "430781000000", roles: [.staff])
+            for (index, place) in ["430781103201", "430781103202", "430781104201", "430781103201", "430781103202"].enumerated() {
+                var intake = Pingan_Dispute_V1_IntakeCaseRequest()
+                intake.requestID = UUID().wire
+                intake.villageCode = place
+                intake.category = .neighbour
+                intake.source = .walkIn
+                intake.description_p = "邻里纠纷 \(index)"
+                intake.parties = [.with { $0.name = "甲\(index)" }, .with { $0.name = "乙\(index)" }]
+                _ = try await rpc.call(DisputeServiceMethods.intakeCase, intake, headers: [county])
+                clock.advance(by: 60)
+            }
+            func pages(_ code: String) async throws -> [[String]] {
+                var pages: [[String]] = []
+                var token = ""
+                repeat {
+                    let page = try await rpc.call(DisputeServiceMethods.listCases, .with {
+                        $0.divisionCode = code; $0.pageSize = 2; $0.pageToken = token
+                    }, headers: [county])
+                    pages.append(page.cases.map(\.id))
+                    token = page.nextPageToken
+                } while !token.isEmpty
+                return pages
+            }
+            let all = try await pages("430781000000").flatMap { $0 }
+            let listedInCounty = try await rpc.call(DisputeServiceMethods.listCases, .with { $0.divisionCode = "430781000000"; $0.pageSize = 10 }, headers: [county]).cases
+            let township = listedInCounty.filter { $0.villageCode.hasPrefix("430781103") }.map(\.id)
+            #expect(all.count == 5 && township.count == 4)
+            #expect(try await pages("430781103000") == [Array(township[0..<2]), Array(township[2..<4])])
+            #expect(try await pages("430781103201").flatMap { $0 } == listedInCounty.filter { $0.villageCode == "430781103201" }.map(\.id))
+        }
+    }
+
     @Test func aChangeDecidedOnAStaleFileIsRefusedAndNothingOfItIsWritten() async throws {
         let clock = ManualClock(morningOf: "2026-03-02")
         try await withDispute(now: { clock.now }) { rpc, database in
