@@ -93,6 +93,25 @@ CITY_YEARS=${CITY_YEARS:-1}
 # The generated history's name: the preset, and its years when more than one (city-3y); its
 # cache directory and database are named after it.
 city_key() { if [ "$CITY_YEARS" = 1 ]; then echo "$CITY_PRESET"; else echo "$CITY_PRESET-${CITY_YEARS}y"; fi; }
+# city_end: the generated history's last day, the last of the previous month in China.
+city_end() { TZ=Asia/Shanghai date -d "$(TZ=Asia/Shanghai date +%Y-%m-01) -1 day" +%F; }
+# pick_binaries DIR SETTING: sets bin to DIR when it is given (binaries copied aside, so that no
+# rebuild can swap them mid-run; SETTING names the variable that gave it, to say beside every
+# figure), else to the release build, built first.
+pick_binaries() {
+  if [ -n "$1" ]; then
+    bin=$1
+    log "binaries: $bin ($2)"
+  else
+    log "building (release)"
+    release_build >/dev/null
+    bin=$(release_build --show-bin-path)
+  fi
+}
+# year_counts MANIFEST_DIR / loaded_counts DATABASE_URL: grids, screening days and cases as the
+# generated history's manifest says and as a database holds them; equal when it is loaded.
+year_counts() { python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["grids"], m["screenings"], m["cases"])' "$1/manifest.json" 2>/dev/null || true; }
+loaded_counts() { "$(pg_bin)/psql" "$1" -tAXc "SELECT (SELECT count(*) FROM grid.grids) || ' ' || (SELECT count(*) FROM grid.screenings) || ' ' || (SELECT count(*) FROM dispute.cases)" 2>/dev/null || true; }
 
 # flow_accounting PSQL DATABASE_URL SINCE MISSING_FILE: after `pingan-bench flow --missing`,
 # what became of each report whose own webhook did not arrive (no case, no warning, held back
@@ -185,7 +204,7 @@ cityyear() {
   local psql pg_dump bin end dir db url copy_url admin_url logs password gw started status kind
   local month months admin i page deep_token log_file log_offset scratch_city
   psql=$(pg_bin)/psql pg_dump=$(pg_bin)/pg_dump
-  end=$(TZ=Asia/Shanghai date -d "$(TZ=Asia/Shanghai date +%Y-%m-01) -1 day" +%F)
+  end=$(city_end)
   dir="$CITY_CACHE/$(city_key)-$CITY_SEED-$end"
   if [ ! -f "$dir/manifest.json" ]; then
     log "generating the $CITY_PRESET preset ($CITY_YEARS year(s), seed $CITY_SEED, ending $end) into $dir"
@@ -198,14 +217,7 @@ cityyear() {
   python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print("{preset}: {villages:,} villages, {grids:,} grids, {members:,} members, {screenings:,} screening days, {cases:,} cases, {first_day} to {last_day}".format(**m))' "$dir/manifest.json"
 
   cd "$PINGAN_ROOT"
-  if [ -n "${CITY_BIN:-}" ]; then
-    bin=$CITY_BIN
-    log "binaries: $bin (CITY_BIN)"
-  else
-    log "building (release)"
-    release_build >/dev/null
-    bin=$(release_build --show-bin-path)
-  fi
+  pick_binaries "${CITY_BIN:-}" CITY_BIN
 
   start_cluster bench-city "$CITY_PG_PORT"
   db=year_$(city_key | tr - _)
@@ -215,8 +227,8 @@ cityyear() {
   # CITY_REUSE=1: keep the loaded year when its counts are the manifest's.
   local reuse="" loaded wanted
   if [ "$CITY_REUSE" = 1 ]; then
-    wanted=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["grids"], m["screenings"], m["cases"])' "$dir/manifest.json")
-    loaded=$("$psql" "$url" -tAXc "SELECT (SELECT count(*) FROM grid.grids) || ' ' || (SELECT count(*) FROM grid.screenings) || ' ' || (SELECT count(*) FROM dispute.cases)" 2>/dev/null || true)
+    wanted=$(year_counts "$dir")
+    loaded=$(loaded_counts "$url")
     if [ "$loaded" = "$wanted" ]; then
       reuse=1
       log "CITY_REUSE=1: $db already holds the year ($wanted grids, screening days, cases); skipping the imports, emptying the index's computations"
@@ -576,24 +588,17 @@ PY
 cityflow() {
   local psql bin end dir db url admin_url flow_db flow_url started logs gw password admin since wanted loaded i
   psql=$(pg_bin)/psql
-  end=$(TZ=Asia/Shanghai date -d "$(TZ=Asia/Shanghai date +%Y-%m-01) -1 day" +%F)
+  end=$(city_end)
   dir="$CITY_CACHE/$(city_key)-$CITY_SEED-$end"
   cd "$PINGAN_ROOT"
-  if [ -n "${CITY_BIN:-}" ]; then
-    bin=$CITY_BIN
-    log "binaries: $bin (CITY_BIN)"
-  else
-    log "building (release)"
-    release_build >/dev/null
-    bin=$(release_build --show-bin-path)
-  fi
+  pick_binaries "${CITY_BIN:-}" CITY_BIN
   start_cluster bench-city "$CITY_PG_PORT"
   db=year_$(city_key | tr - _) flow_db=year_flow
   admin_url=$(cluster_url bench-city "$CITY_PG_PORT" postgres)
   url=$(cluster_url bench-city "$CITY_PG_PORT" "$db")
   flow_url=$(cluster_url bench-city "$CITY_PG_PORT" "$flow_db")
-  wanted=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["grids"], m["screenings"], m["cases"])' "$dir/manifest.json" 2>/dev/null || true)
-  loaded=$("$psql" "$url" -tAXc "SELECT (SELECT count(*) FROM grid.grids) || ' ' || (SELECT count(*) FROM grid.screenings) || ' ' || (SELECT count(*) FROM dispute.cases)" 2>/dev/null || true)
+  wanted=$(year_counts "$dir")
+  loaded=$(loaded_counts "$url")
   if [ -z "$wanted" ] || [ "$loaded" != "$wanted" ]; then
     echo "cityflow: bench-city (port $CITY_PG_PORT) does not hold the $CITY_PRESET year (${loaded:-no database $db} against ${wanted:-no manifest in $dir}); run SECTIONS=cityyear first" >&2
     stop_cluster bench-city
@@ -663,14 +668,7 @@ psql=$(pg_bin)/psql
 cd "$PINGAN_ROOT"
 # BENCH_BIN runs other binaries than the release build (copied aside, so that no rebuild can
 # swap them mid-run; say so beside every figure).
-if [ -n "${BENCH_BIN:-}" ]; then
-  bin=$BENCH_BIN
-  log "binaries: $bin (BENCH_BIN)"
-else
-  log "building (release)"
-  release_build >/dev/null
-  bin=$(release_build --show-bin-path)
-fi
+pick_binaries "${BENCH_BIN:-}" BENCH_BIN
 
 export DATABASE_URL="$(cluster_url bench "$PG_PORT" bench)" MESH_SECRET=$(random_hex 32) TOKEN_SECRET=$(random_hex 32) \
   LOG_LEVEL=warning BCRYPT_COST=10 WEBHOOK_ALLOWED_HOSTS=127.0.0.1:$RECEIVER_PORT
