@@ -22,29 +22,15 @@ public enum ImportBatches {
         case refused([ImportRefusal])
     }
 
-    public static func run<Record: Sendable>(
-        _ lines: ImportLines, by importer: String, batchSize: Int, refused: @Sendable (ImportRefusal) -> Void,
-        parse: (String, Int) -> Parsed<Record>,
-        apply: ([Record], _ refused: [ImportRefusal]) async throws -> Outcome
-    ) async throws -> ImportSummary {
-        var reader = BatchReader(lines, batchSize: batchSize)
-        _ = try checkedImporter(importer)
-        var tally = Tally()
-        while let batch = try reader.next(parse) {
-            tally.add(try await apply(batch.records, batch.refusals), of: batch, refused: refused)
-        }
-        return tally.summary
-    }
-
-    /// ``run(_:by:batchSize:refused:parse:apply:)`` with the next batch read and parsed while
-    /// `apply` writes the one before, so the importer's parsing and checking and the
-    /// database's work on the batch before overlap, on two cores, instead of taking turns.
+    /// Runs the loop, the next batch read and parsed while `apply` writes the one before, so
+    /// the importer's parsing and checking and the database's work on the batch before
+    /// overlap, on two cores, instead of taking turns.
     ///
-    /// Nothing else changes: one batch is applied at a time, in the file's order, each whole
+    /// One batch is applied at a time, in the file's order, each whole
     /// or not at all, and a batch is handed to `apply` only once the one before it is
     /// settled (so if `apply` throws, no later batch is applied). Two batches are held in
     /// memory at most.
-    public static func runOverlapped<Record: Sendable>(
+    public static func run<Record: Sendable>(
         _ lines: ImportLines, by importer: String, batchSize: Int, refused: @Sendable (ImportRefusal) -> Void,
         parse: (String, Int) -> Parsed<Record>,
         apply: @escaping @Sendable ([Record], _ refused: [ImportRefusal]) async throws -> Outcome

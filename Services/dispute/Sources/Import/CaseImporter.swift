@@ -32,7 +32,7 @@ struct CaseImporter: Sendable {
         let by = "import:\(importer)"
         // Each line is parsed, checked and written out as rows while the batch before it is
         // applied, so that applying a batch is the database's work and little else.
-        return try await ImportBatches.runOverlapped(
+        return try await ImportBatches.run(
             lines, by: importer, batchSize: batchSize, refused: refused,
             parse: { text, line in
                 switch CaseRecord.parse(text, line: line) {

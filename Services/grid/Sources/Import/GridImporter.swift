@@ -51,7 +51,7 @@ public struct GridImporter: Sendable {
     /// refused line as its batch is checked.
     ///
     /// Each line is parsed and checked on its own while the batch before it is written
-    /// (``ImportBatches/runOverlapped(_:by:batchSize:refused:parse:apply:)``); the checks
+    /// (``ImportBatches/run(_:by:batchSize:refused:parse:apply:)``); the checks
     /// against the database are the batch's, in its transaction.
     public func run(
         _ kind: ImportKind, lines: ImportLines, by importer: String, refused: @Sendable (ImportRefusal) -> Void = { _ in }
@@ -83,7 +83,7 @@ public struct GridImporter: Sendable {
         _ lines: ImportLines, by importer: String, refused: @Sendable (ImportRefusal) -> Void, read: (inout ImportFields) -> Record?,
         apply: @escaping @Sendable ([Record], [ImportRefusal]) async throws -> ImportBatches.Outcome
     ) async throws -> ImportSummary {
-        try await ImportBatches.runOverlapped(
+        try await ImportBatches.run(
             lines, by: importer, batchSize: batchSize, refused: refused,
             parse: { text, number in
                 switch ImportFields.parse(text, line: number) {
