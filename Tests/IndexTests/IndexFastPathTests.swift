@@ -120,41 +120,35 @@ struct IndexFastPathTests {
     /// A recomputed frozen month withdraws the open actions its scores no longer call for and
     /// creates the new ones, all in the month's transaction, each new one announced.
     @Test func aRecomputedFrozenMonthWithdrawsAndCreatesItsActions() async throws {
-        try await TestDatabase.with { database in
-            let app = try IndexApp.build(settings: IndexSettings(service: try TestMesh.settings(databaseURL: database.url)))
-            try await app.test(.router) { _ in
-                let pool = database.pool()
-                let store = PostgresMonthStore(pool: pool, outbox: Outbox(schema: IndexMigrations.schema))
-                let month = Month(year: 2026, month: 10)
-                func unit(_ village: String, _ score: Double) -> GovernanceIndex.Scored {
-                    GovernanceIndex.Scored(code: village, name: "村'\(village.suffix(3))\"", parent: Place.townA, score: score, enoughData: true, indicators: [])
-                }
-                func publish(_ scored: [GovernanceIndex.Scored], reason: String) async throws -> MonthVersion {
-                    try await store.publish(Publication(
-                        month: month, scored: scored, catalogueVersion: "test", status: .frozen, computedBy: "user:test",
-                        reason: reason, mayRecomputeFrozen: true, now: try #require(ISO8601DateFormatter().date(from: "2026-11-02T02:00:00Z"))
-                    ))
-                }
-                let (a, b, c) = ("430723102201", "430723102202", "430723102203")
-                #expect(try await publish([unit(a, 98.5), unit(b, 70), unit(c, 85)], reason: "").version == 1)
-                func actions() async throws -> [String] {
-                    try await pool.query("SELECT division_code || ' ' || kind || ' ' || status || ' ' || score || ' ' || due_on || ' ' || version || ' ' || division_name FROM index.actions ORDER BY 1")
-                        .map { try $0.decode(String.self, at: 0) }
-                }
-                #expect(try await actions() == [
-                    "\(a) share_experience open 98.5 2026-12-02 1 村'201\"", "\(b) reminder_talk open 70 2026-11-17 1 村'202\"",
-                ])
-                // Now b is summoned instead of talked to, c is talked to, and a stays.
-                #expect(try await publish([unit(a, 99), unit(b, 55.25), unit(c, 79.99)], reason: "补录").version == 2)
-                #expect(try await actions() == [
-                    "\(a) share_experience open 98.5 2026-12-02 1 村'201\"", "\(b) reminder_talk withdrawn 70 2026-11-17 1 村'202\"",
-                    "\(b) summons open 55.25 2026-11-09 2 村'202\"", "\(c) reminder_talk open 79.99 2026-11-17 2 村'203\"",
-                ])
-                let notices = try await pool.query("SELECT count(*) FROM index.outbox").first?.decode(Int.self, at: 0)
-                await pool.close()
-                // Four actions and no county among the units, so no published notices.
-                #expect(notices == 4)
+        try await withMonthStore { pool, store in
+            let month = Month(year: 2026, month: 10)
+            func unit(_ village: String, _ score: Double) -> GovernanceIndex.Scored {
+                GovernanceIndex.Scored(code: village, name: "村'\(village.suffix(3))\"", parent: Place.townA, score: score, enoughData: true, indicators: [])
             }
+            func publish(_ scored: [GovernanceIndex.Scored], reason: String) async throws -> MonthVersion {
+                try await store.publish(Publication(
+                    month: month, scored: scored, catalogueVersion: "test", status: .frozen, computedBy: "user:test",
+                    reason: reason, mayRecomputeFrozen: true, now: try #require(ISO8601DateFormatter().date(from: "2026-11-02T02:00:00Z"))
+                ))
+            }
+            let (a, b, c) = ("430723102201", "430723102202", "430723102203")
+            #expect(try await publish([unit(a, 98.5), unit(b, 70), unit(c, 85)], reason: "").version == 1)
+            func actions() async throws -> [String] {
+                try await pool.query("SELECT division_code || ' ' || kind || ' ' || status || ' ' || score || ' ' || due_on || ' ' || version || ' ' || division_name FROM index.actions ORDER BY 1")
+                    .map { try $0.decode(String.self, at: 0) }
+            }
+            #expect(try await actions() == [
+                "\(a) share_experience open 98.5 2026-12-02 1 村'201\"", "\(b) reminder_talk open 70 2026-11-17 1 村'202\"",
+            ])
+            // Now b is summoned instead of talked to, c is talked to, and a stays.
+            #expect(try await publish([unit(a, 99), unit(b, 55.25), unit(c, 79.99)], reason: "补录").version == 2)
+            #expect(try await actions() == [
+                "\(a) share_experience open 98.5 2026-12-02 1 村'201\"", "\(b) reminder_talk withdrawn 70 2026-11-17 1 村'202\"",
+                "\(b) summons open 55.25 2026-11-09 2 村'202\"", "\(c) reminder_talk open 79.99 2026-11-17 2 村'203\"",
+            ])
+            let notices = try await pool.query("SELECT count(*) FROM index.outbox").first?.decode(Int.self, at: 0)
+            // Four actions and no county among the units, so no published notices.
+            #expect(notices == 4)
         }
     }
 
@@ -162,35 +156,46 @@ struct IndexFastPathTests {
     /// '[]' for the previous release to read; a score an earlier release wrote, its indicators
     /// in the jsonb column, reads back as it was written.
     @Test func indicatorsAreStoredAsJSONAndEarlierScoresStillRead() async throws {
+        try await withMonthStore { pool, store in
+            let month = Month(year: 2026, month: 10)
+            func indicators(_ at: Int) -> [IndicatorValue] {
+                [
+                    IndicatorValue(indicator: "screening_coverage", name: "每日排查覆盖率", category: "基础", weight: 10, enoughData: true,
+                                   value: 0.75 + Double(at) / 100, normalised: 0.5, points: 5.25),
+                    IndicatorValue(indicator: "violence_free", name: "民转刑 \"零\"", category: "平安", weight: 7.5, enoughData: false,
+                                   value: 0, normalised: 0, points: 0),
+                ]
+            }
+            let (a, b) = ("430723102201", "430723102202")
+            let scored = [a, b].enumerated().map { at, village in
+                GovernanceIndex.Scored(code: village, name: "村\(at)", parent: Place.townA, score: 80 - Double(at), enoughData: true, indicators: indicators(at))
+            }
+            _ = try await store.publish(Publication(
+                month: month, scored: scored, catalogueVersion: "test", status: .provisional, computedBy: "user:test",
+                reason: "", mayRecomputeFrozen: false, now: try #require(ISO8601DateFormatter().date(from: "2026-10-20T02:00:00Z"))
+            ))
+            let stored = try await pool.query("SELECT indicators::text, indicators_json IS NOT NULL FROM index.scores ORDER BY code")
+                .map { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(Bool.self, at: 1))" }
+            #expect(stored == ["[] true", "[] true"])
+            #expect(try await store.ranking(of: try DivisionCode(validating: Place.townA), in: month).scores.map(\.indicators) == [indicators(0), indicators(1)])
+            // b as the release before migration 5 wrote it: the indicators in jsonb only.
+            try await pool.query("UPDATE index.scores SET indicators = indicators_json::jsonb, indicators_json = NULL WHERE code = $1", [b])
+            #expect(try await store.ranking(of: try DivisionCode(validating: Place.townA), in: month).scores.map(\.indicators) == [indicators(0), indicators(1)])
+        }
+    }
+
+    /// A fresh database migrated by index-service, and its month store on a pool of its own.
+    private func withMonthStore(_ body: @escaping @Sendable (PostgresPool, PostgresMonthStore) async throws -> Void) async throws {
         try await TestDatabase.with { database in
             let app = try IndexApp.build(settings: IndexSettings(service: try TestMesh.settings(databaseURL: database.url)))
             try await app.test(.router) { _ in
                 let pool = database.pool()
-                let store = PostgresMonthStore(pool: pool, outbox: Outbox(schema: IndexMigrations.schema))
-                let month = Month(year: 2026, month: 10)
-                func indicators(_ at: Int) -> [IndicatorValue] {
-                    [
-                        IndicatorValue(indicator: "screening_coverage", name: "每日排查覆盖率", category: "基础", weight: 10, enoughData: true,
-                                       value: 0.75 + Double(at) / 100, normalised: 0.5, points: 5.25),
-                        IndicatorValue(indicator: "violence_free", name: "民转刑 \"零\"", category: "平安", weight: 7.5, enoughData: false,
-                                       value: 0, normalised: 0, points: 0),
-                    ]
+                do {
+                    try await body(pool, PostgresMonthStore(pool: pool, outbox: Outbox(schema: IndexMigrations.schema)))
+                } catch {
+                    await pool.close()
+                    throw error
                 }
-                let (a, b) = ("430723102201", "430723102202")
-                let scored = [a, b].enumerated().map { at, village in
-                    GovernanceIndex.Scored(code: village, name: "村\(at)", parent: Place.townA, score: 80 - Double(at), enoughData: true, indicators: indicators(at))
-                }
-                _ = try await store.publish(Publication(
-                    month: month, scored: scored, catalogueVersion: "test", status: .provisional, computedBy: "user:test",
-                    reason: "", mayRecomputeFrozen: false, now: try #require(ISO8601DateFormatter().date(from: "2026-10-20T02:00:00Z"))
-                ))
-                let stored = try await pool.query("SELECT indicators::text, indicators_json IS NOT NULL FROM index.scores ORDER BY code")
-                    .map { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(Bool.self, at: 1))" }
-                #expect(stored == ["[] true", "[] true"])
-                #expect(try await store.ranking(of: try DivisionCode(validating: Place.townA), in: month).scores.map(\.indicators) == [indicators(0), indicators(1)])
-                // b as the release before migration 5 wrote it: the indicators in jsonb only.
-                try await pool.query("UPDATE index.scores SET indicators = indicators_json::jsonb, indicators_json = NULL WHERE code = $1", [b])
-                #expect(try await store.ranking(of: try DivisionCode(validating: Place.townA), in: month).scores.map(\.indicators) == [indicators(0), indicators(1)])
                 await pool.close()
             }
         }
