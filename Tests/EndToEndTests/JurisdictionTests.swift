@@ -89,6 +89,14 @@ struct JurisdictionTests {
             } catch let error as PostgresError {
                 #expect(error.message.contains("permission denied"))
             }
+            // The bulk imports (risk's warnings, index's surveys, grid's fallback) stage a
+            // batch in a temporary table, so each role may create one.
+            for service in ["grid", "risk", "index"] {
+                let pool = PostgresPool(configuration: .init(url: mesh.databaseURL(for: service), maxConnections: 1), logger: TestEnvironment.logger)
+                defer { Task { await pool.close() } }
+                try await pool.query("CREATE TEMP TABLE staged (n integer)")
+                #expect(try await pool.query("SELECT count(*) FROM staged")[0].decode(Int.self, at: 0) == 0)
+            }
         }
     }
 

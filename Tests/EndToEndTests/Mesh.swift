@@ -159,14 +159,16 @@ final class Mesh: @unchecked Sendable {
         return database.url.replacingCharacters(in: scheme.upperBound..<at, with: "pingan_\(service):test")
     }
 
-    /// Lets the six service roles into this test's database, if the cluster has them.
+    /// Lets the six service roles into this test's database, if the cluster has them, with
+    /// the grants `deploy/postgres/roles.sql` gives a deployment's database and nothing more.
     func grantServiceRoles() async throws {
         let pool = database.pool(maxConnections: 1)
         defer { Task { await pool.close() } }
         let roles = try await pool.query("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'pingan\\_%'")[0].decode(Int.self, at: 0)
         guard roles >= Self.services.count else { return }
+        try await pool.query("REVOKE ALL ON DATABASE \(database.name) FROM PUBLIC")
         for service in Self.services.keys.sorted() {
-            try await pool.query("GRANT CONNECT, CREATE ON DATABASE \(database.name) TO pingan_\(service)")
+            try await pool.query("GRANT CONNECT, CREATE, TEMPORARY ON DATABASE \(database.name) TO pingan_\(service)")
         }
         perServiceRoles = true
     }

@@ -66,9 +66,11 @@ ALTER ROLE pingan_index   WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLI
 ALTER ROLE pingan_notify  WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'notify_password';
 
 -- The database: only the six roles (and superusers) may connect; each may create schemas,
--- which is how it creates the one it owns. Nobody may create objects in schema public.
+-- which is how it creates the one it owns, and temporary tables, where the bulk imports stage
+-- a batch (private to the session, so no other role sees them). Nobody may create objects in
+-- schema public.
 SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database()) \gexec
-SELECT format('GRANT CONNECT, CREATE ON DATABASE %I TO %I', current_database(), 'pingan_' || s)
+SELECT format('GRANT CONNECT, CREATE, TEMPORARY ON DATABASE %I TO %I', current_database(), 'pingan_' || s)
 FROM unnest(ARRAY['gateway', 'grid', 'dispute', 'risk', 'index', 'notify']) AS s \gexec
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 

@@ -121,6 +121,8 @@ if not roles_sql:
     problems.append("deploy/postgres/roles.sql is missing")
 getenv = dict(re.findall(r"^\\getenv (\w+) (\w+)", roles_sql, re.M))
 role_password_env = {role: getenv.get(var) for role, var in re.findall(r"^ALTER ROLE (pingan_\w+) .*PASSWORD :'(\w+)'", roles_sql, re.M)}
+# What roles.sql grants each role on the database, which the Kubernetes cluster must grant too.
+database_grant = (re.findall(r"^SELECT format\('GRANT ([A-Z, ]+) ON DATABASE", roles_sql, re.M) or ["CONNECT, CREATE"])[0]
 postgres = compose["services"].get("postgres", {})
 postgres_env = postgres.get("environment", {})
 if not any(str(v).startswith("./deploy/postgres/roles.sql:/docker-entrypoint-initdb.d/") for v in postgres.get("volumes", [])):
@@ -408,8 +410,8 @@ for overlay, docs in rendered.items():
         if wrong := {flag: role.get(flag, False) for flag, wanted in sql_role_flags[name].items() if role.get(flag, False) != wanted}:
             problems.append(f"{where}: role {name} has {wrong}, unlike roles.sql's {sql_role_flags[name]}")
         groups = role.get("inRoles", [])
-        if not any(re.search(rf"GRANT CONNECT, CREATE ON DATABASE {database} TO {group}\b", grants) for group in groups + [name]):
-            problems.append(f"{where}: role {name} gets no CONNECT and CREATE on database {database} (postInitApplicationSQL), which it needs to make its schema")
+        if not any(re.search(rf"GRANT {database_grant} ON DATABASE {database} TO {group}\b", grants) for group in groups + [name]):
+            problems.append(f"{where}: role {name} gets no {database_grant} on database {database} (postInitApplicationSQL), as roles.sql grants: its schema and the imports' staging tables need them")
         secret = (role.get("passwordSecret") or {}).get("name")
         template = templates.get(secret)
         if not secret or template is None:
