@@ -122,6 +122,8 @@ public struct OutboxRelay: DueWork {
     public func record(_ outcomes: [(item: Event, outcome: (any Error)?)], in transaction: PostgresConnection) async throws {
         let delivered = outcomes.filter { $0.outcome == nil }.map(\.item.id.wire)
         if !delivered.isEmpty {
+            // The transaction's last statements: planned once per connection, not per round.
+            try await transaction.queue(EventInbox.genericPlans)
             try await transaction.queue(
                 // A delivered event keeps its id and times, not its payload: payloads can carry
                 // personal data that belongs to the consumer, not to this schema.

@@ -151,6 +151,26 @@ struct EventServiceTests {
         }
     }
 
+    /// Events' statements are planned once per connection (generic plans), not on every
+    /// event; the setting ends with the batch's transaction, so the same connection plans a
+    /// page's statements for their parameters again.
+    @Test func eventsRunWithGenericPlansAndTheSettingEndsWithTheirBatch() async throws {
+        try await withDispute { _, database in
+            let pool = database.pool(maxConnections: 1)
+            let inbox = EventInbox(pool: pool, outbox: Outbox(schema: "dispute"))
+            let sender = Principal(subject: "service:grid", centre: try DivisionCode(validating: Place.townA), roles: [.system], expiresAt: Date().addingTimeInterval(60))
+            let setting: EventInbox.Read = ("SELECT current_setting('plan_cache_mode')", [])
+            let inside = try await inbox.batch { batch in
+                try await inbox.apply(EventDelivery(id: UUID(), sender: sender, batch: batch), reading: [setting]) { change in
+                    try change.read[0][0].decode(String.self, at: 0)
+                }
+            }
+            #expect(inside == "force_generic_plan")
+            #expect(try await pool.query("SELECT current_setting('plan_cache_mode')")[0].decode(String.self, at: 0) == "auto")
+            await pool.close()
+        }
+    }
+
     @Test func onlyTheMeshDeliversAndBatchesAreBounded() async throws {
         try await withDispute { rpc, database in
             var batch = Pingan_Events_V1_DeliverEventsRequest()
