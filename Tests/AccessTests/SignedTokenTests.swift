@@ -24,6 +24,22 @@ struct SignedTokenTests {
         }
     }
 
+    /// A relay's principal is the same for a whole minute, so its calls in that minute carry
+    /// one header; it is valid at least its lifetime from any moment of the minute, and the
+    /// next minute's is another.
+    @Test func aServicePrincipalIsOneHeaderForAMinuteAndLastsItsLifetime() throws {
+        let verifier = try PrincipalVerifier(meshSecret: Self.key)
+        let root = try DivisionCode(validating: "430700000000")
+        let start = Date(timeIntervalSince1970: 1_796_000_000 - 1_796_000_000.truncatingRemainder(dividingBy: 60))
+        let early = Principal.system("grid-service", root: root, now: start.addingTimeInterval(0.2))
+        let late = Principal.system("grid-service", root: root, now: start.addingTimeInterval(59.9))
+        #expect(verifier.header(for: early) == verifier.header(for: late))
+        #expect(late.expiresAt.timeIntervalSince(start.addingTimeInterval(59.9)) >= 300)
+        let next = Principal.system("grid-service", root: root, now: start.addingTimeInterval(60))
+        #expect(next.expiresAt.timeIntervalSince(early.expiresAt) == 60)
+        #expect(verifier.header(for: next) != verifier.header(for: early))
+    }
+
     /// The same bytes spelled otherwise: padded, in the standard alphabet, and with the spare
     /// bits of a last character set. Each decodes, by a lenient decoder, to the token's bytes.
     static func respellings(of token: String) -> [(String, String)] {

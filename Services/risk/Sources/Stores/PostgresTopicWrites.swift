@@ -90,25 +90,37 @@ struct PostgresTopicWrites: Sendable {
 
     /// What a probe reads: the incidents it counts, oldest first (at most 500, more than any
     /// rule counts), and for a seasonal rule the same days' counts in the years before.
+    ///
+    /// Each read finds nothing while a cluster of the probe's key is open: the incident then
+    /// only joins it (``ClusterRuleSet/decide(_:observations:open:grouping:warnings:now:)``),
+    /// and a busy township's week of incidents is not read again for every report that joins
+    /// its open cluster.
     private static func reads(_ probe: ClusterProbe) -> [PostgresStatement] {
+        /// The condition, with the probe's key as parameter `n`.
+        func unclaimed(_ n: Int) -> String {
+            "NOT EXISTS (SELECT FROM risk.warnings open WHERE open.cluster_key = $\(n) AND open.status <> 'closed')"
+        }
         // Two texts rather than `$1 IS NULL OR category = $1`: a prepared statement's generic
         // plan could not use incidents_place for the category it is given.
         func members(_ category: Pingan_Grid_V1_IncidentCategory?, _ scope: DivisionCode, _ since: Date, _ until: Date) -> PostgresStatement {
             let window = "village_code BETWEEN $1 AND $2 AND opened_at > $3 AND opened_at <= $4"
             guard let category else {
-                return ("SELECT case_id, village_code FROM risk.incidents WHERE \(window) ORDER BY opened_at, case_id LIMIT 500", [scope.rawValue, scope.lastInSubtree, since, until])
+                return (
+                    "SELECT case_id, village_code FROM risk.incidents WHERE \(window) AND \(unclaimed(5)) ORDER BY opened_at, case_id LIMIT 500",
+                    [scope.rawValue, scope.lastInSubtree, since, until, probe.key]
+                )
             }
             return (
-                "SELECT case_id, village_code FROM risk.incidents WHERE category = $5 AND \(window) ORDER BY opened_at, case_id LIMIT 500",
-                [scope.rawValue, scope.lastInSubtree, since, until, category.rawValue]
+                "SELECT case_id, village_code FROM risk.incidents WHERE category = $5 AND \(window) AND \(unclaimed(6)) ORDER BY opened_at, case_id LIMIT 500",
+                [scope.rawValue, scope.lastInSubtree, since, until, category.rawValue, probe.key]
             )
         }
         switch probe.look {
         case let .place(category, scope, since, until):
             return [members(category, scope, since, until)]
         case let .seasonal(category, scope, since, until, years):
-            let filter = category == nil ? "" : "i.category = $6 AND"
-            var parameters: [any PostgresEncodable] = [scope.rawValue, scope.lastInSubtree, since, until, years]
+            let filter = category == nil ? "" : "i.category = $7 AND"
+            var parameters: [any PostgresEncodable] = [scope.rawValue, scope.lastInSubtree, since, until, years, probe.key]
             if let category { parameters.append(category.rawValue) }
             return [
                 members(category, scope, since, until),
@@ -117,7 +129,7 @@ struct PostgresTopicWrites: Sendable {
                     SELECT (SELECT count(*) FROM risk.incidents i
                             WHERE \(filter) i.village_code BETWEEN $1 AND $2
                               AND i.opened_at > $3::timestamptz - make_interval(years => y) AND i.opened_at <= $4::timestamptz - make_interval(years => y))
-                    FROM generate_series(1, $5::integer) y ORDER BY y
+                    FROM generate_series(1, $5::integer) y WHERE \(unclaimed(6)) ORDER BY y
                     """,
                     parameters
                 ),
@@ -126,9 +138,9 @@ struct PostgresTopicWrites: Sendable {
             return [(
                 """
                 SELECT i.case_id, i.village_code FROM risk.party_keys k JOIN risk.incidents i ON i.case_id = k.case_id
-                WHERE k.key = $1 AND NOT i.closed ORDER BY i.opened_at, i.case_id LIMIT 500
+                WHERE k.key = $1 AND NOT i.closed AND \(unclaimed(2)) ORDER BY i.opened_at, i.case_id LIMIT 500
                 """,
-                [key.text]
+                [key.text, probe.key]
             )]
         }
     }
