@@ -8,9 +8,12 @@ import PinganPostgres
 /// through here.
 enum CaseRows {
     /// A case's columns, as ``decodeCase(_:)`` takes them; a query adds its own after them,
-    /// from index ``count`` on.
+    /// from index ``count`` on. The parties come as an array of records, in their order,
+    /// which PostgreSQL takes apart more cheaply than a JSON decoder per row would.
     static let columns = """
-        c.id, c.incident_id, c.village_code, c.category, c.source, c.status, c.description, c.parties,
+        c.id, c.incident_id, c.village_code, c.category, c.source, c.status, c.description,
+        ARRAY(SELECT ROW(p.party->>'name', p.party->>'phone', (p.party->>'minor')::boolean)
+              FROM jsonb_array_elements(c.parties) WITH ORDINALITY AS p (party, n) ORDER BY p.n),
         c.threat_of_violence, c.threat_of_self_harm, c.repeat_incident, c.prior_police_calls, c.opened_at,
         c.coordinator_code, c.violence_occurred, c.incidents, c.major_departments, c.resident_representatives, c.current_rung,
         c.revision, c.minors_involved, c.latest_source, c.latest_reported_at, c.federated_from
@@ -123,7 +126,7 @@ enum CaseRows {
             source: Pingan_Dispute_V1_CaseSource(rawValue: try row.decode(Int.self, at: 4)) ?? .unspecified,
             status: try decode(DisputeCase.Status.self, try row.decode(String.self, at: 5), "cases.status"),
             description: try row.decode(String.self, at: 6),
-            parties: try JSONDecoder().decode([Party].self, from: Data(try row.decode(PostgresJSON.self, at: 7).text.utf8)),
+            parties: try row.records(at: 7).map { Party(name: try $0.decode(String.self, at: 0), phone: try $0.decode(String.self, at: 1), minor: try $0.decode(Bool.self, at: 2)) },
             facts: CaseFacts(
                 threatOfViolence: try row.decode(Bool.self, at: 8), threatOfSelfHarm: try row.decode(Bool.self, at: 9),
                 repeatIncident: try row.decode(Bool.self, at: 10), priorPoliceCalls: try row.decode(Int.self, at: 11),
