@@ -185,6 +185,25 @@ struct IndexFastPathTests {
     }
 
     /// A fresh database migrated by index-service, and its month store on a pool of its own.
+    /// The city's actions page reads its open actions, and a month's, in order from an index
+    /// (no sort of the whole table): with sorting and sequential scans priced out, the plan
+    /// for the city's range names each index and sorts nothing.
+    @Test func theCitysActionsAreReadInOrderFromAnIndex() async throws {
+        try await withMonthStore { pool, _ in
+            try await pool.withConnection { connection in
+                try await connection.query("SET enable_sort = off")
+                try await connection.query("SET enable_seqscan = off")
+                try await connection.query("PREPARE listing (text, text, text, text, timestamptz, uuid, integer) AS \(PostgresActionStore.listing)")
+                for (arguments, index) in [("NULL, 'open'", "actions_open_order"), ("'2026-10', NULL", "actions_month_order")] {
+                    let plan = try await connection.query("EXPLAIN EXECUTE listing ('430700000000', '430799999999', \(arguments), NULL, NULL, 201)")
+                    let text = try plan.map { try $0.decode(String.self, at: 0) }.joined(separator: "\n")
+                    #expect(text.contains(index), "\(text)")
+                    #expect(!text.contains("Sort"), "\(text)")
+                }
+            }
+        }
+    }
+
     private func withMonthStore(_ body: @escaping @Sendable (PostgresPool, PostgresMonthStore) async throws -> Void) async throws {
         try await TestDatabase.with { database in
             let app = try IndexApp.build(settings: IndexSettings(service: try TestMesh.settings(databaseURL: database.url)))

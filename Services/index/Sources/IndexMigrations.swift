@@ -112,6 +112,15 @@ enum IndexMigrations {
             ALTER TABLE index.scores ADD COLUMN indicators_json json;
             ALTER TABLE index.scores ALTER COLUMN indicators SET DEFAULT '[]';
             """),
+        // The city's (or a county's) actions page reads its open actions and a month's in
+        // their order: without these it sorted the whole table (10,979 actions a year; 43-69 ms
+        // with three). A narrow centre still reads actions_centre. A few thousand rows a
+        // month: built in well under a second, so no CONCURRENTLY.
+        Migration(version: 6, name: "actions in their order, open or by month", sql: """
+            SET LOCAL lock_timeout = '5s';
+            CREATE INDEX actions_open_order ON index.actions (created_at, id) WHERE status = 'open';
+            CREATE INDEX actions_month_order ON index.actions (month, created_at, id);
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }
