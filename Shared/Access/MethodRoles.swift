@@ -58,6 +58,8 @@ public enum MethodRoles {
         DisputeServiceMethods.listMySummons.path: .anyOf([.department]),
         DisputeServiceMethods.listCaseTimeline.path: .anyOf(reads.union([.department])),
         DisputeServiceMethods.listCases.path: .anyOf(reads.union([.department])),
+        // A department's system has its own summons (ListMySummons), not a centre's list.
+        DisputeServiceMethods.listDueSteps.path: .anyOf(reads),
         DisputeServiceMethods.exportCases.path: .anyOf(reads),
         DisputeServiceMethods.resolveCase.path: .anyOf([.staff, .mediator]),
         DisputeServiceMethods.caseFacts.path: .anyOf([.leader, .staff]),

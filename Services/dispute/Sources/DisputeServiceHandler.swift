@@ -35,6 +35,7 @@ struct DisputeServiceHandler: Sendable {
         routes.register(DisputeServiceMethods.listMySummons) { try await listMySummons($0, $1) }
         routes.register(DisputeServiceMethods.listCaseTimeline) { try await listCaseTimeline($0, $1) }
         routes.register(DisputeServiceMethods.listCases) { try await listCases($0, $1) }
+        routes.register(DisputeServiceMethods.listDueSteps) { try await listDueSteps($0, $1) }
         routes.register(DisputeServiceMethods.exportCases) { try await exportCases($0, $1) }
         routes.register(DisputeServiceMethods.resolveCase) { try await resolveCase($0, $1) }
         routes.register(DisputeServiceMethods.caseFacts) { try await caseFacts($0, $1) }
@@ -250,6 +251,18 @@ struct DisputeServiceHandler: Sendable {
         var response = Pingan_Dispute_V1_ListCasesResponse()
         response.cases = page.items.map { $0.case.wire(revealingParties: false) }
         response.nextPageToken = page.nextPageToken
+        return response
+    }
+
+    /// What a centre's cases wait for, soonest deadline first: the today page's list of what
+    /// falls due, read in one statement however many cases the centre has.
+    func listDueSteps(_ request: Pingan_Dispute_V1_ListDueStepsRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ListDueStepsResponse {
+        let principal = try verifier.principal(context, for: DisputeServiceMethods.listDueSteps)
+        let root = try DivisionCode.field(request.divisionCode, "division_code")
+        try principal.require(root, field: "division_code")
+        let limit = try PageSize.field(request.pageSize, default: 100, max: 500)
+        var response = Pingan_Dispute_V1_ListDueStepsResponse()
+        response.steps = try await reports.dueSteps(under: root, limit: limit).map(\.wire)
         return response
     }
 

@@ -60,6 +60,24 @@ extension WorkingDeadline {
     }
 }
 
+extension DueStep {
+    var wire: Pingan_Dispute_V1_DueStep {
+        var value = Pingan_Dispute_V1_DueStep()
+        value.caseID = caseID.wire
+        value.villageCode = village.rawValue
+        value.kind = switch kind {
+        case .rung: .rung
+        case .summonsReport: .summonsReport
+        case .summonsFeedback: .summonsFeedback
+        case .returnVisit: .returnVisit
+        }
+        if let rung { value.rung = Pingan_Dispute_V1_Rung(rawValue: rung.rawValue) ?? .unspecified }
+        value.departmentName = department
+        value.deadline = deadline.wire
+        return value
+    }
+}
+
 extension RungAttempt {
     var wire: Pingan_Dispute_V1_RungAttempt {
         var value = Pingan_Dispute_V1_RungAttempt()

@@ -46,6 +46,10 @@ public enum DisputeServiceMethods {
     public static let listCases = ConnectMethod<Pingan_Dispute_V1_ListCasesRequest, Pingan_Dispute_V1_ListCasesResponse>(
         service: service, name: "ListCases", idempotency: .noSideEffects
     )
+    /// What the open and settled cases under a division wait for, soonest deadline first: each open rung's deadline, each summoned department's report or feedback, each return visit.
+    public static let listDueSteps = ConnectMethod<Pingan_Dispute_V1_ListDueStepsRequest, Pingan_Dispute_V1_ListDueStepsResponse>(
+        service: service, name: "ListDueSteps", idempotency: .noSideEffects
+    )
     /// Closes an open case without a mediated settlement, with its outcome.
     public static let resolveCase = ConnectMethod<Pingan_Dispute_V1_ResolveCaseRequest, Pingan_Dispute_V1_ResolveCaseResponse>(
         service: service, name: "ResolveCase", idempotency: .idempotent
@@ -506,6 +510,10 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.dispute.v1.DisputeService", name: "ListCases", owner: .dispute, idempotency: .noSideEffects,
             inputType: "pingan.dispute.v1.ListCasesRequest", outputType: "pingan.dispute.v1.ListCasesResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.DisputeService", name: "ListDueSteps", owner: .dispute, idempotency: .noSideEffects,
+            inputType: "pingan.dispute.v1.ListDueStepsRequest", outputType: "pingan.dispute.v1.ListDueStepsResponse"
         ),
         MethodDescriptor(
             service: "pingan.dispute.v1.DisputeService", name: "ResolveCase", owner: .dispute, idempotency: .idempotent,

@@ -341,6 +341,61 @@ public nonisolated enum Pingan_Dispute_V1_ReturnVisitOutcome: SwiftProtobuf.Enum
 
 }
 
+/// What a step waiting on a case is.
+public nonisolated enum Pingan_Dispute_V1_DueStepKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// The open rung's mediation, due by its deadline.
+  case rung // = 1
+
+  /// A summoned department's report (报到).
+  case summonsReport // = 2
+
+  /// A summoned department's feedback (反馈), once it reported.
+  case summonsFeedback // = 3
+
+  /// The return visit (回访) after a settlement.
+  case returnVisit // = 4
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .rung
+    case 2: self = .summonsReport
+    case 3: self = .summonsFeedback
+    case 4: self = .returnVisit
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .rung: return 1
+    case .summonsReport: return 2
+    case .summonsFeedback: return 3
+    case .returnVisit: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Pingan_Dispute_V1_DueStepKind] = [
+    .unspecified,
+    .rung,
+    .summonsReport,
+    .summonsFeedback,
+    .returnVisit,
+  ]
+
+}
+
 /// A deadline counted in working days on the official calendar.
 public nonisolated struct Pingan_Dispute_V1_Deadline: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1216,6 +1271,69 @@ public nonisolated struct Pingan_Dispute_V1_ListCasesResponse: Sendable {
   public init() {}
 }
 
+public nonisolated struct Pingan_Dispute_V1_ListDueStepsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Required. A division in the caller's jurisdiction; cases anywhere below it.
+  public var divisionCode: String = String()
+
+  /// Optional. 1 to 500; 0 means 100. The steps with the soonest deadlines; there is no
+  /// further page (a step falls off the list once taken).
+  public var pageSize: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One step a case waits for, with its deadline.
+public nonisolated struct Pingan_Dispute_V1_DueStep: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var caseID: String = String()
+
+  public var villageCode: String = String()
+
+  public var kind: Pingan_Dispute_V1_DueStepKind = .unspecified
+
+  /// The rung, for DUE_STEP_KIND_RUNG.
+  public var rung: Pingan_Dispute_V1_Rung = .unspecified
+
+  /// The summoned department's name, for a summons' report or feedback.
+  public var departmentName: String = String()
+
+  public var deadline: Pingan_Dispute_V1_Deadline {
+    get {_deadline ?? Pingan_Dispute_V1_Deadline()}
+    set {_deadline = newValue}
+  }
+  /// Returns true if `deadline` has been explicitly set.
+  public var hasDeadline: Bool {self._deadline != nil}
+  /// Clears the value of `deadline`. Subsequent reads from it will return its default value.
+  public mutating func clearDeadline() {self._deadline = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _deadline: Pingan_Dispute_V1_Deadline? = nil
+}
+
+public nonisolated struct Pingan_Dispute_V1_ListDueStepsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var steps: [Pingan_Dispute_V1_DueStep] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Pingan_Dispute_V1_ResolveCaseRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -2060,6 +2178,10 @@ nonisolated extension Pingan_Dispute_V1_MediationKind: SwiftProtobuf._ProtoNameP
 
 nonisolated extension Pingan_Dispute_V1_ReturnVisitOutcome: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RETURN_VISIT_OUTCOME_UNSPECIFIED\0\u{1}RETURN_VISIT_OUTCOME_CONFIRMED\0\u{1}RETURN_VISIT_OUTCOME_UNSETTLED\0")
+}
+
+nonisolated extension Pingan_Dispute_V1_DueStepKind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DUE_STEP_KIND_UNSPECIFIED\0\u{1}DUE_STEP_KIND_RUNG\0\u{1}DUE_STEP_KIND_SUMMONS_REPORT\0\u{1}DUE_STEP_KIND_SUMMONS_FEEDBACK\0\u{1}DUE_STEP_KIND_RETURN_VISIT\0")
 }
 
 nonisolated extension Pingan_Dispute_V1_Deadline: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -3627,6 +3749,130 @@ nonisolated extension Pingan_Dispute_V1_ListCasesResponse: SwiftProtobuf.Message
   public static func ==(lhs: Pingan_Dispute_V1_ListCasesResponse, rhs: Pingan_Dispute_V1_ListCasesResponse) -> Bool {
     if lhs.cases != rhs.cases {return false}
     if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_ListDueStepsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListDueStepsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}division_code\0\u{3}page_size\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.divisionCode) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.divisionCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.divisionCode, fieldNumber: 1)
+    }
+    if self.pageSize != 0 {
+      try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_ListDueStepsRequest, rhs: Pingan_Dispute_V1_ListDueStepsRequest) -> Bool {
+    if lhs.divisionCode != rhs.divisionCode {return false}
+    if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_DueStep: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DueStep"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}village_code\0\u{1}kind\0\u{1}rung\0\u{3}department_name\0\u{1}deadline\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.caseID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.villageCode) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.rung) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.departmentName) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._deadline) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.caseID.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseID, fieldNumber: 1)
+    }
+    if !self.villageCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.villageCode, fieldNumber: 2)
+    }
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 3)
+    }
+    if self.rung != .unspecified {
+      try visitor.visitSingularEnumField(value: self.rung, fieldNumber: 4)
+    }
+    if !self.departmentName.isEmpty {
+      try visitor.visitSingularStringField(value: self.departmentName, fieldNumber: 5)
+    }
+    try { if let v = self._deadline {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_DueStep, rhs: Pingan_Dispute_V1_DueStep) -> Bool {
+    if lhs.caseID != rhs.caseID {return false}
+    if lhs.villageCode != rhs.villageCode {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs.rung != rhs.rung {return false}
+    if lhs.departmentName != rhs.departmentName {return false}
+    if lhs._deadline != rhs._deadline {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_ListDueStepsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListDueStepsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}steps\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.steps) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.steps.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.steps, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_ListDueStepsResponse, rhs: Pingan_Dispute_V1_ListDueStepsResponse) -> Bool {
+    if lhs.steps != rhs.steps {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -9,6 +9,9 @@ protocol CaseReports: Sendable {
     func facts(under root: DivisionCode, in month: Month) async throws -> [String: MediationFacts]
     /// Cases opened under `root` during `month`, each with whether it has a step overdue at `now`.
     func export(under root: DivisionCode, in month: Month, now: Date) async throws -> [(case: DisputeCase, overdue: Bool)]
+    /// The steps the open and settled cases under `root` wait for, soonest deadline first, at
+    /// most `limit`.
+    func dueSteps(under root: DivisionCode, limit: Int) async throws -> [DueStep]
 }
 
 /// The reports, read from schema `dispute`.
@@ -106,6 +109,49 @@ struct PostgresCaseReports: CaseReports {
             }
         }
         return facts
+    }
+
+    /// The cases still waiting (open, or settled and not yet visited) are found first, by
+    /// `cases_waiting`, and each one's open rung, unanswered summons and unmade return visit
+    /// through its own indexes: a cost that follows the cases in progress, not the history.
+    func dueSteps(under root: DivisionCode, limit: Int) async throws -> [DueStep] {
+        try await pool.query(
+            """
+            WITH waiting AS MATERIALIZED (
+                SELECT c.id, c.village_code FROM dispute.cases c
+                WHERE c.village_code BETWEEN $1 AND $2 AND c.status IN ('open', 'settled')
+            )
+            SELECT w.id, w.village_code, 'rung', a.rung, '', a.due_at, a.beyond_calendar
+            FROM waiting w JOIN dispute.rung_attempts a ON a.case_id = w.id WHERE a.ended_at IS NULL
+            UNION ALL
+            SELECT w.id, w.village_code, 'summons_report', NULL, d.name, s.report_due, s.report_beyond_calendar
+            FROM waiting w JOIN dispute.summons s ON s.case_id = w.id JOIN dispute.departments d ON d.id = s.department_id
+            WHERE s.reported_at IS NULL
+            UNION ALL
+            SELECT w.id, w.village_code, 'summons_feedback', NULL, d.name, s.feedback_due, s.feedback_beyond_calendar
+            FROM waiting w JOIN dispute.summons s ON s.case_id = w.id JOIN dispute.departments d ON d.id = s.department_id
+            WHERE s.reported_at IS NOT NULL AND s.fed_back_at IS NULL
+            UNION ALL
+            SELECT w.id, w.village_code, 'return_visit', NULL, '', v.due_at, v.beyond_calendar
+            FROM waiting w JOIN dispute.return_visits v ON v.case_id = w.id WHERE v.visited_at IS NULL
+            ORDER BY 6, 1, 3
+            LIMIT $3
+            """,
+            [root.rawValue, root.lastInSubtree, limit]
+        ).map { row in
+            let kindText = try row.decode(String.self, at: 2)
+            guard let kind = DueStep.Kind(rawValue: kindText) else { throw CaseStoreError.unreadable("due step kind", kindText) }
+            let rung = try row.decode(Int?.self, at: 3)
+            return DueStep(
+                caseID: try row.decode(UUID.self, at: 0), village: try DivisionCode(validating: try row.decode(String.self, at: 1)), kind: kind,
+                rung: try rung.map { value in
+                    guard let rung = LadderRung(rawValue: value) else { throw CaseStoreError.unreadable("rung_attempts.rung", "\(value)") }
+                    return rung
+                },
+                department: try row.decode(String.self, at: 4),
+                deadline: WorkingDeadline(dueAt: try row.decode(Date.self, at: 5), beyondCalendar: try row.decode(Bool.self, at: 6))
+            )
+        }
     }
 
     func export(under root: DivisionCode, in month: Month, now: Date) async throws -> [(case: DisputeCase, overdue: Bool)] {

@@ -90,8 +90,9 @@ struct TodayPage {
     let due: [DueRow]
     let csrf: String
 
-    /// How many of the listed cases are opened to find what they wait for: each is one read.
-    static let casesScannedForDueSteps = 30
+    /// How many of the centre's due steps, soonest first, the page reads: the rungs' deadlines
+    /// for the case rows, and the summons and return visits it lists.
+    static let dueStepsRead = 500
 
     /// - Parameter centre: the centre the page is for; the caller's own or one below it.
     static func load(centre: DivisionCode, for principal: Principal, csrf: String, now: Date, client: DashboardClient) async throws -> TodayPage {
@@ -101,6 +102,7 @@ struct TodayPage {
         async let overdue = client.call(DisputeServiceMethods.listCases, .with { $0.divisionCode = centre.rawValue; $0.overdueOnly = true; $0.pageSize = 200 })
         async let recent = client.call(DisputeServiceMethods.listCases, .with { $0.divisionCode = centre.rawValue; $0.pageSize = 100 })
         async let actions = client.call(IndexServiceMethods.listActions, .with { $0.centreCode = centre.rawValue; $0.status = .open; $0.pageSize = 200 })
+        async let steps = client.call(DisputeServiceMethods.listDueSteps, .with { $0.divisionCode = centre.rawValue; $0.pageSize = Int32(dueStepsRead) })
 
         let below = try await children.divisions
         var names = Dictionary(below.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
@@ -111,8 +113,7 @@ struct TodayPage {
         let overdueIDs = Set(overdueCases.map(\.id))
         let cases = overdueCases + (try await recent.cases).filter { !overdueIDs.contains($0.id) }
         let openWarnings = try await warnings.warnings
-        let (due, rungDeadlines) = try await dueSteps(of: cases.filter { $0.status == .open || $0.status == .settled }.prefix(casesScannedForDueSteps),
-                                                      village: place, now: now, client: client)
+        let (due, rungDeadlines) = dueRows(try await steps.steps, village: place, now: now)
         func next(_ status: Pingan_Risk_V1_WarningStatus, owner: String) -> Step? {
             step(after: status).flatMap { step, path in
                 MethodRoles.allows(principal, path) && mayTake(step.action, at: principal.centre, owner: owner) ? step : nil
@@ -149,33 +150,27 @@ struct TodayPage {
         )
     }
 
-    /// Summons waiting on departments and return visits due, across `cases`, soonest first;
-    /// and each case's open rung deadline, read on the way.
-    static func dueSteps(
-        of cases: ArraySlice<Pingan_Dispute_V1_Case>, village: (String) -> String, now: Date, client: DashboardClient
-    ) async throws -> ([DueRow], [String: String]) {
-        let files = try await withThrowingTaskGroup(of: Pingan_Dispute_V1_GetCaseResponse.self) { group in
-            for item in cases {
-                group.addTask { try await client.call(DisputeServiceMethods.getCase, .with { $0.caseID = item.id }) }
-            }
-            return try await group.reduce(into: []) { $0.append($1) }
-        }
-        var rows: [(Date, DueRow)] = []
+    /// The summons waiting on departments and the return visits due, soonest first, from the
+    /// centre's due steps; and each case's open rung deadline among them.
+    static func dueRows(_ steps: [Pingan_Dispute_V1_DueStep], village: (String) -> String, now: Date) -> ([DueRow], [String: String]) {
+        var rows: [DueRow] = []
         var rungDeadlines: [String: String] = [:]
-        for file in files {
-            if let open = file.rungs.last(where: { $0.endedAt.isEmpty }) { rungDeadlines[file.case.id] = Labels.deadline(open.deadline.dueAt) }
-            func add(_ what: String, _ deadline: Pingan_Dispute_V1_Deadline) {
-                guard let due = Date(wireTimestamp: deadline.dueAt) else { return }
-                rows.append((due, DueRow(caseID: file.case.id, village: village(file.case.villageCode), what: what,
-                                         due: Labels.deadline(deadline.dueAt), overdue: due < now)))
+        for step in steps {
+            let what: String
+            switch step.kind {
+            case .rung:
+                rungDeadlines[step.caseID] = Labels.deadline(step.deadline.dueAt)
+                continue
+            case .summonsReport: what = "\(step.departmentName) 报到"
+            case .summonsFeedback: what = "\(step.departmentName) 反馈"
+            case .returnVisit: what = "回访"
+            default: continue
             }
-            for summons in file.summons {
-                if summons.reportedAt.isEmpty { add("\(summons.departmentName) 报到", summons.reportDeadline) }
-                else if summons.fedBackAt.isEmpty { add("\(summons.departmentName) 反馈", summons.feedbackDeadline) }
-            }
-            if file.hasReturnVisit, file.returnVisit.visitedAt.isEmpty { add("回访", file.returnVisit.deadline) }
+            guard let due = Date(wireTimestamp: step.deadline.dueAt) else { continue }
+            rows.append(DueRow(caseID: step.caseID, village: village(step.villageCode), what: what,
+                               due: Labels.deadline(step.deadline.dueAt), overdue: due < now))
         }
-        return (rows.sorted { $0.0 < $1.0 }.map(\.1), rungDeadlines)
+        return (rows, rungDeadlines)
     }
 
     /// The divisions from the signed-in centre down to the page's, for the way back up.
