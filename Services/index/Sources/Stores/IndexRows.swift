@@ -73,7 +73,7 @@ enum IndexRows {
                 json.append(UInt8(ascii: first ? "{" : ","))
                 first = false
                 json.append(UInt8(ascii: "\""))
-                json.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+                name.withUTF8Buffer { json.append(contentsOf: $0) }
                 json.append(contentsOf: "\":".utf8)
             }
             // In jsonb's own order (shorter keys first, then byte order), the order the scores
