@@ -111,30 +111,32 @@ struct PostgresCaseReports: CaseReports {
         return facts
     }
 
-    /// The cases still waiting (open, or settled and not yet visited) are found first, by
-    /// `cases_waiting`, and each one's open rung, unanswered summons and unmade return visit
-    /// through its own indexes: a cost that follows the cases in progress, not the history.
+    /// Each kind of pending step is read in deadline order, joined to its case, up to a page,
+    /// and the four merged: a county or the city walks the pending steps' indexes and stops at
+    /// the page (migration 17); a township or village starts from its cases still waiting
+    /// (`cases_waiting`, migration 16), as PostgreSQL judges for the division at hand.
     func dueSteps(under root: DivisionCode, limit: Int) async throws -> [DueStep] {
-        try await pool.query(
+        let waiting = "c.village_code BETWEEN $1 AND $2 AND c.status IN ('open', 'settled')"
+        return try await pool.query(
             """
-            WITH waiting AS MATERIALIZED (
-                SELECT c.id, c.village_code FROM dispute.cases c
-                WHERE c.village_code BETWEEN $1 AND $2 AND c.status IN ('open', 'settled')
-            )
-            SELECT w.id, w.village_code, 'rung', a.rung, '', a.due_at, a.beyond_calendar
-            FROM waiting w JOIN dispute.rung_attempts a ON a.case_id = w.id WHERE a.ended_at IS NULL
-            UNION ALL
-            SELECT w.id, w.village_code, 'summons_report', NULL, d.name, s.report_due, s.report_beyond_calendar
-            FROM waiting w JOIN dispute.summons s ON s.case_id = w.id JOIN dispute.departments d ON d.id = s.department_id
-            WHERE s.reported_at IS NULL
-            UNION ALL
-            SELECT w.id, w.village_code, 'summons_feedback', NULL, d.name, s.feedback_due, s.feedback_beyond_calendar
-            FROM waiting w JOIN dispute.summons s ON s.case_id = w.id JOIN dispute.departments d ON d.id = s.department_id
-            WHERE s.reported_at IS NOT NULL AND s.fed_back_at IS NULL
-            UNION ALL
-            SELECT w.id, w.village_code, 'return_visit', NULL, '', v.due_at, v.beyond_calendar
-            FROM waiting w JOIN dispute.return_visits v ON v.case_id = w.id WHERE v.visited_at IS NULL
-            ORDER BY 6, 1, 3
+            SELECT * FROM (
+                (SELECT c.id, c.village_code, 'rung' AS kind, a.rung, '' AS department, a.due_at AS due, a.beyond_calendar
+                 FROM dispute.rung_attempts a JOIN dispute.cases c ON c.id = a.case_id
+                 WHERE a.ended_at IS NULL AND \(waiting) ORDER BY a.due_at LIMIT $3)
+                UNION ALL
+                (SELECT c.id, c.village_code, 'summons_report', NULL, d.name, s.report_due, s.report_beyond_calendar
+                 FROM dispute.summons s JOIN dispute.cases c ON c.id = s.case_id JOIN dispute.departments d ON d.id = s.department_id
+                 WHERE s.reported_at IS NULL AND \(waiting) ORDER BY s.report_due LIMIT $3)
+                UNION ALL
+                (SELECT c.id, c.village_code, 'summons_feedback', NULL, d.name, s.feedback_due, s.feedback_beyond_calendar
+                 FROM dispute.summons s JOIN dispute.cases c ON c.id = s.case_id JOIN dispute.departments d ON d.id = s.department_id
+                 WHERE s.reported_at IS NOT NULL AND s.fed_back_at IS NULL AND \(waiting) ORDER BY s.feedback_due LIMIT $3)
+                UNION ALL
+                (SELECT c.id, c.village_code, 'return_visit', NULL, '', v.due_at, v.beyond_calendar
+                 FROM dispute.return_visits v JOIN dispute.cases c ON c.id = v.case_id
+                 WHERE v.visited_at IS NULL AND \(waiting) ORDER BY v.due_at LIMIT $3)
+            ) steps
+            ORDER BY due, id, kind
             LIMIT $3
             """,
             [root.rawValue, root.lastInSubtree, limit]
