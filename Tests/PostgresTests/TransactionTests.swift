@@ -68,7 +68,7 @@ struct TransactionTests {
             try await pool.transaction { tx in
                 try await tx.savepoint(first: [("INSERT INTO t VALUES ($1, 'a')", [1])]) { _, _ in }
                 do {
-                    try await tx.savepoint(first: [("INSERT INTO t VALUES ($1, 'b')", [2])]) { step, _ in try await step.query("INSERT INTO t VALUES (1, 'dup')") }
+                    _ = try await tx.savepoint(first: [("INSERT INTO t VALUES ($1, 'b')", [2])]) { step, _ in try await step.query("INSERT INTO t VALUES (1, 'dup')") }
                     Issue.record("a duplicate insert succeeded")
                 } catch let error as PostgresError {
                     #expect(error.sqlState == .uniqueViolation)
@@ -244,7 +244,7 @@ struct TransactionTests {
                 #expect(try await tx.query("SELECT id FROM u")[0].decode(Int.self, at: 0) == 7)
             }
             // The connection is idle and usable afterwards, and nothing of the failed ones committed.
-            try await pool.transaction { tx in try await tx.query("INSERT INTO t VALUES (3, 'c')") }
+            _ = try await pool.transaction { tx in try await tx.query("INSERT INTO t VALUES (3, 'c')") }
             do { let got = try await pool.query("SELECT string_agg(name, ',' ORDER BY id) FROM t")[0].decode(String.self, at: 0); #expect(got == "c") }
             #expect(try await pool.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0) == backend)
             await pool.close()
@@ -268,7 +268,7 @@ struct TransactionTests {
                         try await tx.query("INSERT INTO t VALUES (1, 'a')")
                     }
                     do {
-                        try await tx.savepoint(first: [("SELECT no_such_column FROM t WHERE id = $1", [1])]) { step, _ in
+                        _ = try await tx.savepoint(first: [("SELECT no_such_column FROM t WHERE id = $1", [1])]) { step, _ in
                             try await step.query("INSERT INTO t VALUES (2, 'b')")
                         }
                         Issue.record("a step whose statement cannot be prepared succeeded")

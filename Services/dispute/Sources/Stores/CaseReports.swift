@@ -114,38 +114,35 @@ struct PostgresCaseReports: CaseReports {
     /// Each kind of pending step is read in deadline order, joined to its case, up to a page,
     /// and the four merged: a county or the city walks the pending steps' indexes and stops at
     /// the page (migration 17); a township or village starts from its cases still waiting
-    /// (`cases_waiting`, migration 16), as PostgreSQL judges for the division at hand: so it
-    /// plans each call for its division (a plan made once for any division read the city's
-    /// in 150 ms instead of 5).
+    /// (`cases_waiting`, migration 16), as PostgreSQL judges for the division at hand, so each
+    /// call is planned for its division (a plan made once for any division read the city's in
+    /// 150 ms instead of 5).
     func dueSteps(under root: DivisionCode, limit: Int) async throws -> [DueStep] {
         let waiting = "c.village_code BETWEEN $1 AND $2 AND c.status IN ('open', 'settled')"
-        let rows = try await pool.transaction { transaction in
-            try await transaction.queue("SET LOCAL plan_cache_mode = force_custom_plan")
-            return try await transaction.query(
-                """
-                SELECT * FROM (
-                    (SELECT c.id, c.village_code, 'rung' AS kind, a.rung, '' AS department, a.due_at AS due, a.beyond_calendar
-                     FROM dispute.rung_attempts a JOIN dispute.cases c ON c.id = a.case_id
-                     WHERE a.ended_at IS NULL AND \(waiting) ORDER BY a.due_at LIMIT $3)
-                    UNION ALL
-                    (SELECT c.id, c.village_code, 'summons_report', NULL, d.name, s.report_due, s.report_beyond_calendar
-                     FROM dispute.summons s JOIN dispute.cases c ON c.id = s.case_id JOIN dispute.departments d ON d.id = s.department_id
-                     WHERE s.reported_at IS NULL AND \(waiting) ORDER BY s.report_due LIMIT $3)
-                    UNION ALL
-                    (SELECT c.id, c.village_code, 'summons_feedback', NULL, d.name, s.feedback_due, s.feedback_beyond_calendar
-                     FROM dispute.summons s JOIN dispute.cases c ON c.id = s.case_id JOIN dispute.departments d ON d.id = s.department_id
-                     WHERE s.reported_at IS NOT NULL AND s.fed_back_at IS NULL AND \(waiting) ORDER BY s.feedback_due LIMIT $3)
-                    UNION ALL
-                    (SELECT c.id, c.village_code, 'return_visit', NULL, '', v.due_at, v.beyond_calendar
-                     FROM dispute.return_visits v JOIN dispute.cases c ON c.id = v.case_id
-                     WHERE v.visited_at IS NULL AND \(waiting) ORDER BY v.due_at LIMIT $3)
-                ) steps
-                ORDER BY due, id, kind
-                LIMIT $3
-                """,
-                [root.rawValue, root.lastInSubtree, limit]
-            )
-        }
+        let rows = try await pool.queryPlannedEachTime(
+            """
+            SELECT * FROM (
+                (SELECT c.id, c.village_code, 'rung' AS kind, a.rung, '' AS department, a.due_at AS due, a.beyond_calendar
+                 FROM dispute.rung_attempts a JOIN dispute.cases c ON c.id = a.case_id
+                 WHERE a.ended_at IS NULL AND \(waiting) ORDER BY a.due_at LIMIT $3)
+                UNION ALL
+                (SELECT c.id, c.village_code, 'summons_report', NULL, d.name, s.report_due, s.report_beyond_calendar
+                 FROM dispute.summons s JOIN dispute.cases c ON c.id = s.case_id JOIN dispute.departments d ON d.id = s.department_id
+                 WHERE s.reported_at IS NULL AND \(waiting) ORDER BY s.report_due LIMIT $3)
+                UNION ALL
+                (SELECT c.id, c.village_code, 'summons_feedback', NULL, d.name, s.feedback_due, s.feedback_beyond_calendar
+                 FROM dispute.summons s JOIN dispute.cases c ON c.id = s.case_id JOIN dispute.departments d ON d.id = s.department_id
+                 WHERE s.reported_at IS NOT NULL AND s.fed_back_at IS NULL AND \(waiting) ORDER BY s.feedback_due LIMIT $3)
+                UNION ALL
+                (SELECT c.id, c.village_code, 'return_visit', NULL, '', v.due_at, v.beyond_calendar
+                 FROM dispute.return_visits v JOIN dispute.cases c ON c.id = v.case_id
+                 WHERE v.visited_at IS NULL AND \(waiting) ORDER BY v.due_at LIMIT $3)
+            ) steps
+            ORDER BY due, id, kind
+            LIMIT $3
+            """,
+            [root.rawValue, root.lastInSubtree, limit]
+        )
         return try rows.map { row in
             let kindText = try row.decode(String.self, at: 2)
             guard let kind = DueStep.Kind(rawValue: kindText) else { throw CaseStoreError.unreadable("due step kind", kindText) }

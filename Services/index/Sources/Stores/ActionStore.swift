@@ -19,9 +19,9 @@ struct PostgresActionStore: ActionStore {
     let pool: PostgresPool
 
     /// A page of actions under a centre (`$1`–`$2`), of a month (`$3`) and a status (`$4`)
-    /// when given, after a cursor (`$5`, `$6`), in their order. Planned for the values at hand:
-    /// a wide centre then walks `actions_open_order` or `actions_month_order`, a narrow one
-    /// `actions_centre`.
+    /// when given, after a cursor (`$5`, `$6`), in their order. Planned for the values at hand
+    /// each time: a wide centre walks `actions_open_order` or `actions_month_order`, a narrow
+    /// one `actions_centre`; one generic plan for all would sort the whole table.
     static let listing = """
         SELECT \(IndexRows.actionColumns) FROM index.actions
         WHERE centre_code BETWEEN $1 AND $2 AND ($3::text IS NULL OR month = $3) AND ($4::text IS NULL OR status = $4)
@@ -30,7 +30,7 @@ struct PostgresActionStore: ActionStore {
         """
 
     func actions(under centre: DivisionCode, month: Month?, status: IndexAction.Status?, after: PageCursor?, limit: Int) async throws -> [IndexAction] {
-        try await pool.query(
+        try await pool.queryPlannedEachTime(
             Self.listing, [centre.rawValue, centre.lastInSubtree, month?.description, status?.rawValue, after?.time, after?.id, limit]
         ).map(IndexRows.decodeAction)
     }
