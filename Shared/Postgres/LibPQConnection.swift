@@ -74,11 +74,13 @@ final class LibPQConnection: @unchecked Sendable {
     ///
     /// Each statement is prepared once per connection and executed by name afterwards, so
     /// PostgreSQL parses and plans it once instead of on every call.
-    func execute(_ sql: String, _ parameters: [PostgresParameter]) throws -> PostgresRows {
+    /// - Parameter prepare: false runs the statement unnamed, which PostgreSQL plans for the
+    ///   parameters of each run instead of keeping a plan for every value.
+    func execute(_ sql: String, _ parameters: [PostgresParameter], prepare: Bool = true) throws -> PostgresRows {
         try Self.refuseNUL(parameters)
         try replanIfDue()
         let types = parameters.map { Oid($0.typeOID) }
-        guard let name = try preparedName(sql, types) else { return try consume(send(sql, types, parameters, as: nil, wait: true)) }
+        guard prepare, let name = try preparedName(sql, types) else { return try consume(send(sql, types, parameters, as: nil, wait: true)) }
         do {
             return try consume(send(sql, types, parameters, as: name, wait: true))
         } catch let error as PostgresError where error.sqlState == .featureNotSupported {

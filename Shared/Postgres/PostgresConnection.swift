@@ -28,6 +28,17 @@ public struct PostgresConnection: Sendable {
         return try await sendAfterQueued([(sql: sql, parameters: encoded)])[0]
     }
 
+    /// Runs a read planned for its parameters every time, as an unnamed statement: for one
+    /// whose best plan depends on them, such as a division's range that may be one village or
+    /// the whole city. A prepared statement is planned for its values only for its first five
+    /// runs; then PostgreSQL may keep one generic plan for every value, the plan of neither.
+    public func queryPlannedEachTime(_ sql: String, _ parameters: [any PostgresEncodable] = []) async throws -> PostgresRows {
+        try await flush()
+        let encoded = parameters.map(\.postgresParameter)
+        let raw = self.raw
+        return try await threads.runIfActive { try raw.execute(sql, encoded, prepare: false) }
+    }
+
     /// Runs several statements in one round trip and returns each one's rows, in order: for
     /// reads that need not wait for one another, such as a record and its children.
     @discardableResult

@@ -95,15 +95,9 @@ public actor PostgresPool {
         try await withConnection { try await $0.query(sql, parameters) }
     }
 
-    /// Runs a read planned for its parameters every time: for a statement whose best plan
-    /// depends on them, such as a division's range that may be one village or the whole city.
-    /// After five runs PostgreSQL may otherwise keep one generic plan for every value, the
-    /// plan of neither. The setting travels with the statement, in a transaction of its own.
+    /// ``PostgresConnection/queryPlannedEachTime(_:_:)`` on a connection of the pool.
     public nonisolated func queryPlannedEachTime(_ sql: String, _ parameters: [any PostgresEncodable] = []) async throws -> PostgresRows {
-        try await transaction { transaction in
-            try await transaction.queue("SET LOCAL plan_cache_mode = force_custom_plan")
-            return try await transaction.query(sql, parameters)
-        }
+        try await withConnection { try await $0.queryPlannedEachTime(sql, parameters) }
     }
 
     /// Runs `body` in a transaction on one connection; a throw rolls everything back.

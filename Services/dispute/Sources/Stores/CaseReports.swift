@@ -144,15 +144,10 @@ struct PostgresCaseReports: CaseReports {
             [root.rawValue, root.lastInSubtree, limit]
         )
         return try rows.map { row in
-            let kindText = try row.decode(String.self, at: 2)
-            guard let kind = DueStep.Kind(rawValue: kindText) else { throw CaseStoreError.unreadable("due step kind", kindText) }
-            let rung = try row.decode(Int?.self, at: 3)
-            return DueStep(
-                caseID: try row.decode(UUID.self, at: 0), village: try DivisionCode(validating: try row.decode(String.self, at: 1)), kind: kind,
-                rung: try rung.map { value in
-                    guard let rung = LadderRung(rawValue: value) else { throw CaseStoreError.unreadable("rung_attempts.rung", "\(value)") }
-                    return rung
-                },
+            DueStep(
+                caseID: try row.decode(UUID.self, at: 0), village: try DivisionCode(validating: try row.decode(String.self, at: 1)),
+                kind: try CaseRows.decode(DueStep.Kind.self, try row.decode(String.self, at: 2), "due step kind"),
+                rung: try row.decode(Int?.self, at: 3).map { try CaseRows.decode(LadderRung.self, $0, "rung_attempts.rung") },
                 department: try row.decode(String.self, at: 4),
                 deadline: WorkingDeadline(dueAt: try row.decode(Date.self, at: 5), beyondCalendar: try row.decode(Bool.self, at: 6))
             )

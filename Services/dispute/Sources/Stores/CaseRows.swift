@@ -178,7 +178,7 @@ enum CaseRows {
     }
 
     /// A stored value of one of the domain's closed sets; anything else is an error, never a guess.
-    private static func decode<T: RawRepresentable>(_: T.Type, _ raw: T.RawValue, _ column: String) throws -> T {
+    static func decode<T: RawRepresentable>(_: T.Type, _ raw: T.RawValue, _ column: String) throws -> T {
         guard let value = T(rawValue: raw) else { throw CaseStoreError.unreadable(column, "\(raw)") }
         return value
     }
