@@ -177,19 +177,11 @@ public struct EventInbox: Sendable {
         }
     }
 
-    /// Events are applied by a fixed set of small statements keyed by ids, where a plan made
-    /// for the parameters at hand is no better than one made once. PostgreSQL keeps planning
-    /// those whose key is an array (`= ANY($1)`) afresh on every execution, since a plan for a
-    /// known one-element array always looks cheaper: with the shipped rules risk-service
-    /// spent 175 µs of each report planning one cluster read whose execution took 9 µs, and
-    /// 0.43 ms of each report went to planning across the mesh.
-    static let genericPlans = "SET LOCAL plan_cache_mode = force_generic_plan"
-
     private func pass<T>(savepoints: Bool, _ body: (EventBatch) async throws -> T) async throws -> T {
         var committed: EventBatch?
         let result = try await outbox.transaction(pool) { transaction in
             // Travels with BEGIN, so it costs no round trip.
-            try await transaction.queue(Self.genericPlans)
+            try await transaction.queue(Outbox.genericPlans)
             let batch = EventBatch(transaction, savepoints: savepoints)
             let result = try await body(batch)
             if batch.mustRunAgain { throw RunAgainWithSavepoints() }

@@ -123,7 +123,7 @@ public struct OutboxRelay: DueWork {
         let delivered = outcomes.filter { $0.outcome == nil }.map(\.item.id.wire)
         if !delivered.isEmpty {
             // The transaction's last statements: planned once per connection, not per round.
-            try await transaction.queue(EventInbox.genericPlans)
+            try await transaction.queue(Outbox.genericPlans)
             try await transaction.queue(
                 // A delivered event keeps its id and times, not its payload: payloads can carry
                 // personal data that belongs to the consumer, not to this schema.
