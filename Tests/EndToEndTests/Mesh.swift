@@ -160,17 +160,30 @@ final class Mesh: @unchecked Sendable {
     }
 
     /// Lets the six service roles into this test's database, if the cluster has them, with
-    /// the grants `deploy/postgres/roles.sql` gives a deployment's database and nothing more.
+    /// the grants `deploy/postgres/roles.sql` gives a deployment's database and nothing more:
+    /// its privilege list is read from the file, so the two cannot drift apart.
     func grantServiceRoles() async throws {
         let pool = database.pool(maxConnections: 1)
         defer { Task { await pool.close() } }
         let roles = try await pool.query("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'pingan\\_%'")[0].decode(Int.self, at: 0)
         guard roles >= Self.services.count else { return }
+        let privileges = try Self.databasePrivileges()
         try await pool.query("REVOKE ALL ON DATABASE \(database.name) FROM PUBLIC")
         for service in Self.services.keys.sorted() {
-            try await pool.query("GRANT CONNECT, CREATE, TEMPORARY ON DATABASE \(database.name) TO pingan_\(service)")
+            try await pool.query("GRANT \(privileges) ON DATABASE \(database.name) TO pingan_\(service)")
         }
         perServiceRoles = true
+    }
+
+    /// What `roles.sql` grants each service role on the database (`CONNECT, CREATE, ...`).
+    static func databasePrivileges() throws -> String {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("deploy/postgres/roles.sql")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("SELECT format('GRANT ") && $0.contains(" ON DATABASE ") }),
+              let start = line.range(of: "GRANT "), let end = line.range(of: " ON DATABASE ")
+        else { throw TestSetupError("no GRANT ... ON DATABASE line in \(file.path)") }
+        return String(line[start.upperBound..<end.lowerBound])
     }
 
     func environment(for service: String, extra: [String: String] = [:]) -> [String: String] {
