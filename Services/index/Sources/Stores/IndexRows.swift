@@ -1,6 +1,7 @@
 import Foundation
 import PinganDomain
 import PinganPostgres
+import PinganRuntime
 
 /// How the index's rows are read from schema `index`: the columns each store selects and
 /// their decoding into domain values. An unreadable stored value is an error, never a guess.
@@ -55,6 +56,15 @@ enum IndexRows {
                 summonOwner: try row.decode(String.self, at: 9)
             )
         )
+    }
+
+    /// Each score's indicators as JSON, made in a few chunks side by side before the month's
+    /// transaction opens: for the city's 2,447 scores it was the largest part of writing a
+    /// month, done on one core while the transaction held its connection.
+    static func indicatorsJSON(of scores: [GovernanceIndex.Scored]) async throws -> [PostgresJSON] {
+        let chunk = 512
+        let chunks = stride(from: 0, to: scores.count, by: chunk).map { Array(scores[$0..<min($0 + chunk, scores.count)]) }
+        return try await chunks.concurrentMap { chunk in try chunk.map { try indicatorsJSON($0.indicators) } }.flatMap { $0 }
     }
 
     /// A score's indicators as stored (`index.scores.indicators_json`, and `indicators` for

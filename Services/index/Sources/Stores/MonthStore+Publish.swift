@@ -6,6 +6,7 @@ import PinganPostgres
 extension PostgresMonthStore {
     func publish(_ publication: Publication) async throws -> MonthVersion {
         let month = publication.month
+        let indicators = try await IndexRows.indicatorsJSON(of: publication.scored)
         return try await outbox.transaction(pool) { transaction in
             // The lock, then the latest version under it, in one round trip.
             let locked = try await transaction.pipeline([
@@ -23,7 +24,7 @@ extension PostgresMonthStore {
                 month: month, version: decision.version, status: publication.status, catalogueVersion: publication.catalogueVersion,
                 computedAt: publication.now, computedBy: publication.computedBy, reason: publication.reason
             )
-            try await insert(transaction, stored, scores: publication.scored)
+            try await insert(transaction, stored, scores: publication.scored, indicators: indicators)
             if stored.status == .frozen {
                 let read = try await transaction.pipeline([
                     (sql: "SELECT \(IndexRows.ruleColumns) FROM index.threshold_rules", parameters: []),
@@ -44,7 +45,9 @@ extension PostgresMonthStore {
 
     /// Writes the month's version and its scores, their indicators as `json` (migration 5:
     /// parsing them into `jsonb` was most of the `COPY`); `indicators` takes its default.
-    private func insert(_ transaction: PostgresConnection, _ version: MonthVersion, scores: [GovernanceIndex.Scored]) async throws {
+    private func insert(
+        _ transaction: PostgresConnection, _ version: MonthVersion, scores: [GovernanceIndex.Scored], indicators: [PostgresJSON]
+    ) async throws {
         let month = version.month.description
         try await transaction.queue(
             "INSERT INTO index.months (\(IndexRows.versionColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -53,9 +56,9 @@ extension PostgresMonthStore {
         try await transaction.copy(
             into: "index.scores",
             columns: ["month", "version", "code", "name", "parent_code", "score", "rank", "rank_low", "rank_high", "enough_data", "indicators_json", "computed_at"],
-            rows: try scores.map { score in
+            rows: zip(scores, indicators).map { score, indicators in
                 [month, version.version, score.code, score.name, score.parent, score.score, score.rank, score.rankLow, score.rankHigh,
-                 score.enoughData, try IndexRows.indicatorsJSON(score.indicators), version.computedAt]
+                 score.enoughData, indicators, version.computedAt]
             }
         )
     }
