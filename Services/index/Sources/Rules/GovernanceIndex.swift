@@ -1,5 +1,6 @@
 import Dispatch
 import PinganDomain
+import Synchronization
 
 /// The monthly dispute screening-and-resolution index (矛盾纠纷排查化解指数), scored with an
 /// ``IndicatorCatalogue``.
@@ -70,9 +71,14 @@ struct GovernanceIndex: Sendable {
     /// - Parameter seed: makes the Monte Carlo repeatable for the same month.
     func compute(divisions: [(code: DivisionCode, name: String)], villageFacts: [String: FactSheet], seed: String) -> [Scored] {
         let columns = FactColumns(catalogue)
+        // A row per distinct code; rowOf[i] is divisions[i]'s.
         var row: [String: Int] = [:]
         row.reserveCapacity(divisions.count)
-        for division in divisions where row[division.code.rawValue] == nil { row[division.code.rawValue] = row.count }
+        let rowOf = divisions.map { division in
+            if let at = row[division.code.rawValue] { return at }
+            row[division.code.rawValue] = row.count
+            return row.count - 1
+        }
         var totals = [Double](repeating: 0, count: row.count * columns.count)
         for (village, facts) in villageFacts {
             guard var code = try? DivisionCode(validating: village) else { continue }
@@ -88,8 +94,8 @@ struct GovernanceIndex: Sendable {
         let measured: [[(value: Double, enough: Bool)]] = (0..<row.count).map { at in
             columns.measure(catalogue.indicators, totals[(at * columns.count)..<((at + 1) * columns.count)])
         }
-        var scored = divisions.map { division in
-            let result = score(measured: measured[row[division.code.rawValue]!])
+        var scored = zip(divisions, rowOf).map { division, at in
+            let result = score(measured: measured[at])
             return Scored(
                 code: division.code.rawValue, name: division.name, parent: division.code.parent?.rawValue,
                 score: result.score, enoughData: result.enoughData, indicators: result.indicators
@@ -105,17 +111,16 @@ struct GovernanceIndex: Sendable {
             for (position, index) in family.ranked.enumerated() { scored[index].rank = position + 1 }
         }
         let units = families.map { family in
-            (codes: family.ranked.map { scored[$0].code }, measured: family.ranked.map { measured[row[scored[$0].code]!] })
+            (codes: family.ranked.map { scored[$0].code }, measured: family.ranked.map { measured[rowOf[$0]] })
         }
-        var intervals = [[(low: Int, high: Int)]](repeating: [], count: families.count)
-        intervals.withUnsafeMutableBufferPointer { buffer in
-            // Each iteration writes its own family's slot and nothing else.
-            let slots = Slots(buffer: buffer)
-            DispatchQueue.concurrentPerform(iterations: families.count) { at in
-                slots.buffer[at] = RankIntervals(catalogue: catalogue, seed: "\(seed)|\(families[at].parent)")
-                    .intervals(codes: units[at].codes, measured: units[at].measured)
-            }
+        // Each iteration fills its own family's slot; the lock is taken once per family.
+        let drawn = Mutex([[(low: Int, high: Int)]](repeating: [], count: families.count))
+        DispatchQueue.concurrentPerform(iterations: families.count) { at in
+            let intervals = RankIntervals(catalogue: catalogue, seed: "\(seed)|\(families[at].parent)")
+                .intervals(codes: units[at].codes, measured: units[at].measured)
+            drawn.withLock { $0[at] = intervals }
         }
+        let intervals = drawn.withLock { $0 }
         for (family, intervals) in zip(families, intervals) {
             for (index, interval) in zip(family.ranked, intervals) {
                 scored[index].rankLow = interval.low
@@ -137,11 +142,6 @@ struct GovernanceIndex: Sendable {
     }
 }
 
-/// A buffer whose elements concurrent iterations write one each, never the same one.
-private struct Slots<Element>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<Element>
-}
-
 /// The facts the catalogue's indicators read, as columns of a table: each indicator's
 /// numerator and denominator become lists of column numbers, summed in the catalogue's order
 /// as ``Indicator/measure(_:)`` sums them by name.
@@ -158,8 +158,9 @@ struct FactColumns {
             names.append(name)
         }
         self.names = names
-        numerators = catalogue.indicators.map { $0.numerator.map { column[$0]! } }
-        denominators = catalogue.indicators.map { $0.denominator.map { column[$0]! } }
+        // Every name has its column by now.
+        numerators = catalogue.indicators.map { $0.numerator.compactMap { column[$0] } }
+        denominators = catalogue.indicators.map { $0.denominator.compactMap { column[$0] } }
     }
 
     var count: Int { names.count }

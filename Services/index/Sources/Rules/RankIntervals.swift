@@ -26,33 +26,18 @@ struct RankIntervals: Sendable {
         guard units > 1 else { return codes.map { _ in (1, 1) } }
         let indicators = catalogue.indicators
         let columns = indicators.count
-        // Flat tables, column by column so each draw runs down a column for all units:
-        // measuredAt(column, unit) is column * units + unit. A unit's indicator without
-        // enough data has weight share 0 and value 0 there, so adding its term adds exactly
-        // +0.0 and every sum is the plain version's, bit for bit (all terms are ≥ 0).
-        let enough = UnsafeMutableBufferPointer<Double>.allocate(capacity: units * columns)
-        let catalogued = UnsafeMutableBufferPointer<Double>.allocate(capacity: units * columns)
-        let alternative = UnsafeMutableBufferPointer<Double>.allocate(capacity: units * columns)
-        let codeOrder = UnsafeMutableBufferPointer<Int>.allocate(capacity: units)
-        let weights = UnsafeMutableBufferPointer<Double>.allocate(capacity: columns)
-        let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: units)
-        let withData = UnsafeMutableBufferPointer<Double>.allocate(capacity: units)
-        let scores = UnsafeMutableBufferPointer<Double>.allocate(capacity: units)
-        let order = UnsafeMutableBufferPointer<Int>.allocate(capacity: units)
-        defer {
-            for buffer in [UnsafeMutableRawBufferPointer(enough), UnsafeMutableRawBufferPointer(catalogued), UnsafeMutableRawBufferPointer(alternative),
-                           UnsafeMutableRawBufferPointer(codeOrder), UnsafeMutableRawBufferPointer(weights), UnsafeMutableRawBufferPointer(sums),
-                           UnsafeMutableRawBufferPointer(withData), UnsafeMutableRawBufferPointer(scores), UnsafeMutableRawBufferPointer(order)] {
-                buffer.deallocate()
-            }
-        }
-        enough.initialize(repeating: 0)
-        catalogued.initialize(repeating: 0)
-        alternative.initialize(repeating: 0)
+        // Flat tables, a row per unit: the value of (unit, column) is at unit * columns +
+        // column, so a draw sums each unit's row in the catalogue's order, as the plain version
+        // does. A unit's indicator without enough data has weight share 0 and value 0 there,
+        // so adding its term adds exactly +0.0 and every sum is the plain version's, bit for
+        // bit (all terms are ≥ 0).
+        var enough = [Double](repeating: 0, count: units * columns)
+        var catalogued = [Double](repeating: 0, count: units * columns)
+        var alternative = [Double](repeating: 0, count: units * columns)
         for unit in 0..<units {
             for column in 0..<columns where measured[unit][column].enough {
-                enough[column * units + unit] = 1
-                catalogued[column * units + unit] = indicators[column].normalise(measured[unit][column].value)
+                enough[unit * columns + column] = 1
+                catalogued[unit * columns + column] = indicators[column].normalise(measured[unit][column].value)
             }
         }
         // The min–max alternative, per indicator, over the siblings that measured it.
@@ -63,68 +48,50 @@ struct RankIntervals: Sendable {
             for unit in 0..<units where measured[unit][column].enough {
                 let value = measured[unit][column].value
                 guard high > low else {
-                    alternative[column * units + unit] = indicators[column].normalise(value)
+                    alternative[unit * columns + column] = indicators[column].normalise(value)
                     continue
                 }
                 let share = (value - low) / (high - low)
-                alternative[column * units + unit] = indicators[column].direction == .positive ? share : 1 - share
+                alternative[unit * columns + column] = indicators[column].direction == .positive ? share : 1 - share
             }
         }
         // Ties go to the lower code: each unit's place among its siblings' codes.
+        var codeOrder = [Int](repeating: 0, count: units)
         for (place, unit) in codes.indices.sorted(by: { codes[$0] < codes[$1] }).enumerated() { codeOrder[unit] = place }
-        _ = order.initialize(from: 0..<units)
 
         let draws = catalogue.monteCarloDraws
         let baseWeights = indicators.map(\.weight)
         let uncertainty = indicators.map(\.weightUncertainty)
         let share = catalogue.minimumWeightShare
         var generator = SplitMix64(seed: seed)
+        var weights = [Double](repeating: 0, count: columns)
+        var scores = [Double](repeating: 0, count: units)
+        var order = Array(0..<units)
         // drawn[unit * draws + draw]: the rank the unit got in that draw.
         var drawn = [Int32](repeating: 0, count: units * draws)
-        // Higher scores first, then lower codes: a strict order, so the result does not depend
-        // on where the sort starts; starting from the last draw's order, few units move.
-        let before = { (a: Int, b: Int) -> Bool in
-            scores[a] != scores[b] ? scores[a] > scores[b] : codeOrder[a] < codeOrder[b]
-        }
-        drawn.withUnsafeMutableBufferPointer { drawn in
-            for draw in 0..<draws {
-                for column in 0..<columns {
-                    weights[column] = baseWeights[column] * (1 + uncertainty[column] * (2 * generator.unit() - 1))
-                }
-                var total = 0.0
-                for column in 0..<columns { total += weights[column] }
-                let normalised = generator.unit() < 0.5 ? alternative : catalogued
-                let needed = share * total
-                sums.update(repeating: 0)
-                withData.update(repeating: 0)
-                let sum = sums.baseAddress!, with = withData.baseAddress!
-                for column in 0..<columns {
-                    let weight = weights[column]
-                    let values = normalised.baseAddress! + column &* units, measured = enough.baseAddress! + column &* units
-                    for unit in 0..<units {
-                        sum[unit] += weight * values[unit]
-                        with[unit] += weight * measured[unit]
-                    }
-                }
-                for unit in 0..<units {
-                    scores[unit] = withData[unit] > 0 && withData[unit] >= needed ? sums[unit] / withData[unit] : -1
-                }
-                if units <= 64 {
-                    for next in 1..<units {
-                        let unit = order[next]
-                        var at = next
-                        while at > 0, before(unit, order[at - 1]) {
-                            order[at] = order[at - 1]
-                            at -= 1
-                        }
-                        order[at] = unit
-                    }
-                } else {
-                    var sorting = order
-                    sorting.sort(by: before)
-                }
-                for position in 0..<units { drawn[order[position] * draws + draw] = Int32(position + 1) }
+        for draw in 0..<draws {
+            for column in 0..<columns {
+                weights[column] = baseWeights[column] * (1 + uncertainty[column] * (2 * generator.unit() - 1))
             }
+            var total = 0.0
+            for column in 0..<columns { total += weights[column] }
+            let normalised = generator.unit() < 0.5 ? alternative : catalogued
+            let needed = share * total
+            for unit in 0..<units {
+                var sum = 0.0
+                var withData = 0.0
+                let row = unit &* columns
+                for column in 0..<columns {
+                    sum += weights[column] * normalised[row &+ column]
+                    withData += weights[column] * enough[row &+ column]
+                }
+                scores[unit] = withData > 0 && withData >= needed ? sum / withData : -1
+            }
+            // Higher scores first, then lower codes: a strict order, so the result does not
+            // depend on where the sort starts; starting from the last draw's order, few units
+            // move.
+            Self.sort(&order, scores: scores, codeOrder: codeOrder)
+            for position in 0..<units { drawn[order[position] &* draws &+ draw] = Int32(position + 1) }
         }
         // The 5th and 95th percentiles of each unit's ranks, read from a count of each rank.
         let last = Double(draws - 1)
@@ -144,6 +111,26 @@ struct RankIntervals: Sendable {
                 if below <= highAt, highAt < seen { high = rank; break }
             }
             return (low, high)
+        }
+    }
+
+    /// Sorts unit numbers by score, highest first, then by code: by insertion for a family of
+    /// a few dozen, already nearly in order from the draw before; otherwise by the library.
+    private static func sort(_ order: inout [Int], scores: [Double], codeOrder: [Int]) {
+        if order.count <= 64 {
+            for next in 1..<order.count {
+                let unit = order[next]
+                var at = next
+                while at > 0 {
+                    let other = order[at - 1]
+                    guard scores[unit] != scores[other] ? scores[unit] > scores[other] : codeOrder[unit] < codeOrder[other] else { break }
+                    order[at] = other
+                    at -= 1
+                }
+                order[at] = unit
+            }
+        } else {
+            order.sort { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : codeOrder[$0] < codeOrder[$1] }
         }
     }
 }
