@@ -145,6 +145,46 @@ def _with_database(url: str, name: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(path="/" + name))
 
 
+SERVICE_ROLES = ("gateway", "grid", "dispute", "risk", "index", "notify")
+
+
+def service_database_urls(admin_url: str, database: str) -> dict[str, str]:
+    """Each service's DATABASE_URL for `database`: its own role, as deployed
+    (deploy/postgres/roles.sql, which test.sh runs on the test cluster with the password
+    "test"), owning its schema and let into the database with exactly the privileges roles.sql
+    grants a deployment's; the test's own user for every service when the cluster has no such
+    roles (the suite run by hand against another server)."""
+    url = _with_database(admin_url, database)
+    found = subprocess.run(
+        [_psql(), url, "-XtAc", "SELECT count(*) FROM pg_roles WHERE rolname = ANY(%s)"
+         % ("ARRAY[" + ",".join(f"'pingan_{name}'" for name in SERVICE_ROLES) + "]")],
+        capture_output=True, text=True, timeout=30,
+    )
+    if found.returncode != 0:
+        raise RuntimeError(f"psql could not list the roles: {found.stderr.strip()}")
+    if int(found.stdout.strip()) < len(SERVICE_ROLES):
+        return {name: url for name in SERVICE_ROLES}
+    privileges = _database_privileges()
+    _run_psql(url, f'REVOKE ALL ON DATABASE "{database}" FROM PUBLIC')
+    parts = urllib.parse.urlsplit(url)
+    urls = {}
+    for name in SERVICE_ROLES:
+        _run_psql(url, f'GRANT {privileges} ON DATABASE "{database}" TO pingan_{name}')
+        netloc = f"pingan_{name}:test@{parts.hostname}:{parts.port}"
+        urls[name] = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return urls
+
+
+def _database_privileges() -> str:
+    """What roles.sql grants each service role on the database ("CONNECT, CREATE, ..."), read
+    from the file so that the tests and a deployment cannot drift apart."""
+    text = (REPO_ROOT / "deploy" / "postgres" / "roles.sql").read_text()
+    for line in text.splitlines():
+        if line.startswith("SELECT format('GRANT ") and " ON DATABASE " in line:
+            return line[line.index("GRANT ") + len("GRANT "):line.index(" ON DATABASE ")]
+    raise RuntimeError("no GRANT ... ON DATABASE line in deploy/postgres/roles.sql")
+
+
 def _free_port() -> int:
     """A free loopback port below Linux's ephemeral range (32768 and up), so that no outgoing
     connection or port-0 server can take it before the child process binds it."""
@@ -189,7 +229,7 @@ def grid_service(tmp_path_factory: pytest.TempPathFactory) -> str:
         env.update(
             PORT=str(port),
             HOST="127.0.0.1",
-            DATABASE_URL=_with_database(admin_url, db_name),
+            DATABASE_URL=service_database_urls(admin_url, db_name)["grid"],
             MESH_SECRET=MESH_SECRET,
             ROOT_DIVISION=ROOT_DIVISION,
         )

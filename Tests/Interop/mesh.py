@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conftest import (
-    MESH_SECRET, PROTO_DIR, ROOT_DIVISION, _bin_dir, _free_port, _run_psql, _with_database,
+    MESH_SECRET, PROTO_DIR, ROOT_DIVISION, _bin_dir, _free_port, _run_psql, _with_database, service_database_urls,
 )
 
 TOKEN_SECRET = "interop-token-secret-0123456789abcdef0123"
@@ -61,8 +61,15 @@ class Mesh:
     records: dict[str, str] = field(default_factory=dict)
     methods: list[Method] = field(default_factory=list)
     classes: dict[str, type] = field(default_factory=dict)
-    # The environment the gateway's own commands (add-user, add-api-key) run with.
+    # The mesh's environment: DATABASE_URL is the test's own user on the mesh's database (for
+    # the tests' psql), <SERVICE>_DATABASE_URL each service's role (for deploy/scripts/lib.sh).
     command_env: dict[str, str] = field(default_factory=dict)
+    # Each service's DATABASE_URL: its own role where the cluster has them.
+    database_urls: dict[str, str] = field(default_factory=dict)
+
+    def env_for(self, service: str) -> dict[str, str]:
+        """The environment a service's process or command runs with: its own database role."""
+        return {**self.command_env, "DATABASE_URL": self.database_urls.get(service, self.command_env.get("DATABASE_URL", ""))}
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -143,7 +150,8 @@ def start_mesh(tmp: Path, extra_env: dict[str, str] | None = None,
         if port not in chosen:
             chosen.append(port)
     ports = dict(zip(SERVICES, chosen))
-    mesh = Mesh(ports=ports, grpc_port=chosen[-2], receiver_port=chosen[-1])
+    mesh = Mesh(ports=ports, grpc_port=chosen[-2], receiver_port=chosen[-1],
+                database_urls=service_database_urls(admin_url, db_name))
     env = dict(os.environ)
     env.update(
         HOST="127.0.0.1", DATABASE_URL=_with_database(admin_url, db_name), DB_POOL_SIZE="6", MESH_SECRET=MESH_SECRET,
@@ -155,6 +163,7 @@ def start_mesh(tmp: Path, extra_env: dict[str, str] | None = None,
         # Residents' texts (one-time codes, rating links) go to the test's receiver too.
         RESIDENT_SMS_URL=f"http://127.0.0.1:{mesh.receiver_port}/resident-sms", RESIDENT_URL=f"{mesh.url('gateway')}/resident",
         **{f"{peer.upper()}_URL": mesh.url(peer) for peer in SERVICES if peer != "gateway"},
+        **{f"{service.upper()}_DATABASE_URL": url for service, url in mesh.database_urls.items()},
     )
     env.update(extra_env or {})
     mesh.command_env = {**env, "PORT": "0"}
@@ -163,7 +172,7 @@ def start_mesh(tmp: Path, extra_env: dict[str, str] | None = None,
         log = (tmp / f"{service}.log").open("wb")
         processes.append(subprocess.Popen(
             [str(_bin_dir() / EXECUTABLES[service])],
-            env={**env, "PORT": str(ports[service]), **({"GRPC_PORT": str(mesh.grpc_port)} if service == "gateway" else {})},
+            env={**mesh.env_for(service), "PORT": str(ports[service]), **({"GRPC_PORT": str(mesh.grpc_port)} if service == "gateway" else {})},
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         ))
         if service == "grid":
@@ -174,7 +183,7 @@ def start_mesh(tmp: Path, extra_env: dict[str, str] | None = None,
                  ("town-b", TOWN_B, ALL_ROLES), ("foreign", FOREIGN_TOWN, ALL_ROLES)]
     for name, centre, roles in users:
         subprocess.run([str(_bin_dir() / "gateway"), "add-user", name, centre, roles],
-                       env={**env, "PORT": "0", "PINGAN_PASSWORD": PASSWORD}, check=True, capture_output=True, timeout=60)
+                       env={**mesh.env_for("gateway"), "PINGAN_PASSWORD": PASSWORD}, check=True, capture_output=True, timeout=60)
         mesh.tokens[name] = _login(mesh, name)
     return mesh, processes, db_name
 

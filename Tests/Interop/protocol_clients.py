@@ -57,7 +57,7 @@ KEY_NAME = "protocols-department"
 def api_key(mesh: Mesh) -> str:
     result = subprocess.run(
         [str(_bin_dir() / "gateway"), "add-api-key", KEY_NAME, TOWN_A, ALL_ROLES],
-        env=mesh.command_env, capture_output=True, text=True, timeout=60,
+        env=mesh.env_for("gateway"), capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     key = result.stdout.strip().splitlines()[-1]

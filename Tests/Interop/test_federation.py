@@ -110,7 +110,7 @@ class Link:
 def issue_key(mesh: Mesh, name: str, centre: str, roles: str) -> str:
     """An API key made as the city's operator makes one, with the gateway's `add-api-key`."""
     done = subprocess.run([str(_bin_dir() / "gateway"), "add-api-key", name, centre, roles],
-                          env=mesh.command_env, check=True, capture_output=True, text=True, timeout=60)
+                          env=mesh.env_for("gateway"), check=True, capture_output=True, text=True, timeout=60)
     return done.stdout.strip().split()[-1]
 
 

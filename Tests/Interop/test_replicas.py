@@ -64,12 +64,12 @@ def replicas(tmp_path_factory: pytest.TempPathFactory):
          "scope": "village", "count": 6, "windowDays": 14, "warns": "township"}]}]}))
     first, processes, database = start_mesh(logs, {"CLUSTER_RULES_FILE": str(rules)})
     second = Mesh(ports={service: _free_port() for service in SERVICES}, grpc_port=0, tokens=dict(first.tokens))
-    env = {**first.command_env, **{f"{peer.upper()}_URL": second.url(peer) for peer in SERVICES if peer != "gateway"}}
+    peers = {f"{peer.upper()}_URL": second.url(peer) for peer in SERVICES if peer != "gateway"}
     try:
         for service in SERVICES:
             log = (logs / f"{service}-2.log").open("wb")
             processes.append(subprocess.Popen(
-                [str(_bin_dir() / EXECUTABLES[service])], env={**env, "PORT": str(second.ports[service])},
+                [str(_bin_dir() / EXECUTABLES[service])], env={**first.env_for(service), **peers, "PORT": str(second.ports[service])},
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             ))
         wait_ready(second, SERVICES, logs)

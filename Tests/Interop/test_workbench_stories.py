@@ -64,7 +64,7 @@ VILLAGES = f"""code,name,level,parent_code
 def add_user(mesh: Mesh, name: str, centre: str, roles: str) -> None:
     """An account made as an operator makes one, with the gateway's `add-user` command."""
     subprocess.run([str(_bin_dir() / "gateway"), "add-user", name, centre, roles],
-                   env={**mesh.command_env, "PINGAN_PASSWORD": PASSWORD}, check=True, capture_output=True, timeout=60)
+                   env={**mesh.env_for("gateway"), "PINGAN_PASSWORD": PASSWORD}, check=True, capture_output=True, timeout=60)
     mesh.tokens[name] = _login(mesh, name)
 
 
