@@ -21,7 +21,7 @@ struct PostgresCaseReports: CaseReports {
 
     /// The statements read different tables and need nothing from one another, so each runs
     /// on a connection of its own and PostgreSQL works on them side by side: the city's twelve
-    /// months were recomputed in 5.7–7.4 s instead of 9.0–11.9 s one statement after another
+    /// months were recomputed in 5.7–7.1 s instead of 9.0–11.9 s one statement after another
     /// (docs/performance.md). A single month on two cores gains little, each statement there
     /// already using PostgreSQL's parallel workers.
     func facts(under root: DivisionCode, in month: Month) async throws -> [String: MediationFacts] {
