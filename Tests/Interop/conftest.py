@@ -155,14 +155,7 @@ def service_database_urls(admin_url: str, database: str) -> dict[str, str]:
     grants a deployment's; the test's own user for every service when the cluster has no such
     roles (the suite run by hand against another server)."""
     url = _with_database(admin_url, database)
-    found = subprocess.run(
-        [_psql(), url, "-XtAc", "SELECT count(*) FROM pg_roles WHERE rolname = ANY(%s)"
-         % ("ARRAY[" + ",".join(f"'pingan_{name}'" for name in SERVICE_ROLES) + "]")],
-        capture_output=True, text=True, timeout=30,
-    )
-    if found.returncode != 0:
-        raise RuntimeError(f"psql could not list the roles: {found.stderr.strip()}")
-    if int(found.stdout.strip()) < len(SERVICE_ROLES):
+    if not has_service_roles(url):
         return {name: url for name in SERVICE_ROLES}
     privileges = _database_privileges()
     _run_psql(url, f'REVOKE ALL ON DATABASE "{database}" FROM PUBLIC')
@@ -173,6 +166,16 @@ def service_database_urls(admin_url: str, database: str) -> dict[str, str]:
         netloc = f"pingan_{name}:test@{parts.hostname}:{parts.port}"
         urls[name] = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
     return urls
+
+
+def has_service_roles(url: str) -> bool:
+    """Whether the cluster at `url` has every service's role of roles.sql."""
+    names = ",".join(f"'pingan_{name}'" for name in SERVICE_ROLES)
+    found = subprocess.run([_psql(), url, "-XtAc", f"SELECT count(*) FROM pg_roles WHERE rolname IN ({names})"],
+                           capture_output=True, text=True, timeout=30)
+    if found.returncode != 0:
+        raise RuntimeError(f"psql could not list the roles: {found.stderr.strip()}")
+    return int(found.stdout.strip()) == len(SERVICE_ROLES)
 
 
 def _database_privileges() -> str:

@@ -69,7 +69,7 @@ class Mesh:
 
     def env_for(self, service: str) -> dict[str, str]:
         """The environment a service's process or command runs with: its own database role."""
-        return {**self.command_env, "DATABASE_URL": self.database_urls.get(service, self.command_env.get("DATABASE_URL", ""))}
+        return {**self.command_env, "DATABASE_URL": self.database_urls[service]}
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
