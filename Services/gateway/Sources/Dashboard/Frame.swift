@@ -1,14 +1,12 @@
-import Mustache
-
 /// The frame every page is drawn in: who is signed in, for which centre, and a way out.
 /// Templates are mustache, so every value is HTML-escaped unless a template says otherwise
 /// (`{{{content}}}`, the page's own rendered body, is the one place).
 /// Compiles the templates written in this folder; one that does not parse is a bug the
 /// first render test shows.
 enum View {
-    static func template(_ text: String) -> MustacheTemplate {
+    static func template(_ text: String) -> PageTemplate {
         do {
-            return try MustacheTemplate(string: text)
+            return try PageTemplate(text)
         } catch {
             preconditionFailure("a dashboard template does not parse: \(error)")
         }

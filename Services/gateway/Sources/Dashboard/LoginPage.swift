@@ -1,6 +1,5 @@
 import HTTPTypes
 import Hummingbird
-import Mustache
 import PinganConnect
 import PinganContracts
 
