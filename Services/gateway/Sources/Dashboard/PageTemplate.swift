@@ -28,28 +28,62 @@ enum TemplateModel {
     /// values (strings, numbers, enums, classes, dictionaries, closures, mustache's own types)
     /// are kept as they are.
     static func read(_ value: Any) -> Any? {
-        if value is String || value is Bool || value is Int || value is Double { return value }
-        let mirror = Mirror(reflecting: value)
-        switch mirror.displayStyle {
-        case .optional:
-            return mirror.children.first.flatMap { read($0.value) }
-        case .collection, .set:
-            return mirror.children.map { read($0.value) ?? $0.value }
-        case .struct, .tuple:
-            if value is MustacheTemplate || value is MustacheLambda || value is any MustacheParent || value is any MustacheCustomRenderable
-                || value is any MustacheCustomRepresentation || value is any MustacheTransformable
-            {
+        var reader = Reader()
+        return reader.read(value)
+    }
+
+    /// What a type is to a template.
+    private enum Shape {
+        case kept, optional, sequence, object
+    }
+
+    /// Reads one model, deciding each type's ``Shape`` once: the checks behind it are
+    /// dynamic casts, which cost more than the reading itself when made for every value.
+    private struct Reader {
+        var shapes: [ObjectIdentifier: Shape] = [:]
+
+        mutating func read(_ value: Any) -> Any? {
+            let type = ObjectIdentifier(Swift.type(of: value))
+            let shape: Shape
+            if let known = shapes[type] {
+                shape = known
+            } else {
+                shape = Self.shape(of: value)
+                shapes[type] = shape
+            }
+            switch shape {
+            case .kept:
                 return value
+            case .optional:
+                return Mirror(reflecting: value).children.first.flatMap { read($0.value) }
+            case .sequence:
+                return Mirror(reflecting: value).children.map { read($0.value) ?? $0.value }
+            case .object:
+                let children = Mirror(reflecting: value).children
+                var properties: [String: Any] = [:]
+                properties.reserveCapacity(Int(children.count))
+                for child in children {
+                    guard let label = child.label, let read = read(child.value) else { continue }
+                    properties[label] = read
+                }
+                return TemplateObject(value: value, properties: properties)
             }
-            var properties: [String: Any] = [:]
-            properties.reserveCapacity(Int(mirror.children.count))
-            for child in mirror.children {
-                guard let label = child.label, let read = read(child.value) else { continue }
-                properties[label] = read
+        }
+
+        private static func shape(of value: Any) -> Shape {
+            if value is String || value is Bool || value is Int || value is Double { return .kept }
+            switch Mirror(reflecting: value).displayStyle {
+            case .optional:
+                return .optional
+            case .collection, .set:
+                return .sequence
+            case .struct, .tuple:
+                let rendersItself = value is MustacheTemplate || value is MustacheLambda || value is any MustacheParent
+                    || value is any MustacheCustomRenderable || value is any MustacheCustomRepresentation || value is any MustacheTransformable
+                return rendersItself ? .kept : .object
+            default:
+                return .kept
             }
-            return TemplateObject(value: value, properties: properties)
-        default:
-            return value
         }
     }
 }
