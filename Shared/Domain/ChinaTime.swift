@@ -15,7 +15,15 @@ public enum ChinaTime {
 
     /// `2026-07-15 09:30`, to the minute, for text people read (timelines, pages, pushes).
     public static func minute(_ date: Date) -> String {
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(format: "%04d-%02d-%02d %02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0, parts.minute ?? 0)
+        let seconds = Int((date.timeIntervalSince1970 + Double(offset)).rounded(.down))
+        let minuteOfDay = (seconds - Int((Double(seconds) / 86_400).rounded(.down)) * 86_400) / 60
+        var text = ""
+        text.reserveCapacity(16)
+        Day(containing: date).appendDate(to: &text)
+        text.append(" ")
+        Day.append(minuteOfDay / 60, width: 2, to: &text)
+        text.append(":")
+        Day.append(minuteOfDay % 60, width: 2, to: &text)
+        return text
     }
 }

@@ -31,6 +31,31 @@ struct DayTests {
         #expect(try #require(Day(parsing: "2026-03-02")).isWeekday)  // a Monday
     }
 
+    /// `Day.description` and `ChinaTime.minute` count by arithmetic; Foundation's Gregorian
+    /// calendar in China time must agree for every day from 1900 to 2200 (century and 400-year
+    /// leap rules, the ordinal's sign) and for instants spread over 1969 to 2040.
+    @Test func datesAndMinutesAreWrittenAsTheGregorianCalendarReadsThem() {
+        for ordinal in -25_567...84_000 {
+            let day = Day(ordinal: ordinal)
+            let parts = ChinaTime.calendar.dateComponents([.year, .month, .day], from: day.start)
+            let expected = String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+            if day.description != expected {
+                Issue.record("ordinal \(ordinal): \(day.description), Foundation says \(expected)")
+                return
+            }
+        }
+        for seconds in stride(from: -40_000_000.0, through: 2_210_000_000, by: 77_777.7) {
+            let date = Date(timeIntervalSince1970: seconds)
+            let parts = ChinaTime.calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+            let expected = String(format: "%04d-%02d-%02d %02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0, parts.minute ?? 0)
+            if ChinaTime.minute(date) != expected {
+                Issue.record("\(seconds): \(ChinaTime.minute(date)), Foundation says \(expected)")
+                return
+            }
+        }
+        #expect(ChinaTime.minute(Date(timeIntervalSince1970: 1_790_812_800 - 8 * 3600 - 60)) == "2026-09-30 23:59")
+    }
+
     @Test(arguments: ["2026-02-29", "2026-13-01", "2026-00-10", "2026-1-01", "26-01-01", "2026/01/01", "1999-12-31", "2101-01-01", ""])
     func onlyRealDatesAsYYYYMMDDAreRead(text: String) {
         #expect(Day(parsing: text) == nil)
