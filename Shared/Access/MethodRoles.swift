@@ -38,6 +38,7 @@ public enum MethodRoles {
         HealthMethods.check.path: .public,
 
         DivisionServiceMethods.getDivision.path: .public,
+        DivisionServiceMethods.batchGetDivisions.path: .public,
         DivisionServiceMethods.listChildren.path: .public,
         DivisionServiceMethods.listSubtree.path: .public,
         DivisionServiceMethods.importDivisions.path: .anyOf([.admin]),

@@ -251,7 +251,7 @@ struct GridPageTests {
     }
 }
 
-/// grid-service as the pages meet it: its grids, a village's name, and reports and screenings
+/// grid-service as the pages meet it: its grids, a village's name (alone or several at once), and reports and screenings
 /// checked as the real service checks the fields these tests send (Shared/Access's rules).
 actor FakeGridService {
     private var incidents: [String: Pingan_Grid_V1_Incident] = [:]
@@ -263,6 +263,12 @@ actor FakeGridService {
         router.post("pingan.grid.v1.DivisionService/GetDivision") { request, _ in
             let asked = try await Self.decode(Pingan_Grid_V1_GetDivisionRequest.self, request)
             return try Self.answer(Pingan_Grid_V1_GetDivisionResponse.with { $0.division.code = asked.code; $0.division.name = "小渡口一村（生成）" })
+        }
+        router.post("pingan.grid.v1.DivisionService/BatchGetDivisions") { request, _ in
+            let asked = try await Self.decode(Pingan_Grid_V1_BatchGetDivisionsRequest.self, request)
+            return try Self.answer(Pingan_Grid_V1_BatchGetDivisionsResponse.with {
+                $0.divisions = asked.codes.map { code in .with { $0.code = code; $0.name = "小渡口一村（生成）" } }
+            })
         }
         router.post("pingan.grid.v1.GridService/ListGrids") { _, _ in
             try Self.answer(Pingan_Grid_V1_ListGridsResponse.with {

@@ -50,6 +50,28 @@ struct DivisionServiceTests {
         }
     }
 
+    /// A page names its rows' villages in one call: the ones that exist come back in code
+    /// order, once each; a code no division has is left out, and a bad code is refused by its
+    /// position.
+    @Test func batchGetDivisionsNamesSeveralAtOnce() async throws {
+        try await withGridService { client, _ in
+            var request = Pingan_Grid_V1_BatchGetDivisionsRequest()
+            request.codes = ["430781103000", "430723000000", "430799999000", "430723000000", "430700000000"]
+            let divisions = try await client.call(DivisionServiceMethods.batchGetDivisions, request).divisions
+            #expect(divisions.map(\.code) == ["430700000000", "430723000000", "430781103000"])
+            #expect(divisions.map(\.name).prefix(2) == ["常德市", "澧县"])
+            #expect(divisions[2].name == shipped.rows.first { $0.division.code.rawValue == "430781103000" }?.division.name)
+            #expect(divisions[1].level == .county && divisions[1].parentCode == "430700000000")
+
+            request.codes = ["430723000000", "4307"]
+            await expectCode(.invalidArgument, containing: "codes[1]:") { _ = try await client.call(DivisionServiceMethods.batchGetDivisions, request) }
+            request.codes = []
+            await expectCode(.invalidArgument, containing: "codes:") { _ = try await client.call(DivisionServiceMethods.batchGetDivisions, request) }
+            request.codes = Array(repeating: "430723000000", count: DivisionServiceHandler.maxBatch + 1)
+            await expectCode(.invalidArgument, containing: "at most 500") { _ = try await client.call(DivisionServiceMethods.batchGetDivisions, request) }
+        }
+    }
+
     @Test func listChildrenPagesThroughEveryCounty() async throws {
         try await withGridService { client, _ in
             var request = Pingan_Grid_V1_ListChildrenRequest()

@@ -38,7 +38,8 @@ ID_FIELDS = {
     "department_id": "department",
 }
 # Reference data anyone may read, and methods only the mesh itself calls.
-PUBLIC = {"/pingan.grid.v1.DivisionService/GetDivision", "/pingan.grid.v1.DivisionService/ListChildren",
+PUBLIC = {"/pingan.grid.v1.DivisionService/GetDivision", "/pingan.grid.v1.DivisionService/BatchGetDivisions",
+          "/pingan.grid.v1.DivisionService/ListChildren",
           "/pingan.grid.v1.DivisionService/ListSubtree"}
 ROOT_ONLY = {"/pingan.index.v1.IndexService/ComputeMonthlyIndex"}
 
@@ -89,6 +90,8 @@ def baseline(descriptor, records: dict[str, str], depth: int = 0) -> dict:
             value = str(uuid.uuid4())
         elif name.endswith("_code") or name == "code":
             value = VILLAGE_A if name == "village_code" else TOWN_A
+        elif name == "codes":
+            value = [TOWN_A, VILLAGE_A]
         elif name == "month":
             value = now.strftime("%Y-%m")
         elif name in ("day", "signed_on", "since", "until"):

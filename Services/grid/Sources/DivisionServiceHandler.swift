@@ -19,6 +19,7 @@ public struct DivisionServiceHandler: Sendable {
 
     public func register(into routes: inout ConnectRoutes) {
         routes.register(DivisionServiceMethods.getDivision) { request, _ in try await getDivision(request) }
+        routes.register(DivisionServiceMethods.batchGetDivisions) { request, _ in try await batchGetDivisions(request) }
         routes.register(DivisionServiceMethods.listChildren) { request, _ in try await listChildren(request) }
         routes.register(DivisionServiceMethods.listSubtree) { request, _ in try await listSubtree(request) }
         routes.register(DivisionServiceMethods.importDivisions) { request, context in
@@ -33,6 +34,20 @@ public struct DivisionServiceHandler: Sendable {
         }
         var response = Pingan_Grid_V1_GetDivisionResponse()
         response.division = division.message
+        return response
+    }
+
+    /// The most codes one call may name: a page's rows, not the city.
+    static let maxBatch = 500
+
+    func batchGetDivisions(_ request: Pingan_Grid_V1_BatchGetDivisionsRequest) async throws -> Pingan_Grid_V1_BatchGetDivisionsResponse {
+        guard !request.codes.isEmpty else { throw ConnectError.invalidArgument(field: "codes", "name at least one division code") }
+        guard request.codes.count <= Self.maxBatch else {
+            throw ConnectError.invalidArgument(field: "codes", "at most \(Self.maxBatch) codes per call, not \(request.codes.count)")
+        }
+        let codes = try request.codes.enumerated().map { at, code in try DivisionCode.field(code, "codes[\(at)]") }
+        var response = Pingan_Grid_V1_BatchGetDivisionsResponse()
+        response.divisions = try await store.divisions(Set(codes)).map(\.message)
         return response
     }
 

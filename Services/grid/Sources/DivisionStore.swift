@@ -20,6 +20,8 @@ public struct DivisionImportResult: Sendable, Equatable {
 public protocol DivisionStore: Sendable {
     /// The division with `code`, or `nil`.
     func division(_ code: DivisionCode) async throws -> Division?
+    /// The divisions among `codes` that exist, in code order.
+    func divisions(_ codes: Set<DivisionCode>) async throws -> [Division]
     /// Direct children of `parent` in code order, after `after` when continuing.
     func children(of parent: DivisionCode, after: DivisionCode?, limit: Int) async throws -> DivisionPage
     /// Every division strictly below `root`, in code order.
@@ -39,6 +41,11 @@ public struct PostgresDivisionStore: DivisionStore {
     public func division(_ code: DivisionCode) async throws -> Division? {
         let rows = try await pool.query("SELECT code, name FROM grid.divisions WHERE code = $1", [code.rawValue])
         return try rows.first.map(Self.division)
+    }
+
+    public func divisions(_ codes: Set<DivisionCode>) async throws -> [Division] {
+        try await pool.query("SELECT code, name FROM grid.divisions WHERE code = ANY($1::text[]) ORDER BY code", [codes.map(\.rawValue)])
+            .map(Self.division)
     }
 
     public func children(of parent: DivisionCode, after: DivisionCode?, limit: Int) async throws -> DivisionPage {

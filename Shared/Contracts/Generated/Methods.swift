@@ -253,6 +253,10 @@ public enum DivisionServiceMethods {
     public static let getDivision = ConnectMethod<Pingan_Grid_V1_GetDivisionRequest, Pingan_Grid_V1_GetDivisionResponse>(
         service: service, name: "GetDivision", idempotency: .noSideEffects
     )
+    /// Several divisions by their codes, in one call: a page names the villages of its rows with it instead of a call per village.
+    public static let batchGetDivisions = ConnectMethod<Pingan_Grid_V1_BatchGetDivisionsRequest, Pingan_Grid_V1_BatchGetDivisionsResponse>(
+        service: service, name: "BatchGetDivisions", idempotency: .noSideEffects
+    )
     /// The divisions directly under one, in code order.
     public static let listChildren = ConnectMethod<Pingan_Grid_V1_ListChildrenRequest, Pingan_Grid_V1_ListChildrenResponse>(
         service: service, name: "ListChildren", idempotency: .noSideEffects
@@ -678,6 +682,10 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.grid.v1.DivisionService", name: "GetDivision", owner: .grid, idempotency: .noSideEffects,
             inputType: "pingan.grid.v1.GetDivisionRequest", outputType: "pingan.grid.v1.GetDivisionResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.grid.v1.DivisionService", name: "BatchGetDivisions", owner: .grid, idempotency: .noSideEffects,
+            inputType: "pingan.grid.v1.BatchGetDivisionsRequest", outputType: "pingan.grid.v1.BatchGetDivisionsResponse"
         ),
         MethodDescriptor(
             service: "pingan.grid.v1.DivisionService", name: "ListChildren", owner: .grid, idempotency: .noSideEffects,

@@ -191,14 +191,7 @@ struct CasePage {
     /// coordinator is always one of them. A name that cannot be read leaves its code.
     static func placeNames(of record: Pingan_Dispute_V1_Case, client: DashboardClient) async -> [String: String] {
         guard let village = try? DivisionCode(validating: record.villageCode) else { return [:] }
-        return await withTaskGroup(of: (String, String)?.self) { group in
-            for code in village.selfAndAncestors {
-                group.addTask {
-                    (try? await client.call(DivisionServiceMethods.getDivision, .with { $0.code = code.rawValue }).division.name).map { (code.rawValue, $0) }
-                }
-            }
-            return await group.reduce(into: [:]) { names, pair in if let pair { names[pair.0] = pair.1 } }
-        }
+        return await client.divisionNames(village.selfAndAncestors.map(\.rawValue))
     }
 
     /// The departments the signed-in centre may summon to the case: registered at it or a

@@ -48,7 +48,7 @@ struct DepartmentPage {
 
     static func load(session: Dashboard.Session, now: Date, client: DashboardClient) async throws -> DepartmentPage {
         let listed = try await client.call(DisputeServiceMethods.listMySummons, .with { $0.pageSize = Int32(Self.listed) })
-        let villages = try await villageNames(listed.summons.map(\.villageCode), client: client)
+        let villages = await client.divisionNames(listed.summons.map(\.villageCode))
         var rows = listed.summons.map { mine in
             row(mine.summons, of: mine, village: villages[mine.villageCode] ?? mine.villageCode, now: now)
         }
@@ -57,15 +57,6 @@ struct DepartmentPage {
         func order(_ row: SummonsRow) -> (Int, String) { (row.fedBack ? 1 : 0, row.reported ? row.feedbackDue : row.reportDue) }
         rows.sort { order($0) < order($1) }
         return DepartmentPage(department: name, rows: rows, more: !listed.nextPageToken.isEmpty, csrf: session.csrf)
-    }
-
-    /// The villages' names, for the rows; a village the grid service cannot name shows its code.
-    static func villageNames(_ codes: [String], client: DashboardClient) async throws -> [String: String] {
-        var names: [String: String] = [:]
-        for code in Set(codes) {
-            names[code] = try? await client.call(DivisionServiceMethods.getDivision, .with { $0.code = code }).division.name
-        }
-        return names
     }
 
     static func row(_ summons: Pingan_Dispute_V1_Summons, of found: Pingan_Dispute_V1_MySummons, village: String, now: Date) -> SummonsRow {

@@ -74,13 +74,7 @@ enum GridPage {
         guard MethodRoles.allows(principal, DisputeServiceMethods.listMyReports.path) else { return .notOffered }
         guard let reports = try? await client.call(DisputeServiceMethods.listMyReports, .with { $0.pageSize = Int32(listedReports) }).reports
         else { return MyReports(offered: true, rows: nil) }
-        let centres = Set(reports.map(\.coordinatorCode))
-        let names = await withTaskGroup(of: (String, String?).self) { group in
-            for code in centres {
-                group.addTask { (code, try? await client.call(DivisionServiceMethods.getDivision, .with { $0.code = code }).division.name) }
-            }
-            return await group.reduce(into: [String: String]()) { names, pair in names[pair.0] = pair.1 ?? pair.0 }
-        }
+        let names = await client.divisionNames(reports.map(\.coordinatorCode))
         return MyReports(offered: true, rows: reports.map { row(of: $0, centre: names[$0.coordinatorCode] ?? $0.coordinatorCode) })
     }
 
@@ -103,13 +97,7 @@ enum GridPage {
     /// village (grids of different villages are often all called "第一网格").
     static func choices(under centre: DivisionCode, client: DashboardClient) async throws -> [Choice] {
         let grids = try await client.call(GridServiceMethods.listGrids, .with { $0.centreCode = centre.rawValue; $0.pageSize = Int32(listedGrids) }).grids
-        let villages = Set(grids.map(\.villageCode))
-        let names = await withTaskGroup(of: (String, String?).self) { group in
-            for code in villages {
-                group.addTask { (code, try? await client.call(DivisionServiceMethods.getDivision, .with { $0.code = code }).division.name) }
-            }
-            return await group.reduce(into: [String: String]()) { names, pair in names[pair.0] = pair.1 ?? pair.0 }
-        }
+        let names = await client.divisionNames(grids.map(\.villageCode))
         return grids.map { Choice(id: $0.id, label: "\(names[$0.villageCode] ?? $0.villageCode) · \($0.name)") }
     }
 }
