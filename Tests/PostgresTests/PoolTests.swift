@@ -31,6 +31,22 @@ struct PoolTests {
         }
     }
 
+    /// The services' connections run without JIT compilation unless their URL asks for it:
+    /// their statements are short, and a compiled one spent longer compiling than running.
+    @Test func connectionsRunWithoutJITUnlessTheURLAsksForIt() async throws {
+        try await TestDatabase.with { database in
+            let pool = database.pool(maxConnections: 1)
+            let byDefault = try await pool.query("SHOW jit")[0].decode(String.self, at: 0)
+            #expect(byDefault == "off")
+            await pool.close()
+            let separator = database.url.contains("?") ? "&" : "?"
+            let asking = PostgresPool(configuration: .init(url: database.url + separator + "options=-c%20jit%3Don", maxConnections: 1), logger: TestEnvironment.logger)
+            let asked = try await asking.query("SHOW jit")[0].decode(String.self, at: 0)
+            #expect(asked == "on")
+            await asking.close()
+        }
+    }
+
     /// A statement prepared while its table was small gets a plan that reads the table whole,
     /// and the connection keeps it as the table grows; once it plans its statements afresh,
     /// the grown table is read through its index. (Which plan ran is read from the table's
