@@ -8,9 +8,11 @@ mesh whose database the caller may change settings of (a superuser URL):
         --township 430723102000 --month 2026-11 --psql "$(pg_bin)/psql" --url "$DB_URL" \
         --log-file "$PINGAN_STATE/bench-city/server.log" --loops 200 --out /tmp/pages
 
-The pages are what the people open first: the city's today page, a township's (`?centre=`), a
-case page (the newest case with summons, so its file is full), and the index page for the
-city and for the township. For each:
+The pages are what the people open first: the city's today page, the township's county's and
+the township's (`?centre=`), a case page (the newest case with summons, so its file is full),
+the index page for the city and for the township, and the grid report page (as the city's
+administrator: the first 200 grids of the city to choose from, each named with its village).
+For each:
 
 1. `--loops` requests one after another through the gateway, as the signed-in person (the
    session cookie is the bearer token the gateway issued): p50, p95, max, size, non-200s;
@@ -130,12 +132,15 @@ def main():
     case_id = psql(args, "SELECT c.id FROM dispute.cases c WHERE EXISTS (SELECT 1 FROM dispute.summons s WHERE s.case_id = c.id) "
                          "ORDER BY c.opened_at DESC LIMIT 1") or psql(args, "SELECT id FROM dispute.cases ORDER BY opened_at DESC LIMIT 1")
     gw = args.gateway.rstrip("/")
+    county = args.township[:6] + "000000"
     pages = [
         ("today, the city", f"{gw}/ui/"),
+        ("today, a county", f"{gw}/ui/?centre={county}"),
         ("today, a township", f"{gw}/ui/?centre={args.township}"),
         ("a case", f"{gw}/ui/cases/{case_id}"),
         ("index, the city", f"{gw}/ui/index?month={args.month}"),
         ("index, a township", f"{gw}/ui/index?centre={args.township}&month={args.month}"),
+        ("report from a grid", f"{gw}/ui/grid"),
     ]
     os.makedirs(args.out, exist_ok=True)
 

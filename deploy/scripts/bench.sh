@@ -65,8 +65,8 @@ ensure_anchor_tools
 # one month beside the services' own fact statements run in psql, and every month of the
 # history computed and recomputed, (3) EXPLAIN (ANALYZE, BUFFERS) of ListCases at a deep page
 # and of GetRanking, ListCases p50/p95 (page 1 and page CITY_DEEP_PAGE) over CITY_LOOPS curl
-# calls each, and the dashboard's first pages (today for the city and a township, a case, the
-# index page for both) p50/p95 over CITY_LOOPS requests each with EXPLAIN (ANALYZE, BUFFERS) of
+# calls each, and the dashboard's first pages (today for the city, a county and a township, a
+# case, the index page for the city and the township, the grid report page) p50/p95 over CITY_LOOPS requests each with EXPLAIN (ANALYZE, BUFFERS) of
 # every statement each page sent (deploy/bench/pages.py), (4) each schema's size on disk and
 # each service's RSS. CITY_YEARS (city only) generates and loads that many years of history
 # instead of one, in a database of its own (year_city_3y for 3), for the cost curve. CITY_BIN runs other binaries than
@@ -552,7 +552,7 @@ PY
 
   # The dashboard's first pages, as the city's administrator opens them: how long each takes
   # and every statement each sends, explained.
-  log "3. the dashboard's pages: today (city, $township), a case, the index (city, $township)"
+  log "3. the dashboard's pages: today (city, ${township:0:6}000000, $township), a case, the index (city, $township), the grid report page"
   python3 "$PINGAN_ROOT/deploy/bench/pages.py" --gateway "$gw" --token "$admin" --township "$township" --month "$month" \
     --psql "$psql" --url "$url" --log-file "$log_file" --loops "$CITY_LOOPS" --out "$scratch_city/pages" \
     || echo "the pages' measurement failed"
