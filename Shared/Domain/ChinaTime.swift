@@ -15,15 +15,16 @@ public enum ChinaTime {
 
     /// `2026-07-15 09:30`, to the minute, for text people read (timelines, pages, pushes).
     public static func minute(_ date: Date) -> String {
+        // Seconds since 1970-01-01 00:00 in China time, split into the day and the second in it.
         let seconds = Int((date.timeIntervalSince1970 + Double(offset)).rounded(.down))
-        let minuteOfDay = (seconds - Int((Double(seconds) / 86_400).rounded(.down)) * 86_400) / 60
+        let secondOfDay = (seconds % 86_400 + 86_400) % 86_400
         var text = ""
         text.reserveCapacity(16)
-        Day(containing: date).appendDate(to: &text)
+        Day(ordinal: (seconds - secondOfDay) / 86_400).appendDate(to: &text)
         text.append(" ")
-        Day.append(minuteOfDay / 60, width: 2, to: &text)
+        Day.append(secondOfDay / 3_600, width: 2, to: &text)
         text.append(":")
-        Day.append(minuteOfDay % 60, width: 2, to: &text)
+        Day.append(secondOfDay / 60 % 60, width: 2, to: &text)
         return text
     }
 }
