@@ -25,15 +25,17 @@ struct DashboardClient: Sendable {
 }
 
 extension DashboardClient {
+    /// The most codes `BatchGetDivisions` takes in one call (its contract, division.proto).
+    static let divisionsPerCall = 500
+
     /// The names of the divisions `codes` name, read in one call (``DivisionServiceMethods/batchGetDivisions``)
     /// rather than one per code: a page of grids or summons names dozens of villages. A code
     /// the grid service cannot name just now is left out, and the page shows it as its code.
     func divisionNames(_ codes: some Sequence<String>) async -> [String: String] {
         let distinct = Array(Set(codes))
-        guard !distinct.isEmpty else { return [:] }
         var names: [String: String] = [:]
-        for start in stride(from: 0, to: distinct.count, by: 500) {
-            let chunk = Array(distinct[start..<min(start + 500, distinct.count)])
+        for start in stride(from: 0, to: distinct.count, by: Self.divisionsPerCall) {
+            let chunk = Array(distinct[start..<min(start + Self.divisionsPerCall, distinct.count)])
             guard let found = try? await call(DivisionServiceMethods.batchGetDivisions, .with { $0.codes = chunk }) else { continue }
             for division in found.divisions { names[division.code] = division.name }
         }
