@@ -72,8 +72,10 @@ struct PostgresGridStore: GridStore {
         try await !pool.query("SELECT 1 FROM grid.divisions WHERE code = $1", [code.rawValue]).isEmpty
     }
 
+    /// Planned for each subtree (one village's grids or the whole city's), so that neither
+    /// gets the other's plan.
     func grids(under root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [(grid: Grid, cursor: PageCursor)] {
-        try await pool.query(
+        try await pool.queryPlannedEachTime(
             """
             SELECT id, village_code, name, created_at FROM grid.grids
             WHERE village_code BETWEEN $1 AND $2 AND ($3::timestamptz IS NULL OR (created_at, id) > ($3, $4))
