@@ -46,6 +46,7 @@ public enum MethodRoles {
         GridServiceMethods.createGrid.path: .anyOf([.admin]),
         GridServiceMethods.listGrids.path: .anyOf([.admin, .gridWorker, .leader, .staff]),
         GridServiceMethods.addGridMember.path: .anyOf([.admin]),
+        GridServiceMethods.listGridMembers.path: .anyOf(office),
         GridServiceMethods.reportIncident.path: .anyOf([.gridWorker, .staff]),
         GridServiceMethods.recordScreening.path: .anyOf([.gridWorker, .staff]),
         GridServiceMethods.countIncidents.path: .anyOf([.leader, .staff]),

@@ -83,6 +83,30 @@ struct AdminSetupPageTests {
             #expect(added.status == .ok && added.text.contains("id=\"member-added\"") && added.text.contains(member.id))
             #expect(added.text.contains("href=\"/ui/grid?grid=\(Self.grid)&amp;member=\(member.id)\""))
             #expect(member.role == .gridWorker && member.name == "wang-xm")
+            // The answer lists the grid's members with the new one, its link there too.
+            #expect(added.text.contains("<tr data-member=\"\(member.id)\"><td class=\"nowrap\">w******</td><td class=\"nowrap\">网格员</td>"))
+        }
+    }
+
+    /// A lost link is found again: the grid's members, each with its link, chosen by a form
+    /// that also narrows the grids to a village; a grid that is not there is said so.
+    @Test func aGridsMembersAreListedWithTheirLinks() async throws {
+        try await withGateway { client, _ in
+            let (admin, csrf) = try await signIn(client, "town-a-admin")
+            let empty = try await admin.get("/ui/admin/setup?centre=\(Place.townA)&grid=\(Self.grid)")
+            #expect(empty.status == .ok && empty.text.contains("该网格还没有成员。") && !empty.text.contains("id=\"grid-members\""))
+            for name in ["王小明", "李秀英"] {
+                _ = try await admin.post("/ui/admin/setup/members", "csrf=\(csrf)&page_centre=\(Place.townA)&grid=\(Self.grid)&name=\(name)&role=grid_worker")
+            }
+            let page = try await admin.get("/ui/admin/setup?centre=\(Place.townA)&grid=\(Self.grid)")
+            let rows = page.text.components(separatedBy: "<tr data-member=").dropFirst()
+            #expect(rows.count == 2 && rows.first?.contains("<td class=\"nowrap\">王**</td><td class=\"nowrap\">网格员</td>") == true && rows.last?.contains(">李**</td>") == true)
+            #expect(rows.allSatisfy { $0.contains("href=\"/ui/grid?grid=\(Self.grid)&amp;member=") })
+            // Both selects keep the grid chosen: the list's and the add form's.
+            #expect(page.text.components(separatedBy: "<option value=\"\(Self.grid)\" selected>").count == 3)
+
+            let missing = try await admin.get("/ui/admin/setup?centre=\(Place.townA)&grid=6f1c9a52-0000-4b1e-9d3f-1a2b3c4d5e6f")
+            #expect(missing.status == .ok && missing.text.contains("id=\"members-error\">未找到所选网格") && !missing.text.contains("该网格还没有成员。"))
         }
     }
 
@@ -95,11 +119,14 @@ struct AdminSetupPageTests {
             grids: [.init(id: "g1", label: "东门网格")], moreGrids: false, csrf: "c"
         )
         page.added = .init(id: "m1", name: "王小明", grid: "g1", link: SetupPage.link(grid: "g1", member: "m1"))
+        page.shownGrid = "g1"
+        page.members = [.init(id: "m2", name: "李**", role: "治调主任", link: SetupPage.link(grid: "g1", member: "m2"))]
         let html = page.render()
         #expect(html.contains("<td>派出所&lt;b&gt;</td>") && html.contains("只列出前 200 个部门"))
         #expect(html.contains("<option value=\"g1\">东门网格</option>") && html.contains("<option value=\"grid_worker\">网格员</option>"))
         #expect(html.contains("/ui/grid?grid=g1&amp;member=m1") && html.contains("成员编号：<code class=\"id\">m1</code>"))
-        #expect(!html.contains("id=\"department-error\"") && !html.contains("id=\"member-error\""))
+        #expect(html.contains("<tr data-member=\"m2\"><td class=\"nowrap\">李**</td><td class=\"nowrap\">治调主任</td><td><code class=\"id\">m2</code></td><td><a href=\"/ui/grid?grid=g1&amp;member=m2\">"))
+        #expect(!html.contains("id=\"department-error\"") && !html.contains("id=\"member-error\"") && !html.contains("id=\"members-error\""))
     }
 }
 
@@ -127,6 +154,11 @@ actor FakeSetupServices {
                 $0.grids = [.with { $0.id = AdminSetupPageTests.grid; $0.villageCode = Place.villageA; $0.name = "东门网格" }]
             })
         }
+        router.post("pingan.grid.v1.GridService/ListGridMembers") { request, _ in
+            let asked = try await Self.decode(Pingan_Grid_V1_ListGridMembersRequest.self, request)
+            guard asked.gridID == AdminSetupPageTests.grid else { return Self.refuse(ConnectError(.notFound, "grid \(asked.gridID) not found")) }
+            return try Self.answer(await self.memberList())
+        }
         router.post("pingan.grid.v1.GridService/AddGridMember") { request, _ in
             let asked = try await Self.decode(Pingan_Grid_V1_AddGridMemberRequest.self, request)
             guard asked.role != .unspecified else { return Self.refuse(.invalidArgument(field: "role", "is required")) }
@@ -134,6 +166,11 @@ actor FakeSetupServices {
         }
         return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                            onServerRunning: { await onRunning($0.localAddress?.port ?? 0) })
+    }
+
+    /// The members added, masked as grid-service masks them.
+    private func memberList() -> Pingan_Grid_V1_ListGridMembersResponse {
+        .with { $0.members = added.map { member in var member = member; member.name = Masking.name(member.name); return member } }
     }
 
     private func departmentList() -> Pingan_Dispute_V1_ListDepartmentsResponse { .with { $0.departments = departments } }

@@ -160,3 +160,46 @@ def test_a_department_clerk_created_on_the_page_lands_on_the_department_page(bro
         shot(page, "department-clerk-home")
     finally:
         context.close()
+
+
+def test_the_township_admin_adds_a_grid_worker_and_finds_the_link_again(browser, gateway, mesh: Mesh) -> None:  # noqa: F811
+    grid = mesh.records["grid"]
+    context, page = sign_in(browser, gateway, "town-a")
+    try:
+        page.goto(f"{gateway}/ui/admin")
+        page.get_by_role("link", name="部门与网格成员").click()
+        page.wait_for_url(re.compile(r"/ui/admin/setup"))
+        members = page.locator("#members")
+        members.get_by_label("网格", exact=True).first.select_option(grid)
+        members.get_by_role("button", name="查看成员").click()
+        page.wait_for_load_state()
+        # The worker seeded with the grid is listed, masked, with the link to give them.
+        table = page.locator("#grid-members")
+        assert "王**" in table.inner_text() and "网格员" in table.inner_text(), page.inner_text("main")
+        assert table.locator("a").count() == 1
+
+        add = page.locator("form[action='/ui/admin/setup/members']")
+        assert add.get_by_label("网格").input_value() == grid
+        add.get_by_label("姓名").fill("赵红梅")
+        add.get_by_label("角色").select_option("mediation_director")
+        add.get_by_role("button", name="加入网格").click()
+        page.wait_for_load_state()
+        added = page.locator("#member-added")
+        member = added.locator("code.id").inner_text()
+        assert f"/ui/grid?grid={grid}&member={member}" in added.inner_text(), added.inner_text()
+        shot(page, "admin-setup-member-added")
+
+        # Later, the link is found again on the grid's list.
+        page.goto(f"{gateway}/ui/admin/setup?grid={grid}")
+        row = page.locator(f"#grid-members tr[data-member='{member}']")
+        assert row.count() == 1 and "赵**" in row.inner_text() and "治调主任" in row.inner_text(), page.inner_text("main")
+        assert row.locator("a").get_attribute("href") == f"/ui/grid?grid={grid}&member={member}"
+        shot(page, "admin-setup-grid-members")
+    finally:
+        context.close()
+
+    # grid-service keeps both, and a sibling township cannot list them.
+    listed = mesh.ok("/pingan.grid.v1.GridService/ListGridMembers", {"gridId": grid}, as_user="town-a")["members"]
+    assert [m["name"] for m in listed][-1] == "赵**" and listed[-1]["id"] == member and listed[-1]["role"] == "GRID_ROLE_MEDIATION_DIRECTOR", listed
+    status, refused = mesh.call("/pingan.grid.v1.GridService/ListGridMembers", {"gridId": grid}, as_user="town-b")
+    assert status == 404 and refused["code"] == "not_found", refused

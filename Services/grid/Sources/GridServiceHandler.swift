@@ -18,6 +18,7 @@ struct GridServiceHandler: Sendable {
         routes.register(GridServiceMethods.createGrid) { try await createGrid($0, $1) }
         routes.register(GridServiceMethods.listGrids) { try await listGrids($0, $1) }
         routes.register(GridServiceMethods.addGridMember) { try await addGridMember($0, $1) }
+        routes.register(GridServiceMethods.listGridMembers) { try await listGridMembers($0, $1) }
         routes.register(GridServiceMethods.reportIncident) { try await reportIncident($0, $1) }
         routes.register(GridServiceMethods.countIncidents) { try await countIncidents($0, $1) }
         routes.register(GridServiceMethods.recordScreening) { try await recordScreening($0, $1) }
@@ -61,11 +62,22 @@ struct GridServiceHandler: Sendable {
         let name = try String.field(request.name, "name", upTo: 50)
         guard let role = request.role.storedName else { throw ConnectError.invalidArgument(field: "role", "is required") }
         try await requireGrid(gridID, visibleTo: principal)
+        let id = try await store.addMember(grid: gridID, name: name, role: role, key: try Self.key(request.requestID, principal))
         var response = Pingan_Grid_V1_AddGridMemberResponse()
-        response.member.id = try await store.addMember(grid: gridID, name: name, role: role, key: try Self.key(request.requestID, principal)).wire
-        response.member.gridID = gridID.wire
-        response.member.name = Masking.name(name)
-        response.member.role = request.role
+        response.member = GridMember(id: id, grid: gridID, name: name, role: request.role).wire
+        return response
+    }
+
+    func listGridMembers(_ request: Pingan_Grid_V1_ListGridMembersRequest, _ context: ConnectContext) async throws -> Pingan_Grid_V1_ListGridMembersResponse {
+        let principal = try verifier.principal(context, for: GridServiceMethods.listGridMembers)
+        let gridID = try UUID.field(request.gridID, "grid_id")
+        let limit = try PageSize.field(request.pageSize, default: 50, max: Self.maxPageSize)
+        let cursor = try PageCursor(token: request.pageToken)
+        try await requireGrid(gridID, visibleTo: principal)
+        let page = Page(try await store.members(of: gridID, after: cursor, limit: limit + 1), limit: limit, cursor: \.cursor)
+        var response = Pingan_Grid_V1_ListGridMembersResponse()
+        response.members = page.items.map(\.member.wire)
+        response.nextPageToken = page.nextPageToken
         return response
     }
 

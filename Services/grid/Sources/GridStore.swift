@@ -16,6 +16,8 @@ protocol GridStore: Sendable {
     /// Creates a grid; with a key already used, returns the grid it created then.
     func createGrid(village: DivisionCode, name: String, now: Date, key: RequestKey?) async throws -> Grid
     func addMember(grid: UUID, name: String, role: String, key: RequestKey?) async throws -> UUID
+    /// A grid's members in the order they were added, after `cursor`, each with its own cursor.
+    func members(of grid: UUID, after cursor: PageCursor?, limit: Int) async throws -> [(member: GridMember, cursor: PageCursor)]
     /// Grids in the villages under `root`, oldest first, after `cursor`, each with its own cursor.
     func grids(under root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [(grid: Grid, cursor: PageCursor)]
     /// The village a grid belongs to and whether `member` is one of its members, in one read;
@@ -113,6 +115,23 @@ struct PostgresGridStore: GridStore {
             if let earlier = try await Self.remember(transaction, key, method: "AddGridMember", result: id) { return earlier }
             try await transaction.query("INSERT INTO grid.members (id, grid_id, name, role) VALUES ($1, $2, $3, $4)", [id, grid, name, role])
             return id
+        }
+    }
+
+    func members(of grid: UUID, after cursor: PageCursor?, limit: Int) async throws -> [(member: GridMember, cursor: PageCursor)] {
+        try await pool.query(
+            """
+            SELECT id, name, role, created_at FROM grid.members
+            WHERE grid_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
+            ORDER BY created_at, id LIMIT $4
+            """,
+            [grid, cursor?.time, cursor?.id, limit]
+        ).map { row in
+            let member = GridMember(
+                id: try row.decode(UUID.self, at: 0), grid: grid, name: try row.decode(String.self, at: 1),
+                role: Pingan_Grid_V1_GridRole(storedName: try row.decode(String.self, at: 2))
+            )
+            return (member, PageCursor(time: try row.decode(Date.self, at: 3), id: member.id))
         }
     }
 

@@ -46,6 +46,24 @@ struct Grid: Sendable {
     let name: String
 }
 
+/// A person who works in a grid (网格员, 治调主任, …), as a centre lists them.
+struct GridMember: Sendable {
+    let id: UUID
+    let grid: UUID
+    let name: String
+    let role: Pingan_Grid_V1_GridRole
+
+    /// The member as a response carries it: the name masked, as everywhere.
+    var wire: Pingan_Grid_V1_GridMember {
+        var member = Pingan_Grid_V1_GridMember()
+        member.id = id.wire
+        member.gridID = grid.wire
+        member.name = Masking.name(name)
+        member.role = role
+        return member
+    }
+}
+
 extension Pingan_Grid_V1_GridRole {
     var storedName: String? {
         switch self {

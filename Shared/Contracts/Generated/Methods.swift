@@ -288,6 +288,10 @@ public enum GridServiceMethods {
     public static let addGridMember = ConnectMethod<Pingan_Grid_V1_AddGridMemberRequest, Pingan_Grid_V1_AddGridMemberResponse>(
         service: service, name: "AddGridMember", idempotency: .unknown
     )
+    /// The members of a grid, so a centre sees who works in it and can give a member the link to the report form again.
+    public static let listGridMembers = ConnectMethod<Pingan_Grid_V1_ListGridMembersRequest, Pingan_Grid_V1_ListGridMembersResponse>(
+        service: service, name: "ListGridMembers", idempotency: .noSideEffects
+    )
     /// Records an incident and, in the same transaction, the event that opens its case.
     public static let reportIncident = ConnectMethod<Pingan_Grid_V1_ReportIncidentRequest, Pingan_Grid_V1_ReportIncidentResponse>(
         service: service, name: "ReportIncident", idempotency: .unknown
@@ -710,6 +714,10 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.grid.v1.GridService", name: "AddGridMember", owner: .grid, idempotency: .unknown,
             inputType: "pingan.grid.v1.AddGridMemberRequest", outputType: "pingan.grid.v1.AddGridMemberResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.grid.v1.GridService", name: "ListGridMembers", owner: .grid, idempotency: .noSideEffects,
+            inputType: "pingan.grid.v1.ListGridMembersRequest", outputType: "pingan.grid.v1.ListGridMembersResponse"
         ),
         MethodDescriptor(
             service: "pingan.grid.v1.GridService", name: "ReportIncident", owner: .grid, idempotency: .unknown,

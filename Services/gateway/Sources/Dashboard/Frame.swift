@@ -80,7 +80,7 @@ struct Frame {
     section { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1rem; margin-bottom: 1rem; }
     h1 { font-size: 1.5rem; margin: .25rem 0; } h2 { font-size: 1.15rem; margin: .25rem 0 .5rem; }
     table { width: 100%; border-collapse: collapse; } th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
-    tr.overdue td { background: #fdecea; } .overdue-tag { color: var(--warn); font-weight: 700; }
+    td.nowrap { white-space: nowrap; } tr.overdue td { background: #fdecea; } .overdue-tag { color: var(--warn); font-weight: 700; }
     article.warning { border-left: 4px solid var(--warn); padding: .4rem .75rem; margin: .5rem 0; background: #fffafa; }
     article.warning.done { border-left-color: var(--ok); background: #f7fbf8; }
     article.warning h3 { margin: 0; font-size: 1rem; }

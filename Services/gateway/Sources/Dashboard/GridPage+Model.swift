@@ -9,11 +9,13 @@ import PinganDomain
 /// (`GridService/RecordScreening`), and the receipt of a report.
 ///
 /// Who is reporting: a report names a grid and one of its members (a record of grid-service),
-/// while the signed-in person is a gateway account, and no method links the two or lists a
-/// grid's members. So the forms take the grid from a select of the grids under the worker's
-/// centre (`GridService/ListGrids`) and the member by its number, the UUID the centre's
-/// administrator got from `GridService/AddGridMember` and gives the worker, once, as a link
-/// (`/ui/grid?grid=…&member=…`) that fills the forms in. A report or screening the service
+/// while the signed-in person is a gateway account, and no method links the two (a grid's
+/// members are listed to its centre, not to the worker). So the forms take the grid from a
+/// select of the grids under the worker's centre (`GridService/ListGrids`) and the member by
+/// its number, the UUID the centre's administrator gives the worker as a link
+/// (`/ui/grid?grid=…&member=…`) that fills the forms in: shown when the member is added
+/// (`GridService/AddGridMember`) and on the grid's member list (`GridService/ListGridMembers`,
+/// ``SetupPage``). A report or screening the service
 /// takes remembers both in a cookie on that phone (``GridIdentity``), so from then on the
 /// worker only reports; grid-service still checks that the member belongs to the grid.
 ///

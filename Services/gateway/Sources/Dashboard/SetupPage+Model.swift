@@ -5,8 +5,9 @@ import PinganContracts
 import PinganDomain
 
 /// A centre's set-up, for its administrators (`/ui/admin/setup`): the subtree's departments
-/// and a form to register one (`DisputeService`), and a form to add a member to a grid
-/// (`GridService`) whose answer is the member's id and the link the grid worker opens.
+/// and a form to register one (`DisputeService`); a grid's members, each with the link the
+/// grid worker opens, and a form to add one (`GridService`), whose answer is the new member's
+/// id and link.
 ///
 /// Built as the signed-in person calls the services through the gateway's door
 /// (``DashboardClient``, and ``AdminClient`` for the department keys offered), so the page
@@ -19,6 +20,8 @@ struct SetupPage {
     struct GridOption { let id: String, label: String; var selected = false }
     /// A grid role, as an option of the add-member form's select.
     struct RoleOption { let value: String, label: String; var selected = false }
+    /// A member of the grid whose members are shown: the name masked, as the service gives it.
+    struct MemberRow: Equatable { let id: String, name: String, role: String, link: String }
 
     /// What was typed into the register-department form, kept when it is refused.
     struct TypedDepartment: Equatable {
@@ -56,6 +59,12 @@ struct SetupPage {
     let keys: [KeyOption]
     let grids: [GridOption]
     let moreGrids: Bool
+    /// The grid whose members are shown (`?grid=`), or "" for none.
+    var shownGrid = ""
+    var members: [MemberRow] = []
+    var moreMembers = false
+    /// Why the chosen grid's members could not be listed, or "".
+    var membersError = ""
     let csrf: String
     var typedDepartment = TypedDepartment()
     var typedMember = TypedMember()
@@ -70,12 +79,14 @@ struct SetupPage {
             && MethodRoles.allows(principal, GridServiceMethods.addGridMember.path)
     }
 
-    static func load(centre: String, csrf: String, client: DashboardClient, admin: AdminClient) async throws -> SetupPage {
+    /// The page for `centre`, with the members of `grid` when one is given.
+    static func load(centre: String, grid: String = "", csrf: String, client: DashboardClient, admin: AdminClient) async throws -> SetupPage {
         async let departments = client.call(DisputeServiceMethods.listDepartments, .with { $0.centreCode = centre; $0.pageSize = Int32(Self.listed) })
         async let grids = client.call(GridServiceMethods.listGrids, .with { $0.centreCode = centre; $0.pageSize = Int32(Self.listed) })
+        async let members = Self.members(of: grid, client: client)
         let keys = try await admin.handler.listApiKeys(.with { $0.pageSize = Int32(Self.listed) }, admin.context(AdminServiceMethods.listApiKeys))
         let departmentList = try await departments, gridList = try await grids
-        return SetupPage(
+        var page = SetupPage(
             centre: centre,
             departments: departmentList.departments.map { DepartmentRow(id: $0.id, centre: $0.centreCode, name: $0.name, apiKey: $0.apiKeyName) },
             moreDepartments: !departmentList.nextPageToken.isEmpty,
@@ -85,6 +96,27 @@ struct SetupPage {
             moreGrids: !gridList.nextPageToken.isEmpty,
             csrf: csrf, typedDepartment: TypedDepartment(centre: centre)
         )
+        page.shownGrid = grid
+        (page.members, page.moreMembers, page.membersError) = try await members
+        return page
+    }
+
+    /// The first page of `grid`'s members, whether there are more, and why they could not be
+    /// listed: a grid that is not there or not in the subtree is said so, not an error page.
+    private static func members(of grid: String, client: DashboardClient) async throws -> ([MemberRow], Bool, String) {
+        guard !grid.isEmpty else { return ([], false, "") }
+        do {
+            let list = try await client.call(GridServiceMethods.listGridMembers, .with { $0.gridID = grid; $0.pageSize = Int32(Self.listed) })
+            let rows = list.members.map { member in
+                MemberRow(
+                    id: member.id, name: member.name, role: gridRoles.first { $0.role == member.role }?.label ?? "",
+                    link: link(grid: member.gridID, member: member.id)
+                )
+            }
+            return (rows, !list.nextPageToken.isEmpty, "")
+        } catch let error as ConnectError where error.code == .notFound || error.code == .invalidArgument {
+            return ([], false, "未找到所选网格，或它不在本中心的辖区内。")
+        }
     }
 
     /// The grid worker's link for `member` of `grid`: the report form filled in (``GridPage``).

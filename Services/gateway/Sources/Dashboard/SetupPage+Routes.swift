@@ -5,18 +5,23 @@ import PinganConnect
 import PinganContracts
 
 extension SetupPage {
-    /// `/ui/admin/setup` (`?centre=` a centre of the subtree) and its forms:
-    /// `POST /ui/admin/setup/departments` (RegisterDepartment) and `POST /ui/admin/setup/members`
-    /// (AddGridMember). A department registered goes back to the page saying so; a member added
-    /// is shown on the answer itself, with its id and the grid worker's link. A refusal is the
-    /// page again with the reason beside the form and what was typed kept.
+    /// `/ui/admin/setup` (`?centre=` a centre of the subtree, `&grid=` a grid whose members
+    /// to show) and its forms: `POST /ui/admin/setup/departments` (RegisterDepartment) and
+    /// `POST /ui/admin/setup/members` (AddGridMember). A department registered goes back to the
+    /// page saying so; a member added is shown on the answer itself, with its id and the grid
+    /// worker's link, beside the grid's members. A refusal is the page again with the reason
+    /// beside the form and what was typed kept.
     static func routes(_ setup: RouterGroup<PageContext>, admin handler: AdminServiceHandler) {
         setup.get { request, context in
             let visitor = try context.requireVisitor()
             guard isOffered(to: visitor.session.principal) else { return notOffered(visitor.session) }
             let query = request.uri.queryParameters
             let centre = try visitor.session.centre(query["centre"].map(String.init)).rawValue
-            var page = try await load(centre: centre, csrf: visitor.session.csrf, client: visitor.client, admin: admin(handler, visitor, context))
+            let grid = query["grid"].map(String.init) ?? ""
+            var page = try await load(
+                centre: centre, grid: grid, csrf: visitor.session.csrf, client: visitor.client, admin: admin(handler, visitor, context)
+            )
+            page.typedMember.grid = grid
             page.notice = SetupWords.notice(query["done"].map(String.init) ?? "")
             return Dashboard.page("部门与网格成员", page.render(), visitor.session)
         }
@@ -61,7 +66,7 @@ extension SetupPage {
             guard let added = try await change(visitor.client) else {
                 return Dashboard.redirect("/ui/admin/setup?centre=\(centre)&done=registered")
             }
-            var page = try await load(centre: centre, csrf: visitor.session.csrf, client: visitor.client, admin: admin)
+            var page = try await load(centre: centre, grid: added.grid, csrf: visitor.session.csrf, client: visitor.client, admin: admin)
             page.added = added
             return Dashboard.page("部门与网格成员", page.render(), visitor.session)
         } catch let error as ConnectError {

@@ -24,17 +24,32 @@ extension SetupPage {
       </form>
     </section>
     <section id="members" aria-labelledby="members-title">
-      <h2 id="members-title">加入网格成员</h2>
+      <h2 id="members-title">网格成员</h2>
+      <form method="get" action="/ui/admin/setup" aria-labelledby="members-list-title"><h3 id="members-list-title">查看网格成员</h3>
+        <p><label for="list-centre">中心代码</label> <input id="list-centre" name="centre" value="{{centre}}" inputmode="numeric" maxlength="12" aria-describedby="list-centre-hint"></p>
+        <p class="hint" id="list-centre-hint">网格多时，填乡镇（街道）或村（社区）的代码，只列出那里的网格。</p>
+        <p><label for="list-grid">网格</label> <select id="list-grid" name="grid">
+          <option value="">请选择</option>{{#listGrids}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/listGrids}}</select></p>
+        <p><button type="submit">查看成员</button></p>
+      </form>
+      {{#hasMembersError}}<p class="error" role="alert" id="members-error">{{membersError}}</p>{{/hasMembersError}}
+      {{#hasMembers}}<table id="grid-members">
+        <thead><tr><th scope="col">姓名</th><th scope="col">角色</th><th scope="col">成员编号</th><th scope="col">网格员上报链接（交给该成员在手机上打开）</th></tr></thead>
+        <tbody>{{#members}}<tr data-member="{{id}}"><td class="nowrap">{{name}}</td><td class="nowrap">{{role}}</td><td><code class="id">{{id}}</code></td><td><a href="{{link}}"><code>{{link}}</code></a></td></tr>{{/members}}</tbody>
+      </table>{{/hasMembers}}
+      {{#noMembers}}<p class="empty">该网格还没有成员。</p>{{/noMembers}}
+      {{#moreMembers}}<p class="muted">只列出前 200 名成员；其余请用 GridService/ListGridMembers 分页查看。</p>{{/moreMembers}}
+      <h3 id="add-member-title">加入网格成员</h3>
       {{#hasAdded}}<div class="notice" role="status" id="member-added">
         <p>已将 {{added.name}} 加入网格。成员编号：<code class="id">{{added.id}}</code></p>
         <p>网格员上报链接（请交给该成员在手机上打开）：<a href="{{added.link}}"><code>{{added.link}}</code></a></p>
       </div>{{/hasAdded}}
       {{#hasMemberError}}<p class="error" role="alert" id="member-error">{{memberError}}</p>{{/hasMemberError}}
-      <form method="post" action="/ui/admin/setup/members" aria-labelledby="members-title"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="page_centre" value="{{centre}}">
+      <form method="post" action="/ui/admin/setup/members" aria-labelledby="add-member-title"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="page_centre" value="{{centre}}">
         <p><label for="member-grid">网格</label> <select id="member-grid" name="grid" required>
           <option value="">请选择</option>{{#grids}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/grids}}</select></p>
         {{^grids}}<p class="hint">{{centre}} 下还没有网格。</p>{{/grids}}
-        {{#moreGrids}}<p class="muted">只列出前 200 个网格。</p>{{/moreGrids}}
+        {{#moreGrids}}<p class="muted">只列出前 200 个网格；在“查看网格成员”中填乡镇或村的代码，可只列出那里的网格。</p>{{/moreGrids}}
         <p><label for="member-name">姓名</label> <input id="member-name" name="name" required maxlength="50" value="{{typedMember.name}}"></p>
         <p><label for="member-role">角色</label> <select id="member-role" name="role" required>
           <option value="">请选择</option>{{#roles}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/roles}}</select></p>
@@ -47,7 +62,10 @@ extension SetupPage {
     private struct Shown {
         let centre: String, csrf: String
         let departments: [DepartmentRow], hasDepartments: Bool, moreDepartments: Bool
-        let keys: [KeyOption], grids: [GridOption], moreGrids: Bool, roles: [RoleOption]
+        let keys: [KeyOption], grids: [GridOption], moreGrids: Bool
+        let listGrids: [GridOption], members: [MemberRow], hasMembers: Bool, noMembers: Bool, moreMembers: Bool
+        let membersError: String, hasMembersError: Bool
+        let roles: [RoleOption]
         let typedDepartment: TypedDepartment, typedMember: TypedMember
         let added: AddedMember?, hasAdded: Bool
         let notice: String, hasNotice: Bool
@@ -69,6 +87,10 @@ extension SetupPage {
             keys: keys,
             grids: grids.map { grid in var grid = grid; grid.selected = grid.id == typedMember.grid; return grid },
             moreGrids: moreGrids,
+            listGrids: grids.map { grid in var grid = grid; grid.selected = grid.id == shownGrid; return grid },
+            members: members, hasMembers: !members.isEmpty,
+            noMembers: !shownGrid.isEmpty && members.isEmpty && membersError.isEmpty, moreMembers: moreMembers,
+            membersError: membersError, hasMembersError: !membersError.isEmpty,
             roles: Self.gridRoles.map { RoleOption(value: $0.value, label: $0.label, selected: $0.value == typedMember.role) },
             typedDepartment: typedDepartment, typedMember: typedMember,
             added: added, hasAdded: added != nil,
