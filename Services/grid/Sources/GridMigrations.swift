@@ -146,7 +146,7 @@ enum GridMigrations {
             DROP TABLE grid.screenings_unpartitioned;
             """),
         // ListGrids pages a subtree in (created_at, id) order: without this the city's first
-        // page read and sorted all of its ~12,000 grids (5.8 ms), now 51 rows (0.1 ms). A
+        // page read and sorted all of its ~12,000 grids (5.8 ms), now 51 rows (0.2 ms). A
         // township's few dozen grids still come by their village (grids_village_code_name_key).
         // 12,000 rows build in tens of milliseconds, so no CONCURRENTLY.
         Migration(version: 10, name: "grids in their listing order", sql: """
