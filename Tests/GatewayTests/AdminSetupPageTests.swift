@@ -85,6 +85,8 @@ struct AdminSetupPageTests {
             #expect(member.role == .gridWorker && member.name == "wang-xm")
             // The answer lists the grid's members with the new one, its link there too.
             #expect(added.text.contains("<tr data-member=\"\(member.id)\"><td class=\"nowrap\">w******</td><td class=\"nowrap\">网格员</td>"))
+            // Both selects keep the grid for the next member: the list's and the add form's.
+            #expect(added.text.components(separatedBy: "<option value=\"\(Self.grid)\" selected>").count == 3)
         }
     }
 

@@ -68,6 +68,8 @@ extension SetupPage {
             }
             var page = try await load(centre: centre, grid: added.grid, csrf: visitor.session.csrf, client: visitor.client, admin: admin)
             page.added = added
+            // The next member is often for the same grid: it stays chosen.
+            page.typedMember.grid = added.grid
             return Dashboard.page("部门与网格成员", page.render(), visitor.session)
         } catch let error as ConnectError {
             guard let message = SetupWords.refusal(error, form: form) else { throw error }
