@@ -30,3 +30,19 @@ func openCase(_ incident: UUID, village: String = Place.villageA, party: String 
     request.repeatIncident = true
     return request
 }
+
+/// The tables a case's parties and the words about them are kept in.
+let partyTables = ["cases", "case_reports", "timeline", "rung_attempts", "rung_skips", "agreements", "return_visits", "summons"]
+
+/// How many rows of each of ``partyTables`` hold `needle` anywhere in their text; tables
+/// without one are left out.
+func rowsHolding(_ needle: String, in database: TestDatabase) async throws -> [String: Int] {
+    let pool = database.pool()
+    defer { Task { await pool.close() } }
+    var found: [String: Int] = [:]
+    for table in partyTables {
+        let rows = try await pool.query("SELECT count(*) FROM dispute.\(table) t WHERE strpos(t::text, $1) > 0", [needle]).first?.decode(Int.self, at: 0) ?? 0
+        if rows > 0 { found[table] = rows }
+    }
+    return found
+}

@@ -4,6 +4,7 @@ import PinganAccess
 import PinganConnect
 import PinganContracts
 import PinganDomain
+import PinganOutbox
 import PinganTestSupport
 import Testing
 
@@ -29,35 +30,47 @@ struct FederationTests {
         }
     }
 
+    /// In a county's mesh that sends its cases to the city: a walk-in between 王某 and 李某
+    /// (`description`) in ``Place/villageA``, its first rung started by its township.
+    static func countyCase(_ rpc: InProcessClient, _ database: TestDatabase, description: String) async throws -> (id: String, attempt: String, staff: (String, String)) {
+        let pool = database.pool()
+        try await pool.query("INSERT INTO dispute.federation_upstream (url) VALUES ('https://city.example')")
+        await pool.close()
+        let staff = try person(Place.townA, [.staff, .mediator])
+        let intake = Pingan_Dispute_V1_IntakeCaseRequest.with {
+            $0.requestID = UUID().wire
+            $0.villageCode = Place.villageA
+            $0.category = .neighbour
+            $0.source = .walkIn
+            $0.description_p = description
+            $0.parties = [.with { $0.name = "王某"; $0.phone = "13800138000" }, .with { $0.name = "李某" }]
+        }
+        let opened = try await rpc.call(DisputeServiceMethods.intakeCase, intake, headers: [staff]).case
+        let attempt = try await rpc.call(DisputeServiceMethods.startRung, .with {
+            $0.caseID = opened.id
+            $0.rung = .finder
+            $0.lead = "网格员"
+        }, headers: [staff]).attempt
+        return (opened.id, attempt.id, staff)
+    }
+
+    /// The township ends the county case's rung: eased, with `note`.
+    static func ease(_ rpc: InProcessClient, _ opened: (id: String, attempt: String, staff: (String, String)), note: String) async throws {
+        _ = try await rpc.call(DisputeServiceMethods.endRung, .with {
+            $0.caseID = opened.id
+            $0.attemptID = opened.attempt
+            $0.outcome = .eased
+            $0.note = note
+        }, headers: [opened.staff])
+    }
+
     /// Two snapshots of one county case: after its first rung started, and after it eased.
     static func countySnapshots() async throws -> (older: Pingan_Dispute_V1_CaseSnapshot, newer: Pingan_Dispute_V1_CaseSnapshot) {
         let box = Box()
         try await withDispute { rpc, database in
-            let pool = database.pool()
-            try await pool.query("INSERT INTO dispute.federation_upstream (url) VALUES ('https://city.example')")
-            await pool.close()
-            let staff = try person(Place.townA, [.staff, .mediator])
-            let intake = Pingan_Dispute_V1_IntakeCaseRequest.with {
-                $0.requestID = UUID().wire
-                $0.villageCode = Place.villageA
-                $0.category = .neighbour
-                $0.source = .walkIn
-                $0.description_p = "两户因排水沟争执"
-                $0.parties = [.with { $0.name = "王某"; $0.phone = "13800138000" }, .with { $0.name = "李某" }]
-            }
-            let opened = try await rpc.call(DisputeServiceMethods.intakeCase, intake, headers: [staff]).case
-            let attempt = try await rpc.call(DisputeServiceMethods.startRung, .with {
-                $0.caseID = opened.id
-                $0.rung = .finder
-                $0.lead = "网格员"
-            }, headers: [staff]).attempt
+            let opened = try await countyCase(rpc, database, description: "两户因排水沟争执")
             box.older = try await snapshot(database)
-            _ = try await rpc.call(DisputeServiceMethods.endRung, .with {
-                $0.caseID = opened.id
-                $0.attemptID = attempt.id
-                $0.outcome = .eased
-                $0.note = "双方情绪缓和"
-            }, headers: [staff])
+            try await ease(rpc, opened, note: "双方情绪缓和")
             box.newer = try await snapshot(database)
         }
         return (try #require(box.older), try #require(box.newer))
@@ -109,6 +122,65 @@ struct FederationTests {
                     $0.lead = "镇调委会"
                 }, headers: [try person(Place.townA, [.staff, .mediator])])
             }
+        }
+    }
+
+    /// A county case mediated and resolved (`resolved`), then its parties erased three years
+    /// on (`erased`), the county's clock being `clock`.
+    static func erasedCountySnapshots(_ clock: ManualClock) async throws -> (resolved: Pingan_Dispute_V1_CaseSnapshot, erased: Pingan_Dispute_V1_CaseSnapshot) {
+        let box = Box()
+        try await withDispute(now: { clock.now }) { rpc, database in
+            let opened = try await countyCase(rpc, database, description: "王某与李某因排水沟争执")
+            try await ease(rpc, opened, note: "王某情绪缓和")
+            _ = try await rpc.call(DisputeServiceMethods.resolveCase, .with { $0.caseID = opened.id; $0.outcome = "王某撤回申请" }, headers: [opened.staff])
+            box.older = try await snapshot(database)
+            let pool = database.pool()
+            defer { Task { await pool.close() } }
+            clock.advance(by: TimeInterval(PartyDataRetention.defaultDays + 1) * 86_400)
+            let retention = PartyDataRetention(pool: pool, outbox: Outbox(schema: "dispute"), keep: TimeInterval(PartyDataRetention.defaultDays) * 86_400)
+            #expect(try await retention.run(now: clock.now, limit: 10) == 1)
+            box.newer = try await snapshot(database)
+        }
+        return (try #require(box.older), try #require(box.newer))
+    }
+
+    @Test func aCopyWhosePartiesWereErasedOnEitherSideNeverGetsThemBack() async throws {
+        let clock = ManualClock(morningOf: "2026-03-02")
+        let (resolved, erased) = try await Self.erasedCountySnapshots(clock)
+        #expect(erased.version > resolved.version)
+        let leader = try person(Self.city, [.leader, .staff])
+        let get = Pingan_Dispute_V1_GetCaseRequest.with { $0.caseID = erased.caseID }
+
+        // The county erased first: its snapshot erases the copy, lines already copied included,
+        // and the older snapshot arriving late brings nothing back.
+        try await withDispute(now: { clock.now }) { rpc, database in
+            #expect(try await send(rpc, [resolved]).map(\.code) == [""])
+            #expect(try await rowsHolding("王某", in: database).keys.sorted() == ["case_reports", "cases", "rung_attempts", "timeline"])
+            #expect(try await send(rpc, [erased, resolved]).map(\.code) == ["", ""])
+            #expect(try await rowsHolding("王某", in: database).isEmpty)
+            let copy = try await rpc.call(DisputeServiceMethods.getCase, get, headers: [leader])
+            #expect(!copy.case.personalDataErasedAt.isEmpty)
+            #expect(copy.rungs.map(\.outcome) == [.eased])
+            #expect(copy.timeline.first?.kind == PartyDataRetention.timelineKind)
+        }
+
+        // The city's own term ended first: a newer snapshot from a county that keeps its
+        // parties longer does not bring them back either.
+        try await withDispute(now: { clock.now }) { rpc, database in
+            #expect(try await send(rpc, [resolved]).map(\.code) == [""])
+            let pool = database.pool()
+            defer { Task { await pool.close() } }
+            let retention = PartyDataRetention(pool: pool, outbox: Outbox(schema: "dispute"), keep: TimeInterval(PartyDataRetention.defaultDays) * 86_400)
+            #expect(try await retention.run(now: clock.now, limit: 10) == 1)
+            #expect(try await rowsHolding("王某", in: database).isEmpty)
+            var kept = resolved
+            kept.version = erased.version + 1
+            #expect(try await send(rpc, [kept]).map(\.code) == [""])
+            #expect(try await rowsHolding("王某", in: database).isEmpty)
+            let copy = try await rpc.call(DisputeServiceMethods.getCase, get, headers: [leader])
+            #expect(!copy.case.personalDataErasedAt.isEmpty)
+            // The copy's erasure is the city's: risk-service at the city holds no keys of it.
+            #expect(try await pool.query("SELECT count(*) FROM dispute.outbox WHERE topic = 'case.changed'").first?.decode(Int.self, at: 0) == 0)
         }
     }
 

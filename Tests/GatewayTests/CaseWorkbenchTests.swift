@@ -238,6 +238,7 @@ struct CaseWorkbenchTests {
             ("overdue", "rung 2 is past its deadline", "第二级调解已超过期限"),
             ("overdue", "return visit is past its deadline", "回访已超过期限"),
             ("overdue", "白衣派出所 has not reported to the summons by its deadline", "白衣派出所 未在期限内报到"),
+            ("personal_data_erased", "结案满 1095 天，当事人姓名、电话及各项记述已按保存期限删除", "结案满 1095 天"),
         ]
         for (kind, note, words) in lines {
             let said = CaseWords.note(kind: kind, note, place: Self.names)

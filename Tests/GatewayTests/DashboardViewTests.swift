@@ -113,6 +113,10 @@ struct DashboardViewTests {
         #expect(!page.contains("<b>x</b>"))
         let last = casePage(reportsToken: "", timelineToken: "").render()
         #expect(!last.contains("更早"))
+        #expect(!last.contains("id=\"erased\""))
+        var erased = casePage(reportsToken: "", timelineToken: "")
+        erased.erased = "本案已结满保存期限：当事人姓名、电话及各项记述已于 2029-03-06 09:00 删除，案件的事实、步骤和日期保留。"
+        #expect(erased.render().contains("<p class=\"notice\" id=\"erased\">本案已结满保存期限"))
         var calm = Pingan_Dispute_V1_Case()
         calm.repeatIncident = true
         #expect(Labels.facts(of: calm).isEmpty)

@@ -356,6 +356,32 @@ struct ClusterWarningTests {
         }
     }
 
+    /// Three years after a case ended dispute-service erases its parties and says so: the keys
+    /// held for it go, and the same person in a new case is no longer linked to it.
+    @Test func anErasedCasesPartyKeysAreDroppedAndLinkNothingAgain() async throws {
+        let clock = ManualClock(morningOf: "2026-12-01")
+        try await withRisk(clock) { rpc, database, _ in
+            let person1 = Self.key("name_phone", 1), phone1 = Self.key("phone", 1)
+            let old = UUID(), kept = UUID(), new = UUID()
+            _ = try await rpc.call(RiskServiceMethods.assessCase, land(old, village: Place.villageA, source: .walkIn, openedAt: clock.now, keys: [person1, phone1]), headers: try TestMesh.eventDelivery())
+            _ = try await rpc.call(RiskServiceMethods.assessCase, land(kept, village: Place.villageA, source: .hotline, openedAt: clock.now, keys: [Self.key("phone", 2)]), headers: try TestMesh.eventDelivery())
+            var erased = land(old, village: Place.villageA, source: .walkIn, openedAt: clock.now)
+            erased.closed = true
+            erased.personalDataErased = true
+            _ = try await rpc.call(RiskServiceMethods.assessCase, erased, headers: try TestMesh.eventDelivery())
+            let pool = database.pool()
+            defer { Task { await pool.close() } }
+            let held = try await pool.query("SELECT case_id FROM risk.party_keys ORDER BY key").map { try $0.decode(UUID.self, at: 0) }
+            #expect(held == [kept])
+
+            clock.advance(by: 60)
+            _ = try await rpc.call(RiskServiceMethods.assessCase, land(new, village: Place.villageA, source: .gridReport, openedAt: clock.now, keys: [person1, phone1]), headers: try TestMesh.eventDelivery())
+            var links = Pingan_Risk_V1_ListCaseLinksRequest()
+            links.caseID = new.wire
+            #expect(try await rpc.call(RiskServiceMethods.listCaseLinks, links, headers: [try person(Place.lixian, [.mediator])]).links.isEmpty)
+        }
+    }
+
     /// A village's incidents by category over weeks, for the centres that cover it.
     @Test func incidentTrendCountsByWeekVillageAndCategory() async throws {
         let clock = ManualClock(morningOf: "2026-12-01")  // a Tuesday

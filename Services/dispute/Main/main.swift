@@ -3,7 +3,9 @@ import Foundation
 import PinganRuntime
 
 /// `dispute-service` serves. `dispute-service scan-overdue` runs the overdue scan once, now,
-/// and prints how many steps it marked and how long it took. `dispute-service import cases
+/// and prints how many steps it marked and how long it took; `dispute-service erase-parties`
+/// erases, now, the parties' data of the cases whose term (`PARTY_RETENTION_DAYS`) is over,
+/// which the service otherwise does hourly. `dispute-service import cases
 /// FILE --by WHO [--batch N]` imports the cases of the system a deployment replaces
 /// (docs/importing.md), and `dispute-service import reports FILE --by WHO [--source S]` a
 /// source's reports in bulk (a day of the grid chat groups' screening notes, say): each prints
@@ -13,6 +15,7 @@ ServiceLogHandler.bootstrap()
 let usage = """
     usage: dispute-service [serve]
            dispute-service scan-overdue
+           dispute-service erase-parties
            dispute-service import cases FILE --by WHO [--batch N]
            dispute-service import reports FILE --by WHO [--source screening|hotline|police_transfer|walk_in|department_referral|citizen_app] [--batch N]
     """
@@ -26,6 +29,10 @@ do {
         let started = ContinuousClock.now
         let marked = try await DisputeApp.scanOverdueOnce(settings: settings)
         print("marked \(marked) overdue step(s) in \(ContinuousClock.now - started)")
+    case "erase-parties":
+        let started = ContinuousClock.now
+        let erased = try await DisputeApp.erasePartiesOnce(settings: settings)
+        print("erased the parties' data of \(erased) case(s) in \(ContinuousClock.now - started)")
     case "import" where arguments.count >= 5 && arguments[1] == "reports":
         // --source is read here; the rest are the common options.
         var rest = Array(arguments.dropFirst(3))

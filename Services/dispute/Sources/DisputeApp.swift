@@ -20,6 +20,7 @@ import ServiceLifecycle
 /// | `OVERDUE_SCAN_SECONDS` | `60` | how often overdue steps are looked for |
 /// | `BACKDATE_LIMIT_DAYS` | `30` | how many days after a step happened it may still be recorded (补录) |
 /// | `RESIDENT_RETENTION_DAYS` | `365` | how long a resident's phone, name and words are kept on their request once its case is no longer being mediated (``ResidentStore/erase(filedBefore:now:limit:)``) |
+/// | `PARTY_RETENTION_DAYS` | `1095` | how long the parties' names, phones and the free texts about them are kept on a case once it is resolved or closed (``PartyDataRetention``) |
 /// | `FEDERATION_URL` | unset | a county's mesh only: the city's gateway, where it sends a snapshot of each changed case (``FederationRelay``); unset, it sends none |
 /// | `FEDERATION_KEY` | unset | with `FEDERATION_URL`: the API key the city issued for this county's centre, with the role `federation` |
 /// | `PARTY_KEY_SECRET` | derived from `MESH_SECRET` | HMAC key of the parties' keyed hashes risk-service matches people by (``PartyKeys``), 32+ bytes; set it in production so that no other service could recompute them |
@@ -30,6 +31,8 @@ public struct DisputeSettings: Sendable {
     public var overdueScanInterval: Duration
     /// How long a resident's personal data is kept on a request, counted from its filing.
     public var residentRetention: TimeInterval = 365 * 86_400
+    /// How long the parties' personal data is kept on a case, counted from its end.
+    public var partyRetention = TimeInterval(PartyDataRetention.defaultDays) * 86_400
     /// The secret the parties' keyed hashes are made with; `nil` derives one from the mesh secret.
     public var partyKeySecret: String? = nil
     /// Where this county's mesh sends its cases; `nil` for a mesh that sends them nowhere (the city's).
@@ -61,6 +64,9 @@ public struct DisputeSettings: Sendable {
         // A year covers a matter's mediation, its return visit and a reopening between the same
         // parties; the case keeps its own parties after that, as every case does.
         residentRetention = TimeInterval(try reader.integer("RESIDENT_RETENTION_DAYS", in: 30...3650) ?? 365) * 86_400
+        // At least a year: a closed case is reopened by the same parties for half a year
+        // (SameParties.reopenWithin), which needs their names on it.
+        partyRetention = TimeInterval(try reader.integer("PARTY_RETENTION_DAYS", in: 365...7300) ?? PartyDataRetention.defaultDays) * 86_400
         switch (reader.string("FEDERATION_URL"), reader.string("FEDERATION_KEY", isSecret: true)) {
         case (nil, nil):
             break
@@ -135,6 +141,10 @@ public enum DisputeApp {
         let retention = PeriodicTask("resident data retention", every: .seconds(3600), logger: host.logger) {
             while try await residents.erase(filedBefore: now().addingTimeInterval(-settings.residentRetention), now: now(), limit: 1000) == 1000 {}
         }
+        let parties = PartyDataRetention(pool: host.pool, outbox: outbox, keep: settings.partyRetention)
+        let partyRetention = PeriodicTask("parties' data retention", every: .seconds(3600), logger: host.logger) {
+            while try await parties.run(now: now(), limit: PartyDataRetention.batch) == PartyDataRetention.batch {}
+        }
         let upstream = settings.federation
         var federation: [any Service] = []
         if let upstream {
@@ -148,7 +158,7 @@ public enum DisputeApp {
             ))
         }
         return host.application(
-            routes: routes, services: relay + [scan, retention] + federation,
+            routes: routes, services: relay + [scan, retention, partyRetention] + federation,
             beforeServing: {
                 try await seedCalendar(calendar, logger: host.logger)
                 try await FederationRelay.markChanges(upstream.map(\.url), pool: host.pool)
@@ -170,6 +180,22 @@ public enum DisputeApp {
                 marked += round
             }
             return marked
+        }
+    }
+
+    /// Erases the parties' data of every case whose term (`PARTY_RETENTION_DAYS`) is over,
+    /// now, rather than at the hourly job's next round: for an operator who shortened the term.
+    /// - Returns: how many cases it erased.
+    public static func erasePartiesOnce(settings: DisputeSettings, now: Date = Date()) async throws -> Int {
+        try await ServiceHost(.dispute, settings: settings.service, migrator: DisputeMigrations.migrator).onMigratedDatabase { pool in
+            let retention = PartyDataRetention(pool: pool, outbox: Outbox(schema: DisputeMigrations.schema), keep: settings.partyRetention)
+            var erased = 0
+            var round = PartyDataRetention.batch
+            while round == PartyDataRetention.batch {
+                round = try await retention.run(now: now, limit: PartyDataRetention.batch)
+                erased += round
+            }
+            return erased
         }
     }
 

@@ -479,6 +479,16 @@ enum DisputeMigrations {
             CREATE INDEX IF NOT EXISTS summons_unanswered_due ON dispute.summons (feedback_due) WHERE reported_at IS NOT NULL AND fed_back_at IS NULL;
             CREATE INDEX IF NOT EXISTS return_visits_pending_due ON dispute.return_visits (due_at) WHERE visited_at IS NULL;
             """),
+        Migration(version: 18, name: "parties' personal data kept for a term", sql: """
+            -- When the parties' names, phones and every free text written about them were erased
+            -- from the case (PARTY_RETENTION_DAYS after it was resolved or closed,
+            -- PartyDataRetention); NULL while they are kept. Only the cases still holding them
+            -- once ended are indexed, by when they ended: the hourly job reads the oldest first.
+            SET LOCAL lock_timeout = '5s';
+            ALTER TABLE dispute.cases ADD COLUMN personal_data_erased_at timestamptz;
+            CREATE INDEX IF NOT EXISTS cases_personal_data_kept ON dispute.cases ((coalesce(closed_at, resolved_at)))
+                WHERE personal_data_erased_at IS NULL AND status IN ('resolved', 'closed');
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

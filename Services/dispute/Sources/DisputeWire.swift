@@ -39,6 +39,7 @@ extension DisputeCase {
         value.openedAt = openedAt.wireTimestamp
         value.coordinatorCode = coordinator.rawValue
         value.federatedFrom = federatedFrom?.rawValue ?? ""
+        value.personalDataErasedAt = personalDataErasedAt?.wireTimestamp ?? ""
         value.incidents = Int32(incidents)
         if let major {
             value.major = true

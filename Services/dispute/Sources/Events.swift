@@ -60,7 +60,9 @@ extension DisputeCase {
         let home = village.owningCentre
         assess.escalations = Int32(home.selfAndAncestors.firstIndex(of: coordinator) ?? 0)
         assess.source = source
-        assess.partyKeys = PartyKeys.current?.keys(of: parties) ?? []
+        // Once erased, risk-service forgets the parties' keys too: nobody is matched by them.
+        assess.personalDataErased = personalDataErasedAt != nil
+        assess.partyKeys = assess.personalDataErased ? [] : PartyKeys.current?.keys(of: parties) ?? []
         return assess
     }
 

@@ -19,7 +19,8 @@ extension TopicIncident {
         }
         self.init(
             caseID: assessed.id, village: assessed.village, category: request.category, source: request.source,
-            openedAt: assessed.facts.openedAt ?? now, closed: request.closed, partyKeys: Array(Set(keys)).sorted()
+            openedAt: assessed.facts.openedAt ?? now, closed: request.closed, partyKeys: Array(Set(keys)).sorted(),
+            partiesErased: request.personalDataErased
         )
     }
 }

@@ -789,6 +789,15 @@ public nonisolated struct Pingan_Dispute_V1_Case: @unchecked Sendable {
     set {_uniqueStorage()._federatedFrom = newValue}
   }
 
+  /// Output only: RFC 3339, when the parties' names and phones and every free text about them
+  /// (descriptions, notes, agreement terms, signatories) were erased, the term the deployment
+  /// keeps them for (PARTY_RETENTION_DAYS after the case was resolved or closed) being over;
+  /// empty while they are kept. The case's facts, steps and dates stay.
+  public var personalDataErasedAt: String {
+    get {_storage._personalDataErasedAt}
+    set {_uniqueStorage()._personalDataErasedAt = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2624,7 +2633,7 @@ nonisolated extension Pingan_Dispute_V1_Department: SwiftProtobuf.Message, Swift
 
 nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Case"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}incident_id\0\u{3}village_code\0\u{1}category\0\u{1}source\0\u{1}status\0\u{1}description\0\u{1}parties\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}opened_at\0\u{3}coordinator_code\0\u{3}current_rung\0\u{1}major\0\u{3}major_departments\0\u{3}resident_representatives\0\u{1}incidents\0\u{3}violence_occurred\0\u{3}minors_involved\0\u{3}latest_source\0\u{3}latest_reported_at\0\u{3}federated_from\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}incident_id\0\u{3}village_code\0\u{1}category\0\u{1}source\0\u{1}status\0\u{1}description\0\u{1}parties\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}opened_at\0\u{3}coordinator_code\0\u{3}current_rung\0\u{1}major\0\u{3}major_departments\0\u{3}resident_representatives\0\u{1}incidents\0\u{3}violence_occurred\0\u{3}minors_involved\0\u{3}latest_source\0\u{3}latest_reported_at\0\u{3}federated_from\0\u{3}personal_data_erased_at\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -2651,6 +2660,7 @@ nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtob
     var _latestSource: Pingan_Dispute_V1_CaseSource = .unspecified
     var _latestReportedAt: String = String()
     var _federatedFrom: String = String()
+    var _personalDataErasedAt: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2685,6 +2695,7 @@ nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtob
       _latestSource = source._latestSource
       _latestReportedAt = source._latestReportedAt
       _federatedFrom = source._federatedFrom
+      _personalDataErasedAt = source._personalDataErasedAt
     }
   }
 
@@ -2727,6 +2738,7 @@ nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtob
         case 22: try { try decoder.decodeSingularEnumField(value: &_storage._latestSource) }()
         case 23: try { try decoder.decodeSingularStringField(value: &_storage._latestReportedAt) }()
         case 24: try { try decoder.decodeSingularStringField(value: &_storage._federatedFrom) }()
+        case 25: try { try decoder.decodeSingularStringField(value: &_storage._personalDataErasedAt) }()
         default: break
         }
       }
@@ -2807,6 +2819,9 @@ nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtob
       if !_storage._federatedFrom.isEmpty {
         try visitor.visitSingularStringField(value: _storage._federatedFrom, fieldNumber: 24)
       }
+      if !_storage._personalDataErasedAt.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._personalDataErasedAt, fieldNumber: 25)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2840,6 +2855,7 @@ nonisolated extension Pingan_Dispute_V1_Case: SwiftProtobuf.Message, SwiftProtob
         if _storage._latestSource != rhs_storage._latestSource {return false}
         if _storage._latestReportedAt != rhs_storage._latestReportedAt {return false}
         if _storage._federatedFrom != rhs_storage._federatedFrom {return false}
+        if _storage._personalDataErasedAt != rhs_storage._personalDataErasedAt {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -477,6 +477,14 @@ public nonisolated struct Pingan_Risk_V1_AssessCaseRequest: @unchecked Sendable 
     set {_uniqueStorage()._partyKeys = newValue}
   }
 
+  /// Optional. True once dispute-service erased the case's parties, their term being over:
+  /// risk-service drops the keys it holds for the case, so no later case is matched to it by
+  /// its people; party_keys is then empty.
+  public var personalDataErased: Bool {
+    get {_storage._personalDataErased}
+    set {_uniqueStorage()._personalDataErased = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1542,7 +1550,7 @@ nonisolated extension Pingan_Risk_V1_Warning: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AssessCaseRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}village_code\0\u{1}category\0\u{3}party_count\0\u{3}minors_involved\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}incident_id\0\u{3}violence_occurred\0\u{1}incidents\0\u{3}failed_rungs\0\u{1}escalations\0\u{3}overdue_summons\0\u{3}opened_at\0\u{3}as_of\0\u{1}closed\0\u{1}source\0\u{3}party_keys\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_id\0\u{3}village_code\0\u{1}category\0\u{3}party_count\0\u{3}minors_involved\0\u{3}threat_of_violence\0\u{3}threat_of_self_harm\0\u{3}repeat_incident\0\u{3}prior_police_calls\0\u{3}incident_id\0\u{3}violence_occurred\0\u{1}incidents\0\u{3}failed_rungs\0\u{1}escalations\0\u{3}overdue_summons\0\u{3}opened_at\0\u{3}as_of\0\u{1}closed\0\u{1}source\0\u{3}party_keys\0\u{3}personal_data_erased\0")
 
   fileprivate class _StorageClass {
     var _caseID: String = String()
@@ -1565,6 +1573,7 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
     var _closed: Bool = false
     var _source: Pingan_Dispute_V1_CaseSource = .unspecified
     var _partyKeys: [String] = []
+    var _personalDataErased: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1595,6 +1604,7 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
       _closed = source._closed
       _source = source._source
       _partyKeys = source._partyKeys
+      _personalDataErased = source._personalDataErased
     }
   }
 
@@ -1633,6 +1643,7 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
         case 18: try { try decoder.decodeSingularBoolField(value: &_storage._closed) }()
         case 19: try { try decoder.decodeSingularEnumField(value: &_storage._source) }()
         case 20: try { try decoder.decodeRepeatedStringField(value: &_storage._partyKeys) }()
+        case 21: try { try decoder.decodeSingularBoolField(value: &_storage._personalDataErased) }()
         default: break
         }
       }
@@ -1701,6 +1712,9 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
       if !_storage._partyKeys.isEmpty {
         try visitor.visitRepeatedStringField(value: _storage._partyKeys, fieldNumber: 20)
       }
+      if _storage._personalDataErased != false {
+        try visitor.visitSingularBoolField(value: _storage._personalDataErased, fieldNumber: 21)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1730,6 +1744,7 @@ nonisolated extension Pingan_Risk_V1_AssessCaseRequest: SwiftProtobuf.Message, S
         if _storage._closed != rhs_storage._closed {return false}
         if _storage._source != rhs_storage._source {return false}
         if _storage._partyKeys != rhs_storage._partyKeys {return false}
+        if _storage._personalDataErased != rhs_storage._personalDataErased {return false}
         return true
       }
       if !storagesAreEqual {return false}

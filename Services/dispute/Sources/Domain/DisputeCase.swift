@@ -44,6 +44,9 @@ struct DisputeCase: Sendable {
     /// The county whose own mesh owns the case, when this (the city's) holds a copy of it:
     /// read-only here (docs/architecture.md, "Deployed per level").
     var federatedFrom: DivisionCode? = nil
+    /// When the parties' personal data was erased, its term over (``PartyDataRetention``):
+    /// the case keeps its facts, steps and dates, and no name, phone or free text.
+    var personalDataErasedAt: Date? = nil
 
     /// The newest report's source and time.
     var latest: ReportStamp { joinedReport ?? ReportStamp(source: source, at: openedAt) }

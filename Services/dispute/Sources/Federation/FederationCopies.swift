@@ -53,7 +53,7 @@ struct FederationCopies: Sendable {
                 // Two snapshots of one case at once (a relay's replicas) take turns, so the
                 // older cannot write its rows under the newer's case row.
                 ("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 15))", [snapshot.caseID.wire]),
-                ("SELECT federated_from, federated_version FROM dispute.cases WHERE id = $1 FOR UPDATE", [snapshot.caseID]),
+                ("SELECT federated_from, federated_version, personal_data_erased_at FROM dispute.cases WHERE id = $1 FOR UPDATE", [snapshot.caseID]),
                 (
                     // Departments outside the county, and summons naming a department the
                     // snapshot does not carry: a county writes only its own.
@@ -76,7 +76,14 @@ struct FederationCopies: Sendable {
             var statements: [PostgresStatement] = []
             if replace { statements += Self.replacement(snapshot, from: county, columns: columns) }
             statements += Self.appended(snapshot, columns: columns)
-            _ = try await transaction.pipeline(statements)
+            statements.append(("SELECT personal_data_erased_at FROM dispute.cases WHERE id = $1", [snapshot.caseID]))
+            let written = try await transaction.pipeline(statements)
+            // An erased copy stays erased: whichever side's term ended first, no snapshot (an
+            // older one that arrives late, or the county's own, kept longer) brings its people back.
+            let erasedBefore = try read[1].first?.decode(Date?.self, at: 2)
+            if let erased = try erasedBefore ?? written.last?.first?.decode(Date?.self, at: 0) {
+                _ = try await transaction.pipeline(PartyDataRetention.erasing([snapshot.caseID], at: erased))
+            }
             return replace ? .replaced : .alreadyNewer
         }
     }

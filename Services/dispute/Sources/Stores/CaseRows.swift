@@ -16,10 +16,10 @@ enum CaseRows {
               FROM jsonb_array_elements(c.parties) WITH ORDINALITY AS p (party, n) ORDER BY p.n),
         c.threat_of_violence, c.threat_of_self_harm, c.repeat_incident, c.prior_police_calls, c.opened_at,
         c.coordinator_code, c.violence_occurred, c.incidents, c.major_departments, c.resident_representatives, c.current_rung,
-        c.revision, c.minors_involved, c.latest_source, c.latest_reported_at, c.federated_from
+        c.revision, c.minors_involved, c.latest_source, c.latest_reported_at, c.federated_from, c.personal_data_erased_at
         """
     /// How many ``columns`` there are.
-    static let count = 24
+    static let count = 25
 
     /// A report's columns, as ``decodeReport(_:)`` takes them.
     static let reportColumns = reportColumns(qualifiedBy: "")
@@ -140,7 +140,8 @@ enum CaseRows {
             joinedReport: try row.decode(Date?.self, at: 22).map { at in
                 DisputeCase.ReportStamp(source: Pingan_Dispute_V1_CaseSource(rawValue: try row.decode(Int?.self, at: 21) ?? 0) ?? .unspecified, at: at)
             },
-            federatedFrom: try row.decode(String?.self, at: 23).map { try DivisionCode(validating: $0) }
+            federatedFrom: try row.decode(String?.self, at: 23).map { try DivisionCode(validating: $0) },
+            personalDataErasedAt: try row.decode(Date?.self, at: 24)
         )
     }
 

@@ -367,10 +367,10 @@ struct PostgresCaseStore: CaseStore {
         try await pool.transaction { transaction in
             let updated = try await transaction.query(
                 """
-                UPDATE dispute.cases SET status = 'resolved', resolved_at = clock_timestamp(), outcome = $2, revision = revision + 1
+                UPDATE dispute.cases SET status = 'resolved', resolved_at = $3, outcome = $2, revision = revision + 1
                 WHERE id = $1 AND status = 'open'
                 """,
-                [id, outcome]
+                [id, outcome, now]
             )
             if updated.affectedRows == 1 {
                 try await Self.appendTimeline(transaction, case: id, kind: "resolved", note: outcome, actor: actor, at: now)

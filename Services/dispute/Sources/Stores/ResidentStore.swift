@@ -296,8 +296,7 @@ struct ResidentStore: Sendable {
     func erase(filedBefore cutoff: Date, now: Date, limit: Int) async throws -> Int {
         try await pool.query(
             """
-            UPDATE dispute.resident_requests SET phone = '', name = '', other_party = '', description = '', address = '',
-                latitude = NULL, longitude = NULL, media_urls = '{}', erased_at = $2
+            UPDATE dispute.resident_requests SET \(Self.erasedColumns), erased_at = $2
             WHERE id IN (
                 SELECT r.id FROM dispute.resident_requests r LEFT JOIN dispute.cases c ON c.id = r.case_id
                 WHERE r.erased_at IS NULL AND r.requested_at < $1 AND (c.status IS NULL OR c.status IN ('resolved', 'closed'))
@@ -307,6 +306,12 @@ struct ResidentStore: Sendable {
             [cutoff, now, limit]
         ).affectedRows
     }
+
+    /// The assignments that erase a request's personal data (``erase(filedBefore:now:limit:)``,
+    /// and ``PartyDataRetention`` for a request whose case ends its own term first).
+    static let erasedColumns = """
+        phone = '', name = '', other_party = '', description = '', address = '', latitude = NULL, longitude = NULL, media_urls = '{}'
+        """
 
     // MARK: Rows
 

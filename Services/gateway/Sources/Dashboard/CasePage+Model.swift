@@ -68,6 +68,8 @@ struct CasePage {
     var major = ""
     /// For the city's copy of a county's case: whose it is, and that it is read here only.
     var owner = ""
+    /// When the parties' data was erased, its term over; empty while it is kept.
+    var erased = ""
     /// The steps the signed-in person may take now, as forms (``CaseForms``).
     var forms = CaseForms()
     /// What the form just done did, in words; empty otherwise.
@@ -115,7 +117,7 @@ struct CasePage {
             facts: Labels.facts(of: file.case), hasFacts: !Labels.facts(of: file.case).isEmpty,
             latestReport: "\(Labels.source(file.case.latestSource)) · \(Labels.time(file.case.latestReportedAt))",
             parties: file.case.parties.map { Party(name: $0.name, phone: $0.phone, hasPhone: !$0.phone.isEmpty) }, revealed: reveal,
-            canReveal: principal.has(.mediator) && !reveal,
+            canReveal: principal.has(.mediator) && !reveal && file.case.personalDataErasedAt.isEmpty,
             rungs: file.rungs.map { attempt in
                 let due = Date(wireTimestamp: attempt.deadline.dueAt)
                 let open = attempt.endedAt.isEmpty
@@ -167,6 +169,9 @@ struct CasePage {
         if !file.case.federatedFrom.isEmpty {
             let county = place(file.case.federatedFrom)
             page.owner = "本案由\(county)自有平台办理，此处为同步的只读副本；办理请登录\(county)平台。"
+        }
+        if !file.case.personalDataErasedAt.isEmpty {
+            page.erased = "本案已结满保存期限：当事人姓名、电话及各项记述已于 \(Labels.time(file.case.personalDataErasedAt)) 删除，案件的事实、步骤和日期保留。"
         }
         page.forms = CaseForms.offered(on: file, to: principal, departments: departments, typed: typed, refusal: refusal,
                                        today: Day(containing: now).description, place: place)

@@ -15,6 +15,7 @@ extension CasePage {
       <p>{{description}}</p>
       {{#hasMajor}}<p class="major">{{major}}</p>{{/hasMajor}}
       {{#hasOwner}}<p class="notice" id="owner">{{owner}}</p>{{/hasOwner}}
+      {{#hasErased}}<p class="notice" id="erased">{{erased}}</p>{{/hasErased}}
       <p class="muted">最近一次报告：{{latestReport}}</p>
       <h2>当事人</h2>
       <ul class="parties">{{#parties}}<li>{{name}}{{#hasPhone}} · {{phone}}{{/hasPhone}}</li>{{/parties}}</ul>
@@ -132,9 +133,10 @@ extension CasePage {
         let hasNotice: Bool
         let hasMajor: Bool
         let hasOwner: Bool
+        let hasErased: Bool
     }
 
     func render() -> String {
-        Self.template.render(Shown(page: self, hasNotice: !notice.isEmpty, hasMajor: !major.isEmpty, hasOwner: !owner.isEmpty))
+        Self.template.render(Shown(page: self, hasNotice: !notice.isEmpty, hasMajor: !major.isEmpty, hasOwner: !owner.isEmpty, hasErased: !erased.isEmpty))
     }
 }

@@ -106,6 +106,7 @@ enum CaseWords {
         case "reclassified": "更正纠纷类别"
         case "resolved": "办结（未经调解协议）"
         case "overdue": "超期提醒"
+        case "personal_data_erased": "当事人信息保存期满删除"
         default: "其他记录"
         }
     }

@@ -153,6 +153,8 @@ struct TopicIncident: Sendable, Equatable {
     let closed: Bool
     /// The parties' keyed hashes (``PartyKey``).
     let partyKeys: [PartyKey]
+    /// True once dispute-service erased the case's parties: the keys held for it are dropped.
+    var partiesErased = false
 }
 
 /// A party as dispute-service hashed it: a kind and an HMAC-SHA256, so that cases can be

@@ -30,10 +30,13 @@ struct PostgresTopicWrites: Sendable {
                 """,
                 [incident.caseID, incident.village.rawValue, incident.category.rawValue, incident.source.rawValue, incident.openedAt, incident.closed, now]
             ),
-            (
-                "INSERT INTO risk.party_keys (key, case_id) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING RETURNING key",
-                [keys, incident.caseID]
-            ),
+            incident.partiesErased
+                // Its people are gone from the case: no later case is matched to it by them.
+                ? ("DELETE FROM risk.party_keys WHERE case_id = $1", [incident.caseID])
+                : (
+                    "INSERT INTO risk.party_keys (key, case_id) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING RETURNING key",
+                    [keys, incident.caseID]
+                ),
             RiskRows.clusterHolds(of: [incident.caseID]),
         ])
         let isNew = try recorded[0].first?.decode(Bool.self, at: 0) ?? false
