@@ -143,6 +143,12 @@ struct GridInputTests {
                 let pool = database.pool()
                 defer { Task { await pool.close() } }
                 #expect(try await pool.query("SELECT filed_by FROM grid.incidents")[0].decode(String.self, at: 0) == "user:wang")
+                // What the report says about its people goes on in the event, to the case that
+                // keeps it for mediation; grid-service keeps the count of people, not the words.
+                let words = report.description_p
+                #expect(try await pool.query("SELECT count(*) FROM grid.incidents i WHERE strpos(i::text, $1) > 0", [words])[0].decode(Int.self, at: 0) == 0)
+                let event = try await pool.query("SELECT payload FROM grid.outbox")[0].decode(Data.self, at: 0)
+                #expect(try Pingan_Dispute_V1_OpenCaseRequest(serializedBytes: event).description_p == words)
         }
     }
 

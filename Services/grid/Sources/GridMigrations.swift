@@ -153,6 +153,14 @@ enum GridMigrations {
             SET LOCAL lock_timeout = '5s';
             CREATE INDEX grids_created_order ON grid.grids (created_at, id);
             """),
+        // What a grid worker wrote about a dispute names its people, and grid-service never
+        // read it back: it travels to dispute-service in the incident's event (whose payload
+        // is cleared once delivered), where the case keeps it for mediation and erases it with
+        // the parties (PARTY_RETENTION_DAYS). Here it was kept for ever, so it goes.
+        Migration(version: 11, name: "a report's words kept by the case only", sql: """
+            SET LOCAL lock_timeout = '5s';
+            ALTER TABLE grid.incidents DROP COLUMN description;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -181,14 +181,14 @@ struct PostgresGridStore: GridStore {
         // reporter who is not its member inserts nothing, and the admission rule refuses it.
         let insert = (
             sql: """
-                INSERT INTO grid.incidents (id, grid_id, village_code, reporter_member_id, category, description,
+                INSERT INTO grid.incidents (id, grid_id, village_code, reporter_member_id, category,
                     party_count, threat_of_violence, threat_of_self_harm, repeat_incident, prior_police_calls, filed_by)
-                SELECT $1, g.id, g.village_code, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM grid.grids g
+                SELECT $1, g.id, g.village_code, $3, $4, $5, $6, $7, $8, $9, $10 FROM grid.grids g
                 WHERE g.id = $2 AND EXISTS (SELECT 1 FROM grid.members m WHERE m.id = $3 AND m.grid_id = g.id)
                 RETURNING reported_at
                 """,
             parameters: [id, report.gridID, report.reporterID, report.category.rawValue,
-                         report.request.description_p, report.request.parties.count, report.request.threatOfViolence,
+                         report.request.parties.count, report.request.threatOfViolence,
                          report.request.threatOfSelfHarm, report.request.repeatIncident, Int(report.request.priorPoliceCalls), filedBy]
                 as [any PostgresEncodable]
         )
