@@ -363,7 +363,15 @@ struct ClusterWarningTests {
         try await withRisk(clock) { rpc, database, _ in
             let person1 = Self.key("name_phone", 1), phone1 = Self.key("phone", 1)
             let old = UUID(), kept = UUID(), new = UUID()
-            _ = try await rpc.call(RiskServiceMethods.assessCase, land(old, village: Place.villageA, source: .walkIn, openedAt: clock.now, keys: [person1, phone1]), headers: try TestMesh.eventDelivery())
+            var violent = land(old, village: Place.villageA, source: .walkIn, openedAt: clock.now, keys: [person1, phone1])
+            violent.violenceOccurred = true
+            let warning = try await rpc.call(RiskServiceMethods.assessCase, violent, headers: try TestMesh.eventDelivery()).assessment.warningID
+            // The township runs the warning's loop, and writes down what it found.
+            let township = try person(Place.townA, [.staff, .mediator, .leader])
+            _ = try await rpc.call(RiskServiceMethods.acknowledgeWarning, .with { $0.warningID = warning }, headers: [township])
+            _ = try await rpc.call(RiskServiceMethods.assignWarning, .with { $0.warningID = warning; $0.assignee = "政法委员" }, headers: [township])
+            _ = try await rpc.call(RiskServiceMethods.feedBackOnWarning, .with { $0.warningID = warning; $0.feedback = "约谈周某，收缴刀具" }, headers: [township])
+            _ = try await rpc.call(RiskServiceMethods.evaluateWarning, .with { $0.warningID = warning; $0.evaluation = "周某已搬离，双方未再接触" }, headers: [township])
             _ = try await rpc.call(RiskServiceMethods.assessCase, land(kept, village: Place.villageA, source: .hotline, openedAt: clock.now, keys: [Self.key("phone", 2)]), headers: try TestMesh.eventDelivery())
             var erased = land(old, village: Place.villageA, source: .walkIn, openedAt: clock.now)
             erased.closed = true
@@ -373,6 +381,8 @@ struct ClusterWarningTests {
             defer { Task { await pool.close() } }
             let held = try await pool.query("SELECT case_id FROM risk.party_keys ORDER BY key").map { try $0.decode(UUID.self, at: 0) }
             #expect(held == [kept])
+            let steps = try await pool.query("SELECT kind, note FROM risk.warning_steps ORDER BY id").map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
+            #expect(steps.count >= 4 && steps.allSatisfy { $0.1.isEmpty })
 
             clock.advance(by: 60)
             _ = try await rpc.call(RiskServiceMethods.assessCase, land(new, village: Place.villageA, source: .gridReport, openedAt: clock.now, keys: [person1, phone1]), headers: try TestMesh.eventDelivery())

@@ -31,8 +31,15 @@ struct PostgresTopicWrites: Sendable {
                 [incident.caseID, incident.village.rawValue, incident.category.rawValue, incident.source.rawValue, incident.openedAt, incident.closed, now]
             ),
             incident.partiesErased
-                // Its people are gone from the case: no later case is matched to it by them.
-                ? ("DELETE FROM risk.party_keys WHERE case_id = $1", [incident.caseID])
+                // Its people are gone from the case: no later case is matched to it by them, and
+                // what staff wrote on its warning's loop goes with the rest of its words.
+                ? (
+                    """
+                    WITH forgotten AS (DELETE FROM risk.party_keys WHERE case_id = $1)
+                    UPDATE risk.warning_steps SET note = '' WHERE note <> '' AND warning_id IN (SELECT id FROM risk.warnings WHERE case_id = $1)
+                    """,
+                    [incident.caseID]
+                )
                 : (
                     "INSERT INTO risk.party_keys (key, case_id) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING RETURNING key",
                     [keys, incident.caseID]
