@@ -36,6 +36,11 @@ struct ClusterWarningTests {
         return request
     }
 
+    /// Delivers `request` as dispute-service's `AssessCase` event does; the assessment made.
+    func assess(_ rpc: InProcessClient, _ request: Pingan_Risk_V1_AssessCaseRequest) async throws -> Pingan_Risk_V1_Assessment {
+        try await rpc.call(RiskServiceMethods.assessCase, request, headers: try TestMesh.eventDelivery()).assessment
+    }
+
     func withRisk(
         _ clock: ManualClock, rulesFile: String? = nil,
         _ body: @escaping @Sendable (InProcessClient, TestDatabase, RiskChores) async throws -> Void
@@ -88,7 +93,7 @@ struct ClusterWarningTests {
                 let id = UUID()
                 ids.append(id)
                 let event = land(id, source: sources[n % 3], openedAt: clock.now, keys: [Self.key("name_phone", n + 10)])
-                let assessed = try await rpc.call(RiskServiceMethods.assessCase, event, headers: try TestMesh.eventDelivery()).assessment
+                let assessed = try await assess(rpc, event)
                 #expect(assessed.warningID.isEmpty)
                 if n == 4 { #expect(try await warnings(rpc, under: Self.baiyi).isEmpty) }
             }
@@ -115,7 +120,7 @@ struct ClusterWarningTests {
             // A seventh joins the open cluster, and pushes nothing of its own.
             clock.advance(by: 3600)
             let seventh = UUID()
-            _ = try await rpc.call(RiskServiceMethods.assessCase, land(seventh, source: .walkIn, openedAt: clock.now), headers: try TestMesh.eventDelivery())
+            _ = try await assess(rpc, land(seventh, source: .walkIn, openedAt: clock.now))
             var get = Pingan_Risk_V1_GetWarningRequest()
             get.warningID = cluster.id
             let grown = try await rpc.call(RiskServiceMethods.getWarning, get, headers: [try person(Self.baiyi, [.staff])]).warning
@@ -128,14 +133,14 @@ struct ClusterWarningTests {
             var high = land(source: .policeTransfer, openedAt: clock.now)
             high.threatOfViolence = true
             high.repeatIncident = true
-            let held = try await rpc.call(RiskServiceMethods.assessCase, high, headers: try TestMesh.eventDelivery()).assessment
+            let held = try await assess(rpc, high)
             #expect(!held.warningID.isEmpty)
             get.warningID = held.warningID
             let heldWarning = try await rpc.call(RiskServiceMethods.getWarning, get, headers: [try person(Self.baiyi, [.staff])]).warning
             #expect(heldWarning.heldBy == cluster.id && heldWarning.escalatesAt.isEmpty && heldWarning.rulesVersion == "2026.11-1/land")
             var violent = land(source: .policeTransfer, openedAt: clock.now)
             violent.violenceOccurred = true
-            let decisive = try await rpc.call(RiskServiceMethods.assessCase, violent, headers: try TestMesh.eventDelivery()).assessment
+            let decisive = try await assess(rpc, violent)
             clock.advance(by: 3600)
             #expect(try await chores.pushDueClusters(now: clock.now) == 0)
             let after = try await pushes(database)
@@ -168,9 +173,6 @@ struct ClusterWarningTests {
         try await withRisk(clock) { rpc, database, chores in
             let county = "430781000000"
             let villages = [Self.village, Self.otherVillage, "430781103203"]
-            func assess(_ request: Pingan_Risk_V1_AssessCaseRequest) async throws -> Pingan_Risk_V1_Assessment {
-                try await rpc.call(RiskServiceMethods.assessCase, request, headers: try TestMesh.eventDelivery()).assessment
-            }
             func neighbour(_ n: Int) -> Pingan_Risk_V1_AssessCaseRequest {
                 clock.advance(by: 600)
                 var request = land(village: villages[n % 3], source: .hotline, openedAt: clock.now)
@@ -191,17 +193,17 @@ struct ClusterWarningTests {
 
             // Twenty-nine quiet ones; the twenty-ninth at 50 (20 + police calls 20 + minors 10),
             // which two months open will raise to the threshold.
-            for n in 0..<28 { #expect(try await assess(neighbour(n)).warningID.isEmpty) }
+            for n in 0..<28 { #expect(try await assess(rpc, neighbour(n)).warningID.isEmpty) }
             var slow = neighbour(28)
             slow.priorPoliceCalls = 4
             slow.minorsInvolved = true
-            #expect(try await assess(slow).warningID.isEmpty)
+            #expect(try await assess(rpc, slow).warningID.isEmpty)
             // The thirtieth, high-risk but not decisive (20 + repeat 40 + threat 40), makes the
             // count: a cluster warning to the county, and the case's own to the township, pushed.
             var high = neighbour(29)
             high.threatOfViolence = true
             high.repeatIncident = true
-            #expect(!(try await assess(high).warningID.isEmpty))
+            #expect(!(try await assess(rpc, high).warningID.isEmpty))
             let countyClusters = try await warnings(rpc, under: county).filter { $0.rule == "any-township-7d" }
             let countyCluster = try #require(countyClusters.first)
             #expect(countyClusters.count == 1 && countyCluster.centreCode == county && countyCluster.villageCode == Self.baiyi)
@@ -213,7 +215,7 @@ struct ClusterWarningTests {
             var joining = neighbour(30)
             joining.threatOfViolence = true
             joining.repeatIncident = true
-            #expect(!(try await assess(joining).warningID.isEmpty))
+            #expect(!(try await assess(rpc, joining).warningID.isEmpty))
             #expect(try await stored(joining.caseID).map { $0.heldBy == nil && $0.escalates } == true)
             #expect(try await pushed(joining.caseID).map(\.centreCode) == [Self.baiyi])
 
@@ -229,13 +231,13 @@ struct ClusterWarningTests {
                     quiet.minorsInvolved = true
                     slowLand = quiet
                 }
-                #expect(try await assess(quiet).warningID.isEmpty)
+                #expect(try await assess(rpc, quiet).warningID.isEmpty)
             }
             clock.advance(by: 600)
             var sixth = land(source: .policeTransfer, openedAt: clock.now)
             sixth.threatOfViolence = true
             sixth.repeatIncident = true
-            #expect(!(try await assess(sixth).warningID.isEmpty))
+            #expect(!(try await assess(rpc, sixth).warningID.isEmpty))
             let landCluster = try #require(try await warnings(rpc, under: Self.baiyi).first { $0.rule == "land-village-14d" })
             #expect(landCluster.centreCode == Self.baiyi && landCluster.memberCaseIds.contains(sixth.caseID))
             var get = Pingan_Risk_V1_GetWarningRequest()
@@ -261,7 +263,7 @@ struct ClusterWarningTests {
         let clock = ManualClock(morningOf: "2026-12-01")
         try await withRisk(clock) { rpc, database, chores in
             for n in 0..<6 {
-                _ = try await rpc.call(RiskServiceMethods.assessCase, land(source: .gridReport, openedAt: clock.now, keys: [Self.key("phone", n)]), headers: try TestMesh.eventDelivery())
+                _ = try await assess(rpc, land(source: .gridReport, openedAt: clock.now, keys: [Self.key("phone", n)]))
             }
             let cluster = try #require(try await warnings(rpc, under: Self.baiyi).first)
             clock.advance(by: 31 * 60)
@@ -299,12 +301,12 @@ struct ClusterWarningTests {
         let clock = ManualClock(morningOf: "2027-02-20")
         try await withRisk(clock, rulesFile: file.path) { rpc, database, _ in
             for _ in 0..<4 {
-                _ = try await rpc.call(RiskServiceMethods.assessCase, land(source: .hotline, openedAt: clock.now), headers: try TestMesh.eventDelivery())
+                _ = try await assess(rpc, land(source: .hotline, openedAt: clock.now))
             }
             #expect(try await warnings(rpc, under: Self.baiyi).isEmpty)
             clock.set(morningOf: "2027-03-20")
             for _ in 0..<4 {
-                _ = try await rpc.call(RiskServiceMethods.assessCase, land(village: Self.otherVillage, source: .citizenApp, openedAt: clock.now), headers: try TestMesh.eventDelivery())
+                _ = try await assess(rpc, land(village: Self.otherVillage, source: .citizenApp, openedAt: clock.now))
             }
             let raised = try await warnings(rpc, under: Self.baiyi)
             #expect(raised.map(\.rulesVersion) == ["2027.03-1"])
@@ -325,9 +327,9 @@ struct ClusterWarningTests {
             let a = UUID(), b = UUID(), c = UUID()
             var neighbour = land(a, village: Place.villageA, source: .gridReport, openedAt: clock.now, keys: [person1, phone1])
             neighbour.category = .neighbour
-            _ = try await rpc.call(RiskServiceMethods.assessCase, neighbour, headers: try TestMesh.eventDelivery())
+            _ = try await assess(rpc, neighbour)
             clock.advance(by: 60)
-            _ = try await rpc.call(RiskServiceMethods.assessCase, land(b, village: Place.villageB, source: .hotline, openedAt: clock.now, keys: [phone1]), headers: try TestMesh.eventDelivery())
+            _ = try await assess(rpc, land(b, village: Place.villageB, source: .hotline, openedAt: clock.now, keys: [phone1]))
             var links = Pingan_Risk_V1_ListCaseLinksRequest()
             links.caseID = a.wire
             let countyMediator = try person(Place.lixian, [.mediator])
@@ -344,11 +346,11 @@ struct ClusterWarningTests {
 
             // The same name and phone in a third open case: three open cases, one person.
             clock.advance(by: 60)
-            _ = try await rpc.call(RiskServiceMethods.assessCase, land(c, village: Place.villageB, source: .walkIn, openedAt: clock.now, keys: [person1, phone1]), headers: try TestMesh.eventDelivery())
+            _ = try await assess(rpc, land(c, village: Place.villageB, source: .walkIn, openedAt: clock.now, keys: [person1, phone1]))
             #expect(try await rpc.call(RiskServiceMethods.listCaseLinks, links, headers: [countyMediator]).links.map(\.confidence) == [60, 95])
             #expect(try await warnings(rpc, under: Place.lixian).filter { !$0.rule.isEmpty }.isEmpty)
             let d = UUID()
-            _ = try await rpc.call(RiskServiceMethods.assessCase, land(d, village: Place.villageA, source: .citizenApp, openedAt: clock.now, keys: [person1]), headers: try TestMesh.eventDelivery())
+            _ = try await assess(rpc, land(d, village: Place.villageA, source: .citizenApp, openedAt: clock.now, keys: [person1]))
             let personal = try await warnings(rpc, under: Place.lixian).filter { $0.rule == "person-3-open" }
             #expect(personal.count == 1 && personal.first?.centreCode == Place.lixian && personal.first?.villageCode == Place.lixian)
             #expect(Set(personal.first?.memberCaseIds ?? []) == Set([a, c, d].map(\.wire)))
@@ -365,18 +367,18 @@ struct ClusterWarningTests {
             let old = UUID(), kept = UUID(), new = UUID()
             var violent = land(old, village: Place.villageA, source: .walkIn, openedAt: clock.now, keys: [person1, phone1])
             violent.violenceOccurred = true
-            let warning = try await rpc.call(RiskServiceMethods.assessCase, violent, headers: try TestMesh.eventDelivery()).assessment.warningID
+            let warning = try await assess(rpc, violent).warningID
             // The township runs the warning's loop, and writes down what it found.
             let township = try person(Place.townA, [.staff, .mediator, .leader])
             _ = try await rpc.call(RiskServiceMethods.acknowledgeWarning, .with { $0.warningID = warning }, headers: [township])
             _ = try await rpc.call(RiskServiceMethods.assignWarning, .with { $0.warningID = warning; $0.assignee = "政法委员" }, headers: [township])
             _ = try await rpc.call(RiskServiceMethods.feedBackOnWarning, .with { $0.warningID = warning; $0.feedback = "约谈周某，收缴刀具" }, headers: [township])
             _ = try await rpc.call(RiskServiceMethods.evaluateWarning, .with { $0.warningID = warning; $0.evaluation = "周某已搬离，双方未再接触" }, headers: [township])
-            _ = try await rpc.call(RiskServiceMethods.assessCase, land(kept, village: Place.villageA, source: .hotline, openedAt: clock.now, keys: [Self.key("phone", 2)]), headers: try TestMesh.eventDelivery())
+            _ = try await assess(rpc, land(kept, village: Place.villageA, source: .hotline, openedAt: clock.now, keys: [Self.key("phone", 2)]))
             var erased = land(old, village: Place.villageA, source: .walkIn, openedAt: clock.now)
             erased.closed = true
             erased.personalDataErased = true
-            _ = try await rpc.call(RiskServiceMethods.assessCase, erased, headers: try TestMesh.eventDelivery())
+            _ = try await assess(rpc, erased)
             let pool = database.pool()
             defer { Task { await pool.close() } }
             let held = try await pool.query("SELECT case_id FROM risk.party_keys ORDER BY key").map { try $0.decode(UUID.self, at: 0) }
@@ -385,7 +387,7 @@ struct ClusterWarningTests {
             #expect(steps.count >= 4 && steps.allSatisfy { $0.1.isEmpty })
 
             clock.advance(by: 60)
-            _ = try await rpc.call(RiskServiceMethods.assessCase, land(new, village: Place.villageA, source: .gridReport, openedAt: clock.now, keys: [person1, phone1]), headers: try TestMesh.eventDelivery())
+            _ = try await assess(rpc, land(new, village: Place.villageA, source: .gridReport, openedAt: clock.now, keys: [person1, phone1]))
             var links = Pingan_Risk_V1_ListCaseLinksRequest()
             links.caseID = new.wire
             #expect(try await rpc.call(RiskServiceMethods.listCaseLinks, links, headers: [try person(Place.lixian, [.mediator])]).links.isEmpty)
@@ -396,9 +398,9 @@ struct ClusterWarningTests {
     @Test func incidentTrendCountsByWeekVillageAndCategory() async throws {
         let clock = ManualClock(morningOf: "2026-12-01")  // a Tuesday
         try await withRisk(clock) { rpc, _, _ in
-            for _ in 0..<2 { _ = try await rpc.call(RiskServiceMethods.assessCase, land(source: .gridReport, openedAt: clock.now), headers: try TestMesh.eventDelivery()) }
+            for _ in 0..<2 { _ = try await assess(rpc, land(source: .gridReport, openedAt: clock.now)) }
             clock.advance(by: 7 * 86_400)
-            _ = try await rpc.call(RiskServiceMethods.assessCase, land(source: .screening, openedAt: clock.now), headers: try TestMesh.eventDelivery())
+            _ = try await assess(rpc, land(source: .screening, openedAt: clock.now))
             var trend = Pingan_Risk_V1_IncidentTrendRequest()
             trend.divisionCode = Self.baiyi
             trend.since = "2026-11-30"
@@ -423,9 +425,9 @@ struct ClusterWarningTests {
         try await withRisk(clock) { rpc, _, _ in
             let staff = try person(Self.baiyi, [.staff])
             let first = UUID(), second = UUID(), elsewhere = UUID()
-            _ = try await rpc.call(RiskServiceMethods.assessCase, land(first, source: .gridReport, openedAt: clock.now), headers: try TestMesh.eventDelivery())
-            _ = try await rpc.call(RiskServiceMethods.assessCase, land(second, village: Self.otherVillage, source: .screening, openedAt: clock.now), headers: try TestMesh.eventDelivery())
-            _ = try await rpc.call(RiskServiceMethods.assessCase, land(elsewhere, village: Place.villageA, source: .hotline, openedAt: clock.now), headers: try TestMesh.eventDelivery())
+            _ = try await assess(rpc, land(first, source: .gridReport, openedAt: clock.now))
+            _ = try await assess(rpc, land(second, village: Self.otherVillage, source: .screening, openedAt: clock.now))
+            _ = try await assess(rpc, land(elsewhere, village: Place.villageA, source: .hotline, openedAt: clock.now))
             var open = Pingan_Risk_V1_OpenTopicRequest()
             open.centreCode = Self.baiyi
             open.title = "白衣镇土地征收"
@@ -480,14 +482,14 @@ struct ClusterWarningTests {
                 for years in 1...3 {
                     for n in 0..<past {
                         let then = clock.now.addingTimeInterval(-Double(years) * 365.25 * 86_400 + Double(n) * 3600)
-                        _ = try await rpc.call(RiskServiceMethods.assessCase, land(source: .gridReport, openedAt: then), headers: try TestMesh.eventDelivery())
+                        _ = try await assess(rpc, land(source: .gridReport, openedAt: then))
                     }
                 }
                 // Spread over three villages, so no village reaches its own six.
                 let villages = [Self.village, Self.otherVillage, "430781103203"]
                 for n in 0..<10 {
                     clock.advance(by: 2 * 86_400)
-                    _ = try await rpc.call(RiskServiceMethods.assessCase, land(village: villages[n % 3], source: .hotline, openedAt: clock.now), headers: try TestMesh.eventDelivery())
+                    _ = try await assess(rpc, land(village: villages[n % 3], source: .hotline, openedAt: clock.now))
                 }
                 let county = "430781000000"
                 let seasonal = try await warnings(rpc, under: county).filter { $0.rule == "land-township-seasonal" }
