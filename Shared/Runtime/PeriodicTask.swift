@@ -31,3 +31,19 @@ public struct PeriodicTask: Service {
         }
     }
 }
+
+extension PeriodicTask {
+    /// Runs `round` (one batch of at most `batch` rows, in its own transaction) until a round
+    /// does fewer, so a backlog is worked off in short transactions instead of one long one.
+    /// - Returns: how many rows the rounds did in all.
+    @discardableResult
+    public static func drain(batch: Int, _ round: () async throws -> Int) async throws -> Int {
+        var total = 0
+        var done = batch
+        while done == batch {
+            done = try await round()
+            total += done
+        }
+        return total
+    }
+}

@@ -136,14 +136,16 @@ public enum DisputeApp {
         // owning centre and the levels above.
         let overdue = OverdueScan(pool: host.pool, outbox: outbox)
         let scan = PeriodicTask("overdue scan", every: settings.overdueScanInterval, logger: host.logger) {
-            while try await overdue.run(now: now(), limit: overdueBatch) == overdueBatch {}
+            try await PeriodicTask.drain(batch: overdueBatch) { try await overdue.run(now: now(), limit: overdueBatch) }
         }
         let retention = PeriodicTask("resident data retention", every: .seconds(3600), logger: host.logger) {
-            while try await residents.erase(filedBefore: now().addingTimeInterval(-settings.residentRetention), now: now(), limit: 1000) == 1000 {}
+            try await PeriodicTask.drain(batch: 1000) {
+                try await residents.erase(filedBefore: now().addingTimeInterval(-settings.residentRetention), now: now(), limit: 1000)
+            }
         }
         let parties = PartyDataRetention(pool: host.pool, outbox: outbox, keep: settings.partyRetention)
         let partyRetention = PeriodicTask("parties' data retention", every: .seconds(3600), logger: host.logger) {
-            while try await parties.run(now: now(), limit: PartyDataRetention.batch) == PartyDataRetention.batch {}
+            try await PeriodicTask.drain(batch: PartyDataRetention.batch) { try await parties.run(now: now(), limit: PartyDataRetention.batch) }
         }
         let upstream = settings.federation
         var federation: [any Service] = []
@@ -173,13 +175,7 @@ public enum DisputeApp {
     public static func scanOverdueOnce(settings: DisputeSettings, now: Date = Date()) async throws -> Int {
         try await ServiceHost(.dispute, settings: settings.service, migrator: DisputeMigrations.migrator).onMigratedDatabase { pool in
             let scan = OverdueScan(pool: pool, outbox: Outbox(schema: DisputeMigrations.schema))
-            var marked = 0
-            var round = overdueBatch
-            while round == overdueBatch {
-                round = try await scan.run(now: now, limit: overdueBatch)
-                marked += round
-            }
-            return marked
+            return try await PeriodicTask.drain(batch: overdueBatch) { try await scan.run(now: now, limit: overdueBatch) }
         }
     }
 
@@ -189,13 +185,7 @@ public enum DisputeApp {
     public static func erasePartiesOnce(settings: DisputeSettings, now: Date = Date()) async throws -> Int {
         try await ServiceHost(.dispute, settings: settings.service, migrator: DisputeMigrations.migrator).onMigratedDatabase { pool in
             let retention = PartyDataRetention(pool: pool, outbox: Outbox(schema: DisputeMigrations.schema), keep: settings.partyRetention)
-            var erased = 0
-            var round = PartyDataRetention.batch
-            while round == PartyDataRetention.batch {
-                round = try await retention.run(now: now, limit: PartyDataRetention.batch)
-                erased += round
-            }
-            return erased
+            return try await PeriodicTask.drain(batch: PartyDataRetention.batch) { try await retention.run(now: now, limit: PartyDataRetention.batch) }
         }
     }
 

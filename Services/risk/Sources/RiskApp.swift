@@ -77,15 +77,15 @@ public enum RiskApp {
         let chores = RiskChores(store: store, models: models, rules: rules, clusterRules: clusters.book)
         // Warnings are urgent: one nobody acknowledged in time escalates a level on the wall clock.
         let escalation = PeriodicTask("warning escalation", every: settings.scanInterval, logger: host.logger) {
-            while try await chores.escalateDue(now: now()) == RiskChores.batch {}
+            try await PeriodicTask.drain(batch: RiskChores.batch) { try await chores.escalateDue(now: now()) }
         }
         // A case left open scores higher each month it stays open, with no event to say so.
         let rescoring = PeriodicTask("re-scoring as time passes", every: settings.scanInterval, logger: host.logger) {
-            while try await chores.rescoreDue(now: now()) == RiskChores.batch {}
+            try await PeriodicTask.drain(batch: RiskChores.batch) { try await chores.rescoreDue(now: now()) }
         }
         // A cluster's one push goes out when its group wait is over.
         let clusterPushes = PeriodicTask("cluster pushes", every: min(settings.scanInterval, .seconds(max(1, settings.groupWait.components.seconds))), logger: host.logger) {
-            while try await chores.pushDueClusters(now: now()) == RiskChores.batch {}
+            try await PeriodicTask.drain(batch: RiskChores.batch) { try await chores.pushDueClusters(now: now()) }
         }
         return host.application(routes: routes, services: relay + [escalation, rescoring, clusterPushes], onServerRunning: onServerRunning)
     }
