@@ -55,10 +55,13 @@ struct PartyDataRetention: Sendable {
                 """,
                 [own.map(\.uuidString), now, Self.timelineKind, "结案满 \(days) 天，当事人姓名、电话及各项记述已按保存期限删除"]
             ))
-            _ = try await transaction.pipeline(statements)
-            // Risk-service holds the parties' keys of the mesh's own cases only.
-            for id in own {
-                guard let file = try await CaseRows.loadFile(transaction, id) else { throw CaseStoreError.vanished(id) }
+            // Risk-service holds the parties' keys of the mesh's own cases only: their files,
+            // as erased, are read in the same round trip for the events.
+            let files = try await transaction.pipeline(
+                statements + own.map { ("SELECT \(CaseRows.fileColumns) FROM dispute.cases c WHERE c.id = $1", [$0]) }
+            ).suffix(own.count)
+            for (id, rows) in zip(own, files) {
+                guard let file = try CaseRows.decodeFile(rows.first) else { throw CaseStoreError.vanished(id) }
                 try await outbox.enqueue(transaction, CaseEvents.changed, file.assessment(now: now))
             }
             return cases.count
