@@ -74,7 +74,7 @@ struct BackdatingTests {
         let base = ["MESH_SECRET": TestMesh.secret]
         #expect(try DisputeSettings(SettingsReader(base)).backdating.limitDays == 30)
         #expect(try DisputeSettings(SettingsReader(base.merging(["BACKDATE_LIMIT_DAYS": "7"]) { $1 })).backdating.limitDays == 7)
-        #expect(throws: ConfigurationError.self) { try DisputeSettings(SettingsReader(base.merging(["BACKDATE_LIMIT_DAYS": "-1"]) { $1 })) }
+        expectRefused("BACKDATE_LIMIT_DAYS", ["-1", "366"], over: base) { try DisputeSettings($0) }
     }
 
     @Test func theRulesRefuseAnEndBeforeItsStartAndCountTheVisitFromTheRealSettlement() throws {

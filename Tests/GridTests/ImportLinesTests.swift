@@ -1,6 +1,7 @@
 import Foundation
 @testable import GridService
 import PinganRuntime
+import PinganTestSupport
 import Testing
 
 /// Reading an import file: line numbers as an editor shows them, whatever the chunking.
@@ -46,7 +47,7 @@ struct ImportLinesTests {
         #expect(try GridSettings(SettingsReader(base)).screeningRetention == ScreeningRetention(months: 36))
         #expect(try GridSettings(SettingsReader(base.merging(["SCREENING_RETENTION_MONTHS": "0"]) { $1 })).screeningRetention == .forever)
         #expect(try GridSettings(SettingsReader(base.merging(["SCREENING_RETENTION_MONTHS": "12"]) { $1 })).screeningRetention.months == 12)
-        #expect(throws: ConfigurationError.self) { try GridSettings(SettingsReader(base.merging(["SCREENING_RETENTION_MONTHS": "-1"]) { $1 })) }
+        expectRefused("SCREENING_RETENTION_MONTHS", ["-1", "three"], over: base) { try GridSettings($0) }
     }
 }
 

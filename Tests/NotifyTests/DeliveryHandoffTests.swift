@@ -114,6 +114,21 @@ struct DeliveryHandoffTests {
         }
     }
 
+    @Test func aDeliveryWhoseSubscriptionIsRemovedMidSendIsNotTriedAgain() async throws {
+        try await withSetup { setup in
+            try await setup.warn()
+            let sending = try #require(setup.handoff.take(room: 1, inFlight: [:], perSubscriber: 1).first)
+            // The administrator removes the subscription while the send is in flight; it fails.
+            try await setup.store.unsubscribe(setup.healthy)
+            try await setup.ledger.record(sending, DeliveryAttempt(status: nil, error: "connection refused", duration: .milliseconds(3)))
+            let row = try await setup.pool.query(
+                "SELECT attempts, next_attempt_at = 'infinity', delivered_at IS NULL FROM notify.deliveries WHERE id = $1", [sending.id]
+            )[0]
+            #expect(try row.decode(Int.self, at: 0) == 1 && row.decode(Bool.self, at: 1) && row.decode(Bool.self, at: 2))
+            #expect(try await setup.ledger.lease(limit: 10, inFlight: [:]).allSatisfy { $0.subscription != setup.healthy })
+        }
+    }
+
     @Test func nothingIsHandedOverFromARolledBackBatchAndTheWorkersLimitsHold() async throws {
         try await withSetup(perSubscription: 8) { setup in
             struct Refused: Error {}

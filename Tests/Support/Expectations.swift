@@ -1,4 +1,5 @@
 import PinganConnect
+import PinganRuntime
 import Testing
 
 /// Expects `call` to fail with a Connect error of `code` whose message contains `text`.
@@ -14,5 +15,20 @@ public func expectCode(
         #expect(text.isEmpty || error.message.contains(text), "message \"\(error.message)\" lacks \"\(text)\"", sourceLocation: sourceLocation)
     } catch {
         Issue.record("expected a ConnectError, got \(error)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Expects reading settings from `base` with `variable` set to each of `values` to stop the
+/// service at start, with an error that names the variable.
+public func expectRefused<Settings>(
+    _ variable: String, _ values: [String], over base: [String: String], sourceLocation: SourceLocation = #_sourceLocation,
+    _ read: (SettingsReader) throws -> Settings
+) {
+    for value in values {
+        #expect(sourceLocation: sourceLocation) {
+            _ = try read(SettingsReader(base.merging([variable: value]) { $1 }))
+        } throws: { error in
+            error is ConfigurationError && "\(error)".contains(variable)
+        }
     }
 }

@@ -17,6 +17,7 @@ import PinganRuntime
 /// | `DASHBOARD_URL` | `http://127.0.0.1:8080` | where people open the gateway's dashboard: every push links to a page under it |
 /// | `RESIDENT_SMS_URL` | (none) | the HTTP SMS gateway residents' texts go through (one-time codes, rating links); without it residents cannot sign in |
 /// | `RESIDENT_URL` | `DASHBOARD_URL` + `/resident` | the gateway's resident pages, which rating links open |
+/// | `DELIVERY_RETENTION_DAYS` | `180` | how long a finished delivery (with its attempts) and a text to a resident are kept (``DeliveryRetention``) |
 public struct NotifySettings: Sendable {
     public var service: ServiceSettings
     public var allowedHosts: WebhookAllowList
@@ -24,6 +25,8 @@ public struct NotifySettings: Sendable {
     /// How long one send may take before it is given up on and retried later.
     var sendTimeout: Duration = .seconds(5)
     var residentTexts: ResidentTextSettings
+    /// How long the record of a finished push or a resident's text is kept.
+    public var deliveryRetention = TimeInterval(DeliveryRetention.defaultDays) * 86_400
 
     public init(service: ServiceSettings, allowedHosts: WebhookAllowList = .empty, smsTemplate: String = "pingan-notice",
                 smtpURL: String = "smtp://127.0.0.1:25", mailFrom: String = "pingan@localhost",
@@ -53,6 +56,7 @@ public struct NotifySettings: Sendable {
             through: try Self.url(reader.string("RESIDENT_SMS_URL"), "RESIDENT_SMS_URL"),
             pages: try Self.url(reader.string("RESIDENT_URL"), "RESIDENT_URL")
         )
+        deliveryRetention = TimeInterval(try reader.integer("DELIVERY_RETENTION_DAYS", in: 180...3650) ?? DeliveryRetention.defaultDays) * 86_400
     }
 
     /// An optional http(s) URL setting, without a trailing slash.
@@ -99,6 +103,10 @@ public enum NotifyApp {
         events.on(NotifyServiceMethods.sendResidentText) { request, event, _ in try await residents.send(request, event) }
         events.register(into: &routes)
         let workers = DeliveryWorkers(ledger: ledger, senders: senders, handoff: handoff, logger: host.logger)
-        return host.application(routes: routes, services: [workers], onServerRunning: onServerRunning)
+        let records = DeliveryRetention(pool: host.pool, keep: settings.deliveryRetention)
+        let retention = PeriodicTask("delivery retention", every: .seconds(3600), logger: host.logger) {
+            try await PeriodicTask.drain(batch: DeliveryRetention.batch) { try await records.run(now: Date(), limit: DeliveryRetention.batch) }
+        }
+        return host.application(routes: routes, services: [workers, retention], onServerRunning: onServerRunning)
     }
 }

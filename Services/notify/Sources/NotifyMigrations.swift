@@ -147,6 +147,13 @@ enum NotifyMigrations {
                 sent_at      timestamptz NOT NULL DEFAULT clock_timestamp()
             );
             """),
+        Migration(version: 13, name: "finished pushes and texts by age", sql: """
+            -- DeliveryRetention deletes the oldest finished deliveries (delivered, or dropped
+            -- with their subscription) and texts first, once they are DELIVERY_RETENTION_DAYS old.
+            CREATE INDEX deliveries_finished ON notify.deliveries (created_at)
+                WHERE delivered_at IS NOT NULL OR next_attempt_at = 'infinity';
+            CREATE INDEX resident_texts_sent ON notify.resident_texts (sent_at);
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

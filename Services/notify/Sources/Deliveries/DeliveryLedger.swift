@@ -120,10 +120,13 @@ struct DeliveryLedger: Sendable {
                 )
             } else {
                 let attempts = delivery.attempts + 1
+                // A delivery whose subscription was removed while it was in flight stays
+                // dropped ('infinity'): it is not tried again.
                 try await transaction.queue(
                     """
                     UPDATE notify.deliveries SET attempts = $2, last_error = $3,
-                        next_attempt_at = clock_timestamp() + make_interval(secs => $4)
+                        next_attempt_at = CASE WHEN next_attempt_at = 'infinity' THEN next_attempt_at
+                                               ELSE clock_timestamp() + make_interval(secs => $4) END
                     WHERE id = $1
                     """,
                     [delivery.id, attempts, attempt.error, backoff.seconds(afterAttempts: attempts)]
@@ -161,7 +164,9 @@ struct DeliveryLedger: Sendable {
             )[0].decode(Int.self, at: 0)
             let decision = pacing.decide(sentAt: recent, now: now, waiting: waiting)
             if case .wait(let until) = decision {
-                try await transaction.query("UPDATE notify.deliveries SET next_attempt_at = $2 WHERE id = $1", [delivery.id, until])
+                try await transaction.query(
+                    "UPDATE notify.deliveries SET next_attempt_at = $2 WHERE id = $1 AND next_attempt_at <> 'infinity'", [delivery.id, until]
+                )
                 return .wait
             }
             try await transaction.query("INSERT INTO notify.robot_sends (subscription_id, sent_at) VALUES ($1, $2)", [delivery.subscription, now])
@@ -212,7 +217,11 @@ struct DeliveryLedger: Sendable {
             }
         } else {
             try await pool.query(
-                "UPDATE notify.deliveries SET next_attempt_at = clock_timestamp() WHERE id = ANY($1::text[]::uuid[]) AND delivered_at IS NULL", [ids]
+                """
+                UPDATE notify.deliveries SET next_attempt_at = clock_timestamp()
+                WHERE id = ANY($1::text[]::uuid[]) AND delivered_at IS NULL AND next_attempt_at <> 'infinity'
+                """,
+                [ids]
             )
         }
     }
