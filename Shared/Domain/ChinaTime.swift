@@ -15,16 +15,36 @@ public enum ChinaTime {
 
     /// `2026-07-15 09:30`, to the minute, for text people read (timelines, pages, pushes).
     public static func minute(_ date: Date) -> String {
-        // Seconds since 1970-01-01 00:00 in China time, split into the day and the second in it.
-        let seconds = Int((date.timeIntervalSince1970 + Double(offset)).rounded(.down))
-        let secondOfDay = (seconds % 86_400 + 86_400) % 86_400
+        let (day, secondOfDay) = split(date)
         var text = ""
         text.reserveCapacity(16)
-        Day(ordinal: (seconds - secondOfDay) / 86_400).appendDate(to: &text)
+        day.appendDate(to: &text)
         text.append(" ")
+        appendClock(secondOfDay, to: &text)
+        return text
+    }
+
+    /// `11月28日 14:05`: the month, day and minute of a deadline, for a short message (a push,
+    /// an SMS) where the year goes without saying.
+    public static func monthDayMinute(_ date: Date) -> String {
+        let (day, secondOfDay) = split(date)
+        let civil = day.civil
+        var text = "\(civil.month)月\(civil.day)日 "
+        appendClock(secondOfDay, to: &text)
+        return text
+    }
+
+    /// The day in China time and the second within it.
+    private static func split(_ date: Date) -> (Day, Int) {
+        let seconds = Int((date.timeIntervalSince1970 + Double(offset)).rounded(.down))
+        let secondOfDay = (seconds % 86_400 + 86_400) % 86_400
+        return (Day(ordinal: (seconds - secondOfDay) / 86_400), secondOfDay)
+    }
+
+    /// `HH:mm` of a second of the day.
+    private static func appendClock(_ secondOfDay: Int, to text: inout String) {
         Day.append(secondOfDay / 3_600, width: 2, to: &text)
         text.append(":")
         Day.append(secondOfDay / 60 % 60, width: 2, to: &text)
-        return text
     }
 }

@@ -31,7 +31,7 @@ struct DayTests {
         #expect(try #require(Day(parsing: "2026-03-02")).isWeekday)  // a Monday
     }
 
-    /// `Day.description` and `ChinaTime.minute` count by arithmetic; Foundation's Gregorian
+    /// `Day.description`, `ChinaTime.minute` and `ChinaTime.monthDayMinute` count by arithmetic; Foundation's Gregorian
     /// calendar in China time must agree for every day from 1900 to 2200 (century and 400-year
     /// leap rules, the ordinal's sign) and for instants spread over 1969 to 2040.
     @Test func datesAndMinutesAreWrittenAsTheGregorianCalendarReadsThem() {
@@ -48,8 +48,9 @@ struct DayTests {
             let date = Date(timeIntervalSince1970: seconds)
             let parts = ChinaTime.calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
             let expected = String(format: "%04d-%02d-%02d %02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0, parts.minute ?? 0)
-            if ChinaTime.minute(date) != expected {
-                Issue.record("\(seconds): \(ChinaTime.minute(date)), Foundation says \(expected)")
+            let short = "\(parts.month ?? 0)月\(parts.day ?? 0)日 " + String(format: "%02d:%02d", parts.hour ?? 0, parts.minute ?? 0)
+            if ChinaTime.minute(date) != expected || ChinaTime.monthDayMinute(date) != short {
+                Issue.record("\(seconds): \(ChinaTime.minute(date)), \(ChinaTime.monthDayMinute(date)); Foundation says \(expected)")
                 return
             }
         }

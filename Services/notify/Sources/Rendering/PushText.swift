@@ -1,4 +1,6 @@
 import Foundation
+import PinganConnect
+import PinganDomain
 
 /// What a push says to people, in Chinese, whatever the channel: the pieces each channel's
 /// renderer (``WeComMessage``, ``SMSMessage``, ``MailMessage``) lays out within its limits,
@@ -72,9 +74,15 @@ struct PushText: Sendable {
 
     /// What is due and by when, in China time: `请于11月28日 14:35前签收`, `期限：11月28日 14:05`.
     var due: String? {
-        if let by = ChinaTime.format(content.acknowledgeBy) { return "请于\(by)前签收，逾期未签收将升级" }
-        if let by = ChinaTime.format(content.dueAt) { return "期限：\(by)（北京时间）" }
+        if let by = Self.chinaTime(content.acknowledgeBy) { return "请于\(by)前签收，逾期未签收将升级" }
+        if let by = Self.chinaTime(content.dueAt) { return "期限：\(by)（北京时间）" }
         return nil
+    }
+
+    /// `11月28日 14:05` of an RFC 3339 timestamp; `nil` for an empty or unreadable one.
+    static func chinaTime(_ wire: String) -> String? {
+        guard !wire.isEmpty, let date = Date(wireTimestamp: wire) else { return nil }
+        return ChinaTime.monthDayMinute(date)
     }
 
     /// The dashboard page of the case, of the centre's index for the index's notices, or of
