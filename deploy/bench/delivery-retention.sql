@@ -52,8 +52,8 @@ SELECT quote_literal(array_agg(id)::text) || '::uuid[]' AS ids FROM (
 \pset tuples_only off
 DELETE FROM notify.attempts WHERE delivery_id = ANY(:ids);
 DELETE FROM notify.deliveries WHERE id = ANY(:ids);
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) DELETE FROM notify.resident_texts WHERE event_id IN (
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) DELETE FROM notify.resident_texts WHERE event_id = ANY(ARRAY(
     SELECT event_id FROM notify.resident_texts WHERE sent_at < now() - interval '180 days'
     ORDER BY sent_at LIMIT 1000 FOR UPDATE SKIP LOCKED
-);
+));
 ROLLBACK;

@@ -42,10 +42,10 @@ struct DeliveryRetention: Sendable {
                 ("DELETE FROM notify.deliveries WHERE id = ANY($1::uuid[])", [due]),
                 (
                     """
-                    DELETE FROM notify.resident_texts WHERE event_id IN (
+                    DELETE FROM notify.resident_texts WHERE event_id = ANY(ARRAY(
                         SELECT event_id FROM notify.resident_texts WHERE sent_at < $1
                         ORDER BY sent_at LIMIT $2 FOR UPDATE SKIP LOCKED
-                    )
+                    ))
                     """,
                     [cutoff, limit]
                 ),
