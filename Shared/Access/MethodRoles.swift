@@ -128,6 +128,8 @@ public enum MethodRoles {
         NotifyServiceMethods.listSubscriptions.path: .anyOf(office),
         NotifyServiceMethods.updateSubscription.path: .anyOf([.admin]),
         NotifyServiceMethods.rotateSecret.path: .anyOf([.admin]),
+        NotifyServiceMethods.pauseSubscription.path: .anyOf([.admin]),
+        NotifyServiceMethods.resumeSubscription.path: .anyOf([.admin]),
         NotifyServiceMethods.unsubscribe.path: .anyOf([.admin]),
         NotifyServiceMethods.sendTestPush.path: .anyOf([.admin]),
         NotifyServiceMethods.deliverWarning.path: .system,

@@ -1,6 +1,6 @@
 """The centre administrator's workbench in a real browser (issue 25): the township's
 administrator subscribes a webhook on the subscriptions page, presses 发送测试推送 and sees
-it delivered, signed, to a receiver of the test's own; a refused subscription keeps what was
+it delivered, signed, to a receiver of the test's own, then pauses and resumes it; a refused subscription keeps what was
 typed; and a department's clerk lands on the department's page after signing in.
 
 Headless Chromium (Debian's `chromium`) through Playwright, against the whole mesh (conftest's
@@ -113,6 +113,26 @@ def test_the_township_admin_subscribes_a_webhook_and_its_test_push_arrives(brows
             outcome = page.locator(f"#test-{subscription}")
         assert "测试推送已送达" in outcome.inner_text(), page.inner_text("main")
         shot(page, "admin-subscriptions-test-delivered")
+
+        # The receiver is to move: the administrator pauses the subscription. The row says
+        # since when, offers no test push while paused, and the API says it too.
+        row = page.locator("#subscriptions article", has_text=hook)
+        row.get_by_role("button", name=re.compile("^暂停推送")).click()
+        page.wait_for_load_state()
+        assert "已暂停推送；新的推送排队等待，恢复后送出。" in page.inner_text("main"), page.inner_text("main")
+        row = page.locator("#subscriptions article", has_text=hook)
+        assert "已暂停推送（" in page.locator(f"#paused-{subscription}").inner_text()
+        assert row.get_by_role("button", name=re.compile("^发送测试推送")).count() == 0
+        listed = mesh.ok("/pingan.notify.v1.NotifyService/ListSubscriptions", {"centreCode": TOWN_A}, as_user="town-a")["subscriptions"]
+        assert [s.get("pausedAt", "") != "" for s in listed if s["id"] == subscription] == [True], listed
+        shot(page, "admin-subscriptions-paused")
+
+        row.get_by_role("button", name=re.compile("^恢复推送")).click()
+        page.wait_for_load_state()
+        assert "已恢复推送；排队的推送开始送出。" in page.inner_text("main"), page.inner_text("main")
+        row = page.locator("#subscriptions article", has_text=hook)
+        assert page.locator(f"#paused-{subscription}").count() == 0
+        assert row.get_by_role("button", name=re.compile("^发送测试推送")).count() == 1
     finally:
         context.close()
 

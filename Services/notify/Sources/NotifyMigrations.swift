@@ -154,6 +154,11 @@ enum NotifyMigrations {
                 WHERE delivered_at IS NOT NULL OR next_attempt_at = 'infinity';
             CREATE INDEX resident_texts_sent ON notify.resident_texts (sent_at);
             """),
+        Migration(version: 14, name: "subscriptions paused by their administrators", sql: """
+            -- When an administrator paused the subscription (PauseSubscription), until it is
+            -- resumed: its deliveries are queued and wait. paused_until is the breaker's.
+            ALTER TABLE notify.subscriptions ADD COLUMN paused_at timestamptz;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

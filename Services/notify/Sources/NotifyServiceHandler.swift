@@ -19,6 +19,14 @@ struct NotifyServiceHandler: Sendable {
         routes.register(NotifyServiceMethods.updateSubscription) { try await updateSubscription($0, $1) }
         routes.register(NotifyServiceMethods.rotateSecret) { try await rotateSecret($0, $1) }
         routes.register(NotifyServiceMethods.unsubscribe) { try await unsubscribe($0, $1) }
+        routes.register(NotifyServiceMethods.pauseSubscription) { request, context in
+            let subscription = try await pause(request.subscriptionID, true, context, NotifyServiceMethods.pauseSubscription)
+            return .with { $0.subscription = subscription }
+        }
+        routes.register(NotifyServiceMethods.resumeSubscription) { request, context in
+            let subscription = try await pause(request.subscriptionID, false, context, NotifyServiceMethods.resumeSubscription)
+            return .with { $0.subscription = subscription }
+        }
         routes.register(NotifyServiceMethods.sendTestPush) { try await sendTestPush($0, $1) }
         events.on(NotifyEvents.deliverWarning) { request, event, _ in try await deliverWarning(request, event) }
         events.on(NotifyEvents.deliverNotice) { request, event, _ in try await deliverNotice(request, event) }
@@ -136,6 +144,17 @@ struct NotifyServiceHandler: Sendable {
         return Pingan_Notify_V1_UnsubscribeResponse()
     }
 
+    /// Pauses or resumes the subscription `subscriptionID`, for `PauseSubscription` and
+    /// `ResumeSubscription` (`method`).
+    func pause<Input, Output>(
+        _ subscriptionID: String, _ paused: Bool, _ context: ConnectContext, _ method: ConnectMethod<Input, Output>
+    ) async throws -> Pingan_Notify_V1_Subscription {
+        let principal = try verifier.principal(context, for: method)
+        let id = try UUID.field(subscriptionID, "subscription_id")
+        _ = try principal.visible(try await store.subscription(id), at: \.centre, "subscription \(subscriptionID)")
+        return try principal.visible(try await store.pause(id, paused), at: \.centre, "subscription \(subscriptionID)").wire
+    }
+
     /// One push labelled 测试推送 to one subscription, so an administrator sees from its
     /// delivery (``listDeliveries(_:_:)``) whether the channel works. The channel's own
     /// renderer writes it and the workers send it like any push, so a webhook's test is signed
@@ -145,6 +164,10 @@ struct NotifyServiceHandler: Sendable {
         let principal = try verifier.principal(context, for: NotifyServiceMethods.sendTestPush)
         let id = try UUID.field(request.subscriptionID, "subscription_id")
         let subscription = try principal.visible(try await store.subscription(id), at: \.centre, "subscription \(request.subscriptionID)")
+        // A test of a paused subscription would wait with its other deliveries and say nothing.
+        guard subscription.pausedAt == nil else {
+            throw ConnectError(.failedPrecondition, "subscription \(request.subscriptionID) is paused; resume it (ResumeSubscription) to test it")
+        }
         let content = PushContent(testOf: subscription, delivery: UUID.random())
         try await store.queueTest(content.named(await names.names(of: [content.centre])), to: subscription)
         var response = Pingan_Notify_V1_SendTestPushResponse()
@@ -257,6 +280,7 @@ extension Subscription {
         value.categories = filter.categories.compactMap(Pingan_Grid_V1_IncidentCategory.init(rawValue:))
         value.phone = Masking.phone(phone)
         value.email = email.isEmpty ? "" : Masking.name(String(email.prefix { $0 != "@" })) + String(email.drop { $0 != "@" })
+        value.pausedAt = pausedAt?.wireTimestamp ?? ""
         return value
     }
 }

@@ -55,4 +55,6 @@ struct Subscription: Sendable {
     let phone: String
     /// The e-mail recipient; empty for other channels.
     let email: String
+    /// When an administrator paused it; `nil` while it is pushed to.
+    var pausedAt: Date? = nil
 }

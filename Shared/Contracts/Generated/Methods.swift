@@ -370,6 +370,14 @@ public enum NotifyServiceMethods {
     public static let rotateSecret = ConnectMethod<Pingan_Notify_V1_RotateSecretRequest, Pingan_Notify_V1_RotateSecretResponse>(
         service: service, name: "RotateSecret", idempotency: .idempotent
     )
+    /// Holds a subscription's pushes, for a receiver being moved or a WeCom group being reorganised: deliveries are queued for it as before and wait, none is sent (a send already under way finishes), and SendTestPush to it is refused.
+    public static let pauseSubscription = ConnectMethod<Pingan_Notify_V1_PauseSubscriptionRequest, Pingan_Notify_V1_PauseSubscriptionResponse>(
+        service: service, name: "PauseSubscription", idempotency: .idempotent
+    )
+    /// Sends a paused subscription's waiting deliveries (oldest due first) and pushes to it again.
+    public static let resumeSubscription = ConnectMethod<Pingan_Notify_V1_ResumeSubscriptionRequest, Pingan_Notify_V1_ResumeSubscriptionResponse>(
+        service: service, name: "ResumeSubscription", idempotency: .idempotent
+    )
     /// Stops pushing to a subscription; deliveries still queued to it are dropped.
     public static let unsubscribe = ConnectMethod<Pingan_Notify_V1_UnsubscribeRequest, Pingan_Notify_V1_UnsubscribeResponse>(
         service: service, name: "Unsubscribe", idempotency: .idempotent
@@ -786,6 +794,14 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.notify.v1.NotifyService", name: "RotateSecret", owner: .notify, idempotency: .idempotent,
             inputType: "pingan.notify.v1.RotateSecretRequest", outputType: "pingan.notify.v1.RotateSecretResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.notify.v1.NotifyService", name: "PauseSubscription", owner: .notify, idempotency: .idempotent,
+            inputType: "pingan.notify.v1.PauseSubscriptionRequest", outputType: "pingan.notify.v1.PauseSubscriptionResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.notify.v1.NotifyService", name: "ResumeSubscription", owner: .notify, idempotency: .idempotent,
+            inputType: "pingan.notify.v1.ResumeSubscriptionRequest", outputType: "pingan.notify.v1.ResumeSubscriptionResponse"
         ),
         MethodDescriptor(
             service: "pingan.notify.v1.NotifyService", name: "Unsubscribe", owner: .notify, idempotency: .idempotent,

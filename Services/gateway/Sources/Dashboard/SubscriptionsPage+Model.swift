@@ -6,7 +6,7 @@ import PinganContracts
 /// Where a centre's pushes go (`/ui/admin/subscriptions`), for its administrators: the
 /// subscriptions of the subtree on every channel (webhook, WeCom robot, SMS, e-mail), a form
 /// to add one, and per subscription its push types, a new signing secret (webhooks), a test
-/// push and unsubscribing.
+/// push, pausing and resuming it, and unsubscribing.
 ///
 /// Built from `NotifyService` as the signed-in person calls it through the gateway's door
 /// (``DashboardClient``), so the page shows and does exactly what that person may through
@@ -29,6 +29,9 @@ struct SubscriptionsPage {
         /// The category filter's wire values, carried through the push-type form, since
         /// `UpdateSubscription` replaces all three filters at once.
         let categories: [Int]
+        /// Paused by an administrator, and since when (China time): its pushes wait.
+        let paused: Bool
+        let pausedSince: String
         var error = ""
         var hasError = false
         /// The latest test push's outcome, when the address names one of this row's.
@@ -101,7 +104,8 @@ struct SubscriptionsPage {
             isWebhook: subscription.channel == .webhook || subscription.channel == .unspecified,
             events: eventTypes.map { EventOption(value: $0, label: SubscriptionWords.event($0), checked: named.contains($0)) },
             eventsShown: named.isEmpty ? "全部类型" : eventTypes.filter(named.contains).map(SubscriptionWords.event).joined(separator: "、"),
-            minScore: subscription.minScore, hasMinScore: subscription.minScore > 0, categories: subscription.categories.map(\.rawValue)
+            minScore: subscription.minScore, hasMinScore: subscription.minScore > 0, categories: subscription.categories.map(\.rawValue),
+            paused: !subscription.pausedAt.isEmpty, pausedSince: Labels.time(subscription.pausedAt)
         )
     }
 

@@ -7,8 +7,9 @@ import PinganContracts
 extension SubscriptionsPage {
     /// `/ui/admin/subscriptions` (`?centre=` a centre of the subtree, `?test=` a test push to
     /// report on) and its forms: `POST /ui/admin/subscriptions` (Subscribe) and
-    /// `POST /ui/admin/subscriptions/:id/{events,secret,unsubscribe,test}` (UpdateSubscription,
-    /// RotateSecret, Unsubscribe, SendTestPush). Each form is one `NotifyService` method; a
+    /// `POST /ui/admin/subscriptions/:id/{events,secret,pause,resume,unsubscribe,test}`
+    /// (UpdateSubscription, RotateSecret, PauseSubscription, ResumeSubscription, Unsubscribe,
+    /// SendTestPush). Each form is one `NotifyService` method; a
     /// change done goes back to the page saying so, a refusal is the page again with the reason
     /// beside the form and what was typed kept.
     static func routes(_ subscriptions: RouterGroup<PageContext>) {
@@ -63,6 +64,12 @@ extension SubscriptionsPage {
                         $0.overlapSeconds = Int32(form["overlap"] ?? "") ?? 0
                     })
                     return "done=rotated"
+                case "pause":
+                    _ = try await client.call(NotifyServiceMethods.pauseSubscription, .with { $0.subscriptionID = id })
+                    return "done=paused"
+                case "resume":
+                    _ = try await client.call(NotifyServiceMethods.resumeSubscription, .with { $0.subscriptionID = id })
+                    return "done=resumed"
                 case "unsubscribe":
                     _ = try await client.call(NotifyServiceMethods.unsubscribe, .with { $0.subscriptionID = id })
                     return "done=unsubscribed"

@@ -2,7 +2,7 @@ extension SubscriptionsPage {
     static let template = View.template("""
     <nav class="trail" aria-label="返回"><a href="/ui/">今日工作</a> › <a href="/ui/admin">账号管理</a> › 推送订阅</nav>
     <h1>推送订阅</h1>
-    <p class="muted">本中心及下级中心的预警和案件提醒推送到哪里：部门系统的 Webhook、企业微信群机器人、短信或电子邮件。上级中心的订阅也收到下级的推送。添加后可发送一条测试推送，确认能够收到。</p>
+    <p class="muted">本中心及下级中心的预警和案件提醒推送到哪里：部门系统的 Webhook、企业微信群机器人、短信或电子邮件。上级中心的订阅也收到下级的推送。添加后可发送一条测试推送，确认能够收到；接收方停机或调整时可暂停推送，推送不会丢失。</p>
     {{#hasNotice}}<p class="notice" role="status">{{notice}}</p>{{/hasNotice}}
     <section id="subscriptions" aria-labelledby="subscriptions-title">
       <h2 id="subscriptions-title">订阅（{{centre}} 及下级）</h2>
@@ -12,9 +12,14 @@ extension SubscriptionsPage {
         <p><code class="id">{{target}}</code></p>
         <p>推送类型：{{eventsShown}}{{#hasMinScore}} · 风险分 {{minScore}} 分以上的预警{{/hasMinScore}}</p>
         {{#hasTest}}<p class="{{#testDelivered}}notice{{/testDelivered}}{{^testDelivered}}error{{/testDelivered}}" role="status" id="test-{{id}}">{{test}}</p>{{/hasTest}}
+        {{#paused}}<p class="error" id="paused-{{id}}">已暂停推送（{{pausedSince}} 起）：新的推送排队等待，恢复后送出。</p>{{/paused}}
         {{#hasError}}<p class="error" role="alert" id="error-{{id}}">{{error}}</p>{{/hasError}}
-        <form class="inline" method="post" action="/ui/admin/subscriptions/{{id}}/test"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="page_centre" value="{{pageCentre}}">
+        {{^paused}}<form class="inline" method="post" action="/ui/admin/subscriptions/{{id}}/test"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="page_centre" value="{{pageCentre}}">
           <button type="submit" aria-label="发送测试推送：{{channel}} {{target}}">发送测试推送</button></form>
+        <form class="inline" method="post" action="/ui/admin/subscriptions/{{id}}/pause"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="page_centre" value="{{pageCentre}}">
+          <button type="submit" aria-label="暂停推送：{{channel}} {{target}}">暂停推送</button></form>{{/paused}}
+        {{#paused}}<form class="inline" method="post" action="/ui/admin/subscriptions/{{id}}/resume"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="page_centre" value="{{pageCentre}}">
+          <button type="submit" aria-label="恢复推送：{{channel}} {{target}}">恢复推送</button></form>{{/paused}}
         <form class="inline" method="post" action="/ui/admin/subscriptions/{{id}}/unsubscribe"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="page_centre" value="{{pageCentre}}">
           <button type="submit" aria-label="退订：{{channel}} {{target}}">退订</button></form>
         <details><summary>更改推送类型</summary>

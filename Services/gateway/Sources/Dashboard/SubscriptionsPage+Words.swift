@@ -64,6 +64,8 @@ enum SubscriptionWords {
         case "updated": "已保存推送类型。"
         case "rotated": "已更换签名密钥；过渡期内新旧密钥同时签名。"
         case "unsubscribed": "已退订；尚未送出的推送不再发送。"
+        case "paused": "已暂停推送；新的推送排队等待，恢复后送出。"
+        case "resumed": "已恢复推送；排队的推送开始送出。"
         default: ""
         }
     }
@@ -98,6 +100,7 @@ enum SubscriptionWords {
         case .notFound:
             return "未找到该订阅，或它已退订、不在本中心的辖区内。"
         case .failedPrecondition:
+            if error.message.contains("paused") { return "该订阅已暂停推送；恢复后再发送测试推送。" }
             return "只有 Webhook 订阅有签名密钥；企业微信、短信和电子邮件不签名。"
         default:
             return nil

@@ -64,7 +64,7 @@ struct DeliveryLedger: Sendable {
                             ORDER BY due.next_attempt_at
                             LIMIT greatest((CASE WHEN sub.failures > 0 THEN 1 ELSE $2 END) - coalesce(busy.sending, 0), 0)
                         ) pick
-                        WHERE sub.paused_until IS NULL OR sub.paused_until <= clock_timestamp()
+                        WHERE (sub.paused_until IS NULL OR sub.paused_until <= clock_timestamp()) AND sub.paused_at IS NULL
                         ORDER BY pick.next_attempt_at LIMIT $1
                     )
                     FOR UPDATE OF d SKIP LOCKED

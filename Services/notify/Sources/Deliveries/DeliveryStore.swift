@@ -22,6 +22,9 @@ protocol DeliveryStore: Sendable {
     func rotate(_ id: UUID, secret: String, overlap: Int) async throws -> Subscription?
     /// Stops a subscription and drops what is still queued to it; the delivery history stays.
     func unsubscribe(_ id: UUID) async throws
+    /// Pauses a subscription (its deliveries wait) or resumes it (they go, and the workers are
+    /// woken for them); pausing a paused one keeps when it was first paused.
+    func pause(_ id: UUID, _ paused: Bool) async throws -> Subscription?
     /// Queues one delivery of `content` per subscriber of `centre` or any centre above it
     /// whose filter admits it, rendered for the subscriber's channel. Applying the same
     /// event again queues nothing more.
@@ -41,7 +44,7 @@ protocol DeliveryStore: Sendable {
 /// what can go at once is handed to them when the event's batch commits (``DeliveryHandoff``),
 /// the rest waits for their claim.
 struct PostgresDeliveryStore: DeliveryStore {
-    static let columns = "s.id, s.centre_code, s.url, s.channel, s.event_types, s.min_score, s.categories::text[], s.phone, s.created_at, s.email"
+    static let columns = "s.id, s.centre_code, s.url, s.channel, s.event_types, s.min_score, s.categories::text[], s.phone, s.created_at, s.email, s.paused_at"
 
     let pool: PostgresPool
     let outbox: Outbox
@@ -109,6 +112,18 @@ struct PostgresDeliveryStore: DeliveryStore {
         return try await subscription(id)
     }
 
+    func pause(_ id: UUID, _ paused: Bool) async throws -> Subscription? {
+        let subscription = try await pool.query(
+            """
+            UPDATE notify.subscriptions AS s SET paused_at = CASE WHEN $2 THEN coalesce(s.paused_at, clock_timestamp()) END
+            WHERE s.id = $1 AND s.deleted_at IS NULL RETURNING \(Self.columns)
+            """,
+            [id, paused]
+        ).first.map(Self.decodeSubscription)
+        if !paused { handoff.wakeup.signal() }
+        return subscription
+    }
+
     func unsubscribe(_ id: UUID) async throws {
         try await pool.transaction { transaction in
             try await transaction.query("UPDATE notify.subscriptions SET deleted_at = clock_timestamp() WHERE id = $1 AND deleted_at IS NULL", [id])
@@ -120,10 +135,11 @@ struct PostgresDeliveryStore: DeliveryStore {
 
     func queue(_ content: PushContent, centre: DivisionCode, applying event: EventDelivery) async throws -> Int {
         // With each subscription, its secret and whether its breaker is closed (no failure
-        // since its last success): only then may a delivery skip the claim.
+        // since its last success) and it is not paused: only then may a delivery skip the claim.
         let subscribers = (
             sql: """
-                SELECT \(Self.columns), s.secret, s.failures = 0 AND (s.paused_until IS NULL OR s.paused_until <= clock_timestamp()),
+                SELECT \(Self.columns), s.secret,
+                    s.failures = 0 AND (s.paused_until IS NULL OR s.paused_until <= clock_timestamp()) AND s.paused_at IS NULL,
                     CASE WHEN s.previous_secret_until > clock_timestamp() THEN s.previous_secret END
                 FROM notify.subscriptions s WHERE s.centre_code = ANY($1) AND s.deleted_at IS NULL
                 """,
@@ -148,12 +164,12 @@ struct PostgresDeliveryStore: DeliveryStore {
                 // Leased to this process from the start when it is handed over, so no other
                 // claim takes it; due at once otherwise.
                 var lease: Double? = nil
-                if try row.decode(Bool.self, at: 11), handoff.hasRoom(for: subscription.id) {
+                if try row.decode(Bool.self, at: 12), handoff.hasRoom(for: subscription.id) {
                     lease = handoff.leaseSeconds
                     handed.append(OutgoingDelivery(
-                        id: id, payload: payload, event: content.type, url: subscription.url, secret: try row.decode(String.self, at: 10),
+                        id: id, payload: payload, event: content.type, url: subscription.url, secret: try row.decode(String.self, at: 11),
                         attempts: 0, subscription: subscription.id, channel: subscription.channel, email: subscription.email,
-                        previousSecret: try row.decode(String?.self, at: 12), digest: digest
+                        previousSecret: try row.decode(String?.self, at: 13), digest: digest
                     ))
                 }
                 try await transaction.queue(
@@ -211,7 +227,8 @@ extension PostgresDeliveryStore {
                 categories: try row.decode([String].self, at: 6).compactMap { Int($0) }
             ),
             phone: try row.decode(String.self, at: 7),
-            email: try row.decode(String.self, at: 9)
+            email: try row.decode(String.self, at: 9),
+            pausedAt: try row.decode(Date?.self, at: 10)
         )
     }
 }
