@@ -20,6 +20,8 @@ struct Dashboard: Sendable {
     let admin: AdminServiceHandler
     let residents: ResidentDesk
     let now: @Sendable () -> Date
+    /// The signed-in centres' names, for the frame.
+    let centreNames = CentreNames()
 
     static let cookie = "pingan_session"
 

@@ -5,7 +5,7 @@ import PinganContracts
 
 /// In front of every page but the stylesheet and signing in: a request without a session
 /// that verifies is sent to sign in; otherwise the page gets its ``Visitor``, with the
-/// signed-in centre's name for the frame.
+/// signed-in centre's name for the frame (``CentreNames``).
 struct SessionGate: RouterMiddleware {
     let dashboard: Dashboard
 
@@ -14,7 +14,9 @@ struct SessionGate: RouterMiddleware {
         let client = DashboardClient(forwarder: dashboard.forwarder, token: session.token, peer: context.peer, logger: context.logger)
         let home = session.principal.centre.rawValue
         // A page still shows when the grid service cannot name the centre; the code stands in.
-        session.centreName = (try? await client.call(DivisionServiceMethods.getDivision, .with { $0.code = home }).division.name) ?? home
+        session.centreName = await dashboard.centreNames.name(of: home, now: dashboard.now()) {
+            try await client.call(DivisionServiceMethods.getDivision, .with { $0.code = home }).division.name
+        }
         var context = context
         context.visitor = Visitor(session: session, client: client)
         return try await next(request, context)
