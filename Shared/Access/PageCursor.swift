@@ -26,7 +26,8 @@ public enum PageTokenText {
     public static let invalid = ConnectError.invalidArgument(field: "page_token", "is not a token from a previous page of this listing")
 }
 
-/// The position after the last row of a page listed newest first: its `(time, id)`, with the
+/// The position after the last row of a page listed by time (newest first, or soonest first):
+/// its `(time, id)`, with the
 /// time in whole microseconds as PostgreSQL stores it, so no row is skipped. The token is
 /// opaque to callers.
 public struct PageCursor: PageToken {

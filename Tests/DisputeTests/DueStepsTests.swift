@@ -100,6 +100,21 @@ struct DueStepsTests {
             #expect(steps.map(\.deadline.dueAt) == steps.map(\.deadline.dueAt).sorted())
             #expect(steps.allSatisfy { $0.villageCode == ($0.caseID == a ? Self.community : Self.otherVillage) })
             #expect(try await list(Self.street, size: 2, as: streetStaff) == Array(steps.prefix(2)))
+            // Page by page, one step a page, the same list; the last page says there is no more.
+            var paged: [Pingan_Dispute_V1_DueStep] = []
+            var token = ""
+            repeat {
+                let page = try await rpc.call(DisputeServiceMethods.listDueSteps, .with {
+                    $0.divisionCode = Self.street; $0.pageSize = 1; $0.pageToken = token
+                }, headers: [streetStaff])
+                #expect(page.steps.count == 1)
+                paged += page.steps
+                token = page.nextPageToken
+            } while !token.isEmpty && paged.count <= steps.count
+            #expect(paged == steps)
+            await expectCode(.invalidArgument, containing: "page_token") {
+                _ = try await rpc.call(DisputeServiceMethods.listDueSteps, .with { $0.divisionCode = Self.street; $0.pageToken = "page two" }, headers: [streetStaff])
+            }
             let countyStaff = try TestMesh.principal(centre: Self.county, roles: [.leader])
             #expect(Set(try await list(Self.county, as: countyStaff).map(\.caseID)) == [a, b, c])
 
@@ -118,7 +133,7 @@ struct DueStepsTests {
         try await withDispute { _, database in
             let pool = database.pool(maxConnections: 1)
             let reports = PostgresCaseReports(pool: pool)
-            for _ in 0..<8 { _ = try await reports.dueSteps(under: try DivisionCode(validating: Self.street), limit: 100) }
+            for _ in 0..<8 { _ = try await reports.dueSteps(under: try DivisionCode(validating: Self.street), after: nil, limit: 100) }
             func kept(_ marker: String) async throws -> PostgresRows {
                 try await pool.query("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%\(marker)%' AND statement NOT LIKE '%pg_prepared_statements%'")
             }

@@ -31,6 +31,13 @@ struct DashboardViewTests {
         #expect(!today(canAcknowledge: false).render().contains("/acknowledge"))
     }
 
+    @Test func aCentreWithMoreStepsDueThanThePageReadsIsToldWhereTheRestAre() {
+        var page = today(canAcknowledge: false)
+        #expect(!page.render().contains("id=\"due-more\""))
+        page.dueMore = true
+        #expect(page.render().contains("<p class=\"muted\" id=\"due-more\">本页只读最早到期的 500 项办理步骤；其余请进入下级中心查看。</p>"))
+    }
+
     @Test func eachStepOfTheWarningLoopIsTheNextFormInTurn() {
         let steps = [Pingan_Risk_V1_WarningStatus.raised, .acknowledged, .handling, .fedBack, .evaluated, .closed].map { TodayPage.step(after: $0)?.0.action }
         #expect(steps == ["acknowledge", "assign", "feedback", "evaluate", "close", nil])

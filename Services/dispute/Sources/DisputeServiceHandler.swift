@@ -261,8 +261,11 @@ struct DisputeServiceHandler: Sendable {
         let root = try DivisionCode.field(request.divisionCode, "division_code")
         try principal.require(root, field: "division_code")
         let limit = try PageSize.field(request.pageSize, default: 100, max: 500)
+        let rows = try await reports.dueSteps(under: root, after: try PageCursor(token: request.pageToken), limit: limit + 1)
+        let page = Page(rows, limit: limit) { PageCursor(time: $0.deadline.dueAt, id: $0.id) }
         var response = Pingan_Dispute_V1_ListDueStepsResponse()
-        response.steps = try await reports.dueSteps(under: root, limit: limit).map(\.wire)
+        response.steps = page.items.map(\.wire)
+        response.nextPageToken = page.nextPageToken
         return response
     }
 

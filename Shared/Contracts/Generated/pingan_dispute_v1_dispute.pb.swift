@@ -1288,9 +1288,13 @@ public nonisolated struct Pingan_Dispute_V1_ListDueStepsRequest: Sendable {
   /// Required. A division in the caller's jurisdiction; cases anywhere below it.
   public var divisionCode: String = String()
 
-  /// Optional. 1 to 500; 0 means 100. The steps with the soonest deadlines; there is no
-  /// further page (a step falls off the list once taken).
+  /// Optional. 1 to 500; 0 means 100. The steps with the soonest deadlines.
   public var pageSize: Int32 = 0
+
+  /// Optional. next_page_token of the previous page: the steps due after its last one. A step
+  /// taken meanwhile falls off the list; one added with an earlier deadline is on the first
+  /// page, not on later ones.
+  public var pageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1337,6 +1341,9 @@ public nonisolated struct Pingan_Dispute_V1_ListDueStepsResponse: Sendable {
   // methods supported on all messages.
 
   public var steps: [Pingan_Dispute_V1_DueStep] = []
+
+  /// Empty on the last page.
+  public var nextPageToken: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -3772,7 +3779,7 @@ nonisolated extension Pingan_Dispute_V1_ListCasesResponse: SwiftProtobuf.Message
 
 nonisolated extension Pingan_Dispute_V1_ListDueStepsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListDueStepsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}division_code\0\u{3}page_size\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}division_code\0\u{3}page_size\0\u{3}page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3782,6 +3789,7 @@ nonisolated extension Pingan_Dispute_V1_ListDueStepsRequest: SwiftProtobuf.Messa
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.divisionCode) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.pageSize) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.pageToken) }()
       default: break
       }
     }
@@ -3794,12 +3802,16 @@ nonisolated extension Pingan_Dispute_V1_ListDueStepsRequest: SwiftProtobuf.Messa
     if self.pageSize != 0 {
       try visitor.visitSingularInt32Field(value: self.pageSize, fieldNumber: 2)
     }
+    if !self.pageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.pageToken, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Dispute_V1_ListDueStepsRequest, rhs: Pingan_Dispute_V1_ListDueStepsRequest) -> Bool {
     if lhs.divisionCode != rhs.divisionCode {return false}
     if lhs.pageSize != rhs.pageSize {return false}
+    if lhs.pageToken != rhs.pageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3866,7 +3878,7 @@ nonisolated extension Pingan_Dispute_V1_DueStep: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Pingan_Dispute_V1_ListDueStepsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListDueStepsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}steps\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}steps\0\u{3}next_page_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3875,6 +3887,7 @@ nonisolated extension Pingan_Dispute_V1_ListDueStepsResponse: SwiftProtobuf.Mess
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.steps) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
       default: break
       }
     }
@@ -3884,11 +3897,15 @@ nonisolated extension Pingan_Dispute_V1_ListDueStepsResponse: SwiftProtobuf.Mess
     if !self.steps.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.steps, fieldNumber: 1)
     }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Dispute_V1_ListDueStepsResponse, rhs: Pingan_Dispute_V1_ListDueStepsResponse) -> Bool {
     if lhs.steps != rhs.steps {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

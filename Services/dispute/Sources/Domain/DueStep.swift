@@ -14,6 +14,9 @@ struct DueStep: Sendable, Equatable {
         case returnVisit = "return_visit"
     }
 
+    /// The step's own row (the rung attempt, summons or return visit): with the deadline, its
+    /// place in the list.
+    let id: UUID
     let caseID: UUID
     let village: DivisionCode
     let kind: Kind

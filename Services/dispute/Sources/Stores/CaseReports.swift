@@ -1,4 +1,5 @@
 import Foundation
+import PinganAccess
 import PinganDomain
 import PinganPostgres
 import PinganRuntime
@@ -11,8 +12,8 @@ protocol CaseReports: Sendable {
     /// Cases opened under `root` during `month`, each with whether it has a step overdue at `now`.
     func export(under root: DivisionCode, in month: Month, now: Date) async throws -> [(case: DisputeCase, overdue: Bool)]
     /// The steps the open and settled cases under `root` wait for, soonest deadline first, at
-    /// most `limit`.
-    func dueSteps(under root: DivisionCode, limit: Int) async throws -> [DueStep]
+    /// most `limit`, from after `cursor` (a step's deadline and id).
+    func dueSteps(under root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [DueStep]
 }
 
 /// The reports, read from schema `dispute`.
@@ -43,40 +44,45 @@ struct PostgresCaseReports: CaseReports {
     /// the page (migration 17); a township or village starts from its cases still waiting
     /// (`cases_waiting`, migration 16), as PostgreSQL judges for the division at hand, so each
     /// call is planned for its division (a plan made once for any division read the city's in
-    /// 150 ms instead of 5).
-    func dueSteps(under root: DivisionCode, limit: Int) async throws -> [DueStep] {
+    /// 150 ms instead of 5). A later page starts each walk at the cursor's deadline.
+    func dueSteps(under root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [DueStep] {
         let waiting = "c.village_code BETWEEN $1 AND $2 AND c.status IN ('open', 'settled')"
+        func after(_ due: String, _ id: String) -> String {
+            "($4::timestamptz IS NULL OR (\(due) >= $4 AND (\(due), \(id)) > ($4, $5::uuid)))"
+        }
         let rows = try await pool.queryPlannedEachTime(
             """
             SELECT * FROM (
-                (SELECT c.id, c.village_code, 'rung' AS kind, a.rung, '' AS department, a.due_at AS due, a.beyond_calendar
+                (SELECT a.id AS step, c.id, c.village_code, 'rung' AS kind, a.rung, '' AS department, a.due_at AS due, a.beyond_calendar
                  FROM dispute.rung_attempts a JOIN dispute.cases c ON c.id = a.case_id
-                 WHERE a.ended_at IS NULL AND \(waiting) ORDER BY a.due_at LIMIT $3)
+                 WHERE a.ended_at IS NULL AND \(waiting) AND \(after("a.due_at", "a.id")) ORDER BY a.due_at, a.id LIMIT $3)
                 UNION ALL
-                (SELECT c.id, c.village_code, 'summons_report', NULL, d.name, s.report_due, s.report_beyond_calendar
+                (SELECT s.id, c.id, c.village_code, 'summons_report', NULL, d.name, s.report_due, s.report_beyond_calendar
                  FROM dispute.summons s JOIN dispute.cases c ON c.id = s.case_id JOIN dispute.departments d ON d.id = s.department_id
-                 WHERE s.reported_at IS NULL AND \(waiting) ORDER BY s.report_due LIMIT $3)
+                 WHERE s.reported_at IS NULL AND \(waiting) AND \(after("s.report_due", "s.id")) ORDER BY s.report_due, s.id LIMIT $3)
                 UNION ALL
-                (SELECT c.id, c.village_code, 'summons_feedback', NULL, d.name, s.feedback_due, s.feedback_beyond_calendar
+                (SELECT s.id, c.id, c.village_code, 'summons_feedback', NULL, d.name, s.feedback_due, s.feedback_beyond_calendar
                  FROM dispute.summons s JOIN dispute.cases c ON c.id = s.case_id JOIN dispute.departments d ON d.id = s.department_id
-                 WHERE s.reported_at IS NOT NULL AND s.fed_back_at IS NULL AND \(waiting) ORDER BY s.feedback_due LIMIT $3)
+                 WHERE s.reported_at IS NOT NULL AND s.fed_back_at IS NULL AND \(waiting) AND \(after("s.feedback_due", "s.id"))
+                 ORDER BY s.feedback_due, s.id LIMIT $3)
                 UNION ALL
-                (SELECT c.id, c.village_code, 'return_visit', NULL, '', v.due_at, v.beyond_calendar
+                (SELECT v.id, c.id, c.village_code, 'return_visit', NULL, '', v.due_at, v.beyond_calendar
                  FROM dispute.return_visits v JOIN dispute.cases c ON c.id = v.case_id
-                 WHERE v.visited_at IS NULL AND \(waiting) ORDER BY v.due_at LIMIT $3)
+                 WHERE v.visited_at IS NULL AND \(waiting) AND \(after("v.due_at", "v.id")) ORDER BY v.due_at, v.id LIMIT $3)
             ) steps
-            ORDER BY due, id, kind
+            ORDER BY due, step
             LIMIT $3
             """,
-            [root.rawValue, root.lastInSubtree, limit]
+            [root.rawValue, root.lastInSubtree, limit, cursor?.time, cursor?.id]
         )
         return try rows.map { row in
             DueStep(
-                caseID: try row.decode(UUID.self, at: 0), village: try DivisionCode(validating: try row.decode(String.self, at: 1)),
-                kind: try CaseRows.decode(DueStep.Kind.self, try row.decode(String.self, at: 2), "due step kind"),
-                rung: try row.decode(Int?.self, at: 3).map { try CaseRows.decode(LadderRung.self, $0, "rung_attempts.rung") },
-                department: try row.decode(String.self, at: 4),
-                deadline: WorkingDeadline(dueAt: try row.decode(Date.self, at: 5), beyondCalendar: try row.decode(Bool.self, at: 6))
+                id: try row.decode(UUID.self, at: 0), caseID: try row.decode(UUID.self, at: 1),
+                village: try DivisionCode(validating: try row.decode(String.self, at: 2)),
+                kind: try CaseRows.decode(DueStep.Kind.self, try row.decode(String.self, at: 3), "due step kind"),
+                rung: try row.decode(Int?.self, at: 4).map { try CaseRows.decode(LadderRung.self, $0, "rung_attempts.rung") },
+                department: try row.decode(String.self, at: 5),
+                deadline: WorkingDeadline(dueAt: try row.decode(Date.self, at: 6), beyondCalendar: try row.decode(Bool.self, at: 7))
             )
         }
     }

@@ -88,6 +88,8 @@ struct TodayPage {
     let cases: [CaseRow]
     let actions: [ActionRow]
     let due: [DueRow]
+    /// More steps fall due under the centre than the page reads (``dueStepsRead``).
+    var dueMore = false
     let csrf: String
 
     /// How many of the centre's due steps, soonest first, the page reads: the rungs' deadlines
@@ -113,7 +115,8 @@ struct TodayPage {
         let overdueIDs = Set(overdueCases.map(\.id))
         let cases = overdueCases + (try await recent.cases).filter { !overdueIDs.contains($0.id) }
         let openWarnings = try await warnings.warnings
-        let (due, rungDeadlines) = dueRows(try await steps.steps, village: place, now: now)
+        let dueSteps = try await steps
+        let (due, rungDeadlines) = dueRows(dueSteps.steps, village: place, now: now)
         func next(_ status: Pingan_Risk_V1_WarningStatus, owner: String) -> Step? {
             step(after: status).flatMap { step, path in
                 MethodRoles.allows(principal, path) && mayTake(step.action, at: principal.centre, owner: owner) ? step : nil
@@ -146,6 +149,7 @@ struct TodayPage {
                 ActionRow(division: action.divisionName, kind: Labels.actionKind(action.kind), owner: action.owner, dueOn: action.dueOn, month: action.month)
             },
             due: due,
+            dueMore: !dueSteps.nextPageToken.isEmpty,
             csrf: csrf
         )
     }
