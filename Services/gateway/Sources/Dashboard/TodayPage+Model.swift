@@ -90,6 +90,8 @@ struct TodayPage {
     let due: [DueRow]
     /// More steps fall due under the centre than the page reads (``dueStepsRead``).
     var dueMore = false
+    /// How many due steps the page reads, for the template's notice.
+    let dueRead = TodayPage.dueStepsRead
     let csrf: String
 
     /// How many of the centre's due steps, soonest first, the page reads: the rungs' deadlines

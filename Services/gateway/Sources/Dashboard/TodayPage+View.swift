@@ -35,7 +35,7 @@ extension TodayPage {
     <h2 id="due-title">待部门报到、反馈与回访</h2>
     {{#due}}<p{{#overdue}} class="overdue"{{/overdue}}><a href="/ui/cases/{{caseID}}">{{village}}</a> · {{what}} · 期限 {{due}}{{#overdue}} <span class="overdue-tag">已超期</span>{{/overdue}}</p>{{/due}}
     {{^due}}<p class="empty">没有待办的报到、反馈或回访。</p>{{/due}}
-    {{#dueMore}}<p class="muted" id="due-more">本页只读最早到期的 500 项办理步骤；其余请进入下级中心查看。</p>{{/dueMore}}
+    {{#dueMore}}<p class="muted" id="due-more">本页只读最早到期的 {{dueRead}} 项办理步骤；其余请进入下级中心查看。</p>{{/dueMore}}
     </section>
     <section id="actions" aria-labelledby="actions-title">
     <h2 id="actions-title">待办的指数整改事项</h2>
