@@ -300,14 +300,9 @@ struct NotifyHandlerTests {
                 }
                 #expect(try await rpc.call(NotifyServiceMethods.updateSubscription, update, headers: [try person(Place.lixian, [.admin])]).subscription.minScore == 0)
 
-                var notice = Pingan_Notify_V1_DeliverNoticeRequest()
-                notice.type = "case.overdue"
-                notice.caseID = UUID().wire
-                notice.centreCode = Place.townA
-                notice.villageCode = Place.villageA
-                notice.summary = "rung 3 is past its deadline"
+                let overdue = notice("case.overdue", summary: "rung 3 is past its deadline")
                 let delivery = try TestMesh.eventDelivery()
-                #expect(try await rpc.call(NotifyServiceMethods.deliverNotice, notice, headers: delivery).deliveries == 2)  // webhook and WeCom; SMS unsubscribed
+                #expect(try await rpc.call(NotifyServiceMethods.deliverNotice, overdue, headers: delivery).deliveries == 2)  // webhook and WeCom; SMS unsubscribed
                 await pool.close()
             }
         }

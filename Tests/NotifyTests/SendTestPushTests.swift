@@ -37,6 +37,38 @@ final class TestPushReceiver: Sendable {
     }
 }
 
+extension TestPushReceiver {
+    /// notify-service in process over a fresh database, with this receiver live on loopback and
+    /// allowed to receive pushes (with `others`, more `host:port` entries); `configure` adjusts
+    /// the settings, given the receiver's port.
+    func withNotify(
+        allowing others: [String] = [], configure: (inout NotifySettings, Int) throws -> Void = { _, _ in },
+        _ body: @escaping @Sendable (InProcessClient, _ port: Int, TestDatabase) async throws -> Void
+    ) async throws {
+        try await withLiveServer({ application(onRunning: $0) }) { port in
+            try await TestDatabase.with { database in
+                var settings = NotifySettings(
+                    service: try TestMesh.settings(databaseURL: database.url),
+                    allowedHosts: try WebhookAllowList((["127.0.0.1:\(port)"] + others).joined(separator: ","))
+                )
+                try configure(&settings, port)
+                try await NotifyApp.build(settings: settings).test(.router) { client in try await body(InProcessClient(client), port, database) }
+            }
+        }
+    }
+}
+
+/// A notice about `caseID` in village A of township A, as dispute-service's relay delivers it.
+func notice(_ type: String, about caseID: String = UUID().wire, summary: String) -> Pingan_Notify_V1_DeliverNoticeRequest {
+    var notice = Pingan_Notify_V1_DeliverNoticeRequest()
+    notice.type = type
+    notice.caseID = caseID
+    notice.centreCode = Place.townA
+    notice.villageCode = Place.villageA
+    notice.summary = summary
+    return notice
+}
+
 /// `SendTestPush`: one push labelled 测试推送 to one subscription, through the same channel
 /// code, signing and ledger as every push, for the subtree's administrators only.
 @Suite("notify-service: test pushes")
@@ -57,51 +89,45 @@ struct SendTestPushTests {
 
     @Test func aWebhookTestIsSignedDeliveredAndListed() async throws {
         let receiver = TestPushReceiver()
-        try await withLiveServer({ receiver.application(onRunning: $0) }) { port in
-            try await TestDatabase.with { database in
-                let settings = NotifySettings(service: try TestMesh.settings(databaseURL: database.url), allowedHosts: try WebhookAllowList("127.0.0.1:\(port)"))
-                try await NotifyApp.build(settings: settings).test(.router) { client in
-                    let rpc = InProcessClient(client)
-                    // Its filter admits only warnings of 90 and more: a test goes all the same.
-                    let hook = try await subscribe(rpc, Place.townA) {
-                        $0.url = "http://127.0.0.1:\(port)/hook"
-                        $0.eventTypes = ["warning.raised"]
-                        $0.minScore = 90
-                    }
-                    let delivery = try await test(rpc, hook.id, as: try person(Place.townA, [.admin]))
-                    #expect(UUID(uuidString: delivery) != nil)
-                    #expect(await eventually(timeout: .seconds(20)) { !receiver.all.isEmpty })
-                    let received = try #require(receiver.all.first)
-                    #expect(received.headers["webhook-id"] == delivery && received.headers["x-pingan-event"] == "push.test")
-                    let stamp = try #require(received.headers["webhook-timestamp"].flatMap(Int.init))
-                    let expected = WebhookSigning.signature(id: delivery, timestamp: stamp, body: received.body, key: try WebhookSecret(Self.secret))
-                    #expect(received.headers["webhook-signature"] == expected)
-
-                    let body = try #require(try JSONSerialization.jsonObject(with: Data(received.body)) as? [String: Any])
-                    #expect(body["type"] as? String == "push.test" && body["delivery_id"] as? String == delivery)
-                    #expect(body["case_id"] as? String == "" && body["score"] == nil && body["village_code"] as? String == "")
-                    let text = try #require(body["text"] as? String)
-                    #expect(text.hasPrefix("平安 · 测试推送") && text.contains("不涉及任何案件或当事人"))
-                    #expect((body["link"] as? String)?.hasSuffix("/ui/admin/subscriptions?centre=\(Place.townA)") == true)
-
-                    // Recorded as any delivery: by its id, by the centre, and by its type.
-                    let staff = try person(Place.townA, [.staff])
-                    let recorded = await eventually(timeout: .seconds(20)) {
-                        let listed = try await rpc.call(NotifyServiceMethods.listDeliveries, .with { $0.warningID = delivery }, headers: [staff]).deliveries
-                        return listed.count == 1 && !listed[0].deliveredAt.isEmpty && listed[0].attempts == 1
-                    }
-                    #expect(recorded)
-                    let byCentre = try await rpc.call(NotifyServiceMethods.listDeliveries, .with { $0.centreCode = Place.townA }, headers: [staff]).deliveries
-                    #expect(byCentre.map(\.id) == [delivery] && byCentre.first?.eventType == "push.test" && byCentre.first?.caseID == "")
-                    let byType = try await rpc.call(NotifyServiceMethods.listDeliveries, .with { $0.centreCode = Place.townA; $0.eventType = "push.test" }, headers: [staff])
-                    #expect(byType.deliveries.map(\.id) == [delivery])
-
-                    // Each call is a new delivery.
-                    let again = try await test(rpc, hook.id, as: try person(Place.townA, [.admin]))
-                    #expect(again != delivery)
-                    #expect(await eventually(timeout: .seconds(20)) { receiver.all.count == 2 })
-                }
+        try await receiver.withNotify { rpc, port, _ in
+            // Its filter admits only warnings of 90 and more: a test goes all the same.
+            let hook = try await subscribe(rpc, Place.townA) {
+                $0.url = "http://127.0.0.1:\(port)/hook"
+                $0.eventTypes = ["warning.raised"]
+                $0.minScore = 90
             }
+            let delivery = try await test(rpc, hook.id, as: try person(Place.townA, [.admin]))
+            #expect(UUID(uuidString: delivery) != nil)
+            #expect(await eventually(timeout: .seconds(20)) { !receiver.all.isEmpty })
+            let received = try #require(receiver.all.first)
+            #expect(received.headers["webhook-id"] == delivery && received.headers["x-pingan-event"] == "push.test")
+            let stamp = try #require(received.headers["webhook-timestamp"].flatMap(Int.init))
+            let expected = WebhookSigning.signature(id: delivery, timestamp: stamp, body: received.body, key: try WebhookSecret(Self.secret))
+            #expect(received.headers["webhook-signature"] == expected)
+
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(received.body)) as? [String: Any])
+            #expect(body["type"] as? String == "push.test" && body["delivery_id"] as? String == delivery)
+            #expect(body["case_id"] as? String == "" && body["score"] == nil && body["village_code"] as? String == "")
+            let text = try #require(body["text"] as? String)
+            #expect(text.hasPrefix("平安 · 测试推送") && text.contains("不涉及任何案件或当事人"))
+            #expect((body["link"] as? String)?.hasSuffix("/ui/admin/subscriptions?centre=\(Place.townA)") == true)
+
+            // Recorded as any delivery: by its id, by the centre, and by its type.
+            let staff = try person(Place.townA, [.staff])
+            let recorded = await eventually(timeout: .seconds(20)) {
+                let listed = try await rpc.call(NotifyServiceMethods.listDeliveries, .with { $0.warningID = delivery }, headers: [staff]).deliveries
+                return listed.count == 1 && !listed[0].deliveredAt.isEmpty && listed[0].attempts == 1
+            }
+            #expect(recorded)
+            let byCentre = try await rpc.call(NotifyServiceMethods.listDeliveries, .with { $0.centreCode = Place.townA }, headers: [staff]).deliveries
+            #expect(byCentre.map(\.id) == [delivery] && byCentre.first?.eventType == "push.test" && byCentre.first?.caseID == "")
+            let byType = try await rpc.call(NotifyServiceMethods.listDeliveries, .with { $0.centreCode = Place.townA; $0.eventType = "push.test" }, headers: [staff])
+            #expect(byType.deliveries.map(\.id) == [delivery])
+
+            // Each call is a new delivery.
+            let again = try await test(rpc, hook.id, as: try person(Place.townA, [.admin]))
+            #expect(again != delivery)
+            #expect(await eventually(timeout: .seconds(20)) { receiver.all.count == 2 })
         }
     }
 
