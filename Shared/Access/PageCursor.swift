@@ -27,9 +27,8 @@ public enum PageTokenText {
 }
 
 /// The position after the last row of a page listed by time (newest first, or soonest first):
-/// its `(time, id)`, with the
-/// time in whole microseconds as PostgreSQL stores it, so no row is skipped. The token is
-/// opaque to callers.
+/// its `(time, id)`, with the time in whole microseconds as PostgreSQL stores it, so no row is
+/// skipped. The token is opaque to callers.
 public struct PageCursor: PageToken {
     public let time: Date
     public let id: UUID

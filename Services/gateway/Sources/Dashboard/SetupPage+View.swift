@@ -11,7 +11,7 @@ extension SetupPage {
         <tbody>{{#departments}}<tr data-department="{{id}}"><td>{{name}}</td><td>{{centre}}</td><td><code>{{apiKey}}</code></td><td><code class="id">{{id}}</code></td></tr>{{/departments}}</tbody>
       </table>{{/hasDepartments}}
       {{^hasDepartments}}<p class="empty">还没有登记部门。</p>{{/hasDepartments}}
-      {{#moreDepartments}}<p class="muted">只列出前 200 个部门；其余请用 DisputeService/ListDepartments 分页查看。</p>{{/moreDepartments}}
+      {{#moreDepartments}}<p class="muted">只列出前 {{listed}} 个部门；其余请用 DisputeService/ListDepartments 分页查看。</p>{{/moreDepartments}}
       <h3 id="register-title">登记部门</h3>
       {{#hasDepartmentError}}<p class="error" role="alert" id="department-error">{{departmentError}}</p>{{/hasDepartmentError}}
       <form method="post" action="/ui/admin/setup/departments" aria-labelledby="register-title"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="page_centre" value="{{centre}}">
@@ -38,7 +38,7 @@ extension SetupPage {
         <tbody>{{#members}}<tr data-member="{{id}}"><td class="nowrap">{{name}}</td><td class="nowrap">{{role}}</td><td><code class="id">{{id}}</code></td><td><a href="{{link}}"><code>{{link}}</code></a></td></tr>{{/members}}</tbody>
       </table>{{/hasMembers}}
       {{#noMembers}}<p class="empty">该网格还没有成员。</p>{{/noMembers}}
-      {{#moreMembers}}<p class="muted">只列出前 200 名成员；其余请用 GridService/ListGridMembers 分页查看。</p>{{/moreMembers}}
+      {{#moreMembers}}<p class="muted">只列出前 {{listed}} 名成员；其余请用 GridService/ListGridMembers 分页查看。</p>{{/moreMembers}}
       <h3 id="add-member-title">加入网格成员</h3>
       {{#hasAdded}}<div class="notice" role="status" id="member-added">
         <p>已将 {{added.name}} 加入网格。成员编号：<code class="id">{{added.id}}</code></p>
@@ -49,7 +49,7 @@ extension SetupPage {
         <p><label for="member-grid">网格</label> <select id="member-grid" name="grid" required>
           <option value="">请选择</option>{{#grids}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/grids}}</select></p>
         {{^grids}}<p class="hint">{{centre}} 下还没有网格。</p>{{/grids}}
-        {{#moreGrids}}<p class="muted">只列出前 200 个网格；在“查看网格成员”中填乡镇或村的代码，可只列出那里的网格。</p>{{/moreGrids}}
+        {{#moreGrids}}<p class="muted">只列出前 {{listed}} 个网格；在“查看网格成员”中填乡镇或村的代码，可只列出那里的网格。</p>{{/moreGrids}}
         <p><label for="member-name">姓名</label> <input id="member-name" name="name" required maxlength="50" value="{{typedMember.name}}"></p>
         <p><label for="member-role">角色</label> <select id="member-role" name="role" required>
           <option value="">请选择</option>{{#roles}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/roles}}</select></p>
@@ -60,6 +60,8 @@ extension SetupPage {
 
     /// The page as the template reads it: mustache sees stored properties only.
     private struct Shown {
+        /// How many rows each list reads (``SetupPage/listed``).
+        let listed = SetupPage.listed
         let centre: String, csrf: String
         let departments: [DepartmentRow], hasDepartments: Bool, moreDepartments: Bool
         let keys: [KeyOption], grids: [GridOption], moreGrids: Bool

@@ -12,7 +12,7 @@ extension SubscriptionsPage {
         <p><code class="id">{{target}}</code></p>
         <p>推送类型：{{eventsShown}}{{#hasMinScore}} · 风险分 {{minScore}} 分以上的预警{{/hasMinScore}}</p>
         {{#hasTest}}<p class="{{#testDelivered}}notice{{/testDelivered}}{{^testDelivered}}error{{/testDelivered}}" role="status" id="test-{{id}}">{{test}}</p>{{/hasTest}}
-        {{#paused}}<p class="error" id="paused-{{id}}">已暂停推送（{{pausedSince}} 起）：新的推送排队等待，恢复后送出。</p>{{/paused}}
+        {{#paused}}<p class="error" id="paused-{{id}}">已暂停推送（{{pausedSince}} 起）：新的推送排队等待，恢复后送出。预警的签收时限照常计算，逾期未签收仍会升级并推送给上级中心。</p>{{/paused}}
         {{#hasError}}<p class="error" role="alert" id="error-{{id}}">{{error}}</p>{{/hasError}}
         {{^paused}}<form class="inline" method="post" action="/ui/admin/subscriptions/{{id}}/test"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="page_centre" value="{{pageCentre}}">
           <button type="submit" aria-label="发送测试推送：{{channel}} {{target}}">发送测试推送</button></form>
@@ -37,7 +37,7 @@ extension SubscriptionsPage {
         </form></details>{{/isWebhook}}
       </article>{{/rows}}
       {{^rows}}<p class="empty">还没有订阅。</p>{{/rows}}
-      {{#more}}<p class="muted">只列出最新的 200 个订阅；其余请用 NotifyService/ListSubscriptions 分页查看。</p>{{/more}}
+      {{#more}}<p class="muted">只列出最新的 {{listed}} 个订阅；其余请用 NotifyService/ListSubscriptions 分页查看。</p>{{/more}}
     </section>
     <section id="subscribe" aria-labelledby="subscribe-title">
       <h2 id="subscribe-title">添加订阅</h2>
@@ -60,6 +60,8 @@ extension SubscriptionsPage {
 
     /// The page as the template reads it: mustache sees stored properties only.
     private struct Shown {
+        /// How many subscriptions the page reads (``SubscriptionsPage/listed``).
+        let listed = SubscriptionsPage.listed
         let centre: String, pageCentre: String, csrf: String
         let rows: [Row], more: Bool
         let typed: Typed
