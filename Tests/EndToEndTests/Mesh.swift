@@ -197,6 +197,10 @@ final class Mesh: @unchecked Sendable {
         ]
         for peer in MeshService.peers { environment[peer.rawValue.uppercased() + "_URL"] = url(peer.rawValue) }
         for (key, value) in extra { environment[key] = value }
+        if service == "gateway", environment["ACCESS_LOG_SPOOL"] == nil {
+            // Each gateway a spool of its own, kept across its restarts and removed with the logs.
+            environment["ACCESS_LOG_SPOOL"] = "\(logDirectory)/access-spool-\(environment["PORT"] ?? "0")"
+        }
         return environment
     }
 

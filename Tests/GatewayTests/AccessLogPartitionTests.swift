@@ -46,7 +46,7 @@ struct AccessLogPartitionTests {
     @Test func rowsLandInTheirMonthsPartitionByChinaTime() async throws {
         try await Self.withSchema { pool in
             // What the gateway writes (COPY of buffered entries, stamped now) lands in this month.
-            let log = AccessLog(pool: pool, logger: TestEnvironment.logger)
+            let log = AccessLog(pool: pool, logger: TestEnvironment.logger, spool: try AccessSpool.fresh())
             log.record("/test.v1.Test/Now", subject: "user:zhang", centre: "430723000000", error: nil, rule: "test", peer: nil, started: .now)
             log.record("/test.v1.Test/Now", subject: "user:li", centre: "430723000000", error: nil, rule: "test", peer: nil, started: .now)
             await log.flush()
@@ -172,7 +172,7 @@ struct AccessLogPartitionTests {
     @Test func anIndexBuiltMonthByMonthLetsTheLogBeWritten() async throws {
         try await Self.withSchema(poolSize: 6) { pool in
             let partitions = AccessLogPartitions(pool: pool, retention: .default)
-            let log = AccessLog(pool: pool, logger: TestEnvironment.logger)
+            let log = AccessLog(pool: pool, logger: TestEnvironment.logger, spool: try AccessSpool.fresh())
             let build = try await Self.withOpenWrite(pool) {
                 let build = Task { try await partitions.table.addIndexConcurrently("access_log_method", on: ["method", "at"]) }
                 _ = try await waitForBackend(pool, runningSQLLike: "CREATE INDEX CONCURRENTLY%", waiting: true)
@@ -211,7 +211,7 @@ struct AccessLogPartitionTests {
                 ALTER TABLE gateway.access_log ADD COLUMN note text;
                 """)
             let migrator = Migrator(schema: GatewayMigrations.schema, migrations: GatewayMigrations.all + [migration])
-            let log = AccessLog(pool: pool, logger: TestEnvironment.logger)
+            let log = AccessLog(pool: pool, logger: TestEnvironment.logger, spool: try AccessSpool.fresh())
             try await Self.withOpenWrite(pool) { () async throws -> Void in
                 await #expect { try await migrator.migrate(pool, logger: TestEnvironment.logger) } throws: { error in
                     (error as? PostgresError)?.sqlState?.rawValue == "55P03"

@@ -172,7 +172,8 @@ def start_mesh(tmp: Path, extra_env: dict[str, str] | None = None,
         log = (tmp / f"{service}.log").open("wb")
         processes.append(subprocess.Popen(
             [str(_bin_dir() / EXECUTABLES[service])],
-            env={**mesh.env_for(service), "PORT": str(ports[service]), **({"GRPC_PORT": str(mesh.grpc_port)} if service == "gateway" else {})},
+            env={**mesh.env_for(service), "PORT": str(ports[service]),
+                 **({"GRPC_PORT": str(mesh.grpc_port), "ACCESS_LOG_SPOOL": str(tmp / "access-spool")} if service == "gateway" else {})},
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         ))
         if service == "grid":

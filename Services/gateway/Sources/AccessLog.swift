@@ -3,43 +3,28 @@ import Logging
 import PinganConnect
 import PinganPostgres
 import ServiceLifecycle
-import Synchronization
-
-/// One call through the gateway, as the access log keeps it.
-struct AccessEntry: Sendable {
-    let at: Date
-    /// `user:<name>` or `apikey:<name>`; empty when the caller was not authenticated.
-    let subject: String
-    /// The centre the call acted for, after the gateway narrowed it.
-    let centre: String
-    let method: String
-    /// The record ids the request named (UUIDs among its top-level fields).
-    let records: [String]
-    /// `ok` or the Connect error code.
-    let outcome: String
-    /// Why the gateway let the call through, or why it did not.
-    let rule: String
-    let peer: String
-    let duration: Duration
-}
 
 /// The gateway's access log (`gateway.access_log`): who called which method for which centre
 /// and records, with what outcome and under which rule.
 ///
-/// Entries are buffered and written together every ``flushInterval`` (one COPY), so the log
-/// adds no database round trip to a call; a gateway killed outright loses at most that
-/// interval of entries. The table is partitioned by month, and months past the retention
-/// are dropped whole by ``AccessLogPartitions``, not deleted row by row here. Reads of
-/// personal data keep their own audit in dispute-service, written with the read itself.
+/// An entry is appended to the ``AccessSpool`` on disk as its call ends, and every
+/// ``flushInterval`` what the spool holds is written with one `COPY`: the log adds no database
+/// round trip to a call, and a gateway killed outright loses none of it. The table is
+/// partitioned by month, and months past the retention are dropped whole by
+/// ``AccessLogPartitions``, not deleted row by row here. Reads of personal data keep their own
+/// audit in dispute-service, written with the read itself.
 final class AccessLog: Service, Sendable {
+    static let columns = ["at", "subject", "centre_code", "method", "record_ids", "outcome", "rule", "peer", "duration_ms"]
+
     let pool: PostgresPool
     let logger: Logger
+    let spool: AccessSpool
     let flushInterval: Duration
-    private let buffer = Mutex<[AccessEntry]>([])
 
-    init(pool: PostgresPool, logger: Logger, flushInterval: Duration = .seconds(1)) {
+    init(pool: PostgresPool, logger: Logger, spool: AccessSpool, flushInterval: Duration = .seconds(1)) {
         self.pool = pool
         self.logger = logger
+        self.spool = spool
         self.flushInterval = flushInterval
     }
 
@@ -50,11 +35,22 @@ final class AccessLog: Service, Sendable {
         peer: String?, started: ContinuousClock.Instant
     ) {
         let outcome = error.map { ($0 as? ConnectError)?.code.rawValue ?? "internal" } ?? "ok"
-        let entry = AccessEntry(
-            at: Date(), subject: subject, centre: centre, method: method, records: records, outcome: outcome, rule: rule,
-            peer: peer ?? "", duration: ContinuousClock.now - started
+        let duration = (ContinuousClock.now - started).components
+        let millis = Double(duration.seconds) * 1000 + Double(duration.attoseconds) / 1e15
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        PostgresConnection.appendCopyRow(
+            [Date(), Self.withoutNUL(subject), centre, Self.withoutNUL(method), records.joined(separator: " "), outcome, rule,
+             Self.withoutNUL(peer ?? ""), millis],
+            to: &line
         )
-        buffer.withLock { $0.append(entry) }
+        spool.append(line)
+    }
+
+    /// `text` without NUL, which no PostgreSQL text can hold: one in a path or a user name
+    /// would fail the `COPY` of every entry around it.
+    static func withoutNUL(_ text: String) -> String {
+        text.utf8.contains(0) ? String(decoding: text.utf8.filter { $0 != 0 }, as: UTF8.self) : text
     }
 
     /// `text` with control characters (line breaks, NUL) replaced, fit for a log line.
@@ -72,28 +68,49 @@ final class AccessLog: Service, Sendable {
         await flush()
     }
 
-    /// Writes what is buffered; on failure the entries go back to the buffer for the next round.
+    /// Writes the spool's sealed files to the database, oldest first, each in a transaction
+    /// with its id, and removes them. A file that cannot be written now stays for the next
+    /// round, and so do the files after it.
     func flush() async {
-        let entries = buffer.withLock { entries -> [AccessEntry] in
-            defer { entries.removeAll() }
-            return entries
+        if spool.unwrittenBytes > 0 {
+            logger.error("access log spool cannot be written; entries held in memory", metadata: [
+                "directory": "\(spool.directory.path)", "bytes": "\(spool.unwrittenBytes)",
+            ])
         }
-        guard !entries.isEmpty else { return }
-        do {
-            try await pool.withConnection { connection in
-                _ = try await connection.copy(
-                    into: "gateway.access_log",
-                    columns: ["at", "subject", "centre_code", "method", "record_ids", "outcome", "rule", "peer", "duration_ms"],
-                    rows: entries.map { entry in
-                        let millis = Double(entry.duration.components.seconds) * 1000 + Double(entry.duration.components.attoseconds) / 1e15
-                        return [entry.at, entry.subject, entry.centre, entry.method, entry.records.joined(separator: " "), entry.outcome,
-                                entry.rule, entry.peer, millis]
+        for file in spool.seal() {
+            do {
+                let contents = try spool.contents(of: file)
+                if contents.tornBytes > 0 {
+                    logger.warning("access log spool: a line cut short by the gateway's end is left out", metadata: [
+                        "file": "\(file.url.path)", "bytes": "\(contents.tornBytes)",
+                    ])
+                }
+                try await pool.withConnection { connection in
+                    try await connection.transaction { transaction in
+                        let copied = try await transaction.query("SELECT 1 FROM gateway.access_spool_files WHERE file = $1", [file.id])
+                        guard copied.isEmpty else { return }
+                        if !contents.lines.isEmpty {
+                            try await transaction.copy(into: "gateway.access_log", columns: Self.columns, text: contents.lines)
+                        }
+                        try await transaction.queue("INSERT INTO gateway.access_spool_files (file) VALUES ($1)", [file.id])
                     }
-                )
+                }
+            } catch {
+                logger.warning("access log write failed; its file is kept for the next round", metadata: [
+                    "file": "\(file.url.path)", "error": "\(error)",
+                ])
+                return
             }
-        } catch {
-            logger.warning("access log write failed; kept for the next round", metadata: ["entries": "\(entries.count)", "error": "\(error)"])
-            buffer.withLock { $0.insert(contentsOf: entries.suffix(100_000), at: 0) }
+            do {
+                try spool.remove(file)
+                // The id only guards the file against a second copy; with the file gone it
+                // guards nothing. If this fails the row stays, and harms nothing.
+                _ = try? await pool.query("DELETE FROM gateway.access_spool_files WHERE file = $1", [file.id])
+            } catch {
+                logger.warning("access log spool: a written file could not be removed", metadata: [
+                    "file": "\(file.url.path)", "error": "\(error)",
+                ])
+            }
         }
     }
 

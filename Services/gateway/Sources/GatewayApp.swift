@@ -17,6 +17,7 @@ import PinganRuntime
 /// | `BCRYPT_COST` | `11` | bcrypt work factor for stored passwords |
 /// | `TRUSTED_PROXIES` | (none) | comma-separated IP addresses and CIDR ranges of the proxies in front (an ingress); only their `X-Forwarded-For` names the client |
 /// | `ACCESS_LOG_RETENTION_DAYS` | `180` | days the access log is kept (180 to 3650); older months' partitions are detached and dropped (``AccessLogRetention``) |
+/// | `ACCESS_LOG_SPOOL` | `$TMPDIR/pingan-gateway-<PORT>` | the directory, on a disk of its own that outlives the process, where calls' access-log entries wait for the database (``AccessSpool``); one gateway per directory |
 public struct GatewaySettings: Sendable {
     public var service: ServiceSettings
     public var centre: DivisionCode
@@ -30,6 +31,10 @@ public struct GatewaySettings: Sendable {
     public var trustedProxies = TrustedProxies()
     /// How long `gateway.access_log` is kept (``AccessLogPartitions``).
     public var accessLogRetention = AccessLogRetention.default
+    /// Where calls' access-log entries wait for the database (``AccessSpool``). A gateway
+    /// restarted on the same directory writes what its predecessor left there; built in code,
+    /// each gateway has a new one of its own.
+    public var accessLogSpool = FileManager.default.temporaryDirectory.appendingPathComponent("pingan-gateway-\(UUID().uuidString.lowercased())")
 
     public init(service: ServiceSettings, centre: DivisionCode? = nil, tokenSecret: String, tokenLifetime: TimeInterval = 3600, bcryptCost: UInt8 = 11) {
         self.service = service
@@ -69,6 +74,8 @@ public struct GatewaySettings: Sendable {
         accessLogRetention = AccessLogRetention(
             days: try reader.integer("ACCESS_LOG_RETENTION_DAYS", in: AccessLogRetention.minimumDays...3650) ?? AccessLogRetention.defaultDays
         )
+        accessLogSpool = reader.string("ACCESS_LOG_SPOOL").map { URL(fileURLWithPath: $0, isDirectory: true) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("pingan-gateway-\(service.port)")
         do {
             trustedProxies = try TrustedProxies(parsing: reader.string("TRUSTED_PROXIES") ?? "")
         } catch {
@@ -87,7 +94,13 @@ public enum GatewayApp {
     ) throws -> some ApplicationProtocol {
         let host = ServiceHost(.gateway, settings: settings.service, migrator: GatewayMigrations.migrator)
         let tokens = try TokenSigner(secret: settings.tokenSecret, previous: settings.previousTokenSecrets, audience: .gateway)
-        let access = AccessLog(pool: host.pool, logger: host.logger)
+        let spool: AccessSpool
+        do {
+            spool = try AccessSpool(directory: settings.accessLogSpool)
+        } catch {
+            throw ConfigurationError(variable: "ACCESS_LOG_SPOOL", problem: error.description)
+        }
+        let access = AccessLog(pool: host.pool, logger: host.logger, spool: spool)
         // Entries are stamped with the real time (not `now`), so their partitions follow it too.
         let accessPartitions = AccessLogPartitions(pool: host.pool, retention: settings.accessLogRetention)
         let store = PostgresAccountStore(pool: host.pool)

@@ -145,6 +145,16 @@ enum GatewayMigrations {
             FROM gateway.access_log_unpartitioned;
             DROP TABLE gateway.access_log_unpartitioned;
             """),
+        Migration(version: 7, name: "access log spool files written", sql: """
+            -- The spool files (AccessSpool) whose rows are in the access log, each recorded in
+            -- the transaction that copied it: a file a killed gateway left behind after that
+            -- commit is recognised and not copied twice. A row goes once its file is removed,
+            -- so the table holds a few rows at a time.
+            CREATE TABLE gateway.access_spool_files (
+                file      uuid PRIMARY KEY,
+                copied_at timestamptz NOT NULL DEFAULT now()
+            );
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -1,0 +1,164 @@
+import Foundation
+@testable import GatewayService
+import PinganContracts
+import PinganPostgres
+import PinganRuntime
+import PinganTestSupport
+import Testing
+
+extension AccessSpool {
+    /// A spool in a new directory of its own.
+    static func fresh() throws -> AccessSpool {
+        try AccessSpool(directory: FileManager.default.temporaryDirectory.appendingPathComponent("pingan-spool-test-\(UUID().uuidString)"))
+    }
+}
+
+/// The access log's entries wait on disk, not in memory, between a call and the database: a
+/// gateway killed outright leaves them in its spool, and the next gateway on that disk writes
+/// them, once. The end-to-end suite kills a real one (`AccessLogKillTests`).
+@Suite("gateway access log spool")
+struct AccessSpoolTests {
+    static let getCase = DisputeServiceMethods.getCase.path
+
+    /// `count` calls of a mediator reading one case, recorded and not yet flushed.
+    static func read(_ log: AccessLog, case id: String, count: Int, as subject: String = "user:xu-mediator") {
+        for _ in 0..<count {
+            log.record(getCase, subject: subject, centre: Place.townA, records: [id], error: nil, rule: "centre within gateway centre", peer: "10.1.2.3", started: .now)
+        }
+    }
+
+    static func rows(_ pool: PostgresPool, subject: String) async throws -> [(at: Date, records: String, peer: String)] {
+        try await pool.query("SELECT at, record_ids, peer FROM gateway.access_log WHERE subject = $1 ORDER BY id", [subject]).map { row in
+            (try row.decode(Date.self, at: 0), try row.decode(String.self, at: 1), try row.decode(String.self, at: 2))
+        }
+    }
+
+    static func files(in directory: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".copy") }
+    }
+
+    /// The files of `spool` as a gateway killed now leaves them, in a directory of their own:
+    /// what the next gateway on that disk finds. (Its lock is the kernel's to release, which
+    /// only a real process's end does; the end-to-end suite kills one.)
+    static func leftBehind(by spool: AccessSpool) throws -> URL {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("pingan-spool-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+        for name in try files(in: spool.directory) {
+            try FileManager.default.copyItem(at: spool.directory.appendingPathComponent(name), to: copy.appendingPathComponent(name))
+        }
+        return copy
+    }
+
+    @Test func entriesAGatewayLeftAreWrittenByTheNextOnItsDisk() async throws {
+        try await AccessLogPartitionTests.withSchema { pool in
+            let caseID = UUID().uuidString.lowercased()
+            let readAt = Date()
+            let spool = try AccessSpool.fresh()
+            let log = AccessLog(pool: pool, logger: TestEnvironment.logger, spool: spool)
+            Self.read(log, case: caseID, count: 3)
+            // While it runs the directory is its own: a second gateway there is refused.
+            #expect { try AccessSpool(directory: spool.directory) } throws: { error in
+                "\(error)".contains("another gateway that is running")
+            }
+            // Killed before its flush: nothing is in the database, all three are on disk.
+            #expect(try await Self.rows(pool, subject: "user:xu-mediator").isEmpty)
+            let disk = try Self.leftBehind(by: spool)
+            #expect(try Self.files(in: disk).count == 1)
+
+            let next = AccessLog(pool: pool, logger: TestEnvironment.logger, spool: try AccessSpool(directory: disk))
+            await next.flush()
+            let rows = try await Self.rows(pool, subject: "user:xu-mediator")
+            #expect(rows.map(\.records) == [caseID, caseID, caseID])
+            #expect(rows.map(\.peer) == ["10.1.2.3", "10.1.2.3", "10.1.2.3"])
+            // Each keeps the time of its call, not of the write.
+            #expect(rows.allSatisfy { abs($0.at.timeIntervalSince(readAt)) < 60 && $0.at <= Date() })
+            #expect(try Self.files(in: disk).isEmpty)
+            // The id that guarded the file went with it.
+            #expect(try await pool.query("SELECT count(*) FROM gateway.access_spool_files")[0].decode(Int.self, at: 0) == 0)
+        }
+    }
+
+    /// Killed between the commit of a file's rows and the file's removal, a gateway leaves a
+    /// file whose rows are in the database already: the next one removes it unwritten.
+    @Test func aFileFoundAgainAfterItsRowsCommittedIsNotWrittenTwice() async throws {
+        try await AccessLogPartitionTests.withSchema { pool in
+            let spool = try AccessSpool.fresh()
+            let log = AccessLog(pool: pool, logger: TestEnvironment.logger, spool: spool)
+            Self.read(log, case: UUID().uuidString.lowercased(), count: 2)
+            guard let file = spool.seal().first else { throw TestSetupError("nothing sealed") }
+            let disk = try Self.leftBehind(by: spool)
+            await log.flush()
+            #expect(try await Self.rows(pool, subject: "user:xu-mediator").count == 2)
+
+            // The state such a kill leaves: the file on disk and its id beside the rows.
+            #expect(try Self.files(in: disk) == [file.url.lastPathComponent])
+            try await pool.query("INSERT INTO gateway.access_spool_files (file) VALUES ($1)", [file.id])
+            let next = AccessLog(pool: pool, logger: TestEnvironment.logger, spool: try AccessSpool(directory: disk))
+            await next.flush()
+            #expect(try await Self.rows(pool, subject: "user:xu-mediator").count == 2)
+            #expect(try Self.files(in: disk).isEmpty)
+        }
+    }
+
+    /// A line the gateway's death cut short in the middle of its `write` is left out; the
+    /// whole lines before it are written.
+    @Test func aLineCutShortIsLeftOutAndTheLinesBeforeItAreWritten() async throws {
+        try await AccessLogPartitionTests.withSchema { pool in
+            let spool = try AccessSpool.fresh()
+            let log = AccessLog(pool: pool, logger: TestEnvironment.logger, spool: spool)
+            Self.read(log, case: UUID().uuidString.lowercased(), count: 2)
+            guard let file = spool.seal().first else { throw TestSetupError("nothing sealed") }
+            let handle = try FileHandle(forWritingTo: file.url)
+            try handle.seekToEnd()
+            let torn = Array("2026-12-07 10:00:00+08\tuser:xu-medi".utf8)
+            try handle.write(contentsOf: torn)
+            try handle.close()
+            #expect(try spool.contents(of: file).tornBytes == torn.count)
+            await log.flush()
+            #expect(try await Self.rows(pool, subject: "user:xu-mediator").count == 2)
+            #expect(try await pool.query("SELECT count(*) FROM gateway.access_log WHERE subject = 'user:xu-medi'")[0].decode(Int.self, at: 0) == 0)
+            #expect(try Self.files(in: spool.directory).isEmpty)
+        }
+    }
+
+    /// While the database is away the files stay, in order, and go once it is back; a NUL
+    /// in a path does not hold them back.
+    @Test func filesWaitForTheDatabaseAndGoInOrderOnceItIsBack() async throws {
+        try await AccessLogPartitionTests.withSchema { pool in
+            let spool = try AccessSpool.fresh()
+            let log = AccessLog(pool: pool, logger: TestEnvironment.logger, spool: spool)
+            // The table the flush needs is away, as it is while PostgreSQL is.
+            try await pool.query("ALTER TABLE gateway.access_spool_files RENAME TO access_spool_files_away")
+            for round in 0..<3 {
+                Self.read(log, case: UUID().uuidString.lowercased(), count: 1, as: "user:round-\(round)")
+                if round == 2 {
+                    log.record("/pingan.grid.v1.GridService/Odd\u{0}Path", subject: "user:odd", centre: Place.townA, error: nil, rule: "test", peer: nil, started: .now)
+                }
+                await log.flush()
+            }
+            #expect(try Self.files(in: spool.directory).count == 3)
+            #expect(try await pool.query("SELECT count(*) FROM gateway.access_log")[0].decode(Int.self, at: 0) == 0)
+
+            try await pool.query("ALTER TABLE gateway.access_spool_files_away RENAME TO access_spool_files")
+            await log.flush()
+            let rows = try await pool.query("SELECT subject, method FROM gateway.access_log ORDER BY id").map { row in
+                "\(try row.decode(String.self, at: 0)) \(try row.decode(String.self, at: 1))"
+            }
+            #expect(rows == [
+                "user:round-0 \(Self.getCase)", "user:round-1 \(Self.getCase)", "user:round-2 \(Self.getCase)",
+                "user:odd /pingan.grid.v1.GridService/OddPath",
+            ])
+            #expect(try Self.files(in: spool.directory).isEmpty)
+        }
+    }
+
+    /// Where the spool is: `ACCESS_LOG_SPOOL`, or a directory named by the gateway's port, so
+    /// a gateway restarted on its port finds what it left.
+    @Test func theSpoolIsASettingAndOtherwiseNamedByThePort() throws {
+        let base = ["MESH_SECRET": TestMesh.secret, "TOKEN_SECRET": TestMesh.tokenSecret, "PORT": "18080"]
+        #expect(try GatewaySettings(SettingsReader(base)).accessLogSpool.lastPathComponent == "pingan-gateway-18080")
+        var set = base
+        set["ACCESS_LOG_SPOOL"] = "/var/spool/pingan-access"
+        #expect(try GatewaySettings(SettingsReader(set)).accessLogSpool.path == "/var/spool/pingan-access")
+    }
+}
