@@ -64,24 +64,27 @@ struct RiskClusterTests {
 
     /// Six land disputes in one village within two weeks, from three sources, through the
     /// real services: one cluster warning to the township listing the six, one webhook, no
-    /// webhook per case; a seventh joins the warning and is not pushed again.
+    /// webhook per case; a seventh joins the warning and is not pushed again, and the twelfth,
+    /// twice the six pushed, is pushed as `warning.grew`.
     @Test func sixLandDisputesInOneVillageArriveAsOneWebhook() async throws {
         try await withMesh { mesh, setup, receiver in
             // A short group wait, so the test waits seconds rather than the default 30.
             await mesh.kill("risk")
             try await mesh.start("risk", extra: ["CLUSTER_GROUP_WAIT_SECONDS": "2"])
-            var cases: [String] = []
-            let sources: [Pingan_Dispute_V1_CaseSource] = [.walkIn, .hotline, .citizenApp]
-            for n in 0..<6 {
+            /// The `n`th land dispute of 村 A1 taken in at the township's window; its case's id.
+            func landDispute(_ n: Int, from source: Pingan_Dispute_V1_CaseSource) async throws -> String {
                 var request = Pingan_Dispute_V1_IntakeCaseRequest()
                 request.requestID = UUID().wire
                 request.villageCode = Place.villageA1
                 request.category = .land
-                request.source = sources[n % 3]
-                request.description_p = "村民反映承包地被占用（第\(n + 1)起）"
+                request.source = source
+                request.description_p = "村民反映承包地被占用（第\(n)起）"
                 request.parties = mesh.nextParties().map { name in .with { $0.name = name } }
-                cases.append(try await mesh.call(DisputeServiceMethods.intakeCase, request, as: "town-a").case.id)
+                return try await mesh.call(DisputeServiceMethods.intakeCase, request, as: "town-a").case.id
             }
+            var cases: [String] = []
+            let sources: [Pingan_Dispute_V1_CaseSource] = [.walkIn, .hotline, .citizenApp]
+            for n in 0..<6 { cases.append(try await landDispute(n + 1, from: sources[n % 3])) }
             #expect(await eventually(timeout: .seconds(30)) { receiver.received.contains { $0.caseID.isEmpty } })
             let webhooks = receiver.received
             #expect(webhooks.count == 1)
@@ -109,6 +112,16 @@ struct RiskClusterTests {
             })
             #expect(try await mesh.count("SELECT count(*) FROM risk.outbox WHERE topic = 'warning.raised'") == 1)
             #expect(try await mesh.count("SELECT count(*) FROM risk.incidents WHERE source = \(Pingan_Dispute_V1_CaseSource.gridReport.rawValue)") == 1)
+
+            // Five more at the window: the twelfth doubles the cluster, and the township hears it once.
+            var newest = ""
+            for n in 8...12 { newest = try await landDispute(n, from: .walkIn) }
+            #expect(await eventually(timeout: .seconds(30)) { receiver.received.contains { $0.json["type"] as? String == "warning.grew" } })
+            let grew = receiver.received.filter { $0.json["type"] as? String == "warning.grew" }
+            #expect(grew.count == 1)
+            #expect(grew.first?.json["centre_code"] as? String == Place.townA && grew.first?.caseID == newest)
+            #expect((grew.first?.json["text"] as? String)?.contains("关联案件已增至12起（上次推送时6起）") == true)
+            #expect(receiver.received.filter { $0.caseID.isEmpty }.count == 1)
         }
     }
 }

@@ -72,7 +72,7 @@ struct PushRenderingTests {
         #expect(webhook.count == 17)
     }
 
-    @Test("a warning's level comes from its event, and only a warning.escalated notice carries one")
+    @Test("a warning's level comes from its event, and of notices only warning.escalated and warning.grew carry one")
     func levelFromEvents() throws {
         var request = Pingan_Notify_V1_DeliverWarningRequest()
         request.score = 65
@@ -87,6 +87,8 @@ struct PushRenderingTests {
         let escalated = PushContent(notice: notice, event: UUID())
         let sms = SMSMessage.text(escalated, dashboard: "")
         #expect(sms.contains("风险等级较大") && !sms.contains("acknowledged"))
+        notice.type = PushEvents.warningGrew
+        #expect(PushContent(notice: notice, event: UUID()).level == .serious)
         notice.type = PushEvents.caseEscalated
         #expect(PushContent(notice: notice, event: UUID()).level == nil)
     }

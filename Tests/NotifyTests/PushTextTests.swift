@@ -41,6 +41,8 @@ struct PushTextTests {
         var contents = [PushContent(warning: warning, id: UUID())]
         let notices: [(String, String, String, String)] = [
             (PushEvents.warningEscalated, "a warning from 430723102000 was not acknowledged in time", "乡镇（街道）级预警超时未签收，已升级至县（区）级，请及时签收", "2026-11-28T07:05:00Z"),
+            (PushEvents.warningGrew, "cluster land-village-14d (rules 2026.12-1): 13 cases under 430723102201, 6 when last pushed",
+             "同一村14天内土地纠纷达6起（群体性事件苗头）：关联案件已增至13起（上次推送时6起），请研判是否提级处置", ""),
             (PushEvents.caseOverdue, "\(party) has not reported to the summons by its deadline", "", "2026-11-28T06:05:09.123Z"),
             (PushEvents.caseEscalated, "430723102000 asks for support: \(party)扬言轻生，电话\(phone)", "", ""),
             (PushEvents.caseEscalationRequested, "430723102201 asks to escalate: \(party) \(phone)", "", ""),
@@ -58,7 +60,7 @@ struct PushTextTests {
             notice.summary = summary
             notice.text = text
             notice.dueAt = due
-            if type == PushEvents.warningEscalated { notice.level = .major }
+            if [PushEvents.warningEscalated, PushEvents.warningGrew].contains(type) { notice.level = .major }
             contents.append(PushContent(notice: notice, event: UUID()))
         }
         return contents.map { $0.named(names) }

@@ -281,6 +281,77 @@ struct ClusterWarningTests {
         }
     }
 
+    /// A village's land cluster pushed with six cases is not pushed for the seventh to the
+    /// eleventh; the twelfth doubles it, and once the group wait is over (the thirteenth
+    /// arriving meanwhile) the township is pushed `warning.grew` with thirteen, naming the
+    /// newest case. The next push waits for twenty-six. (From the tenth, the township's land
+    /// disputes also rise over past years' and warn the county: a cluster with pushes of its own.)
+    @Test func aClusterIsPushedAgainWhenItHasDoubledNotForEachCase() async throws {
+        let clock = ManualClock(morningOf: "2026-12-01")
+        try await withRisk(clock) { rpc, database, chores in
+            let pool = database.pool()
+            defer { Task { await pool.close() } }
+            var ids: [UUID] = []
+            func dispute() async throws {
+                let id = UUID()
+                ids.append(id)
+                _ = try await assess(rpc, land(id, source: .gridReport, openedAt: clock.now, keys: [Self.key("phone", ids.count)]))
+                clock.advance(by: 10)
+            }
+            for _ in 0..<6 { try await dispute() }
+            clock.advance(by: 31)
+            #expect(try await chores.pushDueClusters(now: clock.now) == 1)
+            let cluster = try #require(try await warnings(rpc, under: Self.baiyi).first)
+            // The township has it in hand.
+            var acknowledge = Pingan_Risk_V1_AcknowledgeWarningRequest()
+            acknowledge.warningID = cluster.id
+            _ = try await rpc.call(RiskServiceMethods.acknowledgeWarning, acknowledge, headers: [try person(Self.baiyi, [.staff, .mediator, .leader])])
+            /// The cluster's `warning.grew` notices queued for notify-service.
+            func grew() async throws -> [Pingan_Notify_V1_DeliverNoticeRequest] {
+                try await pool.query("SELECT payload FROM risk.outbox WHERE topic = 'warning.notice' ORDER BY created_at").map {
+                    try Pingan_Notify_V1_DeliverNoticeRequest(serializedBytes: [UInt8](try $0.decode(Data.self, at: 0)))
+                }.filter { $0.type == "warning.grew" && $0.summary.contains(cluster.id) }
+            }
+
+            for _ in 6..<11 { try await dispute() }
+            _ = try await chores.pushDueClusters(now: clock.now)
+            #expect(try await grew().isEmpty)
+
+            try await dispute()
+            // Due after the group wait, not before; the thirteenth goes in the same push.
+            _ = try await chores.pushDueClusters(now: clock.now)
+            #expect(try await grew().isEmpty)
+            try await dispute()
+            clock.advance(by: 31)
+            _ = try await chores.pushDueClusters(now: clock.now)
+            _ = try await chores.pushDueClusters(now: clock.now)
+            let notices = try await grew()
+            #expect(notices.count == 1)
+            let notice = try #require(notices.first)
+            #expect(notice.centreCode == Self.baiyi && notice.villageCode == Self.village && notice.caseID == ids[12].wire)
+            #expect(notice.text == "同一村14天内土地纠纷达6起（群体性事件苗头）：关联案件已增至13起（上次推送时6起），请研判是否提级处置")
+            #expect(notice.summary.contains("13 cases") && notice.summary.contains("6 when last pushed"))
+            #expect(notice.level == .serious && notice.dueAt.isEmpty)
+            // Its own push, `warning.raised`, went once.
+            #expect(try await pushes(database).filter { $0.warningID == cluster.id }.count == 1)
+            var get = Pingan_Risk_V1_GetWarningRequest()
+            get.warningID = cluster.id
+            let steps = try await rpc.call(RiskServiceMethods.getWarning, get, headers: [try person(Self.baiyi, [.staff])]).warning.steps
+            #expect(steps.filter { $0.kind == "pushed" }.count == 2)
+
+            // Twenty-five is not twice thirteen; twenty-six is.
+            while ids.count < 25 { try await dispute() }
+            clock.advance(by: 31)
+            _ = try await chores.pushDueClusters(now: clock.now)
+            #expect(try await grew().count == 1)
+            try await dispute()
+            clock.advance(by: 31)
+            _ = try await chores.pushDueClusters(now: clock.now)
+            #expect(try await grew().count == 2)
+            #expect(try await grew().last?.text.contains("关联案件已增至26起（上次推送时13起）") == true)
+        }
+    }
+
     /// The rules' version is recorded on each warning, and a changed rule applies from its
     /// version on: under a book whose second version (from 2027-03-01) warns at four land
     /// disputes, four in February warn nothing and four in March warn, recorded as the second.

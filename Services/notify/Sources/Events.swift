@@ -29,6 +29,8 @@ enum NotifyEvents {
 enum PushEvents {
     static let warningRaised = "warning.raised"
     static let warningEscalated = "warning.escalated"
+    /// A cluster warning holds twice the cases it held when last pushed.
+    static let warningGrew = "warning.grew"
     static let caseOverdue = "case.overdue"
     static let caseEscalated = "case.escalated"
     static let caseEscalationRequested = "case.escalation_requested"
@@ -41,7 +43,7 @@ enum PushEvents {
     /// for, whatever its filters.
     static let test = "push.test"
 
-    static let all: Set<String> = [warningRaised, warningEscalated, caseOverdue, caseEscalated, caseEscalationRequested, caseSummoned, indexAction, indexPublished]
+    static let all: Set<String> = [warningRaised, warningEscalated, warningGrew, caseOverdue, caseEscalated, caseEscalationRequested, caseSummoned, indexAction, indexPublished]
     /// What `ListDeliveries` may be narrowed to: every push a subscriber receives, tests too.
     static let listed = all.union([test])
     /// What may arrive through ``NotifyEvents/deliverNotice``: every push but a raised warning.
@@ -68,7 +70,7 @@ extension PushContent {
         self.init(
             type: request.type, subject: event, caseID: request.caseID, centre: request.centreCode, village: request.villageCode,
             summary: request.summary, score: nil, reasons: [], incidentID: "", dueAt: request.dueAt, category: nil,
-            level: request.type == PushEvents.warningEscalated ? Self.level(request.level) : nil
+            level: [PushEvents.warningEscalated, PushEvents.warningGrew].contains(request.type) ? Self.level(request.level) : nil
         )
         text = request.text
     }

@@ -20,7 +20,7 @@ import SwiftProtobuf
 /// | topic | payload | delivered to |
 /// |---|---|---|
 /// | ``raised`` | `DeliverWarningRequest` (``raised(_:case:owner:decisive:)``), with the warning's level | `NotifyService/DeliverWarning` |
-/// | ``notice`` | `DeliverNoticeRequest` of type `warning.escalated` (``escalated(case:centre:village:summary:level:)``) | `NotifyService/DeliverNotice` |
+/// | ``notice`` | `DeliverNoticeRequest` of type `warning.escalated` (``escalated(case:centre:village:summary:level:text:due:)``) or `warning.grew` (``clusterGrew(_:from:)``) | `NotifyService/DeliverNotice` |
 enum WarningEvents {
     /// A case's facts changed: score it (``AssessedCase``).
     static let assessCase: ConnectMethod<Pingan_Risk_V1_AssessCaseRequest, Pingan_Risk_V1_AssessCaseResponse> = RiskServiceMethods.assessCase
@@ -107,5 +107,21 @@ extension WarningEvents {
         event.factors = [factor]
         event.acknowledgeBy = cluster.escalatesAt?.wireTimestamp ?? ""
         return event
+    }
+
+    /// A `warning.grew` notice: a cluster warning pushed with `before` cases now holds twice
+    /// as many or more, pushed to the centre it warns now and the levels above. It names the
+    /// newest member as its case, the one people open first, and says what the cluster was.
+    static func clusterGrew(_ cluster: DueCluster, from before: Int) -> Pingan_Notify_V1_DeliverNoticeRequest {
+        var notice = Pingan_Notify_V1_DeliverNoticeRequest()
+        notice.type = "warning.grew"
+        notice.caseID = cluster.members.last?.wire ?? ""
+        notice.centreCode = cluster.centre.rawValue
+        notice.villageCode = cluster.scope.level == .village ? cluster.scope.rawValue : ""
+        notice.summary = "cluster \(cluster.rule) (rules \(cluster.rulesVersion)) \(cluster.id.wire): \(cluster.members.count) cases under \(cluster.scope), \(before) when last pushed"
+        notice.text = "\(cluster.label)：关联案件已增至\(cluster.members.count)起（上次推送时\(before)起），请研判是否提级处置"
+        notice.level = cluster.level.wire
+        notice.dueAt = cluster.escalatesAt?.wireTimestamp ?? ""
+        return notice
     }
 }

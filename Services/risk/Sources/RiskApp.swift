@@ -14,7 +14,7 @@ import PinganRuntime
 /// | `WARNING_ACK_MINUTES` | `30` | wall-clock minutes a raised warning waits for an acknowledgement before it escalates a level |
 /// | `WARNING_SCAN_SECONDS` | `30` | how often unacknowledged warnings are looked for |
 /// | `CLUSTER_RULES_FILE` | the rules shipped in `Data/risk-models.json` | a JSON file of versioned cluster rules (`{"versions": [...]}`) |
-/// | `CLUSTER_GROUP_WAIT_SECONDS` | `30` | how long a new cluster warning gathers members before its one push |
+/// | `CLUSTER_GROUP_WAIT_SECONDS` | `30` | how long a new cluster warning gathers members before its push, and a cluster that has doubled before it is pushed again |
 public struct RiskSettings: Sendable {
     public var service: ServiceSettings
     public var threshold: Int?
@@ -22,7 +22,8 @@ public struct RiskSettings: Sendable {
     public var scanInterval: Duration
     /// A file of cluster rules to use instead of the shipped ones; `nil` for the shipped ones.
     public var clusterRulesFile: String? = nil
-    /// Alertmanager's `group_wait`: members arriving meanwhile go in the cluster's one push.
+    /// Alertmanager's `group_wait`: members arriving meanwhile go in the cluster's push, or in
+    /// its push again once it has doubled.
     public var groupWait: Duration = .seconds(30)
 
     public init(service: ServiceSettings, threshold: Int? = nil, acknowledgeWithin: Duration = .seconds(30 * 60), scanInterval: Duration = .seconds(30)) {
@@ -83,7 +84,7 @@ public enum RiskApp {
         let rescoring = PeriodicTask("re-scoring as time passes", every: settings.scanInterval, logger: host.logger) {
             try await PeriodicTask.drain(batch: RiskChores.batch) { try await chores.rescoreDue(now: now()) }
         }
-        // A cluster's one push goes out when its group wait is over.
+        // A cluster's push goes out when its group wait is over, and again when it has doubled.
         let clusterPushes = PeriodicTask("cluster pushes", every: min(settings.scanInterval, .seconds(max(1, settings.groupWait.components.seconds))), logger: host.logger) {
             try await PeriodicTask.drain(batch: RiskChores.batch) { try await chores.pushDueClusters(now: now()) }
         }

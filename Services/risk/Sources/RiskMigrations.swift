@@ -189,6 +189,15 @@ enum RiskMigrations {
             -- raised in Pingan. Its id is named by its legacy id, so a re-import finds it.
             ALTER TABLE risk.warnings ADD COLUMN imported_by text, ADD COLUMN imported_at timestamptz;
             """),
+        Migration(version: 11, name: "a cluster pushed again when it has doubled", sql: """
+            -- How many cases a cluster warning held when it was last pushed (NULL before its
+            -- first push): once twice as many have joined, it is pushed again (warning.grew).
+            -- A cluster pushed before this migration counts from the cases it holds now.
+            SET LOCAL lock_timeout = '5s';
+            ALTER TABLE risk.warnings ADD COLUMN pushed_count integer;
+            UPDATE risk.warnings SET pushed_count = count
+            WHERE cluster_key IS NOT NULL AND push_due_at IS NULL AND status <> 'closed';
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -136,8 +136,9 @@ public nonisolated struct Pingan_Notify_V1_Subscription: Sendable {
 
   public var channel: Pingan_Notify_V1_Channel = .unspecified
 
-  /// Only these events (warning.raised, warning.escalated, case.overdue, case.escalated,
-  /// case.escalation_requested, case.summoned, index.action, index.published); empty for all.
+  /// Only these events (warning.raised, warning.escalated, warning.grew, case.overdue,
+  /// case.escalated, case.escalation_requested, case.summoned, index.action, index.published);
+  /// empty for all.
   public var eventTypes: [String] = []
 
   /// Warnings below this score are not pushed.
@@ -219,9 +220,9 @@ public nonisolated struct Pingan_Notify_V1_SubscribeRequest: Sendable {
   /// Optional. WEBHOOK when unspecified.
   public var channel: Pingan_Notify_V1_Channel = .unspecified
 
-  /// Optional. Only pushes of these types: warning.raised, warning.escalated, case.overdue,
-  /// case.escalated, case.escalation_requested, case.summoned, index.action, index.published;
-  /// empty for all.
+  /// Optional. Only pushes of these types: warning.raised, warning.escalated, warning.grew,
+  /// case.overdue, case.escalated, case.escalation_requested, case.summoned, index.action,
+  /// index.published; empty for all.
   public var eventTypes: [String] = []
 
   /// Optional. 0 to 100; warnings below this score are not pushed (notices have no score
@@ -566,8 +567,9 @@ public nonisolated struct Pingan_Notify_V1_DeliverNoticeRequest: Sendable {
   // methods supported on all messages.
 
   /// Required. case.overdue, case.escalated, case.escalation_requested, case.summoned,
-  /// warning.escalated, or for the governance index index.action (an action a month's score
-  /// calls for) and index.published.
+  /// warning.escalated, warning.grew (a cluster warning holds twice the cases of its last
+  /// push; case_id names its newest), or for the governance index index.action (an action a
+  /// month's score calls for) and index.published.
   public var type: String = String()
 
   /// Optional; required (the case's UUID) for every type but the index's notices, for which
@@ -586,7 +588,8 @@ public nonisolated struct Pingan_Notify_V1_DeliverNoticeRequest: Sendable {
   /// Optional. RFC 3339; the deadline concerned, when there is one.
   public var dueAt: String = String()
 
-  /// Optional. For warning.escalated: the warning's level (一般, 较大, 重大); unspecified otherwise.
+  /// Optional. For warning.escalated and warning.grew: the warning's level (一般, 较大, 重大);
+  /// unspecified otherwise.
   public var level: Pingan_Risk_V1_RiskLevel = .unspecified
 
   /// Optional. What happened, in Chinese, for the people who read the push (WeCom, SMS,
@@ -630,7 +633,7 @@ public nonisolated struct Pingan_Notify_V1_ListDeliveriesRequest: Sendable {
 
   /// Optional; required when neither warning_id nor centre_code is given. A UUID: deliveries
   /// of every push about this case: its warnings and its notices (case.escalated,
-  /// case.summoned, case.overdue, case.escalation_requested, warning.escalated).
+  /// case.summoned, case.overdue, case.escalation_requested, warning.escalated, warning.grew).
   public var caseID: String = String()
 
   /// Optional. Only pushes of this type (X-Pingan-Event), one of Subscription.event_types'

@@ -67,7 +67,7 @@ struct SubscriptionsPage {
 
     /// Push types a subscription may name, in the order the page offers them.
     static let eventTypes = [
-        "warning.raised", "warning.escalated", "case.overdue", "case.escalated", "case.escalation_requested", "case.summoned",
+        "warning.raised", "warning.escalated", "warning.grew", "case.overdue", "case.escalated", "case.escalation_requested", "case.summoned",
         "index.action", "index.published",
     ]
 

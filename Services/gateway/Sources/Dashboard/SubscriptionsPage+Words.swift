@@ -36,6 +36,7 @@ enum SubscriptionWords {
         switch type {
         case "warning.raised": "风险预警"
         case "warning.escalated": "预警升级"
+        case "warning.grew": "预警扩大"
         case "case.overdue": "逾期提醒"
         case "case.escalated": "案件提级"
         case "case.escalation_requested": "请求提级"

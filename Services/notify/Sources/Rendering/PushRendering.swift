@@ -24,6 +24,7 @@ enum PushRendering {
         switch type {
         case PushEvents.warningRaised: "风险预警"
         case PushEvents.warningEscalated: "预警升级"
+        case PushEvents.warningGrew: "预警扩大"
         case PushEvents.caseOverdue: "逾期提醒"
         case PushEvents.caseEscalated: "案件提级"
         case PushEvents.caseEscalationRequested: "请求提级"

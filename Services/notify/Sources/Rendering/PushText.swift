@@ -62,6 +62,7 @@ struct PushText: Sendable {
         return switch content.type {
         case PushEvents.warningRaised: "案件风险达到预警条件，请及时签收处置"
         case PushEvents.warningEscalated: "预警已升级，请及时签收处置"
+        case PushEvents.warningGrew: "预警关联案件成倍增加，请研判是否提级处置"
         case PushEvents.caseOverdue: "案件有办理步骤已逾期，请尽快处理"
         case PushEvents.caseEscalated: "案件已提级，由本中心统筹化解"
         case PushEvents.caseEscalationRequested: "下级中心请求提级处置，请研判"

@@ -64,7 +64,8 @@ enum WarningStepKind: String, Sendable, CaseIterable {
     case warnedAgain = "warned_again"
     /// A case joined a cluster warning that was already open.
     case memberJoined = "member_joined"
-    /// The cluster warning's one push went out, after its group wait.
+    /// The cluster warning's push went out after its group wait, or went again once it had
+    /// twice the cases of its push before.
     case pushed
     /// A person took a step of the loop (``LoopStep``).
     case acknowledge, assign, feedBack = "feed_back", evaluate, close

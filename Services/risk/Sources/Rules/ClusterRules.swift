@@ -245,12 +245,14 @@ enum ClusterDecision: Sendable, Equatable {
     /// same push.
     case raise(key: String, rule: ClusterRule, version: String, owner: DivisionCode, scope: DivisionCode, members: [UUID], pushAt: Date, escalatesAt: Date)
     /// The incident joins the open cluster `warning`, which warns `centre`: before its push,
-    /// in the push; after it, on the warning, which its handlers already have in hand.
-    case join(warning: UUID, centre: DivisionCode, member: UUID)
+    /// in the push; after it, on the warning, which its handlers already have in hand. If it
+    /// makes the cluster twice what it was when last pushed, the cluster is pushed again at
+    /// `pushAt` (a group wait of its own), as `warning.grew`.
+    case join(warning: UUID, centre: DivisionCode, member: UUID, pushAt: Date)
 }
 
 /// Grouping as Alertmanager's `group_wait` does it: how long a new cluster waits for more
-/// members before its one push.
+/// members before its push, and a doubled one before its push again.
 struct ClusterGrouping: Sendable, Equatable {
     let groupWait: Duration
 }
@@ -296,7 +298,7 @@ extension ClusterRuleSet {
             let probe = observation.probe, members = observation.members
             if let cluster = open[probe.key] {
                 guard !cluster.members.contains(incident.caseID) else { continue }
-                decisions.append(.join(warning: cluster.id, centre: cluster.centre, member: incident.caseID))
+                decisions.append(.join(warning: cluster.id, centre: cluster.centre, member: incident.caseID, pushAt: now.addingTimeInterval(grouping.groupWait.seconds)))
                 continue
             }
             guard members.contains(where: { $0.id == incident.caseID }), Self.fires(probe.rule, members: members.count, past: observation.pastCounts) else { continue }

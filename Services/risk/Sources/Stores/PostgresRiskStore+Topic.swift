@@ -20,6 +20,8 @@ struct DueCluster: Sendable, Equatable {
     let members: [UUID]
     /// When it escalates unless acknowledged; `nil` once someone has it in hand.
     let escalatesAt: Date?
+    /// How many cases it held when last pushed; `nil` before its first push.
+    let pushedCount: Int?
 }
 
 /// A case as the topic database keeps it, for the reads that show it.
@@ -56,7 +58,8 @@ extension PostgresRiskStore {
             let due = try await transaction.query(
                 """
                 SELECT w.id, w.centre_code, w.village_code, w.score, w.level, w.rule, w.rules_version, w.escalates_at,
-                       ARRAY(SELECT m.case_id::text FROM risk.cluster_members m JOIN risk.incidents i ON i.case_id = m.case_id WHERE m.warning_id = w.id ORDER BY i.opened_at, m.case_id)
+                       ARRAY(SELECT m.case_id::text FROM risk.cluster_members m JOIN risk.incidents i ON i.case_id = m.case_id WHERE m.warning_id = w.id ORDER BY i.opened_at, m.case_id),
+                       w.pushed_count
                 FROM risk.warnings w WHERE w.push_due_at <= $1 ORDER BY w.push_due_at LIMIT $2 FOR UPDATE OF w SKIP LOCKED
                 """,
                 [now, limit]
@@ -71,13 +74,21 @@ extension PostgresRiskStore {
                     id: id, centre: try RiskRows.division(row, at: 1), scope: try RiskRows.division(row, at: 2), score: try row.decode(Int.self, at: 3),
                     level: try RiskRows.level(row, at: 4, column: "warnings.level"), rule: ruleID, label: rule?.label ?? ruleID, rulesVersion: version,
                     category: rule?.incidentCategory, members: try row.decode([String].self, at: 8).compactMap(UUID.init(uuidString:)),
-                    escalatesAt: try row.decode(Date?.self, at: 7)
+                    escalatesAt: try row.decode(Date?.self, at: 7), pushedCount: try row.decode(Int?.self, at: 9)
                 )
-                try await transaction.queue("UPDATE risk.warnings SET push_due_at = NULL WHERE id = $1", [id])
-                try await RiskRows.queueStep(
-                    transaction, id, .pushed, note: "pushed to \(cluster.centre) with \(cluster.members.count) cases", actor: PostgresRiskWrites.actor, at: now
-                )
-                try await outbox.enqueue(transaction, WarningEvents.raised, WarningEvents.clusterRaised(cluster))
+                try await transaction.queue("UPDATE risk.warnings SET push_due_at = NULL, pushed_count = $2 WHERE id = $1", [id, cluster.members.count])
+                if let before = cluster.pushedCount {
+                    try await RiskRows.queueStep(
+                        transaction, id, .pushed, note: "pushed again to \(cluster.centre): \(cluster.members.count) cases, \(before) at the push before",
+                        actor: PostgresRiskWrites.actor, at: now
+                    )
+                    try await outbox.enqueue(transaction, WarningEvents.notice, WarningEvents.clusterGrew(cluster, from: before))
+                } else {
+                    try await RiskRows.queueStep(
+                        transaction, id, .pushed, note: "pushed to \(cluster.centre) with \(cluster.members.count) cases", actor: PostgresRiskWrites.actor, at: now
+                    )
+                    try await outbox.enqueue(transaction, WarningEvents.raised, WarningEvents.clusterRaised(cluster))
+                }
                 pushed += 1
             }
             return pushed

@@ -180,11 +180,20 @@ struct PostgresTopicWrites: Sendable {
                 actor: PostgresRiskWrites.actor, at: now
             )
             return ClusterHold(warning: id, centre: owner)
-        case let .join(warning, centre, member):
+        case let .join(warning, centre, member, pushAt):
             try await transaction.queue(
                 "INSERT INTO risk.cluster_members (warning_id, case_id, joined_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", [warning, member, now]
             )
-            try await transaction.queue("UPDATE risk.warnings SET count = count + 1 WHERE id = $1", [warning])
+            // Twice the cases of its last push: pushed again once the group wait is over, so a
+            // burst of joins makes one push. Before its first push, the first push takes them.
+            try await transaction.queue(
+                """
+                UPDATE risk.warnings SET count = count + 1,
+                    push_due_at = CASE WHEN push_due_at IS NULL AND pushed_count IS NOT NULL AND count + 1 >= 2 * pushed_count THEN $2 ELSE push_due_at END
+                WHERE id = $1
+                """,
+                [warning, pushAt]
+            )
             try await RiskRows.queueStep(transaction, warning, .memberJoined, note: "case \(member.wire) joined", actor: PostgresRiskWrites.actor, at: now)
             return ClusterHold(warning: warning, centre: centre)
         }
