@@ -49,6 +49,15 @@ struct AccessSpoolTests {
         return copy
     }
 
+    /// A fresh spool and log holding two reads, sealed in one file.
+    static func twoReadsSealed(_ pool: PostgresPool) throws -> (AccessSpool, AccessLog, AccessSpool.File) {
+        let spool = try AccessSpool.fresh()
+        let log = AccessLog(pool: pool, logger: TestEnvironment.logger, spool: spool)
+        read(log, case: UUID().uuidString.lowercased(), count: 2)
+        guard let file = spool.seal().first else { throw TestSetupError("nothing sealed") }
+        return (spool, log, file)
+    }
+
     @Test func entriesAGatewayLeftAreWrittenByTheNextOnItsDisk() async throws {
         try await AccessLogPartitionTests.withSchema { pool in
             let caseID = UUID().uuidString.lowercased()
@@ -82,10 +91,7 @@ struct AccessSpoolTests {
     /// file whose rows are in the database already: the next one removes it unwritten.
     @Test func aFileFoundAgainAfterItsRowsCommittedIsNotWrittenTwice() async throws {
         try await AccessLogPartitionTests.withSchema { pool in
-            let spool = try AccessSpool.fresh()
-            let log = AccessLog(pool: pool, logger: TestEnvironment.logger, spool: spool)
-            Self.read(log, case: UUID().uuidString.lowercased(), count: 2)
-            guard let file = spool.seal().first else { throw TestSetupError("nothing sealed") }
+            let (spool, log, file) = try Self.twoReadsSealed(pool)
             let disk = try Self.leftBehind(by: spool)
             await log.flush()
             #expect(try await Self.rows(pool, subject: "user:xu-mediator").count == 2)
@@ -104,10 +110,7 @@ struct AccessSpoolTests {
     /// whole lines before it are written.
     @Test func aLineCutShortIsLeftOutAndTheLinesBeforeItAreWritten() async throws {
         try await AccessLogPartitionTests.withSchema { pool in
-            let spool = try AccessSpool.fresh()
-            let log = AccessLog(pool: pool, logger: TestEnvironment.logger, spool: spool)
-            Self.read(log, case: UUID().uuidString.lowercased(), count: 2)
-            guard let file = spool.seal().first else { throw TestSetupError("nothing sealed") }
+            let (spool, log, file) = try Self.twoReadsSealed(pool)
             let handle = try FileHandle(forWritingTo: file.url)
             try handle.seekToEnd()
             let torn = Array("2026-12-07 10:00:00+08\tuser:xu-medi".utf8)

@@ -72,9 +72,10 @@ final class AccessLog: Service, Sendable {
     /// with its id, and removes them. A file that cannot be written now stays for the next
     /// round, and so do the files after it.
     func flush() async {
-        if spool.unwrittenBytes > 0 {
+        let unwritten = spool.unwrittenBytes
+        if unwritten > 0 {
             logger.error("access log spool cannot be written; entries held in memory", metadata: [
-                "directory": "\(spool.directory.path)", "bytes": "\(spool.unwrittenBytes)",
+                "directory": "\(spool.directory.path)", "bytes": "\(unwritten)",
             ])
         }
         for file in spool.seal() {
@@ -87,12 +88,13 @@ final class AccessLog: Service, Sendable {
                 }
                 try await pool.withConnection { connection in
                     try await connection.transaction { transaction in
-                        let copied = try await transaction.query("SELECT 1 FROM gateway.access_spool_files WHERE file = $1", [file.id])
-                        guard copied.isEmpty else { return }
-                        if !contents.lines.isEmpty {
-                            try await transaction.copy(into: "gateway.access_log", columns: Self.columns, text: contents.lines)
-                        }
-                        try await transaction.queue("INSERT INTO gateway.access_spool_files (file) VALUES ($1)", [file.id])
+                        // Claiming the file's id finds it already claimed if its rows committed
+                        // before a kill left the file behind.
+                        let claimed = try await transaction.query(
+                            "INSERT INTO gateway.access_spool_files (file) VALUES ($1) ON CONFLICT DO NOTHING RETURNING file", [file.id]
+                        )
+                        guard !claimed.isEmpty, !contents.lines.isEmpty else { return }
+                        try await transaction.copy(into: "gateway.access_log", columns: Self.columns, text: contents.lines)
                     }
                 }
             } catch {

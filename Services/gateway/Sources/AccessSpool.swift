@@ -22,7 +22,7 @@ import Glibc
 /// as long as it runs, and the kernel lets go of it when the process ends, however it ends.
 final class AccessSpool: Sendable {
     /// A sealed file of entries, one line of `COPY`'s text format each.
-    struct File: Sendable, Hashable {
+    struct File: Sendable, Equatable {
         let id: UUID
         let url: URL
     }
@@ -100,50 +100,45 @@ final class AccessSpool: Sendable {
     /// Appends `line` (a whole line of `COPY` text) to the file being written, starting one if
     /// none is. If the disk refuses it, the line is held in memory and written with the next.
     func append(_ line: [UInt8]) {
-        state.withLock { state in
-            let data = state.unwritten.isEmpty ? line : state.unwritten + line
-            do {
-                if state.writing == nil { state.writing = try Self.start(in: directory) }
-                guard var writing = state.writing else { return }
-                do {
-                    try writing.handle.write(contentsOf: data)
-                } catch {
-                    // Part of `data` may have reached the file: cut it back to the last whole line.
-                    try? writing.handle.truncate(atOffset: writing.length)
-                    throw error
-                }
-                writing.length += UInt64(data.count)
-                state.writing = writing
-                state.unwritten = []
-            } catch {
-                state.unwritten = data.count > Self.unwrittenLimit ? Self.lastLines(of: data, within: Self.unwrittenLimit) : data
-            }
-        }
+        state.withLock { write(line, &$0) }
     }
 
     /// Bytes held in memory because the disk refused them.
     var unwrittenBytes: Int { state.withLock { $0.unwritten.count } }
 
     /// Closes the file being written and returns every sealed file not yet removed, oldest
-    /// first. Lines held in memory are written to a file of their own first, if the disk now
-    /// takes them.
+    /// first. Lines held in memory go into that file first, if the disk now takes them.
     func seal() -> [File] {
         state.withLock { state in
-            if !state.unwritten.isEmpty, state.writing == nil, let writing = try? Self.start(in: directory) {
-                if (try? writing.handle.write(contentsOf: state.unwritten)) != nil {
-                    state.unwritten = []
-                    state.writing = writing
-                } else {
-                    try? writing.handle.close()
-                    try? FileManager.default.removeItem(at: writing.file.url)
-                }
-            }
+            if !state.unwritten.isEmpty { write([], &state) }
             if let writing = state.writing {
                 try? writing.handle.close()
                 state.sealed.append(writing.file)
                 state.writing = nil
             }
             return state.sealed
+        }
+    }
+
+    /// Writes the lines held in memory and then `line` to the file being written, or holds
+    /// them all in memory if the disk refuses.
+    private func write(_ line: [UInt8], _ state: inout State) {
+        let data = state.unwritten.isEmpty ? line : state.unwritten + line
+        do {
+            var writing = try state.writing ?? Self.start(in: directory)
+            state.writing = writing
+            do {
+                try writing.handle.write(contentsOf: data)
+            } catch {
+                // Part of `data` may have reached the file: cut it back to the last whole line.
+                try? writing.handle.truncate(atOffset: writing.length)
+                throw error
+            }
+            writing.length += UInt64(data.count)
+            state.writing = writing
+            state.unwritten = []
+        } catch {
+            state.unwritten = data.count > Self.unwrittenLimit ? Self.lastLines(of: data, within: Self.unwrittenLimit) : data
         }
     }
 
