@@ -1,5 +1,6 @@
 @testable import DisputeService
 import Foundation
+import Logging
 import PinganAccess
 import PinganConnect
 import PinganContracts
@@ -213,6 +214,114 @@ struct FederationTests {
                 _ = try await rpc.call(FederationServiceMethods.receiveCases, .with { $0.snapshots = [newer] },
                                        headers: [try person(Place.lixian, [.staff, .leader])])
             }
+        }
+    }
+
+    // MARK: How complete a county's copies are
+
+    func receive(_ rpc: InProcessClient, _ snapshots: [Pingan_Dispute_V1_CaseSnapshot] = [], completeAsOf: String) async throws -> [Pingan_Dispute_V1_SnapshotOutcome] {
+        try await rpc.call(FederationServiceMethods.receiveCases, .with {
+            $0.snapshots = snapshots
+            $0.completeAsOf = completeAsOf
+        }, headers: [try person(Place.lixian, [.federation])]).outcomes
+    }
+
+    func counties(_ rpc: InProcessClient, around centre: String, as caller: (String, String)) async throws -> [Pingan_Dispute_V1_FederatedCounty] {
+        try await rpc.call(FederationServiceMethods.listFederatedCounties, .with { $0.centreCode = centre }, headers: [caller]).counties
+    }
+
+    @Test func theCityTakesACountyAsCompleteOnlyAsFarAsACallThatAllAppliedSays() async throws {
+        let (_, newer) = try await Self.countySnapshots()
+        let clock = ManualClock(morningOf: "2026-11-01")
+        let leader = try person(Self.city, [.leader, .staff])
+        try await withDispute(now: { clock.now }) { rpc, _ in
+            // Before 澧县 has called, the city knows of no county.
+            #expect(try await counties(rpc, around: Self.city, as: leader).isEmpty)
+
+            let first = clock.now.addingTimeInterval(-120)
+            #expect(try await receive(rpc, [newer], completeAsOf: first.wireTimestamp).map(\.code) == [""])
+            let heard = try #require(try await counties(rpc, around: Self.city, as: leader).first)
+            #expect(heard.countyCode == Place.lixian && heard.heardAt == clock.now.wireTimestamp && heard.completeAsOf == first.wireTimestamp)
+
+            // A snapshot refused for good (a case that is not the county's to send) holds nothing back.
+            var foreign = newer
+            foreign.villageCode = "430724101201"
+            clock.advance(by: 60)
+            let second = clock.now.addingTimeInterval(-60)
+            #expect(try await receive(rpc, [foreign], completeAsOf: second.wireTimestamp).map(\.code) == ["invalid_argument"])
+            #expect(try await counties(rpc, around: Self.city, as: leader).map(\.completeAsOf) == [second.wireTimestamp])
+
+            // Never back, and never ahead of the city's clock (a county's clock may run fast).
+            _ = try await receive(rpc, completeAsOf: second.addingTimeInterval(-3600).wireTimestamp)
+            #expect(try await counties(rpc, around: Self.city, as: leader).map(\.completeAsOf) == [second.wireTimestamp])
+            _ = try await receive(rpc, completeAsOf: clock.now.addingTimeInterval(86_400).wireTimestamp)
+            #expect(try await counties(rpc, around: Self.city, as: leader).map(\.completeAsOf) == [clock.now.wireTimestamp])
+            await expectCode(.invalidArgument, containing: "complete_as_of") {
+                _ = try await receive(rpc, completeAsOf: "昨天")
+            }
+
+            // The index reads it with the month's facts; a township of 澧县 sees its county,
+            // 临澧县 none, and a county's people cannot ask about the city.
+            let facts = try await rpc.call(DisputeServiceMethods.caseFacts, .with { $0.rootCode = Self.city; $0.month = "2026-10" }, headers: [leader])
+            #expect(facts.counties.map(\.countyCode) == [Place.lixian])
+            #expect(try await counties(rpc, around: Place.townA, as: try person(Place.townA, [.staff])).map(\.countyCode) == [Place.lixian])
+            #expect(try await counties(rpc, around: "430724000000", as: leader).isEmpty)
+            await expectCode(.permissionDenied) {
+                _ = try await counties(rpc, around: Self.city, as: try person("430724000000", [.leader, .staff]))
+            }
+        }
+    }
+
+    @Test func aCallWithASnapshotThatFailedForNowSaysNothingOfHowCompleteTheCopiesAre() {
+        let said = Date(timeIntervalSince1970: 1_790_000_000)
+        let applied = Pingan_Dispute_V1_SnapshotOutcome()
+        let refused = Pingan_Dispute_V1_SnapshotOutcome.with { $0.code = "invalid_argument" }
+        let unavailable = Pingan_Dispute_V1_SnapshotOutcome.with { $0.code = "unavailable" }
+        #expect(FederationServiceHandler.completeAsOf(said, after: []) == said)
+        #expect(FederationServiceHandler.completeAsOf(said, after: [applied, refused]) == said)
+        #expect(FederationServiceHandler.completeAsOf(said, after: [applied, unavailable]) == nil)
+    }
+
+    @Test func theCountySaysItsCopiesAreCompleteOnlyWhenNothingElseWaits() async throws {
+        try await withDispute { rpc, database in
+            let opened = try await Self.countyCase(rpc, database, description: "两户因排水沟争执")
+            let pool = database.pool(maxConnections: 4)
+            let relay = FederationRelay(
+                client: ConnectClient(baseURL: "http://127.0.0.1:9", transport: CurlTransport()), key: "",
+                root: try DivisionCode(validating: Place.lixian), pool: pool, apply: { _ in .init() }, logger: Logger(label: "test")
+            )
+            let due = try await relay.claim()
+            #expect(due.count == 1)
+            let read = try #require(try await pool.query("SELECT statement_timestamp()").first?.decode(Date.self, at: 0))
+            let complete = try #require(try await relay.completeAsOf(sending: due))
+            #expect(complete <= read.addingTimeInterval(-FederationRelay.completenessMargin + 1))
+            #expect(complete >= read.addingTimeInterval(-FederationRelay.completenessMargin - 5))
+            // Sending nothing leaves the case's mark waiting.
+            #expect(try await relay.completeAsOf(sending: []) == nil)
+
+            // A transaction open since before: what it commits dates no later than its start.
+            let (started, startedFeed) = AsyncStream<Date>.makeStream()
+            let (release, releaseFeed) = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await pool.transaction { transaction in
+                    let start = try await transaction.query("SELECT now()").first?.decode(Date.self, at: 0)
+                    startedFeed.yield(start ?? .distantFuture)
+                    for await _ in release { break }
+                }
+            }
+            var starts = started.makeAsyncIterator()
+            let start = try #require(await starts.next())
+            let held = try #require(try await relay.completeAsOf(sending: due))
+            // (Or earlier still, if one of the service's own transactions was open then too.)
+            #expect(held.timeIntervalSince(start.addingTimeInterval(-FederationRelay.completenessMargin)) <= 0.000_01)
+            releaseFeed.yield()
+            try await holder.value
+
+            // The case changed again after the read: the version in hand is no longer all of it.
+            try await Self.ease(rpc, opened, note: "双方情绪缓和")
+            #expect(try await relay.completeAsOf(sending: due) == nil)
+            #expect(try await relay.completeAsOf(sending: try await relay.claim()) != nil)
+            await pool.close()
         }
     }
 }

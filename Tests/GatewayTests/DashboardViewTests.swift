@@ -1,3 +1,4 @@
+import Foundation
 @testable import GatewayService
 import PinganContracts
 import PinganDomain
@@ -29,6 +30,33 @@ struct DashboardViewTests {
         #expect(page.contains("action=\"/ui/warnings/w1/acknowledge\"") && page.contains("value=\"f00d\""))
         #expect(page.contains("class=\"overdue\""))
         #expect(!today(canAcknowledge: false).render().contains("/acknowledge"))
+    }
+
+    @Test func aCountyRunningItsOwnMeshShowsUpToWhenItsFiguresGoAndWhenItFellSilent() throws {
+        let now = try #require(Date(wireTimestamp: "2026-12-07T13:00:00Z"))
+        func county(heard: TimeInterval, complete: TimeInterval?) -> Pingan_Dispute_V1_FederatedCounty {
+            .with {
+                $0.countyCode = "430723000000"
+                $0.heardAt = now.addingTimeInterval(-heard).wireTimestamp
+                $0.completeAsOf = complete.map { now.addingTimeInterval(-$0).wireTimestamp } ?? ""
+            }
+        }
+        // Heard 8 s ago, complete to a minute ago: as it runs every day.
+        let live = CountyCopies.row(county(heard: 8, complete: 61), name: "澧县", now: now)
+        #expect(!live.stale && live.asOf == "2026-12-07 20:58" && live.heard.hasPrefix("2026-12-07 20:59"))
+        // The link went down 25 minutes ago.
+        let cut = CountyCopies.row(county(heard: 1500, complete: 1560), name: "澧县", now: now)
+        #expect(cut.stale && cut.asOf == "2026-12-07 20:34" && cut.heard == "2026-12-07 20:35（25 分钟前）")
+        // Calling, but with a backlog it has not worked through for ten minutes.
+        #expect(CountyCopies.row(county(heard: 3, complete: 600), name: "澧县", now: now).stale)
+        // Never yet said complete.
+        let fresh = CountyCopies.row(county(heard: 3, complete: nil), name: "澧县", now: now)
+        #expect(fresh.stale && fresh.asOf == "尚未同步")
+
+        let page = CountyCopies(rows: [live, cut]).render()
+        #expect(page.contains("id=\"county-copies\"") && page.contains("澧县：数据截至 2026-12-07 20:34"))
+        #expect(page.components(separatedBy: "同步中断或滞后").count == 2)
+        #expect(CountyCopies(rows: []).render().trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
     }
 
     @Test func aCentreWithMoreStepsDueThanThePageReadsIsToldWhereTheRestAre() {

@@ -95,6 +95,34 @@ struct IndexHandlerTests {
         }
     }
 
+    @Test func theEndedMonthsStillProvisionalAreTheOnesTheSchedulerComputesAgain() async throws {
+        try await TestDatabase.with { database in
+            let app = try IndexApp.build(settings: IndexSettings(service: try TestMesh.settings(databaseURL: database.url)))
+            try await app.test(.router) { _ in
+                let pool = database.pool()
+                let store = Self.store(pool)
+                let divisions = try [Place.lixian].map { (code: try DivisionCode(validating: $0), name: $0) }
+                let scored = GovernanceIndex(catalogue: try IndexApp.bundledCatalogue()).compute(divisions: divisions, villageFacts: [:], seed: "t")
+                // August frozen; September waiting on a county; October frozen, then recomputed
+                // provisionally while a county's link is down; November running.
+                func publish(_ month: Month, _ status: MonthVersion.Status, recompute: Bool = false) async throws {
+                    _ = try await store.publish(Publication(
+                        month: month, scored: scored, catalogueVersion: "test", status: status, computedBy: "user:test",
+                        reason: recompute ? "澧县补报" : "", mayRecomputeFrozen: recompute, now: Date()
+                    ))
+                }
+                try await publish(Month(year: 2026, month: 8), .frozen)
+                try await publish(Month(year: 2026, month: 9), .provisional)
+                try await publish(Month(year: 2026, month: 10), .frozen)
+                try await publish(Month(year: 2026, month: 10), .provisional, recompute: true)
+                try await publish(Month(year: 2026, month: 11), .provisional)
+                let unfrozen = try await store.unfrozen(before: Month(year: 2026, month: 11))
+                await pool.close()
+                #expect(unfrozen.map(\.description) == ["2026-09", "2026-10"])
+            }
+        }
+    }
+
     static func store(_ pool: PostgresPool) -> PostgresMonthStore {
         PostgresMonthStore(pool: pool, outbox: Outbox(schema: IndexMigrations.schema))
     }

@@ -41,24 +41,8 @@ struct IndexStoryTests {
 
     @Test func story5TheMonthlyReviewCreatesEachActionWithAnOwnerAndADueDate() async throws {
         let clock = ManualClock(morningOf: "2026-10-01")
-        try await TestDatabase.with { database in
-            let base = try TestMesh.settings(databaseURL: database.url)
-            try await withLiveServer({ try GridApp.build(settings: base, now: { clock.now }, onServerRunning: $0) }) { gridPort in
-                try await withLiveServer({ try RiskApp.build(settings: RiskSettings(service: base), now: { clock.now }, onServerRunning: $0) }) { riskPort in
-                    let disputeSettings = DisputeSettings(
-                        service: try TestMesh.settings(databaseURL: database.url, peers: [.risk: "http://127.0.0.1:\(riskPort)"]), overdueScanInterval: .seconds(3600)
-                    )
-                    try await withLiveServer({ try DisputeApp.build(settings: disputeSettings, now: { clock.now }, onServerRunning: $0) }) { disputePort in
-                        let peers: [MeshService: String] = [
-                            .grid: "http://127.0.0.1:\(gridPort)", .dispute: "http://127.0.0.1:\(disputePort)", .risk: "http://127.0.0.1:\(riskPort)",
-                        ]
-                        let settings = IndexSettings(service: try TestMesh.settings(databaseURL: database.url, peers: peers))
-                        try await IndexApp.build(settings: settings, now: { clock.now }).test(.router) { client in
-                            try await play(InProcessClient(client), clock: clock, grid: gridPort, dispute: disputePort, database: database)
-                        }
-                    }
-                }
-            }
+        try await withIndexMesh(clock) { index, grid, dispute, database in
+            try await play(index, clock: clock, grid: grid, dispute: dispute, database: database)
         }
     }
 

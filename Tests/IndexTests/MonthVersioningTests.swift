@@ -29,6 +29,17 @@ struct MonthVersioningTests {
         #expect(MonthVersioning.status(of: month, factsReadAt: month.range.start) == .provisional)
     }
 
+    @Test func anEndedMonthWaitsUntilEveryCountysCopiesArePastItsEnd() {
+        let end = month.range.end, later = end.addingTimeInterval(86_400)
+        // 澧县's link went down at 23:30 on the last evening: its month is not all here.
+        #expect(MonthVersioning.status(of: month, factsReadAt: later, countiesCompleteAsOf: [later, end.addingTimeInterval(-1800)]) == .provisional)
+        // A county that has never said how complete its copies are holds the month too.
+        #expect(MonthVersioning.status(of: month, factsReadAt: later, countiesCompleteAsOf: [nil]) == .provisional)
+        #expect(MonthVersioning.status(of: month, factsReadAt: later, countiesCompleteAsOf: [end, later]) == .frozen)
+        // A running month is provisional however complete the copies are.
+        #expect(MonthVersioning.status(of: month, factsReadAt: end.addingTimeInterval(-1), countiesCompleteAsOf: [later]) == .provisional)
+    }
+
     @Test func theFirstComputationIsVersionOneAndAProvisionalOneIsReplacedInPlace() throws {
         #expect(try MonthVersioning.decide(publication(), latest: nil) == .first)
         #expect(try MonthVersioning.decide(publication(), latest: nil).version == 1)

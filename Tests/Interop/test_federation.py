@@ -18,7 +18,7 @@ import socket
 import subprocess
 import threading
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,7 @@ from test_dashboard import ARTIFACTS, browser, shot  # noqa: F401 - `browser` is
 from test_workbench_stories import CHINA, DISPUTE, GRID, sign_in, submit, wait_for
 
 INDEX = "/pingan.index.v1.IndexService"
+FEDERATION = "/pingan.dispute.v1.FederationService"
 CITY, LINLI, LIXIAN = "430700000000", "430724000000", "430723000000"
 ANFU = "430724001000"  # 安福街道, 临澧县
 BAJIAO, BAJIAO_NAME = "430724001201", "芭蕉社区（生成）"
@@ -241,6 +242,15 @@ def test_a_county_keeps_working_while_the_link_is_cut_and_the_city_sees_each_ste
 
     # Parties travel only with the case the city now coordinates.
     wait_for("the quiet case at the city", lambda: city_case(city, quiet))
+    # Nothing waits in the county now: its next call says the city has every change made
+    # before it (a minute behind, for steps whose transaction had not yet begun).
+    def said_complete():
+        counties = city.ok(f"{FEDERATION}/ListFederatedCounties", {"centreCode": CITY}, as_user="city-leader").get("counties", [])
+        return counties if counties and counties[0].get("completeAsOf") else None
+    counties = wait_for("临澧县's copies said complete", said_complete, timeout=30)
+    assert [c["countyCode"] for c in counties] == [LINLI], counties
+    complete = datetime.fromisoformat(counties[0]["completeAsOf"].replace("Z", "+00:00"))
+    assert escalated_at - timedelta(seconds=60) <= complete <= datetime.now(CHINA) - timedelta(seconds=59), (complete, escalated_at)
     parties = psql(city_db, f"SELECT parties::text || '|' || array_length(party_names, 1)::text FROM dispute.cases WHERE id = '{case_id}'")
     assert "金大明" in parties, parties
     assert psql(city_db, f"SELECT parties::text FROM dispute.cases WHERE id = '{quiet}'").strip() == "[]"
@@ -266,6 +276,10 @@ def test_a_county_keeps_working_while_the_link_is_cut_and_the_city_sees_each_ste
     # The city's pages: its leader sees both cases of 临澧县 once each, and the escalated one's steps.
     context, page = sign_in(browser, city.url("gateway"), "city-leader")
     try:
+        # The city's day says up to when 临澧县's figures go.
+        page.goto(f"{city.url('gateway')}/ui/?centre={CITY}")
+        copies = page.locator("#county-copies").inner_text()
+        assert "临澧县：数据截至" in copies and "最后联系" in copies, copies
         page.goto(f"{city.url('gateway')}/ui/?centre={LINLI}")
         links = page.locator(f"#cases a[href='/ui/cases/{case_id}']")
         assert links.count() == 1, page.inner_text("main")

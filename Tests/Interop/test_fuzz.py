@@ -103,7 +103,7 @@ def baseline(descriptor, records: dict[str, str], depth: int = 0) -> dict:
         elif name == "request_id":
             value = str(uuid.uuid4())
         elif name in ("page_token", "phone", "email", "csv", "skip_reason", "department_key", "started_at", "ended_at", "visited_at",
-                      "requested_after", "requested_before"):
+                      "requested_after", "requested_before", "complete_as_of"):
             continue
         elif name == "page_size":
             value = 10

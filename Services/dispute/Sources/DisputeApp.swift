@@ -110,13 +110,13 @@ public enum DisputeApp {
         let handler = DisputeServiceHandler(
             cases: cases, departments: PostgresDepartmentStore(pool: host.pool), reports: PostgresCaseReports(pool: host.pool),
             verifier: verifier, calendar: CalendarCache(store: calendar, metrics: host.metrics), deadlines: settings.deadlines,
-            backdating: settings.backdating, now: now, orders: FederationOrders(pool: host.pool)
+            backdating: settings.backdating, now: now, orders: FederationOrders(pool: host.pool), peers: FederationPeers(pool: host.pool)
         )
         var events = EventConsumers(inbox: cases.inbox, verifier: verifier)
         handler.register(into: &routes, events: &events)
         let residents = ResidentStore(pool: host.pool, outbox: outbox, cases: cases)
         ResidentServiceHandler(store: residents, verifier: verifier, limits: ResidentLimits(), now: now).register(into: &routes)
-        FederationServiceHandler(copies: FederationCopies(pool: host.pool), orders: FederationOrders(pool: host.pool), verifier: verifier, now: now)
+        FederationServiceHandler(copies: FederationCopies(pool: host.pool), peers: FederationPeers(pool: host.pool), orders: FederationOrders(pool: host.pool), verifier: verifier, now: now)
             .register(into: &routes)
         events.register(into: &routes)
         let transport = CurlTransport()

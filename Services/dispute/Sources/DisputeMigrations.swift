@@ -496,6 +496,13 @@ enum DisputeMigrations {
             SET LOCAL lock_timeout = '5s';
             CREATE INDEX IF NOT EXISTS rung_skips_case ON dispute.rung_skips (case_id);
             """),
+        Migration(version: 20, name: "how complete each county's copies are", sql: """
+            -- Every change the county committed before this time is in the city's copies (the
+            -- relay says so on a call whose snapshots all applied): a month of the county is
+            -- complete at the city once this is past its end. NULL until a call has said so.
+            SET LOCAL lock_timeout = '5s';
+            ALTER TABLE dispute.federation_peers ADD COLUMN complete_as_of timestamptz;
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -24,6 +24,7 @@ struct DisputeServiceHandler: Sendable {
     let now: @Sendable () -> Date
     /// The city's orders to counties that run their own mesh (handing back their cases).
     let orders: FederationOrders
+    let peers: FederationPeers
 
     func register(into routes: inout ConnectRoutes, events: inout EventConsumers) {
         events.on(DisputeServiceMethods.openCase) { request, event, _ in try await openCase(request, event) }
@@ -323,6 +324,7 @@ struct DisputeServiceHandler: Sendable {
             facts.residentSatisfied = Int32(counted.residentSatisfied)
             return facts
         }
+        response.counties = try await peers.counties(around: root).map(\.wire)
         return response
     }
 

@@ -16,6 +16,9 @@ struct IndexPeers: Sendable {
     struct MonthFacts: Sendable {
         var divisions: [(code: DivisionCode, name: String)]
         var villages: [String: FactSheet]
+        /// Each county that runs its own mesh, by code: up to when dispute-service's copies of
+        /// its cases are complete (`nil` until it has said).
+        var countiesCompleteAsOf: [String: Date?] = [:]
     }
 
     /// The month's facts per village. `now` bounds the grid-days a running month is held to:
@@ -58,7 +61,8 @@ struct IndexPeers: Sendable {
             sheet["households_visited"] += Double(fact.householdsVisited)
             villages[fact.villageCode] = sheet
         }
-        for fact in try await caseFacts.facts {
+        let cased = try await caseFacts
+        for fact in cased.facts {
             var sheet = villages[fact.villageCode] ?? FactSheet()
             sheet["opened"] += Double(fact.opened)
             sheet["resolved"] += Double(fact.resolved)
@@ -84,7 +88,10 @@ struct IndexPeers: Sendable {
             sheet["warnings_acknowledged_in_time"] += Double(fact.acknowledgedInTime)
             villages[fact.villageCode] = sheet
         }
-        return MonthFacts(divisions: divisions, villages: villages)
+        return MonthFacts(
+            divisions: divisions, villages: villages,
+            countiesCompleteAsOf: Dictionary(cased.counties.map { ($0.countyCode, Date(wireTimestamp: $0.completeAsOf)) }, uniquingKeysWith: { first, _ in first })
+        )
     }
 
     /// The root and every division under it, from grid, a page at a time.

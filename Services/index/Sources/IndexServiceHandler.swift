@@ -78,7 +78,8 @@ struct IndexServiceHandler: Sendable {
         let computed = ContinuousClock.now
         let version = try await months.publish(Publication(
             month: month, scored: scored, catalogueVersion: catalogue.version,
-            status: MonthVersioning.status(of: month, factsReadAt: at), computedBy: subject, reason: reason,
+            status: MonthVersioning.status(of: month, factsReadAt: at, countiesCompleteAsOf: Array(facts.countiesCompleteAsOf.values)),
+            computedBy: subject, reason: reason,
             mayRecomputeFrozen: mayRecomputeFrozen, now: at
         ))
         logger?.debug("computed the governance index", metadata: [
@@ -93,13 +94,16 @@ struct IndexServiceHandler: Sendable {
         Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 
-    /// The scheduler's round: the running month, provisionally, and the month before it
-    /// once, to freeze it after it ended.
+    /// The scheduler's round: the running month, provisionally, and each ended month not yet
+    /// frozen (the month before, once, after it ended; an older one whose counties' copies
+    /// were still incomplete), to freeze it.
     func scheduledRound() async throws -> [MonthVersion] {
         let current = Month(containing: now())
         var computed = [try await compute(current, by: "index-service", trace: nil).1]
-        if try await months.versions(of: current.previous).last?.status != .frozen {
-            computed.append(try await compute(current.previous, by: "index-service", trace: nil).1)
+        var ended = try await months.unfrozen(before: current.previous)
+        if try await months.versions(of: current.previous).last?.status != .frozen { ended.append(current.previous) }
+        for month in ended {
+            computed.append(try await compute(month, by: "index-service", trace: nil).1)
         }
         return computed
     }

@@ -133,6 +133,10 @@ public enum FederationServiceMethods {
     public static let receiveCases = ConnectMethod<Pingan_Dispute_V1_ReceiveCasesRequest, Pingan_Dispute_V1_ReceiveCasesResponse>(
         service: service, name: "ReceiveCases", idempotency: .unknown
     )
+    /// The counties under a centre whose cases reach it as copies, with when each was last heard from and up to when its copies are complete: what the city's pages say the county's figures are as of.
+    public static let listFederatedCounties = ConnectMethod<Pingan_Dispute_V1_ListFederatedCountiesRequest, Pingan_Dispute_V1_ListFederatedCountiesResponse>(
+        service: service, name: "ListFederatedCounties", idempotency: .noSideEffects
+    )
 }
 
 /// `pingan.dispute.v1.ResidentService`.
@@ -606,6 +610,10 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.dispute.v1.FederationService", name: "ReceiveCases", owner: .dispute, idempotency: .unknown,
             inputType: "pingan.dispute.v1.ReceiveCasesRequest", outputType: "pingan.dispute.v1.ReceiveCasesResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.dispute.v1.FederationService", name: "ListFederatedCounties", owner: .dispute, idempotency: .noSideEffects,
+            inputType: "pingan.dispute.v1.ListFederatedCountiesRequest", outputType: "pingan.dispute.v1.ListFederatedCountiesResponse"
         ),
         MethodDescriptor(
             service: "pingan.dispute.v1.ResidentService", name: "FileRequest", owner: .dispute, idempotency: .idempotent,

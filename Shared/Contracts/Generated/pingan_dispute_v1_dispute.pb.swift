@@ -1464,6 +1464,11 @@ public nonisolated struct Pingan_Dispute_V1_CaseFactsResponse: Sendable {
 
   public var facts: [Pingan_Dispute_V1_VillageCaseFacts] = []
 
+  /// The counties under the root that run their own mesh and send their cases here: their
+  /// facts count from the copies, which are complete up to each county's `complete_as_of`.
+  /// A month that has ended is complete here once every one of them is past its end.
+  public var counties: [Pingan_Dispute_V1_FederatedCounty] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -4122,7 +4127,7 @@ nonisolated extension Pingan_Dispute_V1_VillageCaseFacts: SwiftProtobuf.Message,
 
 nonisolated extension Pingan_Dispute_V1_CaseFactsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CaseFactsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}facts\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}facts\0\u{1}counties\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4131,6 +4136,7 @@ nonisolated extension Pingan_Dispute_V1_CaseFactsResponse: SwiftProtobuf.Message
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.facts) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.counties) }()
       default: break
       }
     }
@@ -4140,11 +4146,15 @@ nonisolated extension Pingan_Dispute_V1_CaseFactsResponse: SwiftProtobuf.Message
     if !self.facts.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.facts, fieldNumber: 1)
     }
+    if !self.counties.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.counties, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Dispute_V1_CaseFactsResponse, rhs: Pingan_Dispute_V1_CaseFactsResponse) -> Bool {
     if lhs.facts != rhs.facts {return false}
+    if lhs.counties != rhs.counties {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

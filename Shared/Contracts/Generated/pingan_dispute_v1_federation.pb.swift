@@ -68,6 +68,13 @@ public nonisolated struct Pingan_Dispute_V1_ReceiveCasesRequest: Sendable {
   /// Optional. What became of orders the county applied since the city last heard (at most 64).
   public var appliedOrders: [Pingan_Dispute_V1_OrderOutcome] = []
 
+  /// Optional, RFC 3339. Every change the county committed before this time is in this call or
+  /// reached the city in an earlier one (but for cases the city refused for good); empty when
+  /// some still wait, for a later round or out a backoff. The city takes it only when each
+  /// snapshot of the call was applied, and only forward: it decides when a month of the
+  /// county is complete at the city, and so when the city's index may freeze it.
+  public var completeAsOf: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -162,6 +169,54 @@ public nonisolated struct Pingan_Dispute_V1_ReceiveCasesResponse: Sendable {
   public init() {}
 }
 
+/// A county that runs its own mesh and sends the city copies of its cases, as the city last
+/// heard from it.
+public nonisolated struct Pingan_Dispute_V1_FederatedCounty: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var countyCode: String = String()
+
+  /// RFC 3339: when the county's relay last called (it calls at least every 10 seconds).
+  public var heardAt: String = String()
+
+  /// RFC 3339: every change the county committed before this time is in the city's copies;
+  /// empty until a call has said so.
+  public var completeAsOf: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_ListFederatedCountiesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Required. A division code in the caller's jurisdiction: the counties under it (or it).
+  public var centreCode: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Pingan_Dispute_V1_ListFederatedCountiesResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Every county under the centre that has sent its cases, by code; none in a mesh no county
+  /// sends to.
+  public var counties: [Pingan_Dispute_V1_FederatedCounty] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "pingan.dispute.v1"
@@ -213,7 +268,7 @@ nonisolated extension Pingan_Dispute_V1_CaseSnapshot: SwiftProtobuf.Message, Swi
 
 nonisolated extension Pingan_Dispute_V1_ReceiveCasesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReceiveCasesRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}snapshots\0\u{3}applied_orders\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}snapshots\0\u{3}applied_orders\0\u{3}complete_as_of\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -223,6 +278,7 @@ nonisolated extension Pingan_Dispute_V1_ReceiveCasesRequest: SwiftProtobuf.Messa
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.snapshots) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.appliedOrders) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.completeAsOf) }()
       default: break
       }
     }
@@ -235,12 +291,16 @@ nonisolated extension Pingan_Dispute_V1_ReceiveCasesRequest: SwiftProtobuf.Messa
     if !self.appliedOrders.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.appliedOrders, fieldNumber: 2)
     }
+    if !self.completeAsOf.isEmpty {
+      try visitor.visitSingularStringField(value: self.completeAsOf, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Pingan_Dispute_V1_ReceiveCasesRequest, rhs: Pingan_Dispute_V1_ReceiveCasesRequest) -> Bool {
     if lhs.snapshots != rhs.snapshots {return false}
     if lhs.appliedOrders != rhs.appliedOrders {return false}
+    if lhs.completeAsOf != rhs.completeAsOf {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -416,6 +476,106 @@ nonisolated extension Pingan_Dispute_V1_ReceiveCasesResponse: SwiftProtobuf.Mess
   public static func ==(lhs: Pingan_Dispute_V1_ReceiveCasesResponse, rhs: Pingan_Dispute_V1_ReceiveCasesResponse) -> Bool {
     if lhs.outcomes != rhs.outcomes {return false}
     if lhs.orders != rhs.orders {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_FederatedCounty: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FederatedCounty"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}county_code\0\u{3}heard_at\0\u{3}complete_as_of\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.countyCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.heardAt) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.completeAsOf) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.countyCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.countyCode, fieldNumber: 1)
+    }
+    if !self.heardAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.heardAt, fieldNumber: 2)
+    }
+    if !self.completeAsOf.isEmpty {
+      try visitor.visitSingularStringField(value: self.completeAsOf, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_FederatedCounty, rhs: Pingan_Dispute_V1_FederatedCounty) -> Bool {
+    if lhs.countyCode != rhs.countyCode {return false}
+    if lhs.heardAt != rhs.heardAt {return false}
+    if lhs.completeAsOf != rhs.completeAsOf {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_ListFederatedCountiesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListFederatedCountiesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}centre_code\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.centreCode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.centreCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.centreCode, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_ListFederatedCountiesRequest, rhs: Pingan_Dispute_V1_ListFederatedCountiesRequest) -> Bool {
+    if lhs.centreCode != rhs.centreCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Pingan_Dispute_V1_ListFederatedCountiesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListFederatedCountiesResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}counties\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.counties) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.counties.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.counties, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Pingan_Dispute_V1_ListFederatedCountiesResponse, rhs: Pingan_Dispute_V1_ListFederatedCountiesResponse) -> Bool {
+    if lhs.counties != rhs.counties {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -88,18 +88,6 @@ struct FederationCopies: Sendable {
         }
     }
 
-    /// Records that `county` was heard from, and the newest change of it applied.
-    func heard(from county: DivisionCode, newest: Int64, at now: Date) async throws {
-        try await pool.query(
-            """
-            INSERT INTO dispute.federation_peers (county_code, heard_at, newest_version) VALUES ($1, $2, $3)
-            ON CONFLICT (county_code) DO UPDATE SET heard_at = $2,
-                newest_version = greatest(dispute.federation_peers.newest_version, $3)
-            """,
-            [county.rawValue, now, Int(newest)]
-        )
-    }
-
     // MARK: Statements
 
     /// The case row upserted and its other rows replaced, children after their parents.

@@ -108,6 +108,7 @@ struct FederationRelay: Service {
         var request = Pingan_Dispute_V1_ReceiveCasesRequest()
         request.snapshots = snapshots.map(\.wire)
         request.appliedOrders = outcomes
+        request.completeAsOf = try await completeAsOf(sending: snapshots)?.wireTimestamp ?? ""
         let answer: Pingan_Dispute_V1_ReceiveCasesResponse
         do {
             answer = try await client.call(
@@ -164,6 +165,42 @@ struct FederationRelay: Service {
                 )
             }
     }
+
+    /// Up to when the city's copies will be complete once `snapshots` apply: when nothing else
+    /// waits (no other mark, no newer version of theirs, no row they do not carry), every
+    /// change committed before this read is among them, and so is every change of a
+    /// transaction still open, which dates its facts no later than its start. Less
+    /// ``completenessMargin``; `nil` when something still waits.
+    func completeAsOf(sending snapshots: [Snapshot]) async throws -> Date? {
+        try await pool.query(
+            Self.completeSQL,
+            [snapshots.map(\.caseID.uuidString), snapshots.map { String($0.version) }, snapshots.flatMap(\.sentRows).map(String.init),
+             Self.completenessMargin]
+        ).first?.decode(Date.self, at: 0)
+    }
+
+    /// Between a step's time being taken and its transaction beginning: a generous bound, since
+    /// it only delays the city's freezing of a month by as much.
+    static let completenessMargin: Double = 60
+
+    /// `$1`/`$2` the cases and versions sent, `$3` the rows they carry, `$4` the margin in
+    /// seconds. Other roles' sessions show no `xact_start`, and none of them writes here.
+    static let completeSQL = """
+        SELECT least(statement_timestamp(), (
+                SELECT min(xact_start) FROM pg_stat_activity
+                WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+            )) - make_interval(secs => $4)
+        WHERE NOT EXISTS (
+                SELECT 1 FROM dispute.federation_changes f
+                WHERE f.parked_at IS NULL
+                  AND (f.case_id, f.version) NOT IN (SELECT * FROM unnest($1::uuid[], $2::bigint[]))
+            )
+          AND NOT EXISTS (
+                SELECT 1 FROM dispute.federation_rows r
+                JOIN dispute.federation_changes f ON f.case_id = r.case_id AND f.parked_at IS NULL
+                WHERE r.id <> ALL($3::bigint[])
+            )
+        """
 
     /// What became of each snapshot sent: its marks go, or wait with the backoff, or park.
     func record(_ outcomes: [(snapshot: Snapshot, failure: (any Error)?)]) async throws {

@@ -10,12 +10,14 @@ struct FederationServiceHandler: Sendable {
     static let maxSnapshots = 64
 
     let copies: FederationCopies
+    let peers: FederationPeers
     let orders: FederationOrders
     let verifier: PrincipalVerifier
     let now: @Sendable () -> Date
 
     func register(into routes: inout ConnectRoutes) {
         routes.register(FederationServiceMethods.receiveCases) { try await receiveCases($0, $1) }
+        routes.register(FederationServiceMethods.listFederatedCounties) { try await listFederatedCounties($0, $1) }
     }
 
     func receiveCases(_ request: Pingan_Dispute_V1_ReceiveCasesRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ReceiveCasesResponse {
@@ -33,6 +35,13 @@ struct FederationServiceHandler: Sendable {
         for (index, outcome) in request.appliedOrders.enumerated() {
             _ = try UUID.field(outcome.orderID, "applied_orders[\(index)].order_id")
             _ = try String.field(outcome.message, "applied_orders[\(index)].message", length: 0...500)
+        }
+        var completeAsOf: Date?
+        if !request.completeAsOf.isEmpty {
+            guard let instant = Date(wireTimestamp: request.completeAsOf) else {
+                throw ConnectError.invalidArgument(field: "complete_as_of", "must be an RFC 3339 time, got \(request.completeAsOf.prefix(40))")
+            }
+            completeAsOf = instant
         }
         var response = Pingan_Dispute_V1_ReceiveCasesResponse()
         var newest: Int64 = 0
@@ -53,8 +62,27 @@ struct FederationServiceHandler: Sendable {
             }
             response.outcomes.append(outcome)
         }
-        try await copies.heard(from: principal.centre, newest: newest, at: now())
+        try await peers.heard(from: principal.centre, newest: newest, completeAsOf: Self.completeAsOf(completeAsOf, after: response.outcomes), at: now())
         response.orders = try await orders.exchange(request.appliedOrders, county: principal.centre, at: now()).map(\.wire)
+        return response
+    }
+
+    /// What the city takes of a county's "complete as of" after applying its call: nothing
+    /// if a snapshot failed for now, since the county sends it again and until it applies the
+    /// copies are not complete, whatever the county says. One refused for good never will be
+    /// (its county's operator hears of it) and holds nothing back.
+    static func completeAsOf(_ said: Date?, after outcomes: [Pingan_Dispute_V1_SnapshotOutcome]) -> Date? {
+        outcomes.allSatisfy { $0.code.isEmpty || $0.code == ConnectCode.invalidArgument.rawValue } ? said : nil
+    }
+
+    func listFederatedCounties(
+        _ request: Pingan_Dispute_V1_ListFederatedCountiesRequest, _ context: ConnectContext
+    ) async throws -> Pingan_Dispute_V1_ListFederatedCountiesResponse {
+        let principal = try verifier.principal(context, for: FederationServiceMethods.listFederatedCounties)
+        let centre = try DivisionCode.field(request.centreCode, "centre_code")
+        try principal.require(centre, field: "centre_code")
+        var response = Pingan_Dispute_V1_ListFederatedCountiesResponse()
+        response.counties = try await peers.counties(around: centre).map(\.wire)
         return response
     }
 

@@ -28,11 +28,14 @@ struct IndexPage {
     let chart: String
     /// The index owner's actions, rule and freezing, rendered (``IndexWorkbench``).
     var workbench = ""
+    /// The counties whose figures here are copies, and up to when (``CountyCopies``), rendered.
+    var copies = ""
 
     static func load(centre: DivisionCode, month requested: Month?, now: Date, client: DashboardClient) async throws -> IndexPage {
         let division = try await client.call(DivisionServiceMethods.getDivision, .with { $0.code = centre.rawValue }).division
         let latest = requested ?? Month(containing: now)
         let months = (0..<12).reversed().map { latest.adding(months: -$0) }
+        async let copies = CountyCopies.load(centre: centre, now: now, client: client)
         // Every month at once; a month never computed simply has no scores.
         let rankings = try await withThrowingTaskGroup(of: (Month, Pingan_Index_V1_GetRankingResponse?).self) { group in
             for month in months {
@@ -55,9 +58,13 @@ struct IndexPage {
                 rankings[month]?.scores.first { $0.code == unit.code && $0.enoughData }.map(\.score)
             })
         }
-        return IndexPage(
+        var page = IndexPage(
             code: division.code, name: division.name, month: latest.description,
-            status: current.map { $0.version.status == .frozen ? "已定稿（第 \($0.version.version) 版）" : "本月进行中，分数随数据变化" } ?? "",
+            status: current.map { ranking in
+                if ranking.version.status == .frozen { return "已定稿（第 \(ranking.version.version) 版）" }
+                // An ended month waits for its counties' copies (index-service freezes it once they are complete).
+                return now >= latest.range.end ? "本月已结束，尚未定稿：待各方数据齐全后自动定稿" : "本月进行中，分数随数据变化"
+            } ?? "",
             frozen: current?.version.status == .frozen,
             hasScores: !units.isEmpty,
             rows: units.map { unit in
@@ -70,5 +77,7 @@ struct IndexPage {
             months: months.map(\.description), trends: trends,
             chart: TrendChart(months: months.map(\.description), trends: trends).svg
         )
+        page.copies = try await copies.render()
+        return page
     }
 }

@@ -5,6 +5,7 @@ extension IndexPage {
     <nav class="trail" aria-label="返回"><a href="/ui/?centre={{code}}">{{name}} · 今日工作</a> › 治理指数</nav>
     <h1>{{name}} · 下级单位治理指数 {{month}}</h1>
     <p class="muted">{{status}}</p>
+    {{{copies}}}
     <p><a href="/ui/index/review?centre={{code}}&amp;month={{month}}">月度讲评报告（可打印）</a> ·
        <a href="/ui/index/review?centre={{code}}&amp;month={{month}}&amp;format=csv" download>下载排名（CSV）</a></p>
     {{{workbench}}}

@@ -93,6 +93,8 @@ struct TodayPage {
     /// How many due steps the page reads, for the template's notice.
     let dueRead = TodayPage.dueStepsRead
     let csrf: String
+    /// The counties whose figures here are copies, and up to when (``CountyCopies``), rendered.
+    var copies = ""
 
     /// How many of the centre's due steps, soonest first, the page reads: the rungs' deadlines
     /// for the case rows, and the summons and return visits it lists.
@@ -107,6 +109,7 @@ struct TodayPage {
         async let recent = client.call(DisputeServiceMethods.listCases, .with { $0.divisionCode = centre.rawValue; $0.pageSize = 100 })
         async let actions = client.call(IndexServiceMethods.listActions, .with { $0.centreCode = centre.rawValue; $0.status = .open; $0.pageSize = 200 })
         async let steps = client.call(DisputeServiceMethods.listDueSteps, .with { $0.divisionCode = centre.rawValue; $0.pageSize = Int32(dueStepsRead) })
+        async let copies = CountyCopies.load(centre: centre, now: now, client: client)
 
         let below = try await children.divisions
         var names = Dictionary(below.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
@@ -124,7 +127,7 @@ struct TodayPage {
                 MethodRoles.allows(principal, path) && mayTake(step.action, at: principal.centre, owner: owner) ? step : nil
             }
         }
-        return TodayPage(
+        var page = TodayPage(
             code: division.code, name: division.name, level: Labels.level(division.level),
             trail: try await trail(from: principal.centre, to: division, client: client),
             children: below.map { Place(code: $0.code, name: $0.name) }, hasChildren: !below.isEmpty,
@@ -154,6 +157,8 @@ struct TodayPage {
             dueMore: !dueSteps.nextPageToken.isEmpty,
             csrf: csrf
         )
+        page.copies = try await copies.render()
+        return page
     }
 
     /// The summons waiting on departments and the return visits due, soonest first, from the

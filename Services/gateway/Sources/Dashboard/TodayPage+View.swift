@@ -3,6 +3,7 @@ extension TodayPage {
     <nav class="trail" aria-label="层级">{{#trail}}<a href="/ui/?centre={{code}}">{{name}}</a> › {{/trail}}<strong>{{name}}</strong> <span class="muted">{{level}}</span></nav>
     <h1>{{name}} · 今日工作</h1>
     <p><a href="/ui/index?centre={{code}}">治理指数与排名</a></p>
+    {{{copies}}}
     {{#hasChildren}}<section id="children"><h2>下级中心</h2><ul class="children">{{#children}}<li><a href="/ui/?centre={{code}}">{{name}}</a></li>{{/children}}</ul></section>{{/hasChildren}}
     <section id="warnings" aria-labelledby="warnings-title">
     <h2 id="warnings-title">未关闭的预警（{{warningCount}}）</h2>

@@ -12,9 +12,15 @@ import PinganDomain
 enum MonthVersioning {
     /// A computation is frozen when the month had ended when its facts were read (`factsReadAt`
     /// at or after the month's end, the first instant of the next month in China time), and
-    /// provisional while the month runs: a running month's facts are still arriving.
-    static func status(of month: Month, factsReadAt: Date) -> MonthVersion.Status {
-        factsReadAt >= month.range.end ? .frozen : .provisional
+    /// provisional while the month runs: a running month's facts are still arriving. So are
+    /// an ended month's while a county that runs its own mesh has not sent the city all it did
+    /// before the month's end (`countiesCompleteAsOf`, `nil` for one that never said): the
+    /// month stays provisional, recomputed each round, until every county is past its end, so
+    /// a cut link never freezes a county's month without its cases.
+    static func status(of month: Month, factsReadAt: Date, countiesCompleteAsOf: [Date?] = []) -> MonthVersion.Status {
+        let end = month.range.end
+        guard factsReadAt >= end else { return .provisional }
+        return countiesCompleteAsOf.allSatisfy { ($0 ?? .distantPast) >= end } ? .frozen : .provisional
     }
 
     /// Where a computation goes.

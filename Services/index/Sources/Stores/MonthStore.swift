@@ -14,6 +14,9 @@ protocol MonthStore: Sendable {
     func publish(_ publication: Publication) async throws -> MonthVersion
     /// Every version of a month, oldest first.
     func versions(of month: Month) async throws -> [MonthVersion]
+    /// The months before `month` whose latest version is provisional, oldest first: ended
+    /// months still waiting to be frozen.
+    func unfrozen(before month: Month) async throws -> [Month]
     /// The current version's scores of `parent`'s children, ranked units first, each with
     /// the unit's score in the previous month's current version.
     func ranking(of parent: DivisionCode, in month: Month) async throws -> Ranking
@@ -31,6 +34,16 @@ struct PostgresMonthStore: MonthStore {
     func versions(of month: Month) async throws -> [MonthVersion] {
         try await pool.query("SELECT \(IndexRows.versionColumns) FROM index.months WHERE month = $1 ORDER BY version", [month.description])
             .map(IndexRows.decodeVersion)
+    }
+
+    func unfrozen(before month: Month) async throws -> [Month] {
+        try await pool.query(
+            """
+            SELECT month FROM (SELECT DISTINCT ON (month) month, status FROM index.months WHERE month < $1 ORDER BY month, version DESC) latest
+            WHERE status = 'provisional' ORDER BY month
+            """,
+            [month.description]
+        ).compactMap { Month(parsing: try $0.decode(String.self, at: 0)) }
     }
 
     /// A score's indicators are in `indicators_json` when this release wrote it, in
