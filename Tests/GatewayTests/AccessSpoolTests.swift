@@ -87,6 +87,31 @@ struct AccessSpoolTests {
         }
     }
 
+    /// A gateway stopped cleanly leaves no directory it made, and never removes one the operator
+    /// gave or one with entries still waiting.
+    @Test func aCleanStopRemovesOnlyAnEmptyDirectoryTheGatewayMade() async throws {
+        try await AccessLogPartitionTests.withSchema { pool in
+            let manager = FileManager.default
+            let (spool, log, _) = try Self.twoReadsSealed(pool)
+            spool.removeIfDrained()
+            #expect(manager.fileExists(atPath: spool.directory.path))
+            await log.flush()
+            spool.removeIfDrained()
+            #expect(!manager.fileExists(atPath: spool.directory.path))
+            // A call still finishing after that keeps its entry.
+            Self.read(log, case: UUID().uuidString.lowercased(), count: 1)
+            await log.flush()
+            #expect(try await Self.rows(pool, subject: "user:xu-mediator").count == 3)
+            try? manager.removeItem(at: spool.directory)
+
+            let given = manager.temporaryDirectory.appendingPathComponent("pingan-spool-test-\(UUID().uuidString)")
+            try manager.createDirectory(at: given, withIntermediateDirectories: true)
+            try AccessSpool(directory: given).removeIfDrained()
+            #expect(manager.fileExists(atPath: given.appendingPathComponent("lock").path))
+            try manager.removeItem(at: given)
+        }
+    }
+
     /// Killed between the commit of a file's rows and the file's removal, a gateway leaves a
     /// file whose rows are in the database already: the next one removes it unwritten.
     @Test func aFileFoundAgainAfterItsRowsCommittedIsNotWrittenTwice() async throws {

@@ -64,11 +64,11 @@ struct ClusterWarningTests {
         }
     }
 
-    /// The `DeliverWarning` pushes risk-service has queued for notify-service.
+    /// The `DeliverWarning` pushes risk-service has queued for notify-service, in the order queued.
     func pushes(_ database: TestDatabase) async throws -> [Pingan_Notify_V1_DeliverWarningRequest] {
         let pool = database.pool()
         defer { Task { await pool.close() } }
-        return try await pool.query("SELECT payload FROM risk.outbox WHERE topic = 'warning.raised' ORDER BY id").map {
+        return try await pool.query("SELECT payload FROM risk.outbox WHERE topic = 'warning.raised' ORDER BY created_at, id").map {
             try Pingan_Notify_V1_DeliverWarningRequest(serializedBytes: [UInt8](try $0.decode(Data.self, at: 0)))
         }
     }

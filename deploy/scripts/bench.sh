@@ -95,9 +95,9 @@ CITY_YEARS=${CITY_YEARS:-1}
 city_key() { if [ "$CITY_YEARS" = 1 ]; then echo "$CITY_PRESET"; else echo "$CITY_PRESET-${CITY_YEARS}y"; fi; }
 # city_end: the generated history's last day, the last of the previous month in China.
 city_end() { TZ=Asia/Shanghai date -d "$(TZ=Asia/Shanghai date +%Y-%m-01) -1 day" +%F; }
-# pick_binaries DIR SETTING: sets bin to DIR when it is given (binaries copied aside, so that no
-# rebuild can swap them mid-run; SETTING names the variable that gave it, to say beside every
-# figure), else to the release build, built first.
+# pick_binaries DIR SETTING: sets bin to DIR when it is given (run where they are: copy them
+# aside first if a build might relink them mid-run; SETTING names the variable that gave it, to
+# say beside every figure), else to the release build, built first.
 pick_binaries() {
   if [ -n "$1" ]; then
     bin=$1
@@ -666,8 +666,7 @@ start_cluster bench "$PG_PORT"
 psql=$(pg_bin)/psql
 "$psql" "$(cluster_url bench "$PG_PORT" postgres)" -qc "DROP DATABASE IF EXISTS bench WITH (FORCE)" -c "CREATE DATABASE bench"
 cd "$PINGAN_ROOT"
-# BENCH_BIN runs other binaries than the release build (copied aside, so that no rebuild can
-# swap them mid-run; say so beside every figure).
+# BENCH_BIN runs other binaries than the release build, where they are (say so beside every figure).
 pick_binaries "${BENCH_BIN:-}" BENCH_BIN
 
 export DATABASE_URL="$(cluster_url bench "$PG_PORT" bench)" MESH_SECRET=$(random_hex 32) TOKEN_SECRET=$(random_hex 32) \

@@ -66,6 +66,7 @@ final class AccessLog: Service, Sendable {
             }
         }
         await flush()
+        spool.removeIfDrained()
     }
 
     /// Writes the spool's sealed files to the database, oldest first, each in a transaction

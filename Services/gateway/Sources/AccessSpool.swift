@@ -54,6 +54,8 @@ final class AccessSpool: Sendable {
     static let suffix = "copy"
 
     let directory: URL
+    /// Whether this gateway made the directory (the default under `$TMPDIR`), so may remove it.
+    private let madeDirectory: Bool
     private let lock: FileHandle
     private let state: Mutex<State>
 
@@ -64,6 +66,7 @@ final class AccessSpool: Sendable {
         let manager = FileManager.default
         let lockURL = directory.appendingPathComponent("lock")
         let lock: FileHandle
+        madeDirectory = !manager.fileExists(atPath: directory.path)
         do {
             try manager.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             if !manager.fileExists(atPath: lockURL.path) {
@@ -159,9 +162,23 @@ final class AccessSpool: Sendable {
         state.withLock { $0.sealed.removeAll { $0 == file } }
     }
 
+    /// At a clean shutdown, after the last flush: removes the directory if this gateway made it
+    /// and nothing waits in it, so that gateways started and stopped (tests, a developer's
+    /// runs) leave no trace. A directory the operator gave stays, and so does one with files.
+    func removeIfDrained() {
+        guard madeDirectory else { return }
+        state.withLock { state in
+            guard state.writing == nil, state.sealed.isEmpty, state.unwritten.isEmpty,
+                  (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) == ["lock"] else { return }
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
     private static func start(in directory: URL) throws -> Writing {
         let id = UUID()
         let url = directory.appendingPathComponent("\(id.uuidString.lowercased()).\(suffix)")
+        // A call still finishing after ``removeIfDrained()`` finds its directory again.
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         guard FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
             throw AccessSpoolError.unusable(directory.path, "cannot create \(url.lastPathComponent)")
         }
