@@ -130,6 +130,19 @@ extension Month {
     }
 }
 
+extension Date {
+    /// Parses an optional RFC 3339 time from a request field: `nil` when it is empty, or
+    /// `invalid_argument` naming `field`.
+    public static func field(_ text: String, _ field: String) throws -> Date? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { return nil }
+        guard let date = Date(wireTimestamp: trimmed) else {
+            throw ConnectError.invalidArgument(field: field, "must be an RFC 3339 time such as 2026-09-29T10:00:00+08:00")
+        }
+        return date
+    }
+}
+
 extension Day {
     /// Parses `YYYY-MM-DD`, or `invalid_argument` naming `field`.
     public static func field(_ text: String, _ field: String) throws -> Day {

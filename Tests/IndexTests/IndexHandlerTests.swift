@@ -116,9 +116,12 @@ struct IndexHandlerTests {
                 try await publish(Month(year: 2026, month: 10), .frozen)
                 try await publish(Month(year: 2026, month: 10), .provisional, recompute: true)
                 try await publish(Month(year: 2026, month: 11), .provisional)
-                let unfrozen = try await store.unfrozen(before: Month(year: 2026, month: 11))
+                let unfrozen = try await store.toFreeze(before: Month(year: 2026, month: 11))
+                // In January, December has no version yet: it is computed to freeze too.
+                let january = try await store.toFreeze(before: Month(year: 2027, month: 1))
                 await pool.close()
                 #expect(unfrozen.map(\.description) == ["2026-09", "2026-10"])
+                #expect(january.map(\.description) == ["2026-09", "2026-10", "2026-11", "2026-12"])
             }
         }
     }

@@ -17,7 +17,7 @@ extension DisputeServiceHandler {
         let participants = try Self.names(request.participants, "participants")
         let bodies = try Self.names(request.bodies, "bodies")
         let reason = try String.field(request.skipReason, "skip_reason", length: 0...2000)
-        let startedAt = try Self.realTime(request.startedAt, "started_at")
+        let startedAt = try Date.field(request.startedAt, "started_at")
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, now in
             try rules.startRung(file, rung: rung, kind: kind, lead: lead, participants: participants, bodies: bodies,
@@ -51,7 +51,7 @@ extension DisputeServiceHandler {
             guard !signatories.isEmpty else { throw ConnectError.invalidArgument(field: "agreement.signatories", "at least one signatory is required") }
             agreement = Agreement(id: UUID.random(), terms: try String.field(request.agreement.terms, "agreement.terms", upTo: 4000), signedOn: signedOn, signatories: signatories)
         }
-        let endedAt = try Self.realTime(request.endedAt, "ended_at")
+        let endedAt = try Date.field(request.endedAt, "ended_at")
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, now in
             try rules.endRung(file, attempt: attempt, outcome: outcome, note: note, agreement: agreement, endedAt: endedAt, by: principal, now: now)
@@ -76,7 +76,7 @@ extension DisputeServiceHandler {
         default: throw ConnectError.invalidArgument(field: "outcome", "must be CONFIRMED or UNSETTLED")
         }
         let note = try String.field(request.note, "note", upTo: 2000)
-        let visitedAt = try Self.realTime(request.visitedAt, "visited_at")
+        let visitedAt = try Date.field(request.visitedAt, "visited_at")
         let rules = try await rules()
         let file = try await change(id, named: request.caseID, by: principal) { file, now in
             try rules.recordReturnVisit(file, outcome: outcome, note: note, visitedAt: visitedAt, by: principal, now: now)
@@ -268,18 +268,6 @@ extension DisputeServiceHandler {
 
     func rules() async throws -> MediationRules {
         MediationRules(calendar: try await calendar.current(), deadlines: deadlines, backdating: backdating)
-    }
-
-    /// When a step really happened, from a request field (补录): nil for an empty field (the
-    /// step happens now); otherwise RFC 3339, or `invalid_argument` naming the field. Whether
-    /// the time is allowed is the rules' to say (``Backdating``), at the time of the decision.
-    static func realTime(_ text: String, _ field: String) throws -> Date? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty else { return nil }
-        guard let date = Date(wireTimestamp: trimmed) else {
-            throw ConnectError.invalidArgument(field: field, "must be an RFC 3339 time such as 2026-09-29T10:00:00+08:00, or empty for now")
-        }
-        return date
     }
 
     /// Loads the case the caller may see, lets `decide` rule on it at the current time, and

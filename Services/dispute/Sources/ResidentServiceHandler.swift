@@ -110,8 +110,8 @@ struct ResidentServiceHandler: Sendable {
         let categories = try request.categories.enumerated().map { try ReportFields.category($1, field: "categories[\($0)]") }
         guard request.trackingIds.count <= 50 else { throw ConnectError.invalidArgument(field: "tracking_ids", "at most 50") }
         let tracking = try request.trackingIds.enumerated().map { try TrackingID.field($1, "tracking_ids[\($0)]") }
-        let before = try Self.time(request.requestedBefore, "requested_before") ?? now()
-        let after = try Self.time(request.requestedAfter, "requested_after") ?? before.addingTimeInterval(-Self.listingWindow)
+        let before = try Date.field(request.requestedBefore, "requested_before") ?? now()
+        let after = try Date.field(request.requestedAfter, "requested_after") ?? before.addingTimeInterval(-Self.listingWindow)
         guard after < before else { throw ConnectError.invalidArgument(field: "requested_after", "must be before requested_before") }
         guard before.timeIntervalSince(after) <= Self.listingWindow else {
             throw ConnectError.invalidArgument(field: "requested_after", "the window may span at most 90 days")
@@ -191,13 +191,6 @@ struct ResidentServiceHandler: Sendable {
 
     static let notFound = ConnectError(.notFound, "no such request")
 
-    private static func time(_ text: String, _ field: String) throws -> Date? {
-        guard !text.isEmpty else { return nil }
-        guard let date = Date(wireTimestamp: text) else {
-            throw ConnectError.invalidArgument(field: field, "must be an RFC 3339 time such as 2026-09-29T10:00:00+08:00")
-        }
-        return date
-    }
 
     private func refusing<T>(_ body: () async throws -> T) async throws -> T {
         do {

@@ -16,9 +16,9 @@ struct IndexPeers: Sendable {
     struct MonthFacts: Sendable {
         var divisions: [(code: DivisionCode, name: String)]
         var villages: [String: FactSheet]
-        /// Each county that runs its own mesh, by code: up to when dispute-service's copies of
-        /// its cases are complete (`nil` until it has said).
-        var countiesCompleteAsOf: [String: Date?] = [:]
+        /// For each county that runs its own mesh: up to when dispute-service's copies of its
+        /// cases are complete (`nil` until it has said).
+        var countiesCompleteAsOf: [Date?] = []
     }
 
     /// The month's facts per village. `now` bounds the grid-days a running month is held to:
@@ -90,7 +90,7 @@ struct IndexPeers: Sendable {
         }
         return MonthFacts(
             divisions: divisions, villages: villages,
-            countiesCompleteAsOf: Dictionary(cased.counties.map { ($0.countyCode, Date(wireTimestamp: $0.completeAsOf)) }, uniquingKeysWith: { first, _ in first })
+            countiesCompleteAsOf: cased.counties.map { Date(wireTimestamp: $0.completeAsOf) }
         )
     }
 

@@ -78,7 +78,7 @@ struct IndexServiceHandler: Sendable {
         let computed = ContinuousClock.now
         let version = try await months.publish(Publication(
             month: month, scored: scored, catalogueVersion: catalogue.version,
-            status: MonthVersioning.status(of: month, factsReadAt: at, countiesCompleteAsOf: Array(facts.countiesCompleteAsOf.values)),
+            status: MonthVersioning.status(of: month, factsReadAt: at, countiesCompleteAsOf: facts.countiesCompleteAsOf),
             computedBy: subject, reason: reason,
             mayRecomputeFrozen: mayRecomputeFrozen, now: at
         ))
@@ -100,9 +100,7 @@ struct IndexServiceHandler: Sendable {
     func scheduledRound() async throws -> [MonthVersion] {
         let current = Month(containing: now())
         var computed = [try await compute(current, by: "index-service", trace: nil).1]
-        var ended = try await months.unfrozen(before: current.previous)
-        if try await months.versions(of: current.previous).last?.status != .frozen { ended.append(current.previous) }
-        for month in ended {
+        for month in try await months.toFreeze(before: current) {
             computed.append(try await compute(month, by: "index-service", trace: nil).1)
         }
         return computed

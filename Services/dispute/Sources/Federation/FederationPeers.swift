@@ -13,11 +13,6 @@ struct FederatedCounty: Sendable, Equatable {
     /// call has said so.
     let completeAsOf: Date?
 
-    /// Whether the city's copies hold all the county did before `instant`.
-    func isComplete(before instant: Date) -> Bool {
-        completeAsOf.map { $0 >= instant } ?? false
-    }
-
     var wire: Pingan_Dispute_V1_FederatedCounty {
         .with {
             $0.countyCode = code.rawValue

@@ -36,13 +36,7 @@ struct FederationServiceHandler: Sendable {
             _ = try UUID.field(outcome.orderID, "applied_orders[\(index)].order_id")
             _ = try String.field(outcome.message, "applied_orders[\(index)].message", length: 0...500)
         }
-        var completeAsOf: Date?
-        if !request.completeAsOf.isEmpty {
-            guard let instant = Date(wireTimestamp: request.completeAsOf) else {
-                throw ConnectError.invalidArgument(field: "complete_as_of", "must be an RFC 3339 time, got \(request.completeAsOf.prefix(40))")
-            }
-            completeAsOf = instant
-        }
+        let completeAsOf = try Date.field(request.completeAsOf, "complete_as_of")
         var response = Pingan_Dispute_V1_ReceiveCasesResponse()
         var newest: Int64 = 0
         for (index, wire) in request.snapshots.enumerated() {

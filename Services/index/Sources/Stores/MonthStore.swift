@@ -14,9 +14,9 @@ protocol MonthStore: Sendable {
     func publish(_ publication: Publication) async throws -> MonthVersion
     /// Every version of a month, oldest first.
     func versions(of month: Month) async throws -> [MonthVersion]
-    /// The months before `month` whose latest version is provisional, oldest first: ended
-    /// months still waiting to be frozen.
-    func unfrozen(before month: Month) async throws -> [Month]
+    /// The ended months the scheduler computes to freeze, oldest first: those before `month`
+    /// whose latest version is provisional, and the month just before it if it has none yet.
+    func toFreeze(before month: Month) async throws -> [Month]
     /// The current version's scores of `parent`'s children, ranked units first, each with
     /// the unit's score in the previous month's current version.
     func ranking(of parent: DivisionCode, in month: Month) async throws -> Ranking
@@ -36,13 +36,15 @@ struct PostgresMonthStore: MonthStore {
             .map(IndexRows.decodeVersion)
     }
 
-    func unfrozen(before month: Month) async throws -> [Month] {
+    func toFreeze(before month: Month) async throws -> [Month] {
         try await pool.query(
             """
             SELECT month FROM (SELECT DISTINCT ON (month) month, status FROM index.months WHERE month < $1 ORDER BY month, version DESC) latest
-            WHERE status = 'provisional' ORDER BY month
+            WHERE status = 'provisional'
+            UNION SELECT $2 WHERE NOT EXISTS (SELECT 1 FROM index.months WHERE month = $2)
+            ORDER BY month
             """,
-            [month.description]
+            [month.description, month.previous.description]
         ).compactMap { Month(parsing: try $0.decode(String.self, at: 0)) }
     }
 
