@@ -352,6 +352,41 @@ struct ClusterWarningTests {
         }
     }
 
+    /// A cluster closed while a doubling push waits out its group wait is not pushed: the
+    /// township has dealt with it.
+    @Test func aClusterClosedDuringItsGroupWaitIsNotPushedAgain() async throws {
+        let clock = ManualClock(morningOf: "2026-12-01")
+        try await withRisk(clock) { rpc, database, chores in
+            let pool = database.pool()
+            defer { Task { await pool.close() } }
+            var count = 0
+            func dispute() async throws {
+                count += 1
+                _ = try await assess(rpc, land(UUID(), source: .gridReport, openedAt: clock.now, keys: [Self.key("phone", count)]))
+                clock.advance(by: 10)
+            }
+            for _ in 0..<6 { try await dispute() }
+            clock.advance(by: 31)
+            #expect(try await chores.pushDueClusters(now: clock.now) == 1)
+            let cluster = try #require(try await warnings(rpc, under: Self.baiyi).first)
+            for _ in 6..<12 { try await dispute() }
+            // The twelfth made it due; the township closes the loop before the wait is over.
+            let township = [try person(Self.baiyi, [.staff, .mediator, .leader])]
+            _ = try await rpc.call(RiskServiceMethods.acknowledgeWarning, .with { $0.warningID = cluster.id }, headers: township)
+            _ = try await rpc.call(RiskServiceMethods.assignWarning, .with { $0.warningID = cluster.id; $0.assignee = "司法所" }, headers: township)
+            _ = try await rpc.call(RiskServiceMethods.feedBackOnWarning, .with { $0.warningID = cluster.id; $0.feedback = "逐户调解完毕" }, headers: township)
+            _ = try await rpc.call(RiskServiceMethods.evaluateWarning, .with { $0.warningID = cluster.id; $0.evaluation = "已化解" }, headers: township)
+            _ = try await rpc.call(RiskServiceMethods.closeWarning, .with { $0.warningID = cluster.id; $0.outcome = "土地纠纷已全部化解" }, headers: township)
+            clock.advance(by: 31)
+            _ = try await chores.pushDueClusters(now: clock.now)
+            // (The shipped seasonal rule's county cluster may push meanwhile; this one may not.)
+            let grew = try await pool.query("SELECT payload FROM risk.outbox WHERE topic = 'warning.notice'").map {
+                try Pingan_Notify_V1_DeliverNoticeRequest(serializedBytes: [UInt8](try $0.decode(Data.self, at: 0)))
+            }.filter { $0.type == "warning.grew" && $0.summary.contains(cluster.id) }
+            #expect(grew.isEmpty)
+        }
+    }
+
     /// The rules' version is recorded on each warning, and a changed rule applies from its
     /// version on: under a book whose second version (from 2027-03-01) warns at four land
     /// disputes, four in February warn nothing and four in March warn, recorded as the second.

@@ -76,7 +76,8 @@ extension PostgresRiskStore {
                     category: rule?.incidentCategory, members: try row.decode([String].self, at: 8).compactMap(UUID.init(uuidString:)),
                     escalatesAt: try row.decode(Date?.self, at: 7), pushedCount: try row.decode(Int?.self, at: 9)
                 )
-                try await transaction.queue("UPDATE risk.warnings SET push_due_at = NULL, pushed_count = $2 WHERE id = $1", [id, cluster.members.count])
+                // The joins count `count` against twice this: the same counter, not the member list.
+                try await transaction.queue("UPDATE risk.warnings SET push_due_at = NULL, pushed_count = count WHERE id = $1", [id])
                 if let before = cluster.pushedCount {
                     try await RiskRows.queueStep(
                         transaction, id, .pushed, note: "pushed again to \(cluster.centre): \(cluster.members.count) cases, \(before) at the push before",

@@ -159,7 +159,12 @@ struct PostgresRiskStore: RiskStore {
         let moved = try await pool.transaction { transaction in
             let said = transition.step.column.map { ", \($0) = $5" } ?? ""
             let rows = try await transaction.query(
-                "UPDATE risk.warnings SET status = $2, escalates_at = $3, closed_at = $4\(said) WHERE id = $1 AND status = ANY($6)",
+                // A closed cluster is not pushed, whatever push its last cases made due.
+                """
+                UPDATE risk.warnings SET status = $2, escalates_at = $3, closed_at = $4,
+                    push_due_at = CASE WHEN $4::timestamptz IS NULL THEN push_due_at END\(said)
+                WHERE id = $1 AND status = ANY($6)
+                """,
                 [id, transition.to.rawValue, transition.escalatesAt, transition.closedAt, transition.note ?? "", transition.from.map(\.rawValue)]
             )
             guard rows.affectedRows == 1 else { return false }
