@@ -218,7 +218,9 @@ public struct PostgresConnection: Sendable {
     }
 
     /// Appends a value in COPY's text format: `\N` for NULL, and backslash escapes for the
-    /// characters that separate columns and rows.
+    /// characters that separate columns and rows. NUL, which no PostgreSQL text holds, is left
+    /// out: one in a value from outside (a path in the access log) would otherwise fail the
+    /// `COPY` of every row around it. Importers refuse it, by line, before they encode.
     static func appendCopyText(_ text: String?, to data: inout [UInt8]) {
         guard var text else {
             data.append(UInt8(ascii: "\\"))
@@ -229,17 +231,20 @@ public struct PostgresConnection: Sendable {
         text.withUTF8 { bytes in
             var start = 0
             for (index, byte) in bytes.enumerated() {
-                let escaped: UInt8
+                let escaped: UInt8?
                 switch byte {
                 case UInt8(ascii: "\\"): escaped = UInt8(ascii: "\\")
                 case UInt8(ascii: "\t"): escaped = UInt8(ascii: "t")
                 case UInt8(ascii: "\n"): escaped = UInt8(ascii: "n")
                 case UInt8(ascii: "\r"): escaped = UInt8(ascii: "r")
+                case 0: escaped = nil
                 default: continue
                 }
                 data.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
-                data.append(UInt8(ascii: "\\"))
-                data.append(escaped)
+                if let escaped {
+                    data.append(UInt8(ascii: "\\"))
+                    data.append(escaped)
+                }
                 start = index + 1
             }
             data.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))

@@ -87,6 +87,31 @@ struct AccessSpoolTests {
         }
     }
 
+    /// While the disk refuses entries they wait in memory, without a write tried for each
+    /// call, and go, in order, at the next flush once the disk takes them again.
+    @Test func entriesTheDiskRefusesWaitInMemoryUntilTheNextFlush() async throws {
+        try await AccessLogPartitionTests.withSchema { pool in
+            let manager = FileManager.default
+            let spool = try AccessSpool.fresh()
+            let log = AccessLog(pool: pool, logger: TestEnvironment.logger, spool: spool)
+            Self.read(log, case: UUID().uuidString.lowercased(), count: 1)
+            await log.flush()
+            // The spool's place stops taking files (a file where its directory was).
+            try manager.removeItem(at: spool.directory)
+            #expect(manager.createFile(atPath: spool.directory.path, contents: Data()))
+            Self.read(log, case: UUID().uuidString.lowercased(), count: 2)
+            #expect(spool.unwrittenBytes > 0)
+            await log.flush()
+            #expect(try await Self.rows(pool, subject: "user:xu-mediator").count == 1)
+            // Room again: the held entries are written at the next flush.
+            try manager.removeItem(at: spool.directory)
+            await log.flush()
+            #expect(spool.unwrittenBytes == 0)
+            #expect(try await Self.rows(pool, subject: "user:xu-mediator").count == 3)
+            try? manager.removeItem(at: spool.directory)
+        }
+    }
+
     /// A gateway stopped cleanly leaves no directory it made, and never removes one the operator
     /// gave or one with entries still waiting.
     @Test func aCleanStopRemovesOnlyAnEmptyDirectoryTheGatewayMade() async throws {

@@ -430,8 +430,13 @@ struct TransactionTests {
             }
             rows.append([5000, "tab\there\nnewline\\back", ["a,b", "c\"d"], Date?.none, Bool?.none])
             rows.append([5001, String?.none, [String](), when, true])
+            // NUL, which no PostgreSQL text holds, is left out rather than failing every row.
+            rows.append([5002, "a\u{0}b", ["c\u{0}"], when, true])
             let loaded = try await pool.withConnection { try await $0.copy(into: "people", columns: ["id", "name", "tags", "seen", "ok"], rows: rows) }
-            #expect(loaded == 5002)
+            #expect(loaded == 5003)
+            let nul = try await pool.query("SELECT name, tags FROM people WHERE id = 5002")[0]
+            #expect(try nul.decode(String.self, at: 0) == "ab")
+            #expect(try nul.decode([String].self, at: 1) == ["c"])
             let awkward = try await pool.query("SELECT name, tags, seen, ok FROM people WHERE id = 5000")[0]
             #expect(try awkward.decode(String.self, at: 0) == "tab\there\nnewline\\back")
             #expect(try awkward.decode([String].self, at: 1) == ["a,b", "c\"d"])

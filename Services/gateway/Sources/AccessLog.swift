@@ -40,17 +40,10 @@ final class AccessLog: Service, Sendable {
         var line: [UInt8] = []
         line.reserveCapacity(256)
         PostgresConnection.appendCopyRow(
-            [Date(), Self.withoutNUL(subject), centre, Self.withoutNUL(method), records.joined(separator: " "), outcome, rule,
-             Self.withoutNUL(peer ?? ""), millis],
+            [Date(), subject, centre, method, records.joined(separator: " "), outcome, rule, peer ?? "", millis],
             to: &line
         )
         spool.append(line)
-    }
-
-    /// `text` without NUL, which no PostgreSQL text can hold: one in a path or a user name
-    /// would fail the `COPY` of every entry around it.
-    static func withoutNUL(_ text: String) -> String {
-        text.utf8.contains(0) ? String(decoding: text.utf8.filter { $0 != 0 }, as: UTF8.self) : text
     }
 
     /// `text` with control characters (line breaks, NUL) replaced, fit for a log line.
@@ -87,14 +80,14 @@ final class AccessLog: Service, Sendable {
                         "file": "\(file.url.path)", "bytes": "\(contents.tornBytes)",
                     ])
                 }
-                try await pool.withConnection { connection in
-                    try await connection.transaction { transaction in
+                if !contents.lines.isEmpty {
+                    try await pool.transaction { transaction in
                         // Claiming the file's id finds it already claimed if its rows committed
                         // before a kill left the file behind.
                         let claimed = try await transaction.query(
                             "INSERT INTO gateway.access_spool_files (file) VALUES ($1) ON CONFLICT DO NOTHING RETURNING file", [file.id]
                         )
-                        guard !claimed.isEmpty, !contents.lines.isEmpty else { return }
+                        guard !claimed.isEmpty else { return }
                         try await transaction.copy(into: "gateway.access_log", columns: Self.columns, text: contents.lines)
                     }
                 }

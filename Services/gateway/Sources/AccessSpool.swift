@@ -45,7 +45,8 @@ final class AccessSpool: Sendable {
         var writing: Writing?
         /// Oldest first: leftovers of an earlier process, then this one's.
         var sealed: [File]
-        /// Lines a failed `write` could not keep (a full disk), written before the next line.
+        /// Lines the disk refused (a full disk), oldest first; tried again at the next seal, not
+        /// with every call, so a full disk costs a call an append to memory.
         var unwritten: [UInt8] = []
     }
 
@@ -101,9 +102,12 @@ final class AccessSpool: Sendable {
     }
 
     /// Appends `line` (a whole line of `COPY` text) to the file being written, starting one if
-    /// none is. If the disk refuses it, the line is held in memory and written with the next.
+    /// none is. While the disk refuses lines they are held in memory until the next seal.
     func append(_ line: [UInt8]) {
-        state.withLock { write(line, &$0) }
+        state.withLock { state in
+            guard state.unwritten.isEmpty else { return Self.hold(line, in: &state) }
+            write(line, &state)
+        }
     }
 
     /// Bytes held in memory because the disk refused them.
@@ -113,7 +117,11 @@ final class AccessSpool: Sendable {
     /// first. Lines held in memory go into that file first, if the disk now takes them.
     func seal() -> [File] {
         state.withLock { state in
-            if !state.unwritten.isEmpty { write([], &state) }
+            if !state.unwritten.isEmpty {
+                let held = state.unwritten
+                state.unwritten = []
+                write(held, &state)
+            }
             if let writing = state.writing {
                 try? writing.handle.close()
                 state.sealed.append(writing.file)
@@ -123,10 +131,9 @@ final class AccessSpool: Sendable {
         }
     }
 
-    /// Writes the lines held in memory and then `line` to the file being written, or holds
-    /// them all in memory if the disk refuses.
-    private func write(_ line: [UInt8], _ state: inout State) {
-        let data = state.unwritten.isEmpty ? line : state.unwritten + line
+    /// Writes `data` (whole lines) to the file being written, or holds it in memory if the
+    /// disk refuses.
+    private func write(_ data: [UInt8], _ state: inout State) {
         do {
             var writing = try state.writing ?? Self.start(in: directory)
             state.writing = writing
@@ -139,10 +146,16 @@ final class AccessSpool: Sendable {
             }
             writing.length += UInt64(data.count)
             state.writing = writing
-            state.unwritten = []
         } catch {
-            state.unwritten = data.count > Self.unwrittenLimit ? Self.lastLines(of: data, within: Self.unwrittenLimit) : data
+            Self.hold(data, in: &state)
         }
+    }
+
+    /// Keeps `data` in memory after what is held already. Past ``unwrittenLimit`` the oldest
+    /// lines go, down to three quarters of it, so the trimming is not paid on every call.
+    private static func hold(_ data: [UInt8], in state: inout State) {
+        state.unwritten += data
+        if state.unwritten.count > unwrittenLimit { state.unwritten = lastLines(of: state.unwritten, within: unwrittenLimit / 4 * 3) }
     }
 
     /// The whole lines of a sealed file.
@@ -159,7 +172,10 @@ final class AccessSpool: Sendable {
         } catch CocoaError.fileNoSuchFile {
             // Gone already: what matters is that it is not copied again.
         }
-        state.withLock { $0.sealed.removeAll { $0 == file } }
+        // Files go oldest first, so it is the first one, but for a file removed out of turn.
+        state.withLock { state in
+            if state.sealed.first == file { state.sealed.removeFirst() } else { state.sealed.removeAll { $0 == file } }
+        }
     }
 
     /// At a clean shutdown, after the last flush: removes the directory if this gateway made it

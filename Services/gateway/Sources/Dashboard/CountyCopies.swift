@@ -33,17 +33,28 @@ struct CountyCopies {
     /// The relay holds its "complete to" a minute behind; five is copies that are not keeping up.
     static let lag: TimeInterval = 300
 
-    /// The counties around `centre` (holding it, or under it). A person whose roles cannot ask
-    /// gets no notice rather than a broken page: the notice explains figures, it is not one.
-    static func load(centre: DivisionCode, now: Date, client: DashboardClient) async throws -> CountyCopies {
-        let counties: [Pingan_Dispute_V1_FederatedCounty]
+    /// The counties around `centre` (holding it, or under it), asked beside the page's other
+    /// calls. The notice explains figures, it is not one: a person whose roles cannot ask, or
+    /// a dispute-service that cannot answer (an older release during an upgrade), gets no
+    /// notice rather than a broken page.
+    static func list(centre: DivisionCode, client: DashboardClient) async -> [Pingan_Dispute_V1_FederatedCounty] {
         do {
-            counties = try await client.call(FederationServiceMethods.listFederatedCounties, .with { $0.centreCode = centre.rawValue }).counties
+            return try await client.call(FederationServiceMethods.listFederatedCounties, .with { $0.centreCode = centre.rawValue }).counties
         } catch let error as ConnectError where error.code == .permissionDenied {
-            return CountyCopies(rows: [])
+            return []
+        } catch {
+            client.logger.warning("the counties' sync could not be read for the page", metadata: ["error": "\(error)"])
+            return []
         }
-        guard !counties.isEmpty else { return CountyCopies(rows: []) }
-        let names = await client.divisionNames(counties.map(\.countyCode))
+    }
+
+    /// The notice for `counties`, named from `known` (the names the page has read already),
+    /// asking grid only for those it lacks.
+    static func load(
+        _ counties: [Pingan_Dispute_V1_FederatedCounty], known: [String: String], now: Date, client: DashboardClient
+    ) async -> CountyCopies {
+        let missing = counties.map(\.countyCode).filter { known[$0] == nil }
+        let names = missing.isEmpty ? known : known.merging(await client.divisionNames(missing)) { kept, _ in kept }
         return CountyCopies(rows: counties.map { row($0, name: names[$0.countyCode] ?? $0.countyCode, now: now) })
     }
 

@@ -35,7 +35,7 @@ struct IndexPage {
         let division = try await client.call(DivisionServiceMethods.getDivision, .with { $0.code = centre.rawValue }).division
         let latest = requested ?? Month(containing: now)
         let months = (0..<12).reversed().map { latest.adding(months: -$0) }
-        async let copies = CountyCopies.load(centre: centre, now: now, client: client)
+        async let counties = CountyCopies.list(centre: centre, client: client)
         // Every month at once; a month never computed simply has no scores.
         let rankings = try await withThrowingTaskGroup(of: (Month, Pingan_Index_V1_GetRankingResponse?).self) { group in
             for month in months {
@@ -77,7 +77,9 @@ struct IndexPage {
             months: months.map(\.description), trends: trends,
             chart: TrendChart(months: months.map(\.description), trends: trends).svg
         )
-        page.copies = try await copies.render()
+        var known = Dictionary(units.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
+        known[division.code] = division.name
+        page.copies = await CountyCopies.load(await counties, known: known, now: now, client: client).render()
         return page
     }
 }

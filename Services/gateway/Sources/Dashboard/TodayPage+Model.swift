@@ -109,7 +109,7 @@ struct TodayPage {
         async let recent = client.call(DisputeServiceMethods.listCases, .with { $0.divisionCode = centre.rawValue; $0.pageSize = 100 })
         async let actions = client.call(IndexServiceMethods.listActions, .with { $0.centreCode = centre.rawValue; $0.status = .open; $0.pageSize = 200 })
         async let steps = client.call(DisputeServiceMethods.listDueSteps, .with { $0.divisionCode = centre.rawValue; $0.pageSize = Int32(dueStepsRead) })
-        async let copies = CountyCopies.load(centre: centre, now: now, client: client)
+        async let counties = CountyCopies.list(centre: centre, client: client)
 
         let below = try await children.divisions
         var names = Dictionary(below.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
@@ -157,7 +157,7 @@ struct TodayPage {
             dueMore: !dueSteps.nextPageToken.isEmpty,
             csrf: csrf
         )
-        page.copies = try await copies.render()
+        page.copies = await CountyCopies.load(await counties, known: names, now: now, client: client).render()
         return page
     }
 
