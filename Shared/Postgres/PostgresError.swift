@@ -93,4 +93,9 @@ public struct SQLState: RawRepresentable, Hashable, Sendable {
     public static let deadlockDetected = SQLState(rawValue: "40P01")
     public static let undefinedTable = SQLState(rawValue: "42P01")
     public static let inFailedTransaction = SQLState(rawValue: "25P02")
+
+    /// Whether the server refused the data itself (class 22, a data exception, or class 23,
+    /// an integrity constraint such as a row no partition holds): the same statement with
+    /// the same values fails again, however often it is retried.
+    public var refusesTheData: Bool { rawValue.hasPrefix("22") || rawValue.hasPrefix("23") }
 }

@@ -205,6 +205,39 @@ struct AccessSpoolTests {
         }
     }
 
+    /// An entry the table refuses for good (a month no partition holds, a garbled line) is set
+    /// aside beside its file; the entries around it, and the files after it, are written.
+    @Test func entriesTheTableRefusesAreSetAsideAndTheOthersWritten() async throws {
+        try await AccessLogPartitionTests.withSchema { pool in
+            let spool = try AccessSpool.fresh()
+            let log = AccessLog(pool: pool, logger: TestEnvironment.logger, spool: spool)
+            var past: [UInt8] = []
+            // 2001: no partition holds it (SQLSTATE 23514).
+            PostgresConnection.appendCopyRow(
+                [Date(timeIntervalSince1970: 978_307_200), "user:past", Place.townA, Self.getCase, "", "ok", "test", "", 1.0], to: &past
+            )
+            let garbled = Array("not a time\tuser:garbled\t\(Place.townA)\t\(Self.getCase)\t\tok\ttest\t\t1\n".utf8)
+            for round in 0..<5 {
+                Self.read(log, case: UUID().uuidString.lowercased(), count: 1, as: "user:before-\(round)")
+                if round == 1 { spool.append(past) }
+                if round == 3 { spool.append(garbled) }
+            }
+            let first = spool.seal()
+            Self.read(log, case: UUID().uuidString.lowercased(), count: 1, as: "user:next-file")
+            await log.flush()
+
+            let subjects = try await pool.query("SELECT subject FROM gateway.access_log ORDER BY id").map { try $0.decode(String.self, at: 0) }
+            #expect(subjects == ["user:before-0", "user:before-1", "user:before-2", "user:before-3", "user:before-4", "user:next-file"])
+            #expect(try Self.files(in: spool.directory).isEmpty)
+            let aside = spool.directory.appendingPathComponent("\(first[0].id.uuidString.lowercased()).refused")
+            #expect(try [UInt8](Data(contentsOf: aside)) == past + garbled)
+            // The refused lines stay for the operator: the directory is not removed.
+            spool.removeIfDrained()
+            #expect(FileManager.default.fileExists(atPath: aside.path))
+            try FileManager.default.removeItem(at: spool.directory)
+        }
+    }
+
     /// Where the spool is: `ACCESS_LOG_SPOOL`, or a directory named by the gateway's port, so
     /// a gateway restarted on its port finds what it left.
     @Test func theSpoolIsASettingAndOtherwiseNamedByThePort() throws {

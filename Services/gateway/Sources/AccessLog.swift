@@ -88,7 +88,14 @@ final class AccessLog: Service, Sendable {
                             "INSERT INTO gateway.access_spool_files (file) VALUES ($1) ON CONFLICT DO NOTHING RETURNING file", [file.id]
                         )
                         guard !claimed.isEmpty else { return }
-                        try await transaction.copy(into: "gateway.access_log", columns: Self.columns, text: contents.lines)
+                        let refused = try await Self.copy(contents.lines[...], into: transaction)
+                        guard let reason = refused.reason else { return }
+                        // Set aside before the commit, so no refused line is lost if it fails;
+                        // written again whole if the file is tried again.
+                        let aside = try spool.setAside(refused.lines, of: file)
+                        logger.error("access log: entries the table refuses were set aside; the others are written", metadata: [
+                            "file": "\(aside.path)", "entries": "\(refused.count)", "reason": "\(reason)",
+                        ])
                     }
                 }
             } catch {
@@ -107,6 +114,41 @@ final class AccessLog: Service, Sendable {
                     "file": "\(file.url.path)", "error": "\(error)",
                 ])
             }
+        }
+    }
+
+    /// The lines a ``copy(_:into:)`` left out, and why the first of them was refused.
+    struct Refused {
+        var lines: [UInt8] = []
+        var count = 0
+        var reason: PostgresError?
+    }
+
+    /// Copies `lines` into the log behind a savepoint. If the table refuses them for good (an
+    /// entry stamped in a month no partition holds, a line the disk garbled), the halves are
+    /// tried in turn until the refused lines are found: they are returned, and every other line
+    /// is written, so one bad entry cannot hold back the log for ever. Any other error (the
+    /// database away) is thrown, and the file waits for the next round whole.
+    static func copy(_ lines: ArraySlice<UInt8>, into transaction: PostgresConnection) async throws -> Refused {
+        do {
+            try await transaction.savepoint(first: []) { step, _ in
+                try await step.copy(into: "gateway.access_log", columns: Self.columns, text: Array(lines))
+            }
+            return Refused()
+        } catch let error as PostgresError where error.sqlState?.refusesTheData == true {
+            // `lines` ends with a newline; a line break before it means two lines or more.
+            let newline = UInt8(ascii: "\n")
+            let body = lines.dropLast()
+            let half = lines.startIndex + lines.count / 2
+            guard let middle = body[half...].firstIndex(of: newline) ?? body[..<half].lastIndex(of: newline) else {
+                return Refused(lines: Array(lines), count: 1, reason: error)
+            }
+            var refused = try await copy(lines[...middle], into: transaction)
+            let second = try await copy(lines[(middle + 1)...], into: transaction)
+            refused.lines += second.lines
+            refused.count += second.count
+            refused.reason = refused.reason ?? second.reason
+            return refused
         }
     }
 

@@ -53,6 +53,7 @@ final class AccessSpool: Sendable {
     /// The most a full disk keeps in memory; beyond it the oldest held lines are dropped.
     static let unwrittenLimit = 64 << 20
     static let suffix = "copy"
+    static let refusedSuffix = "refused"
 
     let directory: URL
     /// Whether this gateway made the directory (the default under `$TMPDIR`), so may remove it.
@@ -163,6 +164,15 @@ final class AccessSpool: Sendable {
         let data = try [UInt8](Data(contentsOf: file.url))
         guard let last = data.lastIndex(of: UInt8(ascii: "\n")) else { return Contents(lines: [], tornBytes: data.count) }
         return Contents(lines: Array(data[...last]), tornBytes: data.count - last - 1)
+    }
+
+    /// Keeps `lines` of `file` that the database refuses for good beside it, as
+    /// `<id>.refused`, for the operator to read: never copied again, and never removed by the
+    /// gateway. Written whole each time, so trying the file again does not repeat lines.
+    func setAside(_ lines: [UInt8], of file: File) throws -> URL {
+        let url = file.url.deletingPathExtension().appendingPathExtension(Self.refusedSuffix)
+        try Data(lines).write(to: url, options: .atomic)
+        return url
     }
 
     /// Removes a sealed file whose lines are in the database.
