@@ -83,7 +83,7 @@ public struct ConnectClient: Sendable {
                 if response.status == 200 { return response.body }
                 throw ConnectError(httpStatus: response.status, body: response.body)
             } catch let failure as CurlFailure {
-                let error = Self.connectError(failure, path: path, deadlinePassed: ContinuousClock.now >= deadline)
+                let error = Self.connectError(failure, path: path, request: request, deadline: deadline)
                 guard retry, error.code == .unavailable, attempt < configuration.maxAttempts else { throw error }
             } catch let error as ConnectError {
                 guard retry, error.code == .unavailable, attempt < configuration.maxAttempts else { throw error }
@@ -100,12 +100,17 @@ public struct ConnectClient: Sendable {
         return min(wait, max(.zero, ContinuousClock.now.duration(to: deadline)))
     }
 
-    static func connectError(_ failure: CurlFailure, path: String, deadlinePassed: Bool) -> ConnectError {
+    /// `failure` of `request` as the Connect error its caller reads. A timeout is the
+    /// deadline's (`deadline_exceeded`) once the deadline has passed, and whenever the connect
+    /// limit was no shorter than the time left: libcurl may give up a millisecond before the
+    /// deadline by this process's clock. Only a connect limit shorter than the time left makes
+    /// an earlier timeout the peer's (`unavailable`).
+    static func connectError(_ failure: CurlFailure, path: String, request: CurlRequest, deadline: ContinuousClock.Instant) -> ConnectError {
         switch failure {
         case .unreachable(let reason):
             ConnectError(.unavailable, "\(path): peer unavailable (\(reason))")
         case .timedOut(let reason):
-            deadlinePassed
+            ContinuousClock.now >= deadline || request.connectTimeout >= request.timeout
                 ? ConnectError(.deadlineExceeded, "\(path): deadline exceeded (\(reason))")
                 : ConnectError(.unavailable, "\(path): peer did not answer in time (\(reason))")
         case .canceled:

@@ -111,6 +111,20 @@ struct ConnectProtocolTests {
         }
     }
 
+    /// libcurl may give up a millisecond before the deadline by this process's clock (one call
+    /// in about 3,000 with a 3 ms deadline did): that is still the deadline, not a slow peer.
+    /// Only a connect limit shorter than the time left makes a timeout the peer's.
+    @Test func aTimeoutIsTheDeadlinesUnlessAShorterConnectLimitEndedIt() {
+        let timedOut = CurlFailure.timedOut("Timeout was reached")
+        let ahead = ContinuousClock.now + .seconds(60)
+        let tiny = CurlRequest(url: "http://peer/p", headers: [], body: [], timeout: .milliseconds(3), connectTimeout: .seconds(2))
+        #expect(ConnectClient.connectError(timedOut, path: "/p", request: tiny, deadline: ahead).code == .deadlineExceeded)
+        let long = CurlRequest(url: "http://peer/p", headers: [], body: [], timeout: .seconds(10), connectTimeout: .seconds(2))
+        #expect(ConnectClient.connectError(timedOut, path: "/p", request: long, deadline: ahead).code == .unavailable)
+        #expect(ConnectClient.connectError(timedOut, path: "/p", request: long, deadline: .now - .milliseconds(1)).code == .deadlineExceeded)
+        #expect(ConnectClient.connectError(.unreachable("Connection refused"), path: "/p", request: tiny, deadline: ahead).code == .unavailable)
+    }
+
     @Test func peerThatIsDownIsUnavailableQuickly() async throws {
         let client = ConnectClient(baseURL: "http://127.0.0.1:\(try freePort())", transport: transport)
         // Idempotent, so it is retried with backoff, and still gives up inside the deadline:
