@@ -38,6 +38,11 @@ struct SubscriptionPauseTests {
             #expect(try await rpc.call(NotifyServiceMethods.pauseSubscription, .with { $0.subscriptionID = id }, headers: [admin]).subscription.pausedAt == paused.pausedAt)
             let listed = try await rpc.call(NotifyServiceMethods.listSubscriptions, .with { $0.centreCode = Place.townA }, headers: [admin]).subscriptions
             #expect(listed.map(\.pausedAt) == [paused.pausedAt])
+            // A new secret for the same endpoint keeps the pause: only resuming ends it.
+            var rotated = subscribe
+            rotated.secret = "a-new-shared-secret-of-24"
+            let again = try await rpc.call(NotifyServiceMethods.subscribe, rotated, headers: [admin]).subscription
+            #expect(again.id == id && again.pausedAt == paused.pausedAt)
             await expectCode(.failedPrecondition, containing: "is paused") {
                 _ = try await rpc.call(NotifyServiceMethods.sendTestPush, .with { $0.subscriptionID = id }, headers: [admin])
             }
