@@ -7,7 +7,9 @@ The link between them runs through a relay port this test can cut: while it is c
 runs in the county up to the summons and the county escalates the case to the city; every
 step succeeds. When the link returns, the city's pages and index show the case and its steps
 once, with the escalation made during the cut, and a snapshot sent again changes nothing. A
-relay presenting another county's cases is refused.
+relay presenting another county's cases is refused. The city's duty room hears of the
+escalation during the cut: the county's administrator subscribed it, at the city's centre, in
+the county's own notify-service.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pytest
 from conftest import _bin_dir, _psql, _with_database
 from mesh import PASSWORD, Mesh, start_mesh, stop_mesh
 from test_dashboard import ARTIFACTS, browser, shot  # noqa: F401 - `browser` is the module's fixture
+from test_standard_webhooks import Receiver
 from test_workbench_stories import CHINA, DISPUTE, GRID, sign_in, submit, wait_for
 
 INDEX = "/pingan.index.v1.IndexService"
@@ -168,6 +171,25 @@ def timeline(mesh: Mesh, case_id: str, user: str) -> list[tuple[str, str, str]]:
 def test_a_county_keeps_working_while_the_link_is_cut_and_the_city_sees_each_step_once_after(browser, meshes) -> None:  # noqa: F811
     city, city_db, county, county_db, link = meshes
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # The county's administrator subscribes the city's duty room in the county's mesh: the
+    # city's centre, escalations only.
+    duty_room = Receiver(county.receiver_port)
+    threading.Thread(target=duty_room.serve_forever, daemon=True).start()
+    context, page = sign_in(browser, county.url("gateway"), "linli-admin")
+    try:
+        page.goto(f"{county.url('gateway')}/ui/admin/subscriptions")
+        form = page.locator("#subscribe")
+        form.get_by_label("中心代码").fill(CITY)
+        form.get_by_label("接收地址（URL）").fill(f"http://127.0.0.1:{county.receiver_port}/duty-room")
+        form.get_by_label("签名密钥（仅 Webhook）").fill("the-city-duty-room-secret")
+        form.get_by_label("案件提级").check()
+        form.get_by_role("button", name="添加订阅").click()
+        page.wait_for_load_state()
+        assert "已添加订阅。" in page.inner_text("main"), page.inner_text("main")
+        row = page.locator("#subscriptions article", has_text="/duty-room")
+        assert row.count() == 1 and CITY in row.inner_text() and "案件提级" in row.inner_text(), row.inner_text()
+    finally:
+        context.close()
     link.cut()
 
     # --- Story 1 in 临澧县 while the link is cut, every step through the county's gateway.
@@ -207,6 +229,15 @@ def test_a_county_keeps_working_while_the_link_is_cut_and_the_city_sees_each_ste
     county.ok(f"{DISPUTE}/EscalateCase", {"caseId": case_id, "reason": "已发生殴打，需县级统筹"}, as_user="s1-street")
     escalated_at = datetime.now(CHINA)
     county.ok(f"{DISPUTE}/EscalateCase", {"caseId": case_id, "reason": "涉及跨县人员，需市级统筹"}, as_user="linli-admin")
+
+    # The city's duty room hears of it while the link is still cut, from the county's mesh.
+    def pushed_to_the_city():
+        with duty_room.lock:
+            bodies = [json.loads(body) for _, body in duty_room.received]
+        return [b for b in bodies if b.get("case_id") == case_id and b.get("type") == "case.escalated" and b.get("centre_code") == CITY]
+    assert len(wait_for("the escalation pushed to the city's duty room", pushed_to_the_city, timeout=60)) == 1
+    duty_room.shutdown()
+    duty_room.server_close()
     # A second case, not escalated: its parties' names stay in the county.
     quiet = county.ok(f"{DISPUTE}/IntakeCase", {
         "requestId": str(uuid.uuid4()), "villageCode": BAJIAO, "source": "CASE_SOURCE_WALK_IN",

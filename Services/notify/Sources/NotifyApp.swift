@@ -98,7 +98,7 @@ public enum NotifyApp {
         var events = EventConsumers(inbox: store.inbox, verifier: verifier)
         let mesh = settings.service.mesh
         let names = GridDivisionNames(grid: ConnectClient(baseURL: mesh.url(.grid), transport: CurlTransport()), verifier: verifier, root: mesh.root)
-        NotifyServiceHandler(store: store, egress: egress, verifier: verifier, names: names).register(into: &routes, events: &events)
+        NotifyServiceHandler(store: store, egress: egress, verifier: verifier, names: names, meshRoot: mesh.root).register(into: &routes, events: &events)
         let residents = ResidentTexts(settings: settings.residentTexts, inbox: store.inbox, transport: CurlTransport(), timeout: settings.sendTimeout)
         events.on(NotifyServiceMethods.sendResidentText) { request, event, _ in try await residents.send(request, event) }
         events.register(into: &routes)

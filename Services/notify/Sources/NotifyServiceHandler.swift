@@ -12,6 +12,11 @@ struct NotifyServiceHandler: Sendable {
     let verifier: PrincipalVerifier
     /// The names a push says its centre and village by.
     var names: any DivisionNaming = FixedDivisionNames()
+    /// The mesh's root (`ROOT_DIVISION`): its people may also subscribe the centre above it
+    /// (``SubscriberScope``).
+    var meshRoot: DivisionCode? = nil
+
+    func scope(_ principal: Principal) -> SubscriberScope { SubscriberScope(principal, meshRoot: meshRoot) }
 
     func register(into routes: inout ConnectRoutes, events: inout EventConsumers) {
         routes.register(NotifyServiceMethods.subscribe) { try await subscribe($0, $1) }
@@ -36,7 +41,7 @@ struct NotifyServiceHandler: Sendable {
     func subscribe(_ request: Pingan_Notify_V1_SubscribeRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_SubscribeResponse {
         let principal = try verifier.principal(context, for: NotifyServiceMethods.subscribe)
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
-        try principal.require(centre, field: "centre_code")
+        try scope(principal).require(centre, field: "centre_code")
         let channel: PushChannel
         switch request.channel {
         case .unspecified, .webhook: channel = .webhook
@@ -85,11 +90,13 @@ struct NotifyServiceHandler: Sendable {
     }
 
     func listSubscriptions(_ request: Pingan_Notify_V1_ListSubscriptionsRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_ListSubscriptionsResponse {
-        let principal = try verifier.principal(context, for: NotifyServiceMethods.listSubscriptions)
+        let scope = scope(try verifier.principal(context, for: NotifyServiceMethods.listSubscriptions))
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
-        try principal.require(centre, field: "centre_code")
+        try scope.require(centre, field: "centre_code")
         let limit = try PageSize.field(request.pageSize, default: 50, max: 200)
-        let rows = try await store.subscriptions(under: centre, after: try PageCursor(token: request.pageToken), limit: limit + 1)
+        let rows = try await store.subscriptions(
+            under: centre, also: scope.alsoListed(with: centre), after: try PageCursor(token: request.pageToken), limit: limit + 1
+        )
         var response = Pingan_Notify_V1_ListSubscriptionsResponse()
         let page = Page(rows, limit: limit, cursor: \.cursor)
         response.subscriptions = page.items.map(\.subscription.wire)
@@ -100,10 +107,10 @@ struct NotifyServiceHandler: Sendable {
     func updateSubscription(_ request: Pingan_Notify_V1_UpdateSubscriptionRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_UpdateSubscriptionResponse {
         let principal = try verifier.principal(context, for: NotifyServiceMethods.updateSubscription)
         let id = try UUID.field(request.subscriptionID, "subscription_id")
-        _ = try principal.visible(try await store.subscription(id), at: \.centre, "subscription \(request.subscriptionID)")
+        _ = try scope(principal).visible(try await store.subscription(id), "subscription \(request.subscriptionID)")
         let filter = try Self.filter(request.eventTypes, request.minScore, request.categories)
         var response = Pingan_Notify_V1_UpdateSubscriptionResponse()
-        response.subscription = try principal.visible(try await store.update(id, filter: filter), at: \.centre, "subscription \(request.subscriptionID)").wire
+        response.subscription = try scope(principal).visible(try await store.update(id, filter: filter), "subscription \(request.subscriptionID)").wire
         return response
     }
 
@@ -115,14 +122,14 @@ struct NotifyServiceHandler: Sendable {
         guard (0...604_800).contains(request.overlapSeconds) else {
             throw ConnectError.invalidArgument(field: "overlap_seconds", "must be 0 to 604800")
         }
-        let subscription = try principal.visible(try await store.subscription(id), at: \.centre, "subscription \(request.subscriptionID)")
+        let subscription = try scope(principal).visible(try await store.subscription(id), "subscription \(request.subscriptionID)")
         guard subscription.channel == .webhook else {
             throw ConnectError(.failedPrecondition, "subscription \(request.subscriptionID) is a \(subscription.channel.rawValue) subscription, which is not signed")
         }
         let overlap = request.overlapSeconds == 0 ? 86_400 : Int(request.overlapSeconds)
         var response = Pingan_Notify_V1_RotateSecretResponse()
-        response.subscription = try principal.visible(
-            try await store.rotate(id, secret: request.secret, overlap: overlap), at: \.centre, "subscription \(request.subscriptionID)"
+        response.subscription = try scope(principal).visible(
+            try await store.rotate(id, secret: request.secret, overlap: overlap), "subscription \(request.subscriptionID)"
         ).wire
         return response
     }
@@ -139,7 +146,7 @@ struct NotifyServiceHandler: Sendable {
     func unsubscribe(_ request: Pingan_Notify_V1_UnsubscribeRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_UnsubscribeResponse {
         let principal = try verifier.principal(context, for: NotifyServiceMethods.unsubscribe)
         let id = try UUID.field(request.subscriptionID, "subscription_id")
-        _ = try principal.visible(try await store.subscription(id), at: \.centre, "subscription \(request.subscriptionID)")
+        _ = try scope(principal).visible(try await store.subscription(id), "subscription \(request.subscriptionID)")
         try await store.unsubscribe(id)
         return Pingan_Notify_V1_UnsubscribeResponse()
     }
@@ -151,8 +158,8 @@ struct NotifyServiceHandler: Sendable {
     ) async throws -> Pingan_Notify_V1_Subscription {
         let principal = try verifier.principal(context, for: method)
         let id = try UUID.field(subscriptionID, "subscription_id")
-        _ = try principal.visible(try await store.subscription(id), at: \.centre, "subscription \(subscriptionID)")
-        return try principal.visible(try await store.pause(id, paused), at: \.centre, "subscription \(subscriptionID)").wire
+        _ = try scope(principal).visible(try await store.subscription(id), "subscription \(subscriptionID)")
+        return try scope(principal).visible(try await store.pause(id, paused), "subscription \(subscriptionID)").wire
     }
 
     /// One push labelled 测试推送 to one subscription, so an administrator sees from its
@@ -163,7 +170,7 @@ struct NotifyServiceHandler: Sendable {
     func sendTestPush(_ request: Pingan_Notify_V1_SendTestPushRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_SendTestPushResponse {
         let principal = try verifier.principal(context, for: NotifyServiceMethods.sendTestPush)
         let id = try UUID.field(request.subscriptionID, "subscription_id")
-        let subscription = try principal.visible(try await store.subscription(id), at: \.centre, "subscription \(request.subscriptionID)")
+        let subscription = try scope(principal).visible(try await store.subscription(id), "subscription \(request.subscriptionID)")
         // A test of a paused subscription would wait with its other deliveries and say nothing.
         guard subscription.pausedAt == nil else {
             throw ConnectError(.failedPrecondition, "subscription \(request.subscriptionID) is paused; resume it (ResumeSubscription) to test it")
@@ -231,15 +238,18 @@ struct NotifyServiceHandler: Sendable {
     func listDeliveries(_ request: Pingan_Notify_V1_ListDeliveriesRequest, _ context: ConnectContext) async throws -> Pingan_Notify_V1_ListDeliveriesResponse {
         let principal = try verifier.principal(context, for: NotifyServiceMethods.listDeliveries)
         let filter = try DeliveryFilter(request)
-        if let centre = filter.centre { try principal.require(centre, field: "centre_code") }
+        let scope = scope(principal)
+        if let centre = filter.centre { try scope.require(centre, field: "centre_code") }
         let limit = try PageSize.field(request.pageSize, default: 50, max: 200)
-        let rows = try await store.deliveries(filter, within: principal.centre, after: try PageCursor(token: request.pageToken), limit: limit + 1)
+        let rows = try await store.deliveries(
+            filter, within: principal.centre, also: scope.above, after: try PageCursor(token: request.pageToken), limit: limit + 1
+        )
         var response = Pingan_Notify_V1_ListDeliveriesResponse()
         // The store shows only the caller's subtree; checking again here keeps a delivery
         // whose stored centre is unreadable hidden from everyone.
         let page = Page(rows, limit: limit, cursor: \.cursor)
         response.deliveries = page.items.compactMap { delivery in
-            guard let centre = delivery.centre, principal.covers(centre), let subscriber = delivery.subscriber, principal.covers(subscriber) else { return nil }
+            guard let centre = delivery.centre, scope.covers(centre), let subscriber = delivery.subscriber, scope.covers(subscriber) else { return nil }
             return delivery.wire
         }
         response.nextPageToken = page.nextPageToken

@@ -45,6 +45,7 @@ extension SubscriptionsPage {
       <form method="post" action="/ui/admin/subscriptions"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="page_centre" value="{{pageCentre}}">
         <fieldset><legend>推送渠道</legend>{{#channels}}<label><input type="radio" name="channel" value="{{value}}"{{#checked}} checked{{/checked}}> {{label}}</label> {{/channels}}</fieldset>
         <p><label for="sub-centre">中心代码</label> <input id="sub-centre" name="centre" required value="{{typed.centre}}" inputmode="numeric" maxlength="12"></p>
+        <p class="hint">本中心或下级中心的代码。独立部署平台的县（市、区）中心管理员还可填上级市中心的代码（如 430700000000），把本平台的提级等推送直接送到市中心值班室，与市平台的连接中断时也能送达。</p>
         <p><label for="sub-url">接收地址（URL）</label> <input id="sub-url" name="url" type="url" maxlength="2000" value="{{typed.url}}" autocomplete="off"></p>
         <p class="hint">Webhook 填部门系统的接收地址；企业微信填群机器人的 Webhook 地址；短信填短信网关地址；电子邮件不填。</p>
         <p><label for="sub-secret">签名密钥（仅 Webhook）</label> <input id="sub-secret" name="secret" type="password" autocomplete="new-password"></p>

@@ -13,8 +13,9 @@ import PinganPostgres
 ///   queue order (`deliveries_subscription`), merged. A centre has a handful of
 ///   subscriptions, so this reads a handful of pages, never the centre's whole history.
 ///
-/// Every shape shows only deliveries to subscriptions of centres under the caller's root:
-/// those were queued for a centre under the subscriber's, so under the root as well.
+/// Every shape shows only deliveries to subscriptions of centres under the caller's root, or
+/// of the one centre `also` above it (``SubscriberScope``): those were queued for a centre
+/// under the subscriber's.
 struct DeliveryQuery {
     let sql: String
     let parameters: [any PostgresEncodable]
@@ -24,13 +25,15 @@ struct DeliveryQuery {
         d.created_at, d.event, d.case_id
         """
 
-    init(filter: DeliveryFilter, root: DivisionCode, cursor: PageCursor?, limit: Int) {
+    init(filter: DeliveryFilter, root: DivisionCode, also: DivisionCode? = nil, cursor: PageCursor?, limit: Int) {
         var parameters: [any PostgresEncodable] = []
         func bind(_ value: any PostgresEncodable) -> String {
             parameters.append(value)
             return "$\(parameters.count)"
         }
-        var subscriptions = ["s.centre_code BETWEEN \(bind(root.rawValue)) AND \(bind(root.lastInSubtree))"]
+        var within = "s.centre_code BETWEEN \(bind(root.rawValue)) AND \(bind(root.lastInSubtree))"
+        if let also { within = "(\(within) OR s.centre_code = \(bind(also.rawValue)))" }
+        var subscriptions = [within]
         if let centre = filter.centre { subscriptions.append("s.centre_code = \(bind(centre.rawValue))") }
         var deliveries: [String] = []
         if let cursor { deliveries.append("(d.created_at, d.id) > (\(bind(cursor.time)), \(bind(cursor.id)))") }

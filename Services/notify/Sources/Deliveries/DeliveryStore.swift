@@ -14,8 +14,9 @@ protocol DeliveryStore: Sendable {
     /// existing subscription with the new filter and secret.
     func subscribe(centre: DivisionCode, url: String, secret: String, channel: PushChannel, filter: SubscriptionFilter, phone: String, email: String) async throws -> Subscription
     func subscription(_ id: UUID) async throws -> Subscription?
-    /// Subscriptions of `root` and the centres below it, newest first.
-    func subscriptions(under root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [(subscription: Subscription, cursor: PageCursor)]
+    /// Subscriptions of `root` and the centres below it, and of `also` (``SubscriberScope``),
+    /// newest first.
+    func subscriptions(under root: DivisionCode, also: DivisionCode?, after cursor: PageCursor?, limit: Int) async throws -> [(subscription: Subscription, cursor: PageCursor)]
     func update(_ id: UUID, filter: SubscriptionFilter) async throws -> Subscription?
     /// Makes `secret` the subscription's signing secret; the one it replaces keeps signing
     /// beside it for `overlap` seconds. The same secret again changes nothing.
@@ -37,7 +38,7 @@ protocol DeliveryStore: Sendable {
     /// The deliveries matching `filter` to subscriptions of centres under `root`, in the order
     /// they were queued, from after `cursor`, each with the centre it was queued for and its
     /// subscriber's centre.
-    func deliveries(_ filter: DeliveryFilter, within root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [Delivery]
+    func deliveries(_ filter: DeliveryFilter, within root: DivisionCode, also: DivisionCode?, after cursor: PageCursor?, limit: Int) async throws -> [Delivery]
 }
 
 /// Subscriptions and deliveries in schema `notify`. Deliveries are work for the workers:
@@ -73,15 +74,15 @@ struct PostgresDeliveryStore: DeliveryStore {
             .first.map(Self.decodeSubscription)
     }
 
-    func subscriptions(under root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [(subscription: Subscription, cursor: PageCursor)] {
+    func subscriptions(under root: DivisionCode, also: DivisionCode?, after cursor: PageCursor?, limit: Int) async throws -> [(subscription: Subscription, cursor: PageCursor)] {
         try await pool.query(
             """
             SELECT \(Self.columns) FROM notify.subscriptions s
-            WHERE s.centre_code BETWEEN $1 AND $2 AND s.deleted_at IS NULL
+            WHERE (s.centre_code BETWEEN $1 AND $2 OR s.centre_code = $6) AND s.deleted_at IS NULL
               AND ($3::timestamptz IS NULL OR (s.created_at, s.id) < ($3, $4))
             ORDER BY s.created_at DESC, s.id DESC LIMIT $5
             """,
-            [root.rawValue, root.lastInSubtree, cursor?.time, cursor?.id, limit]
+            [root.rawValue, root.lastInSubtree, cursor?.time, cursor?.id, limit, also?.rawValue]
         ).map { row in
             let subscription = try Self.decodeSubscription(row)
             return (subscription, PageCursor(time: try row.decode(Date.self, at: 8), id: subscription.id))
@@ -203,8 +204,8 @@ struct PostgresDeliveryStore: DeliveryStore {
         handoff.wakeup.signal()
     }
 
-    func deliveries(_ filter: DeliveryFilter, within root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [Delivery] {
-        let query = DeliveryQuery(filter: filter, root: root, cursor: cursor, limit: limit)
+    func deliveries(_ filter: DeliveryFilter, within root: DivisionCode, also: DivisionCode?, after cursor: PageCursor?, limit: Int) async throws -> [Delivery] {
+        let query = DeliveryQuery(filter: filter, root: root, also: also, cursor: cursor, limit: limit)
         return try await pool.query(query.sql, query.parameters).map { row in
             Delivery(
                 id: try row.decode(UUID.self, at: 0), subject: try row.decode(UUID.self, at: 1), subscription: try row.decode(UUID.self, at: 2),
