@@ -217,6 +217,49 @@ struct FederationTests {
         }
     }
 
+    // MARK: One owner per record
+
+    /// Once 澧县's relay has called, the city records nothing new under 澧县: the county's own
+    /// mesh does, and the city holds copies of what it records. A window clerk's walk-in, a
+    /// grid report's event alone or in a batch, are refused naming the county; a request the
+    /// city took before answers as before, and 临澧县, which runs no mesh, goes on as ever.
+    @Test func theCityRecordsNothingNewUnderACountyThatRunsItsOwn() async throws {
+        let (_, newer) = try await Self.countySnapshots()
+        try await withDispute { rpc, _ in
+            let clerk = try person(Self.city, [.staff, .mediator])
+            func walkIn(_ village: String, request: String = UUID().wire) -> Pingan_Dispute_V1_IntakeCaseRequest {
+                .with {
+                    $0.requestID = request
+                    $0.villageCode = village
+                    $0.category = .neighbour
+                    $0.source = .walkIn
+                    $0.description_p = "两户因宅基地界址争执，到市中心窗口求助"
+                    $0.parties = [.with { $0.name = "周某" }, .with { $0.name = "吴某" }]
+                }
+            }
+            let earlier = UUID().wire
+            let before = try await rpc.call(DisputeServiceMethods.intakeCase, walkIn(Place.villageA, request: earlier), headers: [clerk]).case.id
+
+            #expect(try await send(rpc, [newer]).map(\.code) == [""])
+            await expectCode(.failedPrecondition, containing: "county \(Place.lixian) runs its own platform") {
+                _ = try await rpc.call(DisputeServiceMethods.intakeCase, walkIn(Place.villageB), headers: [clerk])
+            }
+            #expect(try await rpc.call(DisputeServiceMethods.intakeCase, walkIn(Place.villageA, request: earlier), headers: [clerk]).case.id == before)
+            await expectCode(.failedPrecondition, containing: "county \(Place.lixian)") {
+                _ = try await rpc.call(DisputeServiceMethods.openCase, openCase(UUID(), village: Place.villageB), headers: try TestMesh.eventDelivery())
+            }
+            let open = DisputeServiceMethods.openCase.path
+            var batch = Pingan_Events_V1_DeliverEventsRequest()
+            batch.events = [
+                try EventServiceTests.event(UUID(), open, openCase(UUID(), village: "430724101201", party: "郑某")),
+                try EventServiceTests.event(UUID(), open, openCase(UUID(), village: Place.villageB, party: "冯某")),
+            ]
+            let outcomes = try await rpc.call(EventServiceMethods.deliverEvents, batch, headers: [try TestMesh.eventDelivery()[0]]).outcomes
+            #expect(outcomes.map(\.code) == ["", "failed_precondition"])
+            #expect(try await rpc.call(DisputeServiceMethods.intakeCase, walkIn("430724101201"), headers: [clerk]).case.villageCode == "430724101201")
+        }
+    }
+
     // MARK: How complete a county's copies are
 
     func receive(_ rpc: InProcessClient, _ snapshots: [Pingan_Dispute_V1_CaseSnapshot] = [], completeAsOf: String) async throws -> [Pingan_Dispute_V1_SnapshotOutcome] {

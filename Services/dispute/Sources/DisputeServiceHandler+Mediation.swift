@@ -285,9 +285,6 @@ extension DisputeServiceHandler {
                 return try await cases.apply(changes, to: file, now: now)
             } catch CaseStoreError.stale {
                 continue
-            } catch let refusal as CaseStoreError {
-                guard case .copyOfCounty = refusal else { throw refusal }
-                throw ConnectError(.failedPrecondition, refusal.description)
             }
         }
         throw ConnectError(.aborted, "case \(name) kept changing while this step was decided; try again")

@@ -1,5 +1,6 @@
 import Foundation
 import PinganAccess
+import PinganConnect
 import PinganContracts
 import PinganDomain
 import PinganOutbox
@@ -65,6 +66,9 @@ enum CaseStoreError: Error, CustomStringConvertible {
     case unreadable(String, String)
     /// The case is the city's copy of a case of the county `owner`, whose mesh alone changes it.
     case copyOfCounty(UUID, String)
+    /// A new report in a village of `county`, which runs its own platform: only its mesh
+    /// records under it, so that every record has one owner.
+    case underCounty(String)
 
     var description: String {
         switch self {
@@ -73,6 +77,17 @@ enum CaseStoreError: Error, CustomStringConvertible {
         case .duplicateDepartment(let id): "a department with that name or API key is registered already\(id.map { ": department \($0.wire)" } ?? "")"
         case let .unreadable(column, value): "\(column) holds \"\(value)\", which is not a value Pingan knows"
         case let .copyOfCounty(id, owner): "case \(id.wire) belongs to county \(owner), which runs its own platform: act on it there"
+        case let .underCounty(county): "county \(county) runs its own platform and records the cases under it: record this one there"
+        }
+    }
+}
+
+extension CaseStoreError: ConnectErrorConvertible {
+    /// The refusals a caller can act on are `failed_precondition`; the others are faults.
+    var connectError: ConnectError? {
+        switch self {
+        case .copyOfCounty, .underCounty: ConnectError(.failedPrecondition, description)
+        case .vanished, .stale, .duplicateDepartment, .unreadable: nil
         }
     }
 }
@@ -86,8 +101,11 @@ struct PostgresCaseStore: CaseStore {
     // MARK: Opening
 
     func open(_ newCase: NewCase, applying event: EventDelivery, now: Date) async throws -> DisputeCase {
-        try await inbox.apply(event, reading: [Self.casesOfTheSameParties(newCase, now: now)]) { change in
-            if change.firstDelivery { return try await openOrJoin(change.transaction, newCase, now: now, candidates: change.read[0]).case }
+        try await inbox.apply(event, reading: Self.readings(newCase, now: now)) { change in
+            if change.firstDelivery {
+                try Self.refuseUnderCounty(change.read[1])
+                return try await openOrJoin(change.transaction, newCase, now: now, candidates: change.read[0]).case
+            }
             guard let incident = newCase.incidentID,
                   let found = try await change.transaction.query(
                       "SELECT \(CaseRows.columns) FROM dispute.cases c JOIN dispute.case_incidents i ON i.case_id = c.id WHERE i.incident_id = $1",
@@ -104,7 +122,7 @@ struct PostgresCaseStore: CaseStore {
         // join) one of the cases it finds; read ahead stops before the first such incident.
         var found: Set<UUID> = []
         var named: [(village: DivisionCode, names: Set<String>)] = []
-        try await inbox.readAhead(incidents.map { ($0.event, [Self.casesOfTheSameParties($0.newCase, now: now)]) }, in: batch) { index, rows in
+        try await inbox.readAhead(incidents.map { ($0.event, Self.readings($0.newCase, now: now)) }, in: batch) { index, rows in
             let newCase = incidents[index].newCase
             let cases = Set(try rows[0].map { try $0.decode(UUID.self, at: 0) })
             let names = Set(newCase.partyNames)
@@ -126,8 +144,7 @@ struct PostgresCaseStore: CaseStore {
     func intake(in transaction: PostgresConnection, _ newCase: NewCase, requestID: UUID, subject: String, now: Date) async throws -> (case: DisputeCase, joined: Bool) {
         let read = try await transaction.pipeline([
             ("INSERT INTO dispute.intake_requests (request_id, subject) VALUES ($1, $2) ON CONFLICT DO NOTHING", [requestID, subject]),
-            Self.casesOfTheSameParties(newCase, now: now),
-        ])
+        ] + Self.readings(newCase, now: now))
         if read[0].affectedRows != 1 {
             guard let row = try await transaction.query(
                 "SELECT \(CaseRows.columns), r.joined FROM dispute.intake_requests r JOIN dispute.cases c ON c.id = r.case_id WHERE r.request_id = $1",
@@ -135,11 +152,30 @@ struct PostgresCaseStore: CaseStore {
             ).first else { throw CaseStoreError.vanished(requestID) }
             return (try CaseRows.decodeCase(row), try row.decode(Bool.self, at: CaseRows.count))
         }
+        try Self.refuseUnderCounty(read[2])
         let opened = try await openOrJoin(transaction, newCase, now: now, candidates: read[1])
         try await transaction.queue(
             "UPDATE dispute.intake_requests SET case_id = $2, joined = $3 WHERE request_id = $1", [requestID, opened.case.id, opened.joined]
         )
         return opened
+    }
+
+    /// What opening or joining a case for `newCase` reads first, in the round trip that records
+    /// the request or event: ``casesOfTheSameParties(_:now:)``, then whether the village's
+    /// county runs its own platform (``refuseUnderCounty(_:)``).
+    static func readings(_ newCase: NewCase, now: Date) -> [PostgresStatement] {
+        let county = newCase.village.selfAndAncestors.first { $0.level == .county }
+        return [
+            casesOfTheSameParties(newCase, now: now),
+            ("SELECT county_code FROM dispute.federation_peers WHERE county_code = $1", [county?.rawValue]),
+        ]
+    }
+
+    /// Refuses a new report under a county that runs its own platform and sends the city its
+    /// cases (a row of `dispute.federation_peers`, from its relay's first call): the city
+    /// holds copies of that county's cases, and a record of its own there would have two owners.
+    static func refuseUnderCounty(_ peers: PostgresRows) throws {
+        if let county = peers.first { throw CaseStoreError.underCounty(try county.decode(String.self, at: 0)) }
     }
 
     /// The village's cases that name one of `newCase`'s parties and may still take a new

@@ -75,7 +75,8 @@ enum Open311 {
             return try await body(name, format)
         } catch let error as ConnectError {
             switch error.code {
-            case .invalidArgument: return format.error(.badRequest, error.message)
+            // Refused for good, as a place whose county runs its own platform: never "try again".
+            case .invalidArgument, .failedPrecondition: return format.error(.badRequest, error.message)
             case .unauthenticated, .permissionDenied: return format.error(.forbidden, "api_key is missing, not valid, or not an app's key")
             case .notFound: return format.error(.notFound, "no such request")
             case .resourceExhausted: return format.error(.tooManyRequests, error.message)
