@@ -323,6 +323,7 @@ struct NotifyHandlerTests {
             server.stopWithoutWaiting(signal: SIGKILL)
             try? FileManager.default.removeItem(atPath: directory)
         }
+        #expect(await eventually { accepts(port: port) }, "the SMTP server never listened")
         try await TestDatabase.with { database in
             let settings = NotifySettings(service: try TestMesh.settings(databaseURL: database.url), smtpURL: "smtp://127.0.0.1:\(port)", mailFrom: "pingan@example.org")
             try await NotifyApp.build(settings: settings).test(.router) { client in
@@ -349,7 +350,6 @@ struct NotifyHandlerTests {
                 warning.reasons = ["repeat_incident +40: the same parties clashed again"]
                 #expect(try await rpc.call(NotifyServiceMethods.deliverWarning, warning, headers: try TestMesh.eventDelivery()).deliveries == 1)
 
-                // The server may still be starting: the delivery retries until it accepts.
                 let received = await eventually(timeout: .seconds(60)) {
                     let files = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/box/new")) ?? []
                     return !files.isEmpty

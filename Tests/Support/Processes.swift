@@ -118,19 +118,31 @@ public func freePort() throws -> Int {
         let candidate = Int.random(in: 20_000..<32_000)
         // Never the same port twice in one test run, so parallel tests cannot share one.
         guard handedOut.withLock({ $0.insert(candidate).inserted }) else { continue }
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(candidate).bigEndian
-        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 }
-        }
-        if bound { return candidate }
+        if onLoopback(candidate, { bind($0, $1, $2) == 0 }) { return candidate }
     }
     throw TestSetupError("could not find a free port between 20000 and 32000")
+}
+
+/// Whether a server accepts TCP connections on loopback `port` now: for a child process that
+/// must be listening before a test's flow reaches it (a retry's backoff would otherwise
+/// decide how long the test takes).
+public func accepts(port: Int) -> Bool {
+    onLoopback(port) { connect($0, $1, $2) == 0 }
+}
+
+/// `call` with a new TCP socket and the address of `port` on 127.0.0.1; the socket is closed after.
+private func onLoopback(_ port: Int, _ call: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Bool) -> Bool {
+    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard socket >= 0 else { return false }
+    defer { close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    return withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(socket, $0, length) }
+    }
 }
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
