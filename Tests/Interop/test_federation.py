@@ -343,6 +343,25 @@ def test_a_county_keeps_working_while_the_link_is_cut_and_the_city_sees_each_ste
     handed_back = [line for line in timeline(county, case_id, "linli-admin") if line[1] == "handed_back"]
     assert len(handed_back) == 1 and "交回临澧县继续调解" in handed_back[0][2], handed_back
 
+    # The city's window takes no new case in 临澧县, whose own platform records its cases: the
+    # clerk is told so beside the form, in words, and nothing is recorded at the city.
+    cases_at_city = psql(city_db, f"SELECT count(*) FROM dispute.cases WHERE village_code = '{BAJIAO}'")
+    context, page = sign_in(browser, city.url("gateway"), "city-admin")
+    try:
+        page.goto(f"{city.url('gateway')}/ui/intake?centre={ANFU}")
+        form = page.locator("form#intake")
+        form.get_by_label("村（社区）").select_option(label=BAJIAO_NAME)
+        form.get_by_label("纠纷类别").select_option(label="邻里")
+        form.get_by_label("纠纷情况").fill("两户因宅基地界址争执，到市中心窗口求助")
+        form.get_by_label("当事人 1 姓名").fill("周某")
+        form.get_by_label("当事人 2 姓名").fill("吴某")
+        submit(page, "intake", "受理")
+        text = page.inner_text("main")
+        assert "临澧县独立部署了平台" in text and "county" not in text, text
+    finally:
+        context.close()
+    assert psql(city_db, f"SELECT count(*) FROM dispute.cases WHERE village_code = '{BAJIAO}'") == cases_at_city
+
     # The city's index counts the county's cases once: one of its two cases saw violence.
     month = datetime.now(CHINA).strftime("%Y-%m")
     city.ok(f"{INDEX}/ComputeMonthlyIndex", {"month": month}, as_user="city-admin")

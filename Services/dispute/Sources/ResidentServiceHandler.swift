@@ -191,7 +191,6 @@ struct ResidentServiceHandler: Sendable {
 
     static let notFound = ConnectError(.notFound, "no such request")
 
-
     private func refusing<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()

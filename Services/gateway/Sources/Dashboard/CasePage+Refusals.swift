@@ -31,6 +31,12 @@ enum CaseRefusals {
             if text.contains("no return visit is due") { return "现在没有待办的回访：案件尚未调解成功，或已经回访。" }
             if text.contains("there is no level above") { return "本案已由市级中心统筹，没有更上一级。" }
             if text.contains("nothing to hand back") { return "本案没有上报过，无需交回。" }
+            if let parts = match(#"^county (\d{12}) runs its own platform"#) {
+                return "\(place(parts[0]))独立部署了平台，该县的案件只在县平台登记：请在该县平台（或县、乡镇中心窗口）受理。"
+            }
+            if let parts = match(#"belongs to county (\d{12}), which runs its own platform"#) {
+                return "本案属于独立部署平台的\(place(parts[0]))，只能在该县平台办理。"
+            }
             return "这一步现在不能做：\(text)"
         case .permissionDenied:
             if let parts = match(#"^rung: rung (\d) is run by the (\w+) centre or above"#) {

@@ -24,9 +24,11 @@ extension IntakePage {
                 let taken = try await visitor.client.call(DisputeServiceMethods.intakeCase, request(from: form))
                 return Dashboard.redirect("\(CasePage.address(of: taken.case.id))?done=\(taken.joinedExisting ? "joined" : "intake")")
             } catch let error as ConnectError {
-                guard let message = CaseRefusals.message(error, place: { $0 }) else { throw error }
-                // The villages listed are those of the centre the chosen village belongs to.
                 let chosen = Dashboard.centreParameter(form["village"]).flatMap { try? visitor.session.centre($0) }
+                // A refusal names the village's centres (its county, when that runs its own platform).
+                let names = await visitor.client.divisionNames(chosen?.selfAndAncestors.map(\.rawValue) ?? [])
+                guard let message = CaseRefusals.message(error, place: { names[$0] ?? $0 }) else { throw error }
+                // The villages listed are those of the centre the chosen village belongs to.
                 let within = chosen.flatMap(\.parent).flatMap { visitor.session.principal.centre.contains($0) ? $0 : nil } ?? visitor.session.principal.centre
                 var page = try await load(within: within, for: visitor.session.principal, csrf: visitor.session.csrf, typed: form, client: visitor.client)
                 page.error = message
