@@ -371,6 +371,8 @@ struct ClusterWarningTests {
             let cluster = try #require(try await warnings(rpc, under: Self.baiyi).first)
             for _ in 6..<12 { try await dispute() }
             // The twelfth made it due; the township closes the loop before the wait is over.
+            let due = try await pool.query("SELECT push_due_at IS NOT NULL FROM risk.warnings WHERE id = $1::uuid", [cluster.id])
+            #expect(try due.first?.decode(Bool.self, at: 0) == true)
             let township = [try person(Self.baiyi, [.staff, .mediator, .leader])]
             _ = try await rpc.call(RiskServiceMethods.acknowledgeWarning, .with { $0.warningID = cluster.id }, headers: township)
             _ = try await rpc.call(RiskServiceMethods.assignWarning, .with { $0.warningID = cluster.id; $0.assignee = "司法所" }, headers: township)

@@ -97,13 +97,13 @@ extension WarningEvents {
         event.level = cluster.level.wire
         event.category = cluster.category ?? .unspecified
         event.reasons = [
-            "cluster \(cluster.rule) (rules \(cluster.rulesVersion)): \(cluster.members.count) cases under \(cluster.scope)",
+            "cluster \(cluster.rule) (rules \(cluster.rulesVersion)): \(cluster.count) cases under \(cluster.scope)",
             "member cases: " + cluster.members.map(\.wire).joined(separator: ", "),
         ]
         var factor = Pingan_Notify_V1_WarningFactor()
         factor.code = cluster.rule
-        factor.points = Int32(clamping: cluster.members.count)
-        factor.label = "\(cluster.label)（关联案件\(cluster.members.count)起）"
+        factor.points = Int32(clamping: cluster.count)
+        factor.label = "\(cluster.label)（关联案件\(cluster.count)起）"
         event.factors = [factor]
         event.acknowledgeBy = cluster.escalatesAt?.wireTimestamp ?? ""
         return event
@@ -111,15 +111,16 @@ extension WarningEvents {
 
     /// A `warning.grew` notice: a cluster warning pushed with `before` cases now holds twice
     /// as many or more, pushed to the centre it warns now and the levels above. It names the
-    /// newest member as its case, the one people open first, and says what the cluster was.
+    /// member that joined last as its case, the one people open first, and says what the
+    /// cluster was.
     static func clusterGrew(_ cluster: DueCluster, from before: Int) -> Pingan_Notify_V1_DeliverNoticeRequest {
         var notice = Pingan_Notify_V1_DeliverNoticeRequest()
         notice.type = "warning.grew"
         notice.caseID = cluster.members.last?.wire ?? ""
         notice.centreCode = cluster.centre.rawValue
         notice.villageCode = cluster.scope.level == .village ? cluster.scope.rawValue : ""
-        notice.summary = "cluster \(cluster.rule) (rules \(cluster.rulesVersion)) \(cluster.id.wire): \(cluster.members.count) cases under \(cluster.scope), \(before) when last pushed"
-        notice.text = "\(cluster.label)：关联案件已增至\(cluster.members.count)起（上次推送时\(before)起），请研判是否提级处置"
+        notice.summary = "cluster \(cluster.rule) (rules \(cluster.rulesVersion)) \(cluster.id.wire): \(cluster.count) cases under \(cluster.scope), \(before) when last pushed"
+        notice.text = "\(cluster.label)：关联案件已增至\(cluster.count)起（上次推送时\(before)起），请研判是否提级处置"
         notice.level = cluster.level.wire
         notice.dueAt = cluster.escalatesAt?.wireTimestamp ?? ""
         return notice

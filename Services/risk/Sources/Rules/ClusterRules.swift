@@ -233,7 +233,8 @@ struct ClusterMember: Sendable, Equatable {
 struct OpenCluster: Sendable, Equatable {
     let id: UUID
     let key: String
-    let members: Set<UUID>
+    /// Whether the incident being decided is a member already (a report of it counted again).
+    let holdsIncident: Bool
     /// The centre it warns now.
     let centre: DivisionCode
 }
@@ -297,7 +298,7 @@ extension ClusterRuleSet {
         for observation in observations {
             let probe = observation.probe, members = observation.members
             if let cluster = open[probe.key] {
-                guard !cluster.members.contains(incident.caseID) else { continue }
+                guard !cluster.holdsIncident else { continue }
                 decisions.append(.join(warning: cluster.id, centre: cluster.centre, member: incident.caseID, pushAt: now.addingTimeInterval(grouping.groupWait.seconds)))
                 continue
             }

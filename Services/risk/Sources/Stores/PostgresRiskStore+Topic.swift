@@ -16,7 +16,10 @@ struct DueCluster: Sendable, Equatable {
     let label: String
     let rulesVersion: String
     let category: Pingan_Grid_V1_IncidentCategory?
-    /// Oldest first.
+    /// How many cases it holds (the warning's `count`).
+    let count: Int
+    /// Oldest first, at its first push, which lists them; at a push again only the one that
+    /// joined last, which the push names: a cluster of thousands is not read whole again.
     let members: [UUID]
     /// When it escalates unless acknowledged; `nil` once someone has it in hand.
     let escalatesAt: Date?
@@ -58,8 +61,11 @@ extension PostgresRiskStore {
             let due = try await transaction.query(
                 """
                 SELECT w.id, w.centre_code, w.village_code, w.score, w.level, w.rule, w.rules_version, w.escalates_at,
-                       ARRAY(SELECT m.case_id::text FROM risk.cluster_members m JOIN risk.incidents i ON i.case_id = m.case_id WHERE m.warning_id = w.id ORDER BY i.opened_at, m.case_id),
-                       w.pushed_count
+                       CASE WHEN w.pushed_count IS NULL
+                            THEN ARRAY(SELECT m.case_id::text FROM risk.cluster_members m JOIN risk.incidents i ON i.case_id = m.case_id WHERE m.warning_id = w.id ORDER BY i.opened_at, m.case_id)
+                            ELSE ARRAY(SELECT m.case_id::text FROM risk.cluster_members m WHERE m.warning_id = w.id ORDER BY m.joined_at DESC, m.case_id DESC LIMIT 1)
+                       END,
+                       w.pushed_count, w.count
                 FROM risk.warnings w WHERE w.push_due_at <= $1 ORDER BY w.push_due_at LIMIT $2 FOR UPDATE OF w SKIP LOCKED
                 """,
                 [now, limit]
@@ -73,20 +79,21 @@ extension PostgresRiskStore {
                 let cluster = DueCluster(
                     id: id, centre: try RiskRows.division(row, at: 1), scope: try RiskRows.division(row, at: 2), score: try row.decode(Int.self, at: 3),
                     level: try RiskRows.level(row, at: 4, column: "warnings.level"), rule: ruleID, label: rule?.label ?? ruleID, rulesVersion: version,
-                    category: rule?.incidentCategory, members: try row.decode([String].self, at: 8).compactMap(UUID.init(uuidString:)),
+                    category: rule?.incidentCategory, count: try row.decode(Int.self, at: 10),
+                    members: try row.decode([String].self, at: 8).compactMap(UUID.init(uuidString:)),
                     escalatesAt: try row.decode(Date?.self, at: 7), pushedCount: try row.decode(Int?.self, at: 9)
                 )
                 // The joins count `count` against twice this: the same counter, not the member list.
                 try await transaction.queue("UPDATE risk.warnings SET push_due_at = NULL, pushed_count = count WHERE id = $1", [id])
                 if let before = cluster.pushedCount {
                     try await RiskRows.queueStep(
-                        transaction, id, .pushed, note: "pushed again to \(cluster.centre): \(cluster.members.count) cases, \(before) at the push before",
+                        transaction, id, .pushed, note: "pushed again to \(cluster.centre): \(cluster.count) cases, \(before) at the push before",
                         actor: PostgresRiskWrites.actor, at: now
                     )
                     try await outbox.enqueue(transaction, WarningEvents.notice, WarningEvents.clusterGrew(cluster, from: before))
                 } else {
                     try await RiskRows.queueStep(
-                        transaction, id, .pushed, note: "pushed to \(cluster.centre) with \(cluster.members.count) cases", actor: PostgresRiskWrites.actor, at: now
+                        transaction, id, .pushed, note: "pushed to \(cluster.centre) with \(cluster.count) cases", actor: PostgresRiskWrites.actor, at: now
                     )
                     try await outbox.enqueue(transaction, WarningEvents.raised, WarningEvents.clusterRaised(cluster))
                 }

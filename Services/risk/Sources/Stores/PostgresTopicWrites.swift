@@ -60,11 +60,13 @@ struct PostgresTopicWrites: Sendable {
             ("SELECT pg_advisory_xact_lock(hashtextextended(k, 28)) FROM unnest($1::text[]) k ORDER BY k", [clusterKeys]),
             ("SELECT id FROM risk.warnings WHERE cluster_key = ANY($1::text[]) AND status <> 'closed' ORDER BY id FOR UPDATE", [clusterKeys]),
             (
+                // Whether the incident is a member already, by the members' key: a cluster of
+                // thousands is not read for every report in its place.
                 """
-                SELECT w.id, w.cluster_key, ARRAY(SELECT m.case_id::text FROM risk.cluster_members m WHERE m.warning_id = w.id), w.centre_code
+                SELECT w.id, w.cluster_key, EXISTS (SELECT FROM risk.cluster_members m WHERE m.warning_id = w.id AND m.case_id = $2), w.centre_code
                 FROM risk.warnings w WHERE w.cluster_key = ANY($1::text[]) AND w.status <> 'closed'
                 """,
-                [clusterKeys]
+                [clusterKeys, incident.caseID]
             ),
         ]
         for probe in probes { statements += Self.reads(probe) }
@@ -73,7 +75,7 @@ struct PostgresTopicWrites: Sendable {
         for row in rows[2] {
             let cluster = OpenCluster(
                 id: try row.decode(UUID.self, at: 0), key: try row.decode(String.self, at: 1),
-                members: Set(try row.decode([String].self, at: 2).compactMap(UUID.init(uuidString:))), centre: try RiskRows.division(row, at: 3)
+                holdsIncident: try row.decode(Bool.self, at: 2), centre: try RiskRows.division(row, at: 3)
             )
             open[cluster.key] = cluster
         }
