@@ -153,6 +153,9 @@ public struct PostgresConnection: Sendable {
             _ = queued?.discard()
             // If this fails too, its error says more than `body`'s: the whole transaction is lost.
             try await query("ROLLBACK TO SAVEPOINT pingan_step")
+            // ROLLBACK TO keeps the savepoint; released with the next statement, so the next
+            // step's savepoint is not nested inside it.
+            try await queue("RELEASE SAVEPOINT pingan_step")
             throw error
         }
     }

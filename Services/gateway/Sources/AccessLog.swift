@@ -89,15 +89,22 @@ final class AccessLog: Service, Sendable {
                         )
                         guard !claimed.isEmpty else { return }
                         let refused = try await Self.copy(contents.lines[...], into: transaction)
-                        guard let reason = refused.reason else { return }
                         // Set aside before the commit, so no refused line is lost if it fails;
-                        // written again whole if the file is tried again.
+                        // written again whole if the file is tried again, and removed if then
+                        // nothing is refused, so no line reaches the table twice.
                         let aside = try spool.setAside(refused.lines, of: file)
+                        guard let reason = refused.reason else { return }
                         logger.error("access log: entries the table refuses were set aside; the others are written", metadata: [
                             "file": "\(aside.path)", "entries": "\(refused.count)", "reason": "\(reason)",
                         ])
                     }
                 }
+            } catch CocoaError.fileReadNoSuchFile {
+                // Removed by hand or by a cleaner of temporary files: what it held is lost, and
+                // it must not hold back the files after it.
+                logger.error("access log spool: a file vanished before it was written; its entries are lost", metadata: [
+                    "file": "\(file.url.path)",
+                ])
             } catch {
                 logger.warning("access log write failed; its file is kept for the next round", metadata: [
                     "file": "\(file.url.path)", "error": "\(error)",
@@ -120,8 +127,8 @@ final class AccessLog: Service, Sendable {
     /// The lines a ``copy(_:into:)`` left out, and why the first of them was refused.
     struct Refused {
         var lines: [UInt8] = []
-        var count = 0
         var reason: PostgresError?
+        var count: Int { lines.count { $0 == UInt8(ascii: "\n") } }
     }
 
     /// Copies `lines` into the log behind a savepoint. If the table refuses them for good (an
@@ -141,12 +148,11 @@ final class AccessLog: Service, Sendable {
             let body = lines.dropLast()
             let half = lines.startIndex + lines.count / 2
             guard let middle = body[half...].firstIndex(of: newline) ?? body[..<half].lastIndex(of: newline) else {
-                return Refused(lines: Array(lines), count: 1, reason: error)
+                return Refused(lines: Array(lines), reason: error)
             }
             var refused = try await copy(lines[...middle], into: transaction)
             let second = try await copy(lines[(middle + 1)...], into: transaction)
             refused.lines += second.lines
-            refused.count += second.count
             refused.reason = refused.reason ?? second.reason
             return refused
         }

@@ -168,10 +168,16 @@ final class AccessSpool: Sendable {
 
     /// Keeps `lines` of `file` that the database refuses for good beside it, as
     /// `<id>.refused`, for the operator to read: never copied again, and never removed by the
-    /// gateway. Written whole each time, so trying the file again does not repeat lines.
+    /// gateway once the file is written. Written whole each time the file is tried, and removed
+    /// when nothing is refused (the cause was mended before a failed commit was tried again),
+    /// so a line is never both in the table and set aside.
     func setAside(_ lines: [UInt8], of file: File) throws -> URL {
         let url = file.url.deletingPathExtension().appendingPathExtension(Self.refusedSuffix)
-        try Data(lines).write(to: url, options: .atomic)
+        if lines.isEmpty {
+            do { try FileManager.default.removeItem(at: url) } catch CocoaError.fileNoSuchFile {}
+        } else {
+            try Data(lines).write(to: url, options: .atomic)
+        }
         return url
     }
 
@@ -182,10 +188,7 @@ final class AccessSpool: Sendable {
         } catch CocoaError.fileNoSuchFile {
             // Gone already: what matters is that it is not copied again.
         }
-        // Files go oldest first, so it is the first one, but for a file removed out of turn.
-        state.withLock { state in
-            if state.sealed.first == file { state.sealed.removeFirst() } else { state.sealed.removeAll { $0 == file } }
-        }
+        state.withLock { $0.sealed.removeAll { $0 == file } }
     }
 
     /// At a clean shutdown, after the last flush: removes the directory if this gateway made it
