@@ -77,6 +77,12 @@ public struct DivisionCode: Hashable, Sendable, Comparable, CustomStringConverti
         return codes
     }
 
+    /// The county this division is or lies in; `nil` for the city. A county that runs its own
+    /// platform owns every record under it.
+    public var county: DivisionCode? {
+        selfAndAncestors.first { $0.level == .county }
+    }
+
     /// The largest code inside this division's subtree; the subtree is `self...lastInSubtree`.
     public var lastInSubtree: String {
         Self.padded(rawValue.prefix(level.prefixLength), with: "9")

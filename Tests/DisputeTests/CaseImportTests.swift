@@ -156,4 +156,29 @@ struct CaseImportTests {
             #expect(fixed.imported == 1 && none.isEmpty)
         }
     }
+
+    /// Once 澧县 runs its own platform (its relay has called the city), its history is its
+    /// own to import: the city's import refuses a new case there by line, as a walk-in at the
+    /// city's window is refused, and takes another county's.
+    @Test func aCountyThatRunsItsOwnPlatformImportsItsOwnHistory() async throws {
+        try await withDispute(now: { Self.now.now }) { rpc, database in
+            let lines = Self.history.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let (before, _) = try await importing(lines[0], into: database)
+            #expect(before.imported == 1)
+
+            _ = try await rpc.call(FederationServiceMethods.receiveCases, .with {
+                $0.completeAsOf = Self.now.now.addingTimeInterval(-60).wireTimestamp
+            }, headers: [try person(Place.lixian, [.federation])])
+            let linli = lines[3].replacingOccurrences(of: "\"AJ-3\"", with: "\"LL-1\"").replacingOccurrences(of: Place.villageB, with: "430724101201")
+            let (refused, refusals) = try await importing(([linli] + lines).joined(separator: "\n"), into: database)
+            // Line 2 (AJ-1) was imported before the county called: present, not refused.
+            #expect(refused.imported == 0 && refused.batchesRefused == 1)
+            #expect(refusals.map(\.line) == [4, 5] && refusals.allSatisfy { $0.field == "village_code" && $0.reason.contains("county \(Place.lixian) runs its own platform") })
+            #expect(try await count(database, "SELECT count(*) FROM dispute.cases") == 1)
+
+            let (taken, none) = try await importing(linli, into: database)
+            #expect(taken.imported == 1 && none.isEmpty)
+            #expect(try await count(database, "SELECT count(*) FROM dispute.cases WHERE village_code = '430724101201'") == 1)
+        }
+    }
 }

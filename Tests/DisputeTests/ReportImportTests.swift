@@ -57,6 +57,29 @@ struct ReportImportTests {
         }
     }
 
+    /// A day's notes from 澧县's chat groups, once 澧县 runs its own platform (its relay has
+    /// called the city): each is refused by line at the city, whose records there would have
+    /// two owners; 临澧县's are taken.
+    @Test func notesUnderACountyThatRunsItsOwnPlatformAreRefusedByLine() async throws {
+        try await withDispute(now: { Self.clock.now }) { rpc, database in
+            _ = try await rpc.call(FederationServiceMethods.receiveCases, .with {
+                $0.completeAsOf = Self.clock.now.addingTimeInterval(-60).wireTimestamp
+            }, headers: [try person(Place.lixian, [.federation])])
+            let lixian = """
+                \(Self.header)
+                WX-0614-01,430724101201,neighbour,2026-06-14T08:00:00+08:00,戊某反映邻居占道,戊某,false,false
+                WX-0614-02,\(Place.villageA),land,2026-06-14T09:00:00+08:00,甲某家和乙某家为田埂吵起来了,甲某、乙某,false,false
+                WX-0614-03,\(Place.villageB),neighbour,2026-06-14T10:00:00+08:00,丙某反映邻居夜间施工,丙某,false,false
+                """
+            let refused = try await load(lixian, into: database)
+            #expect(refused.imported == 0 && refused.refusals.map(\.line) == [3, 4])
+            #expect(refused.refusals.allSatisfy { $0.field == "village_code" && $0.reason.contains("county \(Place.lixian) runs its own platform") })
+            #expect(try await count(database, "SELECT count(*) FROM dispute.cases") == 0)
+            let taken = try await load(lixian.split(separator: "\n").prefix(2).joined(separator: "\n"), into: database)
+            #expect(taken.imported == 1 && taken.refused == 0)
+        }
+    }
+
     @Test func badLinesAreRefusedAsIntakeRefusesThemAndNothingOfTheBatchIsTaken() async throws {
         try await withDispute(now: { Self.clock.now }) { _, database in
             let file = """

@@ -45,7 +45,7 @@ struct ResidentServiceHandler: Sendable {
         let requestID = try UUID.field(request.requestID, "request_id")
         let category = try ReportFields.category(request.category)
         var village: DivisionCode?
-        var triage = principal.centre.level <= .county ? principal.centre : principal.centre.selfAndAncestors.first { $0.level == .county } ?? principal.centre
+        var triage = principal.centre.level <= .county ? principal.centre : principal.centre.county ?? principal.centre
         if !request.divisionCode.isEmpty {
             let division = try DivisionCode.field(request.divisionCode, "division_code")
             try principal.require(division, field: "division_code")

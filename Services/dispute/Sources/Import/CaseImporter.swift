@@ -52,21 +52,24 @@ struct CaseImporter: Sendable {
     func apply(_ batch: [PreparedCase], refused: [ImportRefusal], at importedAt: Date) async throws -> ImportBatches.Outcome {
         let found = refused + ImportBatches.repeats(batch, key: \.imported.legacyID, line: \.imported.line, field: "legacy_id", what: "the same legacy_id")
         guard found.isEmpty else { return .refused(found) }
-        return .applied(try await pool.transaction { transaction in
+        return try await pool.transaction { transaction in
             // One import at a time: two runs of the same file would both find a case missing.
             let read = try await transaction.pipeline([
                 ("SELECT pg_advisory_xact_lock(hashtext('dispute-import'))", []),
                 ("SELECT legacy_id FROM dispute.cases WHERE legacy_id = ANY($1)", [batch.map(\.imported.legacyID)]),
+                PostgresCaseStore.federatedCounties(of: batch.map(\.imported.village)),
             ])
             let present = Set(try read[1].map { try $0.decode(String.self, at: 0) })
             let fresh = batch.filter { !present.contains($0.imported.legacyID) }
-            guard !fresh.isEmpty else { return 0 }
+            let owned = try PostgresCaseStore.refusingUnderCounty(read[2], lines: fresh.map { ($0.imported.line, $0.imported.village) })
+            guard owned.isEmpty else { return .refused(owned) }
+            guard !fresh.isEmpty else { return .applied(0) }
             let departments = try await departmentIDs(Set(fresh.flatMap { $0.imported.summons.map(\.department) }), transaction, at: importedAt)
             var rows = ImportRows()
             for prepared in fresh { try rows.add(prepared, departments: departments) }
             try await rows.copy(into: transaction)
-            return fresh.count
-        })
+            return .applied(fresh.count)
+        }
     }
 
     /// The departments the batch's summons name, registered the first time one is met (by its

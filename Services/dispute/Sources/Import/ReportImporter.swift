@@ -103,16 +103,20 @@ struct ReportImporter: Sendable {
     func apply(_ batch: [Report], refused: [ImportRefusal], by subject: String) async throws -> ImportBatches.Outcome {
         let found = refused + ImportBatches.repeats(batch, key: \.legacyID, line: \.line, field: "legacy_id", what: "the same legacy_id")
         guard found.isEmpty else { return .refused(found) }
-        return .applied(try await outbox.transaction(pool) { transaction in
-            let present = Set(try await transaction.query(
-                "SELECT request_id FROM dispute.intake_requests WHERE request_id = ANY($1::uuid[])", [batch.map(\.requestID.wire)]
-            ).map { try $0.decode(UUID.self, at: 0) })
+        return try await outbox.transaction(pool) { transaction in
+            let read = try await transaction.pipeline([
+                ("SELECT request_id FROM dispute.intake_requests WHERE request_id = ANY($1::uuid[])", [batch.map(\.requestID.wire)]),
+                PostgresCaseStore.federatedCounties(of: batch.map(\.newCase.village)),
+            ])
+            let present = Set(try read[0].map { try $0.decode(UUID.self, at: 0) })
             let fresh = batch.filter { !present.contains($0.requestID) }.sorted { ($0.reportedAt, $0.line) < ($1.reportedAt, $1.line) }
+            let owned = try PostgresCaseStore.refusingUnderCounty(read[1], lines: fresh.map { ($0.line, $0.newCase.village) })
+            guard owned.isEmpty else { return .refused(owned.sorted { $0.line < $1.line }) }
             for report in fresh {
                 _ = try await cases.intake(in: transaction, report.newCase, requestID: report.requestID, subject: subject, now: report.reportedAt)
             }
-            return fresh.count
-        })
+            return .applied(fresh.count)
+        }
     }
 
     /// The intake request a line loads under: named by the source and its own id, so the same

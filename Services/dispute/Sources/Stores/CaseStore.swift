@@ -5,6 +5,7 @@ import PinganContracts
 import PinganDomain
 import PinganOutbox
 import PinganPostgres
+import PinganRuntime
 
 /// Filters of a case listing.
 struct CaseFilter: Sendable {
@@ -164,10 +165,9 @@ struct PostgresCaseStore: CaseStore {
     /// the request or event: ``casesOfTheSameParties(_:now:)``, then whether the village's
     /// county runs its own platform (``refuseUnderCounty(_:)``).
     static func readings(_ newCase: NewCase, now: Date) -> [PostgresStatement] {
-        let county = newCase.village.selfAndAncestors.first { $0.level == .county }
-        return [
+        [
             casesOfTheSameParties(newCase, now: now),
-            ("SELECT county_code FROM dispute.federation_peers WHERE county_code = $1", [county?.rawValue]),
+            ("SELECT county_code FROM dispute.federation_peers WHERE county_code = $1", [newCase.village.county?.rawValue]),
         ]
     }
 
@@ -176,6 +176,23 @@ struct PostgresCaseStore: CaseStore {
     /// holds copies of that county's cases, and a record of its own there would have two owners.
     static func refuseUnderCounty(_ peers: PostgresRows) throws {
         if let county = peers.first { throw CaseStoreError.underCounty(try county.decode(String.self, at: 0)) }
+    }
+
+    /// The same rule for an import, which refuses lines rather than the whole run: reads which
+    /// of `villages`' counties run their own platform (``refusingUnderCounty(_:lines:)``).
+    static func federatedCounties(of villages: [DivisionCode]) -> PostgresStatement {
+        ("SELECT county_code FROM dispute.federation_peers WHERE county_code = ANY($1)", [Array(Set(villages.compactMap { $0.county?.rawValue }))])
+    }
+
+    /// A refusal for each of `lines` (a line and its village) under a county
+    /// ``federatedCounties(of:)`` read; a case imported before the county first called stays,
+    /// as a live one does.
+    static func refusingUnderCounty(_ peers: PostgresRows, lines: [(line: Int, village: DivisionCode)]) throws -> [ImportRefusal] {
+        let federated = Set(try peers.map { try $0.decode(String.self, at: 0) })
+        return lines.compactMap { line, village in
+            guard let county = village.county?.rawValue, federated.contains(county) else { return nil }
+            return ImportRefusal(line: line, field: "village_code", reason: CaseStoreError.underCounty(county).description)
+        }
     }
 
     /// The village's cases that name one of `newCase`'s parties and may still take a new
