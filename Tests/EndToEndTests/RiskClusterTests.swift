@@ -122,6 +122,12 @@ struct RiskClusterTests {
             #expect(grew.first?.json["centre_code"] as? String == Place.townA && grew.first?.caseID == newest)
             #expect((grew.first?.json["text"] as? String)?.contains("关联案件已增至12起（上次推送时6起）") == true)
             #expect(receiver.received.filter { $0.caseID.isEmpty }.count == 1)
+            // The growth push names its warning, and the township's deliveries of that warning
+            // are its first push and the growth, in that order.
+            let clusterID = try #require(warnings.first?.id)
+            #expect(grew.first?.json["warning_id"] as? String == clusterID && grew.first?.json["notice_id"] as? String != clusterID)
+            let deliveries = try await mesh.call(NotifyServiceMethods.listDeliveries, .with { $0.warningID = clusterID }, as: "town-a").deliveries
+            #expect(deliveries.map(\.eventType) == ["warning.raised", "warning.grew"])
         }
     }
 }

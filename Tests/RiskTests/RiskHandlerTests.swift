@@ -168,6 +168,7 @@ struct RiskHandlerTests {
                 try Pingan_Notify_V1_DeliverNoticeRequest(serializedBytes: [UInt8](try $0.decode(Data.self, at: 0)))
             }
             #expect(notices.map(\.type) == ["warning.escalated"] && notices.map(\.level) == [.major])
+            #expect(notices.map(\.warningID) == [first.warningID])
             _ = database
         }
     }

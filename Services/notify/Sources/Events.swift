@@ -48,6 +48,8 @@ enum PushEvents {
     static let listed = all.union([test])
     /// What may arrive through ``NotifyEvents/deliverNotice``: every push but a raised warning.
     static let notices = all.subtracting([warningRaised])
+    /// Notices about a raised warning, which may name it.
+    static let aboutAWarning: Set<String> = [warningEscalated, warningGrew]
     /// Notices about the index concern a division, not a case.
     static let withoutCase: Set<String> = [indexAction, indexPublished]
 }
@@ -65,14 +67,16 @@ extension PushContent {
     }
 
     /// A notice (``NotifyEvents/deliverNotice``); a notice carries no id of its own, so its
-    /// subject is the event that carried it.
-    init(notice request: Pingan_Notify_V1_DeliverNoticeRequest, event: UUID) {
+    /// subject is the event that carried it. `warning` is the warning a warning's notice is
+    /// about.
+    init(notice request: Pingan_Notify_V1_DeliverNoticeRequest, event: UUID, warning: UUID? = nil) {
         self.init(
             type: request.type, subject: event, caseID: request.caseID, centre: request.centreCode, village: request.villageCode,
             summary: request.summary, score: nil, reasons: [], incidentID: "", dueAt: request.dueAt, category: nil,
-            level: [PushEvents.warningEscalated, PushEvents.warningGrew].contains(request.type) ? Self.level(request.level) : nil
+            level: PushEvents.aboutAWarning.contains(request.type) ? Self.level(request.level) : nil
         )
         text = request.text
+        warningID = warning
     }
 
     /// A test push to `subscription` (`SendTestPush`): its subject is its own delivery, so

@@ -221,9 +221,16 @@ struct NotifyServiceHandler: Sendable {
         } else {
             _ = try UUID.field(request.caseID, "case_id")
         }
+        var warning: UUID?
+        if !request.warningID.isEmpty {
+            guard PushEvents.aboutAWarning.contains(request.type) else {
+                throw ConnectError.invalidArgument(field: "warning_id", "only a warning.escalated or warning.grew notice names a warning")
+            }
+            warning = try UUID.field(request.warningID, "warning_id")
+        }
         let centre = try DivisionCode.field(request.centreCode, "centre_code")
         var response = Pingan_Notify_V1_DeliverNoticeResponse()
-        let content = PushContent(notice: request, event: event.id)
+        let content = PushContent(notice: request, event: event.id, warning: warning)
         let named = content.named(await names.names(of: [content.centre, content.village]))
         response.deliveries = Int32(try await store.queue(named, centre: centre, applying: event))
         return response

@@ -31,6 +31,9 @@ struct PushContent: Sendable {
     var text = ""
     /// RFC 3339: when a raised warning escalates unless acknowledged.
     var acknowledgeBy = ""
+    /// The warning a notice is about (`warning.escalated`, `warning.grew`), so its
+    /// deliveries are listed with the warning's own.
+    var warningID: UUID? = nil
 
     /// The level's word, as every channel written for people says it.
     var levelWord: String? {

@@ -20,7 +20,7 @@ import SwiftProtobuf
 /// | topic | payload | delivered to |
 /// |---|---|---|
 /// | ``raised`` | `DeliverWarningRequest` (``raised(_:case:owner:decisive:)``), with the warning's level | `NotifyService/DeliverWarning` |
-/// | ``notice`` | `DeliverNoticeRequest` of type `warning.escalated` (``escalated(case:centre:village:summary:level:text:due:)``) or `warning.grew` (``clusterGrew(_:from:)``) | `NotifyService/DeliverNotice` |
+/// | ``notice`` | `DeliverNoticeRequest` of type `warning.escalated` (``escalated(_:case:centre:village:summary:level:text:due:)``) or `warning.grew` (``clusterGrew(_:from:)``) | `NotifyService/DeliverNotice` |
 enum WarningEvents {
     /// A case's facts changed: score it (``AssessedCase``).
     static let assessCase: ConnectMethod<Pingan_Risk_V1_AssessCaseRequest, Pingan_Risk_V1_AssessCaseResponse> = RiskServiceMethods.assessCase
@@ -68,10 +68,11 @@ enum WarningEvents {
     /// level, `text` (what people read, in Chinese) and `due` (when it escalates again unless
     /// acknowledged), beside the English `summary` webhooks have always carried.
     static func escalated(
-        case caseID: UUID, centre: DivisionCode, village: DivisionCode, summary: String, level: RiskLevel, text: String = "", due: Date? = nil
+        _ warning: UUID, case caseID: UUID, centre: DivisionCode, village: DivisionCode, summary: String, level: RiskLevel, text: String = "", due: Date? = nil
     ) -> Pingan_Notify_V1_DeliverNoticeRequest {
         var notice = Pingan_Notify_V1_DeliverNoticeRequest()
         notice.type = "warning.escalated"
+        notice.warningID = warning.wire
         notice.caseID = caseID.wire
         notice.centreCode = centre.rawValue
         notice.villageCode = village.rawValue
@@ -116,6 +117,7 @@ extension WarningEvents {
     static func clusterGrew(_ cluster: DueCluster, from before: Int) -> Pingan_Notify_V1_DeliverNoticeRequest {
         var notice = Pingan_Notify_V1_DeliverNoticeRequest()
         notice.type = "warning.grew"
+        notice.warningID = cluster.id.wire
         notice.caseID = cluster.members.last?.wire ?? ""
         notice.centreCode = cluster.centre.rawValue
         notice.villageCode = cluster.scope.level == .village ? cluster.scope.rawValue : ""

@@ -597,6 +597,11 @@ public nonisolated struct Pingan_Notify_V1_DeliverNoticeRequest: Sendable {
   /// type, and says summary only for the index's notices, which are written in Chinese.
   public var text: String = String()
 
+  /// Optional; only for warning.escalated and warning.grew: the warning's UUID.
+  /// ListDeliveries with warning_id set to it then lists this push beside the warning's own,
+  /// and a webhook body carries it as warning_id beside notice_id.
+  public var warningID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -622,7 +627,8 @@ public nonisolated struct Pingan_Notify_V1_ListDeliveriesRequest: Sendable {
   // methods supported on all messages.
 
   /// Optional; required when neither case_id nor centre_code is given. A UUID: deliveries of
-  /// this warning (or of the notice event with this id).
+  /// this warning, its own push and the notices about it (warning.escalated, warning.grew),
+  /// or of the notice event with this id.
   public var warningID: String = String()
 
   /// Optional. 1 to 200; 0 means 50.
@@ -1549,7 +1555,7 @@ nonisolated extension Pingan_Notify_V1_ResumeSubscriptionResponse: SwiftProtobuf
 
 nonisolated extension Pingan_Notify_V1_DeliverNoticeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeliverNoticeRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{3}case_id\0\u{3}centre_code\0\u{3}village_code\0\u{1}summary\0\u{3}due_at\0\u{1}level\0\u{1}text\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{3}case_id\0\u{3}centre_code\0\u{3}village_code\0\u{1}summary\0\u{3}due_at\0\u{1}level\0\u{1}text\0\u{3}warning_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1565,6 +1571,7 @@ nonisolated extension Pingan_Notify_V1_DeliverNoticeRequest: SwiftProtobuf.Messa
       case 6: try { try decoder.decodeSingularStringField(value: &self.dueAt) }()
       case 7: try { try decoder.decodeSingularEnumField(value: &self.level) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.warningID) }()
       default: break
       }
     }
@@ -1595,6 +1602,9 @@ nonisolated extension Pingan_Notify_V1_DeliverNoticeRequest: SwiftProtobuf.Messa
     if !self.text.isEmpty {
       try visitor.visitSingularStringField(value: self.text, fieldNumber: 8)
     }
+    if !self.warningID.isEmpty {
+      try visitor.visitSingularStringField(value: self.warningID, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1607,6 +1617,7 @@ nonisolated extension Pingan_Notify_V1_DeliverNoticeRequest: SwiftProtobuf.Messa
     if lhs.dueAt != rhs.dueAt {return false}
     if lhs.level != rhs.level {return false}
     if lhs.text != rhs.text {return false}
+    if lhs.warningID != rhs.warningID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -7,8 +7,9 @@ import PinganPostgres
 /// walks an index in queue order and reads about a page, however large `notify.deliveries`
 /// grows (migration 10):
 ///
-/// - a warning (`subject_id`) or a case (`deliveries_case`): the few deliveries of one push
-///   or one case, narrowed by the other filters;
+/// - a warning (`subject_id`, and `deliveries_about_warning` for the notices about it) or a case
+///   (`deliveries_case`): the few deliveries of one warning or one case, narrowed by the
+///   other filters;
 /// - a centre alone: per subscription of the centre and per push type, the first page in
 ///   queue order (`deliveries_subscription`), merged. A centre has a handful of
 ///   subscriptions, so this reads a handful of pages, never the centre's whole history.
@@ -54,11 +55,20 @@ struct DeliveryQuery {
                 ORDER BY d.created_at, d.id LIMIT \(pageSize)
                 """
         } else {
-            if let subject = filter.subject { deliveries.append("d.subject_id = \(bind(subject))") }
+            // A warning's own push (subject_id) and the notices about it (about_warning), each
+            // by its own index: no row is both, since a notice's subject is its event.
+            var source = "notify.deliveries"
+            if let subject = filter.subject {
+                let warning = bind(subject)
+                source = """
+                    (SELECT * FROM notify.deliveries WHERE subject_id = \(warning)
+                     UNION ALL SELECT * FROM notify.deliveries WHERE about_warning = \(warning))
+                    """
+            }
             if let caseID = filter.caseID { deliveries.append("d.case_id = \(bind(caseID))") }
             if let event = filter.eventType { deliveries.append("d.event = \(bind(event))") }
             sql = """
-                SELECT \(Self.columns) FROM notify.deliveries d JOIN notify.subscriptions s ON s.id = d.subscription_id
+                SELECT \(Self.columns) FROM \(source) d JOIN notify.subscriptions s ON s.id = d.subscription_id
                 WHERE \((deliveries + subscriptions).joined(separator: " AND "))
                 ORDER BY d.created_at, d.id LIMIT \(pageSize)
                 """

@@ -175,11 +175,11 @@ struct PostgresDeliveryStore: DeliveryStore {
                 }
                 try await transaction.queue(
                     """
-                    INSERT INTO notify.deliveries (id, subject_id, subscription_id, centre_code, payload, event, next_attempt_at, case_id, digest)
-                    VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp() + make_interval(secs => coalesce($7::double precision, 0)), $8, $9)
+                    INSERT INTO notify.deliveries (id, subject_id, subscription_id, centre_code, payload, event, next_attempt_at, case_id, digest, about_warning)
+                    VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp() + make_interval(secs => coalesce($7::double precision, 0)), $8, $9, $10)
                     ON CONFLICT (subject_id, subscription_id) DO NOTHING
                     """,
-                    [id, content.subject, subscription.id, centre.rawValue, payload, content.type, lease, UUID(uuidString: content.caseID), digest]
+                    [id, content.subject, subscription.id, centre.rawValue, payload, content.type, lease, UUID(uuidString: content.caseID), digest, content.warningID]
                 )
             }
             if !handed.isEmpty {

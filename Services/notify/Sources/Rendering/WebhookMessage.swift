@@ -39,6 +39,7 @@ enum WebhookMessage {
             body.add("acknowledge_by", content.acknowledgeBy)
         } else {
             body.add("notice_id", content.subject.wire)
+            if let warning = content.warningID { body.add("warning_id", warning.wire) }
             body.add("summary", content.summary)
             body.add("due_at", content.dueAt)
         }

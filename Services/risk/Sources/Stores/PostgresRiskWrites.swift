@@ -72,7 +72,7 @@ struct PostgresRiskWrites: Sendable {
             try await RiskRows.queueStep(transaction, id, rose ? .scoreRose : .warnedAgain, note: scoreNote, actor: Self.actor, at: now)
             if rose, held == nil {
                 try await outbox.enqueue(transaction, WarningEvents.notice, WarningEvents.escalated(
-                    case: assessed.id, centre: owner, village: assessed.village, summary: "the warning's score rose to \(score.score)", level: level,
+                    id, case: assessed.id, centre: owner, village: assessed.village, summary: "the warning's score rose to \(score.score)", level: level,
                     text: "风险分升至\(score.score)分，请及时处置"
                 ))
             }
@@ -90,7 +90,7 @@ struct PostgresRiskWrites: Sendable {
                 transaction, escalation.warning, .escalated, note: "not acknowledged in time: \(escalation.from) → \(escalation.to)", actor: Self.actor, at: now
             )
             try await outbox.enqueue(transaction, WarningEvents.notice, WarningEvents.escalated(
-                case: escalation.caseID, centre: escalation.to, village: escalation.village,
+                escalation.warning, case: escalation.caseID, centre: escalation.to, village: escalation.village,
                 summary: "a warning from \(escalation.from) was not acknowledged in time", level: escalation.level,
                 text: escalation.from == escalation.to
                     ? "预警超时仍未签收，请及时签收"
