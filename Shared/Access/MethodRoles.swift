@@ -84,6 +84,7 @@ public enum MethodRoles {
         // once it checked the filer's one-time code or rating link.
         // A county mesh's relay, with the key the city issued for the county.
         FederationServiceMethods.receiveCases.path: .anyOf([.federation]),
+        IndexFederationServiceMethods.receiveCountyFacts.path: .anyOf([.federation]),
         FederationServiceMethods.listFederatedCounties.path: .anyOf(reads),
         ResidentServiceMethods.fileRequest.path: .anyOf([.residentApp]),
         ResidentServiceMethods.getRequest.path: .anyOf(reads.union([.residentApp])),

@@ -7,12 +7,13 @@ import PinganConnect
 import PinganContracts
 import PinganTestSupport
 import RiskService
+import Testing
 
 /// The mesh the index reads from, on one database and one clock: grid, risk and dispute on
 /// real ports, index-service in process. `body` gets the index, grid's and dispute's ports
 /// and the database.
 func withIndexMesh(
-    _ clock: ManualClock, _ body: @escaping @Sendable (_ index: InProcessClient, _ grid: Int, _ dispute: Int, TestDatabase) async throws -> Void
+    _ clock: ManualClock, _ body: @escaping @Sendable (_ index: InProcessClient, _ peers: [MeshService: String], TestDatabase) async throws -> Void
 ) async throws {
     try await TestDatabase.with { database in
         let base = try TestMesh.settings(databaseURL: database.url)
@@ -27,10 +28,15 @@ func withIndexMesh(
                     ]
                     let settings = IndexSettings(service: try TestMesh.settings(databaseURL: database.url, peers: peers))
                     try await IndexApp.build(settings: settings, now: { clock.now }).test(.router) { client in
-                        try await body(InProcessClient(client), gridPort, disputePort, database)
+                        try await body(InProcessClient(client), peers, database)
                     }
                 }
             }
         }
     }
+}
+
+/// The port of a peer's `http://127.0.0.1:PORT` URL.
+func port(_ url: String?) throws -> Int {
+    try #require(url.flatMap { URL(string: $0)?.port })
 }

@@ -41,8 +41,8 @@ struct IndexStoryTests {
 
     @Test func story5TheMonthlyReviewCreatesEachActionWithAnOwnerAndADueDate() async throws {
         let clock = ManualClock(morningOf: "2026-10-01")
-        try await withIndexMesh(clock) { index, grid, dispute, database in
-            try await play(index, clock: clock, grid: grid, dispute: dispute, database: database)
+        try await withIndexMesh(clock) { index, peers, database in
+            try await play(index, clock: clock, grid: try port(peers[.grid]), dispute: try port(peers[.dispute]), database: database)
         }
     }
 

@@ -138,7 +138,9 @@ def meshes(tmp_path_factory):
     link = Link(city.ports["gateway"])
     county, county_processes, county_db = start_mesh(
         county_dir,
-        {"ROOT_DIVISION": LINLI, "FEDERATION_URL": f"http://127.0.0.1:{link.port}", "FEDERATION_KEY": key},
+        # The county's index-service counts and sends its counts to the city every 2 s.
+        {"ROOT_DIVISION": LINLI, "FEDERATION_URL": f"http://127.0.0.1:{link.port}", "FEDERATION_KEY": key,
+         "INDEX_INTERVAL_SECONDS": "2"},
         users=[("linli-admin", LINLI, "admin,staff,leader,mediator"), ("s1-street", ANFU, "staff,mediator,leader"),
                ("s1-grid", BAJIAO, "grid_worker")])
     for mesh, admin in ((city, "city-admin"), (county, "linli-admin")):
@@ -362,13 +364,20 @@ def test_a_county_keeps_working_while_the_link_is_cut_and_the_city_sees_each_ste
         context.close()
     assert psql(city_db, f"SELECT count(*) FROM dispute.cases WHERE village_code = '{BAJIAO}'") == cases_at_city
 
-    # The city's index counts the county's cases once: one of its two cases saw violence.
+    # The city's index counts the county's cases once: one of its two cases saw violence. The
+    # county's grid, which the city does not hold, comes in the counts the county's
+    # index-service sends: two cases found by its one grid.
     month = datetime.now(CHINA).strftime("%Y-%m")
+    wait_for("the county's counts at the city", lambda: psql(
+        city_db, f"SELECT count(*) FROM index.county_counts WHERE county_code = '{LINLI}' AND month = '{month}' AND grids = 1") == "1",
+        timeout=60)
     city.ok(f"{INDEX}/ComputeMonthlyIndex", {"month": month}, as_user="city-admin")
     scores = city.ok(f"{INDEX}/GetRanking", {"parentCode": LINLI, "month": month}, as_user="city-leader")["scores"]
     anfu = next(s for s in scores if s["code"] == ANFU)
     violence = next(i for i in anfu["indicators"] if i["indicator"] == "violence_free")
     assert violence.get("enoughData") and violence["value"] == pytest.approx(0.5), violence
+    found = next(i for i in anfu["indicators"] if i["indicator"] == "disputes_found_per_grid")
+    assert found["value"] == pytest.approx(2.0), found
 
 
 def test_the_city_takes_a_countys_cases_only_with_its_key_and_inside_its_subtree(meshes) -> None:

@@ -67,20 +67,7 @@ public struct DisputeSettings: Sendable {
         // At least a year: a closed case is reopened by the same parties for half a year
         // (SameParties.reopenWithin), which needs their names on it.
         partyRetention = TimeInterval(try reader.integer("PARTY_RETENTION_DAYS", in: 365...7300) ?? PartyDataRetention.defaultDays) * 86_400
-        switch (reader.string("FEDERATION_URL"), reader.string("FEDERATION_KEY", isSecret: true)) {
-        case (nil, nil):
-            break
-        case let (url?, key?):
-            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host?.isEmpty == false else {
-                throw ConfigurationError(variable: "FEDERATION_URL", problem: "\"\(url)\" is not an http(s) URL of the city's gateway")
-            }
-            guard !key.isEmpty else { throw ConfigurationError(variable: "FEDERATION_KEY", problem: "is empty") }
-            federation = FederationUpstream(url: url, key: key)
-        case (_?, nil):
-            throw ConfigurationError(variable: "FEDERATION_KEY", problem: "FEDERATION_URL is set: the relay needs the key the city issued for this county")
-        case (nil, _?):
-            throw ConfigurationError(variable: "FEDERATION_URL", problem: "FEDERATION_KEY is set: where is the city's gateway?")
-        }
+        federation = try FederationUpstream.read(reader)
         if reader.string("PARTY_KEY_SECRET", isSecret: true) != nil {
             partyKeySecret = try reader.secret("PARTY_KEY_SECRET", purpose: "keyed hashes of the parties")
         }
@@ -150,12 +137,8 @@ public enum DisputeApp {
         let upstream = settings.federation
         var federation: [any Service] = []
         if let upstream {
-            var configuration = ConnectClient.Configuration()
-            // The relay tries again itself, with its backoff: one attempt per round.
-            configuration.maxAttempts = 1
-            let city = ConnectClient(baseURL: upstream.url, transport: transport, configuration: configuration)
             federation.append(FederationRelay(
-                client: city, key: upstream.key, root: mesh.root, pool: host.pool,
+                client: upstream.client(transport: transport), key: upstream.key, root: mesh.root, pool: host.pool,
                 apply: { order in await handler.apply(order, under: mesh.root) }, logger: host.logger, now: now
             ))
         }

@@ -9,21 +9,26 @@ import PinganOutbox
 import PinganRuntime
 import ServiceLifecycle
 
-/// index-service's settings: the common ones and `INDEX_INTERVAL_SECONDS` (default 3600),
-/// how often the current month is recomputed.
+/// index-service's settings: the common ones, `INDEX_INTERVAL_SECONDS` (default 3600), how
+/// often the current month is recomputed, and at a county that runs its own mesh
+/// `FEDERATION_URL` and `FEDERATION_KEY`, where its counts go each round (``CountyFactsRelay``).
 public struct IndexSettings: Sendable {
     public var service: ServiceSettings
     public var interval: Duration
+    /// Where this county's mesh sends its counts; `nil` for a mesh that sends them nowhere (the city's).
+    public var federation: FederationUpstream? = nil
 
-    public init(service: ServiceSettings, interval: Duration = .seconds(3600)) {
+    public init(service: ServiceSettings, interval: Duration = .seconds(3600), federation: FederationUpstream? = nil) {
         self.service = service
         self.interval = interval
+        self.federation = federation
     }
 
     public init(_ reader: SettingsReader) throws(ConfigurationError) {
         self.init(
             service: try ServiceSettings(reader, for: .index),
-            interval: .seconds(try reader.integer("INDEX_INTERVAL_SECONDS", in: 1...(86_400 * 31)) ?? 3600)
+            interval: .seconds(try reader.integer("INDEX_INTERVAL_SECONDS", in: 1...(86_400 * 31)) ?? 3600),
+            federation: try FederationUpstream.read(reader)
         )
     }
 }
@@ -48,13 +53,15 @@ public enum IndexApp {
             verifier: verifier, root: mesh.root
         )
         let outbox = Outbox(schema: IndexMigrations.schema)
+        let counties = CountyCountsStore(pool: host.pool)
         let handler = IndexServiceHandler(
             months: PostgresMonthStore(pool: host.pool, outbox: outbox), actions: PostgresActionStore(pool: host.pool),
             thresholds: PostgresThresholdRuleStore(pool: host.pool), surveys: PostgresSurveyStore(pool: host.pool),
-            verifier: verifier, peers: peers, catalogue: try bundledCatalogue(), now: now, logger: host.logger
+            counties: counties, verifier: verifier, peers: peers, catalogue: try bundledCatalogue(), now: now, logger: host.logger
         )
         var routes = ConnectRoutes()
         handler.register(into: &routes)
+        IndexFederationHandler(store: counties, verifier: verifier, now: now).register(into: &routes)
         let notify = ConnectClient(baseURL: mesh.url(.notify), transport: transport)
         let relay = OutboxRelay.dispatcher(
             for: outbox,
@@ -69,7 +76,17 @@ public enum IndexApp {
                 ])
             }
         }
-        return host.application(routes: routes, services: relay + [scheduler], onServerRunning: onServerRunning)
+        var federation: [any Service] = []
+        if let upstream = settings.federation {
+            let counts = CountyFactsRelay(
+                client: upstream.client(transport: transport), credentials: ("X-Api-Key", upstream.key), peers: peers, store: counties, now: now
+            )
+            federation.append(PeriodicTask("county counts to the city", every: settings.interval, logger: logger) {
+                let sent = try await counts.round()
+                logger.info("sent the city this county's counts", metadata: ["months": "\(sent.map(\.description).joined(separator: ","))"])
+            })
+        }
+        return host.application(routes: routes, services: relay + [scheduler] + federation, onServerRunning: onServerRunning)
     }
 
     /// The indicator catalogue shipped with the service (`Data/indicator-catalogue.json`).

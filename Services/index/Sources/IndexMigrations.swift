@@ -121,6 +121,42 @@ enum IndexMigrations {
             CREATE INDEX actions_open_order ON index.actions (created_at, id) WHERE status = 'open';
             CREATE INDEX actions_month_order ON index.actions (month, created_at, id);
             """),
+        Migration(version: 7, name: "the counts of counties that run their own mesh", sql: """
+            -- At the city: each county's counts of its villages' grids and warnings for a
+            -- month (IndexFederationService/ReceiveCountyFacts), replaced whole by a newer
+            -- read; read_at decides when an ended month may be frozen. A few hundred
+            -- villages a county, one row each a month.
+            CREATE TABLE index.county_reads (
+                county_code text NOT NULL,
+                month       text NOT NULL,
+                read_at     timestamptz NOT NULL,
+                received_at timestamptz NOT NULL,
+                PRIMARY KEY (county_code, month)
+            );
+            CREATE TABLE index.county_counts (
+                month                         text NOT NULL,
+                village_code                  text NOT NULL,
+                county_code                   text NOT NULL,
+                incidents                     integer NOT NULL CHECK (incidents >= 0),
+                grids                         integer NOT NULL CHECK (grids >= 0),
+                grid_days_screened            integer NOT NULL CHECK (grid_days_screened >= 0),
+                nothing_found_days            integer NOT NULL CHECK (nothing_found_days >= 0),
+                households_visited            integer NOT NULL CHECK (households_visited >= 0),
+                warnings_raised               integer NOT NULL CHECK (warnings_raised >= 0),
+                warnings_acknowledged         integer NOT NULL CHECK (warnings_acknowledged >= 0),
+                warnings_acknowledged_in_time integer NOT NULL CHECK (warnings_acknowledged_in_time >= 0),
+                PRIMARY KEY (month, village_code)
+            );
+            CREATE INDEX county_counts_county ON index.county_counts (county_code, month);
+            -- At a county that runs its own mesh: the newest read of each month whose counts
+            -- reached the city (CountyFactsRelay), so an ended month is sent until the city
+            -- has its counts from after its end.
+            CREATE TABLE index.counts_sent (
+                month   text PRIMARY KEY,
+                read_at timestamptz NOT NULL,
+                sent_at timestamptz NOT NULL
+            );
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -16,51 +16,27 @@ struct IndexPeers: Sendable {
     struct MonthFacts: Sendable {
         var divisions: [(code: DivisionCode, name: String)]
         var villages: [String: FactSheet]
-        /// For each county that runs its own mesh: up to when dispute-service's copies of its
+        /// Each county that runs its own mesh, and up to when dispute-service's copies of its
         /// cases are complete (`nil` until it has said).
-        var countiesCompleteAsOf: [Date?] = []
+        var counties: [(code: DivisionCode, completeAsOf: Date?)] = []
     }
 
     /// The month's facts per village. `now` bounds the grid-days a running month is held to:
     /// a grid cannot have screened days that have not come yet.
     func facts(for month: Month, now: Date, trace: TraceContext?) async throws -> MonthFacts {
-        let options = CallOptions(
-            timeout: .seconds(30),
-            headers: [verifier.header(for: .system(MeshService.index.executable, root: root))], trace: trace
-        )
-        var incidents = Pingan_Grid_V1_CountIncidentsRequest()
-        incidents.rootCode = root.rawValue
-        incidents.month = month.description
-        var screening = Pingan_Grid_V1_ScreeningFactsRequest()
-        screening.rootCode = root.rawValue
-        screening.month = month.description
+        let options = options(trace)
         var cases = Pingan_Dispute_V1_CaseFactsRequest()
         cases.rootCode = root.rawValue
         cases.month = month.description
-        var warnings = Pingan_Risk_V1_WarningFactsRequest()
-        warnings.rootCode = root.rawValue
-        warnings.month = month.description
-        async let incidentCounts = grid.call(GridServiceMethods.countIncidents, incidents, options: options)
-        async let screeningFacts = grid.call(GridServiceMethods.screeningFacts, screening, options: options)
+        async let counted = counts(for: month, options: options)
         async let caseFacts = dispute.call(DisputeServiceMethods.caseFacts, cases, options: options)
-        async let warningFacts = risk.call(RiskServiceMethods.warningFacts, warnings, options: options)
         // The divisions are listed while the peers count: they are a few small pages, the
         // facts the month's heavy statements.
         async let listed = divisions(options)
         let divisions = try await listed
 
         let days = Double(Self.daysCounted(month, now: now))
-        var villages: [String: FactSheet] = [:]
-        for count in try await incidentCounts.counts { villages[count.villageCode, default: .init()]["incidents"] += Double(count.incidents) }
-        for fact in try await screeningFacts.facts {
-            var sheet = villages[fact.villageCode] ?? FactSheet()
-            sheet["grids"] += Double(fact.grids)
-            sheet["grid_days"] += Double(fact.grids) * days
-            sheet["grid_days_screened"] += Double(fact.gridDaysScreened)
-            sheet["nothing_found_days"] += Double(fact.nothingFoundDays)
-            sheet["households_visited"] += Double(fact.householdsVisited)
-            villages[fact.villageCode] = sheet
-        }
+        var villages = try await counted.mapValues { $0.sheet(days: days) }
         let cased = try await caseFacts
         for fact in cased.facts {
             var sheet = villages[fact.villageCode] ?? FactSheet()
@@ -81,17 +57,51 @@ struct IndexPeers: Sendable {
             sheet["resident_satisfied"] += Double(fact.residentSatisfied)
             villages[fact.villageCode] = sheet
         }
-        for fact in try await warningFacts.facts {
-            var sheet = villages[fact.villageCode] ?? FactSheet()
-            sheet["warnings_raised"] += Double(fact.raised)
-            sheet["warnings_acknowledged"] += Double(fact.acknowledged)
-            sheet["warnings_acknowledged_in_time"] += Double(fact.acknowledgedInTime)
-            villages[fact.villageCode] = sheet
-        }
         return MonthFacts(
             divisions: divisions, villages: villages,
-            countiesCompleteAsOf: cased.counties.map { Date(wireTimestamp: $0.completeAsOf) }
+            counties: cased.counties.compactMap { county in
+                (try? DivisionCode(validating: county.countyCode)).map { ($0, Date(wireTimestamp: county.completeAsOf)) }
+            }
         )
+    }
+
+    /// The month's counts of grid-service (incidents, screening) and risk-service (warnings)
+    /// per village of this mesh: the part of the facts a county sends the city.
+    func counts(for month: Month, trace: TraceContext?) async throws -> [String: VillageCounts] {
+        try await counts(for: month, options: options(trace))
+    }
+
+    private func counts(for month: Month, options: CallOptions) async throws -> [String: VillageCounts] {
+        var incidents = Pingan_Grid_V1_CountIncidentsRequest()
+        incidents.rootCode = root.rawValue
+        incidents.month = month.description
+        var screening = Pingan_Grid_V1_ScreeningFactsRequest()
+        screening.rootCode = root.rawValue
+        screening.month = month.description
+        var warnings = Pingan_Risk_V1_WarningFactsRequest()
+        warnings.rootCode = root.rawValue
+        warnings.month = month.description
+        async let incidentCounts = grid.call(GridServiceMethods.countIncidents, incidents, options: options)
+        async let screeningFacts = grid.call(GridServiceMethods.screeningFacts, screening, options: options)
+        async let warningFacts = risk.call(RiskServiceMethods.warningFacts, warnings, options: options)
+        var villages: [String: VillageCounts] = [:]
+        for count in try await incidentCounts.counts { villages[count.villageCode, default: .init()].incidents += Int(count.incidents) }
+        for fact in try await screeningFacts.facts {
+            villages[fact.villageCode, default: .init()].grids += Int(fact.grids)
+            villages[fact.villageCode, default: .init()].gridDaysScreened += Int(fact.gridDaysScreened)
+            villages[fact.villageCode, default: .init()].nothingFoundDays += Int(fact.nothingFoundDays)
+            villages[fact.villageCode, default: .init()].householdsVisited += Int(fact.householdsVisited)
+        }
+        for fact in try await warningFacts.facts {
+            villages[fact.villageCode, default: .init()].warningsRaised += Int(fact.raised)
+            villages[fact.villageCode, default: .init()].warningsAcknowledged += Int(fact.acknowledged)
+            villages[fact.villageCode, default: .init()].warningsAcknowledgedInTime += Int(fact.acknowledgedInTime)
+        }
+        return villages
+    }
+
+    private func options(_ trace: TraceContext?) -> CallOptions {
+        CallOptions(timeout: .seconds(30), headers: [verifier.header(for: .system(MeshService.index.executable, root: root))], trace: trace)
     }
 
     /// The root and every division under it, from grid, a page at a time.

@@ -14,6 +14,8 @@ struct IndexServiceHandler: Sendable {
     let actions: any ActionStore
     let thresholds: any ThresholdRuleStore
     let surveys: any SurveyStore
+    /// The counts of the counties that run their own mesh, as they sent them.
+    let counties: CountyCountsStore
     let verifier: PrincipalVerifier
     let peers: IndexPeers
     let catalogue: IndicatorCatalogue
@@ -62,23 +64,32 @@ struct IndexServiceHandler: Sendable {
         }
     }
 
-    /// Fetches the month's facts from grid, dispute and risk and the loaded survey results,
-    /// scores every division of the deployment and publishes them as the month's current
-    /// version: provisional while the month runs, frozen once it has ended.
+    /// Fetches the month's facts from grid, dispute and risk, the counts of the counties that
+    /// run their own mesh and the loaded survey results, scores every division of the
+    /// deployment and publishes them as the month's current version: provisional while the
+    /// month runs, frozen once it has ended and every such county's cases and counts are in.
     func compute(_ month: Month, by subject: String, reason: String = "", mayRecomputeFrozen: Bool = false, trace: TraceContext?) async throws -> (Int, MonthVersion) {
         let at = now()
         let started = ContinuousClock.now
         async let surveyed = surveys.survey(month)
+        async let counted = counties.counts(of: month)
         var facts = try await peers.facts(for: month, now: at, trace: trace)
+        let countyCounts = try await counted
+        Self.take(countyCounts.villages, from: Set(countyCounts.readAt.keys), into: &facts.villages, days: Double(IndexPeers.daysCounted(month, now: at)))
         for (code, survey) in try await surveyed {
             facts.villages[code] = (facts.villages[code] ?? FactSheet()) + survey
+        }
+        // A county's month is complete once both its cases and its counts were read after it.
+        let countiesComplete = facts.counties.map { county -> Date? in
+            guard let cases = county.completeAsOf, let counts = countyCounts.readAt[county.code] else { return nil }
+            return min(cases, counts)
         }
         let fetched = ContinuousClock.now
         let scored = index.compute(divisions: facts.divisions, villageFacts: facts.villages, seed: "\(catalogue.version)|\(month)")
         let computed = ContinuousClock.now
         let version = try await months.publish(Publication(
             month: month, scored: scored, catalogueVersion: catalogue.version,
-            status: MonthVersioning.status(of: month, factsReadAt: at, countiesCompleteAsOf: facts.countiesCompleteAsOf),
+            status: MonthVersioning.status(of: month, factsReadAt: at, countiesCompleteAsOf: countiesComplete),
             computedBy: subject, reason: reason,
             mayRecomputeFrozen: mayRecomputeFrozen, now: at
         ))
@@ -88,6 +99,21 @@ struct IndexServiceHandler: Sendable {
             "publishing_ms": "\(Self.milliseconds(ContinuousClock.now - computed))",
         ])
         return (scored.count, version)
+    }
+
+    /// Puts the counts the counties that run their own mesh sent in place of what this
+    /// mesh's grid and risk services counted in their villages (nothing, unless grids were
+    /// left there): each county's records are its own. `sent` are the counties whose counts
+    /// of the month are in; a village of theirs left out of the counts has none.
+    static func take(_ counts: [String: VillageCounts], from sent: Set<DivisionCode>, into villages: inout [String: FactSheet], days: Double) {
+        guard !sent.isEmpty else { return }
+        for (code, sheet) in villages {
+            guard let county = (try? DivisionCode(validating: code))?.county, sent.contains(county) else { continue }
+            villages[code] = FactSheet(values: sheet.values.filter { !VillageCounts.factNames.contains($0.key) })
+        }
+        for (code, village) in counts {
+            villages[code] = (villages[code] ?? FactSheet()) + village.sheet(days: days)
+        }
     }
 
     static func milliseconds(_ duration: Duration) -> Int {

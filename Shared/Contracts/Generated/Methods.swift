@@ -314,6 +314,15 @@ public enum GridServiceMethods {
     )
 }
 
+/// `pingan.index.v1.IndexFederationService`.
+public enum IndexFederationServiceMethods {
+    public static let service = "pingan.index.v1.IndexFederationService"
+    /// Replaces the city's facts of the caller's county for the month.
+    public static let receiveCountyFacts = ConnectMethod<Pingan_Index_V1_ReceiveCountyFactsRequest, Pingan_Index_V1_ReceiveCountyFactsResponse>(
+        service: service, name: "ReceiveCountyFacts", idempotency: .idempotent
+    )
+}
+
 /// `pingan.index.v1.IndexService`.
 public enum IndexServiceMethods {
     public static let service = "pingan.index.v1.IndexService"
@@ -750,6 +759,10 @@ public enum MethodTable {
         MethodDescriptor(
             service: "pingan.grid.v1.GridService", name: "ScreeningFacts", owner: .grid, idempotency: .noSideEffects,
             inputType: "pingan.grid.v1.ScreeningFactsRequest", outputType: "pingan.grid.v1.ScreeningFactsResponse"
+        ),
+        MethodDescriptor(
+            service: "pingan.index.v1.IndexFederationService", name: "ReceiveCountyFacts", owner: .index, idempotency: .idempotent,
+            inputType: "pingan.index.v1.ReceiveCountyFactsRequest", outputType: "pingan.index.v1.ReceiveCountyFactsResponse"
         ),
         MethodDescriptor(
             service: "pingan.index.v1.IndexService", name: "ComputeMonthlyIndex", owner: .index, idempotency: .idempotent,

@@ -8,18 +8,6 @@ import PinganPostgres
 import ServiceLifecycle
 import Synchronization
 
-/// Where a county's mesh sends its cases: the city's gateway, and the API key the city issued
-/// for the county's centre with the `federation` role.
-public struct FederationUpstream: Sendable {
-    public var url: String
-    public var key: String
-
-    public init(url: String, key: String) {
-        self.url = url
-        self.key = key
-    }
-}
-
 /// The county's half of federation: sends the city a snapshot of every case changed since its
 /// last snapshot reached it, and applies the orders the city answers with
 /// (``FederationServiceHandler`` is the city's half).
