@@ -87,15 +87,15 @@ struct CountyCountsStore: Sendable {
     // MARK: At the county
 
     /// The months before `current`, up to `back` of them, whose counts the city has not had
-    /// from a read after the month's end, oldest first.
-    func monthsToSend(before current: Month, back: Int) async throws -> [Month] {
+    /// from a read at least `margin` after the month's end, oldest first.
+    func monthsToSend(before current: Month, back: Int, margin: TimeInterval) async throws -> [Month] {
         let months = (1...back).map { current.adding(months: -$0) }.reversed()
         let sent = try await pool.query(
             "SELECT month, read_at FROM index.counts_sent WHERE month = ANY($1)", [months.map(\.description)]
         )
         var readAt: [String: Date] = [:]
         for row in sent { readAt[try row.decode(String.self, at: 0)] = try row.decode(Date.self, at: 1) }
-        return months.filter { month in (readAt[month.description] ?? .distantPast) < month.range.end }
+        return months.filter { month in (readAt[month.description] ?? .distantPast) < month.range.end.addingTimeInterval(margin) }
     }
 
     /// Records that the counts of `month` read at `readAt` reached the city.

@@ -26,13 +26,17 @@ struct CountyFactsRelay: Sendable {
     /// How far back a round looks for an ended month the city lacks: a link down for longer
     /// leaves the city's older months provisional until an operator recomputes them.
     static let monthsBack = 12
+    /// How long after its end an ended month is still sent: the city takes a read time no
+    /// later than its own clock, so a county whose clock runs a little ahead still sends the
+    /// city a read that the city dates after the month's end.
+    static let clockMargin: TimeInterval = 600
 
     /// Sends each month due, oldest first, and answers the months the city took. A failed
     /// call ends the round and is thrown: the months after it wait for the next round.
     func round() async throws -> [Month] {
         let current = Month(containing: now())
         var taken: [Month] = []
-        for month in try await store.monthsToSend(before: current, back: Self.monthsBack) + [current] {
+        for month in try await store.monthsToSend(before: current, back: Self.monthsBack, margin: Self.clockMargin) + [current] {
             // Read before the counts: everything committed before it is in them.
             let readAt = now()
             let counts = try await peers.counts(for: month, trace: nil)
