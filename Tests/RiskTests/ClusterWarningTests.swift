@@ -105,12 +105,15 @@ struct ClusterWarningTests {
             #expect(cluster.memberCaseIds == ids.map(\.wire))
             #expect(cluster.rule == "land-village-14d" && cluster.rulesVersion == "2026.12-1" && cluster.status == .raised)
             // Not yet pushed: the group wait gathers what else arrives.
+            // (The service's own round pushes too, by the same clock, once a test has run 30 s:
+            // what was pushed is checked, not which round pushed it.)
             #expect(try await pushes(database).isEmpty)
-            #expect(try await chores.pushDueClusters(now: clock.now) == 0)
+            _ = try await chores.pushDueClusters(now: clock.now)
+            #expect(try await pushes(database).isEmpty)
 
             clock.advance(by: 31)
-            #expect(try await chores.pushDueClusters(now: clock.now) == 1)
-            #expect(try await chores.pushDueClusters(now: clock.now) == 0)
+            _ = try await chores.pushDueClusters(now: clock.now)
+            _ = try await chores.pushDueClusters(now: clock.now)
             let pushed = try await pushes(database)
             #expect(pushed.count == 1)
             #expect(pushed.first?.warningID == cluster.id && pushed.first?.centreCode == Self.baiyi && pushed.first?.caseID == "")
@@ -142,7 +145,7 @@ struct ClusterWarningTests {
             violent.violenceOccurred = true
             let decisive = try await assess(rpc, violent)
             clock.advance(by: 3600)
-            #expect(try await chores.pushDueClusters(now: clock.now) == 0)
+            _ = try await chores.pushDueClusters(now: clock.now)
             let after = try await pushes(database)
             #expect(after.count == 2 && Set(after.map(\.warningID)) == [cluster.id, decisive.warningID])
             #expect(after.first { $0.warningID == decisive.warningID }?.caseID == violent.caseID)
@@ -300,7 +303,8 @@ struct ClusterWarningTests {
             }
             for _ in 0..<6 { try await dispute() }
             clock.advance(by: 31)
-            #expect(try await chores.pushDueClusters(now: clock.now) == 1)
+            _ = try await chores.pushDueClusters(now: clock.now)
+            #expect(try await pushes(database).count == 1)
             let cluster = try #require(try await warnings(rpc, under: Self.baiyi).first)
             // The township has it in hand.
             var acknowledge = Pingan_Risk_V1_AcknowledgeWarningRequest()
@@ -367,7 +371,8 @@ struct ClusterWarningTests {
             }
             for _ in 0..<6 { try await dispute() }
             clock.advance(by: 31)
-            #expect(try await chores.pushDueClusters(now: clock.now) == 1)
+            _ = try await chores.pushDueClusters(now: clock.now)
+            #expect(try await pushes(database).count == 1)
             let cluster = try #require(try await warnings(rpc, under: Self.baiyi).first)
             for _ in 6..<12 { try await dispute() }
             // The twelfth made it due; the township closes the loop before the wait is over.
