@@ -77,7 +77,7 @@ struct IndexFederationTests {
             let county = try person(Place.lixian, [.federation])
             let october = Pingan_Index_V1_ComputeMonthlyIndexRequest.with { $0.month = "2026-10" }
             func send(_ request: Pingan_Index_V1_ReceiveCountyFactsRequest, as caller: (String, String)? = nil) async throws -> Bool {
-                try await index.call(IndexFederationServiceMethods.receiveCountyFacts, request, headers: [try caller ?? county]).taken
+                try await index.call(IndexFederationServiceMethods.receiveCountyFacts, request, headers: [caller ?? county]).taken
             }
             func coverage() async throws -> Double? {
                 // Village A's township: the test mesh registers no villages, so its facts count there.
