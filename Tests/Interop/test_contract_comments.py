@@ -26,7 +26,8 @@ NOT_CALLABLE_AS_TOWNSHIP = {
 }
 # Methods for another role than the township's people: called as an account holding it.
 CALLERS = {"/pingan.dispute.v1.ResidentService/FileRequest": "town-app",
-           "/pingan.dispute.v1.FederationService/ReceiveCases": "county-relay"}
+           "/pingan.dispute.v1.FederationService/ReceiveCases": "county-relay",
+           "/pingan.index.v1.IndexFederationService/ReceiveCountyFacts": "county-relay"}
 
 
 def test_every_request_field_and_method_is_documented() -> None:

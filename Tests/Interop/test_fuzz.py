@@ -94,6 +94,8 @@ def baseline(descriptor, records: dict[str, str], depth: int = 0) -> dict:
             value = [TOWN_A, VILLAGE_A]
         elif name == "month":
             value = now.strftime("%Y-%m")
+        elif name == "read_at":
+            value = now.isoformat(timespec="seconds")
         elif name in ("day", "signed_on", "since", "until"):
             value = now.strftime("%Y-%m-%d")
         elif name == "year":

@@ -79,8 +79,9 @@ public nonisolated struct Pingan_Index_V1_ReceiveCountyFactsRequest: Sendable {
   /// month only once the facts it holds were read after the month's end.
   public var readAt: String = String()
 
-  /// Every village of the county with any fact in the month, each once; at most 2,000. The
-  /// call replaces what the city held of the county's month: a village left out has none.
+  /// Optional. Every village of the county with any fact in the month, each once; at most
+  /// 2,000. The call replaces what the city held of the county's month: a village left out
+  /// has none, and a call with none says the county counted nothing.
   public var villages: [Pingan_Index_V1_CountyVillageFacts] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
