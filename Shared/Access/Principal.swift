@@ -1,4 +1,5 @@
 import Foundation
+import PinganConnect
 import PinganDomain
 
 /// Who is calling, for which centre, with which roles.
@@ -25,6 +26,15 @@ public struct Principal: Sendable, Hashable, Codable {
     public func covers(_ code: DivisionCode) -> Bool { centre.contains(code) }
 
     public func has(_ role: Role) -> Bool { roles.contains(role) }
+
+    /// Refuses all but a county mesh's relay: a `federation` key of a county centre. The
+    /// method's role rule lets the mesh's own services through too, and they, like a key of
+    /// any other level, have nothing of a county's to send the city.
+    public func requireCountyRelay(sending what: String) throws {
+        guard has(.federation), centre.level == .county else {
+            throw ConnectError(.permissionDenied, "only a county's federation key sends \(what)")
+        }
+    }
 
     /// The identity services use for event relays between themselves.
     ///

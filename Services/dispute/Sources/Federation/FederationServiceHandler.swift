@@ -22,10 +22,7 @@ struct FederationServiceHandler: Sendable {
 
     func receiveCases(_ request: Pingan_Dispute_V1_ReceiveCasesRequest, _ context: ConnectContext) async throws -> Pingan_Dispute_V1_ReceiveCasesResponse {
         let principal = try verifier.principal(context, for: FederationServiceMethods.receiveCases)
-        // The key names the county: the mesh's own services, or a key of any other level, send nothing.
-        guard principal.has(.federation), principal.centre.level == .county else {
-            throw ConnectError(.permissionDenied, "only a county's federation key sends cases")
-        }
+        try principal.requireCountyRelay(sending: "cases")
         guard request.snapshots.count <= Self.maxSnapshots else {
             throw ConnectError.invalidArgument(field: "snapshots", "at most \(Self.maxSnapshots) in one call, got \(request.snapshots.count)")
         }

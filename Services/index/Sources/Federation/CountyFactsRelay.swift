@@ -4,8 +4,9 @@ import PinganConnect
 import PinganContracts
 import PinganDomain
 
-/// The county's half of the index across meshes: after each round of this county's index,
-/// sends the city what its grid and risk services counted per village (``IndexPeers/counts(for:trace:)``),
+/// The county's half of the index across meshes: at the interval this county's index is
+/// recomputed at (`INDEX_INTERVAL_SECONDS`), a task of its own so that neither waits on the
+/// other's failures, sends the city what its grid and risk services counted per village (``IndexPeers/counts(for:trace:)``),
 /// through the city's gateway with the county's federation key; ``IndexFederationHandler`` is
 /// the city's half.
 ///
@@ -31,11 +32,11 @@ struct CountyFactsRelay: Sendable {
     /// city a read that the city dates after the month's end.
     static let clockMargin: TimeInterval = 600
 
-    /// Sends each month due, oldest first, and answers the months the city took. A failed
+    /// Sends each month due, oldest first, and answers the months sent. A failed
     /// call ends the round and is thrown: the months after it wait for the next round.
     func round() async throws -> [Month] {
         let current = Month(containing: now())
-        var taken: [Month] = []
+        var sent: [Month] = []
         for month in try await store.monthsToSend(before: current, back: Self.monthsBack, margin: Self.clockMargin) + [current] {
             // Read before the counts: everything committed before it is in them.
             let readAt = now()
@@ -50,8 +51,8 @@ struct CountyFactsRelay: Sendable {
             // Taken or not (the city holds a later read), the city has this month from a read
             // at least this late.
             try await store.sent(month, readAt: readAt, now: now())
-            taken.append(month)
+            sent.append(month)
         }
-        return taken
+        return sent
     }
 }

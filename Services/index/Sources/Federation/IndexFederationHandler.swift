@@ -26,9 +26,7 @@ struct IndexFederationHandler: Sendable {
         _ request: Pingan_Index_V1_ReceiveCountyFactsRequest, _ context: ConnectContext
     ) async throws -> Pingan_Index_V1_ReceiveCountyFactsResponse {
         let principal = try verifier.principal(context, for: IndexFederationServiceMethods.receiveCountyFacts)
-        guard principal.has(.federation), principal.centre.level == .county else {
-            throw ConnectError(.permissionDenied, "only a county's federation key sends its counts")
-        }
+        try principal.requireCountyRelay(sending: "its counts")
         let counts = try Self.counts(request, county: principal.centre, now: now())
         var response = Pingan_Index_V1_ReceiveCountyFactsResponse()
         response.taken = try await store.receive(counts, now: now())
