@@ -234,7 +234,7 @@ let package = Package(
         tests("AccessTests", ["DisputeService", "GatewayService", "GridService", "IndexService", "NotifyService", "RiskService"]),
         tests("OutboxTests", ["GridService"]),
         tests("GatewayTests", ["GatewayService"]),
-        tests("GridTests", ["GridService"]),
+        tests("GridTests", ["GridService", "DisputeService"]),
         tests("DisputeTests", ["DisputeService"]),
         tests("RiskTests", ["RiskService"]),
         tests("IndexTests", ["IndexService", "DisputeService", "GridService", "RiskService"]),

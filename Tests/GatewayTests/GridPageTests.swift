@@ -134,6 +134,9 @@ struct GridPageTests {
         #expect(GridLabels.refusal(.invalidArgument(field: "parties", "at least one person is required")) == "请至少填写一位当事人的姓名。")
         #expect(GridLabels.refusal(.invalidArgument(field: "reporter_member_id", "is not a member of grid x"))?.contains("不是所选网格的成员") == true)
         #expect(GridLabels.refusal(ConnectError(.notFound, "grid x")) == "所选网格不存在，或不在您的辖区内。")
+        #expect(GridLabels.refusal(ConnectError(
+            .failedPrecondition, "430723102201 lies in county 澧县, which runs its own platform and keeps the grids under it: record this there"
+        )) == "所选网格属于澧县，该县已独立运行本县平台，网格的上报和排查请到该县平台办理。")
         #expect(GridLabels.refusal(ConnectError(.unauthenticated, "expired")) == nil)
         // "Nothing found" records none whatever the count field says.
         let screening = ScreeningForm(fields: ["grid": Self.grid, "member": Self.member, "day": "2026-03-09", "households": "12", "disputes": "4", "result": "none"])

@@ -16,9 +16,9 @@ struct GridAdmissionTests {
         GridAdmission(principal: Principal(subject: "user:w", centre: try DivisionCode(validating: centre), roles: [.gridWorker], expiresAt: Date().addingTimeInterval(60)))
     }
 
-    func refusal(_ admission: GridAdmission, village: DivisionCode?, hasMember: Bool) -> ConnectError? {
+    func refusal(_ admission: GridAdmission, village: DivisionCode?, hasMember: Bool, county: String? = nil) -> ConnectError? {
         do {
-            _ = try admission.admit(grid: grid, village: village, hasMember: hasMember)
+            _ = try admission.admit(grid: grid, village.map { GridFiling(village: $0, hasMember: hasMember, countyWithOwnPlatform: county) })
             return nil
         } catch {
             return error as? ConnectError
@@ -26,8 +26,9 @@ struct GridAdmissionTests {
     }
 
     @Test func aMemberFilesForAGridInTheCallersSubtree() throws {
-        #expect(try caller("430723102000").admit(grid: grid, village: village, hasMember: true) == village)
-        #expect(try caller("430723102201").admit(grid: grid, village: village, hasMember: true) == village)
+        let filing = GridFiling(village: village, hasMember: true)
+        #expect(try caller("430723102000").admit(grid: grid, filing) == village)
+        #expect(try caller("430723102201").admit(grid: grid, filing) == village)
     }
 
     @Test func aGridElsewhereReadsLikeNoGridAtAll() throws {
@@ -42,5 +43,14 @@ struct GridAdmissionTests {
         let refused = refusal(try caller("430723102000"), village: village, hasMember: false)
         #expect(refused?.code == .invalidArgument)
         #expect(refused?.message.contains("reporter_member_id") == true)
+    }
+
+    /// A county that runs its own platform holds its grids' filings; the grid worker learns
+    /// which county, and a caller who may not see the grid still learns nothing.
+    @Test func aGridInACountyThatRunsItsOwnPlatformFilesThere() throws {
+        let refused = refusal(try caller("430723102000"), village: village, hasMember: true, county: "澧县")
+        #expect(refused?.code == .failedPrecondition)
+        #expect(refused?.message == "430723102201 lies in county 澧县, which runs its own platform and keeps the grids under it: record this there")
+        #expect(refusal(try caller("430723103000"), village: village, hasMember: true, county: "澧县")?.code == .notFound)
     }
 }

@@ -8,8 +8,9 @@ import PinganOutbox
 import PinganRuntime
 
 /// Assembles grid-service: schema `grid`, the division tree seeded with the real divisions of
-/// Changde on first start, `pingan.grid.v1.DivisionService` and `GridService`, and the relay
-/// that hands reported incidents to dispute-service.
+/// Changde on first start, `pingan.grid.v1.DivisionService` and `GridService`, the relay
+/// that hands reported incidents to dispute-service, and the list of counties that run their
+/// own platform, read from dispute-service (``FederatedCounties``).
 public enum GridApp {
     /// The application for `settings`; `onServerRunning` receives the bound port.
     /// - Parameter now: the time of day; tests pass a clock they control.
@@ -41,9 +42,10 @@ public enum GridApp {
             pool: host.pool, logger: host.logger
         )
         let upkeep = partitions.table.hourly(now: now, firstKept: { partitions.firstKept(at: $0) }, logger: host.logger)
+        let counties = FederatedCounties(pool: host.pool, dispute: dispute, verifier: verifier, root: settings.mesh.root)
         return host.application(
             routes: routes,
-            services: relay + [upkeep],
+            services: relay + [upkeep, counties.task(now: now, logger: host.logger)],
             beforeServing: {
                 try await seedDivisions(divisions, logger: host.logger)
                 // A failure is logged, not thrown: months are made two ahead, and the hourly round retries.

@@ -161,6 +161,15 @@ enum GridMigrations {
             SET LOCAL lock_timeout = '5s';
             ALTER TABLE grid.incidents DROP COLUMN description;
             """),
+        // The counties under this mesh that run a mesh of their own, as dispute-service last
+        // listed them (``FederatedCounties``): their grids report and screen there, so this
+        // mesh records nothing new under them. A handful of rows, read by key with each report.
+        Migration(version: 12, name: "counties that run their own platform", sql: """
+            CREATE TABLE grid.federated_counties (
+                county_code text PRIMARY KEY,
+                known_since timestamptz NOT NULL
+            );
+            """),
     ]
 
     static var migrator: Migrator { Migrator(schema: schema, migrations: all) }

@@ -34,6 +34,7 @@ struct GridServiceHandler: Sendable {
         guard try await store.divisionExists(village) else {
             throw ConnectError(.failedPrecondition, "village \(village) is not registered; import it with DivisionService/ImportDivisions first")
         }
+        try GridAdmission.refuse(village, countyWithOwnPlatform: try await store.countyWithOwnPlatform(of: village))
         var response = Pingan_Grid_V1_CreateGridResponse()
         do {
             response.grid = try await store.createGrid(village: village, name: name, now: now(), key: try Self.key(request.requestID, principal)).wire
@@ -61,7 +62,8 @@ struct GridServiceHandler: Sendable {
         let gridID = try UUID.field(request.gridID, "grid_id")
         let name = try String.field(request.name, "name", upTo: 50)
         guard let role = request.role.storedName else { throw ConnectError.invalidArgument(field: "role", "is required") }
-        try await requireGrid(gridID, visibleTo: principal)
+        let village = try await requireGrid(gridID, visibleTo: principal)
+        try GridAdmission.refuse(village, countyWithOwnPlatform: try await store.countyWithOwnPlatform(of: village))
         let id = try await store.addMember(grid: gridID, name: name, role: role, key: try Self.key(request.requestID, principal))
         var response = Pingan_Grid_V1_AddGridMemberResponse()
         response.member = GridMember(id: id, grid: gridID, name: name, role: request.role).wire
@@ -146,8 +148,7 @@ struct GridServiceHandler: Sendable {
     /// The grid's village, once the caller may see the grid and `member` is one of its members:
     /// a report or a screening comes from a member of the grid it is about.
     private func requireGrid(_ id: UUID, member: UUID, visibleTo principal: Principal) async throws -> DivisionCode {
-        let found = try await store.village(ofGrid: id, member: member)
-        return try GridAdmission(principal: principal).admit(grid: id, village: found?.village, hasMember: found?.hasMember ?? false)
+        try GridAdmission(principal: principal).admit(grid: id, try await store.village(ofGrid: id, member: member))
     }
 }
 

@@ -20,9 +20,12 @@ protocol GridStore: Sendable {
     func members(of grid: UUID, after cursor: PageCursor?, limit: Int) async throws -> [(member: GridMember, cursor: PageCursor)]
     /// Grids in the villages under `root`, oldest first, after `cursor`, each with its own cursor.
     func grids(under root: DivisionCode, after cursor: PageCursor?, limit: Int) async throws -> [(grid: Grid, cursor: PageCursor)]
-    /// The village a grid belongs to and whether `member` is one of its members, in one read;
-    /// `nil` if there is no such grid.
-    func village(ofGrid id: UUID, member: UUID) async throws -> (village: DivisionCode, hasMember: Bool)?
+    /// The village a grid belongs to, whether `member` is one of its members and whether its
+    /// county runs its own platform, in one read; `nil` if there is no such grid.
+    func village(ofGrid id: UUID, member: UUID) async throws -> GridFiling?
+    /// The name of `village`'s county when that county runs its own platform
+    /// (``FederatedCounties``), else `nil`.
+    func countyWithOwnPlatform(of village: DivisionCode) async throws -> String?
     /// Stores the incident and, in the same transaction, the event that opens its case, once
     /// `admission` admits the grid's village and the reporter's membership; what it refuses,
     /// nothing is kept. With a key already used, returns the incident stored then and stores
@@ -155,18 +158,38 @@ struct PostgresGridStore: GridStore {
          [key.id, key.subject, method, result])
     }
 
-    func village(ofGrid id: UUID, member: UUID) async throws -> (village: DivisionCode, hasMember: Bool)? {
+    func village(ofGrid id: UUID, member: UUID) async throws -> GridFiling? {
         let read = Self.villageAndMembership(grid: id, member: member)
         return try Self.decodeVillageAndMembership(try await pool.query(read.sql, read.parameters))
     }
 
     private static func villageAndMembership(grid: UUID, member: UUID) -> (sql: String, parameters: [any PostgresEncodable]) {
-        ("SELECT g.village_code, EXISTS (SELECT 1 FROM grid.members m WHERE m.id = $2 AND m.grid_id = g.id) FROM grid.grids g WHERE g.id = $1",
+        ("""
+         SELECT g.village_code, EXISTS (SELECT 1 FROM grid.members m WHERE m.id = $2 AND m.grid_id = g.id), \(ownPlatform("g.village_code"))
+         FROM grid.grids g WHERE g.id = $1
+         """,
          [grid, member])
     }
 
-    private static func decodeVillageAndMembership(_ rows: PostgresRows) throws -> (village: DivisionCode, hasMember: Bool)? {
-        try rows.first.map { (try DivisionCode(validating: try $0.decode(String.self, at: 0)), try $0.decode(Bool.self, at: 1)) }
+    private static func decodeVillageAndMembership(_ rows: PostgresRows) throws -> GridFiling? {
+        try rows.first.map { row in
+            GridFiling(village: try DivisionCode(validating: try row.decode(String.self, at: 0)), hasMember: try row.decode(Bool.self, at: 1),
+                       countyWithOwnPlatform: try row.decode(String?.self, at: 2))
+        }
+    }
+
+    func countyWithOwnPlatform(of village: DivisionCode) async throws -> String? {
+        try await pool.query("SELECT \(Self.ownPlatform("$1"))", [village.rawValue])[0].decode(String?.self, at: 0)
+    }
+
+    /// The name of the county that runs its own platform and holds `village` (a column or
+    /// parameter holding a village's code), or NULL. A county's code is its village codes'
+    /// first six digits, then zeros.
+    private static func ownPlatform(_ village: String) -> String {
+        """
+        (SELECT coalesce(d.name, f.county_code) FROM grid.federated_counties f LEFT JOIN grid.divisions d ON d.code = f.county_code
+         WHERE f.county_code = left(\(village), 6) || '000000')
+        """
     }
 
     /// A report is two round trips: the grid's village and the reporter's membership are read
@@ -193,8 +216,7 @@ struct PostgresGridStore: GridStore {
                 as [any PostgresEncodable]
         )
         func village(_ rows: PostgresRows) throws -> DivisionCode {
-            let found = try Self.decodeVillageAndMembership(rows)
-            return try admission.admit(grid: report.gridID, village: found?.village, hasMember: found?.hasMember ?? false)
+            try admission.admit(grid: report.gridID, try Self.decodeVillageAndMembership(rows))
         }
         func stored(_ id: UUID, _ village: DivisionCode, _ reportedAt: Date) -> Incident {
             var stored = Incident(report: report, village: village, id: id)

@@ -294,6 +294,7 @@ enum GridLabels {
     ///
     /// - Parameter rows: the form's row numbers of the parties sent, in order.
     static func refusal(_ error: ConnectError, rows: [Int] = []) -> String? {
+        let ownPlatform = ", which runs its own platform"
         let field = error.message.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
         switch error.code {
         case .invalidArgument:
@@ -320,6 +321,12 @@ enum GridLabels {
             case "disputes_found": return "发现的矛盾纠纷须为 0 至 1000 起。"
             default: return "提交的内容有误：\(error.message)"
             }
+        case .failedPrecondition where error.message.contains(ownPlatform):
+            // "<village> lies in county <name>, which runs its own platform …" (grid-service).
+            let named = error.message.range(of: " lies in county ").flatMap { start in
+                error.message.range(of: ownPlatform, range: start.upperBound..<error.message.endIndex).map { error.message[start.upperBound..<$0.lowerBound] }
+            }
+            return "\(named.map { "所选网格属于\($0)，该县" } ?? "所选网格所在的县（市、区）")已独立运行本县平台，网格的上报和排查请到该县平台办理。"
         case .notFound, .permissionDenied:
             return "所选网格不存在，或不在您的辖区内。"
         case .unavailable, .deadlineExceeded:

@@ -137,6 +137,7 @@ extension GridPage {
     private static func status(of error: ConnectError) -> HTTPResponse.Status {
         switch error.code {
         case .notFound, .permissionDenied: .notFound
+        case .failedPrecondition: .conflict
         case .unavailable, .deadlineExceeded: .serviceUnavailable
         default: .badRequest
         }

@@ -111,6 +111,26 @@ public struct GridImporter: Sendable {
         }
     }
 
+    /// The counties that run their own platform (``FederatedCounties``, as grid-service last
+    /// read them), with their names: the city imports nothing under them, as it records
+    /// nothing new there.
+    static let countiesWithOwnPlatform = (
+        sql: "SELECT f.county_code, coalesce(d.name, f.county_code) FROM grid.federated_counties f LEFT JOIN grid.divisions d ON d.code = f.county_code",
+        parameters: [any PostgresEncodable]()
+    )
+
+    static func decodeCounties(_ rows: PostgresRows) throws -> [String: String] {
+        var counties: [String: String] = [:]
+        for row in rows { counties[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1) }
+        return counties
+    }
+
+    /// Why a record in `village` is refused when its county runs its own platform, else `nil`.
+    static func ownPlatform(_ village: DivisionCode, _ counties: [String: String]) -> String? {
+        guard !counties.isEmpty, let county = village.county, let name = counties[county.rawValue] else { return nil }
+        return GridAdmission.ownPlatform(village, county: name)
+    }
+
     func applyGrids(_ records: [GridRecord], refusals parsed: [ImportRefusal], by importer: String, at importedAt: Date) async throws -> ImportBatches.Outcome {
         try await inTransaction { transaction in
             var refusals = parsed
@@ -121,6 +141,7 @@ public struct GridImporter: Sendable {
             // the check and the insert.
             try await transaction.query("LOCK TABLE grid.grids IN SHARE ROW EXCLUSIVE MODE")
             let rows = try await transaction.pipeline([
+                Self.countiesWithOwnPlatform,
                 (sql: "SELECT code FROM grid.divisions WHERE code = ANY($1) AND level = 'village'", parameters: [Array(Set(records.map(\.village.rawValue)))]),
                 (sql: "SELECT legacy_id FROM grid.grids WHERE legacy_id = ANY($1)", parameters: [records.map(\.legacyID)]),
                 (sql: """
@@ -128,13 +149,16 @@ public struct GridImporter: Sendable {
                     JOIN unnest($1::text[], $2::text[]) AS r(village_code, name) ON g.village_code = r.village_code AND g.name = r.name
                     """, parameters: [records.map(\.village.rawValue), records.map(\.name)]),
             ])
-            let villages = Set(try rows[0].map { try $0.decode(String.self, at: 0) })
-            let present = Set(try rows[1].map { try $0.decode(String.self, at: 0) })
+            let counties = try Self.decodeCounties(rows[0])
+            let villages = Set(try rows[1].map { try $0.decode(String.self, at: 0) })
+            let present = Set(try rows[2].map { try $0.decode(String.self, at: 0) })
             var names: [VillageName: String?] = [:]
-            for row in rows[2] { names[VillageName(village: try row.decode(String.self, at: 0), name: try row.decode(String.self, at: 1))] = try row.decode(String?.self, at: 2) }
+            for row in rows[3] { names[VillageName(village: try row.decode(String.self, at: 0), name: try row.decode(String.self, at: 1))] = try row.decode(String?.self, at: 2) }
             for record in records where !present.contains(record.legacyID) {
                 if !villages.contains(record.village.rawValue) {
                     refusals.append(ImportRefusal(line: record.line, field: "village_code", reason: "\(record.village) is not a registered village; import it with DivisionService/ImportDivisions first"))
+                } else if let reason = Self.ownPlatform(record.village, counties) {
+                    refusals.append(ImportRefusal(line: record.line, field: "village_code", reason: reason))
                 }
                 if let holder = names[VillageName(village: record.village.rawValue, name: record.name)] {
                     let who = holder.map { "grid \($0)" } ?? "a grid created in Pingan"
@@ -158,21 +182,31 @@ public struct GridImporter: Sendable {
             var refusals = parsed
             refusals += ImportBatches.repeats(records, key: \.legacyID, line: \.line, field: "legacy_id", what: "the same legacy_id")
             let rows = try await transaction.pipeline([
-                (sql: "SELECT legacy_id, id FROM grid.grids WHERE legacy_id = ANY($1)", parameters: [Array(Set(records.map(\.gridLegacyID)))]),
+                Self.countiesWithOwnPlatform,
+                (sql: "SELECT legacy_id, id, village_code FROM grid.grids WHERE legacy_id = ANY($1)", parameters: [Array(Set(records.map(\.gridLegacyID)))]),
                 (sql: "SELECT legacy_id FROM grid.members WHERE legacy_id = ANY($1)", parameters: [records.map(\.legacyID)]),
             ])
-            var grids: [String: UUID] = [:]
-            for row in rows[0] { grids[try row.decode(String.self, at: 0)] = try row.decode(UUID.self, at: 1) }
-            let present = Set(try rows[1].map { try $0.decode(String.self, at: 0) })
-            for record in records where !present.contains(record.legacyID) && grids[record.gridLegacyID] == nil {
-                refusals.append(ImportRefusal(line: record.line, field: "grid_legacy_id", reason: "no grid has legacy id \(record.gridLegacyID); import the grids file first"))
+            let counties = try Self.decodeCounties(rows[0])
+            var grids: [String: (id: UUID, village: DivisionCode)] = [:]
+            for row in rows[1] {
+                grids[try row.decode(String.self, at: 0)] = (try row.decode(UUID.self, at: 1), try DivisionCode(validating: try row.decode(String.self, at: 2)))
+            }
+            let present = Set(try rows[2].map { try $0.decode(String.self, at: 0) })
+            for record in records where !present.contains(record.legacyID) {
+                guard let grid = grids[record.gridLegacyID] else {
+                    refusals.append(ImportRefusal(line: record.line, field: "grid_legacy_id", reason: "no grid has legacy id \(record.gridLegacyID); import the grids file first"))
+                    continue
+                }
+                if let reason = Self.ownPlatform(grid.village, counties) {
+                    refusals.append(ImportRefusal(line: record.line, field: "grid_legacy_id", reason: reason))
+                }
             }
             guard refusals.isEmpty else { throw Refused(refusals: refusals) }
             let fresh = records.filter { !present.contains($0.legacyID) }
             guard !fresh.isEmpty else { return 0 }
             let stamp = ImportStamp(by: importer, at: importedAt)
             return try await write(
-                fresh.map { [UUID.random(), grids[$0.gridLegacyID], $0.name, $0.role, $0.createdAt, $0.legacyID, stamp.by, stamp.at] },
+                fresh.map { [UUID.random(), grids[$0.gridLegacyID]?.id, $0.name, $0.role, $0.createdAt, $0.legacyID, stamp.by, stamp.at] },
                 into: "grid.members", columns: ["id", "grid_id", "name", "role", "created_at", "legacy_id", "imported_by", "imported_at"],
                 keyedBy: "legacy_id", transaction
             )
@@ -196,20 +230,24 @@ public struct GridImporter: Sendable {
             refusals += ImportBatches.repeats(records, key: { GridDay(grid: $0.gridLegacyID, day: $0.day.ordinal) }, line: \.line, field: "day",
                                               what: "a screening of the same grid and day")
             let rows = try await transaction.pipeline([
+                Self.countiesWithOwnPlatform,
                 (sql: "SELECT legacy_id, id, village_code FROM grid.grids WHERE legacy_id = ANY($1)", parameters: [Array(Set(records.map(\.gridLegacyID)))]),
                 (sql: "SELECT legacy_id, id, grid_id FROM grid.members WHERE legacy_id = ANY($1)", parameters: [Array(Set(records.map(\.reporterLegacyID)))]),
             ])
-            // With their ids and village as COPY text: `grid_id \t village_code \t`, `reporter_member_id \t`.
-            var grids: [String: (id: UUID, text: [UInt8])] = [:]
-            for row in rows[0] {
+            let counties = try Self.decodeCounties(rows[0])
+            // With their ids and village as COPY text: `grid_id \t village_code \t`, `reporter_member_id \t`;
+            // and why the grid's days are refused when its county runs its own platform.
+            var grids: [String: (id: UUID, text: [UInt8], ownPlatform: String?)] = [:]
+            for row in rows[1] {
                 let id = try row.decode(UUID.self, at: 1)
+                let village = try row.decode(String.self, at: 2)
                 var text: [UInt8] = []
-                PostgresConnection.appendCopyRow([id, try row.decode(String.self, at: 2)], to: &text)
+                PostgresConnection.appendCopyRow([id, village], to: &text)
                 text[text.count - 1] = UInt8(ascii: "\t")
-                grids[try row.decode(String.self, at: 0)] = (id, text)
+                grids[try row.decode(String.self, at: 0)] = (id, text, Self.ownPlatform(try DivisionCode(validating: village), counties))
             }
             var members: [String: (id: UUID, text: [UInt8], grid: UUID)] = [:]
-            for row in rows[1] {
+            for row in rows[2] {
                 let id = try row.decode(UUID.self, at: 1)
                 members[try row.decode(String.self, at: 0)] = (id, Array((id.uuidString + "\t").utf8), try row.decode(UUID.self, at: 2))
             }
@@ -217,6 +255,8 @@ public struct GridImporter: Sendable {
                 let grid = grids[record.gridLegacyID]
                 if grid == nil {
                     refusals.append(ImportRefusal(line: record.line, field: "grid_legacy_id", reason: "no grid has legacy id \(record.gridLegacyID); import the grids file first"))
+                } else if let reason = grid?.ownPlatform {
+                    refusals.append(ImportRefusal(line: record.line, field: "grid_legacy_id", reason: reason))
                 }
                 guard let member = members[record.reporterLegacyID] else {
                     refusals.append(ImportRefusal(line: record.line, field: "reporter_legacy_id", reason: "no member has legacy id \(record.reporterLegacyID); import the members file first"))
