@@ -9,7 +9,7 @@ import Testing
 extension AccessSpool {
     /// A spool in a new directory of its own.
     static func fresh() throws -> AccessSpool {
-        try AccessSpool(directory: FileManager.default.temporaryDirectory.appendingPathComponent("pingan-spool-test-\(UUID().uuidString)"))
+        try AccessSpool(directory: TestScratch.path("pingan-spool-test"))
     }
 }
 
@@ -41,7 +41,7 @@ struct AccessSpoolTests {
     /// what the next gateway on that disk finds. (Its lock is the kernel's to release, which
     /// only a real process's end does; the end-to-end suite kills one.)
     static func leftBehind(by spool: AccessSpool) throws -> URL {
-        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("pingan-spool-test-\(UUID().uuidString)")
+        let copy = TestScratch.path("pingan-spool-test")
         try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
         for name in try files(in: spool.directory) {
             try FileManager.default.copyItem(at: spool.directory.appendingPathComponent(name), to: copy.appendingPathComponent(name))
@@ -131,7 +131,7 @@ struct AccessSpoolTests {
             #expect(try await Self.rows(pool, subject: "user:xu-mediator").count == 3)
             try? manager.removeItem(at: spool.directory)
 
-            let given = manager.temporaryDirectory.appendingPathComponent("pingan-spool-test-\(UUID().uuidString)")
+            let given = TestScratch.path("pingan-spool-test")
             try manager.createDirectory(at: given, withIntermediateDirectories: true)
             try AccessSpool(directory: given).removeIfDrained()
             #expect(manager.fileExists(atPath: given.appendingPathComponent("lock").path))
