@@ -59,3 +59,26 @@ struct FederatedCounties: Sendable {
         }
     }
 }
+
+/// The counties that run their own platform as `grid.federated_counties` holds them, with
+/// their names: read beside a filing's or an import batch's other statements, in the same
+/// round trip, and asked about each village with ``county(of:)``.
+struct CountiesWithOwnPlatform: Sendable {
+    static let statement = (
+        sql: "SELECT f.county_code, coalesce(d.name, f.county_code) FROM grid.federated_counties f LEFT JOIN grid.divisions d ON d.code = f.county_code",
+        parameters: [any PostgresEncodable]()
+    )
+
+    private var names: [String: String] = [:]
+
+    /// From the rows of ``statement``.
+    init(_ rows: PostgresRows) throws {
+        for row in rows { names[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1) }
+    }
+
+    /// The name of `village`'s county when that county runs its own platform.
+    func county(of village: DivisionCode) -> String? {
+        guard !names.isEmpty, let county = village.county else { return nil }
+        return names[county.rawValue]
+    }
+}

@@ -159,37 +159,27 @@ struct PostgresGridStore: GridStore {
     }
 
     func village(ofGrid id: UUID, member: UUID) async throws -> GridFiling? {
-        let read = Self.villageAndMembership(grid: id, member: member)
-        return try Self.decodeVillageAndMembership(try await pool.query(read.sql, read.parameters))
+        let rows = try await pool.withConnection { try await $0.pipeline([Self.villageAndMembership(grid: id, member: member), CountiesWithOwnPlatform.statement]) }
+        return try Self.filing(rows[0], counties: rows[1])
     }
 
     private static func villageAndMembership(grid: UUID, member: UUID) -> (sql: String, parameters: [any PostgresEncodable]) {
-        ("""
-         SELECT g.village_code, EXISTS (SELECT 1 FROM grid.members m WHERE m.id = $2 AND m.grid_id = g.id), \(ownPlatform("g.village_code"))
-         FROM grid.grids g WHERE g.id = $1
-         """,
+        ("SELECT g.village_code, EXISTS (SELECT 1 FROM grid.members m WHERE m.id = $2 AND m.grid_id = g.id) FROM grid.grids g WHERE g.id = $1",
          [grid, member])
     }
 
-    private static func decodeVillageAndMembership(_ rows: PostgresRows) throws -> GridFiling? {
-        try rows.first.map { row in
-            GridFiling(village: try DivisionCode(validating: try row.decode(String.self, at: 0)), hasMember: try row.decode(Bool.self, at: 1),
-                       countyWithOwnPlatform: try row.decode(String?.self, at: 2))
-        }
+    /// The filing from the rows of ``villageAndMembership(grid:member:)`` and of
+    /// ``CountiesWithOwnPlatform/statement``.
+    private static func filing(_ rows: PostgresRows, counties: PostgresRows) throws -> GridFiling? {
+        guard let row = rows.first else { return nil }
+        let village = try DivisionCode(validating: try row.decode(String.self, at: 0))
+        return GridFiling(village: village, hasMember: try row.decode(Bool.self, at: 1),
+                          countyWithOwnPlatform: try CountiesWithOwnPlatform(counties).county(of: village))
     }
 
     func countyWithOwnPlatform(of village: DivisionCode) async throws -> String? {
-        try await pool.query("SELECT \(Self.ownPlatform("$1"))", [village.rawValue])[0].decode(String?.self, at: 0)
-    }
-
-    /// The name of the county that runs its own platform and holds `village` (a column or
-    /// parameter holding a village's code), or NULL. A county's code is its village codes'
-    /// first six digits, then zeros.
-    private static func ownPlatform(_ village: String) -> String {
-        """
-        (SELECT coalesce(d.name, f.county_code) FROM grid.federated_counties f LEFT JOIN grid.divisions d ON d.code = f.county_code
-         WHERE f.county_code = left(\(village), 6) || '000000')
-        """
+        let read = CountiesWithOwnPlatform.statement
+        return try CountiesWithOwnPlatform(try await pool.query(read.sql, read.parameters)).county(of: village)
     }
 
     /// A report is two round trips: the grid's village and the reporter's membership are read
@@ -215,8 +205,8 @@ struct PostgresGridStore: GridStore {
                          report.request.threatOfSelfHarm, report.request.repeatIncident, Int(report.request.priorPoliceCalls), filedBy]
                 as [any PostgresEncodable]
         )
-        func village(_ rows: PostgresRows) throws -> DivisionCode {
-            try admission.admit(grid: report.gridID, try Self.decodeVillageAndMembership(rows))
+        func village(_ rows: [PostgresRows]) throws -> DivisionCode {
+            try admission.admit(grid: report.gridID, try Self.filing(rows[0], counties: rows[1]))
         }
         func stored(_ id: UUID, _ village: DivisionCode, _ reportedAt: Date) -> Incident {
             var stored = Incident(report: report, village: village, id: id)
@@ -226,18 +216,20 @@ struct PostgresGridStore: GridStore {
         struct KeyUsedBefore: Error {}
         do {
             return try await outbox.transaction(pool) { transaction -> Incident in
-                let rows = try await transaction.pipeline([check] + (key.map { [Self.claim($0, method: "ReportIncident", result: id)] } ?? []) + [insert])
-                let place = try village(rows[0])
+                let rows = try await transaction.pipeline(
+                    [check, CountiesWithOwnPlatform.statement] + (key.map { [Self.claim($0, method: "ReportIncident", result: id)] } ?? []) + [insert]
+                )
+                let place = try village(rows)
                 // Grids and members are never deleted: what the rule admitted inserted its incident.
                 guard let inserted = rows[rows.count - 1].first else { throw GridStoreError.gridVanished(report.gridID) }
                 let incident = stored(id, place, try inserted.decode(Date.self, at: 0))
-                if key != nil, rows[1].affectedRows == 0 { throw KeyUsedBefore() }
+                if key != nil, rows[2].affectedRows == 0 { throw KeyUsedBefore() }
                 try await outbox.enqueue(transaction, IncidentEvents.reported, incident.openCaseEvent(filedBy: filedBy))
                 return incident
             }
         } catch is KeyUsedBefore {
             return try await outbox.transaction(pool) { transaction -> Incident in
-                let place = try village(try await transaction.query(check.sql, check.parameters))
+                let place = try village(try await transaction.pipeline([check, CountiesWithOwnPlatform.statement]))
                 if let earlier = try await Self.remember(transaction, key, method: "ReportIncident", result: id) {
                     return stored(earlier, place, try await transaction.query("SELECT reported_at FROM grid.incidents WHERE id = $1", [earlier])[0].decode(Date.self, at: 0))
                 }

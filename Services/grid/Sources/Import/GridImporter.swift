@@ -111,24 +111,11 @@ public struct GridImporter: Sendable {
         }
     }
 
-    /// The counties that run their own platform (``FederatedCounties``, as grid-service last
-    /// read them), with their names: the city imports nothing under them, as it records
-    /// nothing new there.
-    static let countiesWithOwnPlatform = (
-        sql: "SELECT f.county_code, coalesce(d.name, f.county_code) FROM grid.federated_counties f LEFT JOIN grid.divisions d ON d.code = f.county_code",
-        parameters: [any PostgresEncodable]()
-    )
-
-    static func decodeCounties(_ rows: PostgresRows) throws -> [String: String] {
-        var counties: [String: String] = [:]
-        for row in rows { counties[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1) }
-        return counties
-    }
-
-    /// Why a record in `village` is refused when its county runs its own platform, else `nil`.
-    static func ownPlatform(_ village: DivisionCode, _ counties: [String: String]) -> String? {
-        guard !counties.isEmpty, let county = village.county, let name = counties[county.rawValue] else { return nil }
-        return GridAdmission.ownPlatform(village, county: name)
+    /// Why a record in `village` is refused when its county runs its own platform
+    /// (``FederatedCounties``, as grid-service last read them), else `nil`: the city imports
+    /// nothing there, as it records nothing new there.
+    static func ownPlatform(_ village: DivisionCode, _ counties: CountiesWithOwnPlatform) -> String? {
+        counties.county(of: village).map { GridAdmission.ownPlatform(village, county: $0) }
     }
 
     func applyGrids(_ records: [GridRecord], refusals parsed: [ImportRefusal], by importer: String, at importedAt: Date) async throws -> ImportBatches.Outcome {
@@ -141,7 +128,7 @@ public struct GridImporter: Sendable {
             // the check and the insert.
             try await transaction.query("LOCK TABLE grid.grids IN SHARE ROW EXCLUSIVE MODE")
             let rows = try await transaction.pipeline([
-                Self.countiesWithOwnPlatform,
+                CountiesWithOwnPlatform.statement,
                 (sql: "SELECT code FROM grid.divisions WHERE code = ANY($1) AND level = 'village'", parameters: [Array(Set(records.map(\.village.rawValue)))]),
                 (sql: "SELECT legacy_id FROM grid.grids WHERE legacy_id = ANY($1)", parameters: [records.map(\.legacyID)]),
                 (sql: """
@@ -149,7 +136,7 @@ public struct GridImporter: Sendable {
                     JOIN unnest($1::text[], $2::text[]) AS r(village_code, name) ON g.village_code = r.village_code AND g.name = r.name
                     """, parameters: [records.map(\.village.rawValue), records.map(\.name)]),
             ])
-            let counties = try Self.decodeCounties(rows[0])
+            let counties = try CountiesWithOwnPlatform(rows[0])
             let villages = Set(try rows[1].map { try $0.decode(String.self, at: 0) })
             let present = Set(try rows[2].map { try $0.decode(String.self, at: 0) })
             var names: [VillageName: String?] = [:]
@@ -182,11 +169,11 @@ public struct GridImporter: Sendable {
             var refusals = parsed
             refusals += ImportBatches.repeats(records, key: \.legacyID, line: \.line, field: "legacy_id", what: "the same legacy_id")
             let rows = try await transaction.pipeline([
-                Self.countiesWithOwnPlatform,
+                CountiesWithOwnPlatform.statement,
                 (sql: "SELECT legacy_id, id, village_code FROM grid.grids WHERE legacy_id = ANY($1)", parameters: [Array(Set(records.map(\.gridLegacyID)))]),
                 (sql: "SELECT legacy_id FROM grid.members WHERE legacy_id = ANY($1)", parameters: [records.map(\.legacyID)]),
             ])
-            let counties = try Self.decodeCounties(rows[0])
+            let counties = try CountiesWithOwnPlatform(rows[0])
             var grids: [String: (id: UUID, village: DivisionCode)] = [:]
             for row in rows[1] {
                 grids[try row.decode(String.self, at: 0)] = (try row.decode(UUID.self, at: 1), try DivisionCode(validating: try row.decode(String.self, at: 2)))
@@ -230,11 +217,11 @@ public struct GridImporter: Sendable {
             refusals += ImportBatches.repeats(records, key: { GridDay(grid: $0.gridLegacyID, day: $0.day.ordinal) }, line: \.line, field: "day",
                                               what: "a screening of the same grid and day")
             let rows = try await transaction.pipeline([
-                Self.countiesWithOwnPlatform,
+                CountiesWithOwnPlatform.statement,
                 (sql: "SELECT legacy_id, id, village_code FROM grid.grids WHERE legacy_id = ANY($1)", parameters: [Array(Set(records.map(\.gridLegacyID)))]),
                 (sql: "SELECT legacy_id, id, grid_id FROM grid.members WHERE legacy_id = ANY($1)", parameters: [Array(Set(records.map(\.reporterLegacyID)))]),
             ])
-            let counties = try Self.decodeCounties(rows[0])
+            let counties = try CountiesWithOwnPlatform(rows[0])
             // With their ids and village as COPY text: `grid_id \t village_code \t`, `reporter_member_id \t`;
             // and why the grid's days are refused when its county runs its own platform.
             var grids: [String: (id: UUID, text: [UInt8], ownPlatform: String?)] = [:]
