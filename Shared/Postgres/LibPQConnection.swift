@@ -227,40 +227,59 @@ final class LibPQConnection: @unchecked Sendable {
 
     /// Runs `COPY ... FROM STDIN` and streams `data`, in COPY's text format, to the server.
     func copyIn(_ sql: String, data: [UInt8]) throws -> Int {
+        try beginCopy(sql)
+        do {
+            try putCopyData(data)
+        } catch {
+            _ = try? endCopy(failure: "\(error)")
+            throw error
+        }
+        return try endCopy(failure: nil)
+    }
+
+    /// Starts `COPY ... FROM STDIN`: the connection then takes only ``putCopyData(_:)`` until
+    /// ``endCopy(failure:)``.
+    func beginCopy(_ sql: String) throws {
         let started = PQexec(handle, sql)
         defer { PQclear(started) }
         guard PQresultStatus(started) == PGRES_COPY_IN else {
             _ = try consume(started, clear: false)
             throw PostgresError(.server, "COPY did not start")
         }
+    }
+
+    /// Sends `data` (whole lines or not) to the COPY under way, in chunks libpq takes at once.
+    func putCopyData(_ data: [UInt8]) throws {
         let chunkSize = 64 * 1024
         var offset = 0
-        var sendFailure: String?
         while offset < data.count {
             let end = min(offset + chunkSize, data.count)
             let sent = data[offset..<end].withUnsafeBufferPointer { chunk in
                 chunk.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
             }
-            if sent != 1 {
-                sendFailure = Self.errorMessage(handle)
-                break
-            }
+            guard sent == 1 else { throw PostgresError(.connectionLost, Self.errorMessage(handle)) }
             offset = end
         }
-        guard PQputCopyEnd(handle, sendFailure) == 1 else {
+    }
+
+    /// Ends the COPY under way: with `failure`, the server discards every row and the COPY
+    /// fails with that message, so the connection is idle again either way.
+    /// - Returns: the number of rows the server loaded.
+    func endCopy(failure: String?) throws -> Int {
+        guard PQputCopyEnd(handle, failure) == 1 else {
             throw PostgresError(.connectionLost, Self.errorMessage(handle))
         }
         var affected = 0
-        var failure: (any Error)?
+        var failed: (any Error)?
         // COPY ends with one command result; drain every result so the connection is idle again.
         while let result = PQgetResult(handle) {
             do {
                 affected = try consume(result).affectedRows
             } catch {
-                failure = failure ?? error
+                failed = failed ?? error
             }
         }
-        if let failure { throw failure }
+        if let failed { throw failed }
         return affected
     }
 

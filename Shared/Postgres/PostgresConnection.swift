@@ -189,15 +189,41 @@ public struct PostgresConnection: Sendable {
     /// - Returns: the number of rows the server loaded.
     @discardableResult
     public func copy(into table: String, columns: [String], text data: [UInt8]) async throws -> Int {
-        for name in table.split(separator: ".", omittingEmptySubsequences: false).map(String.init) + columns {
-            guard Self.isPlainIdentifier(name) else {
-                throw PostgresError(.invalidIdentifier, "\"\(name)\" is not a plain lower-case identifier")
-            }
-        }
-        let sql = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN"
+        let sql = try Self.copyStatement(into: table, columns: columns)
         try await flush()
         let raw = self.raw
         return try await threads.runIfActive { try raw.copyIn(sql, data: data) }
+    }
+
+    /// Bulk-loads rows in COPY's text format (``appendCopyRow(_:to:)``) as `write` hands them
+    /// to its ``CopyWriter``, each part sent while `write` makes the next: for rows that take
+    /// about as long to compute as the server takes to load them, so that the two overlap.
+    ///
+    /// If `write` throws, the `COPY` is abandoned (the server keeps none of its rows, and the
+    /// transaction around it fails) and the error rethrown.
+    /// - Returns: the number of rows the server loaded.
+    @discardableResult
+    public func copy(into table: String, columns: [String], _ write: (CopyWriter) async throws -> Void) async throws -> Int {
+        let sql = try Self.copyStatement(into: table, columns: columns)
+        try await flush()
+        let raw = self.raw
+        try await threads.runIfActive { try raw.beginCopy(sql) }
+        do {
+            try await write(CopyWriter(raw: raw, threads: threads))
+        } catch {
+            _ = try? await threads.runIfActive { try raw.endCopy(failure: "\(error)") }
+            throw error
+        }
+        return try await threads.runIfActive { try raw.endCopy(failure: nil) }
+    }
+
+    private static func copyStatement(into table: String, columns: [String]) throws -> String {
+        for name in table.split(separator: ".", omittingEmptySubsequences: false).map(String.init) + columns {
+            guard isPlainIdentifier(name) else {
+                throw PostgresError(.invalidIdentifier, "\"\(name)\" is not a plain lower-case identifier")
+            }
+        }
+        return "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN"
     }
 
     /// Appends `row` to `data` as one line of COPY's text format, for
@@ -290,5 +316,18 @@ final class QueuedStatements: Sendable {
             state.statements.removeAll()
             return state.sentAny
         }
+    }
+}
+
+/// The sending end of a `COPY` under way (``PostgresConnection/copy(into:columns:_:)``).
+public struct CopyWriter: Sendable {
+    let raw: LibPQConnection
+    let threads: NIOThreadPool
+
+    /// Sends lines in COPY's text format; the server loads them while the caller goes on.
+    public func send(_ lines: [UInt8]) async throws {
+        guard !lines.isEmpty else { return }
+        let raw = self.raw
+        try await threads.runIfActive { try raw.putCopyData(lines) }
     }
 }

@@ -42,14 +42,13 @@ struct IndexEventsTests {
 
     @Test func aFrozenMonthIsAnnouncedToEachCountyAndNoOtherLevel() {
         let publication = Publication(
-            month: month,
-            scored: [
-                unit("430700000000", score: 80), unit("430725000000", score: 88.5, rank: 2, low: 1, high: 3),
-                unit("430723000000", score: 0, enoughData: false), unit("430725202000", score: 90, rank: 1, low: 1, high: 1),
-            ],
-            catalogueVersion: "test", status: .frozen, computedBy: "index-service", reason: "", mayRecomputeFrozen: false, now: month.range.end
+            month: month, catalogueVersion: "test", status: .frozen, computedBy: "index-service", reason: "", mayRecomputeFrozen: false,
+            now: month.range.end
         )
-        let notices = IndexEvents.published(publication)
+        let notices = IndexEvents.published(publication, [
+            unit("430700000000", score: 80), unit("430725000000", score: 88.5, rank: 2, low: 1, high: 3),
+            unit("430723000000", score: 0, enoughData: false), unit("430725202000", score: 90, rank: 1, low: 1, high: 1),
+        ])
         #expect(notices.map(\.centreCode) == ["430725000000", "430723000000"])
         #expect(notices.allSatisfy { $0.type == "index.published" && $0.villageCode == $0.centreCode && $0.dueAt.isEmpty })
         #expect(notices.map(\.summary) == ["2026-10 指数已发布：单位430725 88.5分，第2名（区间 1–3）", "2026-10 指数已发布：单位430723 数据不足"])

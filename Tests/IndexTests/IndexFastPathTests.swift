@@ -66,6 +66,64 @@ struct IndexFastPathTests {
         #expect(fast.contains { $0.rankHigh > $0.rankLow })
     }
 
+    /// The handler writes a month family by family as the intervals are drawn: together the
+    /// families are the month computed whole, each family one parent's children.
+    @Test func theFamiliesAsDrawnAreTheMonthComputedWhole() async throws {
+        var random = SplitMix64(seed: "families drawn")
+        var divisions = [(code: try DivisionCode(validating: "430725000000"), name: "澧县")]
+        var villageFacts: [String: FactSheet] = [:]
+        for township in 1...6 {
+            let town = String(format: "430725%03d000", 100 + township)
+            divisions.append((try DivisionCode(validating: town), "镇\(township)"))
+            for village in 1...(8 * township) {
+                let code = String(format: "430725%03d%03d", 100 + township, 200 + village)
+                divisions.append((try DivisionCode(validating: code), "村\(village)"))
+                villageFacts[code] = Self.facts(&random)
+            }
+        }
+        let index = GovernanceIndex(catalogue: catalogue)
+        let seed = "2026.12-1|2026-10"
+        let whole = index.compute(divisions: divisions, villageFacts: villageFacts, seed: seed)
+        var families: [[GovernanceIndex.Scored]] = []
+        for try await family in index.finishedFamilies(of: index.rank(divisions: divisions, villageFacts: villageFacts), seed: seed) {
+            families.append(family)
+        }
+        // The county's own family (itself), the county's townships, and each township's villages.
+        #expect(families.count == 8)
+        #expect(families.allSatisfy { family in family.allSatisfy { $0.parent == family[0].parent } })
+        #expect(families.flatMap { $0 }.sorted { $0.code < $1.code } == whole.sorted { $0.code < $1.code })
+        #expect(whole.contains { $0.rankHigh > $0.rankLow })
+    }
+
+    /// Scores that fail on their way (a family that cannot be drawn) leave no version and no
+    /// score of the month, and the month is published whole the next time.
+    @Test func aMonthWhoseScoresFailOnTheWayLeavesNothing() async throws {
+        struct DrawFailed: Error {}
+        try await withMonthStore { pool, store in
+            let month = Month(year: 2026, month: 10)
+            let publication = Publication(
+                month: month, catalogueVersion: "test", status: .provisional, computedBy: "user:test",
+                reason: "", mayRecomputeFrozen: false, now: try #require(ISO8601DateFormatter().date(from: "2026-10-20T02:00:00Z"))
+            )
+            let scored = ["430723102201", "430723102202"].map { village in
+                GovernanceIndex.Scored(code: village, name: "村", parent: Place.townA, score: 80, enoughData: true, indicators: [])
+            }
+            await #expect(throws: DrawFailed.self) {
+                try await store.publish(publication, scores: AsyncThrowingStream { families in
+                    families.yield([scored[0]])
+                    families.finish(throwing: DrawFailed())
+                })
+            }
+            func count(_ table: String) async throws -> Int? {
+                try await pool.query("SELECT count(*) FROM index.\(table) WHERE month = '2026-10'").first?.decode(Int.self, at: 0)
+            }
+            #expect(try await count("months") == 0)
+            #expect(try await count("scores") == 0)
+            #expect(try await store.publish(publication, scored: scored).version == 1)
+            #expect(try await count("scores") == 2)
+        }
+    }
+
     @Test func indicatorsAreWrittenAsJSONEncoderWritesThem() throws {
         var random = SplitMix64(seed: "json")
         let encoder = JSONEncoder()
@@ -126,10 +184,13 @@ struct IndexFastPathTests {
                 GovernanceIndex.Scored(code: village, name: "村'\(village.suffix(3))\"", parent: Place.townA, score: score, enoughData: true, indicators: [])
             }
             func publish(_ scored: [GovernanceIndex.Scored], reason: String) async throws -> MonthVersion {
-                try await store.publish(Publication(
-                    month: month, scored: scored, catalogueVersion: "test", status: .frozen, computedBy: "user:test",
-                    reason: reason, mayRecomputeFrozen: true, now: try #require(ISO8601DateFormatter().date(from: "2026-11-02T02:00:00Z"))
-                ))
+                try await store.publish(
+                    Publication(
+                        month: month, catalogueVersion: "test", status: .frozen, computedBy: "user:test",
+                        reason: reason, mayRecomputeFrozen: true, now: try #require(ISO8601DateFormatter().date(from: "2026-11-02T02:00:00Z"))
+                    ),
+                    scored: scored
+                )
             }
             let (a, b, c) = ("430723102201", "430723102202", "430723102203")
             #expect(try await publish([unit(a, 98.5), unit(b, 70), unit(c, 85)], reason: "").version == 1)
@@ -170,10 +231,13 @@ struct IndexFastPathTests {
             let scored = [a, b].enumerated().map { at, village in
                 GovernanceIndex.Scored(code: village, name: "村\(at)", parent: Place.townA, score: 80 - Double(at), enoughData: true, indicators: indicators(at))
             }
-            _ = try await store.publish(Publication(
-                month: month, scored: scored, catalogueVersion: "test", status: .provisional, computedBy: "user:test",
-                reason: "", mayRecomputeFrozen: false, now: try #require(ISO8601DateFormatter().date(from: "2026-10-20T02:00:00Z"))
-            ))
+            _ = try await store.publish(
+                Publication(
+                    month: month, catalogueVersion: "test", status: .provisional, computedBy: "user:test",
+                    reason: "", mayRecomputeFrozen: false, now: try #require(ISO8601DateFormatter().date(from: "2026-10-20T02:00:00Z"))
+                ),
+                scored: scored
+            )
             let stored = try await pool.query("SELECT indicators::text, indicators_json IS NOT NULL FROM index.scores ORDER BY code")
                 .map { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(Bool.self, at: 1))" }
             #expect(stored == ["[] true", "[] true"])

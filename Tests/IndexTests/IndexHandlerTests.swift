@@ -23,7 +23,7 @@ struct IndexHandlerTests {
                 busy["grid_days_screened"] = 31
                 let scored = GovernanceIndex(catalogue: try IndexApp.bundledCatalogue()).compute(divisions: divisions, villageFacts: [Place.villageB: busy], seed: "t")
                 let pool = database.pool()
-                _ = try await Self.store(pool).publish(Self.publication(month, scored))
+                _ = try await Self.store(pool).publish(Self.publication(month), scored: scored)
                 await pool.close()
 
                 var ranking = Pingan_Index_V1_GetRankingRequest()
@@ -85,7 +85,7 @@ struct IndexHandlerTests {
                 let scored = GovernanceIndex(catalogue: try IndexApp.bundledCatalogue()).compute(divisions: divisions, villageFacts: [:], seed: "t")
                 let month = Month(year: 2026, month: 10)
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    for _ in 0..<8 { group.addTask { _ = try await store.publish(Self.publication(month, scored)) } }
+                    for _ in 0..<8 { group.addTask { _ = try await store.publish(Self.publication(month), scored: scored) } }
                     try await group.waitForAll()
                 }
                 let rows = try await pool.query("SELECT count(*) FROM index.scores WHERE month = '2026-10'").first?.decode(Int.self, at: 0)
@@ -106,10 +106,13 @@ struct IndexHandlerTests {
                 // August frozen; September waiting on a county; October frozen, then recomputed
                 // provisionally while a county's link is down; November running.
                 func publish(_ month: Month, _ status: MonthVersion.Status, recompute: Bool = false) async throws {
-                    _ = try await store.publish(Publication(
-                        month: month, scored: scored, catalogueVersion: "test", status: status, computedBy: "user:test",
-                        reason: recompute ? "澧县补报" : "", mayRecomputeFrozen: recompute, now: Date()
-                    ))
+                    _ = try await store.publish(
+                        Publication(
+                            month: month, catalogueVersion: "test", status: status, computedBy: "user:test",
+                            reason: recompute ? "澧县补报" : "", mayRecomputeFrozen: recompute, now: Date()
+                        ),
+                        scored: scored
+                    )
                 }
                 try await publish(Month(year: 2026, month: 8), .frozen)
                 try await publish(Month(year: 2026, month: 9), .provisional)
@@ -130,9 +133,9 @@ struct IndexHandlerTests {
         PostgresMonthStore(pool: pool, outbox: Outbox(schema: IndexMigrations.schema))
     }
 
-    static func publication(_ month: Month, _ scored: [GovernanceIndex.Scored]) -> Publication {
+    static func publication(_ month: Month) -> Publication {
         Publication(
-            month: month, scored: scored, catalogueVersion: "test", status: .provisional, computedBy: "user:test",
+            month: month, catalogueVersion: "test", status: .provisional, computedBy: "user:test",
             reason: "", mayRecomputeFrozen: false, now: Date()
         )
     }

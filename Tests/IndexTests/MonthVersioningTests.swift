@@ -10,7 +10,7 @@ struct MonthVersioningTests {
 
     func publication(reason: String = "", mayRecomputeFrozen: Bool = false) -> Publication {
         Publication(
-            month: month, scored: [], catalogueVersion: "test", status: .frozen, computedBy: "user:test",
+            month: month, catalogueVersion: "test", status: .frozen, computedBy: "user:test",
             reason: reason, mayRecomputeFrozen: mayRecomputeFrozen, now: month.range.end
         )
     }

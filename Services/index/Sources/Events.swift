@@ -41,8 +41,8 @@ enum IndexEvents {
     /// The `index.published` notices of a frozen month: one for each county of the
     /// deployment, addressed to the county's own centre (and so the levels above that
     /// subscribe), with its score and rank or that it had not enough data.
-    static func published(_ publication: Publication) -> [Pingan_Notify_V1_DeliverNoticeRequest] {
-        publication.scored.compactMap { unit in
+    static func published(_ publication: Publication, _ scored: [GovernanceIndex.Scored]) -> [Pingan_Notify_V1_DeliverNoticeRequest] {
+        scored.compactMap { unit in
             guard let code = try? DivisionCode(validating: unit.code), code.level == .county else { return nil }
             var notice = Pingan_Notify_V1_DeliverNoticeRequest()
             notice.type = publishedNotice

@@ -23,10 +23,10 @@ struct MonthVersion: Sendable, Equatable {
 }
 
 /// A computation to publish as a month's current version, with who asks and on what
-/// authority: what ``MonthVersioning`` decides on and the month store applies.
+/// authority: what ``MonthVersioning`` decides on and the month store applies. Its scores
+/// travel beside it, family by family as they are drawn.
 struct Publication: Sendable {
     let month: Month
-    let scored: [GovernanceIndex.Scored]
     let catalogueVersion: String
     /// Frozen when the month had ended when its facts were read.
     let status: MonthVersion.Status

@@ -62,14 +62,35 @@ struct GovernanceIndex: Sendable {
         return (enoughData ? Self.rounded(total, 2) : 0, enoughData, indicators)
     }
 
-    /// Scores every division from per-village facts, summing each subtree, ranks siblings and
-    /// tests each ranking's robustness.
+    /// The month's divisions scored and ranked among their siblings, before the rank
+    /// intervals: the Monte Carlo behind those is most of the computation, so it is drawn
+    /// family by family (``finished(_:of:seed:)``), on every core, while the families done
+    /// are written.
+    struct RankedMonth: Sendable {
+        /// Every division, in the order given, ranked but without its interval.
+        let scored: [Scored]
+        /// The children of each parent, the largest families first.
+        let families: [Family]
+    }
+
+    /// One parent's children: those with enough data in rank order with their indicators as
+    /// measured, then the others.
+    struct Family: Sendable {
+        let parent: String
+        /// Indices into ``RankedMonth/scored``, ranked units first, in rank order.
+        let members: [Int]
+        /// How many of `members` are ranked.
+        let rankedCount: Int
+        /// The ranked units' indicators as measured, in rank order.
+        let measured: [[(value: Double, enough: Bool)]]
+    }
+
+    /// Scores every division from per-village facts, summing each subtree, and ranks siblings.
     ///
     /// The facts are summed as a table with a row per division and a column per fact the
     /// catalogue reads (every fact is a count, so the sums do not depend on their order), and
     /// each division's indicators are measured once, for its score and its rank interval.
-    /// - Parameter seed: makes the Monte Carlo repeatable for the same month.
-    func compute(divisions: [(code: DivisionCode, name: String)], villageFacts: [String: FactSheet], seed: String) -> [Scored] {
+    func rank(divisions: [(code: DivisionCode, name: String)], villageFacts: [String: FactSheet]) -> RankedMonth {
         let columns = FactColumns(catalogue)
         // A row per distinct code; rowOf[i] is divisions[i]'s.
         var row: [String: Int] = [:]
@@ -101,31 +122,68 @@ struct GovernanceIndex: Sendable {
                 score: result.score, enoughData: result.enoughData, indicators: result.indicators
             )
         }
-        // Each parent's children are ranked on their own, the largest families first, on
-        // every core: each family draws from its own seed, so the intervals do not depend on
-        // which thread computes them.
-        let families: [(parent: String, ranked: [Int])] = Dictionary(grouping: scored.indices, by: { scored[$0].parent ?? "" })
-            .map { parent, indices in (parent, indices.filter { scored[$0].enoughData }.sorted { Self.before(scored[$0], scored[$1]) }) }
-            .sorted { $0.ranked.count > $1.ranked.count }
-        for family in families {
-            for (position, index) in family.ranked.enumerated() { scored[index].rank = position + 1 }
-        }
-        let units = families.map { family in
-            (codes: family.ranked.map { scored[$0].code }, measured: family.ranked.map { measured[rowOf[$0]] })
-        }
-        // Each iteration fills its own family's slot; the lock is taken once per family.
-        let drawn = Mutex([[(low: Int, high: Int)]](repeating: [], count: families.count))
-        DispatchQueue.concurrentPerform(iterations: families.count) { at in
-            let intervals = RankIntervals(catalogue: catalogue, seed: "\(seed)|\(families[at].parent)")
-                .intervals(codes: units[at].codes, measured: units[at].measured)
-            drawn.withLock { $0[at] = intervals }
-        }
-        let intervals = drawn.withLock { $0 }
-        for (family, intervals) in zip(families, intervals) {
-            for (index, interval) in zip(family.ranked, intervals) {
-                scored[index].rankLow = interval.low
-                scored[index].rankHigh = interval.high
+        // Each parent's children are ranked on their own, the largest families first, so
+        // that the families' draws spread evenly over the cores.
+        let families = Dictionary(grouping: scored.indices, by: { scored[$0].parent ?? "" })
+            .map { parent, members in
+                let ranked = members.filter { scored[$0].enoughData }.sorted { Self.before(scored[$0], scored[$1]) }
+                return Family(
+                    parent: parent, members: ranked + members.filter { !scored[$0].enoughData }, rankedCount: ranked.count,
+                    measured: ranked.map { measured[rowOf[$0]] }
+                )
             }
+            .sorted { $0.rankedCount > $1.rankedCount }
+        for family in families {
+            for (position, index) in family.members.prefix(family.rankedCount).enumerated() { scored[index].rank = position + 1 }
+        }
+        return RankedMonth(scored: scored, families: families)
+    }
+
+    /// A family's members as published, each ranked unit with its rank interval. Each family
+    /// draws from its own seed, so the intervals do not depend on which thread draws them or
+    /// when.
+    /// - Parameter seed: makes the Monte Carlo repeatable for the same month.
+    func finished(_ family: Family, of ranking: RankedMonth, seed: String) -> [Scored] {
+        let intervals = RankIntervals(catalogue: catalogue, seed: "\(seed)|\(family.parent)")
+            .intervals(codes: family.members.prefix(family.rankedCount).map { ranking.scored[$0].code }, measured: family.measured)
+        return family.members.enumerated().map { position, index in
+            var unit = ranking.scored[index]
+            if position < intervals.count {
+                unit.rankLow = intervals[position].low
+                unit.rankHigh = intervals[position].high
+            }
+            return unit
+        }
+    }
+
+    /// The ranking's families as their intervals are drawn, on every core, each family's
+    /// members as one element: a month is written while its last families are still drawn.
+    func finishedFamilies(of ranking: RankedMonth, seed: String) -> AsyncThrowingStream<[Scored], any Error> {
+        let (families, continuation) = AsyncThrowingStream<[Scored], any Error>.makeStream()
+        let index = self
+        DispatchQueue.global().async {
+            DispatchQueue.concurrentPerform(iterations: ranking.families.count) { at in
+                continuation.yield(index.finished(ranking.families[at], of: ranking, seed: seed))
+            }
+            continuation.finish()
+        }
+        return families
+    }
+
+    /// Every division scored, ranked and given its rank interval, in the order given: the month
+    /// whole, for callers that need it before writing anything.
+    /// - Parameter seed: makes the Monte Carlo repeatable for the same month.
+    func compute(divisions: [(code: DivisionCode, name: String)], villageFacts: [String: FactSheet], seed: String) -> [Scored] {
+        let ranking = rank(divisions: divisions, villageFacts: villageFacts)
+        // Each iteration fills its own family's slot; the lock is taken once per family.
+        let drawn = Mutex([[Scored]](repeating: [], count: ranking.families.count))
+        DispatchQueue.concurrentPerform(iterations: ranking.families.count) { at in
+            let members = finished(ranking.families[at], of: ranking, seed: seed)
+            drawn.withLock { $0[at] = members }
+        }
+        var scored = ranking.scored
+        for (family, members) in zip(ranking.families, drawn.withLock { $0 }) {
+            for (index, unit) in zip(family.members, members) { scored[index] = unit }
         }
         return scored
     }

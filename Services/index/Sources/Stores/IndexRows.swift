@@ -58,15 +58,6 @@ enum IndexRows {
         )
     }
 
-    /// Each score's indicators as JSON, made in a few chunks side by side before the month's
-    /// transaction opens: for the city's 2,447 scores it was the largest part of writing a
-    /// month, done on one core while the transaction held its connection.
-    static func indicatorsJSON(of scores: [GovernanceIndex.Scored]) async throws -> [PostgresJSON] {
-        let chunk = 512
-        let chunks = stride(from: 0, to: scores.count, by: chunk).map { Array(scores[$0..<min($0 + chunk, scores.count)]) }
-        return try await chunks.concurrentMap { chunk in try chunk.map { try indicatorsJSON($0.indicators) } }.flatMap { $0 }
-    }
-
     /// A score's indicators as stored (`index.scores.indicators_json`, and `indicators` for
     /// the scores written before migration 5): a JSON array of ``IndicatorValue``s, each written
     /// as ``StoredIndicatorValue`` encodes it (the same members, numbers and escapes as

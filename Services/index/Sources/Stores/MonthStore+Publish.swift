@@ -4,9 +4,8 @@ import PinganOutbox
 import PinganPostgres
 
 extension PostgresMonthStore {
-    func publish(_ publication: Publication) async throws -> MonthVersion {
+    func publish(_ publication: Publication, scores: AsyncThrowingStream<[GovernanceIndex.Scored], any Error>) async throws -> MonthVersion {
         let month = publication.month
-        let indicators = try await IndexRows.indicatorsJSON(of: publication.scored)
         return try await outbox.transaction(pool) { transaction in
             // The lock, then the latest version under it, in one round trip.
             let locked = try await transaction.pipeline([
@@ -24,18 +23,22 @@ extension PostgresMonthStore {
                 month: month, version: decision.version, status: publication.status, catalogueVersion: publication.catalogueVersion,
                 computedAt: publication.now, computedBy: publication.computedBy, reason: publication.reason
             )
-            try await insert(transaction, stored, scores: publication.scored, indicators: indicators)
+            try await transaction.queue(
+                "INSERT INTO index.months (\(IndexRows.versionColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                [month.description, stored.version, stored.status.rawValue, stored.catalogueVersion, stored.computedAt, stored.computedBy, stored.reason]
+            )
+            let scored = try await write(transaction, scores, of: stored)
             if stored.status == .frozen {
                 let read = try await transaction.pipeline([
                     (sql: "SELECT \(IndexRows.ruleColumns) FROM index.threshold_rules", parameters: []),
                     (sql: "SELECT id, division_code, kind, status FROM index.actions WHERE month = $1 AND status <> 'withdrawn'", parameters: [month.description]),
                 ])
                 let decisions = ThresholdActions.decide(
-                    month: month, scored: publication.scored, rules: try Self.rules(read[0]),
+                    month: month, scored: scored, rules: try Self.rules(read[0]),
                     existing: try read[1].map(IndexRows.decodeExisting), today: Day(containing: publication.now)
                 )
                 try await apply(transaction, decisions, version: stored.version, now: publication.now)
-                for notice in IndexEvents.published(publication) {
+                for notice in IndexEvents.published(publication, scored) {
                     try await outbox.enqueue(transaction, IndexEvents.notice, notice)
                 }
             }
@@ -43,25 +46,44 @@ extension PostgresMonthStore {
         }
     }
 
-    /// Writes the month's version and its scores, their indicators as `json` (migration 5:
-    /// parsing them into `jsonb` was most of the `COPY`); `indicators` takes its default.
-    private func insert(
-        _ transaction: PostgresConnection, _ version: MonthVersion, scores: [GovernanceIndex.Scored], indicators: [PostgresJSON]
-    ) async throws {
+    /// Writes the version's scores with one `COPY`, each family's lines sent as soon as they
+    /// are written, so that PostgreSQL loads the first families while the last are still drawn;
+    /// the indicators as `json` (migration 5: parsing them into `jsonb` was most of the
+    /// `COPY`), `indicators` taking its default.
+    /// - Returns: every score, by code, so that what follows from them is in the same order
+    ///   however the families arrived.
+    private func write(
+        _ transaction: PostgresConnection, _ scores: AsyncThrowingStream<[GovernanceIndex.Scored], any Error>, of version: MonthVersion
+    ) async throws -> [GovernanceIndex.Scored] {
         let month = version.month.description
-        try await transaction.queue(
-            "INSERT INTO index.months (\(IndexRows.versionColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            [month, version.version, version.status.rawValue, version.catalogueVersion, version.computedAt, version.computedBy, version.reason]
-        )
+        var written: [GovernanceIndex.Scored] = []
         try await transaction.copy(
             into: "index.scores",
-            columns: ["month", "version", "code", "name", "parent_code", "score", "rank", "rank_low", "rank_high", "enough_data", "indicators_json", "computed_at"],
-            rows: zip(scores, indicators).map { score, indicators in
-                [month, version.version, score.code, score.name, score.parent, score.score, score.rank, score.rankLow, score.rankHigh,
-                 score.enoughData, indicators, version.computedAt]
+            columns: ["month", "version", "code", "name", "parent_code", "score", "rank", "rank_low", "rank_high", "enough_data", "indicators_json", "computed_at"]
+        ) { copy in
+            var lines: [UInt8] = []
+            for try await family in scores {
+                for score in family {
+                    PostgresConnection.appendCopyRow(
+                        [month, version.version, score.code, score.name, score.parent, score.score, score.rank, score.rankLow, score.rankHigh,
+                         score.enoughData, try IndexRows.indicatorsJSON(score.indicators), version.computedAt],
+                        to: &lines
+                    )
+                }
+                written += family
+                // A thread hop per send: families of a dozen are gathered into fewer, larger ones.
+                if lines.count >= Self.copySendSize {
+                    try await copy.send(lines)
+                    lines.removeAll(keepingCapacity: true)
+                }
             }
-        )
+            try await copy.send(lines)
+        }
+        return written.sorted { $0.code < $1.code }
     }
+
+    /// About 40 scores' lines.
+    static let copySendSize = 64 << 10
 
     /// Applies what ``ThresholdActions`` decided: the withdrawals in one statement, the new
     /// actions in another, each created action announced to its centre in the decided order,

@@ -11,7 +11,10 @@ protocol MonthStore: Sendable {
     /// it, under the month's lock so computations of one month run one after another; a
     /// frozen computation applies what ``ThresholdActions`` decides and announces the result.
     /// Throws ``IndexRefusal`` when the month is frozen and may not be recomputed.
-    func publish(_ publication: Publication) async throws -> MonthVersion
+    ///
+    /// - Parameter scores: every division's score, a family of siblings at a time, written as
+    ///   they come (``GovernanceIndex/finishedFamilies(of:seed:)``).
+    func publish(_ publication: Publication, scores: AsyncThrowingStream<[GovernanceIndex.Scored], any Error>) async throws -> MonthVersion
     /// Every version of a month, oldest first.
     func versions(of month: Month) async throws -> [MonthVersion]
     /// The ended months the scheduler computes to freeze, oldest first: those before `month`
