@@ -9,7 +9,8 @@ step succeeds. When the link returns, the city's pages and index show the case a
 once, with the escalation made during the cut, and a snapshot sent again changes nothing. A
 relay presenting another county's cases is refused. The city's duty room hears of the
 escalation during the cut: the county's administrator subscribed it, at the city's centre, in
-the county's own notify-service.
+the county's own notify-service. A grid the city kept in the county takes no more reports
+once the city knows the county runs its own platform: its worker is sent there.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from conftest import _bin_dir, _psql, _with_database
 from mesh import PASSWORD, Mesh, start_mesh, stop_mesh
 from test_dashboard import ARTIFACTS, browser, shot  # noqa: F401 - `browser` is the module's fixture
 from test_standard_webhooks import Receiver
-from test_workbench_stories import CHINA, DISPUTE, GRID, sign_in, submit, wait_for
+from test_workbench_stories import CHINA, DISPUTE, GRID, PHONE, sign_in, submit, wait_for
 
 INDEX = "/pingan.index.v1.IndexService"
 FEDERATION = "/pingan.dispute.v1.FederationService"
@@ -133,7 +134,13 @@ def psql(mesh_db: str, sql: str) -> str:
 def meshes(tmp_path_factory):
     city_dir, county_dir = tmp_path_factory.mktemp("city"), tmp_path_factory.mktemp("county")
     city, city_processes, city_db = start_mesh(city_dir, users=[
-        ("city-admin", CITY, "admin,staff,leader,mediator"), ("city-leader", CITY, "leader,staff")])
+        ("city-admin", CITY, "admin,staff,leader,mediator"), ("city-leader", CITY, "leader,staff"),
+        ("city-bajiao-grid", BAJIAO, "grid_worker")])
+    # Before 临澧县 runs its own platform, the city keeps a grid and its worker in 芭蕉社区.
+    city.ok("/pingan.grid.v1.DivisionService/ImportDivisions", {"csv": VILLAGES}, as_user="city-admin")
+    city_grid = city.ok(f"{GRID}/CreateGrid", {"villageCode": BAJIAO, "name": "市平台网格"}, as_user="city-admin")["grid"]["id"]
+    city_member = city.ok(f"{GRID}/AddGridMember", {"gridId": city_grid, "name": "王建国", "role": "GRID_ROLE_GRID_WORKER"},
+                          as_user="city-admin")["member"]["id"]
     key = issue_key(city, "linli-relay", LINLI, "federation")
     link = Link(city.ports["gateway"])
     county, county_processes, county_db = start_mesh(
@@ -143,12 +150,10 @@ def meshes(tmp_path_factory):
          "INDEX_INTERVAL_SECONDS": "2"},
         users=[("linli-admin", LINLI, "admin,staff,leader,mediator"), ("s1-street", ANFU, "staff,mediator,leader"),
                ("s1-grid", BAJIAO, "grid_worker")])
-    for mesh, admin in ((city, "city-admin"), (county, "linli-admin")):
-        mesh.ok("/pingan.grid.v1.DivisionService/ImportDivisions",
-                {"csv": VILLAGES if mesh is city else VILLAGES.splitlines()[0] + "\n" + VILLAGES.splitlines()[1] + "\n"},
-                as_user=admin)
+    county.ok("/pingan.grid.v1.DivisionService/ImportDivisions",
+              {"csv": VILLAGES.splitlines()[0] + "\n" + VILLAGES.splitlines()[1] + "\n"}, as_user="linli-admin")
     try:
-        yield city, city_db, county, county_db, link
+        yield city, city_db, county, county_db, link, (city_grid, city_member)
     finally:
         link.cut()
         stop_mesh(county_processes, county_db)
@@ -171,7 +176,7 @@ def timeline(mesh: Mesh, case_id: str, user: str) -> list[tuple[str, str, str]]:
 
 
 def test_a_county_keeps_working_while_the_link_is_cut_and_the_city_sees_each_step_once_after(browser, meshes) -> None:  # noqa: F811
-    city, city_db, county, county_db, link = meshes
+    city, city_db, county, county_db, link, _ = meshes
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     # The county's administrator subscribes the city's duty room in the county's mesh: the
     # city's centre, escalations only.
@@ -365,8 +370,9 @@ def test_a_county_keeps_working_while_the_link_is_cut_and_the_city_sees_each_ste
     assert psql(city_db, f"SELECT count(*) FROM dispute.cases WHERE village_code = '{BAJIAO}'") == cases_at_city
 
     # The city's index counts the county's cases once: one of its two cases saw violence. The
-    # county's grid, which the city does not hold, comes in the counts the county's
-    # index-service sends: two cases found by its one grid.
+    # county's grid comes in the counts the county's index-service sends: two cases found by
+    # its one grid. The grid the city still holds in 芭蕉社区 is not counted beside it: the
+    # county's counts stand in for the city's own there.
     month = datetime.now(CHINA).strftime("%Y-%m")
     wait_for("the county's counts at the city", lambda: psql(
         city_db, f"SELECT count(*) FROM index.county_counts WHERE county_code = '{LINLI}' AND month = '{month}' AND grids = 1") == "1",
@@ -381,7 +387,7 @@ def test_a_county_keeps_working_while_the_link_is_cut_and_the_city_sees_each_ste
 
 
 def test_the_city_takes_a_countys_cases_only_with_its_key_and_inside_its_subtree(meshes) -> None:
-    city, city_db, _, _, _ = meshes
+    city, city_db, _, _, _, _ = meshes
     lixian_key = issue_key(city, "lixian-relay", LIXIAN, "federation")
     staff_key = issue_key(city, "linli-staff-key", LINLI, "staff")
 
@@ -415,3 +421,30 @@ def test_the_city_takes_a_countys_cases_only_with_its_key_and_inside_its_subtree
     status, answer = city.call("/pingan.gateway.v1.AdminService/IssueApiKey",
                                {"name": "anfu-relay", "centreCode": ANFU, "roles": ["federation"]}, "city-admin")
     assert status == 400 and "county" in answer["message"], answer
+
+
+def test_a_grid_the_city_kept_in_the_county_sends_its_worker_to_the_countys_platform(browser, meshes) -> None:  # noqa: F811
+    """Once 临澧县 runs its own platform, the grid the city still holds in 芭蕉社区 takes no
+    report: the worker, on a phone at the city's address, is told to report on the county's
+    platform, and the city records nothing that nobody would mediate."""
+    city, city_db, _, _, _, (grid, member) = meshes
+    # grid-service reads which counties run their own platform every 10 s.
+    wait_for("the city's grid-service to know 临澧县 runs its own platform",
+             lambda: LINLI in psql(city_db, "SELECT county_code FROM grid.federated_counties").split(), timeout=60)
+    gateway = city.url("gateway")
+    context, page = sign_in(browser, gateway, "city-bajiao-grid", **PHONE)
+    try:
+        page.goto(f"{gateway}/ui/grid?grid={grid}&member={member}")
+        page.get_by_label("纠纷类别").select_option(label="邻里")
+        page.get_by_label("事情经过").fill("两户因门前排水沟争吵，邻居劝开。")
+        page.get_by_label("当事人 1 姓名").fill("金大明")
+        with page.expect_navigation() as refused:
+            page.get_by_role("button", name="提交上报").click()
+        assert refused.value.status == 409
+        assert page.get_by_role("alert").inner_text() == "所选网格属于临澧县，该县已独立运行本县平台，网格的上报和排查请到该县平台办理。"
+        # What was typed is still there, to report on the county's platform.
+        assert page.get_by_label("事情经过").input_value() == "两户因门前排水沟争吵，邻居劝开。"
+        shot(page, "grid-report-county-platform-phone")
+    finally:
+        context.close()
+    assert psql(city_db, f"SELECT count(*) FROM grid.incidents WHERE grid_id = '{grid}'") == "0"
