@@ -158,6 +158,9 @@ struct GovernanceIndex: Sendable {
 
     /// The ranking's families as their intervals are drawn, on every core, each family's
     /// members as one element: a month is written while its last families are still drawn.
+    /// The draws run on Dispatch's threads, not Swift's, so the writing is never short of a
+    /// thread; a reader that stops early (a refused recomputation) leaves them to finish on
+    /// their own, holding nothing.
     func finishedFamilies(of ranking: RankedMonth, seed: String) -> AsyncThrowingStream<[Scored], any Error> {
         let (families, continuation) = AsyncThrowingStream<[Scored], any Error>.makeStream()
         let index = self
