@@ -41,11 +41,7 @@ struct IndexEventsTests {
     }
 
     @Test func aFrozenMonthIsAnnouncedToEachCountyAndNoOtherLevel() {
-        let publication = Publication(
-            month: month, catalogueVersion: "test", status: .frozen, computedBy: "index-service", reason: "", mayRecomputeFrozen: false,
-            now: month.range.end
-        )
-        let notices = IndexEvents.published(publication, [
+        let notices = IndexEvents.published(month, [
             unit("430700000000", score: 80), unit("430725000000", score: 88.5, rank: 2, low: 1, high: 3),
             unit("430723000000", score: 0, enoughData: false), unit("430725202000", score: 90, rank: 1, low: 1, high: 1),
         ])

@@ -41,7 +41,7 @@ enum IndexEvents {
     /// The `index.published` notices of a frozen month: one for each county of the
     /// deployment, addressed to the county's own centre (and so the levels above that
     /// subscribe), with its score and rank or that it had not enough data.
-    static func published(_ publication: Publication, _ scored: [GovernanceIndex.Scored]) -> [Pingan_Notify_V1_DeliverNoticeRequest] {
+    static func published(_ month: Month, _ scored: [GovernanceIndex.Scored]) -> [Pingan_Notify_V1_DeliverNoticeRequest] {
         scored.compactMap { unit in
             guard let code = try? DivisionCode(validating: unit.code), code.level == .county else { return nil }
             var notice = Pingan_Notify_V1_DeliverNoticeRequest()
@@ -49,8 +49,8 @@ enum IndexEvents {
             notice.centreCode = unit.code
             notice.villageCode = unit.code
             notice.summary = unit.enoughData
-                ? "\(publication.month) 指数已发布：\(unit.name) \(unit.score)分，第\(unit.rank)名（区间 \(unit.rankLow)–\(unit.rankHigh)）"
-                : "\(publication.month) 指数已发布：\(unit.name) 数据不足"
+                ? "\(month) 指数已发布：\(unit.name) \(unit.score)分，第\(unit.rank)名（区间 \(unit.rankLow)–\(unit.rankHigh)）"
+                : "\(month) 指数已发布：\(unit.name) 数据不足"
             return notice
         }
     }

@@ -1,6 +1,5 @@
 import Dispatch
 import PinganDomain
-import Synchronization
 
 /// The monthly dispute screening-and-resolution index (矛盾纠纷排查化解指数), scored with an
 /// ``IndicatorCatalogue``.
@@ -171,24 +170,6 @@ struct GovernanceIndex: Sendable {
             continuation.finish()
         }
         return families
-    }
-
-    /// Every division scored, ranked and given its rank interval, in the order given: the month
-    /// whole, for callers that need it before writing anything.
-    /// - Parameter seed: makes the Monte Carlo repeatable for the same month.
-    func compute(divisions: [(code: DivisionCode, name: String)], villageFacts: [String: FactSheet], seed: String) -> [Scored] {
-        let ranking = rank(divisions: divisions, villageFacts: villageFacts)
-        // Each iteration fills its own family's slot; the lock is taken once per family.
-        let drawn = Mutex([[Scored]](repeating: [], count: ranking.families.count))
-        DispatchQueue.concurrentPerform(iterations: ranking.families.count) { at in
-            let members = finished(ranking.families[at], of: ranking, seed: seed)
-            drawn.withLock { $0[at] = members }
-        }
-        var scored = ranking.scored
-        for (family, members) in zip(ranking.families, drawn.withLock { $0 }) {
-            for (index, unit) in zip(family.members, members) { scored[index] = unit }
-        }
-        return scored
     }
 
     /// Higher scores first; ties by code, so a ranking never depends on arrival order.

@@ -38,7 +38,7 @@ extension PostgresMonthStore {
                     existing: try read[1].map(IndexRows.decodeExisting), today: Day(containing: publication.now)
                 )
                 try await apply(transaction, decisions, version: stored.version, now: publication.now)
-                for notice in IndexEvents.published(publication, scored) {
+                for notice in IndexEvents.published(month, scored) {
                     try await outbox.enqueue(transaction, IndexEvents.notice, notice)
                 }
             }
